@@ -1,0 +1,264 @@
+"""The cost model: runtime, energy, area, power and buffer sizes of layers on a dataflow.
+
+:func:`evaluate` is the entry point.  It validates and broadcasts its inputs, then makes one call
+to the compiled kernel for the whole batch, or to the NumPy reference when the kernel is not
+built.  Closed forms and units: docs/cost-model.md.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal, Mapping, Union
+
+import numpy as np
+
+from ..hardware import Hardware
+from . import native as _native
+from . import reference as _reference
+from .reference import DATAFLOW_IDS, FLOAT_FIELDS, INT_FIELDS
+
+__all__ = ["LayerCosts", "evaluate", "area_power", "DATAFLOWS", "STATUS", "BACKEND"]
+
+DATAFLOWS = tuple(DATAFLOW_IDS)
+#: Meaning of :attr:`LayerCosts.status` values.
+STATUS = {0: "ok", 1: "invalid configuration", 2: "overflow", 3: "bad input"}
+ACCESS_FIELDS = tuple(f for f in INT_FIELDS if f.startswith(("input_", "filter_", "output_")))
+
+if _native.AVAILABLE:
+    BACKEND: Literal["c", "numpy"] = "c"
+else:
+    BACKEND = "numpy"
+    warnings.warn(
+        "confuciux: the compiled cost-model kernel is not built; using the slower NumPy "
+        "reference (reinstall with a C compiler: pip install .)",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True, eq=False)
+class LayerCosts:
+    """Costs of layers, as float64 arrays of one common shape ``(..., n_layers)``.
+
+    Attributes: ``runtime`` (cycles), ``energy`` (nJ), ``area`` (µm²), ``power`` (mW),
+    ``l1_bytes`` (bytes of L1 per PE), ``l2_bytes`` (bytes of shared L2), ``macs`` (MAC count as
+    the cost model reports it), ``throughput`` (MACs/cycle), ``valid`` (bool), ``status`` (uint8,
+    see :data:`STATUS`) and ``accesses``: per tensor (``input``, ``filter``, ``output``) the
+    ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write`` counts in elements (1 element = 1 byte),
+    e.g. ``accesses["input_l2_read"]``.
+
+    Points that are not valid (``valid`` False: a configuration the model cannot cost, or an
+    integer overflow) hold NaN in every cost.  Integer quantities are exact below 2**53.
+    """
+
+    runtime: np.ndarray
+    energy: np.ndarray
+    area: np.ndarray
+    power: np.ndarray
+    l1_bytes: np.ndarray
+    l2_bytes: np.ndarray
+    macs: np.ndarray
+    throughput: np.ndarray
+    valid: np.ndarray
+    status: np.ndarray
+    accesses: Mapping[str, np.ndarray]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.runtime.shape
+
+    def total(self) -> "LayerCosts":
+        """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
+        layer its own sub-accelerator, so area, power and buffer bytes add up).
+
+        ``throughput`` becomes total MACs / total cycles, ``valid`` is True only if every layer
+        is valid and ``status`` is the largest layer status."""
+        s = {f: np.sum(getattr(self, f), axis=-1) for f in _SUMMED}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            throughput = s["macs"] / s["runtime"]
+        return LayerCosts(
+            throughput=throughput,
+            valid=np.all(self.valid, axis=-1),
+            status=np.max(self.status, axis=-1, initial=0),
+            accesses={k: np.sum(v, axis=-1) for k, v in self.accesses.items()},
+            **s,
+        )
+
+    def __repr__(self) -> str:
+        n_bad = int(np.size(self.valid) - np.count_nonzero(self.valid))
+        return f"LayerCosts(shape={self.shape}, invalid={n_bad})"
+
+
+_SUMMED = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs")
+
+ModelLike = Union["Model", "Layer", Iterable["Layer"]]  # noqa: F821 - names from .workload
+
+
+def _int_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as an int64 array of whole numbers >= 1, or a clear error."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be integers, got a bool")
+    try:
+        a = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} is not a regular array: {exc}") from None
+    if a.dtype == bool or a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be integers, got dtype {a.dtype}")
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a) | (a != np.floor(a)) if a.size else np.zeros(0, bool)
+        if np.any(bad):
+            raise ValueError(f"{name} must be whole numbers; got {a[bad].flat[0]!r}")
+        if a.size and np.max(np.abs(a)) >= 2.0**63:
+            raise ValueError(f"{name} is too large for 64-bit integers")
+    elif a.dtype.kind == "u" and a.size and np.max(a) > _INT64_MAX:
+        raise ValueError(f"{name} is too large for 64-bit integers")
+    return a.astype(np.int64)
+
+
+def _layer_label(names: tuple[str, ...], index: int) -> str:
+    name = names[index] if index < len(names) else ""
+    return f"layer {index}" + (f" ({name!r})" if name else "")
+
+
+def _check_positive(name: str, a: np.ndarray, names: tuple[str, ...]) -> None:
+    if a.size and np.min(a) < 1:
+        pos = np.unravel_index(int(np.argmin(a)), a.shape)
+        layer = int(pos[-1]) if a.ndim else 0
+        raise ValueError(
+            f"{name} must be >= 1: {name}[{', '.join(map(str, pos))}] = {int(a[pos])} "
+            f"for {_layer_label(names, layer)}"
+        )
+
+
+def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    from ..workload import layers_to_arrays
+
+    dims, depthwise = layers_to_arrays(model_or_layers)
+    if isinstance(model_or_layers, Iterable) and not isinstance(model_or_layers, str):
+        names = tuple(getattr(layer, "name", "") for layer in model_or_layers)
+    else:
+        names = (getattr(model_or_layers, "name", ""),)
+    return dims, depthwise, names
+
+
+def evaluate(
+    model_or_layers: Any,
+    pes: Any,
+    buffers: Any,
+    dataflow: str = "dla",
+    hardware: Hardware | None = None,
+    *,
+    backend: Literal["auto", "c", "numpy"] = "auto",
+) -> LayerCosts:
+    """Costs of running layers with ``pes`` PEs and buffer (KTileSz) setting ``buffers``.
+
+    ``model_or_layers``: a :class:`~confuciux.Model`, a :class:`~confuciux.Layer` or a sequence
+    of layers (N of them).  ``pes`` and ``buffers`` are integers >= 1 broadcast against the layer
+    axis: scalars, per-layer vectors of length N, or batches of shape ``(..., N)`` — a whole
+    batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``, ``"shi"`` or ``"eye"``
+    for CONV/GEMM layers; depthwise layers always use ``dpt``.  ``hardware`` defaults to
+    :meth:`Hardware.default`; :meth:`Hardware.maestro` reproduces MAESTRO's numbers.
+    ``backend`` forces the C kernel or the NumPy reference (both give identical numbers).
+
+    Returns :class:`LayerCosts` whose arrays have the broadcast shape.
+    """
+    if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
+        raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
+    dataflow = dataflow.lower()
+    if hardware is None:
+        hardware = Hardware.default()
+    elif not isinstance(hardware, Hardware):
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    use_c = _pick_backend(backend)
+
+    dims, depthwise, names = _layers(model_or_layers)
+    n_layers = dims.shape[0]
+    p = _int_array("pes", pes)
+    k = _int_array("buffers", buffers)
+    try:
+        shape = np.broadcast_shapes(p.shape, k.shape, (n_layers,))
+    except ValueError:
+        raise ValueError(
+            f"pes (shape {p.shape}) and buffers (shape {k.shape}) do not broadcast against "
+            f"{n_layers} layers; expected scalars, length-{n_layers} vectors or (..., {n_layers})"
+        ) from None
+    _check_positive("pes", p, names)
+    _check_positive("buffers", k, names)
+    p = np.ascontiguousarray(np.broadcast_to(p, shape)).reshape(-1)
+    k = np.ascontiguousarray(np.broadcast_to(k, shape)).reshape(-1)
+
+    if use_c:
+        raw = _native.evaluate_points(dims, depthwise, p, k, dataflow, hardware)
+    else:
+        reps = p.size // n_layers if n_layers else 0
+        raw = _reference.evaluate_points(
+            np.tile(dims, (reps, 1)), np.tile(depthwise, reps), p, k, dataflow, hardware
+        )
+    return _costs(raw, shape)
+
+
+def _pick_backend(backend: str) -> bool:
+    if backend == "auto":
+        return _native.AVAILABLE
+    if backend == "c":
+        if not _native.AVAILABLE:
+            raise RuntimeError("the compiled cost-model kernel is not built")
+        return True
+    if backend == "numpy":
+        return False
+    raise ValueError(f"unknown backend {backend!r}; expected 'auto', 'c' or 'numpy'")
+
+
+def _costs(raw: dict[str, np.ndarray], shape: tuple[int, ...]) -> LayerCosts:
+    status = raw["status"].reshape(shape)
+    valid = status == 0
+    out: dict[str, np.ndarray] = {}
+    for f in INT_FIELDS:
+        v = raw[f].astype(np.float64).reshape(shape)
+        v[~valid] = np.nan
+        out[f] = v
+    for f in FLOAT_FIELDS:
+        out[f] = raw[f].reshape(shape)
+    return LayerCosts(
+        runtime=out["runtime"],
+        energy=out["energy"],
+        area=out["area"],
+        power=out["power"],
+        l1_bytes=out["l1_bytes"],
+        l2_bytes=out["l2_bytes"],
+        macs=out["macs"],
+        throughput=out["throughput"],
+        valid=valid,
+        status=status,
+        accesses={f: out[f] for f in ACCESS_FIELDS},
+    )
+
+
+def area_power(
+    pes: Any,
+    l1_bytes: Any,
+    l2_bytes: Any,
+    hardware: Hardware | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE
+    and an L2 of ``l2_bytes`` — e.g. the single accelerator of a layer-sequential deployment,
+    sized for the largest P, L1 and L2 of its layers.  Arguments broadcast together."""
+    if hardware is None:
+        hardware = Hardware.default()
+    p = _int_array("pes", pes)
+    b1 = _int_array("l1_bytes", l1_bytes)
+    b2 = _int_array("l2_bytes", l2_bytes)
+    _check_positive("pes", p, ())
+    for name, a in (("l1_bytes", b1), ("l2_bytes", b2)):
+        if a.size and np.min(a) < 0:
+            raise ValueError(f"{name} must be >= 0")
+    shape = np.broadcast_shapes(p.shape, b1.shape, b2.shape)
+    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2)]
+    if _native.AVAILABLE:
+        area, power = _native.area_power_points(*flat, hardware)
+    else:
+        area, power = _reference.area_power_points(*flat, hardware)
+    return area.reshape(shape), power.reshape(shape)

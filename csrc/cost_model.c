@@ -1,0 +1,315 @@
+/* confuciux cost-model kernel.  Closed forms: docs/cost-model.md.
+ *
+ * The NumPy reference (confuciux/cost/reference.py) performs the same set of checked integer
+ * operations on the same operands, so both agree on every value and on which points overflow.
+ * Integer arithmetic is 64-bit with overflow checks (__builtin_*_overflow): a point whose any
+ * checked step overflows is reported CX_OVERFLOW and computation of it stops before a wrapped
+ * value can reach a division or an unchecked step, so no input has undefined behaviour. */
+#include <math.h>
+#include <string.h>
+#include "cost_model.h"
+
+typedef int64_t i64;
+
+/* Checked arithmetic (GNU C statement expressions): on overflow jump to the enclosing
+ * function's `overflow` label.  Bailing out at the first overflow leaves the status the same as
+ * the NumPy reference's "some checked step overflowed" and never lets a wrapped value reach a
+ * division. */
+#define CHECKED(op, a, b) ({ i64 r_; if (__builtin_##op##_overflow((i64)(a), (i64)(b), &r_)) goto overflow; r_; })
+#define MUL(a, b) CHECKED(mul, a, b)
+#define ADD(a, b) CHECKED(add, a, b)
+#define SUB(a, b) CHECKED(sub, a, b)
+#define MUL3(a, b, c) MUL(MUL(a, b), c)
+#define MUL4(a, b, c, d) MUL(MUL3(a, b, c), d)
+#define MUL5(a, b, c, d, e) MUL(MUL4(a, b, c, d), e)
+
+/* Ceiling of a/b for a >= 0, b > 0. */
+static inline i64 cdiv(i64 a, i64 b) { return a / b + (a % b != 0); }
+static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
+/* q is always finite, so a plain comparison does what NumPy's maximum does (and needs no libm). */
+static inline double max_d(double a, double b) { return a < b ? b : a; }
+
+typedef struct { i64 K, C, Y, X, R, S, P, k, OY, OX; } point;
+
+/* The four numbers a dataflow decides; everything else follows from them (section 10.1). */
+typedef struct { i64 runtime, l1, l2, i_rd, w_rd, o_wr, macs; } traffic;
+
+static int dla(const point *p, traffic *t)
+{
+    i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
+    i64 nC = cdiv(p->C, p->P), ch = min64(p->C, p->P);
+    i64 RS = MUL(p->R, p->S);
+    i64 steps = MUL4(nK, nC, p->OY, p->OX);
+    t->runtime = ADD(MUL(steps, ADD(MUL(kh, RS), 1)), 1);
+    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
+    t->l2 = ADD(MUL(MUL3(2, ch, RS), ADD(1, kh)), MUL(2, kh));
+    i64 nKC = MUL(nK, nC);
+    i64 rho = p->OX > 1 ? p->R : 1;
+    t->i_rd = ADD(ADD(MUL5(ch, p->R, nKC, p->OY, p->OX - 1),
+                      MUL5(ch, p->S, rho, nKC, p->OY - 1)),
+                  MUL(MUL(ch, RS), ADD(MUL(nK, nC - 1), 1)));
+    t->w_rd = MUL4(nKC, kh, ch, RS);
+    t->o_wr = MUL4(p->K, p->OY, p->OX, nC);
+    t->macs = MUL5(p->K, p->C, RS, p->OY, p->OX);
+    return 0;
+overflow:
+    return 1;
+}
+
+static int shi(const point *p, traffic *t)
+{
+    i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
+    i64 RS = MUL(p->R, p->S);
+    i64 nY = cdiv(p->OY, p->R), nX = cdiv(p->OX, p->P);
+    int y_full = p->OY >= p->R, x_full = p->OX >= p->P, x_wide = p->P > p->X;
+    i64 two_r1 = SUB(MUL(2, p->R), 1);
+    i64 band = SUB(ADD(p->P, p->S), 1);  /* input columns of one X band */
+    i64 rows = y_full ? p->OY : 1;
+    t->runtime = ADD(MUL(MUL3(nK, p->C, nX), ADD(MUL3(rows, kh, RS), nY)), 1);
+    i64 yi = y_full ? two_r1 : p->OY - 1;
+    i64 x0 = x_full ? band : (x_wide ? p->X : p->X - p->P);
+    i64 yf = y_full ? p->R : p->OY - p->R;
+    i64 xf = x_full ? p->P : (x_wide ? p->OX : p->OX - p->P);
+    i64 khRS = MUL(kh, RS);
+    i64 yix0 = MUL(yi, x0);
+    t->l2 = MUL(2, ADD(ADD(yix0, khRS), MUL3(kh, yf, xf)));
+    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
+    i64 yrem = p->OY % p->R;
+    i64 yedge = SUB(ADD(yrem, p->R), 1);
+    i64 yo_full = ADD(MUL(p->R, p->OY / p->R), yrem != 0 ? yedge : 0);
+    i64 yo = y_full ? yo_full : p->OY - p->R;
+    i64 xo = (x_full || x_wide) ? p->OX : p->OX - p->P;
+    i64 nKnY = MUL(nK, nY);
+    t->i_rd = ADD(ADD(MUL(MUL4(nK, p->C - 1, nY, yi), ADD(x0, MUL(nX - 1, band))),
+                      MUL4(nKnY, yi, nX - 1, p->C > 1 ? band : p->P)),
+                  ADD(MUL4(nK, nY - 1, two_r1, x0), yix0));
+    t->w_rd = MUL(MUL3(RS, nK, kh), ADD(MUL3(p->C - 1, nY, nX), 1));
+    t->o_wr = MUL4(p->K, p->C, yo, xo);
+    t->macs = MUL5(p->K, p->C, RS, yo, xo);
+    return 0;
+overflow:
+    return 1;
+}
+
+static int eye(const point *p, traffic *t)
+{
+    i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
+    i64 RS = MUL(p->R, p->S);
+    i64 nY = cdiv(p->OY, p->P), nX = cdiv(p->OX, p->S);
+    int y_full = p->OY >= p->P, x_full = p->OX >= p->S, y_tall = p->P > p->Y;
+    i64 khRS = MUL(kh, RS);
+    /* runtime: bands of S output columns; both output dims are spread over the P PEs */
+    i64 w_edge = p->OX % p->S;
+    int one_row = p->OY == 1;
+    i64 steps_full = ADD(cdiv(p->S, p->P),
+                         MUL(p->S - 1, one_row && p->S > p->P && p->S % p->P != 0));
+    i64 steps_edge = ADD(cdiv(w_edge, p->P),
+                         MUL(p->S - 1, one_row && w_edge > p->P && w_edge % p->P != 0));
+    i64 per_full = ADD(MUL(steps_full, khRS), 1);
+    i64 per_edge_v = ADD(MUL(steps_edge, khRS), 1);
+    i64 per_edge = w_edge > 0 ? per_edge_v : 0;
+    i64 bands_full = ADD(MUL(p->OX / p->S, per_full), per_edge);
+    i64 bands_narrow = ADD(khRS, 1);
+    i64 bands = x_full ? bands_full : bands_narrow;
+    t->runtime = ADD(MUL(MUL3(p->C, nK, nY), bands), 1);
+    i64 yi_full = SUB(ADD(p->P, p->R), 1);
+    i64 yi = y_full ? yi_full : (y_tall ? p->Y : p->Y - p->P);
+    i64 two_s1 = SUB(MUL(2, p->S), 1);
+    i64 x0 = x_full ? two_s1 : p->OX - 1;
+    i64 yf = y_full ? p->P : (y_tall ? p->OY : p->OY - p->P);
+    i64 xf = x_full ? p->S : p->OX - p->S;
+    t->l2 = MUL(2, ADD(ADD(MUL(yi, x0), khRS), MUL3(kh, yf, xf)));
+    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
+    i64 yrem = p->OY % p->P;
+    i64 yedge = SUB(ADD(yrem, p->R), 1);
+    i64 yo_full = ADD(MUL(p->P, p->OY / p->P), yrem != 0 ? yedge : 0);
+    i64 yo = y_full ? yo_full : (y_tall ? p->OY : p->OY - p->P);
+    i64 xo = x_full ? p->OX : p->OX - p->S;
+    t->i_rd = MUL(MUL(p->C, yi),
+                  ADD(ADD(x0, MUL3(nK, nY - 1, x0)), MUL4(nK, nY, nX - 1, p->S)));
+    t->w_rd = MUL3(p->C, nK, khRS);
+    t->o_wr = MUL4(p->C, p->K, yo, xo);
+    t->macs = MUL5(p->C, p->K, RS, yo, xo);
+    return 0;
+overflow:
+    return 1;
+}
+
+static int dpt(const point *p, traffic *t)
+{
+    i64 k = p->k, C = p->C;
+    i64 RS = MUL(p->R, p->S);
+    i64 kP = MUL(k, p->P);
+    /* runtime: n spatial steps of k channels per PE, the last with rho channels */
+    i64 n = cdiv(C, kP);
+    i64 rho = SUB(C, MUL(n - 1, kP));
+    i64 c_last = rho < k ? rho
+               : (n > 1 && rho > k && rho - k < k && rho % k != 0) ? rho % k : k;
+    t->runtime = ADD(MUL(MUL3(p->OY, p->OX, RS), ADD(MUL(n - 1, k), c_last)), 1);
+    t->l1 = MUL(MUL(6, k), RS);
+    i64 cp = min64(C, kP);
+    int under = k < C && C < kP && C % k == 0;  /* the last PE of an under-filled array loses its output */
+    t->l2 = MUL(2, ADD(MUL3(2, cp, RS), under ? cp - k : cp));
+    /* channels fetched (c_t), multiplied (m_c) and written (e_c) per pixel */
+    int more = C > kP;
+    i64 rem = C % kP;
+    int lost = more && rem > k && rem % k != 0;
+    i64 pad = (more && rem > 0 && rem < k) ? k - rem : 0;
+    i64 klost = lost ? k : 0;
+    i64 c_t = SUB(ADD(C, pad), klost);
+    i64 m_c = SUB(C, klost);
+    i64 e_c = SUB(m_c, under ? k : 0);
+    i64 i_wide = MUL4(c_t, p->R, p->OY, SUB(ADD(p->S, p->OX), 1));
+    i64 i_narrow = MUL3(c_t, p->S, p->Y);
+    t->i_rd = p->OX > 1 ? i_wide : i_narrow;
+    t->w_rd = MUL(c_t, RS);
+    t->o_wr = MUL3(p->OY, p->OX, e_c);
+    t->macs = MUL4(p->OY, p->OX, RS, m_c);
+    return 0;
+overflow:
+    return 1;
+}
+
+/* Full tensor sizes: input and filter L2 writes (one fill each), output L2 reads. */
+static int tensor_sizes(const point *p, int dw, i64 *i_wr, i64 *w_wr, i64 *o_rd)
+{
+    *i_wr = MUL3(p->C, p->Y, p->X);
+    *w_wr = dw ? MUL3(p->C, p->R, p->S) : MUL4(p->K, p->C, p->R, p->S);
+    *o_rd = MUL3(dw ? p->C : p->K, p->OY, p->OX);
+    return 0;
+overflow:
+    return 1;
+}
+
+static int is_valid(int df, int depthwise, const point *p)
+{
+    if (depthwise || df == CX_DLA) return 1;
+    if (df == CX_SHI) return (p->OY >= p->R) == (p->OX >= p->P || p->P > p->X);
+    return (p->OY >= p->P || p->P > p->Y) == (p->OX >= p->S);
+}
+
+static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, double *area, double *power)
+{
+    double p = (double)pes, b1 = (double)l1, b2 = (double)l2;
+    double bw = hw->noc_bandwidth + hw->noc_bandwidth_per_pe * p;
+    double q = (hw->arbiter_a2 * p + hw->arbiter_a1) * p + hw->arbiter_a0;
+    *area = p * (hw->mac_area + hw->l1_area * b1) + hw->l2_area * b2
+          + (hw->bus_area_per_port * p + hw->bus_area_base) * bw
+          + hw->arbiter_area * max_d(hw->arbiter_area_floor, q);
+    *power = p * (hw->mac_power + hw->l1_power * b1) + hw->l2_power * b2
+           + (hw->bus_power_per_port * p + hw->bus_power_base) * bw
+           + hw->arbiter_power * max_d(hw->arbiter_power_floor, q);
+}
+
+#define STORE(field, value) do { if (out->field) out->field[i] = (value); } while (0)
+
+/* One point: computes everything and stores what out asks for.  Inlined into one loop per
+ * dataflow so that the dataflow switch leaves the hot loop. */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE void eval_point(int dataflow, const cx_layers *layers, size_t l, i64 pes, i64 ktile,
+                              const cx_hardware *hw, cx_costs *out, size_t i)
+{
+    point p = {layers->K[l], layers->C[l], layers->Y[l], layers->X[l], layers->R[l],
+               layers->S[l], pes, ktile, 0, 0};
+    int dw = layers->depthwise[l] != 0;
+    traffic t = {0, 0, 0, 0, 0, 0, 0};
+    i64 i_wr = 0, w_wr = 0, o_rd = 0;
+    int status;
+    if (p.K < 1 || p.C < 1 || p.R < 1 || p.S < 1 || p.Y < p.R || p.X < p.S || p.P < 1 || p.k < 1) {
+        status = CX_BAD_INPUT;
+    } else {
+        p.OY = p.Y - p.R + 1;
+        p.OX = p.X - p.S + 1;
+        if (!is_valid(dataflow, dw, &p)) {
+            status = CX_INVALID;
+        } else {
+            int o = dw ? dpt(&p, &t)
+                  : dataflow == CX_DLA ? dla(&p, &t)
+                  : dataflow == CX_SHI ? shi(&p, &t) : eye(&p, &t);
+            if (!o) o = tensor_sizes(&p, dw, &i_wr, &w_wr, &o_rd);
+            status = o ? CX_OVERFLOW : CX_OK;
+        }
+    }
+    STORE(status, (uint8_t)status);
+    if (status != CX_OK) {
+        memset(&t, 0, sizeof t);
+        i_wr = w_wr = o_rd = 0;
+    }
+    STORE(runtime, t.runtime);
+    STORE(l1_bytes, t.l1);
+    STORE(l2_bytes, t.l2);
+    STORE(macs, t.macs);
+    STORE(input_l1_read, t.macs);
+    STORE(input_l1_write, t.i_rd);
+    STORE(input_l2_read, t.i_rd);
+    STORE(input_l2_write, i_wr);
+    STORE(filter_l1_read, t.macs);
+    STORE(filter_l1_write, t.w_rd);
+    STORE(filter_l2_read, t.w_rd);
+    STORE(filter_l2_write, w_wr);
+    STORE(output_l1_read, t.macs);
+    STORE(output_l1_write, t.macs);
+    STORE(output_l2_read, o_rd);
+    STORE(output_l2_write, t.o_wr);
+    if (status != CX_OK) {
+        STORE(energy, NAN);
+        STORE(area, NAN);
+        STORE(power, NAN);
+        STORE(throughput, NAN);
+        return;
+    }
+    if (out->energy) {
+        /* Same summation order as the NumPy reference. */
+        double l2 = (double)t.i_rd + (double)i_wr + (double)t.w_rd + (double)w_wr + (double)t.o_wr;
+        double macs = (double)t.macs;
+        double l1 = macs + (double)t.i_rd + macs + (double)t.w_rd + macs + macs;
+        double e;
+        if (hw->maestro_energy)
+            e = hw->l2_energy * l2 + (dw ? hw->l1_energy * l1 : 0.0);
+        else
+            e = hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
+        out->energy[i] = e;
+    }
+    if (out->area || out->power) {
+        double a, w;
+        area_power(p.P, t.l1, t.l2, hw, &a, &w);
+        STORE(area, a);
+        STORE(power, w);
+    }
+    STORE(throughput, (double)t.macs / (double)t.runtime);
+}
+
+#define EVAL_LOOP(df)                                                              \
+    for (size_t d = 0, i = 0; d < n_designs; d++)                                  \
+        for (size_t l = 0; l < n_layers; l++, i++)                                 \
+            eval_point(df, layers, l, pes[i], ktile[i], hw, out, i)
+
+int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
+                const int64_t *ktile, size_t n_designs, int dataflow,
+                const cx_hardware *hw_in, cx_costs *out_in)
+{
+    /* Local copies: the compiler then knows that stores to the outputs cannot change the
+     * coefficients or the output pointers, and keeps them out of the loop. */
+    const cx_hardware hw_copy = *hw_in;
+    cx_costs out_copy = *out_in;
+    const cx_hardware *hw = &hw_copy;
+    cx_costs *out = &out_copy;
+    switch (dataflow) {
+    case CX_DLA: EVAL_LOOP(CX_DLA); return 0;
+    case CX_SHI: EVAL_LOOP(CX_SHI); return 0;
+    case CX_EYE: EVAL_LOOP(CX_EYE); return 0;
+    default: return -1;
+    }
+}
+
+void cx_area_power(const int64_t *pes, const int64_t *l1_bytes, const int64_t *l2_bytes,
+                   size_t n, const cx_hardware *hw, double *area, double *power)
+{
+    for (size_t i = 0; i < n; i++)
+        area_power(pes[i], l1_bytes[i], l2_bytes[i], hw, &area[i], &power[i]);
+}
