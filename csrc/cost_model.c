@@ -307,6 +307,24 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
     }
 }
 
+int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
+                       const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
+                       const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status)
+{
+    size_t n = n_designs * n_layers;
+    cx_layers layers = {dims, dims + n_layers, dims + 2 * n_layers, dims + 3 * n_layers,
+                        dims + 4 * n_layers, dims + 5 * n_layers, depthwise};
+    cx_costs out = {
+        ints, ints + n, ints + 2 * n, ints + 3 * n,
+        ints + 4 * n, ints + 5 * n, ints + 6 * n, ints + 7 * n,
+        ints + 8 * n, ints + 9 * n, ints + 10 * n, ints + 11 * n,
+        ints + 12 * n, ints + 13 * n, ints + 14 * n, ints + 15 * n,
+        reals, reals + n, reals + 2 * n, reals + 3 * n,
+        status,
+    };
+    return cx_evaluate(&layers, n_layers, pes, ktile, n_designs, dataflow, hw, &out);
+}
+
 void cx_area_power(const int64_t *pes, const int64_t *l1_bytes, const int64_t *l2_bytes,
                    size_t n, const cx_hardware *hw, double *area, double *power)
 {

@@ -57,6 +57,13 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
                 const int64_t *ktile, size_t n_designs, int dataflow,
                 const cx_hardware *hw, cx_costs *out);
 
+/* The same with the layers and outputs in contiguous blocks: dims is 6 x n_layers (rows K, C,
+ * Y, X, R, S), ints 16 x n (rows in cx_costs order, runtime .. output_l2_write), reals 4 x n
+ * (energy, area, power, throughput), status n, where n = n_designs * n_layers. */
+int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
+                       const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
+                       const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status);
+
 /* Area (um^2) and power (mW) of n accelerators with pes[i] PEs, l1_bytes[i] of L1 per PE and
  * l2_bytes[i] of L2. */
 void cx_area_power(const int64_t *pes, const int64_t *l1_bytes, const int64_t *l2_bytes,

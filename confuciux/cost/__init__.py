@@ -18,7 +18,7 @@ from . import native as _native
 from . import reference as _reference
 from .reference import DATAFLOW_IDS, FLOAT_FIELDS, INT_FIELDS
 
-__all__ = ["LayerCosts", "evaluate", "area_power", "DATAFLOWS", "STATUS", "BACKEND"]
+__all__ = ["LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "BACKEND"]
 
 DATAFLOWS = tuple(DATAFLOW_IDS)
 #: Meaning of :attr:`LayerCosts.status` values.
@@ -92,6 +92,24 @@ class LayerCosts:
         return f"LayerCosts(shape={self.shape}, invalid={n_bad})"
 
 
+@dataclass(frozen=True)
+class PointCost:
+    """Costs of one layer on one (P, k) point, as plain Python numbers; see :class:`LayerCosts`
+    for the fields and units.  Returned by :func:`evaluate_layer`."""
+
+    runtime: float
+    energy: float
+    area: float
+    power: float
+    l1_bytes: float
+    l2_bytes: float
+    macs: float
+    throughput: float
+    valid: bool
+    status: int
+    accesses: Mapping[str, float]
+
+
 _SUMMED = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs")
 
 ModelLike = Union["Model", "Layer", Iterable["Layer"]]  # noqa: F821 - names from .workload
@@ -133,49 +151,81 @@ def _check_positive(name: str, a: np.ndarray, names: tuple[str, ...]) -> None:
         )
 
 
+_DIM_NAMES = ("K", "C", "Y", "X", "R", "S")
+
+
+def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Layers given as an integer array: rows ``K, C, Y, X, R, S`` or ``K, C, Y, X, R, S, T``
+    (T: 1 CONV, 2 DSCONV, ConfuciuX's column)."""
+    if a.ndim != 2 or a.shape[1] not in (6, 7):
+        raise ValueError(
+            f"a layer array must have shape (n, 6) or (n, 7) (K, C, Y, X, R, S[, T]), got {a.shape}"
+        )
+    if a.dtype == bool or a.dtype.kind not in "iu":
+        raise TypeError(f"a layer array must hold integers, got dtype {a.dtype}")
+    if a.dtype.kind == "u" and a.size and np.max(a) > _INT64_MAX:
+        raise ValueError("layer dimensions are too large for 64-bit integers")
+    a = a.astype(np.int64)
+    d = a[:, :6]
+    if d.size and not (d.min() >= 1 and np.all(d[:, 2:4] >= d[:, 4:6])):
+        # diagnose only on failure: the checks above are the fast path
+        for j, name in enumerate(_DIM_NAMES):
+            if np.min(d[:, j]) < 1:
+                row = int(np.argmin(d[:, j]))
+                raise ValueError(f"layer {row}: {name} must be >= 1, got {int(d[row, j])}")
+        for out, k, name in ((2, 4, "Y < R"), (3, 5, "X < S")):
+            bad = np.flatnonzero(d[:, out] < d[:, k])
+            if bad.size:
+                raise ValueError(
+                    f"layer {int(bad[0])}: {name} ({int(d[bad[0], out])} < {int(d[bad[0], k])}) "
+                    "is not a convolution"
+                )
+    if a.shape[1] == 7:
+        t = a[:, 6]
+        if not np.all((t == 1) | (t == 2)):
+            bad = np.flatnonzero((t != 1) & (t != 2))
+            raise ValueError(
+                f"layer {int(bad[0])}: T must be 1 (CONV) or 2 (DSCONV), got {int(t[bad[0]])}"
+            )
+        depthwise = t == 2
+    else:
+        depthwise = np.zeros(a.shape[0], dtype=bool)
+    return np.ascontiguousarray(a[:, :6]), depthwise, ()
+
+
 def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    from ..workload import layers_to_arrays
+    """(dims (6, N) int64 C-contiguous, depthwise (N,) uint8, layer names).
+
+    Cached on Layer/Model objects, which are immutable."""
+    if isinstance(model_or_layers, np.ndarray):
+        dims, depthwise, names = _dims_array(model_or_layers)
+        return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
+    cache = getattr(model_or_layers, "__dict__", None)
+    hit = cache.get("_cx_blocks") if cache is not None else None
+    if hit is not None:
+        return hit
+    from ..workload import Layer, layers_to_arrays
 
     dims, depthwise = layers_to_arrays(model_or_layers)
-    if isinstance(model_or_layers, Iterable) and not isinstance(model_or_layers, str):
-        names = tuple(getattr(layer, "name", "") for layer in model_or_layers)
+    if isinstance(model_or_layers, Layer):
+        names: tuple[str, ...] = (model_or_layers.name,)
     else:
-        names = (getattr(model_or_layers, "name", ""),)
-    return dims, depthwise, names
+        names = tuple(getattr(layer, "name", "") for layer in model_or_layers)
+    blocks = (np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T), np.asarray(depthwise, dtype=np.uint8), names)
+    for a in blocks[:2]:
+        a.flags.writeable = False
+    if cache is not None and not isinstance(model_or_layers, (list, tuple)):
+        object.__setattr__(model_or_layers, "_cx_blocks", blocks)
+    return blocks
 
 
-def evaluate(
-    model_or_layers: Any,
-    pes: Any,
-    buffers: Any,
-    dataflow: str = "dla",
-    hardware: Hardware | None = None,
-    *,
-    backend: Literal["auto", "c", "numpy"] = "auto",
-) -> LayerCosts:
-    """Costs of running layers with ``pes`` PEs and buffer (KTileSz) setting ``buffers``.
-
-    ``model_or_layers``: a :class:`~confuciux.Model`, a :class:`~confuciux.Layer` or a sequence
-    of layers (N of them).  ``pes`` and ``buffers`` are integers >= 1 broadcast against the layer
-    axis: scalars, per-layer vectors of length N, or batches of shape ``(..., N)`` — a whole
-    batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``, ``"shi"`` or ``"eye"``
-    for CONV/GEMM layers; depthwise layers always use ``dpt``.  ``hardware`` defaults to
-    :meth:`Hardware.default`; :meth:`Hardware.maestro` reproduces MAESTRO's numbers.
-    ``backend`` forces the C kernel or the NumPy reference (both give identical numbers).
-
-    Returns :class:`LayerCosts` whose arrays have the broadcast shape.
-    """
-    if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
-        raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
-    dataflow = dataflow.lower()
-    if hardware is None:
-        hardware = Hardware.default()
-    elif not isinstance(hardware, Hardware):
-        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
-    use_c = _pick_backend(backend)
-
-    dims, depthwise, names = _layers(model_or_layers)
-    n_layers = dims.shape[0]
+def _design_arrays(
+    pes: Any, buffers: Any, n_layers: int, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """pes and buffers broadcast against the layer axis, as flat contiguous int64 arrays."""
+    if type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX:
+        # the common scalar case, without NumPy's per-call overheads
+        return np.full(n_layers, pes, dtype=np.int64), np.full(n_layers, buffers, dtype=np.int64), (n_layers,)
     p = _int_array("pes", pes)
     k = _int_array("buffers", buffers)
     try:
@@ -189,15 +239,116 @@ def evaluate(
     _check_positive("buffers", k, names)
     p = np.ascontiguousarray(np.broadcast_to(p, shape)).reshape(-1)
     k = np.ascontiguousarray(np.broadcast_to(k, shape)).reshape(-1)
+    return p, k, shape
+
+
+def evaluate(
+    model_or_layers: Any,
+    pes: Any,
+    buffers: Any,
+    dataflow: str = "dla",
+    hardware: Hardware | None = None,
+    *,
+    backend: Literal["auto", "c", "numpy"] = "auto",
+) -> LayerCosts:
+    """Costs of running layers with ``pes`` PEs and buffer (KTileSz) setting ``buffers``.
+
+    ``model_or_layers``: a :class:`~confuciux.Model`, a :class:`~confuciux.Layer`, a sequence
+    of layers, or an integer array of shape (N, 6) or (N, 7) with columns K, C, Y, X, R, S[, T]
+    (T: 1 CONV, 2 DSCONV) — N layers in all.  ``pes`` and ``buffers`` are integers >= 1 broadcast against the layer
+    axis: scalars, per-layer vectors of length N, or batches of shape ``(..., N)`` — a whole
+    batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``, ``"shi"`` or ``"eye"``
+    for CONV/GEMM layers; depthwise layers always use ``dpt``.  ``hardware`` defaults to
+    :meth:`Hardware.default`; :meth:`Hardware.maestro` reproduces MAESTRO's numbers.
+    ``backend`` forces the C kernel or the NumPy reference (both give identical numbers).
+
+    Returns :class:`LayerCosts` whose arrays have the broadcast shape.
+    """
+    if dataflow not in DATAFLOW_IDS:
+        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
+            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
+        dataflow = dataflow.lower()
+    if hardware is None:
+        hardware = Hardware.default()
+    elif not isinstance(hardware, Hardware):
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    use_c = _pick_backend(backend)
+
+    cols, depthwise, names = _layers(model_or_layers)
+    n_layers = cols.shape[1]
+    p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
-        raw = _native.evaluate_points(dims, depthwise, p, k, dataflow, hardware)
+        ints, reals, status = _native.evaluate_blocks(cols, depthwise, p, k, dataflow, hardware)
     else:
         reps = p.size // n_layers if n_layers else 0
         raw = _reference.evaluate_points(
-            np.tile(dims, (reps, 1)), np.tile(depthwise, reps), p, k, dataflow, hardware
+            np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps), p, k, dataflow, hardware
         )
-    return _costs(raw, shape)
+        ints = np.stack([raw[f] for f in INT_FIELDS]) if p.size else np.empty((len(INT_FIELDS), 0), np.int64)
+        reals = np.stack([raw[f] for f in FLOAT_FIELDS]) if p.size else np.empty((len(FLOAT_FIELDS), 0))
+        status = raw["status"]
+    return _costs(ints, reals, status, shape)
+
+
+def evaluate_layer(
+    layer: Any,
+    pes: int,
+    buffers: int,
+    dataflow: str = "dla",
+    hardware: Hardware | None = None,
+) -> PointCost:
+    """Cost of one :class:`~confuciux.Layer` with ``pes`` PEs and buffer setting ``buffers``:
+    the scalar counterpart of :func:`evaluate`, for Python loops (a few µs per call with the C
+    kernel).  Same numbers as :func:`evaluate`."""
+    if dataflow not in DATAFLOW_IDS:
+        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
+            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
+        dataflow = dataflow.lower()
+    if hardware is None:
+        hardware = Hardware.default()
+    elif not isinstance(hardware, Hardware):
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    for name, v in (("pes", pes), ("buffers", buffers)):
+        if type(v) is not int:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"{name} must be an integer, got {v!r}")
+        if not 1 <= v <= _INT64_MAX:
+            raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
+    cached = getattr(layer, "__dict__", {}).get("_cx_point")
+    if cached is None:
+        cols, depthwise, _ = _layers(layer)
+        if cols.shape[1] != 1:
+            raise ValueError(f"evaluate_layer takes one layer, got {cols.shape[1]}")
+        values = tuple(int(v) for v in cols[:, 0])
+        cached = (values, bool(depthwise[0]), _native.layer_dims(values) if _native.AVAILABLE else None)
+        if hasattr(layer, "__dict__"):
+            object.__setattr__(layer, "_cx_point", cached)
+    values, depthwise, cdims = cached
+    if cdims is not None:
+        ints, reals, status = _native.evaluate_one(cdims, depthwise, int(pes), int(buffers), dataflow, hardware)
+    else:
+        raw = _reference.evaluate_points(
+            np.array([values]), np.array([depthwise]), np.array([pes]), np.array([buffers]), dataflow, hardware
+        )
+        ints = [int(raw[f][0]) for f in INT_FIELDS]
+        reals = [float(raw[f][0]) for f in FLOAT_FIELDS]
+        status = int(raw["status"][0])
+    nan = float("nan")
+    iv = dict(zip(INT_FIELDS, (float(v) for v in ints))) if status == 0 else dict.fromkeys(INT_FIELDS, nan)
+    return PointCost(
+        runtime=iv["runtime"],
+        energy=reals[0],
+        area=reals[1],
+        power=reals[2],
+        l1_bytes=iv["l1_bytes"],
+        l2_bytes=iv["l2_bytes"],
+        macs=iv["macs"],
+        throughput=reals[3],
+        valid=status == 0,
+        status=status,
+        accesses={name: iv[name] for name in ACCESS_FIELDS},
+    )
 
 
 def _pick_backend(backend: str) -> bool:
@@ -212,28 +363,27 @@ def _pick_backend(backend: str) -> bool:
     raise ValueError(f"unknown backend {backend!r}; expected 'auto', 'c' or 'numpy'")
 
 
-def _costs(raw: dict[str, np.ndarray], shape: tuple[int, ...]) -> LayerCosts:
-    status = raw["status"].reshape(shape)
+def _costs(ints: np.ndarray, reals: np.ndarray, status: np.ndarray, shape: tuple[int, ...]) -> LayerCosts:
+    """LayerCosts whose arrays are views of two blocks (cheap for small calls)."""
+    status = status.reshape(shape)
     valid = status == 0
-    out: dict[str, np.ndarray] = {}
-    for f in INT_FIELDS:
-        v = raw[f].astype(np.float64).reshape(shape)
-        v[~valid] = np.nan
-        out[f] = v
-    for f in FLOAT_FIELDS:
-        out[f] = raw[f].reshape(shape)
+    f = ints.astype(np.float64).reshape((len(INT_FIELDS), *shape))
+    if not valid.all():
+        f[:, ~valid] = np.nan
+    r = reals.reshape((len(FLOAT_FIELDS), *shape))
+    out = dict(zip(INT_FIELDS, f))
     return LayerCosts(
         runtime=out["runtime"],
-        energy=out["energy"],
-        area=out["area"],
-        power=out["power"],
+        energy=r[0],
+        area=r[1],
+        power=r[2],
         l1_bytes=out["l1_bytes"],
         l2_bytes=out["l2_bytes"],
         macs=out["macs"],
-        throughput=out["throughput"],
+        throughput=r[3],
         valid=valid,
         status=status,
-        accesses={f: out[f] for f in ACCESS_FIELDS},
+        accesses={name: out[name] for name in ACCESS_FIELDS},
     )
 
 

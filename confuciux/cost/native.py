@@ -6,7 +6,6 @@ Converts validated NumPy arrays to the kernel's struct-of-arrays and makes one C
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,11 +21,21 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "evaluate_points", "area_power_points"]
+_DEPTHWISE = {False: ffi.new("uint8_t[1]", [0]), True: ffi.new("uint8_t[1]", [1])} if AVAILABLE else {}
+
+__all__ = ["AVAILABLE", "evaluate_blocks", "evaluate_points", "area_power_points"]
 
 
-@lru_cache(maxsize=64)
 def _hardware_struct(hw: Hardware) -> Any:
+    """The kernel's struct for ``hw``, built once per Hardware instance (instances are frozen)."""
+    struct = hw.__dict__.get("_cx_struct")
+    if struct is None:
+        struct = _build_hardware_struct(hw)
+        object.__setattr__(hw, "_cx_struct", struct)
+    return struct
+
+
+def _build_hardware_struct(hw: Hardware) -> Any:
     a2, a1, a0 = hw.arbiter_poly
     return ffi.new(
         "cx_hardware *",
@@ -62,6 +71,57 @@ def _i64(a: np.ndarray) -> Any:
     return ffi.from_buffer("int64_t[]", a)
 
 
+def evaluate_blocks(
+    cols: np.ndarray,
+    depthwise: np.ndarray,
+    pes: np.ndarray,
+    ktile: np.ndarray,
+    dataflow: str,
+    hardware: Hardware,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One kernel call for D designs x N layers.
+
+    ``cols``: C-contiguous int64 (6, N), rows K, C, Y, X, R, S; ``depthwise``: contiguous uint8
+    (N,); ``pes``, ``ktile``: contiguous int64 of size D*N (point ``d*N + l`` is layer ``l``).
+    Returns ``ints`` int64 (16, D*N) in :data:`INT_FIELDS` order, ``reals`` float64 (4, D*N) in
+    :data:`FLOAT_FIELDS` order and ``status`` uint8 (D*N,)."""
+    n_layers = cols.shape[1]
+    n = pes.size
+    ints = np.empty((len(INT_FIELDS), n), dtype=np.int64)
+    reals = np.empty((len(FLOAT_FIELDS), n), dtype=np.float64)
+    status = np.empty(n, dtype=np.uint8)
+    fb = ffi.from_buffer
+    rc = lib.cx_evaluate_blocks(
+        fb("int64_t[]", cols), fb("uint8_t[]", depthwise), n_layers,
+        fb("int64_t[]", pes), fb("int64_t[]", ktile), n // n_layers if n_layers else 0,
+        DATAFLOW_IDS[dataflow], _hardware_struct(hardware),
+        fb("int64_t[]", ints), fb("double[]", reals), fb("uint8_t[]", status),
+    )  # fmt: skip
+    if rc != 0:  # unreachable: the dataflow was validated by the caller
+        raise ValueError(f"unknown dataflow {dataflow!r}")
+    return ints, reals, status
+
+
+def evaluate_one(
+    dims: Any, depthwise: bool, pes: int, ktile: int, dataflow: str, hardware: Hardware
+) -> tuple[list[int], list[float], int]:
+    """One point, with as little Python overhead as possible: ``dims`` is a cdata
+    ``int64_t[6]`` (see :func:`layer_dims`).  Returns (16 ints, 4 floats, status)."""
+    buf = ffi.new("int64_t[18]", [pes, ktile])  # P, k, then the 16 integer outputs
+    reals = ffi.new("double[4]")
+    status = ffi.new("uint8_t[1]")
+    lib.cx_evaluate_blocks(
+        dims, _DEPTHWISE[depthwise], 1, buf, buf + 1, 1, DATAFLOW_IDS[dataflow],
+        _hardware_struct(hardware), buf + 2, reals, status,
+    )  # fmt: skip
+    return ffi.unpack(buf + 2, 16), ffi.unpack(reals, 4), status[0]
+
+
+def layer_dims(values: tuple[int, int, int, int, int, int]) -> Any:
+    """A cdata int64_t[6] with K, C, Y, X, R, S (for :func:`evaluate_one`)."""
+    return ffi.new("int64_t[6]", values)
+
+
 def evaluate_points(
     dims: np.ndarray,
     depthwise: np.ndarray,
@@ -70,36 +130,15 @@ def evaluate_points(
     dataflow: str,
     hardware: Hardware,
 ) -> dict[str, np.ndarray]:
-    """Same contract as :func:`confuciux.cost.reference.evaluate_points`, except that ``pes`` and
-    ``ktile`` may hold several designs: their size is a multiple ``D`` of the number of layers
-    ``N`` and point ``d*N + l`` is layer ``l``.  ``dims`` must be C-contiguous int64 (N, 6)."""
-    n_layers = dims.shape[0]
-    n = pes.size
-    n_designs = n // n_layers if n_layers else 0
-    cols = np.ascontiguousarray(dims.T)  # (6, N): one row per dimension
+    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 6)),
+    except that ``pes`` and ``ktile`` may hold several designs: D*N values, point ``d*N + l``
+    being layer ``l``."""
+    cols = np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T)
     dw = np.ascontiguousarray(depthwise, dtype=np.uint8)
-    ints = np.empty((len(INT_FIELDS), n), dtype=np.int64)
-    reals = np.empty((len(FLOAT_FIELDS), n), dtype=np.float64)
-    status = np.empty(n, dtype=np.uint8)
-
-    layers = ffi.new("cx_layers *")
-    base = _i64(cols)
-    layers.K, layers.C, layers.Y = base, base + n_layers, base + 2 * n_layers
-    layers.X, layers.R, layers.S = base + 3 * n_layers, base + 4 * n_layers, base + 5 * n_layers
-    layers.depthwise = ffi.from_buffer("uint8_t[]", dw)
-    out = ffi.new("cx_costs *")
-    ip, rp = _i64(ints), ffi.from_buffer("double[]", reals)
-    for j, name in enumerate(INT_FIELDS):
-        setattr(out, name, ip + j * n)
-    for j, name in enumerate(FLOAT_FIELDS):
-        setattr(out, name, rp + j * n)
-    out.status = ffi.from_buffer("uint8_t[]", status)
-    rc = lib.cx_evaluate(
-        layers, n_layers, _i64(pes), _i64(ktile), n_designs, DATAFLOW_IDS[dataflow],
-        _hardware_struct(hardware), out,
+    ints, reals, status = evaluate_blocks(
+        cols, dw, np.ascontiguousarray(pes, dtype=np.int64),
+        np.ascontiguousarray(ktile, dtype=np.int64), dataflow, hardware,
     )  # fmt: skip
-    if rc != 0:  # unreachable: the dataflow was validated by the caller
-        raise ValueError(f"unknown dataflow {dataflow!r}")
     result = dict(zip(INT_FIELDS, ints))
     result.update(zip(FLOAT_FIELDS, reals))
     result["status"] = status

@@ -34,10 +34,15 @@ _I64 = np.int64
 
 
 class _Checked:
-    """Wrapping int64 arithmetic that remembers, per element, whether any step overflowed."""
+    """Wrapping int64 arithmetic that remembers, per element, whether any step overflowed.
 
-    def __init__(self, n: int) -> None:
+    With ``check=False`` it is plain NumPy arithmetic (no overflow detection): the "plain NumPy
+    formulas" the benchmarks compare the kernel with."""
+
+    def __init__(self, n: int, check: bool = True) -> None:
         self.overflow = np.zeros(n, dtype=bool)
+        if not check:
+            self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign]
 
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
@@ -231,6 +236,8 @@ def evaluate_points(
     ktile: np.ndarray,
     dataflow: str,
     hardware: Hardware,
+    *,
+    check_overflow: bool = True,
 ) -> dict[str, np.ndarray]:
     """Cost of n points (layer, P, k).
 
@@ -240,6 +247,8 @@ def evaluate_points(
     Returns int64 arrays for :data:`INT_FIELDS` (cycles, bytes, counts; 0 where status != 0),
     float64 arrays for :data:`FLOAT_FIELDS` (nJ, µm², mW, MACs/cycle; NaN where status != 0) and
     ``status`` (uint8: 0 ok, 1 invalid configuration, 2 overflow, 3 bad input).
+    ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
+    that overflow are then wrong).
     """
     dims = np.asarray(dims, dtype=_I64).reshape(-1, 6)
     n = dims.shape[0]
@@ -264,7 +273,7 @@ def evaluate_points(
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
-            ck = _Checked(idx.size)
+            ck = _Checked(idx.size, check_overflow)
             args = [v[idx] for v in (K, C, Y, X, R, S, P, k, OY, OX)]
             runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid = fn(ck, *args)
             Kd, Cd, Yd, Xd, Rd, Sd = args[:6]

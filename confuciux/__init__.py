@@ -1,0 +1,29 @@
+"""confuciux: per-layer hardware resource assignment for DNN accelerators.
+
+Workload (:class:`Layer`, :class:`Model`, :mod:`confuciux.zoo`) → platform (:class:`Hardware`)
+→ cost model (:func:`evaluate`) → search.
+
+``confuciux.native`` is True when the compiled cost-model kernel is in use, False when evaluation
+falls back to the NumPy reference implementation (same numbers, slower).
+"""
+
+from __future__ import annotations
+
+from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
+from .hardware import Hardware
+
+native: bool = BACKEND == "c"
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATAFLOWS",
+    "STATUS",
+    "Hardware",
+    "LayerCosts",
+    "PointCost",
+    "area_power",
+    "evaluate",
+    "evaluate_layer",
+    "native",
+]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the cost-model kernel under AddressSanitizer and UndefinedBehaviorSanitizer and runs
+# (1) tests/kernel_stress.c, adversarial integers straight into the C API, and (2) the Python
+# kernel tests against a sanitized build of the cffi extension.  Any finding aborts non-zero.
+# Usage: bash tests/sanitize.sh [python]   (python: the interpreter with confuciux's deps)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${1:-python}
+cc=${CC:-gcc}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+flags=(-std=gnu99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+       -fno-sanitize-recover=all -ffp-contract=off -Wall -Wextra -Werror)
+
+"$cc" "${flags[@]}" -I"$root/csrc" "$root/tests/kernel_stress.c" "$root/csrc/cost_model.c" -lm -o "$work/stress"
+"$work/stress"
+
+# A private copy of the package whose extension is built with the sanitizers (cffi compiles
+# inside its tmpdir, where the relative csrc/ paths of csrc/build.py must resolve too).
+cp -r "$root/confuciux" "$root/csrc" "$work/"
+rm -f "$work"/confuciux/_cost_model*.so
+(cd "$root" && CFLAGS="${flags[*]}" LDFLAGS="-fsanitize=address,undefined" \
+    "$python" -c "
+import sys; sys.argv = ['build']
+sys.path.insert(0, 'csrc')
+from build import ffibuilder
+ffibuilder.compile(tmpdir='$work', verbose=False)
+")
+asan=$("$cc" -print-file-name=libasan.so)
+ubsan=$("$cc" -print-file-name=libubsan.so)
+cd "$work"
+LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
+    PYTHONPATH="$work" "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
+    "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" -k "not full_reference" \
+    --rootdir "$root" -W ignore::DeprecationWarning
+LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY
+import confuciux, confuciux._cost_model as m
+assert confuciux.native and m.__file__.startswith("$work"), m.__file__
+print("sanitized extension in use:", m.__file__)
+PY

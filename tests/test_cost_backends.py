@@ -1,0 +1,91 @@
+"""The C kernel and the NumPy reference give identical results, statuses included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import confuciux
+from confuciux import Hardware, evaluate
+from confuciux.cost import native, reference
+
+pytestmark = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
+
+INT64_MAX = np.iinfo(np.int64).max
+# Mostly layer-sized values, sometimes huge ones (overflow), sometimes zero or negative (bad input).
+value = st.one_of(
+    st.integers(1, 64),
+    st.integers(1, 5000),
+    st.integers(2**20, 2**40),
+    st.integers(2**40, INT64_MAX),
+    st.integers(-(2**63), 0),
+)
+kernel = st.one_of(st.integers(1, 12), value)
+point = st.tuples(value, value, value, value, kernel, kernel, value, value, st.booleans())
+hardware = st.sampled_from([Hardware.maestro(), Hardware.default()])
+
+
+def run_both(points, dataflow, hw):
+    a = np.array([p[:8] for p in points], dtype=np.int64)
+    dims = np.ascontiguousarray(a[:, :6])
+    dw = np.array([p[8] for p in points])
+    pes, ktile = np.ascontiguousarray(a[:, 6]), np.ascontiguousarray(a[:, 7])
+    # native takes designs x layers; one design of len(points) layers covers the general case
+    return (
+        reference.evaluate_points(dims, dw, pes, ktile, dataflow, hw),
+        native.evaluate_points(dims, dw, pes, ktile, dataflow, hw),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(point, min_size=1, max_size=40), st.sampled_from(["dla", "shi", "eye"]), hardware)
+def test_identical_on_any_integers(points, dataflow, hw):
+    ref, c = run_both(points, dataflow, hw)
+    assert ref.keys() == c.keys()
+    for name in ref:
+        np.testing.assert_array_equal(ref[name], c[name], err_msg=name)
+
+
+def _layer():
+    return st.tuples(
+        st.integers(1, 600), st.integers(1, 600), st.integers(0, 40), st.integers(0, 40),
+        st.integers(1, 11), st.integers(1, 11), st.integers(1, 2),
+    ).map(lambda t: (t[0], t[1], t[4] + t[2], t[5] + t[3], t[4], t[5], t[6]))  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_layer(), min_size=1, max_size=12),
+    st.integers(1, 5),
+    st.data(),
+    st.sampled_from(["dla", "shi", "eye"]),
+    hardware,
+)
+def test_identical_through_evaluate_batches(layers, n_designs, data, dataflow, hw):
+    dims = np.array(layers, dtype=np.int64)
+    shape = (n_designs, len(layers))
+    pes = np.array(data.draw(st.lists(st.integers(1, 4096), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(shape)
+    buf = np.array(data.draw(st.lists(st.integers(1, 64), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(shape)
+    a = evaluate(dims, pes, buf, dataflow, hw, backend="c")
+    b = evaluate(dims, pes, buf, dataflow, hw, backend="numpy")
+    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput", "status", "valid"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in a.accesses:
+        np.testing.assert_array_equal(a.accesses[name], b.accesses[name], err_msg=name)
+
+
+def test_statuses_reach_the_kernel():
+    """Each status value is produced, and both backends agree on it."""
+    pts = [
+        (64, 32, 56, 56, 3, 3, 16, 4, False),  # ok
+        (8, 8, 10, 10, 3, 3, 9, 1, False),  # shi: OX = 8 < P = 9 <= X = 10 -> invalid
+        (2**40, 2**40, 2**20, 2**20, 3, 3, 1, 1, False),  # overflow
+        (0, 8, 10, 10, 3, 3, 4, 1, False),  # bad input
+    ]
+    ref, c = run_both(pts, "shi", Hardware.maestro())
+    assert list(ref["status"]) == [0, 1, 2, 3]
+    np.testing.assert_array_equal(ref["status"], c["status"])
+    assert ref["runtime"][0] > 0 and np.all(ref["runtime"][1:] == 0)
+    assert np.all(np.isnan(c["energy"][1:])) and np.isfinite(c["energy"][0])

@@ -1,0 +1,82 @@
+"""Monotonicity properties the cost model has (spec section 9), checked on random layers.
+
+Only properties the model really has are asserted: runtime non-increasing in P (except eye with
+a single output row and P < S, a MAESTRO quirk); area and power
+increasing in P; L1 increasing in k; L2, area and power non-decreasing in k and L2 in P for the
+CONV dataflows.  Runtime in k, energy in P or k, throughput <= P and L2 of depthwise layers are
+not monotone (tests below show counterexamples).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from confuciux import Hardware, evaluate
+
+DATAFLOWS = st.sampled_from(["dla", "shi", "eye"])
+HARDWARE = st.sampled_from([Hardware.maestro(), Hardware.default()])
+
+
+@st.composite
+def layers(draw, depthwise=st.booleans()):
+    r, s = draw(st.integers(1, 11)), draw(st.integers(1, 11))
+    return (
+        draw(st.integers(1, 1024)), draw(st.integers(1, 1024)),
+        r + draw(st.integers(0, 120)), s + draw(st.integers(0, 120)),
+        r, s, 2 if draw(depthwise) else 1,
+    )  # fmt: skip
+
+
+def sweep(layer, pes, buffers, df, hw):
+    n = max(np.size(pes), np.size(buffers))
+    dims = np.array([layer] * n)
+    return evaluate(dims, pes, buffers, df, hw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(layers(), st.integers(1, 64), DATAFLOWS, HARDWARE)
+def test_in_pes(layer, k, df, hw):
+    pes = np.arange(1, 4097)
+    c = sweep(layer, pes, k, df, hw)
+    both = c.valid[:-1] & c.valid[1:]
+    if df == "eye" and layer[6] == 1 and layer[2] == layer[4]:
+        # one output row: MAESTRO's edge-cluster quirk (spec 10.6) overcharges P < S
+        both &= pes[:-1] >= layer[5]
+    assert np.all(c.runtime[1:][both] <= c.runtime[:-1][both])
+    ok = c.valid
+    assert np.all(np.diff(c.area[ok]) > 0) and np.all(np.diff(c.power[ok]) > 0)
+    if layer[6] == 1:
+        assert np.all(np.diff(c.l2_bytes[ok]) >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(layers(), st.integers(1, 4096), DATAFLOWS, HARDWARE)
+def test_in_buffers(layer, p, df, hw):
+    ks = np.arange(1, 65)
+    c = sweep(layer, p, ks, df, hw)
+    assert np.all(c.valid) or not np.any(c.valid)  # validity does not depend on k
+    if not c.valid[0]:
+        return
+    assert np.all(np.diff(c.l1_bytes) > 0)
+    if layer[6] == 1:
+        assert np.all(np.diff(c.l2_bytes) >= 0)
+        assert np.all(np.diff(c.area) >= 0) and np.all(np.diff(c.power) >= 0)
+
+
+def test_not_monotone_where_the_spec_says_so():
+    mx = Hardware.maestro()
+    # runtime rises with k: K-tile padding ceil(K/k)*min(k,K) (K=64: k=11 -> 6*11, k=12 -> 6*12)
+    c = sweep((64, 64, 10, 10, 3, 3, 1), 8, [11, 12], "dla", mx)
+    assert c.runtime[1] > c.runtime[0]
+    # depthwise L2 (and with it area) falls when the last PE of an under-filled array loses its
+    # output: C=20, P=3, k=9 -> 10 (spec section 4, the `o` term)
+    c = sweep((1, 20, 5, 5, 1, 1, 2), 3, [9, 10], "dla", mx)
+    assert c.l2_bytes[1] < c.l2_bytes[0] and c.area[1] < c.area[0]
+    # eye, one output row, P < S: the edge-cluster quirk (spec 10.6) makes runtime rise with P
+    c = sweep((1, 1, 1, 5, 1, 3, 1), [1, 2], 1, "eye", mx)
+    assert c.runtime[1] > c.runtime[0]
+    # eye credits more MACs per cycle than it has PEs (quirk Q4)
+    c = sweep((64, 64, 58, 58, 3, 3, 1), 4, 1, "eye", mx)
+    assert c.throughput[0] > 4
