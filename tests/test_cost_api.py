@@ -1,0 +1,195 @@
+"""The public cost API: shapes, broadcasting, totals, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import confuciux as cx
+from confuciux import Hardware, area_power, evaluate, evaluate_layer
+
+LAYERS = np.array(
+    [
+        [64, 3, 34, 34, 3, 3, 1],
+        [128, 64, 18, 18, 3, 3, 1],
+        [1, 128, 18, 18, 3, 3, 2],  # depthwise: dpt whatever dataflow is asked
+        [256, 128, 8, 8, 1, 1, 1],
+    ]
+)
+
+
+def test_shapes_and_broadcasting():
+    n = len(LAYERS)
+    assert evaluate(LAYERS, 16, 4).shape == (n,)
+    assert evaluate(LAYERS, np.arange(1, n + 1), 4).shape == (n,)
+    batch = evaluate(LAYERS, np.full((5, n), 16), np.arange(1, 6)[:, None])
+    assert batch.shape == (5, n)
+    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+        assert getattr(batch, name).dtype == np.float64
+    assert batch.valid.dtype == bool and len(batch.accesses) == 12
+    # each design of the batch equals a separate call
+    for d in range(5):
+        one = evaluate(LAYERS, 16, d + 1)
+        np.testing.assert_array_equal(batch.runtime[d], one.runtime)
+        np.testing.assert_array_equal(batch.energy[d], one.energy)
+
+
+def test_depthwise_uses_dpt_whatever_the_dataflow():
+    dw = LAYERS[2:3]
+    a, b = evaluate(dw, 8, 2, "dla"), evaluate(dw, 8, 2, "eye")
+    np.testing.assert_array_equal(a.runtime, b.runtime)
+    assert a.l1_bytes[0] == 6 * 2 * 9  # dpt L1 = 6kRS
+
+
+def test_total_sums_layers():
+    c = evaluate(LAYERS, np.full((3, len(LAYERS)), 32), 4, hardware=Hardware.maestro())
+    t = c.total()
+    assert t.shape == (3,)
+    np.testing.assert_allclose(t.runtime, c.runtime.sum(axis=1))
+    np.testing.assert_allclose(t.area, c.area.sum(axis=1))
+    np.testing.assert_allclose(t.throughput, c.macs.sum(axis=1) / c.runtime.sum(axis=1))
+    assert t.valid.all()
+
+
+def test_invalid_points_are_nan_never_zero():
+    # shi with O_X < P <= X is a configuration MAESTRO reports with runtime 0
+    layer = np.array([[8, 8, 10, 10, 3, 3]])
+    c = evaluate(layer, 9, 1, "shi", Hardware.maestro())
+    assert not c.valid[0] and c.status[0] == 1
+    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+        assert np.isnan(getattr(c, name)[0]), name
+    assert c.total().valid == np.False_ and np.isnan(c.total().runtime)
+
+
+def test_overflow_is_reported():
+    c = evaluate(np.array([[2**40, 2**40, 2**20, 2**20, 3, 3]]), 1, 1)
+    assert c.status[0] == 2 and not c.valid[0] and np.isnan(c.runtime[0])
+
+
+def test_default_and_maestro_share_runtime_and_buffers():
+    a = evaluate(LAYERS, 32, 6, "eye", Hardware.default())
+    b = evaluate(LAYERS, 32, 6, "eye", Hardware.maestro())
+    for name in ("runtime", "l1_bytes", "l2_bytes", "macs"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert np.all(a.area < b.area) and np.all(a.energy > b.energy)
+
+
+@pytest.mark.parametrize(
+    "pes, buffers, exc, match",
+    [
+        (0, 4, ValueError, "pes must be >= 1"),
+        (-3, 4, ValueError, "pes must be >= 1"),
+        (16, 0, ValueError, "buffers must be >= 1"),
+        (16.5, 4, ValueError, "whole numbers"),
+        (np.nan, 4, ValueError, "whole numbers"),
+        (True, 4, TypeError, "bool"),
+        ("16", 4, TypeError, "integers"),
+        (np.ones(3, dtype=int), 4, ValueError, "do not broadcast"),
+        (2.0**70, 4, ValueError, "too large"),
+    ],
+)
+def test_bad_designs(pes, buffers, exc, match):
+    with pytest.raises(exc, match=match):
+        evaluate(LAYERS, pes, buffers)
+
+
+def test_bad_design_error_names_the_layer():
+    pes = np.array([16, 16, 0, 16])
+    with pytest.raises(ValueError, match=r"layer 2"):
+        evaluate(LAYERS, pes, 4)
+
+
+@pytest.mark.parametrize(
+    "layers, exc, match",
+    [
+        (np.array([[0, 3, 34, 34, 3, 3]]), ValueError, "layer 0: K must be >= 1"),
+        (np.array([[4, 3, 34, 34, 3, 3], [4, 3, 2, 34, 3, 3]]), ValueError, r"layer 1: Y < R"),
+        (np.array([[4, 3, 34, 2, 3, 3]]), ValueError, r"X < S"),
+        (np.array([[4, 3, 34, 34, 3, 3, 5]]), ValueError, "T must be 1"),
+        (np.array([[4, 3, 34, 34, 3]]), ValueError, "shape"),
+        (np.array([[4.0, 3, 34, 34, 3, 3]]), TypeError, "integers"),
+    ],
+)
+def test_bad_layers(layers, exc, match):
+    with pytest.raises(exc, match=match):
+        evaluate(layers, 16, 4)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="unknown dataflow"):
+        evaluate(LAYERS, 16, 4, dataflow="tpu")
+    with pytest.raises(TypeError, match="Hardware"):
+        evaluate(LAYERS, 16, 4, hardware="maestro")
+    with pytest.raises(ValueError, match="backend"):
+        evaluate(LAYERS, 16, 4, backend="gpu")
+    assert evaluate(LAYERS, 16, 4, dataflow="DLA").valid.all()  # case-insensitive
+
+
+def test_area_power_matches_evaluate():
+    hw = Hardware.default()
+    c = evaluate(LAYERS, 48, 5, "dla", hw)
+    a, p = area_power(48, c.l1_bytes.astype(int), c.l2_bytes.astype(int), hw)
+    np.testing.assert_array_equal(a, c.area)
+    np.testing.assert_array_equal(p, c.power)
+    a2, _ = area_power(np.array([1, 2, 4]), 100, 1000, hw)
+    assert a2.shape == (3,) and np.all(np.diff(a2) > 0)
+    with pytest.raises(ValueError):
+        area_power(0, 10, 10, hw)
+
+
+def test_evaluate_layer_equals_evaluate():
+    for i, row in enumerate(LAYERS):
+        one = evaluate_layer(LAYERS[i : i + 1], 24, 3, "shi", Hardware.maestro())
+        arr = evaluate(LAYERS[i : i + 1], 24, 3, "shi", Hardware.maestro())
+        assert one.runtime == arr.runtime[0] and one.energy == arr.energy[0]
+        assert one.valid == bool(arr.valid[0]) and one.accesses["input_l2_read"] == arr.accesses["input_l2_read"][0]
+    with pytest.raises(ValueError):
+        evaluate_layer(LAYERS[:1], 0, 3)
+    with pytest.raises(TypeError):
+        evaluate_layer(LAYERS[:1], 2.5, 3)
+    with pytest.raises(ValueError, match="one layer"):
+        evaluate_layer(LAYERS, 4, 3)
+
+
+def test_hardware_validation_and_presets():
+    assert Hardware.maestro() is Hardware.maestro()  # presets are built once
+    with pytest.raises(ValueError, match="l1_area"):
+        Hardware(l1_area=-1.0)
+    with pytest.raises(ValueError, match="finite"):
+        Hardware(l2_energy=float("nan"))
+    with pytest.raises(TypeError):
+        Hardware(mac_area="283")
+    with pytest.raises(TypeError):
+        Hardware(arbiter_poly=(1.0, 2.0))
+
+
+def test_numpy_backend_selectable_and_native_flag():
+    a = evaluate(LAYERS, 16, 4, backend="numpy")
+    assert a.valid.all()
+    assert cx.native is (cx.cost.BACKEND == "c")
+
+
+def test_falls_back_to_numpy_with_a_warning_when_the_kernel_is_missing():
+    import subprocess
+    import sys
+
+    code = """
+import sys, warnings
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "confuciux._cost_model":
+            raise ImportError("blocked for the test")
+sys.meta_path.insert(0, Block())
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    import confuciux
+assert confuciux.native is False, confuciux.native
+assert any("NumPy reference" in str(x.message) for x in w), [str(x.message) for x in w]
+import numpy as np
+c = confuciux.evaluate(np.array([[64, 32, 58, 58, 3, 3]]), 64, 4)
+assert c.valid[0] and c.runtime[0] > 0
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
