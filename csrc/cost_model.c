@@ -23,8 +23,20 @@ typedef int64_t i64;
 #define MUL4(a, b, c, d) MUL(MUL3(a, b, c), d)
 #define MUL5(a, b, c, d, e) MUL(MUL4(a, b, c, d), e)
 
+/* Quotient and remainder for a >= 0, b > 0.  Layer-sized operands fit in 32 bits, where the
+ * hardware divide is several times faster than the 64-bit one. */
+static inline i64 qdiv(i64 a, i64 b)
+{
+    if (((uint64_t)a | (uint64_t)b) >> 32 == 0) return (i64)((uint32_t)a / (uint32_t)b);
+    return a / b;
+}
+static inline i64 qrem(i64 a, i64 b)
+{
+    if (((uint64_t)a | (uint64_t)b) >> 32 == 0) return (i64)((uint32_t)a % (uint32_t)b);
+    return a % b;
+}
 /* Ceiling of a/b for a >= 0, b > 0. */
-static inline i64 cdiv(i64 a, i64 b) { return a / b + (a % b != 0); }
+static inline i64 cdiv(i64 a, i64 b) { return qdiv(a, b) + (qrem(a, b) != 0); }
 static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
 /* q is always finite, so a plain comparison does what NumPy's maximum does (and needs no libm). */
 static inline double max_d(double a, double b) { return a < b ? b : a; }
@@ -74,9 +86,9 @@ static int shi(const point *p, traffic *t)
     i64 yix0 = MUL(yi, x0);
     t->l2 = MUL(2, ADD(ADD(yix0, khRS), MUL3(kh, yf, xf)));
     t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
-    i64 yrem = p->OY % p->R;
+    i64 yrem = qrem(p->OY, p->R);
     i64 yedge = SUB(ADD(yrem, p->R), 1);
-    i64 yo_full = ADD(MUL(p->R, p->OY / p->R), yrem != 0 ? yedge : 0);
+    i64 yo_full = ADD(MUL(p->R, qdiv(p->OY, p->R)), yrem != 0 ? yedge : 0);
     i64 yo = y_full ? yo_full : p->OY - p->R;
     i64 xo = (x_full || x_wide) ? p->OX : p->OX - p->P;
     i64 nKnY = MUL(nK, nY);
@@ -99,16 +111,16 @@ static int eye(const point *p, traffic *t)
     int y_full = p->OY >= p->P, x_full = p->OX >= p->S, y_tall = p->P > p->Y;
     i64 khRS = MUL(kh, RS);
     /* runtime: bands of S output columns; both output dims are spread over the P PEs */
-    i64 w_edge = p->OX % p->S;
+    i64 w_edge = qrem(p->OX, p->S);
     int one_row = p->OY == 1;
     i64 steps_full = ADD(cdiv(p->S, p->P),
-                         MUL(p->S - 1, one_row && p->S > p->P && p->S % p->P != 0));
+                         MUL(p->S - 1, one_row && p->S > p->P && qrem(p->S, p->P) != 0));
     i64 steps_edge = ADD(cdiv(w_edge, p->P),
-                         MUL(p->S - 1, one_row && w_edge > p->P && w_edge % p->P != 0));
+                         MUL(p->S - 1, one_row && w_edge > p->P && qrem(w_edge, p->P) != 0));
     i64 per_full = ADD(MUL(steps_full, khRS), 1);
     i64 per_edge_v = ADD(MUL(steps_edge, khRS), 1);
     i64 per_edge = w_edge > 0 ? per_edge_v : 0;
-    i64 bands_full = ADD(MUL(p->OX / p->S, per_full), per_edge);
+    i64 bands_full = ADD(MUL(qdiv(p->OX, p->S), per_full), per_edge);
     i64 bands_narrow = ADD(khRS, 1);
     i64 bands = x_full ? bands_full : bands_narrow;
     t->runtime = ADD(MUL(MUL3(p->C, nK, nY), bands), 1);
@@ -120,9 +132,9 @@ static int eye(const point *p, traffic *t)
     i64 xf = x_full ? p->S : p->OX - p->S;
     t->l2 = MUL(2, ADD(ADD(MUL(yi, x0), khRS), MUL3(kh, yf, xf)));
     t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
-    i64 yrem = p->OY % p->P;
+    i64 yrem = qrem(p->OY, p->P);
     i64 yedge = SUB(ADD(yrem, p->R), 1);
-    i64 yo_full = ADD(MUL(p->P, p->OY / p->P), yrem != 0 ? yedge : 0);
+    i64 yo_full = ADD(MUL(p->P, qdiv(p->OY, p->P)), yrem != 0 ? yedge : 0);
     i64 yo = y_full ? yo_full : (y_tall ? p->OY : p->OY - p->P);
     i64 xo = x_full ? p->OX : p->OX - p->S;
     t->i_rd = MUL(MUL(p->C, yi),
@@ -144,16 +156,16 @@ static int dpt(const point *p, traffic *t)
     i64 n = cdiv(C, kP);
     i64 rho = SUB(C, MUL(n - 1, kP));
     i64 c_last = rho < k ? rho
-               : (n > 1 && rho > k && rho - k < k && rho % k != 0) ? rho % k : k;
+               : (n > 1 && rho > k && rho - k < k && qrem(rho, k) != 0) ? qrem(rho, k) : k;
     t->runtime = ADD(MUL(MUL3(p->OY, p->OX, RS), ADD(MUL(n - 1, k), c_last)), 1);
     t->l1 = MUL(MUL(6, k), RS);
     i64 cp = min64(C, kP);
-    int under = k < C && C < kP && C % k == 0;  /* the last PE of an under-filled array loses its output */
+    int under = k < C && C < kP && qrem(C, k) == 0;  /* the last PE of an under-filled array loses its output */
     t->l2 = MUL(2, ADD(MUL3(2, cp, RS), under ? cp - k : cp));
     /* channels fetched (c_t), multiplied (m_c) and written (e_c) per pixel */
     int more = C > kP;
-    i64 rem = C % kP;
-    int lost = more && rem > k && rem % k != 0;
+    i64 rem = qrem(C, kP);
+    int lost = more && rem > k && qrem(rem, k) != 0;
     i64 pad = (more && rem > 0 && rem < k) ? k - rem : 0;
     i64 klost = lost ? k : 0;
     i64 c_t = SUB(ADD(C, pad), klost);
@@ -201,7 +213,9 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
            + hw->arbiter_power * max_d(hw->arbiter_power_floor, q);
 }
 
-#define STORE(field, value) do { if (out->field) out->field[i] = (value); } while (0)
+/* `all` is a compile-time constant in each specialised loop: with every output requested the
+ * NULL tests disappear. */
+#define STORE(field, value) do { if (all || out->field) out->field[i] = (value); } while (0)
 
 /* One point: computes everything and stores what out asks for.  Inlined into one loop per
  * dataflow so that the dataflow switch leaves the hot loop. */
@@ -211,8 +225,8 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
 #define ALWAYS_INLINE inline
 #endif
 
-static ALWAYS_INLINE void eval_point(int dataflow, const cx_layers *layers, size_t l, i64 pes, i64 ktile,
-                              const cx_hardware *hw, cx_costs *out, size_t i)
+static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *layers, size_t l, i64 pes,
+                                     i64 ktile, const cx_hardware *hw, cx_costs *out, size_t i)
 {
     point p = {layers->K[l], layers->C[l], layers->Y[l], layers->X[l], layers->R[l],
                layers->S[l], pes, ktile, 0, 0};
@@ -263,7 +277,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, const cx_layers *layers, size
         STORE(throughput, NAN);
         return;
     }
-    if (out->energy) {
+    if (all || out->energy) {
         /* Same summation order as the NumPy reference. */
         double l2 = (double)t.i_rd + (double)i_wr + (double)t.w_rd + (double)w_wr + (double)t.o_wr;
         double macs = (double)t.macs;
@@ -275,7 +289,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, const cx_layers *layers, size
             e = hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
         out->energy[i] = e;
     }
-    if (out->area || out->power) {
+    if (all || out->area || out->power) {
         double a, w;
         area_power(p.P, t.l1, t.l2, hw, &a, &w);
         STORE(area, a);
@@ -284,10 +298,10 @@ static ALWAYS_INLINE void eval_point(int dataflow, const cx_layers *layers, size
     STORE(throughput, (double)t.macs / (double)t.runtime);
 }
 
-#define EVAL_LOOP(df)                                                              \
+#define EVAL_LOOP(df, all)                                                         \
     for (size_t d = 0, i = 0; d < n_designs; d++)                                  \
         for (size_t l = 0; l < n_layers; l++, i++)                                 \
-            eval_point(df, layers, l, pes[i], ktile[i], hw, out, i)
+            eval_point(df, all, layers, l, pes[i], ktile[i], hw, out, i)
 
 int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
                 const int64_t *ktile, size_t n_designs, int dataflow,
@@ -299,12 +313,26 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
     cx_costs out_copy = *out_in;
     const cx_hardware *hw = &hw_copy;
     cx_costs *out = &out_copy;
-    switch (dataflow) {
-    case CX_DLA: EVAL_LOOP(CX_DLA); return 0;
-    case CX_SHI: EVAL_LOOP(CX_SHI); return 0;
-    case CX_EYE: EVAL_LOOP(CX_EYE); return 0;
-    default: return -1;
+    if (dataflow != CX_DLA && dataflow != CX_SHI && dataflow != CX_EYE) return -1;
+    int all = out->runtime && out->l1_bytes && out->l2_bytes && out->macs
+        && out->input_l1_read && out->input_l1_write && out->input_l2_read && out->input_l2_write
+        && out->filter_l1_read && out->filter_l1_write && out->filter_l2_read && out->filter_l2_write
+        && out->output_l1_read && out->output_l1_write && out->output_l2_read && out->output_l2_write
+        && out->energy && out->area && out->power && out->throughput && out->status;
+    if (all) {
+        switch (dataflow) {
+        case CX_DLA: EVAL_LOOP(CX_DLA, 1); break;
+        case CX_SHI: EVAL_LOOP(CX_SHI, 1); break;
+        default: EVAL_LOOP(CX_EYE, 1); break;
+        }
+    } else {
+        switch (dataflow) {
+        case CX_DLA: EVAL_LOOP(CX_DLA, 0); break;
+        case CX_SHI: EVAL_LOOP(CX_SHI, 0); break;
+        default: EVAL_LOOP(CX_EYE, 0); break;
+        }
     }
+    return 0;
 }
 
 int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
