@@ -37,6 +37,8 @@ static inline i64 qrem(i64 a, i64 b)
 }
 /* Ceiling of a/b for a >= 0, b > 0. */
 static inline i64 cdiv(i64 a, i64 b) { return qdiv(a, b) + (qrem(a, b) != 0); }
+/* The same when a is usually at most b (a kernel width against the PE count): no divide then. */
+static inline i64 cdiv_small(i64 a, i64 b) { return a <= b ? (a > 0) : cdiv(a, b); }
 static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
 /* q is always finite, so a plain comparison does what NumPy's maximum does (and needs no libm). */
 static inline double max_d(double a, double b) { return a < b ? b : a; }
@@ -113,9 +115,9 @@ static int eye(const point *p, traffic *t)
     /* runtime: bands of S output columns; both output dims are spread over the P PEs */
     i64 w_edge = qrem(p->OX, p->S);
     int one_row = p->OY == 1;
-    i64 steps_full = ADD(cdiv(p->S, p->P),
+    i64 steps_full = ADD(cdiv_small(p->S, p->P),
                          MUL(p->S - 1, one_row && p->S > p->P && qrem(p->S, p->P) != 0));
-    i64 steps_edge = ADD(cdiv(w_edge, p->P),
+    i64 steps_edge = ADD(cdiv_small(w_edge, p->P),
                          MUL(p->S - 1, one_row && w_edge > p->P && qrem(w_edge, p->P) != 0));
     i64 per_full = ADD(MUL(steps_full, khRS), 1);
     i64 per_edge_v = ADD(MUL(steps_edge, khRS), 1);
@@ -213,9 +215,14 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
            + hw->arbiter_power * max_d(hw->arbiter_power_floor, q);
 }
 
-/* `all` is a compile-time constant in each specialised loop: with every output requested the
- * NULL tests disappear. */
-#define STORE(field, value) do { if (all || out->field) out->field[i] = (value); } while (0)
+/* `mode` is a compile-time constant in each specialised loop: ALL_OUTPUTS stores every output
+ * without NULL tests, DISTINCT_OUTPUTS only the ten distinct integer counters (and the floats and
+ * status), SOME_OUTPUTS tests each pointer. */
+enum { SOME_OUTPUTS, ALL_OUTPUTS, DISTINCT_OUTPUTS };
+#define STORE(field, value) \
+    do { if (mode != SOME_OUTPUTS || out->field) out->field[i] = (value); } while (0)
+#define STORE_COPY(field, value) \
+    do { if (mode == ALL_OUTPUTS || (mode == SOME_OUTPUTS && out->field)) out->field[i] = (value); } while (0)
 
 /* One point: computes everything and stores what out asks for.  Inlined into one loop per
  * dataflow so that the dataflow switch leaves the hot loop. */
@@ -225,7 +232,7 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
 #define ALWAYS_INLINE inline
 #endif
 
-static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *layers, size_t l, i64 pes,
+static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *layers, size_t l, i64 pes,
                                      i64 ktile, const cx_hardware *hw, cx_costs *out, size_t i)
 {
     point p = {layers->K[l], layers->C[l], layers->Y[l], layers->X[l], layers->R[l],
@@ -258,16 +265,16 @@ static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *lay
     STORE(l1_bytes, t.l1);
     STORE(l2_bytes, t.l2);
     STORE(macs, t.macs);
-    STORE(input_l1_read, t.macs);
-    STORE(input_l1_write, t.i_rd);
+    STORE_COPY(input_l1_read, t.macs);
+    STORE_COPY(input_l1_write, t.i_rd);
     STORE(input_l2_read, t.i_rd);
     STORE(input_l2_write, i_wr);
-    STORE(filter_l1_read, t.macs);
-    STORE(filter_l1_write, t.w_rd);
+    STORE_COPY(filter_l1_read, t.macs);
+    STORE_COPY(filter_l1_write, t.w_rd);
     STORE(filter_l2_read, t.w_rd);
     STORE(filter_l2_write, w_wr);
-    STORE(output_l1_read, t.macs);
-    STORE(output_l1_write, t.macs);
+    STORE_COPY(output_l1_read, t.macs);
+    STORE_COPY(output_l1_write, t.macs);
     STORE(output_l2_read, o_rd);
     STORE(output_l2_write, t.o_wr);
     if (status != CX_OK) {
@@ -277,7 +284,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *lay
         STORE(throughput, NAN);
         return;
     }
-    if (all || out->energy) {
+    if (mode != SOME_OUTPUTS || out->energy) {
         /* Same summation order as the NumPy reference. */
         double l2 = (double)t.i_rd + (double)i_wr + (double)t.w_rd + (double)w_wr + (double)t.o_wr;
         double macs = (double)t.macs;
@@ -289,7 +296,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *lay
             e = hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
         out->energy[i] = e;
     }
-    if (all || out->area || out->power) {
+    if (mode != SOME_OUTPUTS || out->area || out->power) {
         double a, w;
         area_power(p.P, t.l1, t.l2, hw, &a, &w);
         STORE(area, a);
@@ -298,14 +305,22 @@ static ALWAYS_INLINE void eval_point(int dataflow, int all, const cx_layers *lay
     STORE(throughput, (double)t.macs / (double)t.runtime);
 }
 
-#define EVAL_LOOP(df, all)                                                         \
+#define EVAL_LOOP(df, mode)                                                        \
     for (size_t d = 0, i = 0; d < n_designs; d++)                                  \
         for (size_t l = 0; l < n_layers; l++, i++)                                 \
-            eval_point(df, all, layers, l, pes[i], ktile[i], hw, out, i)
+            eval_point(df, mode, layers, l, pes[i], ktile[i], hw, out, i)
 
-int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
-                const int64_t *ktile, size_t n_designs, int dataflow,
-                const cx_hardware *hw_in, cx_costs *out_in)
+#define EVAL_DATAFLOW(mode)                                                        \
+    switch (dataflow) {                                                            \
+    case CX_DLA: EVAL_LOOP(CX_DLA, mode); break;                                   \
+    case CX_SHI: EVAL_LOOP(CX_SHI, mode); break;                                   \
+    default: EVAL_LOOP(CX_EYE, mode); break;                                       \
+    }
+
+/* The loop behind both entry points. */
+static void evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
+                     const int64_t *ktile, size_t n_designs, int dataflow, int mode,
+                     const cx_hardware *hw_in, const cx_costs *out_in)
 {
     /* Local copies: the compiler then knows that stores to the outputs cannot change the
      * coefficients or the output pointers, and keeps them out of the loop. */
@@ -313,25 +328,22 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
     cx_costs out_copy = *out_in;
     const cx_hardware *hw = &hw_copy;
     cx_costs *out = &out_copy;
+    if (mode == ALL_OUTPUTS) { EVAL_DATAFLOW(ALL_OUTPUTS) }
+    else if (mode == DISTINCT_OUTPUTS) { EVAL_DATAFLOW(DISTINCT_OUTPUTS) }
+    else { EVAL_DATAFLOW(SOME_OUTPUTS) }
+}
+
+int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
+                const int64_t *ktile, size_t n_designs, int dataflow,
+                const cx_hardware *hw, cx_costs *out)
+{
     if (dataflow != CX_DLA && dataflow != CX_SHI && dataflow != CX_EYE) return -1;
     int all = out->runtime && out->l1_bytes && out->l2_bytes && out->macs
         && out->input_l1_read && out->input_l1_write && out->input_l2_read && out->input_l2_write
         && out->filter_l1_read && out->filter_l1_write && out->filter_l2_read && out->filter_l2_write
         && out->output_l1_read && out->output_l1_write && out->output_l2_read && out->output_l2_write
         && out->energy && out->area && out->power && out->throughput && out->status;
-    if (all) {
-        switch (dataflow) {
-        case CX_DLA: EVAL_LOOP(CX_DLA, 1); break;
-        case CX_SHI: EVAL_LOOP(CX_SHI, 1); break;
-        default: EVAL_LOOP(CX_EYE, 1); break;
-        }
-    } else {
-        switch (dataflow) {
-        case CX_DLA: EVAL_LOOP(CX_DLA, 0); break;
-        case CX_SHI: EVAL_LOOP(CX_SHI, 0); break;
-        default: EVAL_LOOP(CX_EYE, 0); break;
-        }
-    }
+    evaluate(layers, n_layers, pes, ktile, n_designs, dataflow, all ? ALL_OUTPUTS : SOME_OUTPUTS, hw, out);
     return 0;
 }
 
@@ -339,18 +351,20 @@ int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_l
                        const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
                        const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status)
 {
+    if (dataflow != CX_DLA && dataflow != CX_SHI && dataflow != CX_EYE) return -1;
     size_t n = n_designs * n_layers;
     cx_layers layers = {dims, dims + n_layers, dims + 2 * n_layers, dims + 3 * n_layers,
                         dims + 4 * n_layers, dims + 5 * n_layers, depthwise};
     cx_costs out = {
         ints, ints + n, ints + 2 * n, ints + 3 * n,
-        ints + 4 * n, ints + 5 * n, ints + 6 * n, ints + 7 * n,
-        ints + 8 * n, ints + 9 * n, ints + 10 * n, ints + 11 * n,
-        ints + 12 * n, ints + 13 * n, ints + 14 * n, ints + 15 * n,
+        NULL, NULL, ints + 4 * n, ints + 5 * n,   /* input: l1 read/write are copies */
+        NULL, NULL, ints + 6 * n, ints + 7 * n,   /* filter */
+        NULL, NULL, ints + 8 * n, ints + 9 * n,   /* output */
         reals, reals + n, reals + 2 * n, reals + 3 * n,
         status,
     };
-    return cx_evaluate(&layers, n_layers, pes, ktile, n_designs, dataflow, hw, &out);
+    evaluate(&layers, n_layers, pes, ktile, n_designs, dataflow, DISTINCT_OUTPUTS, hw, &out);
+    return 0;
 }
 
 void cx_area_power(const int64_t *pes, const int64_t *l1_bytes, const int64_t *l2_bytes,

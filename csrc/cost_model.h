@@ -57,9 +57,12 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
                 const int64_t *ktile, size_t n_designs, int dataflow,
                 const cx_hardware *hw, cx_costs *out);
 
-/* The same with the layers and outputs in contiguous blocks: dims is 6 x n_layers (rows K, C,
- * Y, X, R, S), ints 16 x n (rows in cx_costs order, runtime .. output_l2_write), reals 4 x n
- * (energy, area, power, throughput), status n, where n = n_designs * n_layers. */
+/* The same with the layers and outputs in contiguous blocks, writing each distinct quantity
+ * once: dims is 6 x n_layers (rows K, C, Y, X, R, S); ints is 10 x n, rows runtime, l1_bytes,
+ * l2_bytes, macs, input_l2_read, input_l2_write, filter_l2_read, filter_l2_write,
+ * output_l2_read, output_l2_write; reals 4 x n (energy, area, power, throughput); status n;
+ * n = n_designs * n_layers.  The other counters are copies: every L1 read and the output L1
+ * write equal macs, the input/filter L1 writes equal their L2 reads. */
 int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
                        const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
                        const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status);

@@ -16,7 +16,7 @@ import numpy as np
 from ..hardware import Hardware
 from . import native as _native
 from . import reference as _reference
-from .reference import DATAFLOW_IDS, FLOAT_FIELDS, INT_FIELDS
+from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS, INT_FIELDS
 
 __all__ = ["LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "BACKEND"]
 
@@ -285,7 +285,7 @@ def evaluate(
         raw = _reference.evaluate_points(
             np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps), p, k, dataflow, hardware
         )
-        ints = np.stack([raw[f] for f in INT_FIELDS]) if p.size else np.empty((len(INT_FIELDS), 0), np.int64)
+        ints = np.stack([raw[f] for f in DISTINCT_FIELDS]) if p.size else np.empty((len(DISTINCT_FIELDS), 0), np.int64)
         reals = np.stack([raw[f] for f in FLOAT_FIELDS]) if p.size else np.empty((len(FLOAT_FIELDS), 0))
         status = raw["status"]
     return _costs(ints, reals, status, shape)
@@ -331,11 +331,12 @@ def evaluate_layer(
         raw = _reference.evaluate_points(
             np.array([values]), np.array([depthwise]), np.array([pes]), np.array([buffers]), dataflow, hardware
         )
-        ints = [int(raw[f][0]) for f in INT_FIELDS]
+        ints = [int(raw[f][0]) for f in DISTINCT_FIELDS]
         reals = [float(raw[f][0]) for f in FLOAT_FIELDS]
         status = int(raw["status"][0])
     nan = float("nan")
-    iv = dict(zip(INT_FIELDS, (float(v) for v in ints))) if status == 0 else dict.fromkeys(INT_FIELDS, nan)
+    iv = dict(zip(DISTINCT_FIELDS, (float(v) for v in ints))) if status == 0 else dict.fromkeys(DISTINCT_FIELDS, nan)
+    iv.update({copy: iv[of] for copy, of in COPIES.items()})
     return PointCost(
         runtime=iv["runtime"],
         energy=reals[0],
@@ -367,11 +368,12 @@ def _costs(ints: np.ndarray, reals: np.ndarray, status: np.ndarray, shape: tuple
     """LayerCosts whose arrays are views of two blocks (cheap for small calls)."""
     status = status.reshape(shape)
     valid = status == 0
-    f = ints.astype(np.float64).reshape((len(INT_FIELDS), *shape))
+    f = ints.astype(np.float64).reshape((len(DISTINCT_FIELDS), *shape))
     if not valid.all():
         f[:, ~valid] = np.nan
     r = reals.reshape((len(FLOAT_FIELDS), *shape))
-    out = dict(zip(INT_FIELDS, f))
+    out = dict(zip(DISTINCT_FIELDS, f))
+    out.update({copy: out[of] for copy, of in COPIES.items()})  # equal quantities share memory
     return LayerCosts(
         runtime=out["runtime"],
         energy=r[0],

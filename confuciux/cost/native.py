@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..hardware import Hardware
-from .reference import DATAFLOW_IDS, FLOAT_FIELDS, INT_FIELDS
+from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS
 
 try:
     from .._cost_model import ffi, lib  # type: ignore[import-not-found]
@@ -83,11 +83,11 @@ def evaluate_blocks(
 
     ``cols``: C-contiguous int64 (6, N), rows K, C, Y, X, R, S; ``depthwise``: contiguous uint8
     (N,); ``pes``, ``ktile``: contiguous int64 of size D*N (point ``d*N + l`` is layer ``l``).
-    Returns ``ints`` int64 (16, D*N) in :data:`INT_FIELDS` order, ``reals`` float64 (4, D*N) in
-    :data:`FLOAT_FIELDS` order and ``status`` uint8 (D*N,)."""
+    Returns ``ints`` int64 (10, D*N) in :data:`DISTINCT_FIELDS` order, ``reals`` float64
+    (4, D*N) in :data:`FLOAT_FIELDS` order and ``status`` uint8 (D*N,)."""
     n_layers = cols.shape[1]
     n = pes.size
-    ints = np.empty((len(INT_FIELDS), n), dtype=np.int64)
+    ints = np.empty((len(DISTINCT_FIELDS), n), dtype=np.int64)
     reals = np.empty((len(FLOAT_FIELDS), n), dtype=np.float64)
     status = np.empty(n, dtype=np.uint8)
     fb = ffi.from_buffer
@@ -106,15 +106,15 @@ def evaluate_one(
     dims: Any, depthwise: bool, pes: int, ktile: int, dataflow: str, hardware: Hardware
 ) -> tuple[list[int], list[float], int]:
     """One point, with as little Python overhead as possible: ``dims`` is a cdata
-    ``int64_t[6]`` (see :func:`layer_dims`).  Returns (16 ints, 4 floats, status)."""
-    buf = ffi.new("int64_t[18]", [pes, ktile])  # P, k, then the 16 integer outputs
+    ``int64_t[6]`` (see :func:`layer_dims`).  Returns (10 distinct ints, 4 floats, status)."""
+    buf = ffi.new("int64_t[12]", [pes, ktile])  # P, k, then the 10 distinct integer outputs
     reals = ffi.new("double[4]")
     status = ffi.new("uint8_t[1]")
     lib.cx_evaluate_blocks(
         dims, _DEPTHWISE[depthwise], 1, buf, buf + 1, 1, DATAFLOW_IDS[dataflow],
         _hardware_struct(hardware), buf + 2, reals, status,
     )  # fmt: skip
-    return ffi.unpack(buf + 2, 16), ffi.unpack(reals, 4), status[0]
+    return ffi.unpack(buf + 2, 10), ffi.unpack(reals, 4), status[0]
 
 
 def layer_dims(values: tuple[int, int, int, int, int, int]) -> Any:
@@ -139,7 +139,8 @@ def evaluate_points(
         cols, dw, np.ascontiguousarray(pes, dtype=np.int64),
         np.ascontiguousarray(ktile, dtype=np.int64), dataflow, hardware,
     )  # fmt: skip
-    result = dict(zip(INT_FIELDS, ints))
+    result = dict(zip(DISTINCT_FIELDS, ints))
+    result.update({copy: result[of] for copy, of in COPIES.items()})
     result.update(zip(FLOAT_FIELDS, reals))
     result["status"] = status
     return result

@@ -29,6 +29,15 @@ INT_FIELDS = (
     "output_l1_read", "output_l1_write", "output_l2_read", "output_l2_write",
 )  # fmt: skip
 FLOAT_FIELDS = ("energy", "area", "power", "throughput")
+# The ten distinct integer quantities (the kernel's block layout); the other six are copies.
+DISTINCT_FIELDS = (
+    "runtime", "l1_bytes", "l2_bytes", "macs", "input_l2_read", "input_l2_write",
+    "filter_l2_read", "filter_l2_write", "output_l2_read", "output_l2_write",
+)  # fmt: skip
+COPIES = {
+    "input_l1_read": "macs", "filter_l1_read": "macs", "output_l1_read": "macs",
+    "output_l1_write": "macs", "input_l1_write": "input_l2_read", "filter_l1_write": "filter_l2_read",
+}  # fmt: skip
 
 _I64 = np.int64
 
