@@ -9,8 +9,10 @@ falls back to the NumPy reference implementation (same numbers, slower).
 
 from __future__ import annotations
 
+from . import zoo
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
 from .hardware import Hardware
+from .workload import Layer, Model
 
 native: bool = BACKEND == "c"
 
@@ -20,10 +22,13 @@ __all__ = [
     "DATAFLOWS",
     "STATUS",
     "Hardware",
+    "Layer",
+    "Model",
     "LayerCosts",
     "PointCost",
     "area_power",
     "evaluate",
     "evaluate_layer",
     "native",
+    "zoo",
 ]

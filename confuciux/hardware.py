@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from ._cache import state_without_caches
+
 __all__ = ["Hardware"]
 
 _PRESETS: dict[str, "Hardware"] = {}
@@ -68,6 +70,8 @@ class Hardware:
     arbiter_power_floor: float = 0.0
     arbiter_poly: tuple[float, float, float] = (0.0, 0.0, 0.0)
     name: str = "custom"
+
+    __getstate__ = state_without_caches
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping, Union
+from typing import Any, Iterable, Literal, Mapping, NamedTuple, Union
 
 import numpy as np
 
@@ -92,10 +92,10 @@ class LayerCosts:
         return f"LayerCosts(shape={self.shape}, invalid={n_bad})"
 
 
-@dataclass(frozen=True)
-class PointCost:
-    """Costs of one layer on one (P, k) point, as plain Python numbers; see :class:`LayerCosts`
-    for the fields and units.  Returned by :func:`evaluate_layer`."""
+class PointCost(NamedTuple):
+    """Costs of one layer on one (P, k) point, as plain Python numbers (an immutable named
+    tuple, cheap to build); fields and units as in :class:`LayerCosts`.  Returned by
+    :func:`evaluate_layer`."""
 
     runtime: float
     energy: float
@@ -309,12 +309,13 @@ def evaluate_layer(
         hardware = Hardware.default()
     elif not isinstance(hardware, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
-    for name, v in (("pes", pes), ("buffers", buffers)):
-        if type(v) is not int:
+    if not (type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX):
+        for name, v in (("pes", pes), ("buffers", buffers)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name} must be an integer, got {v!r}")
-        if not 1 <= v <= _INT64_MAX:
-            raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
+            if not 1 <= v <= _INT64_MAX:
+                raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
+        pes, buffers = int(pes), int(buffers)
     cached = getattr(layer, "__dict__", {}).get("_cx_point")
     if cached is None:
         cols, depthwise, _ = _layers(layer)
@@ -326,7 +327,7 @@ def evaluate_layer(
             object.__setattr__(layer, "_cx_point", cached)
     values, depthwise, cdims = cached
     if cdims is not None:
-        ints, reals, status = _native.evaluate_one(cdims, depthwise, int(pes), int(buffers), dataflow, hardware)
+        ints, reals, status = _native.evaluate_one(cdims, depthwise, pes, buffers, dataflow, hardware)
     else:
         raw = _reference.evaluate_points(
             np.array([values]), np.array([depthwise]), np.array([pes]), np.array([buffers]), dataflow, hardware
@@ -334,22 +335,12 @@ def evaluate_layer(
         ints = [int(raw[f][0]) for f in DISTINCT_FIELDS]
         reals = [float(raw[f][0]) for f in FLOAT_FIELDS]
         status = int(raw["status"][0])
-    nan = float("nan")
-    iv = dict(zip(DISTINCT_FIELDS, (float(v) for v in ints))) if status == 0 else dict.fromkeys(DISTINCT_FIELDS, nan)
-    iv.update({copy: iv[of] for copy, of in COPIES.items()})
-    return PointCost(
-        runtime=iv["runtime"],
-        energy=reals[0],
-        area=reals[1],
-        power=reals[2],
-        l1_bytes=iv["l1_bytes"],
-        l2_bytes=iv["l2_bytes"],
-        macs=iv["macs"],
-        throughput=reals[3],
-        valid=status == 0,
-        status=status,
-        accesses={name: iv[name] for name in ACCESS_FIELDS},
-    )
+    if status == 0:
+        runtime, l1, l2, macs, i_rd, i_wr, w_rd, w_wr, o_rd, o_wr = map(float, ints)
+    else:
+        runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = float("nan")
+    accesses = dict(zip(ACCESS_FIELDS, (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, macs, macs, o_rd, o_wr)))
+    return PointCost(runtime, reals[0], reals[1], reals[2], l1, l2, macs, reals[3], status == 0, status, accesses)
 
 
 def _pick_backend(backend: str) -> bool:

@@ -1,0 +1,92 @@
+"""The model zoo: generated models equal ConfuciuX's files; parameters; errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import reference_dir
+
+import confuciux as cx
+from confuciux import zoo
+from confuciux.workload import Model, layers_to_arrays
+
+CONFUCIUX_MODELS = [
+    "alexnet", "vgg16", "resnet18", "resnet50", "resnext50_32x4d", "wide_resnet50", "googlenet",
+    "densenet", "squeezenet", "mobilenet_v2", "mnasnet", "shufflenet_v2", "example",
+]  # fmt: skip
+
+
+def test_names():
+    assert zoo.names() == sorted(CONFUCIUX_MODELS + ["gnmt", "ncf"])
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_model_loads_and_evaluates(name):
+    m = zoo.load(name)
+    assert isinstance(m, Model) and m.name == name and len(m) > 0
+    costs = cx.evaluate(m, 16, 4, "dla")
+    assert costs.valid.all() and np.all(costs.runtime > 0)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", CONFUCIUX_MODELS)
+def test_equals_confuciux_csv(name):
+    ref = Model.from_csv(reference_dir() / "zoo" / f"{name}.csv")
+    dims, dw = layers_to_arrays(zoo.load(name))
+    rdims, rdw = layers_to_arrays(ref)
+    np.testing.assert_array_equal(dims, rdims)
+    np.testing.assert_array_equal(dw, rdw)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", ["gnmt", "ncf"])
+def test_equals_maestro_model_file(name):
+    ref = Model.from_maestro(reference_dir() / "zoo" / f"{name}_model.m")
+    m = zoo.load(name)
+    np.testing.assert_array_equal(layers_to_arrays(m)[0], layers_to_arrays(ref)[0])
+    assert all(layer.kind == "GEMM" for layer in m)
+
+
+def test_resolution_changes_feature_maps_only():
+    a, b = zoo.load("resnet50"), zoo.load("resnet50", resolution=160)
+    assert len(a) == len(b)
+    assert [(l.K, l.C, l.R) for l in a] == [(l.K, l.C, l.R) for l in b]
+    assert b[0].Y == 160 and b[-1].Y == 5  # 160 / 32
+    assert zoo.load("mobilenet_v2", resolution=96)[-1].Y == 3
+
+
+def test_width_multiplier():
+    half = zoo.load("mobilenet_v2", width=0.5)
+    assert half[0].K == 16 and half[-1].K == 1280  # last channel stays >= 1280
+    wide = zoo.load("mobilenet_v2", width=1.4)
+    assert wide[0].K == 48 and wide[-1].K == 1792
+    assert zoo.load("shufflenet_v2", width=0.5)[-1].C == 192
+    assert zoo.load("mnasnet", width=0.5)[0].K == 16
+
+
+def test_batch_scales_gemm_rows():
+    one, four = zoo.load("gnmt"), zoo.load("gnmt", batch=4)
+    assert [l.Y * 4 for l in one] == [l.Y for l in four]
+    assert four.macs == 4 * one.macs
+
+
+@pytest.mark.parametrize(
+    "name, params, match",
+    [
+        ("lenet", {}, "unknown model"),
+        ("vgg16", {"width": 2.0}, "no parameter"),
+        ("mobilenet_v2", {"width": 0}, "width must be"),
+        ("shufflenet_v2", {"width": 0.75}, "width must be one of"),
+        ("resnet50", {"resolution": 3}, "resolution must be"),
+        ("alexnet", {"resolution": 40}, "too small"),
+        ("gnmt", {"batch": 0}, "batch must be"),
+    ],
+)
+def test_errors(name, params, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.load(name, **params)
+
+
+def test_describe_lists_parameters():
+    assert zoo.describe("mobilenet_v2") == {"resolution": 224, "width": 1.0}
+    assert zoo.describe("ncf") == {"batch": 1}
