@@ -86,3 +86,20 @@ def test_evaluate_one_layer_array(benchmark):
     layer = np.array([[64, 32, 58, 58, 3, 3]])
     costs = benchmark(confuciux.evaluate, layer, 64, 4, "dla")
     assert costs.valid[0]
+
+
+def test_evaluate_layer_scalar(benchmark):
+    """The scalar path for Python loops: one Layer, Python ints in, Python floats out."""
+    layer = confuciux.Layer(64, 32, 58, 58, 3, 3)
+    cost = benchmark(confuciux.evaluate_layer, layer, 64, 4, "dla")
+    assert cost.valid
+
+
+def test_evaluate_model_population(benchmark):
+    """A population of 100 designs of MobileNet-V2 (52 layers) through the public API."""
+    model = confuciux.zoo.load("mobilenet_v2")
+    rng = np.random.default_rng(0)
+    pes = rng.choice([1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128], (100, len(model)))
+    costs = benchmark(confuciux.evaluate, model, pes, 4, "dla")
+    assert costs.shape == (100, len(model))
+    _record(benchmark, pes.size)
