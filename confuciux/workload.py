@@ -28,6 +28,7 @@ __all__ = ["Layer", "Model", "KINDS", "layers_to_arrays"]
 KINDS = ("CONV", "DSCONV", "GEMM")
 _DIMS = ("K", "C", "Y", "X", "R", "S")
 _INT64_MAX = 2**63 - 1
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")  # stricter than int(): no "1_000", no spaces inside
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str]]
 
@@ -56,10 +57,17 @@ class Layer:
     """One layer: ``K`` filters, ``C`` input channels, input ``Y`` × ``X``, kernel ``R`` × ``S``.
 
     ``kind`` is ``"CONV"``, ``"DSCONV"`` (depthwise: each of the C channels has its own R × S
-    filter; K is ignored by the cost model, ConfuciuX writes 1) or ``"GEMM"`` (a 1×1 CONV, see
-    :meth:`gemm`); case-insensitive.  ``Y``, ``X`` are the input sizes the cost model sees: it
-    assumes stride 1 and no padding, so the output is ``(Y−R+1) × (X−S+1)``.  Use :meth:`conv` to
-    express a strided or padded layer.  Sizes are element counts; ``macs`` is a MAC count.
+    filter; K is ignored by the cost model, ConfuciuX writes 1, any given value is kept) or
+    ``"GEMM"`` (a 1×1 CONV, see :meth:`gemm`); case-insensitive, stored upper-case.  Sizes are
+    element counts, plain ``int`` ≥ 1 (NumPy integers are accepted; floats, bools and strings are
+    not), and ``name`` is a label that takes no part in equality.
+
+    ``Y``, ``X`` are the input sizes the cost model sees.  It assumes stride 1 and no padding, so
+    the output is ``(Y−R+1) × (X−S+1)``.  A strided or padded layer is expressed by
+    :meth:`conv` as the stride-1 layer with the same output: ``Y = O_Y + R − 1`` where
+    ``O_Y = (H + 2·pad − R) // stride + 1`` is the real output (likewise ``X``), so the output
+    size, the MAC count and the compute work are exact, while the input tile per output — and so
+    input traffic and buffer sizes — are those of the stride-1 layer (smaller than the real ones).
     """
 
     K: int
@@ -113,11 +121,13 @@ class Layer:
 
         The true output is ``H' = (height + 2·padding − R) // stride + 1`` (likewise W'); the
         layer gets the input ``Y = H' + R − 1`` (``X = W' + S − 1``), so that its output size,
-        MAC count and runtime are those of the real layer.  What stays approximate: with
-        ``stride > 1`` the real input tile under the output is larger than Y × X, so input
-        traffic and L2 sizes are those of a stride-1 layer with the same output.
-        A grouped convolution is ``groups`` layers of ``C/groups`` channels and ``K/groups``
-        filters (list each group, or use ``depthwise`` when ``groups == C``).
+        MAC count and compute work are those of the real layer.  What stays approximate: with
+        ``stride > 1`` the real input under the output is larger than Y × X (about stride² times),
+        so input traffic and buffer sizes are those of a stride-1 layer with the same output;
+        padding is treated as real input (as if the zeros were stored).  ``kernel``, ``stride``
+        and ``padding`` are an int or a (rows, columns) pair.  ``depthwise=True`` needs
+        ``out_channels == in_channels`` and gives a DSCONV with ``K = 1``.  A grouped
+        convolution is ``groups`` such layers of ``C/groups`` channels and ``K/groups`` filters.
         """
         label = f"conv {name!r}" if name else "conv"
         r, s = (_as_int(v, f"{label}: kernel") for v in _pair(kernel, f"{label}: kernel"))
@@ -132,7 +142,13 @@ class Layer:
             raise ValueError(f"{label}: the {r}x{s} kernel does not fit the padded {h}x{w} input")
         oy, ox = (h - r) // sy + 1, (w - s) // sx + 1
         c = _as_int(in_channels, f"{label}: in_channels")
-        k = 1 if depthwise else _as_int(out_channels, f"{label}: out_channels")
+        k = _as_int(out_channels, f"{label}: out_channels")
+        if not isinstance(depthwise, (bool, np.bool_)):
+            raise TypeError(f"{label}: depthwise must be a bool, got {depthwise!r}")
+        if depthwise and k != c:
+            # MAESTRO's DSCONV has one filter per channel; a channel multiplier is not expressible
+            raise ValueError(f"{label}: a depthwise layer has out_channels == in_channels, got {k} and {c}")
+        k = 1 if depthwise else k
         return cls(K=k, C=c, Y=oy + r - 1, X=ox + s - 1, R=r, S=s, kind="DSCONV" if depthwise else "CONV", name=name)
 
     @property
@@ -204,7 +220,9 @@ class Model:
     def __repr__(self) -> str:
         kinds = {k: sum(layer.kind == k for layer in self.layers) for k in KINDS}
         detail = ", ".join(f"{n} {k}" for k, n in kinds.items() if n)
-        return f"Model({self.name!r}, {len(self)} layers [{detail or 'empty'}], {self.macs / 1e9:.3g} GMACs)"
+        macs = self.macs
+        scaled = next(((macs / 10**e, p) for e, p in ((9, "G"), (6, "M"), (3, "k")) if macs >= 10**e), (macs, ""))
+        return f"Model({self.name!r}, {len(self)} layers [{detail or 'empty'}], {scaled[0]:.3g} {scaled[1]}MACs)"
 
     # ConfuciuX CSV ---------------------------------------------------------------------------
     @classmethod
@@ -212,7 +230,7 @@ class Model:
         """Read ConfuciuX's model format: header ``K,C,Y,X,R,S,T`` (T: 1 CONV, 2 DSCONV; a
         missing T column means CONV), one layer per row."""
         text, default_name = _read(path_or_file)
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
@@ -221,20 +239,21 @@ class Model:
         if missing:
             raise ValueError(f"{default_name}: CSV header lacks {missing}; got {header}")
         col = {h: i for i, h in enumerate(header)}
+        fields = [*_DIMS, "T"] if "T" in col else list(_DIMS)
         layers = []
-        for row_no, row in enumerate(reader, start=2):
+        for row in reader:
+            row_no = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
             where = f"{default_name}, line {row_no}"
-            if len(row) < len(header):
-                raise ValueError(f"{where}: expected {len(header)} fields, got {len(row)}")
+            if len(row) < len(header) or any(c.strip() for c in row[len(header):]):
+                raise ValueError(f"{where}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
             values = {}
-            for d in [*_DIMS, "T"] if "T" in col else _DIMS:
+            for d in fields:
                 cell = row[col[d]].strip()
-                try:
-                    values[d] = int(cell)
-                except ValueError:
-                    raise ValueError(f"{where}: field {d} is not an integer: {cell!r}") from None
+                if not _INT_TEXT.fullmatch(cell):
+                    raise ValueError(f"{where}: field {d} is not an integer: {cell!r}")
+                values[d] = int(cell)
             t = values.pop("T", 1)
             if t not in (1, 2):
                 raise ValueError(f"{where}: field T must be 1 (CONV) or 2 (DSCONV), got {t}")
@@ -265,10 +284,13 @@ class Model:
         """Read a MAESTRO model file: ``Network name { Layer name { Type: CONV|DSCONV|GEMM
         Dimensions { K: .., C: .., Y: .., X: .., R: .., S: .. } } ... }``.
 
-        ``//`` and ``/* */`` comments are allowed; other fields (``Stride``) are read past — the
-        cost model, like ConfuciuX, evaluates every layer at stride 1.  A string containing ``{``
-        is taken as the file's text, anything else as a path."""
-        if isinstance(path_or_text, str) and "{" in path_or_text:
+        Dimensions may come in any order; ``N`` (batch) is accepted when it is 1.  ``//`` and
+        ``/* */`` comments are allowed; other blocks and fields (``Stride { .. }``, a
+        ``Dataflow { .. }``, top-level ``Constant`` lines) are read past — the cost model, like
+        ConfuciuX, evaluates every layer at stride 1.  A string containing ``{`` (or an empty
+        string) is taken as the file's text, any other string as a path.  Errors name the line
+        and the layer."""
+        if isinstance(path_or_text, str) and ("{" in path_or_text or not path_or_text.strip()):
             text, source = path_or_text, "<text>"
         else:
             text, source = _read(path_or_text)
@@ -276,129 +298,197 @@ class Model:
 
 
 def _read(path_or_file: PathOrFile) -> tuple[str, str]:
+    """(text, a name for the model and for messages) of a path or an open text file."""
     if hasattr(path_or_file, "read"):
-        return path_or_file.read(), getattr(path_or_file, "name", "model")  # type: ignore[union-attr]
-    path = Path(path_or_file)  # type: ignore[arg-type]
+        text = path_or_file.read()  # type: ignore[union-attr]
+        if not isinstance(text, str):
+            raise TypeError("expected a file opened in text mode")
+        name = getattr(path_or_file, "name", None)
+        return text, Path(name).stem if isinstance(name, str) and name else "model"
+    if not isinstance(path_or_file, (str, os.PathLike)):
+        raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
+    path = Path(path_or_file)
     return path.read_text(), path.stem
 
 
-_TOKEN = re.compile(r"\s*(?:(?P<word>[A-Za-z_][\w.\-']*)|(?P<num>-?\d+)|(?P<sym>[{}:,]))")
+# A number is digits not followed by a word character or a dot (so "3.5" and "1x1" are words,
+# which then fail where a number is expected, with a clear message).
+_TOKEN = re.compile(r"(?P<num>[+-]?[0-9]+(?![\w.]))|(?P<word>[\w.\-']+)|(?P<sym>[{}:,;()])")
+_Token = tuple[str, str, int]  # kind ("num" | "word" | "sym"), text, line
 
 
-def _tokens(text: str, source: str) -> list[tuple[str, str, int]]:
+def _tokens(text: str, source: str) -> list[_Token]:
     # strip comments, keeping line breaks so that errors can name lines
     text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
     text = re.sub(r"//[^\n]*", "", text)
-    out, pos, line = [], 0, 1
-    while pos < len(text):
-        if text[pos].isspace():
-            line += text[pos] == "\n"
-            pos += 1
-            continue
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"{source}, line {line}: unexpected character {text[pos]!r}")
-        kind = m.lastgroup or "sym"
-        out.append((kind, m.group(kind), line))
-        line += m.group(0).count("\n")
-        pos = m.end()
+    out: list[_Token] = []
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        pos = 0
+        while pos < len(line):
+            if line[pos].isspace():
+                pos += 1
+                continue
+            m = _TOKEN.match(line, pos)
+            if m is None:
+                raise ValueError(f"{source}, line {line_no}: unexpected character {line[pos]!r}")
+            kind = m.lastgroup or "sym"
+            out.append((kind, m.group(), line_no))
+            pos = m.end()
     return out
 
 
-def _parse_maestro(text: str, source: str) -> Model:
-    toks = _tokens(text, source)
-    i = 0
+class _Cursor:
+    """Position in a token list, with errors that name the source and the line."""
 
-    def expect(value: str) -> int:
-        nonlocal i
-        if i >= len(toks) or toks[i][1] != value:
-            got = toks[i][1] if i < len(toks) else "end of file"
-            line = toks[min(i, len(toks) - 1)][2] if toks else 1
-            raise ValueError(f"{source}, line {line}: expected {value!r}, got {got!r}")
-        i += 1
-        return toks[i - 1][2]
+    def __init__(self, toks: list[_Token], source: str) -> None:
+        self.toks, self.source, self.i = toks, source, 0
 
-    def skip_block() -> None:
-        nonlocal i
-        depth = 0
-        while i < len(toks):
-            depth += {"{": 1, "}": -1}.get(toks[i][1], 0)
-            i += 1
+    def peek(self, ahead: int = 0) -> _Token | None:
+        j = self.i + ahead
+        return self.toks[j] if j < len(self.toks) else None
+
+    def line(self) -> int:
+        tok = self.peek()
+        return tok[2] if tok else (self.toks[-1][2] if self.toks else 1)
+
+    def fail(self, message: str, line: int | None = None) -> ValueError:
+        return ValueError(f"{self.source}, line {self.line() if line is None else line}: {message}")
+
+    def next(self, what: str) -> _Token:
+        tok = self.peek()
+        if tok is None:
+            raise self.fail(f"expected {what}, got the end of the file")
+        self.i += 1
+        return tok
+
+    def expect(self, value: str, context: str = "") -> None:
+        tok = self.peek()
+        if tok is None or tok[1] != value:
+            got = repr(tok[1]) if tok else "the end of the file"
+            raise self.fail(f"{context}expected {value!r}, got {got}")
+        self.i += 1
+
+    def optional_name(self) -> str | None:
+        tok = self.peek()
+        if tok is not None and tok[0] != "sym":
+            self.i += 1
+            return tok[1]
+        return None
+
+    def skip_block(self) -> None:
+        """Skip a balanced ``{ ... }`` starting at the current ``{``."""
+        start, depth = self.line(), 0
+        while (tok := self.peek()) is not None:
+            self.i += 1
+            depth += {"{": 1, "}": -1}.get(tok[1], 0)
             if depth == 0:
                 return
-        raise ValueError(f"{source}: unbalanced braces")
+        raise ValueError(f"{self.source}, line {start}: unbalanced braces")
 
-    if not toks or toks[0][1] != "Network":
-        raise ValueError(f"{source}: a MAESTRO model file starts with 'Network <name> {{'")
-    i = 1
-    name = toks[i][1] if i < len(toks) and toks[i][0] != "sym" else "network"
-    i += toks[i][0] != "sym" if i < len(toks) else 0
-    expect("{")
+
+def _parse_maestro(text: str, source: str) -> Model:
+    cur = _Cursor(_tokens(text, source), source)
+    # top-level statements before the network (mapping files: "Constant KTileSz 4;")
+    while (tok := cur.peek()) is not None and tok[1] != "Network":
+        if tok[1] != "Constant":
+            raise cur.fail(f"a MAESTRO model file starts with 'Network <name> {{', got {tok[1]!r}")
+        while cur.next("';'")[1] != ";":
+            pass
+    if cur.peek() is None:
+        raise cur.fail("a MAESTRO model file starts with 'Network <name> {', got an empty text")
+    cur.next("'Network'")
+    name = cur.optional_name() or "network"
+    cur.expect("{", "after 'Network': ")
     layers: list[Layer] = []
-    while i < len(toks) and toks[i][1] != "}":
-        line = toks[i][2]
-        if toks[i][1] != "Layer":
-            raise ValueError(f"{source}, line {line}: expected 'Layer', got {toks[i][1]!r}")
-        i += 1
-        lname = toks[i][1] if i < len(toks) and toks[i][0] != "sym" else f"layer{len(layers)}"
-        i += toks[i][0] != "sym" if i < len(toks) else 0
-        expect("{")
-        kind, dims = None, {}
-        while i < len(toks) and toks[i][1] != "}":
-            key = toks[i][1]
-            i += 1
-            if key == "Type":
-                expect(":")
-                kind = toks[i][1] if i < len(toks) else ""
-                i += 1
-            elif key == "Dimensions":
-                expect("{")
-                while i < len(toks) and toks[i][1] != "}":
-                    d = toks[i][1]
-                    i += 1
-                    expect(":")
-                    if i >= len(toks) or toks[i][0] != "num":
-                        raise ValueError(f"{source}, layer {lname!r}: dimension {d} needs an integer")
-                    dims[d] = int(toks[i][1])
-                    i += 1
-                    if i < len(toks) and toks[i][1] == ",":
-                        i += 1
-                expect("}")
-            elif i < len(toks) and toks[i][1] == "{":
-                skip_block()  # Stride { ... } and other blocks the cost model does not use
-            elif i < len(toks) and toks[i][1] == ":":
-                i += 2  # an unknown "key: value" field
-            else:
-                raise ValueError(f"{source}, layer {lname!r}: unexpected {key!r}")
-        expect("}")
-        if kind is None:
-            raise ValueError(f"{source}, layer {lname!r}: no 'Type:'")
-        missing = [d for d in _DIMS if d not in dims]
-        if missing:
-            raise ValueError(f"{source}, layer {lname!r}: Dimensions lack {missing}")
-        try:
-            layers.append(Layer(**{d: dims[d] for d in _DIMS}, kind=kind, name=lname))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: {exc}") from None
-    expect("}")
+    while (tok := cur.peek()) is not None and tok[1] != "}":
+        layers.append(_parse_layer(cur, len(layers)))
+    cur.expect("}", f"at the end of network {name!r}: ")
+    if (tok := cur.peek()) is not None:
+        raise cur.fail(f"unexpected {tok[1]!r} after the end of network {name!r}")
     return Model(name, layers)
 
 
+def _parse_layer(cur: _Cursor, index: int) -> Layer:
+    start = cur.line()
+    tok = cur.next("'Layer'")
+    if tok[1] != "Layer":
+        raise ValueError(f"{cur.source}, line {start}: expected 'Layer', got {tok[1]!r}")
+    lname = cur.optional_name() or f"layer{index}"
+    where = f"layer {lname!r}: "
+    cur.expect("{", where)
+    kind: str | None = None
+    dims: dict[str, int] = {}
+    while (tok := cur.peek()) is not None and tok[1] != "}":
+        key = cur.next("a field")[1]
+        nxt = cur.peek()
+        if key == "Type":
+            cur.expect(":", where)
+            kind = cur.next("a layer type")[1]
+        elif key == "Dimensions":
+            cur.expect("{", where)
+            while (t := cur.peek()) is not None and t[1] != "}":
+                _, d, line = cur.next("a dimension")
+                cur.expect(":", f"{where}dimension {d}: ")
+                value = cur.next(f"a value for {d}")
+                if d not in (*_DIMS, "N"):
+                    raise cur.fail(f"{where}unknown dimension {d!r}; expected K, C, Y, X, R, S (and N)", line)
+                if value[0] != "num":
+                    raise cur.fail(f"{where}dimension {d} needs an integer, got {value[1]!r}", line)
+                if d in dims:
+                    raise cur.fail(f"{where}dimension {d} is given twice", line)
+                dims[d] = int(value[1])
+                if (t := cur.peek()) is not None and t[1] in ",;":
+                    cur.i += 1
+            cur.expect("}", where)
+        elif nxt is not None and nxt[1] == "{":
+            cur.skip_block()  # Stride { .. }, Dataflow { .. }: not used by the cost model
+        elif nxt is not None and nxt[1] == ":":
+            cur.i += 1
+            cur.next(f"a value for {key}")  # an unknown "key: value" field
+        else:
+            raise cur.fail(f"{where}unexpected {key!r}")
+        if (t := cur.peek()) is not None and t[1] == ";":
+            cur.i += 1
+    cur.expect("}", where)
+    if kind is None:
+        raise ValueError(f"{cur.source}, line {start}: {where}no 'Type:'")
+    missing = [d for d in _DIMS if d not in dims]
+    if missing:
+        raise ValueError(f"{cur.source}, line {start}: {where}Dimensions lack {missing}")
+    if dims.get("N", 1) != 1:
+        raise ValueError(
+            f"{cur.source}, line {start}: {where}N (batch) is {dims['N']}; the cost model takes N = 1 "
+            "(for a GEMM, fold the batch into Y)"
+        )
+    try:
+        return Layer(**{d: dims[d] for d in _DIMS}, kind=kind, name=lname)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{cur.source}, line {start}: {exc}") from None
+
+
 def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarray, np.ndarray]:
-    """``(dims, depthwise)``: int64 (n, 6) with columns K, C, Y, X, R, S and bool (n,)."""
+    """``(dims, depthwise)``: int64 (n, 6) with columns K, C, Y, X, R, S and bool (n,).
+
+    Fresh arrays on every call (the caller may modify them); for a :class:`Model` they are copied
+    from a per-model cache, so repeated calls cost a few microseconds."""
+    if isinstance(layers, Model):
+        hit = layers.__dict__.get("_cx_arrays")
+        if hit is None:
+            hit = _build_arrays(layers.layers)
+            object.__setattr__(layers, "_cx_arrays", hit)  # a cache on an immutable value
+        return hit[0].copy(), hit[1].copy()
     if isinstance(layers, Layer):
-        seq: tuple[Layer, ...] = (layers,)
-    elif isinstance(layers, Model):
-        seq = layers.layers
-    elif isinstance(layers, Iterable) and not isinstance(layers, (str, bytes)):
+        return _build_arrays((layers,))
+    if isinstance(layers, Iterable) and not isinstance(layers, (str, bytes)):
         seq = tuple(layers)
         for i, layer in enumerate(seq):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is not a Layer: {layer!r}")
-    else:
-        raise TypeError(
-            f"expected a Model, a Layer, a sequence of Layers or an (n, 6|7) integer array, got {type(layers).__name__}"
-        )
-    dims = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S] for l in seq], dtype=np.int64).reshape(-1, 6)
+        return _build_arrays(seq)
+    raise TypeError(f"expected a Model, a Layer or a sequence of Layers, got {type(layers).__name__}")
+
+
+def _build_arrays(seq: tuple[Layer, ...]) -> tuple[np.ndarray, np.ndarray]:
+    dims = np.array([(l.K, l.C, l.Y, l.X, l.R, l.S) for l in seq], dtype=np.int64).reshape(-1, 6)
     depthwise = np.array([l.kind == "DSCONV" for l in seq], dtype=bool)
     return dims, depthwise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import reference_dir
 
 import confuciux as cx
@@ -55,6 +58,12 @@ def test_gemm_is_a_1x1_conv():
         Layer.gemm(0, 1, 1)
 
 
+def test_macs_are_what_the_cost_model_counts():
+    m = Model("mix", [Layer(8, 3, 10, 12, 3, 5), Layer(7, 8, 9, 9, 3, 3, "DSCONV"), Layer.gemm(5, 6, 7)])
+    np.testing.assert_array_equal(cx.evaluate(m, 4, 2).macs, [layer.macs for layer in m])
+    assert m.macs == 8 * 3 * 15 * 8 * 8 + 8 * 9 * 7 * 7 + 5 * 6 * 7
+
+
 def test_conv_expresses_stride_and_padding():
     # ResNet's first layer: 224x224, 7x7, stride 2, padding 3 -> 112x112 outputs
     layer = Layer.conv(3, 64, 224, 224, kernel=7, stride=2, padding=3)
@@ -68,6 +77,26 @@ def test_conv_expresses_stride_and_padding():
         Layer.conv(3, 64, 224, 224, kernel=7, padding=-1)
     with pytest.raises(ValueError, match="does not fit"):
         Layer.conv(3, 64, 4, 4, kernel=7)
+    with pytest.raises(ValueError, match="out_channels == in_channels"):
+        Layer.conv(32, 64, 10, 10, kernel=3, depthwise=True)
+    with pytest.raises(TypeError, match="out_channels"):
+        Layer.conv(32, 2.5, 10, 10, kernel=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 64), k=st.integers(1, 7), stride=st.integers(1, 4), pad=st.integers(0, 3),
+    c=st.integers(1, 16), out=st.integers(1, 16),
+)
+def test_conv_output_and_macs_match_the_framework_formula(h, k, stride, pad, c, out):
+    if h + 2 * pad < k:
+        with pytest.raises(ValueError, match="does not fit"):
+            Layer.conv(c, out, h, h, kernel=k, stride=stride, padding=pad)
+        return
+    layer = Layer.conv(c, out, h, h, kernel=k, stride=stride, padding=pad, name="l")
+    o = (h + 2 * pad - k) // stride + 1  # PyTorch's Conv2d output size
+    assert (layer.out_y, layer.out_x, layer.R, layer.S) == (o, o, k, k)
+    assert layer.macs == out * c * k * k * o * o
 
 
 def test_model_container():
@@ -76,6 +105,9 @@ def test_model_container():
     assert len(m) == 2 and list(m) == layers and m[1].depthwise and isinstance(m[:1], Model)
     assert m.macs == sum(layer.macs for layer in layers)
     assert "tiny" in repr(m) and "2 layers" in repr(m)
+    assert repr(m).endswith(f"{m.macs / 1e3:.3g} kMACs)")
+    big = cx.zoo.load("resnet50")
+    assert repr(big).endswith(f"{big.macs / 1e9:.3g} GMACs)") and len(repr(big)) < 100  # no layer list
     with pytest.raises(TypeError, match="layer 1 is not a Layer"):
         Model("bad", [layers[0], (1, 2, 3)])
     with pytest.raises(TypeError):
@@ -105,11 +137,39 @@ def test_csv_round_trip(tmp_path):
         ("K,C,Y,X,R,S,T\n1,2,3,4,1,1,1\n8,a,3,3,1,1,1\n", "line 3: field C is not an integer"),
         ("K,C,Y,X,R,S,T\n1,2,3,4,1,1,3\n", "field T must be 1"),
         ("K,C,Y,X,R,S,T\n1,2,2,4,3,1,1\n", "line 2: .*Y \\(2\\) < R"),
+        ("K,C,Y,X,R,S,T\n1,2,3,4,1,1,1,9\n", "line 2: expected 7 fields"),
+        ("K,C,Y,X,R,S,T\n1_0,2,3,4,1,1,1\n", "field K is not an integer"),
+        ("K,C,Y,X,R,S,T\n1,2,3.0,4,1,1,1\n", "field Y is not an integer"),
+        ("K,C,Y,X,R,S,T\n\n1,2,3,4,1,1,1\n1,0,3,4,1,1,1\n", "line 4: .*C must be >= 1"),
     ],
 )
 def test_csv_errors(text, match):
     with pytest.raises(ValueError, match=match):
         Model.from_csv(io.StringIO(text))
+
+
+def test_csv_details(tmp_path):
+    # byte-order mark, spaces, blank lines, missing T column (CONV), an open file names the model
+    m = Model.from_csv(io.StringIO("\ufeffK, C, Y, X, R, S\n 4 ,3,8,8,3,3\n\n"))
+    assert len(m) == 1 and (m[0].K, m[0].kind) == (4, "CONV")
+    path = tmp_path / "net.csv"
+    path.write_text("K,C,Y,X,R,S,T\n1,8,8,8,3,3,2\n")
+    with open(path) as f:
+        assert Model.from_csv(f).name == "net"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.integers(1, 300)] * 2, st.integers(1, 30), st.integers(1, 30), st.sampled_from(["CONV", "DSCONV"])),
+        max_size=8,
+    )
+)
+def test_csv_round_trip_property(rows):
+    layers = [Layer(k, c, y, x, min(3, y), min(3, x), kind) for k, c, y, x, kind in rows]
+    buf = io.StringIO()
+    Model("p", layers).to_csv(buf)
+    assert list(Model.from_csv(io.StringIO(buf.getvalue()))) == layers
 
 
 MAESTRO_TEXT = """
@@ -149,6 +209,16 @@ def test_from_maestro_text():
         ("Network n { Layer a { Type: CONV Dimensions { K: x } } }", "needs an integer"),
         ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } }", "expected '}'"),
         ("Network n { Layer a { Type: FC Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "kind must be"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1, Q: 2 } } }", "unknown dimension 'Q'"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "K is given twice"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3.5, X: 3, R: 1, S: 1 } } }", "Y needs an integer, got '3.5'"),
+        ("Network n { Layer a { Type: CONV Dimensions { N: 4, K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "N \\(batch\\) is 4"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } } }", "after the end of network 'n'"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 0, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "layer 'a': K must be >= 1"),
+        ("Network n { Layer a { Type: CONV Stride { X: 1 ", "line 1: unbalanced braces"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "expected '}', got the end"),
+        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } # }", "unexpected character '#'"),
+        ("", "starts with 'Network"),
     ],
 )
 def test_from_maestro_errors(text, match):
@@ -156,11 +226,42 @@ def test_from_maestro_errors(text, match):
         Model.from_maestro(text)
 
 
+def test_from_maestro_errors_name_the_line():
+    text = "Network n {\n Layer a {\n Type: CONV\n Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }\n }\n" \
+        " Layer b {\n Type: CONV\n Dimensions { K: 1, C: 1, Y: x,\n X: 3, R: 1, S: 1 }\n }\n}\n"
+    with pytest.raises(ValueError, match=r"<text>, line 8: layer 'b': dimension Y needs an integer"):
+        Model.from_maestro(text)
+
+
+def test_from_maestro_mapping_file_parts():
+    # a mapping file: Constant lines, N: 1, a Dataflow block with directives, unnamed network
+    text = """Constant KTileSz 4;
+Constant CTileSz 1;
+Network {
+Layer 1x1conv {
+Type: conv
+Dimensions { N: 1, K: 16, C: 8, Y: 7, X: 7, R: 1, S: 1 }
+Dataflow { SpatialMap(1,1) K; TemporalMap(KTileSz,KTileSz) C; Cluster(ClusterSz, P); }
+}
+}"""
+    m = Model.from_maestro(text)
+    assert m.name == "network" and m[0].name == "1x1conv" and m[0] == Layer(16, 8, 7, 7, 1, 1)
+
+
 @pytest.mark.reference
-@pytest.mark.parametrize("name, n", [("MobileNetV2_model", 56), ("Resnet50_model", 66), ("gnmt_model", 9), ("ncf_model", 12)])
-def test_from_maestro_files(name, n):
-    m = Model.from_maestro(reference_dir() / "zoo" / f"{name}.m")
-    assert len(m) == n
+@pytest.mark.parametrize("name", ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"])
+def test_from_maestro_files(name):
+    path = reference_dir() / "zoo" / f"{name}.m"
+    text = path.read_text()
+    m = Model.from_maestro(path)
+    assert m == Model.from_maestro(text) and m.name == re.search(r"Network\s+(\S+)", text).group(1)
+    # an independent, regex-based reading: each "Layer name {" with its Type and Dimensions
+    chunks = re.split(r"\bLayer\s+", text)[1:]
+    assert [layer.name for layer in m] == [c.split()[0] for c in chunks] and len(m) > 0
+    for layer, chunk in zip(m, chunks):
+        values = dict(re.findall(r"(\w)\s*:\s*(\d+)", re.search(r"Dimensions\s*\{([^}]*)\}", chunk).group(1)))
+        assert layer.kind == re.search(r"Type:\s*(\w+)", chunk).group(1).upper()
+        assert all(getattr(layer, d) == int(values[d]) for d in "KCYXRS")
     assert cx.evaluate(m, 16, 4).valid.all()
 
 
@@ -174,6 +275,20 @@ def test_layers_to_arrays():
         layers_to_arrays([m[0], "x"])
     with pytest.raises(TypeError):
         layers_to_arrays(42)
+
+
+def test_layers_to_arrays_returns_fresh_arrays_for_models():
+    m = cx.zoo.load("mobilenet_v2")
+    dims, dw = layers_to_arrays(m)
+    expected = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S] for l in m])
+    np.testing.assert_array_equal(dims, expected)
+    np.testing.assert_array_equal(dw, [l.kind == "DSCONV" for l in m])
+    np.testing.assert_array_equal(layers_to_arrays(list(m))[0], expected)  # same as uncached
+    dims[:] = 0  # the caller owns the arrays: the cache stays intact
+    dw[:] = True
+    again, dw_again = layers_to_arrays(m)
+    np.testing.assert_array_equal(again, expected)
+    assert dw_again.sum() == sum(l.depthwise for l in m)
 
 
 def test_evaluate_takes_layers_models_and_lists():

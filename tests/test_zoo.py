@@ -55,6 +55,22 @@ def test_resolution_changes_feature_maps_only():
     assert zoo.load("mobilenet_v2", resolution=96)[-1].Y == 3
 
 
+def test_resolution_scales_every_feature_map():
+    base, double = zoo.load("vgg16"), zoo.load("vgg16", resolution=448)
+    assert [l.Y for l in double] == [2 * l.Y for l in base] and [l.X for l in double] == [2 * l.X for l in base]
+    # GoogLeNet's two auxiliary heads pool adaptively to 4x4 whatever the input size
+    g, g2 = zoo.load("googlenet"), zoo.load("googlenet", resolution=448)
+    fixed = [(a.C, a.Y, b.Y) for a, b in zip(g, g2) if b.Y != 2 * a.Y]
+    assert fixed == [(512, 4, 4), (528, 4, 4)]
+
+
+def test_width_changes_channels_not_feature_maps():
+    base, slim = zoo.load("mobilenet_v2"), zoo.load("mobilenet_v2", width=0.75)
+    assert len(base) == len(slim) and [l.Y for l in base] == [l.Y for l in slim]
+    assert [l.kind for l in base] == [l.kind for l in slim]
+    assert slim.macs < base.macs and all(l.K % 8 == 0 for l in slim if not l.depthwise)
+
+
 def test_width_multiplier():
     half = zoo.load("mobilenet_v2", width=0.5)
     assert half[0].K == 16 and half[-1].K == 1280  # last channel stays >= 1280
@@ -64,10 +80,17 @@ def test_width_multiplier():
     assert zoo.load("mnasnet", width=0.5)[0].K == 16
 
 
-def test_batch_scales_gemm_rows():
-    one, four = zoo.load("gnmt"), zoo.load("gnmt", batch=4)
+@pytest.mark.parametrize("name", ["gnmt", "ncf"])
+def test_batch_scales_gemm_rows(name):
+    one, four = zoo.load(name), zoo.load(name, batch=4)
     assert [l.Y * 4 for l in one] == [l.Y for l in four]
+    assert [(l.K, l.C) for l in one] == [(l.K, l.C) for l in four]
     assert four.macs == 4 * one.macs
+
+
+def test_names_are_case_insensitive():
+    m = zoo.load("ResNet50")
+    assert m.name == "resnet50" and m == zoo.load("resnet50")
 
 
 @pytest.mark.parametrize(
@@ -90,3 +113,15 @@ def test_errors(name, params, match):
 def test_describe_lists_parameters():
     assert zoo.describe("mobilenet_v2") == {"resolution": 224, "width": 1.0}
     assert zoo.describe("ncf") == {"batch": 1}
+    with pytest.raises(ValueError, match="available"):
+        zoo.describe("lenet")
+
+
+def test_error_messages_list_the_choices():
+    with pytest.raises(ValueError) as info:
+        zoo.load("lenet")
+    assert all(n in str(info.value) for n in zoo.names())
+    with pytest.raises(ValueError, match="resolution"):
+        zoo.load("vgg16", width=2.0)
+    with pytest.raises(ValueError, match=r"0\.5, 1\.0, 1\.5, 2\.0"):
+        zoo.load("shufflenet_v2", width=0.75)

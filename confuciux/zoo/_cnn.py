@@ -86,7 +86,9 @@ def vgg16(resolution: int = 224) -> list[Layer]:
     return net.layers
 
 
-def _resnet(name: str, resolution: int, blocks: tuple[int, ...], bottleneck: bool, width_factor: int = 1) -> list[Layer]:
+def _resnet(
+    name: str, resolution: int, blocks: tuple[int, ...], bottleneck: bool, groups: int = 1, base_width: int = 64
+) -> list[Layer]:
     net, x = _Net(name), _input(resolution)
     x = net.pool(net.conv(x, 64, 7, s=2), 3, 2, p=1)
     for stage, (planes, n) in enumerate(zip((64, 128, 256, 512), blocks)):
@@ -94,9 +96,11 @@ def _resnet(name: str, resolution: int, blocks: tuple[int, ...], bottleneck: boo
             s = 2 if stage > 0 and b == 0 else 1
             out = planes * (4 if bottleneck else 1)
             if bottleneck:
-                # torchvision v1.5: the stride sits on the 3×3; groups keep C = all input channels
-                y = net.conv(x, planes * width_factor, 1)
-                y = net.conv(y, planes * width_factor, 3, s=s)
+                # torchvision v1.5: the stride sits on the 3×3, which is `groups`-way grouped;
+                # ConfuciuX records it ungrouped, with all `width` channels as C
+                width = planes * base_width // 64 * groups
+                y = net.conv(x, width, 1)
+                y = net.conv(y, width, 3, s=s)
                 y = net.conv(y, out, 1)
             else:
                 y = net.conv(net.conv(x, planes, 3, s=s), planes, 3)
@@ -115,12 +119,11 @@ def resnet50(resolution: int = 224) -> list[Layer]:
 
 
 def resnext50_32x4d(resolution: int = 224) -> list[Layer]:
-    # 32 groups of 4 channels per 64 planes: the 3×3 is 2× wider, recorded ungrouped
-    return _resnet("resnext50_32x4d", resolution, (3, 4, 6, 3), bottleneck=True, width_factor=2)
+    return _resnet("resnext50_32x4d", resolution, (3, 4, 6, 3), bottleneck=True, groups=32, base_width=4)
 
 
 def wide_resnet50(resolution: int = 224) -> list[Layer]:
-    return _resnet("wide_resnet50", resolution, (3, 4, 6, 3), bottleneck=True, width_factor=2)
+    return _resnet("wide_resnet50", resolution, (3, 4, 6, 3), bottleneck=True, base_width=128)
 
 
 # Inception modules: (1×1, 3×3 reduce, 3×3, "5×5" reduce, "5×5" (a 3×3 in torchvision), pool proj)
