@@ -1,0 +1,138 @@
+"""``Explorer(model, platform).run()``: search the per-layer PEs and buffers of a model."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .cost import evaluate
+from .platform import Platform
+from .result import Result
+from .search.anneal import run_anneal
+from .search.exact import solve_exact
+from .search.genetic import run_genetic
+from .search.heuristic import run_heuristic
+from .search.moves import Frontiers
+from .search.problem import OBJECTIVES, Problem
+from .search.random_search import random_designs, run_random
+from .search.reinforce import run_reinforce
+from .search.tracker import Progress, Tracker
+from .workload import Model
+
+__all__ = ["Explorer", "METHODS", "Progress"]
+
+METHODS = ("confuciux", "rl", "ga", "random", "anneal", "heuristic", "exact")
+POPULATION = 20
+
+
+class Explorer:
+    """Search per-layer (PEs, buffer) assignments of ``model`` on ``platform``.
+
+    ``objective``: ``"latency"`` (Σ runtime, cycles), ``"energy"`` (Σ energy, nJ), ``"edp"``
+    (Σlatency × Σenergy) or ``"throughput"`` (slowest layer, cycles).  ``method``: one of
+    :data:`METHODS` — ``"confuciux"`` is REINFORCE for the first 2/3 of ``epochs`` (one episode
+    each) then the GA for the last 1/3 (one generation of 20 each).  ``seed`` makes every random
+    choice reproducible (None: a fresh seed, recorded in the result).  ``callback(progress)`` is
+    called after every epoch.  :meth:`run` returns a :class:`Result`; Ctrl-C during a run
+    returns the best design found so far, marked ``interrupted``.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        platform: Platform,
+        objective: str = "latency",
+        method: str = "confuciux",
+        epochs: int = 500,
+        seed: int | None = None,
+        callback: Callable[[Progress], Any] | None = None,
+    ) -> None:
+        if not isinstance(model, Model):
+            raise TypeError(f"model must be a confuciux.Model, got {type(model).__name__}")
+        if len(model) == 0:
+            raise ValueError(f"model {model.name!r} has no layers")
+        if not isinstance(platform, Platform):
+            raise TypeError(f"platform must be a confuciux.Platform, got {type(platform).__name__}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}")
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; expected one of {list(METHODS)}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable")
+        self.model, self.platform, self.objective = model, platform, objective
+        self.method, self.epochs, self.seed, self.callback = method, int(epochs), seed, callback
+
+    def run(self) -> Result:
+        start = time.perf_counter()
+        seed = int(np.random.SeedSequence().entropy % 2**63) if self.seed is None else int(self.seed)
+        rng = np.random.default_rng(seed)
+        problem = Problem(self.model, self.platform, self.objective)
+        tracker = Tracker(problem, self.method, self.epochs, self.callback)
+        lower_bound = None
+        interrupted = False
+        try:
+            lower_bound = self._search(problem, tracker, rng)
+        except KeyboardInterrupt:
+            interrupted = True
+        return self._result(problem, tracker, seed, lower_bound, interrupted, time.perf_counter() - start)
+
+    def _search(self, problem: Problem, tracker: Tracker, rng: np.random.Generator) -> float | None:
+        m, epochs = self.method, self.epochs
+        if m == "exact":
+            r = solve_exact(problem)
+            if r.choice is not None:
+                tracker.score(r.choice[None, :])
+            tracker.end_epoch("exact")
+            return None if not np.isfinite(r.lower_bound) else r.lower_bound
+        if m == "heuristic":
+            run_heuristic(problem, tracker)
+        elif m == "random":
+            run_random(problem, tracker, rng, epochs, POPULATION)
+        elif m == "anneal":
+            run_anneal(problem, tracker, rng, epochs, random_designs(problem, rng, 1)[0], POPULATION)
+        elif m == "ga":
+            run_genetic(problem, tracker, rng, epochs, random_designs(problem, rng, POPULATION))
+        elif m == "rl":
+            run_reinforce(problem, tracker, rng, epochs)
+        else:  # confuciux: REINFORCE, then GA fine-tuning from the agent's best designs
+            rl_epochs = max(1, (2 * epochs) // 3) if epochs > 1 else 1
+            seeds = run_reinforce(problem, tracker, rng, rl_epochs, keep=POPULATION)
+            if epochs > rl_epochs:
+                fill = random_designs(problem, rng, POPULATION - len(seeds))
+                population = np.concatenate([seeds, fill]) if len(seeds) else fill
+                run_genetic(problem, tracker, rng, epochs - rl_epochs, population, Frontiers(problem), stage="ga")
+        return None
+
+    def _result(self, problem: Problem, tracker: Tracker, seed: int, lower_bound: float | None,
+                interrupted: bool, seconds: float) -> Result:  # fmt: skip
+        pl = self.platform
+        if tracker.best is None:  # interrupted before anything was scored
+            choice = np.zeros(problem.n_layers, dtype=np.int64)
+        else:
+            choice = tracker.best
+        pes, buffers = problem.decode(choice)
+        costs = evaluate(self.model, pes, buffers, pl.dataflow, pl.hardware)
+        total = costs.total()
+        value = {
+            "latency": float(total.runtime),
+            "energy": float(total.energy),
+            "edp": float(total.runtime) * float(total.energy),
+            "throughput": float(np.max(costs.runtime)),
+        }[self.objective]
+        usage = pl.usage(pes, costs)
+        used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b} for k, b in pl.budgets.items()}
+        feasible = bool(np.all(costs.valid) and all(u["used"] <= u["budget"] for u in used.values()))
+        return Result(
+            model=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
+            costs=costs, objective_value=value, constraint_used=used, feasible=feasible,
+            history=tracker.history, evaluations=problem.evaluations, seconds=seconds, seed=seed,
+            lower_bound=lower_bound, interrupted=interrupted,
+            platform={"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name,
+                      "deployment": pl.deployment, "budgets": dict(pl.budgets)},
+        )  # fmt: skip

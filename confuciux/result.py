@@ -1,0 +1,126 @@
+"""The outcome of a search: the per-layer assignment, its costs, and how it was found."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .cost import LayerCosts
+
+__all__ = ["Result"]
+
+_UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
+_COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A design and its record.
+
+    ``pes`` and ``buffers``: per-layer int arrays in the model's layer order.  ``costs``: the
+    :class:`LayerCosts` that :func:`confuciux.evaluate` gives for them.  ``objective_value`` (the
+    objective's units: cycles, nJ, cycles·nJ) is computed from ``costs``.  ``constraint_used``:
+    per budget ``{"used", "budget", "fraction"}``.  ``history``: best-so-far objective and the
+    evaluation count after each epoch.  ``lower_bound``: a certified bound on the optimum (exact
+    method), else None.
+    """
+
+    model: str
+    method: str
+    objective: str
+    pes: np.ndarray
+    buffers: np.ndarray
+    costs: LayerCosts
+    objective_value: float
+    constraint_used: dict[str, dict[str, float]]
+    feasible: bool
+    history: list[dict[str, float]]
+    evaluations: int
+    seconds: float
+    seed: int | None
+    lower_bound: float | None = None
+    interrupted: bool = False
+    platform: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        """(objective − lower_bound) / lower_bound, when a bound is known."""
+        if self.lower_bound is None or not self.lower_bound or not math.isfinite(self.objective_value):
+            return None
+        return (self.objective_value - self.lower_bound) / self.lower_bound
+
+    def summary(self) -> str:
+        """A readable table: per-layer assignment and costs, then the totals and budgets."""
+        lines = [
+            f"{self.model}: method {self.method}, objective {self.objective} "
+            f"= {self.objective_value:,.6g} {_UNITS[self.objective]}"
+            + ("" if self.feasible else "  [INFEASIBLE]")
+            + ("  [interrupted]" if self.interrupted else ""),
+        ]
+        head = f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} {'L1_B':>7} {'L2_B':>9}"
+        lines.append(head)
+        c = self.costs
+        for i in range(len(self.pes)):
+            lines.append(
+                f"{i:>5} {int(self.pes[i]):>5} {int(self.buffers[i]):>4} {c.runtime[i]:>14,.0f} "
+                f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
+            )
+        t = c.total()
+        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {int(self.pes.sum())}")
+        for key, u in self.constraint_used.items():
+            lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
+        if self.lower_bound is not None:
+            gap = self.gap
+            lines.append(f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else ""))
+        lines.append(f"{self.evaluations:,} evaluations in {self.seconds:.2f} s, seed {self.seed}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        costs = {f: [_num(v) for v in getattr(self.costs, f).tolist()] for f in _COST_FIELDS}
+        costs["valid"] = [bool(v) for v in self.costs.valid.tolist()]
+        costs["status"] = [int(v) for v in self.costs.status.tolist()]
+        return {
+            "model": self.model, "method": self.method, "objective": self.objective,
+            "pes": [int(v) for v in self.pes], "buffers": [int(v) for v in self.buffers],
+            "costs": costs, "objective_value": _num(self.objective_value),
+            "constraint_used": self.constraint_used, "feasible": self.feasible,
+            "history": [{k: _num(v) for k, v in h.items()} for h in self.history],
+            "evaluations": self.evaluations, "seconds": self.seconds, "seed": self.seed,
+            "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
+            "interrupted": self.interrupted, "platform": self.platform,
+        }  # fmt: skip
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Result":
+        d = json.loads(text)
+        nan = float("nan")
+
+        def arr(name: str) -> np.ndarray:
+            return np.array([nan if v is None else v for v in d["costs"][name]], dtype=np.float64)
+
+        costs = LayerCosts(
+            **{f: arr(f) for f in _COST_FIELDS},
+            valid=np.array(d["costs"]["valid"], dtype=bool),
+            status=np.array(d["costs"]["status"], dtype=np.uint8),
+            accesses={},
+        )
+        return cls(
+            model=d["model"], method=d["method"], objective=d["objective"],
+            pes=np.array(d["pes"], dtype=np.int64), buffers=np.array(d["buffers"], dtype=np.int64),
+            costs=costs, objective_value=nan if d["objective_value"] is None else d["objective_value"],
+            constraint_used=d["constraint_used"], feasible=d["feasible"],
+            history=[{k: (nan if v is None else v) for k, v in h.items()} for h in d["history"]],
+            evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
+            lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
+        )  # fmt: skip

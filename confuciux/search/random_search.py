@@ -1,0 +1,23 @@
+"""Random search: each epoch, a population of uniformly random valid designs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .problem import Problem
+from .tracker import Tracker
+
+
+def random_designs(problem: Problem, rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` designs, each layer an option drawn uniformly among its valid ones."""
+    valid = problem.valid
+    n_valid = valid.sum(axis=1)
+    order = np.argsort(~valid, axis=1, kind="stable")  # valid options first, per layer
+    pick = (rng.random((count, problem.n_layers)) * n_valid).astype(np.int64)
+    return order[np.arange(problem.n_layers)[None, :], pick]
+
+
+def run_random(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int, population: int = 20) -> None:
+    for _ in range(epochs):
+        tracker.score(random_designs(problem, rng, population))
+        tracker.end_epoch("random")

@@ -1,0 +1,74 @@
+"""REINFORCE global search (ConfuciuX's first stage): one episode per epoch.
+
+The agent walks the layers in the model's order; at each it sees the layer's dimensions (log-
+scaled) and its previous two actions, and picks a PE level and a buffer level.  Reward of an
+episode: ``-objective / reference`` for a feasible design, a penalty growing with the budget
+overuse otherwise (reward shaping); advantage = reward - moving-average baseline.  Single-layer
+choices that can never be part of a feasible design (invalid, or over a budget on their own)
+are masked out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lstm import Adam, clip_gradients, init_policy, policy_gradient, rollout
+from .problem import Problem
+from .tracker import Tracker
+
+
+def layer_features(problem: Problem) -> np.ndarray:
+    """Per layer: log2 of K, C, Y, X, R, S, MACs (scaled to about [0, 1]) and a depthwise flag."""
+    rows = []
+    for layer in problem.model:
+        dims = [layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S]
+        rows.append([np.log2(d) / 12.0 for d in dims] + [np.log2(max(layer.macs, 1)) / 36.0, float(layer.depthwise)])
+    return np.array(rows)
+
+
+def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
+    ok = problem.valid.copy()
+    for key, budget in problem.platform.budgets.items():
+        if problem.platform.deployment == "LP":
+            ok &= problem.table[key] <= budget
+    grid = ok.reshape(problem.n_layers, n_pe, n_buf)
+    pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
+    # a layer with nothing allowed keeps everything (the penalty will teach the agent)
+    pe_mask[~pe_mask.any(axis=1)] = True
+    buf_mask[~buf_mask.any(axis=1)] = True
+    return pe_mask, buf_mask
+
+
+def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+                  keep: int = 20, lr: float = 3e-3, stage: str = "rl") -> np.ndarray:  # fmt: skip
+    """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
+    n_buf = len(problem.platform.buffer_levels)
+    feats = layer_features(problem)
+    pe_mask, buf_mask = _masks(problem)
+    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
+    opt = Adam(lr=lr)
+    cost = np.where(problem.valid, problem.layer_cost(), np.inf)
+    reference = float(np.sum(np.min(cost, axis=1)))  # unconstrained optimum: a lower bound
+    baseline: float | None = None
+    pool: dict[bytes, tuple[float, np.ndarray]] = {}
+    for _ in range(epochs):
+        pe, buf, cache = rollout(policy, feats, rng, pe_mask=pe_mask, buf_mask=buf_mask)
+        choice = pe * n_buf + buf
+        s = tracker.score(choice[None, :])
+        if s.feasible[0]:
+            reward = -float(s.objective[0]) / reference
+        else:
+            reward = -4.0 - 4.0 * float(min(s.overuse[0], 10.0))
+        baseline = reward if baseline is None else 0.9 * baseline + 0.1 * reward
+        grads, _ = clip_gradients(policy_gradient(policy, cache, reward - baseline, entropy=1e-3), 1.0)
+        opt.step(policy.params, grads)
+        key = float(problem.fitness_key(s)[0])
+        pool.setdefault(choice.tobytes(), (key, choice))
+        if len(pool) > 4 * keep:  # keep the pool small: drop the worst
+            worst = sorted(pool.items(), key=lambda kv: kv[1][0])[4 * keep :]
+            for k, _ in worst:
+                del pool[k]
+        tracker.end_epoch(stage)
+    best = sorted(pool.values(), key=lambda kv: kv[0])[:keep]
+    return np.stack([c for _, c in best]) if best else np.zeros((0, problem.n_layers), dtype=np.int64)
