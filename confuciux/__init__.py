@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from . import zoo
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
+from .explorer import METHODS, Explorer
 from .hardware import Hardware
+from .platform import Platform
+from .result import Result
 from .workload import Layer, Model
 
 native: bool = BACKEND == "c"
@@ -20,6 +23,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DATAFLOWS",
+    "METHODS",
+    "Explorer",
+    "Platform",
+    "Result",
     "STATUS",
     "Hardware",
     "Layer",

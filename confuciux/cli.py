@@ -1,4 +1,4 @@
-"""Command line: ``confuciux evaluate``, ``confuciux zoo`` and ``confuciux explore``."""
+"""Command line: ``confuciux evaluate``, ``confuciux explore`` and ``confuciux zoo``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import IO, Sequence
 import numpy as np
 
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from .explorer import METHODS, Explorer, Progress
 from .hardware import Hardware
+from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
+from .search.problem import OBJECTIVES
 
 HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
 
@@ -102,6 +105,36 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explore(args: argparse.Namespace) -> int:
+    model = _load_model(args.model)
+    hardware = HARDWARE[args.hardware]()
+    if args.platform == "cloud-fpga":
+        platform = Platform.cloud_fpga(args.dataflow, hardware)
+    elif args.platform == "edge-fpga":
+        platform = Platform.edge_fpga(args.dataflow, hardware)
+    else:
+        platform = Platform.confuciux(model, args.dataflow, args.constraint, args.mul, hardware, args.deployment)
+    err = sys.stderr
+    live = not args.quiet
+
+    def progress(p: Progress) -> None:
+        if not live or (p.epoch % 10 and p.epoch != p.epochs):
+            return
+        used = ", ".join(f"{k} {100 * v:.1f}%" for k, v in p.budget_used.items())
+        best = f"{p.best_objective:,.6g}" if p.feasible else "none feasible yet"
+        err.write(f"\r[{p.method}/{p.stage}] epoch {p.epoch}/{p.epochs}  best {best}  budget used {used}  evals {p.evaluations:,}   ")
+        err.flush()
+
+    result = Explorer(model, platform, args.objective, args.method, args.epochs, args.seed, progress).run()
+    if live:
+        err.write("\n")
+    sys.stdout.write(result.summary() + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(result.to_json(indent=1))
+    return 0 if result.feasible else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confuciux",
@@ -121,12 +154,22 @@ def build_parser() -> argparse.ArgumentParser:
     z = sub.add_parser("zoo", help="list the built-in models")
     z.set_defaults(func=_cmd_zoo)
 
-    try:
-        from .search_cli import add_explore_parser
-    except ImportError:  # the search is optional for the cost-model commands
-        pass
-    else:
-        add_explore_parser(sub)
+    ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
+    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    ex.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
+    ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    ex.add_argument("--platform", default="confuciux", choices=("confuciux", "cloud-fpga", "edge-fpga"),
+                    help="confuciux: the paper's budget (--constraint, --mul); cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
+    ex.add_argument("--constraint", default="area", choices=BUDGET_KEYS)
+    ex.add_argument("--mul", type=float, default=0.5, help="budget = min + mul * (max - min) over the corner designs")
+    ex.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
+    ex.add_argument("--method", default="confuciux", choices=METHODS)
+    ex.add_argument("--epochs", type=int, default=500)
+    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    ex.add_argument("--json", help="write the result to this JSON file")
+    ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    ex.set_defaults(func=_cmd_explore)
     return parser
 
 

@@ -54,3 +54,21 @@ def test_zoo_lists_models(capsys):
 def test_errors_are_reported_not_raised(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_explore_end_to_end(tmp_path):
+    out = tmp_path / "r.json"
+    r = run("explore", "--model", "example", "--dataflow", "dla", "--objective", "latency", "--constraint", "area",
+            "--mul", "0.5", "--method", "confuciux", "--epochs", "30", "--seed", "0", "--json", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "epoch 30/30" in r.stderr and "budget used area" in r.stderr
+    assert "example: method confuciux, objective latency" in r.stdout
+    from confuciux import Result
+
+    res = Result.from_json(out.read_text())
+    assert res.feasible and res.method == "confuciux" and len(res.pes) == 2
+
+
+def test_explore_fpga_platform(capsys):
+    assert main(["explore", "--model", "example", "--platform", "edge-fpga", "--epochs", "9", "--quiet"]) == 0
+    assert "budget pes" in capsys.readouterr().out

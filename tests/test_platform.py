@@ -1,0 +1,64 @@
+"""Platform: the paper's budget, FPGA presets, resource usage, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import confuciux as cx
+from confuciux import Hardware, Platform, evaluate
+
+
+def test_confuciux_budget_is_min_plus_mul_range_of_corners():
+    m = cx.zoo.load("mobilenet_v2")
+    pl = Platform.confuciux(m, "shi", "area", 0.3, Hardware.maestro())
+    corners = [evaluate(m, p, k, "shi", Hardware.maestro()).total().area for p in (1, 128) for k in (1, 12)]
+    lo, hi = min(corners), max(corners)
+    assert pl.budgets == {"area": pytest.approx(lo + 0.3 * (hi - lo))}
+    assert Platform.confuciux(m, constraint="pes", mul=1.0).budgets["pes"] == 128 * len(m)
+    assert Platform.confuciux(m, constraint="pes", mul=0.0).budgets["pes"] == len(m)
+
+
+def test_fpga_presets():
+    assert Platform.cloud_fpga().budgets == {"pes": 4096, "l1_bytes": 8192}
+    assert Platform.edge_fpga("eye").budgets == {"pes": 256, "l1_bytes": 4096}
+
+
+def test_usage_lp_sums_ls_takes_the_largest():
+    m = cx.zoo.load("example")
+    pes = np.array([8, 32])
+    costs = evaluate(m, pes, [2, 5])
+    lp = Platform(deployment="LP").usage(pes, costs)
+    ls = Platform(deployment="LS").usage(pes, costs)
+    assert lp["pes"] == 40 and ls["pes"] == 32
+    assert lp["area"] == pytest.approx(costs.area.sum())
+    a, _ = cx.area_power(32, int(costs.l1_bytes.max()), int(costs.l2_bytes.max()))
+    assert ls["area"] == pytest.approx(a) and ls["l1_bytes"] == costs.l1_bytes.max()
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(dataflow="tpu"), ValueError),
+        (dict(deployment="XX"), ValueError),
+        (dict(budgets={"bandwidth": 3}), ValueError),
+        (dict(budgets={"area": -1}), ValueError),
+        (dict(budgets={"area": float("nan")}), ValueError),
+        (dict(budgets={"area": "big"}), TypeError),
+        (dict(pe_levels=(4, 2)), ValueError),
+        (dict(pe_levels=()), ValueError),
+        (dict(buffer_levels=(0, 1)), ValueError),
+        (dict(hardware="maestro"), TypeError),
+    ],
+)
+def test_validation(kwargs, exc):
+    with pytest.raises(exc):
+        Platform(**kwargs)
+
+
+def test_confuciux_argument_errors():
+    m = cx.zoo.load("example")
+    with pytest.raises(ValueError, match="constraint"):
+        Platform.confuciux(m, constraint="speed")
+    with pytest.raises(ValueError, match="mul"):
+        Platform.confuciux(m, mul=1.5)
