@@ -264,14 +264,7 @@ def evaluate(
 
     Returns :class:`LayerCosts` whose arrays have the broadcast shape.
     """
-    if dataflow not in DATAFLOW_IDS:
-        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
-            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
-        dataflow = dataflow.lower()
-    if hardware is None:
-        hardware = Hardware.default()
-    elif not isinstance(hardware, Hardware):
-        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    dataflow, hardware = _options(dataflow, hardware)
     use_c = _pick_backend(backend)
 
     cols, depthwise, names = _layers(model_or_layers)
@@ -301,14 +294,7 @@ def evaluate_layer(
     """Cost of one :class:`~confuciux.Layer` with ``pes`` PEs and buffer setting ``buffers``:
     the scalar counterpart of :func:`evaluate`, for Python loops (a few µs per call with the C
     kernel).  Same numbers as :func:`evaluate`."""
-    if dataflow not in DATAFLOW_IDS:
-        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
-            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
-        dataflow = dataflow.lower()
-    if hardware is None:
-        hardware = Hardware.default()
-    elif not isinstance(hardware, Hardware):
-        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    dataflow, hardware = _options(dataflow, hardware)
     if not (type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX):
         for name, v in (("pes", pes), ("buffers", buffers)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -341,6 +327,19 @@ def evaluate_layer(
         runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = float("nan")
     accesses = dict(zip(ACCESS_FIELDS, (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, macs, macs, o_rd, o_wr)))
     return PointCost(runtime, reals[0], reals[1], reals[2], l1, l2, macs, reals[3], status == 0, status, accesses)
+
+
+def _options(dataflow: Any, hardware: Any) -> tuple[str, Hardware]:
+    """The dataflow name (case-insensitive) and the hardware (default preset when None), checked."""
+    if dataflow not in DATAFLOW_IDS:
+        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
+            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
+        dataflow = dataflow.lower()
+    if hardware is None:
+        hardware = Hardware.default()
+    elif not isinstance(hardware, Hardware):
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
+    return dataflow, hardware
 
 
 def _pick_backend(backend: str) -> bool:
