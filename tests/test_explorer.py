@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import confuciux as cx
 from confuciux import Explorer, Hardware, Platform, Result, evaluate
@@ -35,6 +37,31 @@ def test_methods_return_feasible_designs_that_evaluate_agrees_with(method, platf
     assert r.objective_value >= optimum.objective_value * (1 - 1e-12)  # nothing beats the optimum
     assert len(r.history) >= 1 and r.evaluations >= 1
     assert set(r.pes) <= set(platform.pe_levels) and set(r.buffers) <= set(platform.buffer_levels)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["mobilenet_v2", "resnet50", "vgg16", "mnasnet", "gnmt"]), st.integers(0, 40), st.integers(3, 10),
+    st.sampled_from(["dla", "shi", "eye"]), st.sampled_from(["latency", "energy"]), st.sampled_from(["area", "power"]),
+    st.floats(0.05, 0.95), st.booleans(), st.sampled_from(["confuciux", "rl", "ga", "random", "anneal", "heuristic"]),
+    st.integers(0, 2**32),
+)  # fmt: skip
+def test_no_method_beats_the_exact_optimum_and_results_match_evaluate(name, start, length, dataflow, objective,
+                                                                       constraint, mul, maestro, method, seed):  # fmt: skip
+    full = cx.zoo.load(name)
+    model = full[start % len(full) : start % len(full) + length]
+    hw = Hardware.maestro() if maestro else Hardware.default()
+    pl = Platform.confuciux(model, dataflow, constraint, mul, hw)
+    best = Explorer(model, pl, objective, "exact").run()
+    r = Explorer(model, pl, objective, method, epochs=12, seed=seed).run()
+    assert best.feasible and r.feasible  # mul > 0: the all-smallest corner design fits
+    assert r.objective_value >= best.objective_value * (1 - 1e-12)
+    costs = evaluate(model, r.pes, r.buffers, dataflow, hw)
+    total = costs.total()
+    assert r.objective_value == float(total.runtime if objective == "latency" else total.energy)
+    used = float(pl.usage(r.pes, costs)[constraint])
+    assert r.constraint_used[constraint]["used"] == used
+    assert r.feasible == (bool(np.all(costs.valid)) and used <= pl.budgets[constraint])
 
 
 def test_exact_reports_its_bound(optimum):
