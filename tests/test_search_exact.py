@@ -55,18 +55,38 @@ def test_exact_equals_brute_force(seed, mul, dataflow, objective, constraint, ma
     assert s.feasible[0] and s.objective[0] == pytest.approx(best, rel=1e-12)
 
 
-@settings(max_examples=10, deadline=None)
-@given(st.integers(0, 10_000), st.floats(0.2, 0.9), st.floats(0.2, 0.9))
-def test_two_budgets_bound_brackets_the_optimum(seed, m1, m2):
-    model = _model(seed, n=3)
-    a = Platform.confuciux(model, "dla", "area", m1, **SMALL).budgets["area"]
-    p = Platform.confuciux(model, "dla", "pes", m2, **SMALL).budgets["pes"]
-    problem = Problem(model, Platform("dla", budgets={"area": a, "pes": p}, **SMALL), "latency")
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.floats(0.02, 0.9), min_size=3, max_size=3),
+       st.sampled_from([("area", "pes"), ("pes", "l1_bytes"), ("power", "l1_bytes", "pes")]),
+       st.sampled_from(["latency", "energy"]), st.sampled_from(["dla", "shi", "eye"]))  # fmt: skip
+def test_several_budgets_exact_equals_brute_force(seed, muls, keys, objective, dataflow):
+    model = _model(seed)
+    budgets = {k: Platform.confuciux(model, dataflow, k, m, **SMALL).budgets[k] for k, m in zip(keys, muls)}
+    problem = Problem(model, Platform(dataflow, budgets=budgets, **SMALL), objective)
     best = _brute(problem)
     r = solve_exact(problem)
+    assert r.exact  # the Lagrangian bound, closed by branch and bound
+    if not np.isfinite(best):
+        assert r.choice is None
+        return
+    assert r.objective == pytest.approx(best, rel=1e-12) and r.lower_bound == pytest.approx(best, rel=1e-12)
+    s = problem.score(r.choice)
+    assert s.feasible[0] and s.objective[0] == pytest.approx(best, rel=1e-12)
+
+
+def test_bound_is_kept_when_the_search_would_be_too_large(monkeypatch):
+    from confuciux.search import exact
+
+    model = _model(3, n=6)
+    budgets = {k: Platform.confuciux(model, "dla", k, 0.4, **SMALL).budgets[k] for k in ("area", "l1_bytes")}
+    problem = Problem(model, Platform("dla", budgets=budgets, **SMALL), "latency")
+    full = solve_exact(problem)
+    monkeypatch.setattr(exact, "_multi_dp", lambda *args, **kw: None)
+    r = solve_exact(problem)
+    assert r.lower_bound <= full.objective * (1 + 1e-12)
     if r.choice is not None:
-        assert r.lower_bound <= best * (1 + 1e-9) and r.objective >= best * (1 - 1e-12)
-        assert problem.score(r.choice).feasible[0]
+        assert r.objective >= full.objective * (1 - 1e-12) and problem.score(r.choice).feasible[0]
+        assert r.exact == (r.objective == pytest.approx(r.lower_bound, rel=1e-9))
 
 
 def test_unsupported_cases_raise():
@@ -81,3 +101,15 @@ def test_budget_below_the_smallest_design_is_infeasible():
     m = _model(1)
     r = solve_exact(Problem(m, Platform("dla", budgets={"pes": 1}, **SMALL), "latency"))
     assert r.choice is None and np.isnan(r.objective)
+
+
+def test_two_budgets_on_a_zoo_model_are_solved_to_optimality():
+    model = cx.zoo.load("mobilenet_v2")
+    problem = Problem(model, Platform.edge_fpga("dla"), "latency")
+    r = solve_exact(problem)
+    assert r.exact and r.lower_bound == r.objective
+    s = problem.score(r.choice)
+    assert s.feasible[0] and s.objective[0] == pytest.approx(r.objective, rel=1e-12)
+    # a design the search methods find is never better
+    ga = cx.Explorer(model, Platform.edge_fpga("dla"), "latency", "ga", 30, seed=0).run()
+    assert ga.objective_value >= r.objective * (1 - 1e-12)

@@ -8,8 +8,11 @@ multiple-choice knapsack: each layer picks one option, costs and resources add u
   points that cannot fit the budget (even with the cheapest-resource options for the remaining
   layers) are dropped.  The result is the optimum, and ``lower_bound`` equals it.
 * Several budgets: Lagrangian relaxation of all but the first, each relaxed problem solved
-  exactly by the DP; returns the best feasible design met and the best dual bound (a certified
-  lower bound: gap = (objective − bound) / bound).
+  exactly by the DP (with two budgets the multiplier is found by bisection, so the bound is the
+  best Lagrangian bound); then a branch and bound over partial designs, pruned by that bound and
+  by the best feasible design met, proves the optimum.  If the branch and bound would hold more
+  than two million partial designs at a layer, the best feasible design is returned with
+  the dual bound (a certified lower bound: gap = (objective − bound) / bound).
 * ``throughput`` (the slowest layer) with one LP budget: exact by thresholding — for each
   candidate bottleneck T every layer takes its least-resource option with runtime ≤ T.
 
@@ -222,32 +225,178 @@ def solve_exact(problem: Problem, max_iterations: int = 40) -> ExactResult:
 
 
 def _lagrangian(problem, cost, weights, budgets, ok, iterations) -> ExactResult:
-    """Relax budgets 2..m with multipliers (subgradient steps); each subproblem exact."""
-    scale = [np.nanmax(np.where(ok, w, np.nan)) or 1.0 for w in weights]
+    """Relax budgets 2..m with multipliers, each relaxed problem solved exactly by the DP (one
+    multiplier: bisection on the sign of the dual's subgradient, which finds the best one;
+    several: subgradient steps); then close the remaining gap by branch and bound
+    (:func:`_multi_dp`)."""
+    rows = np.arange(cost.shape[0])
+    caps = np.array(budgets[1:], dtype=np.float64)
+    scale = np.array([np.nanmax(np.where(ok, w, np.nan)) or 1.0 for w in weights[1:]])
     unit = float(np.nanmedian(np.where(ok, cost, np.nan)))
-    lam = np.zeros(len(budgets) - 1)
-    best_choice, best_value, bound = None, np.inf, -np.inf
-    step = 1.0
-    for _ in range(iterations):
-        relaxed = cost + sum(l * unit / s * w for l, s, w in zip(lam, scale[1:], weights[1:]))
+    best = {"choice": None, "value": np.inf, "bound": -np.inf, "mu": np.zeros(caps.size)}
+
+    def probe(mu: np.ndarray) -> np.ndarray | None:
+        """Solve the problem relaxed with multipliers ``mu``; record its dual bound and, if it
+        fits every budget, the design.  Returns its use of budgets 2..m minus their limits."""
+        relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:]))
         choice, value = _pareto_dp(relaxed, weights[0], ok, budgets[0])
         if choice is None:
-            return ExactResult(None, float("nan"), float("nan"), False)
-        rows = np.arange(len(choice))
-        bound = max(bound, value - sum(l * unit / s * b for l, s, b in zip(lam, scale[1:], budgets[1:])))
-        used = np.array([w[rows, choice].sum() for w in weights[1:]])
-        if np.all(used <= np.array(budgets[1:])):
+            return None
+        dual = value - float(np.dot(mu, caps))
+        if dual > best["bound"]:
+            best["bound"], best["mu"] = dual, mu
+        excess = np.array([w[rows, choice].sum() for w in weights[1:]]) - caps
+        if np.all(excess <= 0):
             v = float(cost[rows, choice].sum())
-            if v < best_value:
-                best_choice, best_value = choice, v
-        excess = (used - np.array(budgets[1:])) / np.array(scale[1:]) * len(choice)
-        lam = np.maximum(0.0, lam + step * excess)
-        step *= 0.9
-        if best_choice is not None and best_value - bound <= 1e-9 * abs(best_value):
+            if v < best["value"]:
+                best["choice"], best["value"] = choice, v
+        return excess
+
+    def closed() -> bool:
+        return best["choice"] is not None and best["value"] - best["bound"] <= 1e-9 * abs(best["value"])
+
+    if probe(np.zeros(caps.size)) is None:  # the first budget alone cannot be met
+        return ExactResult(None, float("nan"), float("nan"), True)
+    if caps.size == 1 and not closed():
+        # nothing fits both budgets if even the lightest design under budget 1 exceeds budget 2
+        lightest, least = _pareto_dp(weights[1], weights[0], ok, budgets[0])
+        if lightest is None or least > caps[0] * (1 + 1e-12):
+            return ExactResult(None, float("nan"), float("nan"), True)
+        lo, hi = 0.0, unit / scale[0]
+        while (e := probe(np.array([hi]))) is not None and e[0] > 0 and hi < 1e300:
+            lo, hi = hi, 4.0 * hi
+        for _ in range(iterations):
+            if closed() or hi - lo <= 1e-12 * hi:
+                break
+            mid = 0.5 * (lo + hi)
+            e = probe(np.array([mid]))
+            if e is not None and e[0] > 0:
+                lo = mid
+            else:
+                hi = mid
+    elif not closed():
+        lam, step = np.zeros(caps.size), 1.0
+        for _ in range(iterations):
+            e = probe(lam * unit / scale)
+            if e is None or closed():
+                break
+            lam = np.maximum(0.0, lam + step * e / scale * cost.shape[0])
+            step *= 0.9
+    if best["choice"] is not None and not closed():
+        best["choice"], best["value"] = _improve(cost, weights, budgets, ok, best["choice"])
+    choice, value, bound = best["choice"], best["value"], best["bound"]
+    if closed():  # the dual bound may exceed the value by rounding
+        return ExactResult(choice, value, float(min(bound, value)), True)
+    found = _multi_dp(cost, weights, budgets, ok, best["mu"], value)
+    if found is None:  # too many partial designs: keep the certified bound
+        return ExactResult(choice, value if choice is not None else float("nan"), float(bound), False)
+    if found[0] is None:  # nothing beats the incumbent: it is optimal (or nothing is feasible)
+        if choice is None:
+            return ExactResult(None, float("nan"), float("nan"), True)
+        return ExactResult(choice, value, value, True)
+    return ExactResult(found[0], found[1], found[1], True)
+
+
+def _improve(cost, weights, budgets, ok, choice) -> tuple[np.ndarray, float]:
+    """Local search on a feasible design: repeatedly move the one layer whose change saves the
+    most cost while every budget still holds.  A better incumbent prunes :func:`_multi_dp`."""
+    rows = np.arange(cost.shape[0])
+    choice = choice.copy()
+    c = np.where(ok, cost, np.inf)
+    for _ in range(cost.size):
+        fits = ok.copy()
+        for w, b in zip(weights, budgets):
+            fits &= w - w[rows, choice][:, None] <= b - w[rows, choice].sum()
+        gain = np.where(fits, c - c[rows, choice][:, None], 0.0)
+        n, o = np.unravel_index(int(np.argmin(gain)), gain.shape)
+        if not gain[n, o] < 0:
             break
-    if best_choice is None:
-        return ExactResult(None, float("nan"), float(bound), False)
-    return ExactResult(best_choice, best_value, float(bound), best_value - bound <= 1e-9 * abs(best_value))
+        moved = choice.copy()
+        moved[n] = o
+        if any(w[rows, moved].sum() > b for w, b in zip(weights, budgets)):
+            break  # over a budget by rounding: stop at the last design that surely fits
+        choice = moved
+    return choice, float(cost[rows, choice].sum())
+
+
+def _multi_dp(cost, weights, budgets, ok, mu, incumbent: float, max_candidates: int = 2_000_000):
+    """Exact min Σcost under several budgets, given an incumbent value: dynamic programming over
+    partial designs (layers 1..n) that keeps a partial design only if it still fits every
+    budget and its cost plus a Lagrangian bound on the remaining layers (multipliers ``mu`` on
+    budgets 2..m, LP relaxation of budget 1) can beat the incumbent.  Partial designs dominated
+    by one with the same budget-1 use and no more of the others are dropped.  Returns (choice,
+    value), (None, nan) if nothing beats the incumbent, or None if a layer would expand into more
+    than ``max_candidates`` partial designs (memory stays bounded)."""
+    n_layers = cost.shape[0]
+    m = len(budgets)
+    relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:]))
+    bound = _LPBound(_fronts(relaxed, weights[0], ok))
+    cap = np.array(budgets, dtype=np.float64)
+    lightest = np.array([[np.min(np.where(ok[n], w[n], np.inf)) for w in weights] for n in range(n_layers)])
+    rest = np.concatenate([np.cumsum(lightest[::-1], axis=0)[::-1], np.zeros((1, m))])  # (N+1, m)
+    upper = incumbent * (1 - 1e-12)
+    sw, sc = np.zeros((1, m)), np.zeros(1)
+    parents: list[tuple[np.ndarray, np.ndarray]] = []
+    for n in range(n_layers):
+        opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
+        ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
+        if sc.size * opts.size > max_candidates:
+            return None
+        cw = (sw[:, None, :] + ow[None, :, :]).reshape(-1, m)
+        cc = (sc[:, None] + cost[n, opts][None, :]).ravel()
+        keep = np.all(cw + rest[n + 1] <= cap, axis=1)
+        # relaxed remainder: Σc_rest >= LP(room_1; c + mu·w) - mu·room_{2..m}
+        room = cap - cw
+        lower = cc + np.maximum(bound(n + 1, room[:, 0]) - room[:, 1:] @ mu, 0.0)
+        idx = np.flatnonzero(keep & (lower < upper))
+        idx = idx[_undominated(cw[idx], cc[idx])]
+        parents.append((idx // opts.size, opts[idx % opts.size]))
+        sw, sc = cw[idx], cc[idx]
+        if sc.size == 0:
+            return None, float("nan")
+    best = int(np.argmin(sc))
+    value = float(sc[best])
+    choice = np.empty(n_layers, dtype=np.int64)
+    for n in range(n_layers - 1, -1, -1):
+        parent, opt = parents[n]
+        choice[n] = opt[best]
+        best = int(parent[best])
+    return choice, value
+
+
+def _dominant_options(cost: np.ndarray, weights: list[np.ndarray], ok: np.ndarray) -> np.ndarray:
+    """A layer's options not dominated in (cost, every weight) by another option."""
+    idx = np.flatnonzero(ok)
+    pts = np.stack([cost[idx]] + [w[idx] for w in weights], axis=1)  # (L, 1+m)
+    le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)  # le[a, b]: a no worse than b
+    lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
+    dominated = np.any(le & lt, axis=0)
+    # among identical points keep the first
+    same = np.all(pts[:, None, :] == pts[None, :, :], axis=2)
+    dominated |= np.any(np.triu(same, 1), axis=0)
+    return idx[~dominated]
+
+
+def _undominated(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Indices of partial designs not dominated by another with the same first weight and no
+    more of the others (two budgets: exact within each first-weight group; more: identical
+    weights only)."""
+    m = w.shape[1]
+    if m == 2:
+        order = np.lexsort((c, w[:, 1], w[:, 0]))
+    else:
+        order = np.lexsort((c,) + tuple(w[:, j] for j in range(m - 1, -1, -1)))
+    ws, cs = w[order], c[order]
+    group = np.concatenate([[0], np.cumsum(np.any(ws[1:, :1] != ws[:-1, :1], axis=1) if m == 2 else np.any(ws[1:] != ws[:-1], axis=1))])
+    # running minimum of cost within each group, exactly, on integer ranks
+    rank = np.unique(cs, return_inverse=True)[1].astype(np.int64)
+    shifted = rank - group * (rank.size + 1)
+    run = np.minimum.accumulate(shifted)
+    keep = np.ones(cs.size, dtype=bool)
+    keep[1:] = shifted[1:] < run[:-1]  # strictly cheaper than everything before it in its group
+    first = np.concatenate([[True], group[1:] != group[:-1]])
+    keep |= first
+    return order[keep]
 
 
 def _finish(problem: Problem, choice, value: float, exact: bool) -> ExactResult:
