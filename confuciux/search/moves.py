@@ -102,8 +102,10 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
 
 def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int) -> np.ndarray:
     """The same search for an additive objective with layer-pipelined budgets, where a move's
-    effect is the sum of per-layer differences: every single and pair move is scored from the
-    table without rebuilding designs (each candidate still counts as one evaluation)."""
+    effect is the sum of per-layer differences, scored from the table without rebuilding
+    designs.  Every single move is scored; of the pair moves, with one budget only the best
+    partner of each improving move (found by :func:`_best_partners` without scoring the
+    others), with several budgets every pair.  Each design scored counts as one evaluation."""
     n = problem.n_layers
     rows = np.arange(n)
     budgets = problem.platform.budgets
@@ -133,15 +135,22 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         up = np.flatnonzero(np.isfinite(dc) & (dc < 0))
         down = np.flatnonzero(np.isfinite(dc) & (dc >= 0))
         if up.size and down.size:
-            gain = dc[up][:, None] + dc[down][None, :]
-            ok = (layer[up][:, None] != layer[down][None, :]) & (gain < best_gain)
-            for k in budgets:
-                ok &= dw[k][up][:, None] + dw[k][down][None, :] <= slack[k]
-            problem.evaluations += int(up.size * down.size)
-            if np.any(ok):
-                flat = int(np.argmin(np.where(ok, gain, np.inf)))
-                a, b = divmod(flat, down.size)
-                best_gain, best_move = gain[a, b], (up[a], down[b])
+            if len(budgets) == 1:
+                (key,) = budgets
+                a, b, gain = _best_partners(up, down, dc, dw[key], layer, slack[key])
+                problem.evaluations += int(np.count_nonzero(np.isfinite(gain)))
+            else:  # several budgets: every pair is scored
+                gain = dc[up][:, None] + dc[down][None, :]
+                ok = layer[up][:, None] != layer[down][None, :]
+                for k in budgets:
+                    ok &= dw[k][up][:, None] + dw[k][down][None, :] <= slack[k]
+                gain = np.where(ok, gain, np.inf)
+                a, b = np.arange(up.size), np.argmin(gain, axis=1)
+                gain = gain[a, b]
+                problem.evaluations += int(up.size * down.size)
+            i = int(np.argmin(gain)) if gain.size else 0
+            if gain.size and gain[i] < best_gain:
+                best_gain, best_move = gain[i], (up[a[i]], down[b[i]])
         problem.evaluations += dc.size
         if best_move is None:
             break
@@ -149,6 +158,36 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
             current = current.copy()
             current[layer[m]] = opts.ravel()[m]
     return current
+
+
+def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndarray, layer: np.ndarray,
+                   slack: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """For each up-move, the down-move of another layer that adds the least cost while the
+    pair fits the one budget's ``slack``: down-moves sorted by resource, with the cheapest and
+    the cheapest of a different layer among the first j kept for every j.  Returns (indices
+    into ``up``, indices into ``down``, gain), gain inf where no partner fits; only these
+    pairs are scored."""
+    order = np.argsort(dw[down], kind="stable")
+    d_w, d_c, d_l = dw[down][order], dc[down][order], layer[down][order]
+    n = order.size
+    first, second = np.empty(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    f, g = 0, -1  # cheapest so far; cheapest so far on a layer other than f's
+    for j in range(n):
+        if d_c[j] < d_c[f]:
+            if d_l[j] != d_l[f]:
+                g = f
+            f = j
+        elif j != f and d_l[j] != d_l[f] and (g < 0 or d_c[j] < d_c[g]):
+            g = j
+        first[j], second[j] = f, g
+    last = np.searchsorted(d_w, slack - dw[up], side="right") - 1  # partners that fit: [0, last]
+    fits = last >= 0
+    j = np.maximum(last, 0)
+    pick = np.where(d_l[first[j]] != layer[up], first[j], second[j])
+    fits &= pick >= 0
+    pick = np.maximum(pick, 0)
+    gain = np.where(fits, dc[up] + d_c[pick], np.inf)
+    return np.arange(up.size), order[pick], gain
 
 
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
