@@ -131,7 +131,8 @@ class Explorer:
         return Result(
             model=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
             costs=costs, objective_value=value, constraint_used=used, feasible=feasible,
-            history=tracker.history, evaluations=problem.evaluations, seconds=seconds, seed=seed,
+            history=tracker.history, improvements=tracker.improvements, evaluations=problem.evaluations,
+            seconds=seconds, seed=seed,
             lower_bound=lower_bound, interrupted=interrupted,
             platform={"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name,
                       "deployment": pl.deployment, "budgets": dict(pl.budgets)},

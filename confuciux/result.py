@@ -29,7 +29,8 @@ class Result:
     :class:`LayerCosts` that :func:`confuciux.evaluate` gives for them.  ``objective_value`` (the
     objective's units: cycles, nJ, cycles·nJ) is computed from ``costs``.  ``constraint_used``:
     per budget ``{"used", "budget", "fraction"}``.  ``history``: best-so-far objective and the
-    evaluation count after each epoch.  ``lower_bound``: a certified bound on the optimum (exact
+    evaluation count after each epoch.  ``improvements``: the objective of every new best
+    feasible design and the evaluation count when it was met (finer than epochs).  ``lower_bound``: a certified bound on the optimum (exact
     method), else None.
     """
 
@@ -49,6 +50,7 @@ class Result:
     lower_bound: float | None = None
     interrupted: bool = False
     platform: dict[str, Any] = field(default_factory=dict)
+    improvements: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def gap(self) -> float | None:
@@ -96,6 +98,7 @@ class Result:
             "evaluations": self.evaluations, "seconds": self.seconds, "seed": self.seed,
             "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
             "interrupted": self.interrupted, "platform": self.platform,
+            "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
         }  # fmt: skip
 
     def to_json(self, **kwargs: Any) -> str:
@@ -123,4 +126,5 @@ class Result:
             history=[{k: (nan if v is None else v) for k, v in h.items()} for h in d["history"]],
             evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
+            improvements=d.get("improvements", []),
         )  # fmt: skip

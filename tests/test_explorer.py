@@ -147,6 +147,7 @@ def test_result_json_round_trip_and_summary(platform):
     np.testing.assert_array_equal(back.pes, r.pes)
     np.testing.assert_array_equal(back.costs.runtime, r.costs.runtime)
     assert back.objective_value == r.objective_value and back.constraint_used == r.constraint_used
+    assert back.history == r.history and back.improvements == r.improvements and len(r.improvements) == 1
     text = r.summary()
     assert "latency" in text and "budget area" in text and "lower bound" in text
     assert len(text.splitlines()) == 2 + len(MODEL) + 4
@@ -158,3 +159,16 @@ def test_ls_deployment_and_fpga_platforms():
     for pl in (Platform.cloud_fpga(), Platform.edge_fpga()):
         r = Explorer(MODEL, pl, "latency", "confuciux", epochs=30, seed=0).run()
         assert r.feasible and r.constraint_used["pes"]["used"] <= pl.budgets["pes"]
+
+
+@pytest.mark.parametrize("method", ["confuciux", "ga", "anneal", "random", "heuristic"])
+def test_improvements_trace_the_best_design(method, platform):
+    r = Explorer(MODEL, platform, "latency", method, epochs=40, seed=3).run()
+    best = [h["best"] for h in r.improvements]
+    evals = [h["evaluations"] for h in r.improvements]
+    assert r.feasible and best and best[-1] == r.objective_value
+    assert all(b < a for a, b in zip(best, best[1:])) and evals == sorted(evals) and evals[-1] <= r.evaluations
+    # each epoch's best-so-far is the last improvement met by then
+    for h in r.history:
+        seen = [i["best"] for i in r.improvements if i["evaluations"] <= h["evaluations"]]
+        np.testing.assert_equal(seen[-1] if seen else np.nan, h["best"])

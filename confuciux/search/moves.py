@@ -9,6 +9,8 @@ Every candidate design is scored through :meth:`Problem.score`, so it counts as 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .problem import Problem
@@ -80,12 +82,15 @@ def _neighbours(pos: np.ndarray, fr: Frontiers) -> np.ndarray:
     return np.concatenate(cands) if cands else pos[None, :]
 
 
-def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int = 500) -> np.ndarray:
+def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int = 500,
+           on_move: Callable[[np.ndarray], object] | None = None) -> np.ndarray:  # fmt: skip
     """Local search from ``choice``: repeatedly take the best improving move, where a move
     changes one layer, or two layers, to any point of their frontiers.  Infeasible designs
-    improve toward feasibility first (the fitness order)."""
+    improve toward feasibility first (the fitness order).  ``on_move(design)`` is called with
+    the design after every move taken."""
+    on_move = on_move if on_move is not None else (lambda design: None)
     if problem.additive and problem.platform.deployment == "LP":
-        return _polish_additive(problem, fr, choice, max_rounds)
+        return _polish_additive(problem, fr, choice, max_rounds, on_move)
     pos = fr.to_positions(choice)
     current = fr.to_choice(pos)
     key = problem.fitness_key(problem.score(current))[0]
@@ -97,10 +102,12 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
         if not keys[best] < key:
             break
         pos, current, key = cand_pos[best], cands[best], keys[best]
+        on_move(current)
     return current
 
 
-def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int) -> np.ndarray:
+def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
+                     on_move: Callable[[np.ndarray], object]) -> np.ndarray:  # fmt: skip
     """The same search for an additive objective with layer-pipelined budgets, where a move's
     effect is the sum of per-layer differences, scored from the table without rebuilding
     designs.  Every single move is scored; of the pair moves, with one budget only the best
@@ -154,9 +161,10 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         problem.evaluations += dc.size
         if best_move is None:
             break
+        current = current.copy()
         for m in best_move:
-            current = current.copy()
             current[layer[m]] = opts.ravel()[m]
+        on_move(current)
     return current
 
 

@@ -33,6 +33,7 @@ class Tracker:
         self.best_key = np.inf
         self.best_scores: Scores | None = None
         self.history: list[dict[str, float]] = []
+        self.improvements: list[dict[str, float]] = []  # each new best feasible design
         self.epoch = 0
 
     def offer(self, choices: np.ndarray, scores: Scores) -> None:
@@ -46,6 +47,12 @@ class Tracker:
                 scores.objective[i : i + 1], scores.feasible[i : i + 1], scores.overuse[i : i + 1],
                 {k: v[i : i + 1] for k, v in scores.usage.items()},
             )  # fmt: skip
+            if self.best_feasible:
+                self.improvements.append({"evaluations": self.problem.evaluations, "best": self.best_objective})
+
+    def offer_design(self, choice: np.ndarray) -> None:
+        """Consider one design met inside a method (already counted when it was scored)."""
+        self.offer(choice[None, :], self.problem.score(choice[None, :], count=False))
 
     def score(self, choices: np.ndarray) -> Scores:
         s = self.problem.score(choices)
