@@ -125,6 +125,8 @@ class Explorer:
             "edp": float(total.runtime) * float(total.energy),
             "throughput": float(np.max(costs.runtime)),
         }[self.objective]
+        if lower_bound is not None and value < lower_bound <= value * (1 + 1e-12):
+            lower_bound = value  # a proven optimum, summed by the solver in another order
         usage = pl.usage(pes, costs)
         used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b} for k, b in pl.budgets.items()}
         feasible = bool(np.all(costs.valid) and all(u["used"] <= u["budget"] for u in used.values()))
