@@ -30,8 +30,8 @@ class Result:
     objective's units: cycles, nJ, cycles·nJ) is computed from ``costs``.  ``constraint_used``:
     per budget ``{"used", "budget", "fraction"}``.  ``history``: best-so-far objective and the
     evaluation count after each epoch.  ``improvements``: the objective of every new best
-    feasible design and the evaluation count when it was met (finer than epochs).  ``lower_bound``: a certified bound on the optimum (exact
-    method), else None.
+    feasible design and the evaluation count when it was met (finer than epochs).
+    ``lower_bound``: a certified bound on the optimum (exact method), else None.
     """
 
     model: str

@@ -1,11 +1,11 @@
 """Monotonicity properties the cost model has (spec section 9), checked on random layers.
 
 Only properties the model really has are asserted: runtime non-increasing in P (except eye with
-a single output row and P < S, a MAESTRO quirk); area and power
-increasing in P; L1 increasing in k; L2, area and power non-decreasing in k and L2 in P for the
-CONV dataflows (L2 in P outside the "double negative" regime of spec 10.6, whose numbers are
-meaningless; a test below shows it falling there).  Runtime in k, energy in P or k, throughput <= P and L2 of depthwise layers are
-not monotone (tests below show counterexamples).
+a single output row and P < S, a MAESTRO quirk); area and power increasing in P; L1 increasing
+in k; L2, area and power non-decreasing in k and L2 in P for the CONV dataflows (L2 in P outside
+the "double negative" regime of spec 10.6, whose numbers are meaningless).  Runtime in k, energy
+in P or k, throughput <= P, L2 of depthwise layers and L2 in the double-negative regime are not
+monotone (tests below show counterexamples).
 """
 
 from __future__ import annotations

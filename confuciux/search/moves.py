@@ -144,7 +144,7 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         if up.size and down.size:
             if len(budgets) == 1:
                 (key,) = budgets
-                a, b, gain = _best_partners(up, down, dc, dw[key], layer, slack[key])
+                b, gain = _best_partners(up, down, dc, dw[key], layer, slack[key])
                 problem.evaluations += int(np.count_nonzero(np.isfinite(gain)))
             else:  # several budgets: every pair is scored
                 gain = dc[up][:, None] + dc[down][None, :]
@@ -152,12 +152,12 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
                 for k in budgets:
                     ok &= dw[k][up][:, None] + dw[k][down][None, :] <= slack[k]
                 gain = np.where(ok, gain, np.inf)
-                a, b = np.arange(up.size), np.argmin(gain, axis=1)
-                gain = gain[a, b]
+                b = np.argmin(gain, axis=1)
+                gain = gain[np.arange(up.size), b]
                 problem.evaluations += int(up.size * down.size)
             i = int(np.argmin(gain)) if gain.size else 0
             if gain.size and gain[i] < best_gain:
-                best_gain, best_move = gain[i], (up[a[i]], down[b[i]])
+                best_gain, best_move = gain[i], (up[i], down[b[i]])
         problem.evaluations += dc.size
         if best_move is None:
             break
@@ -169,12 +169,12 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
 
 
 def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndarray, layer: np.ndarray,
-                   slack: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+                   slack: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """For each up-move, the down-move of another layer that adds the least cost while the
     pair fits the one budget's ``slack``: down-moves sorted by resource, with the cheapest and
-    the cheapest of a different layer among the first j kept for every j.  Returns (indices
-    into ``up``, indices into ``down``, gain), gain inf where no partner fits; only these
-    pairs are scored."""
+    the cheapest of a different layer among the first j kept for every j.  Returns, per
+    up-move, the partner's index into ``down`` and the pair's gain (inf where no partner
+    fits); only these pairs are scored."""
     order = np.argsort(dw[down], kind="stable")
     d_w, d_c, d_l = dw[down][order], dc[down][order], layer[down][order]
     n = order.size
@@ -195,7 +195,7 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
     fits &= pick >= 0
     pick = np.maximum(pick, 0)
     gain = np.where(fits, dc[up] + d_c[pick], np.inf)
-    return np.arange(up.size), order[pick], gain
+    return order[pick], gain
 
 
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
