@@ -14,7 +14,7 @@ from .search.anneal import run_anneal
 from .search.exact import solve_exact
 from .search.genetic import run_genetic
 from .search.heuristic import run_heuristic
-from .search.moves import Frontiers
+from .search.moves import Frontiers, repair
 from .search.problem import OBJECTIVES, Problem
 from .search.random_search import random_designs, run_random
 from .search.reinforce import run_reinforce
@@ -36,7 +36,9 @@ class Explorer:
     each) then the GA for the last 1/3 (one generation of 20 each).  ``seed`` makes every random
     choice reproducible (None: a fresh seed, recorded in the result).  ``callback(progress)`` is
     called after every epoch.  :meth:`run` returns a :class:`Result`; Ctrl-C during a run
-    returns the best design found so far, marked ``interrupted``.
+    returns the best design found so far, marked ``interrupted``.  A search that ends without a
+    design within the budgets repairs its best one (layers step down their frontiers until it
+    fits), so the result is feasible whenever the lightest design is.
     """
 
     def __init__(
@@ -107,6 +109,11 @@ class Explorer:
                 fill = random_designs(problem, rng, POPULATION - len(seeds))
                 population = np.concatenate([seeds, fill]) if len(seeds) else fill
                 run_genetic(problem, tracker, rng, epochs - rl_epochs, population, Frontiers(problem), stage="ga")
+        if tracker.best is not None and not tracker.best_feasible and problem.valid.any(axis=1).all():
+            # a short or unlucky run can end over budget: step its best design down the layers'
+            # frontiers until it fits (scored and counted), so a design that fits is returned
+            # whenever the lightest one does
+            tracker.score(repair(problem, Frontiers(problem), tracker.best[None, :]))
         return None
 
     def _result(self, problem: Problem, tracker: Tracker, seed: int, lower_bound: float | None,

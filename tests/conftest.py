@@ -1,12 +1,19 @@
-"""Shared test helpers: where ../shared/reference is, and the golden subset."""
+"""Shared test helpers: where ../shared/reference is, the golden subset, hypothesis profiles."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests derandomized (HYPOTHESIS_PROFILE=ci in .ci/run), so that a run on
+# a clean checkout is repeatable; locally they draw new examples every run.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
