@@ -201,14 +201,13 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
     """Make designs feasible where possible: each round, every infeasible design steps down the
     layer that frees the most resource per unit of cost added.  All designs advance together
-    (one scoring call per round, counted)."""
+    (one budget check per round, counted as evaluations; frontier options are all valid)."""
     pos = np.stack([fr.to_positions(c) for c in choices])
     rows = np.arange(pos.shape[1])[None, :]
     steps = int(fr.length.sum()) if max_steps is None else max_steps
     for _ in range(steps):
         cur = fr.options[rows, pos]
-        s = problem.score(cur)
-        todo = ~s.feasible & np.isfinite(s.objective)
+        todo = problem.over_budget(cur)
         if not np.any(todo):
             break
         lower = fr.options[rows, np.maximum(pos - 1, 0)]

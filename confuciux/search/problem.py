@@ -119,6 +119,19 @@ class Problem:
             return Scores(s.objective[:1], s.feasible[:1], s.overuse[:1], {k: v[:1] for k, v in usage.items()})
         return s
 
+    def over_budget(self, choice: np.ndarray) -> np.ndarray:
+        """For valid designs (D, N): which exceed a budget, exactly as :meth:`score` decides it
+        but reading only the budgeted resources (layer-pipelined budgets are sums).  Counts one
+        evaluation per design, as :meth:`score` does."""
+        if self.platform.deployment != "LP":
+            return ~self.score(choice).feasible
+        rows = np.arange(self.n_layers)[None, :]
+        over = np.zeros(choice.shape[0], dtype=bool)
+        for key, budget in self.platform.budgets.items():
+            over |= np.sum(self.table[key][rows, choice], axis=-1) / budget - 1.0 > 0
+        self.evaluations += choice.shape[0]
+        return over
+
     def _usage(self, per: dict[str, np.ndarray], choice: np.ndarray) -> dict[str, np.ndarray]:
         class _Costs:  # the fields Platform.usage reads
             area, power, l1_bytes, l2_bytes = per["area"], per["power"], per["l1_bytes"], per["l2_bytes"]
