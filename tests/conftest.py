@@ -15,6 +15,16 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# CI sets CONFUCIUX_REQUIRE_NATIVE=1: a missing compiled kernel must fail the run, not quietly
+# skip the C-vs-NumPy tests.
+if os.environ.get("CONFUCIUX_REQUIRE_NATIVE") == "1":
+    import confuciux
+
+    if not confuciux.native:
+        raise RuntimeError(
+            f"CONFUCIUX_REQUIRE_NATIVE=1 but the compiled kernel is not in use ({confuciux.__file__})"
+        )
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"
 GOLDEN = Path(__file__).resolve().parent / "golden" / "maestro_golden.csv"

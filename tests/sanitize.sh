@@ -17,7 +17,7 @@ flags=(-std=gnu99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
 # A private copy of the package whose extension is built with the sanitizers (cffi compiles
 # inside its tmpdir, where the relative csrc/ paths of csrc/build.py must resolve too).
-cp -r "$root/confuciux" "$root/csrc" "$work/"
+cp -r "$root/src/confuciux" "$root/csrc" "$work/"
 rm -f "$work"/confuciux/_cost_model*.so
 (cd "$root" && CFLAGS="${flags[*]}" LDFLAGS="-fsanitize=address,undefined" \
     "$python" -c "
