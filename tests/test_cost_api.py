@@ -138,7 +138,7 @@ def test_area_power_matches_evaluate():
 
 
 def test_evaluate_layer_equals_evaluate():
-    for i, row in enumerate(LAYERS):
+    for i, _row in enumerate(LAYERS):
         one = evaluate_layer(LAYERS[i : i + 1], 24, 3, "shi", Hardware.maestro())
         arr = evaluate(LAYERS[i : i + 1], 24, 3, "shi", Hardware.maestro())
         assert one.runtime == arr.runtime[0] and one.energy == arr.energy[0]

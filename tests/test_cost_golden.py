@@ -12,9 +12,9 @@ import gzip
 
 import numpy as np
 import pytest
-from conftest import load_golden, reference_dir
 
 import confuciux
+from conftest import load_golden, reference_dir
 from confuciux import Hardware, evaluate
 
 BACKENDS = ["numpy"] + (["c"] if confuciux.native else [])
@@ -84,7 +84,7 @@ def _reference_grid() -> dict[str, np.ndarray]:
             for a in ("l1 read", "l1 write", "l2 read", "l2 write"):
                 columns[f"{t} {a}"] = f"{t}_{a.replace(' ', '_')}"
         idx = {name: header.index(name) for name in wanted | set(columns)}
-        data = list(zip(*reader))
+        data = list(zip(*reader, strict=False))
     return {columns.get(name, name): np.array(data[i]) for name, i in idx.items()}
 
 

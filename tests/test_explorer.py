@@ -167,7 +167,7 @@ def test_improvements_trace_the_best_design(method, platform):
     best = [h["best"] for h in r.improvements]
     evals = [h["evaluations"] for h in r.improvements]
     assert r.feasible and best and best[-1] == r.objective_value
-    assert all(b < a for a, b in zip(best, best[1:])) and evals == sorted(evals) and evals[-1] <= r.evaluations
+    assert all(b < a for a, b in zip(best, best[1:], strict=False)) and evals == sorted(evals) and evals[-1] <= r.evaluations
     # each epoch's best-so-far is the last improvement met by then
     for h in r.history:
         seen = [i["best"] for i in r.improvements if i["evaluations"] <= h["evaluations"]]

@@ -61,7 +61,7 @@ def test_exact_equals_brute_force(seed, mul, dataflow, objective, constraint, ma
        st.sampled_from(["latency", "energy"]), st.sampled_from(["dla", "shi", "eye"]))  # fmt: skip
 def test_several_budgets_exact_equals_brute_force(seed, muls, keys, objective, dataflow):
     model = _model(seed)
-    budgets = {k: Platform.confuciux(model, dataflow, k, m, **SMALL).budgets[k] for k, m in zip(keys, muls)}
+    budgets = {k: Platform.confuciux(model, dataflow, k, m, **SMALL).budgets[k] for k, m in zip(keys, muls, strict=False)}
     problem = Problem(model, Platform(dataflow, budgets=budgets, **SMALL), objective)
     best = _brute(problem)
     r = solve_exact(problem)

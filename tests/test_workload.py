@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import reference_dir
 
 import confuciux as cx
+from conftest import reference_dir
 from confuciux.workload import Layer, Model, layers_to_arrays
 
 
@@ -258,7 +258,7 @@ def test_from_maestro_files(name):
     # an independent, regex-based reading: each "Layer name {" with its Type and Dimensions
     chunks = re.split(r"\bLayer\s+", text)[1:]
     assert [layer.name for layer in m] == [c.split()[0] for c in chunks] and len(m) > 0
-    for layer, chunk in zip(m, chunks):
+    for layer, chunk in zip(m, chunks, strict=False):
         values = dict(re.findall(r"(\w)\s*:\s*(\d+)", re.search(r"Dimensions\s*\{([^}]*)\}", chunk).group(1)))
         assert layer.kind == re.search(r"Type:\s*(\w+)", chunk).group(1).upper()
         assert all(getattr(layer, d) == int(values[d]) for d in "KCYXRS")

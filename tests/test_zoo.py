@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import reference_dir
 
 import confuciux as cx
+from conftest import reference_dir
 from confuciux import zoo
 from confuciux.workload import Model, layers_to_arrays
 
@@ -60,7 +60,7 @@ def test_resolution_scales_every_feature_map():
     assert [l.Y for l in double] == [2 * l.Y for l in base] and [l.X for l in double] == [2 * l.X for l in base]
     # GoogLeNet's two auxiliary heads pool adaptively to 4x4 whatever the input size
     g, g2 = zoo.load("googlenet"), zoo.load("googlenet", resolution=448)
-    fixed = [(a.C, a.Y, b.Y) for a, b in zip(g, g2) if b.Y != 2 * a.Y]
+    fixed = [(a.C, a.Y, b.Y) for a, b in zip(g, g2, strict=False) if b.Y != 2 * a.Y]
     assert fixed == [(512, 4, 4), (528, 4, 4)]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 
@@ -60,9 +61,9 @@ def _rows(model, pes: np.ndarray, buffers: np.ndarray, costs: LayerCosts) -> lis
 
 def _print_table(rows: list[list[str]], header: list[str], out: IO[str]) -> None:
     widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
-    out.write("  ".join(h.rjust(w) for h, w in zip(header, widths)) + "\n")
+    out.write("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=False)) + "\n")
     for r in rows:
-        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths)) + "\n")
+        out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)) + "\n")
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

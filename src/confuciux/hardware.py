@@ -17,7 +17,7 @@ from ._cache import state_without_caches
 
 __all__ = ["Hardware"]
 
-_PRESETS: dict[str, "Hardware"] = {}
+_PRESETS: dict[str, Hardware] = {}
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class Hardware:
                     raise ValueError(f"Hardware.{f.name} must be >= 0, got {v!r}")
 
     @classmethod
-    def maestro(cls) -> "Hardware":
+    def maestro(cls) -> Hardware:
         """MAESTRO's cost database as ConfuciuX runs it (``--noc_bw_cstr=81920000``).
 
         Reproduces MAESTRO's printed energy, area and power, quirks included: the NoC bus sized
@@ -134,7 +134,7 @@ class Hardware:
         return preset
 
     @classmethod
-    def default(cls) -> "Hardware":
+    def default(cls) -> Hardware:
         """A realistic design: same runtime and buffer sizes as MAESTRO, but every access counted
         and buffers that cost area.
 

@@ -16,8 +16,9 @@ size, summed over layers for LP — ConfuciuX's "buffer" resource — or the lar
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def _levels(name: str, values: Any) -> tuple[int, ...]:
         levels = tuple(int(v) for v in values)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a sequence of integers, got {values!r}") from None
-    if not levels or any(v < 1 for v in levels) or any(float(v) != float(w) for v, w in zip(levels, values)):
+    if not levels or any(v < 1 for v in levels) or any(float(v) != float(w) for v, w in zip(levels, values, strict=False)):
         raise ValueError(f"{name} must be a non-empty sequence of whole numbers >= 1, got {values!r}")
     if list(levels) != sorted(set(levels)):
         raise ValueError(f"{name} must be strictly increasing, got {values!r}")
@@ -95,7 +96,7 @@ class Platform:
         deployment: str = "LP",
         pe_levels: tuple[int, ...] = CONFUCIUX_PES,
         buffer_levels: tuple[int, ...] = CONFUCIUX_BUFFERS,
-    ) -> "Platform":
+    ) -> Platform:
         """The ConfuciuX paper's budget: ``min + mul·(max − min)`` of the ``constraint``
         resource over the four corner designs (every layer at (Pmax, kmax), (Pmin, kmin),
         (Pmax, kmin), (Pmin, kmax))."""
@@ -118,7 +119,7 @@ class Platform:
                    base.buffer_levels, name=f"confuciux {constraint} x{mul:g}")  # fmt: skip
 
     @classmethod
-    def cloud_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> "Platform":
+    def cloud_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> Platform:
         """The ConfuciuX FPGA case study's cloud device: 4096 PEs and 8 KiB of L1 in all.
 
         Interpretation (docs/problem.md): layer-pipelined, the PE budget is ΣP_i and the L1
@@ -127,7 +128,7 @@ class Platform:
                    {"pes": 4096, "l1_bytes": 8 * 1024}, name="cloud FPGA")  # fmt: skip
 
     @classmethod
-    def edge_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> "Platform":
+    def edge_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> Platform:
         """The edge device of the FPGA case study: 256 PEs and 4 KiB of L1 (see cloud_fpga)."""
         return cls(dataflow, Hardware.default() if hardware is None else hardware, "LP",
                    {"pes": 256, "l1_bytes": 4 * 1024}, name="edge FPGA")  # fmt: skip

@@ -105,7 +105,7 @@ class Result:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
-    def from_json(cls, text: str) -> "Result":
+    def from_json(cls, text: str) -> Result:
         d = json.loads(text)
         nan = float("nan")
 

@@ -14,9 +14,10 @@ import io
 import numbers
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, Union, overload
+from typing import IO, Any, Union, overload
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class Layer:
             raise ValueError(f"{label}: X ({self.X}) < S ({self.S}) is not a convolution")
 
     @classmethod
-    def gemm(cls, M: int, N: int, K: int, name: str = "") -> "Layer":
+    def gemm(cls, M: int, N: int, K: int, name: str = "") -> Layer:
         """A matrix multiplication (M × K) · (K × N) as the 1×1 convolution MAESTRO's GEMM
         models use: ``K=N`` filters over ``C=K`` channels of an ``M × 1`` input."""
         label = f"GEMM {name!r}" if name else "GEMM"
@@ -115,7 +116,7 @@ class Layer:
         padding: int | tuple[int, int] = 0,
         depthwise: bool = False,
         name: str = "",
-    ) -> "Layer":
+    ) -> Layer:
         """A convolution as a framework describes it (input ``height`` × ``width``, ``kernel``,
         ``stride``, ``padding``), expressed in the cost model's stride-1 convention.
 
@@ -206,8 +207,8 @@ class Model:
     @overload
     def __getitem__(self, index: int) -> Layer: ...
     @overload
-    def __getitem__(self, index: slice) -> "Model": ...
-    def __getitem__(self, index: int | slice) -> Layer | "Model":
+    def __getitem__(self, index: slice) -> Model: ...
+    def __getitem__(self, index: int | slice) -> Layer | Model:
         if isinstance(index, slice):
             return Model(self.name, self.layers[index])
         return self.layers[index]
@@ -226,7 +227,7 @@ class Model:
 
     # ConfuciuX CSV ---------------------------------------------------------------------------
     @classmethod
-    def from_csv(cls, path_or_file: PathOrFile, name: str | None = None) -> "Model":
+    def from_csv(cls, path_or_file: PathOrFile, name: str | None = None) -> Model:
         """Read ConfuciuX's model format: header ``K,C,Y,X,R,S,T`` (T: 1 CONV, 2 DSCONV; a
         missing T column means CONV), one layer per row."""
         text, default_name = _read(path_or_file)
@@ -280,7 +281,7 @@ class Model:
 
     # MAESTRO model files ------------------------------------------------------------------------
     @classmethod
-    def from_maestro(cls, path_or_text: PathOrFile) -> "Model":
+    def from_maestro(cls, path_or_text: PathOrFile) -> Model:
         """Read a MAESTRO model file: ``Network name { Layer name { Type: CONV|DSCONV|GEMM
         Dimensions { K: .., C: .., Y: .., X: .., R: .., S: .. } } ... }``.
 

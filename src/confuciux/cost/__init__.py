@@ -8,8 +8,9 @@ built.  Closed forms and units: docs/cost-model.md.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping, NamedTuple, Union
+from typing import Any, Literal, NamedTuple, Union
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class LayerCosts:
     def shape(self) -> tuple[int, ...]:
         return self.runtime.shape
 
-    def total(self) -> "LayerCosts":
+    def total(self) -> LayerCosts:
         """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
         layer its own sub-accelerator, so area, power and buffer bytes add up).
 
@@ -325,7 +326,7 @@ def evaluate_layer(
         runtime, l1, l2, macs, i_rd, i_wr, w_rd, w_wr, o_rd, o_wr = map(float, ints)
     else:
         runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = float("nan")
-    accesses = dict(zip(ACCESS_FIELDS, (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, macs, macs, o_rd, o_wr)))
+    accesses = dict(zip(ACCESS_FIELDS, (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, macs, macs, o_rd, o_wr), strict=False))
     return PointCost(runtime, reals[0], reals[1], reals[2], l1, l2, macs, reals[3], status == 0, status, accesses)
 
 
@@ -362,7 +363,7 @@ def _costs(ints: np.ndarray, reals: np.ndarray, status: np.ndarray, shape: tuple
     if not valid.all():
         f[:, ~valid] = np.nan
     r = reals.reshape((len(FLOAT_FIELDS), *shape))
-    out = dict(zip(DISTINCT_FIELDS, f))
+    out = dict(zip(DISTINCT_FIELDS, f, strict=False))
     out.update({copy: out[of] for copy, of in COPIES.items()})  # equal quantities share memory
     return LayerCosts(
         runtime=out["runtime"],

@@ -139,9 +139,9 @@ def evaluate_points(
         cols, dw, np.ascontiguousarray(pes, dtype=np.int64),
         np.ascontiguousarray(ktile, dtype=np.int64), dataflow, hardware,
     )  # fmt: skip
-    result = dict(zip(DISTINCT_FIELDS, ints))
+    result = dict(zip(DISTINCT_FIELDS, ints, strict=False))
     result.update({copy: result[of] for copy, of in COPIES.items()})
-    result.update(zip(FLOAT_FIELDS, reals))
+    result.update(zip(FLOAT_FIELDS, reals, strict=False))
     result["status"] = status
     return result
 

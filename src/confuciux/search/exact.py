@@ -129,9 +129,9 @@ def _greedy(fronts, budget: float) -> tuple[np.ndarray, float] | None:
             pos[n] += 1
         else:
             blocked[n] = True  # later segments of this layer would skip this one
-    idx = [h[p] for h, p in zip(hulls, pos)]
-    choice = np.array([f[2][i] for f, i in zip(fronts, idx)])
-    return choice, float(sum(f[1][i] for f, i in zip(fronts, idx)))
+    idx = [h[p] for h, p in zip(hulls, pos, strict=False)]
+    choice = np.array([f[2][i] for f, i in zip(fronts, idx, strict=False)])
+    return choice, float(sum(f[1][i] for f, i in zip(fronts, idx, strict=False)))
 
 
 def _pareto_dp(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray, budget: float) -> tuple[np.ndarray | None, float]:
@@ -202,7 +202,7 @@ def solve_exact(problem: Problem, max_iterations: int = 40) -> ExactResult:
     ok = problem.valid.copy()
     weights = [problem.table[k] for k in pl.budgets]
     budgets = list(pl.budgets.values())
-    for w, b in zip(weights, budgets):
+    for w, b in zip(weights, budgets, strict=False):
         ok &= w <= b  # an option heavier than the whole budget can never be chosen
     if problem.objective == "throughput":
         if len(budgets) > 1:
@@ -238,7 +238,7 @@ def _lagrangian(problem, cost, weights, budgets, ok, iterations) -> ExactResult:
     def probe(mu: np.ndarray) -> np.ndarray | None:
         """Solve the problem relaxed with multipliers ``mu``; record its dual bound and, if it
         fits every budget, the design.  Returns its use of budgets 2..m minus their limits."""
-        relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:]))
+        relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:], strict=False))
         choice, value = _pareto_dp(relaxed, weights[0], ok, budgets[0])
         if choice is None:
             return None
@@ -305,7 +305,7 @@ def _improve(cost, weights, budgets, ok, choice) -> tuple[np.ndarray, float]:
     c = np.where(ok, cost, np.inf)
     for _ in range(cost.size):
         fits = ok.copy()
-        for w, b in zip(weights, budgets):
+        for w, b in zip(weights, budgets, strict=False):
             fits &= w - w[rows, choice][:, None] <= b - w[rows, choice].sum()
         gain = np.where(fits, c - c[rows, choice][:, None], 0.0)
         n, o = np.unravel_index(int(np.argmin(gain)), gain.shape)
@@ -313,7 +313,7 @@ def _improve(cost, weights, budgets, ok, choice) -> tuple[np.ndarray, float]:
             break
         moved = choice.copy()
         moved[n] = o
-        if any(w[rows, moved].sum() > b for w, b in zip(weights, budgets)):
+        if any(w[rows, moved].sum() > b for w, b in zip(weights, budgets, strict=False)):
             break  # over a budget by rounding: stop at the last design that surely fits
         choice = moved
     return choice, float(cost[rows, choice].sum())
@@ -329,7 +329,7 @@ def _multi_dp(cost, weights, budgets, ok, mu, incumbent: float, max_candidates: 
     than ``max_candidates`` partial designs (memory stays bounded)."""
     n_layers = cost.shape[0]
     m = len(budgets)
-    relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:]))
+    relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:], strict=False))
     bound = _LPBound(_fronts(relaxed, weights[0], ok))
     cap = np.array(budgets, dtype=np.float64)
     lightest = np.array([[np.min(np.where(ok[n], w[n], np.inf)) for w in weights] for n in range(n_layers)])

@@ -9,7 +9,7 @@ Every candidate design is scored through :meth:`Problem.score`, so it counts as 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,7 +12,8 @@ MAESTRO's model files.  Parameters: docs/workloads.md.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..workload import Layer, Model
 from . import _cnn, _gemm

@@ -91,7 +91,7 @@ def _resnet(
 ) -> list[Layer]:
     net, x = _Net(name), _input(resolution)
     x = net.pool(net.conv(x, 64, 7, s=2), 3, 2, p=1)
-    for stage, (planes, n) in enumerate(zip((64, 128, 256, 512), blocks)):
+    for stage, (planes, n) in enumerate(zip((64, 128, 256, 512), blocks, strict=False)):
         for b in range(n):
             s = 2 if stage > 0 and b == 0 else 1
             out = planes * (4 if bottleneck else 1)
@@ -234,7 +234,7 @@ def shufflenet_v2(resolution: int = 224, width: float = 1.0) -> list[Layer]:
     channels = _SHUFFLE_CHANNELS[_check_width(width, tuple(_SHUFFLE_CHANNELS))]
     net, x = _Net("shufflenet_v2"), _input(resolution)
     x = net.pool(net.conv(x, channels[0], 3, s=2), 3, 2, p=1)
-    for out, repeats in zip(channels[1:4], (4, 8, 4)):
+    for out, repeats in zip(channels[1:4], (4, 8, 4), strict=False):
         half = out // 2
         for i in range(repeats):
             if i == 0:  # stride 2: both branches see the whole input
