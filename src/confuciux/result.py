@@ -79,9 +79,8 @@ class Result:
                 f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
             )
         t = c.total()
-        lines.append(
-            f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {int(self.pes.sum())}"
-        )
+        total_pes = sum(int(v) for v in self.pes)  # Python ints: an int64 sum could wrap
+        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {total_pes}")
         for key, u in self.constraint_used.items():
             lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
         if self.lower_bound is not None:
