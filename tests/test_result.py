@@ -174,3 +174,8 @@ def test_fuzz_nested_values(doc, field, index, value):
 @given(st.text(max_size=60) | json_values.map(json.dumps))
 def test_fuzz_arbitrary_text(text):
     _accepts_or_explains(text)
+
+
+def test_summary_sums_pes_without_int64_wrap(doc):
+    r = load(with_(doc, pes=[2**62, 2**62]))
+    assert f"PEs {2**63}" in r.summary()  # an int64 sum printed -9223372036854775808
