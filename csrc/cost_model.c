@@ -374,6 +374,10 @@ static int distinct_outputs(const cx_outputs *out)
     return n_null == 0 && out->status && out->valid;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* inline the closed forms into each specialised loop */
+__attribute__((flatten))
+#endif
 int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
                 size_t n_designs, int dataflow, const cx_hardware *hw_in, const cx_outputs *out_in)
 {

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._cache import IdentityCache
 from ..hardware import Hardware
+from ..workload import Layer, Model, layers_to_arrays
 from . import dataflows as _dataflows
 from . import native as _native
 from . import reference as _reference
@@ -239,8 +240,6 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 
 
 def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    from ..workload import Layer, layers_to_arrays
-
     dims, depthwise = layers_to_arrays(model_or_layers)
     if isinstance(model_or_layers, Layer):
         names: tuple[str, ...] = (model_or_layers.name,)
@@ -262,8 +261,6 @@ def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
     if isinstance(model_or_layers, np.ndarray):
         dims, depthwise, names = _dims_array(model_or_layers)
         return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
-    from ..workload import Layer, Model
-
     if type(model_or_layers) in (Layer, Model):
         return _blocks(model_or_layers)
     return _build_blocks(model_or_layers)
@@ -381,8 +378,6 @@ def evaluate_layer(
             if not 1 <= v <= _INT64_MAX:
                 raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
         pes, buffers = int(pes), int(buffers)
-    from ..workload import Layer
-
     dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
     if struct is not None:
         values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
@@ -392,18 +387,28 @@ def evaluate_layer(
         )
         values = [float(raw[name][0]) for name in schema.NAMES]
         status = int(raw["status"][0])
-    n = len(schema.MAIN)
-    return PointCost(*values[:n], status == schema.OK, status, dict(zip(schema.ACCESSES, values[n:], strict=True)))
+    # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
+    accesses = dict(zip(_ACCESSES, values[_N_MAIN:], strict=True))
+    del values[_N_MAIN:]
+    values += (status == schema.OK, status, accesses)
+    return _new_tuple(PointCost, values)
+
+
+_ACCESSES, _N_MAIN = schema.ACCESSES, len(schema.MAIN)
+_new_tuple = tuple.__new__  # PointCost from a filled list, without NamedTuple's argument parsing
 
 
 def _options(dataflow: Any, hardware: Any) -> tuple[str, Hardware]:
     """The dataflow name (case-insensitive) and the hardware (default preset when None), checked."""
-    df = _dataflows.lookup(dataflow).name
+    df = dataflow if type(dataflow) is str and dataflow in _SELECTABLE else _dataflows.lookup(dataflow).name
     if hardware is None:
         hardware = Hardware.default()
     elif not isinstance(hardware, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
     return df, hardware
+
+
+_SELECTABLE = frozenset(_dataflows.DATAFLOWS)
 
 
 def _pick_backend(backend: str) -> bool:

@@ -83,13 +83,18 @@ _hardware_struct: IdentityCache[Hardware, Any] = IdentityCache(_build_hardware_s
 
 
 def _hardware(hw: Any) -> Any:
-    if type(hw) is not Hardware:
+    if not isinstance(hw, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hw).__name__}")
     return _hardware_struct(hw)
 
 
+_C_IDS = {d.name: d.c_id for d in dataflows.TABLE if d.selectable}
+
+
 def _dataflow_id(dataflow: str) -> int:
-    return dataflows.lookup(dataflow).c_id
+    """The kernel's id of a selectable dataflow (ValueError for anything else)."""
+    c_id = _C_IDS.get(dataflow) if type(dataflow) is str else None
+    return dataflows.lookup(dataflow).c_id if c_id is None else c_id
 
 
 def _check(name: str, a: Any, dtype: type, size: int | None = None, ndim: int = 1) -> np.ndarray:
