@@ -21,12 +21,13 @@ enum cx_status {
     CX_INVALID = 1,    /* a configuration MAESTRO cannot cost (it prints runtime 0) */
     CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits, or a float result is not finite */
     CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, P < 1 or k < 1 */
-    CX_N_STATUSES = 4
+    CX_UNSUPPORTED = 4, /* a layer the kernel does not cost (reserved: none yet) */
+    CX_N_STATUSES = 5
 };
 
 /* The outputs, in the order of Python's schema (confuciux/cost/schema.py, checked at import).
  * Every output is a float64: counts (cycles, bytes, MACs, accesses) are exact below 2**53.
- * The six L1 counters marked "= x" equal another output by construction. */
+ * The five L1 counters marked "= x" equal another output by construction. */
 enum cx_output {
     CX_OUT_RUNTIME = 0,          /* cycles */
     CX_OUT_ENERGY = 1,           /* nJ */
@@ -44,8 +45,8 @@ enum cx_output {
     CX_OUT_FILTER_L1_WRITE = 13, /* = filter_l2_read */
     CX_OUT_FILTER_L2_READ = 14,
     CX_OUT_FILTER_L2_WRITE = 15,
-    CX_OUT_OUTPUT_L1_READ = 16,  /* = macs */
-    CX_OUT_OUTPUT_L1_WRITE = 17, /* = macs */
+    CX_OUT_OUTPUT_L1_READ = 16,  /* = output_l1_write */
+    CX_OUT_OUTPUT_L1_WRITE = 17,
     CX_OUT_OUTPUT_L2_READ = 18,
     CX_OUT_OUTPUT_L2_WRITE = 19,
     CX_N_OUTPUTS = 20

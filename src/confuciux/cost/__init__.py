@@ -179,7 +179,7 @@ def _int_array(name: str, value: Any) -> np.ndarray:
             raise ValueError(f"{name} is too large for 64-bit integers")
     elif a.dtype.kind == "u" and a.size and np.max(a) > _INT64_MAX:
         raise ValueError(f"{name} is too large for 64-bit integers")
-    return a.astype(np.int64)
+    return a.astype(np.int64, copy=False)
 
 
 def _layer_label(names: tuple[str, ...], index: int) -> str:

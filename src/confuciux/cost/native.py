@@ -50,7 +50,8 @@ def check_enums(c_lib: Any) -> None:
             problems.append(f"output {name}: schema position {i}, kernel {c_id}")
     if c_lib.CX_N_OUTPUTS != len(schema.NAMES):
         problems.append(f"{c_lib.CX_N_OUTPUTS} outputs in the kernel, {len(schema.NAMES)} in the schema")
-    codes = {"OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW, "BAD_INPUT": schema.BAD_INPUT}
+    codes = {"OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW,
+             "BAD_INPUT": schema.BAD_INPUT, "UNSUPPORTED": schema.UNSUPPORTED}  # fmt: skip
     for meaning, code in codes.items():
         c_code = getattr(c_lib, f"CX_{meaning}", None)
         if c_code != code:

@@ -30,6 +30,7 @@ __all__ = [
     "INVALID",
     "OVERFLOW",
     "BAD_INPUT",
+    "UNSUPPORTED",
     "DTYPE",
     "STATUS_DTYPE",
     "select",
@@ -68,8 +69,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("filter_l1_write", "elements", "filter writes to L1", same_as="filter_l2_read"),
     Output("filter_l2_read", "elements", "filter reads from L2"),
     Output("filter_l2_write", "elements", "filter writes to L2 (one fill)"),
-    Output("output_l1_read", "elements", "partial-sum reads from L1", same_as="macs"),
-    Output("output_l1_write", "elements", "partial-sum writes to L1", same_as="macs"),
+    Output("output_l1_read", "elements", "partial-sum reads from L1", same_as="output_l1_write"),
+    Output("output_l1_write", "elements", "partial-sum writes to L1"),
     Output("output_l2_read", "elements", "output reads from L2 (one drain)"),
     Output("output_l2_write", "elements", "output writes to L2"),
 )
@@ -85,13 +86,14 @@ DISTINCT: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.same_as is None)
 SAME_AS: dict[str, str] = {o.name: o.same_as for o in OUTPUTS if o.same_as is not None}
 
 #: Status codes (``enum cx_status``).
-OK, INVALID, OVERFLOW, BAD_INPUT = 0, 1, 2, 3
+OK, INVALID, OVERFLOW, BAD_INPUT, UNSUPPORTED = 0, 1, 2, 3, 4
 #: Meaning of each status value.
 STATUS: dict[int, str] = {
     OK: "ok",
     INVALID: "invalid configuration",
     OVERFLOW: "overflow",
     BAD_INPUT: "bad input",
+    UNSUPPORTED: "not supported",
 }
 
 DTYPE = np.dtype(np.float64)
