@@ -389,9 +389,7 @@ def evaluate_layer(
         status = int(raw["status"][0])
     # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
     accesses = dict(zip(_ACCESSES, values[_N_MAIN:], strict=True))
-    del values[_N_MAIN:]
-    values += (status == schema.OK, status, accesses)
-    return _new_tuple(PointCost, values)
+    return _new_tuple(PointCost, (*values[:_N_MAIN], status == schema.OK, status, accesses))
 
 
 _ACCESSES, _N_MAIN = schema.ACCESSES, len(schema.MAIN)
@@ -451,9 +449,7 @@ def area_power(
         raise ValueError(
             f"pes, l1_bytes and l2_bytes do not broadcast together: shapes {p.shape}, {b1.shape}, {b2.shape}"
         ) from None
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2)]
-    if _native.AVAILABLE:
-        area, power = _native.area_power_points(*flat, hardware)
-    else:
-        area, power = _reference.area_power_points(*flat, hardware)
+    fp, f1, f2 = (np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2))
+    backend = _native if _native.AVAILABLE else _reference
+    area, power = backend.area_power_points(fp, f1, f2, hardware)
     return area.reshape(shape), power.reshape(shape)

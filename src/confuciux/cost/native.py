@@ -20,7 +20,7 @@ from ..hardware import Hardware
 from . import dataflows, schema
 
 try:
-    from .._cost_model import ffi, lib  # type: ignore[import-not-found]
+    from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
 
     AVAILABLE = True
 except ImportError:  # built without a C compiler, or run from a source tree
