@@ -395,6 +395,23 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *desi
     return 0;
 }
 
+int cx_evaluate_rows(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
+                     size_t n_designs, int dataflow, const cx_hardware *hw, const int *outputs,
+                     size_t n_outputs, double *rows, uint8_t *status, uint8_t *valid)
+{
+    cx_outputs out;
+    size_t n = n_designs * n_layers;
+    for (int j = 0; j < CX_N_OUTPUTS; j++) out.values[j] = NULL;
+    if (n_outputs > CX_N_OUTPUTS) return -2;
+    for (size_t j = 0; j < n_outputs; j++) {
+        if (outputs[j] < 0 || outputs[j] >= CX_N_OUTPUTS || out.values[outputs[j]]) return -2;
+        out.values[outputs[j]] = rows + j * n;
+    }
+    out.status = status;
+    out.valid = valid;
+    return cx_evaluate(layers, n_layers, designs, n_designs, dataflow, hw, &out);
+}
+
 int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int dataflow,
                       const cx_hardware *hw, double *values)
 {

@@ -7,6 +7,7 @@ built.  Closed forms and units: docs/cost-model.md.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -80,21 +81,15 @@ class LayerCosts:
     accesses: Mapping[str, np.ndarray]
 
     @classmethod
-    def _of(
-        cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray
-    ) -> LayerCosts:
-        """LayerCosts holding ``arrays`` (any subset of the schema's outputs) and nothing else."""
-        if all(name in arrays for name in schema.MAIN):
-            return cls(**{name: arrays[name] for name in schema.MAIN}, valid=valid, status=status,
-                       accesses={name: arrays[name] for name in schema.ACCESSES if name in arrays})  # fmt: skip
+    def _of(cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray) -> LayerCosts:
+        """LayerCosts holding ``arrays`` (any subset of the schema's outputs) and nothing else;
+        outputs not in ``arrays`` stay unset (absent, see ``__getattr__``)."""
         self = cls.__new__(cls)
-        # a partial result: the outputs not asked for stay unset (absent), see __getattr__
-        for name in schema.MAIN:
-            if name in arrays:
-                object.__setattr__(self, name, arrays[name])
-        object.__setattr__(self, "valid", valid)
-        object.__setattr__(self, "status", status)
-        object.__setattr__(self, "accesses", {n: arrays[n] for n in schema.ACCESSES if n in arrays})
+        # filled like the generated __init__ of a frozen dataclass would, in one step
+        state: dict[str, Any] = {name: arrays[name] for name in _MAIN if name in arrays}
+        state["valid"], state["status"] = valid, status
+        state["accesses"] = {name: arrays[name] for name in _ACCESS_NAMES if name in arrays}
+        self.__dict__.update(state)
         return self
 
     if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
@@ -154,6 +149,8 @@ class PointCost(NamedTuple):
     status: int
     accesses: Mapping[str, float]
 
+
+_MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
 
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
@@ -293,10 +290,13 @@ def _design_arrays(
     return p2, k2, shape
 
 
-def _sources(asked: tuple[str, ...]) -> tuple[str, ...]:
-    """The outputs the kernel must write for ``asked``: copies come from what they equal."""
+@functools.lru_cache(maxsize=64)
+def _plan(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """For the outputs ``asked`` (schema order): the outputs the kernel must write (copies come
+    from what they equal) and, for each one asked, its row among them."""
     need = {schema.SAME_AS.get(name, name) for name in asked}
-    return tuple(name for name in schema.DISTINCT if name in need)
+    sources = tuple(name for name in schema.DISTINCT if name in need)
+    return sources, tuple(sources.index(schema.SAME_AS.get(name, name)) for name in asked)
 
 
 def evaluate(
@@ -336,13 +336,16 @@ def evaluate(
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
-        values, status, valid = _native.evaluate_blocks(cols, depthwise, p, k, df, hardware, _sources(asked))
+        sources, rows = _plan(asked)
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources)
+        blocks = list(floats.reshape((len(sources), *shape)))  # one view per row, made in C
+        arrays = {name: blocks[row] for name, row in zip(asked, rows, strict=True)}
     else:
         reps = p.shape[0]
         tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
         raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
-        values, status, valid = raw, raw["status"], raw["valid"]
-    arrays = {name: values[schema.SAME_AS.get(name, name) if use_c else name].reshape(shape) for name in asked}
+        status, valid = raw["status"], raw["valid"]
+        arrays = {name: raw[name].reshape(shape) for name in asked}
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
 
 

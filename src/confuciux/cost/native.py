@@ -9,6 +9,7 @@ the NumPy reference.  When it loads, the kernel's enums are checked against the 
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -121,6 +122,10 @@ def _steps(name: str, a: Any, n_designs: int, n_layers: int) -> tuple[Any, tuple
         raise TypeError(f"{name} must be an int64 NumPy array")
     if a.shape != (n_designs, n_layers):
         raise ValueError(f"{name} must have shape ({n_designs}, {n_layers}), got {a.shape}")
+    if a.size == 0:
+        return ffi.NULL, (0, 0)
+    if a.flags.c_contiguous:  # the common case, without building __array_interface__
+        return ffi.from_buffer("int64_t[]", a), (n_layers, 1)
     steps = []
     for axis, s in enumerate(a.strides):
         if a.shape[axis] <= 1:
@@ -128,8 +133,6 @@ def _steps(name: str, a: Any, n_designs: int, n_layers: int) -> tuple[Any, tuple
         if s < 0 or s % a.itemsize:
             raise ValueError(f"{name}: stride {s} of axis {axis} is not a non-negative multiple of 8")
         steps.append(s // a.itemsize)
-    if a.size == 0:
-        return ffi.NULL, (0, 0)
     return ffi.cast("const int64_t *", a.__array_interface__["data"][0]), (steps[0], steps[1])
 
 
@@ -170,14 +173,13 @@ def release_memory() -> None:
     _recycler.clear()
 
 
-def _output_arrays(outputs: Sequence[str], n: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Float64 arrays of n values for ``outputs``, status and valid: views of one block."""
-    width = len(outputs) * 8 + 2
-    block = _recycler.take(width * n)
-    floats = block[: len(outputs) * 8 * n].view(schema.DTYPE).reshape(len(outputs), n)
-    flags = block[len(outputs) * 8 * n :]
-    values = dict(zip(outputs, floats, strict=True))
-    return values, flags[:n].view(schema.STATUS_DTYPE), flags[n:].view(np.bool_)
+@functools.lru_cache(maxsize=64)
+def _indices(outputs: tuple[str, ...]) -> Any:
+    """The kernel's index of each output, as a C int array (ValueError for unknown or repeated
+    names)."""
+    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
+        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {outputs}")
+    return ffi.new("int[]", [schema.INDEX[name] for name in outputs])
 
 
 def evaluate_blocks(
@@ -197,6 +199,21 @@ def evaluate_blocks(
 
     Returns (``{name: float64 (D*N,)}`` for the outputs asked, ``status`` uint8 (D*N,), ``valid``
     bool (D*N,)).  Raises ValueError/TypeError for any array that does not fit that contract."""
+    floats, status, valid = evaluate_block(cols, depthwise, pes, ktile, dataflow, hardware, tuple(outputs))
+    return dict(zip(outputs, floats, strict=True)), status, valid
+
+
+def evaluate_block(
+    cols: np.ndarray,
+    depthwise: np.ndarray,
+    pes: np.ndarray,
+    ktile: np.ndarray,
+    dataflow: str,
+    hardware: Hardware,
+    outputs: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`evaluate_blocks` returning the outputs as one float64 array (len(outputs), D*N),
+    rows in the order of ``outputs`` (the fast path of :func:`confuciux.evaluate`)."""
     _check("cols", cols, np.int64, ndim=2)
     if cols.shape[0] != len(_DIMS):
         raise ValueError(f"cols must have {len(_DIMS)} rows ({', '.join(_DIMS)}), got shape {cols.shape}")
@@ -208,27 +225,33 @@ def evaluate_blocks(
     p_ptr, p_steps = _steps("pes", pes, n_designs, n_layers)
     k_ptr, k_steps = _steps("ktile", ktile, n_designs, n_layers)
     df = _dataflow_id(dataflow)
-    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
-        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {tuple(outputs)}")
+    hw = _hardware(hardware)
+    indices = _indices(outputs)
     n = n_designs * n_layers
-    values, status, valid = _output_arrays(outputs, n)
+    # one block: the float rows, then status and valid (8-byte aligned: rows of 8n bytes)
+    n_float = len(outputs) * 8 * n
+    block = _recycler.take(n_float + 2 * n)
+    floats = block[:n_float].view(schema.DTYPE).reshape(len(outputs), n)
+    status = block[n_float : n_float + n].view(schema.STATUS_DTYPE)
+    valid = block[n_float + n :].view(np.bool_)
     if n == 0:
-        return values, status, valid
-    fb = ffi.from_buffer
+        return floats, status, valid
+    # (the arrays behind these pointers are alive for the whole call: the caller holds them)
+    base = ffi.from_buffer("uint8_t[]", block)
+    column = ffi.from_buffer("int64_t[]", cols)
+    flags = ffi.from_buffer("uint8_t[]", depthwise)
     layers = ffi.new("cx_layers *")
     for j, name in enumerate(_DIMS):
-        setattr(layers, name, fb("int64_t[]", cols[j]))
-    layers.depthwise = fb("uint8_t[]", depthwise)
-    designs = ffi.new("cx_designs *", {"pes": p_ptr, "ktile": k_ptr, "pes_step": p_steps, "ktile_step": k_steps})
-    out = ffi.new("cx_outputs *")
-    for name, a in values.items():
-        out.values[schema.INDEX[name]] = fb("double[]", a)
-    out.status = fb("uint8_t[]", status)
-    out.valid = fb("uint8_t[]", valid)
-    rc = lib.cx_evaluate(layers, n_layers, designs, n_designs, df, _hardware(hardware), out)
-    if rc != 0:  # unreachable: lookup() accepted the dataflow
-        raise ValueError(f"the kernel refused dataflow {dataflow!r}")
-    return values, status, valid
+        setattr(layers, name, column + j * n_layers)
+    layers.depthwise = flags
+    designs = ffi.new("cx_designs *", (p_ptr, k_ptr, p_steps, k_steps))
+    rc = lib.cx_evaluate_rows(
+        layers, n_layers, designs, n_designs, df, hw, indices, len(outputs),
+        ffi.cast("double *", base), base + n_float, base + n_float + n,
+    )  # fmt: skip
+    if rc != 0:  # unreachable: the dataflow and the outputs were checked above
+        raise ValueError(f"the kernel refused the call (code {rc})")
+    return floats, status, valid
 
 
 def layer_struct(dims: Sequence[int], depthwise: bool) -> Any:
