@@ -24,7 +24,8 @@ from . import reference as _reference
 from . import schema
 
 __all__ = [
-    "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "OUTPUTS", "BACKEND",
+    "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "release_memory", "DATAFLOWS", "STATUS",
+    "OUTPUTS", "BACKEND",
 ]  # fmt: skip
 
 DATAFLOWS = _dataflows.DATAFLOWS
@@ -32,6 +33,8 @@ DATAFLOWS = _dataflows.DATAFLOWS
 STATUS = schema.STATUS
 #: Names of the outputs :func:`evaluate` can compute (``outputs=``), in order.
 OUTPUTS = schema.NAMES
+#: Drop the output memory the kernel binding keeps for reuse (see docs/performance.md).
+release_memory = _native.release_memory
 
 if _native.AVAILABLE:
     BACKEND: Literal["c", "numpy"] = "c"
