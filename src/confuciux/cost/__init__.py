@@ -288,9 +288,17 @@ def _design_arrays(
     _check_positive("buffers", k, names)
     n_designs = int(np.prod(shape[:-1], dtype=np.int64))
     # reshape keeps a view where it can (a broadcast scalar stays one value with stride 0)
-    p2 = np.broadcast_to(p, shape).reshape(n_designs, n_layers)
-    k2 = np.broadcast_to(k, shape).reshape(n_designs, n_layers)
+    p2 = _kernel_view(np.broadcast_to(p, shape).reshape(n_designs, n_layers))
+    k2 = _kernel_view(np.broadcast_to(k, shape).reshape(n_designs, n_layers))
     return p2, k2, shape
+
+
+def _kernel_view(a: np.ndarray) -> np.ndarray:
+    """``a`` if the kernel can step through it (non-negative strides in whole elements), else a
+    contiguous copy (e.g. of a reversed view)."""
+    if all(s >= 0 and s % a.itemsize == 0 for s in a.strides):
+        return a
+    return np.ascontiguousarray(a)
 
 
 @functools.lru_cache(maxsize=64)
