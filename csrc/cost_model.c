@@ -312,7 +312,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
             energy = energy_of(&t, i_wr, w_wr, o_rd, layers->depthwise[l] != 0, hw);
         if (mode != SOME_OUTPUTS || !bounded || OUT(AREA) || OUT(POWER))
             area_power(pes, t.l1, t.l2, hw, &area, &power);
-        if (!(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
+        if (!bounded && !(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
     }
     if (status != CX_OK) {
         store_invalid(mode, status, out, i);
