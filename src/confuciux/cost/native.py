@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -142,29 +143,49 @@ class _Recycler:
     Fresh memory costs a page fault per page on first touch (about a quarter of a large call's
     time); a caller that evaluates batch after batch and drops each result gets the same,
     already mapped, memory back.  The block is reused only when no array anywhere still refers
-    to it (its reference count is the recycler's own), so a result the caller keeps is never
-    overwritten.  At most one block of at most ``MAX_BYTES`` is kept."""
+    to it: its reference count is the recycler's own, as measured on a private probe when the
+    module loads (so the test does not depend on how the interpreter counts references).  The
+    test and the hand-out happen under a lock, so two threads never get the same block; a view
+    handed out counts as a reference, so a result the caller keeps is never overwritten.  At most
+    one block of at most ``MAX_BYTES`` is kept."""
 
     MIN_BYTES = 1 << 20
     MAX_BYTES = 256 << 20
 
     def __init__(self) -> None:
         self.block: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def _unused(self) -> bool:
+        return self.block is not None and sys.getrefcount(self.block) == _UNUSED_REFS
 
     def take(self, nbytes: int) -> np.ndarray:
-        block = self.block
-        # references: self.block, the local name and getrefcount's argument
-        if block is not None and nbytes <= block.size <= 2 * nbytes and sys.getrefcount(block) == 3:
-            return block[:nbytes]
-        block = np.empty(nbytes, dtype=np.uint8)
+        with self._lock:
+            block = self.block
+            if block is not None and nbytes <= block.size <= 2 * nbytes:
+                del block  # (not to count this reference)
+                if self._unused():
+                    assert self.block is not None
+                    return self.block[:nbytes]  # the view is a reference before the lock opens
+        fresh = np.empty(nbytes, dtype=np.uint8)
         if self.MIN_BYTES <= nbytes <= self.MAX_BYTES:
-            self.block = block
-        return block
+            with self._lock:
+                self.block = fresh
+        return fresh
 
     def clear(self) -> None:
-        self.block = None
+        with self._lock:
+            self.block = None
 
 
+def _unused_refs() -> int:
+    """What :meth:`_Recycler._unused` sees for a block nobody else holds."""
+    probe = _Recycler()
+    probe.block = np.empty(1, dtype=np.uint8)
+    return sys.getrefcount(probe.block)
+
+
+_UNUSED_REFS = _unused_refs()
 _recycler = _Recycler()
 
 
