@@ -11,7 +11,7 @@ import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -157,8 +157,6 @@ _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
 
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
-
-ModelLike = Union["Model", "Layer", Iterable["Layer"]]  # noqa: F821 - names from .workload
 
 
 def _int_array(name: str, value: Any) -> np.ndarray:
