@@ -237,7 +237,10 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
     return np.ascontiguousarray(a[:, :6]), depthwise, ()
 
 
-def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+_Blocks = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+def _build_blocks(model_or_layers: Any) -> _Blocks:
     dims, depthwise = layers_to_arrays(model_or_layers)
     if isinstance(model_or_layers, Layer):
         names: tuple[str, ...] = (model_or_layers.name,)
@@ -249,19 +252,31 @@ def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[s
     return cols, dw, names
 
 
-# Layer and Model are frozen and hold only immutable values: their blocks are built once per
-# object.  Anything else (lists, UserLists, ...) is converted on every call.
-_blocks: IdentityCache[Any, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = IdentityCache(_build_blocks)
+def _build_cached(model_or_layers: Any) -> tuple[_Blocks, Any]:
+    blocks = _build_blocks(model_or_layers)
+    # the kernel's struct points into the read-only blocks it is kept with
+    return blocks, _native.layers_struct(*blocks[:2]) if _native.AVAILABLE else None
+
+
+# Layer and Model are frozen and hold only immutable values: their blocks (and the kernel's
+# struct of them) are built once per object.  Anything else (lists, UserLists, ...) is
+# converted on every call.
+_blocks: IdentityCache[Any, tuple[_Blocks, Any]] = IdentityCache(_build_cached)
 
 
 def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """(dims (6, N) int64 C-contiguous, depthwise (N,) uint8, layer names)."""
+    return _layers_and_struct(model_or_layers)[0]
+
+
+def _layers_and_struct(model_or_layers: Any) -> tuple[_Blocks, Any]:
+    """:func:`_layers` and the kernel's struct of them when it is cached (else None)."""
     if isinstance(model_or_layers, np.ndarray):
         dims, depthwise, names = _dims_array(model_or_layers)
-        return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
+        return (np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names), None
     if type(model_or_layers) in (Layer, Model):
         return _blocks(model_or_layers)
-    return _build_blocks(model_or_layers)
+    return _build_blocks(model_or_layers), None
 
 
 def _design_arrays(
@@ -340,13 +355,13 @@ def evaluate(
     use_c = _pick_backend(backend)
     asked = schema.NAMES if outputs is None else schema.select(outputs)
 
-    cols, depthwise, names = _layers(model_or_layers)
+    (cols, depthwise, names), struct = _layers_and_struct(model_or_layers)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
         sources, rows = _plan(asked)
-        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources)
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources, struct)
         blocks = list(floats.reshape((len(sources), *shape)))  # one view per row, made in C
         arrays = {name: blocks[row] for name, row in zip(asked, rows, strict=True)}
     else:
