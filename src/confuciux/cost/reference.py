@@ -12,34 +12,21 @@ user-facing entry point.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 
 from ..hardware import Hardware
+from . import dataflows, schema
+from .schema import BAD_INPUT, INVALID, OK, OVERFLOW
 
-__all__ = ["INT_FIELDS", "FLOAT_FIELDS", "evaluate_points", "area_power_points"]
+__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
 
-# Status codes, shared with csrc/cost_model.h.
-OK, INVALID, OVERFLOW, BAD_INPUT = 0, 1, 2, 3
-DATAFLOW_IDS = {"dla": 0, "shi": 1, "eye": 2}
-
-INT_FIELDS = (
-    "runtime", "l1_bytes", "l2_bytes", "macs",
-    "input_l1_read", "input_l1_write", "input_l2_read", "input_l2_write",
-    "filter_l1_read", "filter_l1_write", "filter_l2_read", "filter_l2_write",
-    "output_l1_read", "output_l1_write", "output_l2_read", "output_l2_write",
-)  # fmt: skip
-FLOAT_FIELDS = ("energy", "area", "power", "throughput")
-# The ten distinct integer quantities (the kernel's block layout); the other six are copies.
-DISTINCT_FIELDS = (
-    "runtime", "l1_bytes", "l2_bytes", "macs", "input_l2_read", "input_l2_write",
-    "filter_l2_read", "filter_l2_write", "output_l2_read", "output_l2_write",
-)  # fmt: skip
-COPIES = {
-    "input_l1_read": "macs", "filter_l1_read": "macs", "output_l1_read": "macs",
-    "output_l1_write": "macs", "input_l1_write": "input_l2_read", "filter_l1_write": "filter_l2_read",
-}  # fmt: skip
+# The integer results of the closed forms (the float outputs follow from them).
+INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area", "power", "throughput"))
 
 _I64 = np.int64
+_Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
 
 
 class _Checked:
@@ -51,32 +38,32 @@ class _Checked:
     def __init__(self, n: int, check: bool = True) -> None:
         self.overflow = np.zeros(n, dtype=bool)
         if not check:
-            self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign]
+            self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign, assignment]
 
-    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def mul(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        p = a * b
+        p: np.ndarray = a * b
         nz = a != 0
         # Exact test: without overflow the wrapped product divides back to b.
         self.overflow |= nz & ((p // np.where(nz, a, 1)) != b)
         return p
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def add(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        s = a + b
+        s: np.ndarray = a + b
         # Overflow iff both operands share a sign that the sum does not.
         self.overflow |= ((a ^ s) & (b ^ s)) < 0
         return s
 
-    def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def sub(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        d = a - b
+        d: np.ndarray = a - b
         self.overflow |= ((a ^ b) & (a ^ d)) < 0
         return d
 
-    def prod(self, *xs: np.ndarray) -> np.ndarray:
+    def prod(self, *xs: _Int) -> np.ndarray:
         """Left-to-right product ``((x0*x1)*x2)*...`` — the C kernel associates the same way."""
-        acc = xs[0]
+        acc = np.asarray(xs[0], _I64)
         for x in xs[1:]:
             acc = self.mul(acc, x)
         return acc
@@ -84,10 +71,11 @@ class _Checked:
 
 def _cdiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Ceiling of a/b for a >= 0, b > 0, without the overflow-prone a + b - 1."""
-    return a // b + (a % b != 0)
+    q: np.ndarray = a // b + (a % b != 0)
+    return q
 
 
-def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _where(cond: np.ndarray, a: _Int, b: _Int) -> np.ndarray:
     return np.where(cond, a, b).astype(_I64, copy=False)
 
 
@@ -238,6 +226,12 @@ def _dpt(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
 
 
+# One function per dataflow of the table (confuciux/cost/dataflows.py).
+_FORMULAS = {"dla": _dla, "shi": _shi, "eye": _eye, "dpt": _dpt}
+if set(_FORMULAS) != set(dataflows.BY_NAME):
+    raise ImportError(f"reference formulas {sorted(_FORMULAS)} != dataflow table {sorted(dataflows.BY_NAME)}")
+
+
 def evaluate_points(
     dims: np.ndarray,
     depthwise: np.ndarray,
@@ -253,9 +247,10 @@ def evaluate_points(
     ``dims``: int64 (n, 6) columns K, C, Y, X, R, S; ``depthwise``: bool (n,); ``pes``, ``ktile``:
     int64 (n,).  CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
 
-    Returns int64 arrays for :data:`INT_FIELDS` (cycles, bytes, counts; 0 where status != 0),
-    float64 arrays for :data:`FLOAT_FIELDS` (nJ, µm², mW, MACs/cycle; NaN where status != 0) and
-    ``status`` (uint8: 0 ok, 1 invalid configuration, 2 overflow, 3 bad input).
+    Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
+    status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
+    A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
+    the C kernel.
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
@@ -265,8 +260,7 @@ def evaluate_points(
     P = np.asarray(pes, dtype=_I64).reshape(n)
     k = np.asarray(ktile, dtype=_I64).reshape(n)
     dw = np.asarray(depthwise, dtype=bool).reshape(n)
-    if dataflow not in DATAFLOW_IDS:
-        raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {sorted(DATAFLOW_IDS)}")
+    conv_fn = _FORMULAS[dataflows.lookup(dataflow).name]
 
     bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
     # Bad rows are computed on harmless stand-in values and then discarded.
@@ -277,8 +271,7 @@ def evaluate_points(
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
         status = np.full(n, OK, dtype=np.uint8)
-        conv_fn = {"dla": _dla, "shi": _shi, "eye": _eye}[dataflow]
-        for fn, rows in ((conv_fn, ~dw), (_dpt, dw)):
+        for fn, rows in ((conv_fn, ~dw), (_FORMULAS[dataflows.DEPTHWISE.name], dw)):
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
@@ -310,16 +303,26 @@ def evaluate_points(
         for f in INT_FIELDS:
             out[f][bad] = 0
 
-        ok = status == OK
-        energy = _energy(out, dw, hardware)
-        area, power = area_power_points(P, out["l1_bytes"], out["l2_bytes"], hardware)
-        throughput = out["macs"].astype(np.float64) / out["runtime"].astype(np.float64)
-        nan = np.float64(np.nan)
-        out["energy"] = np.where(ok, energy, nan)
-        out["area"] = np.where(ok, area, nan)
-        out["power"] = np.where(ok, power, nan)
-        out["throughput"] = np.where(ok, throughput, nan)
-    out["status"] = status
+        return _float_outputs(out, status, dw, P, hardware)
+
+
+def _float_outputs(
+    ints: dict[str, np.ndarray], status: np.ndarray, dw: np.ndarray, P: np.ndarray, hardware: Hardware
+) -> dict[str, np.ndarray]:
+    """The schema's float64 outputs from the integer results, NaN where status != OK; a point
+    whose energy, area or power is not finite becomes OVERFLOW (as in the kernel)."""
+    energy = _energy(ints, dw, hardware)
+    area, power = area_power_points(P, ints["l1_bytes"], ints["l2_bytes"], hardware)
+    status = np.where(
+        (status == OK) & ~(np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)), OVERFLOW, status
+    ).astype(schema.STATUS_DTYPE)
+    ok = status == OK
+    values = {name: a.astype(schema.DTYPE) for name, a in ints.items()}
+    values["energy"], values["area"], values["power"] = energy, area, power
+    values["throughput"] = values["macs"] / values["runtime"]
+    nan = np.float64(np.nan)
+    out: dict[str, np.ndarray] = {name: np.where(ok, values[name], nan) for name in schema.NAMES}
+    out["status"], out["valid"] = status, ok
     return out
 
 
@@ -345,23 +348,26 @@ def area_power_points(
     pes: np.ndarray, l1_bytes: np.ndarray, l2_bytes: np.ndarray, hw: Hardware
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE
-    and ``l2_bytes`` of L2; same formula and order as the C kernel."""
-    p = np.asarray(pes, dtype=np.float64)
-    l1 = np.asarray(l1_bytes, dtype=np.float64)
-    l2 = np.asarray(l2_bytes, dtype=np.float64)
-    bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
-    a2, a1, a0 = hw.arbiter_poly
-    q = (a2 * p + a1) * p + a0
-    area = (
-        p * (hw.mac_area + hw.l1_area * l1)
-        + hw.l2_area * l2
-        + (hw.bus_area_per_port * p + hw.bus_area_base) * bw
-        + hw.arbiter_area * np.maximum(hw.arbiter_area_floor, q)
-    )
-    power = (
-        p * (hw.mac_power + hw.l1_power * l1)
-        + hw.l2_power * l2
-        + (hw.bus_power_per_port * p + hw.bus_power_base) * bw
-        + hw.arbiter_power * np.maximum(hw.arbiter_power_floor, q)
-    )
-    return area, power
+    and ``l2_bytes`` of L2; same formula and order as the C kernel, NaN where not finite."""
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range results become NaN below
+        p = np.asarray(pes, dtype=np.float64)
+        l1 = np.asarray(l1_bytes, dtype=np.float64)
+        l2 = np.asarray(l2_bytes, dtype=np.float64)
+        bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
+        a2, a1, a0 = hw.arbiter_poly
+        q = (a2 * p + a1) * p + a0
+        area = (
+            p * (hw.mac_area + hw.l1_area * l1)
+            + hw.l2_area * l2
+            + (hw.bus_area_per_port * p + hw.bus_area_base) * bw
+            + hw.arbiter_area * np.maximum(hw.arbiter_area_floor, q)
+        )
+        power = (
+            p * (hw.mac_power + hw.l1_power * l1)
+            + hw.l2_power * l2
+            + (hw.bus_power_per_port * p + hw.bus_power_base) * bw
+            + hw.arbiter_power * np.maximum(hw.arbiter_power_floor, q)
+        )
+    # as the kernel: a point whose area or power is not a finite float64 gets NaN in both
+    finite = np.isfinite(area) & np.isfinite(power)
+    return np.where(finite, area, np.nan), np.where(finite, power, np.nan)
