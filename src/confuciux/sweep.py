@@ -164,8 +164,8 @@ def _execute(todo: dict[str, Case], executor: Any, finished: Callable[[str, Resu
         import distributed
 
         futures = {executor.submit(_run_case, case, pure=False): key for key, case in todo.items()}
-        completed: Iterator[Any] = distributed.as_completed(list(futures))
-        _collect(futures, completed, finished)
+        as_completed: Any = distributed.as_completed  # untyped
+        _collect(futures, as_completed(list(futures)), finished)
         return
     if isinstance(executor, cf.Executor):
         futures = {executor.submit(_run_case, case): key for key, case in todo.items()}
