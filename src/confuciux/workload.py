@@ -251,10 +251,7 @@ class Model:
                 raise ValueError(f"{where}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
             values = {}
             for d in fields:
-                cell = row[col[d]].strip()
-                if not _INT_TEXT.fullmatch(cell):
-                    raise ValueError(f"{where}: field {d} is not an integer: {cell!r}")
-                values[d] = int(cell)
+                values[d] = _csv_int(row[col[d]], d, where)
             t = values.pop("T", 1)
             if t not in (1, 2):
                 raise ValueError(f"{where}: field T must be 1 (CONV) or 2 (DSCONV), got {t}")
@@ -385,6 +382,17 @@ class _Cursor:
             if depth == 0:
                 return
         raise ValueError(f"{self.source}, line {start}: unbalanced braces")
+
+
+def _csv_int(cell: str, field: str, where: str) -> int:
+    """A CSV integer field; past 19 digits it cannot be a 64-bit value, and Python's own
+    error (its int digit limit) would name neither the file nor the line."""
+    cell = cell.strip()
+    if not _INT_TEXT.fullmatch(cell):
+        raise ValueError(f"{where}: field {field} is not an integer: {cell[:40]!r}")
+    if len(cell.lstrip("+-").lstrip("0")) > 19:
+        raise ValueError(f"{where}: field {field} is too large ({len(cell)} digits)")
+    return int(cell)
 
 
 def _parse_maestro(text: str, source: str) -> Model:
