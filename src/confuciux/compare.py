@@ -76,6 +76,22 @@ class Comparison:
             out.append(row)
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the budgets, how they were set, and each dataflow's result."""
+        return {"model": self.model, "objective": self.objective, "method": self.method, "budgets": self.budgets,
+                "reference": self.reference, "mul": self.mul, "relative_budgets": self.relative_budgets,
+                "best": self.best, "results": {d: r.to_dict() for d, r in self.results.items()}}  # fmt: skip
+
+    def plot(self, path: str | None = None) -> Any:
+        """Bars of the objective per dataflow (:func:`confuciux.plot.plot_comparison`); saved to
+        ``path`` when given."""
+        from .plot import plot_comparison
+
+        fig = plot_comparison(self)
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+
     def summary(self) -> str:
         """A readable table, headed by the budget every dataflow was given."""
         unit = UNITS.get(self.objective, "")

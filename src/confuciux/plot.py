@@ -8,7 +8,8 @@ figure instead.  Save with ``fig.savefig("out.png")``.
   and energy of a :class:`~confuciux.Result` (``Result.plot()`` calls it);
 * :func:`plot_fronts` — trade-off fronts (objective against resource) on one axis, e.g. one per
   dataflow; a front is any object with ``resource`` and ``objective`` arrays (see the function);
-* :func:`plot_convergence` — best objective so far against evaluations, from ``Result.history``.
+* :func:`plot_convergence` — best objective so far against evaluations, from ``Result.history``;
+* :func:`plot_comparison` — the objective per dataflow of a :func:`~confuciux.compare.compare_dataflows`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .result import Result
 
-__all__ = ["plot_result", "plot_fronts", "plot_convergence", "UNITS"]
+__all__ = ["plot_result", "plot_fronts", "plot_convergence", "plot_comparison", "UNITS"]
 
 #: Units of objectives and budgeted resources, for axis labels.
 UNITS = {
@@ -184,4 +185,29 @@ def plot_convergence(
     ax.legend(fontsize="small")
     model = seq[0].model if seq else ""
     ax.set_title(f"{model}: best feasible {objective} so far", fontsize="medium")
+    return fig
+
+
+def plot_comparison(comparison: Any, ax: Any = None) -> Any:
+    """One bar per dataflow: the objective of its best design under the comparison's common
+    absolute budget, labelled with its ratio to the best (infeasible dataflows: an empty slot
+    marked "infeasible").  The title states the budget."""
+    fig, ax = _figure(ax, (5.6, 4.0))
+    names = list(comparison.results)
+    values = [r.objective_value if r.feasible else 0.0 for r in comparison.results.values()]
+    best = comparison.best
+    top = comparison.results[best].objective_value if best is not None else float("nan")
+    colors = ["tab:green" if d == best else "tab:blue" for d in names]
+    bars = ax.bar(names, values, color=colors)
+    for bar, r in zip(bars, comparison.results.values(), strict=True):
+        text = f"×{r.objective_value / top:.3f}" if r.feasible and best is not None else "infeasible"
+        ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
+                    xytext=(0, 2), textcoords="offset points", fontsize="small")  # fmt: skip
+    ax.set_ylim(0, 1.15 * max(values + [1.0]))
+    ax.set_xlabel("dataflow")
+    ax.set_ylabel(f"{comparison.objective} ({UNITS.get(comparison.objective, '')})")
+    budget = ", ".join(f"{k} {v:.3g} {UNITS.get(k, '')}" for k, v in comparison.budgets.items())
+    title = f"{comparison.model}, method {comparison.method}\nsame budget for every dataflow: {budget}"
+    ax.set_title(title, fontsize="medium")
+    ax.grid(axis="y", alpha=0.3)
     return fig

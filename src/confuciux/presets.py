@@ -8,6 +8,7 @@ warns about those).
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Mapping
 
 from .hardware import Hardware
@@ -89,11 +90,20 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
 
 
 def load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``.csv``) or a MAESTRO model file (``.m``)."""
+    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file; errors
+    name the file."""
     from . import zoo
 
-    if spec.endswith(".csv"):
-        return Model.from_csv(spec)
-    if spec.endswith(".m"):
-        return Model.from_maestro(spec)
-    return zoo.load(spec)
+    try:
+        if spec.endswith(".csv"):
+            model = Model.from_csv(spec)
+        elif spec.endswith(".m"):
+            model = Model.from_maestro(spec)
+        else:
+            model = zoo.load(spec)
+    except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
+        message = str(exc)
+        raise ValueError(message if spec in message else f"{spec}: {message}") from None
+    if len(model) == 0:
+        raise ValueError(f"{spec}: the model has no layers")
+    return model
