@@ -263,7 +263,7 @@ _SWEEP_COLUMNS = ("model", "dataflow", "platform", "objective", "method", "seed"
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import cases_from_spec, load_spec, results_table, sweep
+    from .sweeps import cases_from_spec, load_spec, results_table, sweep
 
     cases = cases_from_spec(load_spec(args.spec), args.spec)
     executor, close = _executor(args)

@@ -21,7 +21,7 @@ from .hardware import Hardware
 from .platform import Platform
 from .plot import UNITS
 from .result import Result
-from .sweep import Case, sweep
+from .sweeps import Case, sweep
 from .workload import Model
 
 __all__ = ["Comparison", "compare_dataflows", "default_method"]

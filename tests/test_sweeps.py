@@ -1,4 +1,5 @@
-"""Sweeps: the same results in process, on a process pool and on a Dask cluster; checkpoints."""
+"""Sweeps (module confuciux.sweeps): the same results in process, on a process pool and on a Dask
+cluster; checkpoints that survive a kill."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import time
 import pytest
 
 import confuciux as cx
-from confuciux.sweep import Case, cases_from_spec, load_spec, results_table, sweep
+from confuciux.sweeps import Case, cases_from_spec, load_spec, results_table, sweep
 
 
 def _cases() -> list[Case]:
@@ -73,7 +74,7 @@ def test_case_is_picklable_and_its_key_stable_across_processes():
     code = textwrap.dedent(
         """
         import confuciux as cx
-        from confuciux.sweep import Case
+        from confuciux.sweeps import Case
         m = cx.zoo.load("alexnet")
         print(Case(m, cx.Platform.confuciux(m, "dla", "area", 0.5), method="confuciux", epochs=15, seed=1).key())
         """
@@ -126,9 +127,9 @@ def test_checkpoint_skips_finished_cases(tmp_path, in_process):
 _KILLED_SWEEP = """
 import sys, time
 import confuciux as cx
-from confuciux.sweep import Case, sweep
+from confuciux.sweeps import Case, sweep
 sys.path.insert(0, {tests!r})
-from test_sweep import _cases
+from test_sweeps import _cases
 # a pause after each case so that the kill lands part-way through the sweep
 sweep(_cases(), checkpoint={path!r}, progress=lambda done, total: time.sleep(0.4))
 """

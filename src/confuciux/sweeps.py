@@ -1,4 +1,5 @@
-"""Sweeps: many searches — in process, on a process pool or on a Dask cluster — resumable.
+"""Sweeps (``confuciux.sweep``; this module is ``confuciux.sweeps``): many searches — in process, on a
+process pool or on a Dask cluster — resumable.
 
 A :class:`Case` is one search (model, platform, objective, method, epochs, seed); :func:`sweep`
 runs a list of them and returns their :class:`Result` in case order.  Every case is seeded, so
