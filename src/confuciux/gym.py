@@ -44,7 +44,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 from .platform import Platform
 from .search.lstm import init_policy, rollout
 from .search.problem import Problem
-from .search.reinforce import Learner, episode_reward, layer_features, masks, reward_reference
+from .search.reinforce import Learner, episode_reward, layer_features, reward_reference
+from .search.reinforce import _masks as masks
 from .workload import Model
 
 __all__ = ["AllocationEnv", "AgentRun", "train_reinforce", "ENV_ID"]

@@ -28,7 +28,7 @@ def layer_features(problem: Problem) -> np.ndarray:
     return np.array(rows)
 
 
-def masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
     ok = problem.valid.copy()
     for key, budget in problem.platform.budgets.items():
@@ -76,7 +76,7 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
     """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
-    pe_mask, buf_mask = masks(problem)
+    pe_mask, buf_mask = _masks(problem)
     policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
     learner = Learner(policy, lr)
     reference = reward_reference(problem)
