@@ -54,7 +54,7 @@ def plot_result(result: Result, fig: Any = None) -> Any:
     sized to the number of layers)."""
     try:
         from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
     except ImportError:
         raise ImportError("plots need matplotlib: pip install confuciux[plot]") from None
     n = len(result.pes)
@@ -66,7 +66,8 @@ def plot_result(result: Result, fig: Any = None) -> Any:
     axes[0].set_ylabel("PEs")
     if result.pes.max() / max(result.pes.min(), 1) >= 16:
         axes[0].set_yscale("log", base=2)
-        axes[0].set_ylim(bottom=0.5)  # a 1-PE layer stays visible
+        axes[0].set_ylim(bottom=0.75)  # a 1-PE layer stays visible
+        axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 1, 4, 16, 64, not 2^k
     axes[1].bar(x, result.buffers, color="tab:orange")
     axes[1].set_ylabel("buffer (KTileSz)")
     axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -158,11 +159,13 @@ def plot_convergence(
     labels: Sequence[str] | None = None,
     x: str = "evaluations",
     relative_to: float | None = None,
+    relative_name: str = "reference",
 ) -> Any:
     """Best feasible objective so far after each epoch (``Result.history``) against design
     evaluations (``x="evaluations"``, log scale) or epochs (``x="epoch"``).  ``relative_to``:
-    divide by this value (e.g. the exact optimum) to plot a ratio.  Epochs before the first
-    feasible design are not drawn."""
+    divide by this value (e.g. the exact optimum, with ``relative_name="optimum"``) to plot a
+    ratio.  Epochs before the first feasible design are not drawn; each curve's first point is
+    marked, and line styles differ so that curves that coincide stay visible."""
     if x not in ("evaluations", "epoch"):
         raise ValueError(f"x must be 'evaluations' or 'epoch', got {x!r}")
     seq: list[Any] = [results] if hasattr(results, "history") else list(results)
@@ -175,12 +178,17 @@ def plot_convergence(
         if relative_to:
             ys = ys / relative_to
         label = labels[i] if labels is not None else f"{r.method} (seed {r.seed})"
-        ax.step(xs, ys, where="post", label=label)
+        style = ("-", "--", ":", "-.")[i % 4]
+        first = int(np.argmax(np.isfinite(ys)))
+        ax.step(xs, ys, where="post", label=label, linestyle=style, marker="o", markevery=[first], markersize=4)
     objective = seq[0].objective if seq else "objective"
     ax.set_xlabel("design evaluations" if x == "evaluations" else "epoch")
     if x == "evaluations":
         ax.set_xscale("log")
-    ax.set_ylabel(f"best {objective} / {relative_to:.4g}" if relative_to else f"best {_label(objective)}")
+    if relative_to:
+        ax.set_ylabel(f"best {objective} / {relative_name} ({relative_to:,.4g} {UNITS.get(objective, '')})")
+    else:
+        ax.set_ylabel(f"best {_label(objective)}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     model = seq[0].model if seq else ""
