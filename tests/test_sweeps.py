@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import csv
+import dataclasses
 import json
 import os
 import pickle
@@ -209,3 +210,30 @@ def test_spec_product_and_errors(tmp_path):
     bad.write_text("model = [\n")
     with pytest.raises(ValueError, match="bad.toml"):
         load_spec(bad)
+
+
+def test_ctrl_c_stops_an_in_process_sweep_after_checkpointing(tmp_path, monkeypatch, in_process):
+    cases = _cases()[:3]
+    real_run = Case.run
+
+    def run(self: Case) -> cx.Result:
+        result = real_run(self)
+        if self is cases[1]:  # as Explorer returns a run cut short by Ctrl-C
+            return dataclasses.replace(result, interrupted=True)
+        return result
+
+    monkeypatch.setattr(Case, "run", run)
+    path = tmp_path / "ck.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(cases, checkpoint=path)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == [cases[0].key()]  # the interrupted case is not kept
+    monkeypatch.setattr(Case, "run", real_run)
+    _same(sweep(cases, checkpoint=path), in_process[:3])
+
+
+def test_progress_bar_on_stderr(capsys):
+    m = cx.zoo.load("alexnet")
+    sweep([Case(m, cx.Platform.confuciux(m), method="rl", epochs=2, seed=s) for s in range(2)], progress=True)
+    err = capsys.readouterr().err
+    assert "0/2 cases" in err and err.endswith("2/2 cases\n") and "[" + "#" * 30 + "]" in err
