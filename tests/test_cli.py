@@ -233,3 +233,25 @@ def test_fuzz_arguments(head, args, tmp_path_factory):
     assert "Traceback" not in text and "internal error" not in text, (argv, text)
     if code == 1:
         one_error_line(text)
+
+
+_cells = st.sampled_from(["K", "C", "Y", "X", "R", "S", "T", "1", "2", "3", "8", "0", "-1", "1.5", "", " ", '"', "9" * 25])
+_csv_text = st.lists(st.lists(_cells | st.text(max_size=6), max_size=8).map(",".join), max_size=5).map("\n".join)
+_m_tokens = st.sampled_from(["Network", "Layer", "Type:", "CONV", "DSCONV", "Dimensions", "{", "}", "K:", "C:", "Y:",
+                             "X:", "R:", "S:", "N:", "3", "1", ",", ";", "//", "/*", "*/", "9" * 25, "\n"])  # fmt: skip
+_m_text = st.lists(_m_tokens | st.text(max_size=4), max_size=40).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(csv_text=_csv_text | st.text(max_size=80), m_text=_m_text, header=st.booleans())
+def test_fuzz_model_files(csv_text, m_text, header, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "f.csv").write_text(("K,C,Y,X,R,S,T\n" if header else "") + csv_text)
+    (folder / "f.m").write_text(m_text)
+    for name in ("f.csv", "f.m"):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(["evaluate", "--model", str(folder / name)])
+        assert code in (0, 1, 3), (name, code, err.getvalue())
+        if code == 1:
+            assert name in one_error_line(err.getvalue())

@@ -179,3 +179,9 @@ def test_fuzz_arbitrary_text(text):
 def test_summary_sums_pes_without_int64_wrap(doc):
     r = load(with_(doc, pes=[2**62, 2**62]))
     assert f"PEs {2**63}" in r.summary()  # an int64 sum printed -9223372036854775808
+
+
+@pytest.mark.parametrize("changes, message", [({"space": [1]}, "space must be an object"), ({"reason": 3}, "reason must be a string")])
+def test_optional_keys_are_checked_when_present(doc, changes, message):
+    with pytest.raises(ValueError, match=message):
+        load(with_(doc, **changes))

@@ -103,6 +103,15 @@ def check(d: Any) -> None:
         _int(d["seed"], "seed", 0, None)
     _number(d["lower_bound"], "lower_bound", nullable=True)
     _mapping(d["platform"], "platform")
+    _optional(d)
+
+
+def _optional(d: Mapping[str, Any]) -> None:
+    """Keys a result may lack (files written before they existed)."""
+    if "space" in d:  # the action space searched
+        _mapping(d["space"], "space")
+    if d.get("reason") is not None:  # why a result is infeasible
+        _text(d["reason"], "reason")
 
 
 def _methods() -> tuple[str, ...]:

@@ -59,7 +59,7 @@ def load(name: str, **params: Any) -> Model:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"model {name!r} has no parameter(s) {unknown}; it takes {allowed}")
-    return Model(name.lower(), builder(**params))
+    return Model(name.lower(), tuple(builder(**params)))
 
 
 def _builder(name: str) -> Callable[..., list[Layer]]:

@@ -17,13 +17,13 @@ Size = tuple[int, int, int]  # channels, height, width
 
 
 def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
 def _check_width(value: object, allowed: tuple[float, ...] | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 8:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) <= 8:
         raise ValueError(f"width must be a number in (0, 8], got {value!r}")
     if allowed is not None and float(value) not in allowed:
         raise ValueError(f"width must be one of {allowed}, got {value!r}")
@@ -46,7 +46,8 @@ class _Net:
                 f"gets a {h}x{w} input for a {k}x{k} kernel"
             )
         kind = "DSCONV" if dw else "CONV"
-        self.layers.append(Layer(K=1 if dw else out, C=c, Y=h, X=w, R=k, S=k, kind=kind, name=f"{self.name}.{len(self.layers)}"))
+        name = f"{self.name}.{len(self.layers)}"
+        self.layers.append(Layer(K=1 if dw else out, C=c, Y=h, X=w, R=k, S=k, kind=kind, name=name))
         return (c if dw else out), oh, ow
 
     @staticmethod
@@ -169,11 +170,13 @@ def densenet(resolution: int = 224) -> list[Layer]:
 
 def squeezenet(resolution: int = 224) -> list[Layer]:
     """SqueezeNet 1.0."""
-    fires = [(16, 64), (16, 64), (32, 128), "pool", (32, 128), (48, 192), (48, 192), (64, 256), "pool", (64, 256)]
+    fires: list[tuple[int, int] | str] = [
+        (16, 64), (16, 64), (32, 128), "pool", (32, 128), (48, 192), (48, 192), (64, 256), "pool", (64, 256),
+    ]  # fmt: skip
     net, x = _Net("squeezenet"), _input(resolution)
     x = net.pool(net.conv(x, 96, 7, s=2, p=0), 3, 2, ceil=True)
     for f in fires:
-        if f == "pool":
+        if isinstance(f, str):  # "pool"
             x = net.pool(x, 3, 2, ceil=True)
             continue
         squeeze, expand = f
@@ -216,7 +219,10 @@ def mnasnet(resolution: int = 224, width: float = 1.0) -> list[Layer]:
     wm = _check_width(width)
     d = [_divisible(c * wm) for c in (32, 16, 24, 40, 80, 96, 192, 320)]
     # (out, kernel, stride, expansion, repeats)
-    stacks = ((d[2], 3, 2, 3, 3), (d[3], 5, 2, 3, 3), (d[4], 5, 2, 6, 3), (d[5], 3, 1, 6, 2), (d[6], 5, 2, 6, 4), (d[7], 3, 1, 6, 1))
+    stacks = (
+        (d[2], 3, 2, 3, 3), (d[3], 5, 2, 3, 3), (d[4], 5, 2, 6, 3),
+        (d[5], 3, 1, 6, 2), (d[6], 5, 2, 6, 4), (d[7], 3, 1, 6, 1),
+    )  # fmt: skip
     net, x = _Net("mnasnet"), _input(resolution)
     x = net.conv(x, d[0], 3, s=2)
     x = net.conv(net.conv(x, d[0], 3, dw=True), d[1], 1)
@@ -227,7 +233,10 @@ def mnasnet(resolution: int = 224, width: float = 1.0) -> list[Layer]:
     return net.layers
 
 
-_SHUFFLE_CHANNELS = {0.5: (24, 48, 96, 192, 1024), 1.0: (24, 116, 232, 464, 1024), 1.5: (24, 176, 352, 704, 1024), 2.0: (24, 244, 488, 976, 2048)}
+_SHUFFLE_CHANNELS = {
+    0.5: (24, 48, 96, 192, 1024), 1.0: (24, 116, 232, 464, 1024), 1.5: (24, 176, 352, 704, 1024),
+    2.0: (24, 244, 488, 976, 2048),
+}  # fmt: skip
 
 
 def shufflenet_v2(resolution: int = 224, width: float = 1.0) -> list[Layer]:
