@@ -101,3 +101,46 @@ def test_compare_states_the_common_budget(tmp_path):
     r = run("compare", "--model", "alexnet", "--platform", "edge-fpga", "--dataflows", "shi", "eye", "--mul", "0.2")
     assert r.returncode == 0 and "--mul is ignored with --platform edge-fpga" in r.stderr
     assert "pes 256 PEs, l1_bytes 4,096 bytes" in r.stdout
+
+
+class _FakeFront:
+    """What `confuciux pareto` reads from a ParetoFront: resource, objective, design(i)."""
+
+    def __init__(self, model, platform, objective, resource):
+        import numpy as np
+
+        import confuciux as cx
+
+        points = []
+        for budget in (3e5, 1e6, 3e6):
+            r = cx.Explorer(model, cx.Platform(platform.dataflow, budgets={resource: budget}), objective, "exact").run()
+            points.append((r.constraint_used[resource]["used"], r.objective_value, r.pes, r.buffers))
+        self.resource = np.array([p[0] for p in points])
+        self.objective = np.array([p[1] for p in points])
+        self._designs = [(p[2], p[3]) for p in points]
+        self.resource_name, self.objective_name = resource, objective
+
+    def design(self, i):
+        return self._designs[i]
+
+
+def test_pareto_command(monkeypatch, tmp_path, capsys):
+    import confuciux
+    from confuciux.cli import main
+
+    monkeypatch.setattr(confuciux, "pareto", _FakeFront, raising=False)
+    png, out_csv = tmp_path / "f.png", tmp_path / "f.csv"
+    code = main(["pareto", "--model", "alexnet", "--dataflows", "dla", "eye", "--csv", str(out_csv),
+                 "--plot", str(png), "--json", "-"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(captured.out)
+    assert [d["dataflow"] for d in data] == ["dla", "eye"] and len(data[0]["points"]) == 3
+    assert "Pareto-optimal (area, latency) designs, 6 points" in captured.err
+    rows = list(csv.DictReader(open(out_csv)))
+    assert len(rows) == 6 and float(rows[0]["area_um2"]) == data[0]["points"][0][0]
+    if png.exists():  # matplotlib installed
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.delattr(confuciux, "pareto")
+    assert main(["pareto", "--model", "alexnet"]) == 1
+    assert "no pareto()" in capsys.readouterr().err

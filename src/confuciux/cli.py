@@ -367,6 +367,62 @@ def _add_compare_parser(sub: Any) -> None:
     cp.set_defaults(func=_cmd_compare)
 
 
+# --- pareto --------------------------------------------------------------------------------------
+
+
+def _cmd_pareto(args: argparse.Namespace) -> int:
+    import confuciux
+
+    pareto: Any = getattr(confuciux, "pareto", None)
+    if pareto is None:
+        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
+    model = _load_model(args.model)
+    hardware = HARDWARE[args.hardware]()
+    fronts = [
+        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        for d in args.dataflows
+    ]
+    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
+    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
+    points = []  # full-precision values, for the CSV
+    for d, front in zip(args.dataflows, fronts, strict=True):
+        for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
+            points.append([d, i, float(r), float(o), int(np.sum(front.design(i)[0]))])
+    rows = [[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in points]
+    out = sys.stderr if args.json == "-" else sys.stdout
+    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(rows)} points\n")
+    _print_table(rows, header, out)
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(points)
+    if args.json:
+        data = [{"dataflow": d, "resource": args.resource, "objective": args.objective,
+                 "points": [[float(r), float(o)] for r, o in zip(f.resource, f.objective, strict=True)]}
+                for d, f in zip(args.dataflows, fronts, strict=True)]  # fmt: skip
+        _write_text(args.json, json.dumps(data, indent=1))
+    if args.plot:
+        from .plot import plot_fronts
+
+        _save_plot(lambda path: plot_fronts(fronts, labels=args.dataflows, logx=True).savefig(path, dpi=100), args.plot)
+    return EXIT_OK if rows else EXIT_INFEASIBLE
+
+
+def _add_pareto_parser(sub: Any) -> None:
+    pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
+    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
+    pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
+    pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    pp.add_argument("--csv", metavar="FILE", help="write the points to this CSV file")
+    pp.add_argument("--json", metavar="FILE", help="write the fronts to this JSON file ('-': stdout)")
+    pp.add_argument("--plot", metavar="PNG", help="draw the fronts to this image (needs confuciux[plot])")
+    pp.set_defaults(func=_cmd_pareto)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confuciux",
@@ -403,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.set_defaults(func=_cmd_explore)
     _add_sweep_parser(sub)
     _add_compare_parser(sub)
+    _add_pareto_parser(sub)
     return parser
 
 
