@@ -78,6 +78,17 @@ def test_sweep_on_workers_resumes_from_checkpoint(tmp_path):
         ("alexnet", "dla", "0"), ("alexnet", "dla", "1"), ("alexnet", "eye", "0")]  # fmt: skip
 
 
+def test_sweep_warns_about_ignored_spec_keys(tmp_path):
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"model": "alexnet", "platform": ["edge-fpga", "confuciux"], "mul": 0.3,
+                                "epochs": 3, "method": "ga"}))  # fmt: skip
+    r = run("sweep", str(spec))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "warning" in line] == [
+        f"confuciux: warning: {spec}: 'mul' is ignored with platform edge-fpga"
+    ]
+
+
 def test_sweep_bad_spec_names_file_and_key(tmp_path):
     spec = tmp_path / "bad.toml"
     spec.write_text('model = "alexnet"\nmethod = ["rl", "magic"]\n')

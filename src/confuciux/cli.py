@@ -265,7 +265,9 @@ _SWEEP_COLUMNS = ("model", "dataflow", "platform", "objective", "method", "seed"
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from .sweeps import cases_from_spec, load_spec, results_table, sweep
 
-    cases = cases_from_spec(load_spec(args.spec), args.spec)
+    spec = load_spec(args.spec)
+    cases = cases_from_spec(spec, args.spec)
+    _warn_ignored_spec_keys(spec, args.spec)
     executor, close = _executor(args)
     try:
         results = sweep(cases, executor, args.checkpoint, progress=not args.quiet and sys.stderr.isatty())
@@ -279,6 +281,18 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     rows = [[_cell(row.get(c)) for c in _SWEEP_COLUMNS] for row in table]
     _print_table(rows, list(_SWEEP_COLUMNS), sys.stderr if args.json == "-" else sys.stdout)
     return EXIT_OK if all(r.feasible for r in results) else EXIT_INFEASIBLE
+
+
+def _warn_ignored_spec_keys(spec: dict[str, Any], source: str) -> None:
+    given = {k for k in ("constraint", "mul", "deployment") if k in spec} | (
+        {"budgets"} if spec.get("budget") else set()
+    )
+    names = spec.get("platform", "confuciux")
+    for name in dict.fromkeys(names if isinstance(names, list) else [names]):
+        for option in ignored_options(str(name), given):
+            key = "budget" if option == "budgets" else option
+            why = f"platform {name}" if name != "confuciux" else "'budget'"
+            _warn(f"{source}: '{key}' is ignored with {why}")
 
 
 def _cell(value: object) -> str:
