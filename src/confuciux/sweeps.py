@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -133,14 +134,15 @@ def sweep(
         if k not in done:
             todo.setdefault(k, c)
     report = _progress_function(progress, len(cases))
-    count = [len(cases) - sum(k in todo for k in keys)]
+    copies = Counter(keys)  # identical cases: one run finishes them all
+    count = [len(cases) - sum(copies[k] for k in todo)]
     report(count[0])
 
     def finished(key: str, result: Result) -> None:
         done[key] = result
         if store is not None and not result.interrupted:
             store.append(key, todo[key], result)
-        count[0] += sum(k == key for k in keys)
+        count[0] += copies[key]
         report(count[0])
 
     try:
