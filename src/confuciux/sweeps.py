@@ -72,8 +72,9 @@ class Case:
         return self.explorer().run()
 
     def key(self) -> str:
-        """A stable hash of everything that decides the result (not the label): 16 hex digits,
-        the same in every process and session."""
+        """A stable hash of everything in the case that decides the result (not the label): 16
+        hex digits, the same in every process and session.  It does not cover the code: results
+        checkpointed by another version of confuciux are reused as they are."""
         desc = {
             "format": _FORMAT, "model": _canonical(self.model.layers), "platform": _canonical(self.platform),
             "objective": self.objective, "method": self.method, "epochs": self.epochs, "seed": self.seed,
