@@ -66,6 +66,11 @@ def test_plot_fronts_draws_each_front_with_units(tmp_path):
     target = own.add_subplot()
     assert plot_fronts(a, ax=target, labels=["mine"], logx=True) is own
     assert target.get_xscale() == "log" and target.get_lines()[0].get_label() == "mine"
+    # log scales by default where values span 20x or more (an exact front does)
+    wide = _Front(np.geomspace(3e4, 3e6, 50), np.geomspace(6e8, 2e7, 50), label="dla")
+    ax = plot_fronts(wide).axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.get_legend() is not None
+    assert plot_fronts(a).axes[0].get_xscale() == "linear"
     with pytest.raises(ValueError, match="2 labels for 1 fronts"):
         plot_fronts(a, labels=["x", "y"])
     with pytest.raises(ValueError, match="front 0"):

@@ -116,8 +116,8 @@ def plot_fronts(
     fronts: Any,
     ax: Any = None,
     labels: Sequence[str] | None = None,
-    logx: bool = False,
-    logy: bool = False,
+    logx: bool | None = None,
+    logy: bool | None = None,
 ) -> Any:
     """Trade-off fronts on one axis: objective against resource, one step line per front
     (a design is available from its resource onward).
@@ -125,7 +125,9 @@ def plot_fronts(
     A front is any object with equal-length numeric arrays ``resource`` (ascending) and
     ``objective``; ``resource_name`` and ``objective_name`` (e.g. ``"area"``, ``"latency"``) label
     the axes with their units when present.  ``fronts``: one front or a sequence; ``labels``:
-    one per front (default: the front's ``label`` attribute, else its position)."""
+    one per front (default: the front's ``label`` attribute, else its position).  ``logx`` /
+    ``logy``: log scales; by default (None) an axis is logarithmic when its values span a factor
+    of 20 or more (an exact front runs from the lightest design to the fastest)."""
     seq = [fronts] if hasattr(fronts, "resource") else list(fronts)
     if not seq:
         raise ValueError("plot_fronts needs at least one front")
@@ -138,19 +140,29 @@ def plot_fronts(
         if r.shape != o.shape or r.ndim != 1:
             raise ValueError(f"front {i}: resource and objective must be 1-D arrays of one length")
         label = labels[i] if labels is not None else getattr(front, "label", None) or f"front {i}"
-        ax.step(r, o, where="post", marker="o", markersize=3, label=str(label))
+        marker = "o" if r.size <= 60 else None  # an exact front over the integer box has thousands of points
+        ax.step(r, o, where="post", marker=marker, markersize=3, label=str(label))
     resource, objective = _front_names(seq[0])
     ax.set_xlabel(_label(resource))
     ax.set_ylabel(_label(objective))
-    if logx:
+    xs = np.concatenate([np.asarray(f.resource, dtype=np.float64) for f in seq])
+    ys = np.concatenate([np.asarray(f.objective, dtype=np.float64) for f in seq])
+    if logx or (logx is None and _wide(xs)):
         ax.set_xscale("log")
-    if logy:
+    if logy or (logy is None and _wide(ys)):
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    if len(seq) > 1 or labels is not None:
+    if len(seq) > 1 or labels is not None or getattr(seq[0], "label", None):
         ax.legend(fontsize="small")
-    ax.set_title(f"{objective} against {resource}: Pareto-optimal designs", fontsize="medium")
+    model = getattr(seq[0], "model", None)
+    head = f"{model}: " if isinstance(model, str) else ""
+    ax.set_title(f"{head}{objective} against {resource}, Pareto-optimal designs", fontsize="medium")
     return fig
+
+
+def _wide(values: np.ndarray) -> bool:
+    v = values[np.isfinite(values) & (values > 0)]
+    return bool(v.size and v.max() >= 20 * v.min())
 
 
 def plot_convergence(
