@@ -206,6 +206,12 @@ def test_spec_product_and_errors(tmp_path):
         cases_from_spec({"dataflow": "dla"}, "x.toml")
     with pytest.raises(ValueError, match="x.toml: case .*'dataflow': 'tpu'.*unknown dataflow"):
         cases_from_spec({"model": "alexnet", "dataflow": ["dla", "tpu"]}, "x.toml")
+    # model files are read relative to the specification's folder
+    (tmp_path / "nets").mkdir()
+    cx.zoo.load("vgg16")[:3].to_csv(tmp_path / "nets" / "three.csv")
+    (tmp_path / "nets" / "s.json").write_text(json.dumps({"model": "three.csv", "epochs": 2}))
+    cases = cases_from_spec(load_spec(tmp_path / "nets" / "s.json"), "s.json", tmp_path / "nets")
+    assert len(cases) == 1 and len(cases[0].model) == 3
     bad = tmp_path / "bad.toml"
     bad.write_text("model = [\n")
     with pytest.raises(ValueError, match="bad.toml"):

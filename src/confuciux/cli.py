@@ -266,7 +266,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .sweeps import cases_from_spec, load_spec, results_table, sweep
 
     spec = load_spec(args.spec)
-    cases = cases_from_spec(spec, args.spec)
+    cases = cases_from_spec(spec, args.spec, os.path.dirname(args.spec))
     _warn_ignored_spec_keys(spec, args.spec)
     executor, close = _executor(args)
     try:

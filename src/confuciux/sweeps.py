@@ -357,11 +357,14 @@ def _toml_loads(text: str, path: Path) -> dict[str, Any]:
     return dict(toml.loads(text))
 
 
-def cases_from_spec(spec: Mapping[str, Any], source: str = "spec") -> list[Case]:
+def cases_from_spec(
+    spec: Mapping[str, Any], source: str = "spec", base: str | os.PathLike[str] | None = None
+) -> list[Case]:
     """The cases of a specification: every combination of the listed values of
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
-    ValueError names ``source`` and the key for anything else."""
+    ValueError names ``source`` and the key for anything else.  Relative model files (``.csv``,
+    ``.m``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
@@ -379,19 +382,20 @@ def cases_from_spec(spec: Mapping[str, Any], source: str = "spec") -> list[Case]
     for combo in itertools.product(*axes):
         opts = dict(zip(SPEC_KEYS, combo, strict=True))
         try:
-            cases.append(_case(opts, models))
+            cases.append(_case(opts, models, base))
         except (ValueError, TypeError) as exc:
             shown = {k: v for k, v in opts.items() if k in spec}
             raise ValueError(f"{source}: case {shown}: {exc}") from None
     return cases
 
 
-def _case(opts: dict[str, Any], models: dict[str, Model]) -> Case:
+def _case(opts: dict[str, Any], models: dict[str, Model], base: str | os.PathLike[str] | None) -> Case:
     name = opts["model"]
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
     if name not in models:
-        models[name] = load_model(name)
+        is_file = name.endswith((".csv", ".m"))
+        models[name] = load_model(str(Path(base, name)) if is_file and base is not None else name)
     model = models[name]
     budget = opts["budget"]
     if budget is not None and not isinstance(budget, Mapping):
