@@ -42,9 +42,9 @@ except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError("confuciux.gym needs gymnasium: pip install confuciux[gym]") from None
 
 from .platform import Platform
-from .search.lstm import init_policy, rollout
+from .search.lstm import rollout
 from .search.problem import Problem
-from .search.reinforce import Learner, episode_reward, layer_features, reward_reference
+from .search.reinforce import Learner, episode_reward, layer_features, new_policy, reward_reference
 from .search.reinforce import _masks as masks
 from .workload import Model
 
@@ -175,7 +175,7 @@ def train_reinforce(env: AllocationEnv, episodes: int, seed: int = 0) -> AgentRu
     demonstration of the interface, not a faster search."""
     rng = np.random.default_rng(seed)
     nf = env.layout["features"].stop - env.layout["features"].start
-    policy = init_policy(nf, env.n_pe, env.n_buf, seed=rng)
+    policy = new_policy(nf, env.n_pe, env.n_buf, rng)
     learner = Learner(policy)
     best: tuple[float, np.ndarray, np.ndarray] | None = None
     rewards = []

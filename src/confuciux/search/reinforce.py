@@ -71,13 +71,18 @@ class Learner:
         self.opt.step(self.policy.params, grads)
 
 
+def new_policy(n_features: int, n_pe: int, n_buf: int, rng: np.random.Generator) -> Policy:
+    """The policy REINFORCE starts from (its random initialisation draws from ``rng``)."""
+    return init_policy(n_features, n_pe, n_buf, seed=rng)
+
+
 def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
                   keep: int = 20, lr: float = 3e-3, stage: str = "rl") -> np.ndarray:  # fmt: skip
     """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
+    policy = new_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, rng)
     learner = Learner(policy, lr)
     reference = reward_reference(problem)
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
