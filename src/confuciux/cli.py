@@ -1,4 +1,4 @@
-"""Command line: ``confuciux evaluate``, ``confuciux explore`` and ``confuciux zoo``.
+"""Command line: ``confuciux evaluate``, ``explore``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
 
 Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
 a file that cannot be written); 2 usage (an unknown option, a malformed or out-of-range value);
