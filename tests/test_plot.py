@@ -97,3 +97,19 @@ def test_missing_matplotlib_names_the_extra(result, monkeypatch):
         result.plot()
     with pytest.raises(ImportError, match=r"confuciux\[plot\]"):
         plot_convergence(result)
+
+
+def test_plot_comparison_bars_and_budget(tmp_path):
+    from confuciux.compare import compare_dataflows
+
+    c = compare_dataflows(cx.zoo.load("vgg16"), ("dla", "shi", "eye"), budgets={"area": 2e6})
+    out = tmp_path / "c.png"
+    fig = c.plot(str(out))
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [r.objective_value for r in c.results.values()]
+    notes = [t.get_text() for t in ax.texts]
+    assert notes[list(c.results).index(c.best)] == "×1.000"
+    assert "same budget for every dataflow: area 2e+06 µm²" in ax.get_title()
+    assert ax.get_ylabel() == "latency (cycles)"
