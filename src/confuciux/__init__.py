@@ -15,6 +15,7 @@ from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .platform import Platform
 from .result import Result
+from .sweeps import Case, results_table, sweep
 from .workload import Layer, Model
 
 native: bool = BACKEND == "c"
@@ -22,6 +23,7 @@ native: bool = BACKEND == "c"
 __version__ = "0.1.0"
 
 __all__ = [
+    "Case",
     "DATAFLOWS",
     "METHODS",
     "Explorer",
@@ -37,5 +39,7 @@ __all__ = [
     "evaluate",
     "evaluate_layer",
     "native",
+    "results_table",
+    "sweep",
     "zoo",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``confuciux evaluate``, ``confuciux explore`` and ``confuciux zoo``.
+"""Command line: ``confuciux evaluate``, ``explore``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
 
 Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
 a file that cannot be written); 2 usage (an unknown option, a malformed or out-of-range value);
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
@@ -24,15 +25,13 @@ from . import __version__
 from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
 from .explorer import METHODS, Explorer, Progress
-from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
+from .presets import HARDWARE, PLATFORMS, ignored_options, load_model, make_platform, parse_budget
 from .result import Result
 from .search.problem import OBJECTIVES
 from .workload import Model
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
-
-HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
 
 
 class UsageError(ValueError):
@@ -41,21 +40,7 @@ class UsageError(ValueError):
 
 def _load_model(spec: str) -> Model:
     """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file."""
-    from . import zoo
-
-    try:
-        if spec.endswith(".csv"):
-            model = Model.from_csv(spec)
-        elif spec.endswith(".m"):
-            model = Model.from_maestro(spec)
-        else:
-            model = zoo.load(spec)
-    except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
-        message = str(exc)
-        raise ValueError(message if spec in message else f"{spec}: {message}") from None
-    if len(model) == 0:
-        raise ValueError(f"{spec}: the model has no layers")
-    return model
+    return load_model(spec)
 
 
 def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
@@ -167,13 +152,13 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
 
 def _cmd_explore(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
-    hardware = HARDWARE[args.hardware]()
-    if args.platform == "cloud-fpga":
-        platform = Platform.cloud_fpga(args.dataflow, hardware)
-    elif args.platform == "edge-fpga":
-        platform = Platform.edge_fpga(args.dataflow, hardware)
-    else:
-        platform = Platform.confuciux(model, args.dataflow, args.constraint, args.mul, hardware, args.deployment)
+    platform = _platform_from_args(args, model)
+    if args.method in ("exact", "heuristic"):  # deterministic, no epochs
+        for flag in ("epochs", "seed"):
+            if getattr(args, flag) is not None:
+                _warn(f"--{flag} is ignored with --method {args.method}")
+    epochs = 500 if args.epochs is None else args.epochs
+    seed = 0 if args.seed is None else args.seed
     err = sys.stderr
     live = not args.quiet
 
@@ -188,20 +173,268 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         )
         err.flush()
 
-    result = Explorer(model, platform, args.objective, args.method, args.epochs, args.seed, progress).run()
+    result = Explorer(model, platform, args.objective, args.method, epochs, seed, progress).run()
     if live:
         err.write("\n")
     if args.json:  # first: an interrupted or piped run still keeps its best design
         _write_json(args.json, result)
-    sys.stdout.write(result.summary() + "\n")
+    if args.plot:
+        _save_plot(result.plot, args.plot)
+    # with --json - the JSON is the output: the summary goes to stderr
+    (sys.stderr if args.json == "-" else sys.stdout).write(result.summary() + "\n")
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.feasible else EXIT_INFEASIBLE
 
 
 def _write_json(path: str, result: Result) -> None:
+    _write_text(path, result.to_json(indent=1))
+
+
+def _write_text(path: str, text: str) -> None:
+    """To the file ``path``, or to stdout for ``-``."""
+    if path == "-":
+        sys.stdout.write(text + "\n")
+        return
     with open(path, "w") as f:
-        f.write(result.to_json(indent=1))
+        f.write(text)
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"confuciux: warning: {message}\n")
+
+
+def _save_plot(plot: Callable[[str], object], path: str) -> None:
+    try:
+        plot(path)
+    except ImportError as exc:  # matplotlib missing: an error of the setup, not of confuciux
+        raise ValueError(f"--plot: {exc}") from None
+
+
+def _add_platform_options(p: argparse.ArgumentParser, fpga: bool = True) -> None:
+    """The options :func:`presets.make_platform` takes (shared by explore and compare).  Options
+    a platform does not use default to None, so that a warning can name them when given."""
+    p.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
+    if fpga:
+        p.add_argument("--platform", default="confuciux", choices=PLATFORMS,
+                       help="confuciux: the paper's budget (--constraint, --mul) or absolute --budget; "
+                            "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
+    p.add_argument("--constraint", default=None, choices=BUDGET_KEYS, help="budgeted resource (default area)")
+    p.add_argument("--mul", type=_fraction, default=None,
+                   help="budget = min + mul * (max - min) over the corner designs (default 0.5)")  # fmt: skip
+    p.add_argument("--budget", action="append", metavar="KEY=VALUE",
+                   help="absolute budget, repeatable: area=3e6 (um^2), power=500 (mW), pes=4096, l1_bytes=..., "
+                        "l2_bytes=...; replaces --constraint/--mul")  # fmt: skip
+    p.add_argument("--deployment", default=None, choices=DEPLOYMENTS, help="LP or LS (default LP)")
+    p.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+
+
+def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """(platform name, make_platform's keyword options), warning about given options the
+    platform ignores."""
+    try:
+        budgets = parse_budget(args.budget)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    name = getattr(args, "platform", "confuciux")
+    given = {k for k in ("constraint", "mul", "deployment") if getattr(args, k) is not None}
+    given |= {"budgets"} if budgets else set()
+    for option in ignored_options(name, given):
+        flag = "--budget" if option == "budgets" else f"--{option}"
+        why = f"--platform {name}" if name != "confuciux" else "--budget"
+        _warn(f"{flag} is ignored with {why}")
+    opts: dict[str, Any] = {
+        "dataflow": args.dataflow, "hardware": args.hardware, "budgets": budgets,
+        "constraint": args.constraint or "area", "mul": 0.5 if args.mul is None else args.mul,
+        "deployment": args.deployment or "LP",
+    }  # fmt: skip
+    return name, opts
+
+
+def _platform_from_args(args: argparse.Namespace, model: Model) -> Platform:
+    name, opts = _platform_options(args)
+    return make_platform(model, name, **opts)
+
+
+# --- sweep ---------------------------------------------------------------------------------------
+
+_SWEEP_COLUMNS = ("model", "dataflow", "platform", "objective", "method", "seed", "objective_value", "feasible",
+                  "seconds")  # fmt: skip
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweeps import cases_from_spec, load_spec, results_table, sweep
+
+    spec = load_spec(args.spec)
+    cases = cases_from_spec(spec, args.spec, os.path.dirname(args.spec))
+    _warn_ignored_spec_keys(spec, args.spec)
+    executor, close = _executor(args)
+    try:
+        results = sweep(cases, executor, args.checkpoint, progress=not args.quiet and sys.stderr.isatty())
+    finally:
+        close()
+    table = results_table(results)
+    if args.csv:
+        table.to_csv(args.csv)
+    if args.json:
+        _write_text(args.json, json.dumps([r.to_dict() for r in results], indent=1))
+    rows = [[_cell(row.get(c)) for c in _SWEEP_COLUMNS] for row in table]
+    _print_table(rows, list(_SWEEP_COLUMNS), sys.stderr if args.json == "-" else sys.stdout)
+    return EXIT_OK if all(r.feasible for r in results) else EXIT_INFEASIBLE
+
+
+def _warn_ignored_spec_keys(spec: dict[str, Any], source: str) -> None:
+    given = {k for k in ("constraint", "mul", "deployment") if k in spec} | (
+        {"budgets"} if spec.get("budget") else set()
+    )
+    names = spec.get("platform", "confuciux")
+    for name in dict.fromkeys(names if isinstance(names, list) else [names]):
+        for option in ignored_options(str(name), given):
+            key = "budget" if option == "budgets" else option
+            why = f"platform {name}" if name != "confuciux" else "'budget'"
+            _warn(f"{source}: '{key}' is ignored with {why}")
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}" if value < 1e3 else _fmt(value)
+    return str(value)
+
+
+def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
+    """The executor of ``--workers`` / ``--scheduler`` and how to release it."""
+    if args.workers:
+        import concurrent.futures
+
+        pool = concurrent.futures.ProcessPoolExecutor(args.workers)
+        return pool, lambda: pool.shutdown(wait=False, cancel_futures=True)
+    if args.scheduler:
+        try:
+            import distributed
+        except ImportError:
+            raise ValueError("--scheduler needs Dask: pip install confuciux[dask]") from None
+        connect: Any = distributed.Client  # untyped
+        client = connect(args.scheduler, timeout=30)
+        return client, client.close
+    return None, lambda: None
+
+
+def _add_sweep_parser(sub: Any) -> None:
+    sw = sub.add_parser("sweep", help="run many searches from a TOML or JSON specification (resumable)",
+                        description="Run the product of the values listed in SPEC (keys: model, platform, dataflow, "
+                                    "constraint, mul, budget, hardware, deployment, objective, method, epochs, seed; "
+                                    "see docs/howto-sweep.md).")  # fmt: skip
+    sw.add_argument("spec", metavar="SPEC", help="a .toml (Python >= 3.11, or tomli) or .json specification")
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_integer(1, 4096), help="run on a pool of this many processes")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
+    sw.add_argument("--checkpoint", metavar="FILE", help="JSON-lines file of finished cases: a rerun skips them")
+    sw.add_argument("--csv", metavar="FILE", help="write the results table to this CSV file")
+    sw.add_argument("--json", metavar="FILE", help="write every result to this JSON file ('-': stdout)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=_cmd_sweep)
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_dataflows
+
+    model = _load_model(args.model)
+    name, opts = _platform_options(args)
+    budgets = opts["budgets"]
+    if name != "confuciux":  # an FPGA's fixed budgets are absolute already
+        budgets = dict(make_platform(model, name, hardware=opts["hardware"]).budgets)
+    if budgets and args.reference:
+        raise UsageError("--reference (a budget from a dataflow) cannot be combined with --budget or an FPGA platform")
+    comparison = compare_dataflows(
+        model, args.dataflows, args.objective, args.method, budgets=budgets or None, reference=args.reference,
+        constraint=opts["constraint"], mul=opts["mul"], hardware=HARDWARE[opts["hardware"]](),
+        deployment=opts["deployment"], epochs=500 if args.epochs is None else args.epochs,
+        seed=0 if args.seed is None else args.seed,
+    )  # fmt: skip
+    if args.json:
+        _write_text(args.json, json.dumps(comparison.to_dict(), indent=1))
+    if args.plot:
+        _save_plot(comparison.plot, args.plot)
+    (sys.stderr if args.json == "-" else sys.stdout).write(comparison.summary() + "\n")
+    return EXIT_OK if comparison.best is not None else EXIT_INFEASIBLE
+
+
+def _add_compare_parser(sub: Any) -> None:
+    cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
+    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
+    cp.add_argument("--reference", choices=DATAFLOWS,
+                    help="dataflow whose --constraint/--mul budget every dataflow gets "
+                         "(default: the first of --dataflows)")  # fmt: skip
+    _add_platform_options(cp)
+    cp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    cp.add_argument("--method", default=None, choices=METHODS,
+                    help="default: exact where it proves the optimum (LP latency, energy, throughput), "
+                         "else confuciux")  # fmt: skip
+    cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
+    cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
+    cp.add_argument("--json", metavar="FILE", help="write the comparison to this JSON file ('-': stdout)")
+    cp.add_argument("--plot", metavar="PNG", help="draw the comparison to this image (needs confuciux[plot])")
+    cp.set_defaults(func=_cmd_compare)
+
+
+# --- pareto --------------------------------------------------------------------------------------
+
+
+def _cmd_pareto(args: argparse.Namespace) -> int:
+    import confuciux
+
+    pareto: Any = getattr(confuciux, "pareto", None)
+    if pareto is None:
+        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
+    model = _load_model(args.model)
+    hardware = HARDWARE[args.hardware]()
+    fronts = [
+        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        for d in args.dataflows
+    ]
+    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
+    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
+    points = []  # full-precision values, for the CSV
+    for d, front in zip(args.dataflows, fronts, strict=True):
+        for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
+            points.append([d, i, float(r), float(o), int(np.sum(front.design(i)[0]))])
+    rows = [[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in points]
+    out = sys.stderr if args.json == "-" else sys.stdout
+    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(rows)} points\n")
+    _print_table(rows, header, out)
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(points)
+    if args.json:
+        data = [{"dataflow": d, "resource": args.resource, "objective": args.objective,
+                 "points": [[float(r), float(o)] for r, o in zip(f.resource, f.objective, strict=True)]}
+                for d, f in zip(args.dataflows, fronts, strict=True)]  # fmt: skip
+        _write_text(args.json, json.dumps(data, indent=1))
+    if args.plot:
+        from .plot import plot_fronts
+
+        _save_plot(lambda path: plot_fronts(fronts, labels=args.dataflows, logx=True).savefig(path, dpi=100), args.plot)
+    return EXIT_OK if rows else EXIT_INFEASIBLE
+
+
+def _add_pareto_parser(sub: Any) -> None:
+    pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
+    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
+    pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
+    pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    pp.add_argument("--csv", metavar="FILE", help="write the points to this CSV file")
+    pp.add_argument("--json", metavar="FILE", help="write the fronts to this JSON file ('-': stdout)")
+    pp.add_argument("--plot", metavar="PNG", help="draw the fronts to this image (needs confuciux[plot])")
+    pp.set_defaults(func=_cmd_pareto)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,22 +461,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
     ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
-    ex.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
+    _add_platform_options(ex)
     ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
-    ex.add_argument("--platform", default="confuciux", choices=("confuciux", "cloud-fpga", "edge-fpga"),
-                    help="confuciux: the paper's budget (--constraint, --mul); "
-                         "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
-    ex.add_argument("--constraint", default="area", choices=BUDGET_KEYS)
-    ex.add_argument("--mul", type=_fraction, default=0.5,
-                    help="budget = min + mul * (max - min) over the corner designs")  # fmt: skip
-    ex.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     ex.add_argument("--method", default="confuciux", choices=METHODS)
-    ex.add_argument("--epochs", type=_integer(1, 10**9), default=500)
-    ex.add_argument("--seed", type=_integer(0), default=0)
-    ex.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
-    ex.add_argument("--json", help="write the result to this JSON file")
+    ex.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
+    ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")
+    ex.add_argument("--json", metavar="FILE", help="write the result to this JSON file ('-': to stdout, and the "
+                                                   "summary to stderr)")  # fmt: skip
+    ex.add_argument("--plot", metavar="PNG", help="draw the design to this image (needs confuciux[plot])")
     ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     ex.set_defaults(func=_cmd_explore)
+    _add_sweep_parser(sub)
+    _add_compare_parser(sub)
+    _add_pareto_parser(sub)
     return parser
 
 

@@ -91,6 +91,17 @@ class Result:
         lines.append(f"{self.evaluations:,} evaluations in {self.seconds:.2f} s, seed {self.seed}")
         return "\n".join(lines)
 
+    def plot(self, path: str | None = None, **kwargs: Any) -> Any:
+        """Per-layer PEs, buffers and shares of runtime and energy, as a matplotlib Figure
+        (``pip install confuciux[plot]``; :func:`confuciux.plot.plot_result`); saved to ``path``
+        when given."""
+        from .plot import plot_result
+
+        fig = plot_result(self, **kwargs)
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+
     def to_dict(self) -> dict[str, Any]:
         costs = {f: [_num(v) for v in getattr(self.costs, f).tolist()] for f in _COST_FIELDS}
         costs["valid"] = [bool(v) for v in self.costs.valid.tolist()]

@@ -10,9 +10,11 @@ are masked out.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .lstm import Adam, clip_gradients, init_policy, policy_gradient, rollout
+from .lstm import Adam, Policy, clip_gradients, init_policy, policy_gradient, rollout
 from .problem import Problem
 from .tracker import Tracker
 
@@ -40,29 +42,55 @@ def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return pe_mask, buf_mask
 
 
+def reward_reference(problem: Problem) -> float:
+    """The objective's scale for rewards: the unconstrained optimum of the layer costs (a lower
+    bound for additive objectives)."""
+    cost = np.where(problem.valid, problem.layer_cost(), np.inf)
+    return float(np.sum(np.min(cost, axis=1)))
+
+
+def episode_reward(objective: float, feasible: bool, overuse: float, reference: float) -> float:
+    """ConfuciuX's reward with our shaping: ``-objective / reference`` for a feasible design,
+    else a penalty growing with the budget overuse (capped)."""
+    if feasible:
+        return -float(objective) / reference
+    return -4.0 - 4.0 * float(min(overuse, 10.0))
+
+
+class Learner:
+    """The REINFORCE update: advantage = reward − moving-average baseline, an entropy bonus, the
+    gradient clipped to norm 1, one Adam step up."""
+
+    def __init__(self, policy: Policy, lr: float = 3e-3) -> None:
+        self.policy, self.opt = policy, Adam(lr=lr)
+        self.baseline: float | None = None
+
+    def update(self, cache: Any, reward: float) -> None:
+        self.baseline = reward if self.baseline is None else 0.9 * self.baseline + 0.1 * reward
+        grads, _ = clip_gradients(policy_gradient(self.policy, cache, reward - self.baseline, entropy=1e-3), 1.0)
+        self.opt.step(self.policy.params, grads)
+
+
+def new_policy(n_features: int, n_pe: int, n_buf: int, rng: np.random.Generator) -> Policy:
+    """The policy REINFORCE starts from (its random initialisation draws from ``rng``)."""
+    return init_policy(n_features, n_pe, n_buf, seed=rng)
+
+
 def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
                   keep: int = 20, lr: float = 3e-3, stage: str = "rl") -> np.ndarray:  # fmt: skip
     """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
-    opt = Adam(lr=lr)
-    cost = np.where(problem.valid, problem.layer_cost(), np.inf)
-    reference = float(np.sum(np.min(cost, axis=1)))  # unconstrained optimum: a lower bound
-    baseline: float | None = None
+    policy = new_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, rng)
+    learner = Learner(policy, lr)
+    reference = reward_reference(problem)
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
     for _ in range(epochs):
         pe, buf, cache = rollout(policy, feats, rng, pe_mask=pe_mask, buf_mask=buf_mask)
         choice = pe * n_buf + buf
         s = tracker.score(choice[None, :])
-        if s.feasible[0]:
-            reward = -float(s.objective[0]) / reference
-        else:
-            reward = -4.0 - 4.0 * float(min(s.overuse[0], 10.0))
-        baseline = reward if baseline is None else 0.9 * baseline + 0.1 * reward
-        grads, _ = clip_gradients(policy_gradient(policy, cache, reward - baseline, entropy=1e-3), 1.0)
-        opt.step(policy.params, grads)
+        learner.update(cache, episode_reward(s.objective[0], bool(s.feasible[0]), s.overuse[0], reference))
         key = float(problem.fitness_key(s)[0])
         pool.setdefault(choice.tobytes(), (key, choice))
         if len(pool) > 4 * keep:  # keep the pool small: drop the worst

@@ -1,0 +1,171 @@
+"""Which dataflow suits a model?  Compare dataflows fairly: at the same absolute budget.
+
+``Platform.confuciux(model, dataflow, constraint, mul)`` sets the budget *relative* to each
+dataflow's own corner designs, so the same ``mul`` gives every dataflow a different number of
+µm² (or mW, PEs, bytes): comparing their results compares different budgets.
+:func:`compare_dataflows` fixes one absolute budget — given (``budgets={"area": 3e6}``), or
+computed once from a ``reference`` dataflow's relative budget — and searches every dataflow
+under it; its :class:`Comparison` says which budget that was and what the relative budgets would
+have been.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .cost import DATAFLOWS
+from .hardware import Hardware
+from .platform import Platform
+from .plot import UNITS
+from .result import Result
+from .sweeps import Case, sweep
+from .workload import Model
+
+__all__ = ["Comparison", "compare_dataflows", "default_method"]
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if 1e3 <= abs(v) < 1e15 else f"{v:.6g}"
+
+
+def default_method(objective: str, deployment: str) -> str:
+    """``"exact"`` where the exact solver proves the optimum (layer-pipelined latency, energy or
+    throughput), so a comparison carries no search noise; ``"confuciux"`` otherwise."""
+    return "exact" if deployment.upper() == "LP" and objective in ("latency", "energy", "throughput") else "confuciux"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Results of the same model under the same absolute ``budgets`` on several dataflows.
+
+    ``reference``: the dataflow whose relative budget (``constraint``, ``mul``) was turned into
+    the absolute one, or None when the budgets were given.  ``relative_budgets``: per dataflow,
+    what ``Platform.confuciux`` with the same ``mul`` would have given (the unfair comparison;
+    empty when the budgets were given)."""
+
+    model: str
+    objective: str
+    method: str
+    budgets: dict[str, float]
+    reference: str | None
+    mul: float | None
+    relative_budgets: dict[str, dict[str, float]]
+    results: dict[str, Result]
+
+    @property
+    def best(self) -> str | None:
+        """The dataflow with the best objective among those with a feasible design."""
+        ok = {d: r.objective_value for d, r in self.results.items() if r.feasible}
+        return min(ok, key=lambda d: ok[d]) if ok else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per dataflow: objective, ratio to the best, feasibility, budget use."""
+        best = self.best
+        top = self.results[best].objective_value if best else math.nan
+        out = []
+        for d, r in self.results.items():
+            row: dict[str, Any] = {"dataflow": d, "objective_value": r.objective_value, "feasible": r.feasible,
+                                   "vs_best": r.objective_value / top if r.feasible and best else math.nan}  # fmt: skip
+            for key, u in r.constraint_used.items():
+                row[f"used_{key}"] = u["used"]
+            if r.lower_bound is not None:
+                row["gap"] = r.gap
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the budgets, how they were set, and each dataflow's result."""
+        return {"model": self.model, "objective": self.objective, "method": self.method, "budgets": self.budgets,
+                "reference": self.reference, "mul": self.mul, "relative_budgets": self.relative_budgets,
+                "best": self.best, "results": {d: r.to_dict() for d, r in self.results.items()}}  # fmt: skip
+
+    def plot(self, path: str | None = None) -> Any:
+        """Bars of the objective per dataflow (:func:`confuciux.plot.plot_comparison`); saved to
+        ``path`` when given."""
+        from .plot import plot_comparison
+
+        fig = plot_comparison(self)
+        if path is not None:
+            fig.savefig(path, dpi=100)
+        return fig
+
+    def summary(self) -> str:
+        """A readable table, headed by the budget every dataflow was given."""
+        unit = UNITS.get(self.objective, "")
+        budget = ", ".join(f"{k} {_num(v)} {UNITS.get(k, '')}" for k, v in self.budgets.items())
+        lines = [f"{self.model}: {self.objective} ({unit}) by dataflow, method {self.method}"]
+        if self.reference is not None:
+            lines.append(
+                f"fair comparison: every dataflow gets the same absolute budget, {budget} "
+                f"(computed once from {self.reference}'s budget at mul {self.mul:g})"
+            )
+            unfair = "; ".join(
+                f"{d} {', '.join(_num(v) for v in b.values())}" for d, b in self.relative_budgets.items()
+            )
+            lines.append(f"(per-dataflow relative budgets at mul {self.mul:g} would differ: {unfair})")
+        else:
+            lines.append(f"fair comparison: every dataflow gets the same absolute budget, {budget}")
+        lines.append(f"{'dataflow':>8} {'objective':>16} {'vs best':>8}  budget used")
+        for row, r in zip(self.rows(), self.results.values(), strict=True):
+            used = ", ".join(f"{k} {100 * u['fraction']:.1f} %" for k, u in r.constraint_used.items())
+            value = _num(r.objective_value) if r.feasible else "infeasible"
+            ratio = f"{row['vs_best']:.3f}" if r.feasible else "-"
+            lines.append(f"{row['dataflow']:>8} {value:>16} {ratio:>8}  {used}")
+        if self.best is not None:
+            lines.append(f"best: {self.best}")
+        return "\n".join(lines)
+
+
+def compare_dataflows(
+    model: Model,
+    dataflows: Sequence[str] = ("dla", "shi", "eye"),
+    objective: str = "latency",
+    method: str | None = None,
+    *,
+    budgets: Mapping[str, float] | None = None,
+    reference: str | None = None,
+    constraint: str = "area",
+    mul: float = 0.5,
+    hardware: Hardware | None = None,
+    deployment: str = "LP",
+    epochs: int = 500,
+    seed: int = 0,
+    executor: Any = None,
+) -> Comparison:
+    """Search ``model`` on every dataflow under one absolute budget.
+
+    The budget is ``budgets`` when given (µm², mW, PEs, bytes per key); otherwise the
+    ``reference`` dataflow's (default: the first of ``dataflows``) ConfuciuX budget
+    ``min + mul·(max − min)`` of ``constraint``, computed once.  ``method``: default
+    :func:`default_method` (exact where it is exact).  ``executor``: as for :func:`sweep`."""
+    flows = [d.lower() if isinstance(d, str) else d for d in dataflows]
+    if not flows or any(d not in DATAFLOWS for d in flows) or len(set(flows)) != len(flows):
+        raise ValueError(f"dataflows must be distinct names from {list(DATAFLOWS)}, got {list(dataflows)!r}")
+    hw = Hardware.default() if hardware is None else hardware
+    relative: dict[str, dict[str, float]] = {}
+    if budgets:
+        if reference is not None:
+            raise ValueError("give either absolute budgets or a reference dataflow, not both")
+        fixed, ref, used_mul = dict(budgets), None, None
+    else:
+        ref = flows[0] if reference is None else reference.lower()
+        if ref not in DATAFLOWS:
+            raise ValueError(f"unknown reference dataflow {reference!r}; expected one of {list(DATAFLOWS)}")
+        for d in dict.fromkeys([ref, *flows]):
+            relative[d] = dict(Platform.confuciux(model, d, constraint, mul, hw, deployment).budgets)
+        fixed, used_mul = relative[ref], mul
+        relative = {d: relative[d] for d in flows}
+    method = default_method(objective, deployment) if method is None else method
+    text = ", ".join(f"{k} {v:g}" for k, v in fixed.items())
+    cases = [
+        Case(
+            model, Platform(d, hw, deployment, fixed, name=f"absolute budget ({text})"), objective, method, epochs, seed
+        )
+        for d in flows
+    ]
+    results = sweep(cases, executor=executor)
+    return Comparison(model.name, objective, method, dict(fixed), ref, used_mul, relative,
+                      dict(zip(flows, results, strict=True)))  # fmt: skip

@@ -1,0 +1,109 @@
+"""Platforms by name, as the command line and sweep specifications give them.
+
+:func:`make_platform` is the one place that turns the options ``platform``, ``dataflow``,
+``constraint``, ``mul``, ``budgets``, ``hardware`` and ``deployment`` into a :class:`Platform`,
+and :func:`ignored_options` says which of them a given combination does not use (the command line
+warns about those).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Mapping
+
+from .hardware import Hardware
+from .platform import BUDGET_KEYS, Platform
+from .workload import Model
+
+__all__ = ["HARDWARE", "PLATFORMS", "load_model", "make_platform", "ignored_options", "parse_budget"]
+
+HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "maestro": Hardware.maestro}
+#: ``confuciux``: the paper's relative budget (constraint, mul) or absolute ``budgets``;
+#: ``cloud-fpga`` / ``edge-fpga``: the FPGA case study's fixed PE and L1 budgets.
+PLATFORMS = ("confuciux", "cloud-fpga", "edge-fpga")
+
+
+def make_platform(
+    model: Model,
+    platform: str = "confuciux",
+    dataflow: str = "dla",
+    constraint: str = "area",
+    mul: float = 0.5,
+    budgets: Mapping[str, float] | None = None,
+    hardware: str | Hardware = "default",
+    deployment: str = "LP",
+) -> Platform:
+    """The :class:`Platform` named by these options.
+
+    ``budgets`` (absolute limits, e.g. ``{"area": 3e6, "power": 500}`` in µm² and mW) replace
+    the relative ``constraint``/``mul`` budget of the ``confuciux`` platform; the FPGA platforms
+    have fixed budgets and ignore ``constraint``, ``mul``, ``budgets`` and ``deployment``."""
+    hw = _hardware(hardware)
+    if platform == "cloud-fpga":
+        return Platform.cloud_fpga(dataflow, hw)
+    if platform == "edge-fpga":
+        return Platform.edge_fpga(dataflow, hw)
+    if platform != "confuciux":
+        raise ValueError(f"unknown platform {platform!r}; expected one of {list(PLATFORMS)}")
+    if budgets:
+        text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
+        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
+    return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
+
+
+def ignored_options(platform: str, given: set[str]) -> list[str]:
+    """Which of the ``given`` option names :func:`make_platform` ignores for ``platform``."""
+    if platform in ("cloud-fpga", "edge-fpga"):
+        unused = {"constraint", "mul", "budgets", "deployment"}
+    elif "budgets" in given:
+        unused = {"constraint", "mul"}
+    else:
+        unused = set()
+    return sorted(given & unused)
+
+
+def _hardware(hardware: str | Hardware) -> Hardware:
+    if isinstance(hardware, Hardware):
+        return hardware
+    if hardware not in HARDWARE:
+        raise ValueError(f"unknown hardware {hardware!r}; expected one of {sorted(HARDWARE)}")
+    return HARDWARE[hardware]()
+
+
+def parse_budget(items: list[str] | None) -> dict[str, float]:
+    """``["area=3e6", "power=500"]`` → ``{"area": 3e6, "power": 500.0}``; ValueError naming the
+    item that is not ``KEY=NUMBER`` with a key of :data:`BUDGET_KEYS`."""
+    budgets: dict[str, float] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in BUDGET_KEYS:
+            raise ValueError(f"--budget {item!r}: expected KEY=NUMBER with KEY one of {list(BUDGET_KEYS)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"--budget {item!r}: {value.strip()!r} is not a number") from None
+        if key in budgets:
+            raise ValueError(f"--budget {key} given twice")
+        budgets[key] = number
+    return budgets
+
+
+def load_model(spec: str) -> Model:
+    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file; errors
+    name the file."""
+    from . import zoo
+
+    try:
+        if spec.endswith(".csv"):
+            model = Model.from_csv(spec)
+        elif spec.endswith(".m"):
+            model = Model.from_maestro(spec)
+        else:
+            model = zoo.load(spec)
+    except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
+        message = str(exc)
+        raise ValueError(message if spec in message else f"{spec}: {message}") from None
+    if len(model) == 0:
+        raise ValueError(f"{spec}: the model has no layers")
+    return model

@@ -1,0 +1,157 @@
+"""The design-space-exploration parts of the command line: absolute budgets, --json -, --plot,
+ignored-flag warnings, ``confuciux sweep`` and ``confuciux compare``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "confuciux", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_explore_absolute_budgets_json_to_stdout():
+    r = run("explore", "--model", "alexnet", "--budget", "area=3e6", "--budget", "power=500", "--epochs", "20",
+            "--quiet", "--json", "-")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)  # stdout is the JSON alone
+    assert d["platform"]["budgets"] == {"area": 3e6, "power": 500.0}
+    assert d["constraint_used"]["power"]["used"] <= 500
+    assert "budget power" in r.stderr and "warning" not in r.stderr  # the summary went to stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "warned"),
+    [
+        (("--platform", "edge-fpga", "--mul", "0.3"), ["--mul is ignored with --platform edge-fpga"]),
+        (("--platform", "cloud-fpga", "--budget", "area=1e6", "--deployment", "LP"),
+         ["--budget is ignored with --platform cloud-fpga", "--deployment is ignored with --platform cloud-fpga"]),
+        (("--budget", "area=3e6", "--constraint", "power", "--mul", "0.1"),
+         ["--constraint is ignored with --budget", "--mul is ignored with --budget"]),
+        (("--method", "exact", "--epochs", "30", "--seed", "4"),
+         ["--epochs is ignored with --method exact", "--seed is ignored with --method exact"]),
+        (("--mul", "0.5", "--constraint", "area", "--epochs", "5"), []),
+    ],
+)  # fmt: skip
+def test_explore_warns_about_ignored_flags(args, warned):
+    r = run("explore", "--model", "alexnet", "--quiet", "--epochs", "5", *args)
+    assert r.returncode == 0, r.stderr
+    warnings = [line.removeprefix("confuciux: warning: ") for line in r.stderr.splitlines() if "warning" in line]
+    assert warnings == warned
+
+
+def test_explore_bad_budget_is_a_usage_error():
+    r = run("explore", "--model", "alexnet", "--budget", "area")
+    assert r.returncode == 2 and "--budget 'area': expected KEY=NUMBER" in r.stderr
+    r = run("explore", "--model", "alexnet", "--budget", "area=1", "--budget", "area=2")
+    assert r.returncode == 2 and "given twice" in r.stderr
+
+
+def test_explore_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "d.png"
+    r = run("explore", "--model", "alexnet", "--epochs", "5", "--quiet", "--plot", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sweep_on_workers_resumes_from_checkpoint(tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"model": ["alexnet", "vgg16"], "dataflow": ["dla", "eye"], "method": "rl",
+                                "epochs": 10, "seed": [0, 1]}))  # fmt: skip
+    ck, first, second = tmp_path / "ck.jsonl", tmp_path / "a.csv", tmp_path / "b.csv"
+    r = run("sweep", str(spec), "--workers", "2", "--checkpoint", str(ck), "--csv", str(first))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].split()[:3] == ["model", "dataflow", "platform"]
+    assert len(r.stdout.splitlines()) == 1 + 8 and len(ck.read_text().splitlines()) == 8
+    r = run("sweep", str(spec), "--checkpoint", str(ck), "--csv", str(second), "--json", "-")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 8
+    a, b = list(csv.DictReader(open(first))), list(csv.DictReader(open(second)))
+    assert [row["objective_value"] for row in a] == [row["objective_value"] for row in b]
+    assert [(row["model"], row["dataflow"], row["seed"]) for row in a][:3] == [
+        ("alexnet", "dla", "0"), ("alexnet", "dla", "1"), ("alexnet", "eye", "0")]  # fmt: skip
+
+
+def test_sweep_warns_about_ignored_spec_keys(tmp_path):
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"model": "alexnet", "platform": ["edge-fpga", "confuciux"], "mul": 0.3,
+                                "epochs": 3, "method": "ga"}))  # fmt: skip
+    r = run("sweep", str(spec))
+    assert r.returncode == 0, r.stderr
+    assert [line for line in r.stderr.splitlines() if "warning" in line] == [
+        f"confuciux: warning: {spec}: 'mul' is ignored with platform edge-fpga"
+    ]
+
+
+def test_sweep_bad_spec_names_file_and_key(tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('model = "alexnet"\nmethod = ["rl", "magic"]\n')
+    r = run("sweep", str(spec))
+    assert r.returncode == 1
+    assert "bad.toml" in r.stderr and "'magic'" in r.stderr and "Traceback" not in r.stderr
+    r = run("sweep", str(spec), "--workers", "2", "--scheduler", "tcp://x:1")
+    assert r.returncode == 2  # one or the other
+
+
+def test_compare_states_the_common_budget(tmp_path):
+    r = run("compare", "--model", "resnet50", "--json", str(tmp_path / "c.json"))
+    assert r.returncode == 0, r.stderr
+    assert "every dataflow gets the same absolute budget" in r.stdout and "would differ" in r.stdout
+    d = json.loads((tmp_path / "c.json").read_text())
+    budgets = {df: res["platform"]["budgets"] for df, res in d["results"].items()}
+    assert list(budgets) == ["dla", "shi", "eye"] and len({json.dumps(b) for b in budgets.values()}) == 1
+    assert d["best"] in budgets and d["method"] == "exact"
+    r = run("compare", "--model", "resnet50", "--budget", "area=3e6", "--reference", "dla")
+    assert r.returncode == 2 and "--reference" in r.stderr
+    r = run("compare", "--model", "alexnet", "--platform", "edge-fpga", "--dataflows", "shi", "eye", "--mul", "0.2")
+    assert r.returncode == 0 and "--mul is ignored with --platform edge-fpga" in r.stderr
+    assert "pes 256 PEs, l1_bytes 4,096 bytes" in r.stdout
+
+
+class _FakeFront:
+    """What `confuciux pareto` reads from a ParetoFront: resource, objective, design(i)."""
+
+    def __init__(self, model, platform, objective, resource):
+        import numpy as np
+
+        import confuciux as cx
+
+        points = []
+        for budget in (3e5, 1e6, 3e6):
+            r = cx.Explorer(model, cx.Platform(platform.dataflow, budgets={resource: budget}), objective, "exact").run()
+            points.append((r.constraint_used[resource]["used"], r.objective_value, r.pes, r.buffers))
+        self.resource = np.array([p[0] for p in points])
+        self.objective = np.array([p[1] for p in points])
+        self._designs = [(p[2], p[3]) for p in points]
+        self.resource_name, self.objective_name = resource, objective
+
+    def design(self, i):
+        return self._designs[i]
+
+
+def test_pareto_command(monkeypatch, tmp_path, capsys):
+    import confuciux
+    from confuciux.cli import main
+
+    monkeypatch.setattr(confuciux, "pareto", _FakeFront, raising=False)
+    png, out_csv = tmp_path / "f.png", tmp_path / "f.csv"
+    code = main(["pareto", "--model", "alexnet", "--dataflows", "dla", "eye", "--csv", str(out_csv),
+                 "--plot", str(png), "--json", "-"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    data = json.loads(captured.out)
+    assert [d["dataflow"] for d in data] == ["dla", "eye"] and len(data[0]["points"]) == 3
+    assert "Pareto-optimal (area, latency) designs, 6 points" in captured.err
+    rows = list(csv.DictReader(open(out_csv)))
+    assert len(rows) == 6 and float(rows[0]["area_um2"]) == data[0]["points"][0][0]
+    if png.exists():  # matplotlib installed
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    monkeypatch.delattr(confuciux, "pareto")
+    assert main(["pareto", "--model", "alexnet"]) == 1
+    assert "no pareto()" in capsys.readouterr().err

@@ -1,0 +1,245 @@
+"""Sweeps (module confuciux.sweeps): the same results in process, on a process pool and on a Dask
+cluster; checkpoints that survive a kill."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import dataclasses
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import confuciux as cx
+from confuciux.sweeps import Case, cases_from_spec, load_spec, results_table, sweep
+
+
+def _cases() -> list[Case]:
+    alexnet, vgg = cx.zoo.load("alexnet"), cx.zoo.load("vgg16")
+    cases = []
+    for model in (alexnet, vgg):
+        for dataflow in ("dla", "shi"):
+            platform = cx.Platform.confuciux(model, dataflow, "area", 0.5)
+            for method, seed in (("rl", 0), ("confuciux", 1)):
+                cases.append(Case(model, platform, method=method, epochs=15, seed=seed))
+    return cases
+
+
+def _same(a: list[cx.Result], b: list[cx.Result]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        dx, dy = x.to_dict(), y.to_dict()
+        dx.pop("seconds")
+        dy.pop("seconds")
+        assert dx == dy
+
+
+@pytest.fixture(scope="module")
+def in_process() -> list[cx.Result]:
+    return sweep(_cases())
+
+
+def test_in_process_results_are_in_case_order(in_process):
+    cases = _cases()
+    assert [(r.model, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
+        (c.model.name, c.method, c.seed, c.platform.dataflow) for c in cases
+    ]
+    _same(in_process, [c.run() for c in cases[:2]] + in_process[2:])
+
+
+def test_process_pool_equals_in_process(in_process):
+    with cf.ProcessPoolExecutor(2) as pool:
+        results = sweep(_cases(), executor=pool)
+    _same(results, in_process)
+
+
+def test_dask_local_cluster_equals_in_process(in_process):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            results = sweep(_cases(), executor=client)
+    _same(results, in_process)
+
+
+def test_case_is_picklable_and_its_key_stable_across_processes():
+    case = _cases()[3]
+    assert pickle.loads(pickle.dumps(case)).key() == case.key()
+    code = textwrap.dedent(
+        """
+        import confuciux as cx
+        from confuciux.sweeps import Case
+        m = cx.zoo.load("alexnet")
+        print(Case(m, cx.Platform.confuciux(m, "dla", "area", 0.5), method="confuciux", epochs=15, seed=1).key())
+        """
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert other == _cases()[1].key()
+    assert len({c.key() for c in _cases()}) == len(_cases())
+    # the label names a case but does not change what it computes
+    assert Case(case.model, case.platform, method="rl", epochs=15, seed=0, label="x").key() == _cases()[2].key()
+
+
+def test_case_validation():
+    m = cx.zoo.load("alexnet")
+    pl = cx.Platform.confuciux(m)
+    assert Case("alexnet", pl).model == m
+    with pytest.raises(ValueError, match="integer seed"):
+        Case(m, pl, seed=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown method"):
+        Case(m, pl, method="magic")
+    with pytest.raises(ValueError, match="epochs"):
+        Case(m, pl, epochs=0)
+    with pytest.raises(TypeError, match="cases\\[1\\]"):
+        sweep([Case(m, pl, epochs=2), "not a case"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="executor"):
+        sweep([Case(m, pl, epochs=2)], executor=object())
+
+
+def test_identical_cases_run_once_and_progress_reports_each():
+    m = cx.zoo.load("alexnet")
+    case = Case(m, cx.Platform.confuciux(m), method="rl", epochs=5, seed=3)
+    seen: list[tuple[int, int]] = []
+    results = sweep([case, case], progress=lambda done, total: seen.append((done, total)))
+    assert results[0] is results[1]
+    assert seen == [(0, 2), (2, 2)]
+
+
+def test_checkpoint_skips_finished_cases(tmp_path, in_process):
+    path = tmp_path / "ck.jsonl"
+    cases = _cases()
+    first = sweep(cases[:3], checkpoint=path)
+    assert len(path.read_text().splitlines()) == 3
+    seen: list[int] = []
+    results = sweep(cases, checkpoint=path, progress=lambda done, total: seen.append(done))
+    assert seen[0] == 3  # three were read back, not run
+    assert len(path.read_text().splitlines()) == len(cases)
+    _same(results, in_process)
+    _same(first, in_process[:3])
+
+
+_KILLED_SWEEP = """
+import sys, time
+import confuciux as cx
+from confuciux.sweeps import Case, sweep
+sys.path.insert(0, {tests!r})
+from test_sweeps import _cases
+# a pause after each case so that the kill lands part-way through the sweep
+sweep(_cases(), checkpoint={path!r}, progress=lambda done, total: time.sleep(0.4))
+"""
+
+
+def test_killed_sweep_resumes_from_its_checkpoint(tmp_path, in_process):
+    path = tmp_path / "ck.jsonl"
+    script = _KILLED_SWEEP.format(tests=os.path.dirname(__file__), path=str(path))
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    kept = len([line for line in path.read_text().split("\n") if line.endswith("}")])
+    assert 3 <= kept < len(in_process)
+    seen: list[int] = []
+    results = sweep(_cases(), checkpoint=path, progress=lambda done, total: seen.append(done))
+    assert seen[0] >= 3  # finished cases were not run again
+    _same(results, in_process)
+    assert len(path.read_text().strip().split("\n")) >= len(in_process)
+
+
+def test_checkpoint_cut_short_last_line_is_ignored_and_bad_lines_named(tmp_path, in_process):
+    path = tmp_path / "ck.jsonl"
+    cases = _cases()[:2]
+    sweep(cases[:1], checkpoint=path)
+    with open(path, "a") as f:
+        f.write('{"key": "abc", "res')  # a record cut short by a kill
+    results = sweep(cases, checkpoint=path)
+    _same(results, in_process[:2])
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["key"] == cases[1].key()
+    path.write_text("garbage\n" + "\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"ck.jsonl, line 1: not a sweep checkpoint record"):
+        sweep(cases, checkpoint=path)
+
+
+def test_results_table_csv_and_dataframe(tmp_path, in_process):
+    rows = results_table(in_process)
+    assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+    assert rows[0]["model"] == "alexnet" and rows[0]["dataflow"] == "dla" and rows[0]["method"] == "rl"
+    for row, r in zip(rows, in_process, strict=True):
+        assert row["objective_value"] == r.objective_value == row["runtime_cycles"]
+        assert row["used_area"] <= row["budget_area"]
+        assert row["feasible"] is True and row["epochs"] == 15
+    out = tmp_path / "t.csv"
+    rows.to_csv(out)
+    back = list(csv.DictReader(open(out)))
+    assert len(back) == len(rows) and float(back[3]["objective_value"]) == rows[3]["objective_value"]
+    assert back[0]["lower_bound"] == ""
+    pd = pytest.importorskip("pandas")
+    df = rows.to_dataframe()
+    assert isinstance(df, pd.DataFrame) and df.shape[0] == len(rows)
+
+
+def test_spec_product_and_errors(tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text('model = ["alexnet", "vgg16"]\ndataflow = ["dla", "shi", "eye"]\nseed = [0, 1]\nepochs = 10\n'
+                    'budget = {area = 3e6, power = 900}\n')  # fmt: skip
+    cases = cases_from_spec(load_spec(toml), str(toml))
+    assert len(cases) == 12
+    assert {c.platform.budgets["area"] for c in cases} == {3e6} and cases[0].epochs == 10
+    js = tmp_path / "s.json"
+    js.write_text(json.dumps({"model": "alexnet", "mul": [0.25, 0.75], "platform": "confuciux"}))
+    cases = cases_from_spec(load_spec(js), str(js))
+    assert [c.platform.name for c in cases] == ["confuciux area x0.25", "confuciux area x0.75"]
+    with pytest.raises(ValueError, match="unknown key.*'datafow'"):
+        cases_from_spec({"model": "alexnet", "datafow": "dla"}, "x.toml")
+    with pytest.raises(ValueError, match="x.toml: 'model' is required"):
+        cases_from_spec({"dataflow": "dla"}, "x.toml")
+    with pytest.raises(ValueError, match="x.toml: case .*'dataflow': 'tpu'.*unknown dataflow"):
+        cases_from_spec({"model": "alexnet", "dataflow": ["dla", "tpu"]}, "x.toml")
+    # model files are read relative to the specification's folder
+    (tmp_path / "nets").mkdir()
+    cx.zoo.load("vgg16")[:3].to_csv(tmp_path / "nets" / "three.csv")
+    (tmp_path / "nets" / "s.json").write_text(json.dumps({"model": "three.csv", "epochs": 2}))
+    cases = cases_from_spec(load_spec(tmp_path / "nets" / "s.json"), "s.json", tmp_path / "nets")
+    assert len(cases) == 1 and len(cases[0].model) == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_text("model = [\n")
+    with pytest.raises(ValueError, match="bad.toml"):
+        load_spec(bad)
+
+
+def test_ctrl_c_stops_an_in_process_sweep_after_checkpointing(tmp_path, monkeypatch, in_process):
+    cases = _cases()[:3]
+    real_run = Case.run
+
+    def run(self: Case) -> cx.Result:
+        result = real_run(self)
+        if self is cases[1]:  # as Explorer returns a run cut short by Ctrl-C
+            return dataclasses.replace(result, interrupted=True)
+        return result
+
+    monkeypatch.setattr(Case, "run", run)
+    path = tmp_path / "ck.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(cases, checkpoint=path)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == [cases[0].key()]  # the interrupted case is not kept
+    monkeypatch.setattr(Case, "run", real_run)
+    _same(sweep(cases, checkpoint=path), in_process[:3])
+
+
+def test_progress_bar_on_stderr(capsys):
+    m = cx.zoo.load("alexnet")
+    sweep([Case(m, cx.Platform.confuciux(m), method="rl", epochs=2, seed=s) for s in range(2)], progress=True)
+    err = capsys.readouterr().err
+    assert "0/2 cases" in err and err.endswith("2/2 cases\n") and "[" + "#" * 30 + "]" in err
