@@ -251,6 +251,7 @@ def test_layer_and_model_caches_follow_object_lifetime():
 
     layer = cx.Layer(33, 17, 20, 20, 3, 3, name="tmp")
     model = cx.Model("tmp", [layer, cx.Layer(5, 5, 9, 9, 1, 1)])
+    gc.collect()  # garbage left by earlier tests must not leave the caches during this test
     before = len(_blocks), len(_points)
     a = evaluate_layer(layer, 8, 2)
     b = evaluate(model, 8, 2)
