@@ -208,10 +208,15 @@ def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
     from ..workload import Layer, layers_to_arrays
 
     dims, depthwise = layers_to_arrays(model_or_layers)
-    if isinstance(model_or_layers, Layer):
-        names: tuple[str, ...] = (model_or_layers.name,)
-    else:
-        names = tuple(getattr(layer, "name", "") for layer in model_or_layers)
+    seq = (model_or_layers,) if isinstance(model_or_layers, Layer) else tuple(model_or_layers)
+    for i, layer in enumerate(seq):
+        if layer.kind == "TRCONV" or layer.stride != (1, 1) or layer.batch != 1 or layer.groups != 1:
+            # the closed forms of these layers are not in the kernel yet: refuse, never guess
+            raise ValueError(
+                f"layer {i} ({layer!r}): the cost model does not cost strided, batched, grouped "
+                "or TRCONV layers yet"
+            )
+    names: tuple[str, ...] = tuple(layer.name for layer in seq)
     blocks = (np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T), np.asarray(depthwise, dtype=np.uint8), names)
     for a in blocks[:2]:
         a.flags.writeable = False
