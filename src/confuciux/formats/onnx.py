@@ -596,6 +596,8 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
     skipped: Counter[str] = Counter()
     refused: list[str] = []
     for i, node in enumerate(model.graph.node):
+        if not isinstance(node.op_type, str) or not isinstance(node.name, str):
+            raise ValueError(f"{label}: node {i}: its op type or name is not UTF-8 text (a corrupt file?)")
         build = _COMPUTE.get(node.op_type)
         if build is not None:
             layers.extend(build(ctx, node, i))
