@@ -38,7 +38,6 @@ UNSUPPORTED_COMPUTE_OPS = frozenset({
 })  # fmt: skip
 
 _MAX_FOLD = 4096  # elements: folding is for shape arithmetic, never for tensors of data
-_MAX_ROUNDS = 8
 
 Shape = tuple[int, ...]
 
@@ -119,26 +118,23 @@ def _static(type_proto: Any) -> Shape | None:
     return tuple(int(d.dim_value) for d in dims)
 
 
-def _fix_batch(graph: Any, batch: int) -> None:
-    initializers = {t.name for t in graph.initializer}
+def _input_types(onnx: Any, graph: Any, batch: int) -> dict[str, Any]:
+    """Types of the graph inputs with a symbolic first dimension set to ``batch``, and of the
+    initializers (from their dims alone)."""
+    types: dict[str, Any] = {}
+    for t in graph.initializer:
+        types[t.name] = onnx.helper.make_tensor_type_proto(t.data_type, [int(d) for d in t.dims])
     for vi in graph.input:
-        if vi.name in initializers or not vi.type.HasField("tensor_type"):
+        if vi.name in types or not vi.type.HasField("tensor_type"):
             continue
-        dims = vi.type.tensor_type.shape.dim
+        tp = onnx.TypeProto()
+        tp.CopyFrom(vi.type)
+        dims = tp.tensor_type.shape.dim
         if len(dims) and not dims[0].HasField("dim_value"):
             dims[0].Clear()
             dims[0].dim_value = batch
-
-
-def _collect_shapes(graph: Any) -> dict[str, Shape]:
-    shapes: dict[str, Shape] = {}
-    for t in graph.initializer:
-        shapes[t.name] = tuple(int(d) for d in t.dims)
-    for vi in [*graph.input, *graph.value_info, *graph.output]:
-        s = _static(vi.type)
-        if s is not None:
-            shapes[vi.name] = s
-    return shapes
+        types[vi.name] = tp
+    return types
 
 
 def _inline_values(onnx: Any, graph: Any) -> dict[str, np.ndarray]:
@@ -152,48 +148,45 @@ def _inline_values(onnx: Any, graph: Any) -> dict[str, np.ndarray]:
     return values
 
 
-def _resolve(onnx: Any, model: Any, batch: int) -> tuple[dict[str, Shape], dict[str, np.ndarray]]:
-    """Static shapes of every tensor that can have one, and the folded small values."""
-    work = onnx.ModelProto()
-    work.CopyFrom(model)
-    _fix_batch(work.graph, batch)
-    values = _inline_values(onnx, work.graph)
-    shapes: dict[str, Shape] = {}
-    for _ in range(_MAX_ROUNDS):
-        inferred = _infer(onnx, work)
-        shapes = _collect_shapes(inferred.graph)
-        _fold(onnx, inferred.graph, shapes, values)
-        if not _substitute(onnx, work, values):
-            break
-    shapes.update({k: tuple(v.shape) for k, v in values.items() if k not in shapes})
-    return shapes, values
-
-
-def _infer(onnx: Any, model: Any) -> Any:
-    try:
-        return onnx.shape_inference.infer_shapes(model, data_prop=True)
-    except Exception:
-        # inference gives up on a whole graph for one bad node; fall back to what we fold
-        return model
-
-
-def _substitute(onnx: Any, model: Any, values: dict[str, np.ndarray]) -> bool:
-    """Replace nodes whose outputs are all folded by initializers; True when any was."""
+def _resolve(onnx: Any, model: Any, batch: int) -> dict[str, Shape]:
+    """Static shapes of every tensor that can have one: one pass in node order, each node's
+    outputs inferred by ONNX from its inputs' types and, where folded, their values."""
     graph = model.graph
-    keep = [n for n in graph.node if not (n.output and all(o in values for o in n.output if o))]
-    if len(keep) == len(graph.node):
-        return False
-    have = {t.name for t in graph.initializer}
-    needed = {i for n in keep for i in n.input} | {o.name for o in graph.output}
-    new_inits = [onnx.numpy_helper.from_array(np.asarray(v), k) for k, v in values.items() if k in needed and k not in have]
-    del graph.node[:]
-    graph.node.extend(keep)
-    graph.initializer.extend(new_inits)
-    inputs = {i.name for i in graph.input}
-    for t in new_inits:  # IR < 4 wants initializers listed as inputs
-        if model.ir_version < 4 and t.name not in inputs:
-            graph.input.append(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
-    return True
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    types = _input_types(onnx, graph, batch)
+    shapes = {k: s for k, tp in types.items() if (s := _static(tp)) is not None}
+    hints = {vi.name: vi.type for vi in graph.value_info}
+    values = _inline_values(onnx, graph)
+    for node in graph.node:
+        _fold_node(onnx, node, shapes, values)
+        outs = [o for o in node.output if o]
+        if outs and all(o in values for o in outs):
+            for o in outs:
+                v = values[o]
+                types[o] = onnx.helper.make_tensor_type_proto(onnx.helper.np_dtype_to_tensor_dtype(v.dtype), list(v.shape))
+            continue
+        inferred = _infer_node(onnx, node, types, values, opsets, model.opset_import)
+        for o in outs:
+            tp = inferred.get(o) or hints.get(o)
+            if tp is None:
+                continue
+            types[o] = tp
+            if (s := _static(tp)) is not None:
+                shapes[o] = s
+    return shapes
+
+
+def _infer_node(onnx: Any, node: Any, types: dict[str, Any], values: dict[str, np.ndarray],
+                opsets: dict[str, int], opset_import: Any) -> dict[str, Any]:  # fmt: skip
+    domain = node.domain or "ai.onnx"
+    try:
+        schema = onnx.defs.get_schema(node.op_type, opsets.get(domain, 1), "" if domain == "ai.onnx" else domain)
+        ins = {i: types[i] for i in node.input if i in types}
+        data = {i: onnx.numpy_helper.from_array(values[i], i) for i in node.input if i in values}
+        out: dict[str, Any] = onnx.shape_inference.infer_node_outputs(schema, node, ins, data, opset_imports=opset_import)
+        return out
+    except Exception:
+        return {}  # an unknown op or an input ONNX cannot type: its outputs stay unresolved
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,30 +197,27 @@ def _attrs(onnx: Any, node: Any) -> dict[str, Any]:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _fold(onnx: Any, graph: Any, shapes: dict[str, Shape], values: dict[str, np.ndarray]) -> None:
-    for node in graph.node:
-        if all(o in values for o in node.output if o):
-            continue
-        fn = _FOLD.get(node.op_type)
-        if fn is None:
-            continue
-        if node.op_type == "Shape":
-            if node.input[0] not in shapes:
-                continue
-            ins: list[Any] = [shapes[node.input[0]]]
-        elif node.op_type == "Constant":
-            ins = []
-        else:
-            if any(i and i not in values for i in node.input):
-                continue
-            ins = [values[i] if i else None for i in node.input]
-        try:
-            out = fn(onnx, _attrs(onnx, node), ins)
-        except Exception:
-            continue  # not foldable here (an unusual attribute): inference may still manage
-        if out is not None and out.size <= _MAX_FOLD:
-            values[node.output[0]] = out
-            shapes.setdefault(node.output[0], tuple(out.shape))
+def _fold_node(onnx: Any, node: Any, shapes: dict[str, Shape], values: dict[str, np.ndarray]) -> None:
+    fn = _FOLD.get(node.op_type)
+    if fn is None or not node.output:
+        return
+    if node.op_type == "Shape":
+        if node.input[0] not in shapes:
+            return
+        ins: list[Any] = [shapes[node.input[0]]]
+    elif node.op_type == "Constant":
+        ins = []
+    else:
+        if any(i and i not in values for i in node.input):
+            return
+        ins = [values[i] if i else None for i in node.input]
+    try:
+        out = fn(onnx, _attrs(onnx, node), ins)
+    except Exception:
+        return  # not foldable here (an unusual attribute): inference may still manage
+    if out is not None and out.size <= _MAX_FOLD:
+        values[node.output[0]] = np.asarray(out)
+        shapes.setdefault(node.output[0], tuple(out.shape))
 
 
 def _axes(a: dict[str, Any], ins: list[Any], index: int) -> list[int] | None:
@@ -590,7 +580,7 @@ _COMPUTE: dict[str, Callable[[_Context, Any, int], list[dict[str, Any]]]] = {
 
 
 def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Imported:
-    shapes, _ = _resolve(onnx, model, batch)
+    shapes = _resolve(onnx, model, batch)
     ctx = _Context(onnx, label, shapes)
     layers: list[dict[str, Any]] = []
     skipped: Counter[str] = Counter()
