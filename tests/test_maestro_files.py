@@ -121,8 +121,10 @@ def test_mapping_file_semantics():
 
 
 def test_output_sizes_and_gemm_conv_form():
-    text = "Network n { Layer a { Type: CONV Stride { Y: 2 } Dimensions { K: 2, C: 3, R: 3, S: 1, Y': 10, X': 7 } }" \
+    text = (
+        "Network n { Layer a { Type: CONV Stride { Y: 2 } Dimensions { K: 2, C: 3, R: 3, S: 1, Y': 10, X': 7 } }"
         " Layer g { Type: GEMM Dimensions { K: 64, C: 128, Y: 16, X: 1, R: 1, S: 1 } } }"
+    )
     a, g = _load(text)
     assert (a.Y, a.X, a.out_y, a.out_x) == (21, 7, 10, 7)
     assert g == Layer.gemm(16, 64, 128)
@@ -136,7 +138,10 @@ def test_output_sizes_and_gemm_conv_form():
         ("Type: CONV Stride { K: 2 } Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "unknown stride 'K'"),
         ("Type: GEMM Dimensions { M: 2, N: 3 }", r"lack \['K'\]"),
         ("Type: GEMM Dimensions { M: 2, N: 3, K: 4, C: 1 }", "unknown dimension 'C' for a GEMM"),
-        ("Type: CONV Dimensions { K: Seq, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "K needs an integer or a Constant, got 'Seq'"),
+        (
+            "Type: CONV Dimensions { K: Seq, C: 1, Y: 3, X: 3, R: 1, S: 1 }",
+            "K needs an integer or a Constant, got 'Seq'",
+        ),
         ("Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "K is given twice, as 1 and 2"),
         ("Type: CONV Dimensions { K: 99999999999999999999999, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "too large"),
         ("Type: CONV Dimensions { K: " + "9" * 5000 + ", C: 1, Y: 3, X: 3, R: 1, S: 1 }", "5000 digits"),
@@ -171,7 +176,11 @@ def test_file_errors_name_the_path(tmp_path):
 
 def test_comments_many_and_unclosed():
     # many block comments and one never closed: each is scanned once (linear time)
-    text = "Network n { " + "/* c */ " * 20_000 + "Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }"
+    text = (
+        "Network n { "
+        + "/* c */ " * 20_000
+        + "Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }"
+    )
     assert len(_load(text)) == 1
     with pytest.raises(ValueError, match="line 1: a /\\* comment is never closed"):
         _load("Network n { " + "/* " * 20_000)
@@ -213,7 +222,9 @@ def test_to_maestro_file_and_names(tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("NetworkLayerTypeCONVDimensions{}:,;/*' \n0123456789KCYXRSG")), max_size=200))
+@given(
+    st.text(alphabet=st.sampled_from(list("NetworkLayerTypeCONVDimensions{}:,;/*' \n0123456789KCYXRSG")), max_size=200)
+)
 def test_garbage_text_gives_clear_errors(text):
     try:
         _load(io.StringIO(text))

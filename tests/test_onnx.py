@@ -36,7 +36,9 @@ def model(nodes, inputs, inits=(), opset=17, outputs=None) -> onnx.ModelProto:
 
 
 def conv_model(x_shape, w_shape, **attrs) -> onnx.ModelProto:
-    return model([h.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)], [("x", x_shape)], [weight("w", w_shape)])
+    return model(
+        [h.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)], [("x", x_shape)], [weight("w", w_shape)]
+    )
 
 
 def only(m: Model) -> Layer:
@@ -69,7 +71,9 @@ def test_grouped_depthwise_and_channel_multiplier():
     g = only(Model.from_onnx(conv_model((1, 64, 56, 56), (128, 2, 3, 3), group=32, pads=[1, 1, 1, 1])))
     assert (g.kind, g.K, g.C, g.groups) == ("CONV", 128, 64, 32)
     assert g.macs == 128 * 2 * 9 * 56 * 56
-    dw = only(Model.from_onnx(conv_model((1, 32, 112, 112), (32, 1, 3, 3), group=32, strides=[2, 2], pads=[1, 1, 1, 1])))
+    dw = only(
+        Model.from_onnx(conv_model((1, 32, 112, 112), (32, 1, 3, 3), group=32, strides=[2, 2], pads=[1, 1, 1, 1]))
+    )
     assert (dw.kind, dw.C, dw.stride, dw.out_y) == ("DSCONV", 32, (2, 2), 56)
     assert dw.macs == 32 * 9 * 56 * 56
     mult = only(Model.from_onnx(conv_model((1, 16, 10, 10), (48, 1, 3, 3), group=16)))  # multiplier 3
@@ -87,7 +91,11 @@ def test_grouped_depthwise_and_channel_multiplier():
 )
 def test_conv_transpose(attrs, out):
     k = attrs.get("kernel_shape", [2, 2])[0]
-    m = model([h.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", **attrs)], [("x", (1, 32, 8, 8))], [weight("w", [32, 16, k, k])])
+    m = model(
+        [h.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", **attrs)],
+        [("x", (1, 32, 8, 8))],
+        [weight("w", [32, 16, k, k])],
+    )
     layer = only(Model.from_onnx(m))
     assert (layer.kind, layer.K, layer.C, layer.R) == ("TRCONV", 16, 32, k)
     assert (layer.out_y, layer.out_x) == out and layer.Y == out[0] + k - 1
@@ -99,7 +107,11 @@ def test_conv_transpose(attrs, out):
 def test_gemm_transposes(trans_a, trans_b):
     a = (64, 16) if trans_a else (16, 64)
     b = (10, 64) if trans_b else (64, 10)
-    m = model([h.make_node("Gemm", ["a", "b"], ["y"], name="fc", transA=trans_a, transB=trans_b)], [("a", a)], [weight("b", list(b))])
+    m = model(
+        [h.make_node("Gemm", ["a", "b"], ["y"], name="fc", transA=trans_a, transB=trans_b)],
+        [("a", a)],
+        [weight("b", list(b))],
+    )
     assert only(Model.from_onnx(m)) == Layer.gemm(M=16, N=10, K=64)
 
 
@@ -139,7 +151,9 @@ def test_einsum(eq, a, b, layer):
 def test_einsum_one_operand_and_non_products():
     m = model([h.make_node("Einsum", ["a"], ["y"], equation="ij->ji")], [("a", (3, 4))])
     assert len(Model.from_onnx(m)) == 0
-    bad = model([h.make_node("Einsum", ["a", "b"], ["y"], name="e", equation="ij,kl->ik")], [("a", (3, 4)), ("b", (5, 6))])
+    bad = model(
+        [h.make_node("Einsum", ["a", "b"], ["y"], name="e", equation="ij,kl->ik")], [("a", (3, 4)), ("b", (5, 6))]
+    )
     with pytest.raises(ValueError, match="node 'e' \\(Einsum 'ij,kl->ik'\\): sums over an index of one operand"):
         Model.from_onnx(bad)
 
@@ -155,7 +169,13 @@ def test_dynamic_batch_and_shape_chain():
         h.make_node("Reshape", ["y", "shape"], ["f"]),
         h.make_node("Gemm", ["f", "w2"], ["o"], transB=1, name="fc"),
     ]
-    inits = [weight("w1", [8, 3, 3, 3]), h.make_tensor("zero", T.INT64, [], [0]), ints("ax", [0]), ints("minus1", [-1]), weight("w2", [10, 8 * 16 * 16])]
+    inits = [
+        weight("w1", [8, 3, 3, 3]),
+        h.make_tensor("zero", T.INT64, [], [0]),
+        ints("ax", [0]),
+        ints("minus1", [-1]),
+        weight("w2", [10, 8 * 16 * 16]),
+    ]
     m = model(nodes, [("x", ("N", 3, 32, 32))], inits)
     for batch in (1, 3):
         c1, fc = Model.from_onnx(m, batch=batch)
@@ -181,7 +201,8 @@ def test_shufflenet_channel_split():
         h.make_node("Conv", ["shuffled", "w2"], ["out"], name="next"),
     ]
     inits = [ints("halves", [58, 58]), weight("w", [58, 58, 1, 1]), ints("s0", [0]), ints("s1", [1]), ints("s2", [2]),
-             ints("s4", [4]), ints("two", [2]), ints("half", [58]), ints("full", [116]), weight("w2", [116, 116, 1, 1])]  # fmt: skip
+             ints("s4", [4]), ints("two", [2]), ints("half", [58]), ints("full", [116]),
+             weight("w2", [116, 116, 1, 1])]  # fmt: skip
     branch, nxt = Model.from_onnx(model(nodes, [("x", ("batch", 116, 28, 28))], inits), batch=2)
     assert (branch.C, branch.K, branch.Y, branch.batch) == (58, 58, 28, 2)
     assert (nxt.C, nxt.Y, nxt.X) == (116, 28, 28) and nxt.macs == 2 * 116 * 116 * 28 * 28
@@ -213,7 +234,8 @@ def test_vit_class_token_and_head_split():
     ]
     inits = [weight("wp", [768, 3, 16, 16]), weight("cls", [1, 1, 768]), weight("wq", [768, 768]),
              h.make_tensor("zero", T.INT64, [], [0]), ints("ax", [0]), ints("one", [1]), ints("dim", [768]),
-             ints("s0", [0]), ints("s2", [2]), ints("heads", [12]), ints("hd", [64]), ints("flat2", [0, 768, -1])]  # fmt: skip
+             ints("s0", [0]), ints("s2", [2]), ints("heads", [12]), ints("hd", [64]),
+             ints("flat2", [0, 768, -1])]  # fmt: skip
     m = Model.from_onnx(model(nodes, [("x", ("N", 3, 224, 224))], inits), batch=2)
     patch, q, qk, av = m
     assert (patch.stride, patch.out_y, patch.macs) == ((16, 16), 14, 2 * 768 * 3 * 256 * 196)
@@ -290,11 +312,15 @@ def test_missing_onnx_names_the_extra(monkeypatch):
 
 # Files: weights never read, corrupt files -------------------------------------------------------
 def test_external_weights_absent(tmp_path):
-    m = model([h.make_node("Conv", ["x", "w"], ["y"], name="c", pads=[1, 1, 1, 1]), h.make_node("Gemm", ["f", "w2"], ["z"], name="g")],
+    conv = h.make_node("Conv", ["x", "w"], ["y"], name="c", pads=[1, 1, 1, 1])
+    nodes = [conv, h.make_node("Gemm", ["f", "w2"], ["z"], name="g")]
+    m = model(nodes,
               [("x", (1, 64, 28, 28)), ("f", (1, 512))], [weight("w", [64, 64, 3, 3]), weight("w2", [512, 1000])],
               outputs=["y", "z"])  # fmt: skip
     path = tmp_path / "net.onnx"
-    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+    onnx.save_model(
+        m, path, save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0
+    )
     assert (tmp_path / "weights.bin").stat().st_size == 4 * (64 * 64 * 9 + 512 * 1000)
     (tmp_path / "weights.bin").unlink()  # the weights are gone: the graph alone is enough
     got = Model.from_onnx(path)
@@ -302,7 +328,9 @@ def test_external_weights_absent(tmp_path):
     assert got[0].macs == 64 * 64 * 9 * 28 * 28 and got[1] == Layer.gemm(1, 1000, 512)
 
 
-@pytest.mark.parametrize("content", [b"", b"not an onnx file at all\n", b"\x08\x07\x12\x05hello\xff\xff\xff", bytes(range(256))])
+@pytest.mark.parametrize(
+    "content", [b"", b"not an onnx file at all\n", b"\x08\x07\x12\x05hello\xff\xff\xff", bytes(range(256))]
+)
 def test_not_onnx(tmp_path, content):
     path = tmp_path / "bad.onnx"
     path.write_bytes(content)
@@ -314,7 +342,10 @@ _GOOD = conv_model((1, 3, 16, 16), (8, 3, 3, 3)).SerializeToString()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.integers(0, len(_GOOD)), flips=st.lists(st.tuples(st.integers(0, len(_GOOD) - 1), st.integers(0, 255)), max_size=4))
+@given(
+    cut=st.integers(0, len(_GOOD)),
+    flips=st.lists(st.tuples(st.integers(0, len(_GOOD) - 1), st.integers(0, 255)), max_size=4),
+)
 def test_truncated_or_garbled_files_give_clear_errors(tmp_path, cut, flips):
     data = bytearray(_GOOD[:cut] if not flips else _GOOD)
     for pos, value in flips:

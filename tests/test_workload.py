@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import confuciux as cx
-from conftest import reference_dir
 from confuciux.workload import Layer, Model, layers_to_arrays
 
 
@@ -226,7 +225,10 @@ def test_csv_round_trip(tmp_path):
         ("K,C,Y,X,R,S,T\n", "header but no layers"),
         ("K,C,Y,X,R,S,T\n\n\n", "header but no layers"),
         ("K,C,Y,X,R,S,T\n" + "9" * 5000 + ",2,3,4,1,1,1\n", "line 2: field K is too large"),
-        ("K,C,Y,X,R,S,T\n1,2,3,4,1,1,1\n\"" + "x" * 140_000 + "\",1,1,1,1,1,1\n", "line 3: a field is longer than 131,072"),
+        (
+            "K,C,Y,X,R,S,T\n1,2,3,4,1,1,1\n\"" + "x" * 140_000 + "\",1,1,1,1,1,1\n",
+            "line 3: a field is longer than 131,072",
+        ),
         ("K,C,Y,X,R,S,T,kind\n1,2,3,4,1,1,2,CONV\n", "T \\(2\\) contradicts kind 'CONV'"),
         ("K,C,Y,X,R,S,kind\n1,2,3,4,1,1,POOL\n", "line 2: .*kind must be one of"),
         ("K,C,Y,X,R,S,batch\n1,2,3,4,1,1,0\n", "line 2: .*batch must be >= 1"),
@@ -265,7 +267,8 @@ _LAYERS = st.builds(
     ),
     st.integers(1, 300), st.integers(1, 300), st.integers(1, 30), st.integers(1, 30),
     st.sampled_from(["CONV", "DSCONV", "GEMM", "TRCONV"]), st.tuples(st.integers(1, 4), st.integers(1, 4)),
-    st.integers(1, 8), st.integers(1, 4), st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8),
+    st.integers(1, 8), st.integers(1, 4),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8),
 )  # fmt: skip
 
 
@@ -314,16 +317,40 @@ def test_from_maestro_text():
         ("Network n { Layer a { Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "no 'Type:'"),
         ("Network n { Layer a { Type: CONV Dimensions { K: x } } }", "needs an integer"),
         ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } }", "expected '}'"),
-        ("Network n { Layer a { Type: FC Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "type 'FC' is not one MAESTRO costs"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1, Q: 2 } } }", "unknown dimension 'Q'"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "K is given twice"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3.5, X: 3, R: 1, S: 1 } } }", "Y needs an integer or a Constant, got '3.5'"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } } }", "after the end of network 'n'"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 0, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }", "layer 'a': dimension K must be >= 1"),
+        (
+            "Network n { Layer a { Type: FC Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }",
+            "type 'FC' is not one MAESTRO costs",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1, Q: 2 } } }",
+            "unknown dimension 'Q'",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }",
+            "K is given twice",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3.5, X: 3, R: 1, S: 1 } } }",
+            "Y needs an integer or a Constant, got '3.5'",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } } }",
+            "after the end of network 'n'",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 0, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }",
+            "layer 'a': dimension K must be >= 1",
+        ),
         ("Network n { Layer a { Type: CONV Stride { X: 1 ", "line 1: layer 'a': expected '}', got the end"),
         ("Network n { Layer a { Type: CONV Dataflow { X: 1 ", "line 1: unbalanced braces"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "expected '}', got the end"),
-        ("Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } # }", "unexpected character '#'"),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }",
+            "expected '}', got the end",
+        ),
+        (
+            "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } # }",
+            "unexpected character '#'",
+        ),
         ("", "starts with 'Network"),
     ],
 )

@@ -30,8 +30,13 @@ from torch.nn import functional as F
 from confuciux import Model
 
 
-def cbr(cin: int, cout: int, k: int, s: int = 1, groups: int = 1, act: type[nn.Module] | None = nn.ReLU) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Conv2d(cin, cout, k, s, (k - 1) // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+def cbr(
+    cin: int, cout: int, k: int, s: int = 1, groups: int = 1, act: type[nn.Module] | None = nn.ReLU
+) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, k, s, (k - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
     if act is not None:
         layers.append(act())
     return nn.Sequential(*layers)
@@ -47,7 +52,9 @@ class Bottleneck(nn.Module):
     def __init__(self, cin: int, planes: int, stride: int, groups: int = 1, width_per_group: int = 64) -> None:
         super().__init__()
         width = planes * width_per_group // 64 * groups
-        self.body = nn.Sequential(cbr(cin, width, 1), cbr(width, width, 3, stride, groups), cbr(width, planes * 4, 1, act=None))
+        self.body = nn.Sequential(
+            cbr(cin, width, 1), cbr(width, width, 3, stride, groups), cbr(width, planes * 4, 1, act=None)
+        )
         self.proj = cbr(cin, planes * 4, 1, stride, act=None) if stride != 1 or cin != planes * 4 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -66,7 +73,9 @@ def resnet50(groups: int = 1, width_per_group: int = 64) -> nn.Module:
 
 # MobileNet-V2, MobileNet-V3, EfficientNet-B0 -------------------------------------------------------
 class SE(nn.Module):
-    def __init__(self, c: int, squeeze: int, gate: type[nn.Module] = nn.Sigmoid, act: type[nn.Module] = nn.ReLU) -> None:
+    def __init__(
+        self, c: int, squeeze: int, gate: type[nn.Module] = nn.Sigmoid, act: type[nn.Module] = nn.ReLU
+    ) -> None:
         super().__init__()
         self.fc1, self.fc2, self.act, self.gate = nn.Conv2d(c, squeeze, 1), nn.Conv2d(squeeze, c, 1), act(), gate()
 
@@ -92,7 +101,15 @@ class MBConv(nn.Module):
 def mobilenet_v2() -> nn.Module:
     layers: list[nn.Module] = [cbr(3, 32, 3, 2, act=nn.ReLU6)]
     cin = 32
-    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)):
+    for t, c, n, s in (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ):
         for i in range(n):
             layers.append(MBConv(cin, cin * t, c, 3, s if i == 0 else 1))
             cin = c
@@ -119,9 +136,19 @@ def mobilenet_v3_large() -> nn.Module:
 def efficientnet_b0() -> nn.Module:
     layers: list[nn.Module] = [cbr(3, 32, 3, 2, act=nn.SiLU)]
     cin = 32
-    for t, k, s, c, n in ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)):
+    for t, k, s, c, n in (
+        (1, 3, 1, 16, 1),
+        (6, 3, 2, 24, 2),
+        (6, 5, 2, 40, 2),
+        (6, 3, 2, 80, 3),
+        (6, 5, 1, 112, 3),
+        (6, 5, 2, 192, 4),
+        (6, 3, 1, 320, 1),
+    ):
         for i in range(n):
-            layers.append(MBConv(cin, cin * t, c, k, s if i == 0 else 1, max(1, cin // 4), nn.SiLU, nn.Sigmoid, nn.SiLU))
+            layers.append(
+                MBConv(cin, cin * t, c, k, s if i == 0 else 1, max(1, cin // 4), nn.SiLU, nn.Sigmoid, nn.SiLU)
+            )
             cin = c
     layers += [cbr(320, 1280, 1, act=nn.SiLU), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1280, 1000)]
     return nn.Sequential(*layers)
@@ -138,9 +165,13 @@ class ShuffleUnit(nn.Module):
         super().__init__()
         half = cout // 2
         self.stride = stride
-        self.branch1 = nn.Sequential(cbr(cin, cin, 3, stride, cin, act=None), cbr(cin, half, 1)) if stride > 1 else nn.Identity()
+        self.branch1 = (
+            nn.Sequential(cbr(cin, cin, 3, stride, cin, act=None), cbr(cin, half, 1)) if stride > 1 else nn.Identity()
+        )
         b2_in = cin if stride > 1 else half
-        self.branch2 = nn.Sequential(cbr(b2_in, half, 1), cbr(half, half, 3, stride, half, act=None), cbr(half, half, 1))
+        self.branch2 = nn.Sequential(
+            cbr(b2_in, half, 1), cbr(half, half, 3, stride, half, act=None), cbr(half, half, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride == 1:
@@ -307,14 +338,20 @@ class DenseLayer(nn.Module):
     def __init__(self, cin: int, growth: int = 32) -> None:
         super().__init__()
         self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 4 * growth, 1, bias=False),
-                                  nn.BatchNorm2d(4 * growth), nn.ReLU(), nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False))  # fmt: skip
+                                  nn.BatchNorm2d(4 * growth), nn.ReLU(),
+                                  nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False))  # fmt: skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([x, self.body(x)], 1)
 
 
 def densenet121() -> nn.Module:
-    layers: list[nn.Module] = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False),
+        nn.BatchNorm2d(64),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2, 1),
+    ]
     c = 64
     for i, n in enumerate((6, 12, 24, 16)):
         for _ in range(n):
@@ -323,7 +360,9 @@ def densenet121() -> nn.Module:
         if i < 3:
             layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c // 2, 1, bias=False), nn.AvgPool2d(2, 2)]
             c //= 2
-    return nn.Sequential(*layers, nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1000))
+    return nn.Sequential(
+        *layers, nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1000)
+    )
 
 
 # Networks the issue does not list: a BERT-base encoder layer (PyTorch's own attention module),
@@ -344,7 +383,11 @@ class SDPALayer(nn.Module):
     def __init__(self, d: int = 768, heads: int = 12, ff: int = 3072) -> None:
         super().__init__()
         self.heads, self.qkv, self.out = heads, nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.n1, self.n2, self.ff = nn.LayerNorm(d), nn.LayerNorm(d), nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Linear(ff, d))
+        self.n1, self.n2, self.ff = (
+            nn.LayerNorm(d),
+            nn.LayerNorm(d),
+            nn.Sequential(nn.Linear(d, ff), nn.GELU(), nn.Linear(ff, d)),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, d = x.shape

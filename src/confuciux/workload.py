@@ -316,7 +316,7 @@ class Model:
                 layers.append(Layer(**args))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{source}, line {line}: {exc}") from None
-        return cls(name if name is not None else stem, layers)
+        return cls(name if name is not None else stem, tuple(layers))
 
     def to_csv(self, path_or_file: PathOrFile) -> None:
         """Write the CSV format :meth:`from_csv` reads: ConfuciuX's columns ``K,C,Y,X,R,S,T``,
@@ -361,7 +361,7 @@ class Model:
                 "costs the dataflow you name (dla, shi, eye; dpt for DSCONV)",
                 stacklevel=2,
             )
-        return cls(net.name, layers, custom_dataflow=flags)
+        return cls(net.name, tuple(layers), custom_dataflow=flags)
 
     def to_maestro(self, path_or_file: PathOrFile) -> None:
         """Write a MAESTRO model file that :meth:`from_maestro` (and MAESTRO) reads back:
@@ -383,15 +383,16 @@ class Model:
                 layers.append(Layer(**args))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{imported.source}: node {args.get('name', '')!r}: {exc}") from None
-        return cls(name if name is not None else imported.name, layers, skipped=imported.skipped)
+        return cls(name if name is not None else imported.name, tuple(layers), skipped=imported.skipped)
 
 
 def _counts(skipped: Mapping[str, int]) -> dict[str, int]:
     if not isinstance(skipped, Mapping):
         raise TypeError(f"Model.skipped must be a mapping of op type to count, got {type(skipped).__name__}")
-    out = {}
+    out: dict[str, int] = {}
     for op, n in skipped.items():
-        if not isinstance(op, str) or isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+        count: object = n
+        if not isinstance(op, str) or isinstance(count, bool) or not isinstance(count, numbers.Integral) or n < 0:
             raise ValueError(f"Model.skipped: expected op type -> count >= 0, got {op!r}: {n!r}")
         out[op] = int(n)
     return out
@@ -400,7 +401,7 @@ def _counts(skipped: Mapping[str, int]) -> dict[str, int]:
 def _read(path_or_file: PathOrFile) -> tuple[str, str, str]:
     """(text, a label for messages, a name for the model) of a path or an open text file."""
     if hasattr(path_or_file, "read"):
-        text = path_or_file.read()  # type: ignore[union-attr]
+        text = path_or_file.read()
         if not isinstance(text, str):
             raise TypeError("expected a file opened in text mode")
         name = getattr(path_or_file, "name", None)

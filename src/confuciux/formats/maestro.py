@@ -21,7 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["ParsedLayer", "ParsedNetwork", "parse", "layer_arguments", "write_network", "mapping_file", "DATAFLOW_BLOCKS"]
+__all__ = [
+    "ParsedLayer", "ParsedNetwork", "parse", "layer_arguments", "write_network", "mapping_file", "DATAFLOW_BLOCKS",
+]  # fmt: skip
 
 _MAX_DIGITS = 19  # larger numbers cannot be a size (int64); say so instead of converting them
 
@@ -169,7 +171,7 @@ def parse(text: str, source: str) -> ParsedNetwork:
         elif network is not None:
             raise cur.fail(f"unexpected {tok.text!r} after the end of network {network.name!r}")
         else:
-            raise cur.fail(f"a MAESTRO model file starts with 'Network <name> {{' (or Constant lines), got {tok.text!r}")
+            raise cur.fail(f"a MAESTRO model file starts with 'Network <name> {{' (or Constants), got {tok.text!r}")
     if network is None:
         raise cur.fail("a MAESTRO model file starts with 'Network <name> {', got no network")
     return network
@@ -204,10 +206,10 @@ def _parse_layer(cur: _Cursor, index: int, constants: dict[str, int]) -> ParsedL
     state = _LayerState(cur.optional_name() or f"layer{index}", start)
     where = f"layer {state.name!r}: "
     cur.expect("{", where)
-    while (tok := cur.peek()) is not None and tok.text != "}":
-        handler = _FIELDS.get(tok.text)
+    while (field_tok := cur.peek()) is not None and field_tok.text != "}":
+        handler = _FIELDS.get(field_tok.text)
         if handler is None:
-            raise cur.fail(f"{where}unexpected {tok.text!r}; a layer has Type, Stride, Dimensions and Dataflow")
+            raise cur.fail(f"{where}unexpected {field_tok.text!r}; a layer has Type, Stride, Dimensions and Dataflow")
         cur.i += 1
         handler(cur, state, constants)
         cur.skip(";")
@@ -287,9 +289,7 @@ def layer_arguments(p: ParsedLayer) -> dict[str, Any]:
     kind = p.kind.upper()
     builder = _KINDS.get(kind)
     if builder is None:
-        raise ValueError(
-            f"layer type {p.kind!r} is not one MAESTRO costs; expected one of {sorted(_KINDS)}"
-        )
+        raise ValueError(f"layer type {p.kind!r} is not one MAESTRO costs; expected one of {sorted(_KINDS)}")
     return builder(p, kind)
 
 
@@ -351,17 +351,30 @@ _KINDS: dict[str, Callable[[ParsedLayer, str], dict[str, Any]]] = {
 
 # Writing ---------------------------------------------------------------------------------------
 class LayerLike(Protocol):
-    K: int
-    C: int
-    Y: int
-    X: int
-    R: int
-    S: int
-    kind: str
-    name: str
-    stride: tuple[int, int]
-    batch: int
-    groups: int
+    """What the writers read of a layer (:class:`~confuciux.workload.Layer` has it)."""
+
+    @property
+    def K(self) -> int: ...
+    @property
+    def C(self) -> int: ...
+    @property
+    def Y(self) -> int: ...
+    @property
+    def X(self) -> int: ...
+    @property
+    def R(self) -> int: ...
+    @property
+    def S(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def stride(self) -> tuple[int, int]: ...
+    @property
+    def batch(self) -> int: ...
+    @property
+    def groups(self) -> int: ...
 
 
 _NAME_BAD = re.compile(r"[^\w.\-]")

@@ -57,9 +57,7 @@ def _onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise ImportError(
-            "importing ONNX models needs the 'onnx' package: pip install confuciux[onnx]"
-        ) from None
+        raise ImportError("importing ONNX models needs the 'onnx' package: pip install confuciux[onnx]") from None
     return onnx
 
 
@@ -163,7 +161,9 @@ def _resolve(onnx: Any, model: Any, batch: int) -> dict[str, Shape]:
         if outs and all(o in values for o in outs):
             for o in outs:
                 v = values[o]
-                types[o] = onnx.helper.make_tensor_type_proto(onnx.helper.np_dtype_to_tensor_dtype(v.dtype), list(v.shape))
+                types[o] = onnx.helper.make_tensor_type_proto(
+                    onnx.helper.np_dtype_to_tensor_dtype(v.dtype), list(v.shape)
+                )
             continue
         inferred = _infer_node(onnx, node, types, values, opsets, model.opset_import)
         for o in outs:
@@ -183,7 +183,9 @@ def _infer_node(onnx: Any, node: Any, types: dict[str, Any], values: dict[str, n
         schema = onnx.defs.get_schema(node.op_type, opsets.get(domain, 1), "" if domain == "ai.onnx" else domain)
         ins = {i: types[i] for i in node.input if i in types}
         data = {i: onnx.numpy_helper.from_array(values[i], i) for i in node.input if i in values}
-        out: dict[str, Any] = onnx.shape_inference.infer_node_outputs(schema, node, ins, data, opset_imports=opset_import)
+        out: dict[str, Any] = onnx.shape_inference.infer_node_outputs(
+            schema, node, ins, data, opset_imports=opset_import
+        )
         return out
     except Exception:
         return {}  # an unknown op or an input ONNX cannot type: its outputs stay unresolved
@@ -244,7 +246,7 @@ def _fold_shape(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
 
 
 def _fold_gather(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
-    return np.take(ins[0], ins[1].astype(np.int64), axis=a.get("axis", 0))
+    return np.asarray(np.take(ins[0], ins[1].astype(np.int64), axis=a.get("axis", 0)))
 
 
 def _fold_concat(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
@@ -256,13 +258,13 @@ def _fold_unsqueeze(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     rank = x.ndim + len(axes)
     for ax in sorted(v % rank for v in axes):
         x = np.expand_dims(x, ax)
-    return x
+    return np.asarray(x)
 
 
 def _fold_squeeze(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     axes = _axes(a, ins, 1)
     x = ins[0]
-    return np.squeeze(x) if axes is None else np.squeeze(x, axis=tuple(v % x.ndim for v in axes))
+    return np.asarray(np.squeeze(x) if axes is None else np.squeeze(x, axis=tuple(v % x.ndim for v in axes)))
 
 
 def _fold_slice(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
@@ -277,24 +279,24 @@ def _fold_slice(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     index = [slice(None)] * x.ndim
     for s, e, ax, st in zip(starts, ends, axes, steps, strict=True):
         index[int(ax) % x.ndim] = slice(int(s), int(e), int(st))
-    return x[tuple(index)]
+    return np.asarray(x[tuple(index)])
 
 
 def _fold_reshape(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     x, target = ins[0], [int(v) for v in ins[1].ravel()]
     if not a.get("allowzero", 0):
         target = [x.shape[i] if v == 0 else v for i, v in enumerate(target)]
-    return x.reshape(target)
+    return np.asarray(x.reshape(target))
 
 
 def _fold_cast(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
-    return ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(a["to"]))
+    return np.asarray(ins[0].astype(onnx.helper.tensor_dtype_to_np_dtype(a["to"])))
 
 
 def _fold_div(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     x, y = ins
     if np.issubdtype(x.dtype, np.integer) and np.issubdtype(y.dtype, np.integer):
-        return (np.trunc(x / y)).astype(np.result_type(x, y))  # ONNX's integer Div truncates
+        return np.asarray(np.trunc(x / y)).astype(np.result_type(x, y))  # ONNX's integer Div truncates
     return np.asarray(x / y)
 
 
@@ -408,7 +410,9 @@ def _pair_attr(a: dict[str, Any], key: str, default: int, rank: int) -> list[int
     return v if v else [default] * rank
 
 
-def _conv_geometry(a: dict[str, Any], hw: tuple[int, int], k: tuple[int, int], one_d: bool) -> list[tuple[int, int, int, int]]:
+def _conv_geometry(
+    a: dict[str, Any], hw: tuple[int, int], k: tuple[int, int], one_d: bool
+) -> list[tuple[int, int, int, int]]:
     """Per spatial axis: (padded input, kernel, stride, dilation) of a Conv."""
     rank = 1 if one_d else 2
     strides = _pair_attr(a, "strides", 1, rank)
@@ -448,7 +452,9 @@ def _conv(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
         strides.append(s)
     g = int(a.get("group", 1))
     n, c, k = x[0], x[1], w[0]
-    args = dict(K=k, C=c, Y=sizes[0], X=sizes[1], R=kh, S=kw, name=_node_label(node, index), stride=tuple(strides), batch=n)
+    args = dict(
+        K=k, C=c, Y=sizes[0], X=sizes[1], R=kh, S=kw, name=_node_label(node, index), stride=tuple(strides), batch=n
+    )
     if g > 1 and g == c and k == c:
         return [{**args, "K": 1, "kind": "DSCONV"}]
     return [{**args, "kind": "CONV", "groups": g}]
@@ -494,7 +500,9 @@ def _gemm(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
     a_shape, b_shape = ctx.shape(node, 0, "A"), ctx.shape(node, 1, "B")
     at = _attrs(ctx.onnx, node)
     if len(a_shape) != 2 or len(b_shape) != 2:
-        raise ValueError(f"{ctx.label}: node {node.name!r} (Gemm): A and B must be matrices, got {a_shape} and {b_shape}")
+        raise ValueError(
+            f"{ctx.label}: node {node.name!r} (Gemm): A and B must be matrices, got {a_shape} and {b_shape}"
+        )
     m, k = a_shape[::-1] if at.get("transA", 0) else a_shape
     k2, n = b_shape[::-1] if at.get("transB", 0) else b_shape
     if k != k2:
@@ -603,7 +611,8 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
     if refused:
         warnings.warn(
             f"{label}: {len(refused)} compute node(s) skipped, their work is not in the model: "
-            + ", ".join(refused[:5]) + (" …" if len(refused) > 5 else ""),
+            + ", ".join(refused[:5])
+            + (" …" if len(refused) > 5 else ""),
             stacklevel=3,
         )
     name = Path(label).stem if label.endswith(".onnx") else (model.graph.name or "onnx")

@@ -74,7 +74,7 @@ def _integer(cell: str, column: str, where: str) -> int:
 
 
 def _row_arguments(row: list[str], col: dict[str, int], where: str) -> dict[str, Any]:
-    values = {d: _integer(row[col[d]], d, where) for d in DIMS}
+    values: dict[str, Any] = {d: _integer(row[col[d]], d, where) for d in DIMS}
     extra = {c: _integer(row[col[c]], c, where) for c in _OPTIONAL_INTS if c in col and row[col[c]].strip()}
     t = extra.pop("T", None)
     if t not in (None, 1, 2):
