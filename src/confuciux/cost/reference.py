@@ -15,13 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..hardware import Hardware
+from ..workload import LAYER_COLUMNS
 
 __all__ = ["INT_FIELDS", "FLOAT_FIELDS", "LAYER_COLUMNS", "evaluate_points", "area_power_points"]
 
 # Status codes, shared with csrc/cost_model.h.
 OK, INVALID, OVERFLOW, BAD_INPUT, UNSUPPORTED = 0, 1, 2, 3, 4
-#: Columns of a layer row (``dims``): K and C are totals over the groups.
-LAYER_COLUMNS = ("K", "C", "Y", "X", "R", "S", "N", "G", "stride_y", "stride_x")
 DATAFLOW_IDS = {"dla": 0, "shi": 1, "eye": 2}
 
 INT_FIELDS = (
@@ -329,7 +328,7 @@ def evaluate_points(
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
-    dims = _full_dims(dims)
+    dims = full_dims(dims)
     n = dims.shape[0]
     K, C, Y, X, R, S, N, G, SY, SX = (np.ascontiguousarray(dims[:, j]) for j in range(len(LAYER_COLUMNS)))
     P = np.asarray(pes, dtype=_I64).reshape(n)
@@ -392,7 +391,7 @@ def evaluate_points(
     return out
 
 
-def _full_dims(dims: np.ndarray) -> np.ndarray:
+def full_dims(dims: np.ndarray) -> np.ndarray:
     """(n, 10) int64 layer columns from (n, 10) or the stride-1 (n, 6)."""
     d = np.asarray(dims, dtype=_I64)
     if d.ndim == 2 and d.shape[1] == 6:
