@@ -282,6 +282,18 @@ static void strided(point *p)
     p->ex = p->big_x ? dx + 1 : rx - p->sx + 1;
 }
 
+/* MAESTRO prints a negative energy, so cannot cost the point: edge steps of a strided layer can
+ * make its output counters negative.  MAESTRO's own weights, whatever the hardware; same order
+ * of summation as the NumPy reference. */
+static int negative_energy(const traffic *t, i64 i_wr, i64 w_wr, int dw)
+{
+    double l2 = (double)t->i_rd + (double)i_wr + (double)t->w_rd + (double)w_wr + (double)t->o_wr;
+    if (!dw) return 18.61 * l2 < 0;
+    double macs = (double)t->macs, ol1 = (double)t->o_l1;
+    double l1 = macs + (double)t->i_rd + macs + (double)t->w_rd + ol1 + ol1;
+    return 18.61 * l2 + 1.68 * l1 < 0;
+}
+
 static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, double *area, double *power)
 {
     double p = (double)pes, b1 = (double)l1, b2 = (double)l2;
@@ -340,7 +352,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
                       : dataflow == CX_DLA ? dla(&p, &t)
                       : dataflow == CX_SHI ? shi(&p, &t) : eye(&p, &t);
             if (!o) o = tensor_sizes(&p, dw, &i_wr, &w_wr, &o_rd);
-            status = o ? CX_OVERFLOW : CX_OK;
+            status = o ? CX_OVERFLOW : negative_energy(&t, i_wr, w_wr, dw) ? CX_INVALID : CX_OK;
         }
     }
     STORE(status, (uint8_t)status);
