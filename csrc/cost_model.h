@@ -18,7 +18,9 @@ enum cx_status {
     CX_OK = 0,
     CX_INVALID = 1,    /* a configuration MAESTRO cannot cost (it prints runtime 0) */
     CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits */
-    CX_BAD_INPUT = 3   /* not a layer: a size < 1, Y < R or X < S, P < 1 or k < 1 */
+    CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C
+                          or on a depthwise layer, P < 1 or k < 1 */
+    CX_UNSUPPORTED = 4 /* not costed yet: a strided CONV layer on shi or eye */
 };
 
 typedef struct {
@@ -34,9 +36,11 @@ typedef struct {
     double arbiter_a2, arbiter_a1, arbiter_a0;   /* arbiter complexity a2 P^2 + a1 P + a0 */
 } cx_hardware;
 
-/* n_layers layers, struct of arrays (K filters, C channels, Y x X input, R x S kernel). */
+/* n_layers layers, struct of arrays (K filters, C channels, Y x X input, R x S kernel, batch N,
+ * G groups, strides SY, SX; K and C are totals over the groups).  N, G, SY, SX may be NULL
+ * (all 1). */
 typedef struct {
-    const int64_t *K, *C, *Y, *X, *R, *S;
+    const int64_t *K, *C, *Y, *X, *R, *S, *N, *G, *SY, *SX;
     const uint8_t *depthwise;                  /* non-zero: depthwise layer (dpt) */
 } cx_layers;
 
@@ -58,11 +62,12 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
                 const cx_hardware *hw, cx_costs *out);
 
 /* The same with the layers and outputs in contiguous blocks, writing each distinct quantity
- * once: dims is 6 x n_layers (rows K, C, Y, X, R, S); ints is 10 x n, rows runtime, l1_bytes,
- * l2_bytes, macs, input_l2_read, input_l2_write, filter_l2_read, filter_l2_write,
- * output_l2_read, output_l2_write; reals 4 x n (energy, area, power, throughput); status n;
- * n = n_designs * n_layers.  The other counters are copies: every L1 read and the output L1
- * write equal macs, the input/filter L1 writes equal their L2 reads. */
+ * once: dims is 10 x n_layers (rows K, C, Y, X, R, S, N, G, SY, SX); ints is 11 x n, rows
+ * runtime, l1_bytes, l2_bytes, macs, input_l2_read, input_l2_write, filter_l2_read,
+ * filter_l2_write, output_l2_read, output_l2_write, output_l1_write; reals 4 x n (energy, area,
+ * power, throughput); status n; n = n_designs * n_layers.  The other counters are copies: the
+ * input and filter L1 reads equal macs, the output L1 read its L1 write, the input/filter L1
+ * writes their L2 reads. */
 int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
                        const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
                        const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status);

@@ -1,8 +1,10 @@
 /* Drives the cost-model kernel with adversarial integers (0, negatives, INT64_MIN/MAX, values
  * around overflow thresholds) for every dataflow and both energy accountings.  Built and run by
  * tests/sanitize.sh under -fsanitize=address,undefined: any undefined behaviour aborts.  Also
- * checks the output contract: status in 0..3, zeros and NaNs where status != CX_OK, positive
- * runtime and finite costs where it is. */
+ * checks the output contract: status in 0..4, zeros and NaNs where status != CX_OK, positive
+ * runtime and finite costs where it is.  Batch, groups and strides are drawn the same way (half
+ * of the rounds with the stride-1 NULL columns), so strided edge steps, refusals and grouped
+ * layers whose groups do not divide K or C all come up. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,14 +31,17 @@ static int64_t draw(void)
     default: return (int64_t)next();  /* any bit pattern */
     }
 }
+/* Batch, groups, strides: mostly small (so that most layers are well formed), sometimes wild. */
+static int64_t draw_small(void) { return next() % 4 ? (int64_t)(next() % 5) + 1 : draw(); }
 
 int main(void)
 {
-    static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], P[NL * ND], k[NL * ND];
+    static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], N[NL], G[NL], SY[NL], SX[NL];
+    static int64_t P[NL * ND], k[NL * ND];
     static uint8_t dw[NL], status[NL * ND];
     static int64_t ints[16][NL * ND];
     static double reals[4][NL * ND];
-    cx_layers layers = {K, C, Y, X, R, S, dw};
+    cx_layers layers = {K, C, Y, X, R, S, N, G, SY, SX, dw};
     cx_costs out;
     int64_t **ip = &out.runtime;
     for (int j = 0; j < 16; j++) ip[j] = ints[j];
@@ -49,14 +54,25 @@ int main(void)
         {.mac_energy = 1, .l1_energy = 1, .l2_energy = 1, .mac_area = 283, .l1_area = 4, .l2_area = 1.5,
          .noc_bandwidth = 1, .bus_area_per_port = 150},
     };
-    long counts[4] = {0, 0, 0, 0};
+    long counts[5] = {0, 0, 0, 0, 0};
     for (int round = 0; round < 400; round++) {
         for (int l = 0; l < NL; l++) {
             K[l] = draw(); C[l] = draw(); R[l] = draw(); S[l] = draw(); dw[l] = next() % 3 == 0;
             /* keep a fair share of well-formed layers */
             Y[l] = next() % 2 ? draw() : (R[l] > 0 && R[l] < 1000 ? R[l] + (int64_t)(next() % 40) : draw());
             X[l] = next() % 2 ? draw() : (S[l] > 0 && S[l] < 1000 ? S[l] + (int64_t)(next() % 40) : draw());
+            N[l] = draw_small(); SY[l] = draw_small(); SX[l] = draw_small();
+            G[l] = next() % 3 ? 1 : draw_small();
+            if (G[l] > 1 && G[l] < 64 && next() % 2) {  /* make it divide K and C most of the time */
+                if (K[l] > 0 && K[l] < (1LL << 40)) K[l] *= G[l];
+                if (C[l] > 0 && C[l] < (1LL << 40)) C[l] *= G[l];
+            }
         }
+        /* half of the rounds without the extra columns: NULL means all 1 */
+        layers.N = (round / 2) % 2 ? N : NULL;
+        layers.G = (round / 2) % 2 ? G : NULL;
+        layers.SY = (round / 2) % 2 ? SY : NULL;
+        layers.SX = (round / 2) % 2 ? SX : NULL;
         for (int i = 0; i < NL * ND; i++) { P[i] = draw(); k[i] = draw(); }
         /* every third round leaves some outputs out (NULL), the path that tests each pointer */
         cx_costs some = out;
@@ -66,7 +82,7 @@ int main(void)
         for (int df = 0; df < 3; df++) {
             if (cx_evaluate(&layers, NL, P, k, ND, df, &hw[round % 2], round % 3 == 2 ? &some : &out) != 0) return 1;
             for (int i = 0; i < NL * ND; i++) {
-                if (status[i] > 3) { fprintf(stderr, "bad status %d\n", status[i]); return 1; }
+                if (status[i] > 4) { fprintf(stderr, "bad status %d\n", status[i]); return 1; }
                 counts[status[i]]++;
                 if (status[i] == CX_OK) {
                     if (ints[0][i] < 1 || !isfinite(reals[1][i]) || (round % 3 != 2 && !isfinite(reals[0][i]))) {
@@ -81,7 +97,7 @@ int main(void)
         }
     }
     if (cx_evaluate(&layers, NL, P, k, ND, 7, &hw[0], &out) != -1) return 1;  /* unknown dataflow */
-    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld\n",
-           counts[0], counts[1], counts[2], counts[3]);
-    return (counts[0] && counts[1] && counts[2] && counts[3]) ? 0 : 1;
+    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld\n",
+           counts[0], counts[1], counts[2], counts[3], counts[4]);
+    return (counts[0] && counts[1] && counts[2] && counts[3] && counts[4]) ? 0 : 1;
 }

@@ -90,7 +90,6 @@ def test_trconv_is_the_direct_convolution_maestro_runs():
         (dict(K=6, groups=3), ValueError, r"C \(8\) is not a multiple of groups \(3\)"),
         (dict(kind="DSCONV", groups=2), ValueError, "groups .* is for CONV and TRCONV"),
         (dict(kind="GEMM", stride=2), ValueError, "GEMM layer has stride 1"),
-        (dict(kind="TRCONV", stride=(1, 2)), ValueError, "TRCONV layer has stride 1"),
     ],
 )
 def test_new_fields_are_validated(kwargs, exc, match):
@@ -101,18 +100,16 @@ def test_new_fields_are_validated(kwargs, exc, match):
     assert "conv9" in str(info.value)
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        Layer(8, 8, 10, 10, 3, 3, stride=2),
-        Layer(8, 8, 10, 10, 3, 3, batch=2),
-        Layer(8, 8, 10, 10, 3, 3, groups=2),
-        Layer(8, 8, 10, 10, 3, 3, "TRCONV"),
-    ],
-)
-def test_evaluate_refuses_layers_it_cannot_cost_yet(layer):
-    with pytest.raises(ValueError, match="does not cost strided, batched, grouped or TRCONV"):
-        cx.evaluate(Model("m", [Layer(4, 4, 6, 6, 3, 3), layer]), 4, 2)
+def test_evaluate_refuses_strided_conv_layers_on_shi_and_eye():
+    m = Model("m", [Layer(4, 4, 6, 6, 3, 3), Layer(8, 8, 10, 10, 3, 3, stride=2, name="s2")])
+    for df in ("shi", "eye"):
+        with pytest.raises(ValueError, match="layer 1 's2'.* strided layers on the %s dataflow" % df):
+            cx.evaluate(m, 4, 2, df)
+        with pytest.raises(ValueError, match="strided layers"):
+            cx.evaluate_layer(m[1], 4, 2, df)
+    assert cx.evaluate(m, 4, 2, "dla").valid.all()
+    dw = Layer(1, 8, 10, 10, 3, 3, "DSCONV", stride=2)  # depthwise layers use dpt whatever the dataflow
+    assert cx.evaluate(dw, 4, 2, "shi").valid.all()
 
 
 def test_gemm_is_a_1x1_conv():
@@ -382,11 +379,12 @@ Dataflow { SpatialMap(1,1) K; TemporalMap(KTileSz,KTileSz) C; Cluster(ClusterSz,
 
 
 def test_layers_to_arrays():
-    m = Model("m", [Layer(8, 3, 10, 10, 3, 3), Layer(1, 8, 8, 8, 3, 3, "DSCONV")])
+    m = Model("m", [Layer(8, 3, 10, 10, 3, 3), Layer(1, 8, 8, 8, 3, 3, "DSCONV", stride=(2, 1), batch=4)])
     dims, dw = layers_to_arrays(m)
-    assert dims.dtype == np.int64 and dims.shape == (2, 6) and list(dw) == [False, True]
-    assert layers_to_arrays(m[0])[0].shape == (1, 6)
-    assert layers_to_arrays([])[0].shape == (0, 6)
+    assert dims.dtype == np.int64 and dims.shape == (2, 10) and list(dw) == [False, True]
+    assert dims[1].tolist() == [1, 8, 8, 8, 3, 3, 4, 1, 2, 1]
+    assert layers_to_arrays(m[0])[0].shape == (1, 10)
+    assert layers_to_arrays([])[0].shape == (0, 10)
     with pytest.raises(TypeError):
         layers_to_arrays([m[0], "x"])
     with pytest.raises(TypeError):
@@ -396,7 +394,7 @@ def test_layers_to_arrays():
 def test_layers_to_arrays_returns_fresh_arrays_for_models():
     m = cx.zoo.load("mobilenet_v2")
     dims, dw = layers_to_arrays(m)
-    expected = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S] for l in m])
+    expected = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S, l.batch, l.groups, *l.stride] for l in m])
     np.testing.assert_array_equal(dims, expected)
     np.testing.assert_array_equal(dw, [l.kind == "DSCONV" for l in m])
     np.testing.assert_array_equal(layers_to_arrays(list(m))[0], expected)  # same as uncached

@@ -24,12 +24,14 @@ from .formats import maestro as _maestro
 from .formats import onnx as _onnx
 from .formats import table as _table
 
-__all__ = ["Layer", "Model", "KINDS", "layers_to_arrays"]
+__all__ = ["Layer", "Model", "KINDS", "LAYER_COLUMNS", "layers_to_arrays"]
 
 #: Layer kinds: a convolution, a depthwise convolution, a matrix multiplication, a transposed
 #: convolution.
 KINDS = ("CONV", "DSCONV", "GEMM", "TRCONV")
 _DIMS = ("K", "C", "Y", "X", "R", "S")
+#: Columns of :func:`layers_to_arrays`'s ``dims`` (the cost model's layer input).
+LAYER_COLUMNS = (*_DIMS, "N", "G", "stride_y", "stride_x")
 _INT64_MAX = 2**63 - 1
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str]]
@@ -67,7 +69,8 @@ class Layer:
     * ``"TRCONV"``: a transposed convolution, described the way MAESTRO costs it: as the
       direct convolution it executes over its zero-upsampled, padded input, so ``Y`` × ``X`` is
       that (already upsampled) input and the output is ``(Y − R) // stride + 1`` like a CONV.
-      MAESTRO models it as a CONV whose dimensions carry an inner stride of 2.
+      MAESTRO parses it as a CONV whose dimensions carry an "inner stride" of 2 that no result
+      depends on, so it costs exactly like the CONV with the same fields.
 
     Sizes are element counts, plain ``int`` ≥ 1 (NumPy integers are accepted; floats, bools and
     strings are not), and ``name`` is a label that takes no part in equality.
@@ -143,9 +146,8 @@ class Layer:
         for d in ("K", "C"):
             if getattr(self, d) % g:
                 raise ValueError(f"{label}: {d} ({getattr(self, d)}) is not a multiple of groups ({g})")
-        if self.stride != (1, 1) and self.kind in ("GEMM", "TRCONV"):
-            # MAESTRO's TRCONV already carries its own (inner) stride; a GEMM has no window
-            raise ValueError(f"{label}: a {self.kind} layer has stride 1, got {self.stride}")
+        if self.stride != (1, 1) and self.kind == "GEMM":
+            raise ValueError(f"{label}: a GEMM layer has stride 1, got {self.stride}")
 
     @property
     def stride_y(self) -> int:
@@ -428,7 +430,8 @@ def _write(path_or_file: PathOrFile, write: Callable[[IO[str]], object]) -> None
 
 
 def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarray, np.ndarray]:
-    """``(dims, depthwise)``: int64 (n, 6) with columns K, C, Y, X, R, S and bool (n,).
+    """``(dims, depthwise)``: int64 (n, 10) with the columns of :data:`LAYER_COLUMNS` (K, C, Y, X,
+    R, S, N, G, stride_y, stride_x; K and C the layer's totals) and bool (n,).
 
     Fresh arrays on every call (the caller may modify them); for a :class:`Model` they are copied
     from a per-model cache, so repeated calls cost a few microseconds."""
@@ -450,6 +453,7 @@ def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarra
 
 
 def _build_arrays(seq: tuple[Layer, ...]) -> tuple[np.ndarray, np.ndarray]:
-    dims = np.array([(l.K, l.C, l.Y, l.X, l.R, l.S) for l in seq], dtype=np.int64).reshape(-1, 6)
+    rows = [(l.K, l.C, l.Y, l.X, l.R, l.S, l.batch, l.groups, *l.stride) for l in seq]
+    dims = np.array(rows, dtype=np.int64).reshape(-1, len(LAYER_COLUMNS))
     depthwise = np.array([l.kind == "DSCONV" for l in seq], dtype=bool)
     return dims, depthwise

@@ -23,7 +23,7 @@ __all__ = ["LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power"
 
 DATAFLOWS = tuple(DATAFLOW_IDS)
 #: Meaning of :attr:`LayerCosts.status` values.
-STATUS = {0: "ok", 1: "invalid configuration", 2: "overflow", 3: "bad input"}
+STATUS = {0: "ok", 1: "invalid configuration", 2: "overflow", 3: "bad input", 4: "not supported"}
 ACCESS_FIELDS = tuple(f for f in INT_FIELDS if f.startswith(("input_", "filter_", "output_")))
 
 if _native.AVAILABLE:
@@ -191,7 +191,7 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
         depthwise = t == 2
     else:
         depthwise = np.zeros(a.shape[0], dtype=bool)
-    return np.ascontiguousarray(a[:, :6]), depthwise, ()
+    return np.ascontiguousarray(_reference.full_dims(a[:, :6])), depthwise, ()
 
 
 def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -209,13 +209,6 @@ def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
 
     dims, depthwise = layers_to_arrays(model_or_layers)
     seq = (model_or_layers,) if isinstance(model_or_layers, Layer) else tuple(model_or_layers)
-    for i, layer in enumerate(seq):
-        if layer.kind == "TRCONV" or layer.stride != (1, 1) or layer.batch != 1 or layer.groups != 1:
-            # the closed forms of these layers are not in the kernel yet: refuse, never guess
-            raise ValueError(
-                f"layer {i} ({layer!r}): the cost model does not cost strided, batched, grouped "
-                "or TRCONV layers yet"
-            )
     names: tuple[str, ...] = tuple(layer.name for layer in seq)
     blocks = (np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T), np.asarray(depthwise, dtype=np.uint8), names)
     for a in blocks[:2]:
@@ -274,6 +267,7 @@ def evaluate(
     use_c = _pick_backend(backend)
 
     cols, depthwise, names = _layers(model_or_layers)
+    _check_supported(cols, depthwise, names, dataflow)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
@@ -288,6 +282,20 @@ def evaluate(
         reals = np.stack([raw[f] for f in FLOAT_FIELDS]) if p.size else np.empty((len(FLOAT_FIELDS), 0))
         status = raw["status"]
     return _costs(ints, reals, status, shape)
+
+
+def _check_supported(cols: np.ndarray, depthwise: np.ndarray, names: tuple[str, ...], dataflow: str) -> None:
+    """Strided CONV layers have no closed form on shi and eye yet: refuse them, never guess."""
+    if dataflow == "dla" or cols.shape[0] < 10:
+        return
+    bad = np.flatnonzero(((cols[8] != 1) | (cols[9] != 1)) & (depthwise == 0))
+    if bad.size:
+        i = int(bad[0])
+        name = f" {names[i]!r}" if i < len(names) and names[i] else ""
+        raise ValueError(
+            f"layer {i}{name}: the cost model does not cost strided layers on the {dataflow} "
+            f"dataflow yet (stride {int(cols[8, i])}x{int(cols[9, i])}); use dla, or stride 1"
+        )
 
 
 def evaluate_layer(
@@ -310,7 +318,7 @@ def evaluate_layer(
         pes, buffers = int(pes), int(buffers)
     cached = getattr(layer, "__dict__", {}).get("_cx_point")
     if cached is None:
-        cols, depthwise, _ = _layers(layer)
+        cols, depthwise, names = _layers(layer)
         if cols.shape[1] != 1:
             raise ValueError(f"evaluate_layer takes one layer, got {cols.shape[1]}")
         values = tuple(int(v) for v in cols[:, 0])
@@ -318,6 +326,9 @@ def evaluate_layer(
         if hasattr(layer, "__dict__"):
             object.__setattr__(layer, "_cx_point", cached)
     values, depthwise, cdims = cached
+    if dataflow != "dla" and not depthwise and (values[8] != 1 or values[9] != 1):
+        name = getattr(layer, "name", "")
+        _check_supported(np.array(values).reshape(-1, 1), np.zeros(1, np.uint8), (name,), dataflow)
     if cdims is not None:
         ints, reals, status = _native.evaluate_one(cdims, depthwise, pes, buffers, dataflow, hardware)
     else:
@@ -328,10 +339,11 @@ def evaluate_layer(
         reals = [float(raw[f][0]) for f in FLOAT_FIELDS]
         status = int(raw["status"][0])
     if status == 0:
-        runtime, l1, l2, macs, i_rd, i_wr, w_rd, w_wr, o_rd, o_wr = map(float, ints)
+        runtime, l1, l2, macs, i_rd, i_wr, w_rd, w_wr, o_rd, o_wr, o_l1 = map(float, ints)
     else:
-        runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = float("nan")
-    accesses = dict(zip(ACCESS_FIELDS, (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, macs, macs, o_rd, o_wr), strict=False))
+        runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = o_l1 = float("nan")
+    counts = (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, o_l1, o_l1, o_rd, o_wr)
+    accesses = dict(zip(ACCESS_FIELDS, counts, strict=True))
     return PointCost(runtime, reals[0], reals[1], reals[2], l1, l2, macs, reals[3], status == 0, status, accesses)
 
 

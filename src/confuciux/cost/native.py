@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..hardware import Hardware
-from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS
+from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS, full_dims
 
 try:
     from .._cost_model import ffi, lib  # type: ignore[import-not-found]
@@ -81,9 +81,9 @@ def evaluate_blocks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One kernel call for D designs x N layers.
 
-    ``cols``: C-contiguous int64 (6, N), rows K, C, Y, X, R, S; ``depthwise``: contiguous uint8
+    ``cols``: C-contiguous int64 (10, N), rows :data:`LAYER_COLUMNS`; ``depthwise``: contiguous uint8
     (N,); ``pes``, ``ktile``: contiguous int64 of size D*N (point ``d*N + l`` is layer ``l``).
-    Returns ``ints`` int64 (10, D*N) in :data:`DISTINCT_FIELDS` order, ``reals`` float64
+    Returns ``ints`` int64 (11, D*N) in :data:`DISTINCT_FIELDS` order, ``reals`` float64
     (4, D*N) in :data:`FLOAT_FIELDS` order and ``status`` uint8 (D*N,)."""
     n_layers = cols.shape[1]
     n = pes.size
@@ -106,20 +106,20 @@ def evaluate_one(
     dims: Any, depthwise: bool, pes: int, ktile: int, dataflow: str, hardware: Hardware
 ) -> tuple[list[int], list[float], int]:
     """One point, with as little Python overhead as possible: ``dims`` is a cdata
-    ``int64_t[6]`` (see :func:`layer_dims`).  Returns (10 distinct ints, 4 floats, status)."""
-    buf = ffi.new("int64_t[12]", [pes, ktile])  # P, k, then the 10 distinct integer outputs
+    ``int64_t[10]`` (see :func:`layer_dims`).  Returns (11 distinct ints, 4 floats, status)."""
+    buf = ffi.new("int64_t[13]", [pes, ktile])  # P, k, then the 11 distinct integer outputs
     reals = ffi.new("double[4]")
     status = ffi.new("uint8_t[1]")
     lib.cx_evaluate_blocks(
         dims, _DEPTHWISE[depthwise], 1, buf, buf + 1, 1, DATAFLOW_IDS[dataflow],
         _hardware_struct(hardware), buf + 2, reals, status,
     )  # fmt: skip
-    return ffi.unpack(buf + 2, 10), ffi.unpack(reals, 4), status[0]
+    return ffi.unpack(buf + 2, 11), ffi.unpack(reals, 4), status[0]
 
 
-def layer_dims(values: tuple[int, int, int, int, int, int]) -> Any:
-    """A cdata int64_t[6] with K, C, Y, X, R, S (for :func:`evaluate_one`)."""
-    return ffi.new("int64_t[6]", values)
+def layer_dims(values: tuple[int, ...]) -> Any:
+    """A cdata int64_t[10] with the :data:`LAYER_COLUMNS` of one layer (for :func:`evaluate_one`)."""
+    return ffi.new("int64_t[10]", values)
 
 
 def evaluate_points(
@@ -130,10 +130,10 @@ def evaluate_points(
     dataflow: str,
     hardware: Hardware,
 ) -> dict[str, np.ndarray]:
-    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 6)),
+    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 10)),
     except that ``pes`` and ``ktile`` may hold several designs: D*N values, point ``d*N + l``
     being layer ``l``."""
-    cols = np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T)
+    cols = np.ascontiguousarray(full_dims(dims).T)
     dw = np.ascontiguousarray(depthwise, dtype=np.uint8)
     ints, reals, status = evaluate_blocks(
         cols, dw, np.ascontiguousarray(pes, dtype=np.int64),

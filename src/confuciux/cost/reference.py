@@ -15,11 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..hardware import Hardware
+from ..workload import LAYER_COLUMNS
 
-__all__ = ["INT_FIELDS", "FLOAT_FIELDS", "evaluate_points", "area_power_points"]
+__all__ = ["INT_FIELDS", "FLOAT_FIELDS", "LAYER_COLUMNS", "evaluate_points", "area_power_points"]
 
 # Status codes, shared with csrc/cost_model.h.
-OK, INVALID, OVERFLOW, BAD_INPUT = 0, 1, 2, 3
+OK, INVALID, OVERFLOW, BAD_INPUT, UNSUPPORTED = 0, 1, 2, 3, 4
 DATAFLOW_IDS = {"dla": 0, "shi": 1, "eye": 2}
 
 INT_FIELDS = (
@@ -29,14 +30,16 @@ INT_FIELDS = (
     "output_l1_read", "output_l1_write", "output_l2_read", "output_l2_write",
 )  # fmt: skip
 FLOAT_FIELDS = ("energy", "area", "power", "throughput")
-# The ten distinct integer quantities (the kernel's block layout); the other six are copies.
+# The eleven distinct integer quantities (the kernel's block layout); the other five are copies.
+# The output L1 accesses equal the MACs except for strided layers, whose edge steps MAESTRO
+# counts there with their (negative) output extents.
 DISTINCT_FIELDS = (
     "runtime", "l1_bytes", "l2_bytes", "macs", "input_l2_read", "input_l2_write",
-    "filter_l2_read", "filter_l2_write", "output_l2_read", "output_l2_write",
+    "filter_l2_read", "filter_l2_write", "output_l2_read", "output_l2_write", "output_l1_write",
 )  # fmt: skip
 COPIES = {
-    "input_l1_read": "macs", "filter_l1_read": "macs", "output_l1_read": "macs",
-    "output_l1_write": "macs", "input_l1_write": "input_l2_read", "filter_l1_write": "filter_l2_read",
+    "input_l1_read": "macs", "filter_l1_read": "macs", "output_l1_read": "output_l1_write",
+    "input_l1_write": "input_l2_read", "filter_l1_write": "filter_l2_read",
 }  # fmt: skip
 
 _I64 = np.int64
@@ -91,28 +94,72 @@ def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(cond, a, b).astype(_I64, copy=False)
 
 
-def _dla(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+class _Ext:
+    """Per-point quantities beyond the stride-1 ConfuciuX setting: batch N, groups G (K, C are
+    then per group), strides and the edge steps of the strided Y/X windows (docs/cost-model.md,
+    "Strides, batch, groups")."""
+
+    def __init__(self, ck: _Checked, N, G, ng, sy, sx, Y, X, R, S):
+        self.N, self.G, self.ng, self.sy, self.sx = N, G, ng, sy, sx
+        self.NG = ck.mul(N, G)
+        # window positions: OY full steps, then an edge step when (Y-R) % sy != 0 whose output
+        # extent is r - s + 1 <= 0, or Y - R + 1 when MAESTRO's edge tile is negative ("big")
+        ry, rx = (Y - R) % sy, (X - S) % sx
+        self.hy, self.hx = ry != 0, rx != 0
+        self.big_y = self.hy & (R + ry < sy)
+        self.big_x = self.hx & (S + rx < sx)
+        self.ey = _where(self.big_y, Y - R + 1, ry - sy + 1)
+        self.ex = _where(self.big_x, X - S + 1, rx - sx + 1)
+
+
+def _grid(ck: _Checked, e: _Ext, OY, OX):
+    """Sums over the (Y step, X step) cases: MAC-weighted steps, steps with clamped extents,
+    output extents, rows entered at the first X position and X steps after it."""
+    py = e.hy & (e.ey > 0)  # an edge row with positive extent takes part like a full row
+    px = e.hx & (e.ex > 0)
+    both = e.hy & e.hx & ((e.ey > 0) == (e.ex > 0)) & (e.ey != 0) & (e.ex != 0)
+    base = ck.mul(OY, OX)
+    side = ck.add(ck.mul(_where(px, OY, 0), e.ex), ck.mul(_where(py, OX, 0), e.ey))
+    macs = ck.add(ck.add(base, side), ck.mul(_where(both, e.ey, 0), e.ex))
+    clamped = ck.add(ck.add(base, side), _where(both, ck.mul(np.maximum(e.ey, 1), np.maximum(e.ex, 1)), 0))
+    out = ck.mul(ck.add(OY, _where(e.hy, e.ey, 0)), ck.add(OX, _where(e.hx, e.ex, 0)))
+    rows = ck.add(OY, py)
+    per_row = ck.add(OX - 1, px)
+    edge_row = _where(e.ey > 0, per_row, _where((e.ey < 0) & e.hx & (e.ex < 0), 1, 0))
+    xsteps = ck.add(ck.mul(OY, per_row), _where(e.hy, edge_row, 0))
+    return macs, clamped, out, rows, xsteps
+
+
+def _dla(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     nC, ch = _cdiv(C, P), np.minimum(C, P)
     RS = ck.mul(R, S)
-    steps = ck.prod(nK, nC, OY, OX)
-    runtime = ck.add(ck.mul(steps, ck.add(ck.mul(kh, RS), 1)), 1)
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
-    l2 = ck.add(ck.mul(ck.prod(2, ch, RS), ck.add(1, kh)), ck.mul(2, kh))
-    nKC = ck.mul(nK, nC)
-    rho = _where(OX > 1, R, 1)
-    i_rd = ck.add(
-        ck.add(ck.prod(ch, R, nKC, OY, OX - 1), ck.prod(ch, S, rho, nKC, OY - 1)),
-        ck.mul(ck.mul(ch, RS), ck.add(ck.mul(nK, nC - 1), 1)),
+    g_macs, g_steps, g_out, rows, xsteps = _grid(ck, e, OY, OX)
+    steps = ck.prod(nK, nC, g_steps)
+    runtime = ck.add(ck.mul(steps, ck.add(ck.prod(e.NG, kh, RS), 1)), 1)
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
+    out_c = _where(e.ng, ch, 1)
+    l2 = ck.prod(
+        2, e.G, ck.add(ck.add(ck.prod(e.N, ch, RS), ck.prod(kh, ch, RS)), ck.prod(e.N, kh, out_c))
     )
-    w_rd = ck.prod(nKC, kh, ch, RS)
-    o_wr = ck.prod(K, OY, OX, nC)
-    macs = ck.prod(K, C, RS, OY, OX)
-    valid = np.ones(K.shape, dtype=bool)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    nKC = ck.mul(nK, nC)
+    rho = _where(X > S, R, np.minimum(R, e.sy))
+    i_rd = ck.mul(
+        e.NG,
+        ck.add(
+            ck.add(ck.prod(ch, R, np.minimum(S, e.sx), nKC, xsteps), ck.prod(ch, S, rho, nKC, rows - 1)),
+            ck.mul(ck.mul(ch, RS), ck.add(ck.mul(nK, nC - 1), 1)),
+        ),
+    )
+    w_rd = ck.prod(e.G, nKC, kh, ch, RS)
+    o_wr = ck.prod(e.NG, K, g_out, _where(e.ng, C, nC))
+    macs = ck.prod(e.NG, K, C, RS, g_macs)
+    o_l1 = ck.prod(e.NG, K, C, RS, g_out)
+    valid = ~(e.big_y | e.big_x)  # MAESTRO refuses these layers (exit code 255)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
 
 
-def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _shi(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, R), _cdiv(OX, P)
@@ -123,7 +170,7 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     band = ck.sub(ck.add(P, S), 1)  # input columns of one X band, b = P+S-1
     # runtime: an inner pass over a band shorter than R is a single step
     rows = _where(y_full, OY, 1)
-    runtime = ck.add(ck.mul(ck.prod(nK, C, nX), ck.add(ck.prod(rows, kh, RS), nY)), 1)
+    runtime = ck.add(ck.mul(ck.prod(nK, C, nX), ck.add(ck.prod(rows, kh, RS, e.NG), nY)), 1)
     # first-step extents (input rows/cols, output rows/cols), incl. bands larger than the output
     yi = _where(y_full, two_r1, OY - 1)
     x0 = _where(x_full, band, _where(x_wide, X, X - P))
@@ -131,8 +178,8 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     xf = _where(x_full, P, _where(x_wide, OX, OX - P))
     khRS = ck.mul(kh, RS)
     yixo = ck.mul(yi, x0)
-    l2 = ck.mul(2, ck.add(ck.add(yixo, khRS), ck.prod(kh, yf, xf)))
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.mul(e.NG, yixo), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
     # traffic
     yrem = OY % R
     yo = _where(
@@ -142,23 +189,26 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     )
     xo = _where(x_full | x_wide, OX, OX - P)
     nKnY = ck.mul(nK, nY)
-    i_rd = ck.add(
+    i_rd = ck.mul(
+        e.NG,
         ck.add(
-            ck.mul(
-                ck.prod(nK, C - 1, nY, yi),
-                ck.add(x0, ck.mul(nX - 1, band)),
+            ck.add(
+                ck.mul(
+                    ck.prod(nK, C - 1, nY, yi),
+                    ck.add(x0, ck.mul(nX - 1, band)),
+                ),
+                ck.prod(nKnY, yi, nX - 1, _where(C > 1, band, P)),
             ),
-            ck.prod(nKnY, yi, nX - 1, _where(C > 1, band, P)),
+            ck.add(ck.prod(nK, nY - 1, two_r1, x0), yixo),
         ),
-        ck.add(ck.prod(nK, nY - 1, two_r1, x0), yixo),
     )
-    w_rd = ck.mul(ck.prod(RS, nK, kh), ck.add(ck.prod(C - 1, nY, nX), 1))
-    o_wr = ck.prod(K, C, yo, xo)
-    macs = ck.prod(K, C, RS, yo, xo)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    w_rd = ck.prod(e.G, ck.prod(RS, nK, kh), ck.add(ck.prod(C - 1, nY, nX), 1))
+    o_wr = ck.prod(e.NG, K, C, yo, xo)
+    macs = ck.prod(e.NG, K, C, RS, yo, xo)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _eye(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, P), _cdiv(OX, S)
@@ -166,6 +216,7 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     y_tall = P > Y  # the whole input column fits one band
     valid = (y_full | y_tall) == x_full
     khRS = ck.mul(kh, RS)
+    work = ck.mul(khRS, e.NG)  # MACs per PE and inner step
     # runtime: columns in bands of S output columns, both output dims spread over the P PEs
     w_edge = OX % S
     one_row = OY == 1
@@ -173,9 +224,9 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     steps_edge = ck.add(
         _cdiv(w_edge, P), ck.mul(S - 1, one_row & (w_edge > P) & (w_edge % P != 0))
     )
-    per_full = ck.add(ck.mul(steps_full, khRS), 1)
-    per_edge = _where(w_edge > 0, ck.add(ck.mul(steps_edge, khRS), 1), 0)
-    bands = _where(x_full, ck.add(ck.mul(OX // S, per_full), per_edge), ck.add(khRS, 1))
+    per_full = ck.add(ck.mul(steps_full, work), 1)
+    per_edge = _where(w_edge > 0, ck.add(ck.mul(steps_edge, work), 1), 0)
+    bands = _where(x_full, ck.add(ck.mul(OX // S, per_full), per_edge), ck.add(work, 1))
     runtime = ck.add(ck.mul(ck.prod(C, nK, nY), bands), 1)
     # first-step extents
     yi = _where(y_full, ck.sub(ck.add(P, R), 1), _where(y_tall, Y, Y - P))
@@ -183,8 +234,8 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     x0 = _where(x_full, two_s1, OX - 1)
     yf = _where(y_full, P, _where(y_tall, OY, OY - P))
     xf = _where(x_full, S, OX - S)
-    l2 = ck.mul(2, ck.add(ck.add(ck.mul(yi, x0), khRS), ck.prod(kh, yf, xf)))
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.NG, yi, x0), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
     # traffic
     yrem = OY % P
     yo = _where(
@@ -193,30 +244,32 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
         _where(y_tall, OY, OY - P),
     )
     xo = _where(x_full, OX, OX - S)
-    i_rd = ck.mul(
+    i_rd = ck.prod(
+        e.NG,
         ck.mul(C, yi),
         ck.add(ck.add(x0, ck.prod(nK, nY - 1, x0)), ck.prod(nK, nY, nX - 1, S)),
     )
-    w_rd = ck.prod(C, nK, khRS)
-    o_wr = ck.prod(C, K, yo, xo)
-    macs = ck.prod(C, K, RS, yo, xo)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    w_rd = ck.prod(e.G, C, nK, khRS)
+    o_wr = ck.prod(e.NG, C, K, yo, xo)
+    macs = ck.prod(e.NG, C, K, RS, yo, xo)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _dpt(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _dpt(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     RS = ck.mul(R, S)
     kP = ck.mul(k, P)
+    g_macs, _, g_out, rows, xsteps = _grid(ck, e, OY, OX)
     # runtime: n spatial steps of k channels per PE, the last one with rho channels
     n = _cdiv(C, kP)
     rho = ck.sub(C, ck.mul(n - 1, kP))
     c_last = _where(
         rho < k, rho, _where((n > 1) & (rho > k) & (rho - k < k) & (rho % k != 0), rho % k, k)
     )
-    runtime = ck.add(ck.mul(ck.prod(OY, OX, RS), ck.add(ck.mul(n - 1, k), c_last)), 1)
-    l1 = ck.mul(ck.mul(6, k), RS)
+    runtime = ck.add(ck.mul(ck.prod(g_macs, RS, e.N), ck.add(ck.mul(n - 1, k), c_last)), 1)
+    l1 = ck.prod(2, k, RS, ck.add(ck.mul(2, e.N), 1))
     cp = np.minimum(C, kP)
     under = (k < C) & (C < kP) & (C % k == 0)  # last PE of an under-filled array loses its output
-    l2 = ck.mul(2, ck.add(ck.prod(2, cp, RS), _where(under, cp - k, cp)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.N, cp, RS), ck.mul(cp, RS)), ck.mul(e.N, _where(under, cp - k, cp))))
     # channel counts fetched (c_T), multiplied (m_C) and written (e_C) per pixel
     more = C > kP
     rem = C % kP
@@ -226,16 +279,29 @@ def _dpt(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     c_t = ck.sub(ck.add(C, pad), klost)
     m_c = ck.sub(C, klost)
     e_c = ck.sub(m_c, _where(under, k, 0))
-    i_rd = _where(
-        OX > 1,
-        ck.prod(c_t, R, OY, ck.sub(ck.add(S, OX), 1)),
-        ck.prod(c_t, S, Y),
+    rho_y = _where(X > S, R, np.minimum(R, e.sy))  # input rows a new output row brings
+    i_rd = ck.prod(
+        e.N,
+        c_t,
+        ck.add(
+            ck.add(RS, ck.prod(rows - 1, S, rho_y)), ck.prod(xsteps, R, np.minimum(S, e.sx))
+        ),
     )
     w_rd = ck.mul(c_t, RS)
-    o_wr = ck.prod(OY, OX, e_c)
-    macs = ck.prod(OY, OX, RS, m_c)
+    o_wr = ck.prod(e.N, g_out, e_c)
+    macs = ck.prod(e.N, g_macs, RS, m_c)
+    o_l1 = ck.prod(e.N, g_out, RS, m_c)
     valid = np.ones(K.shape, dtype=bool)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
+
+
+def _bad_input(K, C, Y, X, R, S, N, G, sy, sx, P, k, dw):
+    """Points that are not a layer: a size < 1, Y < R, X < S, groups not dividing K and C, or
+    groups on a depthwise layer."""
+    bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
+    bad |= (N < 1) | (G < 1) | (sy < 1) | (sx < 1)
+    g = np.maximum(G, 1)
+    return bad | (K % g != 0) | (C % g != 0) | (dw & (G != 1))
 
 
 def evaluate_points(
@@ -250,29 +316,36 @@ def evaluate_points(
 ) -> dict[str, np.ndarray]:
     """Cost of n points (layer, P, k).
 
-    ``dims``: int64 (n, 6) columns K, C, Y, X, R, S; ``depthwise``: bool (n,); ``pes``, ``ktile``:
-    int64 (n,).  CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
+    ``dims``: int64 (n, 10) with the columns of :data:`LAYER_COLUMNS` (K, C, Y, X, R, S, N, G,
+    stride_y, stride_x; K and C the totals over the groups), or (n, 6) for K..S with N = G =
+    stride = 1; ``depthwise``: bool (n,); ``pes``, ``ktile``: int64 (n,).  CONV rows use
+    ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
 
     Returns int64 arrays for :data:`INT_FIELDS` (cycles, bytes, counts; 0 where status != 0),
     float64 arrays for :data:`FLOAT_FIELDS` (nJ, µm², mW, MACs/cycle; NaN where status != 0) and
-    ``status`` (uint8: 0 ok, 1 invalid configuration, 2 overflow, 3 bad input).
+    ``status`` (uint8: 0 ok, 1 invalid configuration, 2 overflow, 3 bad input, 4 not supported:
+    a strided CONV layer on shi or eye).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
-    dims = np.asarray(dims, dtype=_I64).reshape(-1, 6)
+    dims = full_dims(dims)
     n = dims.shape[0]
-    K, C, Y, X, R, S = (np.ascontiguousarray(dims[:, j]) for j in range(6))
+    K, C, Y, X, R, S, N, G, SY, SX = (np.ascontiguousarray(dims[:, j]) for j in range(len(LAYER_COLUMNS)))
     P = np.asarray(pes, dtype=_I64).reshape(n)
     k = np.asarray(ktile, dtype=_I64).reshape(n)
     dw = np.asarray(depthwise, dtype=bool).reshape(n)
     if dataflow not in DATAFLOW_IDS:
         raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {sorted(DATAFLOW_IDS)}")
 
-    bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
+    bad = _bad_input(K, C, Y, X, R, S, N, G, SY, SX, P, k, dw)
     # Bad rows are computed on harmless stand-in values and then discarded.
     one = np.ones(n, dtype=_I64)
-    K, C, Y, X, R, S, P, k = (np.where(bad, one, v) for v in (K, C, Y, X, R, S, P, k))
-    OY, OX = Y - R + 1, X - S + 1
+    K, C, Y, X, R, S, N, G, SY, SX, P, k = (np.where(bad, one, v) for v in (K, C, Y, X, R, S, N, G, SY, SX, P, k))
+    ng = G > 1  # a grouped layer: MAESTRO's NGCONV with K/G filters over C/G channels per group
+    Kg, Cg = K // G, C // G
+    OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
+    strided = (SY != 1) | (SX != 1)
+    unsupported = strided & ~dw if dataflow in ("shi", "eye") else np.zeros(n, dtype=bool)
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
@@ -283,26 +356,22 @@ def evaluate_points(
             if idx.size == 0:
                 continue
             ck = _Checked(idx.size, check_overflow)
-            args = [v[idx] for v in (K, C, Y, X, R, S, P, k, OY, OX)]
-            runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid = fn(ck, *args)
-            Kd, Cd, Yd, Xd, Rd, Sd = args[:6]
-            i_wr = ck.prod(Cd, Yd, Xd)
-            if fn is _dpt:
-                w_wr = ck.prod(Cd, Rd, Sd)
-                o_rd = ck.prod(Cd, args[8], args[9])
-            else:
-                w_wr = ck.prod(Kd, Cd, Rd, Sd)
-                o_rd = ck.prod(Kd, args[8], args[9])
+            args = [v[idx] for v in (Kg, Cg, Y, X, R, S, P, k, OY, OX)]
+            ext = _Ext(ck, N[idx], G[idx], ng[idx], SY[idx], SX[idx], *args[2:6])
+            runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = fn(ck, ext, *args)
+            i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is _dpt, *args[:6])
             values = {
                 "runtime": runtime, "l1_bytes": l1, "l2_bytes": l2, "macs": macs,
                 "input_l1_read": macs, "input_l1_write": i_rd,
                 "input_l2_read": i_rd, "input_l2_write": i_wr,
                 "filter_l1_read": macs, "filter_l1_write": w_rd,
                 "filter_l2_read": w_rd, "filter_l2_write": w_wr,
-                "output_l1_read": macs, "output_l1_write": macs,
+                "output_l1_read": o_l1, "output_l1_write": o_l1,
                 "output_l2_read": o_rd, "output_l2_write": o_wr,
             }  # fmt: skip
-            st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, OK))
+            neg = _negative_energy(values, fn is _dpt)
+            st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
+            st = np.where(unsupported[idx], UNSUPPORTED, st)
             for f in INT_FIELDS:
                 out[f][idx] = np.where(st == OK, values[f], 0)
             status[idx] = st
@@ -321,6 +390,45 @@ def evaluate_points(
         out["throughput"] = np.where(ok, throughput, nan)
     out["status"] = status
     return out
+
+
+def _negative_energy(v: dict[str, np.ndarray], dpt: bool) -> np.ndarray:
+    """Points MAESTRO prints with a negative energy, so cannot cost: edge steps of a strided
+    layer can make its output counters negative.  MAESTRO's own energy weights (18.61 per L2
+    access, 1.68 per L1 access of the single-level dpt), whatever the hardware."""
+    f = {name: v[name].astype(np.float64) for name in INT_FIELDS}
+    l2 = (
+        f["input_l2_read"] + f["input_l2_write"] + f["filter_l2_read"] + f["filter_l2_write"]
+        + f["output_l2_write"]
+    )  # fmt: skip
+    if not dpt:
+        return 18.61 * l2 < 0
+    l1 = (
+        f["input_l1_read"] + f["input_l1_write"] + f["filter_l1_read"] + f["filter_l1_write"]
+        + f["output_l1_read"] + f["output_l1_write"]
+    )  # fmt: skip
+    return 18.61 * l2 + 1.68 * l1 < 0
+
+
+def full_dims(dims: np.ndarray) -> np.ndarray:
+    """(n, 10) int64 layer columns from (n, 10) or the stride-1 (n, 6)."""
+    d = np.asarray(dims, dtype=_I64)
+    if d.ndim == 2 and d.shape[1] == 6:
+        d = np.concatenate([d, np.ones((d.shape[0], 4), dtype=_I64)], axis=1)
+    return d.reshape(-1, len(LAYER_COLUMNS))
+
+
+def _tensor_sizes(ck: _Checked, e: _Ext, dw: bool, K, C, Y, X, R, S):
+    """Input and filter L2 writes (one fill each) and output L2 reads, as MAESTRO counts them:
+    the output size at stride 1 (it sizes the output tensor before applying the stride), times
+    the channels of a grouped layer (its output is coupled to C as well)."""
+    i_wr = ck.prod(e.NG, C, Y, X)
+    o_full = ck.mul(Y - R + 1, X - S + 1)
+    if dw:
+        return i_wr, ck.prod(C, R, S), ck.prod(e.N, C, o_full)
+    w_wr = ck.prod(e.G, K, C, R, S)
+    o_rd = ck.prod(e.NG, K, o_full, _where(e.ng, C, 1))
+    return i_wr, w_wr, o_rd
 
 
 def _energy(c: dict[str, np.ndarray], depthwise: np.ndarray, hw: Hardware) -> np.ndarray:
