@@ -181,7 +181,8 @@ def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) ->
             )  # fmt: skip
             costs = [finite(float(getattr(c, f)[i])) for f in _CSV_COSTS]
             cells = ["" if v is None else repr(v) for v in costs]
-            w.writerow([i, *shape, int(result.pes[i]), int(result.buffers[i]), *cells, int(bool(c.valid[i])), int(c.status[i])])
+            state = [int(bool(c.valid[i])), int(c.status[i])]
+            w.writerow([i, *shape, int(result.pes[i]), int(result.buffers[i]), *cells, *state])
 
     if hasattr(path_or_file, "write"):
         rows(path_or_file)  # type: ignore[arg-type]
