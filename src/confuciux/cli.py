@@ -1,4 +1,4 @@
-"""Command line: ``confuciux evaluate``, ``confuciux explore`` and ``confuciux zoo``."""
+"""Command line: ``confuciux evaluate``, ``confuciux explore``, ``confuciux import`` and ``confuciux zoo``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
 from .explorer import METHODS, Explorer, Progress
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
+from .result import Result
 from .search.problem import OBJECTIVES
+from .workload import KINDS, Model
 
 HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
 
@@ -22,13 +24,21 @@ HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
 def _load_model(spec: str):
     """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file."""
     from . import zoo
-    from .workload import Model
 
     if spec.endswith(".csv"):
         return Model.from_csv(spec)
     if spec.endswith(".m"):
         return Model.from_maestro(spec)
+    if spec.endswith(".onnx"):
+        return _load_onnx(spec)
     return zoo.load(spec)
+
+
+def _load_onnx(path: str, batch: int = 1, strict: bool = True) -> Model:
+    try:
+        return Model.from_onnx(path, batch=batch, strict=strict)
+    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
+        raise ValueError(str(exc)) from None
 
 
 def _fmt(x: float) -> str:
@@ -67,6 +77,10 @@ def _print_table(rows: list[list[str]], header: list[str], out: IO[str]) -> None
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.result is not None:
+        return _cmd_evaluate_result(args)
+    if args.model is None:
+        raise ValueError("evaluate needs --model (or --result with a saved design)")
     model = _load_model(args.model)
     hardware = HARDWARE[args.hardware]()
     n = len(model)
@@ -136,6 +150,71 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     return 0 if result.feasible else 3
 
 
+def _cmd_evaluate_result(args: argparse.Namespace) -> int:
+    """``evaluate --result r.json``: the saved design costed again from the file alone."""
+    with open(args.result, "rb") as f:
+        data = f.read()
+    try:
+        saved = Result.from_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:  # KeyError: an older from_json
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{args.result}: not a saved result ({reason})") from None
+    if saved.workload is None or saved.hardware is None:
+        raise ValueError(f"{args.result}: the file does not carry its layers and hardware (saved by an older version)")
+    model, hardware = saved.workload, saved.hardware
+    dataflow = str(saved.platform.get("dataflow", "dla"))
+    costs = evaluate(model, saved.pes, saved.buffers, dataflow, hardware)
+    out = sys.stdout
+    out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
+    _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
+    same = np.array_equal(costs.runtime, saved.costs.runtime, equal_nan=True) and np.allclose(
+        costs.energy, saved.costs.energy, rtol=1e-12, equal_nan=True
+    )
+    total = costs.total()
+    out.write(
+        f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; "
+        + ("the saved costs are reproduced\n" if same else "DIFFERENT from the saved costs\n")
+    )
+    return 0 if same and bool(np.all(costs.valid)) else 3
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    source, output = args.source, args.output
+    if not output.endswith((".csv", ".m")):
+        raise ValueError(f"{output}: the output must be a .csv or a .m file")
+    if source.endswith(".onnx"):
+        model = _load_onnx(source, args.batch, not args.no_strict)
+    else:
+        model = _load_model(source)
+    if args.name:
+        model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
+    if output.endswith(".csv"):
+        model.to_csv(output)
+    else:
+        model.to_maestro(output)
+    out = sys.stdout
+    kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
+    made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
+    grouped = sum(layer.groups > 1 for layer in model)
+    out.write(f"{source} -> {output}: {len(model)} layers ({made}; {grouped} grouped), {model.macs / 1e9:.4g} GMACs\n")
+    if model.skipped:
+        out.write(f"skipped {sum(model.skipped.values())} ops: ")
+        ranked = sorted(model.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        out.write(", ".join(f"{op} {n}" for op, n in ranked) + "\n")
+    return 0
+
+
+def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
+    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
+    im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
+    im.add_argument("--batch", type=int, default=1, help="the batch size for a dynamic (symbolic) batch dimension")
+    im.add_argument("--no-strict", action="store_true", help="skip (and count) compute ops with no layer form")
+    im.add_argument("--name", help="the model's name (default: the file's)")
+    im.set_defaults(func=_cmd_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confuciux",
@@ -144,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", required=True, help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ev.add_argument("--pes", type=int, nargs="+", default=[64], help="PEs: one value, or one per layer")
     ev.add_argument("--buffer", type=int, nargs="+", default=[4], help="buffer (KTileSz): one value or one per layer")
@@ -156,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     ex.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
     ex.add_argument("--platform", default="confuciux", choices=("confuciux", "cloud-fpga", "edge-fpga"),
@@ -171,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", help="write the result to this JSON file")
     ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     ex.set_defaults(func=_cmd_explore)
+    _add_import_parser(sub)
     return parser
 
 
