@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..hardware import Hardware
-from . import dataflows, schema
 from ..workload import LAYER_COLUMNS
+from . import dataflows, schema
 from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
 
 __all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
