@@ -282,18 +282,6 @@ static void strided(point *p)
     p->ex = p->big_x ? dx + 1 : rx - p->sx + 1;
 }
 
-/* MAESTRO prints a negative energy, so cannot cost the point: edge steps of a strided layer can
- * make its output counters negative.  MAESTRO's own weights, whatever the hardware; same order
- * of summation as the NumPy reference. */
-static int negative_energy(const traffic *t, i64 i_wr, i64 w_wr, int dw)
-{
-    double l2 = (double)t->i_rd + (double)i_wr + (double)t->w_rd + (double)w_wr + (double)t->o_wr;
-    if (!dw) return 18.61 * l2 < 0;
-    double macs = (double)t->macs, ol1 = (double)t->o_l1;
-    double l1 = macs + (double)t->i_rd + macs + (double)t->w_rd + ol1 + ol1;
-    return 18.61 * l2 + 1.68 * l1 < 0;
-}
-
 static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, double *area, double *power)
 {
     double p = (double)pes, b1 = (double)l1, b2 = (double)l2;
@@ -307,25 +295,43 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
            + hw->arbiter_power * max_d(hw->arbiter_power_floor, q);
 }
 
-/* `mode` is a compile-time constant in each specialised loop: ALL_OUTPUTS stores every output
- * without NULL tests, DISTINCT_OUTPUTS only the ten distinct integer counters (and the floats and
- * status), SOME_OUTPUTS tests each pointer. */
-enum { SOME_OUTPUTS, ALL_OUTPUTS, DISTINCT_OUTPUTS };
-#define STORE(field, value) \
-    do { if (mode != SOME_OUTPUTS || out->field) out->field[i] = (value); } while (0)
-#define STORE_COPY(field, value) \
-    do { if (mode == ALL_OUTPUTS || (mode == SOME_OUTPUTS && out->field)) out->field[i] = (value); } while (0)
+/* Every hardware coefficient at most 1e100 in magnitude: then no float result can leave the
+ * finite range for any integer inputs (each term is at most about 1e100 * (2^63)^2), so a point's
+ * status never depends on float work that was not asked for. */
+static int floats_bounded(const cx_hardware *hw)
+{
+    const double c[] = {hw->mac_energy, hw->l1_energy, hw->l2_energy, hw->mac_area, hw->l1_area,
+                        hw->l2_area, hw->mac_power, hw->l1_power, hw->l2_power, hw->noc_bandwidth,
+                        hw->noc_bandwidth_per_pe, hw->bus_area_per_port, hw->bus_area_base,
+                        hw->bus_power_per_port, hw->bus_power_base, hw->arbiter_area,
+                        hw->arbiter_area_floor, hw->arbiter_power, hw->arbiter_power_floor,
+                        hw->arbiter_a2, hw->arbiter_a1, hw->arbiter_a0};
+    for (size_t j = 0; j < sizeof c / sizeof c[0]; j++)
+        if (!(c[j] <= 1e100 && c[j] >= -1e100)) return 0;  /* also for NaN */
+    return 1;
+}
 
-/* One point: computes everything and stores what out asks for.  Inlined into one loop per
- * dataflow so that the dataflow switch leaves the hot loop. */
+/* `mode` is a compile-time constant in each specialised loop: DISTINCT_OUTPUTS has every output
+ * that is not a copy (and status, valid) non-NULL and tests only the five copies; SOME_OUTPUTS
+ * tests each pointer. */
+enum { SOME_OUTPUTS, DISTINCT_OUTPUTS };
+#define OUT(name) (out->values[CX_OUT_##name])
+#define STORE(name, value) \
+    do { if (mode != SOME_OUTPUTS || OUT(name)) OUT(name)[i] = (value); } while (0)
+#define STORE_COPY(name, value) \
+    do { if (OUT(name)) OUT(name)[i] = (value); } while (0)
+
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define ALWAYS_INLINE inline
 #endif
 
-static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *layers, size_t l, i64 pes,
-                                     i64 ktile, const cx_hardware *hw, cx_costs *out, size_t i)
+/* The status of one point and its integer results (zero unless CX_OK). */
+static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw);
+
+static ALWAYS_INLINE int point_status(int dataflow, const cx_layers *layers, size_t l, i64 pes, i64 ktile,
+                                      const cx_hardware *hw, traffic *t, i64 *i_wr, i64 *w_wr, i64 *o_rd)
 {
     point p = {0};
     p.K = layers->K[l]; p.C = layers->C[l]; p.Y = layers->Y[l]; p.X = layers->X[l];
@@ -335,8 +341,6 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
     p.sy = layers->SY ? layers->SY[l] : 1;
     p.sx = layers->SX ? layers->SX[l] : 1;
     int dw = layers->depthwise[l] != 0;
-    traffic t = {0, 0, 0, 0, 0, 0, 0, 0};
-    i64 i_wr = 0, w_wr = 0, o_rd = 0;
     int status;
     if (is_bad_input(&p, dw)) {
         status = CX_BAD_INPUT;
@@ -348,67 +352,99 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
             status = CX_INVALID;
         } else {
             int o = __builtin_mul_overflow(p.N, p.G, &p.NG);
-            if (!o) o = dw ? dpt(&p, &t)
-                      : dataflow == CX_DLA ? dla(&p, &t)
-                      : dataflow == CX_SHI ? shi(&p, &t) : eye(&p, &t);
-            if (!o) o = tensor_sizes(&p, dw, &i_wr, &w_wr, &o_rd);
-            status = o ? CX_OVERFLOW : negative_energy(&t, i_wr, w_wr, dw) ? CX_INVALID : CX_OK;
+            if (!o) o = dw ? dpt(&p, t)
+                      : dataflow == CX_DLA ? dla(&p, t)
+                      : dataflow == CX_SHI ? shi(&p, t) : eye(&p, t);
+            if (!o) o = tensor_sizes(&p, dw, i_wr, w_wr, o_rd);
+            /* The edge steps of a strided layer can make the output counters negative (as in
+             * MAESTRO); when that makes the energy negative, the point cannot be costed (MAESTRO
+             * prints such points with a negative energy).  Independent of the outputs asked. */
+            int negative = !o && (t->o_wr < 0 || t->o_l1 < 0)
+                           && energy_of(t, *i_wr, *w_wr, *o_rd, dw, hw) < 0;
+            status = o ? CX_OVERFLOW : negative ? CX_INVALID : CX_OK;
         }
     }
-    STORE(status, (uint8_t)status);
     if (status != CX_OK) {
-        memset(&t, 0, sizeof t);
-        i_wr = w_wr = o_rd = 0;
+        memset(t, 0, sizeof *t);
+        *i_wr = *w_wr = *o_rd = 0;
     }
-    STORE(runtime, t.runtime);
-    STORE(l1_bytes, t.l1);
-    STORE(l2_bytes, t.l2);
-    STORE(macs, t.macs);
-    STORE_COPY(input_l1_read, t.macs);
-    STORE_COPY(input_l1_write, t.i_rd);
-    STORE(input_l2_read, t.i_rd);
-    STORE(input_l2_write, i_wr);
-    STORE_COPY(filter_l1_read, t.macs);
-    STORE_COPY(filter_l1_write, t.w_rd);
-    STORE(filter_l2_read, t.w_rd);
-    STORE(filter_l2_write, w_wr);
-    STORE_COPY(output_l1_read, t.o_l1);
-    STORE(output_l1_write, t.o_l1);
-    STORE(output_l2_read, o_rd);
-    STORE(output_l2_write, t.o_wr);
-    if (status != CX_OK) {
-        STORE(energy, NAN);
-        STORE(area, NAN);
-        STORE(power, NAN);
-        STORE(throughput, NAN);
-        return;
-    }
-    if (mode != SOME_OUTPUTS || out->energy) {
-        /* Same summation order as the NumPy reference. */
-        double l2 = (double)t.i_rd + (double)i_wr + (double)t.w_rd + (double)w_wr + (double)t.o_wr;
-        double macs = (double)t.macs;
-        double ol1 = (double)t.o_l1;
-        double l1 = macs + (double)t.i_rd + macs + (double)t.w_rd + ol1 + ol1;
-        double e;
-        if (hw->maestro_energy)
-            e = hw->l2_energy * l2 + (dw ? hw->l1_energy * l1 : 0.0);
-        else
-            e = hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
-        out->energy[i] = e;
-    }
-    if (mode != SOME_OUTPUTS || out->area || out->power) {
-        double a, w;
-        area_power(p.P, t.l1, t.l2, hw, &a, &w);
-        STORE(area, a);
-        STORE(power, w);
-    }
-    STORE(throughput, (double)t.macs / (double)t.runtime);
+    return status;
 }
 
-#define EVAL_LOOP(df, mode)                                                        \
-    for (size_t d = 0, i = 0; d < n_designs; d++)                                  \
-        for (size_t l = 0; l < n_layers; l++, i++)                                 \
-            eval_point(df, mode, layers, l, pes[i], ktile[i], hw, out, i)
+/* Energy in nJ; same summation order as the NumPy reference. */
+static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw)
+{
+    double l2 = (double)t->i_rd + (double)i_wr + (double)t->w_rd + (double)w_wr + (double)t->o_wr;
+    double macs = (double)t->macs, ol1 = (double)t->o_l1;
+    double l1 = macs + (double)t->i_rd + macs + (double)t->w_rd + ol1 + ol1;
+    if (hw->maestro_energy)
+        return hw->l2_energy * l2 + (dw ? hw->l1_energy * l1 : 0.0);
+    return hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
+}
+
+static ALWAYS_INLINE void store_invalid(int mode, int status, const cx_outputs *out, size_t i)
+{
+    for (int j = 0; j < CX_N_OUTPUTS; j++)  /* (rare: no specialisation) */
+        if (out->values[j]) out->values[j][i] = NAN;
+    if (mode != SOME_OUTPUTS || out->status) out->status[i] = (uint8_t)status;
+    if (mode != SOME_OUTPUTS || out->valid) out->valid[i] = 0;
+}
+
+/* One point: computes what the outputs need and stores it as float64.  Inlined into one loop
+ * per dataflow and mode so that both tests leave the hot loop. */
+static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *layers, size_t l, i64 pes,
+                                     i64 ktile, const cx_hardware *hw, int bounded,
+                                     const cx_outputs *out, size_t i)
+{
+    traffic t = {0, 0, 0, 0, 0, 0, 0, 0};
+    i64 i_wr = 0, w_wr = 0, o_rd = 0;
+    int status = point_status(dataflow, layers, l, pes, ktile, hw, &t, &i_wr, &w_wr, &o_rd);
+    double energy = 0.0, area = 0.0, power = 0.0;
+    if (status == CX_OK) {
+        /* unbounded coefficients: compute every float, a non-finite one makes the point overflow */
+        if (mode != SOME_OUTPUTS || !bounded || OUT(ENERGY))
+            energy = energy_of(&t, i_wr, w_wr, o_rd, layers->depthwise[l] != 0, hw);
+        if (mode != SOME_OUTPUTS || !bounded || OUT(AREA) || OUT(POWER))
+            area_power(pes, t.l1, t.l2, hw, &area, &power);
+        if (!(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
+    }
+    if (status != CX_OK) {
+        store_invalid(mode, status, out, i);
+        return;
+    }
+    double macs = (double)t.macs, i_rd = (double)t.i_rd, w_rd = (double)t.w_rd;
+    STORE(RUNTIME, (double)t.runtime);
+    STORE(ENERGY, energy);
+    STORE(AREA, area);
+    STORE(POWER, power);
+    STORE(L1_BYTES, (double)t.l1);
+    STORE(L2_BYTES, (double)t.l2);
+    STORE(MACS, macs);
+    STORE(THROUGHPUT, macs / (double)t.runtime);
+    STORE_COPY(INPUT_L1_READ, macs);
+    STORE_COPY(INPUT_L1_WRITE, i_rd);
+    STORE(INPUT_L2_READ, i_rd);
+    STORE(INPUT_L2_WRITE, (double)i_wr);
+    STORE_COPY(FILTER_L1_READ, macs);
+    STORE_COPY(FILTER_L1_WRITE, w_rd);
+    STORE(FILTER_L2_READ, w_rd);
+    STORE(FILTER_L2_WRITE, (double)w_wr);
+    STORE_COPY(OUTPUT_L1_READ, (double)t.o_l1);
+    STORE(OUTPUT_L1_WRITE, (double)t.o_l1);
+    STORE(OUTPUT_L2_READ, (double)o_rd);
+    STORE(OUTPUT_L2_WRITE, (double)t.o_wr);
+    if (mode != SOME_OUTPUTS || out->status) out->status[i] = CX_OK;
+    if (mode != SOME_OUTPUTS || out->valid) out->valid[i] = 1;
+}
+
+#define EVAL_LOOP(df, mode)                                                                  \
+    for (size_t d = 0, i = 0; d < n_designs; d++) {                                          \
+        const int64_t *pes = des.pes + d * des.pes_step[0];                                  \
+        const int64_t *ktile = des.ktile + d * des.ktile_step[0];                            \
+        for (size_t l = 0; l < n_layers; l++, i++)                                           \
+            eval_point(df, mode, layers, l, pes[l * des.pes_step[1]], ktile[l * des.ktile_step[1]], \
+                       hw, bounded, out, i);                                                 \
+    }
 
 #define EVAL_DATAFLOW(mode)                                                        \
     switch (dataflow) {                                                            \
@@ -417,60 +453,60 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
     default: EVAL_LOOP(CX_EYE, mode); break;                                       \
     }
 
-/* The loop behind both entry points. */
-static void evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
-                     const int64_t *ktile, size_t n_designs, int dataflow, int mode,
-                     const cx_hardware *hw_in, const cx_costs *out_in)
+static int conv_dataflow(int dataflow)
 {
+    return dataflow == CX_DLA || dataflow == CX_SHI || dataflow == CX_EYE;
+}
+
+static int distinct_outputs(const cx_outputs *out)
+{
+    static const int copies[] = {CX_OUT_INPUT_L1_READ, CX_OUT_INPUT_L1_WRITE, CX_OUT_FILTER_L1_READ,
+                                 CX_OUT_FILTER_L1_WRITE, CX_OUT_OUTPUT_L1_READ};
+    int n_null = 0;
+    for (int j = 0; j < CX_N_OUTPUTS; j++) n_null += out->values[j] == NULL;
+    for (size_t c = 0; c < sizeof copies / sizeof copies[0]; c++) n_null -= out->values[copies[c]] == NULL;
+    return n_null == 0 && out->status && out->valid;
+}
+
+int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
+                size_t n_designs, int dataflow, const cx_hardware *hw_in, const cx_outputs *out_in)
+{
+    if (!conv_dataflow(dataflow)) return -1;
     /* Local copies: the compiler then knows that stores to the outputs cannot change the
-     * coefficients or the output pointers, and keeps them out of the loop. */
+     * coefficients, the steps or the output pointers, and keeps them out of the loop. */
     const cx_hardware hw_copy = *hw_in;
-    cx_costs out_copy = *out_in;
+    const cx_outputs out_copy = *out_in;
+    const cx_designs des = *designs;
     const cx_hardware *hw = &hw_copy;
-    cx_costs *out = &out_copy;
-    if (mode == ALL_OUTPUTS) { EVAL_DATAFLOW(ALL_OUTPUTS) }
-    else if (mode == DISTINCT_OUTPUTS) { EVAL_DATAFLOW(DISTINCT_OUTPUTS) }
+    const cx_outputs *out = &out_copy;
+    int bounded = floats_bounded(hw);
+    if (distinct_outputs(out)) { EVAL_DATAFLOW(DISTINCT_OUTPUTS) }
     else { EVAL_DATAFLOW(SOME_OUTPUTS) }
-}
-
-int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
-                const int64_t *ktile, size_t n_designs, int dataflow,
-                const cx_hardware *hw, cx_costs *out)
-{
-    if (dataflow != CX_DLA && dataflow != CX_SHI && dataflow != CX_EYE) return -1;
-    int all = out->runtime && out->l1_bytes && out->l2_bytes && out->macs
-        && out->input_l1_read && out->input_l1_write && out->input_l2_read && out->input_l2_write
-        && out->filter_l1_read && out->filter_l1_write && out->filter_l2_read && out->filter_l2_write
-        && out->output_l1_read && out->output_l1_write && out->output_l2_read && out->output_l2_write
-        && out->energy && out->area && out->power && out->throughput && out->status;
-    evaluate(layers, n_layers, pes, ktile, n_designs, dataflow, all ? ALL_OUTPUTS : SOME_OUTPUTS, hw, out);
     return 0;
 }
 
-int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
-                       const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
-                       const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status)
+int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int dataflow,
+                      const cx_hardware *hw, double *values)
 {
-    if (dataflow != CX_DLA && dataflow != CX_SHI && dataflow != CX_EYE) return -1;
-    size_t n = n_designs * n_layers;
-    cx_layers layers = {dims, dims + n_layers, dims + 2 * n_layers, dims + 3 * n_layers,
-                        dims + 4 * n_layers, dims + 5 * n_layers, dims + 6 * n_layers,
-                        dims + 7 * n_layers, dims + 8 * n_layers, dims + 9 * n_layers, depthwise};
-    cx_costs out = {
-        ints, ints + n, ints + 2 * n, ints + 3 * n,
-        NULL, NULL, ints + 4 * n, ints + 5 * n,   /* input: l1 read/write are copies */
-        NULL, NULL, ints + 6 * n, ints + 7 * n,   /* filter */
-        NULL, ints + 10 * n, ints + 8 * n, ints + 9 * n,   /* output: l1 read is a copy */
-        reals, reals + n, reals + 2 * n, reals + 3 * n,
-        status,
-    };
-    evaluate(&layers, n_layers, pes, ktile, n_designs, dataflow, DISTINCT_OUTPUTS, hw, &out);
-    return 0;
+    if (!conv_dataflow(dataflow)) return -1;
+    uint8_t status = CX_OK, valid = 0;
+    cx_outputs out_copy;
+    for (int j = 0; j < CX_N_OUTPUTS; j++) out_copy.values[j] = values + j;
+    out_copy.status = &status;
+    out_copy.valid = &valid;
+    const cx_outputs *out = &out_copy;
+    eval_point(dataflow, DISTINCT_OUTPUTS, layer, 0, pes, ktile, hw, floats_bounded(hw), out, 0);
+    return status;
 }
 
 void cx_area_power(const int64_t *pes, const int64_t *l1_bytes, const int64_t *l2_bytes,
                    size_t n, const cx_hardware *hw, double *area, double *power)
 {
-    for (size_t i = 0; i < n; i++)
-        area_power(pes[i], l1_bytes[i], l2_bytes[i], hw, &area[i], &power[i]);
+    for (size_t i = 0; i < n; i++) {
+        double a, w;
+        area_power(pes[i], l1_bytes[i], l2_bytes[i], hw, &a, &w);
+        int finite = isfinite(a) && isfinite(w);
+        area[i] = finite ? a : NAN;
+        power[i] = finite ? w : NAN;
+    }
 }

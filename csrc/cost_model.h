@@ -10,17 +10,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Dataflows of CONV/GEMM layers; depthwise layers always use dpt. */
-enum cx_dataflow { CX_DLA = 0, CX_SHI = 1, CX_EYE = 2 };
+/* Dataflows.  dla, shi and eye serve CONV/GEMM layers (the caller picks one); depthwise layers
+ * always use dpt.  Python's table of dataflows (confuciux/cost/dataflows.py) is checked against
+ * these values at import. */
+enum cx_dataflow { CX_DLA = 0, CX_SHI = 1, CX_EYE = 2, CX_DPT = 3, CX_N_DATAFLOWS = 4 };
 
 /* Per-point status. */
 enum cx_status {
     CX_OK = 0,
     CX_INVALID = 1,    /* a configuration MAESTRO cannot cost (it prints runtime 0) */
-    CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits */
+    CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits, or a float result is not finite */
     CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C
                           or on a depthwise layer, P < 1 or k < 1 */
-    CX_UNSUPPORTED = 4 /* not costed yet: a strided CONV layer on shi or eye */
+    CX_UNSUPPORTED = 4, /* not costed yet: a strided CONV layer on shi or eye */
+    CX_N_STATUSES = 5
+};
+
+/* The outputs, in the order of Python's schema (confuciux/cost/schema.py, checked at import).
+ * Every output is a float64: counts (cycles, bytes, MACs, accesses) are exact below 2**53.
+ * The five L1 counters marked "= x" equal another output by construction. */
+enum cx_output {
+    CX_OUT_RUNTIME = 0,          /* cycles */
+    CX_OUT_ENERGY = 1,           /* nJ */
+    CX_OUT_AREA = 2,             /* um^2 */
+    CX_OUT_POWER = 3,            /* mW */
+    CX_OUT_L1_BYTES = 4,         /* bytes of L1 per PE */
+    CX_OUT_L2_BYTES = 5,         /* bytes of shared L2 */
+    CX_OUT_MACS = 6,             /* MACs as the model counts them */
+    CX_OUT_THROUGHPUT = 7,       /* MACs per cycle */
+    CX_OUT_INPUT_L1_READ = 8,    /* = macs; accesses in elements (one byte each) */
+    CX_OUT_INPUT_L1_WRITE = 9,   /* = input_l2_read */
+    CX_OUT_INPUT_L2_READ = 10,
+    CX_OUT_INPUT_L2_WRITE = 11,
+    CX_OUT_FILTER_L1_READ = 12,  /* = macs */
+    CX_OUT_FILTER_L1_WRITE = 13, /* = filter_l2_read */
+    CX_OUT_FILTER_L2_READ = 14,
+    CX_OUT_FILTER_L2_WRITE = 15,
+    CX_OUT_OUTPUT_L1_READ = 16,  /* = output_l1_write */
+    CX_OUT_OUTPUT_L1_WRITE = 17, /* = macs, except for strided layers (edge steps) */
+    CX_OUT_OUTPUT_L2_READ = 18,
+    CX_OUT_OUTPUT_L2_WRITE = 19,
+    CX_N_OUTPUTS = 20
 };
 
 typedef struct {
@@ -44,33 +74,35 @@ typedef struct {
     const uint8_t *depthwise;                  /* non-zero: depthwise layer (dpt) */
 } cx_layers;
 
-/* Outputs, one entry per point; a NULL pointer skips that output.  Integer outputs are 0 and
- * floating outputs NaN where status != CX_OK. */
+/* The design of every point: point (d, l) -- design d, layer l -- has P = pes[d * pes_step[0] +
+ * l * pes_step[1]] PEs and KTileSz k = ktile[d * ktile_step[0] + l * ktile_step[1]] (steps in
+ * elements; 0 broadcasts a value).  The caller guarantees the indices stay inside the arrays. */
 typedef struct {
-    int64_t *runtime, *l1_bytes, *l2_bytes, *macs;
-    int64_t *input_l1_read, *input_l1_write, *input_l2_read, *input_l2_write;
-    int64_t *filter_l1_read, *filter_l1_write, *filter_l2_read, *filter_l2_write;
-    int64_t *output_l1_read, *output_l1_write, *output_l2_read, *output_l2_write;
-    double *energy, *area, *power, *throughput;
+    const int64_t *pes, *ktile;
+    size_t pes_step[2], ktile_step[2];
+} cx_designs;
+
+/* Where the results go, one entry per point (point (d, l) at index d * n_layers + l).  A NULL
+ * value pointer skips that output (only the float work it alone needs is skipped: the integer
+ * closed forms of a point are computed together, since any overflow among them decides the
+ * status).  Outputs are NaN where status != CX_OK.  status and valid (1 where status == CX_OK,
+ * else 0) may be NULL too. */
+typedef struct {
+    double *values[CX_N_OUTPUTS];
     uint8_t *status;
-} cx_costs;
+    uint8_t *valid;
+} cx_outputs;
 
-/* Evaluate n_designs x n_layers points: point d * n_layers + l is layer l with pes[point] PEs
- * and KTileSz ktile[point].  Returns 0, or -1 for an unknown dataflow (nothing written). */
-int cx_evaluate(const cx_layers *layers, size_t n_layers, const int64_t *pes,
-                const int64_t *ktile, size_t n_designs, int dataflow,
-                const cx_hardware *hw, cx_costs *out);
+/* Evaluate n_designs x n_layers points with one dataflow for CONV/GEMM layers (CX_DLA, CX_SHI
+ * or CX_EYE; depthwise layers use dpt).  Returns 0, or -1 for any other dataflow (nothing
+ * written). */
+int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
+                size_t n_designs, int dataflow, const cx_hardware *hw, const cx_outputs *out);
 
-/* The same with the layers and outputs in contiguous blocks, writing each distinct quantity
- * once: dims is 10 x n_layers (rows K, C, Y, X, R, S, N, G, SY, SX); ints is 11 x n, rows
- * runtime, l1_bytes, l2_bytes, macs, input_l2_read, input_l2_write, filter_l2_read,
- * filter_l2_write, output_l2_read, output_l2_write, output_l1_write; reals 4 x n (energy, area,
- * power, throughput); status n; n = n_designs * n_layers.  The other counters are copies: the
- * input and filter L1 reads equal macs, the output L1 read its L1 write, the input/filter L1
- * writes their L2 reads. */
-int cx_evaluate_blocks(const int64_t *dims, const uint8_t *depthwise, size_t n_layers,
-                       const int64_t *pes, const int64_t *ktile, size_t n_designs, int dataflow,
-                       const cx_hardware *hw, int64_t *ints, double *reals, uint8_t *status);
+/* One point, layer 0 of `layer`: writes all CX_N_OUTPUTS values to values[] and returns the
+ * status, or -1 for a dataflow cx_evaluate refuses (nothing written). */
+int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int dataflow,
+                      const cx_hardware *hw, double *values);
 
 /* Area (um^2) and power (mW) of n accelerators with pes[i] PEs, l1_bytes[i] of L1 per PE and
  * l2_bytes[i] of L2. */

@@ -1,18 +1,23 @@
 /* Drives the cost-model kernel with adversarial integers (0, negatives, INT64_MIN/MAX, values
- * around overflow thresholds) for every dataflow and both energy accountings.  Built and run by
- * tests/sanitize.sh under -fsanitize=address,undefined: any undefined behaviour aborts.  Also
- * checks the output contract: status in 0..4, zeros and NaNs where status != CX_OK, positive
- * runtime and finite costs where it is.  Batch, groups and strides are drawn the same way (half
- * of the rounds with the stride-1 NULL columns), so strided edge steps, refusals and grouped
- * layers whose groups do not divide K or C all come up. */
+ * around overflow thresholds) for every dataflow, both energy accountings and coefficients large
+ * enough to overflow float64.  Built and run by tests/sanitize.sh under
+ * -fsanitize=address,undefined: any undefined behaviour aborts.  Also checks the output
+ * contract: status in 0..4, valid == (status == CX_OK), NaN everywhere where status != CX_OK,
+ * positive runtime and finite costs where it is (counts >= 0 except the output counters, which
+ * MAESTRO lets go negative through the edge steps of a strided layer); broadcast designs (step 0) and the single-point
+ * entry agree with the batch; unknown dataflows are refused.  Batch, groups and strides are
+ * drawn the same way (half of the rounds with the NULL columns that mean 1), so strided edge
+ * steps, refusals and groups that do not divide K or C all come up. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cost_model.h"
 
 #define NL 64
 #define ND 64
+#define NP (NL * ND)
 
 static const int64_t SPECIAL[] = {
     INT64_MIN, INT64_MIN + 1, -4096, -1, 0, 1, 2, 3, 7, 11, 64, 4096, 65535, 1LL << 31,
@@ -31,31 +36,77 @@ static int64_t draw(void)
     default: return (int64_t)next();  /* any bit pattern */
     }
 }
+
+static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], N[NL], G[NL], SY[NL], SX[NL], P[NP], k[NP];
+static uint8_t dw[NL], status[NP], valid[NP];
+static cx_layers layers = {K, C, Y, X, R, S, N, G, SY, SX, dw};
+static double values[CX_N_OUTPUTS][NP];
+
+static int check_point(int i, int all_asked, const cx_outputs *out)
+{
+    if (status[i] > 4 || valid[i] != (status[i] == CX_OK)) {
+        fprintf(stderr, "point %d: status %d valid %d\n", i, status[i], valid[i]);
+        return 1;
+    }
+    for (int j = 0; j < CX_N_OUTPUTS; j++) {
+        if (!out->values[j]) continue;
+        double v = values[j][i];
+        int may_be_negative = j == CX_OUT_OUTPUT_L2_WRITE || j == CX_OUT_OUTPUT_L1_READ || j == CX_OUT_OUTPUT_L1_WRITE;
+        if (status[i] == CX_OK ? !isfinite(v) || (v < 0 && !may_be_negative) : !isnan(v)) {
+            fprintf(stderr, "point %d (status %d): output %d is %g\n", i, status[i], j, v);
+            return 1;
+        }
+    }
+    if (status[i] == CX_OK && all_asked && !(values[CX_OUT_RUNTIME][i] >= 1)) {
+        fprintf(stderr, "point %d: ok but runtime %g\n", i, values[CX_OUT_RUNTIME][i]);
+        return 1;
+    }
+    return 0;
+}
+
+/* The single-point entry gives the batch's values for point i (layer l). */
+static int check_single(int i, int l, int df, const cx_hardware *hw)
+{
+    int64_t dims[10] = {K[l], C[l], Y[l], X[l], R[l], S[l], 1, 1, 1, 1};
+    if (layers.N) { dims[6] = N[l]; dims[7] = G[l]; dims[8] = SY[l]; dims[9] = SX[l]; }
+    cx_layers one = {dims, dims + 1, dims + 2, dims + 3, dims + 4, dims + 5, dims + 6, dims + 7,
+                     dims + 8, dims + 9, &dw[l]};
+    double v[CX_N_OUTPUTS];
+    int st = cx_evaluate_point(&one, P[i], k[i], df, hw, v);
+    if (st != status[i]) { fprintf(stderr, "point %d: single status %d, batch %d\n", i, st, status[i]); return 1; }
+    for (int j = 0; j < CX_N_OUTPUTS; j++)
+        if (memcmp(&v[j], &values[j][i], sizeof(double)) != 0 && !(isnan(v[j]) && isnan(values[j][i]))) {
+            fprintf(stderr, "point %d: single output %d differs\n", i, j);
+            return 1;
+        }
+    return 0;
+}
+
 /* Batch, groups, strides: mostly small (so that most layers are well formed), sometimes wild. */
 static int64_t draw_small(void) { return next() % 4 ? (int64_t)(next() % 5) + 1 : draw(); }
 
 int main(void)
 {
-    static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], N[NL], G[NL], SY[NL], SX[NL];
-    static int64_t P[NL * ND], k[NL * ND];
-    static uint8_t dw[NL], status[NL * ND];
-    static int64_t ints[16][NL * ND];
-    static double reals[4][NL * ND];
-    cx_layers layers = {K, C, Y, X, R, S, N, G, SY, SX, dw};
-    cx_costs out;
-    int64_t **ip = &out.runtime;
-    for (int j = 0; j < 16; j++) ip[j] = ints[j];
-    out.energy = reals[0]; out.area = reals[1]; out.power = reals[2]; out.throughput = reals[3];
-    out.status = status;
-    cx_hardware hw[2] = {
+    cx_outputs all, some;
+    for (int j = 0; j < CX_N_OUTPUTS; j++) all.values[j] = values[j];
+    all.status = status;
+    all.valid = valid;
+    some = all;  /* every third round leaves some outputs out (NULL): the path testing each pointer */
+    some.values[CX_OUT_ENERGY] = NULL;
+    some.values[CX_OUT_INPUT_L2_READ] = NULL;
+    some.values[CX_OUT_AREA] = NULL;
+    cx_hardware hw[3] = {
         {.l2_energy = 1, .l1_energy = 0.1, .maestro_energy = 1, .mac_area = 283, .l1_area = 0.1,
          .l2_area = 0.1, .noc_bandwidth = 81920000, .bus_area_per_port = 1492, .arbiter_area = 395,
          .arbiter_area_floor = 1, .arbiter_a2 = 1.2886, .arbiter_a1 = 5.58, .arbiter_a0 = -23.7},
         {.mac_energy = 1, .l1_energy = 1, .l2_energy = 1, .mac_area = 283, .l1_area = 4, .l2_area = 1.5,
          .noc_bandwidth = 1, .bus_area_per_port = 150},
+        /* float results out of range: such points must come back CX_OVERFLOW */
+        {.mac_energy = 1e308, .l1_energy = 1e308, .l2_energy = 1e308, .mac_area = 1e308, .l1_area = 1e300,
+         .l2_area = 1, .mac_power = 1e308, .noc_bandwidth = 1e200, .bus_area_per_port = 1e200},
     };
     long counts[5] = {0, 0, 0, 0, 0};
-    for (int round = 0; round < 400; round++) {
+    for (int round = 0; round < 300; round++) {
         for (int l = 0; l < NL; l++) {
             K[l] = draw(); C[l] = draw(); R[l] = draw(); S[l] = draw(); dw[l] = next() % 3 == 0;
             /* keep a fair share of well-formed layers */
@@ -69,34 +120,42 @@ int main(void)
             }
         }
         /* half of the rounds without the extra columns: NULL means all 1 */
-        layers.N = (round / 2) % 2 ? N : NULL;
-        layers.G = (round / 2) % 2 ? G : NULL;
-        layers.SY = (round / 2) % 2 ? SY : NULL;
-        layers.SX = (round / 2) % 2 ? SX : NULL;
-        for (int i = 0; i < NL * ND; i++) { P[i] = draw(); k[i] = draw(); }
-        /* every third round leaves some outputs out (NULL), the path that tests each pointer */
-        cx_costs some = out;
-        some.input_l1_read = NULL;
-        some.energy = NULL;
-        for (int i = 0; i < NL * ND; i++) { ints[4][i] = 0; reals[0][i] = NAN; }
-        for (int df = 0; df < 3; df++) {
-            if (cx_evaluate(&layers, NL, P, k, ND, df, &hw[round % 2], round % 3 == 2 ? &some : &out) != 0) return 1;
-            for (int i = 0; i < NL * ND; i++) {
-                if (status[i] > 4) { fprintf(stderr, "bad status %d\n", status[i]); return 1; }
+        int extra = (round / 2) % 2;
+        layers.N = extra ? N : NULL;
+        layers.G = extra ? G : NULL;
+        layers.SY = extra ? SY : NULL;
+        layers.SX = extra ? SX : NULL;
+        for (int i = 0; i < NP; i++) { P[i] = draw(); k[i] = draw(); }
+        /* every fourth round broadcasts: pes per layer (step 0 over designs), ktile one value */
+        int bcast = round % 4 == 3;
+        cx_designs designs = {P, k, {bcast ? 0 : NL, 1}, {bcast ? 0 : NL, bcast ? 0 : 1}};
+        const cx_outputs *out = round % 3 == 2 ? &some : &all;
+        const cx_hardware *h = &hw[round % 3];
+        for (int df = CX_DLA; df <= CX_EYE; df++) {
+            for (int j = 0; j < CX_N_OUTPUTS; j++)
+                for (int i = 0; i < NP; i++) values[j][i] = -1.0;  /* a value the kernel never writes */
+            if (cx_evaluate(&layers, NL, &designs, ND, df, h, out) != 0) return 1;
+            for (int i = 0; i < NP; i++) {
+                if (check_point(i, out == &all, out)) return 1;
                 counts[status[i]]++;
-                if (status[i] == CX_OK) {
-                    if (ints[0][i] < 1 || !isfinite(reals[1][i]) || (round % 3 != 2 && !isfinite(reals[0][i]))) {
-                        fprintf(stderr, "point %d: ok but runtime %lld\n", i, (long long)ints[0][i]);
-                        return 1;
-                    }
-                } else {
-                    for (int j = 0; j < 16; j++) if (ints[j][i] != 0) { fprintf(stderr, "non-zero output\n"); return 1; }
-                    for (int j = 0; j < 4; j++) if (!isnan(reals[j][i])) { fprintf(stderr, "non-NaN output\n"); return 1; }
+                int d = i / NL, l = i % NL;
+                int64_t p = P[d * designs.pes_step[0] + l * designs.pes_step[1]];
+                int64_t kt = k[d * designs.ktile_step[0] + l * designs.ktile_step[1]];
+                if (out == &all && i % 7 == 0) {
+                    int64_t save_p = P[i], save_k = k[i];
+                    P[i] = p; k[i] = kt;  /* check_single reads the point's own P, k */
+                    int bad = check_single(i, l, df, h);
+                    P[i] = save_p; k[i] = save_k;
+                    if (bad) return 1;
                 }
             }
         }
     }
-    if (cx_evaluate(&layers, NL, P, k, ND, 7, &hw[0], &out) != -1) return 1;  /* unknown dataflow */
+    double v[CX_N_OUTPUTS];
+    cx_designs designs = {P, k, {NL, 1}, {NL, 1}};
+    if (cx_evaluate(&layers, NL, &designs, ND, 7, &hw[0], &all) != -1) return 1;  /* unknown dataflow */
+    if (cx_evaluate(&layers, NL, &designs, ND, CX_DPT, &hw[0], &all) != -1) return 1;  /* not selectable */
+    if (cx_evaluate_point(&layers, 4, 4, -1, &hw[0], v) != -1) return 1;
     printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld\n",
            counts[0], counts[1], counts[2], counts[3], counts[4]);
     return (counts[0] && counts[1] && counts[2] && counts[3] && counts[4]) ? 0 : 1;

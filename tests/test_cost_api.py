@@ -193,3 +193,104 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_outputs_selection_computes_only_what_is_asked():
+    full = evaluate(LAYERS, np.full((2, len(LAYERS)), 16), 4, "eye")
+    for backend in ("numpy", "c") if cx.native else ("numpy",):
+        some = evaluate(LAYERS, np.full((2, len(LAYERS)), 16), 4, "eye", backend=backend, outputs=("energy", "runtime"))
+        assert some.computed == ("runtime", "energy")
+        np.testing.assert_array_equal(some.runtime, full.runtime)
+        np.testing.assert_array_equal(some.energy, full.energy)
+        np.testing.assert_array_equal(some.valid, full.valid)
+        np.testing.assert_array_equal(some.status, full.status)
+        assert some.accesses == {}
+        with pytest.raises(AttributeError, match="outputs="):
+            _ = some.area
+        with pytest.raises(AttributeError):
+            _ = some.nonsense
+        t = some.total()
+        assert t.computed == ("runtime", "energy") and t.shape == (2,)
+        np.testing.assert_array_equal(t.runtime, full.total().runtime)
+        assert "outputs=" in repr(some)
+
+
+def test_outputs_selection_of_copies_and_accesses():
+    full = evaluate(LAYERS, 16, 4)
+    some = evaluate(LAYERS, 16, 4, outputs=["input_l1_read", "output_l2_write"])
+    assert some.computed == ("input_l1_read", "output_l2_write")
+    np.testing.assert_array_equal(some.accesses["input_l1_read"], full.macs)
+    np.testing.assert_array_equal(some.accesses["output_l2_write"], full.accesses["output_l2_write"])
+    with pytest.raises(AttributeError, match="macs"):
+        _ = some.macs
+    assert evaluate(LAYERS, 16, 4, outputs="throughput").computed == ("throughput",)
+    assert full.computed == cx.cost.OUTPUTS
+    with pytest.raises(ValueError, match="unknown outputs"):
+        evaluate(LAYERS, 16, 4, outputs=("runtime", "latency"))
+
+
+def test_no_stale_cache_for_mutable_containers():
+    """Regression: a UserList (which has a __dict__) used to keep the first layers' arrays."""
+    import collections
+
+    u = collections.UserList([cx.Layer(64, 32, 58, 58, 3, 3)])
+    first = evaluate(u, 4, 4).runtime[0]
+    u[0] = cx.Layer(8, 8, 10, 10, 3, 3)
+    assert evaluate(u, 4, 4).runtime[0] == evaluate(cx.Layer(8, 8, 10, 10, 3, 3), 4, 4).runtime[0] != first
+    plain = [cx.Layer(64, 32, 58, 58, 3, 3)]
+    evaluate(plain, 4, 4)
+    plain.append(cx.Layer(8, 8, 10, 10, 3, 3))
+    assert evaluate(plain, 4, 4).shape == (2,)
+
+
+def test_layer_and_model_caches_follow_object_lifetime():
+    import gc
+    import pickle
+
+    from confuciux.cost import _blocks, _points
+
+    layer = cx.Layer(33, 17, 20, 20, 3, 3, name="tmp")
+    model = cx.Model("tmp", [layer, cx.Layer(5, 5, 9, 9, 1, 1)])
+    before = len(_blocks), len(_points)
+    a = evaluate_layer(layer, 8, 2)
+    b = evaluate(model, 8, 2)
+    assert len(_blocks) > before[0] and len(_points) > before[1]
+    assert evaluate_layer(layer, 8, 2) == a  # served from the cache
+    back = pickle.loads(pickle.dumps(model))  # cached values do not travel
+    assert "_cx_arrays" not in pickle.loads(pickle.dumps(model)).__dict__
+    np.testing.assert_array_equal(evaluate(back, 8, 2).runtime, b.runtime)
+    del layer, model, back
+    gc.collect()
+    assert (len(_blocks), len(_points)) == before
+
+
+def test_broadcast_shapes_match_explicit_arrays():
+    n = len(LAYERS)
+    pes = np.array([4, 8, 16, 32])
+    bufs = np.arange(1, 4)[:, None]
+    got = evaluate(LAYERS, pes, bufs, "shi")
+    want = evaluate(LAYERS, np.tile(pes, (3, 1)), np.repeat(bufs, n, axis=1), "shi")
+    assert got.shape == (3, n)
+    np.testing.assert_array_equal(got.runtime, want.runtime)
+    cube = evaluate(LAYERS, np.full((2, 3, n), 8), 2)
+    assert cube.shape == (2, 3, n) and cube.valid.all()
+    assert evaluate(LAYERS, np.full((0, n), 8), 2).shape == (0, n)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc",
+    [
+        ((1, 1, 1), {"hardware": "x"}, TypeError),
+        ((1.5, 1, 1), {}, ValueError),
+        ((0, 1, 1), {}, ValueError),
+        ((1, -1, 1), {}, ValueError),
+        ((1, 1, -1), {}, ValueError),
+        (("1", 1, 1), {}, TypeError),
+        ((True, 1, 1), {}, TypeError),
+        ((np.ones(2, int), np.ones(3, int), 1), {}, ValueError),
+        ((2.0**70, 1, 1), {}, ValueError),
+    ],
+)
+def test_area_power_validates_its_arguments(args, kwargs, exc):
+    with pytest.raises(exc):
+        area_power(*args, **kwargs)

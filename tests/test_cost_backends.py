@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import confuciux
-from confuciux import Hardware, evaluate
+from confuciux import DATAFLOWS, Hardware, evaluate
 from confuciux.cost import native, reference
 
 pytestmark = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
@@ -40,7 +40,7 @@ def run_both(points, dataflow, hw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(point, min_size=1, max_size=40), st.sampled_from(["dla", "shi", "eye"]), hardware)
+@given(st.lists(point, min_size=1, max_size=40), st.sampled_from(DATAFLOWS), hardware)
 def test_identical_on_any_integers(points, dataflow, hw):
     ref, c = run_both(points, dataflow, hw)
     assert ref.keys() == c.keys()
@@ -60,14 +60,15 @@ def _layer():
     st.lists(_layer(), min_size=1, max_size=12),
     st.integers(1, 5),
     st.data(),
-    st.sampled_from(["dla", "shi", "eye"]),
+    st.sampled_from(DATAFLOWS),
     hardware,
 )
 def test_identical_through_evaluate_batches(layers, n_designs, data, dataflow, hw):
     dims = np.array(layers, dtype=np.int64)
     shape = (n_designs, len(layers))
-    pes = np.array(data.draw(st.lists(st.integers(1, 4096), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(shape)
-    buf = np.array(data.draw(st.lists(st.integers(1, 64), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))).reshape(shape)
+    size = shape[0] * shape[1]
+    pes = np.array(data.draw(st.lists(st.integers(1, 4096), min_size=size, max_size=size))).reshape(shape)
+    buf = np.array(data.draw(st.lists(st.integers(1, 64), min_size=size, max_size=size))).reshape(shape)
     a = evaluate(dims, pes, buf, dataflow, hw, backend="c")
     b = evaluate(dims, pes, buf, dataflow, hw, backend="numpy")
     for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput", "status", "valid"):
@@ -87,5 +88,5 @@ def test_statuses_reach_the_kernel():
     ref, c = run_both(pts, "shi", Hardware.maestro())
     assert list(ref["status"]) == [0, 1, 2, 3]
     np.testing.assert_array_equal(ref["status"], c["status"])
-    assert ref["runtime"][0] > 0 and np.all(ref["runtime"][1:] == 0)
+    assert ref["runtime"][0] > 0 and np.all(np.isnan(ref["runtime"][1:]))  # NaN wherever status != 0
     assert np.all(np.isnan(c["energy"][1:])) and np.isfinite(c["energy"][0])

@@ -14,14 +14,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from confuciux import DATAFLOWS as cx_dataflows
 from confuciux import Hardware, evaluate
 
-DATAFLOWS = st.sampled_from(["dla", "shi", "eye"])
+DATAFLOWS = st.sampled_from(cx_dataflows)
 HARDWARE = st.sampled_from([Hardware.maestro(), Hardware.default()])
 
 
 @st.composite
-def layers(draw, depthwise=st.booleans()):
+def layers(draw, depthwise=None):
+    depthwise = st.booleans() if depthwise is None else depthwise
     r, s = draw(st.integers(1, 11)), draw(st.integers(1, 11))
     return (
         draw(st.integers(1, 1024)), draw(st.integers(1, 1024)),

@@ -13,11 +13,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from ._cache import state_without_caches
+import numpy as np
 
 __all__ = ["Hardware"]
 
 _PRESETS: dict[str, Hardware] = {}
+
+
+_UNIT = 0.00023  # MAESTRO's MAC energy, nJ per 8-bit MAC
+_BUS_PORT = 150.0  # µm² per PE port of a one-element bus (the default preset)
+# Coefficients that must be > 0: every PE has a MAC, so any design then has a positive area and
+# power and budgets on them mean something.  The others must be >= 0, the arbiter polynomial
+# (a2, a1, a0) may have any finite coefficients (MAESTRO's a0 is negative).
+_POSITIVE = ("mac_area", "mac_power")
 
 
 @dataclass(frozen=True)
@@ -41,27 +49,34 @@ class Hardware:
 
     and likewise for power, where ``q(P) = a2·P² + a1·P + a0`` is the arbiter's complexity
     (``arbiter_poly = (a2, a1, a0)``).
+
+    Every coefficient is a finite real number (stored as float): ``mac_area`` and ``mac_power``
+    > 0, the arbiter polynomial any sign, every other one >= 0; anything else is a ValueError or
+    TypeError naming the field.  ``Hardware()`` has the coefficients of :meth:`default` (a
+    realistic design; name ``"custom"``), so ``Hardware(l2_area=2.0)`` changes one of them.
+    A point whose energy, area or power does not fit a float64 (huge coefficients) is reported
+    as an overflow (invalid), never as ``inf``.
     """
 
     # energy, nJ per MAC / per byte accessed
-    mac_energy: float = 0.0
-    l1_energy: float = 0.0
-    l2_energy: float = 0.0
+    mac_energy: float = _UNIT
+    l1_energy: float = 1.68 * _UNIT
+    l2_energy: float = 18.61 * _UNIT
     maestro_energy: bool = False
     # area, µm² per MAC unit / per byte of SRAM
-    mac_area: float = 0.0
-    l1_area: float = 0.0
-    l2_area: float = 0.0
+    mac_area: float = 283.0
+    l1_area: float = 0.127 * 8 / 0.25
+    l2_area: float = 0.127 * 8 / 0.70
     # power, mW per MAC unit / per byte of SRAM
-    mac_power: float = 0.0
-    l1_power: float = 0.0
-    l2_power: float = 0.0
+    mac_power: float = 1.2223
+    l1_power: float = 0.00345
+    l2_power: float = 0.00345
     # NoC: bus of B elements/cycle over P ports
-    noc_bandwidth: float = 0.0
+    noc_bandwidth: float = 1.0
     noc_bandwidth_per_pe: float = 0.0
-    bus_area_per_port: float = 0.0
+    bus_area_per_port: float = _BUS_PORT
     bus_area_base: float = 0.0
-    bus_power_per_port: float = 0.0
+    bus_power_per_port: float = _BUS_PORT * (0.8e-3 / 101.7938)
     bus_power_base: float = 0.0
     # arbiter
     arbiter_area: float = 0.0
@@ -71,29 +86,25 @@ class Hardware:
     arbiter_poly: tuple[float, float, float] = (0.0, 0.0, 0.0)
     name: str = "custom"
 
-    __getstate__ = state_without_caches
-
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"Hardware.name must be a str, got {type(self.name).__name__}")
+        if not isinstance(self.maestro_energy, (bool, np.bool_)):
+            raise TypeError(f"Hardware.maestro_energy must be a bool, got {self.maestro_energy!r}")
+        object.__setattr__(self, "maestro_energy", bool(self.maestro_energy))
+        poly = self.arbiter_poly
+        if not isinstance(poly, (tuple, list)) or len(poly) != 3:
+            raise TypeError(f"Hardware.arbiter_poly must be a tuple (a2, a1, a0), got {poly!r}")
+        object.__setattr__(self, "arbiter_poly", tuple(_real(f"arbiter_poly[{i}]", v) for i, v in enumerate(poly)))
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "name":
-                if not isinstance(value, str):
-                    raise TypeError(f"Hardware.name must be a str, got {type(value).__name__}")
+            if f.name in ("name", "maestro_energy", "arbiter_poly"):
                 continue
-            if f.name == "maestro_energy":
-                if not isinstance(value, bool):
-                    raise TypeError("Hardware.maestro_energy must be a bool")
-                continue
-            values = value if f.name == "arbiter_poly" else (value,)
-            if f.name == "arbiter_poly" and (not isinstance(value, tuple) or len(value) != 3):
-                raise TypeError("Hardware.arbiter_poly must be a tuple (a2, a1, a0)")
-            for v in values:
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise TypeError(f"Hardware.{f.name} must be a real number, got {v!r}")
-                if not math.isfinite(v):
-                    raise ValueError(f"Hardware.{f.name} must be finite, got {v!r}")
-                if f.name != "arbiter_poly" and v < 0:
-                    raise ValueError(f"Hardware.{f.name} must be >= 0, got {v!r}")
+            v = _real(f.name, getattr(self, f.name))
+            if f.name in _POSITIVE and not v > 0:
+                raise ValueError(f"Hardware.{f.name} must be > 0 (every PE has a MAC), got {v!r}")
+            if v < 0:
+                raise ValueError(f"Hardware.{f.name} must be >= 0, got {v!r}")
+            object.__setattr__(self, f.name, v)
 
     @classmethod
     def maestro(cls) -> Hardware:
@@ -106,7 +117,7 @@ class Hardware:
         preset = _PRESETS.get("maestro")
         if preset is not None:  # presets are immutable: build each once
             return preset
-        unit = 0.00023  # MAESTRO's MAC energy unit, nJ
+        unit = _UNIT
         preset = _PRESETS["maestro"] = cls(
             mac_energy=unit,
             l1_energy=1.68 * unit,
@@ -146,27 +157,16 @@ class Hardware:
         coefficients, NoC at MAESTRO's power/area ratio.  Sources: docs/cost-model.md.
         """
         preset = _PRESETS.get("default")
-        if preset is not None:
-            return preset
-        unit = 0.00023  # nJ per 8-bit MAC
-        bus_port = 150.0  # µm² per PE port of a one-element bus
-        preset = _PRESETS["default"] = cls(
-            mac_energy=unit,
-            l1_energy=1.68 * unit,
-            l2_energy=18.61 * unit,
-            maestro_energy=False,
-            mac_area=283.0,
-            l1_area=0.127 * 8 / 0.25,
-            l2_area=0.127 * 8 / 0.70,
-            mac_power=1.2223,
-            l1_power=0.00345,
-            l2_power=0.00345,
-            noc_bandwidth=1.0,
-            noc_bandwidth_per_pe=0.0,
-            bus_area_per_port=bus_port,
-            bus_area_base=0.0,
-            bus_power_per_port=bus_port * (0.8e-3 / 101.7938),
-            bus_power_base=0.0,
-            name="default",
-        )
+        if preset is None:  # presets are immutable: build each once
+            preset = _PRESETS["default"] = cls(name="default")  # the field defaults are this design
         return preset
+
+
+def _real(name: str, value: object) -> float:
+    """``value`` as a finite float, or a TypeError/ValueError naming the field."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"Hardware.{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"Hardware.{name} must be finite, got {value!r}")
+    return v

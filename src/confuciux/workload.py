@@ -14,6 +14,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, Union, overload
 
@@ -292,6 +293,14 @@ class Model:
             return Model(self.name, self.layers[index], self.skipped, self.custom_dataflow[index])
         return self.layers[index]
 
+    @cached_property
+    def _cx_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``layers_to_arrays`` of this model, read-only, built once (a Model is immutable:
+        frozen, with a tuple of frozen layers)."""
+        dims, depthwise = _build_arrays(self.layers)
+        dims.flags.writeable = depthwise.flags.writeable = False
+        return dims, depthwise
+
     @property
     def macs(self) -> int:
         """Total true MACs of the model."""
@@ -434,13 +443,11 @@ def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarra
     R, S, N, G, stride_y, stride_x; K and C the layer's totals) and bool (n,).
 
     Fresh arrays on every call (the caller may modify them); for a :class:`Model` they are copied
-    from a per-model cache, so repeated calls cost a few microseconds."""
+    from the model's cached arrays (a Model is immutable), so repeated calls cost a few
+    microseconds.  Other sequences are read anew on every call."""
     if isinstance(layers, Model):
-        hit = layers.__dict__.get("_cx_arrays")
-        if hit is None:
-            hit = _build_arrays(layers.layers)
-            object.__setattr__(layers, "_cx_arrays", hit)  # a cache on an immutable value
-        return hit[0].copy(), hit[1].copy()
+        dims, depthwise = layers._cx_arrays
+        return dims.copy(), depthwise.copy()
     if isinstance(layers, Layer):
         return _build_arrays((layers,))
     if isinstance(layers, Iterable) and not isinstance(layers, (str, bytes)):

@@ -10,21 +10,26 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Union
 
 import numpy as np
 
+from .._cache import IdentityCache
 from ..hardware import Hardware
+from . import dataflows as _dataflows
 from . import native as _native
 from . import reference as _reference
-from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS, INT_FIELDS
+from . import schema
 
-__all__ = ["LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "BACKEND"]
+__all__ = [
+    "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "OUTPUTS", "BACKEND",
+]  # fmt: skip
 
-DATAFLOWS = tuple(DATAFLOW_IDS)
+DATAFLOWS = _dataflows.DATAFLOWS
 #: Meaning of :attr:`LayerCosts.status` values.
-STATUS = {0: "ok", 1: "invalid configuration", 2: "overflow", 3: "bad input", 4: "not supported"}
-ACCESS_FIELDS = tuple(f for f in INT_FIELDS if f.startswith(("input_", "filter_", "output_")))
+STATUS = schema.STATUS
+#: Names of the outputs :func:`evaluate` can compute (``outputs=``), in order.
+OUTPUTS = schema.NAMES
 
 if _native.AVAILABLE:
     BACKEND: Literal["c", "numpy"] = "c"
@@ -49,10 +54,16 @@ class LayerCosts:
     the cost model reports it), ``throughput`` (MACs/cycle), ``valid`` (bool), ``status`` (uint8,
     see :data:`STATUS`) and ``accesses``: per tensor (``input``, ``filter``, ``output``) the
     ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write`` counts in elements (1 element = 1 byte),
-    e.g. ``accesses["input_l2_read"]``.
+    e.g. ``accesses["input_l2_read"]``.  Names, order and units: :mod:`confuciux.cost.schema`.
 
-    Points that are not valid (``valid`` False: a configuration the model cannot cost, or an
-    integer overflow) hold NaN in every cost.  Integer quantities are exact below 2**53.
+    Points that are not valid (``valid`` False: a configuration the model cannot cost, an
+    integer overflow, or a float result out of range) hold NaN in every cost.  Integer
+    quantities are exact below 2**53.  Outputs that are equal by construction (e.g. every L1
+    read count and the MAC count) share memory: treat the arrays as read-only.
+
+    With ``evaluate(..., outputs=...)`` only the outputs asked for are present: the others are
+    absent (reading one raises AttributeError) and ``accesses`` holds only the counters asked
+    for; ``valid`` and ``status`` are always there.  :attr:`computed` lists what is present.
     """
 
     runtime: np.ndarray
@@ -67,30 +78,62 @@ class LayerCosts:
     status: np.ndarray
     accesses: Mapping[str, np.ndarray]
 
+    @classmethod
+    def _of(
+        cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray
+    ) -> LayerCosts:
+        """LayerCosts holding ``arrays`` (any subset of the schema's outputs) and nothing else."""
+        if all(name in arrays for name in schema.MAIN):
+            return cls(**{name: arrays[name] for name in schema.MAIN}, valid=valid, status=status,
+                       accesses={name: arrays[name] for name in schema.ACCESSES if name in arrays})  # fmt: skip
+        self = cls.__new__(cls)
+        # a partial result: the outputs not asked for stay unset (absent), see __getattr__
+        for name in schema.MAIN:
+            if name in arrays:
+                object.__setattr__(self, name, arrays[name])
+        object.__setattr__(self, "valid", valid)
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "accesses", {n: arrays[n] for n in schema.ACCESSES if n in arrays})
+        return self
+
+    if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
+
+        def __getattr__(self, name: str) -> Any:
+            # only reached for attributes that are not set: the outputs left out by outputs=
+            if name in schema.MAIN:
+                raise AttributeError(
+                    f"LayerCosts.{name} was not computed: evaluate(..., outputs=...) did not ask for {name!r}"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def computed(self) -> tuple[str, ...]:
+        """Names of the outputs present, in schema order."""
+        return tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses)
+
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.runtime.shape
+        return self.valid.shape
 
     def total(self) -> LayerCosts:
         """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
         layer its own sub-accelerator, so area, power and buffer bytes add up).
 
-        ``throughput`` becomes total MACs / total cycles, ``valid`` is True only if every layer
-        is valid and ``status`` is the largest layer status."""
-        s = {f: np.sum(getattr(self, f), axis=-1) for f in _SUMMED}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            throughput = s["macs"] / s["runtime"]
-        return LayerCosts(
-            throughput=throughput,
-            valid=np.all(self.valid, axis=-1),
-            status=np.max(self.status, axis=-1, initial=0),
-            accesses={k: np.sum(v, axis=-1) for k, v in self.accesses.items()},
-            **s,
-        )
+        ``throughput`` becomes total MACs / total cycles (present when ``macs`` and ``runtime``
+        are), ``valid`` is True only if every layer is valid and ``status`` is the largest layer
+        status."""
+        present = self.__dict__
+        s = {f: np.sum(present[f], axis=-1) for f in schema.MAIN if f != "throughput" and f in present}
+        if "throughput" in present and "macs" in s and "runtime" in s:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s["throughput"] = s["macs"] / s["runtime"]
+        s.update({k: np.sum(v, axis=-1) for k, v in self.accesses.items()})
+        return LayerCosts._of(s, np.all(self.valid, axis=-1), np.max(self.status, axis=-1, initial=0))
 
     def __repr__(self) -> str:
         n_bad = int(np.size(self.valid) - np.count_nonzero(self.valid))
-        return f"LayerCosts(shape={self.shape}, invalid={n_bad})"
+        partial = "" if len(self.computed) == len(schema.NAMES) else f", outputs={self.computed}"
+        return f"LayerCosts(shape={self.shape}, invalid={n_bad}{partial})"
 
 
 class PointCost(NamedTuple):
@@ -111,7 +154,8 @@ class PointCost(NamedTuple):
     accesses: Mapping[str, float]
 
 
-_SUMMED = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs")
+if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
+    raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
 
 ModelLike = Union["Model", "Layer", Iterable["Layer"]]  # noqa: F821 - names from .workload
 
@@ -194,37 +238,47 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
     return np.ascontiguousarray(_reference.full_dims(a[:, :6])), depthwise, ()
 
 
-def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """(dims (6, N) int64 C-contiguous, depthwise (N,) uint8, layer names).
-
-    Cached on Layer/Model objects, which are immutable."""
-    if isinstance(model_or_layers, np.ndarray):
-        dims, depthwise, names = _dims_array(model_or_layers)
-        return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
-    cache = getattr(model_or_layers, "__dict__", None)
-    hit = cache.get("_cx_blocks") if cache is not None else None
-    if hit is not None:
-        return hit
+def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     from ..workload import Layer, layers_to_arrays
 
     dims, depthwise = layers_to_arrays(model_or_layers)
-    seq = (model_or_layers,) if isinstance(model_or_layers, Layer) else tuple(model_or_layers)
-    names: tuple[str, ...] = tuple(layer.name for layer in seq)
-    blocks = (np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T), np.asarray(depthwise, dtype=np.uint8), names)
-    for a in blocks[:2]:
-        a.flags.writeable = False
-    if cache is not None and not isinstance(model_or_layers, (list, tuple)):
-        object.__setattr__(model_or_layers, "_cx_blocks", blocks)
-    return blocks
+    if isinstance(model_or_layers, Layer):
+        names: tuple[str, ...] = (model_or_layers.name,)
+    else:
+        names = tuple(getattr(layer, "name", "") for layer in model_or_layers)
+    cols = np.ascontiguousarray(np.asarray(dims, dtype=np.int64).T)
+    dw = np.asarray(depthwise, dtype=np.uint8)
+    cols.flags.writeable = dw.flags.writeable = False
+    return cols, dw, names
+
+
+# Layer and Model are frozen and hold only immutable values: their blocks are built once per
+# object.  Anything else (lists, UserLists, ...) is converted on every call.
+_blocks: IdentityCache[Any, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = IdentityCache(_build_blocks)
+
+
+def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """(dims (10, N) int64 C-contiguous, rows workload.LAYER_COLUMNS; depthwise (N,) uint8; layer
+    names)."""
+    if isinstance(model_or_layers, np.ndarray):
+        dims, depthwise, names = _dims_array(model_or_layers)
+        return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
+    from ..workload import Layer, Model
+
+    if type(model_or_layers) in (Layer, Model):
+        return _blocks(model_or_layers)
+    return _build_blocks(model_or_layers)
 
 
 def _design_arrays(
     pes: Any, buffers: Any, n_layers: int, names: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
-    """pes and buffers broadcast against the layer axis, as flat contiguous int64 arrays."""
+    """pes and buffers broadcast against the layer axis: int64 arrays of shape (D, n_layers),
+    possibly broadcast views (no copy), and the full broadcast shape."""
     if type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX:
         # the common scalar case, without NumPy's per-call overheads
-        return np.full(n_layers, pes, dtype=np.int64), np.full(n_layers, buffers, dtype=np.int64), (n_layers,)
+        p = np.full((1, n_layers), pes, dtype=np.int64)
+        return p, np.full((1, n_layers), buffers, dtype=np.int64), (n_layers,)
     p = _int_array("pes", pes)
     k = _int_array("buffers", buffers)
     try:
@@ -236,9 +290,17 @@ def _design_arrays(
         ) from None
     _check_positive("pes", p, names)
     _check_positive("buffers", k, names)
-    p = np.ascontiguousarray(np.broadcast_to(p, shape)).reshape(-1)
-    k = np.ascontiguousarray(np.broadcast_to(k, shape)).reshape(-1)
-    return p, k, shape
+    n_designs = int(np.prod(shape[:-1], dtype=np.int64))
+    # reshape keeps a view where it can (a broadcast scalar stays one value with stride 0)
+    p2 = np.broadcast_to(p, shape).reshape(n_designs, n_layers)
+    k2 = np.broadcast_to(k, shape).reshape(n_designs, n_layers)
+    return p2, k2, shape
+
+
+def _sources(asked: tuple[str, ...]) -> tuple[str, ...]:
+    """The outputs the kernel must write for ``asked``: copies come from what they equal."""
+    need = {schema.SAME_AS.get(name, name) for name in asked}
+    return tuple(name for name in schema.DISTINCT if name in need)
 
 
 def evaluate(
@@ -249,44 +311,49 @@ def evaluate(
     hardware: Hardware | None = None,
     *,
     backend: Literal["auto", "c", "numpy"] = "auto",
+    outputs: Iterable[str] | None = None,
 ) -> LayerCosts:
     """Costs of running layers with ``pes`` PEs and buffer (KTileSz) setting ``buffers``.
 
     ``model_or_layers``: a :class:`~confuciux.Model`, a :class:`~confuciux.Layer`, a sequence
     of layers, or an integer array of shape (N, 6) or (N, 7) with columns K, C, Y, X, R, S[, T]
-    (T: 1 CONV, 2 DSCONV) — N layers in all.  ``pes`` and ``buffers`` are integers >= 1 broadcast against the layer
-    axis: scalars, per-layer vectors of length N, or batches of shape ``(..., N)`` — a whole
-    batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``, ``"shi"`` or ``"eye"``
-    for CONV/GEMM layers; depthwise layers always use ``dpt``.  ``hardware`` defaults to
-    :meth:`Hardware.default`; :meth:`Hardware.maestro` reproduces MAESTRO's numbers.
-    ``backend`` forces the C kernel or the NumPy reference (both give identical numbers).
+    (T: 1 CONV, 2 DSCONV) — N layers in all.  ``pes`` and ``buffers`` are integers >= 1 broadcast
+    against the layer axis: scalars, per-layer vectors of length N, or batches of shape
+    ``(..., N)`` — a whole batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``,
+    ``"shi"`` or ``"eye"`` for CONV/GEMM layers; depthwise layers always use ``dpt``
+    (:mod:`confuciux.cost.dataflows`).  ``hardware`` defaults to :meth:`Hardware.default`;
+    :meth:`Hardware.maestro` reproduces MAESTRO's numbers.  ``backend`` forces the C kernel or
+    the NumPy reference (both give identical numbers).
+
+    ``outputs``: names from :data:`OUTPUTS` (e.g. ``("runtime", "energy")``) to compute and
+    allocate only those; the others are absent from the result (see :class:`LayerCosts`).
+    Default: all.
 
     Returns :class:`LayerCosts` whose arrays have the broadcast shape.
     """
-    dataflow, hardware = _options(dataflow, hardware)
+    df, hardware = _options(dataflow, hardware)
     use_c = _pick_backend(backend)
+    asked = schema.NAMES if outputs is None else schema.select(outputs)
 
     cols, depthwise, names = _layers(model_or_layers)
-    _check_supported(cols, depthwise, names, dataflow)
+    _check_supported(cols, depthwise, names, df)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
-        ints, reals, status = _native.evaluate_blocks(cols, depthwise, p, k, dataflow, hardware)
+        values, status, valid = _native.evaluate_blocks(cols, depthwise, p, k, df, hardware, _sources(asked))
     else:
-        reps = p.size // n_layers if n_layers else 0
-        raw = _reference.evaluate_points(
-            np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps), p, k, dataflow, hardware
-        )
-        ints = np.stack([raw[f] for f in DISTINCT_FIELDS]) if p.size else np.empty((len(DISTINCT_FIELDS), 0), np.int64)
-        reals = np.stack([raw[f] for f in FLOAT_FIELDS]) if p.size else np.empty((len(FLOAT_FIELDS), 0))
-        status = raw["status"]
-    return _costs(ints, reals, status, shape)
+        reps = p.shape[0]
+        tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
+        raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
+        values, status, valid = raw, raw["status"], raw["valid"]
+    arrays = {name: values[schema.SAME_AS.get(name, name) if use_c else name].reshape(shape) for name in asked}
+    return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
 
 
 def _check_supported(cols: np.ndarray, depthwise: np.ndarray, names: tuple[str, ...], dataflow: str) -> None:
     """Strided CONV layers have no closed form on shi and eye yet: refuse them, never guess."""
-    if dataflow == "dla" or cols.shape[0] < 10:
+    if dataflow == "dla":
         return
     bad = np.flatnonzero(((cols[8] != 1) | (cols[9] != 1)) & (depthwise == 0))
     if bad.size:
@@ -298,6 +365,21 @@ def _check_supported(cols: np.ndarray, depthwise: np.ndarray, names: tuple[str, 
         )
 
 
+def _point(layer: Any) -> tuple[tuple[int, ...], bool, Any]:
+    """The layer's columns (workload.LAYER_COLUMNS), depthwise, and the kernel's struct (None
+    without the kernel)."""
+    cols, depthwise, _ = _layers(layer)
+    if cols.shape[1] != 1:
+        raise ValueError(f"evaluate_layer takes one layer, got {cols.shape[1]}")
+    dims = tuple(int(v) for v in cols[:, 0])
+    dw = bool(depthwise[0])
+    return dims, dw, _native.layer_struct(dims, dw) if _native.AVAILABLE else None
+
+
+# The per-Layer point of evaluate_layer, built once per Layer object (frozen).
+_points: IdentityCache[Any, tuple[tuple[int, ...], bool, Any]] = IdentityCache(_point)
+
+
 def evaluate_layer(
     layer: Any,
     pes: int,
@@ -307,8 +389,8 @@ def evaluate_layer(
 ) -> PointCost:
     """Cost of one :class:`~confuciux.Layer` with ``pes`` PEs and buffer setting ``buffers``:
     the scalar counterpart of :func:`evaluate`, for Python loops (a few µs per call with the C
-    kernel).  Same numbers as :func:`evaluate`."""
-    dataflow, hardware = _options(dataflow, hardware)
+    kernel).  Same numbers as :func:`evaluate`; units in :mod:`confuciux.cost.schema`."""
+    df, hardware = _options(dataflow, hardware)
     if not (type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX):
         for name, v in (("pes", pes), ("buffers", buffers)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -316,48 +398,31 @@ def evaluate_layer(
             if not 1 <= v <= _INT64_MAX:
                 raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
         pes, buffers = int(pes), int(buffers)
-    cached = getattr(layer, "__dict__", {}).get("_cx_point")
-    if cached is None:
-        cols, depthwise, names = _layers(layer)
-        if cols.shape[1] != 1:
-            raise ValueError(f"evaluate_layer takes one layer, got {cols.shape[1]}")
-        values = tuple(int(v) for v in cols[:, 0])
-        cached = (values, bool(depthwise[0]), _native.layer_dims(values) if _native.AVAILABLE else None)
-        if hasattr(layer, "__dict__"):
-            object.__setattr__(layer, "_cx_point", cached)
-    values, depthwise, cdims = cached
-    if dataflow != "dla" and not depthwise and (values[8] != 1 or values[9] != 1):
-        name = getattr(layer, "name", "")
-        _check_supported(np.array(values).reshape(-1, 1), np.zeros(1, np.uint8), (name,), dataflow)
-    if cdims is not None:
-        ints, reals, status = _native.evaluate_one(cdims, depthwise, pes, buffers, dataflow, hardware)
+    from ..workload import Layer
+
+    dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
+    if df != "dla" and not depthwise and (dims[8] != 1 or dims[9] != 1):
+        _check_supported(np.array(dims).reshape(-1, 1), np.zeros(1, np.uint8), (getattr(layer, "name", ""),), df)
+    if struct is not None:
+        values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
     else:
         raw = _reference.evaluate_points(
-            np.array([values]), np.array([depthwise]), np.array([pes]), np.array([buffers]), dataflow, hardware
+            np.array([dims]), np.array([depthwise]), np.array([pes]), np.array([buffers]), df, hardware
         )
-        ints = [int(raw[f][0]) for f in DISTINCT_FIELDS]
-        reals = [float(raw[f][0]) for f in FLOAT_FIELDS]
+        values = [float(raw[name][0]) for name in schema.NAMES]
         status = int(raw["status"][0])
-    if status == 0:
-        runtime, l1, l2, macs, i_rd, i_wr, w_rd, w_wr, o_rd, o_wr, o_l1 = map(float, ints)
-    else:
-        runtime = l1 = l2 = macs = i_rd = i_wr = w_rd = w_wr = o_rd = o_wr = o_l1 = float("nan")
-    counts = (macs, i_rd, i_rd, i_wr, macs, w_rd, w_rd, w_wr, o_l1, o_l1, o_rd, o_wr)
-    accesses = dict(zip(ACCESS_FIELDS, counts, strict=True))
-    return PointCost(runtime, reals[0], reals[1], reals[2], l1, l2, macs, reals[3], status == 0, status, accesses)
+    n = len(schema.MAIN)
+    return PointCost(*values[:n], status == schema.OK, status, dict(zip(schema.ACCESSES, values[n:], strict=True)))
 
 
 def _options(dataflow: Any, hardware: Any) -> tuple[str, Hardware]:
     """The dataflow name (case-insensitive) and the hardware (default preset when None), checked."""
-    if dataflow not in DATAFLOW_IDS:
-        if not isinstance(dataflow, str) or dataflow.lower() not in DATAFLOW_IDS:
-            raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {list(DATAFLOWS)}")
-        dataflow = dataflow.lower()
+    df = _dataflows.lookup(dataflow).name
     if hardware is None:
         hardware = Hardware.default()
     elif not isinstance(hardware, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
-    return dataflow, hardware
+    return df, hardware
 
 
 def _pick_backend(backend: str) -> bool:
@@ -372,31 +437,6 @@ def _pick_backend(backend: str) -> bool:
     raise ValueError(f"unknown backend {backend!r}; expected 'auto', 'c' or 'numpy'")
 
 
-def _costs(ints: np.ndarray, reals: np.ndarray, status: np.ndarray, shape: tuple[int, ...]) -> LayerCosts:
-    """LayerCosts whose arrays are views of two blocks (cheap for small calls)."""
-    status = status.reshape(shape)
-    valid = status == 0
-    f = ints.astype(np.float64).reshape((len(DISTINCT_FIELDS), *shape))
-    if not valid.all():
-        f[:, ~valid] = np.nan
-    r = reals.reshape((len(FLOAT_FIELDS), *shape))
-    out = dict(zip(DISTINCT_FIELDS, f, strict=False))
-    out.update({copy: out[of] for copy, of in COPIES.items()})  # equal quantities share memory
-    return LayerCosts(
-        runtime=out["runtime"],
-        energy=r[0],
-        area=r[1],
-        power=r[2],
-        l1_bytes=out["l1_bytes"],
-        l2_bytes=out["l2_bytes"],
-        macs=out["macs"],
-        throughput=r[3],
-        valid=valid,
-        status=status,
-        accesses={name: out[name] for name in ACCESS_FIELDS},
-    )
-
-
 def area_power(
     pes: Any,
     l1_bytes: Any,
@@ -405,17 +445,26 @@ def area_power(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE
     and an L2 of ``l2_bytes`` — e.g. the single accelerator of a layer-sequential deployment,
-    sized for the largest P, L1 and L2 of its layers.  Arguments broadcast together."""
+    sized for the largest P, L1 and L2 of its layers.  Arguments are integers (``pes`` >= 1,
+    the byte counts >= 0) and broadcast together; a result that does not fit a float64 is NaN
+    (with both values of that point)."""
     if hardware is None:
         hardware = Hardware.default()
+    elif not isinstance(hardware, Hardware):
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
     p = _int_array("pes", pes)
     b1 = _int_array("l1_bytes", l1_bytes)
     b2 = _int_array("l2_bytes", l2_bytes)
     _check_positive("pes", p, ())
     for name, a in (("l1_bytes", b1), ("l2_bytes", b2)):
         if a.size and np.min(a) < 0:
-            raise ValueError(f"{name} must be >= 0")
-    shape = np.broadcast_shapes(p.shape, b1.shape, b2.shape)
+            raise ValueError(f"{name} must be >= 0, got {int(np.min(a))}")
+    try:
+        shape = np.broadcast_shapes(p.shape, b1.shape, b2.shape)
+    except ValueError:
+        raise ValueError(
+            f"pes, l1_bytes and l2_bytes do not broadcast together: shapes {p.shape}, {b1.shape}, {b2.shape}"
+        ) from None
     flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2)]
     if _native.AVAILABLE:
         area, power = _native.area_power_points(*flat, hardware)

@@ -1,17 +1,24 @@
 """Thin binding to the compiled kernel ``confuciux._cost_model`` (csrc/cost_model.c).
 
-Converts validated NumPy arrays to the kernel's struct-of-arrays and makes one C call per batch.
-``AVAILABLE`` is False when the extension was not built; callers then use the NumPy reference.
+Checks every array it hands to C (dtype, contiguity, size) so that no call can read or write out
+of bounds, then makes one C call per batch; the kernel writes float64 results straight into the
+arrays allocated here.  ``AVAILABLE`` is False when the extension was not built; callers then use
+the NumPy reference.  When it loads, the kernel's enums are checked against the Python tables
+(:mod:`.schema`, :mod:`.dataflows`).
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .._cache import IdentityCache
 from ..hardware import Hardware
-from .reference import COPIES, DATAFLOW_IDS, DISTINCT_FIELDS, FLOAT_FIELDS, full_dims
+from . import dataflows, schema
+from .reference import full_dims
 
 try:
     from .._cost_model import ffi, lib  # type: ignore[import-not-found]
@@ -21,54 +28,155 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-_DEPTHWISE = {False: ffi.new("uint8_t[1]", [0]), True: ffi.new("uint8_t[1]", [1])} if AVAILABLE else {}
+__all__ = [
+    "AVAILABLE", "evaluate_blocks", "evaluate_points", "evaluate_one", "area_power_points", "check_enums",
+    "release_memory",
+]  # fmt: skip
 
-__all__ = ["AVAILABLE", "evaluate_blocks", "evaluate_points", "area_power_points"]
+# rows of a layer block (workload.LAYER_COLUMNS), fields of cx_layers
+_DIMS = ("K", "C", "Y", "X", "R", "S", "N", "G", "SY", "SX")
 
 
-def _hardware_struct(hw: Hardware) -> Any:
-    """The kernel's struct for ``hw``, built once per Hardware instance (instances are frozen)."""
-    struct = hw.__dict__.get("_cx_struct")
-    if struct is None:
-        struct = _build_hardware_struct(hw)
-        object.__setattr__(hw, "_cx_struct", struct)
-    return struct
+def check_enums(c_lib: Any) -> None:
+    """Raise ImportError unless the kernel's enums match the Python tables."""
+    problems = []
+    for d in dataflows.TABLE:
+        c_id = getattr(c_lib, f"CX_{d.name.upper()}", None)
+        if c_id != d.c_id:
+            problems.append(f"dataflow {d.name}: table id {d.c_id}, kernel {c_id}")
+    if c_lib.CX_N_DATAFLOWS != len(dataflows.TABLE):
+        problems.append(f"{c_lib.CX_N_DATAFLOWS} dataflows in the kernel, {len(dataflows.TABLE)} in the table")
+    for i, name in enumerate(schema.NAMES):
+        c_id = getattr(c_lib, f"CX_OUT_{name.upper()}", None)
+        if c_id != i:
+            problems.append(f"output {name}: schema position {i}, kernel {c_id}")
+    if c_lib.CX_N_OUTPUTS != len(schema.NAMES):
+        problems.append(f"{c_lib.CX_N_OUTPUTS} outputs in the kernel, {len(schema.NAMES)} in the schema")
+    codes = {
+        "OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW, "BAD_INPUT": schema.BAD_INPUT,
+        "UNSUPPORTED": schema.UNSUPPORTED,
+    }  # fmt: skip
+    for meaning, code in codes.items():
+        c_code = getattr(c_lib, f"CX_{meaning}", None)
+        if c_code != code:
+            problems.append(f"status {meaning}: schema {code}, kernel {c_code}")
+    if c_lib.CX_N_STATUSES != len(schema.STATUS):
+        problems.append(f"{c_lib.CX_N_STATUSES} statuses in the kernel, {len(schema.STATUS)} in the schema")
+    if problems:
+        raise ImportError("confuciux._cost_model does not match confuciux.cost's tables: " + "; ".join(problems))
+
+
+if AVAILABLE:
+    check_enums(lib)
 
 
 def _build_hardware_struct(hw: Hardware) -> Any:
     a2, a1, a0 = hw.arbiter_poly
-    return ffi.new(
-        "cx_hardware *",
-        {
-            "mac_energy": hw.mac_energy,
-            "l1_energy": hw.l1_energy,
-            "l2_energy": hw.l2_energy,
-            "maestro_energy": int(hw.maestro_energy),
-            "mac_area": hw.mac_area,
-            "l1_area": hw.l1_area,
-            "l2_area": hw.l2_area,
-            "mac_power": hw.mac_power,
-            "l1_power": hw.l1_power,
-            "l2_power": hw.l2_power,
-            "noc_bandwidth": hw.noc_bandwidth,
-            "noc_bandwidth_per_pe": hw.noc_bandwidth_per_pe,
-            "bus_area_per_port": hw.bus_area_per_port,
-            "bus_area_base": hw.bus_area_base,
-            "bus_power_per_port": hw.bus_power_per_port,
-            "bus_power_base": hw.bus_power_base,
-            "arbiter_area": hw.arbiter_area,
-            "arbiter_area_floor": hw.arbiter_area_floor,
-            "arbiter_power": hw.arbiter_power,
-            "arbiter_power_floor": hw.arbiter_power_floor,
-            "arbiter_a2": a2,
-            "arbiter_a1": a1,
-            "arbiter_a0": a0,
-        },
-    )
+    fields = {name: getattr(hw, name) for name in _HW_FIELDS}
+    return ffi.new("cx_hardware *", {**fields, "maestro_energy": int(hw.maestro_energy),
+                                     "arbiter_a2": a2, "arbiter_a1": a1, "arbiter_a0": a0})  # fmt: skip
 
 
-def _i64(a: np.ndarray) -> Any:
-    return ffi.from_buffer("int64_t[]", a)
+_HW_FIELDS = (
+    "mac_energy", "l1_energy", "l2_energy", "mac_area", "l1_area", "l2_area", "mac_power",
+    "l1_power", "l2_power", "noc_bandwidth", "noc_bandwidth_per_pe", "bus_area_per_port",
+    "bus_area_base", "bus_power_per_port", "bus_power_base", "arbiter_area", "arbiter_area_floor",
+    "arbiter_power", "arbiter_power_floor",
+)  # fmt: skip
+# The kernel's struct of each Hardware (frozen, float fields), built once per instance.
+_hardware_struct: IdentityCache[Hardware, Any] = IdentityCache(_build_hardware_struct)
+
+
+def _hardware(hw: Any) -> Any:
+    if type(hw) is not Hardware:
+        raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hw).__name__}")
+    return _hardware_struct(hw)
+
+
+def _dataflow_id(dataflow: str) -> int:
+    return dataflows.lookup(dataflow).c_id
+
+
+def _check(name: str, a: Any, dtype: type, size: int | None = None, ndim: int = 1) -> np.ndarray:
+    """``a`` as given if it is a C-contiguous array of ``dtype`` with ``ndim`` dimensions (and
+    ``size`` elements); otherwise a ValueError/TypeError.  Nothing is converted: this is what
+    stands between a caller's mistake and an out-of-bounds access in C."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype)}, got {a.dtype}")
+    if a.ndim != ndim or not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be a C-contiguous {ndim}-d array, got shape {a.shape}")
+    if size is not None and a.size != size:
+        raise ValueError(f"{name} must have {size} elements, got {a.size}")
+    return a
+
+
+def _steps(name: str, a: Any, n_designs: int, n_layers: int) -> tuple[Any, tuple[int, int]]:
+    """An int64 array of shape (n_designs, n_layers), possibly a broadcast view (stride 0): the
+    address of its first element and its strides in elements.  The kernel reads exactly the
+    array's own elements at those strides, which NumPy guarantees are valid memory."""
+    if not isinstance(a, np.ndarray) or a.dtype != np.int64:
+        raise TypeError(f"{name} must be an int64 NumPy array")
+    if a.shape != (n_designs, n_layers):
+        raise ValueError(f"{name} must have shape ({n_designs}, {n_layers}), got {a.shape}")
+    steps = []
+    for axis, s in enumerate(a.strides):
+        if a.shape[axis] <= 1:
+            s = 0  # never stepped over
+        if s < 0 or s % a.itemsize:
+            raise ValueError(f"{name}: stride {s} of axis {axis} is not a non-negative multiple of 8")
+        steps.append(s // a.itemsize)
+    if a.size == 0:
+        return ffi.NULL, (0, 0)
+    return ffi.cast("const int64_t *", a.__array_interface__["data"][0]), (steps[0], steps[1])
+
+
+class _Recycler:
+    """The output memory of the last large call, handed out again once nobody uses it.
+
+    Fresh memory costs a page fault per page on first touch (about a quarter of a large call's
+    time); a caller that evaluates batch after batch and drops each result gets the same,
+    already mapped, memory back.  The block is reused only when no array anywhere still refers
+    to it (its reference count is the recycler's own), so a result the caller keeps is never
+    overwritten.  At most one block of at most ``MAX_BYTES`` is kept."""
+
+    MIN_BYTES = 1 << 20
+    MAX_BYTES = 256 << 20
+
+    def __init__(self) -> None:
+        self.block: np.ndarray | None = None
+
+    def take(self, nbytes: int) -> np.ndarray:
+        block = self.block
+        # references: self.block, the local name and getrefcount's argument
+        if block is not None and nbytes <= block.size <= 2 * nbytes and sys.getrefcount(block) == 3:
+            return block[:nbytes]
+        block = np.empty(nbytes, dtype=np.uint8)
+        if self.MIN_BYTES <= nbytes <= self.MAX_BYTES:
+            self.block = block
+        return block
+
+    def clear(self) -> None:
+        self.block = None
+
+
+_recycler = _Recycler()
+
+
+def release_memory() -> None:
+    """Drop the output memory kept for reuse (see :class:`_Recycler`)."""
+    _recycler.clear()
+
+
+def _output_arrays(outputs: Sequence[str], n: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Float64 arrays of n values for ``outputs``, status and valid: views of one block."""
+    width = len(outputs) * 8 + 2
+    block = _recycler.take(width * n)
+    floats = block[: len(outputs) * 8 * n].view(schema.DTYPE).reshape(len(outputs), n)
+    flags = block[len(outputs) * 8 * n :]
+    values = dict(zip(outputs, floats, strict=True))
+    return values, flags[:n].view(schema.STATUS_DTYPE), flags[n:].view(np.bool_)
 
 
 def evaluate_blocks(
@@ -78,48 +186,71 @@ def evaluate_blocks(
     ktile: np.ndarray,
     dataflow: str,
     hardware: Hardware,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    outputs: Sequence[str] = schema.DISTINCT,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """One kernel call for D designs x N layers.
 
-    ``cols``: C-contiguous int64 (10, N), rows :data:`LAYER_COLUMNS`; ``depthwise``: contiguous uint8
-    (N,); ``pes``, ``ktile``: contiguous int64 of size D*N (point ``d*N + l`` is layer ``l``).
-    Returns ``ints`` int64 (11, D*N) in :data:`DISTINCT_FIELDS` order, ``reals`` float64
-    (4, D*N) in :data:`FLOAT_FIELDS` order and ``status`` uint8 (D*N,)."""
+    ``cols``: C-contiguous int64 (10, N), rows K, C, Y, X, R, S, N, G, stride_y, stride_x (K and C
+    totals over the groups); ``depthwise``: contiguous uint8
+    (N,); ``pes``, ``ktile``: int64 (D, N) arrays, broadcast views allowed (point ``(d, l)`` is
+    design ``d`` on layer ``l``).  ``outputs``: names from :data:`schema.NAMES`.
+
+    Returns (``{name: float64 (D*N,)}`` for the outputs asked, ``status`` uint8 (D*N,), ``valid``
+    bool (D*N,)).  Raises ValueError/TypeError for any array that does not fit that contract."""
+    _check("cols", cols, np.int64, ndim=2)
+    if cols.shape[0] != len(_DIMS):
+        raise ValueError(f"cols must have {len(_DIMS)} rows ({', '.join(_DIMS)}), got shape {cols.shape}")
     n_layers = cols.shape[1]
-    n = pes.size
-    ints = np.empty((len(DISTINCT_FIELDS), n), dtype=np.int64)
-    reals = np.empty((len(FLOAT_FIELDS), n), dtype=np.float64)
-    status = np.empty(n, dtype=np.uint8)
+    _check("depthwise", depthwise, np.uint8, n_layers)
+    if not isinstance(pes, np.ndarray) or pes.ndim != 2:
+        raise ValueError("pes must be a 2-d array (designs, layers)")
+    n_designs = pes.shape[0]
+    p_ptr, p_steps = _steps("pes", pes, n_designs, n_layers)
+    k_ptr, k_steps = _steps("ktile", ktile, n_designs, n_layers)
+    df = _dataflow_id(dataflow)
+    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
+        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {tuple(outputs)}")
+    n = n_designs * n_layers
+    values, status, valid = _output_arrays(outputs, n)
+    if n == 0:
+        return values, status, valid
     fb = ffi.from_buffer
-    rc = lib.cx_evaluate_blocks(
-        fb("int64_t[]", cols), fb("uint8_t[]", depthwise), n_layers,
-        fb("int64_t[]", pes), fb("int64_t[]", ktile), n // n_layers if n_layers else 0,
-        DATAFLOW_IDS[dataflow], _hardware_struct(hardware),
-        fb("int64_t[]", ints), fb("double[]", reals), fb("uint8_t[]", status),
-    )  # fmt: skip
-    if rc != 0:  # unreachable: the dataflow was validated by the caller
-        raise ValueError(f"unknown dataflow {dataflow!r}")
-    return ints, reals, status
+    layers = ffi.new("cx_layers *")
+    for j, name in enumerate(_DIMS):
+        setattr(layers, name, fb("int64_t[]", cols[j]))
+    layers.depthwise = fb("uint8_t[]", depthwise)
+    designs = ffi.new("cx_designs *", {"pes": p_ptr, "ktile": k_ptr, "pes_step": p_steps, "ktile_step": k_steps})
+    out = ffi.new("cx_outputs *")
+    for name, a in values.items():
+        out.values[schema.INDEX[name]] = fb("double[]", a)
+    out.status = fb("uint8_t[]", status)
+    out.valid = fb("uint8_t[]", valid)
+    rc = lib.cx_evaluate(layers, n_layers, designs, n_designs, df, _hardware(hardware), out)
+    if rc != 0:  # unreachable: lookup() accepted the dataflow
+        raise ValueError(f"the kernel refused dataflow {dataflow!r}")
+    return values, status, valid
 
 
-def evaluate_one(
-    dims: Any, depthwise: bool, pes: int, ktile: int, dataflow: str, hardware: Hardware
-) -> tuple[list[int], list[float], int]:
-    """One point, with as little Python overhead as possible: ``dims`` is a cdata
-    ``int64_t[10]`` (see :func:`layer_dims`).  Returns (11 distinct ints, 4 floats, status)."""
-    buf = ffi.new("int64_t[13]", [pes, ktile])  # P, k, then the 11 distinct integer outputs
-    reals = ffi.new("double[4]")
-    status = ffi.new("uint8_t[1]")
-    lib.cx_evaluate_blocks(
-        dims, _DEPTHWISE[depthwise], 1, buf, buf + 1, 1, DATAFLOW_IDS[dataflow],
-        _hardware_struct(hardware), buf + 2, reals, status,
-    )  # fmt: skip
-    return ffi.unpack(buf + 2, 11), ffi.unpack(reals, 4), status[0]
+def layer_struct(dims: Sequence[int], depthwise: bool) -> Any:
+    """A cx_layers of one layer (for :func:`evaluate_one`): ``dims`` K, C, Y, X, R, S, N, G,
+    stride_y, stride_x."""
+    if len(dims) != len(_DIMS):
+        raise ValueError(f"a layer has {len(_DIMS)} dimensions ({', '.join(_DIMS)}), got {len(dims)}")
+    block = ffi.new("int64_t[]", [int(v) for v in dims])
+    flag = ffi.new("uint8_t[1]", [1 if depthwise else 0])
+    layer = ffi.new("cx_layers *")
+    for j, name in enumerate(_DIMS):
+        setattr(layer, name, block + j)
+    layer.depthwise = flag
+    return (layer, block, flag)  # the struct and the memory it points to, kept alive together
 
 
-def layer_dims(values: tuple[int, ...]) -> Any:
-    """A cdata int64_t[10] with the :data:`LAYER_COLUMNS` of one layer (for :func:`evaluate_one`)."""
-    return ffi.new("int64_t[10]", values)
+def evaluate_one(layer: Any, pes: int, ktile: int, dataflow: str, hardware: Hardware) -> tuple[list[float], int]:
+    """One point with as little Python overhead as possible: ``layer`` from :func:`layer_struct`.
+    Returns (every output in schema order, status)."""
+    values = ffi.new("double[]", len(schema.NAMES))
+    status = lib.cx_evaluate_point(layer[0], pes, ktile, _dataflow_id(dataflow), _hardware(hardware), values)
+    return ffi.unpack(values, len(schema.NAMES)), status
 
 
 def evaluate_points(
@@ -130,30 +261,50 @@ def evaluate_points(
     dataflow: str,
     hardware: Hardware,
 ) -> dict[str, np.ndarray]:
-    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 10)),
-    except that ``pes`` and ``ktile`` may hold several designs: D*N values, point ``d*N + l``
-    being layer ``l``."""
-    cols = np.ascontiguousarray(full_dims(dims).T)
-    dw = np.ascontiguousarray(depthwise, dtype=np.uint8)
-    ints, reals, status = evaluate_blocks(
-        cols, dw, np.ascontiguousarray(pes, dtype=np.int64),
-        np.ascontiguousarray(ktile, dtype=np.int64), dataflow, hardware,
+    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 10)
+    or (N, 6), ``depthwise`` bool (N,)), except that ``pes`` and ``ktile`` may hold several
+    designs: D*N values, point ``d*N + l`` being layer ``l``.  Sizes are checked (ValueError)."""
+    dims = np.asarray(dims)
+    if dims.ndim != 2 or dims.shape[1] not in (6, len(_DIMS)):
+        raise ValueError(f"dims must have shape (n, {len(_DIMS)}) or (n, 6), got {dims.shape}")
+    dims = full_dims(dims)
+    n_layers = dims.shape[0]
+    cols = np.ascontiguousarray(dims.T, dtype=np.int64)
+    dw = np.asarray(depthwise)
+    if dw.shape != (n_layers,):
+        raise ValueError(f"depthwise must have shape ({n_layers},), got {dw.shape}")
+    p, k = np.asarray(pes), np.asarray(ktile)
+    if p.ndim != 1 or p.shape != k.shape or (n_layers and p.size % n_layers) or (not n_layers and p.size):
+        raise ValueError(
+            f"pes and ktile must be 1-d arrays of equal size, a multiple of {n_layers} layers; "
+            f"got shapes {p.shape} and {k.shape}"
+        )
+    n_designs = p.size // n_layers if n_layers else 0
+    values, status, valid = evaluate_blocks(
+        cols, np.ascontiguousarray(dw, dtype=np.uint8),
+        np.ascontiguousarray(p, dtype=np.int64).reshape(n_designs, n_layers),
+        np.ascontiguousarray(k, dtype=np.int64).reshape(n_designs, n_layers),
+        dataflow, hardware,
     )  # fmt: skip
-    result = dict(zip(DISTINCT_FIELDS, ints, strict=False))
-    result.update({copy: result[of] for copy, of in COPIES.items()})
-    result.update(zip(FLOAT_FIELDS, reals, strict=False))
-    result["status"] = status
+    result = {name: values[name] if name in values else values[schema.SAME_AS[name]] for name in schema.NAMES}
+    result["status"], result["valid"] = status, valid
     return result
 
 
 def area_power_points(
     pes: np.ndarray, l1_bytes: np.ndarray, l2_bytes: np.ndarray, hardware: Hardware
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Area (µm²) and power (mW) for contiguous int64 arrays of equal size."""
-    area = np.empty(pes.size, dtype=np.float64)
-    power = np.empty(pes.size, dtype=np.float64)
-    lib.cx_area_power(
-        _i64(pes), _i64(l1_bytes), _i64(l2_bytes), pes.size, _hardware_struct(hardware),
-        ffi.from_buffer("double[]", area), ffi.from_buffer("double[]", power),
-    )  # fmt: skip
+    """Area (µm²) and power (mW) for contiguous int64 arrays of equal size (NaN where a result
+    does not fit a float64).  Sizes are checked (ValueError)."""
+    n = _check("pes", pes, np.int64).size
+    _check("l1_bytes", l1_bytes, np.int64, n)
+    _check("l2_bytes", l2_bytes, np.int64, n)
+    area = np.empty(n, dtype=np.float64)
+    power = np.empty(n, dtype=np.float64)
+    if n:
+        fb = ffi.from_buffer
+        lib.cx_area_power(
+            fb("int64_t[]", pes), fb("int64_t[]", l1_bytes), fb("int64_t[]", l2_bytes), n,
+            _hardware(hardware), fb("double[]", area), fb("double[]", power),
+        )  # fmt: skip
     return area, power

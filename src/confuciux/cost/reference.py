@@ -16,31 +16,13 @@ import numpy as np
 
 from ..hardware import Hardware
 from ..workload import LAYER_COLUMNS
+from . import dataflows, schema
+from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
 
-__all__ = ["INT_FIELDS", "FLOAT_FIELDS", "LAYER_COLUMNS", "evaluate_points", "area_power_points"]
+__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
 
-# Status codes, shared with csrc/cost_model.h.
-OK, INVALID, OVERFLOW, BAD_INPUT, UNSUPPORTED = 0, 1, 2, 3, 4
-DATAFLOW_IDS = {"dla": 0, "shi": 1, "eye": 2}
-
-INT_FIELDS = (
-    "runtime", "l1_bytes", "l2_bytes", "macs",
-    "input_l1_read", "input_l1_write", "input_l2_read", "input_l2_write",
-    "filter_l1_read", "filter_l1_write", "filter_l2_read", "filter_l2_write",
-    "output_l1_read", "output_l1_write", "output_l2_read", "output_l2_write",
-)  # fmt: skip
-FLOAT_FIELDS = ("energy", "area", "power", "throughput")
-# The eleven distinct integer quantities (the kernel's block layout); the other five are copies.
-# The output L1 accesses equal the MACs except for strided layers, whose edge steps MAESTRO
-# counts there with their (negative) output extents.
-DISTINCT_FIELDS = (
-    "runtime", "l1_bytes", "l2_bytes", "macs", "input_l2_read", "input_l2_write",
-    "filter_l2_read", "filter_l2_write", "output_l2_read", "output_l2_write", "output_l1_write",
-)  # fmt: skip
-COPIES = {
-    "input_l1_read": "macs", "filter_l1_read": "macs", "output_l1_read": "output_l1_write",
-    "input_l1_write": "input_l2_read", "filter_l1_write": "filter_l2_read",
-}  # fmt: skip
+# The integer results of the closed forms (the float outputs follow from them).
+INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area", "power", "throughput"))
 
 _I64 = np.int64
 
@@ -304,6 +286,13 @@ def _bad_input(K, C, Y, X, R, S, N, G, sy, sx, P, k, dw):
     return bad | (K % g != 0) | (C % g != 0) | (dw & (G != 1))
 
 
+
+# One function per dataflow of the table (confuciux/cost/dataflows.py).
+_FORMULAS = {"dla": _dla, "shi": _shi, "eye": _eye, "dpt": _dpt}
+if set(_FORMULAS) != set(dataflows.BY_NAME):
+    raise ImportError(f"reference formulas {sorted(_FORMULAS)} != dataflow table {sorted(dataflows.BY_NAME)}")
+
+
 def evaluate_points(
     dims: np.ndarray,
     depthwise: np.ndarray,
@@ -316,15 +305,15 @@ def evaluate_points(
 ) -> dict[str, np.ndarray]:
     """Cost of n points (layer, P, k).
 
-    ``dims``: int64 (n, 10) with the columns of :data:`LAYER_COLUMNS` (K, C, Y, X, R, S, N, G,
-    stride_y, stride_x; K and C the totals over the groups), or (n, 6) for K..S with N = G =
-    stride = 1; ``depthwise``: bool (n,); ``pes``, ``ktile``: int64 (n,).  CONV rows use
-    ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
+    ``dims``: int64 (n, 10) with the columns of :data:`~confuciux.workload.LAYER_COLUMNS` (K, C,
+    Y, X, R, S, N, G, stride_y, stride_x; K and C the totals over the groups), or (n, 6) for
+    K..S with N = G = stride = 1; ``depthwise``: bool (n,); ``pes``, ``ktile``: int64 (n,).
+    CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
 
-    Returns int64 arrays for :data:`INT_FIELDS` (cycles, bytes, counts; 0 where status != 0),
-    float64 arrays for :data:`FLOAT_FIELDS` (nJ, µm², mW, MACs/cycle; NaN where status != 0) and
-    ``status`` (uint8: 0 ok, 1 invalid configuration, 2 overflow, 3 bad input, 4 not supported:
-    a strided CONV layer on shi or eye).
+    Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
+    status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
+    A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
+    the C kernel.  Strided CONV rows on shi or eye have status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
@@ -334,24 +323,25 @@ def evaluate_points(
     P = np.asarray(pes, dtype=_I64).reshape(n)
     k = np.asarray(ktile, dtype=_I64).reshape(n)
     dw = np.asarray(depthwise, dtype=bool).reshape(n)
-    if dataflow not in DATAFLOW_IDS:
-        raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {sorted(DATAFLOW_IDS)}")
+    conv_name = dataflows.lookup(dataflow).name
+    conv_fn = _FORMULAS[conv_name]
 
     bad = _bad_input(K, C, Y, X, R, S, N, G, SY, SX, P, k, dw)
     # Bad rows are computed on harmless stand-in values and then discarded.
     one = np.ones(n, dtype=_I64)
-    K, C, Y, X, R, S, N, G, SY, SX, P, k = (np.where(bad, one, v) for v in (K, C, Y, X, R, S, N, G, SY, SX, P, k))
+    K, C, Y, X, R, S, N, G, SY, SX, P, k = (
+        np.where(bad, one, v) for v in (K, C, Y, X, R, S, N, G, SY, SX, P, k)
+    )
     ng = G > 1  # a grouped layer: MAESTRO's NGCONV with K/G filters over C/G channels per group
     Kg, Cg = K // G, C // G
     OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
-    strided = (SY != 1) | (SX != 1)
-    unsupported = strided & ~dw if dataflow in ("shi", "eye") else np.zeros(n, dtype=bool)
+    # strided CONV layers on shi/eye: no closed form yet
+    unsupported = ((SY != 1) | (SX != 1)) & ~dw & (conv_name != "dla")
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
         status = np.full(n, OK, dtype=np.uint8)
-        conv_fn = {"dla": _dla, "shi": _shi, "eye": _eye}[dataflow]
-        for fn, rows in ((conv_fn, ~dw), (_dpt, dw)):
+        for fn, rows in ((conv_fn, ~dw), (_FORMULAS[dataflows.DEPTHWISE.name], dw)):
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
@@ -369,7 +359,10 @@ def evaluate_points(
                 "output_l1_read": o_l1, "output_l1_write": o_l1,
                 "output_l2_read": o_rd, "output_l2_write": o_wr,
             }  # fmt: skip
-            neg = _negative_energy(values, fn is _dpt)
+            # The edge steps of a strided layer can make the output counters negative (as in
+            # MAESTRO); when that makes the energy negative the point cannot be costed (MAESTRO
+            # prints such points with a negative energy).
+            neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
             st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
             st = np.where(unsupported[idx], UNSUPPORTED, st)
             for f in INT_FIELDS:
@@ -379,56 +372,27 @@ def evaluate_points(
         for f in INT_FIELDS:
             out[f][bad] = 0
 
-        ok = status == OK
-        energy = _energy(out, dw, hardware)
-        area, power = area_power_points(P, out["l1_bytes"], out["l2_bytes"], hardware)
-        throughput = out["macs"].astype(np.float64) / out["runtime"].astype(np.float64)
-        nan = np.float64(np.nan)
-        out["energy"] = np.where(ok, energy, nan)
-        out["area"] = np.where(ok, area, nan)
-        out["power"] = np.where(ok, power, nan)
-        out["throughput"] = np.where(ok, throughput, nan)
-    out["status"] = status
+        return _float_outputs(out, status, dw, P, hardware)
+
+
+def _float_outputs(
+    ints: dict[str, np.ndarray], status: np.ndarray, dw: np.ndarray, P: np.ndarray, hardware: Hardware
+) -> dict[str, np.ndarray]:
+    """The schema's float64 outputs from the integer results, NaN where status != OK; a point
+    whose energy, area or power is not finite becomes OVERFLOW (as in the kernel)."""
+    energy = _energy(ints, dw, hardware)
+    area, power = area_power_points(P, ints["l1_bytes"], ints["l2_bytes"], hardware)
+    status = np.where(
+        (status == OK) & ~(np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)), OVERFLOW, status
+    ).astype(schema.STATUS_DTYPE)
+    ok = status == OK
+    values = {name: a.astype(schema.DTYPE) for name, a in ints.items()}
+    values["energy"], values["area"], values["power"] = energy, area, power
+    values["throughput"] = values["macs"] / values["runtime"]
+    nan = np.float64(np.nan)
+    out: dict[str, np.ndarray] = {name: np.where(ok, values[name], nan) for name in schema.NAMES}
+    out["status"], out["valid"] = status, ok
     return out
-
-
-def _negative_energy(v: dict[str, np.ndarray], dpt: bool) -> np.ndarray:
-    """Points MAESTRO prints with a negative energy, so cannot cost: edge steps of a strided
-    layer can make its output counters negative.  MAESTRO's own energy weights (18.61 per L2
-    access, 1.68 per L1 access of the single-level dpt), whatever the hardware."""
-    f = {name: v[name].astype(np.float64) for name in INT_FIELDS}
-    l2 = (
-        f["input_l2_read"] + f["input_l2_write"] + f["filter_l2_read"] + f["filter_l2_write"]
-        + f["output_l2_write"]
-    )  # fmt: skip
-    if not dpt:
-        return 18.61 * l2 < 0
-    l1 = (
-        f["input_l1_read"] + f["input_l1_write"] + f["filter_l1_read"] + f["filter_l1_write"]
-        + f["output_l1_read"] + f["output_l1_write"]
-    )  # fmt: skip
-    return 18.61 * l2 + 1.68 * l1 < 0
-
-
-def full_dims(dims: np.ndarray) -> np.ndarray:
-    """(n, 10) int64 layer columns from (n, 10) or the stride-1 (n, 6)."""
-    d = np.asarray(dims, dtype=_I64)
-    if d.ndim == 2 and d.shape[1] == 6:
-        d = np.concatenate([d, np.ones((d.shape[0], 4), dtype=_I64)], axis=1)
-    return d.reshape(-1, len(LAYER_COLUMNS))
-
-
-def _tensor_sizes(ck: _Checked, e: _Ext, dw: bool, K, C, Y, X, R, S):
-    """Input and filter L2 writes (one fill each) and output L2 reads, as MAESTRO counts them:
-    the output size at stride 1 (it sizes the output tensor before applying the stride), times
-    the channels of a grouped layer (its output is coupled to C as well)."""
-    i_wr = ck.prod(e.NG, C, Y, X)
-    o_full = ck.mul(Y - R + 1, X - S + 1)
-    if dw:
-        return i_wr, ck.prod(C, R, S), ck.prod(e.N, C, o_full)
-    w_wr = ck.prod(e.G, K, C, R, S)
-    o_rd = ck.prod(e.NG, K, o_full, _where(e.ng, C, 1))
-    return i_wr, w_wr, o_rd
 
 
 def _energy(c: dict[str, np.ndarray], depthwise: np.ndarray, hw: Hardware) -> np.ndarray:
@@ -453,23 +417,47 @@ def area_power_points(
     pes: np.ndarray, l1_bytes: np.ndarray, l2_bytes: np.ndarray, hw: Hardware
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE
-    and ``l2_bytes`` of L2; same formula and order as the C kernel."""
-    p = np.asarray(pes, dtype=np.float64)
-    l1 = np.asarray(l1_bytes, dtype=np.float64)
-    l2 = np.asarray(l2_bytes, dtype=np.float64)
-    bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
-    a2, a1, a0 = hw.arbiter_poly
-    q = (a2 * p + a1) * p + a0
-    area = (
-        p * (hw.mac_area + hw.l1_area * l1)
-        + hw.l2_area * l2
-        + (hw.bus_area_per_port * p + hw.bus_area_base) * bw
-        + hw.arbiter_area * np.maximum(hw.arbiter_area_floor, q)
-    )
-    power = (
-        p * (hw.mac_power + hw.l1_power * l1)
-        + hw.l2_power * l2
-        + (hw.bus_power_per_port * p + hw.bus_power_base) * bw
-        + hw.arbiter_power * np.maximum(hw.arbiter_power_floor, q)
-    )
-    return area, power
+    and ``l2_bytes`` of L2; same formula and order as the C kernel, NaN where not finite."""
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range results become NaN below
+        p = np.asarray(pes, dtype=np.float64)
+        l1 = np.asarray(l1_bytes, dtype=np.float64)
+        l2 = np.asarray(l2_bytes, dtype=np.float64)
+        bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
+        a2, a1, a0 = hw.arbiter_poly
+        q = (a2 * p + a1) * p + a0
+        area = (
+            p * (hw.mac_area + hw.l1_area * l1)
+            + hw.l2_area * l2
+            + (hw.bus_area_per_port * p + hw.bus_area_base) * bw
+            + hw.arbiter_area * np.maximum(hw.arbiter_area_floor, q)
+        )
+        power = (
+            p * (hw.mac_power + hw.l1_power * l1)
+            + hw.l2_power * l2
+            + (hw.bus_power_per_port * p + hw.bus_power_base) * bw
+            + hw.arbiter_power * np.maximum(hw.arbiter_power_floor, q)
+        )
+    # as the kernel: a point whose area or power is not a finite float64 gets NaN in both
+    finite = np.isfinite(area) & np.isfinite(power)
+    return np.where(finite, area, np.nan), np.where(finite, power, np.nan)
+
+
+def full_dims(dims: np.ndarray) -> np.ndarray:
+    """(n, 10) int64 layer columns from (n, 10) or the stride-1 (n, 6)."""
+    d = np.asarray(dims, dtype=_I64)
+    if d.ndim == 2 and d.shape[1] == 6:
+        d = np.concatenate([d, np.ones((d.shape[0], 4), dtype=_I64)], axis=1)
+    return d.reshape(-1, len(LAYER_COLUMNS))
+
+
+def _tensor_sizes(ck: _Checked, e: _Ext, dw: bool, K, C, Y, X, R, S):
+    """Input and filter L2 writes (one fill each) and output L2 reads, as MAESTRO counts them:
+    the output size at stride 1 (it sizes the output tensor before applying the stride), times
+    the channels of a grouped layer (its output is coupled to C as well)."""
+    i_wr = ck.prod(e.NG, C, Y, X)
+    o_full = ck.mul(Y - R + 1, X - S + 1)
+    if dw:
+        return i_wr, ck.prod(C, R, S), ck.prod(e.N, C, o_full)
+    w_wr = ck.prod(e.G, K, C, R, S)
+    o_rd = ck.prod(e.NG, K, o_full, _where(e.ng, C, 1))
+    return i_wr, w_wr, o_rd
