@@ -430,3 +430,15 @@ def test_pickle_and_copy_after_evaluation():
         assert back == obj and copy.deepcopy(obj) == obj
     np.testing.assert_array_equal(cx.evaluate(pickle.loads(pickle.dumps(m)), 4, 2).runtime, cx.evaluate(m, 4, 2).runtime)
     assert cx.evaluate_layer(pickle.loads(pickle.dumps(m[0])), 4, 2).runtime == cx.evaluate_layer(m[0], 4, 2).runtime
+
+
+def test_gemm_on_shi_as_documented():
+    # docs/workloads.md: X = 1 leaves shi nothing to spread across PEs; the transposed form does
+    g, t = Layer.gemm(128, 256, 512), Layer(256, 512, 1, 128, 1, 1)
+    assert g.macs == t.macs
+    shi = [float(cx.evaluate(g, p, 4, "shi").runtime[0]) for p in (1, 16, 64)]
+    assert shi[0] == shi[1] == shi[2]
+    shi_t = [float(cx.evaluate(t, p, 4, "shi").runtime[0]) for p in (1, 16, 64)]
+    assert shi_t[0] == shi[0] and shi_t[0] > shi_t[1] > shi_t[2]
+    eye_t = [float(cx.evaluate(t, p, 4, "eye").runtime[0]) for p in (1, 16)]
+    assert eye_t[0] == eye_t[1]
