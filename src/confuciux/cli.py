@@ -21,8 +21,8 @@ from .workload import KINDS, Model
 HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
 
 
-def _load_model(spec: str):
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file."""
+def _load_model(spec: str) -> Model:
+    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
     from . import zoo
 
     if spec.endswith(".csv"):

@@ -265,9 +265,10 @@ class Model:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError(f"Model.name must be a str, got {self.name!r}")
-        if isinstance(self.layers, (str, bytes)) or not isinstance(self.layers, Iterable):
-            raise TypeError(f"Model.layers must be a sequence of Layer, got {type(self.layers).__name__}")
-        layers = tuple(self.layers)
+        given: object = self.layers  # typed as a tuple, but callers pass any sequence
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise TypeError(f"Model.layers must be a sequence of Layer, got {type(given).__name__}")
+        layers = tuple(given)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"model {self.name!r}: layer {i} is not a Layer: {layer!r}")
