@@ -361,3 +361,19 @@ def test_truncated_or_garbled_files_give_clear_errors(tmp_path, cut, flips):
             assert str(path) in str(exc)
             return
     assert isinstance(m, Model) and all(layer.macs > 0 for layer in m)
+
+
+def test_hostile_shape_arithmetic_is_not_folded():
+    # a ConstantOfShape/Expand/Range asking for a gigantic tensor must not be allocated
+    nodes = [
+        h.make_node("ConstantOfShape", ["big"], ["c"]),
+        h.make_node("Expand", ["one", "big"], ["e"]),
+        h.make_node("Range", ["zero", "huge", "step"], ["r"]),
+        h.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+    ]
+    inits = [ints("big", [100_000, 100_000]), weight("one", [1]), weight("w", [4, 3, 3, 3]),
+             h.make_tensor("zero", T.INT64, [], [0]), h.make_tensor("huge", T.INT64, [], [10**12]),
+             h.make_tensor("step", T.INT64, [], [1])]  # fmt: skip
+    m = model(nodes, [("x", (1, 3, 8, 8))], inits, outputs=["y"])
+    got = Model.from_onnx(m)
+    assert len(got) == 1 and got.skipped == {"ConstantOfShape": 1, "Expand": 1, "Range": 1}

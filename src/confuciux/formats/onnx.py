@@ -300,14 +300,29 @@ def _fold_div(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     return np.asarray(x / y)
 
 
+def _small(shape: Sequence[int]) -> list[int]:
+    """``shape`` when a tensor of it is small enough to fold (never allocate a big one)."""
+    dims = [int(v) for v in shape]
+    if any(d < 0 for d in dims) or math.prod(dims) > _MAX_FOLD:
+        raise ValueError("too large to fold")
+    return dims
+
+
 def _fold_range(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     start, limit, delta = (np.asarray(v).item() for v in ins)
+    _small([max(0, math.ceil((limit - start) / delta))])
     return np.arange(start, limit, delta, dtype=np.asarray(ins[0]).dtype)
 
 
 def _fold_constant_of_shape(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     fill = onnx.numpy_helper.to_array(a["value"]).ravel() if "value" in a else np.zeros(1, np.float32)
-    return np.full([int(v) for v in ins[0].ravel()], fill[0], dtype=fill.dtype)
+    return np.full(_small(ins[0].ravel()), fill[0], dtype=fill.dtype)
+
+
+def _fold_expand(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
+    shape = np.broadcast_shapes(ins[0].shape, tuple(_small(ins[1].ravel())))
+    out: np.ndarray = np.array(np.broadcast_to(ins[0], _small(shape)))
+    return out
 
 
 def _fold_reduce(np_fn: Callable[..., Any]) -> Callable[[Any, dict[str, Any], list[Any]], np.ndarray]:
@@ -340,7 +355,7 @@ _FOLD: dict[str, Callable[[Any, dict[str, Any], list[Any]], np.ndarray | None]] 
     "Cast": _fold_cast,
     "Identity": lambda onnx, a, ins: ins[0],
     "Transpose": lambda onnx, a, ins: np.transpose(ins[0], a.get("perm")),
-    "Expand": lambda onnx, a, ins: ins[0] * np.ones([int(v) for v in ins[1].ravel()], dtype=ins[0].dtype),
+    "Expand": _fold_expand,
     "Range": _fold_range,
     "ConstantOfShape": _fold_constant_of_shape,
     "Add": _elementwise(np.add),
