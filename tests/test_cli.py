@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
+import os
+import signal
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import confuciux
 from confuciux.cli import main
 
 
@@ -43,16 +50,16 @@ def test_zoo_lists_models(capsys):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "args, code, message",
     [
-        (["evaluate", "--model", "lenet"], "unknown model"),
-        (["evaluate", "--model", "example", "--pes", "0"], "pes must be >= 1"),
-        (["evaluate", "--model", "example", "--pes", "1", "2", "3"], "one value or one per layer"),
-        (["evaluate", "--model", "no_such_file.csv"], "No such file"),
+        (["evaluate", "--model", "lenet"], 1, "unknown model"),
+        (["evaluate", "--model", "example", "--pes", "0"], 2, "argument --pes: expected an integer in [1, "),
+        (["evaluate", "--model", "example", "--pes", "1", "2", "3"], 2, "one value or one per layer"),
+        (["evaluate", "--model", "no_such_file.csv"], 1, "No such file"),
     ],
 )
-def test_errors_are_reported_not_raised(args, message, capsys):
-    assert main(args) == 2
+def test_errors_are_reported_not_raised(args, code, message, capsys):
+    assert main(args) == code
     assert message in capsys.readouterr().err
 
 
@@ -72,3 +79,179 @@ def test_explore_end_to_end(tmp_path):
 def test_explore_fpga_platform(capsys):
     assert main(["explore", "--model", "example", "--platform", "edge-fpga", "--epochs", "9", "--quiet"]) == 0
     assert "budget pes" in capsys.readouterr().out
+
+
+# --- every defect found by attacking the command line: one line on stderr, documented exit codes ----
+
+
+def one_error_line(err: str) -> str:
+    """The single ``confuciux: error: ...`` line of ``err`` (no traceback)."""
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("confuciux: error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_csv_field_over_the_csv_modules_limit(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("K,C,Y,X,R,S,T\n8," + "1" * 140_000 + ",8,8,3,3,1\n")
+    r = run("evaluate", "--model", str(path))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "wide.csv" in one_error_line(r.stderr) and len(r.stderr.splitlines()) == 1
+
+
+def test_five_thousand_digit_number_names_file_and_line(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("K,C,Y,X,R,S,T\n8,8,8,8,3,3,1\n" + "1" * 5000 + ",3,8,8,3,3,1\n")
+    r = run("evaluate", "--model", str(path))
+    line = one_error_line(r.stderr)
+    assert r.returncode == 1 and "big.csv" in line and "line 3" in line and "field K" in line
+    assert len(line) < 300  # not the number itself
+
+
+def test_header_only_csv(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("K,C,Y,X,R,S,T\n")
+    r = run("evaluate", "--model", str(path))  # was "'int' object is not iterable"
+    assert r.returncode == 1 and "empty.csv" in one_error_line(r.stderr) and "no layers" in r.stderr
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "9223372036854775808", "1" * 5000, "-1", "1.5", "٣"])
+def test_out_of_range_pes_is_a_usage_error(value):
+    r = run("evaluate", "--model", "example", "--pes", value)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "argument --pes: expected an integer in [1, 9223372036854775807]" in r.stderr
+    assert len(r.stderr) < 1000
+
+
+def test_largest_pes_is_accepted():
+    assert main(["evaluate", "--model", "example", "--pes", str(2**63 - 1)]) in (0, 3)
+
+
+@pytest.mark.parametrize("args", [["--mul", "nan"], ["--mul", "1.5"], ["--epochs", "0"], ["--seed", "-1"]])
+def test_explore_values_out_of_range_are_usage_errors(args, capsys):
+    assert main(["explore", "--model", "example", *args]) == 2
+    assert "expected" in capsys.readouterr().err
+
+
+def test_closed_pipe_exits_quietly():
+    # the reader is gone before the first write: `confuciux zoo | head -0`
+    p = subprocess.Popen([sys.executable, "-m", "confuciux", "zoo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and err == b""  # 128 + SIGPIPE, as for any Unix tool; no "Broken pipe"
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"confuciux {confuciux.__version__}"
+
+
+def test_unwritable_json_is_an_error_line(tmp_path, capsys):
+    path = tmp_path / "no" / "r.json"
+    code = main(["explore", "--model", "example", "--epochs", "3", "--quiet", "--json", str(path)])
+    assert code == 1 and "No such file or directory" in one_error_line(capsys.readouterr().err)
+
+
+def test_infeasible_exits_3(capsys):
+    # every design of resnet18 on shi with P = 6 has invalid layers
+    assert main(["evaluate", "--model", "resnet18", "--dataflow", "shi", "--pes", "6"]) == 3
+
+
+class _InterruptingStream(io.StringIO):
+    """stderr whose n-th write raises KeyboardInterrupt: Ctrl-C in the middle of the search."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def write(self, text: str) -> int:
+        self.at -= 1
+        if self.at == 0:
+            raise KeyboardInterrupt
+        return super().write(text)
+
+
+def test_interrupted_explore_exits_130_and_writes_the_best_design(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "r.json"
+    monkeypatch.setattr(sys, "stderr", _InterruptingStream(at=3))
+    code = main(["explore", "--model", "example", "--epochs", "500", "--seed", "0", "--json", str(out)])
+    assert code == 130
+    res = confuciux.Result.from_json(out.read_text())
+    assert res.interrupted and len(res.pes) == 2 and res.evaluations > 0
+    assert "[interrupted]" in capsys.readouterr().out
+
+
+def test_sigint_during_explore_exits_130(tmp_path):
+    out = tmp_path / "r.json"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "confuciux", "explore", "--model", "mobilenet_v2", "--epochs", "1000000000",
+         "--json", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert p.stderr is not None
+    seen = b""
+    while b"epoch" not in seen:  # the search has started (progress on stderr)
+        chunk = p.stderr.read1(4096)
+        assert chunk, "explore ended before it was interrupted"
+        seen += chunk
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 130 and b"Traceback" not in seen + stderr
+    assert b"[interrupted]" in stdout and confuciux.Result.from_json(out.read_text()).interrupted
+
+
+# --- fuzz: any argument list gives a documented exit code and never a traceback -------------------
+
+_TOKENS = [
+    "evaluate", "explore", "zoo", "--model", "example", "mobilenet_v2", "x.csv", "x.m", "--pes", "--buffer",
+    "--dataflow", "dla", "shi", "eye", "dpt", "--hardware", "maestro", "default", "--csv", "--json", "out",
+    "--objective", "latency", "edp", "--platform", "edge-fpga", "cloud-fpga", "--constraint", "pes", "area",
+    "--mul", "--deployment", "LS", "--method", "exact", "heuristic", "ga", "--seed", "--quiet", "--help",
+    "--version", "-h", "0", "1", "-1", "64", "1.5", "nan", "inf", "1e309", "99999999999999999999", "",
+]  # fmt: skip
+_arguments = st.lists(st.sampled_from(_TOKENS) | st.text(max_size=12).map(lambda t: t.replace("/", "_")), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(head=st.sampled_from(["evaluate", "explore", "zoo", ""]), args=_arguments)
+def test_fuzz_arguments(head, args, tmp_path_factory):
+    argv = [head, *args] if head else args
+    if "explore" in argv:
+        argv += ["--model", "example", "--epochs", "3"]  # keep each run short: the last value wins
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("fuzz"))  # any --csv/--json file lands here
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(argv)
+    finally:
+        os.chdir(cwd)
+    text = err.getvalue()
+    assert code in (0, 1, 2, 3), (argv, code, text)
+    assert "Traceback" not in text and "internal error" not in text, (argv, text)
+    if code == 1:
+        one_error_line(text)
+
+
+_cells = st.sampled_from(["K", "C", "Y", "X", "R", "S", "T", "1", "2", "3", "8", "0", "-1", "1.5", "", " ", '"', "9" * 25])
+_csv_text = st.lists(st.lists(_cells | st.text(max_size=6), max_size=8).map(",".join), max_size=5).map("\n".join)
+_m_tokens = st.sampled_from(["Network", "Layer", "Type:", "CONV", "DSCONV", "Dimensions", "{", "}", "K:", "C:", "Y:",
+                             "X:", "R:", "S:", "N:", "3", "1", ",", ";", "//", "/*", "*/", "9" * 25, "\n"])  # fmt: skip
+_m_text = st.lists(_m_tokens | st.text(max_size=4), max_size=40).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(csv_text=_csv_text | st.text(max_size=80), m_text=_m_text, header=st.booleans())
+def test_fuzz_model_files(csv_text, m_text, header, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("models")
+    (folder / "f.csv").write_text(("K,C,Y,X,R,S,T\n" if header else "") + csv_text)
+    (folder / "f.m").write_text(m_text)
+    for name in ("f.csv", "f.m"):
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(["evaluate", "--model", str(folder / name)])
+        assert code in (0, 1, 3), (name, code, err.getvalue())
+        if code == 1:
+            assert name in one_error_line(err.getvalue())

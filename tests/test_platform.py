@@ -62,3 +62,53 @@ def test_confuciux_argument_errors():
         Platform.confuciux(m, constraint="speed")
     with pytest.raises(ValueError, match="mul"):
         Platform.confuciux(m, mul=1.5)
+
+
+@pytest.mark.parametrize(
+    "levels, exc, message",
+    [
+        ((2**63,), ValueError, "pe_levels"),  # was accepted, then the explorer reported -2**63 PEs
+        ((4, 10**5000), ValueError, "pe_levels"),
+        (np.array([2**64 - 1], dtype=np.uint64), ValueError, "pe_levels"),
+        ((2.0**70,), ValueError, "pe_levels"),
+        ((1.5,), ValueError, "whole number"),
+        ((float("inf"),), ValueError, "whole number"),  # was an OverflowError
+        ((True, 2), TypeError, "must be an integer"),
+        (("3",), TypeError, "must be an integer"),
+        ("12", TypeError, "sequence of integers"),
+        (7, TypeError, "sequence of integers"),
+        ((0, 1), ValueError, "pe_levels"),
+    ],
+)
+def test_levels_within_the_kernels_int64_range(levels, exc, message):
+    with pytest.raises(exc, match=message):
+        Platform(pe_levels=levels)
+
+
+def test_levels_are_plain_ints():
+    pl = Platform(pe_levels=np.array([1, 2, 4]), buffer_levels=(1.0, 4))
+    assert pl.pe_levels == (1, 2, 4) and pl.buffer_levels == (1, 4)
+    assert all(type(v) is int for v in pl.pe_levels + pl.buffer_levels)
+
+
+@pytest.mark.parametrize(
+    "value, exc, message",
+    [
+        (10**400, ValueError, r"budget 'area' must be a finite number > 0 \(µm²\), got a 1329-bit integer"),
+        (float("inf"), ValueError, "finite number > 0"),
+        (np.float64("nan"), ValueError, "finite number > 0"),
+        (0, ValueError, "finite number > 0"),
+        (-3.0, ValueError, "finite number > 0"),
+        (True, TypeError, r"must be a number \(µm²\)"),
+        ("1e6", TypeError, r"must be a number \(µm²\)"),
+    ],
+)
+def test_budget_values_are_finite_positive_numbers(value, exc, message):
+    with pytest.raises(exc, match=message):
+        Platform(budgets={"area": value})
+
+
+def test_budget_messages_name_the_unit():
+    with pytest.raises(ValueError, match=r"budget 'power' .* \(mW\)"):
+        Platform(budgets={"power": 0})
+    assert Platform(budgets={"pes": np.int64(5)}).budgets == {"pes": 5.0}

@@ -1,7 +1,7 @@
 """confuciux: per-layer hardware resource assignment for DNN accelerators.
 
 Workload (:class:`Layer`, :class:`Model`, :mod:`confuciux.zoo`) → platform (:class:`Hardware`)
-→ cost model (:func:`evaluate`) → search.
+→ cost model (:func:`evaluate`) → search (:class:`Explorer`) → :class:`Result`; docs/architecture.md.
 
 ``confuciux.native`` is True when the compiled cost-model kernel is in use, False when evaluation
 falls back to the NumPy reference implementation (same numbers, slower).

@@ -1,15 +1,28 @@
-"""Command line: ``confuciux evaluate``, ``confuciux explore``, ``confuciux import`` and ``confuciux zoo``."""
+"""Command line: ``confuciux evaluate``, ``confuciux explore``, ``confuciux import`` and ``confuciux zoo``.
+
+Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
+a file that cannot be written); 2 usage (an unknown option, a malformed or out-of-range value);
+3 infeasible (``explore``: no design within the budget; ``evaluate``: a layer the cost model
+cannot cost, or ``--result``: the saved costs not reproduced); 130 interrupted (Ctrl-C:
+``explore`` still prints its best design so far and writes it to ``--json``); 141 when the
+reader of the output goes away (``confuciux zoo | head -2``), quietly, as for any Unix tool
+killed by SIGPIPE.  Errors are one line on stderr, never a traceback (set ``CONFUCIUX_DEBUG=1``
+to see one).
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 import numpy as np
 
+from . import __version__
+from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
 from .explorer import METHODS, Explorer, Progress
 from .hardware import Hardware
@@ -18,20 +31,66 @@ from .result import Result
 from .search.problem import OBJECTIVES
 from .workload import KINDS, Model
 
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
+
 HARDWARE = {"default": Hardware.default, "maestro": Hardware.maestro}
+
+
+class UsageError(ValueError):
+    """Arguments that parse but do not fit together (exit code 2)."""
 
 
 def _load_model(spec: str) -> Model:
     """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
     from . import zoo
 
-    if spec.endswith(".csv"):
-        return Model.from_csv(spec)
-    if spec.endswith(".m"):
-        return Model.from_maestro(spec)
-    if spec.endswith(".onnx"):
-        return _load_onnx(spec)
-    return zoo.load(spec)
+    try:
+        if spec.endswith(".csv"):
+            model = Model.from_csv(spec)
+        elif spec.endswith(".m"):
+            model = Model.from_maestro(spec)
+        elif spec.endswith(".onnx"):
+            model = _load_onnx(spec)
+        else:
+            model = zoo.load(spec)
+    except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
+        message = str(exc)
+        raise ValueError(message if spec in message else f"{spec}: {message}") from None
+    if len(model) == 0:
+        raise ValueError(f"{spec}: the model has no layers")
+    return model
+
+
+def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
+    """An argparse type: a decimal integer in [lo, hi] (checked before Python's int() so that a
+    5,000-digit argument is a usage error, not Python's digit-limit error)."""
+
+    def parse(text: str) -> int:
+        digits = text.strip().lstrip("+-")
+        if not digits.isdecimal() or not digits.isascii() or len(digits.lstrip("0")) > len(str(hi)):
+            raise argparse.ArgumentTypeError(f"expected an integer in [{lo}, {hi}], got {_clip(text)}")
+        value = int(text)
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer in [{lo}, {hi}], got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:  # also NaN
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {_clip(text)}")
+    return value
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return repr(text if len(text) <= n else text[:n] + "...")
 
 
 def _load_onnx(path: str, batch: int = 1, strict: bool = True) -> Model:
@@ -58,7 +117,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def _rows(model, pes: np.ndarray, buffers: np.ndarray, costs: LayerCosts) -> list[list[str]]:
+def _rows(model: Model, pes: np.ndarray, buffers: np.ndarray, costs: LayerCosts) -> list[list[str]]:
     rows = []
     for i, layer in enumerate(model):
         row = [layer.name or str(i), layer.kind, *(str(getattr(layer, d)) for d in "KCYXRS")]
@@ -70,7 +129,7 @@ def _rows(model, pes: np.ndarray, buffers: np.ndarray, costs: LayerCosts) -> lis
 
 
 def _print_table(rows: list[list[str]], header: list[str], out: IO[str]) -> None:
-    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
+    widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(header)]
     out.write("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=False)) + "\n")
     for r in rows:
         out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)) + "\n")
@@ -87,7 +146,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     pes = np.broadcast_to(np.asarray(args.pes, dtype=np.int64), (n,)) if len(args.pes) in (1, n) else None
     buffers = np.broadcast_to(np.asarray(args.buffer, dtype=np.int64), (n,)) if len(args.buffer) in (1, n) else None
     if pes is None or buffers is None:
-        raise ValueError(f"--pes and --buffer take one value or one per layer ({n} layers)")
+        raise UsageError(f"--pes and --buffer take one value or one per layer ({n} layers)")
     costs = evaluate(model, pes, buffers, args.dataflow, hardware)
     header = [name for name, _ in COLUMNS]
     rows = _rows(model, pes, buffers, costs)
@@ -99,7 +158,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "total (layer-pipelined: one sub-accelerator per layer): "
         f"runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ, "
         f"area {_fmt(float(total.area))} um^2, power {_fmt(float(total.power))} mW, "
-        f"PEs {int(pes.sum()):,}"
+        f"PEs {sum(int(p) for p in pes):,}"
     )
     n_bad = int(n - np.count_nonzero(costs.valid))
     out.write(f"; {n_bad} invalid layer(s)\n" if n_bad else "\n")
@@ -108,7 +167,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             w = csv.writer(f)
             w.writerow(header)
             w.writerows([[c.replace(",", "") for c in r] for r in rows])
-    return 0 if n_bad == 0 else 3
+    return EXIT_OK if n_bad == 0 else EXIT_INFEASIBLE
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -117,7 +176,7 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     for name in zoo.names():
         m = zoo.load(name)
         sys.stdout.write(f"{name:18s} {len(m):4d} layers  {m.macs / 1e9:10.3f} GMACs\n")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
@@ -137,17 +196,26 @@ def _cmd_explore(args: argparse.Namespace) -> int:
             return
         used = ", ".join(f"{k} {100 * v:.1f}%" for k, v in p.budget_used.items())
         best = f"{p.best_objective:,.6g}" if p.feasible else "none feasible yet"
-        err.write(f"\r[{p.method}/{p.stage}] epoch {p.epoch}/{p.epochs}  best {best}  budget used {used}  evals {p.evaluations:,}   ")
+        err.write(
+            f"\r[{p.method}/{p.stage}] epoch {p.epoch}/{p.epochs}  best {best}  budget used {used}  "
+            f"evals {p.evaluations:,}   "
+        )
         err.flush()
 
     result = Explorer(model, platform, args.objective, args.method, args.epochs, args.seed, progress).run()
     if live:
         err.write("\n")
+    if args.json:  # first: an interrupted or piped run still keeps its best design
+        _write_json(args.json, result)
     sys.stdout.write(result.summary() + "\n")
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(result.to_json(indent=1))
-    return 0 if result.feasible else 3
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.feasible else EXIT_INFEASIBLE
+
+
+def _write_json(path: str, result: Result) -> None:
+    with open(path, "w") as f:
+        f.write(result.to_json(indent=1))
 
 
 def _cmd_evaluate_result(args: argparse.Namespace) -> int:
@@ -219,15 +287,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confuciux",
         description="Per-layer PE and buffer assignment for DNN accelerators, on an exact MAESTRO cost model.",
+        epilog="exit codes: 0 done, 1 error, 2 usage, 3 infeasible, 130 interrupted",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
     ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
-    ev.add_argument("--pes", type=int, nargs="+", default=[64], help="PEs: one value, or one per layer")
-    ev.add_argument("--buffer", type=int, nargs="+", default=[4], help="buffer (KTileSz): one value or one per layer")
+    ev.add_argument("--pes", type=_integer(1), nargs="+", default=[64], help="PEs: one value, or one per layer")
+    ev.add_argument("--buffer", type=_integer(1), nargs="+", default=[4],
+                    help="buffer (KTileSz): one value or one per layer")  # fmt: skip
     ev.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
     ev.add_argument("--csv", help="also write the per-layer table to this CSV file")
     ev.set_defaults(func=_cmd_evaluate)
@@ -240,13 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
     ex.add_argument("--platform", default="confuciux", choices=("confuciux", "cloud-fpga", "edge-fpga"),
-                    help="confuciux: the paper's budget (--constraint, --mul); cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
+                    help="confuciux: the paper's budget (--constraint, --mul); "
+                         "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
     ex.add_argument("--constraint", default="area", choices=BUDGET_KEYS)
-    ex.add_argument("--mul", type=float, default=0.5, help="budget = min + mul * (max - min) over the corner designs")
+    ex.add_argument("--mul", type=_fraction, default=0.5,
+                    help="budget = min + mul * (max - min) over the corner designs")  # fmt: skip
     ex.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     ex.add_argument("--method", default="confuciux", choices=METHODS)
-    ex.add_argument("--epochs", type=int, default=500)
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--epochs", type=_integer(1, 10**9), default=500)
+    ex.add_argument("--seed", type=_integer(0), default=0)
     ex.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
     ex.add_argument("--json", help="write the result to this JSON file")
     ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -256,13 +329,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on ``argv`` (``sys.argv[1:]`` by default); returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
-    except (ValueError, TypeError, OSError) as exc:
-        sys.stderr.write(f"confuciux: error: {exc}\n")
-        return 2
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (2), already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
+        return code
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        _error(exc)
+        return EXIT_USAGE
+    except Exception as exc:
+        if os.environ.get("CONFUCIUX_DEBUG") == "1":
+            raise
+        expected = isinstance(exc, (ValueError, TypeError, OSError, OverflowError, MemoryError))
+        _error(exc if expected else f"internal error ({type(exc).__name__}: {exc}); please report it")
+        return EXIT_ERROR
+
+
+def _error(message: object) -> None:
+    """One line on stderr, however long or multi-line the message."""
+    text = " ".join(str(message).split())
+    if len(text) > 1000:
+        text = text[:997] + "..."
+    try:
+        sys.stderr.write(f"confuciux: error: {text}\n")
+    except (OSError, ValueError):  # stderr closed too
+        pass
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout went away: point stdout at /dev/null so that the interpreter's
+    final flush does not print "Broken pipe" (Python's documented recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (in-process use)
+        pass
 
 
 if __name__ == "__main__":

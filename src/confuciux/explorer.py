@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -69,11 +69,13 @@ class Explorer:
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
         self.model, self.platform, self.objective = model, platform, objective
-        self.method, self.epochs, self.seed, self.callback = method, int(epochs), seed, callback
+        self.method, self.epochs, self.callback = method, int(epochs), callback
+        self.seed: int | None = None if seed is None else int(seed)
 
     def run(self) -> Result:
         start = time.perf_counter()
-        seed = int(np.random.SeedSequence().entropy % 2**63) if self.seed is None else int(self.seed)
+        fresh = cast(int, np.random.SeedSequence().entropy)  # an int when drawn from the OS
+        seed = fresh % 2**63 if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
         problem = Problem(self.model, self.platform, self.objective)
         tracker = Tracker(problem, self.method, self.epochs, self.callback)
@@ -136,7 +138,8 @@ class Explorer:
         if lower_bound is not None and value < lower_bound <= value * (1 + 1e-12):
             lower_bound = value  # a proven optimum, summed by the solver in another order
         usage = pl.usage(pes, costs)
-        used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b} for k, b in pl.budgets.items()}
+        used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
+                for k, b in pl.budgets.items()}  # fmt: skip
         feasible = bool(np.all(costs.valid) and all(u["used"] <= u["budget"] for u in used.values()))
         return Result(
             model=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,

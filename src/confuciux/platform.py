@@ -16,12 +16,13 @@ size, summed over layers for LP — ConfuciuX's "buffer" resource — or the lar
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, evaluate
 from .hardware import Hardware
 
@@ -34,16 +35,58 @@ CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 CONFUCIUX_BUFFERS = tuple(range(1, 13))
 
 
+def _show(v: Any) -> str:
+    """A short repr for messages (an int of thousands of digits cannot even be printed)."""
+    if isinstance(v, int) and v.bit_length() > 128:
+        return f"a {v.bit_length()}-bit {'negative ' if v < 0 else ''}integer"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _level(name: str, i: int, v: Any) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}[{i}] must be an integer, got {_show(v)}")
+    if isinstance(v, (float, np.floating)) and not (math.isfinite(v) and v == math.floor(v)):
+        raise ValueError(f"{name}[{i}] must be a whole number, got {_show(v)}")
+    level = int(v)
+    if not 1 <= level <= KERNEL_INT_MAX:
+        raise ValueError(
+            f"{name}[{i}] must be in [1, 2**63 - 1] (the cost model computes in 64-bit integers), got {_show(level)}"
+        )
+    return level
+
+
 def _levels(name: str, values: Any) -> tuple[int, ...]:
-    try:
-        levels = tuple(int(v) for v in values)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of integers, got {values!r}") from None
-    if not levels or any(v < 1 for v in levels) or any(float(v) != float(w) for v, w in zip(levels, values, strict=False)):
-        raise ValueError(f"{name} must be a non-empty sequence of whole numbers >= 1, got {values!r}")
+    """An action-space axis: a non-empty, strictly increasing sequence of whole numbers within
+    the kernel's range [1, 2**63 - 1]."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers, got {_show(values)}")
+    levels = tuple(_level(name, i, v) for i, v in enumerate(values))
+    if not levels:
+        raise ValueError(f"{name} must not be empty")
     if list(levels) != sorted(set(levels)):
-        raise ValueError(f"{name} must be strictly increasing, got {values!r}")
+        raise ValueError(f"{name} must be strictly increasing, got {_show(levels)}")
     return levels
+
+
+#: Units of each budget, for messages (module docstring).
+_BUDGET_UNITS = {"area": "µm²", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}
+
+
+def _budget(key: Any, value: Any) -> float:
+    """One budget limit: a known key and a finite positive number."""
+    if key not in BUDGET_KEYS:
+        raise ValueError(f"unknown budget {_show(key)}; expected some of {list(BUDGET_KEYS)}")
+    unit = _BUDGET_UNITS[key]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"budget {key!r} must be a number ({unit}), got {_show(value)}")
+    try:
+        limit = float(value)
+    except OverflowError:  # an int beyond the float range
+        limit = math.inf
+    if not math.isfinite(limit) or limit <= 0:
+        raise ValueError(f"budget {key!r} must be a finite number > 0 ({unit}), got {_show(value)}")
+    return limit
 
 
 @dataclass(frozen=True)
@@ -72,15 +115,7 @@ class Platform:
         object.__setattr__(self, "deployment", self.deployment.upper())
         if not isinstance(self.budgets, Mapping):
             raise TypeError("budgets must be a mapping such as {'area': 1e6}")
-        budgets = {}
-        for key, value in self.budgets.items():
-            if key not in BUDGET_KEYS:
-                raise ValueError(f"unknown budget {key!r}; expected some of {list(BUDGET_KEYS)}")
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise TypeError(f"budget {key!r} must be a number, got {value!r}")
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"budget {key!r} must be a positive finite number, got {value!r}")
-            budgets[key] = float(value)
+        budgets = {key: _budget(key, value) for key, value in self.budgets.items()}
         object.__setattr__(self, "budgets", budgets)
         object.__setattr__(self, "pe_levels", _levels("pe_levels", self.pe_levels))
         object.__setattr__(self, "buffer_levels", _levels("buffer_levels", self.buffer_levels))

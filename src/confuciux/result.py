@@ -12,6 +12,8 @@ from typing import IO, Any
 import numpy as np
 
 from . import _result_io
+from . import _result_schema as _schema
+from ._result_schema import COST_FIELDS as _COST_FIELDS
 from .cost import LayerCosts
 from .hardware import Hardware
 from .workload import Model
@@ -19,7 +21,6 @@ from .workload import Model
 __all__ = ["Result"]
 
 _UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
-_COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
 
 
 def _num(x: float) -> float | None:
@@ -74,8 +75,10 @@ class Result:
             + ("" if self.feasible else "  [INFEASIBLE]")
             + ("  [interrupted]" if self.interrupted else ""),
         ]
-        head = f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} {'L1_B':>7} {'L2_B':>9}"
-        lines.append(head)
+        lines.append(
+            f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} "
+            f"{'L1_B':>7} {'L2_B':>9}"
+        )
         c = self.costs
         for i in range(len(self.pes)):
             lines.append(
@@ -83,12 +86,15 @@ class Result:
                 f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
             )
         t = c.total()
-        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {int(self.pes.sum())}")
+        total_pes = sum(int(v) for v in self.pes)  # Python ints: an int64 sum could wrap
+        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {total_pes}")
         for key, u in self.constraint_used.items():
             lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
         if self.lower_bound is not None:
             gap = self.gap
-            lines.append(f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else ""))
+            lines.append(
+                f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else "")
+            )
         lines.append(f"{self.evaluations:,} evaluations in {self.seconds:.2f} s, seed {self.seed}")
         return "\n".join(lines)
 
@@ -124,27 +130,33 @@ class Result:
         _result_io.write_csv(self, path_or_file)
 
     @classmethod
-    def from_json(cls, text: str) -> Result:
-        d = json.loads(text)
+    def from_json(cls, text: str | bytes) -> Result:
+        """The inverse of :meth:`to_json`.  The document is checked against the schema that
+        :meth:`to_dict` writes (keys, types, equal lengths, ranges, known objective and method,
+        nesting depth); any violation raises a :class:`ValueError` naming the field.  Keys
+        this version does not know are ignored."""
+        d = _schema.load(text)
         nan = float("nan")
-
-        def arr(name: str) -> np.ndarray:
-            return np.array([nan if v is None else v for v in d["costs"][name]], dtype=np.float64)
-
-        costs = LayerCosts(
-            **{f: arr(f) for f in _COST_FIELDS},
-            valid=np.array(d["costs"]["valid"], dtype=bool),
-            status=np.array(d["costs"]["status"], dtype=np.uint8),
+        costs = d["costs"]
+        layer_costs = LayerCosts(
+            **{f: np.array([nan if v is None else v for v in costs[f]], dtype=np.float64) for f in _COST_FIELDS},
+            valid=np.array(costs["valid"], dtype=bool),
+            status=np.array(costs["status"], dtype=np.uint8),
             accesses={},
         )
         result = cls(
             model=d["model"], method=d["method"], objective=d["objective"],
             pes=np.array(d["pes"], dtype=np.int64), buffers=np.array(d["buffers"], dtype=np.int64),
-            costs=costs, objective_value=nan if d["objective_value"] is None else d["objective_value"],
-            constraint_used=d["constraint_used"], feasible=d["feasible"],
-            history=[{k: (nan if v is None else v) for k, v in h.items()} for h in d["history"]],
+            costs=layer_costs, objective_value=_nan(d["objective_value"]),
+            constraint_used={k: {f: _nan(x) for f, x in u.items()} for k, u in d["constraint_used"].items()},
+            feasible=d["feasible"],
+            history=[{k: _nan(v) for k, v in h.items()} for h in d["history"]],
             evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
-            improvements=d.get("improvements", []),
+            improvements=[{k: _nan(v) for k, v in h.items()} for h in d.get("improvements", [])],
         )  # fmt: skip
         return _result_io.restore(result, d)
+
+
+def _nan(x: float | None) -> float:
+    return float("nan") if x is None else float(x)

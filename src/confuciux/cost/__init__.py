@@ -35,12 +35,9 @@ if _native.AVAILABLE:
     BACKEND: Literal["c", "numpy"] = "c"
 else:
     BACKEND = "numpy"
-    warnings.warn(
-        "confuciux: the compiled cost-model kernel is not built; using the slower NumPy "
-        "reference (reinstall with a C compiler: pip install .)",
-        RuntimeWarning,
-        stacklevel=2,
-    )
+    from .._kernel_status import missing_kernel_message
+
+    warnings.warn(missing_kernel_message(), RuntimeWarning, stacklevel=2)
 
 _INT64_MAX = np.iinfo(np.int64).max
 

@@ -17,13 +17,13 @@ Size = tuple[int, int, int]  # channels, height, width
 
 
 def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
 def _check_width(value: object, allowed: tuple[float, ...] | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 8:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) <= 8:
         raise ValueError(f"width must be a number in (0, 8], got {value!r}")
     if allowed is not None and float(value) not in allowed:
         raise ValueError(f"width must be one of {allowed}, got {value!r}")
@@ -199,11 +199,13 @@ def densenet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
 
 def squeezenet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
     """SqueezeNet 1.0."""
-    fires = [(16, 64), (16, 64), (32, 128), "pool", (32, 128), (48, 192), (48, 192), (64, 256), "pool", (64, 256)]
+    fires: list[tuple[int, int] | str] = [
+        (16, 64), (16, 64), (32, 128), "pool", (32, 128), (48, 192), (48, 192), (64, 256), "pool", (64, 256),
+    ]  # fmt: skip
     net, x = _Net("squeezenet", record), _input(resolution)
     x = net.pool(net.conv(x, 96, 7, s=2, p=0), 3, 2, ceil=True)
     for f in fires:
-        if f == "pool":
+        if isinstance(f, str):  # "pool"
             x = net.pool(x, 3, 2, ceil=True)
             continue
         squeeze, expand = f
@@ -248,7 +250,10 @@ def mnasnet(resolution: int = 224, width: float = 1.0, record: str = "confuciux"
     wm = _check_width(width)
     d = [_divisible(c * wm) for c in (32, 16, 24, 40, 80, 96, 192, 320)]
     # (out, kernel, stride, expansion, repeats)
-    stacks = ((d[2], 3, 2, 3, 3), (d[3], 5, 2, 3, 3), (d[4], 5, 2, 6, 3), (d[5], 3, 1, 6, 2), (d[6], 5, 2, 6, 4), (d[7], 3, 1, 6, 1))
+    stacks = (
+        (d[2], 3, 2, 3, 3), (d[3], 5, 2, 3, 3), (d[4], 5, 2, 6, 3),
+        (d[5], 3, 1, 6, 2), (d[6], 5, 2, 6, 4), (d[7], 3, 1, 6, 1),
+    )  # fmt: skip
     net, x = _Net("mnasnet", record), _input(resolution)
     x = net.conv(x, d[0], 3, s=2)
     x = net.conv(net.conv(x, d[0], 3, dw=True), d[1], 1)
@@ -260,7 +265,10 @@ def mnasnet(resolution: int = 224, width: float = 1.0, record: str = "confuciux"
     return net.layers
 
 
-_SHUFFLE_CHANNELS = {0.5: (24, 48, 96, 192, 1024), 1.0: (24, 116, 232, 464, 1024), 1.5: (24, 176, 352, 704, 1024), 2.0: (24, 244, 488, 976, 2048)}
+_SHUFFLE_CHANNELS = {
+    0.5: (24, 48, 96, 192, 1024), 1.0: (24, 116, 232, 464, 1024), 1.5: (24, 176, 352, 704, 1024),
+    2.0: (24, 244, 488, 976, 2048),
+}  # fmt: skip
 
 
 def shufflenet_v2(resolution: int = 224, width: float = 1.0, record: str = "confuciux") -> list[Layer]:

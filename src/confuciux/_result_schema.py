@@ -1,0 +1,230 @@
+"""The JSON schema of a :class:`confuciux.Result`, checked field by field on load.
+
+:func:`load` parses a document and checks it; every violation is a :class:`ValueError` that
+names the field (``pes[3]``, ``costs.runtime``, ...), so that a hand-edited or truncated file
+never surfaces as a ``KeyError`` or a ``RecursionError``, and never becomes a Result that
+breaks later (an unknown objective, 1.5 PEs, arrays of different lengths).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._limits import KERNEL_INT_MAX
+from .cost import STATUS
+from .platform import BUDGET_KEYS
+from .search.problem import OBJECTIVES
+
+__all__ = ["COST_FIELDS", "MAX_DEPTH", "load"]
+
+#: Per-layer cost arrays stored under ``costs`` (plus ``valid`` and ``status``).
+COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+#: Deepest nesting of arrays and objects accepted (a result needs 4).
+MAX_DEPTH = 32
+REQUIRED = (
+    "model", "method", "objective", "pes", "buffers", "costs", "objective_value", "constraint_used",
+    "feasible", "history", "evaluations", "seconds", "seed", "lower_bound", "interrupted", "platform",
+)  # fmt: skip
+_USAGE_KEYS = ("used", "budget", "fraction")
+_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def load(text: str | bytes | bytearray) -> dict[str, Any]:
+    """Parse and check a result document; returns the parsed dictionary."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"result JSON is not UTF-8: {exc}") from None
+    if not isinstance(text, str):
+        raise TypeError(f"Result.from_json takes a str or bytes, got {type(text).__name__}")
+    _check_depth(text)
+    try:
+        d = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, Python's int digit limit
+        raise ValueError(f"result JSON is not valid JSON: {exc}") from None
+    check(d)
+    return d  # type: ignore[no-any-return]
+
+
+def _check_depth(text: str) -> None:
+    """Reject nesting deeper than :data:`MAX_DEPTH` before the recursive parser sees it."""
+    depth = 0
+    in_string = False
+    escaped = -1  # index of a character escaped by a backslash inside a string
+    for m in _SPECIAL.finditer(text):
+        c, i = m.group(), m.start()
+        if in_string:
+            if i == escaped:
+                continue
+            if c == "\\":
+                escaped = i + 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ValueError(f"result JSON is nested more than {MAX_DEPTH} levels deep (at character {i})")
+        else:
+            depth -= 1
+
+
+def check(d: Any) -> None:
+    """Check a parsed result document; raise ValueError naming the first field that is wrong."""
+    if not isinstance(d, dict):
+        raise ValueError(f"a result JSON document must be an object, got {_kind(d)}")
+    missing = [k for k in REQUIRED if k not in d]
+    if missing:
+        raise ValueError(f"result JSON lacks required key(s): {', '.join(missing)}")
+    _text(d["model"], "model")
+    _choice(d["method"], "method", _methods())
+    _choice(d["objective"], "objective", OBJECTIVES)
+    n = len(_ints(d["pes"], "pes", 1))
+    if len(_ints(d["buffers"], "buffers", 1)) != n:
+        raise ValueError(f"buffers has {len(d['buffers'])} values but pes has {n}")
+    _check_costs(d["costs"], n)
+    _number(d["objective_value"], "objective_value", nullable=True)
+    _check_usage(d["constraint_used"])
+    for key in ("feasible", "interrupted"):
+        _bool(d[key], key)
+    for key in ("history", "improvements"):
+        _records(d.get(key, []), key)
+    _int(d["evaluations"], "evaluations", 0)
+    seconds = _number(d["seconds"], "seconds")
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
+    if d["seed"] is not None:
+        _int(d["seed"], "seed", 0, None)
+    _number(d["lower_bound"], "lower_bound", nullable=True)
+    _mapping(d["platform"], "platform")
+    _optional(d)
+
+
+def _optional(d: Mapping[str, Any]) -> None:
+    """Keys a result may lack (files written before they existed)."""
+    if "space" in d:  # the action space searched
+        _mapping(d["space"], "space")
+    if d.get("reason") is not None:  # why a result is infeasible
+        _text(d["reason"], "reason")
+
+
+def _methods() -> tuple[str, ...]:
+    # imported here: the explorer builds Results, so result sits below it in the layering
+    from .explorer import METHODS
+
+    return METHODS
+
+
+def _kind(x: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(x), "a number"
+    )
+
+
+def _text(x: Any, field: str) -> str:
+    if not isinstance(x, str):
+        raise ValueError(f"{field} must be a string, got {_kind(x)}")
+    return x
+
+
+def _choice(x: Any, field: str, allowed: tuple[str, ...]) -> None:
+    if _text(x, field) not in allowed:
+        raise ValueError(f"unknown {field} {x!r}; expected one of {list(allowed)}")
+
+
+def _bool(x: Any, field: str) -> None:
+    if not isinstance(x, bool):
+        raise ValueError(f"{field} must be true or false, got {_kind(x)}")
+
+
+def _int(x: Any, field: str, lo: int, hi: int | None = KERNEL_INT_MAX) -> int:
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise ValueError(f"{field} must be an integer, got {x!r}" if isinstance(x, float) else
+                         f"{field} must be an integer, got {_kind(x)}")  # fmt: skip
+    if x < lo or (hi is not None and x > hi):
+        raise ValueError(f"{field} must be in [{lo}, {hi if hi is not None else 'inf'}], got {x}")
+    return x
+
+
+def _number(x: Any, field: str, nullable: bool = False) -> float:
+    if x is None and nullable:
+        return float("nan")
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ValueError(f"{field} must be a number{' or null' if nullable else ''}, got {_kind(x)}")
+    try:
+        return float(x)
+    except OverflowError:  # an integer beyond the float range
+        raise ValueError(f"{field} is too large a number") from None
+
+
+def _array(x: Any, field: str, n: int | None = None) -> list[Any]:
+    if not isinstance(x, list):
+        raise ValueError(f"{field} must be an array, got {_kind(x)}")
+    if n is not None and len(x) != n:
+        raise ValueError(f"{field} has {len(x)} values but pes has {n}")
+    return x
+
+
+def _mapping(x: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(x, dict):
+        raise ValueError(f"{field} must be an object, got {_kind(x)}")
+    return x
+
+
+def _ints(x: Any, field: str, lo: int) -> list[Any]:
+    values = _array(x, field)
+    if not values:
+        raise ValueError(f"{field} must hold one value per layer, got an empty array")
+    for i, v in enumerate(values):
+        _int(v, f"{field}[{i}]", lo)
+    return values
+
+
+def _each(x: Any, field: str, n: int, check_one: Callable[[Any, str], object]) -> None:
+    for i, v in enumerate(_array(x, field, n)):
+        check_one(v, f"{field}[{i}]")
+
+
+def _cost(v: Any, field: str) -> None:
+    if _number(v, field, nullable=True) < 0:
+        raise ValueError(f"{field} must be >= 0 (or null), got {v!r}")
+
+
+def _status(v: Any, field: str) -> None:
+    if _int(v, field, 0) not in STATUS:
+        raise ValueError(f"{field} must be one of {sorted(STATUS)}, got {v!r}")
+
+
+def _check_costs(x: Any, n: int) -> None:
+    costs = _mapping(x, "costs")
+    missing = [k for k in (*COST_FIELDS, "valid", "status") if k not in costs]
+    if missing:
+        raise ValueError(f"costs lacks required key(s): {', '.join(missing)}")
+    for f in COST_FIELDS:
+        _each(costs[f], f"costs.{f}", n, _cost)
+    _each(costs["valid"], "costs.valid", n, _bool)
+    _each(costs["status"], "costs.status", n, _status)
+
+
+def _check_usage(x: Any) -> None:
+    for key, usage in _mapping(x, "constraint_used").items():
+        if key not in BUDGET_KEYS:
+            raise ValueError(f"unknown budget {key!r} in constraint_used; expected some of {list(BUDGET_KEYS)}")
+        u = _mapping(usage, f"constraint_used.{key}")
+        missing = [k for k in _USAGE_KEYS if k not in u]
+        if missing:
+            raise ValueError(f"constraint_used.{key} lacks required key(s): {', '.join(missing)}")
+        for k in _USAGE_KEYS:
+            _number(u[k], f"constraint_used.{key}.{k}", nullable=True)
+
+
+def _records(x: Any, field: str) -> None:
+    for i, record in enumerate(_array(x, field)):
+        for k, v in _mapping(record, f"{field}[{i}]").items():
+            _number(v, f"{field}[{i}].{k}", nullable=True)

@@ -1,0 +1,187 @@
+"""Result: JSON round trip, and a checked schema on load (clear ValueErrors only)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import confuciux as cx
+from confuciux._result_schema import MAX_DEPTH, REQUIRED
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    model = cx.zoo.load("example")
+    result = cx.Explorer(model, cx.Platform.confuciux(model), epochs=6, seed=0).run()
+    return json.loads(result.to_json())
+
+
+def load(d: Any) -> cx.Result:
+    return cx.Result.from_json(json.dumps(d))
+
+
+def with_(d: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(d)
+    out.update(changes)
+    return out
+
+
+def test_round_trip_is_exact(doc):
+    text = json.dumps(doc)
+    r = cx.Result.from_json(text)
+    assert r.to_json() == text
+    assert r.pes.dtype == np.int64 and r.costs.runtime.dtype == np.float64
+    assert cx.Result.from_json(text.encode()).to_json() == text  # bytes too
+
+
+def test_round_trip_keeps_nan_costs(doc):
+    d = copy.deepcopy(doc)
+    d["costs"]["runtime"][0] = None  # an invalid layer: NaN in memory, null in JSON
+    r = load(d)
+    assert math.isnan(r.costs.runtime[0]) and json.loads(r.to_json())["costs"]["runtime"][0] is None
+
+
+@pytest.mark.parametrize("key", ["model", "pes", "costs", "seed", "platform", "feasible"])
+def test_missing_key_is_named(doc, key):
+    d = copy.deepcopy(doc)
+    del d[key]
+    with pytest.raises(ValueError, match=f"lacks required key.*{key}"):
+        load(d)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"pes": [1.5, 2]}, r"pes\[0\] must be an integer, got 1.5"),
+        ({"pes": [4, -5]}, r"pes\[1\] must be in \[1, 9223372036854775807\], got -5"),
+        ({"buffers": [2**63, 1]}, r"buffers\[0\] must be in"),
+        ({"pes": [True, 2]}, r"pes\[0\] must be an integer"),
+        ({"pes": []}, "empty"),
+        ({"buffers": [1]}, "buffers has 1 values but pes has 2"),
+        ({"objective": "bogus"}, "unknown objective 'bogus'"),
+        ({"method": "magic"}, "unknown method 'magic'"),
+        ({"model": 3}, "model must be a string"),
+        ({"feasible": "yes"}, "feasible must be true or false"),
+        ({"evaluations": -1}, "evaluations must be in"),
+        ({"seconds": -0.5}, "seconds must be a finite number >= 0"),
+        ({"seed": 2.0}, "seed must be an integer"),
+        ({"constraint_used": {"volume": {"used": 1, "budget": 2, "fraction": 0.5}}}, "unknown budget 'volume'"),
+        ({"constraint_used": {"area": {"used": 1}}}, r"constraint_used.area lacks required key\(s\): budget"),
+        ({"history": [{"epoch": "one"}]}, r"history\[0\].epoch must be a number"),
+        ({"platform": []}, "platform must be an object"),
+    ],
+)
+def test_schema_violations_are_named(doc, changes, message):
+    with pytest.raises(ValueError, match=message):
+        load(with_(doc, **changes))
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("runtime", [1.0], r"costs.runtime has 1 values but pes has 2"),
+        ("energy", [1.0, -3.0], r"costs.energy\[1\] must be >= 0"),
+        ("valid", [1, 0], r"costs.valid\[0\] must be true or false"),
+        ("status", [0, 9], r"costs.status\[1\] must be one of"),
+    ],
+)
+def test_cost_arrays_are_checked(doc, field, value, message):
+    d = copy.deepcopy(doc)
+    d["costs"][field] = value
+    with pytest.raises(ValueError, match=message):
+        load(d)
+
+
+def test_deep_nesting_is_a_value_error_not_a_recursion_error(doc):
+    with pytest.raises(ValueError, match="nested more than"):
+        cx.Result.from_json("[" * 100_000)
+    d = with_(doc, platform={"x": json.loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))})
+    with pytest.raises(ValueError, match="nested more than"):
+        load(d)
+    # brackets inside strings do not count
+    assert load(with_(doc, model="[[[{{{" * 100)).model.startswith("[[[")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "not valid JSON"), ("[1, 2]", "must be an object, got an array"), ("1" * 5000, "not valid JSON")],
+)
+def test_not_a_result_document(text, message):
+    with pytest.raises(ValueError, match=message):
+        cx.Result.from_json(text)
+
+
+def test_non_text_is_a_type_error():
+    with pytest.raises(TypeError, match="str or bytes"):
+        cx.Result.from_json(12)  # type: ignore[arg-type]
+
+
+# --- fuzz: whatever the input, a Result or a clear ValueError -------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _accepts_or_explains(text: str) -> None:
+    try:
+        r = cx.Result.from_json(text)
+    except ValueError as exc:
+        assert str(exc)  # a message, not an empty error
+        return
+    r.summary()  # an accepted document gives a usable Result
+    cx.Result.from_json(r.to_json())
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.sampled_from([*REQUIRED, "improvements"]) | st.text(max_size=12), value=json_values,
+       delete=st.booleans())  # fmt: skip
+def test_fuzz_top_level_fields(doc, key, value, delete):
+    d = copy.deepcopy(doc)
+    if delete:
+        d.pop(key, None)
+    else:
+        d[key] = value
+    _accepts_or_explains(json.dumps(d))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["pes", "buffers", "runtime", "valid", "status", "history", "constraint_used"]),
+       index=st.integers(0, 3), value=json_values)  # fmt: skip
+def test_fuzz_nested_values(doc, field, index, value):
+    d = copy.deepcopy(doc)
+    holder = d["costs"] if field in d["costs"] else d
+    container = holder[field]
+    if isinstance(container, list) and container:
+        container[index % len(container)] = value
+    elif isinstance(container, dict) and container:
+        container[sorted(container)[index % len(container)]] = value
+    else:
+        holder[field] = value
+    _accepts_or_explains(json.dumps(d))
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60) | json_values.map(json.dumps))
+def test_fuzz_arbitrary_text(text):
+    _accepts_or_explains(text)
+
+
+def test_summary_sums_pes_without_int64_wrap(doc):
+    r = load(with_(doc, pes=[2**62, 2**62]))
+    assert f"PEs {2**63}" in r.summary()  # an int64 sum printed -9223372036854775808
+
+
+@pytest.mark.parametrize("changes, message", [({"space": [1]}, "space must be an object"), ({"reason": 3}, "reason must be a string")])
+def test_optional_keys_are_checked_when_present(doc, changes, message):
+    with pytest.raises(ValueError, match=message):
+        load(with_(doc, **changes))
