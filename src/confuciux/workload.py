@@ -451,8 +451,9 @@ def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarra
         return dims.copy(), depthwise.copy()
     if isinstance(layers, Layer):
         return _build_arrays((layers,))
-    if isinstance(layers, Iterable) and not isinstance(layers, (str, bytes)):
-        seq = tuple(layers)
+    given: object = layers  # typed as layers, but callers pass anything
+    if isinstance(given, Iterable) and not isinstance(given, (str, bytes)):
+        seq = tuple(given)
         for i, layer in enumerate(seq):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is not a Layer: {layer!r}")
