@@ -150,7 +150,13 @@ def test_einsum(eq, a, b, layer):
 
 def test_einsum_one_operand_and_non_products():
     m = model([h.make_node("Einsum", ["a"], ["y"], equation="ij->ji")], [("a", (3, 4))])
-    assert len(Model.from_onnx(m)) == 0
+    assert len(Model.from_onnx(m)) == 0 and Model.from_onnx(m).skipped == {"Einsum": 1}
+    three = model([h.make_node("Einsum", ["a", "b", "c"], ["y"], name="e3", equation="ij,jk,kl->il")],
+                  [("a", (3, 4)), ("b", (4, 5)), ("c", (5, 6))])  # fmt: skip
+    with pytest.raises(ValueError, match="node 'e3': op Einsum is an Einsum of 3 operands"):
+        Model.from_onnx(three)
+    with pytest.warns(UserWarning, match="e3 \\(Einsum\\)"):
+        assert Model.from_onnx(three, strict=False).skipped == {"Einsum": 1}
     bad = model(
         [h.make_node("Einsum", ["a", "b"], ["y"], name="e", equation="ij,kl->ik")], [("a", (3, 4)), ("b", (5, 6))]
     )

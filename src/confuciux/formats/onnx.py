@@ -570,8 +570,10 @@ def _einsum_terms(eq: str, ranks: Sequence[int]) -> tuple[list[str], str]:
 def _einsum(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
     eq = _attrs(ctx.onnx, node)["equation"]
     eq = eq.decode() if isinstance(eq, bytes) else str(eq)
-    if len(node.input) != 2:
+    if len(node.input) == 1:
         return []  # one operand: a transpose, a trace or a sum, no multiplications to speak of
+    if len(node.input) != 2:
+        raise _NoLayerForm(f"an Einsum of {len(node.input)} operands")
     a, b = ctx.shape(node, 0, "first operand"), ctx.shape(node, 1, "second operand")
     where = f"{ctx.label}: node {node.name!r} (Einsum {eq!r})"
     try:
@@ -602,6 +604,10 @@ _COMPUTE: dict[str, Callable[[_Context, Any, int], list[dict[str, Any]]]] = {
 }
 
 
+class _NoLayerForm(ValueError):
+    """A compute node this importer cannot express as layers (strict import refuses it)."""
+
+
 def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Imported:
     shapes = _resolve(onnx, model, batch)
     ctx = _Context(onnx, label, shapes)
@@ -612,17 +618,23 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
         if not isinstance(node.op_type, str) or not isinstance(node.name, str):
             raise ValueError(f"{label}: node {i}: its op type or name is not UTF-8 text (a corrupt file?)")
         build = _COMPUTE.get(node.op_type)
+        made: list[dict[str, Any]] = []
+        why = "a compute operator with no layer form" if node.op_type in UNSUPPORTED_COMPUTE_OPS else ""
         if build is not None:
-            layers.extend(build(ctx, node, i))
-            continue
-        if node.op_type in UNSUPPORTED_COMPUTE_OPS:
+            try:
+                made = build(ctx, node, i)
+            except _NoLayerForm as exc:
+                why = str(exc)
+        if why:
             if strict:
                 raise ValueError(
-                    f"{label}: node {node.name or '<unnamed>'!r}: op {node.op_type} is a compute operator "
-                    "with no layer form (strict=False skips it, counted and warned)"
+                    f"{label}: node {node.name or '<unnamed>'!r}: op {node.op_type} is {why} "
+                    "(strict=False skips it, counted and warned)"
                 )
             refused.append(f"{node.name or '<unnamed>'} ({node.op_type})")
-        skipped[node.op_type] += 1
+        layers.extend(made)
+        if not made:
+            skipped[node.op_type] += 1
     if refused:
         warnings.warn(
             f"{label}: {len(refused)} compute node(s) skipped, their work is not in the model: "
