@@ -75,8 +75,10 @@ def import_onnx(source: Any, *, batch: int = 1, strict: bool = True) -> Imported
     model, label = _load(onnx, source)
     try:
         return _import(onnx, model, label, batch, strict)
-    except (ValueError, TypeError):
-        raise
+    except (ValueError, TypeError) as exc:
+        if label in str(exc):
+            raise  # ours: it names the file and the node
+        raise ValueError(f"{label}: not a usable ONNX graph ({_short(exc)})") from None
     except Exception as exc:  # onnx/protobuf internals on a malformed graph: name the file
         raise ValueError(f"{label}: not a usable ONNX graph ({type(exc).__name__}: {_short(exc)})") from None
 
@@ -142,7 +144,10 @@ def _inline_values(onnx: Any, graph: Any) -> dict[str, np.ndarray]:
     for t in graph.initializer:
         external = t.data_location == onnx.TensorProto.EXTERNAL
         if t.data_type in ints and not external and math.prod(t.dims) <= _MAX_FOLD:
-            values[t.name] = onnx.numpy_helper.to_array(t)
+            try:
+                values[t.name] = onnx.numpy_helper.to_array(t)
+            except ValueError:
+                continue  # stored data that does not fit its dims: leave it to inference
     return values
 
 
