@@ -383,3 +383,18 @@ def test_hostile_shape_arithmetic_is_not_folded():
     m = model(nodes, [("x", (1, 3, 8, 8))], inits, outputs=["y"])
     got = Model.from_onnx(m)
     assert len(got) == 1 and got.skipped == {"ConstantOfShape": 1, "Expand": 1, "Range": 1}
+
+
+def test_a_40_gb_model_imports_from_its_graph(tmp_path):
+    # the weight's dims say 40 GB, stored externally in a file that does not exist
+    big = onnx.TensorProto(name="w", data_type=T.FLOAT, dims=[100_000, 100_000])
+    big.data_location = onnx.TensorProto.EXTERNAL
+    for key, value in (("location", "weights.bin"), ("offset", "0"), ("length", str(4 * 10**10))):
+        entry = big.external_data.add()
+        entry.key, entry.value = key, value
+    m = model([h.make_node("MatMul", ["x", "w"], ["y"], name="huge")], [("x", ("N", 8, 100_000))], [big])
+    path = tmp_path / "huge.onnx"
+    onnx.save_model(m, path)
+    assert path.stat().st_size < 10_000
+    (layer,) = Model.from_onnx(path, batch=2)
+    assert layer == Layer.gemm(16, 100_000, 100_000)
