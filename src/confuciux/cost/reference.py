@@ -35,6 +35,7 @@ class _Checked:
 
     def __init__(self, n: int, check: bool = True) -> None:
         self.overflow = np.zeros(n, dtype=bool)
+        self.check = check
         if not check:
             self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign]
 
@@ -286,9 +287,10 @@ def _pos(t, W, sp):
 def _rows(t, W, sp):
     """Temporal window positions over a tile of t elements: an edge step counts only when its
     output extent is not negative (MAESTRO skips it otherwise)."""
-    full = np.maximum(t - W, 0) // sp + 1
-    edge = (t > W) & ((t - W) % sp != 0) & (t - full * sp - W + 1 >= 0)
-    return _where(t <= W, 1, full + edge)
+    d = np.maximum(t - W, 0)
+    r = d % sp
+    edge = (r != 0) & (r - sp + 1 >= 0)  # the edge step's output extent is r - sp + 1
+    return _where(t <= W, 1, d // sp + 1 + edge)
 
 
 class _Tiles:
@@ -315,14 +317,16 @@ class _Tiles:
 
 def _banded(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, eye: bool):
     """shi and eye with strides: sums over the (Y band, X band) states (docs/cost-model.md,
-    "Strides on shi and eye").  Returns the traffic tuple, the validity and the points whose
-    regime the forms do not cover (status 4)."""
+    "Strides").  Returns (the traffic tuple with the validity, the points whose regime the forms
+    do not cover (status 4), the points whose band tiles overflow).  The tiles are computed
+    first and decide validity, as in the C kernel: their overflow takes precedence."""
     nK, kh = _cdiv(K, k), np.minimum(k, K)
-    RS = ck.mul(R, S)
     sy, sx = e.sy, e.sx
-    uy = (_where(eye, P, R) - 1 + sy) // sy
-    ux = (_where(eye, S, P) - 1 + sx) // sx
-    ys, xs = _Tiles(ck, Y, R, sy, uy), _Tiles(ck, X, S, sx, ux)
+    uy = (_where(eye, P, R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
+    ux = (_where(eye, S, P) - 1) // sx + 1
+    ck_t = _Checked(K.size, ck.check)
+    ys, xs = _Tiles(ck_t, Y, R, sy, uy), _Tiles(ck_t, X, S, sx, ux)
+    RS = ck.mul(R, S)
     syp, sxp = np.minimum(sy, R), np.minimum(sx, S)
     w = ck.prod(kh, RS, e.NG)
     one_row = (np.minimum(ys.m, Y) - R + 1) == 1
@@ -387,7 +391,7 @@ def _banded(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, eye: bool):
         unsupported |= (yf < 0) | (xf < 0)
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         unsupported &= ~ys.big
-    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported
+    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
 def _shi_strided(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
@@ -478,8 +482,9 @@ def evaluate_points(
             args = [v[idx] for v in (Kg, Cg, Y, X, R, S, P, k, OY, OX)]
             ext = _Ext(ck, N[idx], G[idx], ng[idx], SY[idx], SX[idx], *args[2:6])
             result = fn(ck, ext, *args)
+            tiles_overflow = np.zeros(idx.size, dtype=bool)
             if fn in _STRIDED.values():
-                result, unsupported[idx] = result
+                result, unsupported[idx], tiles_overflow = result
             runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = result
             i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is _dpt, *args[:6])
             values = {
@@ -496,7 +501,7 @@ def evaluate_points(
             # prints such points with a negative energy).
             neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
             st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
-            st = np.where(unsupported[idx], UNSUPPORTED, st)
+            st = np.where(tiles_overflow, OVERFLOW, np.where(unsupported[idx], UNSUPPORTED, st))
             for f in INT_FIELDS:
                 out[f][idx] = np.where(st == OK, values[f], 0)
             status[idx] = st
