@@ -228,6 +228,129 @@ overflow:
     return 1;
 }
 
+/* ---- strided shi and eye: sums over the (Y band, X band) states (docs/cost-model.md) ---- */
+
+/* A top-level band of u outputs (map m, offset o after MAESTRO's ApplyOuterStride) over a
+ * dimension of D elements: its Init, Steady and Edge states as counts c[i] and tile sizes t[i]
+ * (count 0: no such state); big: the edge tile fell back to the whole dimension. */
+typedef struct { i64 m, o, c[3], t[3]; int big; } tiles;
+
+static int make_tiles(i64 D, i64 W, i64 s, i64 u, tiles *b)
+{
+    b->m = ADD(MUL(u, min64(s, W)), max64(W - s, 0));
+    b->o = MUL(u, s);
+    i64 m = b->m, o = b->o;
+    int over = m >= D;
+    i64 t0 = m == D ? D : (o <= D ? D - o : D);
+    i64 ns = qdiv(max64(D - m, 0), o);
+    i64 covered = ADD(MUL(ns, o), m);
+    int has_edge = !over && covered < D;
+    i64 e = D - MUL(ns + 1, o);
+    b->big = has_edge && e < 0;
+    b->c[0] = 1;
+    b->c[1] = over ? 0 : ns;
+    b->c[2] = has_edge;
+    b->t[0] = over ? t0 : m;
+    b->t[1] = over ? 0 : m;
+    b->t[2] = has_edge ? (e < 0 ? D : e) : 0;
+    return 0;
+overflow:
+    return 1;
+}
+
+/* Window positions (size W, step sp) over a tile of t elements, edge step included. */
+static inline i64 positions(i64 t, i64 W, i64 sp) { return t <= W ? 1 : cdiv(t - W, sp) + 1; }
+
+/* The same for a temporal window whose edge step is skipped when its output extent
+ * r - sp + 1 is negative. */
+static inline i64 rows_of(i64 t, i64 W, i64 sp)
+{
+    if (t <= W) return 1;
+    i64 d = t - W, r = qrem(d, sp);
+    return qdiv(d, sp) + 1 + (r != 0 && r - sp + 1 >= 0);
+}
+
+/* Status of a strided shi (eye = 0) or eye (eye = 1) point and its traffic (CX_OK only). */
+static int banded(int eye, point *p, traffic *t)
+{
+    i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
+    i64 R = p->R, S = p->S, P = p->P, Y = p->Y, X = p->X;
+    i64 uy = qdiv((eye ? P : R) - 1, p->sy) + 1;  /* outputs per band */
+    i64 ux = qdiv((eye ? S : P) - 1, p->sx) + 1;
+    tiles ys, xs;
+    if (make_tiles(Y, R, p->sy, uy, &ys) || make_tiles(X, S, p->sx, ux, &xs)) return CX_OVERFLOW;
+    i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
+    int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
+    int unsupported = xs.big || (yf < 0 && xf < 0) || ty0 == 0 || tx0 == 0;
+    if (eye) {
+        unsupported = unsupported || ys.big || P <= 2;
+    } else {
+        unsupported = (unsupported || yf < 0 || xf < 0) && !ys.big;
+        valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
+    }
+    if (unsupported) return CX_UNSUPPORTED;
+    if (!valid) return CX_INVALID;
+    if (__builtin_mul_overflow(p->N, p->G, &p->NG)) return CX_OVERFLOW;
+    i64 RS = MUL(R, S);
+    i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
+    i64 w = MUL3(kh, RS, p->NG);
+    int one_row = min64(ys.m, Y) - R + 1 == 1;
+    int act_y[3], act_x[3];
+    for (int i = 0; i < 3; i++) {
+        act_y[i] = ys.c[i] > 0 && (i == 0 || ys.t[i] > 0);
+        act_x[i] = xs.c[i] > 0 && (i == 0 || xs.t[i] >= S);
+    }
+    i64 total = 0;
+    for (int i = 0; i < 3; i++) {
+        i64 wy = positions(ys.t[i], R, syp);
+        for (int j = 0; j < 3; j++) {
+            i64 wx = positions(xs.t[j], S, sxp), steps;
+            if (eye) {
+                int quirk = one_row && wx > P && qrem(wx, P) != 0;
+                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
+            } else {
+                i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
+                steps = MUL(rows, cdiv(wx, P));
+            }
+            i64 cost = MUL(MUL(ys.c[i], xs.c[j]), ADD(MUL(steps, w), 1));
+            total = ADD(total, act_y[i] && act_x[j] ? cost : 0);
+        }
+    }
+    t->runtime = ADD(MUL3(nK, p->C, total), 1);
+    i64 khRS = MUL(kh, RS);
+    t->l2 = MUL(2, ADD(ADD(MUL3(p->NG, ty0, tx0), MUL(p->G, khRS)), MUL4(p->NG, kh, yf, xf)));
+    t->l1 = MUL4(2, RS, p->G, ADD(ADD(p->N, p->k), MUL(p->N, p->k)));
+    i64 nY = ADD(ADD(ys.c[0], act_y[1] ? ys.c[1] : 0), act_y[2] ? ys.c[2] : 0);
+    i64 nX = ADD(ADD(xs.c[0], act_x[1] ? xs.c[1] : 0), act_x[2] ? xs.c[2] : 0);
+    i64 newx = min64(xs.m, xs.o);
+    if (eye) {
+        t->i_rd = MUL4(p->NG, p->C, ty0, ADD(ADD(tx0, MUL3(nK, nY - 1, tx0)), MUL4(nK, nY, nX - 1, newx)));
+        t->w_rd = MUL4(p->G, p->C, nK, khRS);
+    } else {
+        i64 first = MUL5(nK, p->C - 1, nY, ty0, ADD(tx0, MUL(nX - 1, xs.m)));
+        i64 xstep = MUL5(nK, nY, ty0, nX - 1, p->C > 1 ? xs.m : newx);
+        i64 ystep = MUL4(nK, nY - 1, ys.m, tx0);
+        t->i_rd = MUL(p->NG, ADD(ADD(ADD(first, xstep), ystep), MUL(ty0, tx0)));
+        t->w_rd = MUL5(p->G, RS, nK, kh, ADD(MUL3(p->C - 1, nY, nX), 1));
+    }
+    /* output rows credited per Y state (a spatial edge band: its input rows), columns per X state */
+    i64 yo = 0, xo = 0, xo_all = 0;
+    for (int i = 0; i < 3; i++) {
+        i64 rows = MUL(ys.c[i], i == 2 ? ys.t[i] : ys.t[i] - R + 1);
+        yo = ADD(yo, act_y[i] ? rows : 0);
+        i64 cols = MUL(xs.c[i], xs.t[i] - S + 1);
+        xo = ADD(xo, act_x[i] ? cols : 0);
+        xo_all = ADD(xo_all, cols);
+    }
+    t->o_wr = MUL5(p->NG, p->K, p->C, yo, xo_all);
+    i64 base = MUL5(p->NG, p->K, p->C, RS, yo);
+    t->macs = MUL(base, xo);
+    t->o_l1 = MUL(base, xo_all);
+    return CX_OK;
+overflow:
+    return CX_OVERFLOW;
+}
+
 /* Full tensor sizes as MAESTRO counts them: input and filter L2 writes (one fill each), output
  * L2 reads (the stride-1 output size, times the channels of a grouped layer). */
 static int tensor_sizes(const point *p, int dw, i64 *i_wr, i64 *w_wr, i64 *o_rd)
@@ -347,7 +470,13 @@ static ALWAYS_INLINE int point_status(int dataflow, const cx_layers *layers, siz
     } else {
         strided(&p);
         if (!dw && dataflow != CX_DLA && (p.sy != 1 || p.sx != 1)) {
-            status = CX_UNSUPPORTED;
+            status = banded(dataflow == CX_EYE, &p, t);
+            if (status == CX_OK) {
+                int o = tensor_sizes(&p, dw, i_wr, w_wr, o_rd);
+                int negative = !o && (t->o_wr < 0 || t->o_l1 < 0)
+                               && energy_of(t, *i_wr, *w_wr, *o_rd, dw, hw) < 0;
+                status = o ? CX_OVERFLOW : negative ? CX_INVALID : CX_OK;
+            }
         } else if (!is_valid(dataflow, dw, &p)) {
             status = CX_INVALID;
         } else {

@@ -333,7 +333,6 @@ def evaluate(
     asked = schema.NAMES if outputs is None else schema.select(outputs)
 
     cols, depthwise, names = _layers(model_or_layers)
-    _check_supported(cols, depthwise, names, df)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
@@ -346,20 +345,6 @@ def evaluate(
         values, status, valid = raw, raw["status"], raw["valid"]
     arrays = {name: values[schema.SAME_AS.get(name, name) if use_c else name].reshape(shape) for name in asked}
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
-
-
-def _check_supported(cols: np.ndarray, depthwise: np.ndarray, names: tuple[str, ...], dataflow: str) -> None:
-    """Strided CONV layers have no closed form on shi and eye yet: refuse them, never guess."""
-    if dataflow == "dla":
-        return
-    bad = np.flatnonzero(((cols[8] != 1) | (cols[9] != 1)) & (depthwise == 0))
-    if bad.size:
-        i = int(bad[0])
-        name = f" {names[i]!r}" if i < len(names) and names[i] else ""
-        raise ValueError(
-            f"layer {i}{name}: the cost model does not cost strided layers on the {dataflow} "
-            f"dataflow yet (stride {int(cols[8, i])}x{int(cols[9, i])}); use dla, or stride 1"
-        )
 
 
 def _point(layer: Any) -> tuple[tuple[int, ...], bool, Any]:
@@ -398,8 +383,6 @@ def evaluate_layer(
     from ..workload import Layer
 
     dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
-    if df != "dla" and not depthwise and (dims[8] != 1 or dims[9] != 1):
-        _check_supported(np.array(dims).reshape(-1, 1), np.zeros(1, np.uint8), (getattr(layer, "name", ""),), df)
     if struct is not None:
         values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
     else:

@@ -35,6 +35,7 @@ class _Checked:
 
     def __init__(self, n: int, check: bool = True) -> None:
         self.overflow = np.zeros(n, dtype=bool)
+        self.check = check
         if not check:
             self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign]
 
@@ -277,6 +278,130 @@ def _dpt(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
 
 
+def _pos(t, W, sp):
+    """Window positions (size W, step sp) over a tile of t elements, edge step included; 1 for a
+    tile no larger than the window."""
+    return _where(t <= W, 1, _cdiv(np.maximum(t - W, 0), sp) + 1)
+
+
+def _rows(t, W, sp):
+    """Temporal window positions over a tile of t elements: an edge step counts only when its
+    output extent is not negative (MAESTRO skips it otherwise)."""
+    d = np.maximum(t - W, 0)
+    r = d % sp
+    edge = (r != 0) & (r - sp + 1 >= 0)  # the edge step's output extent is r - sp + 1
+    return _where(t <= W, 1, d // sp + 1 + edge)
+
+
+class _Tiles:
+    """A top-level band of u outputs (map ``m``, offset ``o`` after MAESTRO's
+    ``ApplyOuterStride``) over a dimension of D elements: its Init, Steady and Edge states as
+    counts ``c[i]`` and tile sizes ``t[i]`` (count 0: no such state); ``big``: the edge tile fell
+    back to the whole dimension."""
+
+    def __init__(self, ck: _Checked, D, W, s, u):
+        self.m = ck.add(ck.mul(u, np.minimum(s, W)), np.maximum(W - s, 0))
+        self.o = ck.mul(u, s)
+        m, o = self.m, self.o
+        over = m >= D  # a single (Init) state
+        t0 = _where(m == D, D, _where(o <= D, D - o, D))
+        ns = np.maximum(D - m, 0) // o
+        covered = ck.add(ck.mul(ns, o), m)
+        has_edge = ~over & (covered < D)
+        e = D - ck.mul(ns + 1, o)
+        self.big = has_edge & (e < 0)
+        zero = np.zeros_like(D)
+        self.c = [np.ones_like(D), _where(over, 0, ns), _where(has_edge, 1, 0)]
+        self.t = [_where(over, t0, m), _where(over, zero, m), _where(has_edge, _where(e < 0, D, e), 0)]
+
+
+def _banded(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, eye: bool):
+    """shi and eye with strides: sums over the (Y band, X band) states (docs/cost-model.md,
+    "Strides").  Returns (the traffic tuple with the validity, the points whose regime the forms
+    do not cover (status 4), the points whose band tiles overflow).  The tiles are computed
+    first and decide validity, as in the C kernel: their overflow takes precedence."""
+    nK, kh = _cdiv(K, k), np.minimum(k, K)
+    sy, sx = e.sy, e.sx
+    uy = (_where(eye, P, R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
+    ux = (_where(eye, S, P) - 1) // sx + 1
+    ck_t = _Checked(K.size, ck.check)
+    ys, xs = _Tiles(ck_t, Y, R, sy, uy), _Tiles(ck_t, X, S, sx, ux)
+    RS = ck.mul(R, S)
+    syp, sxp = np.minimum(sy, R), np.minimum(sx, S)
+    w = ck.prod(kh, RS, e.NG)
+    one_row = (np.minimum(ys.m, Y) - R + 1) == 1
+    act_y = [ys.c[i] > 0 for i in range(3)]
+    act_y = [act_y[0]] + [act_y[i] & (ys.t[i] > 0) for i in (1, 2)]
+    act_x = [xs.c[0] > 0] + [(xs.c[j] > 0) & (xs.t[j] >= S) for j in (1, 2)]
+    total = np.zeros_like(K)
+    for i in range(3):
+        wy = _pos(ys.t[i], R, syp)
+        for j in range(3):
+            wx = _pos(xs.t[j], S, sxp)
+            if eye:
+                quirk = one_row & (wx > P) & (wx % P != 0)
+                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, S - 1, 0))
+            else:
+                # a band wider than Y (one Init tile) skips an inner edge step of negative extent
+                rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
+                steps = ck.mul(rows, _cdiv(wx, P))
+            cost = ck.mul(ck.mul(ys.c[i], xs.c[j]), ck.add(ck.mul(steps, w), 1))
+            total = ck.add(total, _where(act_y[i] & act_x[j], cost, 0))
+    runtime = ck.add(ck.prod(nK, C, total), 1)
+    ty0, tx0 = ys.t[0], xs.t[0]
+    yf, xf = ty0 - R + 1, tx0 - S + 1
+    khRS = ck.mul(kh, RS)
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.NG, ty0, tx0), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
+    nY = ck.add(ck.add(ys.c[0], _where(act_y[1], ys.c[1], 0)), _where(act_y[2], ys.c[2], 0))
+    nX = ck.add(ck.add(xs.c[0], _where(act_x[1], xs.c[1], 0)), _where(act_x[2], xs.c[2], 0))
+    newx = np.minimum(xs.m, xs.o)
+    if eye:
+        i_rd = ck.prod(
+            e.NG, C, ty0, ck.add(ck.add(tx0, ck.prod(nK, nY - 1, tx0)), ck.prod(nK, nY, nX - 1, newx))
+        )
+        w_rd = ck.prod(e.G, C, nK, khRS)
+    else:
+        first = ck.prod(nK, C - 1, nY, ty0, ck.add(tx0, ck.mul(nX - 1, xs.m)))
+        xstep = ck.prod(nK, nY, ty0, nX - 1, _where(C > 1, xs.m, newx))
+        ystep = ck.prod(nK, nY - 1, ys.m, tx0)
+        i_rd = ck.mul(e.NG, ck.add(ck.add(ck.add(first, xstep), ystep), ck.mul(ty0, tx0)))
+        w_rd = ck.prod(e.G, RS, nK, kh, ck.add(ck.prod(C - 1, nY, nX), 1))
+    # output rows credited per Y state (a spatial edge band: its input rows), columns per X state
+    yo = np.zeros_like(K)
+    for i in range(3):
+        rows = _where(np.full(K.shape, i == 2), ys.t[i], ys.t[i] - R + 1)
+        yo = ck.add(yo, _where(act_y[i], ck.mul(ys.c[i], rows), 0))
+    xo, xo_all = np.zeros_like(K), np.zeros_like(K)
+    for j in range(3):
+        cols = ck.mul(xs.c[j], xs.t[j] - S + 1)
+        xo = ck.add(xo, _where(act_x[j], cols, 0))
+        xo_all = ck.add(xo_all, cols)
+    o_wr = ck.prod(e.NG, K, C, yo, xo_all)
+    macs = ck.prod(e.NG, K, C, RS, yo, xo)
+    o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
+    valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
+    # regimes the forms do not cover (yet, docs/cost-model.md): a band falling back to the whole
+    # dimension, two negative first extents, an empty first tile, eye on 1 or 2 PEs, shi with a
+    # negative first extent
+    unsupported = xs.big | ((yf < 0) & (xf < 0)) | (ty0 == 0) | (tx0 == 0)
+    if eye:
+        unsupported |= ys.big | (P <= 2)
+    else:
+        unsupported |= (yf < 0) | (xf < 0)
+        valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
+        unsupported &= ~ys.big
+    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
+
+
+def _shi_strided(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+    return _banded(ck, e, K, C, Y, X, R, S, P, k, eye=False)
+
+
+def _eye_strided(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+    return _banded(ck, e, K, C, Y, X, R, S, P, k, eye=True)
+
+
 def _bad_input(K, C, Y, X, R, S, N, G, sy, sx, P, k, dw):
     """Points that are not a layer: a size < 1, Y < R, X < S, groups not dividing K and C, or
     groups on a depthwise layer."""
@@ -289,6 +414,8 @@ def _bad_input(K, C, Y, X, R, S, N, G, sy, sx, P, k, dw):
 
 # One function per dataflow of the table (confuciux/cost/dataflows.py).
 _FORMULAS = {"dla": _dla, "shi": _shi, "eye": _eye, "dpt": _dpt}
+# shi and eye have separate forms for strided layers (dla and dpt cover strides in one form)
+_STRIDED = {"shi": _shi_strided, "eye": _eye_strided}
 if set(_FORMULAS) != set(dataflows.BY_NAME):
     raise ImportError(f"reference formulas {sorted(_FORMULAS)} != dataflow table {sorted(dataflows.BY_NAME)}")
 
@@ -335,20 +462,30 @@ def evaluate_points(
     ng = G > 1  # a grouped layer: MAESTRO's NGCONV with K/G filters over C/G channels per group
     Kg, Cg = K // G, C // G
     OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
-    # strided CONV layers on shi/eye: no closed form yet
-    unsupported = ((SY != 1) | (SX != 1)) & ~dw & (conv_name != "dla")
+    strided = (SY != 1) | (SX != 1)
+    banded = strided & ~dw & (conv_name != "dla")  # shi/eye with strides: their own forms
+    unsupported = np.zeros(n, dtype=bool)
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
         status = np.full(n, OK, dtype=np.uint8)
-        for fn, rows in ((conv_fn, ~dw), (_FORMULAS[dataflows.DEPTHWISE.name], dw)):
+        groups = (
+            (conv_fn, ~dw & ~banded),
+            (_STRIDED.get(conv_name, conv_fn), banded),
+            (_FORMULAS[dataflows.DEPTHWISE.name], dw),
+        )
+        for fn, rows in groups:
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
             ck = _Checked(idx.size, check_overflow)
             args = [v[idx] for v in (Kg, Cg, Y, X, R, S, P, k, OY, OX)]
             ext = _Ext(ck, N[idx], G[idx], ng[idx], SY[idx], SX[idx], *args[2:6])
-            runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = fn(ck, ext, *args)
+            result = fn(ck, ext, *args)
+            tiles_overflow = np.zeros(idx.size, dtype=bool)
+            if fn in _STRIDED.values():
+                result, unsupported[idx], tiles_overflow = result
+            runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = result
             i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is _dpt, *args[:6])
             values = {
                 "runtime": runtime, "l1_bytes": l1, "l2_bytes": l2, "macs": macs,
@@ -364,7 +501,7 @@ def evaluate_points(
             # prints such points with a negative energy).
             neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
             st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
-            st = np.where(unsupported[idx], UNSUPPORTED, st)
+            st = np.where(tiles_overflow, OVERFLOW, np.where(unsupported[idx], UNSUPPORTED, st))
             for f in INT_FIELDS:
                 out[f][idx] = np.where(st == OK, values[f], 0)
             status[idx] = st
