@@ -387,7 +387,17 @@ class Model:
     @classmethod
     def from_onnx(cls, source: Any, *, name: str | None = None, batch: int = 1, strict: bool = True) -> Model:
         """Import an ONNX model (a path or an ``onnx.ModelProto``); needs the ``onnx`` extra
-        (``pip install confuciux[onnx]``).  See :func:`confuciux.formats.onnx.import_onnx`."""
+        (``pip install confuciux[onnx]``).
+
+        ``Conv`` (strides, pads, dilations, groups; depthwise as DSCONV), ``ConvTranspose``
+        (as MAESTRO's TRCONV), ``Gemm``, ``MatMul`` (a Linear's batch folded into M; batched
+        products as grouped GEMMs) and matrix-product ``Einsum`` become layers named after their
+        nodes; every other op is counted in :attr:`skipped`.  Weight data is never read.
+        ``batch`` sets a symbolic batch dimension.  A compute op with no layer form (``LSTM``,
+        ``QLinearConv``, ...) raises a ``ValueError`` naming the node, or with ``strict=False`` is
+        skipped, counted and warned about.  A corrupt or non-ONNX file is a ``ValueError``
+        naming it.  The model is named after the file (or the graph) unless ``name`` is given.
+        Details: docs/workloads.md and :func:`confuciux.formats.onnx.import_onnx`."""
         imported = _onnx.import_onnx(source, batch=batch, strict=strict)
         layers = []
         for args in imported.layers:
