@@ -398,3 +398,76 @@ def test_a_40_gb_model_imports_from_its_graph(tmp_path):
     assert path.stat().st_size < 10_000
     (layer,) = Model.from_onnx(path, batch=2)
     assert layer == Layer.gemm(16, 100_000, 100_000)
+
+
+# Real networks in CI (no PyTorch): ResNet-50 and MobileNet-V2 written as ONNX graphs, weights as
+# dims only (external data that does not exist), against the published MAC counts ----------------
+class _Graph:
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+
+    def weight(self, shape: list[int]) -> str:
+        name = f"w{len(self.inits)}"
+        t = onnx.TensorProto(name=name, data_type=T.FLOAT, dims=shape)
+        t.data_location = onnx.TensorProto.EXTERNAL
+        entry = t.external_data.add()
+        entry.key, entry.value = "location", "absent.bin"
+        self.inits.append(t)
+        return name
+
+    def op(self, op: str, inputs: list[str], **attrs: object) -> str:
+        out = f"t{len(self.nodes)}"
+        self.nodes.append(h.make_node(op, inputs, [out], name=f"{op.lower()}{len(self.nodes)}", **attrs))
+        return out
+
+    def conv(self, x: str, cin: int, cout: int, k: int, s: int = 1, g: int = 1, relu: bool = True) -> str:
+        p = (k - 1) // 2
+        y = self.op("Conv", [x, self.weight([cout, cin // g, k, k])], strides=[s, s], pads=[p] * 4, group=g)
+        y = self.op("BatchNormalization", [y, *(self.weight([cout]) for _ in range(4))])
+        return self.op("Relu", [y]) if relu else y
+
+    def head(self, x: str, features: int) -> str:
+        x = self.op("Flatten", [self.op("GlobalAveragePool", [x])])
+        return self.op("Gemm", [x, self.weight([1000, features])], transB=1)
+
+    def model(self, out: str) -> onnx.ModelProto:
+        g = h.make_graph(self.nodes, "net", [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, 224, 224])],
+                         [h.make_tensor_value_info(out, T.FLOAT, None)], self.inits)  # fmt: skip
+        return h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+
+
+def _resnet50() -> onnx.ModelProto:
+    g = _Graph()
+    x = g.op("MaxPool", [g.conv("x", 3, 64, 7, 2)], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    cin = 64
+    for stage, (planes, blocks) in enumerate(zip((64, 128, 256, 512), (3, 4, 6, 3), strict=True)):
+        for b in range(blocks):
+            s = 2 if stage and not b else 1
+            y = g.conv(g.conv(g.conv(x, cin, planes, 1), planes, planes, 3, s), planes, 4 * planes, 1, relu=False)
+            short = g.conv(x, cin, 4 * planes, 1, s, relu=False) if b == 0 else x
+            x, cin = g.op("Relu", [g.op("Add", [y, short])]), 4 * planes
+    return g.model(g.head(x, 2048))
+
+
+def _mobilenet_v2() -> onnx.ModelProto:
+    g = _Graph()
+    x, cin = g.conv("x", 3, 32, 3, 2), 32
+    for t, c, n, s in ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)):
+        for i in range(n):
+            stride, hidden = s if i == 0 else 1, cin * t
+            y = g.conv(x, cin, hidden, 1) if t != 1 else x
+            y = g.conv(g.conv(y, hidden, hidden, 3, stride, g=hidden), hidden, c, 1, relu=False)
+            x, cin = (g.op("Add", [x, y]) if stride == 1 and cin == c else y), c
+    return g.model(g.head(g.conv(x, 320, 1280, 1), 1280))
+
+
+@pytest.mark.parametrize("build, layers, published", [(_resnet50, 54, 4.09), (_mobilenet_v2, 53, 0.300)])
+def test_real_networks_as_onnx_graphs(tmp_path, build, layers, published):
+    path = tmp_path / "net.onnx"
+    onnx.save_model(build(), path)
+    assert path.stat().st_size < 100_000  # dims only: the graph alone
+    m = Model.from_onnx(path, batch=1)
+    assert len(m) == layers and abs(m.macs / 1e9 - published) <= 0.01 * published
+    assert m.skipped["BatchNormalization"] == layers - 1 and "Relu" in m.skipped
+    assert Model.from_onnx(path, batch=4).macs == 4 * m.macs
