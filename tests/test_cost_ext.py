@@ -215,12 +215,13 @@ def test_runtime_never_increases_with_pes(layer, k):
 @settings(max_examples=100, deadline=None)
 @given(layer=st.one_of(conv_layer, dw_layer), p=st.integers(1, 128), k=st.integers(1, 16))
 def test_macs_are_the_real_work_when_the_strides_divide(layer, p, k):
-    """MAESTRO's MAC count is Layer.macs (N·K·(C/G)·R·S·O_Y·O_X) unless a window ends in an
-    edge step (then it can count the edge's meaningless extents)."""
+    """dla's MAC count is Layer.macs (N·K·(C/G)·R·S·O_Y·O_X) unless a window ends in an edge
+    step (then it can count the edge's meaningless extents); dpt's is at most that (MAESTRO
+    drops k channels when the last spatial step has a partial PE, as at stride 1)."""
     c = evaluate_layer(layer, p, k, "dla", Hardware.maestro())
     divides = (layer.Y - layer.R) % layer.stride_y == 0 and (layer.X - layer.S) % layer.stride_x == 0
     if divides:
-        assert c.valid and c.macs == layer.macs
+        assert c.valid and (c.macs <= layer.macs if layer.depthwise else c.macs == layer.macs)
     if c.valid:
         assert c.runtime >= 1 and c.energy >= 0
 
