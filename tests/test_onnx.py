@@ -471,3 +471,23 @@ def test_real_networks_as_onnx_graphs(tmp_path, build, layers, published):
     assert len(m) == layers and abs(m.macs / 1e9 - published) <= 0.01 * published
     assert m.skipped["BatchNormalization"] == layers - 1 and "Relu" in m.skipped
     assert Model.from_onnx(path, batch=4).macs == 4 * m.macs
+
+
+def test_older_opsets_and_initializers_listed_as_inputs():
+    # opset 11: Unsqueeze/Squeeze take axes as attributes; weights also listed as graph inputs
+    nodes = [
+        h.make_node("Conv", ["x", "w"], ["y"], name="c", pads=[1, 1, 1, 1]),
+        h.make_node("Shape", ["y"], ["s"]),
+        h.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+        h.make_node("Unsqueeze", ["n"], ["n1"], axes=[0]),
+        h.make_node("Concat", ["n1", "minus1"], ["shape"], axis=0),
+        h.make_node("Reshape", ["y", "shape"], ["f"]),
+        h.make_node("MatMul", ["f", "w2"], ["z"], name="fc"),
+    ]
+    inits = [weight("w", [4, 3, 3, 3]), h.make_tensor("zero", T.INT64, [], [0]), ints("minus1", [-1]), weight("w2", [256, 10])]
+    inputs = [h.make_tensor_value_info("x", T.FLOAT, ["N", 3, 8, 8])]
+    inputs += [h.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in inits]
+    g = h.make_graph(nodes, "old", inputs, [h.make_tensor_value_info("z", T.FLOAT, None)], inits)
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 11)], ir_version=6)
+    c, fc = Model.from_onnx(m, batch=3)
+    assert c.batch == 3 and c.out_y == 8 and fc == Layer.gemm(3, 10, 256)
