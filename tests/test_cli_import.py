@@ -39,7 +39,8 @@ def test_import_writes_and_summarises(net, tmp_path, capsys, suffix):
     assert main(["import", str(net), "-o", str(out)]) == 0
     text = capsys.readouterr().out.splitlines()
     assert text[0].startswith(f"{net} -> {out}: 2 layers (1 CONV, 1 GEMM; 0 grouped)")
-    assert text[1] == "skipped 2 ops: Relu 1, Reshape 1"
+    assert text[1] == "layers from Conv 1, MatMul 1"
+    assert text[2] == "skipped 2 ops: Relu 1, Reshape 1"
     back = Model.from_csv(out) if suffix == ".csv" else Model.from_maestro(out)
     assert list(back) == [Layer(16, 8, 12, 12, 3, 3), Layer.gemm(1, 10, 1600)]
     assert [l.name for l in back] == ["conv", "fc"]

@@ -25,6 +25,7 @@ from . import __version__
 from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
 from .explorer import METHODS, Explorer, Progress
+from .formats import onnx as onnx_format
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
 from .result import Result
@@ -94,8 +95,12 @@ def _clip(text: str, n: int = 40) -> str:
 
 
 def _load_onnx(path: str, batch: int = 1, strict: bool = True) -> Model:
+    return Model.from_imported(_import_onnx(path, batch, strict))
+
+
+def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
     try:
-        return Model.from_onnx(path, batch=batch, strict=strict)
+        return onnx_format.import_onnx(path, batch=batch, strict=strict)
     except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
         raise ValueError(str(exc)) from None
 
@@ -251,8 +256,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     source, output = args.source, args.output
     if not output.endswith((".csv", ".m")):
         raise ValueError(f"{output}: the output must be a .csv or a .m file")
+    made: dict[str, int] = {}
     if source.endswith(".onnx"):
-        model = _load_onnx(source, args.batch, not args.no_strict)
+        imported = _import_onnx(source, args.batch, not args.no_strict)
+        model, made = Model.from_imported(imported), imported.made
     else:
         model = _load_model(source)
     if args.name:
@@ -263,9 +270,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
         model.to_maestro(output)
     out = sys.stdout
     kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
-    made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
+    kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
     grouped = sum(layer.groups > 1 for layer in model)
-    out.write(f"{source} -> {output}: {len(model)} layers ({made}; {grouped} grouped), {model.macs / 1e9:.4g} GMACs\n")
+    gmacs = model.macs / 1e9
+    out.write(f"{source} -> {output}: {len(model)} layers ({kinds_made}; {grouped} grouped), {gmacs:.4g} GMACs\n")
+    if made:
+        out.write("layers from " + ", ".join(f"{op} {n}" for op, n in made.items()) + "\n")
     if model.skipped:
         out.write(f"skipped {sum(model.skipped.values())} ops: ")
         ranked = sorted(model.skipped.items(), key=lambda kv: (-kv[1], kv[0]))

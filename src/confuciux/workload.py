@@ -398,7 +398,12 @@ class Model:
         skipped, counted and warned about.  A corrupt or non-ONNX file is a ``ValueError``
         naming it.  The model is named after the file (or the graph) unless ``name`` is given.
         Details: docs/workloads.md and :func:`confuciux.formats.onnx.import_onnx`."""
-        imported = _onnx.import_onnx(source, batch=batch, strict=strict)
+        return cls.from_imported(_onnx.import_onnx(source, batch=batch, strict=strict), name)
+
+    @classmethod
+    def from_imported(cls, imported: _onnx.Imported, name: str | None = None) -> Model:
+        """The model of an :class:`~confuciux.formats.onnx.Imported` (what :meth:`from_onnx`
+        builds; the command line uses it to report what each op type made)."""
         layers = []
         for args in imported.layers:
             try:

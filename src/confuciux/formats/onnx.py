@@ -20,7 +20,7 @@ import string
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +44,14 @@ Shape = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Imported:
-    """What :func:`import_onnx` found: Layer keyword arguments in node order, and the
-    operators that made no layer (op type → count)."""
+    """What :func:`import_onnx` found: Layer keyword arguments in node order, the operators
+    that made layers (op type → layers made) and those that made none (op type → count)."""
 
     name: str
     source: str
     layers: list[dict[str, Any]]
     skipped: dict[str, int]
+    made: dict[str, int] = field(default_factory=dict)
 
 
 def _onnx() -> Any:
@@ -618,6 +619,7 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
     ctx = _Context(onnx, label, shapes)
     layers: list[dict[str, Any]] = []
     skipped: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
     refused: list[str] = []
     for i, node in enumerate(model.graph.node):
         if not isinstance(node.op_type, str) or not isinstance(node.name, str):
@@ -638,7 +640,9 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
                 )
             refused.append(f"{node.name or '<unnamed>'} ({node.op_type})")
         layers.extend(made)
-        if not made:
+        if made:
+            counts[node.op_type] += len(made)
+        else:
             skipped[node.op_type] += 1
     if refused:
         warnings.warn(
@@ -648,4 +652,4 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
             stacklevel=3,
         )
     name = Path(label).stem if label.endswith(".onnx") else (model.graph.name or "onnx")
-    return Imported(name, label, layers, dict(sorted(skipped.items())))
+    return Imported(name, label, layers, dict(sorted(skipped.items())), dict(sorted(counts.items())))
