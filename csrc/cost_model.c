@@ -541,7 +541,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
             energy = energy_of(&t, i_wr, w_wr, o_rd, layers->depthwise[l] != 0, hw);
         if (mode != SOME_OUTPUTS || !bounded || OUT(AREA) || OUT(POWER))
             area_power(pes, t.l1, t.l2, hw, &area, &power);
-        if (!(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
+        if (!bounded && !(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
     }
     if (status != CX_OK) {
         store_invalid(mode, status, out, i);
@@ -603,6 +603,10 @@ static int distinct_outputs(const cx_outputs *out)
     return n_null == 0 && out->status && out->valid;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+/* inline the closed forms into each specialised loop */
+__attribute__((flatten))
+#endif
 int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
                 size_t n_designs, int dataflow, const cx_hardware *hw_in, const cx_outputs *out_in)
 {
@@ -618,6 +622,23 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *desi
     if (distinct_outputs(out)) { EVAL_DATAFLOW(DISTINCT_OUTPUTS) }
     else { EVAL_DATAFLOW(SOME_OUTPUTS) }
     return 0;
+}
+
+int cx_evaluate_rows(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
+                     size_t n_designs, int dataflow, const cx_hardware *hw, const int *outputs,
+                     size_t n_outputs, double *rows, uint8_t *status, uint8_t *valid)
+{
+    cx_outputs out;
+    size_t n = n_designs * n_layers;
+    for (int j = 0; j < CX_N_OUTPUTS; j++) out.values[j] = NULL;
+    if (n_outputs > CX_N_OUTPUTS) return -2;
+    for (size_t j = 0; j < n_outputs; j++) {
+        if (outputs[j] < 0 || outputs[j] >= CX_N_OUTPUTS || out.values[outputs[j]]) return -2;
+        out.values[outputs[j]] = rows + j * n;
+    }
+    out.status = status;
+    out.valid = valid;
+    return cx_evaluate(layers, n_layers, designs, n_designs, dataflow, hw, &out);
 }
 
 int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int dataflow,

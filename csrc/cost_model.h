@@ -99,6 +99,14 @@ typedef struct {
 int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
                 size_t n_designs, int dataflow, const cx_hardware *hw, const cx_outputs *out);
 
+/* cx_evaluate with the outputs in one block: output outputs[j] (an enum cx_output value) of
+ * point i at rows[j * n + i], n = n_designs * n_layers; status and valid as in cx_outputs.
+ * Returns 0, -1 for a dataflow cx_evaluate refuses, -2 for an output index out of range or
+ * repeated (nothing written). */
+int cx_evaluate_rows(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
+                     size_t n_designs, int dataflow, const cx_hardware *hw, const int *outputs,
+                     size_t n_outputs, double *rows, uint8_t *status, uint8_t *valid);
+
 /* One point, layer 0 of `layer`: writes all CX_N_OUTPUTS values to values[] and returns the
  * status, or -1 for a dataflow cx_evaluate refuses (nothing written). */
 int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int dataflow,

@@ -156,6 +156,22 @@ int main(void)
     if (cx_evaluate(&layers, NL, &designs, ND, 7, &hw[0], &all) != -1) return 1;  /* unknown dataflow */
     if (cx_evaluate(&layers, NL, &designs, ND, CX_DPT, &hw[0], &all) != -1) return 1;  /* not selectable */
     if (cx_evaluate_point(&layers, 4, 4, -1, &hw[0], v) != -1) return 1;
+    /* the block entry: rows in the order asked, bad output lists refused */
+    static double rows[2][NP];
+    const int good[2] = {CX_OUT_ENERGY, CX_OUT_RUNTIME}, twice[2] = {CX_OUT_AREA, CX_OUT_AREA},
+              high[1] = {CX_N_OUTPUTS}, low[1] = {-1};
+    if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], good, 2, rows[0], status, valid) != 0) return 1;
+    if (cx_evaluate(&layers, NL, &designs, ND, CX_DLA, &hw[1], &all) != 0) return 1;
+    for (int i = 0; i < NP; i++)
+        if (memcmp(&rows[0][i], &values[CX_OUT_ENERGY][i], sizeof(double))
+            || memcmp(&rows[1][i], &values[CX_OUT_RUNTIME][i], sizeof(double))) {
+            fprintf(stderr, "point %d: cx_evaluate_rows differs from cx_evaluate\n", i);
+            return 1;
+        }
+    if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], twice, 2, rows[0], status, valid) != -2) return 1;
+    if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], high, 1, rows[0], status, valid) != -2) return 1;
+    if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], low, 1, rows[0], status, valid) != -2) return 1;
+    if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], good, CX_N_OUTPUTS + 1, rows[0], status, valid) != -2) return 1;
     printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld\n",
            counts[0], counts[1], counts[2], counts[3], counts[4]);
     return (counts[0] && counts[1] && counts[2] && counts[3] && counts[4]) ? 0 : 1;

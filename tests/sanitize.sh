@@ -31,7 +31,8 @@ ubsan=$("$cc" -print-file-name=libubsan.so)
 cd "$work"
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
     PYTHONPATH="$work" "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
-    "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" -k "not full_reference" \
+    "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" "$root/tests/test_cost_native.py" \
+    "$root/tests/test_cost_schema.py" "$root/tests/test_hardware.py" -k "not full_reference" \
     --rootdir "$root" -W ignore::DeprecationWarning
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY
 import confuciux, confuciux._cost_model as m

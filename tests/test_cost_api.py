@@ -272,6 +272,13 @@ def test_broadcast_shapes_match_explicit_arrays():
     want = evaluate(LAYERS, np.tile(pes, (3, 1)), np.repeat(bufs, n, axis=1), "shi")
     assert got.shape == (3, n)
     np.testing.assert_array_equal(got.runtime, want.runtime)
+    rev = np.arange(1, 3 * n + 1).reshape(3, n)[::-1, ::-1]  # negative strides: copied, not refused
+    np.testing.assert_array_equal(evaluate(LAYERS, rev, 2).runtime, evaluate(LAYERS, rev.copy(), 2).runtime)
+    packed = np.zeros(3 * n, dtype=[("pes", np.int64), ("pad", np.int8)])
+    packed["pes"] = 4
+    odd = packed["pes"].reshape(3, n)  # a view with 9-byte strides
+    assert odd.strides[1] == 9
+    np.testing.assert_array_equal(evaluate(LAYERS, odd, 2).runtime, evaluate(LAYERS, 4, 2).runtime[None].repeat(3, 0))
     cube = evaluate(LAYERS, np.full((2, 3, n), 8), 2)
     assert cube.shape == (2, 3, n) and cube.valid.all()
     assert evaluate(LAYERS, np.full((0, n), 8), 2).shape == (0, n)
@@ -294,3 +301,31 @@ def test_broadcast_shapes_match_explicit_arrays():
 def test_area_power_validates_its_arguments(args, kwargs, exc):
     with pytest.raises(exc):
         area_power(*args, **kwargs)
+
+
+def test_layer_costs_pickle_full_and_partial():
+    import pickle
+
+    full = evaluate(LAYERS, 16, 4)
+    back = pickle.loads(pickle.dumps(full))
+    np.testing.assert_array_equal(back.runtime, full.runtime)
+    assert back.computed == full.computed and back.accesses.keys() == full.accesses.keys()
+    some = pickle.loads(pickle.dumps(evaluate(LAYERS, 16, 4, outputs=("area",))))
+    assert some.computed == ("area",)
+    with pytest.raises(AttributeError, match="outputs="):
+        _ = some.runtime
+
+
+def test_concurrent_calls_keep_their_results():
+    """The kernel releases the GIL and the binding reuses output memory: results of calls made
+    from several threads at once are each right and stay right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = cx.zoo.load("mobilenet_v2")
+    rng = np.random.default_rng(1)
+    designs = [rng.choice([1, 4, 16, 64], (600, len(model))) for _ in range(8)]
+    expected = [evaluate(model, p, 3).runtime.copy() for p in designs]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda p: evaluate(model, p, 3), designs * 3))
+    for i, costs in enumerate(results):
+        np.testing.assert_array_equal(costs.runtime, expected[i % len(designs)])

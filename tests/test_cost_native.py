@@ -130,3 +130,15 @@ def test_status_and_valid_agree():
     np.testing.assert_array_equal(valid, status == schema.OK)
     assert not valid.all()  # shi with O_X < P <= X on the second layer
     assert np.isnan(values["runtime"][~valid]).all()
+
+
+def test_dropped_output_memory_is_reused():
+    model = confuciux.zoo.load("mobilenet_v2")
+    pes = np.full((3000, len(model)), 8)
+    first = evaluate(model, pes, 4)
+    address = first.runtime.__array_interface__["data"][0]
+    del first
+    again = evaluate(model, pes, 4)
+    assert again.runtime.__array_interface__["data"][0] == address
+    other = evaluate(model, pes, 4)  # `again` is alive: fresh memory
+    assert not np.shares_memory(other.runtime, again.runtime)

@@ -7,6 +7,7 @@ built.  Closed forms and units: docs/cost-model.md.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,13 +17,15 @@ import numpy as np
 
 from .._cache import IdentityCache
 from ..hardware import Hardware
+from ..workload import Layer, Model, layers_to_arrays
 from . import dataflows as _dataflows
 from . import native as _native
 from . import reference as _reference
 from . import schema
 
 __all__ = [
-    "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "DATAFLOWS", "STATUS", "OUTPUTS", "BACKEND",
+    "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "release_memory", "DATAFLOWS", "STATUS",
+    "OUTPUTS", "BACKEND",
 ]  # fmt: skip
 
 DATAFLOWS = _dataflows.DATAFLOWS
@@ -30,6 +33,8 @@ DATAFLOWS = _dataflows.DATAFLOWS
 STATUS = schema.STATUS
 #: Names of the outputs :func:`evaluate` can compute (``outputs=``), in order.
 OUTPUTS = schema.NAMES
+#: Drop the output memory the kernel binding keeps for reuse (see docs/performance.md).
+release_memory = _native.release_memory
 
 if _native.AVAILABLE:
     BACKEND: Literal["c", "numpy"] = "c"
@@ -76,21 +81,15 @@ class LayerCosts:
     accesses: Mapping[str, np.ndarray]
 
     @classmethod
-    def _of(
-        cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray
-    ) -> LayerCosts:
-        """LayerCosts holding ``arrays`` (any subset of the schema's outputs) and nothing else."""
-        if all(name in arrays for name in schema.MAIN):
-            return cls(**{name: arrays[name] for name in schema.MAIN}, valid=valid, status=status,
-                       accesses={name: arrays[name] for name in schema.ACCESSES if name in arrays})  # fmt: skip
+    def _of(cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray) -> LayerCosts:
+        """LayerCosts holding ``arrays`` (any subset of the schema's outputs) and nothing else;
+        outputs not in ``arrays`` stay unset (absent, see ``__getattr__``)."""
         self = cls.__new__(cls)
-        # a partial result: the outputs not asked for stay unset (absent), see __getattr__
-        for name in schema.MAIN:
-            if name in arrays:
-                object.__setattr__(self, name, arrays[name])
-        object.__setattr__(self, "valid", valid)
-        object.__setattr__(self, "status", status)
-        object.__setattr__(self, "accesses", {n: arrays[n] for n in schema.ACCESSES if n in arrays})
+        # filled like the generated __init__ of a frozen dataclass would, in one step
+        state: dict[str, Any] = {name: arrays[name] for name in _MAIN if name in arrays}
+        state["valid"], state["status"] = valid, status
+        state["accesses"] = {name: arrays[name] for name in _ACCESS_NAMES if name in arrays}
+        self.__dict__.update(state)
         return self
 
     if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
@@ -151,6 +150,8 @@ class PointCost(NamedTuple):
     accesses: Mapping[str, float]
 
 
+_MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
+
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
 
@@ -175,7 +176,7 @@ def _int_array(name: str, value: Any) -> np.ndarray:
             raise ValueError(f"{name} is too large for 64-bit integers")
     elif a.dtype.kind == "u" and a.size and np.max(a) > _INT64_MAX:
         raise ValueError(f"{name} is too large for 64-bit integers")
-    return a.astype(np.int64)
+    return a.astype(np.int64, copy=False)
 
 
 def _layer_label(names: tuple[str, ...], index: int) -> str:
@@ -236,8 +237,6 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
 
 
 def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    from ..workload import Layer, layers_to_arrays
-
     dims, depthwise = layers_to_arrays(model_or_layers)
     if isinstance(model_or_layers, Layer):
         names: tuple[str, ...] = (model_or_layers.name,)
@@ -260,8 +259,6 @@ def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ..
     if isinstance(model_or_layers, np.ndarray):
         dims, depthwise, names = _dims_array(model_or_layers)
         return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
-    from ..workload import Layer, Model
-
     if type(model_or_layers) in (Layer, Model):
         return _blocks(model_or_layers)
     return _build_blocks(model_or_layers)
@@ -289,15 +286,26 @@ def _design_arrays(
     _check_positive("buffers", k, names)
     n_designs = int(np.prod(shape[:-1], dtype=np.int64))
     # reshape keeps a view where it can (a broadcast scalar stays one value with stride 0)
-    p2 = np.broadcast_to(p, shape).reshape(n_designs, n_layers)
-    k2 = np.broadcast_to(k, shape).reshape(n_designs, n_layers)
+    p2 = _kernel_view(np.broadcast_to(p, shape).reshape(n_designs, n_layers))
+    k2 = _kernel_view(np.broadcast_to(k, shape).reshape(n_designs, n_layers))
     return p2, k2, shape
 
 
-def _sources(asked: tuple[str, ...]) -> tuple[str, ...]:
-    """The outputs the kernel must write for ``asked``: copies come from what they equal."""
+def _kernel_view(a: np.ndarray) -> np.ndarray:
+    """``a`` if the kernel can step through it (non-negative strides in whole elements), else a
+    contiguous copy (e.g. of a reversed view)."""
+    if all(s >= 0 and s % a.itemsize == 0 for s in a.strides):
+        return a
+    return np.ascontiguousarray(a)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """For the outputs ``asked`` (schema order): the outputs the kernel must write (copies come
+    from what they equal) and, for each one asked, its row among them."""
     need = {schema.SAME_AS.get(name, name) for name in asked}
-    return tuple(name for name in schema.DISTINCT if name in need)
+    sources = tuple(name for name in schema.DISTINCT if name in need)
+    return sources, tuple(sources.index(schema.SAME_AS.get(name, name)) for name in asked)
 
 
 def evaluate(
@@ -337,13 +345,16 @@ def evaluate(
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
-        values, status, valid = _native.evaluate_blocks(cols, depthwise, p, k, df, hardware, _sources(asked))
+        sources, rows = _plan(asked)
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources)
+        blocks = list(floats.reshape((len(sources), *shape)))  # one view per row, made in C
+        arrays = {name: blocks[row] for name, row in zip(asked, rows, strict=True)}
     else:
         reps = p.shape[0]
         tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
         raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
-        values, status, valid = raw, raw["status"], raw["valid"]
-    arrays = {name: values[schema.SAME_AS.get(name, name) if use_c else name].reshape(shape) for name in asked}
+        status, valid = raw["status"], raw["valid"]
+        arrays = {name: raw[name].reshape(shape) for name in asked}
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
 
 
@@ -380,8 +391,6 @@ def evaluate_layer(
             if not 1 <= v <= _INT64_MAX:
                 raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
         pes, buffers = int(pes), int(buffers)
-    from ..workload import Layer
-
     dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
     if struct is not None:
         values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
@@ -391,18 +400,26 @@ def evaluate_layer(
         )
         values = [float(raw[name][0]) for name in schema.NAMES]
         status = int(raw["status"][0])
-    n = len(schema.MAIN)
-    return PointCost(*values[:n], status == schema.OK, status, dict(zip(schema.ACCESSES, values[n:], strict=True)))
+    # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
+    accesses = dict(zip(_ACCESSES, values[_N_MAIN:], strict=True))
+    return _new_tuple(PointCost, (*values[:_N_MAIN], status == schema.OK, status, accesses))
+
+
+_ACCESSES, _N_MAIN = schema.ACCESSES, len(schema.MAIN)
+_new_tuple = tuple.__new__  # PointCost from a filled list, without NamedTuple's argument parsing
 
 
 def _options(dataflow: Any, hardware: Any) -> tuple[str, Hardware]:
     """The dataflow name (case-insensitive) and the hardware (default preset when None), checked."""
-    df = _dataflows.lookup(dataflow).name
+    df = dataflow if type(dataflow) is str and dataflow in _SELECTABLE else _dataflows.lookup(dataflow).name
     if hardware is None:
         hardware = Hardware.default()
     elif not isinstance(hardware, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
     return df, hardware
+
+
+_SELECTABLE = frozenset(_dataflows.DATAFLOWS)
 
 
 def _pick_backend(backend: str) -> bool:
@@ -445,9 +462,7 @@ def area_power(
         raise ValueError(
             f"pes, l1_bytes and l2_bytes do not broadcast together: shapes {p.shape}, {b1.shape}, {b2.shape}"
         ) from None
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2)]
-    if _native.AVAILABLE:
-        area, power = _native.area_power_points(*flat, hardware)
-    else:
-        area, power = _reference.area_power_points(*flat, hardware)
+    fp, f1, f2 = (np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (p, b1, b2))
+    backend = _native if _native.AVAILABLE else _reference
+    area, power = backend.area_power_points(fp, f1, f2, hardware)
     return area.reshape(shape), power.reshape(shape)

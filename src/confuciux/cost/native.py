@@ -9,7 +9,9 @@ the NumPy reference.  When it loads, the kernel's enums are checked against the 
 
 from __future__ import annotations
 
+import functools
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ from . import dataflows, schema
 from .reference import full_dims
 
 try:
-    from .._cost_model import ffi, lib  # type: ignore[import-not-found]
+    from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
 
     AVAILABLE = True
 except ImportError:  # built without a C compiler, or run from a source tree
@@ -88,13 +90,18 @@ _hardware_struct: IdentityCache[Hardware, Any] = IdentityCache(_build_hardware_s
 
 
 def _hardware(hw: Any) -> Any:
-    if type(hw) is not Hardware:
+    if not isinstance(hw, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hw).__name__}")
     return _hardware_struct(hw)
 
 
+_C_IDS = {d.name: d.c_id for d in dataflows.TABLE if d.selectable}
+
+
 def _dataflow_id(dataflow: str) -> int:
-    return dataflows.lookup(dataflow).c_id
+    """The kernel's id of a selectable dataflow (ValueError for anything else)."""
+    c_id = _C_IDS.get(dataflow) if type(dataflow) is str else None
+    return dataflows.lookup(dataflow).c_id if c_id is None else c_id
 
 
 def _check(name: str, a: Any, dtype: type, size: int | None = None, ndim: int = 1) -> np.ndarray:
@@ -120,6 +127,10 @@ def _steps(name: str, a: Any, n_designs: int, n_layers: int) -> tuple[Any, tuple
         raise TypeError(f"{name} must be an int64 NumPy array")
     if a.shape != (n_designs, n_layers):
         raise ValueError(f"{name} must have shape ({n_designs}, {n_layers}), got {a.shape}")
+    if a.size == 0:
+        return ffi.NULL, (0, 0)
+    if a.flags.c_contiguous:  # the common case, without building __array_interface__
+        return ffi.from_buffer("int64_t[]", a), (n_layers, 1)
     steps = []
     for axis, s in enumerate(a.strides):
         if a.shape[axis] <= 1:
@@ -127,8 +138,6 @@ def _steps(name: str, a: Any, n_designs: int, n_layers: int) -> tuple[Any, tuple
         if s < 0 or s % a.itemsize:
             raise ValueError(f"{name}: stride {s} of axis {axis} is not a non-negative multiple of 8")
         steps.append(s // a.itemsize)
-    if a.size == 0:
-        return ffi.NULL, (0, 0)
     return ffi.cast("const int64_t *", a.__array_interface__["data"][0]), (steps[0], steps[1])
 
 
@@ -138,29 +147,49 @@ class _Recycler:
     Fresh memory costs a page fault per page on first touch (about a quarter of a large call's
     time); a caller that evaluates batch after batch and drops each result gets the same,
     already mapped, memory back.  The block is reused only when no array anywhere still refers
-    to it (its reference count is the recycler's own), so a result the caller keeps is never
-    overwritten.  At most one block of at most ``MAX_BYTES`` is kept."""
+    to it: its reference count is the recycler's own, as measured on a private probe when the
+    module loads (so the test does not depend on how the interpreter counts references).  The
+    test and the hand-out happen under a lock, so two threads never get the same block; a view
+    handed out counts as a reference, so a result the caller keeps is never overwritten.  At most
+    one block of at most ``MAX_BYTES`` is kept."""
 
     MIN_BYTES = 1 << 20
     MAX_BYTES = 256 << 20
 
     def __init__(self) -> None:
         self.block: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def _unused(self) -> bool:
+        return self.block is not None and sys.getrefcount(self.block) == _UNUSED_REFS
 
     def take(self, nbytes: int) -> np.ndarray:
-        block = self.block
-        # references: self.block, the local name and getrefcount's argument
-        if block is not None and nbytes <= block.size <= 2 * nbytes and sys.getrefcount(block) == 3:
-            return block[:nbytes]
-        block = np.empty(nbytes, dtype=np.uint8)
+        with self._lock:
+            block = self.block
+            if block is not None and nbytes <= block.size <= 2 * nbytes:
+                del block  # (not to count this reference)
+                if self._unused():
+                    assert self.block is not None
+                    return self.block[:nbytes]  # the view is a reference before the lock opens
+        fresh = np.empty(nbytes, dtype=np.uint8)
         if self.MIN_BYTES <= nbytes <= self.MAX_BYTES:
-            self.block = block
-        return block
+            with self._lock:
+                self.block = fresh
+        return fresh
 
     def clear(self) -> None:
-        self.block = None
+        with self._lock:
+            self.block = None
 
 
+def _unused_refs() -> int:
+    """What :meth:`_Recycler._unused` sees for a block nobody else holds."""
+    probe = _Recycler()
+    probe.block = np.empty(1, dtype=np.uint8)
+    return sys.getrefcount(probe.block)
+
+
+_UNUSED_REFS = _unused_refs()
 _recycler = _Recycler()
 
 
@@ -169,14 +198,13 @@ def release_memory() -> None:
     _recycler.clear()
 
 
-def _output_arrays(outputs: Sequence[str], n: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Float64 arrays of n values for ``outputs``, status and valid: views of one block."""
-    width = len(outputs) * 8 + 2
-    block = _recycler.take(width * n)
-    floats = block[: len(outputs) * 8 * n].view(schema.DTYPE).reshape(len(outputs), n)
-    flags = block[len(outputs) * 8 * n :]
-    values = dict(zip(outputs, floats, strict=True))
-    return values, flags[:n].view(schema.STATUS_DTYPE), flags[n:].view(np.bool_)
+@functools.lru_cache(maxsize=64)
+def _indices(outputs: tuple[str, ...]) -> Any:
+    """The kernel's index of each output, as a C int array (ValueError for unknown or repeated
+    names)."""
+    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
+        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {outputs}")
+    return ffi.new("int[]", [schema.INDEX[name] for name in outputs])
 
 
 def evaluate_blocks(
@@ -197,6 +225,21 @@ def evaluate_blocks(
 
     Returns (``{name: float64 (D*N,)}`` for the outputs asked, ``status`` uint8 (D*N,), ``valid``
     bool (D*N,)).  Raises ValueError/TypeError for any array that does not fit that contract."""
+    floats, status, valid = evaluate_block(cols, depthwise, pes, ktile, dataflow, hardware, tuple(outputs))
+    return dict(zip(outputs, floats, strict=True)), status, valid
+
+
+def evaluate_block(
+    cols: np.ndarray,
+    depthwise: np.ndarray,
+    pes: np.ndarray,
+    ktile: np.ndarray,
+    dataflow: str,
+    hardware: Hardware,
+    outputs: tuple[str, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`evaluate_blocks` returning the outputs as one float64 array (len(outputs), D*N),
+    rows in the order of ``outputs`` (the fast path of :func:`confuciux.evaluate`)."""
     _check("cols", cols, np.int64, ndim=2)
     if cols.shape[0] != len(_DIMS):
         raise ValueError(f"cols must have {len(_DIMS)} rows ({', '.join(_DIMS)}), got shape {cols.shape}")
@@ -208,27 +251,33 @@ def evaluate_blocks(
     p_ptr, p_steps = _steps("pes", pes, n_designs, n_layers)
     k_ptr, k_steps = _steps("ktile", ktile, n_designs, n_layers)
     df = _dataflow_id(dataflow)
-    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
-        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {tuple(outputs)}")
+    hw = _hardware(hardware)
+    indices = _indices(outputs)
     n = n_designs * n_layers
-    values, status, valid = _output_arrays(outputs, n)
+    # one block: the float rows, then status and valid (8-byte aligned: rows of 8n bytes)
+    n_float = len(outputs) * 8 * n
+    block = _recycler.take(n_float + 2 * n)
+    floats = block[:n_float].view(schema.DTYPE).reshape(len(outputs), n)
+    status = block[n_float : n_float + n].view(schema.STATUS_DTYPE)
+    valid = block[n_float + n :].view(np.bool_)
     if n == 0:
-        return values, status, valid
-    fb = ffi.from_buffer
+        return floats, status, valid
+    # (the arrays behind these pointers are alive for the whole call: the caller holds them)
+    base = ffi.from_buffer("uint8_t[]", block)
+    column = ffi.from_buffer("int64_t[]", cols)
+    flags = ffi.from_buffer("uint8_t[]", depthwise)
     layers = ffi.new("cx_layers *")
     for j, name in enumerate(_DIMS):
-        setattr(layers, name, fb("int64_t[]", cols[j]))
-    layers.depthwise = fb("uint8_t[]", depthwise)
-    designs = ffi.new("cx_designs *", {"pes": p_ptr, "ktile": k_ptr, "pes_step": p_steps, "ktile_step": k_steps})
-    out = ffi.new("cx_outputs *")
-    for name, a in values.items():
-        out.values[schema.INDEX[name]] = fb("double[]", a)
-    out.status = fb("uint8_t[]", status)
-    out.valid = fb("uint8_t[]", valid)
-    rc = lib.cx_evaluate(layers, n_layers, designs, n_designs, df, _hardware(hardware), out)
-    if rc != 0:  # unreachable: lookup() accepted the dataflow
-        raise ValueError(f"the kernel refused dataflow {dataflow!r}")
-    return values, status, valid
+        setattr(layers, name, column + j * n_layers)
+    layers.depthwise = flags
+    designs = ffi.new("cx_designs *", (p_ptr, k_ptr, p_steps, k_steps))
+    rc = lib.cx_evaluate_rows(
+        layers, n_layers, designs, n_designs, df, hw, indices, len(outputs),
+        ffi.cast("double *", base), base + n_float, base + n_float + n,
+    )  # fmt: skip
+    if rc != 0:  # unreachable: the dataflow and the outputs were checked above
+        raise ValueError(f"the kernel refused the call (code {rc})")
+    return floats, status, valid
 
 
 def layer_struct(dims: Sequence[int], depthwise: bool) -> Any:

@@ -12,6 +12,8 @@ user-facing entry point.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 
 from ..hardware import Hardware
@@ -25,6 +27,7 @@ __all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
 INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area", "power", "throughput"))
 
 _I64 = np.int64
+_Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
 
 
 class _Checked:
@@ -37,32 +40,32 @@ class _Checked:
         self.overflow = np.zeros(n, dtype=bool)
         self.check = check
         if not check:
-            self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign]
+            self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign, assignment]
 
-    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def mul(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        p = a * b
+        p: np.ndarray = a * b
         nz = a != 0
         # Exact test: without overflow the wrapped product divides back to b.
         self.overflow |= nz & ((p // np.where(nz, a, 1)) != b)
         return p
 
-    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def add(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        s = a + b
+        s: np.ndarray = a + b
         # Overflow iff both operands share a sign that the sum does not.
         self.overflow |= ((a ^ s) & (b ^ s)) < 0
         return s
 
-    def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def sub(self, a: _Int, b: _Int) -> np.ndarray:
         a, b = np.broadcast_arrays(np.asarray(a, _I64), np.asarray(b, _I64))
-        d = a - b
+        d: np.ndarray = a - b
         self.overflow |= ((a ^ b) & (a ^ d)) < 0
         return d
 
-    def prod(self, *xs: np.ndarray) -> np.ndarray:
+    def prod(self, *xs: _Int) -> np.ndarray:
         """Left-to-right product ``((x0*x1)*x2)*...`` — the C kernel associates the same way."""
-        acc = xs[0]
+        acc = np.asarray(xs[0], _I64)
         for x in xs[1:]:
             acc = self.mul(acc, x)
         return acc
@@ -70,10 +73,11 @@ class _Checked:
 
 def _cdiv(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Ceiling of a/b for a >= 0, b > 0, without the overflow-prone a + b - 1."""
-    return a // b + (a % b != 0)
+    q: np.ndarray = a // b + (a % b != 0)
+    return q
 
 
-def _where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _where(cond: np.ndarray, a: _Int, b: _Int) -> np.ndarray:
     return np.where(cond, a, b).astype(_I64, copy=False)
 
 
