@@ -155,3 +155,30 @@ def test_pareto_command(monkeypatch, tmp_path, capsys):
     monkeypatch.delattr(confuciux, "pareto")
     assert main(["pareto", "--model", "alexnet"]) == 1
     assert "no pareto()" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["explore", "compare", "pareto"])
+@pytest.mark.parametrize("where", ["dir", "design", "design.csv"])
+def test_plot_path_is_checked_before_any_work(command, where, tmp_path, capsys, monkeypatch):
+    """A directory or a name matplotlib cannot write is a usage error at once (matplotlib would
+    have written ``<dir>.png`` next to the directory, after the whole search)."""
+    from confuciux.cli import main
+
+    target = tmp_path if where == "dir" else tmp_path / where
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "--model", "alexnet", "--plot", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "--plot" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == [] and not (tmp_path.parent / f"{tmp_path.name}.png").exists()
+
+
+def test_plot_without_matplotlib_fails_before_the_search(monkeypatch, capsys):
+    import importlib.util
+
+    from confuciux.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert main(["explore", "--model", "alexnet", "--epochs", "100000", "--plot", "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("confuciux: error: --plot needs matplotlib") and "epoch" not in err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import os
 import sys
@@ -71,6 +72,28 @@ def _fraction(text: str) -> float:
     if not 0 <= value <= 1:  # also NaN
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {_clip(text)}")
     return value
+
+
+#: File types ``--plot`` writes (matplotlib's formats by suffix; anything else is a usage error,
+#: checked before the work: matplotlib would append ``.png`` to a name without one).
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff")
+
+
+def _image_path(text: str) -> str:
+    """An argparse type: a file name with a suffix of :data:`IMAGE_SUFFIXES`, not a directory."""
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{_clip(text)} is a directory, expected an image file name")
+    if os.path.splitext(text)[1].lower() not in IMAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"expected an image file name ending in one of {list(IMAGE_SUFFIXES)}, "
+                                         f"got {_clip(text)}")  # fmt: skip
+    return text
+
+
+def _need_plotting(args: argparse.Namespace) -> None:
+    """Before any work: ``--plot`` needs matplotlib (a missing extra is an error at once, not after
+    a long search)."""
+    if getattr(args, "plot", None) and importlib.util.find_spec("matplotlib") is None:
+        raise ValueError("--plot needs matplotlib: pip install confuciux[plot]")
 
 
 def _clip(text: str, n: int = 40) -> str:
@@ -390,7 +413,9 @@ def _add_compare_parser(sub: Any) -> None:
     cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     cp.add_argument("--json", metavar="FILE", help="write the comparison to this JSON file ('-': stdout)")
-    cp.add_argument("--plot", metavar="PNG", help="draw the comparison to this image (needs confuciux[plot])")
+    cp.add_argument(
+        "--plot", metavar="PNG", type=_image_path, help="draw the comparison to this image (needs confuciux[plot])"
+    )
     cp.set_defaults(func=_cmd_compare)
 
 
@@ -446,7 +471,9 @@ def _add_pareto_parser(sub: Any) -> None:
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
     pp.add_argument("--csv", metavar="FILE", help="write the points to this CSV file")
     pp.add_argument("--json", metavar="FILE", help="write the fronts to this JSON file ('-': stdout)")
-    pp.add_argument("--plot", metavar="PNG", help="draw the fronts to this image (needs confuciux[plot])")
+    pp.add_argument(
+        "--plot", metavar="PNG", type=_image_path, help="draw the fronts to this image (needs confuciux[plot])"
+    )
     pp.set_defaults(func=_cmd_pareto)
 
 
@@ -552,7 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     ex.add_argument("--json", metavar="FILE", help="write the result to this JSON file ('-': to stdout, and the "
                                                    "summary to stderr)")  # fmt: skip
-    ex.add_argument("--plot", metavar="PNG", help="draw the design to this image (needs confuciux[plot])")
+    ex.add_argument(
+        "--plot", metavar="PNG", type=_image_path, help="draw the design to this image (needs confuciux[plot])"
+    )
     ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     ex.set_defaults(func=_cmd_explore)
     _add_import_parser(sub)
@@ -570,6 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and usage errors (2), already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
+        _need_plotting(args)
         code = int(args.func(args))
         sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
         return code
