@@ -82,3 +82,30 @@ def test_evaluate_result_reproduces_a_saved_design(tmp_path, capsys):
     saved.write_text(json.dumps(d))
     assert main(["evaluate", "--result", str(saved)]) == 3
     assert "DIFFERENT" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("field", ["area", "power", "l1_bytes", "l2_bytes", "macs", "status"])
+def test_evaluate_result_checks_every_saved_cost(tmp_path, capsys, field):
+    """A saved cost other than runtime and energy that the design does not give is reported
+    DIFFERENT (huge PE counts give the same runtime but another area: it said "reproduced")."""
+    saved = tmp_path / "r.json"
+    assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
+    d = json.loads(saved.read_text())
+    d["costs"][field][0] = d["costs"][field][0] + 1 if field != "status" else 4
+    saved.write_text(json.dumps(d))
+    capsys.readouterr()
+    assert main(["evaluate", "--result", str(saved)]) == 3
+    assert "DIFFERENT" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("dataflow", [["dla"], "bogus", None])
+def test_evaluate_result_names_the_file_for_a_bad_dataflow(tmp_path, capsys, dataflow):
+    saved = tmp_path / "r.json"
+    assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
+    d = json.loads(saved.read_text())
+    d["platform"]["dataflow"] = dataflow
+    saved.write_text(json.dumps(d))
+    capsys.readouterr()
+    assert main(["evaluate", "--result", str(saved)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"confuciux: error: {saved}: platform.dataflow") and len(err.splitlines()) == 1

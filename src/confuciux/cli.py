@@ -489,20 +489,32 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     if saved.workload is None or saved.hardware is None:
         raise ValueError(f"{args.result}: the file does not carry its layers and hardware (saved by an older version)")
     model, hardware = saved.workload, saved.hardware
-    dataflow = str(saved.platform.get("dataflow", "dla"))
+    dataflow = saved.platform.get("dataflow", "dla")
+    if dataflow not in DATAFLOWS:
+        raise ValueError(f"{args.result}: platform.dataflow must be one of {list(DATAFLOWS)}, got {dataflow!r}")
     costs = evaluate(model, saved.pes, saved.buffers, dataflow, hardware)
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
-    same = np.array_equal(costs.runtime, saved.costs.runtime, equal_nan=True) and np.allclose(
-        costs.energy, saved.costs.energy, rtol=1e-12, equal_nan=True
-    )
+    same = _same_costs(costs, saved.costs)
     total = costs.total()
     out.write(
         f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; "
         + ("the saved costs are reproduced\n" if same else "DIFFERENT from the saved costs\n")
     )
     return 0 if same and bool(np.all(costs.valid)) else 3
+
+
+def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
+    """Every saved cost of every layer reproduced (integer counts exactly, the rest to 1e-12)."""
+    exact = ("runtime", "l1_bytes", "l2_bytes", "macs")
+    close = ("energy", "area", "power", "throughput")
+    return (
+        all(np.array_equal(getattr(new, f), getattr(saved, f), equal_nan=True) for f in exact)
+        and all(np.allclose(getattr(new, f), getattr(saved, f), rtol=1e-12, atol=0, equal_nan=True) for f in close)
+        and np.array_equal(new.valid, saved.valid)
+        and np.array_equal(new.status, saved.status)
+    )
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
