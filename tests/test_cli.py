@@ -255,3 +255,29 @@ def test_fuzz_model_files(csv_text, m_text, header, tmp_path_factory):
         assert code in (0, 1, 3), (name, code, err.getvalue())
         if code == 1:
             assert name in one_error_line(err.getvalue())
+
+
+def test_library_warnings_are_one_line(tmp_path):
+    """A warning of the library (here: a MAESTRO Dataflow block, ignored) reads like the command
+    line's own warnings, without Python's source path and code line."""
+    m = tmp_path / "df.m"
+    m.write_text("Network n {\nLayer a {\nType: CONV\nDimensions { K 64, C 3, Y 32, X 32, R 3, S 3 }\n"
+                 "Dataflow {\n SpatialMap(1,1) K;\n}\n}\n}\n")  # fmt: skip
+    r = run("evaluate", "--model", str(m))
+    assert r.returncode == 0
+    assert r.stderr.splitlines() == [
+        f"confuciux: warning: {m}: 1 layer(s) carry a Dataflow block; confuciux ignores it and costs the "
+        "dataflow you name (dla, shi, eye; dpt for DSCONV)"
+    ]
+
+
+def test_closed_standard_streams_are_no_internal_error():
+    """``confuciux zoo >&-``: an error line and exit 1, not "internal error (AttributeError)";
+    with stderr closed too, the exit code alone."""
+    code = "import sys; from confuciux.cli import main; sys.exit(main(['zoo']))"
+    r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       pass_fds=(), close_fds=True, preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert r.returncode == 1 and r.stderr == "confuciux: error: [Errno 9] standard output is closed\n"
+    r = subprocess.run([sys.executable, "-c", code.replace("'zoo'", "'explore', '--model', 'nonexistent'")],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert r.returncode == 1 and r.stdout == b""

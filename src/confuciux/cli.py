@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import importlib.util
+import io
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
@@ -553,7 +556,9 @@ def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
     im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
     im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
-    im.add_argument("--batch", type=int, default=1, help="the batch size for a dynamic (symbolic) batch dimension")
+    im.add_argument(
+        "--batch", type=_integer(1), default=1, help="the batch size for a dynamic (symbolic) batch dimension"
+    )
     im.add_argument("--no-strict", action="store_true", help="skip (and count) compute ops with no layer form")
     im.add_argument("--name", help="the model's name (default: the file's)")
     im.set_defaults(func=_cmd_import)
@@ -610,10 +615,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) and usage errors (2), already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    _closed_streams()
     try:
-        _need_plotting(args)
-        code = int(args.func(args))
-        sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            _need_plotting(args)
+            code = int(args.func(args))
+            sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
         return code
     except KeyboardInterrupt:
         _error("interrupted")
@@ -631,6 +639,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         expected = isinstance(exc, (ValueError, TypeError, OSError, OverflowError, MemoryError))
         _error(exc if expected else f"internal error ({type(exc).__name__}: {exc}); please report it")
         return EXIT_ERROR
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: IO[str] | None = None, line: str | None = None) -> None:  # fmt: skip
+    """The library's warnings (a MAESTRO Dataflow block ignored, ONNX nodes skipped) as one line
+    each, like the command line's own, not Python's two lines with a source path."""
+    _warn(" ".join(str(message).split()))
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Stands for a standard output the shell closed (``>&-``): writing to it is an error, as
+    for any Unix tool, rather than Python's AttributeError on None."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def _closed_streams() -> None:
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    if sys.stderr is None:  # nowhere to report anything: messages are dropped
+        sys.stderr = open(os.devnull, "w")  # kept open until the process exits
 
 
 def _error(message: object) -> None:
