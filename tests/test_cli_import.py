@@ -109,3 +109,10 @@ def test_evaluate_result_names_the_file_for_a_bad_dataflow(tmp_path, capsys, dat
     assert main(["evaluate", "--result", str(saved)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"confuciux: error: {saved}: platform.dataflow") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("batch", ["0", "-3", "1.5", "9" * 5000])
+def test_import_batch_out_of_range_is_a_usage_error(net, tmp_path, capsys, batch):
+    assert main(["import", str(net), "-o", str(tmp_path / "x.csv"), "--batch", batch]) == 2
+    err = capsys.readouterr().err
+    assert "argument --batch: expected an integer in [1, " in err and not (tmp_path / "x.csv").exists()
