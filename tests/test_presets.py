@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import confuciux as cx
@@ -54,3 +55,37 @@ def test_load_model(tmp_path):
         load_model(str(empty))
     with pytest.raises(ValueError):
         load_model("no_such_network")
+
+
+@pytest.mark.parametrize("bad", ["area=-5", "area=0", "area=nan", "area=inf", "power=1e400"])
+def test_parse_budget_rejects_values_no_budget_can_have(bad):
+    """Caught with the other malformed --budget values (a usage error), naming the item."""
+    with pytest.raises(ValueError, match=f"--budget '{bad}': a budget is a finite number > 0"):
+        parse_budget([bad])
+
+
+@pytest.mark.parametrize(
+    ("budgets", "message"),
+    [({"area": "abc"}, "budget 'area' must be a finite number > 0, got 'abc'"),
+     ({"area": True}, "budget 'area' must be a finite number > 0, got True"),
+     ({"volume": 3.0}, "unknown budget 'volume'")],
+)  # fmt: skip
+def test_make_platform_checks_budgets_before_naming_them(budgets, message):
+    """A string budget (a sweep file's ``budget = {area = "3e6"}``) said "Unknown format code 'g'"."""
+    with pytest.raises(ValueError, match=message):
+        make_platform(cx.zoo.load("alexnet"), budgets=budgets)
+    assert make_platform(cx.zoo.load("alexnet"), budgets={"area": np.float64(3e6), "pes": np.int64(64)}).budgets
+
+
+@pytest.mark.parametrize("hardware", [{"a": 1}, ["default"], None, 3])
+def test_make_platform_unknown_hardware_is_a_clear_error(hardware):
+    with pytest.raises(ValueError, match="unknown hardware"):
+        make_platform(cx.zoo.load("alexnet"), hardware=hardware)
+
+
+def test_load_model_suffixes_in_any_case(tmp_path):
+    for suffix in (".CSV", ".M"):
+        path = tmp_path / f"two{suffix}"
+        model = cx.zoo.load("alexnet")[:2]
+        model.to_csv(path) if suffix == ".CSV" else model.to_maestro(path)
+        assert load_model(str(path)).layers == model.layers

@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 import confuciux as cx
@@ -243,3 +244,32 @@ def test_progress_bar_on_stderr(capsys):
     sweep([Case(m, cx.Platform.confuciux(m), method="rl", epochs=2, seed=s) for s in range(2)], progress=True)
     err = capsys.readouterr().err
     assert "0/2 cases" in err and err.endswith("2/2 cases\n") and "[" + "#" * 30 + "]" in err
+
+
+def test_spec_nested_too_deep_is_a_clear_error(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(ValueError, match="deep.json: not a readable specification"):
+        load_spec(deep)
+
+
+def test_spec_reads_relative_onnx_and_upper_case_suffixes_from_its_folder(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    (tmp_path / "nets").mkdir()
+    w = onnx.numpy_helper.from_array(np.zeros((8, 3, 3, 3), np.float32), "w")
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="c")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])  # fmt: skip
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "nets" / "net.onnx")
+    cx.zoo.load("vgg16")[:3].to_csv(tmp_path / "nets" / "THREE.CSV")
+    cases = cases_from_spec({"model": ["net.onnx", "THREE.CSV"]}, "s.json", tmp_path / "nets")
+    assert [len(c.model) for c in cases] == [1, 3] and cases[0].model.layers[0].name == "c"
+
+
+def test_checkpoint_that_is_not_text_names_the_file(tmp_path):
+    bad = tmp_path / "ck.jsonl"
+    bad.write_bytes(bytes(range(128, 256)))
+    with pytest.raises(ValueError, match="ck.jsonl: not a sweep checkpoint"):
+        sweep(_cases()[:1], checkpoint=bad)

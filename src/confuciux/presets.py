@@ -9,18 +9,23 @@ warns about those).
 from __future__ import annotations
 
 import csv
+import math
+import numbers
+import os
 from collections.abc import Callable, Mapping
 
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, Platform
 from .workload import Model
 
-__all__ = ["HARDWARE", "PLATFORMS", "load_model", "make_platform", "ignored_options", "parse_budget"]
+__all__ = ["HARDWARE", "PLATFORMS", "MODEL_SUFFIXES", "load_model", "make_platform", "ignored_options", "parse_budget"]
 
 HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "maestro": Hardware.maestro}
 #: ``confuciux``: the paper's relative budget (constraint, mul) or absolute ``budgets``;
 #: ``cloud-fpga`` / ``edge-fpga``: the FPGA case study's fixed PE and L1 budgets.
 PLATFORMS = ("confuciux", "cloud-fpga", "edge-fpga")
+#: Model files :func:`load_model` reads, by suffix (any case); any other name is a zoo name.
+MODEL_SUFFIXES = (".csv", ".m", ".onnx")
 
 
 def make_platform(
@@ -46,9 +51,19 @@ def make_platform(
     if platform != "confuciux":
         raise ValueError(f"unknown platform {platform!r}; expected one of {list(PLATFORMS)}")
     if budgets:
+        _check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
         return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
+
+
+def _check_budgets(budgets: Mapping[str, float]) -> None:
+    """Absolute budgets: known keys, finite numbers > 0 (before they are formatted into a name)."""
+    for key, value in budgets.items():
+        if key not in BUDGET_KEYS:
+            raise ValueError(f"unknown budget {key!r}; expected some of {list(BUDGET_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"budget {key!r} must be a finite number > 0, got {value!r}")
 
 
 def ignored_options(platform: str, given: set[str]) -> list[str]:
@@ -65,7 +80,7 @@ def ignored_options(platform: str, given: set[str]) -> list[str]:
 def _hardware(hardware: str | Hardware) -> Hardware:
     if isinstance(hardware, Hardware):
         return hardware
-    if hardware not in HARDWARE:
+    if not isinstance(hardware, str) or hardware not in HARDWARE:
         raise ValueError(f"unknown hardware {hardware!r}; expected one of {sorted(HARDWARE)}")
     return HARDWARE[hardware]()
 
@@ -83,6 +98,8 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
             number = float(value)
         except ValueError:
             raise ValueError(f"--budget {item!r}: {value.strip()!r} is not a number") from None
+        if not (math.isfinite(number) and number > 0):
+            raise ValueError(f"--budget {item!r}: a budget is a finite number > 0")
         if key in budgets:
             raise ValueError(f"--budget {key} given twice")
         budgets[key] = number
@@ -94,12 +111,13 @@ def load_model(spec: str) -> Model:
     model file; errors name the file (a missing ``onnx`` package is a ValueError too)."""
     from . import zoo
 
+    suffix = os.path.splitext(spec)[1].lower()
     try:
-        if spec.endswith(".csv"):
+        if suffix == ".csv":
             model = Model.from_csv(spec)
-        elif spec.endswith(".m"):
+        elif suffix == ".m":
             model = Model.from_maestro(spec)
-        elif spec.endswith(".onnx"):
+        elif suffix == ".onnx":
             model = Model.from_onnx(spec)
         else:
             model = zoo.load(spec)

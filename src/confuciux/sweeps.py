@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from .explorer import Explorer
 from .platform import Platform
-from .presets import load_model, make_platform
+from .presets import MODEL_SUFFIXES, load_model, make_platform
 from .result import Result
 from .workload import Model
 
@@ -228,7 +228,10 @@ class _Checkpoint:
     def load(self) -> dict[str, Result]:
         if not self.path.exists():
             return {}
-        text = self.path.read_text(encoding="utf-8")
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{self.path}: not a sweep checkpoint (not UTF-8 text: {exc.reason})") from None
         lines = text.split("\n")
         found: dict[str, Result] = {}
         for lineno, line in enumerate(lines, 1):
@@ -237,7 +240,7 @@ class _Checkpoint:
             try:
                 record = json.loads(line)
                 found[record["key"]] = Result.from_json(json.dumps(record["result"]))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 if lineno == len(lines):  # the last line, cut short when the sweep was killed
                     continue
                 raise ValueError(f"{self.path}, line {lineno}: not a sweep checkpoint record ({exc})") from None
@@ -342,8 +345,8 @@ def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
         if path.suffix.lower() == ".toml":
             return _toml_loads(data.decode("utf-8"), path)
         spec = json.loads(data)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+        raise ValueError(f"{path}: not a readable specification ({type(exc).__name__}: {exc})") from None
     if not isinstance(spec, dict):
         raise ValueError(f"{path}: a sweep specification is a table of keys, got {type(spec).__name__}")
     return spec
@@ -364,7 +367,7 @@ def cases_from_spec(
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
     ValueError names ``source`` and the key for anything else.  Relative model files (``.csv``,
-    ``.m``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
+    ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
@@ -394,7 +397,7 @@ def _case(opts: dict[str, Any], models: dict[str, Model], base: str | os.PathLik
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
     if name not in models:
-        is_file = name.endswith((".csv", ".m"))
+        is_file = name.lower().endswith(MODEL_SUFFIXES)
         models[name] = load_model(str(Path(base, name)) if is_file and base is not None else name)
     model = models[name]
     budget = opts["budget"]
