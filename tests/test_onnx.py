@@ -160,8 +160,10 @@ def test_einsum_one_operand_and_non_products():
     bad = model(
         [h.make_node("Einsum", ["a", "b"], ["y"], name="e", equation="ij,kl->ik")], [("a", (3, 4)), ("b", (5, 6))]
     )
-    with pytest.raises(ValueError, match="node 'e' \\(Einsum 'ij,kl->ik'\\): sums over an index of one operand"):
+    with pytest.raises(ValueError, match="node 'e': op Einsum is an Einsum 'ij,kl->ik' that sums over an index of one"):
         Model.from_onnx(bad)
+    with pytest.warns(UserWarning, match="e \\(Einsum\\)"):  # like any compute op with no layer form
+        assert Model.from_onnx(bad, strict=False).skipped == {"Einsum": 1}
 
 
 # Shapes that need folding: dynamic batch, channel split, class token, head split ----------------
@@ -491,3 +493,50 @@ def test_older_opsets_and_initializers_listed_as_inputs():
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 11)], ir_version=6)
     c, fc = Model.from_onnx(m, batch=3)
     assert c.batch == 3 and c.out_y == 8 and fc == Layer.gemm(3, 10, 256)
+
+
+def _conv_function_model() -> onnx.ModelProto:
+    body = h.make_function("local", "Block", ["x", "w"], ["y"], [h.make_node("Conv", ["x", "w"], ["y"], name="inner")],
+                           [h.make_opsetid("", 17)])  # fmt: skip
+    g = h.make_graph([h.make_node("Block", ["x", "w"], ["y"], name="blk", domain="local")], "g",
+                     [h.make_tensor_value_info("x", T.FLOAT, [1, 3, 16, 16])],
+                     [h.make_tensor_value_info("y", T.FLOAT, None)], [weight("w", [8, 3, 3, 3])])  # fmt: skip
+    return h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("local", 1)], functions=[body])
+
+
+def test_model_local_functions_are_inlined():
+    """A convolution inside a model-local function (as exporters write blocks) is a layer; it was
+    skipped as one unknown op and the model lost its MACs."""
+    m = Model.from_onnx(_conv_function_model())
+    assert len(m) == 1 and m.macs == 8 * 3 * 9 * 14 * 14 and m.skipped == {}
+
+
+def test_function_calls_not_inlined_are_refused(monkeypatch):
+    from confuciux.formats import onnx as fmt
+
+    monkeypatch.setattr(fmt, "_inline", lambda onnx, model: model)  # an onnx without the inliner
+    with pytest.raises(ValueError, match="node 'blk': op Block is an operator whose subgraph or function body "
+                                         "computes \\(Conv\\)"):  # fmt: skip
+        Model.from_onnx(_conv_function_model())
+
+
+def test_control_flow_with_compute_inside_is_refused_not_dropped():
+    then = h.make_graph([h.make_node("Conv", ["x", "w"], ["y1"], name="inner")], "then", [],
+                        [h.make_tensor_value_info("y1", T.FLOAT, [1, 8, 14, 14])])  # fmt: skip
+    other = h.make_graph([h.make_node("Identity", ["x"], ["y2"])], "else", [],
+                         [h.make_tensor_value_info("y2", T.FLOAT, [1, 3, 16, 16])])  # fmt: skip
+    node = h.make_node("If", ["cond"], ["y"], name="branch", then_branch=then, else_branch=other)
+    g = h.make_graph([node], "g", [h.make_tensor_value_info("cond", T.BOOL, []),
+                                   h.make_tensor_value_info("x", T.FLOAT, [1, 3, 16, 16])],
+                     [h.make_tensor_value_info("y", T.FLOAT, None)], [weight("w", [8, 3, 3, 3])])  # fmt: skip
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    with pytest.raises(ValueError, match="node 'branch': op If is an operator whose subgraph .* \\(Conv\\)"):
+        Model.from_onnx(m)
+    with pytest.warns(UserWarning, match="branch \\(If\\)"):
+        assert Model.from_onnx(m, strict=False).skipped == {"If": 1}
+
+
+def test_matmul_with_a_scalar_operand_names_the_node():
+    m = model([h.make_node("MatMul", ["a", "b"], ["y"], name="mm")], [("a", ()), ("b", (7,))])
+    with pytest.raises(ValueError, match="node 'mm' \\(MatMul\\): an operand is a scalar"):
+        Model.from_onnx(m)

@@ -533,6 +533,8 @@ def _gemm(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
 
 def _matmul(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
     a, b = ctx.shape(node, 0, "A"), ctx.shape(node, 1, "B")
+    if not a or not b:
+        raise ValueError(f"{ctx.label}: node {node.name!r} (MatMul): an operand is a scalar, got {a} and {b}")
     a2 = (1, *a) if len(a) == 1 else a
     b2 = (*b, 1) if len(b) == 1 else b
     m, k, k2, n = a2[-2], a2[-1], b2[-2], b2[-1]
@@ -589,8 +591,8 @@ def _einsum(ctx: _Context, node: Any, index: int) -> list[dict[str, Any]]:
     size = {**dict(zip(tb, b, strict=True)), **{c: v for c, v in zip(ta, a, strict=True) if v != 1 or c not in tb}}
     only_a = set(ta) - set(tb) - set(out)
     only_b = set(tb) - set(ta) - set(out)
-    if only_a or only_b:
-        raise ValueError(f"{where}: sums over an index of one operand only; not a matrix product")
+    if only_a or only_b:  # no layer form: strict import refuses it, strict=False skips it
+        raise _NoLayerForm(f"an Einsum {eq!r} that sums over an index of one operand only (not a matrix product)")
 
     def prod(letters: set[str]) -> int:
         return math.prod(size[c] for c in letters)
@@ -614,7 +616,48 @@ class _NoLayerForm(ValueError):
     """A compute node this importer cannot express as layers (strict import refuses it)."""
 
 
+def _inline(onnx: Any, model: Any) -> Any:
+    """``model`` with its model-local functions inlined (PyTorch's exporter can put whole blocks,
+    convolutions included, in functions: called, they would be skipped as one unknown op)."""
+    if not len(model.functions):
+        return model
+    try:
+        import onnx.inliner
+    except ImportError:  # onnx < 1.16: such calls are refused below when their bodies compute
+        return model
+    return onnx.inliner.inline_local_functions(model)
+
+
+def _inner_compute(node: Any, functions: dict[tuple[str, str], Any], depth: int = 0) -> set[str]:
+    """Compute op types inside ``node``'s subgraphs (If, Loop, Scan) or its local function body."""
+    bodies = [list(g.node) for a in node.attribute for g in [*a.graphs, *([a.g] if a.HasField("g") else [])]]
+    if (node.domain, node.op_type) in functions:
+        bodies.append(list(functions[(node.domain, node.op_type)].node))
+    found: set[str] = set()
+    for nodes in bodies:
+        for n in nodes:
+            if n.op_type in _COMPUTE or n.op_type in UNSUPPORTED_COMPUTE_OPS:
+                found.add(n.op_type)
+            elif depth < 64:
+                found |= _inner_compute(n, functions, depth + 1)
+    return found
+
+
+def _refusal(node: Any, functions: dict[tuple[str, str], Any]) -> str:
+    """Why strict import refuses ``node`` ('' when it does not)."""
+    if node.op_type in UNSUPPORTED_COMPUTE_OPS:
+        return "a compute operator with no layer form"
+    if node.op_type in _COMPUTE:
+        return ""
+    inner = _inner_compute(node, functions)
+    if inner:
+        return f"an operator whose subgraph or function body computes ({', '.join(sorted(inner))}), with no layer form"
+    return ""
+
+
 def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Imported:
+    model = _inline(onnx, model)
+    functions = {(f.domain, f.name): f for f in model.functions}
     shapes = _resolve(onnx, model, batch)
     ctx = _Context(onnx, label, shapes)
     layers: list[dict[str, Any]] = []
@@ -626,7 +669,7 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
             raise ValueError(f"{label}: node {i}: its op type or name is not UTF-8 text (a corrupt file?)")
         build = _COMPUTE.get(node.op_type)
         made: list[dict[str, Any]] = []
-        why = "a compute operator with no layer form" if node.op_type in UNSUPPORTED_COMPUTE_OPS else ""
+        why = _refusal(node, functions)
         if build is not None:
             try:
                 made = build(ctx, node, i)
