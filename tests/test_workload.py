@@ -228,6 +228,9 @@ def test_csv_round_trip(tmp_path):
         ("K,C,Y,X,R,S,T,kind\n1,2,3,4,1,1,2,CONV\n", "T \\(2\\) contradicts kind 'CONV'"),
         ("K,C,Y,X,R,S,kind\n1,2,3,4,1,1,POOL\n", "line 2: .*kind must be one of"),
         ("K,C,Y,X,R,S,batch\n1,2,3,4,1,1,0\n", "line 2: .*batch must be >= 1"),
+        # a column given twice: the last one counted, silently
+        ("K,C,Y,X,R,S,T,K\n8,4,10,10,3,3,1,9\n", "line 1: CSV header has column 'K' more than once"),
+        ("K,C,Y,X,R,S,groups,groups\n8,4,10,10,3,3,1,2\n", "line 1: CSV header has column 'groups' more"),
     ],
 )
 def test_csv_errors(text, match):

@@ -37,6 +37,9 @@ def parse(text: str, source: str) -> list[tuple[int, dict[str, Any]]]:
     missing = [d for d in DIMS if d not in header]
     if missing:
         raise ValueError(f"{source}: CSV header lacks {missing}; got {header[:10]}")
+    twice = sorted({h for h in header if h in COLUMNS and header.count(h) > 1})
+    if twice:  # which one would count? (silently the last one, before)
+        raise ValueError(f"{source}, line 1: CSV header has column {twice[0]!r} more than once")
     col = {h: i for i, h in enumerate(header)}
     rows: list[tuple[int, dict[str, Any]]] = []
     while True:
