@@ -376,7 +376,8 @@ Dimensions { N: 1, K: 16, C: 8, Y: 7, X: 7, R: 1, S: 1 }
 Dataflow { SpatialMap(1,1) K; TemporalMap(KTileSz,KTileSz) C; Cluster(ClusterSz, P); }
 }
 }"""
-    m = Model.from_maestro(text)
+    with pytest.warns(UserWarning, match="1 layer\\(s\\) carry a Dataflow block"):
+        m = Model.from_maestro(text)
     assert m.name == "network" and m[0].name == "1x1conv" and m[0] == Layer(16, 8, 7, 7, 1, 1)
 
 
