@@ -93,3 +93,15 @@ def test_reinforce_through_the_env_meets_the_designs_of_method_rl(name, dataflow
     assert run.objective == result.objective_value
     # the rewards are the training signal: they must change as the policy learns
     assert len(run.rewards) == 30 and len(set(run.rewards)) > 1
+
+
+@pytest.mark.parametrize("action", [(1.5, 0), (0, 0.25), np.array([2.7, 1.0])])
+def test_fractional_actions_are_refused_not_truncated(action):
+    model = cx.zoo.load("alexnet")
+    env = AllocationEnv(model, _platforms(model)[0])
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be"):
+        env.step(action)
+    env.step(np.array([1.0, 0.0]))  # whole numbers as floats are fine
+    env.step((np.int64(1), True))
+    assert env._t == 2

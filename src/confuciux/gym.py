@@ -138,7 +138,9 @@ class AllocationEnv(gymnasium.Env):
         if self._t >= self.n_layers:
             raise RuntimeError("the episode is over: call reset()")
         a = np.asarray(action).reshape(-1)
-        if a.shape != (2,) or not self.action_space.contains(a.astype(np.int64)):
+        # integers only: 1.5 must not become level 1 silently
+        integral = a.dtype.kind in "iub" or (a.dtype.kind == "f" and bool(np.all(a == np.round(a))))
+        if a.shape != (2,) or not integral or not self.action_space.contains(a.astype(np.int64)):
             raise ValueError(f"action must be (PE level, buffer level) in {self.action_space}, got {action!r}")
         self._choice[self._t] = int(a[0]) * self.n_buf + int(a[1])
         self._t += 1
