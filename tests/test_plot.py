@@ -113,3 +113,15 @@ def test_plot_comparison_bars_and_budget(tmp_path):
     assert notes[list(c.results).index(c.best)] == "×1.000"
     assert "same budget for every dataflow: area 2e+06 µm²" in ax.get_title()
     assert ax.get_ylabel() == "latency (cycles)"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_tiny_models_have_integer_ticks(n):
+    """A one-layer design was labelled layers -0.6, 0.0, 0.6 and 0.2 PEs."""
+    model = cx.Model("tiny", tuple(cx.Layer(8, 4, 10, 10, 3, 3) for _ in range(n)))
+    fig = cx.Explorer(model, cx.Platform("dla", budgets={"area": 1.0}), method="random", epochs=2).run().plot()
+    fig.canvas.draw()
+    for ax, axis in ((fig.axes[2], "x"), (fig.axes[0], "y"), (fig.axes[1], "y")):
+        lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+        ticks = [t for t in (ax.get_xticks() if axis == "x" else ax.get_yticks()) if lo <= t <= hi]
+        assert ticks and all(float(t).is_integer() for t in ticks), (axis, ticks)

@@ -64,13 +64,14 @@ def plot_result(result: Result, fig: Any = None) -> Any:
     x = np.arange(n)
     axes[0].bar(x, result.pes, color="tab:blue")
     axes[0].set_ylabel("PEs")
+    axes[0].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # no 0.2 PEs
     if result.pes.max() / max(result.pes.min(), 1) >= 16:
         axes[0].set_yscale("log", base=2)
         axes[0].set_ylim(bottom=0.75)  # a 1-PE layer stays visible
         axes[0].yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 1, 4, 16, 64, not 2^k
     axes[1].bar(x, result.buffers, color="tab:orange")
     axes[1].set_ylabel("buffer (KTileSz)")
-    axes[1].yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[1].yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     width = 0.42
     for offset, field, color in ((-width / 2, "runtime", "tab:green"), (width / 2, "energy", "tab:red")):
         values = np.nan_to_num(getattr(result.costs, field), nan=0.0)
@@ -82,7 +83,8 @@ def plot_result(result: Result, fig: Any = None) -> Any:
     axes[2].set_ylim(0, 1.3 * top)  # head room for the legend
     axes[2].legend(loc="upper right", fontsize="small", ncol=2)
     axes[2].set_xlabel("layer (model order)")
-    axes[2].xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 20)))
+    # min_n_ticks=1: with one or two layers the default falls back to ticks like -0.6 and 0.6
+    axes[2].xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(n, 20), min_n_ticks=1))
     axes[2].set_xlim(-0.7, n - 0.3)
     for ax in axes:
         ax.grid(axis="y", alpha=0.3)
