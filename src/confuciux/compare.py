@@ -20,6 +20,7 @@ from .cost import DATAFLOWS
 from .hardware import Hardware
 from .platform import Platform
 from .plot import UNITS
+from .presets import check_budgets
 from .result import Result
 from .sweeps import Case, sweep
 from .workload import Model
@@ -149,9 +150,10 @@ def compare_dataflows(
     if budgets:
         if reference is not None:
             raise ValueError("give either absolute budgets or a reference dataflow, not both")
+        check_budgets(budgets)
         fixed, ref, used_mul = dict(budgets), None, None
     else:
-        ref = flows[0] if reference is None else reference.lower()
+        ref = flows[0] if reference is None else reference.lower() if isinstance(reference, str) else reference
         if ref not in DATAFLOWS:
             raise ValueError(f"unknown reference dataflow {reference!r}; expected one of {list(DATAFLOWS)}")
         for d in dict.fromkeys([ref, *flows]):

@@ -18,7 +18,16 @@ from .hardware import Hardware
 from .platform import BUDGET_KEYS, Platform
 from .workload import Model
 
-__all__ = ["HARDWARE", "PLATFORMS", "MODEL_SUFFIXES", "load_model", "make_platform", "ignored_options", "parse_budget"]
+__all__ = [
+    "HARDWARE",
+    "PLATFORMS",
+    "MODEL_SUFFIXES",
+    "check_budgets",
+    "load_model",
+    "make_platform",
+    "ignored_options",
+    "parse_budget",
+]
 
 HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "maestro": Hardware.maestro}
 #: ``confuciux``: the paper's relative budget (constraint, mul) or absolute ``budgets``;
@@ -51,13 +60,13 @@ def make_platform(
     if platform != "confuciux":
         raise ValueError(f"unknown platform {platform!r}; expected one of {list(PLATFORMS)}")
     if budgets:
-        _check_budgets(budgets)
+        check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
         return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
 
 
-def _check_budgets(budgets: Mapping[str, float]) -> None:
+def check_budgets(budgets: Mapping[str, float]) -> None:
     """Absolute budgets: known keys, finite numbers > 0 (before they are formatted into a name)."""
     for key, value in budgets.items():
         if key not in BUDGET_KEYS:
