@@ -372,7 +372,7 @@ def cases_from_spec(
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
     if "model" not in spec:
-        raise ValueError(f"{source}: 'model' is required (a zoo name, .csv or .m file, or a list of them)")
+        raise ValueError(f"{source}: 'model' is required (a zoo name, .csv, .m or .onnx file, or a list of them)")
     axes = []
     for key in SPEC_KEYS:
         value = spec.get(key, _SPEC_DEFAULTS.get(key))
