@@ -64,6 +64,9 @@ def test_non_finite_numbers_become_null(result):
         (lambda d: d["hardware_coefficients"].update(bogus=1), "hardware_coefficients"),
         (lambda d: d.update(hardware_coefficients=[1]), "'hardware_coefficients' must be an object"),
         (lambda d: d["accesses"].update(input_l2_read=[1, "x", 3]), r"accesses\['input_l2_read'\]"),
+        # integers beyond any float: OverflowError escaped from_json
+        (lambda d: d["accesses"].update(input_l2_read=[10**400] * 3), r"accesses\['input_l2_read'\] holds a number too"),
+        (lambda d: d["hardware_coefficients"].update(mac_energy=10**400), "hardware_coefficients: .*too large"),
     ],
 )
 def test_hostile_documents(result, change, match):

@@ -104,7 +104,7 @@ def _hardware(coefficients: Any) -> Hardware:
         args["arbiter_poly"] = tuple(args["arbiter_poly"])
     try:
         return Hardware(**args)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an integer beyond any float
         raise ValueError(f"result: hardware_coefficients: {exc}") from None
 
 
@@ -116,7 +116,10 @@ def _accesses(accesses: Any, n: int) -> dict[str, np.ndarray]:
         ok = isinstance(v, list) and len(v) == n
         if not ok or not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in v):
             raise ValueError(f"result: accesses[{k!r}] must be a list of {n} numbers or nulls")
-        out[k] = np.array([math.nan if x is None else x for x in v], dtype=np.float64)
+        try:
+            out[k] = np.array([math.nan if x is None else x for x in v], dtype=np.float64)
+        except OverflowError:  # an integer beyond any float
+            raise ValueError(f"result: accesses[{k!r}] holds a number too large for a float") from None
     return out
 
 
