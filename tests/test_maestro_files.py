@@ -143,6 +143,8 @@ def test_output_sizes_and_gemm_conv_form():
             "K needs an integer or a Constant, got 'Seq'",
         ),
         ("Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "K is given twice, as 1 and 2"),
+        # two types: the last one was taken silently
+        ("Type: CONV Type: DSCONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "Type is given twice"),
         ("Type: CONV Dimensions { K: 99999999999999999999999, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "too large"),
         ("Type: CONV Dimensions { K: " + "9" * 5000 + ", C: 1, Y: 3, X: 3, R: 1, S: 1 }", "5000 digits"),
         ("Type: CONV Stride { X: 0 } Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "stride X must be >= 1"),

@@ -231,7 +231,10 @@ class _LayerState:
 
 def _field_type(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
     cur.skip(":")
-    state.kind = cur.next("a layer type").text
+    tok = cur.next("a layer type")
+    if state.kind is not None and state.kind.upper() != tok.text.upper():  # which one would count?
+        raise cur.fail(f"layer {state.name!r}: Type is given twice, as {state.kind} and {tok.text}", tok.line)
+    state.kind = tok.text
 
 
 def _field_dimensions(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
