@@ -66,7 +66,7 @@ def make_platform(
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
 
 
-def check_budgets(budgets: Mapping[str, float]) -> None:
+def check_budgets(budgets: Mapping[str, object]) -> None:
     """Absolute budgets: known keys, finite numbers > 0 (before they are formatted into a name)."""
     for key, value in budgets.items():
         if key not in BUDGET_KEYS:
