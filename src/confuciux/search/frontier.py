@@ -1,0 +1,99 @@
+"""Pareto frontiers of (resource, cost) and the dynamic program's backtrack, in one place.
+
+A frontier is a set of points none of which is at least as light and at least as cheap as
+another: sorted by resource ascending, cost strictly descending.  :func:`frontier` extracts one
+from points, :func:`layer_fronts` gives every layer's frontier of options, :func:`combine` adds
+one layer to the frontier of the layers before it (the dynamic program's step, recording
+parents) and :func:`backtrack` recovers the option of every layer from the parents.  Used by
+the exact solver (:mod:`confuciux.search.exact`) and :func:`confuciux.pareto`.
+
+Resource totals are built layer by layer in the model's order, starting from 0, so a total is
+exactly :func:`confuciux.budgets.lp_total` of the chosen options (the budgets' summation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Front", "Parents", "backtrack", "combine", "frontier", "hull", "layer_fronts"]
+
+
+def frontier(weight: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Indices of the points on the (weight, cost) frontier, weight ascending and cost strictly
+    descending; of points equal in both the first is kept."""
+    order = np.lexsort((cost, weight))
+    c = cost[order]
+    keep = np.ones(order.size, dtype=bool)
+    keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]  # strictly cheaper than anything lighter
+    return np.asarray(order[keep])
+
+
+@dataclass(frozen=True)
+class Front:
+    """One layer's frontier: ``weight`` ascending, ``cost`` strictly descending, ``option``
+    (option indices into the problem's table)."""
+
+    weight: np.ndarray
+    cost: np.ndarray
+    option: np.ndarray
+
+
+def layer_fronts(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray) -> list[Front]:
+    """Per layer n: the options among ``ok[n]`` on its (weight, cost) frontier (arrays (N, G));
+    an empty front where a layer has no option."""
+    fronts = []
+    for n in range(cost.shape[0]):
+        idx = np.flatnonzero(ok[n])
+        o = idx[frontier(weight[n, idx], cost[n, idx])]
+        fronts.append(Front(weight[n, o], cost[n, o], o))
+    return fronts
+
+
+def hull(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Indices of the lower convex hull of a frontier (w ascending, c descending)."""
+    out: list[int] = []
+    for j in range(w.size):
+        while len(out) >= 2:
+            a, b = out[-2], out[-1]
+            # drop b if it lies on or above the segment a -> j
+            if (c[b] - c[a]) * (w[j] - w[a]) >= (c[j] - c[a]) * (w[b] - w[a]):
+                out.pop()
+            else:
+                break
+        out.append(j)
+    return np.array(out, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Parents:
+    """For each point of the frontier after a layer: the index of its point in the previous
+    frontier (``parent``) and the option the layer takes (``option``)."""
+
+    parent: np.ndarray
+    option: np.ndarray
+
+
+def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+            ) -> tuple[np.ndarray, np.ndarray, Parents]:  # fmt: skip
+    """Add one layer to the frontier (``fw`` ascending, ``fc``) of the layers before it: every
+    point plus every option of ``front``, reduced to the frontier of the sums.  ``keep(w, c)``,
+    if given, returns a mask of the candidate sums worth keeping (bounds)."""
+    cw = (fw[:, None] + front.weight[None, :]).ravel()
+    cc = (fc[:, None] + front.cost[None, :]).ravel()
+    idx = np.arange(cw.size) if keep is None else np.flatnonzero(keep(cw, cc))
+    idx = idx[frontier(cw[idx], cc[idx])]
+    size = front.weight.size
+    return cw[idx], cc[idx], Parents(idx // size, front.option[idx % size])
+
+
+def backtrack(parents: list[Parents], last: int) -> np.ndarray:
+    """The option of every layer of the design that ends at point ``last`` of the final
+    frontier, from the parents recorded by :func:`combine` (one per layer)."""
+    choice = np.empty(len(parents), dtype=np.int64)
+    for n in range(len(parents) - 1, -1, -1):
+        choice[n] = parents[n].option[last]
+        last = int(parents[n].parent[last])
+    return choice

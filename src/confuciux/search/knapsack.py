@@ -1,0 +1,396 @@
+"""Minimum Σ cost over layers, one option per layer, under layer-pipelined budgets: a
+multiple-choice knapsack, solved exactly or with a certified bound (docs/problem.md).
+
+* No budget: each layer's cheapest option.
+* One budget: dynamic programming over Pareto frontiers (:mod:`confuciux.search.frontier`),
+  pruned by a feasible design from the LP relaxation and, for every suffix of layers, the LP
+  relaxation's lower bound as a function of the resource left.  Exact.
+* Several budgets: Lagrangian relaxation of budgets 2..m (each relaxed problem solved by the DP;
+  one multiplier found by bisection, several by subgradient steps), a local search on the best
+  feasible design, then a branch and bound over partial designs that proves the optimum, or
+  stops at ``max_candidates`` partial designs with the certified dual bound.
+
+Budget feasibility follows :mod:`confuciux.budgets`: resource totals are built layer by layer in
+the model's order (bit for bit :func:`~confuciux.budgets.lp_total`) and compared without
+tolerance; bounds on the remaining layers prune only with a relative tolerance of 1e-9 of the
+budget (so a design at the boundary is never pruned), and every design returned is checked
+with :func:`~confuciux.budgets.lp_total`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..budgets import lp_total
+from .frontier import Front, Parents, backtrack, combine, hull, layer_fronts
+
+__all__ = ["Solution", "min_cost"]
+
+_TOL = 1e-9  # relative slack of resource bounds used for pruning (never for the final decision)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """``choice``: option index per layer, None if nothing is feasible; ``value``: its Σ cost
+    (NaN if None); ``bound``: a certified lower bound on the optimum (NaN if infeasible);
+    ``exact``: proven optimal (or proven infeasible)."""
+
+    choice: np.ndarray | None
+    value: float
+    bound: float
+    exact: bool
+
+
+_INFEASIBLE = Solution(None, float("nan"), float("nan"), True)
+
+
+def _fits(weights: Sequence[np.ndarray], budgets: Sequence[float], choice: np.ndarray) -> bool:
+    rows = np.arange(choice.size)
+    return all(float(lp_total(w[rows, choice])) <= b for w, b in zip(weights, budgets, strict=True))
+
+
+class _LPBound:
+    """Lower bounds from the LP relaxation: for the layers n.., the least total cost with total
+    resource <= r is at least the greedy fill of their convex hulls (a convex, piecewise-linear
+    function of r)."""
+
+    def __init__(self, fronts: list[Front], budget: float) -> None:
+        self.tol = _TOL * abs(budget)
+        self.base_w: list[float] = []
+        self.base_c: list[float] = []
+        self.cum_w: list[np.ndarray] = []
+        self.cum_c: list[np.ndarray] = []
+        self.slope: list[np.ndarray] = []
+        segs_w: list[np.ndarray] = []
+        segs_c: list[np.ndarray] = []
+        for f in fronts:
+            h = hull(f.weight, f.cost)
+            segs_w.append(np.diff(f.weight[h]))
+            segs_c.append(np.diff(f.cost[h]))
+        n = len(fronts)
+        for start in range(n + 1):
+            dw = np.concatenate(segs_w[start:]) if start < n else np.zeros(0)
+            dc = np.concatenate(segs_c[start:]) if start < n else np.zeros(0)
+            order = np.argsort(dc / dw) if dw.size else np.zeros(0, dtype=np.int64)  # most efficient first
+            dw, dc = dw[order], dc[order]
+            self.base_w.append(float(sum(f.weight[0] for f in fronts[start:])))
+            self.base_c.append(float(sum(f.cost[0] for f in fronts[start:])))
+            self.cum_w.append(np.concatenate([[0.0], np.cumsum(dw)]))
+            self.cum_c.append(np.concatenate([[0.0], np.cumsum(dc)]))
+            self.slope.append(np.concatenate([dc / dw, [0.0]]) if dw.size else np.zeros(1))
+        self.n = n
+
+    def __call__(self, start: int, room: np.ndarray) -> np.ndarray:
+        """Bound for layers start.. given resource ``room`` (array); inf where nothing fits (for
+        start < N with the pruning tolerance; exactly for start = N, no layer left)."""
+        extra = room - self.base_w[start]
+        cw, cc, sl = self.cum_w[start], self.cum_c[start], self.slope[start]
+        e = np.maximum(extra, 0.0)
+        j = np.clip(np.searchsorted(cw, e, side="right") - 1, 0, cw.size - 1)
+        bound = self.base_c[start] + cc[j] + (e - cw[j]) * sl[j]
+        bound = np.where(j == cw.size - 1, self.base_c[start] + cc[-1], bound)
+        tol = 0.0 if start == self.n else self.tol
+        return np.asarray(np.where(extra < -tol, np.inf, bound))
+
+
+def _greedy(fronts: list[Front], budget: float) -> tuple[np.ndarray, float] | None:
+    """A good feasible design: from the lightest options, take hull upgrades in order of cost
+    saving per unit of resource while they fit (the LP relaxation's solution, rounded down).
+    None if even the lightest design exceeds the budget."""
+    lightest = np.array([f.weight[0] for f in fronts])
+    if float(lp_total(lightest)) > budget:
+        return None
+    used = float(np.sum(lightest))
+    layer, vertex, dw, dc, hulls = [], [], [], [], []
+    for n, f in enumerate(fronts):
+        h = hull(f.weight, f.cost)
+        hulls.append(h)
+        layer.append(np.full(h.size - 1, n))
+        vertex.append(np.arange(1, h.size))
+        dw.append(np.diff(f.weight[h]))
+        dc.append(np.diff(f.cost[h]))
+    layer_a, vertex_a, dw_a, dc_a = (np.concatenate(x) for x in (layer, vertex, dw, dc))
+    pos = np.zeros(len(fronts), dtype=np.int64)  # position on each layer's hull
+    blocked = np.zeros(len(fronts), dtype=bool)
+    margin = _TOL * abs(budget)  # upgrades are summed out of order: keep a margin, check below
+    for j in np.argsort(dc_a / dw_a, kind="stable"):
+        n = layer_a[j]
+        if blocked[n] or vertex_a[j] != pos[n] + 1:
+            continue
+        if used + dw_a[j] <= budget - margin:
+            used += dw_a[j]
+            pos[n] += 1
+        else:
+            blocked[n] = True  # later segments of this layer would skip this one
+    idx = [int(h[p]) for h, p in zip(hulls, pos, strict=True)]
+    choice = np.array([f.option[i] for f, i in zip(fronts, idx, strict=True)], dtype=np.int64)
+    if float(lp_total(np.array([f.weight[i] for f, i in zip(fronts, idx, strict=True)]))) > budget:
+        choice = np.array([f.option[0] for f in fronts], dtype=np.int64)  # the lightest surely fits
+        idx = [0] * len(fronts)
+    return choice, float(lp_total(np.array([f.cost[i] for f, i in zip(fronts, idx, strict=True)])))
+
+
+def one_budget(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray, budget: float) -> tuple[np.ndarray | None, float]:
+    """Exact min Σcost s.t. Σweight <= budget, one option per layer among ``ok`` (N, G):
+    (choice, value), or (None, nan) if nothing fits."""
+    fronts = layer_fronts(cost, weight, ok)
+    if any(f.option.size == 0 for f in fronts):
+        return None, float("nan")
+    incumbent = _greedy(fronts, budget)
+    if incumbent is None:
+        return None, float("nan")
+    upper = incumbent[1] * (1 + 1e-12)
+    bound = _LPBound(fronts, budget)
+    fw, fc = np.zeros(1), np.zeros(1)
+    parents: list[Parents] = []
+    for n, front in enumerate(fronts):
+        # keep only partial designs that fit and could still beat the incumbent
+        def keep(cw: np.ndarray, cc: np.ndarray, n: int = n) -> np.ndarray:
+            return np.asarray(cc + bound(n + 1, budget - cw) <= upper)
+
+        fw, fc, p = combine(fw, fc, front, keep)
+        parents.append(p)
+        if fw.size == 0:
+            return incumbent  # nothing beats the incumbent: it is optimal
+    best = int(np.argmin(fc))
+    if fc[best] >= incumbent[1]:
+        return incumbent
+    return backtrack(parents, best), float(fc[best])
+
+
+def min_cost(cost: np.ndarray, weights: Sequence[np.ndarray], budgets: Sequence[float], ok: np.ndarray,
+             iterations: int = 40, max_candidates: int = 2_000_000) -> Solution:  # fmt: skip
+    """Min Σ cost (N, G) over designs using options ``ok`` (N, G) with Σ weights[b] <= budgets[b]
+    for every b (layer-pipelined).  Options heavier than a whole budget are excluded here."""
+    ok = ok & np.isfinite(cost)
+    for w, b in zip(weights, budgets, strict=True):
+        ok = ok & (w <= b)  # an option heavier than the whole budget can never be chosen
+    if not budgets:
+        masked = np.where(ok, cost, np.inf)
+        choice = np.argmin(masked, axis=1)
+        values = masked[np.arange(choice.size), choice]
+        if not np.all(np.isfinite(values)):
+            return _INFEASIBLE
+        v = float(lp_total(values))
+        return Solution(choice, v, v, True)
+    if len(budgets) == 1:
+        choice, value = one_budget(cost, weights[0], ok, budgets[0])
+        return _INFEASIBLE if choice is None else Solution(choice, value, value, True)
+    return _Lagrangian(cost, list(weights), list(budgets), ok, max_candidates).solve(iterations)
+
+
+class _Lagrangian:
+    """Budgets 2..m relaxed with multipliers, each relaxed problem solved exactly by the DP (one
+    multiplier: bisection on the sign of the dual's subgradient, which finds the best one;
+    several: subgradient steps); then the remaining gap closed by branch and bound
+    (:func:`_multi_dp`)."""
+
+    def __init__(self, cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray,
+                 max_candidates: int) -> None:  # fmt: skip
+        self.cost, self.weights, self.budgets, self.ok = cost, weights, budgets, ok
+        self.max_candidates = max_candidates
+        self.rows = np.arange(cost.shape[0])
+        self.caps = np.array(budgets[1:], dtype=np.float64)
+        self.scale = np.array([np.nanmax(np.where(ok, w, np.nan)) or 1.0 for w in weights[1:]])
+        self.unit = float(np.nanmedian(np.where(ok, cost, np.nan)))
+        self.choice: np.ndarray | None = None
+        self.value = np.inf
+        self.bound = -np.inf
+        self.mu = np.zeros(self.caps.size)
+
+    def probe(self, mu: np.ndarray) -> np.ndarray | None:
+        """Solve the problem relaxed with multipliers ``mu``; record its dual bound and, if it
+        fits every budget, the design.  Returns its use of budgets 2..m minus their limits."""
+        relaxed = self.cost + sum(u * w for u, w in zip(mu, self.weights[1:], strict=True))
+        choice, value = one_budget(relaxed, self.weights[0], self.ok, self.budgets[0])
+        if choice is None:
+            return None
+        dual = value - float(np.dot(mu, self.caps))
+        if dual > self.bound:
+            self.bound, self.mu = dual, mu
+        used = np.array([float(lp_total(w[self.rows, choice])) for w in self.weights[1:]])
+        if np.all(used <= self.caps):
+            v = float(lp_total(self.cost[self.rows, choice]))
+            if v < self.value:
+                self.choice, self.value = choice, v
+        return np.asarray(used - self.caps)
+
+    def closed(self) -> bool:
+        return self.choice is not None and self.value - self.bound <= 1e-9 * abs(self.value)
+
+    def _bisect(self, iterations: int) -> bool:
+        """One relaxed budget: bisection on the multiplier.  False if nothing can fit."""
+        w, b0, b1 = self.weights, self.budgets[0], self.caps[0]
+        # nothing fits both budgets if even the lightest design under budget 1 exceeds budget 2
+        lightest, least = one_budget(w[1], w[0], self.ok, b0)
+        if lightest is None or least > b1:
+            return False
+        lo, hi = 0.0, self.unit / self.scale[0]
+        while (e := self.probe(np.array([hi]))) is not None and e[0] > 0 and hi < 1e300:
+            lo, hi = hi, 4.0 * hi
+        for _ in range(iterations):
+            if self.closed() or hi - lo <= 1e-12 * hi:
+                break
+            mid = 0.5 * (lo + hi)
+            e = self.probe(np.array([mid]))
+            if e is not None and e[0] > 0:
+                lo = mid
+            else:
+                hi = mid
+        return True
+
+    def _subgradient(self, iterations: int) -> None:
+        lam, step = np.zeros(self.caps.size), 1.0
+        for _ in range(iterations):
+            e = self.probe(lam * self.unit / self.scale)
+            if e is None or self.closed():
+                break
+            lam = np.maximum(0.0, lam + step * e / self.scale * self.cost.shape[0])
+            step *= 0.9
+
+    def solve(self, iterations: int) -> Solution:
+        if self.probe(np.zeros(self.caps.size)) is None:  # the first budget alone cannot be met
+            return _INFEASIBLE
+        if self.caps.size == 1 and not self.closed():
+            if not self._bisect(iterations):
+                return _INFEASIBLE
+        elif not self.closed():
+            self._subgradient(iterations)
+        if self.choice is not None and not self.closed():
+            self.choice, self.value = _improve(self.cost, self.weights, self.budgets, self.ok, self.choice)
+        choice, value, bound = self.choice, self.value, self.bound
+        if self.closed():  # the dual bound may exceed the value by rounding
+            return Solution(choice, value, float(min(bound, value)), True)
+        found = _multi_dp(self.cost, self.weights, self.budgets, self.ok, self.mu, value, self.max_candidates)
+        if found is None:  # too many partial designs: keep the certified bound
+            return Solution(choice, value if choice is not None else float("nan"), float(bound), False)
+        if found[0] is None:  # nothing beats the incumbent: it is optimal (or nothing is feasible)
+            return _INFEASIBLE if choice is None else Solution(choice, value, value, True)
+        return Solution(found[0], found[1], found[1], True)
+
+
+def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray,
+             choice: np.ndarray) -> tuple[np.ndarray, float]:  # fmt: skip
+    """Local search on a feasible design: repeatedly move the one layer whose change saves the
+    most cost while every budget still holds.  A better incumbent prunes :func:`_multi_dp`."""
+    rows = np.arange(cost.shape[0])
+    choice = choice.copy()
+    c = np.where(ok, cost, np.inf)
+    for _ in range(cost.size):
+        fits = ok.copy()
+        for w, b in zip(weights, budgets, strict=True):
+            fits &= w - w[rows, choice][:, None] <= b - float(lp_total(w[rows, choice]))
+        gain = np.where(fits, c - c[rows, choice][:, None], 0.0)
+        n, o = np.unravel_index(int(np.argmin(gain)), gain.shape)
+        if not gain[n, o] < 0:
+            break
+        moved = choice.copy()
+        moved[n] = o
+        if not _fits(weights, budgets, moved):
+            break  # over a budget by rounding: stop at the last design that surely fits
+        choice = moved
+    return choice, float(lp_total(cost[rows, choice]))
+
+
+def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray, mu: np.ndarray,
+              incumbent: float, max_candidates: int) -> tuple[np.ndarray | None, float] | None:  # fmt: skip
+    """Exact min Σcost under several budgets, given an incumbent value: dynamic programming over
+    partial designs (layers 1..n) that keeps a partial design only if it still fits every
+    budget and its cost plus a Lagrangian bound on the remaining layers (multipliers ``mu`` on
+    budgets 2..m, LP relaxation of budget 1) can beat the incumbent.  Partial designs dominated
+    by one with the same budget-1 use and no more of the others are dropped.  Returns (choice,
+    value), (None, nan) if nothing beats the incumbent, or None if a layer would expand into more
+    than ``max_candidates`` partial designs (memory stays bounded)."""
+    n_layers = cost.shape[0]
+    m = len(budgets)
+    relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:], strict=True))
+    bound = _LPBound(layer_fronts(relaxed, weights[0], ok), budgets[0])
+    cap = np.array(budgets, dtype=np.float64)
+    lightest = np.array([[np.min(np.where(ok[n], w[n], np.inf)) for w in weights] for n in range(n_layers)])
+    rest = np.concatenate([np.cumsum(lightest[::-1], axis=0)[::-1], np.zeros((1, m))])  # (N+1, m)
+    slack = _TOL * np.abs(cap)
+    upper = incumbent * (1 - 1e-12)
+    sw, sc = np.zeros((1, m)), np.zeros(1)
+    parents: list[Parents] = []
+    for n in range(n_layers):
+        opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
+        ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
+        if sc.size * opts.size > max_candidates:
+            return None
+        cw = (sw[:, None, :] + ow[None, :, :]).reshape(-1, m)
+        cc = (sc[:, None] + cost[n, opts][None, :]).ravel()
+        last = n + 1 == n_layers
+        keep = np.all(cw <= cap, axis=1) if last else np.all(cw + rest[n + 1] <= cap + slack, axis=1)
+        # relaxed remainder: Σc_rest >= LP(room_1; c + mu·w) - mu·room_{2..m}
+        room = cap - cw
+        lower = cc + np.maximum(bound(n + 1, room[:, 0]) - np.maximum(room[:, 1:], 0.0) @ mu, 0.0)
+        idx = np.flatnonzero(keep & (lower < upper))
+        idx = idx[_undominated(cw[idx], cc[idx])]
+        parents.append(Parents(idx // opts.size, opts[idx % opts.size]))
+        sw, sc = cw[idx], cc[idx]
+        if sc.size == 0:
+            return None, float("nan")
+    best = int(np.argmin(sc))
+    return backtrack(parents, best), float(sc[best])
+
+
+def _dominant_options(cost: np.ndarray, weights: list[np.ndarray], ok: np.ndarray) -> np.ndarray:
+    """A layer's options not dominated in (cost, every weight) by another option (among
+    identical points the first is kept)."""
+    idx = np.flatnonzero(ok)
+    if len(weights) == 2:
+        return np.asarray(idx[_undominated_3d(cost[idx], weights[0][idx], weights[1][idx])])
+    pts = np.stack([cost[idx]] + [w[idx] for w in weights], axis=1)  # (L, 1+m)
+    le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)  # le[a, b]: a no worse than b
+    lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
+    dominated = np.any(le & lt, axis=0)
+    same = np.all(pts[:, None, :] == pts[None, :, :], axis=2)
+    dominated |= np.any(np.triu(same, 1), axis=0)
+    return np.asarray(idx[~dominated])
+
+
+def _undominated_3d(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indices of the points not dominated in (a, b, c), the first of identical ones kept.
+
+    Sorted by (a, b, c), a point is dominated exactly when an earlier one has b and c no larger;
+    that query is a prefix minimum of c over (position, rank of b), an L × R table where R is
+    the number of distinct values of the coordinate with fewer of them (swapped into b)."""
+    if np.unique(a).size < np.unique(b).size:
+        a, b = b, a
+    order = np.lexsort((c, b, a))
+    bs, cs = b[order], c[order]
+    rank = np.unique(bs, return_inverse=True)[1].ravel()
+    n, r = order.size, int(rank.max()) + 1 if order.size else 0
+    table = np.full((n, r), np.inf)
+    table[np.arange(n), rank] = cs
+    np.minimum.accumulate(table, axis=0, out=table)
+    np.minimum.accumulate(table, axis=1, out=table)
+    dominated = np.zeros(n, dtype=bool)
+    dominated[1:] = table[np.arange(n - 1), rank[1:]] <= cs[1:]
+    return np.sort(order[~dominated])
+
+
+def _undominated(w: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Indices of partial designs not dominated by another with the same first weight and no
+    more of the others (two budgets: exact within each first-weight group; more: identical
+    weights only)."""
+    m = w.shape[1]
+    if m == 2:
+        order = np.lexsort((c, w[:, 1], w[:, 0]))
+    else:
+        order = np.lexsort((c,) + tuple(w[:, j] for j in range(m - 1, -1, -1)))
+    ws, cs = w[order], c[order]
+    differs = np.any(ws[1:, :1] != ws[:-1, :1], axis=1) if m == 2 else np.any(ws[1:] != ws[:-1], axis=1)
+    group = np.concatenate([[0], np.cumsum(differs)])
+    # running minimum of cost within each group, exactly, on integer ranks
+    rank = np.unique(cs, return_inverse=True)[1].astype(np.int64)
+    shifted = rank - group * (rank.size + 1)
+    run = np.minimum.accumulate(shifted)
+    keep = np.ones(cs.size, dtype=bool)
+    keep[1:] = shifted[1:] < run[:-1]  # strictly cheaper than everything before it in its group
+    first = np.concatenate([[True], group[1:] != group[:-1]])
+    keep |= first
+    return order[keep]
