@@ -24,10 +24,14 @@ __all__ = ["Front", "Parents", "backtrack", "combine", "frontier", "hull", "laye
 def frontier(weight: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Indices of the points on the (weight, cost) frontier, weight ascending and cost strictly
     descending; of points equal in both the first is kept."""
-    order = np.lexsort((cost, weight))
+    order = np.argsort(weight, kind="stable")  # one key: several times faster than lexsort
     c = cost[order]
     keep = np.ones(order.size, dtype=bool)
-    keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]  # strictly cheaper than anything lighter
+    keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]  # strictly cheaper than anything before
+    # among points of equal weight the kept ones descend in cost: only the last can stay
+    k = np.flatnonzero(keep)
+    w = weight[order[k]]
+    keep[k[:-1][w[1:] == w[:-1]]] = False
     return np.asarray(order[keep])
 
 
