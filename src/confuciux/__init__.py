@@ -10,9 +10,9 @@ falls back to the NumPy reference implementation (same numbers, slower).
 from __future__ import annotations
 
 from . import zoo
+from .budgets import Budgets
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
 from .explorer import METHODS, Explorer
-from .budgets import Budgets
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto
 from .platform import Platform

@@ -86,8 +86,8 @@ class ParetoFront:
             w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"])
             for i in range(len(self)):
                 pes, bufs = self.design(i)
-                w.writerow([i, repr(float(self.resource[i])), repr(float(self.objective[i])), repr(float(self.bound[i])),
-                            int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))])  # fmt: skip
+                numbers = [repr(float(a[i])) for a in (self.resource, self.objective, self.bound)]
+                w.writerow([i, *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))])
 
     def plot(self, ax: Any = None, label: str | None = None) -> Any:
         """Draw the front (objective against resource) with :func:`confuciux.plot.plot_fronts`

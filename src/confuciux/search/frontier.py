@@ -80,7 +80,10 @@ class Parents:
     option: np.ndarray
 
 
-def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+Keep = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Keep | None = None
             ) -> tuple[np.ndarray, np.ndarray, Parents]:  # fmt: skip
     """Add one layer to the frontier (``fw`` ascending, ``fc``) of the layers before it: every
     point plus every option of ``front``, reduced to the frontier of the sums.  ``keep(w, c)``,
