@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..budgets import lp_total
-from .frontier import Front, Parents, backtrack, combine, hull, layer_fronts
+from .frontier import Front, Parents, backtrack, combine, layer_fronts
 
 __all__ = ["Solution", "min_cost"]
 
@@ -52,42 +52,66 @@ def _fits(weights: Sequence[np.ndarray], budgets: Sequence[float], choice: np.nd
     return all(float(lp_total(w[rows, choice])) <= b for w, b in zip(weights, budgets, strict=True))
 
 
+def _hulls(fronts: list[Front]) -> list[np.ndarray]:
+    """Lower convex hull (indices into each front) of every layer's front, all layers at once:
+    repeatedly drop every interior point on or above the segment of its two neighbours (such a
+    point is never a hull vertex, so dropping several at once is safe) until none is."""
+    sizes = np.array([f.weight.size for f in fronts])
+    w = np.concatenate([f.weight for f in fronts])
+    c = np.concatenate([f.cost for f in fronts])
+    layer = np.repeat(np.arange(len(fronts)), sizes)
+    pos = np.concatenate([np.arange(k) for k in sizes])
+    while True:
+        interior = np.zeros(w.size, dtype=bool)
+        interior[1:-1] = (layer[1:-1] == layer[:-2]) & (layer[1:-1] == layer[2:])
+        i = np.flatnonzero(interior)
+        above = (c[i] - c[i - 1]) * (w[i + 1] - w[i - 1]) >= (c[i + 1] - c[i - 1]) * (w[i] - w[i - 1])
+        if not np.any(above):
+            break
+        alive = np.ones(w.size, dtype=bool)
+        alive[i[above]] = False
+        w, c, layer, pos = w[alive], c[alive], layer[alive], pos[alive]
+    bounds = np.searchsorted(layer, np.arange(len(fronts) + 1))
+    return [pos[bounds[n] : bounds[n + 1]] for n in range(len(fronts))]
+
+
 class _LPBound:
     """Lower bounds from the LP relaxation: for the layers n.., the least total cost with total
     resource <= r is at least the greedy fill of their convex hulls (a convex, piecewise-linear
-    function of r)."""
+    function of r).  The hull segments of all layers are sorted once by cost per resource; the
+    bound for layers n.. takes those of layers >= n in that order (computed per call: memory
+    O(segments))."""
 
-    def __init__(self, fronts: list[Front], budget: float) -> None:
+    def __init__(self, fronts: list[Front], hulls: list[np.ndarray], budget: float) -> None:
         self.tol = _TOL * abs(budget)
-        self.base_w: list[float] = []
-        self.base_c: list[float] = []
-        self.cum_w: list[np.ndarray] = []
-        self.cum_c: list[np.ndarray] = []
-        self.slope: list[np.ndarray] = []
-        segs_w: list[np.ndarray] = []
-        segs_c: list[np.ndarray] = []
-        for f in fronts:
-            h = hull(f.weight, f.cost)
-            segs_w.append(np.diff(f.weight[h]))
-            segs_c.append(np.diff(f.cost[h]))
-        n = len(fronts)
-        for start in range(n + 1):
-            dw = np.concatenate(segs_w[start:]) if start < n else np.zeros(0)
-            dc = np.concatenate(segs_c[start:]) if start < n else np.zeros(0)
-            order = np.argsort(dc / dw) if dw.size else np.zeros(0, dtype=np.int64)  # most efficient first
-            dw, dc = dw[order], dc[order]
-            self.base_w.append(float(sum(f.weight[0] for f in fronts[start:])))
-            self.base_c.append(float(sum(f.cost[0] for f in fronts[start:])))
-            self.cum_w.append(np.concatenate([[0.0], np.cumsum(dw)]))
-            self.cum_c.append(np.concatenate([[0.0], np.cumsum(dc)]))
-            self.slope.append(np.concatenate([dc / dw, [0.0]]) if dw.size else np.zeros(1))
-        self.n = n
+        dw = np.concatenate([np.diff(f.weight[h]) for f, h in zip(fronts, hulls, strict=True)])
+        dc = np.concatenate([np.diff(f.cost[h]) for f, h in zip(fronts, hulls, strict=True)])
+        layer = np.repeat(np.arange(len(fronts)), [h.size - 1 for h in hulls])
+        order = np.argsort(dc / dw, kind="stable")  # most efficient first
+        self.layer, self.dw, self.dc = layer[order], dw[order], dc[order]
+        self.slope = self.dc / self.dw
+        lightest_w = np.array([f.weight[0] for f in fronts] + [0.0])
+        lightest_c = np.array([f.cost[0] for f in fronts] + [0.0])
+        self.base_w = np.cumsum(lightest_w[::-1])[::-1]
+        self.base_c = np.cumsum(lightest_c[::-1])[::-1]
+        self.n = len(fronts)
+        self._start = -1
+        self._cw = self._cc = self._sl = np.zeros(1)
+
+    def _prepare(self, start: int) -> None:
+        if start != self._start:
+            mask = self.layer >= start
+            self._cw = np.concatenate([[0.0], np.cumsum(self.dw[mask])])
+            self._cc = np.concatenate([[0.0], np.cumsum(self.dc[mask])])
+            self._sl = np.concatenate([self.slope[mask], [0.0]])
+            self._start = start
 
     def __call__(self, start: int, room: np.ndarray) -> np.ndarray:
         """Bound for layers start.. given resource ``room`` (array); inf where nothing fits (for
         start < N with the pruning tolerance; exactly for start = N, no layer left)."""
+        self._prepare(start)
         extra = room - self.base_w[start]
-        cw, cc, sl = self.cum_w[start], self.cum_c[start], self.slope[start]
+        cw, cc, sl = self._cw, self._cc, self._sl
         e = np.maximum(extra, 0.0)
         j = np.clip(np.searchsorted(cw, e, side="right") - 1, 0, cw.size - 1)
         bound = self.base_c[start] + cc[j] + (e - cw[j]) * sl[j]
@@ -96,7 +120,7 @@ class _LPBound:
         return np.asarray(np.where(extra < -tol, np.inf, bound))
 
 
-def _greedy(fronts: list[Front], budget: float) -> tuple[np.ndarray, float] | None:
+def _greedy(fronts: list[Front], hulls: list[np.ndarray], budget: float) -> tuple[np.ndarray, float] | None:
     """A good feasible design: from the lightest options, take hull upgrades in order of cost
     saving per unit of resource while they fit (the LP relaxation's solution, rounded down).
     None if even the lightest design exceeds the budget."""
@@ -104,15 +128,10 @@ def _greedy(fronts: list[Front], budget: float) -> tuple[np.ndarray, float] | No
     if float(lp_total(lightest)) > budget:
         return None
     used = float(np.sum(lightest))
-    layer, vertex, dw, dc, hulls = [], [], [], [], []
-    for n, f in enumerate(fronts):
-        h = hull(f.weight, f.cost)
-        hulls.append(h)
-        layer.append(np.full(h.size - 1, n))
-        vertex.append(np.arange(1, h.size))
-        dw.append(np.diff(f.weight[h]))
-        dc.append(np.diff(f.cost[h]))
-    layer_a, vertex_a, dw_a, dc_a = (np.concatenate(x) for x in (layer, vertex, dw, dc))
+    layer_a = np.repeat(np.arange(len(fronts)), [h.size - 1 for h in hulls])
+    vertex_a = np.concatenate([np.arange(1, h.size) for h in hulls])
+    dw_a = np.concatenate([np.diff(f.weight[h]) for f, h in zip(fronts, hulls, strict=True)])
+    dc_a = np.concatenate([np.diff(f.cost[h]) for f, h in zip(fronts, hulls, strict=True)])
     pos = np.zeros(len(fronts), dtype=np.int64)  # position on each layer's hull
     blocked = np.zeros(len(fronts), dtype=bool)
     margin = _TOL * abs(budget)  # upgrades are summed out of order: keep a margin, check below
@@ -139,11 +158,12 @@ def one_budget(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray, budget: flo
     fronts = layer_fronts(cost, weight, ok)
     if any(f.option.size == 0 for f in fronts):
         return None, float("nan")
-    incumbent = _greedy(fronts, budget)
+    hulls = _hulls(fronts)
+    incumbent = _greedy(fronts, hulls, budget)
     if incumbent is None:
         return None, float("nan")
     upper = incumbent[1] * (1 + 1e-12)
-    bound = _LPBound(fronts, budget)
+    bound = _LPBound(fronts, hulls, budget)
     fw, fc = np.zeros(1), np.zeros(1)
     parents: list[Parents] = []
     for n, front in enumerate(fronts):
@@ -200,15 +220,21 @@ class _Lagrangian:
         self.value = np.inf
         self.bound = -np.inf
         self.mu = np.zeros(self.caps.size)
+        self.lo_design: np.ndarray | None = None  # the relaxed design just over budget 2 (bisection)
+        self.last: np.ndarray | None = None
+        self.last_dual = -np.inf
+        self.last_excess = 0.0
 
     def probe(self, mu: np.ndarray) -> np.ndarray | None:
         """Solve the problem relaxed with multipliers ``mu``; record its dual bound and, if it
         fits every budget, the design.  Returns its use of budgets 2..m minus their limits."""
         relaxed = self.cost + sum(u * w for u, w in zip(mu, self.weights[1:], strict=True))
         choice, value = one_budget(relaxed, self.weights[0], self.ok, self.budgets[0])
+        self.last = choice
         if choice is None:
             return None
         dual = value - float(np.dot(mu, self.caps))
+        self.last_dual = dual
         if dual > self.bound:
             self.bound, self.mu = dual, mu
         used = np.array([float(lp_total(w[self.rows, choice])) for w in self.weights[1:]])
@@ -216,31 +242,77 @@ class _Lagrangian:
             v = float(lp_total(self.cost[self.rows, choice]))
             if v < self.value:
                 self.choice, self.value = choice, v
+        self.last_excess = float((used - self.caps)[0])
         return np.asarray(used - self.caps)
 
     def closed(self) -> bool:
         return self.choice is not None and self.value - self.bound <= 1e-9 * abs(self.value)
 
     def _bisect(self, iterations: int) -> bool:
-        """One relaxed budget: bisection on the multiplier.  False if nothing can fit."""
+        """One relaxed budget: the best multiplier of the concave, piecewise-linear dual, by
+        cutting planes (the intersection of the tangents at the two ends of a bracket whose
+        subgradients have opposite signs; midpoint when that is not strictly inside).  False if
+        nothing can fit."""
         w, b0, b1 = self.weights, self.budgets[0], self.caps[0]
         # nothing fits both budgets if even the lightest design under budget 1 exceeds budget 2
         lightest, least = one_budget(w[1], w[0], self.ok, b0)
         if lightest is None or least > b1:
             return False
         lo, hi = 0.0, self.unit / self.scale[0]
+        g_lo, d_lo = self.last_excess, self.last_dual  # from the probe at 0
         while (e := self.probe(np.array([hi]))) is not None and e[0] > 0 and hi < 1e300:
-            lo, hi = hi, 4.0 * hi
+            lo, hi, g_lo, d_lo = hi, 4.0 * hi, float(e[0]), self.last_dual
+            self.lo_design = self.last
+        if e is None:
+            return True
+        g_hi, d_hi = float(e[0]), self.last_dual
         for _ in range(iterations):
-            if self.closed() or hi - lo <= 1e-12 * hi:
+            if self.closed() or hi - lo <= 1e-9 * hi:
                 break
-            mid = 0.5 * (lo + hi)
+            # tangents: d_lo + g_lo (x - lo) and d_hi + g_hi (x - hi)
+            mid = (d_hi - d_lo + g_lo * lo - g_hi * hi) / (g_lo - g_hi) if g_lo != g_hi else 0.5 * (lo + hi)
+            if not lo < mid < hi:
+                mid = 0.5 * (lo + hi)
+            top = d_lo + g_lo * (mid - lo)
             e = self.probe(np.array([mid]))
-            if e is not None and e[0] > 0:
-                lo = mid
+            if e is None:
+                break
+            if self.last_dual >= top - 1e-12 * abs(top):
+                break  # the dual reaches the tangents' intersection: its maximum
+            if e[0] > 0:
+                lo, g_lo, d_lo = mid, float(e[0]), self.last_dual
+                self.lo_design = self.last
             else:
-                hi = mid
+                hi, g_hi, d_hi = mid, float(e[0]), self.last_dual
         return True
+
+    def _relink(self) -> None:
+        """A better incumbent between the two relaxed designs on either side of the best
+        multiplier (the best feasible one and the one just over budget 2): starting from the
+        feasible one, switch the layers where they differ to the other's option, those saving
+        the most cost per unit of budget share first, while every budget holds."""
+        if self.choice is None or self.lo_design is None:
+            return
+        rows, choice = self.rows, self.choice.copy()
+        diff = np.flatnonzero(choice != self.lo_design)
+        if diff.size == 0:
+            return
+        target = self.lo_design[diff]
+        gain = self.cost[diff, choice[diff]] - self.cost[diff, target]
+        share = sum((w[diff, target] - w[diff, choice[diff]]) / b for w, b in zip(self.weights, self.budgets, strict=True))
+        used = [float(lp_total(w[rows, choice])) for w in self.weights]
+        margin = [_TOL * abs(b) for b in self.budgets]
+        for k in np.argsort(-gain / np.maximum(share, 1e-300), kind="stable"):
+            n, o = diff[k], target[k]
+            if gain[k] <= 0:
+                continue
+            delta = [float(w[n, o] - w[n, choice[n]]) for w in self.weights]
+            if all(u + d <= b - m for u, d, b, m in zip(used, delta, self.budgets, margin, strict=True)):
+                choice[n] = o
+                used = [u + d for u, d in zip(used, delta, strict=True)]
+        value = float(lp_total(self.cost[rows, choice]))
+        if value < self.value and _fits(self.weights, self.budgets, choice):
+            self.choice, self.value = choice, value
 
     def _subgradient(self, iterations: int) -> None:
         lam, step = np.zeros(self.caps.size), 1.0
@@ -259,6 +331,8 @@ class _Lagrangian:
                 return _INFEASIBLE
         elif not self.closed():
             self._subgradient(iterations)
+        if self.choice is not None and not self.closed():
+            self._relink()
         if self.choice is not None and not self.closed():
             self.choice, self.value = _improve(self.cost, self.weights, self.budgets, self.ok, self.choice)
         choice, value, bound = self.choice, self.value, self.bound
@@ -307,7 +381,8 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
     n_layers = cost.shape[0]
     m = len(budgets)
     relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:], strict=True))
-    bound = _LPBound(layer_fronts(relaxed, weights[0], ok), budgets[0])
+    fronts = layer_fronts(relaxed, weights[0], ok)
+    bound = _LPBound(fronts, _hulls(fronts), budgets[0])
     cap = np.array(budgets, dtype=np.float64)
     lightest = np.array([[np.min(np.where(ok[n], w[n], np.inf)) for w in weights] for n in range(n_layers)])
     rest = np.concatenate([np.cumsum(lightest[::-1], axis=0)[::-1], np.zeros((1, m))])  # (N+1, m)
@@ -315,22 +390,33 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
     upper = incumbent * (1 - 1e-12)
     sw, sc = np.zeros((1, m)), np.zeros(1)
     parents: list[Parents] = []
+    work = 0
     for n in range(n_layers):
         opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
         ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
-        if sc.size * opts.size > max_candidates:
+        work += sc.size * opts.size
+        if work > 10 * max_candidates:
+            return None  # the search is too large: keep the bound (deterministic, not timed)
+        found_w, found_c, found_i = [], [], []
+        step = max(1, max_candidates // (4 * opts.size))  # expand in chunks: memory stays bounded
+        for a in range(0, sc.size, step):
+            cw = (sw[a : a + step, None, :] + ow[None, :, :]).reshape(-1, m)
+            cc = (sc[a : a + step, None] + cost[n, opts][None, :]).ravel()
+            keep = np.all(cw <= cap, axis=1) if n + 1 == n_layers else np.all(cw + rest[n + 1] <= cap + slack, axis=1)
+            # relaxed remainder: Σc_rest >= LP(room_1; c + mu·w) - mu·room_{2..m}
+            room = cap - cw
+            lower = cc + np.maximum(bound(n + 1, room[:, 0]) - np.maximum(room[:, 1:], 0.0) @ mu, 0.0)
+            idx = np.flatnonzero(keep & (lower < upper))
+            found_w.append(cw[idx])
+            found_c.append(cc[idx])
+            found_i.append(idx + a * opts.size)
+        cw, cc, idx = np.concatenate(found_w), np.concatenate(found_c), np.concatenate(found_i)
+        if cc.size > max_candidates:
             return None
-        cw = (sw[:, None, :] + ow[None, :, :]).reshape(-1, m)
-        cc = (sc[:, None] + cost[n, opts][None, :]).ravel()
-        last = n + 1 == n_layers
-        keep = np.all(cw <= cap, axis=1) if last else np.all(cw + rest[n + 1] <= cap + slack, axis=1)
-        # relaxed remainder: Σc_rest >= LP(room_1; c + mu·w) - mu·room_{2..m}
-        room = cap - cw
-        lower = cc + np.maximum(bound(n + 1, room[:, 0]) - np.maximum(room[:, 1:], 0.0) @ mu, 0.0)
-        idx = np.flatnonzero(keep & (lower < upper))
-        idx = idx[_undominated(cw[idx], cc[idx])]
+        sel = _undominated(cw, cc)
+        idx = idx[sel]
         parents.append(Parents(idx // opts.size, opts[idx % opts.size]))
-        sw, sc = cw[idx], cc[idx]
+        sw, sc = cw[sel], cc[sel]
         if sc.size == 0:
             return None, float("nan")
     best = int(np.argmin(sc))
@@ -376,21 +462,23 @@ def _undominated_3d(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _undominated(w: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Indices of partial designs not dominated by another with the same first weight and no
     more of the others (two budgets: exact within each first-weight group; more: identical
-    weights only)."""
+    weights only).  A few equal-cost points may be kept (safe: only less pruning)."""
     m = w.shape[1]
-    if m == 2:
-        order = np.lexsort((c, w[:, 1], w[:, 0]))
-    else:
-        order = np.lexsort((c,) + tuple(w[:, j] for j in range(m - 1, -1, -1)))
-    ws, cs = w[order], c[order]
+    if c.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    by_cost = np.argsort(c, kind="stable")
+    rank = np.empty(c.size, dtype=np.int64)
+    rank[by_cost] = np.arange(c.size)
+    order = by_cost
+    for j in range(m - 1, -1, -1):  # stable sorts, last key first: order by (w0, w1, .., cost)
+        order = order[np.argsort(w[order, j], kind="stable")]
+    ws = w[order]
     differs = np.any(ws[1:, :1] != ws[:-1, :1], axis=1) if m == 2 else np.any(ws[1:] != ws[:-1], axis=1)
     group = np.concatenate([[0], np.cumsum(differs)])
-    # running minimum of cost within each group, exactly, on integer ranks
-    rank = np.unique(cs, return_inverse=True)[1].astype(np.int64)
-    shifted = rank - group * (rank.size + 1)
+    # running minimum of the cost rank within each group (later groups shifted below earlier ones)
+    shifted = rank[order] - group * (c.size + 1)
     run = np.minimum.accumulate(shifted)
-    keep = np.ones(cs.size, dtype=bool)
-    keep[1:] = shifted[1:] < run[:-1]  # strictly cheaper than everything before it in its group
-    first = np.concatenate([[True], group[1:] != group[:-1]])
-    keep |= first
-    return order[keep]
+    keep = np.ones(c.size, dtype=bool)
+    keep[1:] = shifted[1:] < run[:-1]  # cheaper than everything before it in its group
+    keep[np.concatenate([[True], differs])] = True  # the first of each group
+    return np.asarray(order[keep])
