@@ -299,7 +299,8 @@ class _Lagrangian:
             return
         target = self.lo_design[diff]
         gain = self.cost[diff, choice[diff]] - self.cost[diff, target]
-        share = sum((w[diff, target] - w[diff, choice[diff]]) / b for w, b in zip(self.weights, self.budgets, strict=True))
+        share = sum((w[diff, target] - w[diff, choice[diff]]) / b
+                    for w, b in zip(self.weights, self.budgets, strict=True))  # fmt: skip
         used = [float(lp_total(w[rows, choice])) for w in self.weights]
         margin = [_TOL * abs(b) for b in self.budgets]
         for k in np.argsort(-gain / np.maximum(share, 1e-300), kind="stable"):
@@ -395,7 +396,7 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
         opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
         ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
         work += sc.size * opts.size
-        if work > 10 * max_candidates:
+        if work > 4 * max_candidates:
             return None  # the search is too large: keep the bound (deterministic, not timed)
         found_w, found_c, found_i = [], [], []
         step = max(1, max_candidates // (4 * opts.size))  # expand in chunks: memory stays bounded
