@@ -93,7 +93,7 @@ class ParetoFront:
         """Draw the front (objective against resource) with :func:`confuciux.plot.plot_fronts`
         (needs the ``plot`` extra: ``pip install confuciux[plot]``); returns the figure."""
         try:
-            from .plot import plot_fronts  # type: ignore[attr-defined, unused-ignore]
+            from .plot import plot_fronts  # type: ignore[import-not-found, attr-defined, unused-ignore]
         except ImportError as e:  # pragma: no cover - depends on the installed extras
             raise ImportError("ParetoFront.plot needs matplotlib: pip install confuciux[plot]") from e
         return plot_fronts(self, ax=ax, labels=None if label is None else [label])
