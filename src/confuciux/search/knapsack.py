@@ -396,7 +396,7 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
         opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
         ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
         work += sc.size * opts.size
-        if work > 4 * max_candidates:
+        if work > 2 * max_candidates:
             return None  # the search is too large: keep the bound (deterministic, not timed)
         found_w, found_c, found_i = [], [], []
         step = max(1, max_candidates // (4 * opts.size))  # expand in chunks: memory stays bounded
