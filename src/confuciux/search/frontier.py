@@ -83,17 +83,53 @@ class Parents:
 Keep = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Keep | None = None
+def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Keep | None = None, block: int = 16
             ) -> tuple[np.ndarray, np.ndarray, Parents]:  # fmt: skip
-    """Add one layer to the frontier (``fw`` ascending, ``fc``) of the layers before it: every
-    point plus every option of ``front``, reduced to the frontier of the sums.  ``keep(w, c)``,
-    if given, returns a mask of the candidate sums worth keeping (bounds)."""
-    cw = (fw[:, None] + front.weight[None, :]).ravel()
-    cc = (fc[:, None] + front.cost[None, :]).ravel()
-    idx = np.arange(cw.size) if keep is None else np.flatnonzero(keep(cw, cc))
-    idx = idx[frontier(cw[idx], cc[idx])]
+    """Add one layer to the frontier (``fw`` ascending, ``fc`` descending) of the layers before
+    it: every point plus every option of ``front``, reduced to the frontier of the sums.
+    ``keep(w, c)``, if given, returns a mask of the candidate sums worth keeping (bounds).
+
+    Large products are pruned by blocks first (:func:`_survivors`): the result is the same
+    frontier, computed from far fewer candidate sums."""
     size = front.weight.size
-    return cw[idx], cc[idx], Parents(idx // size, front.option[idx % size])
+    if fw.size * size > 8 * block * size and fw.size > 4 * block:
+        idx = _survivors(fw, fc, front, block)
+        i, j = idx // size, idx % size
+        cw, cc = fw[i] + front.weight[j], fc[i] + front.cost[j]
+    else:
+        cw = (fw[:, None] + front.weight[None, :]).ravel()
+        cc = (fc[:, None] + front.cost[None, :]).ravel()
+        idx = np.arange(cw.size)
+    sel = np.arange(cw.size) if keep is None else np.flatnonzero(keep(cw, cc))
+    sel = sel[frontier(cw[sel], cc[sel])]
+    idx = idx[sel]
+    return cw[sel], cc[sel], Parents(idx // size, front.option[idx % size])
+
+
+def _survivors(fw: np.ndarray, fc: np.ndarray, front: Front, block: int) -> np.ndarray:
+    """Indices ``i·L + j`` (ascending) of the sums point i + option j that may be on the
+    frontier.  The points are cut into blocks of ``block`` consecutive ones; the heaviest
+    (cheapest) point of every block plus every option gives real candidate sums whose frontier E
+    is an upper envelope of the result.  A block with option j is dropped when E has a point no
+    heavier than the block's lightest sum and strictly cheaper than its cheapest sum: that point
+    dominates every sum of the block (and, being minimal, is never dropped itself)."""
+    n, size = fw.size, front.weight.size
+    starts = np.arange(0, n, block)
+    ends = np.minimum(starts + block, n) - 1
+    ew = (fw[ends][:, None] + front.weight[None, :]).ravel()
+    ec = (fc[ends][:, None] + front.cost[None, :]).ravel()
+    k = frontier(ew, ec)
+    env_w, env_c = ew[k], ec[k]
+    lightest = fw[starts][:, None] + front.weight[None, :]  # (blocks, L)
+    cheapest = fc[ends][:, None] + front.cost[None, :]
+    pos = np.searchsorted(env_w, lightest, side="right") - 1
+    env = np.where(pos >= 0, env_c[np.maximum(pos, 0)], np.inf)
+    b, j = np.nonzero(~(env < cheapest))  # alive (block, option) pairs
+    length = ends[b] - starts[b] + 1
+    first = np.repeat(starts[b], length)
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    idx = (first + offset) * size + np.repeat(j, length)
+    return np.sort(idx)
 
 
 def backtrack(parents: list[Parents], last: int) -> np.ndarray:
