@@ -93,9 +93,13 @@ def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Keep | None = No
     frontier, computed from far fewer candidate sums."""
     size = front.weight.size
     if fw.size * size > 8 * block * size and fw.size > 4 * block:
-        idx = _survivors(fw, fc, front, block)
+        idx, env_w, env_c = _survivors(fw, fc, front, block)
         i, j = idx // size, idx % size
         cw, cc = fw[i] + front.weight[j], fc[i] + front.cost[j]
+        # each remaining sum against the envelope too (same argument as for whole blocks)
+        pos = np.searchsorted(env_w, cw, side="right") - 1
+        alive = ~(np.where(pos >= 0, env_c[np.maximum(pos, 0)], np.inf) < cc)
+        idx, cw, cc = idx[alive], cw[alive], cc[alive]
     else:
         cw = (fw[:, None] + front.weight[None, :]).ravel()
         cc = (fc[:, None] + front.cost[None, :]).ravel()
@@ -106,13 +110,14 @@ def combine(fw: np.ndarray, fc: np.ndarray, front: Front, keep: Keep | None = No
     return cw[sel], cc[sel], Parents(idx // size, front.option[idx % size])
 
 
-def _survivors(fw: np.ndarray, fc: np.ndarray, front: Front, block: int) -> np.ndarray:
+def _survivors(fw: np.ndarray, fc: np.ndarray, front: Front, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices ``i·L + j`` (ascending) of the sums point i + option j that may be on the
     frontier.  The points are cut into blocks of ``block`` consecutive ones; the heaviest
     (cheapest) point of every block plus every option gives real candidate sums whose frontier E
     is an upper envelope of the result.  A block with option j is dropped when E has a point no
     heavier than the block's lightest sum and strictly cheaper than its cheapest sum: that point
-    dominates every sum of the block (and, being minimal, is never dropped itself)."""
+    dominates every sum of the block (and, being minimal, is never dropped itself).  Returns the
+    indices and the envelope (weights ascending, costs)."""
     n, size = fw.size, front.weight.size
     starts = np.arange(0, n, block)
     ends = np.minimum(starts + block, n) - 1
@@ -124,12 +129,14 @@ def _survivors(fw: np.ndarray, fc: np.ndarray, front: Front, block: int) -> np.n
     cheapest = fc[ends][:, None] + front.cost[None, :]
     pos = np.searchsorted(env_w, lightest, side="right") - 1
     env = np.where(pos >= 0, env_c[np.maximum(pos, 0)], np.inf)
-    b, j = np.nonzero(~(env < cheapest))  # alive (block, option) pairs
-    length = ends[b] - starts[b] + 1
-    first = np.repeat(starts[b], length)
-    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-    idx = (first + offset) * size + np.repeat(j, length)
-    return np.sort(idx)
+    b, j = np.nonzero(~(env < cheapest))  # alive (block, option) pairs, by block then option
+    blocks, first_pair, m = np.unique(b, return_index=True, return_counts=True)
+    length = ends[blocks] - starts[blocks] + 1
+    out = length * m  # sums per alive block: its points × its alive options
+    blk = np.repeat(np.arange(blocks.size), out)
+    t = np.arange(int(out.sum())) - np.repeat(np.cumsum(out) - out, out)
+    i = starts[blocks][blk] + t // m[blk]  # point-major within a block: indices come out sorted
+    return np.asarray(i * size + j[first_pair[blk] + t % m[blk]]), env_w, env_c
 
 
 def backtrack(parents: list[Parents], last: int) -> np.ndarray:
