@@ -339,7 +339,12 @@ class _Lagrangian:
         choice, value, bound = self.choice, self.value, self.bound
         if self.closed():  # the dual bound may exceed the value by rounding
             return Solution(choice, value, float(min(bound, value)), True)
-        found = _multi_dp(self.cost, self.weights, self.budgets, self.ok, self.mu, value, self.max_candidates)
+        # the work allowed grows as the gap left shrinks (2 to 16 times max_candidates): a large gap
+        # over many layers is hopeless for the branch and bound, a small one usually closes
+        gap = (value - bound) / abs(value) if np.isfinite(value) and value else np.inf
+        factor = float(np.clip(2e-4 / gap, 2.0, 16.0)) if gap > 0 else 16.0
+        found = _multi_dp(self.cost, self.weights, self.budgets, self.ok, self.mu, value, self.max_candidates,
+                          int(factor * self.max_candidates))  # fmt: skip
         if found is None:  # too many partial designs: keep the certified bound
             return Solution(choice, value if choice is not None else float("nan"), float(bound), False)
         if found[0] is None:  # nothing beats the incumbent: it is optimal (or nothing is feasible)
@@ -348,22 +353,44 @@ class _Lagrangian:
 
 
 def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray,
-             choice: np.ndarray) -> tuple[np.ndarray, float]:  # fmt: skip
-    """Local search on a feasible design: repeatedly move the one layer whose change saves the
-    most cost while every budget still holds.  A better incumbent prunes :func:`_multi_dp`."""
+             choice: np.ndarray, width: int = 256) -> tuple[np.ndarray, float]:  # fmt: skip
+    """Local search on a feasible design: each round the best move of one layer, or of two
+    layers (one of the ``width`` single moves that save the most cost with one of the ``width``
+    that free resource most cheaply), that saves cost while every budget still holds.  A better
+    incumbent prunes :func:`_multi_dp`."""
     rows = np.arange(cost.shape[0])
     choice = choice.copy()
     c = np.where(ok, cost, np.inf)
-    for _ in range(cost.size):
-        fits = ok.copy()
-        for w, b in zip(weights, budgets, strict=True):
-            fits &= w - w[rows, choice][:, None] <= b - float(lp_total(w[rows, choice]))
-        gain = np.where(fits, c - c[rows, choice][:, None], 0.0)
-        n, o = np.unravel_index(int(np.argmin(gain)), gain.shape)
-        if not gain[n, o] < 0:
+    n_opt = cost.shape[1]
+    for _ in range(cost.size):  # each round saves cost: ends long before
+        slack = [b - float(lp_total(w[rows, choice])) for w, b in zip(weights, budgets, strict=True)]
+        dc = (c - c[rows, choice][:, None]).ravel()
+        dw = [(w - w[rows, choice][:, None]).ravel() for w in weights]
+        fits = np.isfinite(dc)
+        for d, sl in zip(dw, slack, strict=True):
+            fits &= d <= sl
+        single = np.where(fits, dc, np.inf)
+        best = int(np.argmin(single))
+        move, gain = [best], float(single[best])
+        up = np.flatnonzero(np.isfinite(dc) & (dc < 0))
+        down = np.flatnonzero(np.isfinite(dc) & (dc >= 0) & np.any(np.stack(dw) < 0, axis=0))
+        if up.size and down.size:
+            up = up[np.argsort(dc[up], kind="stable")[:width]]
+            share = sum(np.minimum(d[down], 0.0) / b for d, b in zip(dw, budgets, strict=True))
+            down = down[np.argsort(dc[down] / np.maximum(-share, 1e-300), kind="stable")[:width]]
+            pair = dc[up][:, None] + dc[down][None, :]
+            ok2 = (up[:, None] // n_opt) != (down[None, :] // n_opt)
+            for d, sl in zip(dw, slack, strict=True):
+                ok2 &= d[up][:, None] + d[down][None, :] <= sl
+            pair = np.where(ok2, pair, np.inf)
+            a, b = np.unravel_index(int(np.argmin(pair)), pair.shape)
+            if pair[a, b] < gain:
+                move, gain = [int(up[a]), int(down[b])], float(pair[a, b])
+        if not gain < 0:
             break
         moved = choice.copy()
-        moved[n] = o
+        for m in move:
+            moved[m // n_opt] = m % n_opt
         if not _fits(weights, budgets, moved):
             break  # over a budget by rounding: stop at the last design that surely fits
         choice = moved
@@ -371,14 +398,15 @@ def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], 
 
 
 def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray, mu: np.ndarray,
-              incumbent: float, max_candidates: int) -> tuple[np.ndarray | None, float] | None:  # fmt: skip
+              incumbent: float, max_candidates: int, max_work: int) -> tuple[np.ndarray | None, float] | None:  # fmt: skip
     """Exact min Σcost under several budgets, given an incumbent value: dynamic programming over
     partial designs (layers 1..n) that keeps a partial design only if it still fits every
     budget and its cost plus a Lagrangian bound on the remaining layers (multipliers ``mu`` on
     budgets 2..m, LP relaxation of budget 1) can beat the incumbent.  Partial designs dominated
     by one with the same budget-1 use and no more of the others are dropped.  Returns (choice,
-    value), (None, nan) if nothing beats the incumbent, or None if a layer would expand into more
-    than ``max_candidates`` partial designs (memory stays bounded)."""
+    value), (None, nan) if nothing beats the incumbent, or None if a layer would keep more than
+    ``max_candidates`` partial designs (memory stays bounded) or the expansions exceed
+    ``max_work``."""
     n_layers = cost.shape[0]
     m = len(budgets)
     relaxed = cost + sum(u * w for u, w in zip(mu, weights[1:], strict=True))
@@ -396,7 +424,7 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
         opts = _dominant_options(cost[n], [w[n] for w in weights], ok[n])
         ow = np.stack([w[n, opts] for w in weights], axis=1)  # (L, m)
         work += sc.size * opts.size
-        if work > 2 * max_candidates:
+        if work > max_work:
             return None  # the search is too large: keep the bound (deterministic, not timed)
         found_w, found_c, found_i = [], [], []
         step = max(1, max_candidates // (4 * opts.size))  # expand in chunks: memory stays bounded
