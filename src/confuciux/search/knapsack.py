@@ -398,7 +398,8 @@ def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], 
 
 
 def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray, mu: np.ndarray,
-              incumbent: float, max_candidates: int, max_work: int) -> tuple[np.ndarray | None, float] | None:  # fmt: skip
+              incumbent: float, max_candidates: int, max_work: int
+              ) -> tuple[np.ndarray | None, float] | None:  # fmt: skip
     """Exact min Σcost under several budgets, given an incumbent value: dynamic programming over
     partial designs (layers 1..n) that keeps a partial design only if it still fits every
     budget and its cost plus a Lagrangian bound on the remaining layers (multipliers ``mu`` on
