@@ -140,10 +140,11 @@ def _make(problem: Problem, resource: str, choices: np.ndarray, bound: np.ndarra
     info = {"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name, "deployment": pl.deployment,
             "budgets": dict(pl.budgets), "space": pl.describe_space()}  # fmt: skip
     small = np.int16 if problem.n_options < 2**15 else np.int32  # option indices: keep big fronts compact
-    arrays = [np.array(a) for a in (res, obj, b, choices.astype(small), problem.pes, problem.buffers)]
-    for a in arrays:
+    res, obj, b, ch, op, ob = (np.array(a) for a in (res, obj, b, choices.astype(small), problem.pes, problem.buffers))
+    for a in (res, obj, b, ch, op, ob):
         a.flags.writeable = False  # a frozen value: its arrays cannot be changed in place either
-    return ParetoFront(problem.model.name, problem.objective, resource, *arrays, exact, info, label=pl.dataflow)
+    return ParetoFront(problem.model.name, problem.objective, resource, res, obj, b, ch, op, ob, exact, info,
+                       label=pl.dataflow)  # fmt: skip
 
 
 def _additive_front(problem: Problem, resource: str, cap: float) -> np.ndarray:
