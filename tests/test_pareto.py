@@ -91,6 +91,8 @@ def test_designs_evaluate_to_their_points_and_csv(tmp_path):
         assert float(cx.budgets.lp_total(costs.runtime)) == front.objective[i]
     with pytest.raises(IndexError):
         front.design(len(front))
+    with pytest.raises(ValueError):
+        front.resource[0] = 0.0  # a frozen value
     assert front.best_within(front.resource[0] / 2) is None and front.best_within(1e300) == len(front) - 1
     path = tmp_path / "front.csv"
     front.to_csv(path)
