@@ -282,17 +282,18 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* regimes the forms do not cover (yet): a band falling back to the whole dimension, a
-     * negative first extent, an empty first tile, eye on 1 or 2 PEs with an X band whose inner
-     * window ends in an edge step */
-    int unsupported = xs.big || yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
+    /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
+     * output), an empty first tile; eye: a band falling back to the whole dimension, 1 or 2 PEs
+     * with an X band whose inner window ends in an edge step; shi: an X band falling back to the
+     * whole dimension whose inner window ends in an edge step */
+    int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
         int xedge = 0;
         for (int j = 0; j < 3; j++)
             xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
-        unsupported = unsupported || ys.big || (P <= 2 && xedge);
+        unsupported = unsupported || xs.big || ys.big || (P <= 2 && xedge);
     } else {
-        unsupported = unsupported && !ys.big;
+        unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;
