@@ -582,16 +582,22 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
                        hw, bounded, out, i);                                                 \
     }
 
+/* The dataflows a caller selects (dpt is applied to depthwise layers by point_status): one loop
+ * each, and the only list of them in this file besides point_status's dispatch. */
+#define SELECTABLE_DATAFLOWS(X) X(CX_DLA) X(CX_SHI) X(CX_EYE)
+
+#define EVAL_CASE(df) case df: EVAL_LOOP(df, mode_); break;
 #define EVAL_DATAFLOW(mode)                                                        \
-    switch (dataflow) {                                                            \
-    case CX_DLA: EVAL_LOOP(CX_DLA, mode); break;                                   \
-    case CX_SHI: EVAL_LOOP(CX_SHI, mode); break;                                   \
-    default: EVAL_LOOP(CX_EYE, mode); break;                                       \
-    }
+    do {                                                                           \
+        enum { mode_ = mode };                                                     \
+        switch (dataflow) { SELECTABLE_DATAFLOWS(EVAL_CASE) default: break; }      \
+    } while (0)
 
 static int conv_dataflow(int dataflow)
 {
-    return dataflow == CX_DLA || dataflow == CX_SHI || dataflow == CX_EYE;
+#define IS_DATAFLOW(df) || dataflow == df
+    return 0 SELECTABLE_DATAFLOWS(IS_DATAFLOW);
+#undef IS_DATAFLOW
 }
 
 static int distinct_outputs(const cx_outputs *out)
@@ -620,8 +626,8 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *desi
     const cx_hardware *hw = &hw_copy;
     const cx_outputs *out = &out_copy;
     int bounded = floats_bounded(hw);
-    if (distinct_outputs(out)) { EVAL_DATAFLOW(DISTINCT_OUTPUTS) }
-    else { EVAL_DATAFLOW(SOME_OUTPUTS) }
+    if (distinct_outputs(out)) EVAL_DATAFLOW(DISTINCT_OUTPUTS);
+    else EVAL_DATAFLOW(SOME_OUTPUTS);
     return 0;
 }
 

@@ -90,3 +90,25 @@ def test_statuses_reach_the_kernel():
     np.testing.assert_array_equal(ref["status"], c["status"])
     assert ref["runtime"][0] > 0 and np.all(np.isnan(ref["runtime"][1:]))  # NaN wherever status != 0
     assert np.all(np.isnan(c["energy"][1:])) and np.isfinite(c["energy"][0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_layer(), min_size=1, max_size=6),
+    st.lists(st.sampled_from(confuciux.cost.OUTPUTS), min_size=1, max_size=6),
+    st.sampled_from(DATAFLOWS),
+    st.integers(1, 300),
+    st.integers(1, 16),
+    hardware,
+)
+def test_any_output_selection_equals_the_full_result(layers, asked, dataflow, pes, buf, hw):
+    dims = np.array(layers, dtype=np.int64)
+    full = evaluate(dims, pes, buf, dataflow, hw)
+    for backend in ("c", "numpy"):
+        some = evaluate(dims, pes, buf, dataflow, hw, backend=backend, outputs=asked)
+        assert set(some.computed) == set(asked)
+        np.testing.assert_array_equal(some.status, full.status)
+        for name in asked:
+            got = some.accesses[name] if name in some.accesses else getattr(some, name)
+            want = full.accesses[name] if name in full.accesses else getattr(full, name)
+            np.testing.assert_array_equal(got, want, err_msg=f"{backend} {name}")

@@ -11,7 +11,7 @@ import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -158,8 +158,6 @@ _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
 
-ModelLike = Union["Model", "Layer", Iterable["Layer"]]  # noqa: F821 - names from .workload
-
 
 def _int_array(name: str, value: Any) -> np.ndarray:
     """``value`` as an int64 array of whole numbers >= 1, or a clear error."""
@@ -239,7 +237,10 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
     return np.ascontiguousarray(_reference.full_dims(a[:, :6])), depthwise, ()
 
 
-def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+_Blocks = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
+
+
+def _build_blocks(model_or_layers: Any) -> _Blocks:
     dims, depthwise = layers_to_arrays(model_or_layers)
     if isinstance(model_or_layers, Layer):
         names: tuple[str, ...] = (model_or_layers.name,)
@@ -251,20 +252,32 @@ def _build_blocks(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[s
     return cols, dw, names
 
 
-# Layer and Model are frozen and hold only immutable values: their blocks are built once per
-# object.  Anything else (lists, UserLists, ...) is converted on every call.
-_blocks: IdentityCache[Any, tuple[np.ndarray, np.ndarray, tuple[str, ...]]] = IdentityCache(_build_blocks)
+def _build_cached(model_or_layers: Any) -> tuple[_Blocks, Any]:
+    blocks = _build_blocks(model_or_layers)
+    # the kernel's struct points into the read-only blocks it is kept with
+    return blocks, _native.layers_struct(*blocks[:2]) if _native.AVAILABLE else None
+
+
+# Layer and Model are frozen and hold only immutable values: their blocks (and the kernel's
+# struct of them) are built once per object.  Anything else (lists, UserLists, ...) is
+# converted on every call.
+_blocks: IdentityCache[Any, tuple[_Blocks, Any]] = IdentityCache(_build_cached)
 
 
 def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """(dims (10, N) int64 C-contiguous, rows workload.LAYER_COLUMNS; depthwise (N,) uint8; layer
     names)."""
+    return _layers_and_struct(model_or_layers)[0]
+
+
+def _layers_and_struct(model_or_layers: Any) -> tuple[_Blocks, Any]:
+    """:func:`_layers` and the kernel's struct of them when it is cached (else None)."""
     if isinstance(model_or_layers, np.ndarray):
         dims, depthwise, names = _dims_array(model_or_layers)
-        return np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names
+        return (np.ascontiguousarray(dims.T), depthwise.astype(np.uint8), names), None
     if type(model_or_layers) in (Layer, Model):
         return _blocks(model_or_layers)
-    return _build_blocks(model_or_layers)
+    return _build_blocks(model_or_layers), None
 
 
 def _design_arrays(
@@ -343,13 +356,13 @@ def evaluate(
     use_c = _pick_backend(backend)
     asked = schema.NAMES if outputs is None else schema.select(outputs)
 
-    cols, depthwise, names = _layers(model_or_layers)
+    (cols, depthwise, names), struct = _layers_and_struct(model_or_layers)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
 
     if use_c:
         sources, rows = _plan(asked)
-        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources)
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources, struct)
         blocks = list(floats.reshape((len(sources), *shape)))  # one view per row, made in C
         arrays = {name: blocks[row] for name, row in zip(asked, rows, strict=True)}
     else:

@@ -198,6 +198,17 @@ def release_memory() -> None:
     _recycler.clear()
 
 
+def layers_struct(cols: np.ndarray, depthwise: np.ndarray) -> Any:
+    """The kernel's cx_layers pointing into ``cols`` (rows K, C, Y, X, R, S, N, G, stride_y,
+    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays are alive and unchanged."""
+    column = ffi.from_buffer("int64_t[]", cols)
+    layers = ffi.new("cx_layers *")
+    for j, name in enumerate(_DIMS):
+        setattr(layers, name, column + j * cols.shape[1])
+    layers.depthwise = ffi.from_buffer("uint8_t[]", depthwise)
+    return layers
+
+
 @functools.lru_cache(maxsize=64)
 def _indices(outputs: tuple[str, ...]) -> Any:
     """The kernel's index of each output, as a C int array (ValueError for unknown or repeated
@@ -237,9 +248,11 @@ def evaluate_block(
     dataflow: str,
     hardware: Hardware,
     outputs: tuple[str, ...],
+    struct: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`evaluate_blocks` returning the outputs as one float64 array (len(outputs), D*N),
-    rows in the order of ``outputs`` (the fast path of :func:`confuciux.evaluate`)."""
+    rows in the order of ``outputs`` (the fast path of :func:`confuciux.evaluate`).  ``struct``:
+    :func:`layers_struct` of these same ``cols`` and ``depthwise``, if the caller keeps one."""
     _check("cols", cols, np.int64, ndim=2)
     if cols.shape[0] != len(_DIMS):
         raise ValueError(f"cols must have {len(_DIMS)} rows ({', '.join(_DIMS)}), got shape {cols.shape}")
@@ -264,12 +277,7 @@ def evaluate_block(
         return floats, status, valid
     # (the arrays behind these pointers are alive for the whole call: the caller holds them)
     base = ffi.from_buffer("uint8_t[]", block)
-    column = ffi.from_buffer("int64_t[]", cols)
-    flags = ffi.from_buffer("uint8_t[]", depthwise)
-    layers = ffi.new("cx_layers *")
-    for j, name in enumerate(_DIMS):
-        setattr(layers, name, column + j * n_layers)
-    layers.depthwise = flags
+    layers = layers_struct(cols, depthwise) if struct is None else struct
     designs = ffi.new("cx_designs *", (p_ptr, k_ptr, p_steps, k_steps))
     rc = lib.cx_evaluate_rows(
         layers, n_layers, designs, n_designs, df, hw, indices, len(outputs),
