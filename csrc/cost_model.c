@@ -64,6 +64,14 @@ typedef struct { i64 macs, clamped, out, rows, xsteps; } grid;
 
 static int make_grid(const point *p, grid *g)
 {
+    if (!p->hy && !p->hx) {
+        /* no edge step (every stride-1 layer): the same values, and the same overflow status,
+         * from two products */
+        g->macs = g->clamped = g->out = MUL(p->OY, p->OX);
+        g->rows = p->OY;
+        g->xsteps = MUL(p->OY, p->OX - 1);
+        return 0;
+    }
     int py = p->hy && p->ey > 0, px = p->hx && p->ex > 0;
     int both = p->hy && p->hx && ((p->ey > 0) == (p->ex > 0)) && p->ey != 0 && p->ex != 0;
     i64 base = MUL(p->OY, p->OX);
@@ -391,19 +399,23 @@ static int is_bad_input(const point *p, int dw)
     if (p->K < 1 || p->C < 1 || p->R < 1 || p->S < 1 || p->Y < p->R || p->X < p->S || p->P < 1
         || p->k < 1 || p->N < 1 || p->G < 1 || p->sy < 1 || p->sx < 1)
         return 1;
-    return qrem(p->K, p->G) != 0 || qrem(p->C, p->G) != 0 || (dw && p->G != 1);
+    if (p->G == 1) return 0;  /* the common case, without divisions */
+    return qrem(p->K, p->G) != 0 || qrem(p->C, p->G) != 0 || dw;
 }
 
 /* The strided windows (after is_bad_input, so every operand is valid). */
 static void strided(point *p)
 {
     p->ng = p->G > 1;
-    p->K = qdiv(p->K, p->G);
-    p->C = qdiv(p->C, p->G);
+    if (p->ng) {
+        p->K = qdiv(p->K, p->G);
+        p->C = qdiv(p->C, p->G);
+    }
+    /* stride 1 (the common case) without divisions */
     i64 dy = p->Y - p->R, dx = p->X - p->S;
-    i64 ry = qrem(dy, p->sy), rx = qrem(dx, p->sx);
-    p->OY = qdiv(dy, p->sy) + 1;
-    p->OX = qdiv(dx, p->sx) + 1;
+    i64 ry = p->sy == 1 ? 0 : qrem(dy, p->sy), rx = p->sx == 1 ? 0 : qrem(dx, p->sx);
+    p->OY = (p->sy == 1 ? dy : qdiv(dy, p->sy)) + 1;
+    p->OX = (p->sx == 1 ? dx : qdiv(dx, p->sx)) + 1;
     p->hy = ry != 0;
     p->hx = rx != 0;
     p->big_y = p->hy && p->R + ry < p->sy;
