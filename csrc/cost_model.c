@@ -291,15 +291,16 @@ static int banded(int eye, point *p, traffic *t)
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
     /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
-     * output), an empty first tile; eye: a band falling back to the whole dimension, 1 or 2 PEs
-     * with an X band whose inner window ends in an edge step; shi: an X band falling back to the
-     * whole dimension whose inner window ends in an edge step */
+     * output), an empty first tile, a band falling back to the whole dimension whose inner window
+     * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
+     * window ends in an edge step */
     int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
         int xedge = 0;
         for (int j = 0; j < 3; j++)
             xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
-        unsupported = unsupported || xs.big || ys.big || (P <= 2 && xedge);
+        unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
+                      || (ys.big && qrem(Y - R, syp) != 0) || (P <= 2 && xedge);
     } else {
         unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */

@@ -401,17 +401,18 @@ def _banded(
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
     # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
-    # wider than the output), an empty first tile; eye: a band falling back to the whole
-    # dimension, 1 or 2 PEs with an X band whose inner window ends in an edge step; shi: an X band
-    # falling back to the whole dimension whose inner window ends in an edge step
+    # wider than the output), an empty first tile, a band falling back to the whole dimension
+    # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
+    # band whose inner window ends in an edge step
     unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
     xedge = np.zeros_like(P, dtype=bool)
     for j in range(3):
         xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
     if eye:
-        unsupported |= xs.big | ys.big | ((P <= 2) & xedge)
+        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & ((Y - R) % syp != 0))
+        unsupported |= fallback | ((P <= 2) & xedge)
     else:
-        unsupported |= xs.big & ((X - S) % sxp != 0)  # the fallback band's window ends in an edge step
+        unsupported |= xs.big & ((X - S) % sxp != 0)
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
