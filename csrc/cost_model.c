@@ -293,14 +293,14 @@ static int banded(int eye, point *p, traffic *t)
     /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
      * output), an empty first tile, a band falling back to the whole dimension whose inner window
      * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
-     * window ends in an edge step */
+     * window ends in an edge step or a fallback Y band */
     int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
         int xedge = 0;
         for (int j = 0; j < 3; j++)
             xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
         unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
-                      || (ys.big && qrem(Y - R, syp) != 0) || (P <= 2 && xedge);
+                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
     } else {
         unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */

@@ -403,13 +403,13 @@ def _banded(
     # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
     # wider than the output), an empty first tile, a band falling back to the whole dimension
     # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
-    # band whose inner window ends in an edge step
+    # band whose inner window ends in an edge step or a fallback Y band
     unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
     xedge = np.zeros_like(P, dtype=bool)
     for j in range(3):
         xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
     if eye:
-        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & ((Y - R) % syp != 0))
+        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
         unsupported |= fallback | ((P <= 2) & xedge)
     else:
         unsupported |= xs.big & ((X - S) % sxp != 0)
