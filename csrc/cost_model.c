@@ -43,28 +43,74 @@ static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
 /* q is always finite, so a plain comparison does what NumPy's maximum does (and needs no libm). */
 static inline double max_d(double a, double b) { return a < b ? b : a; }
 
-typedef struct { i64 K, C, Y, X, R, S, P, k, OY, OX; } point;
+/* A point: K and C per group; N batch, G groups (ng: a grouped layer, MAESTRO's NGCONV),
+ * strides sy, sx; OY, OX the strided output.  The strided windows end with an edge step when
+ * (Y-R) % sy != 0: hy/hx say whether there is one, ey/ex are its output extents (r - s + 1 <= 0,
+ * or Y - R + 1 when MAESTRO's edge tile is negative: big_y/big_x). */
+typedef struct {
+    i64 K, C, Y, X, R, S, P, k, OY, OX, N, G, NG, sy, sx, ey, ex;
+    int ng, hy, hx, big_y, big_x;
+} point;
 
-/* The four numbers a dataflow decides; everything else follows from them (section 10.1). */
-typedef struct { i64 runtime, l1, l2, i_rd, w_rd, o_wr, macs; } traffic;
+/* The distinct numbers a dataflow decides; everything else follows from them (section 10.1). */
+typedef struct { i64 runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1; } traffic;
+
+static inline i64 max64(i64 a, i64 b) { return a > b ? a : b; }
+
+/* Sums over the (Y step, X step) cases (docs/cost-model.md, "Strides"): MAC-weighted steps,
+ * steps with extents clamped to 1, output extents, rows entered at the first X position and X
+ * steps after it.  Every checked operation is done unconditionally, as in the NumPy reference. */
+typedef struct { i64 macs, clamped, out, rows, xsteps; } grid;
+
+static int make_grid(const point *p, grid *g)
+{
+    if (!p->hy && !p->hx) {
+        /* no edge step (every stride-1 layer): the same values, and the same overflow status,
+         * from two products */
+        g->macs = g->clamped = g->out = MUL(p->OY, p->OX);
+        g->rows = p->OY;
+        g->xsteps = MUL(p->OY, p->OX - 1);
+        return 0;
+    }
+    int py = p->hy && p->ey > 0, px = p->hx && p->ex > 0;
+    int both = p->hy && p->hx && ((p->ey > 0) == (p->ex > 0)) && p->ey != 0 && p->ex != 0;
+    i64 base = MUL(p->OY, p->OX);
+    i64 side = ADD(MUL(px ? p->OY : 0, p->ex), MUL(py ? p->OX : 0, p->ey));
+    i64 bs = ADD(base, side);
+    g->macs = ADD(bs, MUL(both ? p->ey : 0, p->ex));
+    i64 cl = MUL(max64(p->ey, 1), max64(p->ex, 1));
+    g->clamped = ADD(bs, both ? cl : 0);
+    g->out = MUL(ADD(p->OY, p->hy ? p->ey : 0), ADD(p->OX, p->hx ? p->ex : 0));
+    g->rows = ADD(p->OY, py);
+    i64 per_row = ADD(p->OX - 1, px);
+    i64 edge_row = p->ey > 0 ? per_row : ((p->ey < 0 && p->hx && p->ex < 0) ? 1 : 0);
+    g->xsteps = ADD(MUL(p->OY, per_row), p->hy ? edge_row : 0);
+    return 0;
+overflow:
+    return 1;
+}
 
 static int dla(const point *p, traffic *t)
 {
     i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
     i64 nC = cdiv(p->C, p->P), ch = min64(p->C, p->P);
     i64 RS = MUL(p->R, p->S);
-    i64 steps = MUL4(nK, nC, p->OY, p->OX);
-    t->runtime = ADD(MUL(steps, ADD(MUL(kh, RS), 1)), 1);
-    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
-    t->l2 = ADD(MUL(MUL3(2, ch, RS), ADD(1, kh)), MUL(2, kh));
+    grid g;
+    if (make_grid(p, &g)) goto overflow;
+    i64 steps = MUL3(nK, nC, g.clamped);
+    t->runtime = ADD(MUL(steps, ADD(MUL3(p->NG, kh, RS), 1)), 1);
+    t->l1 = MUL(MUL3(2, RS, p->G), ADD(ADD(p->N, p->k), MUL(p->N, p->k)));
+    i64 out_c = p->ng ? ch : 1;
+    t->l2 = MUL(MUL(2, p->G), ADD(ADD(MUL3(p->N, ch, RS), MUL3(kh, ch, RS)), MUL3(p->N, kh, out_c)));
     i64 nKC = MUL(nK, nC);
-    i64 rho = p->OX > 1 ? p->R : 1;
-    t->i_rd = ADD(ADD(MUL5(ch, p->R, nKC, p->OY, p->OX - 1),
-                      MUL5(ch, p->S, rho, nKC, p->OY - 1)),
-                  MUL(MUL(ch, RS), ADD(MUL(nK, nC - 1), 1)));
-    t->w_rd = MUL4(nKC, kh, ch, RS);
-    t->o_wr = MUL4(p->K, p->OY, p->OX, nC);
-    t->macs = MUL5(p->K, p->C, RS, p->OY, p->OX);
+    i64 rho = p->X > p->S ? p->R : min64(p->R, p->sy);
+    t->i_rd = MUL(p->NG, ADD(ADD(MUL5(ch, p->R, min64(p->S, p->sx), nKC, g.xsteps),
+                                 MUL5(ch, p->S, rho, nKC, g.rows - 1)),
+                             MUL(MUL(ch, RS), ADD(MUL(nK, nC - 1), 1))));
+    t->w_rd = MUL5(p->G, nKC, kh, ch, RS);
+    t->o_wr = MUL4(p->NG, p->K, g.out, p->ng ? p->C : nC);
+    t->macs = MUL5(p->NG, p->K, p->C, RS, g.macs);
+    t->o_l1 = MUL5(p->NG, p->K, p->C, RS, g.out);
     return 0;
 overflow:
     return 1;
@@ -79,27 +125,28 @@ static int shi(const point *p, traffic *t)
     i64 two_r1 = SUB(MUL(2, p->R), 1);
     i64 band = SUB(ADD(p->P, p->S), 1);  /* input columns of one X band */
     i64 rows = y_full ? p->OY : 1;
-    t->runtime = ADD(MUL(MUL3(nK, p->C, nX), ADD(MUL3(rows, kh, RS), nY)), 1);
+    t->runtime = ADD(MUL(MUL3(nK, p->C, nX), ADD(MUL4(rows, kh, RS, p->NG), nY)), 1);
     i64 yi = y_full ? two_r1 : p->OY - 1;
     i64 x0 = x_full ? band : (x_wide ? p->X : p->X - p->P);
     i64 yf = y_full ? p->R : p->OY - p->R;
     i64 xf = x_full ? p->P : (x_wide ? p->OX : p->OX - p->P);
     i64 khRS = MUL(kh, RS);
     i64 yix0 = MUL(yi, x0);
-    t->l2 = MUL(2, ADD(ADD(yix0, khRS), MUL3(kh, yf, xf)));
-    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
+    t->l2 = MUL(2, ADD(ADD(MUL(p->NG, yix0), MUL(p->G, khRS)), MUL4(p->NG, kh, yf, xf)));
+    t->l1 = MUL(MUL3(2, RS, p->G), ADD(ADD(p->N, p->k), MUL(p->N, p->k)));
     i64 yrem = qrem(p->OY, p->R);
     i64 yedge = SUB(ADD(yrem, p->R), 1);
     i64 yo_full = ADD(MUL(p->R, qdiv(p->OY, p->R)), yrem != 0 ? yedge : 0);
     i64 yo = y_full ? yo_full : p->OY - p->R;
     i64 xo = (x_full || x_wide) ? p->OX : p->OX - p->P;
     i64 nKnY = MUL(nK, nY);
-    t->i_rd = ADD(ADD(MUL(MUL4(nK, p->C - 1, nY, yi), ADD(x0, MUL(nX - 1, band))),
-                      MUL4(nKnY, yi, nX - 1, p->C > 1 ? band : p->P)),
-                  ADD(MUL4(nK, nY - 1, two_r1, x0), yix0));
-    t->w_rd = MUL(MUL3(RS, nK, kh), ADD(MUL3(p->C - 1, nY, nX), 1));
-    t->o_wr = MUL4(p->K, p->C, yo, xo);
-    t->macs = MUL5(p->K, p->C, RS, yo, xo);
+    t->i_rd = MUL(p->NG, ADD(ADD(MUL(MUL4(nK, p->C - 1, nY, yi), ADD(x0, MUL(nX - 1, band))),
+                                 MUL4(nKnY, yi, nX - 1, p->C > 1 ? band : p->P)),
+                             ADD(MUL4(nK, nY - 1, two_r1, x0), yix0)));
+    t->w_rd = MUL(MUL(p->G, MUL3(RS, nK, kh)), ADD(MUL3(p->C - 1, nY, nX), 1));
+    t->o_wr = MUL5(p->NG, p->K, p->C, yo, xo);
+    t->macs = MUL(MUL5(p->NG, p->K, p->C, RS, yo), xo);
+    t->o_l1 = t->macs;
     return 0;
 overflow:
     return 1;
@@ -112,6 +159,7 @@ static int eye(const point *p, traffic *t)
     i64 nY = cdiv(p->OY, p->P), nX = cdiv(p->OX, p->S);
     int y_full = p->OY >= p->P, x_full = p->OX >= p->S, y_tall = p->P > p->Y;
     i64 khRS = MUL(kh, RS);
+    i64 work = MUL(khRS, p->NG);  /* MACs per PE and inner step */
     /* runtime: bands of S output columns; both output dims are spread over the P PEs */
     i64 w_edge = qrem(p->OX, p->S);
     int one_row = p->OY == 1;
@@ -119,11 +167,11 @@ static int eye(const point *p, traffic *t)
                          MUL(p->S - 1, one_row && p->S > p->P && qrem(p->S, p->P) != 0));
     i64 steps_edge = ADD(cdiv_small(w_edge, p->P),
                          MUL(p->S - 1, one_row && w_edge > p->P && qrem(w_edge, p->P) != 0));
-    i64 per_full = ADD(MUL(steps_full, khRS), 1);
-    i64 per_edge_v = ADD(MUL(steps_edge, khRS), 1);
+    i64 per_full = ADD(MUL(steps_full, work), 1);
+    i64 per_edge_v = ADD(MUL(steps_edge, work), 1);
     i64 per_edge = w_edge > 0 ? per_edge_v : 0;
     i64 bands_full = ADD(MUL(qdiv(p->OX, p->S), per_full), per_edge);
-    i64 bands_narrow = ADD(khRS, 1);
+    i64 bands_narrow = ADD(work, 1);
     i64 bands = x_full ? bands_full : bands_narrow;
     t->runtime = ADD(MUL(MUL3(p->C, nK, nY), bands), 1);
     i64 yi_full = SUB(ADD(p->P, p->R), 1);
@@ -132,18 +180,19 @@ static int eye(const point *p, traffic *t)
     i64 x0 = x_full ? two_s1 : p->OX - 1;
     i64 yf = y_full ? p->P : (y_tall ? p->OY : p->OY - p->P);
     i64 xf = x_full ? p->S : p->OX - p->S;
-    t->l2 = MUL(2, ADD(ADD(MUL(yi, x0), khRS), MUL3(kh, yf, xf)));
-    t->l1 = MUL(MUL(2, RS), ADD(1, MUL(2, p->k)));
+    t->l2 = MUL(2, ADD(ADD(MUL3(p->NG, yi, x0), MUL(p->G, khRS)), MUL4(p->NG, kh, yf, xf)));
+    t->l1 = MUL(MUL3(2, RS, p->G), ADD(ADD(p->N, p->k), MUL(p->N, p->k)));
     i64 yrem = qrem(p->OY, p->P);
     i64 yedge = SUB(ADD(yrem, p->R), 1);
     i64 yo_full = ADD(MUL(p->P, qdiv(p->OY, p->P)), yrem != 0 ? yedge : 0);
     i64 yo = y_full ? yo_full : (y_tall ? p->OY : p->OY - p->P);
     i64 xo = x_full ? p->OX : p->OX - p->S;
-    t->i_rd = MUL(MUL(p->C, yi),
-                  ADD(ADD(x0, MUL3(nK, nY - 1, x0)), MUL4(nK, nY, nX - 1, p->S)));
-    t->w_rd = MUL3(p->C, nK, khRS);
-    t->o_wr = MUL4(p->C, p->K, yo, xo);
-    t->macs = MUL5(p->C, p->K, RS, yo, xo);
+    t->i_rd = MUL3(p->NG, MUL(p->C, yi),
+                   ADD(ADD(x0, MUL3(nK, nY - 1, x0)), MUL4(nK, nY, nX - 1, p->S)));
+    t->w_rd = MUL4(p->G, p->C, nK, khRS);
+    t->o_wr = MUL5(p->NG, p->C, p->K, yo, xo);
+    t->macs = MUL(MUL5(p->NG, p->C, p->K, RS, yo), xo);
+    t->o_l1 = t->macs;
     return 0;
 overflow:
     return 1;
@@ -154,16 +203,18 @@ static int dpt(const point *p, traffic *t)
     i64 k = p->k, C = p->C;
     i64 RS = MUL(p->R, p->S);
     i64 kP = MUL(k, p->P);
+    grid g;
+    if (make_grid(p, &g)) goto overflow;
     /* runtime: n spatial steps of k channels per PE, the last with rho channels */
     i64 n = cdiv(C, kP);
     i64 rho = SUB(C, MUL(n - 1, kP));
     i64 c_last = rho < k ? rho
                : (n > 1 && rho > k && rho - k < k && qrem(rho, k) != 0) ? qrem(rho, k) : k;
-    t->runtime = ADD(MUL(MUL3(p->OY, p->OX, RS), ADD(MUL(n - 1, k), c_last)), 1);
-    t->l1 = MUL(MUL(6, k), RS);
+    t->runtime = ADD(MUL(MUL3(g.macs, RS, p->N), ADD(MUL(n - 1, k), c_last)), 1);
+    t->l1 = MUL4(2, k, RS, ADD(MUL(2, p->N), 1));
     i64 cp = min64(C, kP);
     int under = k < C && C < kP && qrem(C, k) == 0;  /* the last PE of an under-filled array loses its output */
-    t->l2 = MUL(2, ADD(MUL3(2, cp, RS), under ? cp - k : cp));
+    t->l2 = MUL(2, ADD(ADD(MUL3(p->N, cp, RS), MUL(cp, RS)), MUL(p->N, under ? cp - k : cp)));
     /* channels fetched (c_t), multiplied (m_c) and written (e_c) per pixel */
     int more = C > kP;
     i64 rem = qrem(C, kP);
@@ -173,23 +224,162 @@ static int dpt(const point *p, traffic *t)
     i64 c_t = SUB(ADD(C, pad), klost);
     i64 m_c = SUB(C, klost);
     i64 e_c = SUB(m_c, under ? k : 0);
-    i64 i_wide = MUL4(c_t, p->R, p->OY, SUB(ADD(p->S, p->OX), 1));
-    i64 i_narrow = MUL3(c_t, p->S, p->Y);
-    t->i_rd = p->OX > 1 ? i_wide : i_narrow;
+    i64 rho_y = p->X > p->S ? p->R : min64(p->R, p->sy);  /* input rows a new output row brings */
+    t->i_rd = MUL3(p->N, c_t, ADD(ADD(RS, MUL3(g.rows - 1, p->S, rho_y)),
+                                  MUL3(g.xsteps, p->R, min64(p->S, p->sx))));
     t->w_rd = MUL(c_t, RS);
-    t->o_wr = MUL3(p->OY, p->OX, e_c);
-    t->macs = MUL4(p->OY, p->OX, RS, m_c);
+    t->o_wr = MUL3(p->N, g.out, e_c);
+    t->macs = MUL4(p->N, g.macs, RS, m_c);
+    t->o_l1 = MUL4(p->N, g.out, RS, m_c);
     return 0;
 overflow:
     return 1;
 }
 
-/* Full tensor sizes: input and filter L2 writes (one fill each), output L2 reads. */
+/* ---- strided shi and eye: sums over the (Y band, X band) states (docs/cost-model.md) ---- */
+
+/* A top-level band of u outputs (map m, offset o after MAESTRO's ApplyOuterStride) over a
+ * dimension of D elements: its Init, Steady and Edge states as counts c[i] and tile sizes t[i]
+ * (count 0: no such state); big: the edge tile fell back to the whole dimension. */
+typedef struct { i64 m, o, c[3], t[3]; int big; } tiles;
+
+static int make_tiles(i64 D, i64 W, i64 s, i64 u, tiles *b)
+{
+    b->m = ADD(MUL(u, min64(s, W)), max64(W - s, 0));
+    b->o = MUL(u, s);
+    i64 m = b->m, o = b->o;
+    int over = m >= D;
+    i64 t0 = m == D ? D : (o <= D ? D - o : D);
+    i64 ns = qdiv(max64(D - m, 0), o);
+    i64 covered = ADD(MUL(ns, o), m);
+    int has_edge = !over && covered < D;
+    i64 e = D - MUL(ns + 1, o);
+    b->big = has_edge && e < 0;
+    b->c[0] = 1;
+    b->c[1] = over ? 0 : ns;
+    b->c[2] = has_edge;
+    b->t[0] = over ? t0 : m;
+    b->t[1] = over ? 0 : m;
+    b->t[2] = has_edge ? (e < 0 ? D : e) : 0;
+    return 0;
+overflow:
+    return 1;
+}
+
+/* Window positions (size W, step sp) over a tile of t elements, edge step included. */
+static inline i64 positions(i64 t, i64 W, i64 sp) { return t <= W ? 1 : cdiv(t - W, sp) + 1; }
+
+/* The same for a temporal window whose edge step is skipped when its output extent
+ * r - sp + 1 is negative. */
+static inline i64 rows_of(i64 t, i64 W, i64 sp)
+{
+    if (t <= W) return 1;
+    i64 d = t - W, r = qrem(d, sp);
+    return qdiv(d, sp) + 1 + (r != 0 && r - sp + 1 >= 0);
+}
+
+/* Status of a strided shi (eye = 0) or eye (eye = 1) point and its traffic (CX_OK only). */
+static int banded(int eye, point *p, traffic *t)
+{
+    i64 nK = cdiv(p->K, p->k), kh = min64(p->k, p->K);
+    i64 R = p->R, S = p->S, P = p->P, Y = p->Y, X = p->X;
+    i64 uy = qdiv((eye ? P : R) - 1, p->sy) + 1;  /* outputs per band */
+    i64 ux = qdiv((eye ? S : P) - 1, p->sx) + 1;
+    tiles ys, xs;
+    if (make_tiles(Y, R, p->sy, uy, &ys) || make_tiles(X, S, p->sx, ux, &xs)) return CX_OVERFLOW;
+    i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
+    i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
+    int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
+    /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
+     * output), an empty first tile, a band falling back to the whole dimension whose inner window
+     * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
+     * window ends in an edge step or a fallback Y band */
+    int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
+    if (eye) {
+        int xedge = 0;
+        for (int j = 0; j < 3; j++)
+            xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
+        unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
+                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
+    } else {
+        unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
+        valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
+    }
+    if (unsupported) return CX_UNSUPPORTED;
+    if (!valid) return CX_INVALID;
+    if (__builtin_mul_overflow(p->N, p->G, &p->NG)) return CX_OVERFLOW;
+    i64 RS = MUL(R, S);
+    i64 w = MUL3(kh, RS, p->NG);
+    int one_row = min64(ys.m, Y) - R + 1 == 1;
+    int act_y[3], act_x[3];
+    for (int i = 0; i < 3; i++) {
+        act_y[i] = ys.c[i] > 0 && (i == 0 || ys.t[i] > 0);
+        act_x[i] = xs.c[i] > 0 && (i == 0 || xs.t[i] >= S);
+    }
+    i64 total = 0;
+    for (int i = 0; i < 3; i++) {
+        i64 wy = positions(ys.t[i], R, syp);
+        for (int j = 0; j < 3; j++) {
+            i64 wx = positions(xs.t[j], S, sxp), steps;
+            if (eye) {
+                int quirk = one_row && wx > P && qrem(wx, P) != 0;
+                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
+            } else {
+                i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
+                steps = MUL(rows, cdiv(wx, P));
+            }
+            i64 cost = MUL(MUL(ys.c[i], xs.c[j]), ADD(MUL(steps, w), 1));
+            total = ADD(total, act_y[i] && act_x[j] ? cost : 0);
+        }
+    }
+    t->runtime = ADD(MUL3(nK, p->C, total), 1);
+    i64 khRS = MUL(kh, RS);
+    t->l2 = MUL(2, ADD(ADD(MUL3(p->NG, ty0, tx0), MUL(p->G, khRS)), MUL4(p->NG, kh, yf, xf)));
+    t->l1 = MUL4(2, RS, p->G, ADD(ADD(p->N, p->k), MUL(p->N, p->k)));
+    i64 nY = ADD(ADD(ys.c[0], act_y[1] ? ys.c[1] : 0), act_y[2] ? ys.c[2] : 0);
+    i64 nX = ADD(ADD(xs.c[0], act_x[1] ? xs.c[1] : 0), act_x[2] ? xs.c[2] : 0);
+    i64 newx = min64(xs.m, xs.o);
+    if (eye) {
+        t->i_rd = MUL4(p->NG, p->C, ty0, ADD(ADD(tx0, MUL3(nK, nY - 1, tx0)), MUL4(nK, nY, nX - 1, newx)));
+        t->w_rd = MUL4(p->G, p->C, nK, khRS);
+    } else {
+        i64 first = MUL5(nK, p->C - 1, nY, ty0, ADD(tx0, MUL(nX - 1, xs.m)));
+        i64 xstep = MUL5(nK, nY, ty0, nX - 1, p->C > 1 ? xs.m : newx);
+        i64 ystep = MUL4(nK, nY - 1, ys.m, tx0);
+        t->i_rd = MUL(p->NG, ADD(ADD(ADD(first, xstep), ystep), MUL(ty0, tx0)));
+        t->w_rd = MUL5(p->G, RS, nK, kh, ADD(MUL3(p->C - 1, nY, nX), 1));
+    }
+    /* output rows credited per Y state (a spatial edge band: its input rows), columns per X state */
+    i64 yo = 0, xo = 0, xo_all = 0;
+    for (int i = 0; i < 3; i++) {
+        i64 rows = MUL(ys.c[i], i == 2 ? ys.t[i] : ys.t[i] - R + 1);
+        yo = ADD(yo, act_y[i] ? rows : 0);
+        i64 cols = MUL(xs.c[i], xs.t[i] - S + 1);
+        xo = ADD(xo, act_x[i] ? cols : 0);
+        xo_all = ADD(xo_all, cols);
+    }
+    t->o_wr = MUL5(p->NG, p->K, p->C, yo, xo_all);
+    i64 base = MUL5(p->NG, p->K, p->C, RS, yo);
+    t->macs = MUL(base, xo);
+    t->o_l1 = MUL(base, xo_all);
+    return CX_OK;
+overflow:
+    return CX_OVERFLOW;
+}
+
+/* Full tensor sizes as MAESTRO counts them: input and filter L2 writes (one fill each), output
+ * L2 reads (the stride-1 output size, times the channels of a grouped layer). */
 static int tensor_sizes(const point *p, int dw, i64 *i_wr, i64 *w_wr, i64 *o_rd)
 {
-    *i_wr = MUL3(p->C, p->Y, p->X);
-    *w_wr = dw ? MUL3(p->C, p->R, p->S) : MUL4(p->K, p->C, p->R, p->S);
-    *o_rd = MUL3(dw ? p->C : p->K, p->OY, p->OX);
+    *i_wr = MUL4(p->NG, p->C, p->Y, p->X);
+    i64 o_full = MUL(p->Y - p->R + 1, p->X - p->S + 1);
+    if (dw) {
+        *w_wr = MUL3(p->C, p->R, p->S);
+        *o_rd = MUL3(p->N, p->C, o_full);
+    } else {
+        *w_wr = MUL5(p->G, p->K, p->C, p->R, p->S);
+        *o_rd = MUL4(p->NG, p->K, o_full, p->ng ? p->C : 1);
+    }
     return 0;
 overflow:
     return 1;
@@ -197,9 +387,42 @@ overflow:
 
 static int is_valid(int df, int depthwise, const point *p)
 {
-    if (depthwise || df == CX_DLA) return 1;
+    if (depthwise) return 1;
+    if (df == CX_DLA) return !(p->big_y || p->big_x);  /* MAESTRO refuses these (exit code 255) */
     if (df == CX_SHI) return (p->OY >= p->R) == (p->OX >= p->P || p->P > p->X);
     return (p->OY >= p->P || p->P > p->Y) == (p->OX >= p->S);
+}
+
+/* Not a layer: a size < 1, Y < R, X < S, groups not dividing K and C, groups on a depthwise
+ * layer, P < 1 or k < 1. */
+static int is_bad_input(const point *p, int dw)
+{
+    if (p->K < 1 || p->C < 1 || p->R < 1 || p->S < 1 || p->Y < p->R || p->X < p->S || p->P < 1
+        || p->k < 1 || p->N < 1 || p->G < 1 || p->sy < 1 || p->sx < 1)
+        return 1;
+    if (p->G == 1) return 0;  /* the common case, without divisions */
+    return qrem(p->K, p->G) != 0 || qrem(p->C, p->G) != 0 || dw;
+}
+
+/* The strided windows (after is_bad_input, so every operand is valid). */
+static void strided(point *p)
+{
+    p->ng = p->G > 1;
+    if (p->ng) {
+        p->K = qdiv(p->K, p->G);
+        p->C = qdiv(p->C, p->G);
+    }
+    /* stride 1 (the common case) without divisions */
+    i64 dy = p->Y - p->R, dx = p->X - p->S;
+    i64 ry = p->sy == 1 ? 0 : qrem(dy, p->sy), rx = p->sx == 1 ? 0 : qrem(dx, p->sx);
+    p->OY = (p->sy == 1 ? dy : qdiv(dy, p->sy)) + 1;
+    p->OX = (p->sx == 1 ? dx : qdiv(dx, p->sx)) + 1;
+    p->hy = ry != 0;
+    p->hx = rx != 0;
+    p->big_y = p->hy && p->R + ry < p->sy;
+    p->big_x = p->hx && p->S + rx < p->sx;
+    p->ey = p->big_y ? dy + 1 : ry - p->sy + 1;
+    p->ex = p->big_x ? dx + 1 : rx - p->sx + 1;
 }
 
 static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, double *area, double *power)
@@ -248,26 +471,46 @@ enum { SOME_OUTPUTS, DISTINCT_OUTPUTS };
 #endif
 
 /* The status of one point and its integer results (zero unless CX_OK). */
+static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw);
+
 static ALWAYS_INLINE int point_status(int dataflow, const cx_layers *layers, size_t l, i64 pes, i64 ktile,
-                                      traffic *t, i64 *i_wr, i64 *w_wr, i64 *o_rd)
+                                      const cx_hardware *hw, traffic *t, i64 *i_wr, i64 *w_wr, i64 *o_rd)
 {
-    point p = {layers->K[l], layers->C[l], layers->Y[l], layers->X[l], layers->R[l],
-               layers->S[l], pes, ktile, 0, 0};
+    point p = {0};
+    p.K = layers->K[l]; p.C = layers->C[l]; p.Y = layers->Y[l]; p.X = layers->X[l];
+    p.R = layers->R[l]; p.S = layers->S[l]; p.P = pes; p.k = ktile;
+    p.N = layers->N ? layers->N[l] : 1;
+    p.G = layers->G ? layers->G[l] : 1;
+    p.sy = layers->SY ? layers->SY[l] : 1;
+    p.sx = layers->SX ? layers->SX[l] : 1;
     int dw = layers->depthwise[l] != 0;
     int status;
-    if (p.K < 1 || p.C < 1 || p.R < 1 || p.S < 1 || p.Y < p.R || p.X < p.S || p.P < 1 || p.k < 1) {
+    if (is_bad_input(&p, dw)) {
         status = CX_BAD_INPUT;
     } else {
-        p.OY = p.Y - p.R + 1;
-        p.OX = p.X - p.S + 1;
-        if (!is_valid(dataflow, dw, &p)) {
+        strided(&p);
+        if (!dw && dataflow != CX_DLA && (p.sy != 1 || p.sx != 1)) {
+            status = banded(dataflow == CX_EYE, &p, t);
+            if (status == CX_OK) {
+                int o = tensor_sizes(&p, dw, i_wr, w_wr, o_rd);
+                int negative = !o && (t->o_wr < 0 || t->o_l1 < 0)
+                               && energy_of(t, *i_wr, *w_wr, *o_rd, dw, hw) < 0;
+                status = o ? CX_OVERFLOW : negative ? CX_INVALID : CX_OK;
+            }
+        } else if (!is_valid(dataflow, dw, &p)) {
             status = CX_INVALID;
         } else {
-            int o = dw ? dpt(&p, t)
-                  : dataflow == CX_DLA ? dla(&p, t)
-                  : dataflow == CX_SHI ? shi(&p, t) : eye(&p, t);
+            int o = __builtin_mul_overflow(p.N, p.G, &p.NG);
+            if (!o) o = dw ? dpt(&p, t)
+                      : dataflow == CX_DLA ? dla(&p, t)
+                      : dataflow == CX_SHI ? shi(&p, t) : eye(&p, t);
             if (!o) o = tensor_sizes(&p, dw, i_wr, w_wr, o_rd);
-            status = o ? CX_OVERFLOW : CX_OK;
+            /* The edge steps of a strided layer can make the output counters negative (as in
+             * MAESTRO); when that makes the energy negative, the point cannot be costed (MAESTRO
+             * prints such points with a negative energy).  Independent of the outputs asked. */
+            int negative = !o && (t->o_wr < 0 || t->o_l1 < 0)
+                           && energy_of(t, *i_wr, *w_wr, *o_rd, dw, hw) < 0;
+            status = o ? CX_OVERFLOW : negative ? CX_INVALID : CX_OK;
         }
     }
     if (status != CX_OK) {
@@ -281,8 +524,8 @@ static ALWAYS_INLINE int point_status(int dataflow, const cx_layers *layers, siz
 static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw)
 {
     double l2 = (double)t->i_rd + (double)i_wr + (double)t->w_rd + (double)w_wr + (double)t->o_wr;
-    double macs = (double)t->macs;
-    double l1 = macs + (double)t->i_rd + macs + (double)t->w_rd + macs + macs;
+    double macs = (double)t->macs, ol1 = (double)t->o_l1;
+    double l1 = macs + (double)t->i_rd + macs + (double)t->w_rd + ol1 + ol1;
     if (hw->maestro_energy)
         return hw->l2_energy * l2 + (dw ? hw->l1_energy * l1 : 0.0);
     return hw->mac_energy * macs + hw->l1_energy * l1 + hw->l2_energy * (l2 + (double)o_rd);
@@ -302,9 +545,9 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
                                      i64 ktile, const cx_hardware *hw, int bounded,
                                      const cx_outputs *out, size_t i)
 {
-    traffic t = {0, 0, 0, 0, 0, 0, 0};
+    traffic t = {0, 0, 0, 0, 0, 0, 0, 0};
     i64 i_wr = 0, w_wr = 0, o_rd = 0;
-    int status = point_status(dataflow, layers, l, pes, ktile, &t, &i_wr, &w_wr, &o_rd);
+    int status = point_status(dataflow, layers, l, pes, ktile, hw, &t, &i_wr, &w_wr, &o_rd);
     double energy = 0.0, area = 0.0, power = 0.0;
     if (status == CX_OK) {
         /* unbounded coefficients: compute every float, a non-finite one makes the point overflow */
@@ -335,8 +578,8 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
     STORE_COPY(FILTER_L1_WRITE, w_rd);
     STORE(FILTER_L2_READ, w_rd);
     STORE(FILTER_L2_WRITE, (double)w_wr);
-    STORE_COPY(OUTPUT_L1_READ, macs);  /* = output_l1_write */
-    STORE(OUTPUT_L1_WRITE, macs);
+    STORE_COPY(OUTPUT_L1_READ, (double)t.o_l1);
+    STORE(OUTPUT_L1_WRITE, (double)t.o_l1);
     STORE(OUTPUT_L2_READ, (double)o_rd);
     STORE(OUTPUT_L2_WRITE, (double)t.o_wr);
     if (mode != SOME_OUTPUTS || out->status) out->status[i] = CX_OK;

@@ -20,8 +20,10 @@ enum cx_status {
     CX_OK = 0,
     CX_INVALID = 1,    /* a configuration MAESTRO cannot cost (it prints runtime 0) */
     CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits, or a float result is not finite */
-    CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, P < 1 or k < 1 */
-    CX_UNSUPPORTED = 4, /* a layer the kernel does not cost (reserved: none yet) */
+    CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C
+                          or on a depthwise layer, P < 1 or k < 1 */
+    CX_UNSUPPORTED = 4, /* not costed yet: a corner regime of a strided CONV layer on shi or eye
+                           (bands wider than the output, some fallback bands, eye on <= 2 PEs) */
     CX_N_STATUSES = 5
 };
 
@@ -46,7 +48,7 @@ enum cx_output {
     CX_OUT_FILTER_L2_READ = 14,
     CX_OUT_FILTER_L2_WRITE = 15,
     CX_OUT_OUTPUT_L1_READ = 16,  /* = output_l1_write */
-    CX_OUT_OUTPUT_L1_WRITE = 17,
+    CX_OUT_OUTPUT_L1_WRITE = 17, /* = macs, except for strided layers (edge steps) */
     CX_OUT_OUTPUT_L2_READ = 18,
     CX_OUT_OUTPUT_L2_WRITE = 19,
     CX_N_OUTPUTS = 20
@@ -65,9 +67,11 @@ typedef struct {
     double arbiter_a2, arbiter_a1, arbiter_a0;   /* arbiter complexity a2 P^2 + a1 P + a0 */
 } cx_hardware;
 
-/* n_layers layers, struct of arrays (K filters, C channels, Y x X input, R x S kernel). */
+/* n_layers layers, struct of arrays (K filters, C channels, Y x X input, R x S kernel, batch N,
+ * G groups, strides SY, SX; K and C are totals over the groups).  N, G, SY, SX may be NULL
+ * (all 1). */
 typedef struct {
-    const int64_t *K, *C, *Y, *X, *R, *S;
+    const int64_t *K, *C, *Y, *X, *R, *S, *N, *G, *SY, *SX;
     const uint8_t *depthwise;                  /* non-zero: depthwise layer (dpt) */
 } cx_layers;
 

@@ -2,9 +2,12 @@
  * around overflow thresholds) for every dataflow, both energy accountings and coefficients large
  * enough to overflow float64.  Built and run by tests/sanitize.sh under
  * -fsanitize=address,undefined: any undefined behaviour aborts.  Also checks the output
- * contract: status in 0..3, valid == (status == CX_OK), NaN everywhere where status != CX_OK,
- * positive runtime and finite costs where it is; broadcast designs (step 0) and the single-point
- * entry agree with the batch; unknown dataflows are refused. */
+ * contract: status in 0..4, valid == (status == CX_OK), NaN everywhere where status != CX_OK,
+ * positive runtime and finite costs where it is (counts >= 0 except the output counters, which
+ * MAESTRO lets go negative through the edge steps of a strided layer); broadcast designs (step 0) and the single-point
+ * entry agree with the batch; unknown dataflows are refused.  Batch, groups and strides are
+ * drawn the same way (half of the rounds with the NULL columns that mean 1), so strided edge
+ * steps, refusals and groups that do not divide K or C all come up. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,20 +37,22 @@ static int64_t draw(void)
     }
 }
 
-static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], P[NP], k[NP];
+static int64_t K[NL], C[NL], Y[NL], X[NL], R[NL], S[NL], N[NL], G[NL], SY[NL], SX[NL], P[NP], k[NP];
 static uint8_t dw[NL], status[NP], valid[NP];
+static cx_layers layers = {K, C, Y, X, R, S, N, G, SY, SX, dw};
 static double values[CX_N_OUTPUTS][NP];
 
 static int check_point(int i, int all_asked, const cx_outputs *out)
 {
-    if (status[i] > 3 || valid[i] != (status[i] == CX_OK)) {
+    if (status[i] > 4 || valid[i] != (status[i] == CX_OK)) {
         fprintf(stderr, "point %d: status %d valid %d\n", i, status[i], valid[i]);
         return 1;
     }
     for (int j = 0; j < CX_N_OUTPUTS; j++) {
         if (!out->values[j]) continue;
         double v = values[j][i];
-        if (status[i] == CX_OK ? !isfinite(v) || v < 0 : !isnan(v)) {
+        int may_be_negative = j == CX_OUT_OUTPUT_L2_WRITE || j == CX_OUT_OUTPUT_L1_READ || j == CX_OUT_OUTPUT_L1_WRITE;
+        if (status[i] == CX_OK ? !isfinite(v) || (v < 0 && !may_be_negative) : !isnan(v)) {
             fprintf(stderr, "point %d (status %d): output %d is %g\n", i, status[i], j, v);
             return 1;
         }
@@ -62,8 +67,10 @@ static int check_point(int i, int all_asked, const cx_outputs *out)
 /* The single-point entry gives the batch's values for point i (layer l). */
 static int check_single(int i, int l, int df, const cx_hardware *hw)
 {
-    int64_t dims[6] = {K[l], C[l], Y[l], X[l], R[l], S[l]};
-    cx_layers one = {dims, dims + 1, dims + 2, dims + 3, dims + 4, dims + 5, &dw[l]};
+    int64_t dims[10] = {K[l], C[l], Y[l], X[l], R[l], S[l], 1, 1, 1, 1};
+    if (layers.N) { dims[6] = N[l]; dims[7] = G[l]; dims[8] = SY[l]; dims[9] = SX[l]; }
+    cx_layers one = {dims, dims + 1, dims + 2, dims + 3, dims + 4, dims + 5, dims + 6, dims + 7,
+                     dims + 8, dims + 9, &dw[l]};
     double v[CX_N_OUTPUTS];
     int st = cx_evaluate_point(&one, P[i], k[i], df, hw, v);
     if (st != status[i]) { fprintf(stderr, "point %d: single status %d, batch %d\n", i, st, status[i]); return 1; }
@@ -75,9 +82,11 @@ static int check_single(int i, int l, int df, const cx_hardware *hw)
     return 0;
 }
 
+/* Batch, groups, strides: mostly small (so that most layers are well formed), sometimes wild. */
+static int64_t draw_small(void) { return next() % 4 ? (int64_t)(next() % 5) + 1 : draw(); }
+
 int main(void)
 {
-    cx_layers layers = {K, C, Y, X, R, S, dw};
     cx_outputs all, some;
     for (int j = 0; j < CX_N_OUTPUTS; j++) all.values[j] = values[j];
     all.status = status;
@@ -96,14 +105,26 @@ int main(void)
         {.mac_energy = 1e308, .l1_energy = 1e308, .l2_energy = 1e308, .mac_area = 1e308, .l1_area = 1e300,
          .l2_area = 1, .mac_power = 1e308, .noc_bandwidth = 1e200, .bus_area_per_port = 1e200},
     };
-    long counts[4] = {0, 0, 0, 0};
+    long counts[5] = {0, 0, 0, 0, 0};
     for (int round = 0; round < 300; round++) {
         for (int l = 0; l < NL; l++) {
             K[l] = draw(); C[l] = draw(); R[l] = draw(); S[l] = draw(); dw[l] = next() % 3 == 0;
             /* keep a fair share of well-formed layers */
             Y[l] = next() % 2 ? draw() : (R[l] > 0 && R[l] < 1000 ? R[l] + (int64_t)(next() % 40) : draw());
             X[l] = next() % 2 ? draw() : (S[l] > 0 && S[l] < 1000 ? S[l] + (int64_t)(next() % 40) : draw());
+            N[l] = draw_small(); SY[l] = draw_small(); SX[l] = draw_small();
+            G[l] = next() % 3 ? 1 : draw_small();
+            if (G[l] > 1 && G[l] < 64 && next() % 2) {  /* make it divide K and C most of the time */
+                if (K[l] > 0 && K[l] < (1LL << 40)) K[l] *= G[l];
+                if (C[l] > 0 && C[l] < (1LL << 40)) C[l] *= G[l];
+            }
         }
+        /* half of the rounds without the extra columns: NULL means all 1 */
+        int extra = (round / 2) % 2;
+        layers.N = extra ? N : NULL;
+        layers.G = extra ? G : NULL;
+        layers.SY = extra ? SY : NULL;
+        layers.SX = extra ? SX : NULL;
         for (int i = 0; i < NP; i++) { P[i] = draw(); k[i] = draw(); }
         /* every fourth round broadcasts: pes per layer (step 0 over designs), ktile one value */
         int bcast = round % 4 == 3;
@@ -151,7 +172,7 @@ int main(void)
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], high, 1, rows[0], status, valid) != -2) return 1;
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], low, 1, rows[0], status, valid) != -2) return 1;
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], good, CX_N_OUTPUTS + 1, rows[0], status, valid) != -2) return 1;
-    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld\n",
-           counts[0], counts[1], counts[2], counts[3]);
-    return (counts[0] && counts[1] && counts[2] && counts[3]) ? 0 : 1;
+    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld\n",
+           counts[0], counts[1], counts[2], counts[3], counts[4]);
+    return (counts[0] && counts[1] && counts[2] && counts[3] && counts[4]) ? 0 : 1;
 }

@@ -10,13 +10,13 @@ import pytest
 
 import confuciux
 from confuciux import Hardware, evaluate
-from confuciux.cost import native, schema
+from confuciux.cost import native, reference, schema
 
 pytestmark = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
 
 HW = Hardware.default()
 DIMS = np.array([[64, 32, 58, 58, 3, 3], [8, 8, 10, 10, 3, 3], [16, 16, 9, 9, 1, 1]], dtype=np.int64)
-COLS = np.ascontiguousarray(DIMS.T)
+COLS = np.ascontiguousarray(reference.full_dims(DIMS).T)  # the 10 layer columns
 DW = np.zeros(3, dtype=np.uint8)
 P2 = np.full((2, 3), 4, dtype=np.int64)
 

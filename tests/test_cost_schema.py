@@ -9,7 +9,7 @@ import pytest
 
 import confuciux
 from confuciux import DATAFLOWS, Hardware, PointCost, evaluate, evaluate_layer
-from confuciux.cost import dataflows, native, schema
+from confuciux.cost import dataflows, native, reference, schema
 
 needs_c = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
 
@@ -85,8 +85,8 @@ def test_every_dataflow_both_backends_every_output(dataflow, hardware):
 @needs_c
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
 def test_kernel_writes_copies_when_asked(dataflow):
-    """Asked for separately (as a C caller may), the six L1 counters equal what they copy."""
-    cols = np.ascontiguousarray(LAYERS[:, :6].T)
+    """Asked for separately (as a C caller may), the five L1 counters equal what they copy."""
+    cols = np.ascontiguousarray(reference.full_dims(LAYERS[:, :6]).T)
     dw = (LAYERS[:, 6] == 2).astype(np.uint8)
     pes = np.array([[4, 16, 32]], dtype=np.int64)
     values, status, valid = native.evaluate_blocks(cols, dw, pes, pes, dataflow, Hardware.default(), schema.NAMES)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import pickle
 import re
 
 import numpy as np
@@ -48,6 +50,68 @@ def test_layer_errors_name_the_field_and_layer(kwargs, exc, match):
     assert "conv7" in str(info.value)
 
 
+def test_stride_batch_groups_are_keyword_fields():
+    a = Layer(64, 32, 57, 30, 3, 5, stride=2, batch=4, groups=8, name="s")
+    assert a.stride == (2, 2) and (a.stride_y, a.stride_x) == (2, 2)
+    assert a == Layer(64, 32, 57, 30, 3, 5, stride=(2, 2), batch=4, groups=8)  # normalised
+    assert hash(a) == hash(Layer(64, 32, 57, 30, 3, 5, stride=(2, 2), batch=4, groups=8))
+    assert a != Layer(64, 32, 57, 30, 3, 5, stride=(2, 1), batch=4, groups=8)
+    assert (a.out_y, a.out_x) == ((57 - 3) // 2 + 1, (30 - 5) // 2 + 1) == (28, 13)
+    assert a.macs == 4 * 64 * (32 // 8) * 3 * 5 * 28 * 13
+    assert Layer(8, 8, 10, 9, 3, 3, stride=(3, 2)).stride == (3, 2)
+    assert Layer(8, 8, 10, 10, 3, 3) == Layer(8, 8, 10, 10, 3, 3, stride=1, batch=1, groups=1)
+    assert repr(a) == (
+        "Layer(K=64, C=32, Y=57, X=30, R=3, S=5, kind='CONV', name='s', stride=2, batch=4, groups=8)"
+    )
+    assert repr(Layer(8, 8, 10, 9, 3, 3, stride=(3, 2))).endswith("kind='CONV', stride=(3, 2))")
+    assert repr(Layer(8, 8, 10, 10, 3, 3)) == "Layer(K=8, C=8, Y=10, X=10, R=3, S=3, kind='CONV')"
+    assert pickle.loads(pickle.dumps(a)) == a and pickle.loads(pickle.dumps(a)).name == "s"
+    assert dataclasses.replace(a, batch=2).batch == 2 and dataclasses.replace(a, batch=2).stride == (2, 2)
+    with pytest.raises(TypeError):
+        Layer(8, 8, 10, 10, 3, 3, "CONV", "n", 2)  # type: ignore[misc]  # stride is keyword-only
+    dw = Layer(1, 16, 10, 10, 3, 3, "DSCONV", stride=2, batch=3)
+    assert dw.macs == 3 * 16 * 9 * 4 * 4
+
+
+def test_trconv_is_the_direct_convolution_maestro_runs():
+    t = Layer(16, 8, 34, 34, 4, 4, "trconv", groups=2)
+    assert t.kind == "TRCONV" and (t.out_y, t.out_x) == (31, 31)
+    assert t.macs == 16 * 4 * 16 * 31 * 31
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(stride=0), ValueError, "stride must be >= 1"),
+        (dict(stride=(1, 2, 3)), ValueError, "stride must be an integer or a pair"),
+        (dict(stride=1.5), TypeError, "stride must be an integer"),
+        (dict(batch=0), ValueError, "batch must be >= 1"),
+        (dict(batch=2.0), TypeError, "batch must be an integer"),
+        (dict(groups=3), ValueError, r"K \(8\) is not a multiple of groups \(3\)"),
+        (dict(K=6, groups=3), ValueError, r"C \(8\) is not a multiple of groups \(3\)"),
+        (dict(kind="DSCONV", groups=2), ValueError, "groups .* is for CONV and TRCONV"),
+        (dict(kind="GEMM", stride=2), ValueError, "GEMM layer has stride 1"),
+    ],
+)
+def test_new_fields_are_validated(kwargs, exc, match):
+    base = dict(K=8, C=8, Y=10, X=10, R=3, S=3, name="conv9")
+    base.update(kwargs)
+    with pytest.raises(exc, match=match) as info:
+        Layer(**base)
+    assert "conv9" in str(info.value)
+
+
+def test_evaluate_costs_strided_batched_grouped_layers_on_every_dataflow():
+    m = Model("m", [Layer(4, 4, 6, 6, 3, 3), Layer(8, 8, 21, 21, 3, 3, stride=2, batch=2, groups=4, name="s2")])
+    for df in ("dla", "shi", "eye"):
+        assert cx.evaluate(m, 8, 2, df).valid.all()
+    # (21 - 3) % 2 == 0: no edge step, so dla counts the real work (shi/eye credit MAESTRO's
+    # band edges with their input rows, as at stride 1)
+    assert cx.evaluate(m, 8, 2, "dla").macs[1] == m[1].macs
+    dw = Layer(1, 8, 10, 10, 3, 3, "DSCONV", stride=2)  # depthwise layers use dpt whatever the dataflow
+    assert cx.evaluate(dw, 4, 2, "shi").valid.all()
+
+
 def test_gemm_is_a_1x1_conv():
     g = Layer.gemm(M=128, N=2048, K=4096)
     assert (g.K, g.C, g.Y, g.X, g.R, g.S, g.kind) == (2048, 4096, 128, 1, 1, 1, "GEMM")
@@ -67,12 +131,19 @@ def test_macs_are_what_the_cost_model_counts():
 def test_conv_expresses_stride_and_padding():
     # ResNet's first layer: 224x224, 7x7, stride 2, padding 3 -> 112x112 outputs
     layer = Layer.conv(3, 64, 224, 224, kernel=7, stride=2, padding=3)
-    assert (layer.out_y, layer.out_x) == (112, 112) and (layer.Y, layer.R) == (118, 7)
+    assert (layer.out_y, layer.out_x) == (112, 112) and (layer.Y, layer.R, layer.stride) == (230, 7, (2, 2))
+    assert layer == Layer(64, 3, 230, 230, 7, 7, stride=2)
     assert layer.macs == 64 * 3 * 49 * 112 * 112
     dw = Layer.conv(32, 32, 112, 112, kernel=3, stride=2, padding=1, depthwise=True)
-    assert dw.kind == "DSCONV" and dw.K == 1 and dw.out_y == 56
+    assert dw.kind == "DSCONV" and dw.K == 1 and dw.out_y == 56 and dw.macs == 32 * 9 * 56 * 56
     rect = Layer.conv(8, 8, 20, 30, kernel=(3, 5), stride=(1, 2), padding=(1, 2))
-    assert (rect.out_y, rect.out_x) == (20, 15)
+    assert (rect.out_y, rect.out_x, rect.stride) == (20, 15, (1, 2))
+    grouped = Layer.conv(64, 128, 16, 16, kernel=3, padding=1, groups=32, batch=4)
+    assert (grouped.groups, grouped.batch) == (32, 4) and grouped.macs == 4 * 128 * 2 * 9 * 16 * 16
+    with pytest.raises(ValueError, match="conv 'g'.*C \\(64\\) is not a multiple of groups \\(3\\)"):
+        Layer.conv(64, 96, 16, 16, kernel=3, groups=3, name="g")
+    with pytest.raises(ValueError, match="depthwise layer takes groups"):
+        Layer.conv(32, 32, 10, 10, kernel=3, depthwise=True, groups=4)
     with pytest.raises(ValueError, match="padding"):
         Layer.conv(3, 64, 224, 224, kernel=7, padding=-1)
     with pytest.raises(ValueError, match="does not fit"):
@@ -96,6 +167,7 @@ def test_conv_output_and_macs_match_the_framework_formula(h, k, stride, pad, c, 
     layer = Layer.conv(c, out, h, h, kernel=k, stride=stride, padding=pad, name="l")
     o = (h + 2 * pad - k) // stride + 1  # PyTorch's Conv2d output size
     assert (layer.out_y, layer.out_x, layer.R, layer.S) == (o, o, k, k)
+    assert (layer.Y, layer.stride) == (h + 2 * pad, (stride, stride))
     assert layer.macs == out * c * k * k * o * o
 
 
@@ -266,11 +338,12 @@ def test_from_maestro_files(name):
 
 
 def test_layers_to_arrays():
-    m = Model("m", [Layer(8, 3, 10, 10, 3, 3), Layer(1, 8, 8, 8, 3, 3, "DSCONV")])
+    m = Model("m", [Layer(8, 3, 10, 10, 3, 3), Layer(1, 8, 8, 8, 3, 3, "DSCONV", stride=(2, 1), batch=4)])
     dims, dw = layers_to_arrays(m)
-    assert dims.dtype == np.int64 and dims.shape == (2, 6) and list(dw) == [False, True]
-    assert layers_to_arrays(m[0])[0].shape == (1, 6)
-    assert layers_to_arrays([])[0].shape == (0, 6)
+    assert dims.dtype == np.int64 and dims.shape == (2, 10) and list(dw) == [False, True]
+    assert dims[1].tolist() == [1, 8, 8, 8, 3, 3, 4, 1, 2, 1]
+    assert layers_to_arrays(m[0])[0].shape == (1, 10)
+    assert layers_to_arrays([])[0].shape == (0, 10)
     with pytest.raises(TypeError):
         layers_to_arrays([m[0], "x"])
     with pytest.raises(TypeError):
@@ -280,7 +353,7 @@ def test_layers_to_arrays():
 def test_layers_to_arrays_returns_fresh_arrays_for_models():
     m = cx.zoo.load("mobilenet_v2")
     dims, dw = layers_to_arrays(m)
-    expected = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S] for l in m])
+    expected = np.array([[l.K, l.C, l.Y, l.X, l.R, l.S, l.batch, l.groups, *l.stride] for l in m])
     np.testing.assert_array_equal(dims, expected)
     np.testing.assert_array_equal(dw, [l.kind == "DSCONV" for l in m])
     np.testing.assert_array_equal(layers_to_arrays(list(m))[0], expected)  # same as uncached

@@ -1,9 +1,9 @@
 """Workloads: layers and models as the cost model sees them.
 
-A :class:`Layer` is described the way MAESTRO and ConfuciuX describe it: K filters, C input
-channels, an input of Y × X, a kernel of R × S, stride 1 — the output is (Y−R+1) × (X−S+1).
-Strided and padded layers are expressed in this convention with :meth:`Layer.conv`; a GEMM is a
-1×1 convolution (:meth:`Layer.gemm`).  A :class:`Model` is a named sequence of layers, read from
+A :class:`Layer` is described the way MAESTRO describes it: K filters, C input channels, an
+input of Y × X, a kernel of R × S, a stride (the output is ((Y−R)//stride+1) × ((X−S)//stride+1)),
+a batch N and groups G.  :meth:`Layer.conv` builds one from a framework's description (padding
+included); a GEMM is a 1×1 convolution (:meth:`Layer.gemm`).  A :class:`Model` is a named sequence of layers, read from
 and written to ConfuciuX's CSV format or read from MAESTRO's model files.
 """
 
@@ -24,11 +24,14 @@ import numpy as np
 
 from ._cache import state_without_caches
 
-__all__ = ["Layer", "Model", "KINDS", "layers_to_arrays"]
+__all__ = ["Layer", "Model", "KINDS", "LAYER_COLUMNS", "layers_to_arrays"]
 
-#: Layer kinds: a convolution, a depthwise convolution, a matrix multiplication.
-KINDS = ("CONV", "DSCONV", "GEMM")
+#: Layer kinds: a convolution, a depthwise convolution, a matrix multiplication, a transposed
+#: convolution.
+KINDS = ("CONV", "DSCONV", "GEMM", "TRCONV")
 _DIMS = ("K", "C", "Y", "X", "R", "S")
+#: Columns of :func:`layers_to_arrays`'s ``dims`` (the cost model's layer input).
+LAYER_COLUMNS = (*_DIMS, "N", "G", "stride_y", "stride_x")
 _INT64_MAX = 2**63 - 1
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")  # stricter than int(): no "1_000", no spaces inside
 
@@ -58,18 +61,34 @@ def _pair(value: Any, what: str) -> tuple[Any, Any]:
 class Layer:
     """One layer: ``K`` filters, ``C`` input channels, input ``Y`` × ``X``, kernel ``R`` × ``S``.
 
-    ``kind`` is ``"CONV"``, ``"DSCONV"`` (depthwise: each of the C channels has its own R × S
-    filter; K is ignored by the cost model, ConfuciuX writes 1, any given value is kept) or
-    ``"GEMM"`` (a 1×1 CONV, see :meth:`gemm`); case-insensitive, stored upper-case.  Sizes are
-    element counts, plain ``int`` ≥ 1 (NumPy integers are accepted; floats, bools and strings are
-    not), and ``name`` is a label that takes no part in equality.
+    ``kind`` (case-insensitive, stored upper-case) is one of
 
-    ``Y``, ``X`` are the input sizes the cost model sees.  It assumes stride 1 and no padding, so
-    the output is ``(Y−R+1) × (X−S+1)``.  A strided or padded layer is expressed by
-    :meth:`conv` as the stride-1 layer with the same output: ``Y = O_Y + R − 1`` where
-    ``O_Y = (H + 2·pad − R) // stride + 1`` is the real output (likewise ``X``), so the output
-    size, the MAC count and the compute work are exact, while the input tile per output — and so
-    input traffic and buffer sizes — are those of the stride-1 layer (smaller than the real ones).
+    * ``"CONV"``: a convolution;
+    * ``"DSCONV"``: depthwise — each of the C channels has its own R × S filter; K is ignored
+      by the cost model (ConfuciuX writes 1; any given value is kept);
+    * ``"GEMM"``: a matrix multiplication as a 1×1 CONV (see :meth:`gemm`);
+    * ``"TRCONV"``: a transposed convolution, described the way MAESTRO costs it: as the
+      direct convolution it executes over its zero-upsampled, padded input, so ``Y`` × ``X`` is
+      that (already upsampled) input and the output is ``(Y − R) // stride + 1`` like a CONV.
+      MAESTRO parses it as a CONV whose dimensions carry an "inner stride" of 2 that no result
+      depends on, so it costs exactly like the CONV with the same fields.
+
+    Sizes are element counts, plain ``int`` ≥ 1 (NumPy integers are accepted; floats, bools and
+    strings are not), and ``name`` is a label that takes no part in equality.
+
+    Keyword-only, MAESTRO's remaining dimensions:
+
+    * ``stride``: an int or a ``(stride_y, stride_x)`` pair, stored as the pair (so
+      ``stride=2`` and ``stride=(2, 2)`` give equal layers); ``Y``, ``X`` stay the input sizes
+      and the output is ``O_Y = (Y − R) // stride_y + 1`` (likewise ``O_X``).  No padding: a
+      padded layer has its padding in ``Y``, ``X`` (:meth:`conv` does this).
+    * ``batch``: N, the number of images.
+    * ``groups``: G, a grouped convolution (CONV or TRCONV) with ``K`` and ``C`` the layer's
+      totals, as in PyTorch: G groups of ``C/G`` channels and ``K/G`` filters each, so both
+      must divide by G.  MAESTRO's ``NGCONV`` layers are these (its dimensions are per group).
+
+    :attr:`macs` is the real work: ``N·K·(C/G)·R·S·O_Y·O_X`` (depthwise ``N·C·R·S·O_Y·O_X``);
+    for a TRCONV that of the direct convolution above, zero-multiplies included.
     """
 
     K: int
@@ -80,22 +99,64 @@ class Layer:
     S: int
     kind: str = "CONV"
     name: str = field(default="", compare=False)
+    stride: tuple[int, int] = (1, 1)
+    batch: int = 1
+    groups: int = 1
 
     __getstate__ = state_without_caches
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise TypeError(f"Layer.name must be a str, got {self.name!r}")
-        label = f"layer {self.name!r}" if self.name else "layer"
-        for d in _DIMS:
-            object.__setattr__(self, d, _as_int(getattr(self, d), f"{label}: {d}"))
-        if not isinstance(self.kind, str) or self.kind.upper() not in KINDS:
-            raise ValueError(f"{label}: kind must be one of {KINDS}, got {self.kind!r}")
-        object.__setattr__(self, "kind", self.kind.upper())
+    def __init__(
+        self,
+        K: int,
+        C: int,
+        Y: int,
+        X: int,
+        R: int,
+        S: int,
+        kind: str = "CONV",
+        name: str = "",
+        *,
+        stride: int | tuple[int, int] = 1,
+        batch: int = 1,
+        groups: int = 1,
+    ) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"Layer.name must be a str, got {name!r}")
+        label = f"layer {name!r}" if name else "layer"
+        setattr_ = object.__setattr__
+        for d, v in zip(_DIMS, (K, C, Y, X, R, S), strict=True):
+            setattr_(self, d, _as_int(v, f"{label}: {d}"))
+        if not isinstance(kind, str) or kind.upper() not in KINDS:
+            raise ValueError(f"{label}: kind must be one of {KINDS}, got {kind!r}")
+        setattr_(self, "kind", kind.upper())
+        setattr_(self, "name", name)
+        sy, sx = (_as_int(v, f"{label}: stride") for v in _pair(stride, f"{label}: stride"))
+        setattr_(self, "stride", (sy, sx))
+        setattr_(self, "batch", _as_int(batch, f"{label}: batch"))
+        setattr_(self, "groups", _as_int(groups, f"{label}: groups"))
+        self._check(label)
+
+    def _check(self, label: str) -> None:
         if self.Y < self.R:
             raise ValueError(f"{label}: Y ({self.Y}) < R ({self.R}) is not a convolution")
         if self.X < self.S:
             raise ValueError(f"{label}: X ({self.X}) < S ({self.S}) is not a convolution")
+        g = self.groups
+        if g != 1 and self.kind not in ("CONV", "TRCONV"):
+            raise ValueError(f"{label}: groups ({g}) is for CONV and TRCONV layers, not {self.kind}")
+        for d in ("K", "C"):
+            if getattr(self, d) % g:
+                raise ValueError(f"{label}: {d} ({getattr(self, d)}) is not a multiple of groups ({g})")
+        if self.stride != (1, 1) and self.kind == "GEMM":
+            raise ValueError(f"{label}: a GEMM layer has stride 1, got {self.stride}")
+
+    @property
+    def stride_y(self) -> int:
+        return self.stride[0]
+
+    @property
+    def stride_x(self) -> int:
+        return self.stride[1]
 
     @classmethod
     def gemm(cls, M: int, N: int, K: int, name: str = "") -> Layer:
@@ -117,23 +178,21 @@ class Layer:
         padding: int | tuple[int, int] = 0,
         depthwise: bool = False,
         name: str = "",
+        *,
+        groups: int = 1,
+        batch: int = 1,
     ) -> Layer:
         """A convolution as a framework describes it (input ``height`` × ``width``, ``kernel``,
-        ``stride``, ``padding``), expressed in the cost model's stride-1 convention.
+        ``stride``, ``padding``, ``groups``): the real strided layer.
 
-        The true output is ``H' = (height + 2·padding − R) // stride + 1`` (likewise W'); the
-        layer gets the input ``Y = H' + R − 1`` (``X = W' + S − 1``), so that its output size,
-        MAC count and compute work are those of the real layer.  What stays approximate: with
-        ``stride > 1`` the real input under the output is larger than Y × X (about stride² times),
-        so input traffic and buffer sizes are those of a stride-1 layer with the same output;
-        padding is treated as real input (as if the zeros were stored).  ``kernel``, ``stride``
-        and ``padding`` are an int or a (rows, columns) pair.  ``depthwise=True`` needs
-        ``out_channels == in_channels`` and gives a DSCONV with ``K = 1``.  A grouped
-        convolution is ``groups`` such layers of ``C/groups`` channels and ``K/groups`` filters.
-        """
+        Padding enlarges the input: ``Y = height + 2·padding`` (likewise ``X``), as if the zeros
+        were stored; the output is then PyTorch's ``(height + 2·padding − R) // stride + 1``.
+        ``kernel``, ``stride`` and ``padding`` are an int or a (rows, columns) pair.
+        ``depthwise=True`` needs ``out_channels == in_channels`` and gives a DSCONV with
+        ``K = 1`` (``groups`` then stays 1); otherwise ``groups`` must divide both channel
+        counts (PyTorch's convention)."""
         label = f"conv {name!r}" if name else "conv"
         r, s = (_as_int(v, f"{label}: kernel") for v in _pair(kernel, f"{label}: kernel"))
-        sy, sx = (_as_int(v, f"{label}: stride") for v in _pair(stride, f"{label}: stride"))
         py, px = _pair(padding, f"{label}: padding")
         for p in (py, px):
             if isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 0:
@@ -142,7 +201,6 @@ class Layer:
         w = _as_int(width, f"{label}: width") + 2 * int(px)
         if h < r or w < s:
             raise ValueError(f"{label}: the {r}x{s} kernel does not fit the padded {h}x{w} input")
-        oy, ox = (h - r) // sy + 1, (w - s) // sx + 1
         c = _as_int(in_channels, f"{label}: in_channels")
         k = _as_int(out_channels, f"{label}: out_channels")
         if not isinstance(depthwise, (bool, np.bool_)):
@@ -150,18 +208,24 @@ class Layer:
         if depthwise and k != c:
             # MAESTRO's DSCONV has one filter per channel; a channel multiplier is not expressible
             raise ValueError(f"{label}: a depthwise layer has out_channels == in_channels, got {k} and {c}")
-        k = 1 if depthwise else k
-        return cls(K=k, C=c, Y=oy + r - 1, X=ox + s - 1, R=r, S=s, kind="DSCONV" if depthwise else "CONV", name=name)
+        if depthwise and groups not in (1, c):
+            raise ValueError(f"{label}: a depthwise layer takes groups 1 (or in_channels), got {groups!r}")
+        kind, k, g = ("DSCONV", 1, 1) if depthwise else ("CONV", k, groups)
+        try:
+            return cls(k, c, h, w, r, s, kind, name, stride=stride, batch=batch, groups=g)
+        except ValueError as exc:
+            inner = f"layer {name!r}" if name else "layer"  # Layer's own label, renamed
+            raise ValueError(str(exc).replace(inner, label, 1)) from None
 
     @property
     def out_y(self) -> int:
-        """Output rows, ``Y − R + 1``."""
-        return self.Y - self.R + 1
+        """Output rows, ``(Y − R) // stride_y + 1``."""
+        return (self.Y - self.R) // self.stride[0] + 1
 
     @property
     def out_x(self) -> int:
-        """Output columns, ``X − S + 1``."""
-        return self.X - self.S + 1
+        """Output columns, ``(X − S) // stride_x + 1``."""
+        return (self.X - self.S) // self.stride[1] + 1
 
     @property
     def depthwise(self) -> bool:
@@ -169,14 +233,17 @@ class Layer:
 
     @property
     def macs(self) -> int:
-        """True multiply-accumulates: ``K·C·R·S·O_Y·O_X`` (depthwise: ``C·R·S·O_Y·O_X``)."""
-        per_channel = self.C * self.R * self.S * self.out_y * self.out_x
-        return per_channel if self.depthwise else self.K * per_channel
+        """Real multiply-accumulates: ``N·K·(C/G)·R·S·O_Y·O_X`` (depthwise ``N·C·R·S·O_Y·O_X``)."""
+        per_channel = self.batch * self.C * self.R * self.S * self.out_y * self.out_x
+        return per_channel if self.depthwise else self.K * per_channel // self.groups
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{d}={getattr(self, d)}" for d in _DIMS)
         name = f", name={self.name!r}" if self.name else ""
-        return f"Layer({dims}, kind={self.kind!r}{name})"
+        sy, sx = self.stride
+        extra = "" if (sy, sx) == (1, 1) else f", stride={sy if sy == sx else (sy, sx)}"
+        extra += "".join(f", {f}={getattr(self, f)}" for f in ("batch", "groups") if getattr(self, f) != 1)
+        return f"Layer({dims}, kind={self.kind!r}{name}{extra})"
 
 
 @dataclass(frozen=True)
@@ -485,7 +552,8 @@ def _parse_layer(cur: _Cursor, index: int) -> Layer:
 
 
 def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarray, np.ndarray]:
-    """``(dims, depthwise)``: int64 (n, 6) with columns K, C, Y, X, R, S and bool (n,).
+    """``(dims, depthwise)``: int64 (n, 10) with the columns of :data:`LAYER_COLUMNS` (K, C, Y, X,
+    R, S, N, G, stride_y, stride_x; K and C the layer's totals) and bool (n,).
 
     Fresh arrays on every call (the caller may modify them); for a :class:`Model` they are copied
     from the model's cached arrays (a Model is immutable), so repeated calls cost a few
@@ -505,6 +573,7 @@ def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarra
 
 
 def _build_arrays(seq: tuple[Layer, ...]) -> tuple[np.ndarray, np.ndarray]:
-    dims = np.array([(l.K, l.C, l.Y, l.X, l.R, l.S) for l in seq], dtype=np.int64).reshape(-1, 6)
+    rows = [(l.K, l.C, l.Y, l.X, l.R, l.S, l.batch, l.groups, *l.stride) for l in seq]
+    dims = np.array(rows, dtype=np.int64).reshape(-1, len(LAYER_COLUMNS))
     depthwise = np.array([l.kind == "DSCONV" for l in seq], dtype=bool)
     return dims, depthwise

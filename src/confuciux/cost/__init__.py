@@ -231,7 +231,7 @@ def _dims_array(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]
         depthwise = t == 2
     else:
         depthwise = np.zeros(a.shape[0], dtype=bool)
-    return np.ascontiguousarray(a[:, :6]), depthwise, ()
+    return np.ascontiguousarray(_reference.full_dims(a[:, :6])), depthwise, ()
 
 
 _Blocks = tuple[np.ndarray, np.ndarray, tuple[str, ...]]
@@ -262,7 +262,8 @@ _blocks: IdentityCache[Any, tuple[_Blocks, Any]] = IdentityCache(_build_cached)
 
 
 def _layers(model_or_layers: Any) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """(dims (6, N) int64 C-contiguous, depthwise (N,) uint8, layer names)."""
+    """(dims (10, N) int64 C-contiguous, rows workload.LAYER_COLUMNS; depthwise (N,) uint8; layer
+    names)."""
     return _layers_and_struct(model_or_layers)[0]
 
 
@@ -371,7 +372,8 @@ def evaluate(
 
 
 def _point(layer: Any) -> tuple[tuple[int, ...], bool, Any]:
-    """(K, C, Y, X, R, S), depthwise, and the kernel's struct (None without the kernel)."""
+    """The layer's columns (workload.LAYER_COLUMNS), depthwise, and the kernel's struct (None
+    without the kernel)."""
     cols, depthwise, _ = _layers(layer)
     if cols.shape[1] != 1:
         raise ValueError(f"evaluate_layer takes one layer, got {cols.shape[1]}")

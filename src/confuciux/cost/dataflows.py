@@ -27,9 +27,9 @@ class Dataflow:
 
 
 TABLE: tuple[Dataflow, ...] = (
-    Dataflow("dla", 0, ("CONV", "GEMM"), True, "NVDLA-style: K spatially over k-tiles, C over the PEs"),
-    Dataflow("shi", 1, ("CONV", "GEMM"), True, "ShiDianNao-style: output columns over the PEs"),
-    Dataflow("eye", 2, ("CONV", "GEMM"), True, "Eyeriss-style row stationary: output rows over the PEs"),
+    Dataflow("dla", 0, ("CONV", "GEMM", "TRCONV"), True, "NVDLA-style: K spatially over k-tiles, C over the PEs"),
+    Dataflow("shi", 1, ("CONV", "GEMM", "TRCONV"), True, "ShiDianNao-style: output columns over the PEs"),
+    Dataflow("eye", 2, ("CONV", "GEMM", "TRCONV"), True, "Eyeriss-style row stationary: output rows over the PEs"),
     Dataflow("dpt", 3, ("DSCONV",), False, "depthwise: k channels per PE, used for every DSCONV layer"),
 )
 

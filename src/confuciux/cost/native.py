@@ -20,6 +20,7 @@ import numpy as np
 from .._cache import IdentityCache
 from ..hardware import Hardware
 from . import dataflows, schema
+from .reference import full_dims
 
 try:
     from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
@@ -34,7 +35,8 @@ __all__ = [
     "release_memory",
 ]  # fmt: skip
 
-_DIMS = ("K", "C", "Y", "X", "R", "S")  # rows of a layer block, fields of cx_layers
+# rows of a layer block (workload.LAYER_COLUMNS), fields of cx_layers
+_DIMS = ("K", "C", "Y", "X", "R", "S", "N", "G", "SY", "SX")
 
 
 def check_enums(c_lib: Any) -> None:
@@ -52,8 +54,10 @@ def check_enums(c_lib: Any) -> None:
             problems.append(f"output {name}: schema position {i}, kernel {c_id}")
     if c_lib.CX_N_OUTPUTS != len(schema.NAMES):
         problems.append(f"{c_lib.CX_N_OUTPUTS} outputs in the kernel, {len(schema.NAMES)} in the schema")
-    codes = {"OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW,
-             "BAD_INPUT": schema.BAD_INPUT, "UNSUPPORTED": schema.UNSUPPORTED}  # fmt: skip
+    codes = {
+        "OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW, "BAD_INPUT": schema.BAD_INPUT,
+        "UNSUPPORTED": schema.UNSUPPORTED,
+    }  # fmt: skip
     for meaning, code in codes.items():
         c_code = getattr(c_lib, f"CX_{meaning}", None)
         if c_code != code:
@@ -195,8 +199,8 @@ def release_memory() -> None:
 
 
 def layers_struct(cols: np.ndarray, depthwise: np.ndarray) -> Any:
-    """The kernel's cx_layers pointing into ``cols`` (rows K, C, Y, X, R, S) and ``depthwise``,
-    as checked by :func:`evaluate_block`.  Valid while both arrays are alive and unchanged."""
+    """The kernel's cx_layers pointing into ``cols`` (rows K, C, Y, X, R, S, N, G, stride_y,
+    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays are alive and unchanged."""
     column = ffi.from_buffer("int64_t[]", cols)
     layers = ffi.new("cx_layers *")
     for j, name in enumerate(_DIMS):
@@ -225,7 +229,8 @@ def evaluate_blocks(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """One kernel call for D designs x N layers.
 
-    ``cols``: C-contiguous int64 (6, N), rows K, C, Y, X, R, S; ``depthwise``: contiguous uint8
+    ``cols``: C-contiguous int64 (10, N), rows K, C, Y, X, R, S, N, G, stride_y, stride_x (K and C
+    totals over the groups); ``depthwise``: contiguous uint8
     (N,); ``pes``, ``ktile``: int64 (D, N) arrays, broadcast views allowed (point ``(d, l)`` is
     design ``d`` on layer ``l``).  ``outputs``: names from :data:`schema.NAMES`.
 
@@ -284,7 +289,8 @@ def evaluate_block(
 
 
 def layer_struct(dims: Sequence[int], depthwise: bool) -> Any:
-    """A cx_layers of one layer (for :func:`evaluate_one`): ``dims`` K, C, Y, X, R, S."""
+    """A cx_layers of one layer (for :func:`evaluate_one`): ``dims`` K, C, Y, X, R, S, N, G,
+    stride_y, stride_x."""
     if len(dims) != len(_DIMS):
         raise ValueError(f"a layer has {len(_DIMS)} dimensions ({', '.join(_DIMS)}), got {len(dims)}")
     block = ffi.new("int64_t[]", [int(v) for v in dims])
@@ -312,12 +318,13 @@ def evaluate_points(
     dataflow: str,
     hardware: Hardware,
 ) -> dict[str, np.ndarray]:
-    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 6),
-    ``depthwise`` bool (N,)), except that ``pes`` and ``ktile`` may hold several designs: D*N
-    values, point ``d*N + l`` being layer ``l``.  Sizes are checked (ValueError)."""
+    """Same contract as :func:`confuciux.cost.reference.evaluate_points` (``dims`` int64 (N, 10)
+    or (N, 6), ``depthwise`` bool (N,)), except that ``pes`` and ``ktile`` may hold several
+    designs: D*N values, point ``d*N + l`` being layer ``l``.  Sizes are checked (ValueError)."""
     dims = np.asarray(dims)
-    if dims.ndim != 2 or dims.shape[1] != len(_DIMS):
-        raise ValueError(f"dims must have shape (n, {len(_DIMS)}), got {dims.shape}")
+    if dims.ndim != 2 or dims.shape[1] not in (6, len(_DIMS)):
+        raise ValueError(f"dims must have shape (n, {len(_DIMS)}) or (n, 6), got {dims.shape}")
+    dims = full_dims(dims)
     n_layers = dims.shape[0]
     cols = np.ascontiguousarray(dims.T, dtype=np.int64)
     dw = np.asarray(depthwise)

@@ -17,8 +17,9 @@ from typing import TypeAlias
 import numpy as np
 
 from ..hardware import Hardware
+from ..workload import LAYER_COLUMNS
 from . import dataflows, schema
-from .schema import BAD_INPUT, INVALID, OK, OVERFLOW
+from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
 
 __all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
 
@@ -27,6 +28,9 @@ INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area
 
 _I64 = np.int64
 _Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
+_A: TypeAlias = np.ndarray
+# runtime, l1, l2, input/filter L2 reads, output L2 writes, MACs, output L1 counts, validity
+_Traffic: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A]
 
 
 class _Checked:
@@ -37,6 +41,7 @@ class _Checked:
 
     def __init__(self, n: int, check: bool = True) -> None:
         self.overflow = np.zeros(n, dtype=bool)
+        self.check = check
         if not check:
             self.mul, self.add, self.sub = np.multiply, np.add, np.subtract  # type: ignore[method-assign, assignment]
 
@@ -79,28 +84,78 @@ def _where(cond: np.ndarray, a: _Int, b: _Int) -> np.ndarray:
     return np.where(cond, a, b).astype(_I64, copy=False)
 
 
-def _dla(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+class _Ext:
+    """Per-point quantities beyond the stride-1 ConfuciuX setting: batch N, groups G (K, C are
+    then per group), strides and the edge steps of the strided Y/X windows (docs/cost-model.md,
+    "Strides, batch, groups")."""
+
+    def __init__(
+        self, ck: _Checked, N: _A, G: _A, ng: _A, sy: _A, sx: _A, Y: _A, X: _A, R: _A, S: _A
+    ) -> None:
+        self.N, self.G, self.ng, self.sy, self.sx = N, G, ng, sy, sx
+        self.NG = ck.mul(N, G)
+        # window positions: OY full steps, then an edge step when (Y-R) % sy != 0 whose output
+        # extent is r - s + 1 <= 0, or Y - R + 1 when MAESTRO's edge tile is negative ("big")
+        ry, rx = (Y - R) % sy, (X - S) % sx
+        self.hy, self.hx = ry != 0, rx != 0
+        self.big_y = self.hy & (R + ry < sy)
+        self.big_x = self.hx & (S + rx < sx)
+        self.ey = _where(self.big_y, Y - R + 1, ry - sy + 1)
+        self.ex = _where(self.big_x, X - S + 1, rx - sx + 1)
+
+
+def _grid(ck: _Checked, e: _Ext, OY: _A, OX: _A) -> tuple[_A, _A, _A, _A, _A]:
+    """Sums over the (Y step, X step) cases: MAC-weighted steps, steps with clamped extents,
+    output extents, rows entered at the first X position and X steps after it."""
+    py = e.hy & (e.ey > 0)  # an edge row with positive extent takes part like a full row
+    px = e.hx & (e.ex > 0)
+    both = e.hy & e.hx & ((e.ey > 0) == (e.ex > 0)) & (e.ey != 0) & (e.ex != 0)
+    base = ck.mul(OY, OX)
+    side = ck.add(ck.mul(_where(px, OY, 0), e.ex), ck.mul(_where(py, OX, 0), e.ey))
+    macs = ck.add(ck.add(base, side), ck.mul(_where(both, e.ey, 0), e.ex))
+    clamped = ck.add(ck.add(base, side), _where(both, ck.mul(np.maximum(e.ey, 1), np.maximum(e.ex, 1)), 0))
+    out = ck.mul(ck.add(OY, _where(e.hy, e.ey, 0)), ck.add(OX, _where(e.hx, e.ex, 0)))
+    rows = ck.add(OY, py)
+    per_row = ck.add(OX - 1, px)
+    edge_row = _where(e.ey > 0, per_row, _where((e.ey < 0) & e.hx & (e.ex < 0), 1, 0))
+    xsteps = ck.add(ck.mul(OY, per_row), _where(e.hy, edge_row, 0))
+    return macs, clamped, out, rows, xsteps
+
+
+def _dla(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     nC, ch = _cdiv(C, P), np.minimum(C, P)
     RS = ck.mul(R, S)
-    steps = ck.prod(nK, nC, OY, OX)
-    runtime = ck.add(ck.mul(steps, ck.add(ck.mul(kh, RS), 1)), 1)
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
-    l2 = ck.add(ck.mul(ck.prod(2, ch, RS), ck.add(1, kh)), ck.mul(2, kh))
-    nKC = ck.mul(nK, nC)
-    rho = _where(OX > 1, R, 1)
-    i_rd = ck.add(
-        ck.add(ck.prod(ch, R, nKC, OY, OX - 1), ck.prod(ch, S, rho, nKC, OY - 1)),
-        ck.mul(ck.mul(ch, RS), ck.add(ck.mul(nK, nC - 1), 1)),
+    g_macs, g_steps, g_out, rows, xsteps = _grid(ck, e, OY, OX)
+    steps = ck.prod(nK, nC, g_steps)
+    runtime = ck.add(ck.mul(steps, ck.add(ck.prod(e.NG, kh, RS), 1)), 1)
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
+    out_c = _where(e.ng, ch, 1)
+    l2 = ck.prod(
+        2, e.G, ck.add(ck.add(ck.prod(e.N, ch, RS), ck.prod(kh, ch, RS)), ck.prod(e.N, kh, out_c))
     )
-    w_rd = ck.prod(nKC, kh, ch, RS)
-    o_wr = ck.prod(K, OY, OX, nC)
-    macs = ck.prod(K, C, RS, OY, OX)
-    valid = np.ones(K.shape, dtype=bool)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    nKC = ck.mul(nK, nC)
+    rho = _where(X > S, R, np.minimum(R, e.sy))
+    i_rd = ck.mul(
+        e.NG,
+        ck.add(
+            ck.add(ck.prod(ch, R, np.minimum(S, e.sx), nKC, xsteps), ck.prod(ch, S, rho, nKC, rows - 1)),
+            ck.mul(ck.mul(ch, RS), ck.add(ck.mul(nK, nC - 1), 1)),
+        ),
+    )
+    w_rd = ck.prod(e.G, nKC, kh, ch, RS)
+    o_wr = ck.prod(e.NG, K, g_out, _where(e.ng, C, nC))
+    macs = ck.prod(e.NG, K, C, RS, g_macs)
+    o_l1 = ck.prod(e.NG, K, C, RS, g_out)
+    valid = ~(e.big_y | e.big_x)  # MAESTRO refuses these layers (exit code 255)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
 
 
-def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _shi(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, R), _cdiv(OX, P)
@@ -111,7 +166,7 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     band = ck.sub(ck.add(P, S), 1)  # input columns of one X band, b = P+S-1
     # runtime: an inner pass over a band shorter than R is a single step
     rows = _where(y_full, OY, 1)
-    runtime = ck.add(ck.mul(ck.prod(nK, C, nX), ck.add(ck.prod(rows, kh, RS), nY)), 1)
+    runtime = ck.add(ck.mul(ck.prod(nK, C, nX), ck.add(ck.prod(rows, kh, RS, e.NG), nY)), 1)
     # first-step extents (input rows/cols, output rows/cols), incl. bands larger than the output
     yi = _where(y_full, two_r1, OY - 1)
     x0 = _where(x_full, band, _where(x_wide, X, X - P))
@@ -119,8 +174,8 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     xf = _where(x_full, P, _where(x_wide, OX, OX - P))
     khRS = ck.mul(kh, RS)
     yixo = ck.mul(yi, x0)
-    l2 = ck.mul(2, ck.add(ck.add(yixo, khRS), ck.prod(kh, yf, xf)))
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.mul(e.NG, yixo), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
     # traffic
     yrem = OY % R
     yo = _where(
@@ -130,23 +185,28 @@ def _shi(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     )
     xo = _where(x_full | x_wide, OX, OX - P)
     nKnY = ck.mul(nK, nY)
-    i_rd = ck.add(
+    i_rd = ck.mul(
+        e.NG,
         ck.add(
-            ck.mul(
-                ck.prod(nK, C - 1, nY, yi),
-                ck.add(x0, ck.mul(nX - 1, band)),
+            ck.add(
+                ck.mul(
+                    ck.prod(nK, C - 1, nY, yi),
+                    ck.add(x0, ck.mul(nX - 1, band)),
+                ),
+                ck.prod(nKnY, yi, nX - 1, _where(C > 1, band, P)),
             ),
-            ck.prod(nKnY, yi, nX - 1, _where(C > 1, band, P)),
+            ck.add(ck.prod(nK, nY - 1, two_r1, x0), yixo),
         ),
-        ck.add(ck.prod(nK, nY - 1, two_r1, x0), yixo),
     )
-    w_rd = ck.mul(ck.prod(RS, nK, kh), ck.add(ck.prod(C - 1, nY, nX), 1))
-    o_wr = ck.prod(K, C, yo, xo)
-    macs = ck.prod(K, C, RS, yo, xo)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    w_rd = ck.prod(e.G, ck.prod(RS, nK, kh), ck.add(ck.prod(C - 1, nY, nX), 1))
+    o_wr = ck.prod(e.NG, K, C, yo, xo)
+    macs = ck.prod(e.NG, K, C, RS, yo, xo)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _eye(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, P), _cdiv(OX, S)
@@ -154,6 +214,7 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     y_tall = P > Y  # the whole input column fits one band
     valid = (y_full | y_tall) == x_full
     khRS = ck.mul(kh, RS)
+    work = ck.mul(khRS, e.NG)  # MACs per PE and inner step
     # runtime: columns in bands of S output columns, both output dims spread over the P PEs
     w_edge = OX % S
     one_row = OY == 1
@@ -161,9 +222,9 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     steps_edge = ck.add(
         _cdiv(w_edge, P), ck.mul(S - 1, one_row & (w_edge > P) & (w_edge % P != 0))
     )
-    per_full = ck.add(ck.mul(steps_full, khRS), 1)
-    per_edge = _where(w_edge > 0, ck.add(ck.mul(steps_edge, khRS), 1), 0)
-    bands = _where(x_full, ck.add(ck.mul(OX // S, per_full), per_edge), ck.add(khRS, 1))
+    per_full = ck.add(ck.mul(steps_full, work), 1)
+    per_edge = _where(w_edge > 0, ck.add(ck.mul(steps_edge, work), 1), 0)
+    bands = _where(x_full, ck.add(ck.mul(OX // S, per_full), per_edge), ck.add(work, 1))
     runtime = ck.add(ck.mul(ck.prod(C, nK, nY), bands), 1)
     # first-step extents
     yi = _where(y_full, ck.sub(ck.add(P, R), 1), _where(y_tall, Y, Y - P))
@@ -171,8 +232,8 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     x0 = _where(x_full, two_s1, OX - 1)
     yf = _where(y_full, P, _where(y_tall, OY, OY - P))
     xf = _where(x_full, S, OX - S)
-    l2 = ck.mul(2, ck.add(ck.add(ck.mul(yi, x0), khRS), ck.prod(kh, yf, xf)))
-    l1 = ck.mul(ck.mul(2, RS), ck.add(1, ck.mul(2, k)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.NG, yi, x0), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
     # traffic
     yrem = OY % P
     yo = _where(
@@ -181,30 +242,34 @@ def _eye(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
         _where(y_tall, OY, OY - P),
     )
     xo = _where(x_full, OX, OX - S)
-    i_rd = ck.mul(
+    i_rd = ck.prod(
+        e.NG,
         ck.mul(C, yi),
         ck.add(ck.add(x0, ck.prod(nK, nY - 1, x0)), ck.prod(nK, nY, nX - 1, S)),
     )
-    w_rd = ck.prod(C, nK, khRS)
-    o_wr = ck.prod(C, K, yo, xo)
-    macs = ck.prod(C, K, RS, yo, xo)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    w_rd = ck.prod(e.G, C, nK, khRS)
+    o_wr = ck.prod(e.NG, C, K, yo, xo)
+    macs = ck.prod(e.NG, C, K, RS, yo, xo)
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _dpt(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
+def _dpt(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     RS = ck.mul(R, S)
     kP = ck.mul(k, P)
+    g_macs, _, g_out, rows, xsteps = _grid(ck, e, OY, OX)
     # runtime: n spatial steps of k channels per PE, the last one with rho channels
     n = _cdiv(C, kP)
     rho = ck.sub(C, ck.mul(n - 1, kP))
     c_last = _where(
         rho < k, rho, _where((n > 1) & (rho > k) & (rho - k < k) & (rho % k != 0), rho % k, k)
     )
-    runtime = ck.add(ck.mul(ck.prod(OY, OX, RS), ck.add(ck.mul(n - 1, k), c_last)), 1)
-    l1 = ck.mul(ck.mul(6, k), RS)
+    runtime = ck.add(ck.mul(ck.prod(g_macs, RS, e.N), ck.add(ck.mul(n - 1, k), c_last)), 1)
+    l1 = ck.prod(2, k, RS, ck.add(ck.mul(2, e.N), 1))
     cp = np.minimum(C, kP)
     under = (k < C) & (C < kP) & (C % k == 0)  # last PE of an under-filled array loses its output
-    l2 = ck.mul(2, ck.add(ck.prod(2, cp, RS), _where(under, cp - k, cp)))
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.N, cp, RS), ck.mul(cp, RS)), ck.mul(e.N, _where(under, cp - k, cp))))
     # channel counts fetched (c_T), multiplied (m_C) and written (e_C) per pixel
     more = C > kP
     rem = C % kP
@@ -214,16 +279,155 @@ def _dpt(ck: _Checked, K, C, Y, X, R, S, P, k, OY, OX):
     c_t = ck.sub(ck.add(C, pad), klost)
     m_c = ck.sub(C, klost)
     e_c = ck.sub(m_c, _where(under, k, 0))
-    i_rd = _where(
-        OX > 1,
-        ck.prod(c_t, R, OY, ck.sub(ck.add(S, OX), 1)),
-        ck.prod(c_t, S, Y),
+    rho_y = _where(X > S, R, np.minimum(R, e.sy))  # input rows a new output row brings
+    i_rd = ck.prod(
+        e.N,
+        c_t,
+        ck.add(
+            ck.add(RS, ck.prod(rows - 1, S, rho_y)), ck.prod(xsteps, R, np.minimum(S, e.sx))
+        ),
     )
     w_rd = ck.mul(c_t, RS)
-    o_wr = ck.prod(OY, OX, e_c)
-    macs = ck.prod(OY, OX, RS, m_c)
+    o_wr = ck.prod(e.N, g_out, e_c)
+    macs = ck.prod(e.N, g_macs, RS, m_c)
+    o_l1 = ck.prod(e.N, g_out, RS, m_c)
     valid = np.ones(K.shape, dtype=bool)
-    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid
+    return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
+
+
+def _pos(t: np.ndarray, W: np.ndarray, sp: np.ndarray) -> np.ndarray:
+    """Window positions (size W, step sp) over a tile of t elements, edge step included; 1 for a
+    tile no larger than the window."""
+    return _where(t <= W, 1, _cdiv(np.maximum(t - W, 0), sp) + 1)
+
+
+def _rows(t: np.ndarray, W: np.ndarray, sp: np.ndarray) -> np.ndarray:
+    """Temporal window positions over a tile of t elements: an edge step counts only when its
+    output extent is not negative (MAESTRO skips it otherwise)."""
+    d = np.maximum(t - W, 0)
+    r = d % sp
+    edge = (r != 0) & (r - sp + 1 >= 0)  # the edge step's output extent is r - sp + 1
+    return _where(t <= W, 1, d // sp + 1 + edge)
+
+
+class _Tiles:
+    """A top-level band of u outputs (map ``m``, offset ``o`` after MAESTRO's
+    ``ApplyOuterStride``) over a dimension of D elements: its Init, Steady and Edge states as
+    counts ``c[i]`` and tile sizes ``t[i]`` (count 0: no such state); ``big``: the edge tile fell
+    back to the whole dimension."""
+
+    def __init__(self, ck: _Checked, D: np.ndarray, W: np.ndarray, s: np.ndarray, u: np.ndarray) -> None:
+        self.m = ck.add(ck.mul(u, np.minimum(s, W)), np.maximum(W - s, 0))
+        self.o = ck.mul(u, s)
+        m, o = self.m, self.o
+        over = m >= D  # a single (Init) state
+        t0 = _where(m == D, D, _where(o <= D, D - o, D))
+        ns = np.maximum(D - m, 0) // o
+        covered = ck.add(ck.mul(ns, o), m)
+        has_edge = ~over & (covered < D)
+        e = D - ck.mul(ns + 1, o)
+        self.big = has_edge & (e < 0)
+        zero = np.zeros_like(D)
+        self.c = [np.ones_like(D), _where(over, 0, ns), _where(has_edge, 1, 0)]
+        self.t = [_where(over, t0, m), _where(over, zero, m), _where(has_edge, _where(e < 0, D, e), 0)]
+
+
+def _banded(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, eye: bool
+) -> tuple[_Traffic, np.ndarray, np.ndarray]:
+    """shi and eye with strides: sums over the (Y band, X band) states (docs/cost-model.md,
+    "Strides").  Returns (the traffic tuple with the validity, the points whose regime the forms
+    do not cover (status 4), the points whose band tiles overflow).  The tiles are computed
+    first and decide validity, as in the C kernel: their overflow takes precedence."""
+    nK, kh = _cdiv(K, k), np.minimum(k, K)
+    sy, sx = e.sy, e.sx
+    uy = ((P if eye else R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
+    ux = ((S if eye else P) - 1) // sx + 1
+    ck_t = _Checked(K.size, ck.check)
+    ys, xs = _Tiles(ck_t, Y, R, sy, uy), _Tiles(ck_t, X, S, sx, ux)
+    RS = ck.mul(R, S)
+    syp, sxp = np.minimum(sy, R), np.minimum(sx, S)
+    w = ck.prod(kh, RS, e.NG)
+    one_row = (np.minimum(ys.m, Y) - R + 1) == 1
+    act_y = [ys.c[i] > 0 for i in range(3)]
+    act_y = [act_y[0]] + [act_y[i] & (ys.t[i] > 0) for i in (1, 2)]
+    act_x = [xs.c[0] > 0] + [(xs.c[j] > 0) & (xs.t[j] >= S) for j in (1, 2)]
+    total = np.zeros_like(K)
+    for i in range(3):
+        wy = _pos(ys.t[i], R, syp)
+        for j in range(3):
+            wx = _pos(xs.t[j], S, sxp)
+            if eye:
+                quirk = one_row & (wx > P) & (wx % P != 0)
+                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, S - 1, 0))
+            else:
+                # a band wider than Y (one Init tile) skips an inner edge step of negative extent
+                rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
+                steps = ck.mul(rows, _cdiv(wx, P))
+            cost = ck.mul(ck.mul(ys.c[i], xs.c[j]), ck.add(ck.mul(steps, w), 1))
+            total = ck.add(total, _where(act_y[i] & act_x[j], cost, 0))
+    runtime = ck.add(ck.prod(nK, C, total), 1)
+    ty0, tx0 = ys.t[0], xs.t[0]
+    yf, xf = ty0 - R + 1, tx0 - S + 1
+    khRS = ck.mul(kh, RS)
+    l2 = ck.mul(2, ck.add(ck.add(ck.prod(e.NG, ty0, tx0), ck.mul(e.G, khRS)), ck.prod(e.NG, kh, yf, xf)))
+    l1 = ck.prod(2, RS, e.G, ck.add(ck.add(e.N, k), ck.mul(e.N, k)))
+    nY = ck.add(ck.add(ys.c[0], _where(act_y[1], ys.c[1], 0)), _where(act_y[2], ys.c[2], 0))
+    nX = ck.add(ck.add(xs.c[0], _where(act_x[1], xs.c[1], 0)), _where(act_x[2], xs.c[2], 0))
+    newx = np.minimum(xs.m, xs.o)
+    if eye:
+        i_rd = ck.prod(
+            e.NG, C, ty0, ck.add(ck.add(tx0, ck.prod(nK, nY - 1, tx0)), ck.prod(nK, nY, nX - 1, newx))
+        )
+        w_rd = ck.prod(e.G, C, nK, khRS)
+    else:
+        first = ck.prod(nK, C - 1, nY, ty0, ck.add(tx0, ck.mul(nX - 1, xs.m)))
+        xstep = ck.prod(nK, nY, ty0, nX - 1, _where(C > 1, xs.m, newx))
+        ystep = ck.prod(nK, nY - 1, ys.m, tx0)
+        i_rd = ck.mul(e.NG, ck.add(ck.add(ck.add(first, xstep), ystep), ck.mul(ty0, tx0)))
+        w_rd = ck.prod(e.G, RS, nK, kh, ck.add(ck.prod(C - 1, nY, nX), 1))
+    # output rows credited per Y state (a spatial edge band: its input rows), columns per X state
+    yo = np.zeros_like(K)
+    for i in range(3):
+        rows = _where(np.full(K.shape, i == 2), ys.t[i], ys.t[i] - R + 1)
+        yo = ck.add(yo, _where(act_y[i], ck.mul(ys.c[i], rows), 0))
+    xo, xo_all = np.zeros_like(K), np.zeros_like(K)
+    for j in range(3):
+        cols = ck.mul(xs.c[j], xs.t[j] - S + 1)
+        xo = ck.add(xo, _where(act_x[j], cols, 0))
+        xo_all = ck.add(xo_all, cols)
+    o_wr = ck.prod(e.NG, K, C, yo, xo_all)
+    macs = ck.prod(e.NG, K, C, RS, yo, xo)
+    o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
+    valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
+    # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
+    # wider than the output), an empty first tile, a band falling back to the whole dimension
+    # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
+    # band whose inner window ends in an edge step or a fallback Y band
+    unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
+    xedge = np.zeros_like(P, dtype=bool)
+    for j in range(3):
+        xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
+    if eye:
+        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
+        unsupported |= fallback | ((P <= 2) & xedge)
+    else:
+        unsupported |= xs.big & ((X - S) % sxp != 0)
+        valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
+        unsupported &= ~ys.big
+    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
+
+
+def _bad_input(
+    K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, N: _A, G: _A, sy: _A, sx: _A, P: _A, k: _A, dw: _A
+) -> np.ndarray:
+    """Points that are not a layer: a size < 1, Y < R, X < S, groups not dividing K and C, or
+    groups on a depthwise layer."""
+    bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
+    bad |= (N < 1) | (G < 1) | (sy < 1) | (sx < 1)
+    g = np.maximum(G, 1)
+    return np.asarray(bad | (K % g != 0) | (C % g != 0) | (dw & (G != 1)), dtype=bool)
+
 
 
 # One function per dataflow of the table (confuciux/cost/dataflows.py).
@@ -244,58 +448,77 @@ def evaluate_points(
 ) -> dict[str, np.ndarray]:
     """Cost of n points (layer, P, k).
 
-    ``dims``: int64 (n, 6) columns K, C, Y, X, R, S; ``depthwise``: bool (n,); ``pes``, ``ktile``:
-    int64 (n,).  CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
+    ``dims``: int64 (n, 10) with the columns of :data:`~confuciux.workload.LAYER_COLUMNS` (K, C,
+    Y, X, R, S, N, G, stride_y, stride_x; K and C the totals over the groups), or (n, 6) for
+    K..S with N = G = stride = 1; ``depthwise``: bool (n,); ``pes``, ``ktile``: int64 (n,).
+    CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
 
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.
+    the C kernel.  Strided CONV rows on shi or eye have status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
-    dims = np.asarray(dims, dtype=_I64).reshape(-1, 6)
+    dims = full_dims(dims)
     n = dims.shape[0]
-    K, C, Y, X, R, S = (np.ascontiguousarray(dims[:, j]) for j in range(6))
+    K, C, Y, X, R, S, N, G, SY, SX = (np.ascontiguousarray(dims[:, j]) for j in range(len(LAYER_COLUMNS)))
     P = np.asarray(pes, dtype=_I64).reshape(n)
     k = np.asarray(ktile, dtype=_I64).reshape(n)
     dw = np.asarray(depthwise, dtype=bool).reshape(n)
-    conv_fn = _FORMULAS[dataflows.lookup(dataflow).name]
+    conv_name = dataflows.lookup(dataflow).name
+    conv_fn = _FORMULAS[conv_name]
 
-    bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
+    bad = _bad_input(K, C, Y, X, R, S, N, G, SY, SX, P, k, dw)
     # Bad rows are computed on harmless stand-in values and then discarded.
     one = np.ones(n, dtype=_I64)
-    K, C, Y, X, R, S, P, k = (np.where(bad, one, v) for v in (K, C, Y, X, R, S, P, k))
-    OY, OX = Y - R + 1, X - S + 1
+    K, C, Y, X, R, S, N, G, SY, SX, P, k = (
+        np.where(bad, one, v) for v in (K, C, Y, X, R, S, N, G, SY, SX, P, k)
+    )
+    ng = G > 1  # a grouped layer: MAESTRO's NGCONV with K/G filters over C/G channels per group
+    Kg, Cg = K // G, C // G
+    OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
+    strided = (SY != 1) | (SX != 1)
+    banded = strided & ~dw & (conv_name != "dla")  # shi/eye with strides: their own forms
+    unsupported = np.zeros(n, dtype=bool)
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
         status = np.full(n, OK, dtype=np.uint8)
-        for fn, rows in ((conv_fn, ~dw), (_FORMULAS[dataflows.DEPTHWISE.name], dw)):
+        dpt_fn = _FORMULAS[dataflows.DEPTHWISE.name]
+        # shi and eye have their own forms for strided layers (dla and dpt cover strides in one)
+        for fn, rows in ((conv_fn, ~dw & ~banded), (None, banded), (dpt_fn, dw)):
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
             ck = _Checked(idx.size, check_overflow)
-            args = [v[idx] for v in (K, C, Y, X, R, S, P, k, OY, OX)]
-            runtime, l1, l2, i_rd, w_rd, o_wr, macs, valid = fn(ck, *args)
-            Kd, Cd, Yd, Xd, Rd, Sd = args[:6]
-            i_wr = ck.prod(Cd, Yd, Xd)
-            if fn is _dpt:
-                w_wr = ck.prod(Cd, Rd, Sd)
-                o_rd = ck.prod(Cd, args[8], args[9])
+            args = [v[idx] for v in (Kg, Cg, Y, X, R, S, P, k, OY, OX)]
+            ext = _Ext(ck, N[idx], G[idx], ng[idx], SY[idx], SX[idx], *args[2:6])
+            tiles_overflow = np.zeros(idx.size, dtype=bool)
+            if fn is None:
+                Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd = args[:8]
+                result, unsupported[idx], tiles_overflow = _banded(
+                    ck, ext, Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd, eye=conv_name == "eye"
+                )
             else:
-                w_wr = ck.prod(Kd, Cd, Rd, Sd)
-                o_rd = ck.prod(Kd, args[8], args[9])
+                result = fn(ck, ext, *args)
+            runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = result
+            i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is dpt_fn, *args[:6])
             values = {
                 "runtime": runtime, "l1_bytes": l1, "l2_bytes": l2, "macs": macs,
                 "input_l1_read": macs, "input_l1_write": i_rd,
                 "input_l2_read": i_rd, "input_l2_write": i_wr,
                 "filter_l1_read": macs, "filter_l1_write": w_rd,
                 "filter_l2_read": w_rd, "filter_l2_write": w_wr,
-                "output_l1_read": macs, "output_l1_write": macs,
+                "output_l1_read": o_l1, "output_l1_write": o_l1,
                 "output_l2_read": o_rd, "output_l2_write": o_wr,
             }  # fmt: skip
-            st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, OK))
+            # The edge steps of a strided layer can make the output counters negative (as in
+            # MAESTRO); when that makes the energy negative the point cannot be costed (MAESTRO
+            # prints such points with a negative energy).
+            neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
+            st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
+            st = np.where(tiles_overflow, OVERFLOW, np.where(unsupported[idx], UNSUPPORTED, st))
             for f in INT_FIELDS:
                 out[f][idx] = np.where(st == OK, values[f], 0)
             status[idx] = st
@@ -371,3 +594,26 @@ def area_power_points(
     # as the kernel: a point whose area or power is not a finite float64 gets NaN in both
     finite = np.isfinite(area) & np.isfinite(power)
     return np.where(finite, area, np.nan), np.where(finite, power, np.nan)
+
+
+def full_dims(dims: np.ndarray) -> np.ndarray:
+    """(n, 10) int64 layer columns from (n, 10) or the stride-1 (n, 6)."""
+    d = np.asarray(dims, dtype=_I64)
+    if d.ndim == 2 and d.shape[1] == 6:
+        d = np.concatenate([d, np.ones((d.shape[0], 4), dtype=_I64)], axis=1)
+    return d.reshape(-1, len(LAYER_COLUMNS))
+
+
+def _tensor_sizes(
+    ck: _Checked, e: _Ext, dw: bool, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input and filter L2 writes (one fill each) and output L2 reads, as MAESTRO counts them:
+    the output size at stride 1 (it sizes the output tensor before applying the stride), times
+    the channels of a grouped layer (its output is coupled to C as well)."""
+    i_wr = ck.prod(e.NG, C, Y, X)
+    o_full = ck.mul(Y - R + 1, X - S + 1)
+    if dw:
+        return i_wr, ck.prod(C, R, S), ck.prod(e.N, C, o_full)
+    w_wr = ck.prod(e.G, K, C, R, S)
+    o_rd = ck.prod(e.NG, K, o_full, _where(e.ng, C, 1))
+    return i_wr, w_wr, o_rd

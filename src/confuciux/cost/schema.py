@@ -70,6 +70,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output("filter_l2_read", "elements", "filter reads from L2"),
     Output("filter_l2_write", "elements", "filter writes to L2 (one fill)"),
     Output("output_l1_read", "elements", "partial-sum reads from L1", same_as="output_l1_write"),
+    # = macs, except for strided layers: MAESTRO counts their edge steps here with their
+    # (negative) output extents
     Output("output_l1_write", "elements", "partial-sum writes to L1"),
     Output("output_l2_read", "elements", "output reads from L2 (one drain)"),
     Output("output_l2_write", "elements", "output writes to L2"),
@@ -93,7 +95,7 @@ STATUS: dict[int, str] = {
     INVALID: "invalid configuration",
     OVERFLOW: "overflow",
     BAD_INPUT: "bad input",
-    UNSUPPORTED: "not supported",
+    UNSUPPORTED: "not supported",  # corner regimes of strided shi/eye CONV layers (docs/cost-model.md)
 }
 
 DTYPE = np.dtype(np.float64)
