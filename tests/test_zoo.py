@@ -125,3 +125,54 @@ def test_error_messages_list_the_choices():
         zoo.load("vgg16", width=2.0)
     with pytest.raises(ValueError, match=r"0\.5, 1\.0, 1\.5, 2\.0"):
         zoo.load("shufflenet_v2", width=0.75)
+
+
+# record="network": the networks as they are --------------------------------------------------------
+# torchvision's model tables (GMACs at 224×224, listed as "GFLOPS"); two decimals stand for
+# anything that rounds to them.  ShuffleNet-V2 1.0× and MnasNet: the papers' 146 M and 312 M.
+PUBLISHED_GMACS = {
+    "alexnet": 0.71, "vgg16": 15.47, "resnet18": 1.81, "resnet50": 4.09, "resnext50_32x4d": 4.23,
+    "wide_resnet50": 11.40, "googlenet": 1.50, "densenet": 7.73, "squeezenet": 0.82, "mobilenet_v2": 0.300,
+    "mnasnet": 0.312, "shufflenet_v2": 0.146,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED_GMACS))
+def test_network_record_has_the_published_mac_count(name):
+    published = PUBLISHED_GMACS[name]
+    gmacs = zoo.load(name, record="network").macs / 1e9
+    decimals = len(f"{published:.6g}".partition(".")[2])
+    assert abs(gmacs - published) <= max(0.01 * published, 0.5 * 10.0**-decimals), (gmacs, published)
+
+
+def test_network_record_has_strides_groups_and_classifiers():
+    r = zoo.load("resnet50", record="network")
+    assert (r[0].stride, r[0].Y, r[0].out_y) == ((2, 2), 230, 112)  # padded input, true stride
+    assert r[-1] == cx.Layer.gemm(1, 1000, 2048) and len(r) == 54
+    x = zoo.load("resnext50_32x4d", record="network")
+    grouped = [l for l in x if l.groups > 1]
+    assert len(grouped) == 16 and all(l.groups == 32 and l.R == 3 for l in grouped)
+    assert x.macs < zoo.load("resnext50_32x4d").macs / 3  # ConfuciuX's record: ungrouped, unstrided
+    m = zoo.load("mobilenet_v2", record="network")
+    dw = [l for l in m if l.depthwise]
+    assert {l.stride for l in dw} == {(1, 1), (2, 2)} and all(l.out_y == (l.Y - 3) // l.stride_y + 1 for l in dw)
+    g = zoo.load("googlenet", record="network")
+    assert len(g) == len(zoo.load("googlenet")) - 2 + 1  # no auxiliary heads, one classifier
+    for name in ("gnmt", "ncf"):
+        assert zoo.load(name, record="network") == zoo.load(name)
+
+
+def test_confuciux_record_is_the_default_and_unchanged():
+    assert zoo.load("resnet50") == zoo.load("resnet50", record="confuciux")
+    assert all(l.stride == (1, 1) and l.groups == 1 for l in zoo.load("resnext50_32x4d"))
+    assert zoo.describe("resnet50") == {"resolution": 224}  # record is common to all models
+    with pytest.raises(ValueError, match="record must be one of"):
+        zoo.load("resnet50", record="paper")
+    small = zoo.load("mobilenet_v2", record="network", resolution=96, width=0.5)
+    assert small[0].out_y == 48 and small[0].K == 16
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_network_record_evaluates_on_dla(name):
+    costs = cx.evaluate(zoo.load(name, record="network"), 16, 4, "dla")
+    assert costs.valid.all() and np.all(costs.runtime > 0)

@@ -1,12 +1,13 @@
-"""Command line: ``confuciux evaluate``, ``explore``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
+"""Command line: ``confuciux evaluate``, ``explore``, ``import``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
 
 Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
 a file that cannot be written); 2 usage (an unknown option, a malformed or out-of-range value);
 3 infeasible (``explore``: no design within the budget; ``evaluate``: a layer the cost model
-cannot cost); 130 interrupted (Ctrl-C: ``explore`` still prints its best design so far and
-writes it to ``--json``); 141 when the reader of the output goes away (``confuciux zoo | head
--2``), quietly, as for any Unix tool killed by SIGPIPE.  Errors are one line on stderr, never a
-traceback (set ``CONFUCIUX_DEBUG=1`` to see one).
+cannot cost, or ``--result``: the saved costs not reproduced); 130 interrupted (Ctrl-C:
+``explore`` still prints its best design so far and writes it to ``--json``); 141 when the
+reader of the output goes away (``confuciux zoo | head -2``), quietly, as for any Unix tool
+killed by SIGPIPE.  Errors are one line on stderr, never a traceback (set ``CONFUCIUX_DEBUG=1``
+to see one).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from . import __version__
 from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
 from .explorer import METHODS, Explorer, Progress
+from .formats import onnx as onnx_format
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
 from .presets import HARDWARE, PLATFORMS, ignored_options, load_model, make_platform, parse_budget
 from .result import Result
 from .search.problem import OBJECTIVES
-from .workload import Model
+from .workload import KINDS, Model
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_PIPE = 0, 1, 2, 3, 130, 141
 
@@ -39,7 +41,7 @@ class UsageError(ValueError):
 
 
 def _load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file."""
+    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
     return load_model(spec)
 
 
@@ -73,6 +75,13 @@ def _fraction(text: str) -> float:
 
 def _clip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
+    try:
+        return onnx_format.import_onnx(path, batch=batch, strict=strict)
+    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
+        raise ValueError(str(exc)) from None
 
 
 def _fmt(x: float) -> str:
@@ -111,6 +120,10 @@ def _print_table(rows: list[list[str]], header: list[str], out: IO[str]) -> None
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.result is not None:
+        return _cmd_evaluate_result(args)
+    if args.model is None:
+        raise ValueError("evaluate needs --model (or --result with a saved design)")
     model = _load_model(args.model)
     hardware = HARDWARE[args.hardware]()
     n = len(model)
@@ -364,7 +377,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
-    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
     cp.add_argument("--reference", choices=DATAFLOWS,
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
@@ -425,7 +438,7 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
 
 def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
-    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
     pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
@@ -435,6 +448,76 @@ def _add_pareto_parser(sub: Any) -> None:
     pp.add_argument("--json", metavar="FILE", help="write the fronts to this JSON file ('-': stdout)")
     pp.add_argument("--plot", metavar="PNG", help="draw the fronts to this image (needs confuciux[plot])")
     pp.set_defaults(func=_cmd_pareto)
+
+
+def _cmd_evaluate_result(args: argparse.Namespace) -> int:
+    """``evaluate --result r.json``: the saved design costed again from the file alone."""
+    with open(args.result, "rb") as f:
+        data = f.read()
+    try:
+        saved = Result.from_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:  # KeyError: an older from_json
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{args.result}: not a saved result ({reason})") from None
+    if saved.workload is None or saved.hardware is None:
+        raise ValueError(f"{args.result}: the file does not carry its layers and hardware (saved by an older version)")
+    model, hardware = saved.workload, saved.hardware
+    dataflow = str(saved.platform.get("dataflow", "dla"))
+    costs = evaluate(model, saved.pes, saved.buffers, dataflow, hardware)
+    out = sys.stdout
+    out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
+    _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
+    same = np.array_equal(costs.runtime, saved.costs.runtime, equal_nan=True) and np.allclose(
+        costs.energy, saved.costs.energy, rtol=1e-12, equal_nan=True
+    )
+    total = costs.total()
+    out.write(
+        f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; "
+        + ("the saved costs are reproduced\n" if same else "DIFFERENT from the saved costs\n")
+    )
+    return 0 if same and bool(np.all(costs.valid)) else 3
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    source, output = args.source, args.output
+    if not output.endswith((".csv", ".m")):
+        raise ValueError(f"{output}: the output must be a .csv or a .m file")
+    made: dict[str, int] = {}
+    if source.endswith(".onnx"):
+        imported = _import_onnx(source, args.batch, not args.no_strict)
+        model, made = Model.from_imported(imported), imported.made
+    else:
+        model = _load_model(source)
+    if args.name:
+        model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
+    if output.endswith(".csv"):
+        model.to_csv(output)
+    else:
+        model.to_maestro(output)
+    out = sys.stdout
+    kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
+    kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
+    grouped = sum(layer.groups > 1 for layer in model)
+    gmacs = model.macs / 1e9
+    out.write(f"{source} -> {output}: {len(model)} layers ({kinds_made}; {grouped} grouped), {gmacs:.4g} GMACs\n")
+    if made:
+        out.write("layers from " + ", ".join(f"{op} {n}" for op, n in made.items()) + "\n")
+    if model.skipped:
+        out.write(f"skipped {sum(model.skipped.values())} ops: ")
+        ranked = sorted(model.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        out.write(", ".join(f"{op} {n}" for op, n in ranked) + "\n")
+    return 0
+
+
+def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
+    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
+    im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
+    im.add_argument("--batch", type=int, default=1, help="the batch size for a dynamic (symbolic) batch dimension")
+    im.add_argument("--no-strict", action="store_true", help="skip (and count) compute ops with no layer form")
+    im.add_argument("--name", help="the model's name (default: the file's)")
+    im.set_defaults(func=_cmd_import)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -447,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", required=True, help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ev.add_argument("--pes", type=_integer(1), nargs="+", default=[64], help="PEs: one value, or one per layer")
     ev.add_argument("--buffer", type=_integer(1), nargs="+", default=[4],
@@ -460,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv or MAESTRO .m file")
+    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     _add_platform_options(ex)
     ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
     ex.add_argument("--method", default="confuciux", choices=METHODS)
@@ -474,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(sub)
     _add_compare_parser(sub)
     _add_pareto_parser(sub)
+    _add_import_parser(sub)
     return parser
 
 

@@ -147,6 +147,7 @@ class Explorer:
             seconds=seconds, seed=seed,
             lower_bound=lower_bound, interrupted=interrupted,
             platform={"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name,
-                      "deployment": pl.deployment, "budgets": dict(pl.budgets)},
-            space=pl.describe_space(), reason=reason,
+                      "deployment": pl.deployment, "budgets": dict(pl.budgets),
+                      "pe_levels": list(pl.pe_levels), "buffer_levels": list(pl.buffer_levels)},
+            space=pl.describe_space(), reason=reason, workload=self.model, hardware=pl.hardware,
         )  # fmt: skip

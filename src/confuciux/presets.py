@@ -90,8 +90,8 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
 
 
 def load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``) or a MAESTRO ``.m`` model file; errors
-    name the file."""
+    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx``
+    model file; errors name the file."""
     from . import zoo
 
     try:
@@ -99,8 +99,12 @@ def load_model(spec: str) -> Model:
             model = Model.from_csv(spec)
         elif spec.endswith(".m"):
             model = Model.from_maestro(spec)
+        elif spec.endswith(".onnx"):
+            model = Model.from_onnx(spec)
         else:
             model = zoo.load(spec)
+    except ImportError as exc:  # the optional onnx extra is missing: an error of the setup
+        raise ValueError(f"{spec}: {exc}") from None
     except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
         message = str(exc)
         raise ValueError(message if spec in message else f"{spec}: {message}") from None

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
+from . import _result_io
 from . import _result_schema as _schema
 from ._result_schema import COST_FIELDS as _COST_FIELDS
 from .cost import LayerCosts
+from .hardware import Hardware
+from .workload import Model
 
 __all__ = ["Result"]
 
@@ -57,6 +62,8 @@ class Result:
     improvements: list[dict[str, float]] = field(default_factory=list)
     space: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    workload: Model | None = None
+    hardware: Hardware | None = None
 
     @property
     def gap(self) -> float | None:
@@ -124,10 +131,22 @@ class Result:
             "interrupted": self.interrupted, "platform": self.platform,
             "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
             "space": self.space, "reason": self.reason,
+            **_result_io.extra_dict(self),
         }  # fmt: skip
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+        """Strict JSON (NaN and infinities written as null) of :meth:`to_dict`; self-contained
+        when the result carries its layers and hardware (``workload``, ``hardware``)."""
+        return json.dumps(_result_io.finite(self.to_dict()), allow_nan=False, **kwargs)
+
+    def to_maestro(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """MAESTRO files to re-run every layer of this design: the model file, one mapping file
+        per layer (PEs, KTileSz, dataflow) and ``run_maestro.sh``; see docs/workloads.md."""
+        return _result_io.write_maestro(self, directory)
+
+    def to_csv(self, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
+        """The per-layer table (layer, PEs, buffer, costs, status) as CSV."""
+        _result_io.write_csv(self, path_or_file)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
@@ -144,7 +163,7 @@ class Result:
             status=np.array(costs["status"], dtype=np.uint8),
             accesses={},
         )
-        return cls(
+        result = cls(
             model=d["model"], method=d["method"], objective=d["objective"],
             pes=np.array(d["pes"], dtype=np.int64), buffers=np.array(d["buffers"], dtype=np.int64),
             costs=layer_costs, objective_value=_nan(d["objective_value"]),
@@ -156,6 +175,7 @@ class Result:
             improvements=[{k: _nan(v) for k, v in h.items()} for h in d.get("improvements", [])],
             space=d.get("space", {}), reason=d.get("reason"),
         )  # fmt: skip
+        return _result_io.restore(result, d)
 
 
 def _nan(x: float | None) -> float:

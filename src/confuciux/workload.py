@@ -9,12 +9,10 @@ and written to ConfuciuX's CSV format or read from MAESTRO's model files.
 
 from __future__ import annotations
 
-import csv
-import io
 import numbers
 import os
-import re
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,6 +21,9 @@ from typing import IO, Any, Union, overload
 import numpy as np
 
 from ._cache import state_without_caches
+from .formats import maestro as _maestro
+from .formats import onnx as _onnx
+from .formats import table as _table
 
 __all__ = ["Layer", "Model", "KINDS", "LAYER_COLUMNS", "layers_to_arrays"]
 
@@ -33,7 +34,6 @@ _DIMS = ("K", "C", "Y", "X", "R", "S")
 #: Columns of :func:`layers_to_arrays`'s ``dims`` (the cost model's layer input).
 LAYER_COLUMNS = (*_DIMS, "N", "G", "stride_y", "stride_x")
 _INT64_MAX = 2**63 - 1
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")  # stricter than int(): no "1_000", no spaces inside
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[str]]
 
@@ -248,23 +248,37 @@ class Layer:
 
 @dataclass(frozen=True)
 class Model:
-    """A named sequence of layers, in execution order."""
+    """A named sequence of layers, in execution order.
+
+    Two records of where the model came from, which take no part in equality:
+    ``skipped`` — for an imported model, the operators that made no layer, op type → count
+    (see :meth:`from_onnx`); ``custom_dataflow`` — for a MAESTRO file, one bool per layer, True
+    when the file gave that layer its own ``Dataflow`` block (empty when not read from one).
+    """
 
     name: str
     layers: tuple[Layer, ...]
+    skipped: Mapping[str, int] = field(default_factory=dict, compare=False)
+    custom_dataflow: tuple[bool, ...] = field(default=(), compare=False)
 
     __getstate__ = state_without_caches
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise TypeError(f"Model.name must be a str, got {self.name!r}")
-        if isinstance(self.layers, (str, bytes)) or not isinstance(self.layers, Iterable):
-            raise TypeError(f"Model.layers must be a sequence of Layer, got {type(self.layers).__name__}")
-        layers = tuple(self.layers)
+        given: object = self.layers  # typed as a tuple, but callers pass any sequence
+        if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
+            raise TypeError(f"Model.layers must be a sequence of Layer, got {type(given).__name__}")
+        layers = tuple(given)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"model {self.name!r}: layer {i} is not a Layer: {layer!r}")
         object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "skipped", _counts(self.skipped))
+        flags = tuple(bool(f) for f in self.custom_dataflow)
+        if flags and len(flags) != len(layers):
+            raise ValueError(f"model {self.name!r}: custom_dataflow has {len(flags)} entries for {len(layers)} layers")
+        object.__setattr__(self, "custom_dataflow", flags)
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -278,7 +292,7 @@ class Model:
     def __getitem__(self, index: slice) -> Model: ...
     def __getitem__(self, index: int | slice) -> Layer | Model:
         if isinstance(index, slice):
-            return Model(self.name, self.layers[index])
+            return Model(self.name, self.layers[index], self.skipped, self.custom_dataflow[index])
         return self.layers[index]
 
     @cached_property
@@ -305,250 +319,140 @@ class Model:
     @classmethod
     def from_csv(cls, path_or_file: PathOrFile, name: str | None = None) -> Model:
         """Read ConfuciuX's model format: header ``K,C,Y,X,R,S,T`` (T: 1 CONV, 2 DSCONV; a
-        missing T column means CONV), one layer per row."""
-        text, default_name = _read(path_or_file)
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise ValueError(f"{default_name}: empty CSV, expected a header K,C,Y,X,R,S,T") from None
-        missing = [d for d in _DIMS if d not in header]
-        if missing:
-            raise ValueError(f"{default_name}: CSV header lacks {missing}; got {header}")
-        col = {h: i for i, h in enumerate(header)}
-        fields = [*_DIMS, "T"] if "T" in col else list(_DIMS)
+        missing T column means CONV), one layer per row; the optional columns ``kind``,
+        ``stride_y``, ``stride_x``, ``batch``, ``groups`` and ``name`` that :meth:`to_csv`
+        writes are read too.  Errors name the file, the line and the field."""
+        text, source, stem = _read(path_or_file)
         layers = []
-        for row in reader:
-            row_no = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            where = f"{default_name}, line {row_no}"
-            if len(row) < len(header) or any(c.strip() for c in row[len(header):]):
-                raise ValueError(f"{where}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
-            values = {}
-            for d in fields:
-                values[d] = _csv_int(row[col[d]], d, where)
-            t = values.pop("T", 1)
-            if t not in (1, 2):
-                raise ValueError(f"{where}: field T must be 1 (CONV) or 2 (DSCONV), got {t}")
+        for line, args in _table.parse(text, source):
             try:
-                layers.append(Layer(**values, kind="DSCONV" if t == 2 else "CONV"))
+                layers.append(Layer(**args))
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"{where}: {exc}") from None
-        return cls(name if name is not None else default_name, layers)
+                raise ValueError(f"{source}, line {line}: {exc}") from None
+        return cls(name if name is not None else stem, tuple(layers))
 
     def to_csv(self, path_or_file: PathOrFile) -> None:
-        """Write ConfuciuX's model format (GEMM layers as T=1 convolutions)."""
-        rows = [[*(getattr(layer, d) for d in _DIMS), 2 if layer.depthwise else 1] for layer in self]
-
-        def write(f: IO[str]) -> None:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow([*_DIMS, "T"])
-            w.writerows(rows)
-
-        if hasattr(path_or_file, "write"):
-            write(path_or_file)  # type: ignore[arg-type]
-        else:
-            with open(path_or_file, "w", newline="") as f:  # type: ignore[arg-type]
-                write(f)
+        """Write the CSV format :meth:`from_csv` reads: ConfuciuX's columns ``K,C,Y,X,R,S,T``,
+        then ``kind,stride_y,stride_x,batch,groups,name``, so that the model loads back equal
+        (kinds and names kept)."""
+        _write(path_or_file, lambda f: _table.write(self.layers, f))
 
     # MAESTRO model files ------------------------------------------------------------------------
     @classmethod
     def from_maestro(cls, path_or_text: PathOrFile) -> Model:
-        """Read a MAESTRO model file: ``Network name { Layer name { Type: CONV|DSCONV|GEMM
-        Dimensions { K: .., C: .., Y: .., X: .., R: .., S: .. } } ... }``.
+        """Read a MAESTRO model or mapping file the way MAESTRO reads it.
 
-        Dimensions may come in any order; ``N`` (batch) is accepted when it is 1.  ``//`` and
-        ``/* */`` comments are allowed; other blocks and fields (``Stride { .. }``, a
-        ``Dataflow { .. }``, top-level ``Constant`` lines) are read past — the cost model, like
-        ConfuciuX, evaluates every layer at stride 1.  A string containing ``{`` (or an empty
-        string) is taken as the file's text, any other string as a path.  Errors name the line
-        and the layer."""
+        ``Network [name] { Layer name { Type: ..  [Stride { X: .., Y: .. }]  Dimensions { .. }
+        [Dataflow { .. }] } .. }`` with top-level ``Constant name value;`` lines.  Types CONV,
+        DSCONV, TRCONV, NGCONV (``G`` groups of MAESTRO's per-group ``K`` and ``C``: a grouped
+        CONV with totals ``K·G``, ``C·G``) and GEMM (``M``/``N``/``K``, or the conv form).
+        Dimensions with or without colons, sizes given as Constants, ``N`` (batch), ``Y'``/``X'``
+        (output sizes), ``//`` and ``/* */`` comments, a byte-order mark.  ``Dataflow`` blocks
+        are read past: which layers had one is in :attr:`custom_dataflow`, and a warning says
+        (once per file) that confuciux costs the dataflow you name instead.  A string containing
+        ``{`` (or an empty string) is the file's text, any other string a path.  Errors name the
+        file, the line and the layer."""
         if isinstance(path_or_text, str) and ("{" in path_or_text or not path_or_text.strip()):
             text, source = path_or_text, "<text>"
         else:
-            text, source = _read(path_or_text)
-        return _parse_maestro(text, source)
+            text, source, _ = _read(path_or_text)
+        net = _maestro.parse(text, source)
+        layers = []
+        for p in net.layers:
+            try:
+                args = _maestro.layer_arguments(p)
+            except ValueError as exc:
+                raise ValueError(f"{source}, line {p.line}: layer {p.name!r}: {exc}") from None
+            try:
+                layers.append(Layer(**args, name=p.name))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{source}, line {p.line}: {exc}") from None
+        flags = tuple(p.dataflow for p in net.layers)
+        if any(flags):
+            warnings.warn(
+                f"{source}: {sum(flags)} layer(s) carry a Dataflow block; confuciux ignores it and "
+                "costs the dataflow you name (dla, shi, eye; dpt for DSCONV)",
+                stacklevel=2,
+            )
+        return cls(net.name, tuple(layers), custom_dataflow=flags)
+
+    def to_maestro(self, path_or_file: PathOrFile) -> None:
+        """Write a MAESTRO model file that :meth:`from_maestro` (and MAESTRO) reads back:
+        grouped CONVs as NGCONV, GEMMs in MAESTRO's ``M``/``N``/``K`` form, ``Stride`` blocks
+        and ``N`` where needed.  Layer names keep letters, digits, ``_``, ``.`` and ``-``
+        (other characters become ``_``; unnamed layers are ``layer<i>``)."""
+        text = _maestro.write_network(self.name, self.layers)
+        _write(path_or_file, lambda f: f.write(text))
+
+    # ONNX ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_onnx(cls, source: Any, *, name: str | None = None, batch: int = 1, strict: bool = True) -> Model:
+        """Import an ONNX model (a path or an ``onnx.ModelProto``); needs the ``onnx`` extra
+        (``pip install confuciux[onnx]``).
+
+        ``Conv`` (strides, pads, dilations, groups; depthwise as DSCONV), ``ConvTranspose``
+        (as MAESTRO's TRCONV), ``Gemm``, ``MatMul`` (a Linear's batch folded into M; batched
+        products as grouped GEMMs) and matrix-product ``Einsum`` become layers named after their
+        nodes; every other op is counted in :attr:`skipped`.  Weight data is never read.
+        ``batch`` sets a symbolic batch dimension.  A compute op with no layer form (``LSTM``,
+        ``QLinearConv``, ...) raises a ``ValueError`` naming the node, or with ``strict=False`` is
+        skipped, counted and warned about.  A corrupt or non-ONNX file is a ``ValueError``
+        naming it.  The model is named after the file (or the graph) unless ``name`` is given.
+        Details: docs/workloads.md and :func:`confuciux.formats.onnx.import_onnx`."""
+        return cls.from_imported(_onnx.import_onnx(source, batch=batch, strict=strict), name)
+
+    @classmethod
+    def from_imported(cls, imported: _onnx.Imported, name: str | None = None) -> Model:
+        """The model of an :class:`~confuciux.formats.onnx.Imported` (what :meth:`from_onnx`
+        builds; the command line uses it to report what each op type made)."""
+        layers = []
+        for args in imported.layers:
+            try:
+                layers.append(Layer(**args))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{imported.source}: node {args.get('name', '')!r}: {exc}") from None
+        return cls(name if name is not None else imported.name, tuple(layers), skipped=imported.skipped)
 
 
-def _read(path_or_file: PathOrFile) -> tuple[str, str]:
-    """(text, a name for the model and for messages) of a path or an open text file."""
-    if hasattr(path_or_file, "read"):
-        text = path_or_file.read()  # type: ignore[union-attr]
-        if not isinstance(text, str):
-            raise TypeError("expected a file opened in text mode")
-        name = getattr(path_or_file, "name", None)
-        return text, Path(name).stem if isinstance(name, str) and name else "model"
-    if not isinstance(path_or_file, (str, os.PathLike)):
-        raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
-    path = Path(path_or_file)
-    return path.read_text(), path.stem
-
-
-# A number is digits not followed by a word character or a dot (so "3.5" and "1x1" are words,
-# which then fail where a number is expected, with a clear message).
-_TOKEN = re.compile(r"(?P<num>[+-]?[0-9]+(?![\w.]))|(?P<word>[\w.\-']+)|(?P<sym>[{}:,;()])")
-_Token = tuple[str, str, int]  # kind ("num" | "word" | "sym"), text, line
-
-
-def _tokens(text: str, source: str) -> list[_Token]:
-    # strip comments, keeping line breaks so that errors can name lines
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
-    text = re.sub(r"//[^\n]*", "", text)
-    out: list[_Token] = []
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        pos = 0
-        while pos < len(line):
-            if line[pos].isspace():
-                pos += 1
-                continue
-            m = _TOKEN.match(line, pos)
-            if m is None:
-                raise ValueError(f"{source}, line {line_no}: unexpected character {line[pos]!r}")
-            kind = m.lastgroup or "sym"
-            out.append((kind, m.group(), line_no))
-            pos = m.end()
+def _counts(skipped: Mapping[str, int]) -> dict[str, int]:
+    if not isinstance(skipped, Mapping):
+        raise TypeError(f"Model.skipped must be a mapping of op type to count, got {type(skipped).__name__}")
+    out: dict[str, int] = {}
+    for op, n in skipped.items():
+        count: object = n
+        if not isinstance(op, str) or isinstance(count, bool) or not isinstance(count, numbers.Integral) or n < 0:
+            raise ValueError(f"Model.skipped: expected op type -> count >= 0, got {op!r}: {n!r}")
+        out[op] = int(n)
     return out
 
 
-class _Cursor:
-    """Position in a token list, with errors that name the source and the line."""
-
-    def __init__(self, toks: list[_Token], source: str) -> None:
-        self.toks, self.source, self.i = toks, source, 0
-
-    def peek(self, ahead: int = 0) -> _Token | None:
-        j = self.i + ahead
-        return self.toks[j] if j < len(self.toks) else None
-
-    def line(self) -> int:
-        tok = self.peek()
-        return tok[2] if tok else (self.toks[-1][2] if self.toks else 1)
-
-    def fail(self, message: str, line: int | None = None) -> ValueError:
-        return ValueError(f"{self.source}, line {self.line() if line is None else line}: {message}")
-
-    def next(self, what: str) -> _Token:
-        tok = self.peek()
-        if tok is None:
-            raise self.fail(f"expected {what}, got the end of the file")
-        self.i += 1
-        return tok
-
-    def expect(self, value: str, context: str = "") -> None:
-        tok = self.peek()
-        if tok is None or tok[1] != value:
-            got = repr(tok[1]) if tok else "the end of the file"
-            raise self.fail(f"{context}expected {value!r}, got {got}")
-        self.i += 1
-
-    def optional_name(self) -> str | None:
-        tok = self.peek()
-        if tok is not None and tok[0] != "sym":
-            self.i += 1
-            return tok[1]
-        return None
-
-    def skip_block(self) -> None:
-        """Skip a balanced ``{ ... }`` starting at the current ``{``."""
-        start, depth = self.line(), 0
-        while (tok := self.peek()) is not None:
-            self.i += 1
-            depth += {"{": 1, "}": -1}.get(tok[1], 0)
-            if depth == 0:
-                return
-        raise ValueError(f"{self.source}, line {start}: unbalanced braces")
-
-
-def _csv_int(cell: str, field: str, where: str) -> int:
-    """A CSV integer field; past 19 digits it cannot be a 64-bit value, and Python's own
-    error (its int digit limit) would name neither the file nor the line."""
-    cell = cell.strip()
-    if not _INT_TEXT.fullmatch(cell):
-        raise ValueError(f"{where}: field {field} is not an integer: {cell[:40]!r}")
-    if len(cell.lstrip("+-").lstrip("0")) > 19:
-        raise ValueError(f"{where}: field {field} is too large ({len(cell)} digits)")
-    return int(cell)
-
-
-def _parse_maestro(text: str, source: str) -> Model:
-    cur = _Cursor(_tokens(text, source), source)
-    # top-level statements before the network (mapping files: "Constant KTileSz 4;")
-    while (tok := cur.peek()) is not None and tok[1] != "Network":
-        if tok[1] != "Constant":
-            raise cur.fail(f"a MAESTRO model file starts with 'Network <name> {{', got {tok[1]!r}")
-        while cur.next("';'")[1] != ";":
-            pass
-    if cur.peek() is None:
-        raise cur.fail("a MAESTRO model file starts with 'Network <name> {', got an empty text")
-    cur.next("'Network'")
-    name = cur.optional_name() or "network"
-    cur.expect("{", "after 'Network': ")
-    layers: list[Layer] = []
-    while (tok := cur.peek()) is not None and tok[1] != "}":
-        layers.append(_parse_layer(cur, len(layers)))
-    cur.expect("}", f"at the end of network {name!r}: ")
-    if (tok := cur.peek()) is not None:
-        raise cur.fail(f"unexpected {tok[1]!r} after the end of network {name!r}")
-    return Model(name, layers)
-
-
-def _parse_layer(cur: _Cursor, index: int) -> Layer:
-    start = cur.line()
-    tok = cur.next("'Layer'")
-    if tok[1] != "Layer":
-        raise ValueError(f"{cur.source}, line {start}: expected 'Layer', got {tok[1]!r}")
-    lname = cur.optional_name() or f"layer{index}"
-    where = f"layer {lname!r}: "
-    cur.expect("{", where)
-    kind: str | None = None
-    dims: dict[str, int] = {}
-    while (tok := cur.peek()) is not None and tok[1] != "}":
-        key = cur.next("a field")[1]
-        nxt = cur.peek()
-        if key == "Type":
-            cur.expect(":", where)
-            kind = cur.next("a layer type")[1]
-        elif key == "Dimensions":
-            cur.expect("{", where)
-            while (t := cur.peek()) is not None and t[1] != "}":
-                _, d, line = cur.next("a dimension")
-                cur.expect(":", f"{where}dimension {d}: ")
-                value = cur.next(f"a value for {d}")
-                if d not in (*_DIMS, "N"):
-                    raise cur.fail(f"{where}unknown dimension {d!r}; expected K, C, Y, X, R, S (and N)", line)
-                if value[0] != "num":
-                    raise cur.fail(f"{where}dimension {d} needs an integer, got {value[1]!r}", line)
-                if d in dims:
-                    raise cur.fail(f"{where}dimension {d} is given twice", line)
-                dims[d] = int(value[1])
-                if (t := cur.peek()) is not None and t[1] in ",;":
-                    cur.i += 1
-            cur.expect("}", where)
-        elif nxt is not None and nxt[1] == "{":
-            cur.skip_block()  # Stride { .. }, Dataflow { .. }: not used by the cost model
-        elif nxt is not None and nxt[1] == ":":
-            cur.i += 1
-            cur.next(f"a value for {key}")  # an unknown "key: value" field
-        else:
-            raise cur.fail(f"{where}unexpected {key!r}")
-        if (t := cur.peek()) is not None and t[1] == ";":
-            cur.i += 1
-    cur.expect("}", where)
-    if kind is None:
-        raise ValueError(f"{cur.source}, line {start}: {where}no 'Type:'")
-    missing = [d for d in _DIMS if d not in dims]
-    if missing:
-        raise ValueError(f"{cur.source}, line {start}: {where}Dimensions lack {missing}")
-    if dims.get("N", 1) != 1:
-        raise ValueError(
-            f"{cur.source}, line {start}: {where}N (batch) is {dims['N']}; the cost model takes N = 1 "
-            "(for a GEMM, fold the batch into Y)"
-        )
+def _read(path_or_file: PathOrFile) -> tuple[str, str, str]:
+    """(text, a label for messages, a name for the model) of a path or an open text file."""
+    if hasattr(path_or_file, "read"):
+        text = path_or_file.read()
+        if not isinstance(text, str):
+            raise TypeError("expected a file opened in text mode")
+        name = getattr(path_or_file, "name", None)
+        if isinstance(name, str) and name:
+            return text, name, Path(name).stem
+        return text, "<file>", "model"
+    if not isinstance(path_or_file, (str, os.PathLike)):
+        raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
+    path = Path(path_or_file)
     try:
-        return Layer(**{d: dims[d] for d in _DIMS}, kind=kind, name=lname)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{cur.source}, line {start}: {exc}") from None
+        return path.read_text(encoding="utf-8"), str(path), path.stem
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+
+
+def _write(path_or_file: PathOrFile, write: Callable[[IO[str]], object]) -> None:
+    if hasattr(path_or_file, "write"):
+        write(path_or_file)  # type: ignore[arg-type]
+        return
+    if not isinstance(path_or_file, (str, os.PathLike)):
+        raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
+    with open(path_or_file, "w", newline="", encoding="utf-8") as f:
+        write(f)
 
 
 def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarray, np.ndarray]:
@@ -563,8 +467,9 @@ def layers_to_arrays(layers: Model | Layer | Iterable[Layer]) -> tuple[np.ndarra
         return dims.copy(), depthwise.copy()
     if isinstance(layers, Layer):
         return _build_arrays((layers,))
-    if isinstance(layers, Iterable) and not isinstance(layers, (str, bytes)):
-        seq = tuple(layers)
+    given: object = layers  # typed as layers, but callers pass anything
+    if isinstance(given, Iterable) and not isinstance(given, (str, bytes)):
+        seq = tuple(given)
         for i, layer in enumerate(seq):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is not a Layer: {layer!r}")

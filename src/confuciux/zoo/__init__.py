@@ -45,20 +45,32 @@ def names() -> list[str]:
 
 
 def describe(name: str) -> dict[str, Any]:
-    """The parameters ``load(name, ...)`` accepts, with their defaults."""
+    """The parameters ``load(name, ...)`` accepts, with their defaults (besides ``record``,
+    which every model takes)."""
     builder = _builder(name)
-    return {p.name: p.default for p in inspect.signature(builder).parameters.values()}
+    return {p.name: p.default for p in inspect.signature(builder).parameters.values() if p.name != "record"}
 
 
-def load(name: str, **params: Any) -> Model:
+def load(name: str, *, record: str = "confuciux", **params: Any) -> Model:
     """Build the model ``name`` (see :func:`names`) with optional parameters, e.g.
     ``load("mobilenet_v2", resolution=160, width=0.75)``; unknown names or parameters and
-    out-of-range values raise ``ValueError``."""
+    out-of-range values raise ``ValueError``.
+
+    ``record="confuciux"`` (the default) records the CNNs as ConfuciuX's files do: each
+    convolution's unpadded input, no stride, grouped convolutions ungrouped, no fully connected
+    layers — it reproduces the paper.  ``record="network"`` gives the network as it is: padded
+    inputs, true strides, real groups, the classifier's fully connected layers as GEMMs, the
+    inference graph (no auxiliary heads); its ``macs`` are the architecture's true MAC count.
+    GNMT and NCF are the same in both records."""
     builder = _builder(name)
+    if record not in _cnn.RECORDS:
+        raise ValueError(f"record must be one of {_cnn.RECORDS}, got {record!r}")
     allowed = describe(name)
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ValueError(f"model {name!r} has no parameter(s) {unknown}; it takes {allowed}")
+    if "record" in inspect.signature(builder).parameters:
+        params["record"] = record
     return Model(name.lower(), tuple(builder(**params)))
 
 

@@ -30,25 +30,48 @@ def _check_width(value: object, allowed: tuple[float, ...] | None = None) -> flo
     return float(value)
 
 
+#: How a model is recorded: ConfuciuX's way (its CSV files) or as the network really is.
+RECORDS = ("confuciux", "network")
+
+
 @dataclass
 class _Net:
     name: str
+    record: str = "confuciux"
     layers: list[Layer] = field(default_factory=list)
 
-    def conv(self, x: Size, out: int, k: int, s: int = 1, p: int | None = None, dw: bool = False) -> Size:
-        """Record a k×k convolution of input ``x`` (padding k//2 unless given); return its output."""
+    def __post_init__(self) -> None:
+        if self.record not in RECORDS:
+            raise ValueError(f"record must be one of {RECORDS}, got {self.record!r}")
+
+    def conv(self, x: Size, out: int, k: int, s: int = 1, p: int | None = None, dw: bool = False, g: int = 1) -> Size:
+        """Record a k×k convolution of input ``x`` (padding k//2 unless given, ``g`` groups);
+        return its output."""
         c, h, w = x
         p = k // 2 if p is None else p
         oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-        if h < k or w < k or oh < 1 or ow < 1:
+        real = self.record == "network"
+        if oh < 1 or ow < 1 or (not real and (h < k or w < k)):
             raise ValueError(
                 f"{self.name}: the input resolution is too small — layer {len(self.layers)} "
                 f"gets a {h}x{w} input for a {k}x{k} kernel"
             )
-        kind = "DSCONV" if dw else "CONV"
         name = f"{self.name}.{len(self.layers)}"
-        self.layers.append(Layer(K=1 if dw else out, C=c, Y=h, X=w, R=k, S=k, kind=kind, name=name))
+        if real:  # the padded input, the stride and the groups of the real layer
+            layer = Layer.conv(c, c if dw else out, h, w, k, stride=s, padding=p, depthwise=dw, groups=g, name=name)
+        else:  # ConfuciuX: the unpadded input, no stride, all channels
+            layer = Layer(K=1 if dw else out, C=c, Y=h, X=w, R=k, S=k, kind="DSCONV" if dw else "CONV", name=name)
+        self.layers.append(layer)
         return (c if dw else out), oh, ow
+
+    def fc(self, features: int, out: int) -> None:
+        """A fully connected layer: a GEMM in the network record (ConfuciuX leaves them out)."""
+        if self.record == "network":
+            self.layers.append(Layer.gemm(1, out, features, name=f"{self.name}.{len(self.layers)}"))
+
+    def classifier(self, *sizes: int) -> None:
+        for a, b in zip(sizes, sizes[1:], strict=False):
+            self.fc(a, b)
 
     @staticmethod
     def pool(x: Size, k: int, s: int, p: int = 0, ceil: bool = False) -> Size:
@@ -69,28 +92,31 @@ def _input(resolution: object, channels: int = 3) -> Size:
     return channels, r, r
 
 
-def alexnet(resolution: int = 224) -> list[Layer]:
-    net, x = _Net("alexnet"), _input(resolution)
+def alexnet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    net, x = _Net("alexnet", record), _input(resolution)
     x = net.pool(net.conv(x, 64, 11, s=4, p=2), 3, 2)
     x = net.pool(net.conv(x, 192, 5), 3, 2)
     for out in (384, 256, 256):
         x = net.conv(x, out, 3)
+    net.classifier(256 * 6 * 6, 4096, 4096, 1000)  # after adaptive pooling to 6×6
     return net.layers
 
 
-def vgg16(resolution: int = 224) -> list[Layer]:
-    net, x = _Net("vgg16"), _input(resolution)
+def vgg16(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    net, x = _Net("vgg16", record), _input(resolution)
     for out, n in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
         for _ in range(n):
             x = net.conv(x, out, 3)
         x = net.pool(x, 2, 2)
+    net.classifier(512 * 7 * 7, 4096, 4096, 1000)  # after adaptive pooling to 7×7
     return net.layers
 
 
 def _resnet(
-    name: str, resolution: int, blocks: tuple[int, ...], bottleneck: bool, groups: int = 1, base_width: int = 64
-) -> list[Layer]:
-    net, x = _Net(name), _input(resolution)
+    name: str, resolution: int, record: str, blocks: tuple[int, ...], bottleneck: bool, groups: int = 1,
+    base_width: int = 64,
+) -> list[Layer]:  # fmt: skip
+    net, x = _Net(name, record), _input(resolution)
     x = net.pool(net.conv(x, 64, 7, s=2), 3, 2, p=1)
     for stage, (planes, n) in enumerate(zip((64, 128, 256, 512), blocks, strict=False)):
         for b in range(n):
@@ -101,30 +127,31 @@ def _resnet(
                 # ConfuciuX records it ungrouped, with all `width` channels as C
                 width = planes * base_width // 64 * groups
                 y = net.conv(x, width, 1)
-                y = net.conv(y, width, 3, s=s)
+                y = net.conv(y, width, 3, s=s, g=groups if record == "network" else 1)
                 y = net.conv(y, out, 1)
             else:
                 y = net.conv(net.conv(x, planes, 3, s=s), planes, 3)
             if s != 1 or x[0] != out:
                 net.conv(x, out, 1, s=s)  # the shortcut's projection runs after the main path
             x = y
+    net.fc(x[0], 1000)
     return net.layers
 
 
-def resnet18(resolution: int = 224) -> list[Layer]:
-    return _resnet("resnet18", resolution, (2, 2, 2, 2), bottleneck=False)
+def resnet18(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    return _resnet("resnet18", resolution, record, (2, 2, 2, 2), bottleneck=False)
 
 
-def resnet50(resolution: int = 224) -> list[Layer]:
-    return _resnet("resnet50", resolution, (3, 4, 6, 3), bottleneck=True)
+def resnet50(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    return _resnet("resnet50", resolution, record, (3, 4, 6, 3), bottleneck=True)
 
 
-def resnext50_32x4d(resolution: int = 224) -> list[Layer]:
-    return _resnet("resnext50_32x4d", resolution, (3, 4, 6, 3), bottleneck=True, groups=32, base_width=4)
+def resnext50_32x4d(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    return _resnet("resnext50_32x4d", resolution, record, (3, 4, 6, 3), bottleneck=True, groups=32, base_width=4)
 
 
-def wide_resnet50(resolution: int = 224) -> list[Layer]:
-    return _resnet("wide_resnet50", resolution, (3, 4, 6, 3), bottleneck=True, base_width=128)
+def wide_resnet50(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    return _resnet("wide_resnet50", resolution, record, (3, 4, 6, 3), bottleneck=True, base_width=128)
 
 
 # Inception modules: (1×1, 3×3 reduce, 3×3, "5×5" reduce, "5×5" (a 3×3 in torchvision), pool proj)
@@ -137,8 +164,8 @@ _INCEPTION = {
 }  # fmt: skip
 
 
-def googlenet(resolution: int = 224) -> list[Layer]:
-    net, x = _Net("googlenet"), _input(resolution)
+def googlenet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
+    net, x = _Net("googlenet", record), _input(resolution)
     x = net.pool(net.conv(x, 64, 7, s=2), 3, 2, ceil=True)
     x = net.pool(net.conv(net.conv(x, 64, 1), 192, 3), 3, 2, ceil=True)
     for block, (b1, r3, c3, r5, c5, pp) in _INCEPTION.items():
@@ -147,17 +174,18 @@ def googlenet(resolution: int = 224) -> list[Layer]:
         net.conv(net.conv(x, r5, 1), c5, 3)
         net.conv(x, pp, 1)  # after a 3×3 stride-1 max pool: same size
         x = (b1 + c3 + c5 + pp, x[1], x[2])
-        if block in ("4a", "4d"):
-            net.conv((x[0], 4, 4), 128, 1)  # auxiliary head after adaptive pooling to 4×4
+        if block in ("4a", "4d") and record == "confuciux":
+            net.conv((x[0], 4, 4), 128, 1)  # training mode's auxiliary head, adaptive pooling to 4×4
         if block in ("3b", "4e"):
             x = net.pool(x, 3 if block == "3b" else 2, 2, ceil=True)
+    net.fc(x[0], 1000)
     return net.layers
 
 
-def densenet(resolution: int = 224) -> list[Layer]:
+def densenet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
     """DenseNet-161: growth 48, bottleneck 4×48, blocks of 6, 12, 36, 24 layers."""
     growth, bottleneck = 48, 4 * 48
-    net, x = _Net("densenet"), _input(resolution)
+    net, x = _Net("densenet", record), _input(resolution)
     x = net.pool(net.conv(x, 96, 7, s=2), 3, 2, p=1)
     for i, n in enumerate((6, 12, 36, 24)):
         for _ in range(n):
@@ -165,15 +193,16 @@ def densenet(resolution: int = 224) -> list[Layer]:
             x = (x[0] + growth, x[1], x[2])
         if i < 3:
             x = net.pool(net.conv(x, x[0] // 2, 1), 2, 2)
+    net.fc(x[0], 1000)
     return net.layers
 
 
-def squeezenet(resolution: int = 224) -> list[Layer]:
+def squeezenet(resolution: int = 224, record: str = "confuciux") -> list[Layer]:
     """SqueezeNet 1.0."""
     fires: list[tuple[int, int] | str] = [
         (16, 64), (16, 64), (32, 128), "pool", (32, 128), (48, 192), (48, 192), (64, 256), "pool", (64, 256),
     ]  # fmt: skip
-    net, x = _Net("squeezenet"), _input(resolution)
+    net, x = _Net("squeezenet", record), _input(resolution)
     x = net.pool(net.conv(x, 96, 7, s=2, p=0), 3, 2, ceil=True)
     for f in fires:
         if isinstance(f, str):  # "pool"
@@ -201,20 +230,22 @@ def _inverted_residual(net: _Net, x: Size, out: int, k: int, s: int, expand: flo
     return net.conv(y, out, 1)
 
 
-def mobilenet_v2(resolution: int = 224, width: float = 1.0) -> list[Layer]:
+def mobilenet_v2(resolution: int = 224, width: float = 1.0, record: str = "confuciux") -> list[Layer]:
     # (expansion t, channels c, repeats n, stride s)
     stages = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
     wm = _check_width(width)
-    net, x = _Net("mobilenet_v2"), _input(resolution)
+    net, x = _Net("mobilenet_v2", record), _input(resolution)
     x = net.conv(x, _divisible(32 * wm), 3, s=2)
     for t, c, n, s in stages:
         for i in range(n):
             x = _inverted_residual(net, x, _divisible(c * wm), 3, s if i == 0 else 1, t)
-    net.conv(x, _divisible(1280 * max(1.0, wm)), 1)
+    last = _divisible(1280 * max(1.0, wm))
+    net.conv(x, last, 1)
+    net.fc(last, 1000)
     return net.layers
 
 
-def mnasnet(resolution: int = 224, width: float = 1.0) -> list[Layer]:
+def mnasnet(resolution: int = 224, width: float = 1.0, record: str = "confuciux") -> list[Layer]:
     """MnasNet-A1 as torchvision's mnasnet (depth multiplier ``width``)."""
     wm = _check_width(width)
     d = [_divisible(c * wm) for c in (32, 16, 24, 40, 80, 96, 192, 320)]
@@ -223,13 +254,14 @@ def mnasnet(resolution: int = 224, width: float = 1.0) -> list[Layer]:
         (d[2], 3, 2, 3, 3), (d[3], 5, 2, 3, 3), (d[4], 5, 2, 6, 3),
         (d[5], 3, 1, 6, 2), (d[6], 5, 2, 6, 4), (d[7], 3, 1, 6, 1),
     )  # fmt: skip
-    net, x = _Net("mnasnet"), _input(resolution)
+    net, x = _Net("mnasnet", record), _input(resolution)
     x = net.conv(x, d[0], 3, s=2)
     x = net.conv(net.conv(x, d[0], 3, dw=True), d[1], 1)
     for out, k, s, t, n in stacks:
         for i in range(n):
             x = _inverted_residual(net, x, out, k, s if i == 0 else 1, t)
     net.conv(x, 1280, 1)
+    net.fc(1280, 1000)
     return net.layers
 
 
@@ -239,9 +271,9 @@ _SHUFFLE_CHANNELS = {
 }  # fmt: skip
 
 
-def shufflenet_v2(resolution: int = 224, width: float = 1.0) -> list[Layer]:
+def shufflenet_v2(resolution: int = 224, width: float = 1.0, record: str = "confuciux") -> list[Layer]:
     channels = _SHUFFLE_CHANNELS[_check_width(width, tuple(_SHUFFLE_CHANNELS))]
-    net, x = _Net("shufflenet_v2"), _input(resolution)
+    net, x = _Net("shufflenet_v2", record), _input(resolution)
     x = net.pool(net.conv(x, channels[0], 3, s=2), 3, 2, p=1)
     for out, repeats in zip(channels[1:4], (4, 8, 4), strict=False):
         half = out // 2
@@ -254,11 +286,12 @@ def shufflenet_v2(resolution: int = 224, width: float = 1.0) -> list[Layer]:
             y = net.conv(y, half, 1)
             x = (out, y[1], y[2])
     net.conv(x, channels[4], 1)
+    net.fc(channels[4], 1000)
     return net.layers
 
 
-def example(resolution: int = 56) -> list[Layer]:
+def example(resolution: int = 56, record: str = "confuciux") -> list[Layer]:
     """ConfuciuX's two-layer example: two 3×3 convolutions, 32 → 64 → 128 channels."""
-    net, x = _Net("example"), _input(resolution, channels=32)
+    net, x = _Net("example", record), _input(resolution, channels=32)
     net.conv(net.conv(x, 64, 3), 128, 3)
     return net.layers

@@ -1,0 +1,191 @@
+"""What makes a saved :class:`~confuciux.result.Result` self-contained, and its exports.
+
+A result that knows its layers and hardware (``Result.workload``, ``Result.hardware``) is saved
+with them — the layers, the hardware coefficients, the action space (PE and buffer levels, in
+``platform``) and the per-tensor access counts — so that ``confuciux evaluate --result r.json``
+re-evaluates the design from the file alone.  The exports: a MAESTRO model file plus one mapping
+file per layer with the chosen PEs and KTileSz and the MAESTRO command line (``to_maestro``),
+and a per-layer CSV table (``to_csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+
+from .formats import maestro as _maestro
+from .hardware import Hardware
+from .workload import Layer, Model
+
+if TYPE_CHECKING:
+    from .result import Result
+
+_LAYER_KEYS = ("K", "C", "Y", "X", "R", "S", "kind", "name", "stride", "batch", "groups")
+
+
+def finite(obj: Any) -> Any:
+    """``obj`` with every non-finite float as None and NumPy scalars as Python numbers (strict JSON)."""
+    if isinstance(obj, Mapping):
+        return {str(k): finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [finite(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+def layer_dict(layer: Layer) -> dict[str, Any]:
+    return {k: list(layer.stride) if k == "stride" else getattr(layer, k) for k in _LAYER_KEYS}
+
+
+def extra_dict(result: Result) -> dict[str, Any]:
+    """The keys :meth:`Result.to_dict` adds for a self-contained file (empty when unknown)."""
+    out: dict[str, Any] = {}
+    workload = getattr(result, "workload", None)
+    hardware = getattr(result, "hardware", None)
+    if workload is not None:
+        out["layers"] = [layer_dict(layer) for layer in workload]
+    if hardware is not None:
+        out["hardware_coefficients"] = finite(dataclasses.asdict(hardware))
+    if result.costs.accesses:
+        out["accesses"] = {k: finite(np.asarray(v)) for k, v in result.costs.accesses.items()}
+    return out
+
+
+def restore(result: Result, d: Mapping[str, Any]) -> Result:
+    """``result`` with the layers, hardware and access counts the document ``d`` carries."""
+    n = len(result.pes)
+    changes: dict[str, Any] = {}
+    if "layers" in d:
+        changes["workload"] = _workload(d["layers"], result.model, n)
+    if "hardware_coefficients" in d:
+        changes["hardware"] = _hardware(d["hardware_coefficients"])
+    if "accesses" in d:
+        changes["costs"] = dataclasses.replace(result.costs, accesses=_accesses(d["accesses"], n))
+    return dataclasses.replace(result, **changes) if changes else result
+
+
+def _workload(layers: Any, name: str, n: int) -> Model:
+    if not isinstance(layers, list) or len(layers) != n:
+        raise ValueError(f"result: 'layers' must be a list of {n} layers (one per entry of 'pes')")
+    out = []
+    for i, item in enumerate(layers):
+        keys = set(item) if isinstance(item, dict) else set()
+        if not isinstance(item, dict) or keys - set(_LAYER_KEYS) or not {"K", "C", "Y", "X", "R", "S"} <= keys:
+            raise ValueError(f"result: layers[{i}] must be an object with keys {list(_LAYER_KEYS)}")
+        args = dict(item)
+        if isinstance(args.get("stride"), list):
+            args["stride"] = tuple(args["stride"])
+        try:
+            out.append(Layer(**args))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"result: layers[{i}]: {exc}") from None
+    return Model(name, tuple(out))
+
+
+def _hardware(coefficients: Any) -> Hardware:
+    if not isinstance(coefficients, dict):
+        raise ValueError("result: 'hardware_coefficients' must be an object")
+    args = dict(coefficients)
+    if isinstance(args.get("arbiter_poly"), list):
+        args["arbiter_poly"] = tuple(args["arbiter_poly"])
+    try:
+        return Hardware(**args)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"result: hardware_coefficients: {exc}") from None
+
+
+def _accesses(accesses: Any, n: int) -> dict[str, np.ndarray]:
+    if not isinstance(accesses, dict):
+        raise ValueError("result: 'accesses' must be an object of per-layer lists")
+    out = {}
+    for k, v in accesses.items():
+        ok = isinstance(v, list) and len(v) == n
+        if not ok or not all(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in v):
+            raise ValueError(f"result: accesses[{k!r}] must be a list of {n} numbers or nulls")
+        out[k] = np.array([math.nan if x is None else x for x in v], dtype=np.float64)
+    return out
+
+
+def _need_workload(result: Result) -> Model:
+    workload = getattr(result, "workload", None)
+    if workload is None:
+        raise ValueError(
+            f"result {result.model!r} does not carry its layers (a file saved without them); "
+            "run the search again with this version to export it"
+        )
+    if not isinstance(workload, Model):
+        raise TypeError(f"result.workload must be a Model, got {type(workload).__name__}")
+    return workload
+
+
+def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Path]:
+    """Write ``<model>.m`` (the model), one mapping file per layer (``<i>_<layer>.m``, with the
+    chosen PEs as ``ClusterSz`` and ``--num_pes``, the buffer as ``KTileSz``, the dataflow's
+    directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer) into
+    ``directory`` (created when missing).  Returns the paths written."""
+    workload = _need_workload(result)
+    dataflow = str(result.platform.get("dataflow", "dla"))
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    model_name = _maestro.token_name(result.model, "model")
+    paths = [out / f"{model_name}.m"]
+    workload.to_maestro(paths[0])
+    commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", "set -e"]
+    for i, layer in enumerate(workload):
+        pes, ktile = int(result.pes[i]), int(result.buffers[i])
+        path = out / f"{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
+        path.write_text(_maestro.mapping_file(layer, i, dataflow, pes, ktile), encoding="utf-8")
+        paths.append(path)
+        commands.append(_maestro.MAESTRO_COMMAND.format(file=path.name, pes=pes))
+    script = out / "run_maestro.sh"
+    script.write_text("\n".join(commands) + "\n", encoding="utf-8")
+    return [*paths, script]
+
+
+CSV_COLUMNS = (
+    "layer", "name", "kind", "K", "C", "Y", "X", "R", "S", "stride_y", "stride_x", "batch", "groups",
+    "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
+    "macs_per_cycle", "valid", "status",
+)  # fmt: skip
+_CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+
+
+def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
+    """One row per layer: the layer (when the result carries it), its PEs and buffer, its costs
+    (cycles, nJ, µm², mW, bytes; empty when not valid) and status."""
+    workload = getattr(result, "workload", None)
+    c = result.costs
+
+    def rows(f: IO[str]) -> None:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(CSV_COLUMNS)
+        for i in range(len(result.pes)):
+            layer = workload[i] if workload is not None else None
+            shape: list[Any] = (
+                [layer.name, layer.kind, layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, *layer.stride,
+                 layer.batch, layer.groups] if layer is not None else [""] * 12
+            )  # fmt: skip
+            costs = [finite(float(getattr(c, f)[i])) for f in _CSV_COSTS]
+            cells = ["" if v is None else repr(v) for v in costs]
+            state = [int(bool(c.valid[i])), int(c.status[i])]
+            w.writerow([i, *shape, int(result.pes[i]), int(result.buffers[i]), *cells, *state])
+
+    if hasattr(path_or_file, "write"):
+        rows(path_or_file)  # type: ignore[arg-type]
+    else:
+        with open(path_or_file, "w", newline="", encoding="utf-8") as f:
+            rows(f)

@@ -1,0 +1,84 @@
+"""The command line's import parts: ``import``, ``--model NET.onnx``, ``evaluate --result``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from confuciux.cli import main
+from confuciux.workload import Layer, Model
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto as T  # noqa: E402
+from onnx import helper as h  # noqa: E402
+
+
+@pytest.fixture()
+def net(tmp_path):
+    w = onnx.numpy_helper.from_array(np.zeros((16, 8, 3, 3), np.float32), "w")
+    w2 = onnx.numpy_helper.from_array(np.zeros((16 * 10 * 10, 10), np.float32), "w2")
+    shape = onnx.numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
+    nodes = [
+        h.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+        h.make_node("Relu", ["y"], ["r"]),
+        h.make_node("Reshape", ["r", "shape"], ["f"]),
+        h.make_node("MatMul", ["f", "w2"], ["z"], name="fc"),
+    ]
+    g = h.make_graph(nodes, "g", [h.make_tensor_value_info("x", T.FLOAT, [1, 8, 12, 12])],
+                     [h.make_tensor_value_info("z", T.FLOAT, None)], [w, w2, shape])  # fmt: skip
+    path = tmp_path / "net.onnx"
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]), path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".m"])
+def test_import_writes_and_summarises(net, tmp_path, capsys, suffix):
+    out = tmp_path / f"net{suffix}"
+    assert main(["import", str(net), "-o", str(out)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].startswith(f"{net} -> {out}: 2 layers (1 CONV, 1 GEMM; 0 grouped)")
+    assert text[1] == "layers from Conv 1, MatMul 1"
+    assert text[2] == "skipped 2 ops: Relu 1, Reshape 1"
+    back = Model.from_csv(out) if suffix == ".csv" else Model.from_maestro(out)
+    assert list(back) == [Layer(16, 8, 12, 12, 3, 3), Layer.gemm(1, 10, 1600)]
+    assert [l.name for l in back] == ["conv", "fc"]
+
+
+def test_evaluate_takes_onnx(net, capsys):
+    assert main(["evaluate", "--model", str(net), "--pes", "16"]) == 0
+    assert capsys.readouterr().out.startswith("net: 2 layers")
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["import", "{net}", "-o", "out.txt"], "must be a .csv or a .m file"),
+        (["import", "{bad}", "-o", "out.csv"], "{bad}: not an ONNX model"),
+        (["evaluate"], "needs --model"),
+        (["evaluate", "--result", "{bad}"], "{bad}"),
+    ],
+)
+def test_errors_are_one_line(net, tmp_path, capsys, args, match):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00garbage\xff" * 10)
+    args = [a.format(net=net, bad=bad) for a in args]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match.format(bad=bad) in err
+
+
+def test_evaluate_result_reproduces_a_saved_design(tmp_path, capsys):
+    saved = tmp_path / "r.json"
+    assert main(["explore", "--model", "example", "--method", "heuristic", "--epochs", "1", "--quiet",
+                 "--json", str(saved)]) in (0, 3)  # fmt: skip
+    capsys.readouterr()
+    assert main(["evaluate", "--result", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "the saved costs are reproduced" in out and out.startswith(f"{saved}: example, 2 layers")
+    d = json.loads(saved.read_text())
+    d["pes"] = [1 for _ in d["pes"]]  # a different design than the costs saved
+    saved.write_text(json.dumps(d))
+    assert main(["evaluate", "--result", str(saved)]) == 3
+    assert "DIFFERENT" in capsys.readouterr().out

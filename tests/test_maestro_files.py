@@ -1,0 +1,293 @@
+"""MAESTRO model and mapping files: every shape MAESTRO reads, its semantics, round trips.
+
+The files below are written here in the shapes of MAESTRO's own data/model/*.m and
+data/mapping/*.m (maestro-project/maestro): blocks with and without colons, Constants used as
+sizes, batch N, Stride blocks, GEMMs in M/N/K form, NGCONV, TRCONV, Dataflow blocks, comments.
+When the environment variable MAESTRO_DATA names a checkout's data/ directory, every file there
+is also read and checked against an independent reading.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import reference_dir
+from confuciux.workload import Layer, Model
+
+# A model file as MAESTRO's transformer and ResNeXt files are written: a Constant as a size,
+# N as batch, Stride blocks, NGCONV with per-group K and C, comments of both kinds, tabs.
+MODEL_FILE = """\ufeff// N d_mod d_ff h
+Constant Seq_Len 128;
+
+Network Mixed {
+\tLayer FC_VKQ { //Batched FC layer
+\t\tType: CONV
+\t\tStride { X: 1, Y: 1 }\t// k = 3 * 512
+\t\tDimensions { N: Seq_Len, K: 1536, C: 1, R: 1, S: 512, Y:1, X:512 }
+\t} //good
+\t/* a block comment
+\t   over lines */
+\tLayer CONV1 {
+\t\tType: CONV
+\t\tStride { X: 2, Y: 2 }
+\t\tDimensions { K: 64, C: 3, R: 7, S: 7, Y:230, X:230 }
+\t}
+\tLayer CONV2_1_2 {
+\t\tType: NGCONV
+\t\tStride { X: 1, Y: 1 }
+\t\tDimensions { G: 32, K: 4, C: 4, R: 3, S: 3, Y: 58, X: 58 }
+\t}
+\tLayer TRCONV1 {
+\t\tType: TRCONV
+\t\tDimensions { K: 512, C: 1024, R: 2, S: 2, Y: 28, X: 28 }
+\t}
+\tLayer Conv2d-7 {
+\t\tType: DSCONV
+\t\tStride { X: 2, Y: 1 }
+\t\tDimensions { K: 1, C: 32, R: 3, S: 3, Y: 113, X: 113 }
+\t}
+}
+"""
+
+# A mapping file as MAESTRO's gnmt_nmk.m / UNet_RS.m are written: Constants, GEMM in M/N/K
+# form, dimensions without colons, a repeated N, Dataflow blocks (one layer without).
+MAPPING_FILE = """Constant MTileSz 1;
+Constant KTileSz 100;
+Network gnmt_gemm {
+Layer GEMM0 {
+Type: GEMM
+Dimensions { N: 2048, K: 4096, M: 128 }
+Dataflow {
+\t\t\tTemporalMap(NTileSz,NTileSz) N;
+\t\t\tSpatialMap(MTileSz,MTileSz) M;
+\t\t\tCluster(KTileSz, P);
+\t\t}
+}
+Layer c2 {
+Type: CONV
+Dimensions { K 64,C 3,R 3,S 3,Y 34,X 34 }
+}
+Layer c3 {
+Type: CONV
+Dimensions { N: 1, N: 1, K: 8, C: 64, R: 3, S: 3, Y: 32, X: 32 }
+\t\tDataflow {
+\t\t\tTemporalMap(1,1) K;
+\t\t\tSpatialMap(Sz(R),1) Y;
+\t\t}
+}
+}
+"""
+
+
+def _load(text: str | io.StringIO) -> Model:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Model.from_maestro(text)
+
+
+def test_model_file_semantics():
+    m = _load(MODEL_FILE)
+    assert m.name == "Mixed" and [l.name for l in m] == ["FC_VKQ", "CONV1", "CONV2_1_2", "TRCONV1", "Conv2d-7"]
+    fc, conv1, ng, tr, dw = m
+    assert (fc.batch, fc.K, fc.S, fc.X) == (128, 1536, 512, 512)  # the Constant as a batch size
+    assert conv1.stride == (2, 2) and (conv1.out_y, conv1.out_x) == (112, 112)  # (230 - 7) // 2 + 1
+    # NGCONV: MAESTRO's K and C are per group; the layer holds PyTorch's totals
+    assert (ng.kind, ng.groups, ng.K, ng.C) == ("CONV", 32, 128, 128)
+    assert ng.macs == 32 * 4 * 4 * 9 * 56 * 56  # MAESTRO's G·K·C·R·S·O
+    assert (tr.kind, tr.K, tr.C, tr.out_y) == ("TRCONV", 512, 1024, 27)
+    assert dw.kind == "DSCONV" and dw.stride == (1, 2) and (dw.out_y, dw.out_x) == (111, 56)
+    assert fc.macs == 128 * 1536 * 512  # N·K·C·R·S·O
+    assert m.custom_dataflow == (False,) * 5
+
+
+def test_mapping_file_semantics():
+    with pytest.warns(UserWarning, match=r"2 layer\(s\) carry a Dataflow block"):
+        m = Model.from_maestro(MAPPING_FILE)
+    g, c2, c3 = m
+    assert g == Layer.gemm(M=128, N=2048, K=4096) and g.kind == "GEMM"  # N here is GEMM's N
+    assert c2 == Layer(64, 3, 34, 34, 3, 3)  # no colons
+    assert c3 == Layer(8, 64, 32, 32, 3, 3)  # N given twice, equal
+    assert m.custom_dataflow == (True, False, True)
+    assert m[1:].custom_dataflow == (False, True)
+
+
+def test_output_sizes_and_gemm_conv_form():
+    text = (
+        "Network n { Layer a { Type: CONV Stride { Y: 2 } Dimensions { K: 2, C: 3, R: 3, S: 1, Y': 10, X': 7 } }"
+        " Layer g { Type: GEMM Dimensions { K: 64, C: 128, Y: 16, X: 1, R: 1, S: 1 } } }"
+    )
+    a, g = _load(text)
+    assert (a.Y, a.X, a.out_y, a.out_x) == (21, 7, 10, 7)
+    assert g == Layer.gemm(16, 64, 128)
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        ("Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1, G: 2 }", "unknown dimension 'G' for a CONV"),
+        ("Type: NGCONV Dimensions { G: 2, K: 1, C: 1, Y: 3, Y': 3, X: 3, R: 1, S: 1 }", "both Y and Y'"),
+        ("Type: CONV Stride { K: 2 } Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "unknown stride 'K'"),
+        ("Type: GEMM Dimensions { M: 2, N: 3 }", r"lack \['K'\]"),
+        ("Type: GEMM Dimensions { M: 2, N: 3, K: 4, C: 1 }", "unknown dimension 'C' for a GEMM"),
+        (
+            "Type: CONV Dimensions { K: Seq, C: 1, Y: 3, X: 3, R: 1, S: 1 }",
+            "K needs an integer or a Constant, got 'Seq'",
+        ),
+        ("Type: CONV Dimensions { K: 1, K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "K is given twice, as 1 and 2"),
+        ("Type: CONV Dimensions { K: 99999999999999999999999, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "too large"),
+        ("Type: CONV Dimensions { K: " + "9" * 5000 + ", C: 1, Y: 3, X: 3, R: 1, S: 1 }", "5000 digits"),
+        ("Type: CONV Stride { X: 0 } Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "stride X must be >= 1"),
+        ("Type: CONV Padding: 1 Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }", "unexpected 'Padding'"),
+        ("Type: LSTM Dimensions { K: 1 }", "type 'LSTM' is not one MAESTRO costs"),
+        ("Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } /* open", "comment is never closed"),
+        ("Type: CONV Dimensions { K: 2, C: 1, Y: 3, X: 3, R: 1, S: 1, N: 2 }", None),
+    ],
+)
+def test_layer_errors_name_file_line_and_layer(body, match):
+    text = "Constant Q 4;\nNetwork n {\nLayer a {\n" + body + "\n}\n}\n"
+    if match is None:
+        assert _load(text)[0].batch == 2
+        return
+    with pytest.raises(ValueError, match=match) as info:
+        _load(text)
+    assert "<text>, line" in str(info.value) and len(str(info.value)) < 300
+
+
+def test_file_errors_name_the_path(tmp_path):
+    path = tmp_path / "net.m"
+    path.write_text("Network n {\n Layer a {\n Type: CONV\n Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 4, S: 1 }\n }\n}\n")
+    with pytest.raises(ValueError, match=re.escape(f"{path}, line 2: layer 'a': Y (3) < R (4)")):
+        Model.from_maestro(path)
+    path.write_bytes(b"Network n { \xff }")
+    with pytest.raises(ValueError, match="not a UTF-8 text file"):
+        Model.from_maestro(path)
+    with pytest.raises(ValueError, match="second 'Network'"):
+        _load("Network a { } Network b { }")
+
+
+def test_comments_many_and_unclosed():
+    # many block comments and one never closed: each is scanned once (linear time)
+    text = (
+        "Network n { "
+        + "/* c */ " * 20_000
+        + "Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 } } }"
+    )
+    assert len(_load(text)) == 1
+    with pytest.raises(ValueError, match="line 1: a /\\* comment is never closed"):
+        _load("Network n { " + "/* " * 20_000)
+
+
+_LAYERS = st.builds(
+    lambda k, c, y, x, r, kind, sy, sx, n, g: Layer(
+        k * (g if kind == "CONV" else 1), c * (g if kind == "CONV" else 1), y + r, x + r, r, r, kind,
+        stride=(sy, sx) if kind in ("CONV", "DSCONV") else 1, batch=n if kind != "GEMM" else 1,
+        groups=g if kind == "CONV" else 1,
+    ),
+    st.integers(1, 64), st.integers(1, 64), st.integers(0, 30), st.integers(0, 30), st.integers(1, 5),
+    st.sampled_from(["CONV", "DSCONV", "TRCONV", "GEMM"]), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4),
+    st.integers(1, 4),
+)  # fmt: skip
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(_LAYERS, max_size=6))
+def test_to_maestro_round_trip(layers):
+    layers = [Layer.gemm(l.Y, l.K, l.C) if l.kind == "GEMM" else l for l in layers]
+    m = Model("net", [Layer(**_args(l), name=f"L{i}-x") for i, l in enumerate(layers)])
+    buf = io.StringIO()
+    m.to_maestro(buf)
+    back = _load(buf.getvalue())
+    assert back == m and [l.name for l in back] == [l.name for l in m] and [l.kind for l in back] == [l.kind for l in m]
+
+
+def _args(l: Layer) -> dict:
+    return dict(K=l.K, C=l.C, Y=l.Y, X=l.X, R=l.R, S=l.S, kind=l.kind, stride=l.stride, batch=l.batch, groups=l.groups)
+
+
+def test_to_maestro_file_and_names(tmp_path):
+    m = Model("my net", [Layer(8, 8, 10, 10, 3, 3, name="a b"), Layer(8, 8, 10, 10, 3, 3)])
+    m.to_maestro(tmp_path / "m.m")
+    text = (tmp_path / "m.m").read_text()
+    assert "Network my_net {" in text and "Layer a_b {" in text and "Layer layer1 {" in text
+    assert list(Model.from_maestro(tmp_path / "m.m")) == list(m)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("NetworkLayerTypeCONVDimensions{}:,;/*' \n0123456789KCYXRSG")), max_size=200)
+)
+def test_garbage_text_gives_clear_errors(text):
+    try:
+        _load(io.StringIO(text))
+    except ValueError as exc:
+        assert "line" in str(exc) or "<text>" in str(exc)
+
+
+# Independent reading: regular expressions over the text, MAESTRO's arithmetic --------------------
+def _independent_macs(text: str) -> tuple[list[str], int]:
+    text = re.sub(r"//[^\n]*", "", text)
+    consts = {k: int(v) for k, v in re.findall(r"Constant\s+(\w+)\s+(\d+)", text)}
+    names, total = [], 0
+    for chunk in re.split(r"\bLayer\s+", text)[1:]:
+        names.append(chunk.split()[0])
+        kind = re.search(r"Type\s*:?\s*(\w+)", chunk).group(1)
+        dims_text = re.search(r"Dimensions\s*\{([^}]*)\}", chunk).group(1)
+        dims = {}
+        for k, v in re.findall(r"(\w'?)\s*:?\s*(\w+)", dims_text):
+            dims.setdefault(k, int(consts.get(v, v)))
+        block = re.search(r"Stride\s*\{([^}]*)\}", chunk)
+        stride = dict(re.findall(r"(\w)\s*:?\s*(\d+)", block.group(1))) if block else {}
+        if kind == "GEMM" and "M" in dims:
+            total += dims["M"] * dims["N"] * dims["K"]
+            continue
+        oy = (dims["Y"] - dims["R"]) // int(stride.get("Y", 1)) + 1
+        ox = (dims["X"] - dims["S"]) // int(stride.get("X", 1)) + 1
+        work = dims.get("N", 1) * dims["C"] * dims["R"] * dims["S"] * oy * ox
+        total += work if kind == "DSCONV" else work * dims["K"] * dims.get("G", 1)
+    return names, total
+
+
+def _check_file(path: Path) -> Model:
+    text = path.read_text()
+    m = _load(text)
+    names, macs = _independent_macs(text)
+    assert [l.name for l in m] == names and len(m) > 0
+    assert m.macs == macs, path.name
+    return m
+
+
+def test_own_files_against_the_independent_reading():
+    for text in (MODEL_FILE, MAPPING_FILE):
+        names, macs = _independent_macs(text.lstrip("\ufeff"))
+        m = _load(text)
+        assert [l.name for l in m] == names and m.macs == macs
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"])
+def test_reference_model_files(name):
+    m = _check_file(reference_dir() / "zoo" / f"{name}.m")
+    if name == "Resnet50_model":
+        assert m[0].stride == (2, 2) and m[0].out_y == 109  # (224 - 7) // 2 + 1: MAESTRO pads nothing
+
+
+_MAESTRO_DATA = os.environ.get("MAESTRO_DATA")
+
+
+@pytest.mark.skipif(not _MAESTRO_DATA, reason="MAESTRO_DATA (a maestro checkout's data/ directory) not set")
+def test_every_maestro_shipped_file():
+    files = sorted(Path(_MAESTRO_DATA or ".").glob("*/*.m"))
+    files = [f for f in files if f.parent.name in ("model", "mapping")]
+    assert len(files) >= 50
+    for f in files:
+        m = _check_file(f)
+        assert math.isfinite(m.macs)
