@@ -64,6 +64,14 @@ typedef struct { i64 macs, clamped, out, rows, xsteps; } grid;
 
 static int make_grid(const point *p, grid *g)
 {
+    if (!p->hy && !p->hx) {
+        /* no edge step (every stride-1 layer): the same values, and the same overflow status,
+         * from two products */
+        g->macs = g->clamped = g->out = MUL(p->OY, p->OX);
+        g->rows = p->OY;
+        g->xsteps = MUL(p->OY, p->OX - 1);
+        return 0;
+    }
     int py = p->hy && p->ey > 0, px = p->hx && p->ex > 0;
     int both = p->hy && p->hx && ((p->ey > 0) == (p->ex > 0)) && p->ey != 0 && p->ex != 0;
     i64 base = MUL(p->OY, p->OX);
@@ -282,17 +290,19 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* regimes the forms do not cover (yet): a band falling back to the whole dimension, a
-     * negative first extent, an empty first tile, eye on 1 or 2 PEs with an X band whose inner
-     * window ends in an edge step */
-    int unsupported = xs.big || yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
+    /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
+     * output), an empty first tile, a band falling back to the whole dimension whose inner window
+     * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
+     * window ends in an edge step or a fallback Y band */
+    int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
         int xedge = 0;
         for (int j = 0; j < 3; j++)
             xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
-        unsupported = unsupported || ys.big || (P <= 2 && xedge);
+        unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
+                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
     } else {
-        unsupported = unsupported && !ys.big;
+        unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;
@@ -390,19 +400,23 @@ static int is_bad_input(const point *p, int dw)
     if (p->K < 1 || p->C < 1 || p->R < 1 || p->S < 1 || p->Y < p->R || p->X < p->S || p->P < 1
         || p->k < 1 || p->N < 1 || p->G < 1 || p->sy < 1 || p->sx < 1)
         return 1;
-    return qrem(p->K, p->G) != 0 || qrem(p->C, p->G) != 0 || (dw && p->G != 1);
+    if (p->G == 1) return 0;  /* the common case, without divisions */
+    return qrem(p->K, p->G) != 0 || qrem(p->C, p->G) != 0 || dw;
 }
 
 /* The strided windows (after is_bad_input, so every operand is valid). */
 static void strided(point *p)
 {
     p->ng = p->G > 1;
-    p->K = qdiv(p->K, p->G);
-    p->C = qdiv(p->C, p->G);
+    if (p->ng) {
+        p->K = qdiv(p->K, p->G);
+        p->C = qdiv(p->C, p->G);
+    }
+    /* stride 1 (the common case) without divisions */
     i64 dy = p->Y - p->R, dx = p->X - p->S;
-    i64 ry = qrem(dy, p->sy), rx = qrem(dx, p->sx);
-    p->OY = qdiv(dy, p->sy) + 1;
-    p->OX = qdiv(dx, p->sx) + 1;
+    i64 ry = p->sy == 1 ? 0 : qrem(dy, p->sy), rx = p->sx == 1 ? 0 : qrem(dx, p->sx);
+    p->OY = (p->sy == 1 ? dy : qdiv(dy, p->sy)) + 1;
+    p->OX = (p->sx == 1 ? dx : qdiv(dx, p->sx)) + 1;
     p->hy = ry != 0;
     p->hx = rx != 0;
     p->big_y = p->hy && p->R + ry < p->sy;

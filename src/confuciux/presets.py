@@ -117,7 +117,7 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
 
 def load_model(spec: str) -> Model:
     """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx``
-    model file; errors name the file (a missing ``onnx`` package is a ValueError too)."""
+    model file; errors name the file."""
     from . import zoo
 
     suffix = os.path.splitext(spec)[1].lower()
@@ -130,8 +130,9 @@ def load_model(spec: str) -> Model:
             model = Model.from_onnx(spec)
         else:
             model = zoo.load(spec)
-    except (ValueError, csv.Error, ImportError) as exc:  # csv.Error: the csv module's limits (a field over 131,072
-        # characters); ImportError: the optional onnx extra is missing
+    except ImportError as exc:  # the optional onnx extra is missing: an error of the setup
+        raise ValueError(f"{spec}: {exc}") from None
+    except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
         message = str(exc)
         raise ValueError(message if spec in message else f"{spec}: {message}") from None
     if len(model) == 0:

@@ -214,7 +214,8 @@ class Layer:
         try:
             return cls(k, c, h, w, r, s, kind, name, stride=stride, batch=batch, groups=g)
         except ValueError as exc:
-            raise ValueError(str(exc).replace("layer", label, 1)) from None
+            inner = f"layer {name!r}" if name else "layer"  # Layer's own label, renamed
+            raise ValueError(str(exc).replace(inner, label, 1)) from None
 
     @property
     def out_y(self) -> int:

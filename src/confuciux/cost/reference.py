@@ -28,6 +28,9 @@ INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area
 
 _I64 = np.int64
 _Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
+_A: TypeAlias = np.ndarray
+# runtime, l1, l2, input/filter L2 reads, output L2 writes, MACs, output L1 counts, validity
+_Traffic: TypeAlias = tuple[_A, _A, _A, _A, _A, _A, _A, _A, _A]
 
 
 class _Checked:
@@ -86,7 +89,9 @@ class _Ext:
     then per group), strides and the edge steps of the strided Y/X windows (docs/cost-model.md,
     "Strides, batch, groups")."""
 
-    def __init__(self, ck: _Checked, N, G, ng, sy, sx, Y, X, R, S):
+    def __init__(
+        self, ck: _Checked, N: _A, G: _A, ng: _A, sy: _A, sx: _A, Y: _A, X: _A, R: _A, S: _A
+    ) -> None:
         self.N, self.G, self.ng, self.sy, self.sx = N, G, ng, sy, sx
         self.NG = ck.mul(N, G)
         # window positions: OY full steps, then an edge step when (Y-R) % sy != 0 whose output
@@ -99,7 +104,7 @@ class _Ext:
         self.ex = _where(self.big_x, X - S + 1, rx - sx + 1)
 
 
-def _grid(ck: _Checked, e: _Ext, OY, OX):
+def _grid(ck: _Checked, e: _Ext, OY: _A, OX: _A) -> tuple[_A, _A, _A, _A, _A]:
     """Sums over the (Y step, X step) cases: MAC-weighted steps, steps with clamped extents,
     output extents, rows entered at the first X position and X steps after it."""
     py = e.hy & (e.ey > 0)  # an edge row with positive extent takes part like a full row
@@ -117,7 +122,9 @@ def _grid(ck: _Checked, e: _Ext, OY, OX):
     return macs, clamped, out, rows, xsteps
 
 
-def _dla(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+def _dla(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     nC, ch = _cdiv(C, P), np.minimum(C, P)
     RS = ck.mul(R, S)
@@ -146,7 +153,9 @@ def _dla(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
 
 
-def _shi(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+def _shi(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, R), _cdiv(OX, P)
@@ -195,7 +204,9 @@ def _shi(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _eye(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+def _eye(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     RS = ck.mul(R, S)
     nY, nX = _cdiv(OY, P), _cdiv(OX, S)
@@ -242,7 +253,9 @@ def _eye(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, macs, valid
 
 
-def _dpt(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
+def _dpt(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, OY: _A, OX: _A
+) -> _Traffic:
     RS = ck.mul(R, S)
     kP = ck.mul(k, P)
     g_macs, _, g_out, rows, xsteps = _grid(ck, e, OY, OX)
@@ -282,13 +295,13 @@ def _dpt(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
     return runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid
 
 
-def _pos(t, W, sp):
+def _pos(t: np.ndarray, W: np.ndarray, sp: np.ndarray) -> np.ndarray:
     """Window positions (size W, step sp) over a tile of t elements, edge step included; 1 for a
     tile no larger than the window."""
     return _where(t <= W, 1, _cdiv(np.maximum(t - W, 0), sp) + 1)
 
 
-def _rows(t, W, sp):
+def _rows(t: np.ndarray, W: np.ndarray, sp: np.ndarray) -> np.ndarray:
     """Temporal window positions over a tile of t elements: an edge step counts only when its
     output extent is not negative (MAESTRO skips it otherwise)."""
     d = np.maximum(t - W, 0)
@@ -303,7 +316,7 @@ class _Tiles:
     counts ``c[i]`` and tile sizes ``t[i]`` (count 0: no such state); ``big``: the edge tile fell
     back to the whole dimension."""
 
-    def __init__(self, ck: _Checked, D, W, s, u):
+    def __init__(self, ck: _Checked, D: np.ndarray, W: np.ndarray, s: np.ndarray, u: np.ndarray) -> None:
         self.m = ck.add(ck.mul(u, np.minimum(s, W)), np.maximum(W - s, 0))
         self.o = ck.mul(u, s)
         m, o = self.m, self.o
@@ -319,15 +332,17 @@ class _Tiles:
         self.t = [_where(over, t0, m), _where(over, zero, m), _where(has_edge, _where(e < 0, D, e), 0)]
 
 
-def _banded(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, eye: bool):
+def _banded(
+    ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, eye: bool
+) -> tuple[_Traffic, np.ndarray, np.ndarray]:
     """shi and eye with strides: sums over the (Y band, X band) states (docs/cost-model.md,
     "Strides").  Returns (the traffic tuple with the validity, the points whose regime the forms
     do not cover (status 4), the points whose band tiles overflow).  The tiles are computed
     first and decide validity, as in the C kernel: their overflow takes precedence."""
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     sy, sx = e.sy, e.sx
-    uy = (_where(eye, P, R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
-    ux = (_where(eye, S, P) - 1) // sx + 1
+    uy = ((P if eye else R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
+    ux = ((S if eye else P) - 1) // sx + 1
     ck_t = _Checked(K.size, ck.check)
     ys, xs = _Tiles(ck_t, Y, R, sy, uy), _Tiles(ck_t, X, S, sx, ux)
     RS = ck.mul(R, S)
@@ -385,43 +400,38 @@ def _banded(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, eye: bool):
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # regimes the forms do not cover (yet, docs/cost-model.md): a band falling back to the whole
-    # dimension, a negative first extent (a band wider than the output), an empty first tile, eye
-    # on 1 or 2 PEs with an X band whose inner window ends in an edge step
-    unsupported = xs.big | (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
+    # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
+    # wider than the output), an empty first tile, a band falling back to the whole dimension
+    # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
+    # band whose inner window ends in an edge step or a fallback Y band
+    unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
+    xedge = np.zeros_like(P, dtype=bool)
+    for j in range(3):
+        xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
     if eye:
-        xedge = np.zeros_like(P, dtype=bool)
-        for j in range(3):
-            xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
-        unsupported |= ys.big | ((P <= 2) & xedge)
+        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
+        unsupported |= fallback | ((P <= 2) & xedge)
     else:
+        unsupported |= xs.big & ((X - S) % sxp != 0)
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
-def _shi_strided(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
-    return _banded(ck, e, K, C, Y, X, R, S, P, k, eye=False)
-
-
-def _eye_strided(ck: _Checked, e: _Ext, K, C, Y, X, R, S, P, k, OY, OX):
-    return _banded(ck, e, K, C, Y, X, R, S, P, k, eye=True)
-
-
-def _bad_input(K, C, Y, X, R, S, N, G, sy, sx, P, k, dw):
+def _bad_input(
+    K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, N: _A, G: _A, sy: _A, sx: _A, P: _A, k: _A, dw: _A
+) -> np.ndarray:
     """Points that are not a layer: a size < 1, Y < R, X < S, groups not dividing K and C, or
     groups on a depthwise layer."""
     bad = (K < 1) | (C < 1) | (R < 1) | (S < 1) | (Y < R) | (X < S) | (P < 1) | (k < 1)
     bad |= (N < 1) | (G < 1) | (sy < 1) | (sx < 1)
     g = np.maximum(G, 1)
-    return bad | (K % g != 0) | (C % g != 0) | (dw & (G != 1))
+    return np.asarray(bad | (K % g != 0) | (C % g != 0) | (dw & (G != 1)), dtype=bool)
 
 
 
 # One function per dataflow of the table (confuciux/cost/dataflows.py).
 _FORMULAS = {"dla": _dla, "shi": _shi, "eye": _eye, "dpt": _dpt}
-# shi and eye have separate forms for strided layers (dla and dpt cover strides in one form)
-_STRIDED = {"shi": _shi_strided, "eye": _eye_strided}
 if set(_FORMULAS) != set(dataflows.BY_NAME):
     raise ImportError(f"reference formulas {sorted(_FORMULAS)} != dataflow table {sorted(dataflows.BY_NAME)}")
 
@@ -475,24 +485,25 @@ def evaluate_points(
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
         status = np.full(n, OK, dtype=np.uint8)
-        groups = (
-            (conv_fn, ~dw & ~banded),
-            (_STRIDED.get(conv_name, conv_fn), banded),
-            (_FORMULAS[dataflows.DEPTHWISE.name], dw),
-        )
-        for fn, rows in groups:
+        dpt_fn = _FORMULAS[dataflows.DEPTHWISE.name]
+        # shi and eye have their own forms for strided layers (dla and dpt cover strides in one)
+        for fn, rows in ((conv_fn, ~dw & ~banded), (None, banded), (dpt_fn, dw)):
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
             ck = _Checked(idx.size, check_overflow)
             args = [v[idx] for v in (Kg, Cg, Y, X, R, S, P, k, OY, OX)]
             ext = _Ext(ck, N[idx], G[idx], ng[idx], SY[idx], SX[idx], *args[2:6])
-            result = fn(ck, ext, *args)
             tiles_overflow = np.zeros(idx.size, dtype=bool)
-            if fn in _STRIDED.values():
-                result, unsupported[idx], tiles_overflow = result
+            if fn is None:
+                Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd = args[:8]
+                result, unsupported[idx], tiles_overflow = _banded(
+                    ck, ext, Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd, eye=conv_name == "eye"
+                )
+            else:
+                result = fn(ck, ext, *args)
             runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid = result
-            i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is _dpt, *args[:6])
+            i_wr, w_wr, o_rd = _tensor_sizes(ck, ext, fn is dpt_fn, *args[:6])
             values = {
                 "runtime": runtime, "l1_bytes": l1, "l2_bytes": l2, "macs": macs,
                 "input_l1_read": macs, "input_l1_write": i_rd,
@@ -593,7 +604,9 @@ def full_dims(dims: np.ndarray) -> np.ndarray:
     return d.reshape(-1, len(LAYER_COLUMNS))
 
 
-def _tensor_sizes(ck: _Checked, e: _Ext, dw: bool, K, C, Y, X, R, S):
+def _tensor_sizes(
+    ck: _Checked, e: _Ext, dw: bool, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Input and filter L2 writes (one fill each) and output L2 reads, as MAESTRO counts them:
     the output size at stride 1 (it sizes the output tensor before applying the stride), times
     the channels of a grouped layer (its output is coupled to C as well)."""

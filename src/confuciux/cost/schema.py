@@ -95,7 +95,7 @@ STATUS: dict[int, str] = {
     INVALID: "invalid configuration",
     OVERFLOW: "overflow",
     BAD_INPUT: "bad input",
-    UNSUPPORTED: "not supported",  # strided CONV layers on shi/eye: no closed form yet
+    UNSUPPORTED: "not supported",  # corner regimes of strided shi/eye CONV layers (docs/cost-model.md)
 }
 
 DTYPE = np.dtype(np.float64)
