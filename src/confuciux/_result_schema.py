@@ -84,7 +84,7 @@ def check(d: Any) -> None:
         raise ValueError(f"result JSON lacks required key(s): {', '.join(missing)}")
     _text(d["model"], "model")
     _choice(d["method"], "method", _methods())
-    _choice(d["objective"], "objective", OBJECTIVES)
+    _choice(d["objective"], "objective", tuple(OBJECTIVES))
     n = len(_ints(d["pes"], "pes", 1))
     if len(_ints(d["buffers"], "buffers", 1)) != n:
         raise ValueError(f"buffers has {len(d['buffers'])} values but pes has {n}")
