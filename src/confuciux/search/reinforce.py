@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lstm import Adam, clip_gradients, init_policy, policy_gradient, rollout
+from .lstm import Adam, gradient_vector, init_policy, rollout
 from .problem import Problem
 from .tracker import Tracker
 
@@ -46,7 +46,7 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
+    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng, dtype=np.float32)
     opt = Adam(lr=lr)
     cost = np.where(problem.valid, problem.layer_cost(), np.inf)
     reference = float(np.sum(np.min(cost, axis=1)))  # unconstrained optimum: a lower bound
@@ -61,8 +61,11 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
         else:
             reward = -4.0 - 4.0 * float(min(s.overuse[0], 10.0))
         baseline = reward if baseline is None else 0.9 * baseline + 0.1 * reward
-        grads, _ = clip_gradients(policy_gradient(policy, cache, reward - baseline, entropy=1e-3), 1.0)
-        opt.step(policy.params, grads)
+        grad = gradient_vector(policy, cache, reward - baseline, entropy=1e-3)
+        norm = float(np.sqrt(np.sum(grad * grad)))
+        if norm > 1.0:  # gradient-norm clipping at 1
+            grad *= 1.0 / norm
+        opt.step(policy.flat, grad)
         key = float(problem.fitness_key(s)[0])
         pool.setdefault(choice.tobytes(), (key, choice))
         if len(pool) > 4 * keep:  # keep the pool small: drop the worst
