@@ -79,6 +79,9 @@ class Explorer:
         tracker = Tracker(problem, self.method, self.epochs, self.callback)
         lower_bound = None
         interrupted = False
+        reason = problem.infeasible_reason()
+        if reason is not None:  # every method: an infeasible result naming the layer, no search
+            return self._result(problem, tracker, seed, None, False, time.perf_counter() - start, reason)
         try:
             lower_bound = self._search(problem, tracker, rng)
         except KeyboardInterrupt:
@@ -118,7 +121,7 @@ class Explorer:
         return None
 
     def _result(self, problem: Problem, tracker: Tracker, seed: int, lower_bound: float | None,
-                interrupted: bool, seconds: float) -> Result:  # fmt: skip
+                interrupted: bool, seconds: float, reason: str | None = None) -> Result:  # fmt: skip
         pl = self.platform
         if tracker.best is None:  # interrupted before anything was scored
             choice = np.zeros(problem.n_layers, dtype=np.int64)
@@ -126,18 +129,15 @@ class Explorer:
             choice = tracker.best
         pes, buffers = problem.decode(choice)
         costs = evaluate(self.model, pes, buffers, pl.dataflow, pl.hardware)
-        total = costs.total()
-        value = {
-            "latency": float(total.runtime),
-            "energy": float(total.energy),
-            "edp": float(total.runtime) * float(total.energy),
-            "throughput": float(np.max(costs.runtime)),
-        }[self.objective]
+        value = float(OBJECTIVES[self.objective].value({"runtime": costs.runtime, "energy": costs.energy}))
         if lower_bound is not None and value < lower_bound <= value * (1 + 1e-12):
             lower_bound = value  # a proven optimum, summed by the solver in another order
         usage = pl.usage(pes, costs)
-        used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b} for k, b in pl.budgets.items()}
-        feasible = bool(np.all(costs.valid) and all(u["used"] <= u["budget"] for u in used.values()))
+        used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
+                for k, b in pl.budgets.items()}  # fmt: skip
+        feasible = bool(np.all(costs.valid) and pl.limits.fits({k: usage[k] for k in pl.budgets}))
+        if reason is None and not feasible and not interrupted:
+            reason = "no design within the budgets was found" if np.all(costs.valid) else "no valid design was found"
         return Result(
             model=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
             costs=costs, objective_value=value, constraint_used=used, feasible=feasible,
@@ -146,4 +146,5 @@ class Explorer:
             lower_bound=lower_bound, interrupted=interrupted,
             platform={"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name,
                       "deployment": pl.deployment, "budgets": dict(pl.budgets)},
+            space=pl.describe_space(), reason=reason,
         )  # fmt: skip

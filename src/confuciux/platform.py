@@ -15,6 +15,7 @@ size, summed over layers for LP — ConfuciuX's "buffer" resource — or the lar
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,36 +23,68 @@ from typing import Any
 
 import numpy as np
 
+from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
 from .cost import DATAFLOWS, evaluate
 from .hardware import Hardware
 
-__all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS"]
+__all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
+           "MAX_OPTIONS"]  # fmt: skip
 
-BUDGET_KEYS = ("area", "power", "pes", "l1_bytes", "l2_bytes")
-DEPLOYMENTS = ("LP", "LS")
 #: ConfuciuX's action space: PE levels and buffer (KTileSz) levels.
 CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 CONFUCIUX_BUFFERS = tuple(range(1, 13))
+#: What the search covers: every integer point of the bounds (``"box"``) or the levels only.
+SPACES = ("box", "grid")
+#: Largest PE count or buffer setting accepted (the kernel's 32-bit operand range).
+MAX_VALUE = 2**31 - 1
+#: Largest number of options a layer may have (the cost table holds layers × options).
+MAX_OPTIONS = 1 << 20
+
+
+def _whole(name: str, values: Any) -> tuple[int, ...]:
+    try:
+        seq = tuple(values)
+        ints = tuple(int(v) for v in seq)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{name} must be a sequence of integers, got {values!r}") from None
+    for v, w in zip(ints, seq, strict=True):
+        if isinstance(w, bool) or float(v) != float(w) or not 1 <= v <= MAX_VALUE:
+            raise ValueError(f"{name} must hold whole numbers in 1..{MAX_VALUE}, got {values!r}")
+    return ints
 
 
 def _levels(name: str, values: Any) -> tuple[int, ...]:
-    try:
-        levels = tuple(int(v) for v in values)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of integers, got {values!r}") from None
-    if not levels or any(v < 1 for v in levels) or any(float(v) != float(w) for v, w in zip(levels, values, strict=False)):
+    levels = _whole(name, values)
+    if not levels:
         raise ValueError(f"{name} must be a non-empty sequence of whole numbers >= 1, got {values!r}")
     if list(levels) != sorted(set(levels)):
         raise ValueError(f"{name} must be strictly increasing, got {values!r}")
     return levels
 
 
+def _bounds(name: str, values: Any, levels: tuple[int, ...], levels_name: str) -> tuple[int, int]:
+    """Integer bounds (lo, hi) of the box; ``()`` means the span of the levels."""
+    bounds = _whole(name, values)
+    if not bounds:
+        return levels[0], levels[-1]
+    if len(bounds) != 2 or bounds[0] > bounds[1]:
+        raise ValueError(f"{name} must be (lo, hi) with 1 <= lo <= hi, got {values!r}")
+    if levels[0] < bounds[0] or levels[-1] > bounds[1]:
+        raise ValueError(f"{levels_name} {levels} must lie within {name} {bounds}")
+    return bounds[0], bounds[1]
+
+
 @dataclass(frozen=True)
 class Platform:
     """What a design must fit: ``dataflow`` (dla/shi/eye; depthwise layers use dpt),
     ``hardware`` coefficients, ``deployment`` (LP or LS), ``budgets`` (a mapping from
-    :data:`BUDGET_KEYS` to limits in µm², mW, PEs or bytes) and the action space
-    (``pe_levels`` × ``buffer_levels``, ConfuciuX's by default)."""
+    :data:`BUDGET_KEYS` to limits in µm², mW, PEs or bytes) and the action space.
+
+    The action space has two levels, as in ConfuciuX: the coarse ``pe_levels`` × ``buffer_levels``
+    the RL agent picks from (ConfuciuX's 12 × 12 by default), and the integer box
+    ``pe_bounds`` × ``buffer_bounds`` (inclusive; default: the span of the levels, P 1..128 and
+    k 1..12) that fine-tuning and the exact solver search.  ``space="grid"`` restricts every
+    method to the levels."""
 
     dataflow: str = "dla"
     hardware: Hardware = field(default_factory=Hardware.default)
@@ -60,6 +93,9 @@ class Platform:
     pe_levels: tuple[int, ...] = CONFUCIUX_PES
     buffer_levels: tuple[int, ...] = CONFUCIUX_BUFFERS
     name: str = "custom"
+    pe_bounds: tuple[int, ...] = ()
+    buffer_bounds: tuple[int, ...] = ()
+    space: str = "box"
 
     def __post_init__(self) -> None:
         if not isinstance(self.dataflow, str) or self.dataflow.lower() not in DATAFLOWS:
@@ -84,6 +120,58 @@ class Platform:
         object.__setattr__(self, "budgets", budgets)
         object.__setattr__(self, "pe_levels", _levels("pe_levels", self.pe_levels))
         object.__setattr__(self, "buffer_levels", _levels("buffer_levels", self.buffer_levels))
+        object.__setattr__(self, "pe_bounds", _bounds("pe_bounds", self.pe_bounds, self.pe_levels, "pe_levels"))
+        object.__setattr__(self, "buffer_bounds", _bounds("buffer_bounds", self.buffer_bounds, self.buffer_levels,
+                                                          "buffer_levels"))  # fmt: skip
+        if self.space not in SPACES:
+            raise ValueError(f"unknown space {self.space!r}; expected one of {list(SPACES)}")
+        if self.n_options > MAX_OPTIONS:
+            raise ValueError(f"the action space has {self.n_options:,} options a layer; at most {MAX_OPTIONS:,} "
+                             "(narrow pe_bounds or buffer_bounds)")  # fmt: skip
+
+    @property
+    def n_coarse(self) -> int:
+        """Number of coarse options (|pe_levels| · |buffer_levels|): options 0..n_coarse-1."""
+        return len(self.pe_levels) * len(self.buffer_levels)
+
+    @property
+    def n_options(self) -> int:
+        """Options a layer has in the space searched (the box, or the coarse grid)."""
+        if self.space == "grid":
+            return self.n_coarse
+        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
+        return (p1 - p0 + 1) * (k1 - k0 + 1)
+
+    def options(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pes, buffers) of every option a layer has, int64 arrays of length :attr:`n_options`.
+
+        The coarse grid comes first, in level order (option ``i·|buffer_levels| + j`` is
+        (pe_levels[i], buffer_levels[j])), then the other integer points of the box in (P, k)
+        order; so the RL agent's level pair maps to the same option index on the grid or the box.
+        """
+        p_grid, k_grid = np.meshgrid(self.pe_levels, self.buffer_levels, indexing="ij")
+        pes, bufs = p_grid.ravel().astype(np.int64), k_grid.ravel().astype(np.int64)
+        if self.space == "grid":
+            return pes, bufs
+        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
+        box_p, box_k = np.meshgrid(np.arange(p0, p1 + 1, dtype=np.int64), np.arange(k0, k1 + 1, dtype=np.int64),
+                                   indexing="ij")  # fmt: skip
+        bp, bk = box_p.ravel(), box_k.ravel()
+        on_grid = np.isin(bp, pes) & np.isin(bk, bufs)
+        return np.concatenate([pes, bp[~on_grid]]), np.concatenate([bufs, bk[~on_grid]])
+
+    def describe_space(self) -> dict[str, Any]:
+        """The space searched, for :attr:`Result.space` (JSON-ready)."""
+        return {
+            "space": self.space, "pe_bounds": list(self.pe_bounds), "buffer_bounds": list(self.buffer_bounds),
+            "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
+            "options": self.n_options,
+        }  # fmt: skip
+
+    @functools.cached_property
+    def limits(self) -> Budgets:
+        """The :class:`~confuciux.budgets.Budgets` that computes usage and feasibility."""
+        return Budgets(dict(self.budgets), self.deployment, self.hardware)
 
     @classmethod
     def confuciux(
@@ -96,6 +184,9 @@ class Platform:
         deployment: str = "LP",
         pe_levels: tuple[int, ...] = CONFUCIUX_PES,
         buffer_levels: tuple[int, ...] = CONFUCIUX_BUFFERS,
+        pe_bounds: tuple[int, ...] = (),
+        buffer_bounds: tuple[int, ...] = (),
+        space: str = "box",
     ) -> Platform:
         """The ConfuciuX paper's budget: ``min + mul·(max − min)`` of the ``constraint``
         resource over the four corner designs (every layer at (Pmax, kmax), (Pmin, kmin),
@@ -105,7 +196,8 @@ class Platform:
             raise ValueError(f"unknown constraint {constraint!r}; expected one of {list(BUDGET_KEYS)}")
         if isinstance(mul, bool) or not isinstance(mul, (int, float)) or not 0 <= mul <= 1:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
-        base = cls(dataflow, hardware, deployment, {}, pe_levels, buffer_levels)
+        base = cls(dataflow, hardware, deployment, {}, pe_levels, buffer_levels, "custom", pe_bounds, buffer_bounds,
+                   space)  # fmt: skip
         corners = []
         for p in (base.pe_levels[-1], base.pe_levels[0]):
             for k in (base.buffer_levels[-1], base.buffer_levels[0]):
@@ -116,7 +208,8 @@ class Platform:
             raise ValueError("no corner design of this model can be costed on this dataflow")
         budget = lo + mul * (hi - lo)
         return cls(base.dataflow, hardware, base.deployment, {constraint: budget}, base.pe_levels,
-                   base.buffer_levels, name=f"confuciux {constraint} x{mul:g}")  # fmt: skip
+                   base.buffer_levels, f"confuciux {constraint} x{mul:g}", base.pe_bounds, base.buffer_bounds,
+                   base.space)  # fmt: skip
 
     @classmethod
     def cloud_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> Platform:
@@ -136,23 +229,7 @@ class Platform:
     def usage(self, pes: np.ndarray, costs: Any) -> dict[str, np.ndarray]:
         """Resources a design uses, per budget key, from its per-layer ``pes`` (..., N) and
         ``costs`` (a :class:`LayerCosts` of the same shape): sums (LP) or one accelerator sized
-        for the largest need (LS)."""
-        from .cost import area_power
-
-        pes = np.asarray(pes, dtype=np.float64)
-        if self.deployment == "LP":
-            return {
-                "area": np.sum(costs.area, axis=-1),
-                "power": np.sum(costs.power, axis=-1),
-                "pes": np.sum(pes, axis=-1),
-                "l1_bytes": np.sum(costs.l1_bytes, axis=-1),
-                "l2_bytes": np.sum(costs.l2_bytes, axis=-1),
-            }
-        p, l1, l2 = (np.max(a, axis=-1) for a in (pes, costs.l1_bytes, costs.l2_bytes))
-        ok = np.isfinite(l1) & np.isfinite(l2)
-        area = np.full(p.shape, np.nan)
-        power = np.full(p.shape, np.nan)
-        if np.any(ok):
-            a, w = area_power(p[ok].astype(np.int64), l1[ok].astype(np.int64), l2[ok].astype(np.int64), self.hardware)
-            area[ok], power[ok] = a, w
-        return {"area": area, "power": power, "pes": p, "l1_bytes": l1, "l2_bytes": l2}
+        for the largest need (LS), computed by :class:`~confuciux.budgets.Budgets`."""
+        per = {k: np.asarray(getattr(costs, k), dtype=np.float64) for k in ("area", "power", "l1_bytes", "l2_bytes")}
+        per["pes"] = np.asarray(pes, dtype=np.float64)
+        return self.limits.usage(per, BUDGET_KEYS)

@@ -32,6 +32,9 @@ class Result:
     evaluation count after each epoch.  ``improvements``: the objective of every new best
     feasible design and the evaluation count when it was met (finer than epochs).
     ``lower_bound``: a certified bound on the optimum (exact method), else None.
+    ``space``: the action space searched (:meth:`Platform.describe_space`: bounds, levels,
+    options a layer).  ``reason``: why the result is infeasible when no design could be costed
+    or fit (e.g. the layer no option can cost), else None.
     """
 
     model: str
@@ -51,6 +54,8 @@ class Result:
     interrupted: bool = False
     platform: dict[str, Any] = field(default_factory=dict)
     improvements: list[dict[str, float]] = field(default_factory=list)
+    space: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
 
     @property
     def gap(self) -> float | None:
@@ -67,6 +72,8 @@ class Result:
             + ("" if self.feasible else "  [INFEASIBLE]")
             + ("  [interrupted]" if self.interrupted else ""),
         ]
+        if self.reason:
+            lines.append(f"infeasible: {self.reason}")
         head = f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} {'L1_B':>7} {'L2_B':>9}"
         lines.append(head)
         c = self.costs
@@ -99,6 +106,7 @@ class Result:
             "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
             "interrupted": self.interrupted, "platform": self.platform,
             "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
+            "space": self.space, "reason": self.reason,
         }  # fmt: skip
 
     def to_json(self, **kwargs: Any) -> str:
@@ -126,5 +134,5 @@ class Result:
             history=[{k: (nan if v is None else v) for k, v in h.items()} for h in d["history"]],
             evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
-            improvements=d.get("improvements", []),
+            improvements=d.get("improvements", []), space=d.get("space", {}), reason=d.get("reason"),
         )  # fmt: skip

@@ -365,16 +365,39 @@ def _multi_dp(cost, weights, budgets, ok, mu, incumbent: float, max_candidates: 
 
 
 def _dominant_options(cost: np.ndarray, weights: list[np.ndarray], ok: np.ndarray) -> np.ndarray:
-    """A layer's options not dominated in (cost, every weight) by another option."""
+    """A layer's options not dominated in (cost, every weight) by another option (among
+    identical points the first is kept)."""
     idx = np.flatnonzero(ok)
+    if len(weights) == 2:
+        return idx[_undominated_3d(cost[idx], weights[0][idx], weights[1][idx])]
     pts = np.stack([cost[idx]] + [w[idx] for w in weights], axis=1)  # (L, 1+m)
     le = np.all(pts[:, None, :] <= pts[None, :, :], axis=2)  # le[a, b]: a no worse than b
     lt = np.any(pts[:, None, :] < pts[None, :, :], axis=2)
     dominated = np.any(le & lt, axis=0)
-    # among identical points keep the first
     same = np.all(pts[:, None, :] == pts[None, :, :], axis=2)
     dominated |= np.any(np.triu(same, 1), axis=0)
     return idx[~dominated]
+
+
+def _undominated_3d(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Indices of the points not dominated in (a, b, c), the first of identical ones kept.
+
+    Sorted by (a, b, c), a point is dominated exactly when an earlier one has b and c no larger;
+    that query is a prefix minimum of c over (position, rank of b), an L × R table where R is
+    the number of distinct values of the coordinate with fewer of them (swapped into b)."""
+    if np.unique(a).size < np.unique(b).size:
+        a, b = b, a
+    order = np.lexsort((c, b, a))
+    bs, cs = b[order], c[order]
+    rank = np.unique(bs, return_inverse=True)[1].ravel()
+    n, r = order.size, int(rank.max()) + 1 if order.size else 0
+    table = np.full((n, r), np.inf)
+    table[np.arange(n), rank] = cs
+    np.minimum.accumulate(table, axis=0, out=table)
+    np.minimum.accumulate(table, axis=1, out=table)
+    dominated = np.zeros(n, dtype=bool)
+    dominated[1:] = table[np.arange(n - 1), rank[1:]] <= cs[1:]
+    return np.sort(order[~dominated])
 
 
 def _undominated(w: np.ndarray, c: np.ndarray) -> np.ndarray:

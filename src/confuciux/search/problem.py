@@ -1,9 +1,16 @@
 """The optimisation problem every search method works on (docs/problem.md).
 
-:class:`Problem` evaluates every layer on every grid option (P level × buffer level) in one
-kernel call and keeps the table; a design is then one option index per layer, and whole
-populations are scored by indexing the table.  Every method counts one evaluation per design
-scored, so methods compare at equal budgets.
+:class:`Problem` evaluates every layer on every option of the platform's action space (by default
+the integer box P 1..128 × k 1..12, 1,536 options, the coarse RL levels first) in one batch of
+kernel calls and keeps the table; a design is then one option index per layer, and whole
+populations are scored by indexing the table.  Usage and feasibility come from the platform's
+:class:`~confuciux.budgets.Budgets` and objective values from :data:`OBJECTIVES`, so every method
+decides them the same way.  Every method counts one evaluation per design scored, so methods
+compare at equal budgets.
+
+A layer that no option can cost (every option invalid) makes the problem infeasible:
+:attr:`Problem.uncostable` lists such layers and :meth:`Problem.infeasible_reason` names the
+first; every method then returns an infeasible result carrying that reason.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ import numpy as np
 from ..cost import evaluate
 from ..platform import Platform
 from ..workload import Model
+from .objectives import OBJECTIVES, Objective, get_objective
 
 __all__ = ["OBJECTIVES", "Problem", "Scores"]
 
-OBJECTIVES = ("latency", "energy", "edp", "throughput")
 _FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes")
+_CHUNK = 1 << 18  # layer evaluations per kernel call while building the table (bounds temporaries)
 
 
 @dataclass(frozen=True)
@@ -34,18 +42,16 @@ class Scores:
     overuse: np.ndarray
     usage: dict[str, np.ndarray]
 
-    def fitness(self) -> np.ndarray:
-        """One number to minimise: the objective for feasible designs; infeasible designs rank
-        after every feasible one, by how far they exceed their budgets."""
-        return np.where(self.feasible, self.objective, np.inf)
-
 
 @dataclass
 class Problem:
-    """A model, a platform and an objective, with the per-layer cost table of the action grid.
+    """A model, a platform and an objective, with the per-layer cost table of the action space.
 
-    ``table[f]`` has shape (N, G) for each cost field f, G = |pe_levels|·|buffer_levels|; option
-    g is PE level ``g // |buffer_levels|`` and buffer level ``g % |buffer_levels|``."""
+    ``table[f]`` has shape (N, G) for each cost field f (and ``"pes"``), G = ``n_options``;
+    option g is (``pes[g]``, ``buffers[g]``).  Options ``0..n_coarse-1`` are the coarse grid
+    (``pe_levels`` × ``buffer_levels``; option ``i·|buffer_levels| + j`` is level pair (i, j)),
+    the rest the other integer points of the box (:meth:`Platform.options`).  ``index[P - P_lo,
+    k - k_lo]`` is the option of integer point (P, k), −1 if it is not in the space."""
 
     model: Model
     platform: Platform
@@ -55,6 +61,7 @@ class Problem:
     valid: np.ndarray = field(init=False)
     pes: np.ndarray = field(init=False)
     buffers: np.ndarray = field(init=False)
+    index: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, Model):
@@ -63,17 +70,30 @@ class Problem:
             raise ValueError(f"model {self.model.name!r} has no layers")
         if not isinstance(self.platform, Platform):
             raise TypeError(f"platform must be a confuciux.Platform, got {type(self.platform).__name__}")
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {self.objective!r}; expected one of {list(OBJECTIVES)}")
+        get_objective(self.objective)
         pl = self.platform
-        p_grid, k_grid = np.meshgrid(pl.pe_levels, pl.buffer_levels, indexing="ij")
-        self.pes = p_grid.ravel().astype(np.int64)  # (G,)
-        self.buffers = k_grid.ravel().astype(np.int64)
-        n = len(self.model)
-        costs = evaluate(self.model, np.repeat(self.pes[:, None], n, 1), np.repeat(self.buffers[:, None], n, 1), pl.dataflow, pl.hardware)
-        self.table = {f: np.ascontiguousarray(getattr(costs, f).T) for f in _FIELDS}  # (N, G)
-        self.valid = np.ascontiguousarray(costs.valid.T)
-        self.table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, self.pes.size)).copy()
+        self.pes, self.buffers = pl.options()
+        (p0, p1), (k0, k1) = pl.pe_bounds, pl.buffer_bounds
+        self.index = np.full((p1 - p0 + 1, k1 - k0 + 1), -1, dtype=np.int64)
+        self.index[self.pes - p0, self.buffers - k0] = np.arange(self.pes.size)
+        self.table, self.valid = self._build_table()
+
+    def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        pl, n, g = self.platform, len(self.model), self.pes.size
+        table = {f: np.empty((n, g)) for f in _FIELDS}
+        valid = np.empty((n, g), dtype=bool)
+        step = max(1, _CHUNK // n)
+        for a in range(0, g, step):
+            b = min(g, a + step)
+            p = np.repeat(self.pes[a:b, None], n, 1)
+            k = np.repeat(self.buffers[a:b, None], n, 1)
+            costs = evaluate(self.model, p, k, pl.dataflow, pl.hardware)
+            for f in _FIELDS:
+                table[f][:, a:b] = getattr(costs, f).T
+            valid[:, a:b] = costs.valid.T
+        # the same PE counts for every layer: a read-only view, not a copy
+        table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, g))
+        return table, valid
 
     @property
     def n_layers(self) -> int:
@@ -84,59 +104,67 @@ class Problem:
         return self.pes.size
 
     @property
+    def n_coarse(self) -> int:
+        """Options 0..n_coarse-1 are the coarse grid (the RL agent's level pairs)."""
+        return self.platform.n_coarse
+
+    @property
+    def objective_spec(self) -> Objective:
+        return OBJECTIVES[self.objective]
+
+    @property
     def additive(self) -> bool:
-        return self.objective in ("latency", "energy")
+        return self.objective_spec.additive
+
+    @property
+    def uncostable(self) -> np.ndarray:
+        """Indices of the layers that no option can cost (all invalid)."""
+        return np.flatnonzero(~self.valid.any(axis=1))
+
+    def infeasible_reason(self) -> str | None:
+        """Why no design can be costed (the first layer no option can cost), or None."""
+        bad = self.uncostable
+        if bad.size == 0:
+            return None
+        n = int(bad[0])
+        name = self.model[n].name
+        more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+        return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action space "
+                f"(dataflow {self.platform.dataflow}){more}")  # fmt: skip
 
     def layer_cost(self) -> np.ndarray:
         """Per-layer objective contribution (N, G) for additive objectives; runtime otherwise."""
-        return self.table["energy" if self.objective == "energy" else "runtime"]
+        return self.table[self.objective_spec.layer_field or "runtime"]
+
+    def per_layer(self, choice: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Per-layer values (D, N) of ``fields`` for designs (D, N) of option indices."""
+        rows = np.arange(self.n_layers)[None, :]
+        return {f: self.table[f][rows, choice] for f in fields}
 
     def score(self, choice: np.ndarray, count: bool = True) -> Scores:
         """Score designs given as option indices, shape (D, N) or (N,)."""
         choice = np.asarray(choice, dtype=np.int64)
         single = choice.ndim == 1
         c = choice[None, :] if single else choice
-        rows = np.arange(self.n_layers)[None, :]
-        per = {f: t[rows, c] for f, t in self.table.items()}
-        valid = np.all(self.valid[rows, c], axis=1)
-        runtime, energy = per["runtime"].sum(axis=1), per["energy"].sum(axis=1)
-        objective = {
-            "latency": runtime,
-            "energy": energy,
-            "edp": runtime * energy,
-            "throughput": per["runtime"].max(axis=1),
-        }[self.objective]
-        usage = self._usage(per, c)
-        overuse = np.zeros(c.shape[0])
-        for key, budget in self.platform.budgets.items():
-            overuse = np.maximum(overuse, np.nan_to_num(usage[key] / budget - 1.0, nan=np.inf))
-        feasible = valid & (overuse <= 0)
-        objective = np.where(valid, objective, np.nan)
+        spec, limits = self.objective_spec, self.platform.limits
+        per = self.per_layer(c, tuple(dict.fromkeys(spec.fields + limits.needs())))
+        valid = np.all(self.valid[np.arange(self.n_layers)[None, :], c], axis=1)
+        usage, fits, overuse = limits.check(per)
+        objective = np.where(valid, spec.value(per), np.nan)
         if count:
             self.evaluations += c.shape[0]
-        s = Scores(objective, feasible, np.maximum(overuse, 0.0), usage)
-        if single:
-            return Scores(s.objective[:1], s.feasible[:1], s.overuse[:1], {k: v[:1] for k, v in usage.items()})
-        return s
+        return Scores(objective, valid & fits, np.where(valid, overuse, np.inf), usage)
 
     def over_budget(self, choice: np.ndarray) -> np.ndarray:
         """For valid designs (D, N): which exceed a budget, exactly as :meth:`score` decides it
-        but reading only the budgeted resources (layer-pipelined budgets are sums).  Counts one
-        evaluation per design, as :meth:`score` does."""
-        if self.platform.deployment != "LP":
-            return ~self.score(choice).feasible
-        rows = np.arange(self.n_layers)[None, :]
-        over = np.zeros(choice.shape[0], dtype=bool)
-        for key, budget in self.platform.budgets.items():
-            over |= np.sum(self.table[key][rows, choice], axis=-1) / budget - 1.0 > 0
+        but reading only the budgeted resources.  Counts one evaluation per design, as
+        :meth:`score` does."""
+        choice = np.asarray(choice, dtype=np.int64)
+        limits = self.platform.limits
         self.evaluations += choice.shape[0]
-        return over
-
-    def _usage(self, per: dict[str, np.ndarray], choice: np.ndarray) -> dict[str, np.ndarray]:
-        class _Costs:  # the fields Platform.usage reads
-            area, power, l1_bytes, l2_bytes = per["area"], per["power"], per["l1_bytes"], per["l2_bytes"]
-
-        return self.platform.usage(self.pes[choice], _Costs)
+        if not limits.limits:
+            return np.zeros(choice.shape[0], dtype=bool)
+        return ~limits.fits(limits.usage(self.per_layer(choice, limits.needs())))
 
     def decode(self, choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pes, buffers) per layer of a design given as option indices."""
@@ -144,19 +172,20 @@ class Problem:
         return self.pes[choice], self.buffers[choice]
 
     def encode(self, pes: Any, buffers: Any) -> np.ndarray:
-        """Option indices of a grid design; ValueError if a value is not on the grid."""
-        pl = self.platform
-        p_idx = np.searchsorted(pl.pe_levels, pes)
-        k_idx = np.searchsorted(pl.buffer_levels, buffers)
-        p_ok = (p_idx < len(pl.pe_levels)) & (np.asarray(pl.pe_levels)[np.minimum(p_idx, len(pl.pe_levels) - 1)] == pes)
-        k_ok = (k_idx < len(pl.buffer_levels)) & (np.asarray(pl.buffer_levels)[np.minimum(k_idx, len(pl.buffer_levels) - 1)] == buffers)
-        if not (np.all(p_ok) and np.all(k_ok)):
-            raise ValueError("the design is not on the platform's action grid")
-        return p_idx * len(pl.buffer_levels) + k_idx
+        """Option indices of a design given as per-layer (pes, buffers); ValueError if a point
+        is not in the platform's action space."""
+        (p0, p1), (k0, k1) = self.platform.pe_bounds, self.platform.buffer_bounds
+        p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
+        inside = (p >= p0) & (p <= p1) & (k >= k0) & (k <= k1)
+        out = np.where(inside, self.index[np.clip(p - p0, 0, p1 - p0), np.clip(k - k0, 0, k1 - k0)], -1)
+        if np.any(out < 0):
+            raise ValueError("the design is not in the platform's action space")
+        return out
 
     def fitness_key(self, scores: Scores) -> np.ndarray:
         """A total order for searches: feasible designs by objective, then infeasible ones by
         overuse (larger is worse), then invalid ones."""
         obj = np.nan_to_num(scores.objective, nan=np.inf)
         big = np.float64(1e300)
-        return np.where(scores.feasible, obj, np.where(np.isfinite(obj), big * 0.5 + scores.overuse * 1e290, big))
+        infeasible = np.where(np.isfinite(obj), big * 0.5 + scores.overuse * 1e290, big)
+        return np.asarray(np.where(scores.feasible, obj, infeasible))
