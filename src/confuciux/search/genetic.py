@@ -60,7 +60,7 @@ def run_genetic(problem: Problem, tracker: Tracker, rng: np.random.Generator, ep
         order = np.argsort(keys, kind="stable")
         pop, keys = pop[order], keys[order]
         if keys[0] < polished_key:  # polish a new elite once: a local optimum stays one
-            better = polish(problem, fr, pop[0], on_move=tracker.offer_design)
+            better = polish(problem, fr, pop[0], on_move=tracker.offer_design, rng=rng)
             pop[0] = better
             keys[0] = polished_key = problem.fitness_key(tracker.score(better[None, :]))[0]
         a = _tournament(keys, rng, n_pop - elite, size)
