@@ -196,11 +196,16 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         dw = {k: w_o[k] - np.repeat(problem.table[k][rows, current], opts.shape[1]) for k in budgets}
         move = _best_move(problem, dc, dw, slack, layer)
         problem.evaluations += dc.size
+        if move is None:  # a local optimum of one- and two-layer moves: try exchanges of several
+            move = _best_exchange(problem, dc, dw, slack, layer)
         if move is None:
             break
-        current = current.copy()
+        candidate = current.copy()
         for m in move:
-            current[layer[m]] = opts.ravel()[m]
+            candidate[layer[m]] = opts.ravel()[m]
+        if not problem.score(candidate).feasible[0]:  # the budgets' own summation decides
+            break
+        current = candidate
         on_move(current)
     return current
 
@@ -231,6 +236,76 @@ def _best_move(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slac
     if gain.size and gain[i] < best_gain:
         best_move = (int(up[i]), int(down[b[i]]))
     return best_move
+
+
+_SEEDS = 8  # exchanges tried per round from the best down-moves and from the best up-moves
+_CHAIN = 64  # layers an exchange may change
+
+
+def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
+                   layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+    """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
+    seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
+    the ``_SEEDS`` up-moves gaining the most — repair greedily (other layers step down, the
+    least cost per over-used resource freed) until every budget holds, then fill greedily
+    (other layers step up, the most gain per resource used) while they fit.  One layer freeing
+    resource for several others, or the reverse, is how two binding budgets get traded.
+    Returns the best improving exchange (move indices), or None."""
+    budgets = problem.platform.budgets
+    finite = np.isfinite(dc)
+    share = {k: dw[k] / budgets[k] for k in dw}
+    freed = sum(np.maximum(-v, 0.0) for v in share.values())
+    used = sum(np.maximum(v, 0.0) for v in share.values())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
+        up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
+    seeds = np.concatenate([np.argsort(down_rate, kind="stable")[:_SEEDS], np.argsort(up_rate, kind="stable")[:_SEEDS]])
+    best_gain, best = 0.0, None
+    for seed in seeds:
+        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_rate[seed])):
+            continue
+        gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
+        problem.evaluations += len(moves)
+        if gain < best_gain:
+            best_gain, best = gain, tuple(moves)
+    return best
+
+
+def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
+              finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
+    """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
+    gain inf if it cannot be made to fit."""
+    free = finite & (layer != layer[seed])
+    left = {k: slack[k] - share[k][seed] for k in share}
+    gain, moves = float(dc[seed]), [seed]
+    for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
+        over = {k: -v for k, v in left.items() if v < 0}
+        if not over:
+            break
+        relief = sum(-share[k] * o for k, o in over.items())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(free & (relief > 0), dc / relief, np.inf)
+        m = int(np.argmin(rate))
+        if not np.isfinite(rate[m]):
+            return np.inf, moves
+        gain, moves = gain + float(dc[m]), [*moves, m]
+        left = {k: v - share[k][m] for k, v in left.items()}
+        free &= layer != layer[m]
+    if any(v < 0 for v in left.values()):
+        return np.inf, moves
+    for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
+        fits = free & (dc < 0)
+        for k, v in left.items():
+            fits &= share[k] <= v
+        if not np.any(fits):
+            break
+        need = sum(np.maximum(share[k], 0.0) for k in share)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = int(np.argmin(np.where(fits, dc / np.maximum(need, 1e-12), np.inf)))
+        gain, moves = gain + float(dc[m]), [*moves, m]
+        left = {k: v - share[k][m] for k, v in left.items()}
+        free &= layer != layer[m]
+    return gain, moves
 
 
 def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:
@@ -300,14 +375,16 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
 
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
     """Make designs feasible where possible: each round, every infeasible design steps down the
-    layer that frees the most of its over-used resources per unit of cost added (with
-    layer-pipelined budgets only the budgets a design exceeds count: the Lagrangian price of a
-    budget with slack is 0).  All designs advance together (one budget check per round,
-    counted as evaluations; frontier options are all valid)."""
+    layer that frees the most of its over-used resources per unit of cost added.  With
+    layer-pipelined budgets only the budgets a design exceeds count, each priced by how far it
+    is exceeded (a budget with slack costs nothing), and the layer jumps down its frontier by
+    as many places as that step's size suggests the excess needs (the box's frontiers are long).
+    All designs advance together (one budget check per round, counted as evaluations; frontier
+    options are all valid)."""
     pos = np.stack([fr.to_positions(c) for c in choices])
     rows = np.arange(pos.shape[1])[None, :]
     steps = int(fr.length.sum()) if max_steps is None else max_steps
-    lp = problem.platform.deployment == "LP" and len(fr.shares) > 1
+    lp = problem.platform.deployment == "LP" and bool(fr.shares)
     for _ in range(steps):
         cur = fr.options[rows, pos]
         todo = problem.over_budget(cur)
@@ -316,21 +393,38 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
         lower = fr.options[rows, np.maximum(pos - 1, 0)]
         dc = fr.cost[rows, lower] - fr.cost[rows, cur]
         rate = _rate(pos, dc, fr.weight[rows, cur] - fr.weight[rows, lower])
-        if lp:  # price each budget by how far the design exceeds it (0 for a budget with slack)
-            dw = np.zeros(pos.shape)
-            for s in fr.shares.values():
-                over = np.maximum(np.sum(s[rows, cur], axis=1) - 1.0, 0.0)[:, None]
-                dw += over * (s[rows, cur] - s[rows, lower])
-            priced = _rate(pos, dc, dw)
-            rate = np.where(np.isfinite(priced.min(axis=1))[:, None], priced, rate)
+        jump = np.ones(pos.shape, dtype=np.int64)
+        if lp:
+            priced_rate, jump = _priced_steps(fr, pos, cur, lower, dc, rows)
+            rate = np.where(np.isfinite(priced_rate.min(axis=1))[:, None], priced_rate, rate)
         j = np.argmin(rate, axis=1)
-        can = todo & np.isfinite(rate[np.arange(len(j)), j])
+        d = np.arange(pos.shape[0])
+        can = todo & np.isfinite(rate[d, j])
         if not np.any(can):
             break
-        pos[np.flatnonzero(can), j[can]] -= 1
+        pos[d[can], j[can]] -= np.minimum(jump[d[can], j[can]], pos[d[can], j[can]])
     return np.asarray(fr.options[rows, pos])
+
+
+def _priced_steps(fr: Frontiers, pos: np.ndarray, cur: np.ndarray, lower: np.ndarray, dc: np.ndarray,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Layer-pipelined budgets: the rate of every one-place step down, pricing each budget by
+    its excess (share over 1), and how many places the step should be repeated to cover the
+    excess (a jump of at least 1)."""
+    freed = np.zeros(pos.shape)
+    need = np.zeros(pos.shape[0])
+    for s in fr.shares.values():
+        over = np.maximum(np.sum(s[rows, cur], axis=1) - 1.0, 0.0)
+        freed += over[:, None] * (s[rows, cur] - s[rows, lower])
+        need += over * over
+    rate = _rate(pos, dc, freed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = np.ceil(need[:, None] / freed)
+    jump = np.where(np.isfinite(jump) & (jump >= 1), np.minimum(jump, pos), 1)
+    return rate, jump.astype(np.int64)
 
 
 def _rate(pos: np.ndarray, dc: np.ndarray, dw: np.ndarray) -> np.ndarray:
     """Cost added per resource freed by stepping down (inf where nothing is freed)."""
-    return np.asarray(np.where((pos > 0) & (dw > 0), dc / np.maximum(dw, 1e-300), np.inf))
+    with np.errstate(over="ignore"):
+        return np.asarray(np.where((pos > 0) & (dw > 0), dc / np.maximum(dw, 1e-300), np.inf))
