@@ -118,22 +118,24 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
 
 # -- the general local search: any objective and deployment, scored design by design ------------
 
-_MAX_BATCH = 4096  # candidate designs scored per round in the general local search
+_WORK = 1 << 18  # layer entries (designs × layers) scored per round in the general local search
 
 
-def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> np.ndarray:
+def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Designs one up-step, one down-step, or one up-step plus one down-step away: every
-    single step, and every pair when there are at most ``_MAX_BATCH`` of them, else that many
-    pairs drawn at random (rows of positions, at most 2N + _MAX_BATCH of them)."""
+    single step, and every pair when they fit the round's work bound (``_WORK`` layer entries),
+    else as many pairs as fit, drawn at random.  Returns (positions (D, N), number of singles
+    first)."""
     n = pos.size
     up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
     i_s = np.concatenate([up, down])
     d_s = np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
+    room = max(64, _WORK // n - i_s.size)
     n_pairs = up.size * down.size
-    if n_pairs and n_pairs <= _MAX_BATCH:
+    if n_pairs and n_pairs <= room:
         i, j = (a.ravel() for a in np.meshgrid(up, down, indexing="ij"))
     elif n_pairs:
-        i, j = rng.choice(up, _MAX_BATCH), rng.choice(down, _MAX_BATCH)
+        i, j = rng.choice(up, room), rng.choice(down, room)
     else:
         i = j = np.zeros(0, dtype=np.int64)
     keep = i != j
@@ -143,25 +145,55 @@ def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> np.
     cand[rows[: i_s.size], i_s] += d_s
     cand[rows[i_s.size :], i] += 1
     cand[rows[i_s.size :], j] -= 1
-    return cand if cand.shape[0] else pos[None, :]
+    return cand, i_s.size
 
 
 def _polish_general(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
                     on_move: Callable[[np.ndarray], object], rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """Best-improvement local search scored design by design (any objective, any deployment),
+    with memory bounded by ``_WORK``.  On long frontiers (the box) single steps are slow to
+    climb, so each round also tries the best improving single steps of many layers at once
+    (the top half, quarter, … of them) and takes that combination when it scores better."""
     pos = fr.to_positions(choice)
     current = fr.to_choice(pos)
     key = problem.fitness_key(problem.score(current))[0]
     rows = np.arange(pos.size)[None, :]
     for _ in range(max_rounds):
-        cand_pos = _neighbours(pos, fr, rng)
+        cand_pos, n_single = _neighbours(pos, fr, rng)
         cands = fr.options[rows, np.clip(cand_pos, 0, fr.length - 1)]
         keys = problem.fitness_key(problem.score(cands))
+        combo_pos = _combined_steps(pos, cand_pos[:n_single], keys[:n_single], key)
+        if combo_pos.shape[0]:
+            combos = fr.options[rows, combo_pos]
+            combo_keys = problem.fitness_key(problem.score(combos))
+            cand_pos, cands = np.concatenate([cand_pos, combo_pos]), np.concatenate([cands, combos])
+            keys = np.concatenate([keys, combo_keys])
         best = int(np.argmin(keys))
         if not keys[best] < key:
             break
         pos, current, key = cand_pos[best], cands[best], keys[best]
         on_move(current)
     return current
+
+
+def _combined_steps(pos: np.ndarray, single_pos: np.ndarray, single_keys: np.ndarray, key: float) -> np.ndarray:
+    """Designs that apply the best 2, 4, 8, … improving single steps together (one step a
+    layer): positions (D, N)."""
+    better = np.flatnonzero(single_keys < key)
+    if better.size < 2:
+        return np.zeros((0, pos.size), dtype=np.int64)
+    better = better[np.argsort(single_keys[better], kind="stable")]
+    layer = np.argmax(single_pos[better] != pos[None, :], axis=1)
+    _, first = np.unique(layer, return_index=True)  # the best step of each layer
+    better, layer = better[np.sort(first)], layer[np.sort(first)]
+    out = []
+    k = 2
+    while k <= better.size:
+        p = pos.copy()
+        p[layer[:k]] = single_pos[better[:k], layer[:k]]
+        out.append(p)
+        k *= 2
+    return np.array(out, dtype=np.int64).reshape(-1, pos.size)
 
 
 # -- additive objective, layer-pipelined budgets: moves scored from per-layer differences -------
@@ -383,8 +415,10 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
     options are all valid)."""
     pos = np.stack([fr.to_positions(c) for c in choices])
     rows = np.arange(pos.shape[1])[None, :]
+    if problem.platform.deployment != "LP":
+        return _repair_capped(problem, fr, pos)
     steps = int(fr.length.sum()) if max_steps is None else max_steps
-    lp = problem.platform.deployment == "LP" and bool(fr.shares)
+    lp = bool(fr.shares)
     for _ in range(steps):
         cur = fr.options[rows, pos]
         todo = problem.over_budget(cur)
@@ -403,6 +437,34 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
         if not np.any(can):
             break
         pos[d[can], j[can]] -= np.minimum(jump[d[can], j[can]], pos[d[can], j[can]])
+    return np.asarray(fr.options[rows, pos])
+
+
+def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray, rounds: int = 40) -> np.ndarray:
+    """Layer-sequential budgets: the one accelerator is sized by the largest layer, so only
+    lowering the largest layers helps.  For each over-budget design, bisection on a cap on the
+    layers' weight: every layer above the cap moves down its frontier to the heaviest point
+    under it; the largest cap that fits is kept (``rounds`` budget checks, counted)."""
+    rows = np.arange(pos.shape[1])[None, :]
+    cur = fr.options[rows, pos]
+    todo = problem.over_budget(cur)
+    if not np.any(todo):
+        return np.asarray(cur)
+    real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
+    front_w = np.where(real, fr.weight[np.arange(pos.shape[1])[:, None], fr.options], np.inf)  # (N, L) ascending
+    d = np.flatnonzero(todo)
+    lo = np.zeros(d.size)
+    hi = np.max(fr.weight[rows, cur[d]], axis=1)
+    best = np.zeros((d.size, pos.shape[1]), dtype=np.int64)  # the lightest design: every layer at 0
+    for _ in range(rounds):
+        cap = 0.5 * (lo + hi)
+        under = np.sum(front_w[None, :, :] <= cap[:, None, None], axis=2) - 1  # heaviest point under the cap
+        p = np.minimum(pos[d], np.maximum(under, 0))
+        ok = ~problem.over_budget(fr.options[rows, p])
+        best[ok] = p[ok]
+        lo, hi = np.where(ok, cap, lo), np.where(ok, hi, cap)
+    pos = pos.copy()
+    pos[d] = best
     return np.asarray(fr.options[rows, pos])
 
 
