@@ -62,3 +62,48 @@ def test_confuciux_argument_errors():
         Platform.confuciux(m, constraint="speed")
     with pytest.raises(ValueError, match="mul"):
         Platform.confuciux(m, mul=1.5)
+
+
+def test_two_level_action_space_defaults():
+    pl = Platform()
+    assert pl.pe_bounds == (1, 128) and pl.buffer_bounds == (1, 12)
+    assert pl.n_coarse == 144 and pl.n_options == 1536
+    pes, bufs = pl.options()
+    assert pes.size == 1536 and len(set(zip(pes.tolist(), bufs.tolist(), strict=True))) == 1536
+    # the coarse grid first, in level order: option i*12 + j is (pe_levels[i], buffer_levels[j])
+    assert pes[5 * 12 + 3] == pl.pe_levels[5] and bufs[5 * 12 + 3] == pl.buffer_levels[3]
+    on_grid = np.isin(pes[144:], pl.pe_levels) & np.isin(bufs[144:], pl.buffer_levels)
+    assert set(pes[144:].tolist()) <= set(range(1, 129)) and not np.any(on_grid)
+    grid = Platform(space="grid")
+    assert grid.n_options == 144 and np.array_equal(grid.options()[0], pes[:144])
+    d = pl.describe_space()
+    assert d["options"] == 1536 and d["pe_bounds"] == [1, 128] and d["space"] == "box"
+
+
+def test_bounds_default_to_the_span_of_the_levels_and_are_validated():
+    pl = Platform(pe_levels=(2, 8), buffer_levels=(1, 4))
+    assert pl.pe_bounds == (2, 8) and pl.buffer_bounds == (1, 4) and pl.n_options == 7 * 4
+    assert Platform(pe_levels=(2, 8), pe_bounds=(1, 16)).pe_bounds == (1, 16)
+    for kwargs in (dict(pe_bounds=(4, 64)), dict(pe_bounds=(1,)), dict(pe_bounds=(9, 3)), dict(buffer_bounds=(0, 12)),
+                   dict(space="lattice"), dict(pe_levels=(2**63,)), dict(pe_bounds=(1, 2**31)),
+                   dict(pe_bounds=(1, 2**20), buffer_bounds=(1, 12))):  # fmt: skip
+        with pytest.raises(ValueError):
+            Platform(**kwargs)
+    with pytest.raises(TypeError):
+        Platform(pe_bounds=("a", "b"))
+
+
+def test_problem_covers_the_box_and_encodes_integer_designs():
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("example")
+    problem = Problem(m, Platform())
+    assert problem.n_options == 1536 and problem.table["runtime"].shape == (len(m), 1536)
+    choice = problem.encode([29, 96], [7, 3])
+    assert list(problem.pes[choice]) == [29, 96] and list(problem.buffers[choice]) == [7, 3]
+    costs = evaluate(m, [29, 96], [7, 3])
+    assert np.array_equal(problem.table["runtime"][[0, 1], choice], costs.runtime)
+    with pytest.raises(ValueError):
+        problem.encode([129, 1], [1, 1])
+    with pytest.raises(ValueError):
+        Problem(m, Platform(space="grid")).encode([29, 96], [7, 3])

@@ -10,9 +10,11 @@ falls back to the NumPy reference implementation (same numbers, slower).
 from __future__ import annotations
 
 from . import zoo
+from .budgets import Budgets
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
 from .explorer import METHODS, Explorer
 from .hardware import Hardware
+from .pareto import ParetoFront, pareto
 from .platform import Platform
 from .result import Result
 from .workload import Layer, Model
@@ -26,6 +28,9 @@ __all__ = [
     "METHODS",
     "Explorer",
     "Platform",
+    "Budgets",
+    "ParetoFront",
+    "pareto",
     "Result",
     "STATUS",
     "Hardware",
