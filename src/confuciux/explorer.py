@@ -65,7 +65,8 @@ class Explorer:
 
     def run(self) -> Result:
         start = time.perf_counter()
-        seed = int(np.random.SeedSequence().entropy % 2**63) if self.seed is None else int(self.seed)
+        fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) % 2**63
+        seed = fresh if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
         problem = Problem(self.model, self.platform, self.objective)
         tracker = Tracker(problem, self.method, self.epochs, self.callback)

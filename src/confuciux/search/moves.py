@@ -87,7 +87,7 @@ class Frontiers:
         idx = np.flatnonzero(ok)
         keys = list(self.shares)
         out = []
-        for b, key in enumerate(keys):
+        for b in range(len(keys)):
             for p in _PRICES:
                 w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
                 out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
@@ -251,7 +251,8 @@ def _best_move(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slac
     fits = np.isfinite(dc) & (dc < 0)
     for k, d in dw.items():
         fits &= d <= slack[k]
-    best_gain, best_move = 0.0, None
+    best_gain = 0.0
+    best_move: tuple[int, ...] | None = None
     if np.any(fits):
         i = int(np.argmin(np.where(fits, dc, np.inf)))
         best_gain, best_move = float(dc[i]), (i,)
