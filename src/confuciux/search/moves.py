@@ -480,12 +480,17 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
         if lp:
             priced_rate, jump = _priced_steps(fr, pos, cur, lower, dc, rows)
             rate = np.where(np.isfinite(priced_rate.min(axis=1))[:, None], priced_rate, rate)
-        j = np.argmin(rate, axis=1)
-        d = np.arange(pos.shape[0])
-        can = todo & np.isfinite(rate[d, j])
-        if not np.any(can):
+        # far over budget several layers step at once (the best rates; one layer near it)
+        over = np.nan_to_num(problem.score(cur, count=False).overuse, posinf=1.0)
+        m = np.clip((over * pos.shape[1] / 4).astype(np.int64), 1, max(1, pos.shape[1] // 8))
+        order = np.argsort(rate, axis=1, kind="stable")
+        ranked = np.take_along_axis(rate, order, axis=1)
+        take = (np.arange(pos.shape[1])[None, :] < m[:, None]) & np.isfinite(ranked) & todo[:, None]
+        if not np.any(take):
             break
-        pos[d[can], j[can]] -= np.minimum(jump[d[can], j[can]], pos[d[can], j[can]])
+        d, k = np.nonzero(take)
+        j = order[d, k]
+        pos[d, j] -= np.minimum(jump[d, j], pos[d, j])
     return np.asarray(fr.options[rows, pos])
 
 
