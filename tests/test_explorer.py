@@ -235,3 +235,15 @@ def test_a_layer_no_option_can_cost_gives_an_infeasible_result_naming_it(method)
     assert not valid[:, 3].any() and valid[:, :3].any(axis=0).all()
     r = Explorer(bad, pl, "latency", method, epochs=6, seed=0).run()
     assert not r.feasible and "too-small" in r.reason and "layer 3" in r.reason
+
+
+def test_the_ga_fine_tunes_off_the_coarse_grid():
+    # RL picks coarse levels; the GA steps over the integer box, so the two-stage search can beat
+    # the best design of the coarse grid, with PE counts that are not levels
+    from dataclasses import replace
+
+    pl = Platform.edge_fpga()  # two budgets: ~4 PEs a layer, where the levels are coarse
+    grid_optimum = Explorer(MODEL, replace(pl, space="grid"), "latency", "exact").run()
+    r = Explorer(MODEL, pl, "latency", "confuciux", epochs=150, seed=0).run()
+    assert r.feasible and r.objective_value < grid_optimum.objective_value
+    assert not set(r.pes.tolist()) <= set(pl.pe_levels)
