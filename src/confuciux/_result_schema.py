@@ -84,7 +84,7 @@ def check(d: Any) -> None:
         raise ValueError(f"result JSON lacks required key(s): {', '.join(missing)}")
     _text(d["model"], "model")
     _choice(d["method"], "method", _methods())
-    _choice(d["objective"], "objective", OBJECTIVES)
+    _choice(d["objective"], "objective", tuple(OBJECTIVES))
     n = len(_ints(d["pes"], "pes", 1))
     if len(_ints(d["buffers"], "buffers", 1)) != n:
         raise ValueError(f"buffers has {len(d['buffers'])} values but pes has {n}")
@@ -118,7 +118,7 @@ def _methods() -> tuple[str, ...]:
     # imported here: the explorer builds Results, so result sits below it in the layering
     from .explorer import METHODS
 
-    return METHODS
+    return tuple(METHODS)  # the registry: a registered user method loads too
 
 
 def _kind(x: Any) -> str:
