@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from confuciux.search.moves import _best_partners
+from confuciux.search.moves import _best_partners, _best_partners_multi, _single_batch
 
 
 @settings(max_examples=200, deadline=None)
@@ -27,3 +27,71 @@ def test_best_partner_is_the_cheapest_fitting_move_of_another_layer(seed, n_move
         if np.isfinite(best):
             d = down[b[i]]
             assert layer[d] != layer[u] and dw[d] <= slack - dw[u] and dc[u] + dc[d] == best
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 6), st.floats(0, 3), st.floats(0, 3))
+def test_best_partner_under_two_budgets_is_the_cheapest_fitting_move_of_another_layer(seed, n_moves, n_layers, s1, s2):
+    rng = np.random.default_rng(seed)
+    dc = np.round(rng.normal(size=n_moves), 1)
+    dw = {"a": np.round(rng.normal(size=n_moves), 1), "b": np.round(rng.normal(size=n_moves), 1)}
+    slack = {"a": s1, "b": s2}
+    layer = rng.integers(0, n_layers, n_moves)
+    up, down = np.flatnonzero(dc < 0), np.flatnonzero(dc >= 0)
+    if not (up.size and down.size):
+        return
+    b, gain = _best_partners_multi(up, down, dc, dw, layer, slack)
+    for i, u in enumerate(up):
+        fits = (layer[down] != layer[u]) & (dw["a"][down] <= s1 - dw["a"][u]) & (dw["b"][down] <= s2 - dw["b"][u])
+        best = dc[u] + dc[down][fits].min() if fits.any() else np.inf
+        assert gain[i] == best
+        if np.isfinite(best):
+            d = down[b[i]]
+            assert layer[d] != layer[u] and dc[u] + dc[d] == best
+            assert all(dw[k][u] + dw[k][d] <= slack[k] for k in slack)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 6))
+def test_a_batch_of_single_moves_fits_every_budget_and_changes_each_layer_once(seed, n_moves, n_layers):
+    rng = np.random.default_rng(seed)
+    dc = rng.normal(size=n_moves)
+    dw = {"a": rng.normal(size=n_moves), "b": rng.normal(size=n_moves)}
+    slack = {"a": 0.5, "b": 0.5}
+    layer = rng.integers(0, n_layers, n_moves)
+    batch = _single_batch(dc, dw, slack, layer)
+    if batch is None:
+        return
+    m = np.array(batch)
+    assert len(m) >= 2 and np.all(dc[m] < 0) and len(set(layer[m].tolist())) == len(m)
+    assert all(dw[k][m].sum() <= slack[k] + 1e-12 for k in slack)
+
+
+def test_polish_memory_is_bounded_on_a_300_layer_edp_problem():
+    # the old polish built every pair move as a full design (memory ~ layers cubed: GBs here);
+    # run it in a subprocess under an address-space limit, with a few generations of the GA
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource, tracemalloc
+        import confuciux as cx
+        from confuciux.search.methods import Genetic
+        layers = []
+        for name in ("densenet", "googlenet", "mobilenet_v2"):
+            layers += list(cx.zoo.load(name))
+        model = cx.Model("big", layers[:300])
+        pl = cx.Platform.confuciux(model, "dla", "area", 0.5)
+        tracemalloc.start()
+        r = cx.Explorer(model, pl, "edp", Genetic(population=6), epochs=3, seed=0).run()
+        peak = tracemalloc.get_traced_memory()[1]
+        assert r.feasible, r.reason
+        print(peak)
+    """)
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
+    out = subprocess.run([sys.executable, "-c", limit + code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    peak = int(out.stdout.split()[-1])
+    # the cost table (300 layers x 1,536 options x 7 fields) is ~26 MB; the search adds O(N x options)
+    assert peak < 400e6, peak

@@ -118,7 +118,7 @@ def _methods() -> tuple[str, ...]:
     # imported here: the explorer builds Results, so result sits below it in the layering
     from .explorer import METHODS
 
-    return METHODS
+    return tuple(METHODS)  # the registry: a registered user method loads too
 
 
 def _kind(x: Any) -> str:

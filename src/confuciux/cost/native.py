@@ -200,7 +200,8 @@ def release_memory() -> None:
 
 def layers_struct(cols: np.ndarray, depthwise: np.ndarray) -> Any:
     """The kernel's cx_layers pointing into ``cols`` (rows K, C, Y, X, R, S, N, G, stride_y,
-    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays are alive and unchanged."""
+    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays
+    are alive and unchanged."""
     column = ffi.from_buffer("int64_t[]", cols)
     layers = ffi.new("cx_layers *")
     for j, name in enumerate(_DIMS):

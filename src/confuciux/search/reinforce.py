@@ -10,11 +10,12 @@ are masked out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .lstm import Adam, Policy, clip_gradients, init_policy, policy_gradient, rollout
+from .lstm import Adam, Policy, gradient_vector, init_policy, rollout
 from .problem import Problem
 from .tracker import Tracker
 
@@ -30,10 +31,11 @@ def layer_features(problem: Problem) -> np.ndarray:
 
 def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
-    ok = problem.valid.copy()
+    g = problem.n_coarse  # the agent picks coarse level pairs: options 0..n_coarse-1
+    ok = problem.valid[:, :g].copy()
     for key, budget in problem.platform.budgets.items():
         if problem.platform.deployment == "LP":
-            ok &= problem.table[key] <= budget
+            ok &= problem.table[key][:, :g] <= budget
     grid = ok.reshape(problem.n_layers, n_pe, n_buf)
     pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
     # a layer with nothing allowed keeps everything (the penalty will teach the agent)
@@ -42,10 +44,31 @@ def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return pe_mask, buf_mask
 
 
+@dataclass(frozen=True)
+class Reinforce:
+    """REINFORCE with the LSTM policy: Adam at learning rate ``lr``, entropy bonus ``entropy``,
+    gradient-norm clipping at ``clip``, an LSTM of ``hidden`` units after an encoder of ``embed``,
+    in ``dtype`` (float32: the policy's arithmetic does not need double precision); returns the
+    ``keep`` best distinct designs met, for a following stage."""
+
+    lr: float = 3e-3
+    entropy: float = 1e-3
+    clip: float = 1.0
+    hidden: int = 128
+    embed: int = 64
+    keep: int = 20
+    dtype: str = "float32"
+    name: str = "rl"
+
+    def run(self, problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+            start: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        return run_reinforce(problem, tracker, rng, epochs, self)
+
+
 def reward_reference(problem: Problem) -> float:
     """The objective's scale for rewards: the unconstrained optimum of the layer costs (a lower
     bound for additive objectives)."""
-    cost = np.where(problem.valid, problem.layer_cost(), np.inf)
+    cost = np.where(problem.valid, problem.layer_cost(), np.inf)  # over the whole space
     return float(np.sum(np.min(cost, axis=1)))
 
 
@@ -59,38 +82,46 @@ def episode_reward(objective: float, feasible: bool, overuse: float, reference: 
 
 class Learner:
     """The REINFORCE update: advantage = reward − moving-average baseline, an entropy bonus, the
-    gradient clipped to norm 1, one Adam step up."""
+    gradient clipped to norm ``params.clip``, one Adam step up."""
 
-    def __init__(self, policy: Policy, lr: float = 3e-3) -> None:
-        self.policy, self.opt = policy, Adam(lr=lr)
+    def __init__(self, policy: Policy, params: Reinforce = Reinforce()) -> None:
+        self.policy, self.params, self.opt = policy, params, Adam(lr=params.lr)
         self.baseline: float | None = None
 
     def update(self, cache: Any, reward: float) -> None:
         self.baseline = reward if self.baseline is None else 0.9 * self.baseline + 0.1 * reward
-        grads, _ = clip_gradients(policy_gradient(self.policy, cache, reward - self.baseline, entropy=1e-3), 1.0)
-        self.opt.step(self.policy.params, grads)
+        grad = gradient_vector(self.policy, cache, reward - self.baseline, entropy=self.params.entropy)
+        norm = float(np.sqrt(np.sum(grad * grad)))
+        if norm > self.params.clip > 0:  # gradient-norm clipping
+            grad *= self.params.clip / norm
+        self.opt.step(self.policy.flat, grad)
 
 
-def new_policy(n_features: int, n_pe: int, n_buf: int, rng: np.random.Generator) -> Policy:
+def new_policy(
+    n_features: int, n_pe: int, n_buf: int, rng: np.random.Generator, params: Reinforce = Reinforce()
+) -> Policy:
     """The policy REINFORCE starts from (its random initialisation draws from ``rng``)."""
-    return init_policy(n_features, n_pe, n_buf, seed=rng)
+    return init_policy(n_features, n_pe, n_buf, hidden=params.hidden, embed=params.embed, seed=rng,
+                       dtype=np.dtype(params.dtype))  # fmt: skip
 
 
 def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
-                  keep: int = 20, lr: float = 3e-3, stage: str = "rl") -> np.ndarray:  # fmt: skip
-    """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
+                  params: Reinforce = Reinforce()) -> np.ndarray:  # fmt: skip
+    """Train for ``epochs`` episodes; return the ``params.keep`` best distinct designs met."""
+    keep, stage = params.keep, params.name
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = new_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, rng)
-    learner = Learner(policy, lr)
+    policy = new_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, rng, params)
+    learner = Learner(policy, params)
     reference = reward_reference(problem)
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
     for _ in range(epochs):
         pe, buf, cache = rollout(policy, feats, rng, pe_mask=pe_mask, buf_mask=buf_mask)
         choice = pe * n_buf + buf
         s = tracker.score(choice[None, :])
-        learner.update(cache, episode_reward(s.objective[0], bool(s.feasible[0]), s.overuse[0], reference))
+        reward = episode_reward(float(s.objective[0]), bool(s.feasible[0]), float(s.overuse[0]), reference)
+        learner.update(cache, reward)
         key = float(problem.fitness_key(s)[0])
         pool.setdefault(choice.tobytes(), (key, choice))
         if len(pool) > 4 * keep:  # keep the pool small: drop the worst

@@ -27,7 +27,8 @@ class Progress:
 
 
 class Tracker:
-    def __init__(self, problem: Problem, method: str, epochs: int, callback: Callable[[Progress], object] | None) -> None:
+    def __init__(self, problem: Problem, method: str, epochs: int,
+                 callback: Callable[[Progress], object] | None) -> None:  # fmt: skip
         self.problem, self.method, self.epochs, self.callback = problem, method, epochs, callback
         self.best: np.ndarray | None = None
         self.best_key = np.inf
@@ -35,6 +36,11 @@ class Tracker:
         self.history: list[dict[str, float]] = []
         self.improvements: list[dict[str, float]] = []  # each new best feasible design
         self.epoch = 0
+        self.lower_bound: float | None = None  # a certified bound on the optimum, if a method proved one
+
+    def certify(self, bound: float) -> None:
+        """Record a certified lower bound on the optimum (the objective's unit)."""
+        self.lower_bound = bound if self.lower_bound is None else max(self.lower_bound, bound)
 
     def offer(self, choices: np.ndarray, scores: Scores) -> None:
         """Consider scored designs (D, N) for best-so-far."""
@@ -65,7 +71,9 @@ class Tracker:
 
     @property
     def best_objective(self) -> float:
-        return float(self.best_scores.objective[0]) if self.best_feasible else float("nan")
+        if self.best_scores is None or not self.best_feasible:
+            return float("nan")
+        return float(self.best_scores.objective[0])
 
     def end_epoch(self, stage: str) -> None:
         self.epoch += 1
