@@ -431,6 +431,8 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     pareto: Any = getattr(confuciux, "pareto", None)
     if pareto is None:
         raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
+    if len(set(args.dataflows)) != len(args.dataflows):
+        raise UsageError(f"--dataflows lists a dataflow twice: {' '.join(args.dataflows)}")
     model = _load_model(args.model)
     hardware = HARDWARE[args.hardware]()
     fronts = [
@@ -443,10 +445,12 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     for d, front in zip(args.dataflows, fronts, strict=True):
         for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
             points.append([d, i, float(r), float(o), int(np.sum(front.design(i)[0]))])
-    rows = [[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in points]
     out = sys.stderr if args.json == "-" else sys.stdout
-    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(rows)} points\n")
-    _print_table(rows, header, out)
+    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(points)} points\n")
+    shown = _thin(points, [len(f.resource) for f in fronts])
+    _print_table([[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in shown], header, out)
+    if len(shown) < len(points):
+        out.write(f"({len(shown)} of {len(points)} points shown, evenly spaced; --csv or --json writes them all)\n")
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.writer(f)
@@ -461,7 +465,20 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
         from .plot import plot_fronts
 
         _save_plot(lambda path: plot_fronts(fronts, labels=args.dataflows, logx=True).savefig(path, dpi=100), args.plot)
-    return EXIT_OK if rows else EXIT_INFEASIBLE
+    return EXIT_OK if points else EXIT_INFEASIBLE
+
+
+PARETO_ROWS = 25  # points per front printed on the terminal (a front can hold 100,000)
+
+
+def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
+    """At most :data:`PARETO_ROWS` evenly spaced points of each front (first and last kept)."""
+    shown, start = [], 0
+    for n in sizes:
+        keep = sorted(set(np.linspace(0, n - 1, min(n, PARETO_ROWS)).round().astype(int).tolist())) if n else []
+        shown += [points[start + i] for i in keep]
+        start += n
+    return shown
 
 
 def _add_pareto_parser(sub: Any) -> None:
