@@ -308,6 +308,11 @@ def test_arguments_are_checked():
     m = conv_model((1, 3, 8, 8), (4, 3, 3, 3))
     with pytest.raises(ValueError, match="batch must be an integer >= 1"):
         Model.from_onnx(m, batch=0)
+    with pytest.raises(ValueError, match="batch must be an integer >= 1 .*, got 1180591620717411303424"):
+        Model.from_onnx(m, batch=2**70)  # protobuf's "Value out of range" before
+    assert Model.from_onnx(m, batch=np.int64(3))[0].batch == 1  # a NumPy integer is an integer (fixed batch here)
+    dyn = conv_model(("N", 3, 8, 8), (4, 3, 3, 3))
+    assert Model.from_onnx(dyn, batch=np.int64(3))[0].batch == 3
     with pytest.raises(TypeError, match="path or an onnx.ModelProto"):
         Model.from_onnx(42)
 

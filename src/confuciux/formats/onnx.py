@@ -15,6 +15,7 @@ inference again on the graph with the folded values in place, until nothing chan
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import string
 import warnings
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._limits import KERNEL_INT_MAX
 
 __all__ = ["Imported", "import_onnx", "COMPUTE_OPS", "UNSUPPORTED_COMPUTE_OPS"]
 
@@ -71,8 +74,9 @@ def import_onnx(source: Any, *, batch: int = 1, strict: bool = True) -> Imported
     ``ValueError`` naming the node and the op, or with ``strict=False`` is skipped, counted and
     warned about.  A file that is not a readable ONNX model is a ``ValueError`` naming it."""
     onnx = _onnx()
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or not 1 <= batch <= KERNEL_INT_MAX:
+        raise ValueError(f"batch must be an integer >= 1 (and < 2**63: an ONNX dimension), got {batch!r}")
+    batch = int(batch)  # NumPy integers too
     model, label = _load(onnx, source)
     try:
         return _import(onnx, model, label, batch, strict)
