@@ -15,7 +15,6 @@ inference again on the graph with the folded values in place, until nothing chan
 from __future__ import annotations
 
 import math
-import numbers
 import re
 import string
 import warnings
@@ -65,7 +64,7 @@ def _onnx() -> Any:
     return onnx
 
 
-def import_onnx(source: Any, *, batch: int = 1, strict: bool = True) -> Imported:
+def import_onnx(source: Any, *, batch: int | np.integer[Any] = 1, strict: bool = True) -> Imported:
     """Read ``source`` (a path or an ``onnx.ModelProto``) into layer descriptions.
 
     ``batch`` replaces a symbolic (dynamic) first dimension of the graph inputs.  Compute
@@ -74,7 +73,7 @@ def import_onnx(source: Any, *, batch: int = 1, strict: bool = True) -> Imported
     ``ValueError`` naming the node and the op, or with ``strict=False`` is skipped, counted and
     warned about.  A file that is not a readable ONNX model is a ``ValueError`` naming it."""
     onnx = _onnx()
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or not 1 <= batch <= KERNEL_INT_MAX:
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or not 1 <= batch <= KERNEL_INT_MAX:
         raise ValueError(f"batch must be an integer >= 1 (and < 2**63: an ONNX dimension), got {batch!r}")
     batch = int(batch)  # NumPy integers too
     model, label = _load(onnx, source)
