@@ -281,3 +281,9 @@ def test_closed_standard_streams_are_no_internal_error():
     r = subprocess.run([sys.executable, "-c", code.replace("'zoo'", "'explore', '--model', 'nonexistent'")],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=lambda: os.close(2))  # fmt: skip
     assert r.returncode == 1 and r.stdout == b""
+
+
+def test_usage_errors_after_parsing_show_the_commands_usage(capsys):
+    assert main(["evaluate", "--model", "example", "--pes", "1", "2", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: confuciux evaluate ") and err.endswith("one value or one per layer (2 layers)\n")

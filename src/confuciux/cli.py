@@ -622,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(sub)
     _add_compare_parser(sub)
     _add_pareto_parser(sub)
+    for command in sub.choices.values():  # a usage error found after parsing shows its command's usage
+        command.set_defaults(command_usage=command.format_usage)
     return parser
 
 
@@ -647,7 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_PIPE
     except UsageError as exc:
-        parser.print_usage(sys.stderr)
+        sys.stderr.write(getattr(args, "command_usage", parser.format_usage)())
         _error(exc)
         return EXIT_USAGE
     except Exception as exc:
