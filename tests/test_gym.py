@@ -105,3 +105,10 @@ def test_fractional_actions_are_refused_not_truncated(action):
     env.step(np.array([1.0, 0.0]))  # whole numbers as floats are fine
     env.step((np.int64(1), True))
     assert env._t == 2
+
+
+def test_a_layer_no_option_can_cost_is_named_at_construction():
+    """It raised TypeError from log2 of a MAC count beyond 64 bits (or scored every episode NaN)."""
+    model = cx.Model("huge", (cx.Layer(2**40, 2**40, 2**20, 2**20, 3, 3, name="giant"), cx.Layer(8, 4, 10, 10, 3, 3)))
+    with pytest.raises(ValueError, match="no episode can be scored: layer 0 \\('giant'\\) of 'huge' has no valid"):
+        AllocationEnv(model, cx.Platform("dla", budgets={"area": 1e7}))

@@ -62,6 +62,9 @@ class AllocationEnv(gymnasium.Env):
 
     def __init__(self, model: Model, platform: Platform, objective: str = "latency") -> None:
         self.problem = Problem(model, platform, objective)
+        reason = self.problem.infeasible_reason()
+        if reason is not None:  # every episode would score NaN (and the features may not exist)
+            raise ValueError(f"no design can be costed, so no episode can be scored: {reason}")
         self.features = layer_features(self.problem)
         self.n_layers = self.problem.n_layers
         self.n_pe, self.n_buf = len(platform.pe_levels), len(platform.buffer_levels)
