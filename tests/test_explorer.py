@@ -36,7 +36,9 @@ def test_methods_return_feasible_designs_that_evaluate_agrees_with(method, platf
     assert r.constraint_used["area"]["used"] == pytest.approx(float(used)) and used <= platform.budgets["area"]
     assert r.objective_value >= optimum.objective_value * (1 - 1e-12)  # nothing beats the optimum
     assert len(r.history) >= 1 and r.evaluations >= 1
-    assert set(r.pes) <= set(platform.pe_levels) and set(r.buffers) <= set(platform.buffer_levels)
+    (p0, p1), (k0, k1) = platform.pe_bounds, platform.buffer_bounds
+    assert np.all((r.pes >= p0) & (r.pes <= p1)) and np.all((r.buffers >= k0) & (r.buffers <= k1))
+    assert r.space["options"] == platform.n_options
 
 
 @settings(max_examples=40, deadline=None)
@@ -172,3 +174,62 @@ def test_improvements_trace_the_best_design(method, platform):
     for h in r.history:
         seen = [i["best"] for i in r.improvements if i["evaluations"] <= h["evaluations"]]
         np.testing.assert_equal(seen[-1] if seen else np.nan, h["best"])
+
+
+def test_a_user_defined_method_plugs_in(platform):
+    from confuciux.search.methods import METHODS, register
+    from confuciux.search.random_search import random_designs
+
+    class Greedy:  # keeps the best of a few random designs an epoch, stepping nothing
+        name = "greedy-test"
+
+        def __init__(self, per_epoch):
+            self.per_epoch = per_epoch
+
+        def run(self, problem, tracker, rng, epochs, start=None):
+            for _ in range(epochs):
+                tracker.score(random_designs(problem, rng, self.per_epoch))
+                tracker.end_epoch(self.name)
+            return None
+
+    r = Explorer(MODEL, platform, "latency", Greedy(5), epochs=7, seed=0).run()
+    assert r.method == "greedy-test" and len(r.history) == 7 and r.evaluations >= 35 and r.feasible
+    again = Explorer(MODEL, platform, "latency", Greedy(5), epochs=7, seed=0).run()
+    np.testing.assert_array_equal(r.pes, again.pes)
+    register(Greedy(3))
+    try:
+        named = Explorer(MODEL, platform, "latency", "greedy-test", epochs=4, seed=0).run()
+        assert named.method == "greedy-test" and len(named.history) == 4
+    finally:
+        del METHODS["greedy-test"]
+    with pytest.raises(TypeError, match="SearchMethod"):
+        Explorer(MODEL, platform, "latency", object())
+
+
+def test_builtin_methods_expose_hyperparameters_and_compose(platform):
+    from confuciux.search.methods import Anneal, Genetic, RandomSearch, Reinforce, TwoStage
+
+    r = Explorer(MODEL, platform, "latency", Genetic(population=8, elite=1), epochs=5, seed=0).run()
+    assert r.method == "ga" and r.evaluations >= 8 * 5
+    two = TwoStage(RandomSearch(population=3), Anneal(batch=4), share=0.5, name="random+anneal")
+    seen = []
+    r = Explorer(MODEL, platform, "latency", two, epochs=10, seed=0, callback=seen.append).run()
+    assert r.method == "random+anneal" and [p.stage for p in seen] == ["random"] * 5 + ["anneal"] * 5
+    ref = Explorer(MODEL, platform, "latency", "confuciux", epochs=9, seed=2).run()
+    same = Explorer(MODEL, platform, "latency", TwoStage(Reinforce(), Genetic()), epochs=9, seed=2).run()
+    np.testing.assert_array_equal(ref.pes, same.pes)
+    assert ref.history == same.history
+    with pytest.raises(ValueError):
+        Genetic(population=4, elite=4)
+
+
+@pytest.mark.parametrize("method", ["confuciux", "rl", "ga", "random", "anneal", "heuristic", "exact"])
+def test_a_layer_no_option_can_cost_gives_an_infeasible_result_naming_it(method):
+    # on shi a layer with O_Y < R but O_X >= P for every P <= X (S = 1) is never valid
+    # (docs/cost-model.md); the rest of the model can be costed
+    bad = cx.Model("broken", [*MODEL[:3], cx.Layer(K=8, C=8, Y=3, X=10, R=3, S=1, name="too-small")])
+    pl = Platform("shi", budgets={"area": 1e12})
+    valid = cx.evaluate(bad, np.arange(1, 129)[:, None].repeat(len(bad), 1), 4, "shi").valid
+    assert not valid[:, 3].any() and valid[:, :3].any(axis=0).all()
+    r = Explorer(bad, pl, "latency", method, epochs=6, seed=0).run()
+    assert not r.feasible and "too-small" in r.reason and "layer 3" in r.reason

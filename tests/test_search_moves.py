@@ -27,3 +27,33 @@ def test_best_partner_is_the_cheapest_fitting_move_of_another_layer(seed, n_move
         if np.isfinite(best):
             d = down[b[i]]
             assert layer[d] != layer[u] and dw[d] <= slack - dw[u] and dc[u] + dc[d] == best
+
+
+def test_polish_memory_is_bounded_on_a_300_layer_edp_problem():
+    # the old polish built every pair move as a full design (memory ~ layers cubed: GBs here);
+    # run it in a subprocess under an address-space limit, with a few generations of the GA
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource, tracemalloc
+        import confuciux as cx
+        from confuciux.search.methods import Genetic
+        layers = []
+        for name in ("densenet", "googlenet", "mobilenet_v2"):
+            layers += list(cx.zoo.load(name))
+        model = cx.Model("big", layers[:300])
+        pl = cx.Platform.confuciux(model, "dla", "area", 0.5)
+        tracemalloc.start()
+        r = cx.Explorer(model, pl, "edp", Genetic(population=6), epochs=3, seed=0).run()
+        peak = tracemalloc.get_traced_memory()[1]
+        assert r.feasible, r.reason
+        print(peak)
+    """)
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
+    out = subprocess.run([sys.executable, "-c", limit + code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    peak = int(out.stdout.split()[-1])
+    # the cost table (300 layers x 1,536 options x 7 fields) is ~26 MB; the search adds O(N x options)
+    assert peak < 400e6, peak

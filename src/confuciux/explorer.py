@@ -11,30 +11,23 @@ import numpy as np
 from .cost import evaluate
 from .platform import Platform
 from .result import Result
-from .search.anneal import run_anneal
-from .search.exact import solve_exact
-from .search.genetic import run_genetic
-from .search.heuristic import run_heuristic
+from .search.methods import METHODS, SearchMethod, get_method, method_name
 from .search.moves import Frontiers, repair
 from .search.problem import OBJECTIVES, Problem
-from .search.random_search import random_designs, run_random
-from .search.reinforce import run_reinforce
 from .search.tracker import Progress, Tracker
 from .workload import Model
 
 __all__ = ["Explorer", "METHODS", "Progress"]
-
-METHODS = ("confuciux", "rl", "ga", "random", "anneal", "heuristic", "exact")
-POPULATION = 20
 
 
 class Explorer:
     """Search per-layer (PEs, buffer) assignments of ``model`` on ``platform``.
 
     ``objective``: ``"latency"`` (Σ runtime, cycles), ``"energy"`` (Σ energy, nJ), ``"edp"``
-    (Σlatency × Σenergy) or ``"throughput"`` (slowest layer, cycles).  ``method``: one of
-    :data:`METHODS` — ``"confuciux"`` is REINFORCE for the first 2/3 of ``epochs`` (one episode
-    each) then the GA for the last 1/3 (one generation of 20 each).  ``seed`` makes every random
+    (Σlatency × Σenergy) or ``"throughput"`` (slowest layer, cycles).  ``method``: a name in
+    :data:`METHODS` or any :class:`~confuciux.search.methods.SearchMethod` instance (e.g.
+    ``Genetic(population=40)``) — ``"confuciux"`` is REINFORCE for the first 2/3 of ``epochs``
+    (one episode each) then the GA for the last 1/3 (one generation of 20 each).  ``seed`` makes every random
     choice reproducible (None: a fresh seed, recorded in the result).  ``callback(progress)`` is
     called after every epoch.  :meth:`run` returns a :class:`Result`; Ctrl-C during a run
     returns the best design found so far, marked ``interrupted``.  A search that ends without a
@@ -47,7 +40,7 @@ class Explorer:
         model: Model,
         platform: Platform,
         objective: str = "latency",
-        method: str = "confuciux",
+        method: str | SearchMethod = "confuciux",
         epochs: int = 500,
         seed: int | None = None,
         callback: Callable[[Progress], Any] | None = None,
@@ -60,8 +53,7 @@ class Explorer:
             raise TypeError(f"platform must be a confuciux.Platform, got {type(platform).__name__}")
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}")
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; expected one of {list(METHODS)}")
+        self.search = get_method(method)  # ValueError / TypeError for an unknown method
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
@@ -69,7 +61,7 @@ class Explorer:
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
         self.model, self.platform, self.objective = model, platform, objective
-        self.method, self.epochs, self.seed, self.callback = method, int(epochs), seed, callback
+        self.method, self.epochs, self.seed, self.callback = method_name(method), int(epochs), seed, callback
 
     def run(self) -> Result:
         start = time.perf_counter()
@@ -89,36 +81,13 @@ class Explorer:
         return self._result(problem, tracker, seed, lower_bound, interrupted, time.perf_counter() - start)
 
     def _search(self, problem: Problem, tracker: Tracker, rng: np.random.Generator) -> float | None:
-        m, epochs = self.method, self.epochs
-        if m == "exact":
-            r = solve_exact(problem)
-            if r.choice is not None:
-                tracker.score(r.choice[None, :])
-            tracker.end_epoch("exact")
-            return None if not np.isfinite(r.lower_bound) else r.lower_bound
-        if m == "heuristic":
-            run_heuristic(problem, tracker)
-        elif m == "random":
-            run_random(problem, tracker, rng, epochs, POPULATION)
-        elif m == "anneal":
-            run_anneal(problem, tracker, rng, epochs, random_designs(problem, rng, 1)[0], POPULATION)
-        elif m == "ga":
-            run_genetic(problem, tracker, rng, epochs, random_designs(problem, rng, POPULATION))
-        elif m == "rl":
-            run_reinforce(problem, tracker, rng, epochs)
-        else:  # confuciux: REINFORCE, then GA fine-tuning from the agent's best designs
-            rl_epochs = max(1, (2 * epochs) // 3) if epochs > 1 else 1
-            seeds = run_reinforce(problem, tracker, rng, rl_epochs, keep=POPULATION)
-            if epochs > rl_epochs:
-                fill = random_designs(problem, rng, POPULATION - len(seeds))
-                population = np.concatenate([seeds, fill]) if len(seeds) else fill
-                run_genetic(problem, tracker, rng, epochs - rl_epochs, population, Frontiers(problem), stage="ga")
-        if tracker.best is not None and not tracker.best_feasible and problem.valid.any(axis=1).all():
+        self.search.run(problem, tracker, rng, self.epochs)
+        if tracker.best is not None and not tracker.best_feasible:
             # a short or unlucky run can end over budget: step its best design down the layers'
             # frontiers until it fits (scored and counted), so a design that fits is returned
             # whenever the lightest one does
             tracker.score(repair(problem, Frontiers(problem), tracker.best[None, :]))
-        return None
+        return tracker.lower_bound
 
     def _result(self, problem: Problem, tracker: Tracker, seed: int, lower_bound: float | None,
                 interrupted: bool, seconds: float, reason: str | None = None) -> Result:  # fmt: skip

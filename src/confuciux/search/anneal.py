@@ -4,22 +4,44 @@ cools geometrically."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .moves import Frontiers, repair
 from .problem import Problem
+from .random_search import random_designs
 from .tracker import Tracker
 
 
+@dataclass(frozen=True)
+class Anneal:
+    """Simulated annealing: ``batch`` neighbours an epoch, temperature from ``t_start`` to
+    ``t_end`` (fractions of the start design's objective), geometric; starts from ``start[0]``
+    or a random design."""
+
+    batch: int = 20
+    t_start: float = 0.05
+    t_end: float = 1e-4
+    name: str = "anneal"
+
+    def run(self, problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+            start: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        first = random_designs(problem, rng, 1)[0] if start is None or not len(start) else start[0]
+        return run_anneal(problem, tracker, rng, epochs, first, self)
+
+
 def run_anneal(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
-               start: np.ndarray, batch: int = 20) -> None:  # fmt: skip
+               start: np.ndarray, params: Anneal = Anneal()) -> np.ndarray:  # fmt: skip
+    """Anneal from ``start`` for ``epochs`` epochs; returns the final design (1, N)."""
+    batch = params.batch
     fr = Frontiers(problem)
     n = problem.n_layers
     current = repair(problem, fr, start[None, :])[0]
     s = tracker.score(current[None, :])
     key = problem.fitness_key(s)[0]
     scale = abs(float(s.objective[0])) if np.isfinite(s.objective[0]) else 1.0
-    t0, t1 = 0.05 * scale, 1e-4 * scale
+    t0, t1 = params.t_start * scale, params.t_end * scale
     pos = fr.to_positions(current)
     for e in range(epochs):
         temp = t0 * (t1 / t0) ** (e / max(1, epochs - 1))
@@ -35,4 +57,5 @@ def run_anneal(problem: Problem, tracker: Tracker, rng: np.random.Generator, epo
         delta = keys[i] - key
         if delta <= 0 or (np.isfinite(delta) and rng.random() < np.exp(-delta / temp)):
             pos, key = cand[i], keys[i]
-        tracker.end_epoch("anneal")
+        tracker.end_epoch(params.name)
+    return fr.options[np.arange(n), pos][None, :]

@@ -1,8 +1,12 @@
 """The baseline a designer would write by hand: PEs in proportion to each layer's MACs, scaled
 down until the design fits; buffers either each layer's fastest setting for its PEs or, when that
-cannot fit (a buffer budget), the smallest setting — whichever fitting design is faster."""
+cannot fit (a buffer budget), the smallest setting — whichever fitting design is faster.  PE
+counts are the largest in the action space not above the proportional share (any integer of the
+box, or a level on the grid)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -10,21 +14,44 @@ from .problem import Problem
 from .tracker import Tracker
 
 
-def run_heuristic(problem: Problem, tracker: Tracker) -> None:
+@dataclass(frozen=True)
+class Heuristic:
+    """Not iterative: one epoch of at most ~80 designs (two bisections on the PE total)."""
+
+    name: str = "heuristic"
+
+    def run(self, problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+            start: np.ndarray | None = None) -> None:  # fmt: skip
+        run_heuristic(problem, tracker, self.name)
+
+
+def _options_by_pe(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """The PE counts of the space, ascending, and for each the options with it (−1 padded,
+    ascending buffer)."""
+    levels = np.unique(problem.pes)
+    by_pe = np.full((levels.size, int(np.max(np.bincount(np.searchsorted(levels, problem.pes))))), -1, dtype=np.int64)
+    order = np.lexsort((problem.buffers, problem.pes))
+    row = np.searchsorted(levels, problem.pes[order])
+    col = np.arange(order.size) - np.searchsorted(row, row)  # rank within its PE count
+    by_pe[row, col] = order
+    return levels, by_pe
+
+
+def run_heuristic(problem: Problem, tracker: Tracker, stage: str = "heuristic") -> None:
     macs = np.array([layer.macs for layer in problem.model], dtype=np.float64)
     share = macs / macs.sum()
-    levels = np.asarray(problem.platform.pe_levels)
-    n_buf = len(problem.platform.buffer_levels)
+    levels, by_pe = _options_by_pe(problem)
+    rows = np.arange(problem.n_layers)[:, None]
     runtime = np.where(problem.valid, problem.table["runtime"], np.inf)
 
     def design(total: float, fastest: bool) -> np.ndarray:
         want = np.maximum(share * total, levels[0])
         p_idx = np.clip(np.searchsorted(levels, want, side="right") - 1, 0, len(levels) - 1)
+        opts = by_pe[p_idx]  # (N, width): the options of each layer's PE count
         if not fastest:
-            return p_idx * n_buf
-        opts = p_idx[:, None] * n_buf + np.arange(n_buf)[None, :]
-        k_idx = np.argmin(np.take_along_axis(runtime, opts, axis=1), axis=1)
-        return p_idx * n_buf + k_idx
+            return opts[:, 0]  # the smallest buffer
+        r = np.where(opts >= 0, runtime[rows, np.maximum(opts, 0)], np.inf)
+        return opts[np.arange(problem.n_layers), np.argmin(r, axis=1)]
 
     for fastest in (True, False):
         lo, hi = float(levels[0]) * len(share), float(levels[-1]) / share.min()
@@ -39,4 +66,4 @@ def run_heuristic(problem: Problem, tracker: Tracker) -> None:
             if hi / lo < 1.001:
                 break
         tracker.score(design(best_total, fastest)[None, :])
-    tracker.end_epoch("heuristic")
+    tracker.end_epoch(stage)

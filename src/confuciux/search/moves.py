@@ -1,15 +1,18 @@
 """Moves on per-layer Pareto frontiers, shared by the GA, annealing and the two-stage search.
 
-Each layer's grid options are reduced to its frontier of (resource, cost): resource is the
-layer's share of the budgets (Σ_b use_b / budget_b), cost its objective contribution (runtime,
+Each layer's options (every integer point of the box, or the coarse grid) are reduced to its
+frontier of (resource, cost): resource is the layer's priced share of the budgets
+(Σ_b price_b · use_b / budget_b; price 1 by default), cost its objective contribution (runtime,
 or energy for the energy objective).  A move steps a layer one place up (faster, heavier) or
-down (lighter, slower) its frontier; :func:`polish` is a 2-exchange local search over such steps.
-Every candidate design is scored through :meth:`Problem.score`, so it counts as an evaluation.
+down (lighter, slower) its frontier, so mutation steps are sized to the layer's frontier rather
+than to the integer grid.  :func:`polish` is a local search of one- and two-layer moves, and
+:func:`repair` steps layers down until a design fits.  Every candidate design counts as an
+evaluation.  Memory is O(layers × options) throughout: no table over pairs of layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -17,87 +20,154 @@ from .problem import Problem
 
 __all__ = ["Frontiers", "polish", "repair"]
 
+#: prices (per budget, relative) whose frontiers make up the candidate options of the several-
+#: budget polish: each budget alone, all equal, and skewed mixes
+_PRICES = (1.0, 0.0, 0.1, 0.3, 3.0, 10.0)
+_CHUNK = 1 << 20  # pair checks per block in the several-budget polish (bounds temporaries)
+_MAX_UP = 256  # up-moves whose partners are searched per round (several budgets)
+
+
+def _frontier(weight: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Indices of the points on the (weight, cost) frontier, weight ascending, cost strictly
+    descending."""
+    order = np.lexsort((cost, weight))
+    c = cost[order]
+    keep = np.ones(order.size, dtype=bool)
+    keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]
+    return np.asarray(order[keep])
+
+
+def _pad(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged per-layer option lists → (N, L) array padded with each row's last entry, lengths."""
+    length = np.array([r.size for r in rows])
+    out = np.zeros((len(rows), int(length.max())), dtype=np.int64)
+    for n, r in enumerate(rows):
+        out[n, : r.size] = r
+        out[n, r.size :] = r[-1]
+    return out, length
+
+
+def _shares(problem: Problem) -> dict[str, np.ndarray]:
+    """Each budgeted resource of every (layer, option) as a share of its budget (N, G)."""
+    return {k: problem.table[k] / b for k, b in problem.platform.budgets.items()}
+
 
 class Frontiers:
-    """Per-layer frontier options, padded into an (N, L) array of option indices."""
+    """Per-layer frontier options, padded into an (N, L) array of option indices, under a
+    ``price`` per budget (default 1 each).  ``candidates`` (N, C): the union of the frontiers
+    under several prices, the options the several-budget polish considers."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, price: Mapping[str, float] | None = None) -> None:
         pl = problem.platform
+        shares = _shares(problem)
         weight = np.zeros((problem.n_layers, problem.n_options))
-        for key, budget in pl.budgets.items():
-            weight += problem.table[key] / budget
+        for key, s in shares.items():
+            weight += (1.0 if price is None else price[key]) * s
         if not pl.budgets:  # no budget: resource = PEs, so moves still trade speed for size
-            weight = problem.table["pes"].copy()
+            weight = np.array(problem.table["pes"], dtype=np.float64)
         cost = problem.layer_cost()
         ok = problem.valid & np.isfinite(weight) & np.isfinite(cost)
         fronts = []
         for n in range(problem.n_layers):
             idx = np.flatnonzero(ok[n])
             if idx.size == 0:
-                raise ValueError(f"layer {n} of {problem.model.name!r} has no valid option on this platform")
-            order = idx[np.lexsort((cost[n, idx], weight[n, idx]))]
-            c = cost[n, order]
-            keep = np.ones(order.size, dtype=bool)
-            keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]
-            fronts.append(order[keep])
-        self.length = np.array([f.size for f in fronts])
-        self.options = np.zeros((problem.n_layers, self.length.max()), dtype=np.int64)
-        for n, f in enumerate(fronts):
-            self.options[n, : f.size] = f
-            self.options[n, f.size :] = f[-1]
-        self.weight, self.cost = weight, cost
+                raise ValueError(problem.infeasible_reason() or f"layer {n} has no valid option")
+            fronts.append(idx[_frontier(weight[n, idx], cost[n, idx])])
+        self.options, self.length = _pad(fronts)
+        self.weight, self.cost, self.shares = weight, cost, shares
         # position of every option on its layer's frontier (the nearest frontier point by weight)
         self.position = np.zeros((problem.n_layers, problem.n_options), dtype=np.int64)
         for n, f in enumerate(fronts):
             self.position[n] = np.clip(np.searchsorted(weight[n, f], weight[n], side="right") - 1, 0, f.size - 1)
+        self.candidates = self.options
+        if len(shares) > 1:
+            self.candidates = _pad([np.union1d(f, self._priced_fronts(n, ok[n])) for n, f in enumerate(fronts)])[0]
+
+    def _priced_fronts(self, n: int, ok: np.ndarray) -> np.ndarray:
+        idx = np.flatnonzero(ok)
+        keys = list(self.shares)
+        out = []
+        for b, key in enumerate(keys):
+            for p in _PRICES:
+                w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
+                out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
+        return np.unique(np.concatenate(out))
 
     def to_positions(self, choice: np.ndarray) -> np.ndarray:
         rows = np.arange(self.options.shape[0])
-        return self.position[rows, choice]
+        return np.asarray(self.position[rows, choice])
 
     def to_choice(self, pos: np.ndarray) -> np.ndarray:
         rows = np.arange(self.options.shape[0])
-        return self.options[rows, np.clip(pos, 0, self.length - 1)]
-
-
-def _neighbours(pos: np.ndarray, fr: Frontiers) -> np.ndarray:
-    """Every design one up-step, one down-step, or one up-step plus one down-step away."""
-    n = pos.size
-    up = pos + 1 < fr.length
-    down = pos > 0
-    cands = []
-    eye = np.eye(n, dtype=np.int64)
-    cands.append((pos + eye)[up])
-    cands.append((pos - eye)[down])
-    ui, dj = np.flatnonzero(up), np.flatnonzero(down)
-    if ui.size and dj.size:
-        i, j = np.meshgrid(ui, dj, indexing="ij")
-        i, j = i.ravel(), j.ravel()
-        mask = i != j
-        pairs = np.repeat(pos[None, :], int(mask.sum()), axis=0)
-        rows = np.arange(pairs.shape[0])
-        pairs[rows, i[mask]] += 1
-        pairs[rows, j[mask]] -= 1
-        cands.append(pairs)
-    return np.concatenate(cands) if cands else pos[None, :]
+        return np.asarray(self.options[rows, np.clip(pos, 0, self.length - 1)])
 
 
 def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int = 500,
-           on_move: Callable[[np.ndarray], object] | None = None) -> np.ndarray:  # fmt: skip
+           on_move: Callable[[np.ndarray], object] | None = None,
+           rng: np.random.Generator | None = None) -> np.ndarray:  # fmt: skip
     """Local search from ``choice``: repeatedly take the best improving move, where a move
-    changes one layer, or two layers, to any point of their frontiers.  Infeasible designs
+    changes one layer, or two layers, to other options on their frontiers.  Infeasible designs
     improve toward feasibility first (the fitness order).  ``on_move(design)`` is called with
-    the design after every move taken."""
+    the design after every move taken.  ``rng`` samples the pair moves of big models in the
+    general case (default: a fixed seed, so the search stays reproducible)."""
     on_move = on_move if on_move is not None else (lambda design: None)
     if problem.additive and problem.platform.deployment == "LP":
         return _polish_additive(problem, fr, choice, max_rounds, on_move)
+    return _polish_general(problem, fr, choice, max_rounds, on_move, rng or np.random.default_rng(0))
+
+
+# -- the general local search: any objective and deployment, scored design by design ------------
+
+_WORK = 1 << 18  # layer entries (designs × layers) scored per round in the general local search
+
+
+def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Designs one up-step, one down-step, or one up-step plus one down-step away: every
+    single step, and every pair when they fit the round's work bound (``_WORK`` layer entries),
+    else as many pairs as fit, drawn at random.  Returns (positions (D, N), number of singles
+    first)."""
+    n = pos.size
+    up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
+    i_s = np.concatenate([up, down])
+    d_s = np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
+    room = max(64, _WORK // n - i_s.size)
+    n_pairs = up.size * down.size
+    if n_pairs and n_pairs <= room:
+        i, j = (a.ravel() for a in np.meshgrid(up, down, indexing="ij"))
+    elif n_pairs:
+        i, j = rng.choice(up, room), rng.choice(down, room)
+    else:
+        i = j = np.zeros(0, dtype=np.int64)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    cand = np.repeat(pos[None, :], i_s.size + i.size, axis=0)
+    rows = np.arange(cand.shape[0])
+    cand[rows[: i_s.size], i_s] += d_s
+    cand[rows[i_s.size :], i] += 1
+    cand[rows[i_s.size :], j] -= 1
+    return cand, i_s.size
+
+
+def _polish_general(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
+                    on_move: Callable[[np.ndarray], object], rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """Best-improvement local search scored design by design (any objective, any deployment),
+    with memory bounded by ``_WORK``.  On long frontiers (the box) single steps are slow to
+    climb, so each round also tries the best improving single steps of many layers at once
+    (the top half, quarter, … of them) and takes that combination when it scores better."""
     pos = fr.to_positions(choice)
     current = fr.to_choice(pos)
     key = problem.fitness_key(problem.score(current))[0]
+    rows = np.arange(pos.size)[None, :]
     for _ in range(max_rounds):
-        cand_pos = _neighbours(pos, fr)
-        cands = fr.options[np.arange(pos.size)[None, :], np.clip(cand_pos, 0, fr.length - 1)]
+        cand_pos, n_single = _neighbours(pos, fr, rng)
+        cands = fr.options[rows, np.clip(cand_pos, 0, fr.length - 1)]
         keys = problem.fitness_key(problem.score(cands))
+        combo_pos = _combined_steps(pos, cand_pos[:n_single], keys[:n_single], key)
+        if combo_pos.shape[0]:
+            combos = fr.options[rows, combo_pos]
+            combo_keys = problem.fitness_key(problem.score(combos))
+            cand_pos, cands = np.concatenate([cand_pos, combo_pos]), np.concatenate([cands, combos])
+            keys = np.concatenate([keys, combo_keys])
         best = int(np.argmin(keys))
         if not keys[best] < key:
             break
@@ -106,66 +176,203 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
     return current
 
 
+def _combined_steps(pos: np.ndarray, single_pos: np.ndarray, single_keys: np.ndarray, key: float) -> np.ndarray:
+    """Designs that apply the best 2, 4, 8, … improving single steps together (one step a
+    layer): positions (D, N)."""
+    better = np.flatnonzero(single_keys < key)
+    if better.size < 2:
+        return np.zeros((0, pos.size), dtype=np.int64)
+    better = better[np.argsort(single_keys[better], kind="stable")]
+    layer = np.argmax(single_pos[better] != pos[None, :], axis=1)
+    _, first = np.unique(layer, return_index=True)  # the best step of each layer
+    better, layer = better[np.sort(first)], layer[np.sort(first)]
+    out = []
+    k = 2
+    while k <= better.size:
+        p = pos.copy()
+        p[layer[:k]] = single_pos[better[:k], layer[:k]]
+        out.append(p)
+        k *= 2
+    return np.array(out, dtype=np.int64).reshape(-1, pos.size)
+
+
+# -- additive objective, layer-pipelined budgets: moves scored from per-layer differences -------
+
+
 def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
                      on_move: Callable[[np.ndarray], object]) -> np.ndarray:  # fmt: skip
-    """The same search for an additive objective with layer-pipelined budgets, where a move's
-    effect is the sum of per-layer differences, scored from the table without rebuilding
-    designs.  Every single move is scored; of the pair moves, with one budget only the best
-    partner of each improving move (found by :func:`_best_partners` without scoring the
-    others), with several budgets every pair.  Each design scored counts as one evaluation."""
+    """The local search for an additive objective with layer-pipelined budgets, where a move's
+    effect is the sum of per-layer differences, scored without rebuilding designs.  Every
+    single move is scored; of the pair moves, with one budget the best partner of every
+    improving move (:func:`_best_partners`, exact, without scoring the others), with several
+    budgets the best partner, fitting every budget, of the most promising up-moves (the
+    ``_MAX_UP`` largest gains and gains per resource).  With several budgets the moves reach
+    the union of the frontiers under several prices (:attr:`Frontiers.candidates`), so a layer
+    can trade one resource for another.  Each design scored counts as one evaluation."""
     n = problem.n_layers
     rows = np.arange(n)
     budgets = problem.platform.budgets
-    opts = fr.options  # (N, L)
-    real = np.arange(opts.shape[1])[None, :] < fr.length[:, None]
-    cost_o = np.where(real, fr.cost[rows[:, None], opts], np.inf)
-    w_o = {k: problem.table[k][rows[:, None], opts] for k in budgets}
-    current = fr.to_choice(fr.to_positions(choice))
+    opts = fr.candidates if len(budgets) > 1 else fr.options  # (N, L)
+    cost_o = fr.cost[rows[:, None], opts].ravel()
+    w_o = {k: problem.table[k][rows[:, None], opts].ravel() for k in budgets}
+    layer = np.repeat(rows, opts.shape[1])
+    current = np.array(choice, dtype=np.int64)
+    if not problem.score(current).feasible[0]:
+        current = fr.to_choice(fr.to_positions(choice))
     for _ in range(max_rounds):
         s = problem.score(current)
         if not s.feasible[0]:
             return current  # the additive search starts from feasible designs (see repair)
-        cur_c = fr.cost[rows, current]
-        dc = (cost_o - cur_c[:, None]).ravel()  # (M,) moves: (layer, frontier point)
+        dc = cost_o - np.repeat(fr.cost[rows, current], opts.shape[1])  # (M,) moves: (layer, option)
         slack = {k: budgets[k] - float(s.usage[k][0]) for k in budgets}
-        dw = {k: (w_o[k] - problem.table[k][rows, current][:, None]).ravel() for k in budgets}
-        layer = np.repeat(rows, opts.shape[1])
-        # single moves
-        ok1 = np.isfinite(dc) & (dc < 0)
-        for k in budgets:
-            ok1 &= dw[k] <= slack[k]
-        best_gain, best_move = 0.0, None
-        if np.any(ok1):
-            i = int(np.argmin(np.where(ok1, dc, np.inf)))
-            best_gain, best_move = dc[i], (i,)
-        # pair moves: one layer speeds up (dc < 0), another frees resource (dc >= 0)
-        up = np.flatnonzero(np.isfinite(dc) & (dc < 0))
-        down = np.flatnonzero(np.isfinite(dc) & (dc >= 0))
-        if up.size and down.size:
-            if len(budgets) == 1:
-                (key,) = budgets
-                b, gain = _best_partners(up, down, dc, dw[key], layer, slack[key])
-                problem.evaluations += int(np.count_nonzero(np.isfinite(gain)))
-            else:  # several budgets: every pair is scored
-                gain = dc[up][:, None] + dc[down][None, :]
-                ok = layer[up][:, None] != layer[down][None, :]
-                for k in budgets:
-                    ok &= dw[k][up][:, None] + dw[k][down][None, :] <= slack[k]
-                gain = np.where(ok, gain, np.inf)
-                b = np.argmin(gain, axis=1)
-                gain = gain[np.arange(up.size), b]
-                problem.evaluations += int(up.size * down.size)
-            i = int(np.argmin(gain)) if gain.size else 0
-            if gain.size and gain[i] < best_gain:
-                best_gain, best_move = gain[i], (up[i], down[b[i]])
+        dw = {k: w_o[k] - np.repeat(problem.table[k][rows, current], opts.shape[1]) for k in budgets}
+        move = _best_move(problem, dc, dw, slack, layer)
         problem.evaluations += dc.size
-        if best_move is None:
+        if move is None:  # a local optimum of one- and two-layer moves: try exchanges of several
+            move = _best_exchange(problem, dc, dw, slack, layer)
+        if move is None:
             break
-        current = current.copy()
-        for m in best_move:
-            current[layer[m]] = opts.ravel()[m]
+        candidate = current.copy()
+        for m in move:
+            candidate[layer[m]] = opts.ravel()[m]
+        if not problem.score(candidate).feasible[0]:  # the budgets' own summation decides
+            break
+        current = candidate
         on_move(current)
     return current
+
+
+def _best_move(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
+               layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+    """The best improving single or pair move (indices into the move arrays), or None."""
+    fits = np.isfinite(dc) & (dc < 0)
+    for k, d in dw.items():
+        fits &= d <= slack[k]
+    best_gain, best_move = 0.0, None
+    if np.any(fits):
+        i = int(np.argmin(np.where(fits, dc, np.inf)))
+        best_gain, best_move = float(dc[i]), (i,)
+    up = np.flatnonzero(np.isfinite(dc) & (dc < 0))
+    down = np.flatnonzero(np.isfinite(dc) & (dc >= 0))
+    if not (up.size and down.size):
+        return best_move
+    if len(dw) == 1:
+        ((key, d),) = dw.items()
+        b, gain = _best_partners(up, down, dc, d, layer, slack[key])
+        problem.evaluations += int(np.count_nonzero(np.isfinite(gain)))
+    else:
+        up = _promising(up, dc, dw, slack)
+        b, gain = _best_partners_multi(up, down, dc, dw, layer, slack)
+        problem.evaluations += int(up.size * down.size)
+    i = int(np.argmin(gain)) if gain.size else 0
+    if gain.size and gain[i] < best_gain:
+        best_move = (int(up[i]), int(down[b[i]]))
+    return best_move
+
+
+_SEEDS = 8  # exchanges tried per round from the best down-moves and from the best up-moves
+_CHAIN = 64  # layers an exchange may change
+
+
+def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
+                   layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+    """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
+    seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
+    the ``_SEEDS`` up-moves gaining the most — repair greedily (other layers step down, the
+    least cost per over-used resource freed) until every budget holds, then fill greedily
+    (other layers step up, the most gain per resource used) while they fit.  One layer freeing
+    resource for several others, or the reverse, is how two binding budgets get traded.
+    Returns the best improving exchange (move indices), or None."""
+    budgets = problem.platform.budgets
+    finite = np.isfinite(dc)
+    share = {k: dw[k] / budgets[k] for k in dw}
+    freed = sum(np.maximum(-v, 0.0) for v in share.values())
+    used = sum(np.maximum(v, 0.0) for v in share.values())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
+        up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
+    seeds = np.concatenate([np.argsort(down_rate, kind="stable")[:_SEEDS], np.argsort(up_rate, kind="stable")[:_SEEDS]])
+    best_gain, best = 0.0, None
+    for seed in seeds:
+        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_rate[seed])):
+            continue
+        gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
+        problem.evaluations += len(moves)
+        if gain < best_gain:
+            best_gain, best = gain, tuple(moves)
+    return best
+
+
+def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
+              finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
+    """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
+    gain inf if it cannot be made to fit."""
+    free = finite & (layer != layer[seed])
+    left = {k: slack[k] - share[k][seed] for k in share}
+    gain, moves = float(dc[seed]), [seed]
+    for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
+        over = {k: -v for k, v in left.items() if v < 0}
+        if not over:
+            break
+        relief = sum(-share[k] * o for k, o in over.items())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(free & (relief > 0), dc / relief, np.inf)
+        m = int(np.argmin(rate))
+        if not np.isfinite(rate[m]):
+            return np.inf, moves
+        gain, moves = gain + float(dc[m]), [*moves, m]
+        left = {k: v - share[k][m] for k, v in left.items()}
+        free &= layer != layer[m]
+    if any(v < 0 for v in left.values()):
+        return np.inf, moves
+    for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
+        fits = free & (dc < 0)
+        for k, v in left.items():
+            fits &= share[k] <= v
+        if not np.any(fits):
+            break
+        need = sum(np.maximum(share[k], 0.0) for k in share)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = int(np.argmin(np.where(fits, dc / np.maximum(need, 1e-12), np.inf)))
+        gain, moves = gain + float(dc[m]), [*moves, m]
+        left = {k: v - share[k][m] for k, v in left.items()}
+        free &= layer != layer[m]
+    return gain, moves
+
+
+def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:
+    """At most 2·_MAX_UP up-moves: the largest gains and the largest gains per unit of the
+    resource they need beyond the slack."""
+    if up.size <= 2 * _MAX_UP:
+        return up
+    need = np.zeros(up.size)
+    for k, d in dw.items():
+        need += np.maximum(d[up] - slack[k], 0.0) / max(abs(slack[k]), 1.0)
+    by_gain = np.argsort(dc[up], kind="stable")[:_MAX_UP]
+    by_rate = np.argsort(dc[up] / np.maximum(need, 1e-12), kind="stable")[:_MAX_UP]
+    return np.asarray(up[np.union1d(by_gain, by_rate)])
+
+
+def _best_partners_multi(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray],
+                         layer: np.ndarray, slack: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """For each up-move, the down-move of another layer that adds the least cost while the pair
+    fits every budget, checked in blocks of at most ``_CHUNK`` pairs.  Returns the partner's
+    index into ``down`` and the pair's gain (inf where none fits)."""
+    order = np.argsort(dc[down], kind="stable")  # cheapest partners first: the first fit wins
+    down_s = down[order]
+    pick = np.zeros(up.size, dtype=np.int64)
+    gain = np.full(up.size, np.inf)
+    step = max(1, _CHUNK // max(1, down_s.size))
+    for a in range(0, up.size, step):
+        u = up[a : a + step]
+        ok = layer[u][:, None] != layer[down_s][None, :]
+        for k, d in dw.items():
+            ok &= d[u][:, None] + d[down_s][None, :] <= slack[k]
+        first = np.argmax(ok, axis=1)
+        found = ok[np.arange(u.size), first]
+        pick[a : a + step] = order[first]
+        gain[a : a + step] = np.where(found, dc[u] + dc[down_s][first], np.inf)
+    return pick, gain
 
 
 def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndarray, layer: np.ndarray,
@@ -200,23 +407,86 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
 
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
     """Make designs feasible where possible: each round, every infeasible design steps down the
-    layer that frees the most resource per unit of cost added.  All designs advance together
-    (one budget check per round, counted as evaluations; frontier options are all valid)."""
+    layer that frees the most of its over-used resources per unit of cost added.  With
+    layer-pipelined budgets only the budgets a design exceeds count, each priced by how far it
+    is exceeded (a budget with slack costs nothing), and the layer jumps down its frontier by
+    as many places as that step's size suggests the excess needs (the box's frontiers are long).
+    All designs advance together (one budget check per round, counted as evaluations; frontier
+    options are all valid)."""
     pos = np.stack([fr.to_positions(c) for c in choices])
     rows = np.arange(pos.shape[1])[None, :]
+    if problem.platform.deployment != "LP":
+        return _repair_capped(problem, fr, pos)
     steps = int(fr.length.sum()) if max_steps is None else max_steps
+    lp = bool(fr.shares)
     for _ in range(steps):
         cur = fr.options[rows, pos]
         todo = problem.over_budget(cur)
         if not np.any(todo):
             break
         lower = fr.options[rows, np.maximum(pos - 1, 0)]
-        dw = fr.weight[rows, cur] - fr.weight[rows, lower]
         dc = fr.cost[rows, lower] - fr.cost[rows, cur]
-        rate = np.where((pos > 0) & (dw > 0), dc / np.maximum(dw, 1e-300), np.inf)
+        rate = _rate(pos, dc, fr.weight[rows, cur] - fr.weight[rows, lower])
+        jump = np.ones(pos.shape, dtype=np.int64)
+        if lp:
+            priced_rate, jump = _priced_steps(fr, pos, cur, lower, dc, rows)
+            rate = np.where(np.isfinite(priced_rate.min(axis=1))[:, None], priced_rate, rate)
         j = np.argmin(rate, axis=1)
-        can = todo & np.isfinite(rate[np.arange(len(j)), j])
+        d = np.arange(pos.shape[0])
+        can = todo & np.isfinite(rate[d, j])
         if not np.any(can):
             break
-        pos[np.flatnonzero(can), j[can]] -= 1
-    return fr.options[rows, pos]
+        pos[d[can], j[can]] -= np.minimum(jump[d[can], j[can]], pos[d[can], j[can]])
+    return np.asarray(fr.options[rows, pos])
+
+
+def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray, rounds: int = 40) -> np.ndarray:
+    """Layer-sequential budgets: the one accelerator is sized by the largest layer, so only
+    lowering the largest layers helps.  For each over-budget design, bisection on a cap on the
+    layers' weight: every layer above the cap moves down its frontier to the heaviest point
+    under it; the largest cap that fits is kept (``rounds`` budget checks, counted)."""
+    rows = np.arange(pos.shape[1])[None, :]
+    cur = fr.options[rows, pos]
+    todo = problem.over_budget(cur)
+    if not np.any(todo):
+        return np.asarray(cur)
+    real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
+    front_w = np.where(real, fr.weight[np.arange(pos.shape[1])[:, None], fr.options], np.inf)  # (N, L) ascending
+    d = np.flatnonzero(todo)
+    lo = np.zeros(d.size)
+    hi = np.max(fr.weight[rows, cur[d]], axis=1)
+    best = np.zeros((d.size, pos.shape[1]), dtype=np.int64)  # the lightest design: every layer at 0
+    for _ in range(rounds):
+        cap = 0.5 * (lo + hi)
+        under = np.sum(front_w[None, :, :] <= cap[:, None, None], axis=2) - 1  # heaviest point under the cap
+        p = np.minimum(pos[d], np.maximum(under, 0))
+        ok = ~problem.over_budget(fr.options[rows, p])
+        best[ok] = p[ok]
+        lo, hi = np.where(ok, cap, lo), np.where(ok, hi, cap)
+    pos = pos.copy()
+    pos[d] = best
+    return np.asarray(fr.options[rows, pos])
+
+
+def _priced_steps(fr: Frontiers, pos: np.ndarray, cur: np.ndarray, lower: np.ndarray, dc: np.ndarray,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Layer-pipelined budgets: the rate of every one-place step down, pricing each budget by
+    its excess (share over 1), and how many places the step should be repeated to cover the
+    excess (a jump of at least 1)."""
+    freed = np.zeros(pos.shape)
+    need = np.zeros(pos.shape[0])
+    for s in fr.shares.values():
+        over = np.maximum(np.sum(s[rows, cur], axis=1) - 1.0, 0.0)
+        freed += over[:, None] * (s[rows, cur] - s[rows, lower])
+        need += over * over
+    rate = _rate(pos, dc, freed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = np.ceil(need[:, None] / freed)
+    jump = np.where(np.isfinite(jump) & (jump >= 1), np.minimum(jump, pos), 1)
+    return rate, jump.astype(np.int64)
+
+
+def _rate(pos: np.ndarray, dc: np.ndarray, dw: np.ndarray) -> np.ndarray:
+    """Cost added per resource freed by stepping down (inf where nothing is freed)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(np.where((pos > 0) & (dw > 0), dc / np.maximum(dw, 1e-300), np.inf))

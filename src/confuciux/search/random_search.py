@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .problem import Problem
@@ -17,7 +19,15 @@ def random_designs(problem: Problem, rng: np.random.Generator, count: int) -> np
     return order[np.arange(problem.n_layers)[None, :], pick]
 
 
-def run_random(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int, population: int = 20) -> None:
-    for _ in range(epochs):
-        tracker.score(random_designs(problem, rng, population))
-        tracker.end_epoch("random")
+@dataclass(frozen=True)
+class RandomSearch:
+    """``population`` uniformly random valid designs an epoch."""
+
+    population: int = 20
+    name: str = "random"
+
+    def run(self, problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+            start: np.ndarray | None = None) -> None:  # fmt: skip
+        for _ in range(epochs):
+            tracker.score(random_designs(problem, rng, self.population))
+            tracker.end_epoch(self.name)

@@ -10,9 +10,11 @@ are masked out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .lstm import Adam, clip_gradients, init_policy, policy_gradient, rollout
+from .lstm import Adam, gradient_vector, init_policy, rollout
 from .problem import Problem
 from .tracker import Tracker
 
@@ -28,10 +30,11 @@ def layer_features(problem: Problem) -> np.ndarray:
 
 def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
-    ok = problem.valid.copy()
+    g = problem.n_coarse  # the agent picks coarse level pairs: options 0..n_coarse-1
+    ok = problem.valid[:, :g].copy()
     for key, budget in problem.platform.budgets.items():
         if problem.platform.deployment == "LP":
-            ok &= problem.table[key] <= budget
+            ok &= problem.table[key][:, :g] <= budget
     grid = ok.reshape(problem.n_layers, n_pe, n_buf)
     pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
     # a layer with nothing allowed keeps everything (the penalty will teach the agent)
@@ -40,15 +43,38 @@ def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     return pe_mask, buf_mask
 
 
+@dataclass(frozen=True)
+class Reinforce:
+    """REINFORCE with the LSTM policy: Adam at learning rate ``lr``, entropy bonus ``entropy``,
+    gradient-norm clipping at ``clip``, an LSTM of ``hidden`` units after an encoder of ``embed``,
+    in ``dtype`` (float32: the policy's arithmetic does not need double precision); returns the
+    ``keep`` best distinct designs met, for a following stage."""
+
+    lr: float = 3e-3
+    entropy: float = 1e-3
+    clip: float = 1.0
+    hidden: int = 128
+    embed: int = 64
+    keep: int = 20
+    dtype: str = "float32"
+    name: str = "rl"
+
+    def run(self, problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
+            start: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        return run_reinforce(problem, tracker, rng, epochs, self)
+
+
 def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,
-                  keep: int = 20, lr: float = 3e-3, stage: str = "rl") -> np.ndarray:  # fmt: skip
-    """Train for ``epochs`` episodes; return the ``keep`` best distinct designs met (for the GA)."""
+                  params: Reinforce = Reinforce()) -> np.ndarray:  # fmt: skip
+    """Train for ``epochs`` episodes; return the ``params.keep`` best distinct designs met."""
+    keep, stage = params.keep, params.name
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, seed=rng)
-    opt = Adam(lr=lr)
-    cost = np.where(problem.valid, problem.layer_cost(), np.inf)
+    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, hidden=params.hidden,
+                         embed=params.embed, seed=rng, dtype=np.dtype(params.dtype))  # fmt: skip
+    opt = Adam(lr=params.lr)
+    cost = np.where(problem.valid, problem.layer_cost(), np.inf)  # over the whole space
     reference = float(np.sum(np.min(cost, axis=1)))  # unconstrained optimum: a lower bound
     baseline: float | None = None
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
@@ -61,8 +87,11 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
         else:
             reward = -4.0 - 4.0 * float(min(s.overuse[0], 10.0))
         baseline = reward if baseline is None else 0.9 * baseline + 0.1 * reward
-        grads, _ = clip_gradients(policy_gradient(policy, cache, reward - baseline, entropy=1e-3), 1.0)
-        opt.step(policy.params, grads)
+        grad = gradient_vector(policy, cache, reward - baseline, entropy=params.entropy)
+        norm = float(np.sqrt(np.sum(grad * grad)))
+        if norm > params.clip > 0:  # gradient-norm clipping
+            grad *= params.clip / norm
+        opt.step(policy.flat, grad)
         key = float(problem.fitness_key(s)[0])
         pool.setdefault(choice.tobytes(), (key, choice))
         if len(pool) > 4 * keep:  # keep the pool small: drop the worst

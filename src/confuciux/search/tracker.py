@@ -35,6 +35,11 @@ class Tracker:
         self.history: list[dict[str, float]] = []
         self.improvements: list[dict[str, float]] = []  # each new best feasible design
         self.epoch = 0
+        self.lower_bound: float | None = None  # a certified bound on the optimum, if a method proved one
+
+    def certify(self, bound: float) -> None:
+        """Record a certified lower bound on the optimum (the objective's unit)."""
+        self.lower_bound = bound if self.lower_bound is None else max(self.lower_bound, bound)
 
     def offer(self, choices: np.ndarray, scores: Scores) -> None:
         """Consider scored designs (D, N) for best-so-far."""
