@@ -34,7 +34,10 @@ class Result:
     ``lower_bound``: a certified bound on the optimum (exact method), else None.
     ``space``: the action space searched (:meth:`Platform.describe_space`: bounds, levels,
     options a layer).  ``reason``: why the result is infeasible when no design could be costed
-    or fit (e.g. the layer no option can cost), else None.
+    or fit (e.g. the layer no option can cost), else None.  ``dataflows``: the dataflow of each
+    layer's sub-accelerator (one name a layer; all the same unless the platform offers several;
+    depthwise layers run dpt whatever is named); ``costs`` are
+    :func:`confuciux.cost.design.evaluate_design` of (pes, buffers, dataflows).
     """
 
     model: str
@@ -56,6 +59,7 @@ class Result:
     improvements: list[dict[str, float]] = field(default_factory=list)
     space: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    dataflows: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float | None:
@@ -106,7 +110,7 @@ class Result:
             "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
             "interrupted": self.interrupted, "platform": self.platform,
             "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
-            "space": self.space, "reason": self.reason,
+            "space": self.space, "reason": self.reason, "dataflows": list(self.dataflows),
         }  # fmt: skip
 
     def to_json(self, **kwargs: Any) -> str:
@@ -135,4 +139,5 @@ class Result:
             evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
             improvements=d.get("improvements", []), space=d.get("space", {}), reason=d.get("reason"),
+            dataflows=tuple(d.get("dataflows", ())),
         )  # fmt: skip

@@ -6,6 +6,10 @@ episode: ``-objective / reference`` for a feasible design, a penalty growing wit
 overuse otherwise (reward shaping); advantage = reward - moving-average baseline.  Single-layer
 choices that can never be part of a feasible design (invalid, or over a budget on their own)
 are masked out.
+
+With several dataflows the PE head picks a (dataflow, PE level) pair among
+``len(dataflows) · |pe_levels|`` (:attr:`Problem.coarse` order), so the same two-head policy
+chooses the dataflow too; with one dataflow this is exactly the single-dataflow agent.
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ def layer_features(problem: Problem) -> np.ndarray:
 
 
 def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
-    g = problem.n_coarse  # the agent picks coarse level pairs: options 0..n_coarse-1
-    ok = problem.valid[:, :g].copy()
+    n_pe = len(problem.dataflows) * len(problem.platform.pe_levels)  # (dataflow, PE level) pairs
+    n_buf = len(problem.platform.buffer_levels)
+    g = problem.coarse  # the agent picks coarse options (for one dataflow: options 0..n_coarse-1)
+    ok = problem.valid[:, g]
     for key, budget in problem.platform.budgets.items():
         if problem.platform.deployment == "LP":
-            ok &= problem.table[key][:, :g] <= budget
+            ok &= problem.table[key][:, g] <= budget
     grid = ok.reshape(problem.n_layers, n_pe, n_buf)
     pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
     # a layer with nothing allowed keeps everything (the penalty will teach the agent)
@@ -71,7 +76,9 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = init_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, hidden=params.hidden,
+    coarse = problem.coarse
+    n_pe = len(problem.dataflows) * len(problem.platform.pe_levels)
+    policy = init_policy(feats.shape[1], n_pe, n_buf, hidden=params.hidden,
                          embed=params.embed, seed=rng, dtype=np.dtype(params.dtype))  # fmt: skip
     opt = Adam(lr=params.lr)
     cost = np.where(problem.valid, problem.layer_cost(), np.inf)  # over the whole space
@@ -80,7 +87,7 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
     for _ in range(epochs):
         pe, buf, cache = rollout(policy, feats, rng, pe_mask=pe_mask, buf_mask=buf_mask)
-        choice = pe * n_buf + buf
+        choice = coarse[pe * n_buf + buf]
         s = tracker.score(choice[None, :])
         if s.feasible[0]:
             reward = -float(s.objective[0]) / reference
