@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -65,7 +65,7 @@ class Explorer:
 
     def run(self) -> Result:
         start = time.perf_counter()
-        seed = int(np.random.SeedSequence().entropy % 2**63) if self.seed is None else int(self.seed)
+        seed = int(cast(int, np.random.SeedSequence().entropy) % 2**63) if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
         problem = Problem(self.model, self.platform, self.objective)
         tracker = Tracker(problem, self.method, self.epochs, self.callback)

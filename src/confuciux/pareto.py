@@ -78,7 +78,7 @@ class ParetoFront:
         self.design(i)  # the same index check
         c = self.choices[int(i)]
         if self.option_dataflows is None:
-            return (self.dataflow_names[0],) * c.size
+            return (self.dataflow_names[0],) * int(c.size)
         return tuple(self.dataflow_names[int(d)] for d in self.option_dataflows[c])
 
     def best_within(self, budget: float) -> int | None:

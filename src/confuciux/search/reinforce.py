@@ -36,12 +36,13 @@ def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     n_pe = len(problem.dataflows) * len(problem.platform.pe_levels)  # (dataflow, PE level) pairs
     n_buf = len(problem.platform.buffer_levels)
     g = problem.coarse  # the agent picks coarse options (for one dataflow: options 0..n_coarse-1)
-    ok = problem.valid[:, g]
+    ok: np.ndarray = np.array(problem.valid[:, g], dtype=bool)
     for key, budget in problem.platform.budgets.items():
         if problem.platform.deployment == "LP":
             ok &= problem.table[key][:, g] <= budget
     grid = ok.reshape(problem.n_layers, n_pe, n_buf)
-    pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
+    pe_mask: np.ndarray = np.asarray(grid.any(axis=2))
+    buf_mask: np.ndarray = np.asarray(grid.any(axis=1))
     # a layer with nothing allowed keeps everything (the penalty will teach the agent)
     pe_mask[~pe_mask.any(axis=1)] = True
     buf_mask[~buf_mask.any(axis=1)] = True
