@@ -120,6 +120,8 @@ def test_json_round_trip_carries_the_dataflows(union):
     r = Explorer(MODEL, union, "latency", "heuristic", seed=0).run()
     back = Result.from_json(r.to_json())
     assert back.dataflows == r.dataflows and len(set(r.dataflows)) > 1
+    rows = r.summary().splitlines()
+    assert rows[1].endswith(" dataflow") and rows[2].split()[-1] == r.dataflows[0]
     assert Result.from_json(r.to_json().replace(', "dataflows": ' + str(list(r.dataflows)).replace("'", '"'),
                                                 "")).dataflows == ()  # fmt: skip
 

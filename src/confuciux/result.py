@@ -79,12 +79,14 @@ class Result:
         if self.reason:
             lines.append(f"infeasible: {self.reason}")
         head = f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} {'L1_B':>7} {'L2_B':>9}"
-        lines.append(head)
+        mixed = len(set(self.dataflows)) > 1  # a dataflow column only when layers differ
+        lines.append(head + (" dataflow" if mixed else ""))
         c = self.costs
         for i in range(len(self.pes)):
             lines.append(
                 f"{i:>5} {int(self.pes[i]):>5} {int(self.buffers[i]):>4} {c.runtime[i]:>14,.0f} "
                 f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
+                + (f" {self.dataflows[i]:>8}" if mixed else "")
             )
         t = c.total()
         lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {int(self.pes.sum())}")
