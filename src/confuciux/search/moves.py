@@ -227,6 +227,9 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         slack = {k: budgets[k] - float(s.usage[k][0]) for k in budgets}
         dw = {k: w_o[k] - np.repeat(problem.table[k][rows, current], opts.shape[1]) for k in budgets}
         move = _best_move(problem, dc, dw, slack, layer)
+        batch = _single_batch(dc, dw, slack, layer)
+        if batch is not None and (move is None or sum(dc[m] for m in batch) < sum(dc[m] for m in move)):
+            move = batch
         problem.evaluations += dc.size
         if move is None:  # a local optimum of one- and two-layer moves: try exchanges of several
             move = _best_exchange(problem, dc, dw, slack, layer)
@@ -266,8 +269,50 @@ def _best_move(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slac
         problem.evaluations += int(up.size * down.size)
     i = int(np.argmin(gain)) if gain.size else 0
     if gain.size and gain[i] < best_gain:
-        best_move = (int(up[i]), int(down[b[i]]))
+        best_move = _pair_batch(up, down[b], gain, dw, slack, layer) or (int(up[i]), int(down[b[i]]))
     return best_move
+
+
+def _pair_batch(up: np.ndarray, partner: np.ndarray, gain: np.ndarray, dw: dict[str, np.ndarray],
+                slack: dict[str, float], layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+    """Several improving pair moves at once (a big model far from a local optimum): pairs on
+    distinct layers, best gain first, while their summed resource changes fit every slack.
+    None unless at least two pairs fit."""
+    idx = np.flatnonzero(np.isfinite(gain) & (gain < 0))
+    if idx.size < 2:
+        return None
+    idx = idx[np.argsort(gain[idx], kind="stable")]
+    taken: set[int] = set()
+    left = dict(slack)
+    out: list[int] = []
+    for i in idx.tolist():
+        u, d = int(up[i]), int(partner[i])
+        lu, ld = int(layer[u]), int(layer[d])
+        if lu in taken or ld in taken or any(dw[k][u] + dw[k][d] > left[k] for k in left):
+            continue
+        taken.update((lu, ld))
+        left = {k: v - dw[k][u] - dw[k][d] for k, v in left.items()}
+        out += [u, d]
+    return tuple(out) if len(out) >= 4 else None
+
+
+def _single_batch(dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
+                  layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+    """Many improving single moves at once (far from a local optimum, e.g. a big model's first
+    polish): each layer's best improving move, best first, while their summed resource changes
+    fit every budget's slack.  None unless at least two fit."""
+    ok = np.isfinite(dc) & (dc < 0)
+    if np.count_nonzero(ok) < 2:
+        return None
+    idx = np.flatnonzero(ok)
+    idx = idx[np.argsort(dc[idx], kind="stable")]
+    _, first = np.unique(layer[idx], return_index=True)
+    idx = idx[np.sort(first)]  # the best move of each layer, best first
+    fits = np.ones(idx.size, dtype=bool)
+    for k, d in dw.items():
+        fits &= np.cumsum(d[idx]) <= slack[k]
+    n = int(np.argmin(fits)) if not fits.all() else idx.size  # the prefix that fits
+    return tuple(int(m) for m in idx[:n]) if n >= 2 else None
 
 
 _SEEDS = 8  # exchanges tried per round from the best down-moves and from the best up-moves
@@ -385,16 +430,19 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
     order = np.argsort(dw[down], kind="stable")
     d_w, d_c, d_l = dw[down][order], dc[down][order], layer[down][order]
     n = order.size
-    first, second = np.empty(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    first_l, second_l = [0] * n, [-1] * n
+    cl, ll = d_c.tolist(), d_l.tolist()  # Python lists: this loop is scalar work
     f, g = 0, -1  # cheapest so far; cheapest so far on a layer other than f's
     for j in range(n):
-        if d_c[j] < d_c[f]:
-            if d_l[j] != d_l[f]:
+        c = cl[j]
+        if c < cl[f]:
+            if ll[j] != ll[f]:
                 g = f
             f = j
-        elif j != f and d_l[j] != d_l[f] and (g < 0 or d_c[j] < d_c[g]):
+        elif j != f and ll[j] != ll[f] and (g < 0 or c < cl[g]):
             g = j
-        first[j], second[j] = f, g
+        first_l[j], second_l[j] = f, g
+    first, second = np.array(first_l, dtype=np.int64), np.array(second_l, dtype=np.int64)
     last = np.searchsorted(d_w, slack - dw[up], side="right") - 1  # partners that fit: [0, last]
     fits = last >= 0
     j = np.maximum(last, 0)
