@@ -126,8 +126,11 @@ def test_json_round_trip_carries_the_dataflows(union):
                                                 "")).dataflows == ()  # fmt: skip
 
 
-def test_pareto_over_the_union_dominates_every_single_dataflow(union):
+def test_pareto_over_the_union_dominates_every_single_dataflow(union, tmp_path):
     both = cx.pareto(MODEL, Platform(ALL))
+    both.to_csv(tmp_path / "front.csv")
+    rows = (tmp_path / "front.csv").read_text().splitlines()
+    assert rows[0].endswith(",dataflows") and rows[-1].endswith(" ".join(both.dataflows(len(both) - 1)))
     assert both.exact and both.label == "dla+shi+eye"
     for d in ALL:
         single = cx.pareto(MODEL, Platform(d))

@@ -91,14 +91,17 @@ class ParetoFront:
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write one row per point: index, resource, objective, bound, total PEs, and the
-        per-layer PEs and buffers (space-separated)."""
+        per-layer PEs and buffers (space-separated) — and dataflows, when there are several."""
+        several = self.option_dataflows is not None
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"])
+            w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"]
+                       + (["dataflows"] if several else []))  # fmt: skip
             for i in range(len(self)):
                 pes, bufs = self.design(i)
                 numbers = [repr(float(a[i])) for a in (self.resource, self.objective, self.bound)]
-                w.writerow([i, *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))])
+                w.writerow([i, *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))]
+                           + ([" ".join(self.dataflows(i))] if several else []))  # fmt: skip
 
     def plot(self, ax: Any = None, label: str | None = None) -> Any:
         """Draw the front (objective against resource) with :func:`confuciux.plot.plot_fronts`
