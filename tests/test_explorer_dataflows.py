@@ -4,6 +4,7 @@ union, never worse than the best single dataflow at the same absolute budget."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -124,6 +125,10 @@ def test_json_round_trip_carries_the_dataflows(union):
     assert rows[1].endswith(" dataflow") and rows[2].split()[-1] == r.dataflows[0]
     assert Result.from_json(r.to_json().replace(', "dataflows": ' + str(list(r.dataflows)).replace("'", '"'),
                                                 "")).dataflows == ()  # fmt: skip
+    d = r.to_dict()
+    for bad in (5, ["dla"], ["dla"] * (len(MODEL) - 1) + ["dpt"]):
+        with pytest.raises(ValueError, match="dataflows must be a list of 12 names"):
+            Result.from_json(json.dumps({**d, "dataflows": bad}))
 
 
 def test_pareto_over_the_union_dominates_every_single_dataflow(union, tmp_path):

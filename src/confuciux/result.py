@@ -9,12 +9,20 @@ from typing import Any
 
 import numpy as np
 
-from .cost import LayerCosts
+from .cost import DATAFLOWS, LayerCosts
 
 __all__ = ["Result"]
 
 _UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
 _COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+
+
+def _dataflows(names: Any, n: int) -> tuple[str, ...]:
+    """The ``dataflows`` field of a result document: one known name a layer, or none (files
+    written before the field existed)."""
+    if not isinstance(names, list) or (names and len(names) != n) or not all(x in DATAFLOWS for x in names):
+        raise ValueError(f"dataflows must be a list of {n} names from {list(DATAFLOWS)}, got {names!r}")
+    return tuple(names)
 
 
 def _num(x: float) -> float | None:
@@ -141,5 +149,5 @@ class Result:
             evaluations=d["evaluations"], seconds=d["seconds"], seed=d["seed"],
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
             improvements=d.get("improvements", []), space=d.get("space", {}), reason=d.get("reason"),
-            dataflows=tuple(d.get("dataflows", ())),
+            dataflows=_dataflows(d.get("dataflows", []), len(d["pes"])),
         )  # fmt: skip
