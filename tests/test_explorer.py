@@ -49,7 +49,8 @@ def test_methods_return_feasible_designs_that_evaluate_agrees_with(method, platf
     st.integers(0, 2**32),
 )  # fmt: skip
 def test_no_method_beats_the_exact_optimum_and_results_match_evaluate(name, start, length, dataflow, objective,
-                                                                       constraint, mul, maestro, method, seed):  # fmt: skip
+                                                                       constraint, mul, maestro, method,
+                                                                       seed):  # fmt: skip
     full = cx.zoo.load(name)
     model = full[start % len(full) : start % len(full) + length]
     hw = Hardware.maestro() if maestro else Hardware.default()
@@ -169,7 +170,8 @@ def test_improvements_trace_the_best_design(method, platform):
     best = [h["best"] for h in r.improvements]
     evals = [h["evaluations"] for h in r.improvements]
     assert r.feasible and best and best[-1] == r.objective_value
-    assert all(b < a for a, b in zip(best, best[1:], strict=False)) and evals == sorted(evals) and evals[-1] <= r.evaluations
+    assert all(b < a for a, b in zip(best, best[1:], strict=False))
+    assert evals == sorted(evals) and evals[-1] <= r.evaluations
     # each epoch's best-so-far is the last improvement met by then
     for h in r.history:
         seen = [i["best"] for i in r.improvements if i["evaluations"] <= h["evaluations"]]

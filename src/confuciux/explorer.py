@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +65,8 @@ class Explorer:
 
     def run(self) -> Result:
         start = time.perf_counter()
-        seed = int(cast(int, np.random.SeedSequence().entropy) % 2**63) if self.seed is None else int(self.seed)
+        fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) % 2**63
+        seed = fresh if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
         problem = Problem(self.model, self.platform, self.objective)
         tracker = Tracker(problem, self.method, self.epochs, self.callback)

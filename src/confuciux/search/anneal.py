@@ -58,4 +58,4 @@ def run_anneal(problem: Problem, tracker: Tracker, rng: np.random.Generator, epo
         if delta <= 0 or (np.isfinite(delta) and rng.random() < np.exp(-delta / temp)):
             pos, key = cand[i], keys[i]
         tracker.end_epoch(params.name)
-    return fr.options[np.arange(n), pos][None, :]
+    return np.asarray(fr.options[np.arange(n), pos][None, :])

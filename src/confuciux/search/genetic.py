@@ -42,7 +42,7 @@ class Genetic:
 
 def _tournament(keys: np.ndarray, rng: np.random.Generator, count: int, size: int) -> np.ndarray:
     entrants = rng.integers(0, keys.size, (count, size))
-    return entrants[np.arange(count), np.argmin(keys[entrants], axis=1)]
+    return np.asarray(entrants[np.arange(count), np.argmin(keys[entrants], axis=1)])
 
 
 def run_genetic(problem: Problem, tracker: Tracker, rng: np.random.Generator, epochs: int,

@@ -49,9 +49,9 @@ def run_heuristic(problem: Problem, tracker: Tracker, stage: str = "heuristic") 
         p_idx = np.clip(np.searchsorted(levels, want, side="right") - 1, 0, len(levels) - 1)
         opts = by_pe[p_idx]  # (N, width): the options of each layer's PE count
         if not fastest:
-            return opts[:, 0]  # the smallest buffer
+            return np.asarray(opts[:, 0])  # the smallest buffer
         r = np.where(opts >= 0, runtime[rows, np.maximum(opts, 0)], np.inf)
-        return opts[np.arange(problem.n_layers), np.argmin(r, axis=1)]
+        return np.asarray(opts[np.arange(problem.n_layers), np.argmin(r, axis=1)])
 
     for fastest in (True, False):
         lo, hi = float(levels[0]) * len(share), float(levels[-1]) / share.min()

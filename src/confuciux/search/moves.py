@@ -87,7 +87,7 @@ class Frontiers:
         idx = np.flatnonzero(ok)
         keys = list(self.shares)
         out = []
-        for b, key in enumerate(keys):
+        for b in range(len(keys)):
             for p in _PRICES:
                 w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
                 out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
@@ -251,7 +251,8 @@ def _best_move(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slac
     fits = np.isfinite(dc) & (dc < 0)
     for k, d in dw.items():
         fits &= d <= slack[k]
-    best_gain, best_move = 0.0, None
+    best_gain = 0.0
+    best_move: tuple[int, ...] | None = None
     if np.any(fits):
         i = int(np.argmin(np.where(fits, dc, np.inf)))
         best_gain, best_move = float(dc[i]), (i,)
@@ -479,12 +480,17 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
         if lp:
             priced_rate, jump = _priced_steps(fr, pos, cur, lower, dc, rows)
             rate = np.where(np.isfinite(priced_rate.min(axis=1))[:, None], priced_rate, rate)
-        j = np.argmin(rate, axis=1)
-        d = np.arange(pos.shape[0])
-        can = todo & np.isfinite(rate[d, j])
-        if not np.any(can):
+        # far over budget several layers step at once (the best rates; one layer near it)
+        over = np.nan_to_num(problem.score(cur, count=False).overuse, posinf=1.0)
+        m = np.clip((over * pos.shape[1] / 4).astype(np.int64), 1, max(1, pos.shape[1] // 8))
+        order = np.argsort(rate, axis=1, kind="stable")
+        ranked = np.take_along_axis(rate, order, axis=1)
+        take = (np.arange(pos.shape[1])[None, :] < m[:, None]) & np.isfinite(ranked) & todo[:, None]
+        if not np.any(take):
             break
-        pos[d[can], j[can]] -= np.minimum(jump[d[can], j[can]], pos[d[can], j[can]])
+        d, k = np.nonzero(take)
+        j = order[d, k]
+        pos[d, j] -= np.minimum(jump[d, j], pos[d, j])
     return np.asarray(fr.options[rows, pos])
 
 

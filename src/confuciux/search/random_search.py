@@ -16,7 +16,7 @@ def random_designs(problem: Problem, rng: np.random.Generator, count: int) -> np
     n_valid = valid.sum(axis=1)
     order = np.argsort(~valid, axis=1, kind="stable")  # valid options first, per layer
     pick = (rng.random((count, problem.n_layers)) * n_valid).astype(np.int64)
-    return order[np.arange(problem.n_layers)[None, :], pick]
+    return np.asarray(order[np.arange(problem.n_layers)[None, :], pick])
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ class Progress:
 
 
 class Tracker:
-    def __init__(self, problem: Problem, method: str, epochs: int, callback: Callable[[Progress], object] | None) -> None:
+    def __init__(self, problem: Problem, method: str, epochs: int,
+                 callback: Callable[[Progress], object] | None) -> None:  # fmt: skip
         self.problem, self.method, self.epochs, self.callback = problem, method, epochs, callback
         self.best: np.ndarray | None = None
         self.best_key = np.inf
@@ -70,7 +71,9 @@ class Tracker:
 
     @property
     def best_objective(self) -> float:
-        return float(self.best_scores.objective[0]) if self.best_feasible else float("nan")
+        if self.best_scores is None or not self.best_feasible:
+            return float("nan")
+        return float(self.best_scores.objective[0])
 
     def end_epoch(self, stage: str) -> None:
         self.epoch += 1
