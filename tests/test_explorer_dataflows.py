@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import confuciux as cx
-from confuciux import Explorer, Model, Platform, Result, evaluate
-from confuciux.cost.design import evaluate_design
+from confuciux import Explorer, Model, Platform, Result, evaluate, evaluate_design
 from confuciux.search.problem import Problem
 
 ALL = ("dla", "shi", "eye")
@@ -65,6 +64,26 @@ def test_per_layer_dataflow_is_never_worse_than_the_best_single_one(seed, n, mul
         # and the union's optimum is attained by one of its designs, costed per layer
         costs = evaluate_design(model, both.pes, both.buffers, both.dataflows)
         assert both.objective_value == pytest.approx(float(np.sum(costs.runtime)), rel=1e-12)
+
+
+def test_the_union_table_is_the_single_tables_side_by_side():
+    single = {d: Problem(MODEL, Platform(d, **SMALL), "latency") for d in ("eye", "dla")}
+    both = Problem(MODEL, Platform(("eye", "dla"), **SMALL), "latency")
+    g = single["eye"].n_options
+    assert both.n_options == 2 * g and both.block == g
+    assert np.array_equal(single["eye"].coarse, np.arange(single["eye"].n_coarse))
+    assert np.array_equal(both.coarse, np.concatenate([np.arange(both.n_coarse), g + np.arange(both.n_coarse)]))
+    depthwise = np.array([layer.depthwise for layer in MODEL])
+    for d, part in (("eye", slice(0, g)), ("dla", slice(g, 2 * g))):
+        for f in ("runtime", "energy", "area", "l1_bytes"):
+            np.testing.assert_array_equal(both.table[f][:, part], single[d].table[f])
+        # depthwise layers keep only the first block (they run dpt on every dataflow)
+        want = single[d].valid & (~depthwise[:, None] if d == "dla" else True)
+        np.testing.assert_array_equal(both.valid[:, part], want)
+    choice = both.encode([3] * len(MODEL), [1] * len(MODEL), ["dla"] * len(MODEL))
+    assert np.all(choice >= g) and both.decode_dataflows(choice) == ("dla",) * len(MODEL)
+    with pytest.raises(ValueError, match="dataflows must name one of"):
+        both.encode([3] * len(MODEL), [1] * len(MODEL), "shi")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
