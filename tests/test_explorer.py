@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import confuciux as cx
 from confuciux import Explorer, Hardware, Platform, Result, evaluate
+from confuciux.budgets import lp_total
 
 MODEL = cx.zoo.load("mobilenet_v2")[:12]  # the first 12 layers: quick, still interesting
 
@@ -30,7 +31,7 @@ def test_methods_return_feasible_designs_that_evaluate_agrees_with(method, platf
     r = Explorer(MODEL, platform, "latency", method, epochs=60, seed=1).run()
     assert r.feasible and r.method == method
     costs = evaluate(MODEL, r.pes, r.buffers, platform.dataflow, platform.hardware)
-    assert r.objective_value == pytest.approx(float(np.sum(costs.runtime)), rel=0, abs=0)
+    assert r.objective_value == float(lp_total(costs.runtime))  # the budgets' summation order
     np.testing.assert_array_equal(r.costs.energy, costs.energy)
     used = platform.usage(r.pes, costs)["area"]
     assert r.constraint_used["area"]["used"] == pytest.approx(float(used)) and used <= platform.budgets["area"]
@@ -60,8 +61,7 @@ def test_no_method_beats_the_exact_optimum_and_results_match_evaluate(name, star
     assert best.feasible and r.feasible  # mul > 0: the all-smallest corner design fits
     assert r.objective_value >= best.objective_value * (1 - 1e-12)
     costs = evaluate(model, r.pes, r.buffers, dataflow, hw)
-    total = costs.total()
-    assert r.objective_value == float(total.runtime if objective == "latency" else total.energy)
+    assert r.objective_value == float(lp_total(costs.runtime if objective == "latency" else costs.energy))
     used = float(pl.usage(r.pes, costs)[constraint])
     assert r.constraint_used[constraint]["used"] == used
     assert r.feasible == (bool(np.all(costs.valid)) and used <= pl.budgets[constraint])
@@ -235,3 +235,15 @@ def test_a_layer_no_option_can_cost_gives_an_infeasible_result_naming_it(method)
     assert not valid[:, 3].any() and valid[:, :3].any(axis=0).all()
     r = Explorer(bad, pl, "latency", method, epochs=6, seed=0).run()
     assert not r.feasible and "too-small" in r.reason and "layer 3" in r.reason
+
+
+def test_the_ga_fine_tunes_off_the_coarse_grid():
+    # RL picks coarse levels; the GA steps over the integer box, so the two-stage search can beat
+    # the best design of the coarse grid, with PE counts that are not levels
+    from dataclasses import replace
+
+    pl = Platform.edge_fpga()  # two budgets: ~4 PEs a layer, where the levels are coarse
+    grid_optimum = Explorer(MODEL, replace(pl, space="grid"), "latency", "exact").run()
+    r = Explorer(MODEL, pl, "latency", "confuciux", epochs=150, seed=0).run()
+    assert r.feasible and r.objective_value < grid_optimum.objective_value
+    assert not set(r.pes.tolist()) <= set(pl.pe_levels)
