@@ -86,9 +86,11 @@ class Result:
         ]
         if self.reason:
             lines.append(f"infeasible: {self.reason}")
-        head = f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} {'L1_B':>7} {'L2_B':>9}"
         mixed = len(set(self.dataflows)) > 1  # a dataflow column only when layers differ
-        lines.append(head + (" dataflow" if mixed else ""))
+        lines.append(
+            f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} "
+            f"{'L1_B':>7} {'L2_B':>9}" + (" dataflow" if mixed else "")
+        )
         c = self.costs
         for i in range(len(self.pes)):
             lines.append(
@@ -97,12 +99,15 @@ class Result:
                 + (f" {self.dataflows[i]:>8}" if mixed else "")
             )
         t = c.total()
-        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {int(self.pes.sum())}")
+        total_pes = sum(int(v) for v in self.pes)  # Python ints: an int64 sum could wrap
+        lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {total_pes}")
         for key, u in self.constraint_used.items():
             lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
         if self.lower_bound is not None:
             gap = self.gap
-            lines.append(f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else ""))
+            lines.append(
+                f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else "")
+            )
         lines.append(f"{self.evaluations:,} evaluations in {self.seconds:.2f} s, seed {self.seed}")
         return "\n".join(lines)
 
