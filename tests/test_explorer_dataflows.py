@@ -172,3 +172,15 @@ def test_pareto_over_the_union_dominates_every_single_dataflow(union, tmp_path):
         assert float(np.sum(costs.runtime)) == pytest.approx(float(both.objective[i]), rel=1e-12)
     assert set(both.dataflows(len(both) - 1)) > {"dla"}
     assert cx.pareto(MODEL, Platform("shi")).dataflows(0) == ("shi",) * len(MODEL)
+
+
+def test_two_budgets_edge_fpga_over_the_union():
+    model = cx.zoo.load("alexnet")
+    singles = [Explorer(model, Platform.edge_fpga(d), "latency", "exact").run() for d in ALL]
+    both = Explorer(model, Platform.edge_fpga(ALL), "latency", "exact").run()
+    assert both.feasible and both.lower_bound == both.objective_value
+    assert both.objective_value <= min(r.objective_value for r in singles) * (1 + 1e-12)
+    r = Explorer(model, Platform.edge_fpga(ALL), "latency", "ga", epochs=30, seed=0).run()
+    costs = evaluate_design(model, r.pes, r.buffers, r.dataflows)
+    assert r.feasible and int(np.sum(r.pes)) <= 256 and float(np.sum(costs.l1_bytes)) <= 4 * 1024
+    assert r.objective_value >= both.objective_value * (1 - 1e-12)
