@@ -260,8 +260,8 @@ def gradient_vector(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
     grad = np.zeros_like(policy.flat)
     g_enc, g_gate, g_head = _blocks(grad, enc_w.shape[1] - 1, embed, hidden, head_w.shape[0])
     dlog = _logit_gradient(cache, np.broadcast_to(np.asarray(weights, float), (n,)), entropy).astype(dt)
-    g_head[...] = dlog.T @ cache.eh[1:, embed:]
-    dh_heads = dlog @ head_w[:, :hidden]  # (N, H)
+    g_head[...] = _matmul(np.ascontiguousarray(dlog.T), cache.eh[1:, embed:])
+    dh_heads = _matmul(dlog, head_w[:, :hidden])  # (N, H)
     gates = cache.gates
     i, f, o, gg = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
     tc = np.tanh(cache.cs[1:])
@@ -273,19 +273,22 @@ def gradient_vector(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
     da_all = np.zeros((n, 4 * hidden), dtype=dt)
     dh_next = np.zeros(hidden, dtype=dt)
     dc_next = np.zeros(hidden, dtype=dt)
-    for t in range(n - 1, -1, -1):
-        dh = dh_heads[t] + dh_next
-        dc = dh * dc_from_dh[t]
+    da4 = da_all.reshape(n, 4, hidden)
+    mul, dot = np.multiply, np.dot
+    # row views made in one C loop each (list(array)), walked backwards: this loop is hot
+    steps = zip(list(dh_heads), list(dc_from_dh), list(q), list(q_o), list(da4), list(da_all), list(f), strict=True)
+    for dh_t, dcdh_t, q_t, qo_t, da, da_flat, f_t in reversed(list(steps)):
+        dh = dh_t + dh_next
+        dc = dh * dcdh_t
         dc += dc_next
-        da = da_all[t].reshape(4, hidden)
-        np.multiply(q[t], dc, out=da)
-        np.multiply(dh, q_o[t], out=da[2])
-        dh_next = wh_t @ da_all[t]
-        dc_next = dc * f[t]
+        mul(q_t, dc, out=da)
+        mul(dh, qo_t, out=da[2])
+        dh_next = dot(wh_t, da_flat)
+        dc_next = dc * f_t
     g_gate[...] = _matmul(np.ascontiguousarray(cache.eh[:n].T), da_all)
     e = cache.eh[:n, :embed]
     de = _matmul(da_all, gate_w[:embed].T) * (1 - e * e)
-    g_enc[...] = de.T @ cache.xs
+    g_enc[...] = _matmul(np.ascontiguousarray(de.T), cache.xs)
     return grad
 
 
@@ -296,14 +299,22 @@ def policy_gradient(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
 
 
 def _matmul(a: Array, b: Array, max_work: int = 1 << 18) -> Array:
-    """``a @ b`` in row blocks of at most ``max_work`` multiply-adds each.  OpenBLAS hands
-    larger products to worker threads that keep spinning after the call; with two searches
-    running side by side on two cores, a 500-epoch run went from 2 s to 16 s because of it.
-    Blocks this small stay on the calling thread (results equal up to rounding; deterministic)."""
-    rows = max(1, max_work // max(1, a.shape[1] * b.shape[1]))
-    if a.shape[0] <= rows:
+    """``a @ b`` in tiles of at most ``max_work`` multiply-adds each.  OpenBLAS hands larger
+    products to worker threads that keep spinning after the call; with two searches running
+    side by side on two cores, a 500-epoch run went from 2 s to 16 s because of it.  Tiles this
+    small stay on the calling thread; they are square-ish in the output (rows of ``a`` ×
+    columns of ``b``), so long sequences (a big model's BPTT) do not become one matrix-vector
+    product per row (results equal up to rounding; deterministic)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n <= max_work:
         return a @ b
-    return np.concatenate([a[i : i + rows] @ b for i in range(0, a.shape[0], rows)])
+    side = max(1, int((max_work / max(k, 1)) ** 0.5))
+    out = np.empty((m, n), dtype=np.result_type(a, b))
+    for i in range(0, m, side):
+        for j in range(0, n, side):
+            out[i : i + side, j : j + side] = a[i : i + side] @ b[:, j : j + side]
+    return out
 
 
 def clip_gradients(grads: Params, max_norm: float) -> tuple[Params, float]:
