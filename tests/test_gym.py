@@ -93,3 +93,9 @@ def test_reinforce_through_the_env_meets_the_designs_of_method_rl(name, dataflow
     assert run.objective == result.objective_value
     # the rewards are the training signal: they must change as the policy learns
     assert len(run.rewards) == 30 and len(set(run.rewards)) > 1
+
+
+def test_several_dataflows_are_refused_clearly():
+    platform = cx.Platform(("dla", "eye"), budgets={"pes": 64})
+    with pytest.raises(ValueError, match="one dataflow"):
+        AllocationEnv(cx.zoo.load("alexnet"), platform)
