@@ -112,3 +112,9 @@ def test_a_layer_no_option_can_cost_is_named_at_construction():
     model = cx.Model("huge", (cx.Layer(2**40, 2**40, 2**20, 2**20, 3, 3, name="giant"), cx.Layer(8, 4, 10, 10, 3, 3)))
     with pytest.raises(ValueError, match="no episode can be scored: layer 0 \\('giant'\\) of 'huge' has no valid"):
         AllocationEnv(model, cx.Platform("dla", budgets={"area": 1e7}))
+
+
+def test_several_dataflows_are_refused_clearly():
+    platform = cx.Platform(("dla", "eye"), budgets={"pes": 64})
+    with pytest.raises(ValueError, match="one dataflow"):
+        AllocationEnv(cx.zoo.load("alexnet"), platform)

@@ -155,3 +155,41 @@ def test_problem_covers_the_box_and_encodes_integer_designs():
         problem.encode([129, 1], [1, 1])
     with pytest.raises(ValueError):
         Problem(m, Platform(space="grid")).encode([29, 96], [7, 3])
+
+
+def test_several_dataflows_are_blocks_of_options():
+    pl = Platform(("DLA", "eye"), pe_levels=(1, 3, 6), buffer_levels=(1, 3))
+    assert pl.dataflow == ("dla", "eye") and pl.dataflows == ("dla", "eye") and pl.dataflow_label == "dla+eye"
+    assert pl.n_block == 18 and pl.n_options == 36
+    pes, bufs = pl.options()
+    one = Platform("dla", pe_levels=(1, 3, 6), buffer_levels=(1, 3)).options()
+    assert np.array_equal(pes, np.tile(one[0], 2)) and np.array_equal(bufs, np.tile(one[1], 2))
+    assert np.array_equal(pl.option_dataflows(), np.repeat([0, 1], 18))
+    assert pl.describe_space()["dataflows"] == ["dla", "eye"] and "dataflows" not in Platform().describe_space()
+    assert Platform(("shi",)).dataflow == "shi" and Platform(["eye", "shi"]).dataflows == ("eye", "shi")
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ((), ValueError, "at least one"), (("dla", "dla"), ValueError, "twice"), (("dla", "dpt"), ValueError, "dpt"),
+    (("dla", 3), ValueError, "unknown dataflow 3"), (5, TypeError, "dataflow must be"),
+])  # fmt: skip
+def test_bad_dataflow_tuples(bad, error, match):
+    with pytest.raises(error, match=match):
+        Platform(bad)
+
+
+def test_ls_with_several_dataflows_is_refused():
+    with pytest.raises(ValueError, match="one accelerator, which has one dataflow"):
+        Platform(("dla", "eye"), deployment="LS")
+    with pytest.raises(ValueError, match="one dataflow"):
+        Platform.confuciux(cx.zoo.load("example"), ("dla", "eye"), deployment="LS")
+
+
+def test_confuciux_budget_over_several_dataflows_spans_their_corners():
+    m = cx.zoo.load("example")
+    budgets = {d: Platform.confuciux(m, d, mul=0.0).budgets["area"] for d in ("dla", "eye")}
+    tops = {d: Platform.confuciux(m, d, mul=1.0).budgets["area"] for d in ("dla", "eye")}
+    both = Platform.confuciux(m, ("dla", "eye"), mul=0.0)
+    assert both.dataflows == ("dla", "eye") and both.budgets["area"] == pytest.approx(min(budgets.values()))
+    assert Platform.confuciux(m, ("dla", "eye"), mul=1.0).budgets["area"] == pytest.approx(max(tops.values()))
+    assert Platform.edge_fpga(("dla", "shi")).dataflows == ("dla", "shi")

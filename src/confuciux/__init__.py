@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import zoo
 from .budgets import Budgets
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
+from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto
@@ -42,6 +43,7 @@ __all__ = [
     "PointCost",
     "area_power",
     "evaluate",
+    "evaluate_design",
     "evaluate_layer",
     "native",
     "results_table",

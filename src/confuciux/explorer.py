@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .cost import evaluate
+from .cost.design import evaluate_design
 from .platform import Platform
 from .result import Result
 from .search.methods import METHODS, SearchMethod, get_method, method_name
@@ -99,7 +99,8 @@ class Explorer:
         else:
             choice = tracker.best
         pes, buffers = problem.decode(choice)
-        costs = evaluate(self.model, pes, buffers, pl.dataflow, pl.hardware)
+        dataflows = problem.decode_dataflows(choice)
+        costs = evaluate_design(self.model, pes, buffers, dataflows, pl.hardware)
         value = float(OBJECTIVES[self.objective].value({"runtime": costs.runtime, "energy": costs.energy}))
         if lower_bound is not None and value < lower_bound <= value * (1 + 1e-12):
             lower_bound = value  # a proven optimum, summed by the solver in another order
@@ -115,8 +116,9 @@ class Explorer:
             history=tracker.history, improvements=tracker.improvements, evaluations=problem.evaluations,
             seconds=seconds, seed=seed,
             lower_bound=lower_bound, interrupted=interrupted,
-            platform={"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name,
+            platform={"name": pl.name, "dataflow": pl.dataflow_label, "hardware": pl.hardware.name,
                       "deployment": pl.deployment, "budgets": dict(pl.budgets),
                       "pe_levels": list(pl.pe_levels), "buffer_levels": list(pl.buffer_levels)},
             space=pl.describe_space(), reason=reason, workload=self.model, hardware=pl.hardware,
+            dataflows=dataflows,
         )  # fmt: skip

@@ -61,6 +61,11 @@ class AllocationEnv(gymnasium.Env):
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, model: Model, platform: Platform, objective: str = "latency") -> None:
+        if len(platform.dataflows) > 1:  # the action is (PE level, buffer level) of one dataflow
+            raise ValueError(
+                f"AllocationEnv takes a platform with one dataflow, got {platform.dataflow_label}; "
+                "make one environment per dataflow"
+            )
         self.problem = Problem(model, platform, objective)
         reason = self.problem.infeasible_reason()
         if reason is not None:  # every episode would score NaN (and the features may not exist)

@@ -45,7 +45,8 @@ class ParetoFront:
     bytes) and ``objective`` (strictly descending; the objective's unit) of M points; ``bound``:
     a certified lower bound on the objective within ``resource[i]`` (equal to ``objective`` when
     ``exact``).  ``choices`` (M, N) are option indices into ``option_pes``/``option_buffers``;
-    :meth:`design` decodes one."""
+    :meth:`design` decodes one; with several dataflows (``option_dataflows``: index into
+    ``dataflow_names`` per option) :meth:`dataflows` gives a point's per-layer dataflows."""
 
     model: str
     objective_name: str
@@ -59,6 +60,8 @@ class ParetoFront:
     exact: bool
     platform: dict[str, Any] = dataclasses.field(default_factory=dict)
     label: str | None = None
+    option_dataflows: np.ndarray | None = None
+    dataflow_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.resource.size)
@@ -70,6 +73,14 @@ class ParetoFront:
         c = self.choices[int(i)]
         return self.option_pes[c].copy(), self.option_buffers[c].copy()
 
+    def dataflows(self, i: int) -> tuple[str, ...]:
+        """The dataflow per layer of point ``i`` (names; see :attr:`Result.dataflows`)."""
+        self.design(i)  # the same index check
+        c = self.choices[int(i)]
+        if self.option_dataflows is None:
+            return (self.dataflow_names[0],) * int(c.size)
+        return tuple(self.dataflow_names[int(d)] for d in self.option_dataflows[c])
+
     def best_within(self, budget: float) -> int | None:
         """Index of the best point using at most ``budget`` of the resource (its units), or None
         if even the lightest point exceeds it; :meth:`design` gives its design."""
@@ -80,14 +91,17 @@ class ParetoFront:
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write one row per point: index, resource, objective, bound, total PEs, and the
-        per-layer PEs and buffers (space-separated)."""
+        per-layer PEs and buffers (space-separated) — and dataflows, when there are several."""
+        several = self.option_dataflows is not None
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"])
+            w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"]
+                       + (["dataflows"] if several else []))  # fmt: skip
             for i in range(len(self)):
                 pes, bufs = self.design(i)
                 numbers = [repr(float(a[i])) for a in (self.resource, self.objective, self.bound)]
-                w.writerow([i, *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))])
+                w.writerow([i, *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs))]
+                           + ([" ".join(self.dataflows(i))] if several else []))  # fmt: skip
 
     def plot(self, ax: Any = None, label: str | None = None) -> Any:
         """Draw the front (objective against resource) with :func:`confuciux.plot.plot_fronts`
@@ -137,14 +151,18 @@ def _make(problem: Problem, resource: str, choices: np.ndarray, bound: np.ndarra
         b = obj.copy() if bound is None else np.minimum(bound[keep], obj)
     else:
         res = obj = b = np.zeros(0)
-    info = {"name": pl.name, "dataflow": pl.dataflow, "hardware": pl.hardware.name, "deployment": pl.deployment,
+    info = {"name": pl.name, "dataflow": pl.dataflow_label, "hardware": pl.hardware.name, "deployment": pl.deployment,
             "budgets": dict(pl.budgets), "space": pl.describe_space()}  # fmt: skip
     small = np.int16 if problem.n_options < 2**15 else np.int32  # option indices: keep big fronts compact
     res, obj, b, ch, op, ob = (np.array(a) for a in (res, obj, b, choices.astype(small), problem.pes, problem.buffers))
     for a in (res, obj, b, ch, op, ob):
         a.flags.writeable = False  # a frozen value: its arrays cannot be changed in place either
+    od = None
+    if len(pl.dataflows) > 1:
+        od = np.array(problem.dataflow_of, dtype=np.int8)
+        od.flags.writeable = False
     return ParetoFront(problem.model.name, problem.objective, resource, res, obj, b, ch, op, ob, exact, info,
-                       label=pl.dataflow)  # fmt: skip
+                       label=pl.dataflow_label, option_dataflows=od, dataflow_names=pl.dataflows)  # fmt: skip
 
 
 def _additive_front(problem: Problem, resource: str, cap: float) -> np.ndarray:

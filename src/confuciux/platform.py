@@ -117,9 +117,29 @@ def _bounds(name: str, values: Any, levels: tuple[int, ...], levels_name: str) -
     return bounds[0], bounds[1]
 
 
+def _dataflow(value: Any) -> str | tuple[str, ...]:
+    """A dataflow name, or a tuple of two or more distinct names (one name alone: the string)."""
+    names = (value,) if isinstance(value, str) else value
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"dataflow must be a name or a tuple of names, got {value!r}") from None
+    if not names:
+        raise ValueError(f"dataflow must name at least one of {list(DATAFLOWS)}, got {value!r}")
+    for d in names:
+        if not isinstance(d, str) or d.lower() not in DATAFLOWS:
+            raise ValueError(f"unknown dataflow {d!r}; expected one of {list(DATAFLOWS)}")
+    low = tuple(d.lower() for d in names)
+    if len(set(low)) != len(low):
+        raise ValueError(f"dataflow names a dataflow twice: {value!r}")
+    return low[0] if len(low) == 1 else low
+
+
 @dataclass(frozen=True)
 class Platform:
-    """What a design must fit: ``dataflow`` (dla/shi/eye; depthwise layers use dpt),
+    """What a design must fit: ``dataflow`` (dla/shi/eye; depthwise layers use dpt) — or a tuple
+    of several, e.g. ``("dla", "shi", "eye")``, to let each layer also choose its sub-accelerator's
+    dataflow (layer-pipelined only; see :attr:`dataflows`),
     ``hardware`` coefficients, ``deployment`` (LP or LS), ``budgets`` (a mapping from
     :data:`BUDGET_KEYS` to limits in µm², mW, PEs or bytes) and the action space.
 
@@ -129,7 +149,7 @@ class Platform:
     k 1..12) that fine-tuning and the exact solver search.  ``space="grid"`` restricts every
     method to the levels."""
 
-    dataflow: str = "dla"
+    dataflow: str | tuple[str, ...] = "dla"
     hardware: Hardware = field(default_factory=Hardware.default)
     deployment: str = "LP"
     budgets: Mapping[str, float] = field(default_factory=dict)
@@ -141,14 +161,16 @@ class Platform:
     space: str = "box"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.dataflow, str) or self.dataflow.lower() not in DATAFLOWS:
-            raise ValueError(f"unknown dataflow {self.dataflow!r}; expected one of {list(DATAFLOWS)}")
-        object.__setattr__(self, "dataflow", self.dataflow.lower())
+        object.__setattr__(self, "dataflow", _dataflow(self.dataflow))
         if not isinstance(self.hardware, Hardware):
             raise TypeError(f"hardware must be a confuciux.Hardware, got {type(self.hardware).__name__}")
         if not isinstance(self.deployment, str) or self.deployment.upper() not in DEPLOYMENTS:
             raise ValueError(f"unknown deployment {self.deployment!r}; expected 'LP' or 'LS'")
         object.__setattr__(self, "deployment", self.deployment.upper())
+        if self.deployment == "LS" and len(self.dataflows) > 1:
+            # one accelerator runs every layer, and an accelerator has one dataflow
+            raise ValueError(f"LS deployment runs every layer on one accelerator, which has one dataflow; got "
+                             f"{list(self.dataflows)} (compare one Platform per dataflow instead)")  # fmt: skip
         if not isinstance(self.budgets, Mapping):
             raise TypeError("budgets must be a mapping such as {'area': 1e6}")
         budgets = {key: _budget(key, value) for key, value in self.budgets.items()}
@@ -165,25 +187,53 @@ class Platform:
                              "(narrow pe_bounds or buffer_bounds)")  # fmt: skip
 
     @property
+    def dataflows(self) -> tuple[str, ...]:
+        """The dataflows a layer may choose from, in the order of the option blocks."""
+        return (self.dataflow,) if isinstance(self.dataflow, str) else self.dataflow
+
+    @property
+    def dataflow_label(self) -> str:
+        """The dataflow, or the choices joined by ``+`` (e.g. ``dla+eye``), for records and labels."""
+        return "+".join(self.dataflows)
+
+    @property
+    def n_block(self) -> int:
+        """Options of one dataflow: (P, k) points of the space (the box, or the coarse grid)."""
+        if self.space == "grid":
+            return self.n_coarse
+        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
+        return (p1 - p0 + 1) * (k1 - k0 + 1)
+
+    @property
     def n_coarse(self) -> int:
         """Number of coarse options (|pe_levels| · |buffer_levels|): options 0..n_coarse-1."""
         return len(self.pe_levels) * len(self.buffer_levels)
 
     @property
     def n_options(self) -> int:
-        """Options a layer has in the space searched (the box, or the coarse grid)."""
-        if self.space == "grid":
-            return self.n_coarse
-        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
-        return (p1 - p0 + 1) * (k1 - k0 + 1)
+        """Options a layer has in the space searched (the box, or the coarse grid), over every
+        dataflow: ``len(dataflows) · n_block``."""
+        return len(self.dataflows) * self.n_block
 
     def options(self) -> tuple[np.ndarray, np.ndarray]:
         """(pes, buffers) of every option a layer has, int64 arrays of length :attr:`n_options`.
 
-        The coarse grid comes first, in level order (option ``i·|buffer_levels| + j`` is
+        One block of :attr:`n_block` options per dataflow, in the order of :attr:`dataflows`
+        (option ``d·n_block + g`` is point g with dataflow d; :meth:`option_dataflows`).  In a
+        block the coarse grid comes first, in level order (point ``i·|buffer_levels| + j`` is
         (pe_levels[i], buffer_levels[j])), then the other integer points of the box in (P, k)
         order; so the RL agent's level pair maps to the same option index on the grid or the box.
         """
+        pes, bufs = self._block()
+        n = len(self.dataflows)
+        return np.tile(pes, n), np.tile(bufs, n)
+
+    def option_dataflows(self) -> np.ndarray:
+        """Index into :attr:`dataflows` of every option (int64, length :attr:`n_options`)."""
+        return np.repeat(np.arange(len(self.dataflows), dtype=np.int64), self.n_block)
+
+    def _block(self) -> tuple[np.ndarray, np.ndarray]:
+        """(pes, buffers) of the points of one dataflow's block."""
         p_grid, k_grid = np.meshgrid(self.pe_levels, self.buffer_levels, indexing="ij")
         pes, bufs = p_grid.ravel().astype(np.int64), k_grid.ravel().astype(np.int64)
         if self.space == "grid":
@@ -200,7 +250,7 @@ class Platform:
         return {
             "space": self.space, "pe_bounds": list(self.pe_bounds), "buffer_bounds": list(self.buffer_bounds),
             "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
-            "options": self.n_options,
+            "options": self.n_options, **({"dataflows": list(self.dataflows)} if len(self.dataflows) > 1 else {}),
         }  # fmt: skip
 
     @functools.cached_property
@@ -212,7 +262,7 @@ class Platform:
     def confuciux(
         cls,
         model: Any,
-        dataflow: str = "dla",
+        dataflow: str | tuple[str, ...] = "dla",
         constraint: str = "area",
         mul: float = 0.5,
         hardware: Hardware | None = None,
@@ -225,7 +275,9 @@ class Platform:
     ) -> Platform:
         """The ConfuciuX paper's budget: ``min + mul·(max − min)`` of the ``constraint``
         resource over the four corner designs (every layer at (Pmax, kmax), (Pmin, kmin),
-        (Pmax, kmin), (Pmin, kmax))."""
+        (Pmax, kmin), (Pmin, kmax)).  With several dataflows, min and max are taken over the
+        corner designs of every dataflow (so the budget differs from each single dataflow's:
+        compare dataflows at one absolute budget, not at one ``mul``)."""
         hardware = Hardware.default() if hardware is None else hardware
         if constraint not in BUDGET_KEYS:
             raise ValueError(f"unknown constraint {constraint!r}; expected one of {list(BUDGET_KEYS)}")
@@ -234,10 +286,11 @@ class Platform:
         base = cls(dataflow, hardware, deployment, {}, pe_levels, buffer_levels, "custom", pe_bounds, buffer_bounds,
                    space)  # fmt: skip
         corners = []
-        for p in (base.pe_levels[-1], base.pe_levels[0]):
-            for k in (base.buffer_levels[-1], base.buffer_levels[0]):
-                costs = evaluate(model, p, k, base.dataflow, hardware)
-                corners.append(base.usage(np.full(len(costs.runtime), p), costs)[constraint])
+        for dataflow_name in base.dataflows:
+            for p in (base.pe_levels[-1], base.pe_levels[0]):
+                for k in (base.buffer_levels[-1], base.buffer_levels[0]):
+                    costs = evaluate(model, p, k, dataflow_name, hardware)
+                    corners.append(base.usage(np.full(len(costs.runtime), p), costs)[constraint])
         lo, hi = float(np.nanmin(corners)), float(np.nanmax(corners))
         if not math.isfinite(lo):
             raise ValueError("no corner design of this model can be costed on this dataflow")
@@ -247,7 +300,7 @@ class Platform:
                    base.space)  # fmt: skip
 
     @classmethod
-    def cloud_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> Platform:
+    def cloud_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
         """The ConfuciuX FPGA case study's cloud device: 4096 PEs and 8 KiB of L1 in all.
 
         Interpretation (docs/problem.md): layer-pipelined, the PE budget is ΣP_i and the L1
@@ -256,7 +309,7 @@ class Platform:
                    {"pes": 4096, "l1_bytes": 8 * 1024}, name="cloud FPGA")  # fmt: skip
 
     @classmethod
-    def edge_fpga(cls, dataflow: str = "dla", hardware: Hardware | None = None) -> Platform:
+    def edge_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
         """The edge device of the FPGA case study: 256 PEs and 4 KiB of L1 (see cloud_fpga)."""
         return cls(dataflow, Hardware.default() if hardware is None else hardware, "LP",
                    {"pes": 256, "l1_bytes": 4 * 1024}, name="edge FPGA")  # fmt: skip

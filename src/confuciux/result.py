@@ -14,13 +14,21 @@ import numpy as np
 from . import _result_io
 from . import _result_schema as _schema
 from ._result_schema import COST_FIELDS as _COST_FIELDS
-from .cost import LayerCosts
+from .cost import DATAFLOWS, LayerCosts
 from .hardware import Hardware
 from .workload import Model
 
 __all__ = ["Result"]
 
 _UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
+
+
+def _dataflows(names: Any, n: int) -> tuple[str, ...]:
+    """The ``dataflows`` field of a result document: one known name a layer, or none (files
+    written before the field existed)."""
+    if not isinstance(names, list) or (names and len(names) != n) or not all(x in DATAFLOWS for x in names):
+        raise ValueError(f"dataflows must be a list of {n} names from {list(DATAFLOWS)}, got {names!r}")
+    return tuple(names)
 
 
 def _num(x: float) -> float | None:
@@ -40,7 +48,10 @@ class Result:
     ``lower_bound``: a certified bound on the optimum (exact method), else None.
     ``space``: the action space searched (:meth:`Platform.describe_space`: bounds, levels,
     options a layer).  ``reason``: why the result is infeasible when no design could be costed
-    or fit (e.g. the layer no option can cost), else None.
+    or fit (e.g. the layer no option can cost), else None.  ``dataflows``: the dataflow of each
+    layer's sub-accelerator (one name a layer; all the same unless the platform offers several;
+    depthwise layers run dpt whatever is named); ``costs`` are
+    :func:`confuciux.cost.design.evaluate_design` of (pes, buffers, dataflows).
     """
 
     model: str
@@ -64,6 +75,7 @@ class Result:
     reason: str | None = None
     workload: Model | None = None
     hardware: Hardware | None = None
+    dataflows: tuple[str, ...] = ()
 
     @property
     def gap(self) -> float | None:
@@ -82,15 +94,17 @@ class Result:
         ]
         if self.reason:
             lines.append(f"infeasible: {self.reason}")
+        mixed = len(set(self.dataflows)) > 1  # a dataflow column only when layers differ
         lines.append(
             f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} "
-            f"{'L1_B':>7} {'L2_B':>9}"
+            f"{'L1_B':>7} {'L2_B':>9}" + (" dataflow" if mixed else "")
         )
         c = self.costs
         for i in range(len(self.pes)):
             lines.append(
                 f"{i:>5} {int(self.pes[i]):>5} {int(self.buffers[i]):>4} {c.runtime[i]:>14,.0f} "
                 f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
+                + (f" {self.dataflows[i]:>8}" if mixed else "")
             )
         t = c.total()
         total_pes = sum(int(v) for v in self.pes)  # Python ints: an int64 sum could wrap
@@ -130,7 +144,7 @@ class Result:
             "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
             "interrupted": self.interrupted, "platform": self.platform,
             "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
-            "space": self.space, "reason": self.reason,
+            "space": self.space, "reason": self.reason, "dataflows": list(self.dataflows),
             **_result_io.extra_dict(self),
         }  # fmt: skip
 
@@ -174,6 +188,7 @@ class Result:
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
             improvements=[{k: _nan(v) for k, v in h.items()} for h in d.get("improvements", [])],
             space=d.get("space", {}), reason=d.get("reason"),
+            dataflows=_dataflows(d.get("dataflows", []), len(d["pes"])),
         )  # fmt: skip
         return _result_io.restore(result, d)
 

@@ -8,6 +8,13 @@ populations are scored by indexing the table.  Usage and feasibility come from t
 decides them the same way.  Every method counts one evaluation per design scored, so methods
 compare at equal budgets.
 
+With several dataflows (``Platform(dataflow=("dla", "eye"))``) the options are one block per
+dataflow (:meth:`Platform.options`): option ``d·block + g`` is point g of the box with dataflow
+d, so every method searches the union without knowing it; :attr:`Problem.coarse` lists the
+coarse options of every dataflow for the RL agent.  A depthwise layer runs dpt whatever its
+dataflow, so its options outside the first block are marked not valid (they would duplicate the
+first block's costs) and its reported dataflow is the first.
+
 A layer that no option can cost (every option invalid) makes the problem infeasible:
 :attr:`Problem.uncostable` lists such layers and :meth:`Problem.infeasible_reason` names the
 first; every method then returns an infeasible result carrying that reason.
@@ -48,10 +55,12 @@ class Problem:
     """A model, a platform and an objective, with the per-layer cost table of the action space.
 
     ``table[f]`` has shape (N, G) for each cost field f (and ``"pes"``), G = ``n_options``;
-    option g is (``pes[g]``, ``buffers[g]``).  Options ``0..n_coarse-1`` are the coarse grid
-    (``pe_levels`` × ``buffer_levels``; option ``i·|buffer_levels| + j`` is level pair (i, j)),
-    the rest the other integer points of the box (:meth:`Platform.options`).  ``index[P - P_lo,
-    k - k_lo]`` is the option of integer point (P, k), −1 if it is not in the space."""
+    option g is (``pes[g]``, ``buffers[g]``, dataflow ``dataflows[dataflow_of[g]]``).  Options
+    ``0..n_coarse-1`` are the coarse grid (``pe_levels`` × ``buffer_levels``; option
+    ``i·|buffer_levels| + j`` is level pair (i, j)), the rest the other integer points of the box
+    (:meth:`Platform.options`); with several dataflows this block of ``block`` options repeats
+    once per dataflow.  ``index[P - P_lo, k - k_lo]`` is the option of integer point (P, k) in
+    the first block (add ``d·block`` for dataflow d), −1 if it is not in the space."""
 
     model: Model
     platform: Platform
@@ -62,6 +71,7 @@ class Problem:
     pes: np.ndarray = field(init=False)
     buffers: np.ndarray = field(init=False)
     index: np.ndarray = field(init=False)
+    dataflow_of: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, Model):
@@ -73,24 +83,30 @@ class Problem:
         get_objective(self.objective)
         pl = self.platform
         self.pes, self.buffers = pl.options()
+        self.dataflow_of = pl.option_dataflows()
         (p0, p1), (k0, k1) = pl.pe_bounds, pl.buffer_bounds
         self.index = np.full((p1 - p0 + 1, k1 - k0 + 1), -1, dtype=np.int64)
-        self.index[self.pes - p0, self.buffers - k0] = np.arange(self.pes.size)
+        block = self.block
+        self.index[self.pes[:block] - p0, self.buffers[:block] - k0] = np.arange(block)
         self.table, self.valid = self._build_table()
 
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        pl, n, g = self.platform, len(self.model), self.pes.size
+        pl, n, g, block = self.platform, len(self.model), self.pes.size, self.block
         table = {f: np.empty((n, g)) for f in _FIELDS}
         valid = np.empty((n, g), dtype=bool)
         step = max(1, _CHUNK // n)
-        for a in range(0, g, step):
-            b = min(g, a + step)
-            p = np.repeat(self.pes[a:b, None], n, 1)
-            k = np.repeat(self.buffers[a:b, None], n, 1)
-            costs = evaluate(self.model, p, k, pl.dataflow, pl.hardware)
-            for f in _FIELDS:
-                table[f][:, a:b] = getattr(costs, f).T
-            valid[:, a:b] = costs.valid.T
+        for d, dataflow in enumerate(pl.dataflows):
+            for a in range(d * block, (d + 1) * block, step):
+                b = min((d + 1) * block, a + step)
+                p = np.repeat(self.pes[a:b, None], n, 1)
+                k = np.repeat(self.buffers[a:b, None], n, 1)
+                costs = evaluate(self.model, p, k, dataflow, pl.hardware)
+                for f in _FIELDS:
+                    table[f][:, a:b] = getattr(costs, f).T
+                valid[:, a:b] = costs.valid.T
+        if len(pl.dataflows) > 1:  # depthwise layers run dpt on every dataflow: keep the first block only
+            depthwise = np.array([layer.depthwise for layer in self.model], dtype=bool)
+            valid[np.ix_(depthwise, self.dataflow_of > 0)] = False
         # the same PE counts for every layer: a read-only view, not a copy
         table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, g))
         return table, valid
@@ -105,8 +121,25 @@ class Problem:
 
     @property
     def n_coarse(self) -> int:
-        """Options 0..n_coarse-1 are the coarse grid (the RL agent's level pairs)."""
+        """Options 0..n_coarse-1 are the coarse grid (the RL agent's level pairs) of the first
+        dataflow; :attr:`coarse` covers every dataflow."""
         return self.platform.n_coarse
+
+    @property
+    def block(self) -> int:
+        """Options per dataflow (:attr:`Platform.n_block`)."""
+        return self.platform.n_block
+
+    @property
+    def dataflows(self) -> tuple[str, ...]:
+        return self.platform.dataflows
+
+    @property
+    def coarse(self) -> np.ndarray:
+        """The coarse options of every dataflow, in the order (dataflow, PE level, buffer level):
+        entry ``(d·|pe_levels| + i)·|buffer_levels| + j`` is the option of level pair (i, j) with
+        dataflow d (for one dataflow, entry g is option g)."""
+        return (np.arange(len(self.dataflows))[:, None] * self.block + np.arange(self.n_coarse)[None, :]).ravel()
 
     @property
     def objective_spec(self) -> Objective:
@@ -130,7 +163,7 @@ class Problem:
         name = self.model[n].name
         more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
         return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action space "
-                f"(dataflow {self.platform.dataflow}){more}")  # fmt: skip
+                f"(dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
 
     def layer_cost(self) -> np.ndarray:
         """Per-layer objective contribution (N, G) for additive objectives; runtime otherwise."""
@@ -171,16 +204,27 @@ class Problem:
         choice = np.asarray(choice, dtype=np.int64)
         return self.pes[choice], self.buffers[choice]
 
-    def encode(self, pes: Any, buffers: Any) -> np.ndarray:
-        """Option indices of a design given as per-layer (pes, buffers); ValueError if a point
-        is not in the platform's action space."""
+    def decode_dataflows(self, choice: np.ndarray) -> tuple[str, ...]:
+        """The dataflow name per layer of a design (N,) given as option indices."""
+        return tuple(self.dataflows[int(d)] for d in self.dataflow_of[np.asarray(choice, dtype=np.int64)])
+
+    def encode(self, pes: Any, buffers: Any, dataflows: Any = None) -> np.ndarray:
+        """Option indices of a design given as per-layer (pes, buffers) and, with several
+        dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
+        ValueError if a point is not in the platform's action space."""
         (p0, p1), (k0, k1) = self.platform.pe_bounds, self.platform.buffer_bounds
         p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
         inside = (p >= p0) & (p <= p1) & (k >= k0) & (k <= k1)
         out = np.where(inside, self.index[np.clip(p - p0, 0, p1 - p0), np.clip(k - k0, 0, k1 - k0)], -1)
         if np.any(out < 0):
             raise ValueError("the design is not in the platform's action space")
-        return out
+        if dataflows is not None:
+            names = [dataflows] * out.shape[-1] if isinstance(dataflows, str) else list(dataflows)
+            unknown = [d for d in names if d not in self.dataflows]
+            if unknown or len(names) != out.shape[-1]:
+                raise ValueError(f"dataflows must name one of {list(self.dataflows)} per layer, got {dataflows!r}")
+            out = out + self.block * np.array([self.dataflows.index(d) for d in names], dtype=np.int64)
+        return np.asarray(out)
 
     def fitness_key(self, scores: Scores) -> np.ndarray:
         """A total order for searches: feasible designs by objective, then infeasible ones by

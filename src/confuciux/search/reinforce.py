@@ -6,6 +6,10 @@ episode: ``-objective / reference`` for a feasible design, a penalty growing wit
 overuse otherwise (reward shaping); advantage = reward - moving-average baseline.  Single-layer
 choices that can never be part of a feasible design (invalid, or over a budget on their own)
 are masked out.
+
+With several dataflows the PE head picks a (dataflow, PE level) pair among
+``len(dataflows) · |pe_levels|`` (:attr:`Problem.coarse` order), so the same two-head policy
+chooses the dataflow too; with one dataflow this is exactly the single-dataflow agent.
 """
 
 from __future__ import annotations
@@ -30,14 +34,16 @@ def layer_features(problem: Problem) -> np.ndarray:
 
 
 def _masks(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    n_pe, n_buf = len(problem.platform.pe_levels), len(problem.platform.buffer_levels)
-    g = problem.n_coarse  # the agent picks coarse level pairs: options 0..n_coarse-1
-    ok = problem.valid[:, :g].copy()
+    n_pe = len(problem.dataflows) * len(problem.platform.pe_levels)  # (dataflow, PE level) pairs
+    n_buf = len(problem.platform.buffer_levels)
+    g = problem.coarse  # the agent picks coarse options (for one dataflow: options 0..n_coarse-1)
+    ok: np.ndarray = np.array(problem.valid[:, g], dtype=bool)
     for key, budget in problem.platform.budgets.items():
         if problem.platform.deployment == "LP":
-            ok &= problem.table[key][:, :g] <= budget
+            ok &= problem.table[key][:, g] <= budget
     grid = ok.reshape(problem.n_layers, n_pe, n_buf)
-    pe_mask, buf_mask = grid.any(axis=2), grid.any(axis=1)
+    pe_mask: np.ndarray = np.asarray(grid.any(axis=2))
+    buf_mask: np.ndarray = np.asarray(grid.any(axis=1))
     # a layer with nothing allowed keeps everything (the penalty will teach the agent)
     pe_mask[~pe_mask.any(axis=1)] = True
     buf_mask[~buf_mask.any(axis=1)] = True
@@ -112,13 +118,15 @@ def run_reinforce(problem: Problem, tracker: Tracker, rng: np.random.Generator, 
     n_buf = len(problem.platform.buffer_levels)
     feats = layer_features(problem)
     pe_mask, buf_mask = _masks(problem)
-    policy = new_policy(feats.shape[1], len(problem.platform.pe_levels), n_buf, rng, params)
+    coarse = problem.coarse
+    n_pe = len(problem.dataflows) * len(problem.platform.pe_levels)  # (dataflow, PE level) pairs
+    policy = new_policy(feats.shape[1], n_pe, n_buf, rng, params)
     learner = Learner(policy, params)
     reference = reward_reference(problem)
     pool: dict[bytes, tuple[float, np.ndarray]] = {}
     for _ in range(epochs):
         pe, buf, cache = rollout(policy, feats, rng, pe_mask=pe_mask, buf_mask=buf_mask)
-        choice = pe * n_buf + buf
+        choice = coarse[pe * n_buf + buf]
         s = tracker.score(choice[None, :])
         reward = episode_reward(float(s.objective[0]), bool(s.feasible[0]), float(s.overuse[0]), reference)
         learner.update(cache, reward)
