@@ -104,6 +104,7 @@ def test_evaluate_result_names_the_file_for_a_bad_dataflow(tmp_path, capsys, dat
     assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
     d = json.loads(saved.read_text())
     d["platform"]["dataflow"] = dataflow
+    d.pop("dataflows", None)  # a file without per-layer dataflows: the platform's is used
     saved.write_text(json.dumps(d))
     capsys.readouterr()
     assert main(["evaluate", "--result", str(saved)]) == 1
@@ -116,3 +117,27 @@ def test_import_batch_out_of_range_is_a_usage_error(net, tmp_path, capsys, batch
     assert main(["import", str(net), "-o", str(tmp_path / "x.csv"), "--batch", batch]) == 2
     err = capsys.readouterr().err
     assert "argument --batch: expected an integer in [1, " in err and not (tmp_path / "x.csv").exists()
+
+
+def test_evaluate_result_and_export_of_a_per_layer_dataflow_design(tmp_path, capsys):
+    """A design whose layers use different dataflows (Result.dataflows) is re-costed layer by
+    layer; it was refused ("platform.dataflow ... got 'dla+shi+eye'") and its MAESTRO export
+    gave every layer the platform's label."""
+    import confuciux as cx
+    from confuciux.result import Result
+
+    model = cx.zoo.load("example")
+    result = cx.Explorer(model, cx.Platform(("dla", "shi", "eye"), budgets={"area": 3e5}), method="exact").run()
+    d = json.loads(result.to_json())
+    d["dataflows"] = ["dla", "eye"]
+    costs = cx.evaluate_design(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
+    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+        d["costs"][field] = [float(v) for v in getattr(costs, field)]
+    saved = tmp_path / "het.json"
+    saved.write_text(json.dumps(d))
+    assert main(["evaluate", "--result", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "dataflow dla+eye" in out and "the saved costs are reproduced" in out
+    paths = Result.from_json(saved.read_text()).to_maestro(tmp_path / "m")
+    assert "SpatialMap(KTileSz,KTileSz) K;" in paths[1].read_text()  # dla's directives
+    assert "SpatialMap(ClusterSz,ClusterSz) Y';" in paths[2].read_text()  # eye's

@@ -141,7 +141,8 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
     directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer) into
     ``directory`` (created when missing).  Returns the paths written."""
     workload = _need_workload(result)
-    dataflow = str(result.platform.get("dataflow", "dla"))
+    # each layer's dataflow: the per-layer choice of a heterogeneous design, else the platform's
+    dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "dla")),) * len(result.pes)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     model_name = _maestro.token_name(result.model, "model")
@@ -151,7 +152,7 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
     for i, layer in enumerate(workload):
         pes, ktile = int(result.pes[i]), int(result.buffers[i])
         path = out / f"{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
-        path.write_text(_maestro.mapping_file(layer, i, dataflow, pes, ktile), encoding="utf-8")
+        path.write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
         paths.append(path)
         commands.append(_maestro.MAESTRO_COMMAND.format(file=path.name, pes=pes))
     script = out / "run_maestro.sh"

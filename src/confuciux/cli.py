@@ -29,6 +29,7 @@ import numpy as np
 from . import __version__
 from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
 from .formats import onnx as onnx_format
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
@@ -509,10 +510,9 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     if saved.workload is None or saved.hardware is None:
         raise ValueError(f"{args.result}: the file does not carry its layers and hardware (saved by an older version)")
     model, hardware = saved.workload, saved.hardware
-    dataflow = saved.platform.get("dataflow", "dla")
-    if dataflow not in DATAFLOWS:
-        raise ValueError(f"{args.result}: platform.dataflow must be one of {list(DATAFLOWS)}, got {dataflow!r}")
-    costs = evaluate(model, saved.pes, saved.buffers, dataflow, hardware)
+    dataflows = _saved_dataflows(saved, args.result)
+    dataflow = "+".join(dict.fromkeys(dataflows))
+    costs = evaluate_design(model, saved.pes, saved.buffers, dataflows, hardware)
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
@@ -523,6 +523,16 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
         + ("the saved costs are reproduced\n" if same else "DIFFERENT from the saved costs\n")
     )
     return 0 if same and bool(np.all(costs.valid)) else 3
+
+
+def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
+    """Each layer's dataflow: the result's per-layer choice, else its platform's one dataflow."""
+    if saved.dataflows:
+        return tuple(saved.dataflows)
+    dataflow = saved.platform.get("dataflow", "dla")
+    if dataflow not in DATAFLOWS:
+        raise ValueError(f"{path}: platform.dataflow must be one of {list(DATAFLOWS)}, got {dataflow!r}")
+    return (str(dataflow),) * len(saved.pes)
 
 
 def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
