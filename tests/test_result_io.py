@@ -110,3 +110,4 @@ def test_to_csv(result, tmp_path):
     assert [r["name"] for r in rows] == ["c1", "dw", "fc"] and [r["kind"] for r in rows] == ["CONV", "DSCONV", "GEMM"]
     assert [int(r["pes"]) for r in rows] == [int(p) for p in result.pes]
     assert [float(r["runtime_cycles"]) for r in rows] == [float(v) for v in result.costs.runtime]
+    assert [r["dataflow"] for r in rows] == list(result.dataflows)  # per layer: designs may mix dataflows

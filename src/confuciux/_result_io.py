@@ -162,17 +162,18 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
 
 CSV_COLUMNS = (
     "layer", "name", "kind", "K", "C", "Y", "X", "R", "S", "stride_y", "stride_x", "batch", "groups",
-    "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
+    "dataflow", "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
     "macs_per_cycle", "valid", "status",
 )  # fmt: skip
 _CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
 
 
 def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
-    """One row per layer: the layer (when the result carries it), its PEs and buffer, its costs
+    """One row per layer: the layer (when the result carries it), its dataflow, PEs and buffer, its costs
     (cycles, nJ, µm², mW, bytes; empty when not valid) and status."""
     workload = getattr(result, "workload", None)
     c = result.costs
+    dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "")),) * len(result.pes)
 
     def rows(f: IO[str]) -> None:
         w = csv.writer(f, lineterminator="\n")
@@ -186,7 +187,7 @@ def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) ->
             costs = [finite(float(getattr(c, f)[i])) for f in _CSV_COSTS]
             cells = ["" if v is None else repr(v) for v in costs]
             state = [int(bool(c.valid[i])), int(c.status[i])]
-            w.writerow([i, *shape, int(result.pes[i]), int(result.buffers[i]), *cells, *state])
+            w.writerow([i, *shape, dataflows[i], int(result.pes[i]), int(result.buffers[i]), *cells, *state])
 
     if hasattr(path_or_file, "write"):
         rows(path_or_file)  # type: ignore[arg-type]
