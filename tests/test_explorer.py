@@ -247,3 +247,20 @@ def test_the_ga_fine_tunes_off_the_coarse_grid():
     r = Explorer(MODEL, pl, "latency", "confuciux", epochs=150, seed=0).run()
     assert r.feasible and r.objective_value < grid_optimum.objective_value
     assert not set(r.pes.tolist()) <= set(pl.pe_levels)
+
+
+def test_epochs_beyond_the_limit_are_refused():
+    from confuciux.explorer import MAX_EPOCHS
+
+    m = cx.zoo.load("example")
+    with pytest.raises(ValueError, match="epochs"):
+        cx.Explorer(m, cx.Platform("dla", budgets={"pes": 64}), epochs=MAX_EPOCHS + 1)
+
+
+def test_layer_features_of_a_huge_layer_are_finite():
+    from confuciux.search.problem import Problem
+    from confuciux.search.reinforce import layer_features
+
+    big = cx.Model("x", (cx.Layer(2**40, 2**40, 2**20, 2**20, 3, 3),))
+    feats = layer_features(Problem(big, cx.Platform("dla", budgets={"area": 1e7}), "latency"))
+    assert np.all(np.isfinite(feats))

@@ -151,3 +151,9 @@ def test_uncostable_layer_gives_an_empty_front():
 def test_bad_arguments(kwargs, exc):
     with pytest.raises(exc):
         cx.pareto(_model(0), Platform(**SMALL), **kwargs)
+
+
+def test_best_within_nan_is_an_error():
+    front = cx.pareto(cx.zoo.load("example"), cx.Platform("dla"))
+    with pytest.raises(ValueError, match="NaN"):
+        front.best_within(float("nan"))

@@ -20,6 +20,10 @@ from .workload import Model
 __all__ = ["Explorer", "METHODS", "Progress"]
 
 
+#: Largest ``epochs`` accepted (the command line's limit too): more would run for years.
+MAX_EPOCHS = 10**9
+
+
 class Explorer:
     """Search per-layer (PEs, buffer) assignments of ``model`` on ``platform``.
 
@@ -54,8 +58,8 @@ class Explorer:
         if objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {objective!r}; expected one of {list(OBJECTIVES)}")
         self.search = get_method(method)  # ValueError / TypeError for an unknown method
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or not 1 <= epochs <= MAX_EPOCHS:
+            raise ValueError(f"epochs must be an integer in [1, {MAX_EPOCHS}], got {epochs!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
         if callback is not None and not callable(callback):

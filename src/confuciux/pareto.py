@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,8 @@ class ParetoFront:
         if even the lightest point exceeds it; :meth:`design` gives its design."""
         if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)):
             raise TypeError(f"budget must be a number, got {budget!r}")
+        if math.isnan(budget):
+            raise ValueError("budget must be a number, got NaN")
         i = int(np.searchsorted(self.resource, float(budget), side="right")) - 1
         return None if i < 0 else i
 

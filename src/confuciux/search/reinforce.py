@@ -14,6 +14,7 @@ chooses the dataflow too; with one dataflow this is exactly the single-dataflow 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,8 @@ def layer_features(problem: Problem) -> np.ndarray:
     rows = []
     for layer in problem.model:
         dims = [layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S]
-        rows.append([np.log2(d) / 12.0 for d in dims] + [np.log2(max(layer.macs, 1)) / 36.0, float(layer.depthwise)])
+        # math.log2: exact for Python ints of any size (np.log2 fails on a MAC count >= 2**64)
+        rows.append([math.log2(d) / 12.0 for d in dims] + [math.log2(max(layer.macs, 1)) / 36.0, float(layer.depthwise)])
     return np.array(rows)
 
 
