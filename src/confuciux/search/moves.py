@@ -324,7 +324,7 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
                    layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
     """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
     seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
-    the ``_SEEDS`` up-moves gaining the most — repair greedily (other layers step down, the
+    the ``_SEEDS`` up-moves gaining the most per resource used or in all (one a layer) — repair greedily (other layers step down, the
     least cost per over-used resource freed) until every budget holds, then fill greedily
     (other layers step up, the most gain per resource used) while they fit.  One layer freeing
     resource for several others, or the reverse, is how two binding budgets get traded.
@@ -337,16 +337,25 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     with np.errstate(divide="ignore", invalid="ignore"):
         down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
         up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
-    seeds = np.concatenate([np.argsort(down_rate, kind="stable")[:_SEEDS], np.argsort(up_rate, kind="stable")[:_SEEDS]])
+    up_gain = np.where(finite & (dc < 0), dc, np.inf)
+    seeds = np.unique(np.concatenate([_top_per_layer(r, layer) for r in (down_rate, up_rate, up_gain)]))
     best_gain, best = 0.0, None
     for seed in seeds:
-        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_rate[seed])):
+        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
             continue
         gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
         problem.evaluations += len(moves)
         if gain < best_gain:
             best_gain, best = gain, tuple(moves)
     return best
+
+
+def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """The ``_SEEDS`` finite lowest scores, at most one per layer (each layer's best)."""
+    order = np.argsort(score, kind="stable")
+    order = order[np.isfinite(score[order])]
+    _, first = np.unique(layer[order], return_index=True)
+    return np.asarray(order[np.sort(first)][:_SEEDS])
 
 
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
@@ -361,8 +370,9 @@ def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: di
         if not over:
             break
         relief = sum(-share[k] * o for k, o in over.items())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(free & (relief > 0), dc / relief, np.inf)
+        need = sum(o * o for o in over.values())
+        with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
+            rate = np.where(free & (relief > 0), dc / np.minimum(relief, need), np.inf)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
             return np.inf, moves
