@@ -325,8 +325,9 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
     seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
     the ``_SEEDS`` up-moves gaining the most per resource used or in all (one a layer) — repair
-    greedily (other layers step down, the least cost per over-used resource freed) until every budget holds, then fill greedily
-    (other layers step up, the most gain per resource used) while they fit.  One layer freeing
+    greedily (other layers step down, the least cost per over-used resource freed) until every
+    budget holds, then fill greedily (other layers step up, the most gain per resource used)
+    while they fit.  One layer freeing
     resource for several others, or the reverse, is how two binding budgets get traded.
     Returns the best improving exchange (move indices), or None."""
     budgets = problem.platform.budgets
