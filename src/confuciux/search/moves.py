@@ -362,39 +362,53 @@ def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
               finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
     """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
-    gain inf if it cannot be made to fit."""
+    gain inf if it cannot be made to fit.  Layers other than the seed's may move several times
+    (a repair step refined by the fill); each move is scored against the layer's current option."""
+    n_layers = int(layer.max()) + 1
+    at = np.full(n_layers, -1)  # the move applied to each layer (-1: none)
+    cur_dc = np.zeros(n_layers)
+    cur_sh = {k: np.zeros(n_layers) for k in share}
     free = finite & (layer != layer[seed])
+
+    def apply(m: int) -> None:
+        at[layer[m]], cur_dc[layer[m]] = m, dc[m]
+        for k in share:
+            cur_sh[k][layer[m]] = share[k][m]
+
+    apply(seed)
     left = {k: slack[k] - share[k][seed] for k in share}
-    gain, moves = float(dc[seed]), [seed]
     for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
         over = {k: -v for k, v in left.items() if v < 0}
         if not over:
             break
-        relief = sum(-share[k] * o for k, o in over.items())
+        d_c = dc - cur_dc[layer]
+        relief = sum(-(share[k] - cur_sh[k][layer]) * o for k, o in over.items())
         need = sum(o * o for o in over.values())
         with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
-            rate = np.where(free & (relief > 0), dc / np.minimum(relief, need), np.inf)
+            rate = np.where(free & (relief > 0), d_c / np.minimum(relief, need), np.inf)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
-            return np.inf, moves
-        gain, moves = gain + float(dc[m]), [*moves, m]
-        left = {k: v - share[k][m] for k, v in left.items()}
-        free &= layer != layer[m]
+            return np.inf, []
+        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        apply(m)
     if any(v < 0 for v in left.values()):
-        return np.inf, moves
+        return np.inf, []
     for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
-        fits = free & (dc < 0)
+        d_c = dc - cur_dc[layer]
+        fits = free & (d_c < 0)
+        need = np.zeros(dc.size)
         for k, v in left.items():
-            fits &= share[k] <= v
+            d_s = share[k] - cur_sh[k][layer]
+            fits &= d_s <= v
+            need += np.maximum(d_s, 0.0)
         if not np.any(fits):
             break
-        need = sum(np.maximum(share[k], 0.0) for k in share)
         with np.errstate(divide="ignore", invalid="ignore"):
-            m = int(np.argmin(np.where(fits, dc / np.maximum(need, 1e-12), np.inf)))
-        gain, moves = gain + float(dc[m]), [*moves, m]
-        left = {k: v - share[k][m] for k, v in left.items()}
-        free &= layer != layer[m]
-    return gain, moves
+            m = int(np.argmin(np.where(fits, d_c / np.maximum(need, 1e-12), np.inf)))
+        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        apply(m)
+    moves = [int(m) for m in at if m >= 0]
+    return float(cur_dc.sum()), moves
 
 
 def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:
