@@ -42,7 +42,7 @@ def test_best_partner_under_two_budgets_is_the_cheapest_fitting_move_of_another_
         return
     b, gain = _best_partners_multi(up, down, dc, dw, layer, slack)
     for i, u in enumerate(up):
-        fits = (layer[down] != layer[u]) & (dw["a"][down] <= s1 - dw["a"][u]) & (dw["b"][down] <= s2 - dw["b"][u])
+        fits = (layer[down] != layer[u]) & (dw["a"][u] + dw["a"][down] <= s1) & (dw["b"][u] + dw["b"][down] <= s2)
         best = dc[u] + dc[down][fits].min() if fits.any() else np.inf
         assert gain[i] == best
         if np.isfinite(best):

@@ -149,34 +149,35 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
     pe = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions[0], dtype=np.int64)
     buf = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions[1], dtype=np.int64)
     tanh, dot, add, mul = np.tanh, np.dot, np.add, np.multiply  # local names: this loop is hot
-    i_, f_, o_ = slice(0, hidden), slice(hidden, 2 * hidden), slice(2 * hidden, h3)
-    g_, sig, hh = slice(h3, 4 * hidden), slice(0, h3), slice(embed, embed + hidden)
+    # per-step row views, made in one C loop each (list(array)) rather than by indexing per step
+    xs_, ehs, hs_, heads_in = list(eh[:n, :embed]), list(eh), list(eh[:, embed : embed + hidden]), list(eh[:, embed:])
+    gs, sigs, cs_ = list(gates), list(gates[:, :h3]), list(cs)
+    i_s, f_s, o_s, g_s = (list(gates[:, k * hidden : (k + 1) * hidden]) for k in range(4))
     sample = actions is None
+    zs = list(logits if noise is None else noise)
     picked: list[int] = []
     last = 0
-    for t in range(n):
-        x = eh[t, :embed]
+    for t, (x, lt, enc_t) in enumerate(zip(xs_, list(logits), list(enc), strict=True)):
         if t:
-            add(enc[t], prev[last], out=x)
+            add(enc_t, prev[last], out=x)
         else:
-            x[...] = enc[0]
+            x[...] = enc_t
         tanh(x, out=x)
-        g = gates[t]
-        dot(eh[t], w, out=g)
+        g = gs[t]
+        dot(ehs[t], w, out=g)
         tanh(g, out=g)
-        s = g[sig]
+        s = sigs[t]
         s *= 0.5
         s += 0.5
-        c = cs[t + 1]
-        mul(g[f_], cs[t], out=c)
-        c += g[i_] * g[g_]
-        h = eh[t + 1, hh]
+        c = cs_[t + 1]
+        mul(f_s[t], cs_[t], out=c)
+        c += i_s[t] * g_s[t]
+        h = hs_[t + 1]
         tanh(c, out=h)
-        h *= g[o_]
-        lt = logits[t]
-        dot(head_w, eh[t + 1, embed:], out=lt)
+        h *= o_s[t]
+        dot(head_w, heads_in[t + 1], out=lt)
         if sample:
-            z = lt + noise[t]  # type: ignore[index]
+            z = lt + zs[t]
             a, b = int(z[:n_pe].argmax()), int(z[n_pe:].argmax())
             picked.append(a)
             picked.append(b)

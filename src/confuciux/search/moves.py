@@ -324,9 +324,10 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
                    layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
     """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
     seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
-    the ``_SEEDS`` up-moves gaining the most — repair greedily (other layers step down, the
-    least cost per over-used resource freed) until every budget holds, then fill greedily
-    (other layers step up, the most gain per resource used) while they fit.  One layer freeing
+    the ``_SEEDS`` up-moves gaining the most per resource used or in all (one a layer) — repair
+    greedily (other layers step down, the least cost per over-used resource freed) until every
+    budget holds, then fill greedily (other layers step up, the most gain per resource used)
+    while they fit.  One layer freeing
     resource for several others, or the reverse, is how two binding budgets get traded.
     Returns the best improving exchange (move indices), or None."""
     budgets = problem.platform.budgets
@@ -337,10 +338,11 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     with np.errstate(divide="ignore", invalid="ignore"):
         down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
         up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
-    seeds = np.concatenate([np.argsort(down_rate, kind="stable")[:_SEEDS], np.argsort(up_rate, kind="stable")[:_SEEDS]])
+    up_gain = np.where(finite & (dc < 0), dc, np.inf)
+    seeds = np.unique(np.concatenate([_top_per_layer(r, layer) for r in (down_rate, up_rate, up_gain)]))
     best_gain, best = 0.0, None
     for seed in seeds:
-        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_rate[seed])):
+        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
             continue
         gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
         problem.evaluations += len(moves)
@@ -349,41 +351,64 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     return best
 
 
+def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """The ``_SEEDS`` finite lowest scores, at most one per layer (each layer's best)."""
+    order = np.argsort(score, kind="stable")
+    order = order[np.isfinite(score[order])]
+    _, first = np.unique(layer[order], return_index=True)
+    return np.asarray(order[np.sort(first)][:_SEEDS])
+
+
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
               finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
     """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
-    gain inf if it cannot be made to fit."""
+    gain inf if it cannot be made to fit.  Layers other than the seed's may move several times
+    (a repair step refined by the fill); each move is scored against the layer's current option."""
+    n_layers = int(layer.max()) + 1
+    at = np.full(n_layers, -1)  # the move applied to each layer (-1: none)
+    cur_dc = np.zeros(n_layers)
+    cur_sh = {k: np.zeros(n_layers) for k in share}
     free = finite & (layer != layer[seed])
+
+    def apply(m: int) -> None:
+        at[layer[m]], cur_dc[layer[m]] = m, dc[m]
+        for k in share:
+            cur_sh[k][layer[m]] = share[k][m]
+
+    apply(seed)
     left = {k: slack[k] - share[k][seed] for k in share}
-    gain, moves = float(dc[seed]), [seed]
     for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
         over = {k: -v for k, v in left.items() if v < 0}
         if not over:
             break
-        relief = sum(-share[k] * o for k, o in over.items())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(free & (relief > 0), dc / relief, np.inf)
+        d_c = dc - cur_dc[layer]
+        relief = sum(-(share[k] - cur_sh[k][layer]) * o for k, o in over.items())
+        need = sum(o * o for o in over.values())
+        with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
+            rate = np.where(free & (relief > 0), d_c / np.minimum(relief, need), np.inf)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
-            return np.inf, moves
-        gain, moves = gain + float(dc[m]), [*moves, m]
-        left = {k: v - share[k][m] for k, v in left.items()}
-        free &= layer != layer[m]
+            return np.inf, []
+        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        apply(m)
     if any(v < 0 for v in left.values()):
-        return np.inf, moves
+        return np.inf, []
     for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
-        fits = free & (dc < 0)
+        d_c = dc - cur_dc[layer]
+        fits = free & (d_c < 0)
+        need = np.zeros(dc.size)
         for k, v in left.items():
-            fits &= share[k] <= v
+            d_s = share[k] - cur_sh[k][layer]
+            fits &= d_s <= v
+            need += np.maximum(d_s, 0.0)
         if not np.any(fits):
             break
-        need = sum(np.maximum(share[k], 0.0) for k in share)
         with np.errstate(divide="ignore", invalid="ignore"):
-            m = int(np.argmin(np.where(fits, dc / np.maximum(need, 1e-12), np.inf)))
-        gain, moves = gain + float(dc[m]), [*moves, m]
-        left = {k: v - share[k][m] for k, v in left.items()}
-        free &= layer != layer[m]
-    return gain, moves
+            m = int(np.argmin(np.where(fits, d_c / np.maximum(need, 1e-12), np.inf)))
+        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        apply(m)
+    moves = [int(m) for m in at if m >= 0]
+    return float(cur_dc.sum()), moves
 
 
 def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:
