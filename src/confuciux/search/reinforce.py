@@ -31,7 +31,8 @@ def layer_features(problem: Problem) -> np.ndarray:
     for layer in problem.model:
         dims = [layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S]
         # math.log2: exact for Python ints of any size (np.log2 fails on a MAC count >= 2**64)
-        rows.append([math.log2(d) / 12.0 for d in dims] + [math.log2(max(layer.macs, 1)) / 36.0, float(layer.depthwise)])
+        macs = math.log2(max(layer.macs, 1)) / 36.0
+        rows.append([math.log2(d) / 12.0 for d in dims] + [macs, float(layer.depthwise)])
     return np.array(rows)
 
 
