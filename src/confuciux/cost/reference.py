@@ -352,6 +352,9 @@ def _banded(
     act_y = [ys.c[i] > 0 for i in range(3)]
     act_y = [act_y[0]] + [act_y[i] & (ys.t[i] > 0) for i in (1, 2)]
     act_x = [xs.c[0] > 0] + [(xs.c[j] > 0) & (xs.t[j] >= S) for j in (1, 2)]
+    # shi: a fallback X tile whose inner window ends in an edge step, under a band of one
+    # output column, takes S - 1 more spatial steps per row when it needs more than one
+    x_quirk = xs.big & ((X - S) % sxp != 0) & (ux == 1)
     total = np.zeros_like(K)
     for i in range(3):
         wy = _pos(ys.t[i], R, syp)
@@ -363,7 +366,10 @@ def _banded(
             else:
                 # a band wider than Y (one Init tile) skips an inner edge step of negative extent
                 rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
-                steps = ck.mul(rows, _cdiv(wx, P))
+                xsteps = _cdiv(wx, P)
+                if j == 2:  # the one-column quirk of a fallback X tile (docs/cost-model.md)
+                    xsteps = ck.add(xsteps, _where(x_quirk & (wx > P), S - 1, 0))
+                steps = ck.mul(rows, xsteps)
             cost = ck.mul(ck.mul(ys.c[i], xs.c[j]), ck.add(ck.mul(steps, w), 1))
             total = ck.add(total, _where(act_y[i] & act_x[j], cost, 0))
     runtime = ck.add(ck.prod(nK, C, total), 1)
@@ -412,7 +418,6 @@ def _banded(
         fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
         unsupported |= fallback | ((P <= 2) & xedge)
     else:
-        unsupported |= xs.big & ((X - S) % sxp != 0)
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
