@@ -291,9 +291,9 @@ static int banded(int eye, point *p, traffic *t)
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
     /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
-     * output), an empty first tile, a band falling back to the whole dimension whose inner window
-     * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
-     * window ends in an edge step or a fallback Y band */
+     * output), an empty first tile; on eye, a band falling back to the whole dimension whose
+     * inner window ends in an edge step, and 1 or 2 PEs with an X band whose inner window ends
+     * in an edge step or a fallback Y band */
     int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
         int xedge = 0;
@@ -302,7 +302,7 @@ static int banded(int eye, point *p, traffic *t)
         unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
                       || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
     } else {
-        unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
+        unsupported = unsupported && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;
@@ -316,6 +316,9 @@ static int banded(int eye, point *p, traffic *t)
         act_y[i] = ys.c[i] > 0 && (i == 0 || ys.t[i] > 0);
         act_x[i] = xs.c[i] > 0 && (i == 0 || xs.t[i] >= S);
     }
+    /* shi: a fallback X tile whose inner window ends in an edge step, under a band of one
+     * output column, takes S - 1 more spatial steps per row when it needs more than one */
+    int x_quirk = xs.big && qrem(X - S, sxp) != 0 && ux == 1;
     i64 total = 0;
     for (int i = 0; i < 3; i++) {
         i64 wy = positions(ys.t[i], R, syp);
@@ -326,7 +329,8 @@ static int banded(int eye, point *p, traffic *t)
                 steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
-                steps = MUL(rows, cdiv(wx, P));
+                i64 xsteps = ADD(cdiv(wx, P), j == 2 && x_quirk && wx > P ? S - 1 : 0);
+                steps = MUL(rows, xsteps);
             }
             i64 cost = MUL(MUL(ys.c[i], xs.c[j]), ADD(MUL(steps, w), 1));
             total = ADD(total, act_y[i] && act_x[j] ? cost : 0);
