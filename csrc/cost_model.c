@@ -316,9 +316,10 @@ static int banded(int eye, point *p, traffic *t)
         act_y[i] = ys.c[i] > 0 && (i == 0 || ys.t[i] > 0);
         act_x[i] = xs.c[i] > 0 && (i == 0 || xs.t[i] >= S);
     }
-    /* shi: a fallback X tile whose inner window ends in an edge step, under a band of one
-     * output column, takes S - 1 more spatial steps per row when it needs more than one */
-    int x_quirk = xs.big && qrem(X - S, sxp) != 0 && ux == 1;
+    /* shi: a fallback X tile under a band of one output column takes S - 1 more spatial steps
+     * per row when it needs more than one and its inner window ends in an edge step or its last
+     * spatial step is partial (the one-row quirk of eye, on X) */
+    int x_quirk = xs.big && ux == 1, x_edge = qrem(X - S, sxp) != 0;
     i64 total = 0;
     for (int i = 0; i < 3; i++) {
         i64 wy = positions(ys.t[i], R, syp);
@@ -329,7 +330,8 @@ static int banded(int eye, point *p, traffic *t)
                 steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
-                i64 xsteps = ADD(cdiv(wx, P), j == 2 && x_quirk && wx > P ? S - 1 : 0);
+                int quirk = j == 2 && x_quirk && wx > P && (x_edge || qrem(wx, P) != 0);
+                i64 xsteps = ADD(cdiv(wx, P), quirk ? S - 1 : 0);
                 steps = MUL(rows, xsteps);
             }
             i64 cost = MUL(MUL(ys.c[i], xs.c[j]), ADD(MUL(steps, w), 1));

@@ -352,9 +352,10 @@ def _banded(
     act_y = [ys.c[i] > 0 for i in range(3)]
     act_y = [act_y[0]] + [act_y[i] & (ys.t[i] > 0) for i in (1, 2)]
     act_x = [xs.c[0] > 0] + [(xs.c[j] > 0) & (xs.t[j] >= S) for j in (1, 2)]
-    # shi: a fallback X tile whose inner window ends in an edge step, under a band of one
-    # output column, takes S - 1 more spatial steps per row when it needs more than one
-    x_quirk = xs.big & ((X - S) % sxp != 0) & (ux == 1)
+    # shi: a fallback X tile under a band of one output column takes S - 1 more spatial steps
+    # per row when it needs more than one and its inner window ends in an edge step or its last
+    # spatial step is partial (the one-row quirk of eye, on X)
+    x_quirk, x_edge = xs.big & (ux == 1), (X - S) % sxp != 0
     total = np.zeros_like(K)
     for i in range(3):
         wy = _pos(ys.t[i], R, syp)
@@ -368,7 +369,8 @@ def _banded(
                 rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
                 xsteps = _cdiv(wx, P)
                 if j == 2:  # the one-column quirk of a fallback X tile (docs/cost-model.md)
-                    xsteps = ck.add(xsteps, _where(x_quirk & (wx > P), S - 1, 0))
+                    quirk = x_quirk & (wx > P) & (x_edge | (wx % P != 0))
+                    xsteps = ck.add(xsteps, _where(quirk, S - 1, 0))
                 steps = ck.mul(rows, xsteps)
             cost = ck.mul(ck.mul(ys.c[i], xs.c[j]), ck.add(ck.mul(steps, w), 1))
             total = ck.add(total, _where(act_y[i] & act_x[j], cost, 0))
