@@ -302,7 +302,9 @@ static int banded(int eye, point *p, traffic *t)
         unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
                       || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
     } else {
-        unsupported = unsupported && !ys.big;
+        /* a band of R rows wider than the output (MAESTRO's validity there not derived); an X
+         * band wider than the output with Y fine is invalid, as the rule below says */
+        unsupported = (yf < 0 || ty0 == 0) && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;

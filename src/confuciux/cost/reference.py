@@ -421,7 +421,9 @@ def _banded(
         unsupported |= fallback | ((P <= 2) & xedge)
     else:
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
-        unsupported &= ~ys.big
+        # a band of R rows wider than the output (MAESTRO's validity there not derived); an X
+        # band wider than the output with Y fine is invalid, as ``valid`` says
+        unsupported = ((yf < 0) | (ty0 == 0)) & ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
