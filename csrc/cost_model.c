@@ -290,17 +290,14 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
-     * output), an empty first tile; on eye, a band falling back to the whole dimension whose
-     * inner window ends in an edge step, and 1 or 2 PEs with an X band whose inner window ends
-     * in an edge step or a fallback Y band */
+    /* regimes the forms do not cover (yet): eye: a negative first extent (a band wider than
+     * the output), an empty first tile, a band falling back to the whole dimension whose inner
+     * window ends in an edge step, a fallback Y band on 1 or 2 PEs; shi: a Y band wider than the
+     * output */
     int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
     if (eye) {
-        int xedge = 0;
-        for (int j = 0; j < 3; j++)
-            xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
         unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
-                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
+                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2));
     } else {
         /* a band of R rows wider than the output (MAESTRO's validity there not derived); an X
          * band wider than the output with Y fine is invalid, as the rule below says */
@@ -328,8 +325,14 @@ static int banded(int eye, point *p, traffic *t)
         for (int j = 0; j < 3; j++) {
             i64 wx = positions(xs.t[j], S, sxp), steps;
             if (eye) {
-                int quirk = one_row && wx > P && qrem(wx, P) != 0;
-                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
+                /* the one-row quirk: S - 1 more steps when the X positions leave a partial
+                 * last step or end in an edge step (t - S for the single tile of a band wider
+                 * than X) */
+                i64 tj = xs.t[j];
+                int edge = tj > S && qrem(tj - S, sxp) != 0;
+                int quirk = one_row && wx > P && (edge || qrem(wx, P) != 0);
+                i64 extra = edge && xs.m >= X ? tj - S : S - 1;
+                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? extra : 0);
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
                 int quirk = j == 2 && x_quirk && wx > P && (x_edge || qrem(wx, P) != 0);

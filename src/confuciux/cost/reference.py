@@ -356,14 +356,20 @@ def _banded(
     # per row when it needs more than one and its inner window ends in an edge step or its last
     # spatial step is partial (the one-row quirk of eye, on X)
     x_quirk, x_edge = xs.big & (ux == 1), (X - S) % sxp != 0
+    x_over = xs.m >= X  # eye: a single X tile
     total = np.zeros_like(K)
     for i in range(3):
         wy = _pos(ys.t[i], R, syp)
         for j in range(3):
             wx = _pos(xs.t[j], S, sxp)
             if eye:
-                quirk = one_row & (wx > P) & (wx % P != 0)
-                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, S - 1, 0))
+                # the one-row quirk: S - 1 more steps when the X positions leave a partial last
+                # step or end in an edge step (t - S for the single tile of a band wider than X)
+                tj = xs.t[j]
+                edge = (tj > S) & (np.maximum(tj - S, 0) % sxp != 0)
+                quirk = one_row & (wx > P) & (edge | (wx % P != 0))
+                extra = _where(edge & x_over, tj - S, S - 1)
+                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, extra, 0))
             else:
                 # a band wider than Y (one Init tile) skips an inner edge step of negative extent
                 rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
@@ -408,17 +414,14 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
-    # wider than the output), an empty first tile, a band falling back to the whole dimension
-    # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
-    # band whose inner window ends in an edge step or a fallback Y band
+    # regimes the forms do not cover (yet, docs/cost-model.md): eye: a negative first extent (a
+    # band wider than the output), an empty first tile, a band falling back to the whole dimension
+    # whose inner window ends in an edge step, a fallback Y band on 1 or 2 PEs; shi: a Y band wider
+    # than the output
     unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
-    xedge = np.zeros_like(P, dtype=bool)
-    for j in range(3):
-        xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
     if eye:
         fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
-        unsupported |= fallback | ((P <= 2) & xedge)
+        unsupported |= fallback
     else:
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         # a band of R rows wider than the output (MAESTRO's validity there not derived); an X
