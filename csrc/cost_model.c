@@ -326,12 +326,12 @@ static int banded(int eye, point *p, traffic *t)
             i64 wx = positions(xs.t[j], S, sxp), steps;
             if (eye) {
                 /* the one-row quirk: S - 1 more steps when the X positions leave a partial
-                 * last step or end in an edge step (t - S for the single tile of a band wider
+                 * last step or end in an edge step (t - s_x - 1 for the single tile of a band wider
                  * than X) */
                 i64 tj = xs.t[j];
                 int edge = tj > S && qrem(tj - S, sxp) != 0;
                 int quirk = one_row && wx > P && (edge || qrem(wx, P) != 0);
-                i64 extra = edge && xs.m >= X ? tj - S : S - 1;
+                i64 extra = edge && xs.m >= X ? tj - sxp - 1 : S - 1;
                 steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? extra : 0);
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;

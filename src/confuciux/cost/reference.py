@@ -364,11 +364,11 @@ def _banded(
             wx = _pos(xs.t[j], S, sxp)
             if eye:
                 # the one-row quirk: S - 1 more steps when the X positions leave a partial last
-                # step or end in an edge step (t - S for the single tile of a band wider than X)
+                # step or end in an edge step (t - s_x - 1 for the single tile of a band wider than X)
                 tj = xs.t[j]
                 edge = (tj > S) & (np.maximum(tj - S, 0) % sxp != 0)
                 quirk = one_row & (wx > P) & (edge | (wx % P != 0))
-                extra = _where(edge & x_over, tj - S, S - 1)
+                extra = _where(edge & x_over, tj - sxp - 1, S - 1)
                 steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, extra, 0))
             else:
                 # a band wider than Y (one Init tile) skips an inner edge step of negative extent
