@@ -290,15 +290,10 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* regimes the forms do not cover (yet): eye: a negative first extent (a band wider than
-     * the output), an empty first tile, a band falling back to the whole dimension whose inner
-     * window ends in an edge step, a fallback Y band on 1 or 2 PEs; shi: a Y band wider than the
-     * output */
+    /* the regime the forms do not cover (yet): a band wider than the output (a negative first
+     * extent or an empty first tile; on shi only Y bands) */
     int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
-    if (eye) {
-        unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
-                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2));
-    } else {
+    if (!eye) {
         /* a band of R rows wider than the output (MAESTRO's validity there not derived); an X
          * band wider than the output with Y fine is invalid, as the rule below says */
         unsupported = (yf < 0 || ty0 == 0) && !ys.big;
@@ -319,6 +314,7 @@ static int banded(int eye, point *p, traffic *t)
      * per row when it needs more than one and its inner window ends in an edge step or its last
      * spatial step is partial (the one-row quirk of eye, on X) */
     int x_quirk = xs.big && ux == 1, x_edge = qrem(X - S, sxp) != 0;
+    int y_quirk = ys.big && uy == 1, y_edge = qrem(Y - R, syp) != 0;  /* eye */
     i64 total = 0;
     for (int i = 0; i < 3; i++) {
         i64 wy = positions(ys.t[i], R, syp);
@@ -332,7 +328,10 @@ static int banded(int eye, point *p, traffic *t)
                 int edge = tj > S && qrem(tj - S, sxp) != 0;
                 int quirk = one_row && wx > P && (edge || qrem(wx, P) != 0);
                 i64 extra = edge && xs.m >= X ? tj - sxp - 1 : S - 1;
-                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? extra : 0);
+                i64 ysteps = cdiv(wy, P);
+                /* the same on Y for a fallback Y tile (shi's X quirk, transposed) */
+                if (i == 2 && y_quirk && wy > P && (y_edge || qrem(wy, P) != 0)) ysteps = ADD(ysteps, R - 1);
+                steps = MUL(ysteps, ADD(cdiv(wx, P), quirk ? extra : 0));
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
                 int quirk = j == 2 && x_quirk && wx > P && (x_edge || qrem(wx, P) != 0);

@@ -357,6 +357,7 @@ def _banded(
     # spatial step is partial (the one-row quirk of eye, on X)
     x_quirk, x_edge = xs.big & (ux == 1), (X - S) % sxp != 0
     x_over = xs.m >= X  # eye: a single X tile
+    y_edge = (Y - R) % syp != 0
     total = np.zeros_like(K)
     for i in range(3):
         wy = _pos(ys.t[i], R, syp)
@@ -369,7 +370,11 @@ def _banded(
                 edge = (tj > S) & (np.maximum(tj - S, 0) % sxp != 0)
                 quirk = one_row & (wx > P) & (edge | (wx % P != 0))
                 extra = _where(edge & x_over, tj - sxp - 1, S - 1)
-                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, extra, 0))
+                ysteps = _cdiv(wy, P)
+                if i == 2:  # the same on Y for a fallback Y tile (shi's X quirk, transposed)
+                    y_quirk = ys.big & (uy == 1) & (wy > P) & (y_edge | (wy % P != 0))
+                    ysteps = ck.add(ysteps, _where(y_quirk, R - 1, 0))
+                steps = ck.mul(ysteps, ck.add(_cdiv(wx, P), _where(quirk, extra, 0)))
             else:
                 # a band wider than Y (one Init tile) skips an inner edge step of negative extent
                 rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
@@ -414,15 +419,10 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # regimes the forms do not cover (yet, docs/cost-model.md): eye: a negative first extent (a
-    # band wider than the output), an empty first tile, a band falling back to the whole dimension
-    # whose inner window ends in an edge step, a fallback Y band on 1 or 2 PEs; shi: a Y band wider
-    # than the output
+    # the regime the forms do not cover (yet, docs/cost-model.md): a band wider than the output
+    # (a negative first extent or an empty first tile; on shi only Y bands)
     unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
-    if eye:
-        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
-        unsupported |= fallback
-    else:
+    if not eye:
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         # a band of R rows wider than the output (MAESTRO's validity there not derived); an X
         # band wider than the output with Y fine is invalid, as ``valid`` says
