@@ -290,13 +290,12 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* the regime the forms do not cover (yet): a band wider than the output (a negative first
-     * extent or an empty first tile; on shi only Y bands) */
-    int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
+    /* the regime the forms do not cover (yet): a Y band wider than the output (a negative first
+     * extent or an empty first tile; MAESTRO's validity there not derived).  An X band wider than
+     * the output with Y fine is invalid, as the rule above says. */
+    int unsupported = yf < 0 || ty0 == 0;
     if (!eye) {
-        /* a band of R rows wider than the output (MAESTRO's validity there not derived); an X
-         * band wider than the output with Y fine is invalid, as the rule below says */
-        unsupported = (yf < 0 || ty0 == 0) && !ys.big;
+        unsupported = unsupported && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;

@@ -419,14 +419,13 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # the regime the forms do not cover (yet, docs/cost-model.md): a band wider than the output
-    # (a negative first extent or an empty first tile; on shi only Y bands)
-    unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
+    # the regime the forms do not cover (yet, docs/cost-model.md): a Y band wider than the output
+    # (a negative first extent or an empty first tile; MAESTRO's validity there not derived).  An
+    # X band wider than the output with Y fine is invalid, as ``valid`` says.
+    unsupported = (yf < 0) | (ty0 == 0)
     if not eye:
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
-        # a band of R rows wider than the output (MAESTRO's validity there not derived); an X
-        # band wider than the output with Y fine is invalid, as ``valid`` says
-        unsupported = ((yf < 0) | (ty0 == 0)) & ~ys.big
+        unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
