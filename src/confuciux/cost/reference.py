@@ -467,7 +467,8 @@ def evaluate_points(
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.  Strided CONV rows on shi or eye have status 4 (not supported).
+    the C kernel.  Strided CONV rows on shi or eye whose Y band is wider than the output have
+    status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
