@@ -200,7 +200,8 @@ def release_memory() -> None:
 
 def layers_struct(cols: np.ndarray, depthwise: np.ndarray) -> Any:
     """The kernel's cx_layers pointing into ``cols`` (rows K, C, Y, X, R, S, N, G, stride_y,
-    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays are alive and unchanged."""
+    stride_x) and ``depthwise``, as checked by :func:`evaluate_block`.  Valid while both arrays
+    are alive and unchanged."""
     column = ffi.from_buffer("int64_t[]", cols)
     layers = ffi.new("cx_layers *")
     for j, name in enumerate(_DIMS):
@@ -283,6 +284,8 @@ def evaluate_block(
         layers, n_layers, designs, n_designs, df, hw, indices, len(outputs),
         ffi.cast("double *", base), base + n_float, base + n_float + n,
     )  # fmt: skip
+    if rc == -3:
+        raise MemoryError("the cost kernel could not allocate its per-layer scratch")
     if rc != 0:  # unreachable: the dataflow and the outputs were checked above
         raise ValueError(f"the kernel refused the call (code {rc})")
     return floats, status, valid
