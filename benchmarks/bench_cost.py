@@ -5,8 +5,9 @@ Run: ``pytest benchmarks/bench_cost.py``; figures go to docs/performance.md.  Ea
 (from the median round).  On a shared machine, add ``--benchmark-timer=time.process_time`` to
 count only this process's CPU time.
 
-- the public ``evaluate`` on populations of 1,000 and 20,000 MobileNet-V2 designs (52 layers),
-  C kernel and NumPy reference side by side, every output and a two-output selection;
+- the public ``evaluate`` on populations of 1,000 and 20,000 MobileNet-V2 designs (the zoo's
+  52 stride-1 layers, and the recorded network's 53 with five strided ones), C kernel and NumPy
+  reference side by side, every output and a two-output selection;
 - the kernel alone on 400 designs x 274 layers of random realistic shapes, and on two threads;
 - the NumPy reference with and without overflow checks on the same batch;
 - the single-point paths (``evaluate_layer``, a one-layer ``evaluate``).
@@ -53,23 +54,30 @@ def _batch(seed: int = 0):
 BATCH = _batch()
 POINTS = N_LAYERS * N_DESIGNS
 MOBILENET = confuciux.zoo.load("mobilenet_v2")
+# the network as recorded: 53 layers, five of them with stride 2 (the zoo default costs each
+# strided layer as the stride-1 layer with the same output)
+MOBILENET_STRIDED = confuciux.zoo.load("mobilenet_v2", record="network")
+MODELS = {"mobilenet_v2": MOBILENET, "mobilenet_v2_strided": MOBILENET_STRIDED}
 
 
-def _population(n_designs: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _population(n_designs: int, n_layers: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    shape = (n_designs, len(MOBILENET))
+    shape = (n_designs, n_layers)
     return rng.choice(PE_CHOICES, shape).astype(np.int64), rng.integers(1, 13, shape).astype(np.int64)
 
 
-POPULATIONS = {n: _population(n) for n in (1000, 20000)}
+POPULATIONS = {n: _population(n, len(MOBILENET)) for n in (1000, 20000)}
+STRIDED_POPULATIONS = {n: _population(n, len(MOBILENET_STRIDED)) for n in (1000, 20000)}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("designs", [1000, 20000])
-def test_evaluate_mobilenet_population(benchmark, designs, backend):
-    """The public path: validation, one kernel call (or the NumPy reference), LayerCosts."""
-    pes, buffers = POPULATIONS[designs]
-    costs = benchmark(confuciux.evaluate, MOBILENET, pes, buffers, "dla", backend=backend)
+@pytest.mark.parametrize("model", list(MODELS))
+def test_evaluate_mobilenet_population(benchmark, model, designs, backend):
+    """The public path: validation, one kernel call (or the NumPy reference), LayerCosts; the
+    zoo's stride-1 MobileNet-V2 and the recorded one with its strided layers."""
+    pes, buffers = (POPULATIONS if model == "mobilenet_v2" else STRIDED_POPULATIONS)[designs]
+    costs = benchmark(confuciux.evaluate, MODELS[model], pes, buffers, "dla", backend=backend)
     assert costs.shape == pes.shape and costs.valid.all()
     _record(benchmark, pes.size)
 

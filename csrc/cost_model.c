@@ -6,6 +6,8 @@
  * checked step overflows is reported CX_OVERFLOW and computation of it stops before a wrapped
  * value can reach a division or an unchecked step, so no input has undefined behaviour. */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cost_model.h"
 
@@ -290,19 +292,12 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* regimes the forms do not cover (yet): a negative first extent (a band wider than the
-     * output), an empty first tile, a band falling back to the whole dimension whose inner window
-     * ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X band whose inner
-     * window ends in an edge step or a fallback Y band */
-    int unsupported = yf < 0 || xf < 0 || ty0 == 0 || tx0 == 0;
-    if (eye) {
-        int xedge = 0;
-        for (int j = 0; j < 3; j++)
-            xedge = xedge || (xs.c[j] > 0 && xs.t[j] > S && qrem(xs.t[j] - S, sxp) != 0);
-        unsupported = unsupported || (xs.big && qrem(X - S, sxp) != 0)
-                      || (ys.big && (qrem(Y - R, syp) != 0 || P <= 2)) || (P <= 2 && xedge);
-    } else {
-        unsupported = (unsupported || (xs.big && qrem(X - S, sxp) != 0)) && !ys.big;
+    /* the regime the forms do not cover (yet): a Y band wider than the output (a negative first
+     * extent or an empty first tile; MAESTRO's validity there not derived).  An X band wider than
+     * the output with Y fine is invalid, as the rule above says. */
+    int unsupported = yf < 0 || ty0 == 0;
+    if (!eye) {
+        unsupported = unsupported && !ys.big;
         valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;
@@ -316,17 +311,33 @@ static int banded(int eye, point *p, traffic *t)
         act_y[i] = ys.c[i] > 0 && (i == 0 || ys.t[i] > 0);
         act_x[i] = xs.c[i] > 0 && (i == 0 || xs.t[i] >= S);
     }
+    /* shi: a fallback X tile under a band of one output column takes S - 1 more spatial steps
+     * per row when it needs more than one and its inner window ends in an edge step or its last
+     * spatial step is partial (the one-row quirk of eye, on X) */
+    int x_quirk = xs.big && ux == 1, x_edge = qrem(X - S, sxp) != 0;
+    int y_quirk = ys.big && uy == 1, y_edge = qrem(Y - R, syp) != 0;  /* eye */
     i64 total = 0;
     for (int i = 0; i < 3; i++) {
         i64 wy = positions(ys.t[i], R, syp);
         for (int j = 0; j < 3; j++) {
             i64 wx = positions(xs.t[j], S, sxp), steps;
             if (eye) {
-                int quirk = one_row && wx > P && qrem(wx, P) != 0;
-                steps = ADD(MUL(cdiv(wy, P), cdiv(wx, P)), quirk ? S - 1 : 0);
+                /* the one-row quirk: S - 1 more steps when the X positions leave a partial
+                 * last step or end in an edge step (t - s_x - 1 for the single tile of a band wider
+                 * than X) */
+                i64 tj = xs.t[j];
+                int edge = tj > S && qrem(tj - S, sxp) != 0;
+                int quirk = one_row && wx > P && (edge || qrem(wx, P) != 0);
+                i64 extra = edge && xs.m >= X ? tj - sxp - 1 : S - 1;
+                i64 ysteps = cdiv(wy, P);
+                /* the same on Y for a fallback Y tile (shi's X quirk, transposed) */
+                if (i == 2 && y_quirk && wy > P && (y_edge || qrem(wy, P) != 0)) ysteps = ADD(ysteps, R - 1);
+                steps = MUL(ysteps, ADD(cdiv(wx, P), quirk ? extra : 0));
             } else {
                 i64 rows = ys.m > Y ? rows_of(ys.t[i], R, syp) : wy;
-                steps = MUL(rows, cdiv(wx, P));
+                int quirk = j == 2 && x_quirk && wx > P && (x_edge || qrem(wx, P) != 0);
+                i64 xsteps = ADD(cdiv(wx, P), quirk ? S - 1 : 0);
+                steps = MUL(rows, xsteps);
             }
             i64 cost = MUL(MUL(ys.c[i], xs.c[j]), ADD(MUL(steps, w), 1));
             total = ADD(total, act_y[i] && act_x[j] ? cost : 0);
@@ -473,22 +484,36 @@ enum { SOME_OUTPUTS, DISTINCT_OUTPUTS };
 /* The status of one point and its integer results (zero unless CX_OK). */
 static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw);
 
-static ALWAYS_INLINE int point_status(int dataflow, const cx_layers *layers, size_t l, i64 pes, i64 ktile,
-                                      const cx_hardware *hw, traffic *t, i64 *i_wr, i64 *w_wr, i64 *o_rd)
+/* A layer's fields after the checks and the strided windows, which do not depend on the
+ * design: prepared once per layer, not once per point.  P and k are set per point. */
+typedef struct { point p; int dw, bad; } layer_prep;
+
+static void prepare_layer(const cx_layers *layers, size_t l, layer_prep *lp)
 {
     point p = {0};
     p.K = layers->K[l]; p.C = layers->C[l]; p.Y = layers->Y[l]; p.X = layers->X[l];
-    p.R = layers->R[l]; p.S = layers->S[l]; p.P = pes; p.k = ktile;
+    p.R = layers->R[l]; p.S = layers->S[l]; p.P = 1; p.k = 1;
     p.N = layers->N ? layers->N[l] : 1;
     p.G = layers->G ? layers->G[l] : 1;
     p.sy = layers->SY ? layers->SY[l] : 1;
     p.sx = layers->SX ? layers->SX[l] : 1;
-    int dw = layers->depthwise[l] != 0;
+    lp->dw = layers->depthwise[l] != 0;
+    lp->bad = is_bad_input(&p, lp->dw);
+    if (!lp->bad) strided(&p);
+    lp->p = p;
+}
+
+static ALWAYS_INLINE int point_status(int dataflow, const layer_prep *lp, i64 pes, i64 ktile,
+                                      const cx_hardware *hw, traffic *t, i64 *i_wr, i64 *w_wr, i64 *o_rd)
+{
+    point p = lp->p;
+    p.P = pes;
+    p.k = ktile;
+    int dw = lp->dw;
     int status;
-    if (is_bad_input(&p, dw)) {
+    if (lp->bad || pes < 1 || ktile < 1) {
         status = CX_BAD_INPUT;
     } else {
-        strided(&p);
         if (!dw && dataflow != CX_DLA && (p.sy != 1 || p.sx != 1)) {
             status = banded(dataflow == CX_EYE, &p, t);
             if (status == CX_OK) {
@@ -541,18 +566,18 @@ static ALWAYS_INLINE void store_invalid(int mode, int status, const cx_outputs *
 
 /* One point: computes what the outputs need and stores it as float64.  Inlined into one loop
  * per dataflow and mode so that both tests leave the hot loop. */
-static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *layers, size_t l, i64 pes,
+static ALWAYS_INLINE void eval_point(int dataflow, int mode, const layer_prep *lp, i64 pes,
                                      i64 ktile, const cx_hardware *hw, int bounded,
                                      const cx_outputs *out, size_t i)
 {
     traffic t = {0, 0, 0, 0, 0, 0, 0, 0};
     i64 i_wr = 0, w_wr = 0, o_rd = 0;
-    int status = point_status(dataflow, layers, l, pes, ktile, hw, &t, &i_wr, &w_wr, &o_rd);
+    int status = point_status(dataflow, lp, pes, ktile, hw, &t, &i_wr, &w_wr, &o_rd);
     double energy = 0.0, area = 0.0, power = 0.0;
     if (status == CX_OK) {
         /* unbounded coefficients: compute every float, a non-finite one makes the point overflow */
         if (mode != SOME_OUTPUTS || !bounded || OUT(ENERGY))
-            energy = energy_of(&t, i_wr, w_wr, o_rd, layers->depthwise[l] != 0, hw);
+            energy = energy_of(&t, i_wr, w_wr, o_rd, lp->dw, hw);
         if (mode != SOME_OUTPUTS || !bounded || OUT(AREA) || OUT(POWER))
             area_power(pes, t.l1, t.l2, hw, &area, &power);
         if (!bounded && !(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
@@ -591,7 +616,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const cx_layers *la
         const int64_t *pes = des.pes + d * des.pes_step[0];                                  \
         const int64_t *ktile = des.ktile + d * des.ktile_step[0];                            \
         for (size_t l = 0; l < n_layers; l++, i++)                                           \
-            eval_point(df, mode, layers, l, pes[l * des.pes_step[1]], ktile[l * des.ktile_step[1]], \
+            eval_point(df, mode, prep + l, pes[l * des.pes_step[1]], ktile[l * des.ktile_step[1]], \
                        hw, bounded, out, i);                                                 \
     }
 
@@ -639,8 +664,17 @@ int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *desi
     const cx_hardware *hw = &hw_copy;
     const cx_outputs *out = &out_copy;
     int bounded = floats_bounded(hw);
+    layer_prep small[64];
+    layer_prep *prep = small;
+    if (n_layers > sizeof small / sizeof small[0]) {
+        if (n_layers > SIZE_MAX / sizeof *prep) return -3;
+        prep = malloc(n_layers * sizeof *prep);
+        if (!prep) return -3;
+    }
+    for (size_t l = 0; l < n_layers; l++) prepare_layer(layers, l, prep + l);
     if (distinct_outputs(out)) EVAL_DATAFLOW(DISTINCT_OUTPUTS);
     else EVAL_DATAFLOW(SOME_OUTPUTS);
+    if (prep != small) free(prep);
     return 0;
 }
 
@@ -671,7 +705,9 @@ int cx_evaluate_point(const cx_layers *layer, int64_t pes, int64_t ktile, int da
     out_copy.status = &status;
     out_copy.valid = &valid;
     const cx_outputs *out = &out_copy;
-    eval_point(dataflow, DISTINCT_OUTPUTS, layer, 0, pes, ktile, hw, floats_bounded(hw), out, 0);
+    layer_prep lp;
+    prepare_layer(layer, 0, &lp);
+    eval_point(dataflow, DISTINCT_OUTPUTS, &lp, pes, ktile, hw, floats_bounded(hw), out, 0);
     return status;
 }
 

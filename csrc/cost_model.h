@@ -95,15 +95,15 @@ typedef struct {
 } cx_outputs;
 
 /* Evaluate n_designs x n_layers points with one dataflow for CONV/GEMM layers (CX_DLA, CX_SHI
- * or CX_EYE; depthwise layers use dpt).  Returns 0, or -1 for any other dataflow (nothing
- * written). */
+ * or CX_EYE; depthwise layers use dpt).  Returns 0, -1 for any other dataflow, or -3 when
+ * the per-layer scratch (more than 64 layers) cannot be allocated (nothing written). */
 int cx_evaluate(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
                 size_t n_designs, int dataflow, const cx_hardware *hw, const cx_outputs *out);
 
 /* cx_evaluate with the outputs in one block: output outputs[j] (an enum cx_output value) of
  * point i at rows[j * n + i], n = n_designs * n_layers; status and valid as in cx_outputs.
  * Returns 0, -1 for a dataflow cx_evaluate refuses, -2 for an output index out of range or
- * repeated (nothing written). */
+ * repeated, -3 when out of memory (nothing written). */
 int cx_evaluate_rows(const cx_layers *layers, size_t n_layers, const cx_designs *designs,
                      size_t n_designs, int dataflow, const cx_hardware *hw, const int *outputs,
                      size_t n_outputs, double *rows, uint8_t *status, uint8_t *valid);

@@ -284,6 +284,8 @@ def evaluate_block(
         layers, n_layers, designs, n_designs, df, hw, indices, len(outputs),
         ffi.cast("double *", base), base + n_float, base + n_float + n,
     )  # fmt: skip
+    if rc == -3:
+        raise MemoryError("the cost kernel could not allocate its per-layer scratch")
     if rc != 0:  # unreachable: the dataflow and the outputs were checked above
         raise ValueError(f"the kernel refused the call (code {rc})")
     return floats, status, valid

@@ -352,18 +352,37 @@ def _banded(
     act_y = [ys.c[i] > 0 for i in range(3)]
     act_y = [act_y[0]] + [act_y[i] & (ys.t[i] > 0) for i in (1, 2)]
     act_x = [xs.c[0] > 0] + [(xs.c[j] > 0) & (xs.t[j] >= S) for j in (1, 2)]
+    # shi: a fallback X tile under a band of one output column takes S - 1 more spatial steps
+    # per row when it needs more than one and its inner window ends in an edge step or its last
+    # spatial step is partial (the one-row quirk of eye, on X)
+    x_quirk, x_edge = xs.big & (ux == 1), (X - S) % sxp != 0
+    x_over = xs.m >= X  # eye: a single X tile
+    y_edge = (Y - R) % syp != 0
     total = np.zeros_like(K)
     for i in range(3):
         wy = _pos(ys.t[i], R, syp)
         for j in range(3):
             wx = _pos(xs.t[j], S, sxp)
             if eye:
-                quirk = one_row & (wx > P) & (wx % P != 0)
-                steps = ck.add(ck.mul(_cdiv(wy, P), _cdiv(wx, P)), _where(quirk, S - 1, 0))
+                # the one-row quirk: S - 1 more steps when the X positions leave a partial last
+                # step or end in an edge step (t - s_x - 1 for the single tile of a band wider than X)
+                tj = xs.t[j]
+                edge = (tj > S) & (np.maximum(tj - S, 0) % sxp != 0)
+                quirk = one_row & (wx > P) & (edge | (wx % P != 0))
+                extra = _where(edge & x_over, tj - sxp - 1, S - 1)
+                ysteps = _cdiv(wy, P)
+                if i == 2:  # the same on Y for a fallback Y tile (shi's X quirk, transposed)
+                    y_quirk = ys.big & (uy == 1) & (wy > P) & (y_edge | (wy % P != 0))
+                    ysteps = ck.add(ysteps, _where(y_quirk, R - 1, 0))
+                steps = ck.mul(ysteps, ck.add(_cdiv(wx, P), _where(quirk, extra, 0)))
             else:
                 # a band wider than Y (one Init tile) skips an inner edge step of negative extent
                 rows = _where(ys.m > Y, _rows(ys.t[i], R, syp), wy)
-                steps = ck.mul(rows, _cdiv(wx, P))
+                xsteps = _cdiv(wx, P)
+                if j == 2:  # the one-column quirk of a fallback X tile (docs/cost-model.md)
+                    quirk = x_quirk & (wx > P) & (x_edge | (wx % P != 0))
+                    xsteps = ck.add(xsteps, _where(quirk, S - 1, 0))
+                steps = ck.mul(rows, xsteps)
             cost = ck.mul(ck.mul(ys.c[i], xs.c[j]), ck.add(ck.mul(steps, w), 1))
             total = ck.add(total, _where(act_y[i] & act_x[j], cost, 0))
     runtime = ck.add(ck.prod(nK, C, total), 1)
@@ -400,19 +419,11 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # regimes the forms do not cover (yet, docs/cost-model.md): a negative first extent (a band
-    # wider than the output), an empty first tile, a band falling back to the whole dimension
-    # whose inner window ends in an edge step (shi: X bands only), eye on 1 or 2 PEs with an X
-    # band whose inner window ends in an edge step or a fallback Y band
-    unsupported = (yf < 0) | (xf < 0) | (ty0 == 0) | (tx0 == 0)
-    xedge = np.zeros_like(P, dtype=bool)
-    for j in range(3):
-        xedge |= (xs.c[j] > 0) & (xs.t[j] > S) & (np.maximum(xs.t[j] - S, 0) % sxp != 0)
-    if eye:
-        fallback = (xs.big & ((X - S) % sxp != 0)) | (ys.big & (((Y - R) % syp != 0) | (P <= 2)))
-        unsupported |= fallback | ((P <= 2) & xedge)
-    else:
-        unsupported |= xs.big & ((X - S) % sxp != 0)
+    # the regime the forms do not cover (yet, docs/cost-model.md): a Y band wider than the output
+    # (a negative first extent or an empty first tile; MAESTRO's validity there not derived).  An
+    # X band wider than the output with Y fine is invalid, as ``valid`` says.
+    unsupported = (yf < 0) | (ty0 == 0)
+    if not eye:
         valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
@@ -456,7 +467,8 @@ def evaluate_points(
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.  Strided CONV rows on shi or eye have status 4 (not supported).
+    the C kernel.  Strided CONV rows on shi or eye whose Y band is wider than the output have
+    status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
