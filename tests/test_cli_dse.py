@@ -208,3 +208,18 @@ def test_pareto_duplicate_dataflows_is_a_usage_error(capsys):
 
     assert main(["pareto", "--model", "alexnet", "--dataflows", "dla", "dla"]) == 2
     assert "--dataflows lists a dataflow twice" in capsys.readouterr().err
+
+
+def test_explore_with_several_dataflows_picks_one_per_layer():
+    r = run("explore", "--model", "alexnet", "--dataflow", "dla,eye", "--method", "exact", "--json", "-", "--quiet")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert len(d["dataflows"]) == len(d["pes"]) and set(d["dataflows"]) <= {"dla", "eye"}
+    bad = run("explore", "--model", "alexnet", "--dataflow", "dla,xyz")
+    assert bad.returncode == 2 and "dataflows from" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_compare_per_layer_row():
+    r = run("compare", "--model", "alexnet", "--dataflows", "dla", "eye", "--per-layer")
+    assert r.returncode == 0, r.stderr
+    assert "dla+eye" in r.stdout

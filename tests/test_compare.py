@@ -65,3 +65,16 @@ def test_hostile_budget_and_reference_are_clear_errors(resnet):
         compare_dataflows(resnet, budgets={"area": "x"})
     with pytest.raises(ValueError, match="unknown reference dataflow 3"):
         compare_dataflows(resnet, reference=3)
+
+
+def test_per_layer_entry_is_never_worse_than_the_best_single_dataflow():
+    model = cx.zoo.load("alexnet")
+    c = compare_dataflows(model, ("dla", "eye"), per_layer=True)
+    assert list(c.results) == ["dla", "eye", "dla+eye"]
+    mixed = c.results["dla+eye"]
+    assert mixed.feasible and mixed.platform["budgets"] == c.budgets
+    best_single = min(c.results[d].objective_value for d in ("dla", "eye"))
+    assert mixed.objective_value <= best_single * (1 + 1e-12)
+    assert set(mixed.dataflows) <= {"dla", "eye", "dpt"}
+    with pytest.raises(ValueError, match="at least two"):
+        compare_dataflows(model, ("dla",), per_layer=True)

@@ -67,6 +67,17 @@ def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
     return parse
 
 
+def _dataflow_list(text: str) -> str | tuple[str, ...]:
+    """An argparse type: a dataflow, or several separated by commas (each layer then picks its
+    own: a heterogeneous layer-pipelined design)."""
+    names = tuple(t.strip().lower() for t in text.split(","))
+    if any(n not in DATAFLOWS for n in names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected distinct dataflows from {', '.join(DATAFLOWS)} separated by commas, got {_clip(text)}"
+        )
+    return names[0] if len(names) == 1 else names
+
+
 def _fraction(text: str) -> float:
     """An argparse type: a number in [0, 1]."""
     try:
@@ -254,7 +265,9 @@ def _save_plot(plot: Callable[[str], object], path: str) -> None:
 def _add_platform_options(p: argparse.ArgumentParser, fpga: bool = True) -> None:
     """The options :func:`presets.make_platform` takes (shared by explore and compare).  Options
     a platform does not use default to None, so that a warning can name them when given."""
-    p.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
+    p.add_argument("--dataflow", default="dla", type=_dataflow_list, metavar="DF[,DF...]",
+                   help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: each layer then "
+                        "picks its own (layer-pipelined)")  # fmt: skip
     if fpga:
         p.add_argument("--platform", default="confuciux", choices=PLATFORMS,
                        help="confuciux: the paper's budget (--constraint, --mul) or absolute --budget; "
@@ -390,6 +403,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("--reference (a budget from a dataflow) cannot be combined with --budget or an FPGA platform")
     comparison = compare_dataflows(
         model, args.dataflows, args.objective, args.method, budgets=budgets or None, reference=args.reference,
+        per_layer=args.per_layer,
         constraint=opts["constraint"], mul=opts["mul"], hardware=HARDWARE[opts["hardware"]](),
         deployment=opts["deployment"], epochs=500 if args.epochs is None else args.epochs,
         seed=0 if args.seed is None else args.seed,
@@ -406,6 +420,8 @@ def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
     cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
+    cp.add_argument("--per-layer", action="store_true",
+                    help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
     cp.add_argument("--reference", choices=DATAFLOWS,
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
                          "(default: the first of --dataflows)")  # fmt: skip

@@ -135,13 +135,17 @@ def compare_dataflows(
     epochs: int = 500,
     seed: int = 0,
     executor: Any = None,
+    per_layer: bool = False,
 ) -> Comparison:
     """Search ``model`` on every dataflow under one absolute budget.
 
     The budget is ``budgets`` when given (µm², mW, PEs, bytes per key); otherwise the
     ``reference`` dataflow's (default: the first of ``dataflows``) ConfuciuX budget
     ``min + mul·(max − min)`` of ``constraint``, computed once.  ``method``: default
-    :func:`default_method` (exact where it is exact).  ``executor``: as for :func:`sweep`."""
+    :func:`default_method` (exact where it is exact).  ``executor``: as for :func:`sweep`.
+    ``per_layer=True`` adds one more entry, named ``"dla+shi+eye"`` (the dataflows joined by
+    ``+``): the heterogeneous design in which every layer picks its own dataflow, under the same
+    budget (layer-pipelined only: one accelerator of an LS design has one dataflow)."""
     flows = [d.lower() if isinstance(d, str) else d for d in dataflows]
     if not flows or any(d not in DATAFLOWS for d in flows) or len(set(flows)) != len(flows):
         raise ValueError(f"dataflows must be distinct names from {list(DATAFLOWS)}, got {list(dataflows)!r}")
@@ -168,6 +172,13 @@ def compare_dataflows(
         )
         for d in flows
     ]
+    names: list[str] = list(flows)
+    if per_layer:
+        if len(flows) < 2:
+            raise ValueError("per_layer needs at least two dataflows to choose from")
+        cases.append(Case(model, Platform(tuple(flows), hw, deployment, fixed, name=f"absolute budget ({text})"),
+                          objective, method, epochs, seed))  # fmt: skip
+        names.append("+".join(flows))
     results = sweep(cases, executor=executor)
     return Comparison(model.name, objective, method, dict(fixed), ref, used_mul, relative,
-                      dict(zip(flows, results, strict=True)))  # fmt: skip
+                      dict(zip(names, results, strict=True)))  # fmt: skip

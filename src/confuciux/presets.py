@@ -40,7 +40,7 @@ MODEL_SUFFIXES = (".csv", ".m", ".onnx")
 def make_platform(
     model: Model,
     platform: str = "confuciux",
-    dataflow: str = "dla",
+    dataflow: str | tuple[str, ...] = "dla",
     constraint: str = "area",
     mul: float = 0.5,
     budgets: Mapping[str, float] | None = None,
