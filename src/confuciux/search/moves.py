@@ -286,10 +286,12 @@ def _pair_batch(up: np.ndarray, partner: np.ndarray, gain: np.ndarray, dw: dict[
     taken: set[int] = set()
     left = dict(slack)
     out: list[int] = []
-    for i in idx.tolist():
-        u, d = int(up[i]), int(partner[i])
-        lu, ld = int(layer[u]), int(layer[d])
-        if lu in taken or ld in taken or any(dw[k][u] + dw[k][d] > left[k] for k in left):
+    u_l, d_l = up[idx].tolist(), partner[idx].tolist()  # Python scalars: this loop is scalar work
+    pair_w = {k: (dw[k][up[idx]] + dw[k][partner[idx]]).tolist() for k in left}  # same sums, once
+    lay_u, lay_d = layer[up[idx]].tolist(), layer[partner[idx]].tolist()
+    for i in range(idx.size):
+        u, d, lu, ld = u_l[i], d_l[i], lay_u[i], lay_d[i]
+        if lu in taken or ld in taken or any(pair_w[k][i] > left[k] for k in left):
             continue
         taken.update((lu, ld))
         left = {k: v - dw[k][u] - dw[k][d] for k, v in left.items()}
@@ -485,10 +487,11 @@ def _cheapest_two(cost: np.ndarray, lay: np.ndarray) -> tuple[np.ndarray, np.nda
     second = np.full(cost.size, -1, dtype=np.int64)
     owner = lay[first]
     for lay_f in np.unique(owner).tolist():
-        masked = np.where(lay != lay_f, cost, np.inf)
-        at = owner == lay_f
-        idx = _earliest_argmin(masked)
-        second[at] = np.where(np.isfinite(masked[idx]), idx, -1)[at]
+        at = np.flatnonzero(owner == lay_f)
+        end = int(at[-1]) + 1  # positions after the last one owned by lay_f are not needed
+        masked = np.where(lay[:end] != lay_f, cost[:end], np.inf)
+        idx = _earliest_argmin(masked)[at]
+        second[at] = np.where(np.isfinite(masked[idx]), idx, -1)
     return first, second
 
 
