@@ -157,6 +157,7 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
     zs = list(logits if noise is None else noise)
     z_buf, ig = np.empty(n_pe + n_buf, dtype=dt), np.empty(hidden, dtype=dt)  # reused per step
     z_pe, z_buf_ = z_buf[:n_pe], z_buf[n_pe:]
+    z_two = z_buf.reshape(2, n_pe) if n_pe == n_buf else None  # both heads' argmax in one call
     given = [] if sample else list(zip(pe.tolist(), buf.tolist(), strict=True))
     picked: list[int] = []
     last = 0
@@ -182,9 +183,11 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
         dot(head_w, heads_in[t + 1], out=lt)
         if sample:
             add(lt, zs[t], out=z_buf)
-            a, b = int(z_pe.argmax()), int(z_buf_.argmax())
-            picked.append(a)
-            picked.append(b)
+            if z_two is not None:
+                a, b = z_two.argmax(axis=1).tolist()
+            else:
+                a, b = int(z_pe.argmax()), int(z_buf_.argmax())
+            picked += (a, b)
         else:
             a, b = given[t]
         last = a * n_buf + b
