@@ -455,11 +455,15 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
     the cheapest of a different layer among the first j kept for every j.  Returns, per
     up-move, the partner's index into ``down`` and the pair's gain (inf where no partner
     fits); only these pairs are scored."""
-    order = np.argsort(dw[down], kind="stable")
+    room = slack - dw[up]
+    # only down-moves some up-move can pair with: the sorted order's prefix, sorted alone
+    sel = np.flatnonzero(dw[down] <= room.max())
+    if not sel.size:
+        return np.full(up.size, int(np.argmin(dw[down]))), np.full(up.size, np.inf)
+    order = sel[np.argsort(dw[down][sel], kind="stable")]
     d_w, d_c, d_l = dw[down][order], dc[down][order], layer[down][order]
-    last = np.searchsorted(d_w, slack - dw[up], side="right") - 1  # partners that fit: [0, last]
-    # the scan below is only read up to the largest ``last``: stop there (often a small prefix)
-    n = int(last.max()) + 1 if last.size else 0
+    last = np.searchsorted(d_w, room, side="right") - 1  # partners that fit: [0, last]
+    n = int(last.max()) + 1  # the scan below is read up to the largest ``last``
     first, second = _cheapest_two(d_c[: max(n, 1)], d_l[: max(n, 1)])
     fits = last >= 0
     j = np.maximum(last, 0)
