@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from confuciux.search.moves import _best_partners, _best_partners_multi, _single_batch
+from confuciux.search.moves import _best_partners, _best_partners_multi, _cheapest_two, _single_batch
 
 
 @settings(max_examples=200, deadline=None)
@@ -95,3 +95,16 @@ def test_polish_memory_is_bounded_on_a_300_layer_edp_problem():
     peak = int(out.stdout.split()[-1])
     # the cost table (300 layers x 1,536 options x 7 fields) is ~26 MB; the search adds O(N x options)
     assert peak < 400e6, peak
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 5), st.integers(1, 6))
+def test_cheapest_two_are_the_first_cheapest_and_first_cheapest_on_another_layer(seed, n, n_layers, n_values):
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(0, n_values, n).astype(float)  # few values: many ties, the first must win
+    lay = rng.integers(0, n_layers, n)
+    first, second = _cheapest_two(cost, lay)
+    for j in range(n):
+        assert first[j] == int(np.argmin(cost[: j + 1]))  # argmin: the first of the ties
+        other = np.flatnonzero(lay[: j + 1] != lay[first[j]])
+        assert second[j] == (int(other[np.argmin(cost[other])]) if other.size else -1)

@@ -155,6 +155,10 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
     i_s, f_s, o_s, g_s = (list(gates[:, k * hidden : (k + 1) * hidden]) for k in range(4))
     sample = actions is None
     zs = list(logits if noise is None else noise)
+    z_buf, ig = np.empty(n_pe + n_buf, dtype=dt), np.empty(hidden, dtype=dt)  # reused per step
+    z_pe, z_buf_ = z_buf[:n_pe], z_buf[n_pe:]
+    z_two = z_buf.reshape(2, n_pe) if n_pe == n_buf else None  # both heads' argmax in one call
+    given = [] if sample else list(zip(pe.tolist(), buf.tolist(), strict=True))
     picked: list[int] = []
     last = 0
     for t, (x, lt, enc_t) in enumerate(zip(xs_, list(logits), list(enc), strict=True)):
@@ -171,18 +175,21 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
         s += 0.5
         c = cs_[t + 1]
         mul(f_s[t], cs_[t], out=c)
-        c += i_s[t] * g_s[t]
+        mul(i_s[t], g_s[t], out=ig)
+        c += ig
         h = hs_[t + 1]
         tanh(c, out=h)
         h *= o_s[t]
         dot(head_w, heads_in[t + 1], out=lt)
         if sample:
-            z = lt + zs[t]
-            a, b = int(z[:n_pe].argmax()), int(z[n_pe:].argmax())
-            picked.append(a)
-            picked.append(b)
+            add(lt, zs[t], out=z_buf)
+            if z_two is not None:
+                a, b = z_two.argmax(axis=1).tolist()
+            else:
+                a, b = int(z_pe.argmax()), int(z_buf_.argmax())
+            picked += (a, b)
         else:
-            a, b = int(pe[t]), int(buf[t])
+            a, b = given[t]
         last = a * n_buf + b
     if sample:
         pe[:], buf[:] = picked[0::2], picked[1::2]
@@ -275,17 +282,18 @@ def gradient_vector(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
     dh_next = np.zeros(hidden, dtype=dt)
     dc_next = np.zeros(hidden, dtype=dt)
     da4 = da_all.reshape(n, 4, hidden)
-    mul, dot = np.multiply, np.dot
+    mul, dot, add = np.multiply, np.dot, np.add
+    dh, dc = np.empty(hidden, dtype=dt), np.empty(hidden, dtype=dt)  # buffers reused per step
     # row views made in one C loop each (list(array)), walked backwards: this loop is hot
     steps = zip(list(dh_heads), list(dc_from_dh), list(q), list(q_o), list(da4), list(da_all), list(f), strict=True)
     for dh_t, dcdh_t, q_t, qo_t, da, da_flat, f_t in reversed(list(steps)):
-        dh = dh_t + dh_next
-        dc = dh * dcdh_t
+        add(dh_t, dh_next, out=dh)
+        mul(dh, dcdh_t, out=dc)
         dc += dc_next
         mul(q_t, dc, out=da)
         mul(dh, qo_t, out=da[2])
-        dh_next = dot(wh_t, da_flat)
-        dc_next = dc * f_t
+        dot(wh_t, da_flat, out=dh_next)
+        mul(dc, f_t, out=dc_next)
     g_gate[...] = _matmul(np.ascontiguousarray(cache.eh[:n].T), da_all)
     e = cache.eh[:n, :embed]
     de = _matmul(da_all, gate_w[:embed].T) * (1 - e * e)

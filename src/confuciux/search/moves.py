@@ -286,10 +286,12 @@ def _pair_batch(up: np.ndarray, partner: np.ndarray, gain: np.ndarray, dw: dict[
     taken: set[int] = set()
     left = dict(slack)
     out: list[int] = []
-    for i in idx.tolist():
-        u, d = int(up[i]), int(partner[i])
-        lu, ld = int(layer[u]), int(layer[d])
-        if lu in taken or ld in taken or any(dw[k][u] + dw[k][d] > left[k] for k in left):
+    u_l, d_l = up[idx].tolist(), partner[idx].tolist()  # Python scalars: this loop is scalar work
+    pair_w = {k: (dw[k][up[idx]] + dw[k][partner[idx]]).tolist() for k in left}  # same sums, once
+    lay_u, lay_d = layer[up[idx]].tolist(), layer[partner[idx]].tolist()
+    for i in range(idx.size):
+        u, d, lu, ld = u_l[i], d_l[i], lay_u[i], lay_d[i]
+        if lu in taken or ld in taken or any(pair_w[k][i] > left[k] for k in left):
             continue
         taken.update((lu, ld))
         left = {k: v - dw[k][u] - dw[k][d] for k, v in left.items()}
@@ -453,23 +455,16 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
     the cheapest of a different layer among the first j kept for every j.  Returns, per
     up-move, the partner's index into ``down`` and the pair's gain (inf where no partner
     fits); only these pairs are scored."""
-    order = np.argsort(dw[down], kind="stable")
+    room = slack - dw[up]
+    # only down-moves some up-move can pair with: the sorted order's prefix, sorted alone
+    sel = np.flatnonzero(dw[down] <= room.max())
+    if not sel.size:
+        return np.full(up.size, int(np.argmin(dw[down]))), np.full(up.size, np.inf)
+    order = sel[np.argsort(dw[down][sel], kind="stable")]
     d_w, d_c, d_l = dw[down][order], dc[down][order], layer[down][order]
-    n = order.size
-    first_l, second_l = [0] * n, [-1] * n
-    cl, ll = d_c.tolist(), d_l.tolist()  # Python lists: this loop is scalar work
-    f, g = 0, -1  # cheapest so far; cheapest so far on a layer other than f's
-    for j in range(n):
-        c = cl[j]
-        if c < cl[f]:
-            if ll[j] != ll[f]:
-                g = f
-            f = j
-        elif j != f and ll[j] != ll[f] and (g < 0 or c < cl[g]):
-            g = j
-        first_l[j], second_l[j] = f, g
-    first, second = np.array(first_l, dtype=np.int64), np.array(second_l, dtype=np.int64)
-    last = np.searchsorted(d_w, slack - dw[up], side="right") - 1  # partners that fit: [0, last]
+    last = np.searchsorted(d_w, room, side="right") - 1  # partners that fit: [0, last]
+    n = int(last.max()) + 1  # the scan below is read up to the largest ``last``
+    first, second = _cheapest_two(d_c[: max(n, 1)], d_l[: max(n, 1)])
     fits = last >= 0
     j = np.maximum(last, 0)
     pick = np.where(d_l[first[j]] != layer[up], first[j], second[j])
@@ -477,6 +472,31 @@ def _best_partners(up: np.ndarray, down: np.ndarray, dc: np.ndarray, dw: np.ndar
     pick = np.maximum(pick, 0)
     gain = np.where(fits, dc[up] + d_c[pick], np.inf)
     return order[pick], gain
+
+
+def _earliest_argmin(c: np.ndarray) -> np.ndarray:
+    """Per position j, the first index of the smallest of ``c[0..j]``."""
+    run = np.minimum.accumulate(c)
+    new = np.ones(c.size, dtype=bool)
+    new[1:] = c[1:] < run[:-1]  # a new strict minimum: ties keep the earlier index
+    return np.asarray(np.maximum.accumulate(np.where(new, np.arange(c.size), 0)))
+
+
+def _cheapest_two(cost: np.ndarray, lay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per prefix ``[0..j]`` of the (finite) costs: the first cheapest index, and the first
+    cheapest index on a layer other than that one's (-1 if none).  Vectorised: the cheapest
+    changes at few places and lies on few layers, so the second is one masked scan per such
+    layer."""
+    first = _earliest_argmin(cost)
+    second = np.full(cost.size, -1, dtype=np.int64)
+    owner = lay[first]
+    for lay_f in np.unique(owner).tolist():
+        at = np.flatnonzero(owner == lay_f)
+        end = int(at[-1]) + 1  # positions after the last one owned by lay_f are not needed
+        masked = np.where(lay[:end] != lay_f, cost[:end], np.inf)
+        idx = _earliest_argmin(masked)[at]
+        second[at] = np.where(np.isfinite(masked[idx]), idx, -1)
+    return first, second
 
 
 def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int | None = None) -> np.ndarray:
