@@ -292,13 +292,19 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* the regime the forms do not cover (yet): a Y band wider than the output (a negative first
-     * extent or an empty first tile; MAESTRO's validity there not derived).  An X band wider than
-     * the output with Y fine is invalid, as the rule above says. */
-    int unsupported = yf < 0 || ty0 == 0;
-    if (!eye) {
-        unsupported = unsupported && !ys.big;
-        valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
+    /* A Y band wider than the output (docs/cost-model.md, "Bands wider than the output"): with
+     * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE) when the inner
+     * window of the first Y tile ends in an edge step (shi), and on eye on some points whose first
+     * X tile does while the Y one does not (not derived: unsupported).  With X fine MAESTRO's
+     * costs differ from the forms: unsupported.  (ty0 >= 0, R >= 1, syp >= 1: no overflow.) */
+    int wide_y = yf < 0 || ty0 == 0, both = yf < 0 && xf < 0;
+    int y_edge0 = (ty0 - R) % syp != 0, x_edge0 = (tx0 - S) % sxp != 0;
+    int unsupported;
+    if (eye) {
+        unsupported = wide_y && !(both && (y_edge0 || !x_edge0));
+    } else {
+        valid = valid && !ys.big && !(both && y_edge0);  /* fallback Y band: exit code 255 */
+        unsupported = wide_y && !both && !ys.big;
     }
     if (unsupported) return CX_UNSUPPORTED;
     if (!valid) return CX_INVALID;
