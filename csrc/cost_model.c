@@ -293,18 +293,17 @@ static int banded(int eye, point *p, traffic *t)
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
     /* A Y band wider than the output (docs/cost-model.md, "Bands wider than the output"): with
-     * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE) when the inner
-     * window of the first Y tile ends in an edge step (shi), and on eye on some points whose first
-     * X tile does while the Y one does not (not derived: unsupported).  With X fine MAESTRO's
-     * costs differ from the forms: unsupported.  (ty0 >= 0, R >= 1, syp >= 1: no overflow.) */
+     * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when
+     * the inner window of the first Y tile (shi) or, on a single output row (Y = R), of the first
+     * X tile (eye) ends in an edge step.  With X fine MAESTRO's costs differ from the forms:
+     * unsupported.  (ty0, tx0 >= 0, R, S, syp, sxp >= 1: the remainders cannot overflow.) */
     int wide_y = yf < 0 || ty0 == 0, both = yf < 0 && xf < 0;
-    int y_edge0 = (ty0 - R) % syp != 0, x_edge0 = (tx0 - S) % sxp != 0;
-    int unsupported;
+    int unsupported = wide_y && !both;
     if (eye) {
-        unsupported = wide_y && !(both && (y_edge0 || !x_edge0));
+        valid = valid && !(both && Y == R && (tx0 - S) % sxp != 0);
     } else {
-        valid = valid && !ys.big && !(both && y_edge0);  /* fallback Y band: exit code 255 */
-        unsupported = wide_y && !both && !ys.big;
+        valid = valid && !ys.big && !(both && (ty0 - R) % syp != 0);  /* ys.big: exit code 255 */
+        unsupported = unsupported && !ys.big;
     }
     if (unsupported) return CX_UNSUPPORTED;
     if (!valid) return CX_INVALID;

@@ -421,18 +421,17 @@ def _banded(
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
     # A Y band wider than the output (a negative first extent or an empty first tile,
     # docs/cost-model.md "Bands wider than the output").  With the X band wider too the forms give
-    # MAESTRO's costs, but it aborts (SIGFPE) when the inner window of the first Y tile ends in an
-    # edge step (shi), and on eye on some points whose first X tile does while the Y one does not
-    # (rule not derived: status 4).  With X fine MAESTRO's costs differ from the forms: status 4.
+    # MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the first Y tile
+    # (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an edge step.
+    # With X fine MAESTRO's costs differ from the forms: status 4.
     wide_y = (yf < 0) | (ty0 == 0)
     both = (yf < 0) & (xf < 0)
-    y_edge0 = (ty0 - R) % syp != 0
-    x_edge0 = (tx0 - S) % sxp != 0
+    unsupported = wide_y & ~both
     if eye:
-        unsupported = wide_y & ~(both & (y_edge0 | ~x_edge0))
+        valid &= ~(both & (Y == R) & ((tx0 - S) % sxp != 0))
     else:
-        valid &= ~ys.big & ~(both & y_edge0)  # MAESTRO refuses a fallback Y band (exit code 255)
-        unsupported = wide_y & ~both & ~ys.big
+        valid &= ~ys.big & ~(both & ((ty0 - R) % syp != 0))  # a fallback Y band: exit code 255
+        unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
