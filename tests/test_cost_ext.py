@@ -347,9 +347,29 @@ def test_bands_wider_than_the_output_match_maestro(backend):
         assert out["energy"][0] == pytest.approx(energy, rel=1e-5), (df, K, C, Y, X)
 
 
+# MAESTRO runs with a Y band wider than the output and the X band not: dataflow, (K, C, Y, X, R,
+# S, stride_y, stride_x), P, k, and whether MAESTRO prints costs (runtime > 0; we say status 4,
+# not derived) or not (runtime 0, negative counts or a SIGFPE abort; we say invalid).
+Y_WIDE_X_FINE_POINTS = [
+    ("shi", (2, 1, 4, 5, 3, 5, 2, 2), 6, 1, False),  # a single X tile
+    ("shi", (3, 4, 7, 17, 5, 3, 3, 1), 3, 4, False),  # no X edge tile
+    ("shi", (2, 2, 12, 7, 7, 5, 6, 4), 2, 1, False),  # SIGFPE: the Y window ends in an edge step
+    ("shi", (2, 3, 6, 6, 5, 5, 3, 5), 4, 2, False),  # SIGFPE
+    ("shi", (3, 2, 3, 4, 3, 3, 1, 3), 1, 2, True),  # runtime 76
+    ("shi", (2, 2, 9, 32, 7, 5, 1, 5), 2, 1, True),  # runtime 144
+    ("eye", (2, 2, 4, 3, 3, 3, 2, 6), 4, 2, False),
+    ("eye", (3, 1, 7, 1, 5, 1, 2, 2), 5, 4, False),
+    ("eye", (8, 4, 8, 4, 7, 3, 4, 4), 6, 3, True),  # runtime 768
+    ("eye", (3, 2, 7, 43, 7, 7, 1, 5), 2, 3, True),  # runtime 296
+    ("eye", (374, 30, 16, 16, 3, 3, 2, 3), 16, 12, True),  # a maestro_ext row, runtime 104,640
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_y_band_wider_than_the_output_with_x_fine_is_not_supported(backend):
-    """MAESTRO prints costs for some of these (runtime nK*C*(1 + kRS)), not derived: status 4."""
-    dims = np.array([[374, 30, 16, 16, 3, 3, 1, 1, 2, 3]], dtype=np.int64)  # a maestro_ext row
-    out = _points(backend)(dims, np.array([False]), np.array([16]), np.array([12]), "eye", Hardware.maestro())
-    assert out["status"][0] == schema.UNSUPPORTED and np.isnan(out["runtime"][0])
+def test_a_y_band_wider_than_the_output_with_x_fine(backend):
+    """Invalid where MAESTRO prints no costs, status 4 (not derived) where it does."""
+    for df, (K, C, Y, X, R, S, sy, sx), p, k, costed in Y_WIDE_X_FINE_POINTS:
+        dims = np.array([[K, C, Y, X, R, S, 1, 1, sy, sx]], dtype=np.int64)
+        out = _points(backend)(dims, np.array([False]), np.array([p]), np.array([k]), df, Hardware.maestro())
+        want = schema.UNSUPPORTED if costed else schema.INVALID
+        assert out["status"][0] == want and np.isnan(out["runtime"][0]), (df, K, C, Y, X)

@@ -423,14 +423,19 @@ def _banded(
     # docs/cost-model.md "Bands wider than the output").  With the X band wider too the forms give
     # MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the first Y tile
     # (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an edge step.
-    # With X fine MAESTRO's costs differ from the forms: status 4.
+    # With X fine MAESTRO prints costs (not derived: status 4) only when the X edge tile has a
+    # negative output extent too (and, on shi, the Y window no edge step); otherwise invalid.
     wide_y = (yf < 0) | (ty0 == 0)
     both = (yf < 0) & (xf < 0)
-    unsupported = wide_y & ~both
+    y_edge0 = (ty0 - R) % syp != 0
+    maybe = (xs.c[2] > 0) & (xs.t[2] - S + 1 < 0)
+    if not eye:
+        maybe &= ~y_edge0
+    unsupported = wide_y & ~both & ~((xf > 0) & ~maybe)
     if eye:
         valid &= ~(both & (Y == R) & ((tx0 - S) % sxp != 0))
     else:
-        valid &= ~ys.big & ~(both & ((ty0 - R) % syp != 0))  # a fallback Y band: exit code 255
+        valid &= ~ys.big & ~(both & y_edge0)  # a fallback Y band: exit code 255
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
