@@ -292,13 +292,22 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* the regime the forms do not cover (yet): a Y band wider than the output (a negative first
-     * extent or an empty first tile; MAESTRO's validity there not derived).  An X band wider than
-     * the output with Y fine is invalid, as the rule above says. */
-    int unsupported = yf < 0 || ty0 == 0;
-    if (!eye) {
+    /* A Y band wider than the output (docs/cost-model.md, "Bands wider than the output"): with
+     * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when
+     * the inner window of the first Y tile (shi) or, on a single output row (Y = R), of the first
+     * X tile (eye) ends in an edge step.  With X fine MAESTRO prints costs (not derived:
+     * unsupported) only when the X edge tile has a negative output extent too (and, on shi, the
+     * Y window no edge step); otherwise invalid.  (ty0, tx0, xs.t[2] >= 0, R, S, syp, sxp >= 1:
+     * the remainders and differences cannot overflow.) */
+    int wide_y = yf < 0 || ty0 == 0, both = yf < 0 && xf < 0;
+    int y_edge0 = (ty0 - R) % syp != 0;
+    int maybe = xs.c[2] > 0 && xs.t[2] - S + 1 < 0 && (eye || !y_edge0);
+    int unsupported = wide_y && !both && !(xf > 0 && !maybe);
+    if (eye) {
+        valid = valid && !(both && Y == R && (tx0 - S) % sxp != 0);
+    } else {
+        valid = valid && !ys.big && !(both && y_edge0);  /* ys.big: exit code 255 */
         unsupported = unsupported && !ys.big;
-        valid = valid && !ys.big;  /* MAESTRO refuses these (exit code 255) */
     }
     if (unsupported) return CX_UNSUPPORTED;
     if (!valid) return CX_INVALID;

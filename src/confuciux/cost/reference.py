@@ -419,12 +419,23 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # the regime the forms do not cover (yet, docs/cost-model.md): a Y band wider than the output
-    # (a negative first extent or an empty first tile; MAESTRO's validity there not derived).  An
-    # X band wider than the output with Y fine is invalid, as ``valid`` says.
-    unsupported = (yf < 0) | (ty0 == 0)
+    # A Y band wider than the output (a negative first extent or an empty first tile,
+    # docs/cost-model.md "Bands wider than the output").  With the X band wider too the forms give
+    # MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the first Y tile
+    # (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an edge step.
+    # With X fine MAESTRO prints costs (not derived: status 4) only when the X edge tile has a
+    # negative output extent too (and, on shi, the Y window no edge step); otherwise invalid.
+    wide_y = (yf < 0) | (ty0 == 0)
+    both = (yf < 0) & (xf < 0)
+    y_edge0 = (ty0 - R) % syp != 0
+    maybe = (xs.c[2] > 0) & (xs.t[2] - S + 1 < 0)
     if not eye:
-        valid &= ~ys.big  # MAESTRO refuses these (exit code 255)
+        maybe &= ~y_edge0
+    unsupported = wide_y & ~both & ~((xf > 0) & ~maybe)
+    if eye:
+        valid &= ~(both & (Y == R) & ((tx0 - S) % sxp != 0))
+    else:
+        valid &= ~ys.big & ~(both & y_edge0)  # a fallback Y band: exit code 255
         unsupported &= ~ys.big
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
@@ -468,7 +479,7 @@ def evaluate_points(
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
     the C kernel.  Strided CONV rows on shi or eye whose Y band is wider than the output have
-    status 4 (not supported).
+    status 4 (not supported) except where the X band is wider too (docs/cost-model.md).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
