@@ -109,12 +109,13 @@ class Comparison:
             lines.append(f"(per-dataflow relative budgets at mul {self.mul:g} would differ: {unfair})")
         else:
             lines.append(f"fair comparison: every dataflow gets the same absolute budget, {budget}")
-        lines.append(f"{'dataflow':>8} {'objective':>16} {'vs best':>8}  budget used")
+        w = max(8, *(len(d) for d in self.results))  # "dla+shi+eye" with per_layer
+        lines.append(f"{'dataflow':>{w}} {'objective':>16} {'vs best':>8}  budget used")
         for row, r in zip(self.rows(), self.results.values(), strict=True):
             used = ", ".join(f"{k} {100 * u['fraction']:.1f} %" for k, u in r.constraint_used.items())
             value = _num(r.objective_value) if r.feasible else "infeasible"
             ratio = f"{row['vs_best']:.3f}" if r.feasible else "-"
-            lines.append(f"{row['dataflow']:>8} {value:>16} {ratio:>8}  {used}")
+            lines.append(f"{row['dataflow']:>{w}} {value:>16} {ratio:>8}  {used}")
         if self.best is not None:
             lines.append(f"best: {self.best}")
         return "\n".join(lines)
