@@ -1,4 +1,4 @@
-"""The REINFORCE policy of ConfuciuX, in NumPy with hand-written backpropagation through time.
+"""The REINFORCE policy of ConfuciuX, with hand-written backpropagation through time.
 
 At step t (layer t, in the model's order) the input is that layer's features concatenated with
 one-hot codes of the previous step's two actions.  An encoder (linear + tanh) feeds an LSTM cell
@@ -6,7 +6,11 @@ one-hot codes of the previous step's two actions.  An encoder (linear + tanh) fe
 :func:`policy_gradient` returns the gradient of ``Σ_t w_t (log π(pe_t) + log π(buf_t))`` (+ an
 optional entropy bonus), checked against finite differences in the tests.
 
-Speed (a 500-epoch search runs ~330 episodes): only the recurrence is stepped in Python.  The
+Speed (a 500-epoch search runs ~330 episodes): only the recurrence is stepped one layer at a
+time — for a float32 policy in C (csrc/lstm.c: one call per episode for the forward pass, one for
+the backward pass), else in NumPy (:func:`_steps_numpy`, :func:`_bptt_numpy`: the reference the
+tests compare the kernel with, and the fallback when the extension is not built).  The two agree
+to float32 rounding, not bit for bit; each is deterministic.  The
 parameters live in one flat vector in three blocks, each a matrix with its bias as the last
 column (gates: last row) — encoder ``[We | be]``, gates ``[Wx | Wh | b]ᵀ``, heads
 ``[Wp; Wb | bp; bb]`` — so a step is one matrix-vector product for the gates and one for both
