@@ -1,4 +1,4 @@
-"""The REINFORCE policy of ConfuciuX, in NumPy with hand-written backpropagation through time.
+"""The REINFORCE policy of ConfuciuX, with hand-written backpropagation through time.
 
 At step t (layer t, in the model's order) the input is that layer's features concatenated with
 one-hot codes of the previous step's two actions.  An encoder (linear + tanh) feeds an LSTM cell
@@ -6,7 +6,11 @@ one-hot codes of the previous step's two actions.  An encoder (linear + tanh) fe
 :func:`policy_gradient` returns the gradient of ``Σ_t w_t (log π(pe_t) + log π(buf_t))`` (+ an
 optional entropy bonus), checked against finite differences in the tests.
 
-Speed (a 500-epoch search runs ~330 episodes): only the recurrence is stepped in Python.  The
+Speed (a 500-epoch search runs ~330 episodes): only the recurrence is stepped one layer at a
+time — for a float32 policy in C (csrc/lstm.c: one call per episode for the forward pass, one for
+the backward pass), else in NumPy (:func:`_steps_numpy`, :func:`_bptt_numpy`: the reference the
+tests compare the kernel with, and the fallback when the extension is not built).  The two agree
+to float32 rounding, not bit for bit; each is deterministic.  The
 parameters live in one flat vector in three blocks, each a matrix with its bias as the last
 column (gates: last row) — encoder ``[We | be]``, gates ``[Wx | Wh | b]ᵀ``, heads
 ``[Wp; Wb | bp; bb]`` — so a step is one matrix-vector product for the gates and one for both
@@ -24,6 +28,12 @@ import numpy as np
 
 __all__ = ["Policy", "init_policy", "rollout", "log_prob", "policy_gradient", "gradient_vector", "Adam",
            "clip_gradients"]  # fmt: skip
+
+try:  # the C kernel of the per-step loops (csrc/lstm.c); NumPy below when it is not built
+    from .._cost_model import ffi as _KERNEL_FFI  # type: ignore[import-not-found, unused-ignore]
+    from .._cost_model import lib as _KERNEL  # type: ignore[import-not-found, unused-ignore]
+except ImportError:
+    _KERNEL = _KERNEL_FFI = None
 
 Params = dict[str, np.ndarray]
 Array = np.ndarray[Any, Any]
@@ -146,14 +156,46 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
     gates = np.empty((n, 4 * hidden), dtype=dt)
     cs = np.zeros((n + 1, hidden), dtype=dt)
     logits = np.empty((n, n_pe + n_buf), dtype=dt)
-    pe = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions[0], dtype=np.int64)
-    buf = np.zeros(n, dtype=np.int64) if actions is None else np.asarray(actions[1], dtype=np.int64)
+    pe = np.zeros(n, dtype=np.int64) if actions is None else np.ascontiguousarray(actions[0], dtype=np.int64)
+    buf = np.zeros(n, dtype=np.int64) if actions is None else np.ascontiguousarray(actions[1], dtype=np.int64)
+    z_noise = noise if actions is None else None
+    if _KERNEL is not None and dt == np.float32:
+        _steps_c(policy, enc, prev, w, head_w, z_noise, pe, buf, eh, gates, cs, logits)
+    else:
+        _steps_numpy(policy, enc, prev, w, head_w, z_noise, pe, buf, eh, gates, cs, logits)
+    z = logits.astype(np.float64) / temperature + neg
+    xs = np.zeros((n, nf + n_pe + n_buf + 1), dtype=dt)
+    xs[:, :nf] = features
+    xs[1 + np.arange(n - 1), nf + pe[:-1]] = 1.0
+    xs[1 + np.arange(n - 1), nf + n_pe + buf[:-1]] = 1.0
+    xs[:, -1] = 1.0
+    return _Cache(eh, xs, gates, cs, _softmax(z[:, :n_pe]), _softmax(z[:, n_pe:]), pe, buf)
+
+
+def _steps_numpy(
+    policy: Policy,
+    enc: Array,
+    prev: Array,
+    w: Array,
+    head_w: Array,
+    noise: Array | None,
+    pe: Array,
+    buf: Array,
+    eh: Array,
+    gates: Array,
+    cs: Array,
+    logits: Array,
+) -> None:
+    """The recurrence in NumPy (the reference for :func:`_steps_c`): fills ``eh``, ``gates``,
+    ``cs``, ``logits`` and, when ``noise`` is given, the sampled ``pe`` and ``buf``."""
+    n, n_pe, n_buf, hidden, embed, dt = enc.shape[0], policy.n_pe, policy.n_buf, policy.hidden, policy.embed, eh.dtype
+    h3 = 3 * hidden
     tanh, dot, add, mul = np.tanh, np.dot, np.add, np.multiply  # local names: this loop is hot
     # per-step row views, made in one C loop each (list(array)) rather than by indexing per step
     xs_, ehs, hs_, heads_in = list(eh[:n, :embed]), list(eh), list(eh[:, embed : embed + hidden]), list(eh[:, embed:])
     gs, sigs, cs_ = list(gates), list(gates[:, :h3]), list(cs)
     i_s, f_s, o_s, g_s = (list(gates[:, k * hidden : (k + 1) * hidden]) for k in range(4))
-    sample = actions is None
+    sample = noise is not None
     zs = list(logits if noise is None else noise)
     z_buf, ig = np.empty(n_pe + n_buf, dtype=dt), np.empty(hidden, dtype=dt)  # reused per step
     z_pe, z_buf_ = z_buf[:n_pe], z_buf[n_pe:]
@@ -193,13 +235,54 @@ def _forward(policy: Policy, features: Array, actions: tuple[Array, Array] | Non
         last = a * n_buf + b
     if sample:
         pe[:], buf[:] = picked[0::2], picked[1::2]
-    z = logits.astype(np.float64) / temperature + neg
-    xs = np.zeros((n, nf + n_pe + n_buf + 1), dtype=dt)
-    xs[:, :nf] = features
-    xs[1 + np.arange(n - 1), nf + pe[:-1]] = 1.0
-    xs[1 + np.arange(n - 1), nf + n_pe + buf[:-1]] = 1.0
-    xs[:, -1] = 1.0
-    return _Cache(eh, xs, gates, cs, _softmax(z[:, :n_pe]), _softmax(z[:, n_pe:]), pe, buf)
+
+
+def _steps_c(
+    policy: Policy,
+    enc: Array,
+    prev: Array,
+    w: Array,
+    head_w: Array,
+    noise: Array | None,
+    pe: Array,
+    buf: Array,
+    eh: Array,
+    gates: Array,
+    cs: Array,
+    logits: Array,
+) -> None:
+    """:func:`_steps_numpy` in one call of the C kernel (csrc/lstm.c, float32)."""
+    n = enc.shape[0]
+    head_t = np.ascontiguousarray(head_w.T)
+    z = _KERNEL_FFI.NULL if noise is None else _ptr(noise, np.float32, (n, policy.n_pe + policy.n_buf))
+    status = _KERNEL.cx_lstm_forward(
+        n,
+        policy.embed,
+        policy.hidden,
+        policy.n_pe,
+        policy.n_buf,
+        _ptr(enc, np.float32, (n, policy.embed)),
+        _ptr(prev, np.float32, (policy.n_pe * policy.n_buf, policy.embed)),
+        _ptr(w, np.float32, (policy.embed + policy.hidden + 1, 4 * policy.hidden)),
+        _ptr(head_t, np.float32, (policy.hidden + 1, policy.n_pe + policy.n_buf)),
+        z,
+        _ptr(pe, np.int64, (n,)),
+        _ptr(buf, np.int64, (n,)),
+        _ptr(eh, np.float32, (n + 1, policy.embed + policy.hidden + 1)),
+        _ptr(gates, np.float32, (n, 4 * policy.hidden)),
+        _ptr(cs, np.float32, (n + 1, policy.hidden)),
+        _ptr(logits, np.float32, (n, policy.n_pe + policy.n_buf)),
+    )
+    if status:
+        raise ValueError(f"actions out of range: pe must be in 0..{policy.n_pe - 1}, buf in 0..{policy.n_buf - 1}")
+
+
+def _ptr(a: Array, dtype: Any, shape: tuple[int, ...]) -> Any:
+    """A C pointer to ``a`` after checking what C will assume: dtype, shape, C order."""
+    if a.dtype != dtype or a.shape != shape or not a.flags.c_contiguous:
+        raise ValueError(f"LSTM kernel: array {a.dtype}{a.shape} is not a C-ordered {np.dtype(dtype)}{shape}")
+    ctype = "long long[]" if dtype == np.int64 else "float[]"
+    return _KERNEL_FFI.from_buffer(ctype, a)
 
 
 def rollout(policy: Policy, features: Array, rng: np.random.Generator, *, greedy: bool = False,
@@ -277,7 +360,22 @@ def gradient_vector(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
     # d a / d c for the gates driven by the cell (i, f, g; o's row is 0) and d a_o / d h
     q = np.stack([gg * i * (1 - i), cache.cs[:-1] * f * (1 - f), np.zeros_like(i), i * (1 - gg * gg)], axis=1)
     q_o = tc * o * (1 - o)
-    wh_t = gate_w[embed : embed + hidden]  # Whᵀ
+    if _KERNEL is not None and dt == np.float32:
+        da_all = _bptt_c(gate_w[embed : embed + hidden], dh_heads, dc_from_dh, q, q_o, gates)
+    else:
+        da_all = _bptt_numpy(gate_w[embed : embed + hidden], dh_heads, dc_from_dh, q, q_o, f)
+    g_gate[...] = _matmul(np.ascontiguousarray(cache.eh[:n].T), da_all)
+    e = cache.eh[:n, :embed]
+    de = _matmul(da_all, gate_w[:embed].T) * (1 - e * e)
+    g_enc[...] = _matmul(np.ascontiguousarray(de.T), cache.xs)
+    return grad
+
+
+def _bptt_numpy(wh_t: Array, dh_heads: Array, dc_from_dh: Array, q: Array, q_o: Array, f: Array) -> Array:
+    """d objective / d gate pre-activations (N, 4H), stepping back through time (the reference
+    for :func:`_bptt_c`); ``wh_t`` is Whᵀ (H, 4H), ``f`` the forget gates (N, H)."""
+    n, hidden = dh_heads.shape
+    dt = dh_heads.dtype
     da_all = np.zeros((n, 4 * hidden), dtype=dt)
     dh_next = np.zeros(hidden, dtype=dt)
     dc_next = np.zeros(hidden, dtype=dt)
@@ -294,11 +392,29 @@ def gradient_vector(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entrop
         mul(dh, qo_t, out=da[2])
         dot(wh_t, da_flat, out=dh_next)
         mul(dc, f_t, out=dc_next)
-    g_gate[...] = _matmul(np.ascontiguousarray(cache.eh[:n].T), da_all)
-    e = cache.eh[:n, :embed]
-    de = _matmul(da_all, gate_w[:embed].T) * (1 - e * e)
-    g_enc[...] = _matmul(np.ascontiguousarray(de.T), cache.xs)
-    return grad
+    return da_all
+
+
+def _bptt_c(wh_t: Array, dh_heads: Array, dc_from_dh: Array, q: Array, q_o: Array, gates: Array) -> Array:
+    """:func:`_bptt_numpy` in one call of the C kernel (csrc/lstm.c, float32)."""
+    n, hidden = dh_heads.shape
+    f32 = np.float32
+    wh = np.ascontiguousarray(wh_t.T)  # W_h (4H, H): dh_next is a sum of its rows
+    da_all = np.empty((n, 4 * hidden), dtype=f32)
+    scratch = np.empty((4, hidden), dtype=f32)
+    _KERNEL.cx_lstm_backward(
+        n,
+        hidden,
+        _ptr(dh_heads, f32, (n, hidden)),
+        _ptr(dc_from_dh, f32, (n, hidden)),
+        _ptr(q, f32, (n, 4, hidden)),
+        _ptr(q_o, f32, (n, hidden)),
+        _ptr(gates, f32, (n, 4 * hidden)),
+        _ptr(wh, f32, (4 * hidden, hidden)),
+        _ptr(da_all, f32, (n, 4 * hidden)),
+        *(_ptr(row, f32, (hidden,)) for row in scratch),
+    )
+    return da_all
 
 
 def policy_gradient(policy: Policy, cache: _Cache, weights: Any = 1.0, *, entropy: float = 0.0) -> Params:
