@@ -280,6 +280,37 @@ static inline i64 rows_of(i64 t, i64 W, i64 sp)
     return qdiv(d, sp) + 1 + (r != 0 && r - sp + 1 >= 0);
 }
 
+/* Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a fine X
+ * band that ends in an edge tile of negative output extent (docs/cost-model.md, "X fine under a
+ * wide Y band"); N = G = 1.  L2 holds MAESTRO's first case: the input and filter it loads and the
+ * outputs of the edge tile (of the last K tile when there are two).  Returns 1 on overflow. */
+static int x_fine(int eye, const point *p, const tiles *ys, const tiles *xs, traffic *t)
+{
+    i64 K = p->K, C = p->C, k = p->k, nK = cdiv(K, k), kh = min64(k, K);
+    i64 RS = MUL(p->R, p->S), khRS = MUL(kh, RS);
+    i64 ty0 = ys->t[0], tx0 = xs->t[0];
+    i64 yf = ty0 - p->R + 1, xe = xs->t[2] - p->S + 1;
+    i64 newx = min64(tx0, xs->o), n1 = (xs->c[1] > 0) + 1;  /* n1: X states after the first */
+    t->runtime = MUL(MUL(nK, C), ADD(khRS, 1));
+    t->macs = MUL5(K, C, RS, yf, xe);
+    i64 out = MUL3(nK == 2 ? K - k : kh, yf, xe), l2_in, l2_w;
+    if (eye) {
+        t->i_rd = MUL4(nK, C, ty0, newx);
+        t->w_rd = 0;
+        l2_in = MUL(ty0, ADD(tx0, MUL(n1, newx)));
+        l2_w = khRS;
+    } else {
+        t->i_rd = MUL4(nK, C, ty0, C > 1 ? tx0 : newx);
+        t->w_rd = MUL4(RS, nK, kh, C - 1);
+        l2_in = MUL(ty0, C > 1 ? MUL3(2, n1, tx0) : ADD(tx0, MUL(n1, newx)));
+        l2_w = MUL(C > 1 ? n1 + 1 : 1, khRS);
+    }
+    t->l2 = MUL(2, ADD(ADD(l2_in, l2_w), out));
+    return 0;
+overflow:
+    return 1;
+}
+
 /* Status of a strided shi (eye = 0) or eye (eye = 1) point and its traffic (CX_OK only). */
 static int banded(int eye, point *p, traffic *t)
 {
@@ -309,8 +340,11 @@ static int banded(int eye, point *p, traffic *t)
         valid = valid && !ys.big && !(both && y_edge0);  /* ys.big: exit code 255 */
         unsupported = unsupported && !ys.big;
     }
-    if (unsupported) return CX_UNSUPPORTED;
-    if (!valid) return CX_INVALID;
+    /* Of those, the points with the X band fine have forms of their own (x_fine; N = G = 1 only:
+     * batch and groups were not probed there); the others stay unsupported. */
+    int fine = unsupported && xf > 0 && yf < 0 && p->N == 1 && p->G == 1;
+    if (unsupported && !fine) return CX_UNSUPPORTED;
+    if (!valid && !fine) return CX_INVALID;
     if (__builtin_mul_overflow(p->N, p->G, &p->NG)) return CX_OVERFLOW;
     i64 RS = MUL(R, S);
     i64 w = MUL3(kh, RS, p->NG);
@@ -382,6 +416,7 @@ static int banded(int eye, point *p, traffic *t)
     i64 base = MUL5(p->NG, p->K, p->C, RS, yo);
     t->macs = MUL(base, xo);
     t->o_l1 = MUL(base, xo_all);
+    if (fine && x_fine(eye, p, &ys, &xs, t)) return CX_OVERFLOW;
     return CX_OK;
 overflow:
     return CX_OVERFLOW;

@@ -437,7 +437,50 @@ def _banded(
     else:
         valid &= ~ys.big & ~(both & y_edge0)  # a fallback Y band: exit code 255
         unsupported &= ~ys.big
+    # Of those, the points with the X band fine have forms of their own (N = G = 1 only: batch
+    # and groups were not probed there); the others stay unsupported.
+    fine = unsupported & (xf > 0) & (yf < 0) & (e.N == 1) & (e.G == 1)
+    unsupported &= ~fine
+    valid |= fine
+    runtime, l2, i_rd, w_rd, macs = (
+        _where(fine, v, old)
+        for v, old in zip(_x_fine(ck, fine, eye, ys, xs, K, C, R, S, k), (runtime, l2, i_rd, w_rd, macs), strict=True)
+    )
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
+
+
+def _x_fine(
+    ck: _Checked, fine: np.ndarray, eye: bool, ys: _Tiles, xs: _Tiles, K: _A, C: _A, R: _A, S: _A, k: _A
+) -> tuple[_A, _A, _A, _A, _A]:
+    """Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a
+    fine X band that ends in an edge tile of negative output extent (docs/cost-model.md, "X fine
+    under a wide Y band"); N = G = 1.  Rows outside ``fine`` are computed on stand-in values."""
+    one = np.ones_like(K)
+    K, C, R, S, k = (_where(fine, v, one) for v in (K, C, R, S, k))
+    ty0, tx0, te = (_where(fine, v, 0) for v in (ys.t[0], xs.t[0], xs.t[2]))
+    xo, n1 = _where(fine, xs.o, 1), _where(fine, xs.c[1] > 0, 0) + 1  # n1: X states after the first
+    nK, kh = _cdiv(K, k), np.minimum(k, K)
+    RS = ck.mul(R, S)
+    khRS = ck.mul(kh, RS)
+    yf, xe = ty0 - R + 1, te - S + 1
+    newx = np.minimum(tx0, xo)
+    runtime = ck.mul(ck.mul(nK, C), ck.add(khRS, 1))
+    macs = ck.prod(K, C, RS, yf, xe)
+    # L2 holds MAESTRO's first case: the input and filter it loads and the outputs of the edge
+    # tile (of the last K tile when there are two)
+    out = ck.prod(_where(nK == 2, K - k, kh), yf, xe)
+    if eye:
+        i_rd = ck.prod(nK, C, ty0, newx)
+        w_rd = np.zeros_like(K)
+        l2_in = ck.mul(ty0, ck.add(tx0, ck.mul(n1, newx)))
+        l2_w = khRS
+    else:
+        i_rd = ck.prod(nK, C, ty0, _where(C > 1, tx0, newx))
+        w_rd = ck.prod(RS, nK, kh, C - 1)
+        l2_in = ck.mul(ty0, _where(C > 1, ck.prod(2, n1, tx0), ck.add(tx0, ck.mul(n1, newx))))
+        l2_w = ck.mul(_where(C > 1, n1 + 1, 1), khRS)
+    l2 = ck.mul(2, ck.add(ck.add(l2_in, l2_w), out))
+    return runtime, l2, i_rd, w_rd, macs
 
 
 def _bad_input(
