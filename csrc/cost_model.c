@@ -326,8 +326,8 @@ static int banded(int eye, point *p, traffic *t)
     /* A Y band wider than the output (docs/cost-model.md, "Bands wider than the output"): with
      * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when
      * the inner window of the first Y tile (shi) or, on a single output row (Y = R), of the first
-     * X tile (eye) ends in an edge step.  With X fine MAESTRO prints costs (not derived:
-     * unsupported) only when the X edge tile has a negative output extent too (and, on shi, the
+     * X tile (eye) ends in an edge step.  With X fine MAESTRO prints costs (forms:
+     * x_fine) only when the X edge tile has a negative output extent too (and, on shi, the
      * Y window no edge step); otherwise invalid.  (ty0, tx0, xs.t[2] >= 0, R, S, syp, sxp >= 1:
      * the remainders and differences cannot overflow.) */
     int wide_y = yf < 0 || ty0 == 0, both = yf < 0 && xf < 0;

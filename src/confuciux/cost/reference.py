@@ -423,7 +423,7 @@ def _banded(
     # docs/cost-model.md "Bands wider than the output").  With the X band wider too the forms give
     # MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the first Y tile
     # (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an edge step.
-    # With X fine MAESTRO prints costs (not derived: status 4) only when the X edge tile has a
+    # With X fine MAESTRO prints costs (forms: _x_fine) only when the X edge tile has a
     # negative output extent too (and, on shi, the Y window no edge step); otherwise invalid.
     wide_y = (yf < 0) | (ty0 == 0)
     both = (yf < 0) & (xf < 0)
@@ -521,8 +521,8 @@ def evaluate_points(
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.  Strided CONV rows on shi or eye whose Y band is wider than the output have
-    status 4 (not supported) except where the X band is wider too (docs/cost-model.md).
+    the C kernel.  Batched or grouped strided CONV rows on shi or eye whose Y band is wider than
+    the output while the X band is not have status 4 (not supported; docs/cost-model.md).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
