@@ -282,7 +282,7 @@ static inline i64 rows_of(i64 t, i64 W, i64 sp)
 
 /* Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a fine X
  * band that ends in an edge tile of negative output extent (docs/cost-model.md, "X fine under a
- * wide Y band"); N = G = 1.  L2 holds MAESTRO's first case: the input and filter it loads and the
+ * wide Y band"); G = 1.  L2 holds MAESTRO's first case: the input and filter it loads and the
  * outputs of the edge tile (of the last K tile when there are two).  Returns 1 on overflow. */
 static int x_fine(int eye, const point *p, const tiles *ys, const tiles *xs, traffic *t)
 {
@@ -291,19 +291,20 @@ static int x_fine(int eye, const point *p, const tiles *ys, const tiles *xs, tra
     i64 ty0 = ys->t[0], tx0 = xs->t[0];
     i64 yf = ty0 - p->R + 1, xe = xs->t[2] - p->S + 1;
     i64 newx = min64(tx0, xs->o), n1 = (xs->c[1] > 0) + 1;  /* n1: X states after the first */
-    t->runtime = MUL(MUL(nK, C), ADD(khRS, 1));
-    t->macs = MUL5(K, C, RS, yf, xe);
-    i64 out = MUL3(nK == 2 ? K - k : kh, yf, xe), l2_in, l2_w;
+    i64 NG = p->NG, G = p->G;
+    t->runtime = MUL(MUL(nK, C), ADD(MUL(khRS, NG), 1));
+    t->macs = MUL(MUL5(NG, K, C, RS, yf), xe);
+    i64 out = MUL4(NG, nK == 2 ? K - k : kh, yf, xe), l2_in, l2_w;
     if (eye) {
-        t->i_rd = MUL4(nK, C, ty0, newx);
+        t->i_rd = MUL5(NG, nK, C, ty0, newx);
         t->w_rd = 0;
-        l2_in = MUL(ty0, ADD(tx0, MUL(n1, newx)));
-        l2_w = khRS;
+        l2_in = MUL3(NG, ty0, ADD(tx0, MUL(n1, newx)));
+        l2_w = MUL(G, khRS);
     } else {
-        t->i_rd = MUL4(nK, C, ty0, C > 1 ? tx0 : newx);
-        t->w_rd = MUL4(RS, nK, kh, C - 1);
-        l2_in = MUL(ty0, C > 1 ? MUL3(2, n1, tx0) : ADD(tx0, MUL(n1, newx)));
-        l2_w = MUL(C > 1 ? n1 + 1 : 1, khRS);
+        t->i_rd = MUL5(NG, nK, C, ty0, C > 1 ? tx0 : newx);
+        t->w_rd = MUL5(G, RS, nK, kh, C - 1);
+        l2_in = MUL3(NG, ty0, C > 1 ? MUL3(2, n1, tx0) : ADD(tx0, MUL(n1, newx)));
+        l2_w = MUL3(G, C > 1 ? n1 + 1 : 1, khRS);
     }
     t->l2 = MUL(2, ADD(ADD(l2_in, l2_w), out));
     return 0;
@@ -340,9 +341,9 @@ static int banded(int eye, point *p, traffic *t)
         valid = valid && !ys.big && !(both && y_edge0);  /* ys.big: exit code 255 */
         unsupported = unsupported && !ys.big;
     }
-    /* Of those, the points with the X band fine have forms of their own (x_fine; N = G = 1 only:
-     * batch and groups were not probed there); the others stay unsupported. */
-    int fine = unsupported && xf > 0 && yf < 0 && p->N == 1 && p->G == 1;
+    /* Of those, the points with the X band fine have forms of their own (x_fine; G = 1 only:
+     * groups were not probed there); the others stay unsupported. */
+    int fine = unsupported && xf > 0 && yf < 0 && p->G == 1;
     if (unsupported && !fine) return CX_UNSUPPORTED;
     if (!valid && !fine) return CX_INVALID;
     if (__builtin_mul_overflow(p->N, p->G, &p->NG)) return CX_OVERFLOW;

@@ -380,10 +380,24 @@ def test_a_y_band_wider_than_the_output_with_x_fine(backend):
         assert out["energy"][0] == pytest.approx(energy, rel=1e-5), (df, K, C, Y, X)
 
 
+# The same regime with a batch: dataflow, (K, C, Y, X, R, S, N, stride_y, stride_x), P, k and
+# MAESTRO's (runtime, L2 bytes, MACs, energy nJ).
+Y_WIDE_X_FINE_BATCHED = [
+    ("eye", (3, 2, 7, 43, 7, 7, 2, 1, 5), 2, 3, (590, 970, 1764, 6.18931)),
+    ("shi", (2, 2, 9, 32, 7, 5, 3, 1, 5), 2, 1, (424, 498, 3360, 7.98704)),
+]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_batch_under_a_wide_y_band_with_x_fine_is_not_supported(backend):
-    """The X-fine forms were derived for N = G = 1 only: a batch there stays status 4 (MAESTRO
-    prints runtime 590 for this point with N = 2; not derived)."""
-    dims = np.array([[3, 2, 7, 43, 7, 7, 2, 1, 1, 5]], dtype=np.int64)
+def test_a_batch_under_a_wide_y_band_with_x_fine(backend):
+    """Batched points of the regime have MAESTRO's numbers; grouped ones (not derived) stay
+    status 4."""
+    for df, (K, C, Y, X, R, S, N, sy, sx), p, k, (runtime, l2, macs, energy) in Y_WIDE_X_FINE_BATCHED:
+        dims = np.array([[K, C, Y, X, R, S, N, 1, sy, sx]], dtype=np.int64)
+        out = _points(backend)(dims, np.array([False]), np.array([p]), np.array([k]), df, Hardware.maestro())
+        assert out["status"][0] == schema.OK, (df, N)
+        assert (out["runtime"][0], out["l2_bytes"][0], out["macs"][0]) == (runtime, l2, macs), (df, N)
+        assert out["energy"][0] == pytest.approx(energy, rel=1e-5), (df, N)
+    dims = np.array([[6, 4, 7, 43, 7, 7, 1, 2, 1, 5]], dtype=np.int64)  # G = 2: 3 filters, 2 channels per group
     out = _points(backend)(dims, np.array([False]), np.array([2]), np.array([3]), "eye", Hardware.maestro())
     assert out["status"][0] == schema.UNSUPPORTED and np.isnan(out["runtime"][0])

@@ -437,24 +437,24 @@ def _banded(
     else:
         valid &= ~ys.big & ~(both & y_edge0)  # a fallback Y band: exit code 255
         unsupported &= ~ys.big
-    # Of those, the points with the X band fine have forms of their own (N = G = 1 only: batch
-    # and groups were not probed there); the others stay unsupported.
-    fine = unsupported & (xf > 0) & (yf < 0) & (e.N == 1) & (e.G == 1)
+    # Of those, the points with the X band fine have forms of their own (G = 1 only: groups were
+    # not probed there); the others stay unsupported.
+    fine = unsupported & (xf > 0) & (yf < 0) & (e.G == 1)
     unsupported &= ~fine
     valid |= fine
+    forms = _x_fine(ck, e, fine, eye, ys, xs, K, C, R, S, k)
     runtime, l2, i_rd, w_rd, macs = (
-        _where(fine, v, old)
-        for v, old in zip(_x_fine(ck, fine, eye, ys, xs, K, C, R, S, k), (runtime, l2, i_rd, w_rd, macs), strict=True)
+        _where(fine, v, old) for v, old in zip(forms, (runtime, l2, i_rd, w_rd, macs), strict=True)
     )
     return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
 
 
 def _x_fine(
-    ck: _Checked, fine: np.ndarray, eye: bool, ys: _Tiles, xs: _Tiles, K: _A, C: _A, R: _A, S: _A, k: _A
+    ck: _Checked, e: _Ext, fine: np.ndarray, eye: bool, ys: _Tiles, xs: _Tiles, K: _A, C: _A, R: _A, S: _A, k: _A
 ) -> tuple[_A, _A, _A, _A, _A]:
     """Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a
-    fine X band that ends in an edge tile of negative output extent (docs/cost-model.md, "X fine
-    under a wide Y band"); N = G = 1.  Rows outside ``fine`` are computed on stand-in values."""
+    fine X band that ends in an edge tile of negative output extent (docs/cost-model.md, "Bands
+    wider than the output"); G = 1.  Rows outside ``fine`` are computed on stand-in values."""
     one = np.ones_like(K)
     K, C, R, S, k = (_where(fine, v, one) for v in (K, C, R, S, k))
     ty0, tx0, te = (_where(fine, v, 0) for v in (ys.t[0], xs.t[0], xs.t[2]))
@@ -464,21 +464,22 @@ def _x_fine(
     khRS = ck.mul(kh, RS)
     yf, xe = ty0 - R + 1, te - S + 1
     newx = np.minimum(tx0, xo)
-    runtime = ck.mul(ck.mul(nK, C), ck.add(khRS, 1))
-    macs = ck.prod(K, C, RS, yf, xe)
+    NG, G = _where(fine, e.NG, 1), _where(fine, e.G, 1)
+    runtime = ck.mul(ck.mul(nK, C), ck.add(ck.mul(khRS, NG), 1))
+    macs = ck.prod(NG, K, C, RS, yf, xe)
     # L2 holds MAESTRO's first case: the input and filter it loads and the outputs of the edge
     # tile (of the last K tile when there are two)
-    out = ck.prod(_where(nK == 2, K - k, kh), yf, xe)
+    out = ck.prod(NG, _where(nK == 2, K - k, kh), yf, xe)
     if eye:
-        i_rd = ck.prod(nK, C, ty0, newx)
+        i_rd = ck.prod(NG, nK, C, ty0, newx)
         w_rd = np.zeros_like(K)
-        l2_in = ck.mul(ty0, ck.add(tx0, ck.mul(n1, newx)))
-        l2_w = khRS
+        l2_in = ck.prod(NG, ty0, ck.add(tx0, ck.mul(n1, newx)))
+        l2_w = ck.mul(G, khRS)
     else:
-        i_rd = ck.prod(nK, C, ty0, _where(C > 1, tx0, newx))
-        w_rd = ck.prod(RS, nK, kh, C - 1)
-        l2_in = ck.mul(ty0, _where(C > 1, ck.prod(2, n1, tx0), ck.add(tx0, ck.mul(n1, newx))))
-        l2_w = ck.mul(_where(C > 1, n1 + 1, 1), khRS)
+        i_rd = ck.prod(NG, nK, C, ty0, _where(C > 1, tx0, newx))
+        w_rd = ck.prod(G, RS, nK, kh, C - 1)
+        l2_in = ck.prod(NG, ty0, _where(C > 1, ck.prod(2, n1, tx0), ck.add(tx0, ck.mul(n1, newx))))
+        l2_w = ck.prod(G, _where(C > 1, n1 + 1, 1), khRS)
     l2 = ck.mul(2, ck.add(ck.add(l2_in, l2_w), out))
     return runtime, l2, i_rd, w_rd, macs
 
@@ -521,8 +522,8 @@ def evaluate_points(
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.  Batched or grouped strided CONV rows on shi or eye whose Y band is wider than
-    the output while the X band is not have status 4 (not supported; docs/cost-model.md).
+    the C kernel.  Grouped strided CONV rows on shi or eye whose Y band is wider than the output
+    while the X band is not have status 4 (not supported; docs/cost-model.md).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
