@@ -13,7 +13,7 @@ presets live beside it in this package.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, Union
+from typing import Literal, NamedTuple
 
 __all__ = ["Sz", "Size", "Map", "Spatial", "Temporal", "Cluster", "Directive", "Bound"]
 
@@ -26,7 +26,7 @@ class Sz:
 
 
 #: A map's size or offset, or a cluster's size: an integer, ``Sz(D)`` or a named constant.
-Size = Union[int, Sz, str]
+Size = int | Sz | str
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Cluster:
         return hash((self.size, self.physical))
 
 
-Directive = Union[Map, Cluster]
+Directive = Map | Cluster
 
 
 class Bound(NamedTuple):
