@@ -21,7 +21,7 @@ from ..workload import LAYER_COLUMNS
 from . import dataflows, schema
 from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
 
-__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
+__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points", "energy_points"]
 
 # The integer results of the closed forms (the float outputs follow from them).
 INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area", "power", "throughput"))
@@ -632,6 +632,14 @@ def _energy(c: dict[str, np.ndarray], depthwise: np.ndarray, hw: Hardware) -> np
         return hw.l2_energy * l2 + np.where(depthwise, hw.l1_energy * l1, 0.0)
     l2 = l2 + f["output_l2_read"]
     return hw.mac_energy * f["macs"] + hw.l1_energy * l1 + hw.l2_energy * l2
+
+
+def energy_points(counts: dict[str, np.ndarray], single_level: np.ndarray, hw: Hardware) -> np.ndarray:
+    """Energy in nJ of points from their access counts (:data:`INT_FIELDS`); with
+    ``hw.maestro_energy`` MAESTRO's accounting, whose L1 term only counts where
+    ``single_level`` (MAESTRO reads its L1 counters before filling them unless its analysis
+    produced a single level's result: dpt, or a point whose top level never recursed)."""
+    return _energy(counts, single_level, hw)
 
 
 def area_power_points(
