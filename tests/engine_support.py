@@ -87,7 +87,7 @@ def layer_of_row(row: Mapping[str, str]) -> Layer:
 #: MAESTRO's CSV columns and the engine's names for them.
 INT_COLUMNS = {
     "Runtime (Cycles)": "runtime", "NoC BW Req (Elements/cycle)": "noc_bw", "Peak BW Req": "peak_bw",
-    "Offchip BW Req (Elements/cycle)": "offchip_bw", "L2 SRAM Size Req (Bytes)": "l2_bytes",
+    "Vector Width": "vector_width", "Offchip BW Req (Elements/cycle)": "offchip_bw", "L2 SRAM Size Req (Bytes)": "l2_bytes",
     "L1 SRAM Size Req (Bytes)": "l1_bytes", "Num Total Input Pixels": "input_pixels",
     "Num Total Weight Pixels": "filter_pixels", "Num MACs": "macs",
     **{f"{t} {a}": f"{t}_{a.replace(' ', '_')}" for t in ("input", "filter", "output")

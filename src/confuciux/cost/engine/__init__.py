@@ -19,7 +19,7 @@ that reproduce them; docs/engine.md describes the whole.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -32,7 +32,10 @@ from .quirks import I32_MAX
 from .report import FLOAT_OUTPUTS, INT_OUTPUTS, row
 from .status import DESCRIPTION, PRINTED, Status, Stop
 
-__all__ = ["evaluate", "EngineResult", "Status", "DESCRIPTION", "INT_OUTPUTS", "FLOAT_OUTPUTS", "DEFAULTS"]
+__all__ = [
+    "evaluate", "EngineResult", "Status", "DESCRIPTION", "INT_OUTPUTS", "FLOAT_OUTPUTS", "DEFAULTS", "BOUNDS",
+    "impossibilities",
+]  # fmt: skip
 
 #: ConfuciuX's MAESTRO command line: NoC bandwidth (elements/cycle), hops, cycles per hop,
 #: multicast, SIMD lanes; off-chip bandwidth is MAESTRO's default (ConfuciuX does not set it).
@@ -112,31 +115,35 @@ def evaluate(
         return EngineResult(stop.status, stop.reason)
     if ints["runtime"] <= 0 or floats["energy"] < 0 or math.isnan(floats["energy"]):
         return EngineResult(Status.BAD_VALUE, f"MAESTRO prints runtime {ints['runtime']}, energy {floats['energy']:g}")
-    broken = impossibilities(problem, ints, floats, pes, simd)
+    broken = impossibilities(problem, ints, floats, pes)
     status = Status.IMPOSSIBLE if broken else Status.OK
-    return EngineResult(status, "; ".join(broken), broken, MappingProxyType(ints), MappingProxyType(floats))
+    reason = f"breaks {', '.join(broken)}" if broken else ""
+    return EngineResult(status, reason, broken, MappingProxyType(ints), MappingProxyType(floats))
+
+
+#: The physical bounds a printed result must respect, each a name and a test that is True when
+#: the result breaks it (docs/engine.md, "Physically impossible").
+BOUNDS: tuple[tuple[str, Callable[[Problem, Mapping[str, int], Mapping[str, float], int], bool]], ...] = (
+    # fewer cycles than the layer's MACs over every SIMD lane of every PE
+    ("compute bound", lambda p, i, f, pes: i["runtime"] * pes * i["vector_width"] < p.work),
+    # fewer MACs than the layer has
+    ("work", lambda p, i, f, pes: i["macs"] < p.work),
+    # more PEs busy on average than there are
+    ("utilized PEs", lambda p, i, f, pes: f["utilized_pes"] > pes),
+    # fewer elements read from / written to L2 than the layer uses / produces
+    ("input traffic", lambda p, i, f, pes: i["input_l2_read"] < p.input_used),
+    ("filter traffic", lambda p, i, f, pes: i["filter_l2_read"] < p.filter_size),
+    ("output traffic", lambda p, i, f, pes: i["output_l2_write"] < p.output_size),
+    # a buffer of no bytes
+    ("buffer size", lambda p, i, f, pes: i["l1_bytes"] <= 0 or i["l2_bytes"] <= 0),
+)
 
 
 def impossibilities(
-    problem: Problem, ints: Mapping[str, int], floats: Mapping[str, float], pes: int, simd: int
+    problem: Problem, ints: Mapping[str, int], floats: Mapping[str, float], pes: int
 ) -> tuple[str, ...]:
-    """The physical bounds a printed result breaks (docs/engine.md, "Physically impossible"):
-
-    * ``compute bound``: fewer cycles than the layer's real MACs over ``pes × simd`` lanes;
-    * ``utilized PEs``: more PEs busy on average than there are;
-    * ``filter traffic``: fewer filter elements read from L2 than the layer has weights;
-    * ``output traffic``: fewer outputs written to L2 than the layer has outputs."""
-    out = []
-    bound = -(-problem.work // (pes * simd))
-    if ints["runtime"] < bound:
-        out.append(f"compute bound: runtime {ints['runtime']} < {bound} cycles")
-    if floats["utilized_pes"] > pes:
-        out.append(f"utilized PEs: {floats['utilized_pes']:g} > {pes}")
-    if ints["filter_l2_read"] < problem.filter_size:
-        out.append(f"filter traffic: {ints['filter_l2_read']} L2 reads < {problem.filter_size} weights")
-    if ints["output_l2_write"] < problem.output_size:
-        out.append(f"output traffic: {ints['output_l2_write']} L2 writes < {problem.output_size} outputs")
-    return tuple(out)
+    """The names of the :data:`BOUNDS` a printed result on ``pes`` PEs breaks."""
+    return tuple(name for name, broken in BOUNDS if broken(problem, ints, floats, pes))
 
 
 def _check_int(name: str, value: object, low: int) -> None:

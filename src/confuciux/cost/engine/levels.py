@@ -12,7 +12,8 @@ every level before it analyses anything (``ClusterAnalysis`` in its source):
    (:func:`apply_outer_stride`);
 5. the level's dimension table is the tile of the level above (:func:`lower_dims`).
 
-The top level has ``P // (n1·n2·…)`` sub-clusters (MAESTRO rounds the PEs down to a multiple of
+At most four levels (three ``Cluster`` directives): MAESTRO has one NoC per level.  The top
+level has ``P // (n1·n2·…)`` sub-clusters (MAESTRO rounds the PEs down to a multiple of
 the cluster sizes), each inner level as many as its ``Cluster`` directive says; the innermost
 level's size is repeated by an implicit last ``Cluster``.  Each level is then preprocessed as
 MAESTRO's ``ClusterUnit`` (:func:`unit`).  Everything here depends on the layer, the program and
@@ -30,11 +31,10 @@ from .problem import Problem
 from .quirks import INPUT_HEIGHT, INPUT_WIDTH, OUTPUT_HEIGHT, OUTPUT_WIDTH, cdiv, i32
 from .status import Status, Stop
 
-__all__ = ["Level", "build_levels", "top_dims", "MAX_LEVELS", "NOC_LEVELS"]
+__all__ = ["Level", "build_levels", "top_dims", "NOC_LEVELS"]
 
-#: Cluster levels the engine analyses (MAESTRO's fourth level prints garbage).
-MAX_LEVELS = 3
-#: NoCs MAESTRO's command line builds (one per cluster level, indexed from the innermost).
+#: NoCs MAESTRO's command line builds, one per cluster level: a program has at most this many
+#: levels (three ``Cluster`` directives).
 NOC_LEVELS = 4
 
 
@@ -81,8 +81,6 @@ def build_levels(problem: Problem, program: Sequence[Bound], pes: int) -> tuple[
         if len(clusters) == NOC_LEVELS:
             raise Stop(Status.CRASH, "five cluster levels: MAESTRO reads past its four NoCs (std::out_of_range)")
         raise Stop(Status.REFUSED, f"NoC is not defined at cluster level {len(clusters)}")
-    if len(groups) > MAX_LEVELS:
-        raise Stop(Status.UNSUPPORTED, f"{len(groups)} cluster levels; MAESTRO analyses at most {MAX_LEVELS}")
     uppermost = 1
     for c in clusters:
         uppermost = i32(uppermost * c, "product of the cluster sizes")

@@ -33,8 +33,9 @@ class Problem:
     declared dimensions and sizes in declaration order; ``strides``: ``Stride { }`` entries;
     ``input``, ``filter``, ``output``: the dimensions each tensor is coupled to, in MAESTRO's
     order; ``overlaps``: (reference, sliding) pairs of a sliding window (``Y`` over ``R``,
-    ``X`` over ``S``).  ``work`` is the layer's real MAC count, ``input_size``, ``filter_size``
-    and ``output_size`` its real tensor sizes (elements), for the impossibility checks."""
+    ``X`` over ``S``).  For the impossibility checks, what the layer really needs: ``work``
+    MACs, ``input_used`` input elements (those some window touches: a stride larger than the
+    kernel skips rows and columns), ``filter_size`` weights and ``output_size`` outputs."""
 
     kind: str
     dims: tuple[tuple[str, int], ...]
@@ -44,7 +45,7 @@ class Problem:
     output: tuple[str, ...]
     overlaps: tuple[tuple[str, str], ...]
     work: int
-    input_size: int
+    input_used: int
     filter_size: int
     output_size: int
 
@@ -86,7 +87,7 @@ def _gemm(layer: Layer) -> Problem:
         output=("M", "N"),
         overlaps=(),
         work=m * n * k,
-        input_size=m * k,
+        input_used=m * k,
         filter_size=k * n,
         output_size=m * n,
     )
@@ -124,7 +125,13 @@ def _conv(layer: Layer) -> Problem:
         output=tensors[2],
         overlaps=((INPUT_WIDTH, "S"), (INPUT_HEIGHT, "R")),
         work=layer.macs,
-        input_size=n * layer.C * layer.Y * layer.X,
+        input_used=n * layer.C * _touched(layer.out_y, sy, layer.R) * _touched(layer.out_x, sx, layer.S),
         filter_size=filter_size,
         output_size=n * channels_out * layer.out_y * layer.out_x,
     )
+
+
+def _touched(outputs: int, stride: int, kernel: int) -> int:
+    """Input rows (columns) some window touches: ``outputs`` windows of ``kernel`` rows,
+    ``stride`` apart."""
+    return (outputs - 1) * min(stride, kernel) + kernel

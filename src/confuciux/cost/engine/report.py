@@ -27,7 +27,8 @@ _TENSORS = ("input", "filter", "output")
 
 #: Integer outputs of a result, in MAESTRO's CSV order (names ours; units in EngineResult).
 INT_OUTPUTS: tuple[str, ...] = (
-    "runtime", "noc_bw", "peak_bw", "offchip_bw", "l2_bytes", "l1_bytes", "input_pixels", "filter_pixels",
+    "runtime", "noc_bw", "peak_bw", "vector_width", "offchip_bw", "l2_bytes", "l1_bytes", "input_pixels",
+    "filter_pixels",
     "macs",
     *(f"{t}_{a}" for t in _TENSORS for a in ("l1_read", "l1_write", "l2_read", "l2_write")),
     "ingress_delay_min", "ingress_delay_max", "ingress_delay_avg", "egress_delay_min", "egress_delay_max",
@@ -84,6 +85,7 @@ def row(problem: Problem, top: LevelResult, flags: Flags, pes: int) -> tuple[dic
         "runtime": top.runtime,
         "noc_bw": top.peak_bw,
         "peak_bw": top.peak_bw,
+        "vector_width": flags.simd,
         "offchip_bw": top.offchip_bw,
         "l2_bytes": i32(sum(top.l2_size), "L2 size"),  # MAESTRO sums them into an int
         "l1_bytes": i32(sum(leaf.l1_size), "L1 size"),

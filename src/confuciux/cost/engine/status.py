@@ -37,9 +37,6 @@ class Status(IntEnum):
     #: MAESTRO's result depends on an uninitialised variable (an output coordinate Y'/X' in a
     #: level without its kernel dimension R/S): it prints garbage.
     UNDEFINED = 7
-    #: Not a program MAESTRO can analyse as a ConfuciuX-style accelerator: more than three
-    #: cluster levels (MAESTRO has four NoCs; its fourth level prints garbage).
-    UNSUPPORTED = 8
 
 
 #: One line per status.
@@ -52,7 +49,6 @@ DESCRIPTION: dict[Status, str] = {
     Status.REFUSED: "MAESTRO's analysis refuses the program",
     Status.OVERFLOW: "MAESTRO's fixed-width integers overflow",
     Status.UNDEFINED: "MAESTRO reads an uninitialised value",
-    Status.UNSUPPORTED: "more than three cluster levels",
 }
 
 #: Statuses of the results MAESTRO prints as costs (``EngineResult.valid``).
