@@ -26,7 +26,8 @@ if os.environ.get("CONFUCIUX_REQUIRE_NATIVE") == "1":
         )
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference"
+# CONFUCIUX_REFERENCE points elsewhere (a worktree whose parent has no shared/)
+REFERENCE = Path(os.environ.get("CONFUCIUX_REFERENCE", ROOT.parent / "shared" / "reference"))
 GOLDEN = Path(__file__).resolve().parent / "golden" / "maestro_golden.csv"
 
 

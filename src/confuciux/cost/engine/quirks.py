@@ -41,7 +41,7 @@ def i64(value: int, what: str) -> int:
     raise Stop(Status.OVERFLOW, f"{what} = {value} does not fit MAESTRO's 64-bit long")
 
 
-def cdiv(a: int, b: int, what: str) -> int:
+def cdiv(a: int, b: int, what: str = "division") -> int:
     """C's integer division (truncates toward zero); a zero divisor is MAESTRO's SIGFPE."""
     if b == 0:
         raise Stop(Status.SIGFPE, f"integer division by zero: {what}")
@@ -49,7 +49,7 @@ def cdiv(a: int, b: int, what: str) -> int:
     return q if (a >= 0) == (b >= 0) else -q
 
 
-def cmod(a: int, b: int, what: str) -> int:
+def cmod(a: int, b: int, what: str = "division") -> int:
     """C's remainder (sign of the dividend); a zero divisor is MAESTRO's SIGFPE."""
     return a - b * cdiv(a, b, what)
 
