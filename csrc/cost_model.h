@@ -22,8 +22,8 @@ enum cx_status {
     CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits, or a float result is not finite */
     CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C
                           or on a depthwise layer, P < 1 or k < 1 */
-    CX_UNSUPPORTED = 4, /* not costed yet: a corner regime of a strided CONV layer on shi or eye
-                           (bands wider than the output, some fallback bands, eye on <= 2 PEs) */
+    CX_UNSUPPORTED = 4, /* reserved: no longer produced (every regime of the four dataflows has
+                           its forms; the general engine confirmed the last ones) */
     CX_N_STATUSES = 5
 };
 
