@@ -454,7 +454,8 @@ def _eye_empty_first_step(ys: _Tiles, xs: _Tiles, R: _A, S: _A, X: _A, P: _A, sx
     remainder, and P > 1.  The inner cluster then computes nothing in the first step, and MAESTRO
     divides by that step's zero compute delay (docs/cost-model.md, "Strides")."""
     one_col = (X - S) // sx == 0
-    return (ys.t[0] - R + 1 == 1) & one_col & ((X - S) % sx != 0) & (xs.o > X) & (xs.m >= X) & (P > 1)
+    empty = (ys.t[0] - R + 1 == 1) & one_col & ((X - S) % sx != 0) & (xs.o > X) & (xs.m >= X) & (P > 1)
+    return np.asarray(empty, dtype=bool)
 
 
 def _x_fine(
