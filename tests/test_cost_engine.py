@@ -136,6 +136,7 @@ def test_strided_windows_step_by_the_stride():
         ("SpatialMap(1,1) K; | SpatialMap(1,1) C; | SpatialMap(1,1) R;", Status.REFUSED),  # three spatial maps
         ("TemporalMap(1,1) K;", Status.REFUSED),  # no spatial map
         ("SpatialMap(1,1) Y'; | TemporalMap(1,1) K;", Status.UNDEFINED),  # Y' without R: uninitialised
+        ("", Status.CRASH),  # an empty Dataflow block: MAESTRO crashes
         (KC + " | Cluster(1,P); | SpatialMap(1,1) C;" * 4, Status.CRASH),  # five levels: past the NoCs
         (KC + " | Cluster(1,P); | SpatialMap(1,1) C;" * 5, Status.REFUSED),
     ],

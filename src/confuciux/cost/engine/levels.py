@@ -73,7 +73,11 @@ def top_dims(problem: Problem) -> Dims:
 
 
 def build_levels(problem: Problem, program: Sequence[Bound], pes: int) -> tuple[Level, ...]:
-    """The completed levels of ``program`` on ``problem`` with ``pes`` PEs, top first."""
+    """The completed levels of ``program`` on ``problem`` with ``pes`` PEs, top first.
+    ``Cluster(n, L)`` and ``Cluster(n, P)`` are analysed alike (MAESTRO stores the type only)."""
+    if not program:
+        # an empty Dataflow block: MAESTRO's parser copies the previous layer's, and there is none
+        raise Stop(Status.CRASH, "empty program (MAESTRO dereferences a null pointer)")
     groups, clusters = _split(program)
     if len(clusters) >= NOC_LEVELS:
         # MAESTRO indexes its four NoCs by level: a fourth Cluster reads past the end (abort),
