@@ -68,9 +68,12 @@ CHUNK = 4096
 
 class _Designs(Protocol):
     """Where a front's designs come from: ``rows(idx)`` gives the option indices (k, N) of points
-    ``idx`` (ascending positions in the front)."""
+    ``idx`` (positions in the front); ``batch``: how many points are worth decoding at once."""
 
     def rows(self, idx: np.ndarray) -> np.ndarray: ...
+
+    @property
+    def batch(self) -> int: ...
 
 
 class DesignBlock(NamedTuple):
@@ -184,11 +187,15 @@ class ParetoFront:
         layers option indices at a time)."""
         if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
             raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
-        for a in range(0, len(self), int(chunk)):
-            idx = np.arange(a, min(a + int(chunk), len(self)))
-            c = self._rows(idx)
-            flows = np.zeros(c.shape, dtype=np.int8) if self.option_dataflows is None else self.option_dataflows[c]
-            yield DesignBlock(idx, self.option_pes[c], self.option_buffers[c], flows)
+        chunk = int(chunk)
+        batch = max(chunk, self._source().batch)  # a replayed DP decodes many points per replay
+        for a in range(0, len(self), batch):
+            decoded = self._rows(np.arange(a, min(a + batch, len(self))))
+            for b in range(0, decoded.shape[0], chunk):
+                c = decoded[b : b + chunk]
+                flows = np.zeros(c.shape, dtype=np.int8) if self.option_dataflows is None else self.option_dataflows[c]
+                yield DesignBlock(np.arange(a + b, a + b + c.shape[0]), self.option_pes[c], self.option_buffers[c],
+                                  flows)  # fmt: skip
 
     @property
     def choices(self) -> np.ndarray:
@@ -208,21 +215,26 @@ class ParetoFront:
         i = int(np.searchsorted(self.resource, float(budget), side="right")) - 1
         return None if i < 0 else i
 
+    def rows(self) -> Iterator[list[Any]]:
+        """One row per point, in order: index, resource, objective, bound, total PEs, and the
+        per-layer PEs, buffers and dataflows (each space-separated) — the rows :meth:`to_csv`
+        and ``confuciux pareto --csv`` write, decoded :data:`CHUNK` points at a time."""
+        for block in self.iter_designs():
+            for i, pes, bufs, flows in zip(*block, strict=True):
+                numbers = [repr(float(a[i])) for a in (self.resource, self.objective, self.bound)]
+                yield [int(i), *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs)),
+                       " ".join(self.dataflow_names[d] for d in flows)]  # fmt: skip
+
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write one row per point: index, resource, objective, bound, total PEs, and the
-        per-layer PEs and buffers (space-separated) — and dataflows, when there are several.
-        Written :data:`CHUNK` points at a time."""
+        """Write one row per point (:meth:`rows`): index, resource, objective, bound, total PEs,
+        and the per-layer PEs and buffers — and dataflows, when there are several."""
         several = self.option_dataflows is not None
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["index", self.resource_name, self.objective_name, "bound", "total_pes", "pes", "buffers"]
                        + (["dataflows"] if several else []))  # fmt: skip
-            for block in self.iter_designs():
-                for i, pes, bufs, flows in zip(*block, strict=True):
-                    numbers = [repr(float(a[i])) for a in (self.resource, self.objective, self.bound)]
-                    names = [" ".join(self.dataflow_names[d] for d in flows)] if several else []
-                    w.writerow([int(i), *numbers, int(pes.sum()), " ".join(map(str, pes)), " ".join(map(str, bufs)),
-                                *names])  # fmt: skip
+            for row in self.rows():
+                w.writerow(row if several else row[:-1])
 
     def plot(self, ax: Any = None, label: str | None = None) -> Any:
         """Draw the front (objective against resource) with :func:`confuciux.plot.plot_fronts`
@@ -254,6 +266,10 @@ class _Explicit:
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return np.asarray(self.table[idx])
 
+    @property
+    def batch(self) -> int:
+        return CHUNK
+
 
 @dataclass(frozen=True, eq=False)
 class _Subset:
@@ -264,6 +280,10 @@ class _Subset:
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.source.rows(self.keep[idx])
+
+    @property
+    def batch(self) -> int:
+        return self.source.batch
 
 
 def pareto(model: Model, platform: Platform, objective: str = "latency", resource: str = "area",
@@ -409,6 +429,14 @@ class _Trace:
             fw, fc = w, c
         return fw, fc
 
+    @property
+    def batch(self) -> int:
+        """Points worth decoding at once: many when steps are replayed (a replay per batch),
+        as many as :data:`TRACE_BYTES` of decoded designs hold."""
+        if len(self.parents) == len(self.fronts):
+            return CHUNK
+        return max(CHUNK, TRACE_BYTES // (np.dtype(self.dtype).itemsize * max(len(self.fronts), 1)))
+
     def release(self) -> None:
         """Drop the record (designs are then recomputed when asked for)."""
         self.parents, self.checkpoint = [], (np.zeros(1), np.zeros(1))
@@ -498,6 +526,10 @@ class _Thresholds:
     options: list[np.ndarray]
     t: np.ndarray
     dtype: type[np.signedinteger[Any]]
+
+    @property
+    def batch(self) -> int:
+        return CHUNK
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         t = self.t[idx]
