@@ -185,17 +185,22 @@ def _big_front(n: int = 10) -> tuple[Model, Platform, ParetoFront]:
     return model, platform, cx.pareto(model, platform, "latency", "area")
 
 
-@pytest.mark.parametrize("trace_bytes", [0, 64, 2_000])
-def test_replayed_designs_equal_recorded_ones(monkeypatch, trace_bytes):
+@pytest.mark.parametrize("layers, trace_bytes, checkpoints", [(10, 0, 1), (10, 64, 1), (10, 2_000, 1),
+                                                               (200, 300_000, 2)])  # fmt: skip
+def test_replayed_designs_equal_recorded_ones(monkeypatch, layers, trace_bytes, checkpoints):
     """A record over TRACE_BYTES keeps checkpoints; the designs recomputed from them (segments
     halved until their record fits, down to one layer for 0 bytes) are the recorded ones."""
-    model, platform, recorded = _big_front()
-    assert len(recorded._designs.parents) == len(model)  # everything recorded
+    model = _model(11, n=layers)
+    platform = Platform("dla", **SMALL) if layers < 20 else Platform("dla", pe_levels=(1, 2, 3), buffer_levels=(1,))
+    recorded = cx.pareto(model, platform, "latency", "area")
+    assert len(recorded._designs.parents) == len(model) and not recorded._designs.checkpoints  # all recorded
     monkeypatch.setattr(PARETO, "TRACE_BYTES", trace_bytes)
     replayed = cx.pareto(model, platform, "latency", "area")
     trace = replayed._designs
-    assert len(trace.parents) < len(model)
+    assert len(trace.parents) < len(model) and len(trace.checkpoints) == checkpoints
     assert sum(p.nbytes + q.nbytes for p, q in trace.parents) <= trace_bytes
+    if checkpoints > 1:
+        assert sum(w.nbytes + c.nbytes for _, w, c in trace.checkpoints) <= trace_bytes // 4
     np.testing.assert_array_equal(replayed.resource, recorded.resource)
     np.testing.assert_array_equal(replayed.choices, recorded.choices)
     idx = np.array([len(recorded) - 1, 0, 3, 3, -1])

@@ -52,8 +52,9 @@ __all__ = ["CHUNK", "MAX_FRONT_POINTS", "TRACE_BYTES", "DesignBlock", "ParetoFro
 #: front, its parent's index (int32) and the position of its option (uint8 or uint16).  Up to
 #: this size every step is recorded and a design is read back in O(layers); beyond it the steps
 #: that do not fit keep only a checkpoint (the frontier before them) and are recomputed when a
-#: design is asked for, in segments that fit, by halving (about log2(record / TRACE_BYTES) + 1
-#: recomputations of the DP).  Peak memory stays near this size plus the fronts themselves.
+#: design is asked for: segments between checkpoints (which take up to a quarter of this size
+#: more) each run once more, a segment still too large halved (log2(its record / TRACE_BYTES)
+#: more runs).  Peak memory stays near twice this size plus the fronts themselves.
 TRACE_BYTES = 256 * 2**20
 
 #: The most points a partial front of the exact DP may hold (each takes ~50 bytes while a layer
@@ -378,20 +379,23 @@ class _Trace:
     Step n adds layer n (its frontier ``fronts[n]``, sums kept by ``limits[n]``) to the frontier
     of layers 0..n-1.  Each point of the result has a parent (its point in the previous frontier)
     and an option.  The forward pass records these for the first steps while the record fits in
-    :data:`TRACE_BYTES`; for the steps from the first that does not fit, it keeps only the
-    frontier before them (a checkpoint).  A design in those steps is recomputed on demand by
-    :meth:`_replay`: a segment whose record fits is run again recording, a larger one is split
-    at its middle by record size — its first half run to the split (not recorded), the second
-    half replayed from there for the points asked for, then the first half for their ancestors.
-    Memory: at most TRACE_BYTES of record plus one frontier per level of halving.  Every run of a
-    step is the same computation, so the recomputed frontiers are the first pass's bit for bit."""
+    :data:`TRACE_BYTES`; from the first step that does not fit on, it keeps checkpoints instead
+    (the frontier before a step), one each time the unrecorded steps add up to TRACE_BYTES of
+    record, while the checkpoints fit in a quarter of TRACE_BYTES.  A design in the steps
+    after a checkpoint is recomputed on demand, segment by segment from the last (:meth:`_replay`):
+    a segment whose record fits is run again recording; a larger one (checkpoints ran out) is
+    split at its middle by record size — its first half run to the split (not recorded), the
+    second half replayed from there for the points asked for, then the first half for their
+    ancestors.  Memory: TRACE_BYTES of record and checkpoints, a replayed segment's record, one
+    frontier per level of halving.  Every run of a step is the same computation, so the
+    recomputed frontiers are the first pass's bit for bit."""
 
     def __init__(self, fronts: list[Front], limits: list[Limits], n_options: int, where: list[str]) -> None:
         self.fronts, self.limits, self.where = fronts, limits, where
         self.dtype = _small(n_options)
         self.sizes = np.ones(len(fronts) + 1, dtype=np.int64)  # points after each step (0: the empty design)
         self.parents: list[tuple[np.ndarray, np.ndarray]] = []  # the recorded steps 0..len-1
-        self.checkpoint = (np.zeros(1), np.zeros(1))  # the frontier before step len(parents)
+        self.checkpoints: list[tuple[int, np.ndarray, np.ndarray]] = []  # (step, the frontier before it)
         self.final = np.zeros(0, dtype=np.int64)  # the points of the last frontier that form the front
 
     def _position_bytes(self, n: int) -> int:
@@ -415,17 +419,20 @@ class _Trace:
 
     def run(self) -> tuple[np.ndarray, np.ndarray]:
         """The forward pass: the last frontier (weights, costs); records what fits."""
-        fw, fc = self.checkpoint
-        used, recording = 0, True
+        fw, fc = np.zeros(1), np.zeros(1)
+        recorded = kept = pending = 0  # bytes of record; of checkpoints; of steps since the last checkpoint
         for n in range(len(self.fronts)):
             w, c, parent, position = self._step(n, fw, fc)
             self.sizes[n + 1] = w.size
             size = parent.nbytes + position.nbytes
-            if recording and used + size <= TRACE_BYTES:
+            if not self.checkpoints and recorded + size <= TRACE_BYTES:
                 self.parents.append((parent, position))
-                used += size
-            elif recording:
-                self.checkpoint, recording = (fw, fc), False
+                recorded += size
+            elif not self.checkpoints or (pending + size > TRACE_BYTES and kept + 2 * fw.nbytes <= TRACE_BYTES // 4):
+                self.checkpoints.append((n, fw, fc))
+                kept, pending = kept + fw.nbytes + fc.nbytes, size
+            else:
+                pending += size
             fw, fc = w, c
         return fw, fc
 
@@ -433,24 +440,26 @@ class _Trace:
     def batch(self) -> int:
         """Points worth decoding at once: many when steps are replayed (a replay per batch),
         as many as :data:`TRACE_BYTES` of decoded designs hold."""
-        if len(self.parents) == len(self.fronts):
+        if not self.checkpoints:
             return CHUNK
         return max(CHUNK, TRACE_BYTES // (np.dtype(self.dtype).itemsize * max(len(self.fronts), 1)))
 
     def release(self) -> None:
-        """Drop the record (designs are then recomputed when asked for)."""
-        self.parents, self.checkpoint = [], (np.zeros(1), np.zeros(1))
+        """Drop the record and the checkpoints (designs are then recomputed when asked for)."""
+        self.parents, self.checkpoints = [], [(0, np.zeros(1), np.zeros(1))]
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Option indices (k, N) of the front's points ``idx``."""
         targets = self.final[idx]
-        n_steps, s = len(self.fronts), len(self.parents)
-        if s < n_steps and self._bytes(0, n_steps) <= TRACE_BYTES:  # a released record that fits: record again
-            self.parents, s = self._record(0, n_steps, np.zeros(1), np.zeros(1)), n_steps
+        n_steps = len(self.fronts)
+        if self.checkpoints and self._bytes(0, n_steps) <= TRACE_BYTES:  # a released record that fits
+            self.parents, self.checkpoints = self._record(0, n_steps, np.zeros(1), np.zeros(1)), []
         out = np.empty((targets.size, n_steps), dtype=self.dtype)
-        if s < n_steps:
-            out[:, s:], targets = self._replay(s, n_steps, *self.checkpoint, targets)
-        out[:, :s], _ = self._back(self.parents, 0, targets)
+        end = n_steps
+        for a, fw, fc in reversed(self.checkpoints):
+            out[:, a:end], targets = self._replay(a, end, fw, fc, targets)
+            end = a
+        out[:, :end], _ = self._back(self.parents, 0, targets)
         return out
 
     def _record(self, a: int, b: int, fw: np.ndarray, fc: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
