@@ -20,14 +20,17 @@ typedef struct {
     int *tree;                  /* tree[0]: the winner; tree[1..k-1]: the loser of each match */
 } merge;
 
-/* does row a's current sum come before row b's?  Spent rows come last. */
-static int before(const merge *s, int a, int b) {
+/* does row a's current sum come before row b's?  Spent rows carry weight +inf and come after
+ * every live row (a live sum of weight +inf too: the tie is decided by the spent flag). */
+static inline int before(const merge *s, int a, int b) {
+    const double wa = s->kw[a], wb = s->kw[b];
+    if (wa < wb) return 1;
+    if (wb < wa) return 0;
     const long long ia = s->cursor[a], ib = s->cursor[b];
     if ((ia >= s->m) != (ib >= s->m)) return ia < s->m;
-    if (s->kw[a] < s->kw[b]) return 1;
-    if (s->kw[b] < s->kw[a]) return 0;
-    if (s->kc[a] < s->kc[b]) return 1;
-    if (s->kc[b] < s->kc[a]) return 0;
+    const double ca = s->kc[a], cb = s->kc[b];
+    if (ca < cb) return 1;
+    if (cb < ca) return 0;
     if (ia != ib) return ia < ib;
     return a < b;
 }
@@ -86,8 +89,8 @@ long long cx_front_sum(long long m, const double *fw, const double *fc, long lon
     double *kw = keys, *kc = keys + k;
     for (long long j = 0; j < k; j++) {
         cursor[j] = j < l ? 0 : m;
-        kw[j] = j < l ? fw[0] + ow[j] : 0.0;
-        kc[j] = j < l ? fc[0] + oc[j] : 0.0;
+        kw[j] = j < l ? fw[0] + ow[j] : INFINITY;
+        kc[j] = j < l ? fc[0] + oc[j] : INFINITY;
     }
     merge s = {m, k, kw, kc, cursor, tree};
     tree[0] = build(&s, 1);
@@ -111,10 +114,8 @@ long long cx_front_sum(long long m, const double *fw, const double *fc, long lon
             }
             const long long next = next_cheaper(fc, m, oc[j], i, before_group);
             cursor[j] = next;
-            if (next < m) {
-                kw[j] = fw[next] + ow[j];
-                kc[j] = fc[next] + oc[j];
-            }
+            kw[j] = next < m ? fw[next] + ow[j] : INFINITY;
+            kc[j] = next < m ? fc[next] + oc[j] : INFINITY;
             replay(&s, j);
         }
         if (gc < before_group) {
