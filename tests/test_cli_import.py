@@ -131,7 +131,7 @@ def test_evaluate_result_and_export_of_a_per_layer_dataflow_design(tmp_path, cap
     d = json.loads(result.to_json())
     d["dataflows"] = ["dla", "eye"]
     costs = cx.evaluate_design(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
-    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         d["costs"][field] = [float(v) for v in getattr(costs, field)]
     saved = tmp_path / "het.json"
     saved.write_text(json.dumps(d))

@@ -24,7 +24,7 @@ def test_shapes_and_broadcasting():
     assert evaluate(LAYERS, np.arange(1, n + 1), 4).shape == (n,)
     batch = evaluate(LAYERS, np.full((5, n), 16), np.arange(1, 6)[:, None])
     assert batch.shape == (5, n)
-    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         assert getattr(batch, name).dtype == np.float64
     assert batch.valid.dtype == bool and len(batch.accesses) == 12
     # each design of the batch equals a separate call
@@ -47,7 +47,7 @@ def test_total_sums_layers():
     assert t.shape == (3,)
     np.testing.assert_allclose(t.runtime, c.runtime.sum(axis=1))
     np.testing.assert_allclose(t.area, c.area.sum(axis=1))
-    np.testing.assert_allclose(t.throughput, c.macs.sum(axis=1) / c.runtime.sum(axis=1))
+    np.testing.assert_allclose(t.macs_per_cycle, c.macs.sum(axis=1) / c.runtime.sum(axis=1))
     assert t.valid.all()
 
 
@@ -56,7 +56,7 @@ def test_invalid_points_are_nan_never_zero():
     layer = np.array([[8, 8, 10, 10, 3, 3]])
     c = evaluate(layer, 9, 1, "shi", Hardware.maestro())
     assert not c.valid[0] and c.status[0] == 1
-    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+    for name in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         assert np.isnan(getattr(c, name)[0]), name
     assert c.total().valid == np.False_ and np.isnan(c.total().runtime)
 
@@ -223,7 +223,7 @@ def test_outputs_selection_of_copies_and_accesses():
     np.testing.assert_array_equal(some.accesses["output_l2_write"], full.accesses["output_l2_write"])
     with pytest.raises(AttributeError, match="macs"):
         _ = some.macs
-    assert evaluate(LAYERS, 16, 4, outputs="throughput").computed == ("throughput",)
+    assert evaluate(LAYERS, 16, 4, outputs="macs_per_cycle").computed == ("macs_per_cycle",)
     assert full.computed == cx.cost.OUTPUTS
     with pytest.raises(ValueError, match="unknown outputs"):
         evaluate(LAYERS, 16, 4, outputs=("runtime", "latency"))

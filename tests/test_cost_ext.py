@@ -30,10 +30,10 @@ BACKENDS = ["numpy"] + (["c"] if confuciux.native else [])
 INT_COLUMNS = ["runtime", "l1_bytes", "l2_bytes", "macs"] + [
     f"{t}_{a}" for t in ("input", "filter", "output") for a in ("l1_read", "l1_write", "l2_read", "l2_write")
 ]
-FLOAT_COLUMNS = ["energy", "area", "power", "throughput"]
+FLOAT_COLUMNS = ["energy", "area", "power", "macs_per_cycle"]
 MAESTRO_COLUMNS = {  # our name -> MAESTRO's CSV column
     "runtime": "Runtime (Cycles)", "energy": "Activity count-based Energy (nJ)", "area": "Area",
-    "power": "Power", "throughput": "Throughput (MACs/Cycle)", "l1_bytes": "L1 SRAM Size Req (Bytes)",
+    "power": "Power", "macs_per_cycle": "Throughput (MACs/Cycle)", "l1_bytes": "L1 SRAM Size Req (Bytes)",
     "l2_bytes": "L2 SRAM Size Req (Bytes)", "macs": "Num MACs",
     **{f"{t}_{a.replace(' ', '_')}": f"{t} {a}" for t in ("input", "filter", "output")
        for a in ("l1 read", "l1 write", "l2 read", "l2 write")},

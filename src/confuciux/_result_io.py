@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cost import schema
 from .formats import maestro as _maestro
 from .hardware import Hardware
 from .workload import Layer, Model
@@ -162,10 +163,9 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
 
 CSV_COLUMNS = (
     "layer", "name", "kind", "K", "C", "Y", "X", "R", "S", "stride_y", "stride_x", "batch", "groups",
-    "dataflow", "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
-    "macs_per_cycle", "valid", "status",
+    "dataflow", "pes", "buffer", *(schema.column(name) for name in schema.MAIN), "valid", "status",
 )  # fmt: skip
-_CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+_CSV_COSTS = schema.MAIN
 
 
 def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import __version__
 from ._limits import KERNEL_INT_MAX
-from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
 from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
 from .formats import onnx as onnx_format
@@ -133,9 +133,7 @@ def _fmt(x: float) -> str:
 COLUMNS = [
     ("layer", None), ("kind", None), ("K", None), ("C", None), ("Y", None), ("X", None),
     ("R", None), ("S", None), ("pes", None), ("buffer", None),
-    ("runtime_cycles", "runtime"), ("energy_nJ", "energy"), ("area_um2", "area"),
-    ("power_mW", "power"), ("l1_bytes", "l1_bytes"), ("l2_bytes", "l2_bytes"),
-    ("macs", "macs"), ("macs_per_cycle", "throughput"), ("status", None),
+    *((schema.column(name), name) for name in schema.MAIN), ("status", None),
 ]  # fmt: skip
 
 
@@ -553,8 +551,8 @@ def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
 
 def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
     """Every saved cost of every layer reproduced (integer counts exactly, the rest to 1e-12)."""
-    exact = ("runtime", "l1_bytes", "l2_bytes", "macs")
-    close = ("energy", "area", "power", "throughput")
+    exact = [f for f in schema.MAIN if f in schema.COUNTS]
+    close = [f for f in schema.MAIN if f not in schema.COUNTS]
     return (
         all(np.array_equal(getattr(new, f), getattr(saved, f), equal_nan=True) for f in exact)
         and all(np.allclose(getattr(new, f), getattr(saved, f), rtol=1e-12, atol=0, equal_nan=True) for f in close)

@@ -11,7 +11,8 @@ import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 
@@ -53,10 +54,12 @@ class LayerCosts:
 
     Attributes: ``runtime`` (cycles), ``energy`` (nJ), ``area`` (µm²), ``power`` (mW),
     ``l1_bytes`` (bytes of L1 per PE), ``l2_bytes`` (bytes of shared L2), ``macs`` (MAC count as
-    the cost model reports it), ``throughput`` (MACs/cycle), ``valid`` (bool), ``status`` (uint8,
-    see :data:`STATUS`) and ``accesses``: per tensor (``input``, ``filter``, ``output``) the
-    ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write`` counts in elements (1 element = 1 byte),
-    e.g. ``accesses["input_l2_read"]``.  Names, order and units: :mod:`confuciux.cost.schema`.
+    the cost model reports it), ``macs_per_cycle`` (MACs/cycle, MAESTRO's "throughput"),
+    ``valid`` (bool), ``status`` (uint8, see :data:`STATUS`) and ``accesses``: per tensor
+    (``input``, ``filter``, ``output``) the ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write``
+    counts in elements (1 element = 1 byte), e.g. ``accesses["input_l2_read"]``.  Derived outputs
+    (:func:`confuciux.cost.schema.register`) are attributes too.  ``costs[name]`` reads any output
+    by name.  Names, order and units: :mod:`confuciux.cost.schema`.
 
     Points that are not valid (``valid`` False: a configuration the model cannot cost, an
     integer overflow, or a float result out of range) hold NaN in every cost.  Integer
@@ -75,10 +78,12 @@ class LayerCosts:
     l1_bytes: np.ndarray
     l2_bytes: np.ndarray
     macs: np.ndarray
-    throughput: np.ndarray
+    macs_per_cycle: np.ndarray
     valid: np.ndarray
     status: np.ndarray
     accesses: Mapping[str, np.ndarray]
+    # derived outputs present (schema.DERIVED), set by _of; not a field: the constructor is the kernel's outputs
+    _derived: ClassVar[Mapping[str, np.ndarray]] = MappingProxyType({})
 
     @classmethod
     def _of(cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray) -> LayerCosts:
@@ -89,23 +94,42 @@ class LayerCosts:
         state: dict[str, Any] = {name: arrays[name] for name in _MAIN if name in arrays}
         state["valid"], state["status"] = valid, status
         state["accesses"] = {name: arrays[name] for name in _ACCESS_NAMES if name in arrays}
+        derived = {name: a for name, a in arrays.items() if name not in schema.INDEX}
+        if derived:
+            state["_derived"] = MappingProxyType(derived)
         self.__dict__.update(state)
         return self
 
     if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
 
         def __getattr__(self, name: str) -> Any:
-            # only reached for attributes that are not set: the outputs left out by outputs=
-            if name in schema.MAIN:
+            # only reached for attributes that are not set: derived outputs, the outputs left out
+            # by outputs=, and former names
+            if name in self._derived:
+                return self._derived[name]
+            if name in schema.RENAMED:
+                return getattr(self, schema.renamed(name))
+            if name in schema.MAIN or name in schema.DERIVED:
                 raise AttributeError(
                     f"LayerCosts.{name} was not computed: evaluate(..., outputs=...) did not ask for {name!r}"
                 )
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The output called ``name`` (any output of the schema, derived ones included)."""
+        name = schema.renamed(name)
+        if name in self.accesses:
+            return self.accesses[name]
+        if name in schema.MAIN or name in self._derived or name in schema.DERIVED:
+            return getattr(self, name)  # type: ignore[no-any-return]
+        schema.output(name)  # ValueError naming the outputs
+        raise KeyError(f"{name!r} was not computed: evaluate(..., outputs=...) did not ask for it")
+
     @property
     def computed(self) -> tuple[str, ...]:
-        """Names of the outputs present, in schema order."""
-        return tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses)
+        """Names of the outputs present, in schema order (derived outputs last)."""
+        main = tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses)
+        return main + tuple(self._derived)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -115,15 +139,21 @@ class LayerCosts:
         """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
         layer its own sub-accelerator, so area, power and buffer bytes add up).
 
-        ``throughput`` becomes total MACs / total cycles (present when ``macs`` and ``runtime``
-        are), ``valid`` is True only if every layer is valid and ``status`` is the largest layer
-        status."""
-        present = self.__dict__
-        s = {f: np.sum(present[f], axis=-1) for f in schema.MAIN if f != "throughput" and f in present}
-        if "throughput" in present and "macs" in s and "runtime" in s:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                s["throughput"] = s["macs"] / s["runtime"]
-        s.update({k: np.sum(v, axis=-1) for k, v in self.accesses.items()})
+        An output with a ``total`` in the schema is computed from the totals it needs (present
+        when they are): ``macs_per_cycle`` becomes total MACs / total cycles.  ``valid`` is True
+        only if every layer is valid and ``status`` is the largest layer status."""
+        present = {n: self[n] for n in self.computed}
+        s = {}
+        for name, a in present.items():
+            out = schema.output(name) if name in schema.INDEX or name in schema.DERIVED else None
+            if out is None or out.total is None:
+                s[name] = np.sum(a, axis=-1)
+        for name in present:
+            out = schema.output(name) if name in schema.INDEX or name in schema.DERIVED else None
+            if out is not None and out.total is not None and all(n in s for n in out.needs):
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    s[name] = np.asarray(out.total(s))
+        s = {n: s[n] for n in present if n in s}  # schema order
         return LayerCosts._of(s, np.all(self.valid, axis=-1), np.max(self.status, axis=-1, initial=0))
 
     def __repr__(self) -> str:
@@ -144,10 +174,15 @@ class PointCost(NamedTuple):
     l1_bytes: float
     l2_bytes: float
     macs: float
-    throughput: float
+    macs_per_cycle: float
     valid: bool
     status: int
     accesses: Mapping[str, float]
+
+    @property
+    def throughput(self) -> float:
+        """Former name of :attr:`macs_per_cycle` (FutureWarning; goes in the next release)."""
+        return float(getattr(self, schema.renamed("throughput")))
 
 
 _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
@@ -351,7 +386,8 @@ def evaluate(
     """
     df, hardware = _options(dataflow, hardware)
     use_c = _pick_backend(backend)
-    asked = schema.NAMES if outputs is None else schema.select(outputs)
+    asked = schema.NAMES if outputs is None and not schema.DERIVED else schema.select(outputs)
+    asked, derived = _with_needs(asked)
 
     (cols, depthwise, names), struct = _layers_and_struct(model_or_layers)
     n_layers = cols.shape[1]
@@ -368,7 +404,39 @@ def evaluate(
         raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
         status, valid = raw["status"], raw["valid"]
         arrays = {name: raw[name].reshape(shape) for name in asked}
+    if derived:
+        _derive(arrays, derived)
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
+
+
+def _with_needs(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the kernel outputs to compute: those asked and those the derived ones asked need, in
+    schema order; the derived outputs to compute, each after the ones it needs)."""
+    if all(name in schema.INDEX for name in asked):
+        return asked, ()
+    kernel: set[str] = set()
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in schema.INDEX:
+            kernel.add(name)
+        elif name not in order:
+            for need in schema.DERIVED[name].needs:
+                visit(need)
+            order.append(name)
+
+    for name in asked:
+        visit(name)
+    return tuple(n for n in schema.NAMES if n in kernel), tuple(order)
+
+
+def _derive(arrays: dict[str, np.ndarray], derived: tuple[str, ...]) -> None:
+    """Add the ``derived`` outputs to ``arrays`` (NaN where a point is not valid, as its needs are)."""
+    for name in derived:
+        formula = schema.DERIVED[name].derive
+        assert formula is not None  # register() checks it
+        with np.errstate(invalid="ignore", divide="ignore"):
+            arrays[name] = np.asarray(formula(arrays), dtype=np.float64)
 
 
 def _point(layer: Any) -> tuple[tuple[int, ...], bool, Any]:

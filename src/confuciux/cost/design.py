@@ -48,7 +48,5 @@ def evaluate_design(model: Any, pes: Any, buffers: Any, dataflows: str | Sequenc
             out = np.where(which == j, arrays[j], out)
         return np.asarray(out)
 
-    fields = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput", "valid", "status")
-    picked = {f: pick([getattr(p, f) for p in parts]) for f in fields}
-    accesses = {k: pick([p.accesses[k] for p in parts]) for k in parts[0].accesses}
-    return LayerCosts(accesses=accesses, **picked)
+    picked = {name: pick([p[name] for p in parts]) for name in parts[0].computed}
+    return LayerCosts._of(picked, pick([p.valid for p in parts]), pick([p.status for p in parts]))
