@@ -26,7 +26,7 @@ from confuciux.cost import reference, schema
 from confuciux.workload import LAYER_COLUMNS
 
 GOLDEN_EXT = Path(__file__).resolve().parent / "golden" / "maestro_ext_golden.csv"
-BACKENDS = ["numpy"] + (["c"] if confuciux.native else [])
+BACKENDS = ["numpy"] + (["c"] if confuciux.BACKEND == "c" else [])
 INT_COLUMNS = ["runtime", "l1_bytes", "l2_bytes", "macs"] + [
     f"{t}_{a}" for t in ("input", "filter", "output") for a in ("l1_read", "l1_write", "l2_read", "l2_write")
 ]
@@ -159,7 +159,7 @@ layer_row = st.tuples(
 wild = st.integers(-3, 2**62)
 
 
-@pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
+@pytest.mark.skipif(confuciux.BACKEND != "c", reason="compiled kernel not built")
 @settings(max_examples=150, deadline=None)
 @given(
     rows=st.lists(st.one_of(layer_row, layer_row, st.tuples(*[wild] * len(LAYER_COLUMNS))), min_size=1, max_size=12),

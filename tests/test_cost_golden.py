@@ -17,7 +17,7 @@ import confuciux
 from conftest import load_golden, reference_dir
 from confuciux import Hardware, evaluate
 
-BACKENDS = ["numpy"] + (["c"] if confuciux.native else [])
+BACKENDS = ["numpy"] + (["c"] if confuciux.BACKEND == "c" else [])
 INT_COLUMNS = ["runtime", "l1_bytes", "l2_bytes", "macs"] + [
     f"{t}_{a}" for t in ("input", "filter", "output") for a in ("l1_read", "l1_write", "l2_read", "l2_write")
 ]

@@ -14,7 +14,7 @@ from confuciux import DATAFLOWS, Hardware, PointCost, evaluate, evaluate_layer
 from confuciux.cost import dataflows, native, reference, schema
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_c = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
+needs_c = pytest.mark.skipif(confuciux.BACKEND != "c", reason="compiled kernel not built")
 
 LAYERS = np.array([[64, 3, 34, 34, 3, 3, 1], [1, 128, 18, 18, 3, 3, 2], [256, 128, 8, 8, 1, 1, 1]])
 
@@ -160,7 +160,7 @@ def _all(costs):
 def test_every_dataflow_both_backends_every_output(dataflow, hardware):
     pes = np.array([[1, 8, 64], [3, 17, 128]])
     ref = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="numpy"))
-    if confuciux.native:
+    if confuciux.BACKEND == "c":
         c = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="c"))
         for name in schema.NAMES:
             np.testing.assert_array_equal(c[name], ref[name], err_msg=name)

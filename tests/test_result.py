@@ -106,7 +106,7 @@ def test_deep_nesting_is_a_value_error_not_a_recursion_error(doc):
     with pytest.raises(ValueError, match="nested more than"):
         load(d)
     # brackets inside strings do not count
-    assert load(with_(doc, model="[[[{{{" * 100)).model.startswith("[[[")
+    assert load(with_(doc, model="[[[{{{" * 100)).model_name.startswith("[[[")
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,11 @@ def _load_model(spec: str) -> Model:
     return load_model(spec)
 
 
+def _objective_help() -> str:
+    """The objectives of the table, with their units and how layers combine."""
+    return "; ".join(f"{o.name}: {o.combine} ({o.unit})" for o in OBJECTIVES.values())
+
+
 def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
     """An argparse type: a decimal integer in [lo, hi] (checked before Python's int() so that a
     5,000-digit argument is a usage error, not Python's digit-limit error)."""
@@ -424,10 +429,12 @@ def _add_compare_parser(sub: Any) -> None:
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
                          "(default: the first of --dataflows)")  # fmt: skip
     _add_platform_options(cp)
-    cp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    cp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
+    from .compare import default_method
+
+    proven = ", ".join(o for o in OBJECTIVES if default_method(o, "LP") == "exact")
     cp.add_argument("--method", default=None, choices=METHODS,
-                    help="default: exact where it proves the optimum (LP latency, energy, throughput), "
-                         "else confuciux")  # fmt: skip
+                    help=f"default: exact where it proves the optimum (LP {proven}), else confuciux")
     cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     cp.add_argument("--json", metavar="FILE", help="write the comparison to this JSON file ('-': stdout)")
@@ -441,21 +448,18 @@ def _add_compare_parser(sub: Any) -> None:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    import confuciux
+    from .pareto import pareto_front as pareto
 
-    pareto: Any = getattr(confuciux, "pareto", None)
-    if pareto is None:
-        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
     if len(set(args.dataflows)) != len(args.dataflows):
         raise UsageError(f"--dataflows lists a dataflow twice: {' '.join(args.dataflows)}")
     model = _load_model(args.model)
     hardware = HARDWARE[args.hardware]()
     fronts = [
-        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
+               resource=args.resource)
         for d in args.dataflows
     ]
-    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
-    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
+    header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
     points = []  # full-precision values, for the CSV
     for d, front in zip(args.dataflows, fronts, strict=True):
         for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
@@ -500,7 +504,7 @@ def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
     pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
-    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
@@ -631,7 +635,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
     ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
     _add_platform_options(ex)
-    ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    ex.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     ex.add_argument("--method", default="confuciux", choices=METHODS)
     ex.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")

@@ -62,7 +62,8 @@ def make_platform(
     if budgets:
         check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
-        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
+        return Platform(dataflow, hardware=hw, deployment=deployment, budgets=dict(budgets),
+                        name=f"absolute budget ({text})")
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
 
 

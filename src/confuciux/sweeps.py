@@ -310,7 +310,7 @@ def results_table(results: Iterable[Result]) -> Table:
         total = r.costs.total()
         pl = r.platform
         row: dict[str, Any] = {
-            "model": r.model, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
+            "model": r.model_name, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
             "hardware": pl.get("hardware"), "deployment": pl.get("deployment"),
             "objective": r.objective, "method": r.method, "seed": r.seed, "epochs": len(r.history),
             "objective_value": r.objective_value, "feasible": r.feasible,

@@ -16,7 +16,6 @@ This module imports nothing: the kernel's build reads it before the package can 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,9 @@ class Preset:
     @property
     def c_id(self) -> int | None:
         """Former name of :attr:`kernel_id` (DeprecationWarning; goes in the next release)."""
-        warnings.warn("Preset.c_id is now Preset.kernel_id", DeprecationWarning, stacklevel=2)
+        from .._deprecation import deprecated  # (not at the top: csrc/build.py runs this module on its own)
+
+        deprecated("Preset.c_id", "Preset.kernel_id")
         return self.kernel_id
 
 
@@ -68,7 +69,8 @@ def lookup(dataflow: object) -> Preset:
 
 def __getattr__(name: str) -> Any:
     if name == "Dataflow":  # renamed: confuciux.Dataflow is the dataflow program now
-        warnings.warn("confuciux.cost.dataflows.Dataflow is now Preset (confuciux.Dataflow is a dataflow program)",
-                      DeprecationWarning, stacklevel=2)  # fmt: skip
+        from .._deprecation import deprecated
+
+        deprecated("confuciux.cost.dataflows.Dataflow", "Preset (confuciux.Dataflow is a dataflow program)")
         return Preset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

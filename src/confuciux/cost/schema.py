@@ -19,7 +19,6 @@ package (or NumPy) can be imported.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -217,13 +216,15 @@ def column(name: str) -> str:
     return name if not plain or plain.lower() in name.lower() else f"{name}_{plain}"
 
 
-def renamed(name: str) -> str:
-    """``name``, or its current name if it is a former one (:data:`RENAMED`), with a FutureWarning."""
+def renamed(name: str, stacklevel: int = 4) -> str:
+    """``name``, or its current name if it is a former one (:data:`RENAMED`), with a FutureWarning
+    (``stacklevel`` 4: at the caller of the function that calls this one)."""
     new = RENAMED.get(name) if isinstance(name, str) else None
     if new is None:
         return name
-    warnings.warn(f"the output {name!r} is now called {new!r}; the old name goes in the next release",
-                  FutureWarning, stacklevel=3)  # fmt: skip
+    from .._deprecation import deprecated  # (not at the top: csrc/build.py runs this module on its own)
+
+    deprecated(f"the output {name!r}", repr(new), user=True, stacklevel=stacklevel)
     return new
 
 
@@ -235,7 +236,9 @@ def select(outputs: Iterable[str] | None) -> tuple[str, ...]:
     if isinstance(outputs, str):
         outputs = (outputs,)
     try:
-        asked = {renamed(name) for name in outputs}
+        asked = set()
+        for name in outputs:
+            asked.add(renamed(name, stacklevel=5))  # the caller of evaluate(outputs=...)
     except TypeError:
         raise TypeError(f"outputs must be a sequence of output names, got {outputs!r}") from None
     unknown = [name for name in asked if not isinstance(name, str) or (name not in INDEX and name not in DERIVED)]

@@ -92,7 +92,8 @@ class Problem:
 
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         pl, n, g, block = self.platform, len(self.model), self.pes.size, self.block
-        table = {f: np.empty((n, g)) for f in _FIELDS}
+        fields = tuple(dict.fromkeys(_FIELDS + self.objective_spec.reads))  # what budgets and the objective read
+        table = {f: np.empty((n, g)) for f in fields}
         valid = np.empty((n, g), dtype=bool)
         step = max(1, _CHUNK // n)
         for d, dataflow in enumerate(pl.dataflows):
@@ -101,8 +102,8 @@ class Problem:
                 p = np.repeat(self.pes[a:b, None], n, 1)
                 k = np.repeat(self.buffers[a:b, None], n, 1)
                 costs = evaluate(self.model, p, k, dataflow, pl.hardware)
-                for f in _FIELDS:
-                    table[f][:, a:b] = getattr(costs, f).T
+                for f in fields:
+                    table[f][:, a:b] = costs[f].T
                 valid[:, a:b] = costs.valid.T
         if len(pl.dataflows) > 1:  # depthwise layers run dpt on every dataflow: keep the first block only
             depthwise = np.array([layer.depthwise for layer in self.model], dtype=bool)
@@ -166,8 +167,9 @@ class Problem:
                 f"(dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
 
     def layer_cost(self) -> np.ndarray:
-        """Per-layer objective contribution (N, G) for additive objectives; runtime otherwise."""
-        return self.table[self.objective_spec.layer_field or "runtime"]
+        """The per-layer values (N, G) of the objective's (first) output: its contribution for an
+        additive objective, the stage value for a bottleneck one."""
+        return self.table[self.objective_spec.reads[0]]
 
     def per_layer(self, choice: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Per-layer values (D, N) of ``fields`` for designs (D, N) of option indices."""
