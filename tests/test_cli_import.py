@@ -54,7 +54,7 @@ def test_evaluate_takes_onnx(net, capsys):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["import", "{net}", "-o", "out.txt"], "must be a .csv or a .m file"),
+        (["import", "{net}", "-o", "out.txt"], "writes no '.txt' files; it writes .csv, .m"),
         (["import", "{bad}", "-o", "out.csv"], "{bad}: not an ONNX model"),
         (["evaluate"], "needs --model"),
         (["evaluate", "--result", "{bad}"], "{bad}"),

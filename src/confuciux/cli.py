@@ -21,19 +21,18 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, formats
 from ._limits import KERNEL_INT_MAX
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
 from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
-from .formats import onnx as onnx_format
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
-from .presets import HARDWARE, PLATFORMS, ignored_options, load_model, make_platform, parse_budget
+from .presets import HARDWARE, PLATFORMS, ignored_options, is_model_file, load_model, make_platform, parse_budget
 from .result import Result
 from .search.problem import OBJECTIVES
 from .workload import KINDS, Model
@@ -46,7 +45,7 @@ class UsageError(ValueError):
 
 
 def _load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
+    """A zoo name or a model file of a registered format (:data:`confuciux.formats.FORMATS`)."""
     return load_model(spec)
 
 
@@ -120,11 +119,8 @@ def _clip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
-    try:
-        return onnx_format.import_onnx(path, batch=batch, strict=strict)
-    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
-        raise ValueError(str(exc)) from None
+def _model_help() -> str:
+    return f"zoo name, or a model file: {formats.describe()}"
 
 
 def _fmt(x: float) -> str:
@@ -421,7 +417,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
-    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    cp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
     cp.add_argument("--per-layer", action="store_true",
                     help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
@@ -502,7 +498,7 @@ def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
 
 def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
-    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    pp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
     pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
@@ -566,22 +562,24 @@ def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model (any format the registry reads, or a
+    zoo name, to any it writes) and print what became of each op."""
     source, output = args.source, args.output
-    if not output.endswith((".csv", ".m")):
-        raise ValueError(f"{output}: the output must be a .csv or a .m file")
-    made: dict[str, int] = {}
-    if source.endswith(".onnx"):
-        imported = _import_onnx(source, args.batch, not args.no_strict)
-        model, made = Model.from_imported(imported), imported.made
+    formats.format_for(output, write=True)  # before any work: a ValueError naming the suffixes
+    made: Mapping[str, int] = {}
+    if is_model_file(source):
+        fmt = formats.format_for(source)
+        given = {"batch": args.batch, "strict": not args.no_strict}
+        try:
+            net = formats.reader_for(source)(source, **{k: v for k, v in given.items() if k in fmt.options})
+        except ImportError as exc:  # an optional extra is missing: a one-line error, not a traceback
+            raise ValueError(str(exc)) from None
+        model, made = Model.from_network(net), net.made
     else:
         model = _load_model(source)
     if args.name:
         model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
-    if output.endswith(".csv"):
-        model.to_csv(output)
-    else:
-        model.to_maestro(output)
+    model.write(output)
     out = sys.stdout
     kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
     kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
@@ -598,9 +596,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
-    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
-    im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
+    reads, writes = ", ".join(formats.suffixes()), ", ".join(formats.suffixes(writable=True))
+    im = sub.add_parser("import", help=f"convert a model file ({reads}) or a zoo model to a {writes} file")
+    im.add_argument("source", help=f"a model file ({formats.describe()}) or a zoo name")
+    im.add_argument("-o", "--output", required=True, help=f"the file to write ({formats.describe(writable=True)})")
     im.add_argument(
         "--batch", type=_integer(1), default=1, help="the batch size for a dynamic (symbolic) batch dimension"
     )
@@ -619,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ev.add_argument("--model", help=_model_help())
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ev.add_argument("--pes", type=_integer(1), nargs="+", default=[64], help="PEs: one value, or one per layer")
@@ -633,7 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ex.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_platform_options(ex)
     ex.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     ex.add_argument("--method", default="confuciux", choices=METHODS)
