@@ -26,7 +26,7 @@ import numpy as np
 
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
-from .cost import DATAFLOWS, evaluate, schema
+from .cost import DATAFLOWS, LayersLike, evaluate, schema
 from .hardware import Hardware
 
 __all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
@@ -261,7 +261,7 @@ class Platform:
     @classmethod
     def confuciux(
         cls,
-        model: Any,
+        model: LayersLike,
         dataflow: str | tuple[str, ...] = "dla",
         constraint: str = "area",
         mul: float = 0.5,

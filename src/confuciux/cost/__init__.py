@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._cache import IdentityCache
 from ..hardware import Hardware
@@ -26,7 +27,7 @@ from . import schema
 
 __all__ = [
     "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "release_memory", "DATAFLOWS", "STATUS",
-    "OUTPUTS", "BACKEND",
+    "OUTPUTS", "BACKEND", "LayersLike",
 ]  # fmt: skip
 
 DATAFLOWS = _dataflows.DATAFLOWS
@@ -46,6 +47,8 @@ else:
     warnings.warn(missing_kernel_message(), RuntimeWarning, stacklevel=2)
 
 _INT64_MAX = np.iinfo(np.int64).max
+#: What :func:`evaluate` takes as layers: a Model, a Layer, layers, or an integer array (N, 6 or 7).
+LayersLike = Model | Layer | Iterable[Layer] | ArrayLike
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,9 +360,9 @@ def _plan(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 
 def evaluate(
-    model_or_layers: Any,
-    pes: Any,
-    buffers: Any,
+    model_or_layers: LayersLike,
+    pes: ArrayLike,
+    buffers: ArrayLike,
     dataflow: str = "dla",
     hardware: Hardware | None = None,
     *,
@@ -455,7 +458,7 @@ _points: IdentityCache[Any, tuple[tuple[int, ...], bool, Any]] = IdentityCache(_
 
 
 def evaluate_layer(
-    layer: Any,
+    layer: Layer | ArrayLike,
     pes: int,
     buffers: int,
     dataflow: str = "dla",
@@ -516,9 +519,9 @@ def _pick_backend(backend: str) -> bool:
 
 
 def area_power(
-    pes: Any,
-    l1_bytes: Any,
-    l2_bytes: Any,
+    pes: ArrayLike,
+    l1_bytes: ArrayLike,
+    l2_bytes: ArrayLike,
     hardware: Hardware | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE

@@ -22,10 +22,11 @@ first; every method then returns an infeasible result carrying that reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..cost import evaluate
 from ..platform import Platform
@@ -210,7 +211,7 @@ class Problem:
         """The dataflow name per layer of a design (N,) given as option indices."""
         return tuple(self.dataflows[int(d)] for d in self.dataflow_of[np.asarray(choice, dtype=np.int64)])
 
-    def encode(self, pes: Any, buffers: Any, dataflows: Any = None) -> np.ndarray:
+    def encode(self, pes: ArrayLike, buffers: ArrayLike, dataflows: str | Sequence[str] | None = None) -> np.ndarray:
         """Option indices of a design given as per-layer (pes, buffers) and, with several
         dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
         ValueError if a point is not in the platform's action space."""
