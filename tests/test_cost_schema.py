@@ -21,7 +21,7 @@ LAYERS = np.array([[64, 3, 34, 34, 3, 3, 1], [1, 128, 18, 18, 3, 3, 2], [256, 12
 
 def test_schema_is_consistent():
     assert len(set(schema.NAMES)) == len(schema.NAMES)
-    assert schema.MAIN + schema.ACCESSES == schema.NAMES
+    assert schema.MAIN + schema.ACCESSES + schema.EXTRA == schema.NAMES and not schema.EXTRA
     assert set(schema.DISTINCT) | set(schema.SAME_AS) == set(schema.NAMES)
     for copy, of in schema.SAME_AS.items():
         assert of in schema.DISTINCT, (copy, of)

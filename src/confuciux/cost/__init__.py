@@ -85,8 +85,8 @@ class LayerCosts:
     valid: np.ndarray
     status: np.ndarray
     accesses: Mapping[str, np.ndarray]
-    # derived outputs present (schema.DERIVED), set by _of; not a field: the constructor is the kernel's outputs
-    _derived: ClassVar[Mapping[str, np.ndarray]] = MappingProxyType({})
+    # the other outputs present (the kernel's extra ones, derived ones), set by _of; not fields
+    _extra: ClassVar[Mapping[str, np.ndarray]] = MappingProxyType({})
 
     @classmethod
     def _of(cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray) -> LayerCosts:
@@ -97,22 +97,22 @@ class LayerCosts:
         state: dict[str, Any] = {name: arrays[name] for name in _MAIN if name in arrays}
         state["valid"], state["status"] = valid, status
         state["accesses"] = {name: arrays[name] for name in _ACCESS_NAMES if name in arrays}
-        derived = {name: a for name, a in arrays.items() if name not in schema.INDEX}
-        if derived:
-            state["_derived"] = MappingProxyType(derived)
+        extra = {name: a for name, a in arrays.items() if name not in _MAIN_SET and name not in _ACCESS_SET}
+        if extra:
+            state["_extra"] = MappingProxyType(extra)
         self.__dict__.update(state)
         return self
 
     if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
 
         def __getattr__(self, name: str) -> Any:
-            # only reached for attributes that are not set: derived outputs, the outputs left out
-            # by outputs=, and former names
-            if name in self._derived:
-                return self._derived[name]
+            # only reached for attributes that are not set: extra and derived outputs, the outputs
+            # left out by outputs=, and former names
+            if name in self._extra:
+                return self._extra[name]
             if name in schema.RENAMED:
                 return getattr(self, schema.renamed(name))
-            if name in schema.MAIN or name in schema.DERIVED:
+            if name in schema.MAIN or name in schema.EXTRA or name in schema.DERIVED:
                 raise AttributeError(
                     f"LayerCosts.{name} was not computed: evaluate(..., outputs=...) did not ask for {name!r}"
                 )
@@ -123,7 +123,9 @@ class LayerCosts:
         name = schema.renamed(name)
         if name in self.accesses:
             return self.accesses[name]
-        if name in schema.MAIN or name in self._derived or name in schema.DERIVED:
+        if name in self._extra:
+            return self._extra[name]
+        if name in self.__dict__ and name in _MAIN_SET:
             return getattr(self, name)  # type: ignore[no-any-return]
         schema.output(name)  # ValueError naming the outputs
         raise KeyError(f"{name!r} was not computed: evaluate(..., outputs=...) did not ask for it")
@@ -131,8 +133,8 @@ class LayerCosts:
     @property
     def computed(self) -> tuple[str, ...]:
         """Names of the outputs present, in schema order (derived outputs last)."""
-        main = tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses)
-        return main + tuple(self._derived)
+        main = tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses or n in self._extra)
+        return main + tuple(n for n in self._extra if n not in schema.INDEX)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -189,6 +191,7 @@ class PointCost(NamedTuple):
 
 
 _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
+_MAIN_SET, _ACCESS_SET = frozenset(_MAIN), frozenset(_ACCESS_NAMES)
 
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
@@ -485,7 +488,7 @@ def evaluate_layer(
         values = [float(raw[name][0]) for name in schema.NAMES]
         status = int(raw["status"][0])
     # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
-    accesses = dict(zip(_ACCESSES, values[_N_MAIN:], strict=True))
+    accesses = dict(zip(_ACCESSES, values[_N_MAIN : _N_MAIN + len(_ACCESSES)], strict=True))
     return _new_tuple(PointCost, (*values[:_N_MAIN], status == schema.OK, status, accesses))
 
 

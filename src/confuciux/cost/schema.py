@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "Output",
@@ -30,6 +30,7 @@ __all__ = [
     "INDEX",
     "MAIN",
     "ACCESSES",
+    "EXTRA",
     "DISTINCT",
     "SAME_AS",
     "COUNTS",
@@ -66,6 +67,12 @@ class Output:
     copies of the MAC count or of an L2 read count); the kernel writes such an output only when
     asked for it separately, and :class:`~confuciux.LayerCosts` shares the memory of the two.
     ``count``: whole numbers (cycles, bytes, MACs, accesses) rather than a float quantity.
+    ``group``: ``"main"`` — an attribute of :class:`~confuciux.LayerCosts` and
+    :class:`~confuciux.PointCost`, stored in result files and per-layer tables (a change of the
+    public API: those classes list them); ``"access"`` — an access counter
+    (``LayerCosts.accesses``); ``"extra"`` — any other output (``costs[name]`` and
+    ``costs.<name>``; :func:`~confuciux.evaluate` only).  The table lists main outputs first,
+    then access counters, then extra ones.
     ``needs`` and ``derive``: for a derived output, the outputs it is computed from and how
     (per point, NumPy arrays in and out); None for the kernel's outputs.  ``total``: how the
     costs of a whole layer-pipelined design combine from the summed ``needs`` (e.g. MACs per
@@ -76,6 +83,7 @@ class Output:
     description: str
     same_as: str | None = None
     count: bool = True
+    group: Literal["main", "access", "extra"] = "extra"
     needs: tuple[str, ...] = ()
     derive: Formula | None = None
     total: Formula | None = None
@@ -87,37 +95,42 @@ def _macs_per_cycle(v: Mapping[str, Any]) -> Any:
 
 #: The kernel's outputs, in the kernel's order (``enum cx_output``, generated from this table).
 OUTPUTS: tuple[Output, ...] = (
-    Output("runtime", "cycles", "cycles to run the layer"),
-    Output("energy", "nJ", "energy of the layer's accesses (and MACs, unless maestro_energy)", count=False),
-    Output("area", "µm²", "area of the layer's sub-accelerator", count=False),
-    Output("power", "mW", "power of the layer's sub-accelerator", count=False),
-    Output("l1_bytes", "bytes", "L1 buffer needed per PE"),
-    Output("l2_bytes", "bytes", "shared L2 buffer needed"),
-    Output("macs", "MACs", "multiply-accumulates as the cost model counts them"),
+    Output("runtime", "cycles", "cycles to run the layer", group="main"),
+    Output("energy", "nJ", "energy of the layer's accesses (and MACs, unless maestro_energy)", count=False,
+           group="main"),  # fmt: skip
+    Output("area", "µm²", "area of the layer's sub-accelerator", count=False, group="main"),
+    Output("power", "mW", "power of the layer's sub-accelerator", count=False, group="main"),
+    Output("l1_bytes", "bytes", "L1 buffer needed per PE", group="main"),
+    Output("l2_bytes", "bytes", "shared L2 buffer needed", group="main"),
+    Output("macs", "MACs", "multiply-accumulates as the cost model counts them", group="main"),
     Output("macs_per_cycle", "MACs/cycle", "macs / runtime (MAESTRO's throughput; higher is better)", count=False,
-           needs=("macs", "runtime"), total=_macs_per_cycle),  # fmt: skip
-    Output("input_l1_read", "elements", "input reads from L1", same_as="macs"),
-    Output("input_l1_write", "elements", "input writes to L1", same_as="input_l2_read"),
-    Output("input_l2_read", "elements", "input reads from L2"),
-    Output("input_l2_write", "elements", "input writes to L2 (one fill)"),
-    Output("filter_l1_read", "elements", "filter reads from L1", same_as="macs"),
-    Output("filter_l1_write", "elements", "filter writes to L1", same_as="filter_l2_read"),
-    Output("filter_l2_read", "elements", "filter reads from L2"),
-    Output("filter_l2_write", "elements", "filter writes to L2 (one fill)"),
-    Output("output_l1_read", "elements", "partial-sum reads from L1", same_as="output_l1_write"),
+           group="main", needs=("macs", "runtime"), total=_macs_per_cycle),  # fmt: skip
+    Output("input_l1_read", "elements", "input reads from L1", same_as="macs", group="access"),
+    Output("input_l1_write", "elements", "input writes to L1", same_as="input_l2_read", group="access"),
+    Output("input_l2_read", "elements", "input reads from L2", group="access"),
+    Output("input_l2_write", "elements", "input writes to L2 (one fill)", group="access"),
+    Output("filter_l1_read", "elements", "filter reads from L1", same_as="macs", group="access"),
+    Output("filter_l1_write", "elements", "filter writes to L1", same_as="filter_l2_read", group="access"),
+    Output("filter_l2_read", "elements", "filter reads from L2", group="access"),
+    Output("filter_l2_write", "elements", "filter writes to L2 (one fill)", group="access"),
+    Output("output_l1_read", "elements", "partial-sum reads from L1", same_as="output_l1_write", group="access"),
     # = macs, except for strided layers: MAESTRO counts their edge steps here with their
     # (negative) output extents
-    Output("output_l1_write", "elements", "partial-sum writes to L1"),
-    Output("output_l2_read", "elements", "output reads from L2 (one drain)"),
-    Output("output_l2_write", "elements", "output writes to L2"),
+    Output("output_l1_write", "elements", "partial-sum writes to L1", group="access"),
+    Output("output_l2_read", "elements", "output reads from L2 (one drain)", group="access"),
+    Output("output_l2_write", "elements", "output writes to L2", group="access"),
 )
 
 NAMES: tuple[str, ...] = tuple(o.name for o in OUTPUTS)
 INDEX: dict[str, int] = {name: i for i, name in enumerate(NAMES)}
 #: Outputs that are attributes of LayerCosts / PointCost, in order.
-MAIN: tuple[str, ...] = NAMES[: NAMES.index("input_l1_read")]
+MAIN: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.group == "main")
 #: Access counters (``LayerCosts.accesses``), per tensor and buffer level, in order.
-ACCESSES: tuple[str, ...] = NAMES[len(MAIN) :]
+ACCESSES: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.group == "access")
+#: The kernel's other outputs (``costs[name]``), in order.
+EXTRA: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.group == "extra")
+if NAMES != MAIN + ACCESSES + EXTRA:
+    raise ImportError("schema.OUTPUTS must list main outputs, then access counters, then extra outputs")
 #: Outputs the kernel computes in their own right (the others are copies of these).
 DISTINCT: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.same_as is None)
 SAME_AS: dict[str, str] = {o.name: o.same_as for o in OUTPUTS if o.same_as is not None}
