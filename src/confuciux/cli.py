@@ -418,7 +418,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
     cp.add_argument("--model", default="mobilenet_v2", help=_model_help())
-    cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
+    cp.add_argument("--dataflows", nargs="+", default=list(DATAFLOWS), choices=DATAFLOWS)
     cp.add_argument("--per-layer", action="store_true",
                     help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
     cp.add_argument("--reference", choices=DATAFLOWS,

@@ -133,7 +133,7 @@ class Comparison:
 
 def compare_dataflows(
     model: Model,
-    dataflows: Sequence[str] = ("dla", "shi", "eye"),
+    dataflows: Sequence[str] = DATAFLOWS,
     objective: str = "latency",
     method: str | None = None,
     *,

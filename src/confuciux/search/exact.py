@@ -52,6 +52,9 @@ def exact_objectives() -> tuple[str, ...]:
 
 def __getattr__(name: str) -> Any:
     if name == "EXACT_OBJECTIVES":  # a constant would miss objectives registered later
+        from .._deprecation import deprecated
+
+        deprecated("confuciux.search.exact.EXACT_OBJECTIVES", "exact_objectives()")
         return exact_objectives()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
