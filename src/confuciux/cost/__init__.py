@@ -186,7 +186,7 @@ class PointCost(NamedTuple):
 
     @property
     def throughput(self) -> float:
-        """Former name of :attr:`macs_per_cycle` (FutureWarning; goes in the next release)."""
+        """Former name of :attr:`macs_per_cycle` (FutureWarning until 0.3.0)."""
         return float(getattr(self, schema.renamed("throughput")))
 
 
@@ -384,9 +384,10 @@ def evaluate(
     :meth:`Hardware.maestro` reproduces MAESTRO's numbers.  ``backend`` forces the C kernel or
     the NumPy reference (both give identical numbers).
 
-    ``outputs``: names from :data:`OUTPUTS` (e.g. ``("runtime", "energy")``) to compute and
-    allocate only those; the others are absent from the result (see :class:`LayerCosts`).
-    Default: all.
+    ``outputs``: names from :data:`OUTPUTS` or derived outputs (:func:`~confuciux.cost.schema.
+    register`; e.g. ``("runtime", "energy")``) to compute and allocate only those (and what a
+    derived one needs); the others are absent from the result (see :class:`LayerCosts`).
+    Default: all, derived ones included.
 
     Returns :class:`LayerCosts` whose arrays have the broadcast shape.
     """

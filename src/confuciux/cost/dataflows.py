@@ -36,7 +36,7 @@ class Preset:
 
     @property
     def c_id(self) -> int | None:
-        """Former name of :attr:`kernel_id` (DeprecationWarning; goes in the next release)."""
+        """Former name of :attr:`kernel_id` (DeprecationWarning until 0.3.0)."""
         from .._deprecation import deprecated  # (not at the top: csrc/build.py runs this module on its own)
 
         deprecated("Preset.c_id", "Preset.kernel_id")

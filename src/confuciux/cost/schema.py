@@ -73,10 +73,10 @@ class Output:
     (``LayerCosts.accesses``); ``"extra"`` — any other output (``costs[name]`` and
     ``costs.<name>``; :func:`~confuciux.evaluate` only).  The table lists main outputs first,
     then access counters, then extra ones.
-    ``needs`` and ``derive``: for a derived output, the outputs it is computed from and how
-    (per point, NumPy arrays in and out); None for the kernel's outputs.  ``total``: how the
-    costs of a whole layer-pipelined design combine from the summed ``needs`` (e.g. MACs per
-    cycle is Σmacs / Σruntime); None: the sum over layers."""
+    ``derive``: for a derived output, how it is computed per point from the outputs it
+    ``needs`` (NumPy arrays in and out); None for the kernel's outputs.  ``total``: how a whole
+    layer-pipelined design's value follows from the totals of ``needs`` (MACs per cycle is
+    Σmacs / Σruntime); None: the sum over layers."""
 
     name: str
     unit: str
@@ -176,6 +176,8 @@ STATUS: dict[int, str] = {s.code: s.meaning for s in STATUSES}
 DTYPE = "float64"
 STATUS_DTYPE = "uint8"
 
+#: Names an output cannot take (LayerCosts' other attributes).
+_RESERVED = frozenset({"valid", "status", "accesses", "computed", "shape", "total"})
 #: Derived outputs by name (:func:`register`), computed after the kernel's.
 DERIVED: dict[str, Output] = {}
 
@@ -186,7 +188,8 @@ def register(out: Output) -> None:
     (by default, and when asked for in ``outputs=``) as ``costs[name]`` and ``costs.<name>``."""
     if not isinstance(out, Output) or out.derive is None:
         raise TypeError("a derived output is an Output with a derive function")
-    if not out.name.isidentifier() or out.name in INDEX or out.name in DERIVED or out.name in RENAMED:
+    taken = out.name in INDEX or out.name in DERIVED or out.name in RENAMED or out.name in _RESERVED
+    if not out.name.isidentifier() or out.name.startswith("_") or taken:
         raise ValueError(f"output name {out.name!r} is taken or not an identifier")
     missing = [n for n in out.needs if n not in INDEX and n not in DERIVED]
     if not out.needs or missing:

@@ -9,7 +9,7 @@ it:
 * ``"bottleneck"``: the largest per-layer value of one output (throughput: the slowest stage of
   the layer pipeline): bisection over the candidate bottlenecks;
 * ``"product"``: the product of the sums over layers of two outputs (edp): the supporting-line
-  bound.
+  bound (the outputs must be positive, as runtime, energy and area are).
 
 Its unit, the words for how layers combine, its value for whole designs, the exact solver's
 algorithm, the default method of comparisons, the labels of summaries and plots and the command
