@@ -27,12 +27,13 @@ def _read_json(path, **options):
     text, source, stem = formats.read_text(path)
     doc = json.loads(text)
     layers = tuple(doc["layers"])
-    return Network(doc.get("name", stem), layers, tuple(f"{source}, layer {i}" for i in range(len(layers))))
+    where = tuple(f"{source}, layer {i}" for i in range(len(layers)))
+    return Network(doc.get("name", stem), layers, where, model_args={"skipped": doc.get("skipped", {})})
 
 
 def _write_json(name, layers, f):
     keys = ("K", "C", "Y", "X", "R", "S", "kind", "name")
-    json.dump({"name": name, "layers": [{k: getattr(l, k) for k in keys} for l in layers]}, f)
+    json.dump({"name": name, "layers": [{k: getattr(l, k) for k in keys} for l in layers], "skipped": {"Relu": 2}}, f)
 
 
 @pytest.fixture
@@ -80,6 +81,7 @@ def test_a_registered_format_works_everywhere(toy_json, tmp_path, capsys):
     path = tmp_path / "toy.json"
     MODEL.write(path)
     assert cx.Model.read(path) == MODEL and load_model(str(path)) == MODEL
+    assert cx.Model.read(path).skipped == {"Relu": 2}  # a further Model argument the format carries
     # confuciux import, both ways
     assert main(["import", str(path), "-o", str(tmp_path / "toy.csv")]) == 0
     assert cx.Model.from_csv(tmp_path / "toy.csv") == MODEL

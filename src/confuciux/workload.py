@@ -338,8 +338,8 @@ class Model:
                 layers.append(Layer(**args))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{where}: {exc}") from None
-        return cls(net.name if name is None else name, tuple(layers), skipped=net.skipped,
-                   custom_dataflow=net.custom_dataflow)  # fmt: skip
+        more: dict[str, Any] = {"skipped": net.skipped, "custom_dataflow": net.custom_dataflow, **net.model_args}
+        return cls(net.name if name is None else name, tuple(layers), **more)
 
     # ConfuciuX CSV ---------------------------------------------------------------------------
     @classmethod

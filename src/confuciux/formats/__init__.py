@@ -34,7 +34,8 @@ class Network:
     arguments in order; ``where``: for each layer, where it came from (``"net.csv, line 3"``), for
     error messages; ``skipped`` and ``made``: for an importer, op type → operators that made no
     layer / layers made; ``custom_dataflow``: per layer, whether the file gave it its own
-    dataflow (empty when the format cannot)."""
+    dataflow (empty when the format cannot); ``model_args``: any further keyword arguments of
+    :class:`~confuciux.workload.Model` the file carries (e.g. per-layer dataflow programs)."""
 
     name: str
     layers: tuple[dict[str, Any], ...]
@@ -42,6 +43,7 @@ class Network:
     skipped: Mapping[str, int] = field(default_factory=dict)
     made: Mapping[str, int] = field(default_factory=dict)
     custom_dataflow: tuple[bool, ...] = ()
+    model_args: Mapping[str, Any] = field(default_factory=dict)
 
 
 #: ``read(path, **options) -> Network``: a ValueError naming the file (and line, layer, field)
