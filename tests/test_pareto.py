@@ -18,7 +18,7 @@ from confuciux.pareto import ParetoFront
 from confuciux.search.exact import solve_exact
 from confuciux.search.problem import Problem
 
-PARETO = sys.modules["confuciux.pareto"]  # the module (cx.pareto is the function)
+PARETO = sys.modules["confuciux.pareto"]  # the module
 
 SMALL = dict(pe_levels=(1, 3, 6), buffer_levels=(1, 3))  # box: P 1..6 × k 1..3
 
@@ -71,7 +71,7 @@ def test_exact_front_equals_brute_force(seed, objective, resource, dataflow, tra
     with pytest.MonkeyPatch.context() as mp:
         if trace_bytes is not None:
             mp.setattr(PARETO, "TRACE_BYTES", trace_bytes)
-        front = cx.pareto(model, platform, objective, resource)
+        front = cx.pareto_front(model, platform, objective, resource)
         assert front.exact
         problem = Problem(model, platform, objective)
         u, o = _brute_front(problem, resource)
@@ -87,7 +87,7 @@ def test_exact_front_equals_brute_force(seed, objective, resource, dataflow, tra
 def test_front_agrees_with_the_exact_solver_at_many_budgets(objective, resource):
     model = _model(5, n=8)
     platform = Platform("dla", **SMALL)
-    front = cx.pareto(model, platform, objective, resource)
+    front = cx.pareto_front(model, platform, objective, resource)
     budgets = np.concatenate([front.resource, (front.resource[1:] + front.resource[:-1]) / 2,
                               [front.resource[0] * 0.999, front.resource[-1] * 2]])  # fmt: skip
     rng = np.random.default_rng(0)
@@ -103,7 +103,7 @@ def test_front_agrees_with_the_exact_solver_at_many_budgets(objective, resource)
 def test_designs_evaluate_to_their_points_and_csv(tmp_path):
     model = _model(3, n=6)
     platform = Platform("dla", **SMALL)
-    front = cx.pareto(model, platform, "latency", "area")
+    front = cx.pareto_front(model, platform, "latency", "area")
     assert len(front) > 5 and front.choices.shape == (len(front), len(model))
     for i in (0, len(front) // 2, len(front) - 1):
         pes, bufs = front.design(i)
@@ -124,9 +124,9 @@ def test_designs_evaluate_to_their_points_and_csv(tmp_path):
 
 def test_a_budget_on_the_resource_caps_the_front():
     model = _model(4, n=5)
-    full = cx.pareto(model, Platform("dla", **SMALL), "latency", "pes")
+    full = cx.pareto_front(model, Platform("dla", **SMALL), "latency", "pes")
     cap = float(full.resource[len(full) // 2])
-    capped = cx.pareto(model, Platform("dla", budgets={"pes": cap}, **SMALL), "latency", "pes")
+    capped = cx.pareto_front(model, Platform("dla", budgets={"pes": cap}, **SMALL), "latency", "pes")
     np.testing.assert_array_equal(capped.resource, full.resource[full.resource <= cap])
 
 
@@ -140,7 +140,7 @@ def test_other_fronts_carry_certified_bounds(case):
     else:
         l1 = Platform.confuciux(model, "dla", "l1_bytes", 0.5, **SMALL).budgets["l1_bytes"]
         platform, objective = Platform("dla", budgets={"l1_bytes": l1}, **SMALL), "latency"
-    front = cx.pareto(model, platform, objective, "area", levels=6)
+    front = cx.pareto_front(model, platform, objective, "area", levels=6)
     assert not front.exact and len(front) >= 2
     assert np.all(np.diff(front.resource) > 0) and np.all(np.diff(front.objective) < 0)
     assert np.all(front.bound <= front.objective)
@@ -155,7 +155,7 @@ def test_plot_delegates_to_plot_fronts(monkeypatch):
     fake = types.ModuleType("confuciux.plot")
     fake.plot_fronts = lambda fronts, ax=None, labels=None: calls.append((fronts, ax, labels)) or "figure"
     monkeypatch.setitem(sys.modules, "confuciux.plot", fake)
-    front = cx.pareto(_model(1), Platform("dla", **SMALL), "latency", "pes")
+    front = cx.pareto_front(_model(1), Platform("dla", **SMALL), "latency", "pes")
     assert front.plot(ax="axis", label="dla") == "figure"
     assert calls == [(front, "axis", ["dla"])]
     assert front.resource_name == "pes" and front.objective_name == "latency"
@@ -163,7 +163,7 @@ def test_plot_delegates_to_plot_fronts(monkeypatch):
 
 def test_uncostable_layer_gives_an_empty_front():
     m = Model("bad", [cx.Layer(8, 8, 10, 10, 3, 3, name="fine"), cx.Layer(8, 8, 3, 20, 3, 1, name="broken")])
-    front = cx.pareto(m, Platform("shi", **SMALL), "latency", "area")
+    front = cx.pareto_front(m, Platform("shi", **SMALL), "latency", "area")
     assert len(front) == 0 and front.best_within(1e300) is None
 
 
@@ -171,18 +171,18 @@ def test_uncostable_layer_gives_an_empty_front():
                                          (dict(levels=1), ValueError)])  # fmt: skip
 def test_bad_arguments(kwargs, exc):
     with pytest.raises(exc):
-        cx.pareto(_model(0), Platform(**SMALL), **kwargs)
+        cx.pareto_front(_model(0), Platform(**SMALL), **kwargs)
 
 
 def test_best_within_nan_is_an_error():
-    front = cx.pareto(cx.zoo.load("example"), cx.Platform("dla"))
+    front = cx.pareto_front(cx.zoo.load("example"), cx.Platform("dla"))
     with pytest.raises(ValueError, match="NaN"):
         front.best_within(float("nan"))
 
 
 def _big_front(n: int = 10) -> tuple[Model, Platform, ParetoFront]:
     model, platform = _model(11, n=n), Platform("dla", **SMALL)
-    return model, platform, cx.pareto(model, platform, "latency", "area")
+    return model, platform, cx.pareto_front(model, platform, "latency", "area")
 
 
 @pytest.mark.parametrize("layers, trace_bytes, checkpoints", [(10, 0, 1), (10, 64, 1), (10, 2_000, 1),
@@ -192,10 +192,10 @@ def test_replayed_designs_equal_recorded_ones(monkeypatch, layers, trace_bytes, 
     halved until their record fits, down to one layer for 0 bytes) are the recorded ones."""
     model = _model(11, n=layers)
     platform = Platform("dla", **SMALL) if layers < 20 else Platform("dla", pe_levels=(1, 2, 3), buffer_levels=(1,))
-    recorded = cx.pareto(model, platform, "latency", "area")
+    recorded = cx.pareto_front(model, platform, "latency", "area")
     assert len(recorded._designs.parents) == len(model) and not recorded._designs.checkpoints  # all recorded
     monkeypatch.setattr(PARETO, "TRACE_BYTES", trace_bytes)
-    replayed = cx.pareto(model, platform, "latency", "area")
+    replayed = cx.pareto_front(model, platform, "latency", "area")
     trace = replayed._designs
     assert len(trace.parents) < len(model) and len(trace.checkpoints) == checkpoints
     assert sum(p.nbytes + q.nbytes for p, q in trace.parents) <= trace_bytes
@@ -225,7 +225,7 @@ def test_the_front_holds_no_points_by_layers_table():
 
 def test_thinned_front_and_its_full_front(monkeypatch):
     model, platform, full = _big_front()
-    thinned = cx.pareto(model, platform, "latency", "area", max_points=7)
+    thinned = cx.pareto_front(model, platform, "latency", "area", max_points=7)
     assert len(thinned) == 7 and thinned.complete_size == len(full) > 7
     for a, b in ((thinned.resource, full.resource), (thinned.objective, full.objective)):
         assert a[0] == b[0] and a[-1] == b[-1] and np.all(np.isin(a, b))
@@ -245,7 +245,7 @@ def test_thinned_front_and_its_full_front(monkeypatch):
         with pytest.raises(ValueError, match="max_points"):
             full.thin(bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_points"):
-        cx.pareto(model, platform, max_points=0)
+        cx.pareto_front(model, platform, max_points=0)
 
 
 def test_iter_designs_and_bulk_designs_agree_with_design():

@@ -1,9 +1,9 @@
-"""``confuciux.pareto(model, platform, objective, resource)``: every Pareto-optimal (resource,
+"""``confuciux.pareto_front(model, platform, objective, resource)``: every Pareto-optimal (resource,
 objective) design of a model over the platform's action space (docs/problem.md, "Trade-off
 fronts").
 
-* Layer-pipelined, ``latency`` or ``energy``, no budget other than on ``resource`` — exact, in one
-  pass: the exact solver's dynamic program over (Σresource, Σcost) frontiers
+* Layer-pipelined, additive (``latency``, ``energy``), no budget other than on ``resource`` — exact,
+  in one pass: the exact solver's dynamic program over (Σresource, Σcost) frontiers
   (:mod:`confuciux.search.frontier`) keeps every point instead of stopping at a budget.  Partial
   designs that cannot lead to a point of the final front are pruned: a partial design heavier
   than the lightest optimum (plus the least resource of the layers left), or slower than the
@@ -11,8 +11,8 @@ fronts").
   are the budgets' own sums (:func:`confuciux.budgets.lp_total`) bit for bit.  Designs are
   recovered from the DP's record (:class:`_Trace`), whose memory is bounded by
   :data:`TRACE_BYTES`.
-* Layer-pipelined ``throughput``, no other budget — exact: for every candidate bottleneck T each
-  layer takes its least-resource option with runtime <= T.
+* Layer-pipelined, bottleneck (``throughput``), no other budget — exact: for every candidate
+  bottleneck T each layer takes its least-resource option with runtime <= T.
 * Otherwise (LS, ``edp``, or budgets on other resources, which stay constraints): the designs
   the exact solver returns at ``levels`` budgets on ``resource`` spread between the lightest
   design and the unconstrained optimum, reduced to their frontier; ``bound[i]`` is a certified
@@ -44,9 +44,10 @@ from .search.exact import solve_exact
 from .search.frontier import Front, Limits, frontier, layer_fronts, step
 from .search.objectives import get_objective
 from .search.problem import Problem
+from .search.tolerances import PRUNE
 from .workload import Model
 
-__all__ = ["CHUNK", "MAX_FRONT_POINTS", "TRACE_BYTES", "DesignBlock", "ParetoFront", "pareto"]
+__all__ = ["CHUNK", "MAX_FRONT_POINTS", "TRACE_BYTES", "DesignBlock", "ParetoFront", "pareto", "pareto_front"]
 
 #: The most memory (bytes) the exact DP's record of parents may take: per point of every partial
 #: front, its parent's index (int32) and the position of its option (uint8 or uint16).  Up to
@@ -297,7 +298,7 @@ def pareto(model: Model, platform: Platform, objective: str = "latency", resourc
     :meth:`ParetoFront.full` still gives every point (its designs then recomputed on demand)."""
     if resource not in BUDGET_KEYS:
         raise ValueError(f"unknown resource {resource!r}; expected one of {list(BUDGET_KEYS)}")
-    get_objective(objective)
+    kind = get_objective(objective).kind
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
         raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
     if max_points is not None and (isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer))
@@ -308,9 +309,9 @@ def pareto(model: Model, platform: Platform, objective: str = "latency", resourc
     cap = float(platform.budgets.get(resource, np.inf))
     if problem.uncostable.size:
         points = _Points.empty(problem.n_layers, True)
-    elif platform.deployment == "LP" and not others and objective in ("latency", "energy"):
+    elif platform.deployment == "LP" and not others and kind == "additive":
         points = _additive_front(problem, resource, cap)
-    elif platform.deployment == "LP" and not others and objective == "throughput":
+    elif platform.deployment == "LP" and not others and kind == "bottleneck":
         points = _throughput_front(problem, resource, cap)
     else:
         points = _swept_front(problem, resource, int(levels))
@@ -322,6 +323,10 @@ def pareto(model: Model, platform: Platform, objective: str = "latency", resourc
     if isinstance(points.designs, _Trace):
         points.designs.release()
     return dataclasses.replace(thinned, _designs=_Explicit(_frozen(table)))
+
+
+#: The name the package exports (``confuciux.pareto_front``): ``confuciux.pareto`` is this module.
+pareto_front = pareto
 
 
 @dataclass(frozen=True, eq=False)
@@ -510,7 +515,7 @@ def _additive_front(problem: Problem, resource: str, cap: float) -> _Points:
     c_rest = np.concatenate([np.cumsum([f.cost[-1] for f in fronts][::-1])[::-1], [0.0]])
     heavy = float(lp_total(np.array([f.weight[-1] for f in fronts])))
     costly = float(lp_total(np.array([f.cost[0] for f in fronts])))
-    slack = 1e-9
+    slack = PRUNE
     w_limit = min(heavy * (1 + slack) + slack, cap * (1 + slack))
     limits = [Limits(float(w_rest[n + 1]), w_limit, float(c_rest[n + 1]), costly * (1 + slack) + slack)
               for n in range(len(fronts))]  # fmt: skip
@@ -549,12 +554,12 @@ class _Thresholds:
 
 
 def _throughput_front(problem: Problem, resource: str, cap: float) -> _Points:
-    """For every candidate bottleneck T, the least-resource design with every runtime <= T.  Only
-    the runtimes where some layer's choice changes (its (runtime, resource) frontier) are
-    candidates; resource totals are summed layer by layer (the budgets' order) over all of them
-    at once: memory O(candidates), not candidates × layers."""
+    """For every candidate bottleneck T, the least-resource design with every stage value (e.g.
+    runtime) <= T.  Only the values where some layer's choice changes (its (stage value,
+    resource) frontier) are candidates; resource totals are summed layer by layer (the budgets'
+    order) over all of them at once: memory O(candidates), not candidates × layers."""
     weight = problem.table[resource]
-    fronts = layer_fronts(weight, problem.table["runtime"], problem.valid & (weight <= cap))
+    fronts = layer_fronts(weight, problem.layer_cost(), problem.valid & (weight <= cap))
     if any(f.option.size == 0 for f in fronts):
         return _Points.empty(problem.n_layers, True)
     # f.weight: runtimes ascending, f.cost: resource descending; below the slowest layer's fastest
