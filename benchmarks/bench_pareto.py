@@ -36,7 +36,7 @@ platform = cx.Platform(spec["dataflow"] if isinstance(spec["dataflow"], str) els
                        **spec.get("space", {{}}))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 wall, cpu = time.perf_counter(), time.process_time()
-front = cx.pareto(model, platform, "latency", spec["resource"], max_points=spec.get("max_points"))
+front = cx.pareto_front(model, platform, "latency", spec["resource"], max_points=spec.get("max_points"))
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
 full = front.full()
 trace = full._designs
@@ -66,7 +66,7 @@ def test_pareto_resnet50(benchmark, hardware):
     """Issue 17 item 7: ResNet-50's exact latency-over-area front with either hardware preset
     (153,862 / 118,496 points), target <= 2 s."""
     platform = cx.Platform("dla", getattr(cx.Hardware, hardware)())
-    front = benchmark.pedantic(lambda: cx.pareto(RESNET50, platform, "latency", "area"), rounds=3, iterations=1)
+    front = benchmark.pedantic(lambda: cx.pareto_front(RESNET50, platform, "latency", "area"), rounds=3, iterations=1)
     benchmark.extra_info["points"] = len(front)
     assert front.exact and len(front) > 100_000
 
