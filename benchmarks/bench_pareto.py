@@ -4,8 +4,9 @@ grow with layers.  Run: ``pytest benchmarks/bench_pareto.py``; figures go to doc
 
 The ResNet-50 fronts are timed in this process (each round builds the cost table and runs the
 DP).  The other cases run in a fresh subprocess each, which reports its own wall and CPU time
-around ``pareto(...)`` and its peak resident memory (``ru_maxrss``: the interpreter, the cost
-table, the DP and its record together); they are recorded in pytest-benchmark's ``extra_info``."""
+around ``pareto_front(...)`` and its peak resident memory (Linux's ``VmHWM``: the interpreter, the
+cost table, the DP and its record together — not ``ru_maxrss``, which a child inherits from the
+process that started it); they are recorded in pytest-benchmark's ``extra_info``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ RESNET50 = cx.zoo.load("resnet50")
 _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {here!r})
+
+def peak_mb():
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):  # not Linux: ru_maxrss (KiB on Linux, bytes on macOS)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 import confuciux as cx
 spec = json.loads(sys.argv[1])
 if spec["model"] == "vit_like":
@@ -34,7 +43,7 @@ else:  # a zoo model's layers repeated to the given count
     model = cx.Model(f"{{base.name}}_x{{spec['layers']}}", [base.layers[i % len(base)] for i in range(spec["layers"])])
 platform = cx.Platform(spec["dataflow"] if isinstance(spec["dataflow"], str) else tuple(spec["dataflow"]),
                        **spec.get("space", {{}}))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 wall, cpu = time.perf_counter(), time.process_time()
 front = cx.pareto_front(model, platform, "latency", spec["resource"], max_points=spec.get("max_points"))
 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -42,7 +51,7 @@ full = front.full()
 trace = full._designs
 print(json.dumps({{
     "layers": len(model), "points": len(front), "complete_points": len(full), "wall_s": wall, "cpu_s": cpu,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "before_mb": before / 1024,
+    "peak_mb": peak_mb(), "before_mb": before,
     "partial_points": int(trace.sizes.sum()), "checkpoints": len(getattr(trace, "checkpoints", [])),
 }}))
 """
