@@ -74,7 +74,7 @@ def _record(benchmark: object, spec: dict[str, object]) -> dict[str, float]:
 def test_pareto_resnet50(benchmark, hardware):
     """Issue 17 item 7: ResNet-50's exact latency-over-area front with either hardware preset
     (153,862 / 118,496 points), target <= 2 s."""
-    platform = cx.Platform("dla", getattr(cx.Hardware, hardware)())
+    platform = cx.Platform("dla", hardware=getattr(cx.Hardware, hardware)())
     front = benchmark.pedantic(lambda: cx.pareto_front(RESNET50, platform, "latency", "area"), rounds=3, iterations=1)
     benchmark.extra_info["points"] = len(front)
     assert front.exact and len(front) > 100_000

@@ -54,8 +54,9 @@ __all__ = ["CHUNK", "MAX_FRONT_POINTS", "TRACE_BYTES", "DesignBlock", "ParetoFro
 #: this size every step is recorded and a design is read back in O(layers); beyond it the steps
 #: that do not fit keep only a checkpoint (the frontier before them) and are recomputed when a
 #: design is asked for: segments between checkpoints (which take up to a quarter of this size
-#: more) each run once more, a segment still too large halved (log2(its record / TRACE_BYTES)
-#: more runs).  Peak memory stays near twice this size plus the fronts themselves.
+#: more) each run once more, a segment whose record does not fit beside the kept one halved
+#: (about log2 of the ratio more runs).  The DP holds at most 1.5 times this size of record and
+#: checkpoints, plus the cost table and the fronts themselves.
 TRACE_BYTES = 256 * 2**20
 
 #: The most points a partial front of the exact DP may hold (each takes ~50 bytes while a layer
@@ -388,11 +389,12 @@ class _Trace:
     (the frontier before a step), one each time the unrecorded steps add up to TRACE_BYTES of
     record, while the checkpoints fit in a quarter of TRACE_BYTES.  A design in the steps
     after a checkpoint is recomputed on demand, segment by segment from the last (:meth:`_replay`):
-    a segment whose record fits is run again recording; a larger one (checkpoints ran out) is
-    split at its middle by record size — its first half run to the split (not recorded), the
+    a segment whose record fits beside the kept one (in TRACE_BYTES, or a quarter of it when the
+    kept record fills it) is run again recording; a larger one is split at its middle by record
+    size — its first half run to the split (not recorded), the
     second half replayed from there for the points asked for, then the first half for their
-    ancestors.  Memory: TRACE_BYTES of record and checkpoints, a replayed segment's record, one
-    frontier per level of halving.  Every run of a step is the same computation, so the
+    ancestors.  Memory: at most 1.25 TRACE_BYTES of record at a time, a quarter more of
+    checkpoints, one frontier per level of halving.  Every run of a step is the same computation, so the
     recomputed frontiers are the first pass's bit for bit."""
 
     def __init__(self, fronts: list[Front], limits: list[Limits], n_options: int, where: list[str]) -> None:
@@ -460,9 +462,11 @@ class _Trace:
         if self.checkpoints and self._bytes(0, n_steps) <= TRACE_BYTES:  # a released record that fits
             self.parents, self.checkpoints = self._record(0, n_steps, np.zeros(1), np.zeros(1)), []
         out = np.empty((targets.size, n_steps), dtype=self.dtype)
+        # what a replayed segment may record beside the kept record (at least a quarter of the budget)
+        budget = max(TRACE_BYTES - sum(p.nbytes + q.nbytes for p, q in self.parents), TRACE_BYTES // 4)
         end = n_steps
         for a, fw, fc in reversed(self.checkpoints):
-            out[:, a:end], targets = self._replay(a, end, fw, fc, targets)
+            out[:, a:end], targets = self._replay(a, end, fw, fc, targets, budget)
             end = a
         out[:, :end], _ = self._back(self.parents, 0, targets)
         return out
@@ -485,20 +489,21 @@ class _Trace:
             targets = parent[targets]
         return out, targets
 
-    def _replay(self, a: int, b: int, fw: np.ndarray, fc: np.ndarray, targets: np.ndarray
+    def _replay(self, a: int, b: int, fw: np.ndarray, fc: np.ndarray, targets: np.ndarray, budget: int
                 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-        """:meth:`_back` for steps a..b-1 from the frontier (fw, fc) before step a, recomputed."""
-        if b - a == 1 or self._bytes(a, b) <= TRACE_BYTES:
+        """:meth:`_back` for steps a..b-1 from the frontier (fw, fc) before step a, recomputed,
+        recording at most ``budget`` bytes at a time (one step at least)."""
+        if b - a == 1 or self._bytes(a, b) <= budget:
             return self._back(self._record(a, b, fw, fc), a, targets)
         half = np.cumsum([int(self.sizes[n + 1]) * (4 + self._position_bytes(n)) for n in range(a, b)])
         m = a + int(np.clip(np.searchsorted(half, half[-1] / 2), 1, b - a - 1))
         gw, gc = fw, fc
         for n in range(a, m):
             gw, gc = self._step(n, gw, gc)[:2]
-        right, middle = self._replay(m, b, gw, gc, targets)
+        right, middle = self._replay(m, b, gw, gc, targets, budget)
         del gw, gc
         middle, inverse = np.unique(middle, return_inverse=True)
-        left, before = self._replay(a, m, fw, fc, middle)
+        left, before = self._replay(a, m, fw, fc, middle, budget)
         return np.hstack([left[inverse], right]), before[inverse]
 
 
