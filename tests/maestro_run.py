@@ -59,7 +59,7 @@ def run_maestro(text: str, pes: int, binary: str | None = None, timeout: float =
                 table = list(csv.reader(f))
             if table:
                 head = [h.strip() for h in table[0]]
-                rows = [{h: v.strip() for h, v in zip(head, r)} for r in table[1:] if r]
+                rows = [{h: v.strip() for h, v in zip(head, r, strict=False)} for r in table[1:] if r]
     message = "\n".join((p.stdout + p.stderr).strip().splitlines()[-4:])
     if p.returncode < 0:
         return Run("crash", p.returncode, message, rows=rows)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from .program import Dataflow
+from .program import Dataflow, Temporal
 
 __all__ = ["Preset", "PRESETS", "CONFUCIUX", "preset", "names"]
 
@@ -22,17 +22,20 @@ __all__ = ["Preset", "PRESETS", "CONFUCIUX", "preset", "names"]
 class Preset:
     """A named dataflow: ``text`` (MAESTRO syntax, the one source), what it is
     (``description``: what stays in the PEs, what is parallel), the layer ``kinds`` it is
-    written for and where it comes from (``origin``)."""
+    written for and where it comes from (``origin``).  ``group_first``: on a grouped layer the
+    program first steps through the groups one at a time (``TemporalMap(1,1) G``), as MAESTRO's
+    shipped ResNeXt files write every family; ConfuciuX's programs map no G."""
 
     name: str
     description: str
     kinds: tuple[str, ...]
     origin: str
     text: str
+    group_first: bool = True
 
     @property
     def dataflow(self) -> Dataflow:
-        return _parsed(self.name)
+        return _parsed(self.name, False)
 
 
 _CONV = ("CONV", "TRCONV")
@@ -53,7 +56,7 @@ TemporalMap(Sz(R),1) Y;
 TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
-"""),
+""", group_first=False),
     Preset(
         "shi", "ShiDianNao-style output stationary: output columns X' across the PEs, KTileSz filters and CTileSz "
         "channels a step", (*_CONV, "GEMM"), "ConfuciuX", """
@@ -69,7 +72,7 @@ TemporalMap(1,1) Y';
 SpatialMap(1,1) X';
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
-"""),
+""", group_first=False),
     Preset(
         "eye", "Eyeriss-style row stationary: output rows Y' across the PEs, each PE a row of outputs; KTileSz "
         "filters and CTileSz channels a step", (*_CONV, "GEMM"), "ConfuciuX", """
@@ -85,7 +88,7 @@ SpatialMap(1,1) Y';
 SpatialMap(1,1) X';
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
-"""),
+""", group_first=False),
     Preset(
         "dpt", "depthwise: KTileSz channels a PE across the PEs, each filter stationary while its window slides",
         ("DSCONV",), "ConfuciuX", """
@@ -94,7 +97,7 @@ TemporalMap(Sz(R),1) Y;
 TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
-"""),
+""", group_first=False),
     Preset(
         "kcp_ws", "weight stationary, NVDLA-like: one filter a cluster across clusters (K), one channel a PE within "
         "(C); clusters of ClusterC PEs (64)", _CONV, "MAESTRO data/mapping/*_kcp_ws.m", """
@@ -206,7 +209,7 @@ Cluster(KTileSz, P);
 TemporalMap(NTileSz,NTileSz) N;
 TemporalMap(MTileSz,MTileSz) M;
 SpatialMap(1,1) K;
-"""),
+""", group_first=False),
 )}  # fmt: skip
 
 #: ConfuciuX's dataflows: the three a caller chooses for CONV and GEMM layers, and ``dpt``, which
@@ -215,8 +218,11 @@ CONFUCIUX: tuple[str, ...] = ("dla", "shi", "eye", "dpt")
 
 
 @cache
-def _parsed(name: str) -> Dataflow:
-    return Dataflow.parse(PRESETS[name].text, f"preset {name!r}")
+def _parsed(name: str, grouped: bool) -> Dataflow:
+    df = Dataflow.parse(PRESETS[name].text, f"preset {name!r}")
+    if grouped and PRESETS[name].group_first:
+        return Dataflow([Temporal("G", 1), *df.directives], df.constants)
+    return df
 
 
 def names() -> tuple[str, ...]:
@@ -224,9 +230,10 @@ def names() -> tuple[str, ...]:
     return tuple(PRESETS)
 
 
-def preset(name: str) -> Dataflow:
-    """The preset ``name`` (case-insensitive), or a ValueError listing the names."""
-    key = name.lower() if isinstance(name, str) else None
+def preset(name: str, grouped: bool = False) -> Dataflow:
+    """The preset ``name`` (case-insensitive), or a ValueError listing the names; ``grouped``:
+    the form for a grouped layer (see :attr:`Preset.group_first`)."""
+    key = name.lower() if isinstance(name, str) else ""
     if key not in PRESETS:
         raise ValueError(f"unknown dataflow preset {name!r}; expected one of {', '.join(PRESETS)}")
-    return _parsed(key)
+    return _parsed(key, bool(grouped))

@@ -274,12 +274,13 @@ class Dataflow:
         return parse(text, source)
 
     @classmethod
-    def preset(cls, name: str) -> Dataflow:
+    def preset(cls, name: str, grouped: bool = False) -> Dataflow:
         """A named dataflow: ConfuciuX's ``dla``, ``shi``, ``eye``, ``dpt`` and the families of
-        MAESTRO's shipped mappings (:data:`confuciux.dataflow.presets.PRESETS`)."""
+        MAESTRO's shipped mappings (:data:`confuciux.dataflow.presets.PRESETS`); ``grouped``
+        gives a family's form for a grouped layer (groups stepped one at a time first)."""
         from .presets import preset
 
-        return preset(name)
+        return preset(name, grouped)
 
     # -- reading -------------------------------------------------------------------------------
     @property

@@ -449,21 +449,24 @@ def write_network(
 ) -> str:
     """A MAESTRO model file for ``layers``, with each layer's program from ``dataflows`` (one per
     layer, or empty for none) and ``Constant`` lines for ``constants`` and the programs'
-    constants.  Constants are global in a MAESTRO file: a program whose constant clashes with
-    another's value is written with that size as a number."""
+    constants.  Constants are global in a MAESTRO file, so a program's constant is written as a
+    number where declaring it would change another program (a different value, or a name that
+    program leaves free)."""
     layers = list(layers)
     programs = list(dataflows) or [None] * len(layers)
     if len(programs) != len(layers):
         raise ValueError(f"write_network: {len(programs)} dataflows for {len(layers)} layers")
-    declared = dict(constants or {})
+    used_free = {k for df in programs if df is not None for k in df.free_names}
+    declared = {k: v for k, v in (constants or {}).items() if k not in used_free}
     for df in programs:
         for k, v in (df.constants.items() if df is not None else ()):
-            declared.setdefault(k, v)
+            if k not in used_free:
+                declared.setdefault(k, v)
     lines = [f"Constant {k} {v};" for k, v in declared.items()]
     lines.append(f"Network {token_name(name, 'network')} {{")
     for i, (layer, df) in enumerate(zip(layers, programs, strict=True)):
         if df is not None:
-            df = df.inline(k for k, v in df.constants.items() if declared[k] != v)
+            df = df.inline(k for k, v in df.constants.items() if declared.get(k) != v)
         lines += layer_block(layer, i, df)
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -479,15 +482,16 @@ MAESTRO_COMMAND = (
 
 
 def layer_program(layer: LayerLike, dataflow: str | Dataflow) -> Dataflow:
-    """The program a layer runs: ``dataflow`` itself, or the preset it names — with
-    ConfuciuX's rule that a depthwise layer runs ``dpt`` when dla, shi or eye is named."""
+    """The program a layer runs: ``dataflow`` itself, or the preset it names (in its grouped
+    form for a grouped layer) — with ConfuciuX's rule that a depthwise layer runs ``dpt`` when
+    dla, shi or eye is named."""
     if isinstance(dataflow, Dataflow):
         return dataflow
     if not isinstance(dataflow, str):
         raise TypeError(f"a dataflow is a preset's name or a Dataflow, got {type(dataflow).__name__}")
     if layer.kind == "DSCONV" and dataflow.lower() in CONFUCIUX:
         return preset("dpt")
-    return preset(dataflow)
+    return preset(dataflow, grouped=layer.groups != 1)
 
 
 def mapping_file(layer: LayerLike, index: int, dataflow: str | Dataflow, pes: int, ktile: int) -> str:
