@@ -5,8 +5,11 @@ MAESTRO families are run against the shipped mapping files they come from, layer
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,32 @@ def test_grouped_forms():
 def test_confuciux_presets_are_its_dataflow_files(name):
     text = (reference_dir() / "dataflows" / f"{name}.m").read_text()
     assert Dataflow.parse(text) == preset(name)
+
+
+# -- the documentation ----------------------------------------------------------------------
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "dataflows.md"
+
+
+def _table(name: str) -> str:
+    rows = ["| level | cluster | maps (outer loop first) |", "|---|---|---|"]
+    for i, level in enumerate(preset(name).levels):
+        where = "all PEs" if level.cluster is None else f"`{level.cluster.text().rstrip(';')}`"
+        rows.append(f"| {i + 1} | {where} | " + " · ".join(f"`{m.text().rstrip(';')}`" for m in level.maps) + " |")
+    return "\n".join(rows)
+
+
+def test_the_docs_show_every_preset_as_it_is():
+    text = DOCS.read_text(encoding="utf-8")
+    for name in PRESETS:
+        assert f"### {name} — " in text and _table(name) in text, name
+
+
+def test_the_docs_examples_run():
+    blocks = re.findall(r"^```python\n(.*?)^```", DOCS.read_text(encoding="utf-8"), re.S | re.M)
+    assert len(blocks) >= 3
+    for code in blocks:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, str(DOCS), "exec"), {})  # noqa: S102 (the page's own examples)
 
 
 # -- against MAESTRO ---------------------------------------------------------------------------

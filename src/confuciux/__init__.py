@@ -13,6 +13,7 @@ from . import zoo
 from .budgets import Budgets
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
 from .cost.design import evaluate_design
+from .dataflow import Dataflow
 from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Case",
     "DATAFLOWS",
+    "Dataflow",
     "METHODS",
     "Explorer",
     "Platform",

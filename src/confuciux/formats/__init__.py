@@ -2,5 +2,6 @@
 
 These modules turn text (or an ONNX graph) into plain layer descriptions — dictionaries of
 :class:`~confuciux.workload.Layer` arguments — and back; :mod:`confuciux.workload` builds the
-layers.  They import nothing from the rest of the package, so the layering stays one-way.
+layers.  They import nothing from the rest of the package but :mod:`confuciux.dataflow` (the directive
+language, which imports nothing), so the layering stays one-way.
 """
