@@ -39,6 +39,8 @@ def test_where_names_take_their_values():
         Dataflow([Spatial("K", 1), Temporal("C", "U")]).bind(CONV)
     with pytest.raises(ValueError, match="pes must be in 1..2147483647"):
         df.bind(CONV, pes=0, buffers=1)
+    with pytest.raises(TypeError, match="constants: expected name -> int, got 'T': None"):
+        df.bind(CONV, pes=1, buffers=1, constants={"T": None})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="buffers must be an int"):
         df.bind(CONV, pes=1, buffers=2.0)  # type: ignore[arg-type]
 

@@ -258,8 +258,8 @@ def _given(constants: Mapping[str, int] | None) -> dict[str, int]:
         raise TypeError(f"constants must be a mapping of name to int, got {type(constants).__name__}")
     out = {}
     for k, v in constants.items():
-        if not isinstance(k, str):
-            raise TypeError(f"constants: names are str, got {k!r}")
+        if not isinstance(k, str) or v is None:
+            raise TypeError(f"constants: expected name -> int, got {k!r}: {v!r}")
         out[k] = _knob(v, f"constants[{k!r}]", False)
     return out
 

@@ -113,11 +113,18 @@ class _Reader:
         self.last = tok
         return tok
 
-    def peek_end(self) -> Token | None:
+    def next_or_none(self) -> Token | None:
         tok = next(self.words, None)
         if tok is not None:
             self.last = tok
         return tok
+
+    def block(self) -> list[Directive]:
+        """After the word ``Dataflow``: ``{``, the directives, ``}``."""
+        brace = self.next("'Dataflow', before its '{'")
+        if brace.text != "{":
+            raise self.fail(f"expected '{{' after 'Dataflow', got {brace.text!r}{_glued(brace.text)}")
+        return self.body(self.next_or_none(), closed=True)
 
     # -- sizes -----------------------------------------------------------------------------
     def size(self, what: str) -> Size:
@@ -214,7 +221,7 @@ class _Reader:
                     raise self.fail("a '}' closes no 'Dataflow {'")
                 return out
             out.append(self.directive(tok))
-            tok = self.peek_end()
+            tok = self.next_or_none()
 
 
 def _hint(word: str) -> str:
@@ -247,7 +254,7 @@ def parse(text: str, source: str = "<text>") -> Dataflow:
     text = text[1:] if text.startswith("\ufeff") else text
     declared = _Declared()
     r = _Reader(tokens(text), source, declared, 1)
-    tok = r.peek_end()
+    tok = r.next_or_none()
     while tok is not None and tok.text == "Constant":
         name = r.next("a Constant, before its name")
         value = r.next(f"Constant {name.text}, before its value")
@@ -255,13 +262,10 @@ def parse(text: str, source: str = "<text>") -> Dataflow:
             declared.declare(name.text, atoi(value.text))  # MAESTRO: atoi only, no lookup
         except ValueError as exc:
             raise r.fail(f"Constant {name.text}: {exc}") from None
-        tok = r.peek_end()
+        tok = r.next_or_none()
     if tok is not None and tok.text == "Dataflow":
-        brace = r.next("'Dataflow', before its '{'")
-        if brace.text != "{":
-            raise r.fail(f"expected '{{' after 'Dataflow', got {brace.text!r}{_glued(brace.text)}")
-        directives = r.body(r.peek_end(), closed=True)
-        extra = r.peek_end()
+        directives = r.block()
+        extra = r.next_or_none()
         if extra is not None:
             raise r.fail(f"unexpected {extra.text!r} after the Dataflow block")
     else:
@@ -280,10 +284,7 @@ def parse_block(
     head = r.next("'Dataflow'")
     if head.text != "Dataflow":
         raise r.fail(f"expected 'Dataflow {{', got {head.text!r}{_glued(head.text)}")
-    brace = r.next("'Dataflow', before its '{'")
-    if brace.text != "{":
-        raise r.fail(f"expected '{{' after 'Dataflow', got {brace.text!r}{_glued(brace.text)}")
-    directives = r.body(r.peek_end(), closed=True)
+    directives = r.block()
     return directives, r.last.end
 
 
