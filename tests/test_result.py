@@ -106,7 +106,7 @@ def test_deep_nesting_is_a_value_error_not_a_recursion_error(doc):
     with pytest.raises(ValueError, match="nested more than"):
         load(d)
     # brackets inside strings do not count
-    assert load(with_(doc, model="[[[{{{" * 100)).model.startswith("[[[")
+    assert load(with_(doc, model="[[[{{{" * 100)).model_name.startswith("[[[")
 
 
 @pytest.mark.parametrize(
@@ -185,3 +185,11 @@ def test_summary_sums_pes_without_int64_wrap(doc):
 def test_optional_keys_are_checked_when_present(doc, changes, message):
     with pytest.raises(ValueError, match=message):
         load(with_(doc, **changes))
+
+
+def test_files_with_a_former_output_name_load(doc):
+    """Results saved before ``throughput`` became ``macs_per_cycle`` still load."""
+    old = copy.deepcopy(doc)
+    old["costs"]["throughput"] = old["costs"].pop("macs_per_cycle")
+    r = cx.Result.from_json(json.dumps(old))
+    np.testing.assert_array_equal(r.costs.macs_per_cycle, cx.Result.from_json(json.dumps(doc)).costs.macs_per_cycle)

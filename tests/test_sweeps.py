@@ -49,7 +49,7 @@ def in_process() -> list[cx.Result]:
 
 def test_in_process_results_are_in_case_order(in_process):
     cases = _cases()
-    assert [(r.model, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
+    assert [(r.model_name, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
         (c.model.name, c.method, c.seed, c.platform.dataflow) for c in cases
     ]
     _same(in_process, [c.run() for c in cases[:2]] + in_process[2:])

@@ -21,19 +21,18 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, formats
 from ._limits import KERNEL_INT_MAX
-from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
 from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
-from .formats import onnx as onnx_format
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
-from .presets import HARDWARE, PLATFORMS, ignored_options, load_model, make_platform, parse_budget
+from .presets import HARDWARE, PLATFORMS, ignored_options, is_model_file, load_model, make_platform, parse_budget
 from .result import Result
 from .search.problem import OBJECTIVES
 from .workload import KINDS, Model
@@ -46,8 +45,13 @@ class UsageError(ValueError):
 
 
 def _load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
+    """A zoo name or a model file of a registered format (:data:`confuciux.formats.FORMATS`)."""
     return load_model(spec)
+
+
+def _objective_help() -> str:
+    """The objectives of the table, with their units and how layers combine."""
+    return "; ".join(f"{o.name}: {o.combine} ({o.unit})" for o in OBJECTIVES.values())
 
 
 def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
@@ -115,11 +119,8 @@ def _clip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
-    try:
-        return onnx_format.import_onnx(path, batch=batch, strict=strict)
-    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
-        raise ValueError(str(exc)) from None
+def _model_help() -> str:
+    return f"zoo name, or a model file: {formats.describe()}"
 
 
 def _fmt(x: float) -> str:
@@ -133,9 +134,7 @@ def _fmt(x: float) -> str:
 COLUMNS = [
     ("layer", None), ("kind", None), ("K", None), ("C", None), ("Y", None), ("X", None),
     ("R", None), ("S", None), ("pes", None), ("buffer", None),
-    ("runtime_cycles", "runtime"), ("energy_nJ", "energy"), ("area_um2", "area"),
-    ("power_mW", "power"), ("l1_bytes", "l1_bytes"), ("l2_bytes", "l2_bytes"),
-    ("macs", "macs"), ("macs_per_cycle", "throughput"), ("status", None),
+    *((schema.column(name), name) for name in schema.MAIN), ("status", None),
 ]  # fmt: skip
 
 
@@ -418,18 +417,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
-    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
-    cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
+    cp.add_argument("--model", default="mobilenet_v2", help=_model_help())
+    cp.add_argument("--dataflows", nargs="+", default=list(DATAFLOWS), choices=DATAFLOWS)
     cp.add_argument("--per-layer", action="store_true",
                     help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
     cp.add_argument("--reference", choices=DATAFLOWS,
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
                          "(default: the first of --dataflows)")  # fmt: skip
     _add_platform_options(cp)
-    cp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    cp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
+    from .compare import default_method
+
+    proven = ", ".join(o for o in OBJECTIVES if default_method(o, "LP") == "exact")
     cp.add_argument("--method", default=None, choices=METHODS,
-                    help="default: exact where it proves the optimum (LP latency, energy, throughput), "
-                         "else confuciux")  # fmt: skip
+                    help=f"default: exact where it proves the optimum (LP {proven}), else confuciux")
     cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     cp.add_argument("--json", metavar="FILE", help="write the comparison to this JSON file ('-': stdout)")
@@ -443,21 +444,18 @@ def _add_compare_parser(sub: Any) -> None:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    import confuciux
+    from .pareto import pareto_front as pareto
 
-    pareto: Any = getattr(confuciux, "pareto", None)
-    if pareto is None:
-        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
     if len(set(args.dataflows)) != len(args.dataflows):
         raise UsageError(f"--dataflows lists a dataflow twice: {' '.join(args.dataflows)}")
     model = _load_model(args.model)
     hardware = HARDWARE[args.hardware]()
     fronts = [
-        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
+               resource=args.resource)
         for d in args.dataflows
     ]
-    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
-    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
+    header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
     points = []  # full-precision values, for the CSV
     for d, front in zip(args.dataflows, fronts, strict=True):
         for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
@@ -500,9 +498,9 @@ def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
 
 def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
-    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    pp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
-    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
@@ -553,8 +551,8 @@ def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
 
 def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
     """Every saved cost of every layer reproduced (integer counts exactly, the rest to 1e-12)."""
-    exact = ("runtime", "l1_bytes", "l2_bytes", "macs")
-    close = ("energy", "area", "power", "throughput")
+    exact = [f for f in schema.MAIN if f in schema.COUNTS]
+    close = [f for f in schema.MAIN if f not in schema.COUNTS]
     return (
         all(np.array_equal(getattr(new, f), getattr(saved, f), equal_nan=True) for f in exact)
         and all(np.allclose(getattr(new, f), getattr(saved, f), rtol=1e-12, atol=0, equal_nan=True) for f in close)
@@ -564,22 +562,24 @@ def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model (any format the registry reads, or a
+    zoo name, to any it writes) and print what became of each op."""
     source, output = args.source, args.output
-    if not output.endswith((".csv", ".m")):
-        raise ValueError(f"{output}: the output must be a .csv or a .m file")
-    made: dict[str, int] = {}
-    if source.endswith(".onnx"):
-        imported = _import_onnx(source, args.batch, not args.no_strict)
-        model, made = Model.from_imported(imported), imported.made
+    formats.format_for(output, write=True)  # before any work: a ValueError naming the suffixes
+    made: Mapping[str, int] = {}
+    if is_model_file(source):
+        fmt = formats.format_for(source)
+        given = {"batch": args.batch, "strict": not args.no_strict}
+        try:
+            net = formats.reader_for(source)(source, **{k: v for k, v in given.items() if k in fmt.options})
+        except ImportError as exc:  # an optional extra is missing: a one-line error, not a traceback
+            raise ValueError(str(exc)) from None
+        model, made = Model.from_network(net), net.made
     else:
         model = _load_model(source)
     if args.name:
         model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
-    if output.endswith(".csv"):
-        model.to_csv(output)
-    else:
-        model.to_maestro(output)
+    model.write(output)
     out = sys.stdout
     kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
     kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
@@ -596,9 +596,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
-    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
-    im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
+    reads, writes = ", ".join(formats.suffixes()), ", ".join(formats.suffixes(writable=True))
+    im = sub.add_parser("import", help=f"convert a model file ({reads}) or a zoo model to a {writes} file")
+    im.add_argument("source", help=f"a model file ({formats.describe()}) or a zoo name")
+    im.add_argument("-o", "--output", required=True, help=f"the file to write ({formats.describe(writable=True)})")
     im.add_argument(
         "--batch", type=_integer(1), default=1, help="the batch size for a dynamic (symbolic) batch dimension"
     )
@@ -617,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ev.add_argument("--model", help=_model_help())
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
     ev.add_argument("--pes", type=_integer(1), nargs="+", default=[64], help="PEs: one value, or one per layer")
@@ -631,9 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ex.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_platform_options(ex)
-    ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    ex.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     ex.add_argument("--method", default="confuciux", choices=METHODS)
     ex.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")

@@ -14,6 +14,7 @@ import numbers
 import os
 from collections.abc import Callable, Mapping
 
+from . import formats
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, Platform
 from .workload import Model
@@ -21,9 +22,9 @@ from .workload import Model
 __all__ = [
     "HARDWARE",
     "PLATFORMS",
-    "MODEL_SUFFIXES",
     "check_budgets",
     "load_model",
+    "is_model_file",
     "make_platform",
     "ignored_options",
     "parse_budget",
@@ -33,8 +34,6 @@ HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "mae
 #: ``confuciux``: the paper's relative budget (constraint, mul) or absolute ``budgets``;
 #: ``cloud-fpga`` / ``edge-fpga``: the FPGA case study's fixed PE and L1 budgets.
 PLATFORMS = ("confuciux", "cloud-fpga", "edge-fpga")
-#: Model files :func:`load_model` reads, by suffix (any case); any other name is a zoo name.
-MODEL_SUFFIXES = (".csv", ".m", ".onnx")
 
 
 def make_platform(
@@ -62,7 +61,8 @@ def make_platform(
     if budgets:
         check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
-        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
+        return Platform(dataflow, hardware=hw, deployment=deployment, budgets=dict(budgets),
+                        name=f"absolute budget ({text})")
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
 
 
@@ -115,21 +115,19 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
     return budgets
 
 
+def is_model_file(spec: str) -> bool:
+    """Whether :func:`load_model` reads ``spec`` as a file: a suffix of a registered format
+    (:data:`confuciux.formats.FORMATS`), or an existing file (whose suffix it then refuses)."""
+    return spec.lower().endswith(formats.suffixes()) or os.path.isfile(spec)
+
+
 def load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx``
-    model file; errors name the file."""
+    """A zoo name or a model file of a registered format (ConfuciuX ``.csv``, MAESTRO ``.m``,
+    ONNX ``.onnx``; :data:`confuciux.formats.FORMATS`); errors name the file."""
     from . import zoo
 
-    suffix = os.path.splitext(spec)[1].lower()
     try:
-        if suffix == ".csv":
-            model = Model.from_csv(spec)
-        elif suffix == ".m":
-            model = Model.from_maestro(spec)
-        elif suffix == ".onnx":
-            model = Model.from_onnx(spec)
-        else:
-            model = zoo.load(spec)
+        model = Model.read(spec) if is_model_file(spec) else zoo.load(spec)
     except ImportError as exc:  # the optional onnx extra is missing: an error of the setup
         raise ValueError(f"{spec}: {exc}") from None
     except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
@@ -138,3 +136,12 @@ def load_model(spec: str) -> Model:
     if len(model) == 0:
         raise ValueError(f"{spec}: the model has no layers")
     return model
+
+
+def __getattr__(name: str) -> object:
+    if name == "MODEL_SUFFIXES":  # the format registry holds them (formats registered later too)
+        from ._deprecation import deprecated
+
+        deprecated("confuciux.presets.MODEL_SUFFIXES", "confuciux.formats.suffixes()")
+        return formats.suffixes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

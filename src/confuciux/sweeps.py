@@ -26,9 +26,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
+from . import formats
 from .explorer import Explorer
 from .platform import Platform
-from .presets import MODEL_SUFFIXES, load_model, make_platform
+from .presets import is_model_file, load_model, make_platform
 from .result import Result
 from .workload import Model
 
@@ -310,7 +311,7 @@ def results_table(results: Iterable[Result]) -> Table:
         total = r.costs.total()
         pl = r.platform
         row: dict[str, Any] = {
-            "model": r.model, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
+            "model": r.model_name, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
             "hardware": pl.get("hardware"), "deployment": pl.get("deployment"),
             "objective": r.objective, "method": r.method, "seed": r.seed, "epochs": len(r.history),
             "objective_value": r.objective_value, "feasible": r.feasible,
@@ -366,13 +367,15 @@ def cases_from_spec(
     """The cases of a specification: every combination of the listed values of
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
-    ValueError names ``source`` and the key for anything else.  Relative model files (``.csv``,
-    ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
+    ValueError names ``source`` and the key for anything else.  Relative model files (of any
+    format in :data:`confuciux.formats.FORMATS`) are read from ``base`` (:func:`load_spec`'s
+    callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
     if "model" not in spec:
-        raise ValueError(f"{source}: 'model' is required (a zoo name, .csv, .m or .onnx file, or a list of them)")
+        raise ValueError(f"{source}: 'model' is required (a zoo name, a model file of "
+                         f"{', '.join(formats.suffixes())}, or a list of them)")
     axes = []
     for key in SPEC_KEYS:
         value = spec.get(key, _SPEC_DEFAULTS.get(key))
@@ -397,8 +400,8 @@ def _case(opts: dict[str, Any], models: dict[str, Model], base: str | os.PathLik
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
     if name not in models:
-        is_file = name.lower().endswith(MODEL_SUFFIXES)
-        models[name] = load_model(str(Path(base, name)) if is_file and base is not None else name)
+        path = str(Path(base, name)) if base is not None else name
+        models[name] = load_model(path if is_model_file(path) else name)
     model = models[name]
     budget = opts["budget"]
     if budget is not None and not isinstance(budget, Mapping):
