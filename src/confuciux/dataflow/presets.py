@@ -15,11 +15,11 @@ from functools import cache
 
 from .program import Dataflow, Temporal
 
-__all__ = ["Preset", "PRESETS", "CONFUCIUX", "preset", "names"]
+__all__ = ["PresetEntry", "PRESETS", "CONFUCIUX", "preset", "names"]
 
 
 @dataclass(frozen=True)
-class Preset:
+class PresetEntry:
     """A named dataflow: ``text`` (MAESTRO syntax, the one source), what it is
     (``description``: what stays in the PEs, what is parallel), the layer ``kinds`` it is
     written for and where it comes from (``origin``).  ``group_first``: on a grouped layer the
@@ -40,8 +40,8 @@ class Preset:
 
 _CONV = ("CONV", "TRCONV")
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (
-    Preset(
+PRESETS: dict[str, PresetEntry] = {p.name: p for p in (
+    PresetEntry(
         "dla", "NVDLA-style weight stationary: KTileSz filters a cluster across clusters, the cluster's PEs split the "
         "channels (one channel each)", (*_CONV, "GEMM"), "ConfuciuX", """
 SpatialMap(KTileSz,KTileSz) K;
@@ -57,7 +57,7 @@ TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """, group_first=False),
-    Preset(
+    PresetEntry(
         "shi", "ShiDianNao-style output stationary: output columns X' across the PEs, KTileSz filters and CTileSz "
         "channels a step", (*_CONV, "GEMM"), "ConfuciuX", """
 TemporalMap(KTileSz,KTileSz) K;
@@ -73,7 +73,7 @@ SpatialMap(1,1) X';
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """, group_first=False),
-    Preset(
+    PresetEntry(
         "eye", "Eyeriss-style row stationary: output rows Y' across the PEs, each PE a row of outputs; KTileSz "
         "filters and CTileSz channels a step", (*_CONV, "GEMM"), "ConfuciuX", """
 TemporalMap(CTileSz,CTileSz) C;
@@ -89,7 +89,7 @@ SpatialMap(1,1) X';
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """, group_first=False),
-    Preset(
+    PresetEntry(
         "dpt", "depthwise: KTileSz channels a PE across the PEs, each filter stationary while its window slides",
         ("DSCONV",), "ConfuciuX", """
 SpatialMap(KTileSz,KTileSz) C;
@@ -98,7 +98,7 @@ TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """, group_first=False),
-    Preset(
+    PresetEntry(
         "kcp_ws", "weight stationary, NVDLA-like: one filter a cluster across clusters (K), one channel a PE within "
         "(C); clusters of ClusterC PEs (64)", _CONV, "MAESTRO data/mapping/*_kcp_ws.m", """
 Constant ClusterC 64;
@@ -115,7 +115,7 @@ TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "xp_ws", "weight stationary: input columns across the PEs (one S-wide window each, sliding by 1); one filter "
         "and one channel at a time; one level", _CONV, "MAESTRO data/mapping/*_xp_ws.m", """
 TemporalMap(1,1) K;
@@ -125,7 +125,7 @@ SpatialMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "yxp_os", "output stationary: output rows across clusters (an R-row window each), ClusterX output columns "
         "(8) across a cluster's PEs; one filter and one channel at a time", _CONV,
         "MAESTRO data/mapping/*_yxp_os.m", """
@@ -141,7 +141,7 @@ SpatialMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "ykp_os", "output stationary: output rows across clusters (an R-row window each), ClusterK filters (16) "
         "across a cluster's PEs; one channel at a time", _CONV, "MAESTRO data/mapping/*_ykp_os.m", """
 Constant ClusterK 16;
@@ -156,7 +156,7 @@ TemporalMap(Sz(S),1) X;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "rs", "Eyeriss row stationary: output rows across clusters of R PEs, each PE one filter row (R) and input "
         "row (Y); TileK filters (16) a step", _CONV, "MAESTRO tools/frontend/dataflow/rs.m, data/mapping/*_rs.m", """
 Constant TileK 16;
@@ -171,7 +171,7 @@ SpatialMap(1,1) Y;
 SpatialMap(1,1) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "nlr", "no local reuse: channels across the PEs, nothing kept in a PE between steps; one filter at a time; "
         "one level", _CONV, "MAESTRO data/mapping/*_nlr.m", """
 TemporalMap(1,1) K;
@@ -181,7 +181,7 @@ TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 SpatialMap(1,1) C;
 """),
-    Preset(
+    PresetEntry(
         "ckp_ws", "weight stationary: one channel a cluster across clusters (C), ClusterK filters (64) across a "
         "cluster's PEs; one output pixel at a time", _CONV, "MAESTRO data/mapping/vgg16_ckp_ws.m", """
 Constant ClusterK 64;
@@ -196,7 +196,7 @@ SpatialMap(1,1) K;
 TemporalMap(Sz(R),Sz(R)) R;
 TemporalMap(Sz(S),Sz(S)) S;
 """),
-    Preset(
+    PresetEntry(
         "nmk", "GEMM: MTileSz rows of A (1) a cluster across clusters, the K reduction across a cluster's KTileSz "
         "PEs (100); NTileSz columns of B (1) a step", ("GEMM",), "MAESTRO data/mapping/gnmt_nmk.m, ncf_nmk.m", """
 Constant MTileSz 1;
@@ -232,7 +232,7 @@ def names() -> tuple[str, ...]:
 
 def preset(name: str, grouped: bool = False) -> Dataflow:
     """The preset ``name`` (case-insensitive), or a ValueError listing the names; ``grouped``:
-    the form for a grouped layer (see :attr:`Preset.group_first`)."""
+    the form for a grouped layer (see :attr:`PresetEntry.group_first`)."""
     key = name.lower() if isinstance(name, str) else ""
     if key not in PRESETS:
         raise ValueError(f"unknown dataflow preset {name!r}; expected one of {', '.join(PRESETS)}")
