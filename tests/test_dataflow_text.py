@@ -151,6 +151,14 @@ def test_refusals_name_the_line_and_rule(text, match):
     assert str(info.value).startswith("my.m") and len(str(info.value)) < 400
 
 
+def test_a_hostile_text_is_stopped_early():
+    text = "SpatialMap(1,1) K;\n" + "TemporalMap(1,1) C;\n" * 1_000_000
+    with pytest.raises(ValueError, match="line 1001: more than 1000 directives \\(MAX_DIRECTIVES\\)"):
+        Dataflow.parse(text)
+    with pytest.raises(ValueError, match="a program of 1001 directives: at most 1000"):
+        Dataflow([Spatial("K", 1)] * 1001)
+
+
 def test_errors_and_types():
     with pytest.raises(TypeError, match="takes a str"):
         Dataflow.parse(b"SpatialMap(1,1) K;")  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple
 
 __all__ = [
     "Sz", "Size", "Map", "Spatial", "Temporal", "Cluster", "Directive", "Bound", "Level", "Dataflow",
-    "DIMENSIONS", "MAX_LEVELS", "MAX_SPATIAL", "INT_MAX", "RESERVED", "describe",
+    "DIMENSIONS", "MAX_DIRECTIVES", "MAX_LEVELS", "MAX_SPATIAL", "INT_MAX", "RESERVED", "describe",
 ]  # fmt: skip
 
 #: Every dimension name a MAESTRO layer can have, so every name a map may use: batch ``N``,
@@ -37,6 +37,9 @@ MAX_LEVELS = 4
 #: MAESTRO refuses a level without a spatial map ("No spatial map in a cluster") and one with
 #: three or more ("Found too many spatial maps within a single cluster").
 MAX_SPATIAL = 2
+#: The most directives a program may have: MAESTRO reads any number, but real programs have a
+#: few dozen (six maps a level, four levels), and a hostile file of a million costs seconds.
+MAX_DIRECTIVES = 1000
 #: MAESTRO reads every size into a C ``int``; larger literals wrap (see :mod:`.text`).
 INT_MAX = 2**31 - 1
 #: MAESTRO's filter dimensions: a temporal map of one must cover it whole (tile == offset ==
@@ -248,6 +251,8 @@ class Dataflow:
                 "for MAESTRO text use Dataflow.parse"
             )
         program = tuple(given)
+        if len(program) > MAX_DIRECTIVES:
+            raise ValueError(f"a program of {len(program)} directives: at most {MAX_DIRECTIVES} (MAX_DIRECTIVES)")
         for i, d in enumerate(program):
             if not isinstance(d, (Map, Cluster)):
                 raise TypeError(f"directive {i + 1} is not a Map or a Cluster: {d!r}")

@@ -35,7 +35,20 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
-from .program import DIMENSIONS, FILTER_DIMS, INT_MAX, RESERVED, Cluster, Dataflow, Directive, Map, Size, Sz, is_name
+from .program import (
+    DIMENSIONS,
+    FILTER_DIMS,
+    INT_MAX,
+    MAX_DIRECTIVES,
+    RESERVED,
+    Cluster,
+    Dataflow,
+    Directive,
+    Map,
+    Size,
+    Sz,
+    is_name,
+)
 
 __all__ = ["SEPARATORS", "Token", "tokens", "atoi", "parse", "parse_block", "format_dataflow", "block_lines"]
 
@@ -220,6 +233,8 @@ class _Reader:
                 if not closed:
                     raise self.fail("a '}' closes no 'Dataflow {'")
                 return out
+            if len(out) == MAX_DIRECTIVES:  # stop reading a hostile text early
+                raise self.fail(f"more than {MAX_DIRECTIVES} directives (MAX_DIRECTIVES)")
             out.append(self.directive(tok))
             tok = self.next_or_none()
 
