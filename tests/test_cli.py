@@ -258,16 +258,19 @@ def test_fuzz_model_files(csv_text, m_text, header, tmp_path_factory):
 
 
 def test_library_warnings_are_one_line(tmp_path):
-    """A warning of the library (here: a MAESTRO Dataflow block, ignored) reads like the command
+    """A warning of the library (here: an ONNX compute node skipped) reads like the command
     line's own warnings, without Python's source path and code line."""
-    m = tmp_path / "df.m"
-    m.write_text("Network n {\nLayer a {\nType: CONV\nDimensions { K 64, C 3, Y 32, X 32, R 3, S 3 }\n"
-                 "Dataflow {\n SpatialMap(1,1) K;\n}\n}\n}\n")  # fmt: skip
-    r = run("evaluate", "--model", str(m))
+    onnx = pytest.importorskip("onnx")
+    h, T = onnx.helper, onnx.TensorProto
+    g = h.make_graph([h.make_node("MatMulInteger", ["x", "w"], ["y"], name="q")], "g",
+                     [h.make_tensor_value_info("x", T.UINT8, [2, 3]), h.make_tensor_value_info("w", T.UINT8, [3, 4])],
+                     [h.make_tensor_value_info("y", T.INT32, None)])  # fmt: skip
+    m = tmp_path / "q.onnx"
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]), m)
+    r = run("import", str(m), "-o", str(tmp_path / "q.csv"), "--no-strict")
     assert r.returncode == 0
     assert r.stderr.splitlines() == [
-        f"confuciux: warning: {m}: 1 layer(s) carry a Dataflow block; confuciux ignores it and costs the "
-        "dataflow you name (dla, shi, eye; dpt for DSCONV)"
+        f"confuciux: warning: {m}: 1 compute node(s) skipped, their work is not in the model: q (MatMulInteger)"
     ]
 
 
