@@ -113,6 +113,22 @@ def test_identical_cases_run_once_and_progress_reports_each():
     assert seen == [(0, 2), (2, 2)]
 
 
+def test_models_with_equal_layers_are_different_cases():
+    """The zoo's resnext50_32x4d and wide_resnet50 have the same layers in ConfuciuX's record: a
+    sweep over both ran one and labelled both rows with its name."""
+    a, b = cx.zoo.load("resnext50_32x4d"), cx.zoo.load("wide_resnet50")
+    assert a.layers == b.layers and a.name != b.name
+    cases = [Case(m, cx.Platform.confuciux(m, "dla", "area", 0.5), method="heuristic", epochs=1) for m in (a, b)]
+    assert cases[0].key() != cases[1].key()
+    ran: list[int] = []
+    results = sweep(cases, progress=lambda done, total: ran.append(done))
+    assert [r.model for r in results] == ["resnext50_32x4d", "wide_resnet50"] and ran == [0, 1, 2]
+    assert [row["model"] for row in results_table(results)] == ["resnext50_32x4d", "wide_resnet50"]
+    renamed = cx.Platform.confuciux(a, "dla", "area", 0.5)
+    renamed = dataclasses.replace(renamed, name="other")  # the platform's name is recorded too
+    assert Case(a, renamed, method="heuristic", epochs=1).key() != cases[0].key()
+
+
 def test_checkpoint_skips_finished_cases(tmp_path, in_process):
     path = tmp_path / "ck.jsonl"
     cases = _cases()
@@ -157,19 +173,60 @@ def test_killed_sweep_resumes_from_its_checkpoint(tmp_path, in_process):
     assert len(path.read_text().strip().split("\n")) >= len(in_process)
 
 
-def test_checkpoint_cut_short_last_line_is_ignored_and_bad_lines_named(tmp_path, in_process):
+_FULL_DISK_SWEEP = """
+import resource, sys
+sys.path.insert(0, {tests!r})
+from confuciux.sweeps import sweep
+from test_sweeps import _cases
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))  # as `ulimit -f`: the disk is full here
+sweep(_cases(), checkpoint={path!r})
+"""
+
+
+def test_checkpoint_cut_mid_record_by_a_full_disk_stays_readable(tmp_path, in_process):
+    """A write cut mid-record (a full disk; a kill) is dropped when the sweep resumes, and the file
+    stays readable on every later resume (it used to fail "not a sweep checkpoint record" from the
+    second resume on)."""
+    two = tmp_path / "two.jsonl"
+    sweep(_cases()[:2], checkpoint=two)
+    limit = two.stat().st_size + 1000  # the third record is cut 1,000 bytes in
     path = tmp_path / "ck.jsonl"
-    cases = _cases()[:2]
-    sweep(cases[:1], checkpoint=path)
-    with open(path, "a") as f:
-        f.write('{"key": "abc", "res')  # a record cut short by a kill
-    results = sweep(cases, checkpoint=path)
-    _same(results, in_process[:2])
+    script = _FULL_DISK_SWEEP.format(tests=os.path.dirname(__file__), path=str(path), limit=limit)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "File too large" in r.stderr
+    data = path.read_bytes()
+    assert len(data) == limit and not data.endswith(b"\n")  # cut mid-record
+    for _ in range(2):  # resume, then resume again
+        seen: list[int] = []
+        results = sweep(_cases(), checkpoint=path, progress=lambda done, total: seen.append(done))
+        _same(results, in_process)
+        lines = path.read_text().splitlines()
+        assert len(lines) == len(in_process) and all(json.loads(line)["key"] for line in lines)
+    assert seen[0] == len(in_process)  # the second resume ran nothing
+
+
+def test_checkpoint_cut_records_anywhere_are_ignored_and_bad_lines_named(tmp_path, in_process):
+    path = tmp_path / "ck.jsonl"
+    cases = _cases()[:3]
+    sweep(cases[:2], checkpoint=path)
+    first, second = path.read_text().splitlines()
+    # as an earlier version left a cut record: ended with a newline, then appended after
+    path.write_text(first + "\n" + second[:500] + "\n" + second + "\n" + '{"ke')
+    seen: list[int] = []
+    results = sweep(cases, checkpoint=path, progress=lambda done, total: seen.append(done))
+    _same(results, in_process[:3])
+    assert seen[0] == 2  # both whole records were read back
     lines = path.read_text().splitlines()
-    assert len(lines) == 3 and json.loads(lines[2])["key"] == cases[1].key()
+    assert len(lines) == 4 and json.loads(lines[3])["key"] == cases[2].key()  # the cut tail dropped
     path.write_text("garbage\n" + "\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=r"ck.jsonl, line 1: not a sweep checkpoint record"):
         sweep(cases, checkpoint=path)
+    path.write_text('{"key":"x","result":{}}\n')  # whole, but not a record
+    with pytest.raises(ValueError, match=r"ck.jsonl, line 1: not a sweep checkpoint record"):
+        sweep(cases, checkpoint=path)
+    path.write_text(first)  # a whole record that lost only its newline is kept
+    sweep(cases[:2], checkpoint=path)
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == [c.key() for c in cases[:2]]
 
 
 def test_results_table_csv_and_dataframe(tmp_path, in_process):
@@ -239,11 +296,11 @@ def test_ctrl_c_stops_an_in_process_sweep_after_checkpointing(tmp_path, monkeypa
     _same(sweep(cases, checkpoint=path), in_process[:3])
 
 
-def test_progress_bar_on_stderr(capsys):
+def test_progress_on_stderr_is_plain_lines_when_not_a_terminal(capsys):
     m = cx.zoo.load("alexnet")
     sweep([Case(m, cx.Platform.confuciux(m), method="rl", epochs=2, seed=s) for s in range(2)], progress=True)
     err = capsys.readouterr().err
-    assert "0/2 cases" in err and err.endswith("2/2 cases\n") and "[" + "#" * 30 + "]" in err
+    assert "\r" not in err and err.splitlines() == ["[" + "." * 20 + "] 0/2 cases", "[" + "#" * 20 + "] 2/2 cases"]
 
 
 def test_spec_nested_too_deep_is_a_clear_error(tmp_path):
