@@ -13,15 +13,28 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_terminal_gets_one_line_redrawn_in_place():
+def test_terminal_gets_one_line_redrawn_in_place(monkeypatch):
     out = _Terminal()
     line = ProgressLine(out)
     for done in range(0, 11):
         line.update(done, 10, f"epoch {done}/10")
     line.close()
     text = out.getvalue()
-    assert text.count("\r") == 11 and text.count("\n") == 1 and text.endswith("] epoch 10/10\n")
+    assert text.startswith("\r[") and text.count("\n") == 1 and text.endswith("] epoch 10/10\n")
     assert "[" + "#" * 20 + "]" in text
+    out = _Terminal()
+    line = ProgressLine(out)
+    line.update(0, 2, "a longer text")
+    line.update(2, 2, "short")
+    assert out.getvalue().split("\r")[2] == f"[{'#' * 20}] short" + " " * 8  # the longer line is overwritten
+    clock = iter(0.05 * i for i in range(100))  # a redraw at most every 0.1 s
+    monkeypatch.setattr("confuciux._progress.time.monotonic", lambda: next(clock))
+    out = _Terminal()
+    line = ProgressLine(out)
+    for done in range(7):
+        line.update(done, 10, lambda d=done: f"epoch {d}/10")  # type: ignore[misc]
+    line.close()  # cut short: epoch 6 is drawn
+    assert [t.split("] ")[1].strip() for t in out.getvalue().split("\r")[1:]] == [f"epoch {d}/10" for d in (0, 2, 4, 6)]
 
 
 def test_log_file_gets_periodic_plain_lines_and_the_last(monkeypatch):

@@ -33,6 +33,33 @@ def _cases() -> list[Case]:
     return cases
 
 
+class ThirdParty:
+    """A third party's search method, defined here and registered nowhere: each epoch, ``count``
+    random valid designs (a plain class, not a dataclass: recorded by its attributes)."""
+
+    name = "third-party"
+
+    def __init__(self, count: int = 4) -> None:
+        self.count = count
+
+    def run(self, problem, tracker, rng, epochs, start=None):  # type: ignore[no-untyped-def]
+        from confuciux.search.random_search import random_designs
+
+        for _ in range(epochs):
+            tracker.score(random_designs(problem, rng, self.count))
+            tracker.end_epoch(self.name)
+        return None
+
+
+def _instance_cases() -> list[Case]:
+    from confuciux.search.methods import Genetic
+
+    m = cx.zoo.load("alexnet")
+    pl = cx.Platform.confuciux(m, "dla", "area", 0.5)
+    return [Case(m, pl, method=Genetic(population=40), epochs=6), Case(m, pl, method=ThirdParty(count=3), epochs=6),
+            Case(m, pl, method=ThirdParty(), epochs=6), Case(m, pl, method="ga", epochs=6)]  # fmt: skip
+
+
 def _same(a: list[cx.Result], b: list[cx.Result]) -> None:
     assert len(a) == len(b)
     for x, y in zip(a, b, strict=True):
@@ -68,6 +95,55 @@ def test_dask_local_cluster_equals_in_process(in_process):
             assert len(client.scheduler_info()["workers"]) == 2
             results = sweep(_cases(), executor=client)
     _same(results, in_process)
+
+
+_LOAD_ELSEWHERE = """
+import sys
+import confuciux as cx
+for line in open(sys.argv[1]):
+    r = cx.Result.from_json(line)
+    print(r.method, r.feasible)
+"""
+
+
+def test_method_instances_run_in_pools_and_on_dask_and_their_results_load_elsewhere(tmp_path):
+    """``Case(method=instance)``: a built-in method with other parameters and a third party's method
+    defined in this module run in process, on a process pool and on a Dask LocalCluster with the
+    same results; they are labelled by their parameters; a result saved in a file loads in a fresh
+    process that never heard of the method."""
+    from confuciux.sweeps import method_spec, process_pool
+
+    cases = _instance_cases()
+    assert len({c.key() for c in cases}) == 4
+    spec = method_spec(cases[1].method)
+    assert spec == {"name": "third-party", "type": "test_sweeps.ThirdParty", "params": {"count": 3}} or spec == {
+        "name": "third-party", "type": "tests.test_sweeps.ThirdParty", "params": {"count": 3}}  # fmt: skip
+    path = tmp_path / "ck.jsonl"
+    results = sweep(cases, checkpoint=path)
+    assert [r.method for r in results] == ["ga(population=40)", "third-party(count=3)", "third-party", "ga"]
+    assert [json.loads(line)["method"]["params"] for line in path.read_text().splitlines()[:3]] == [
+        {**method_spec(cases[0].method)["params"]}, {"count": 3}, {"count": 4}]  # type: ignore[index]  # fmt: skip
+    assert results[0].to_dict()["evaluations"] != results[3].to_dict()["evaluations"]  # 40 designs a generation
+    with process_pool(2) as pool:
+        _same(sweep(_instance_cases(), executor=pool), results)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            _same(sweep(_instance_cases(), executor=client), results)
+    saved = tmp_path / "results.jsonl"
+    saved.write_text("".join(r.to_json() + "\n" for r in results))
+    out = subprocess.run([sys.executable, "-c", _LOAD_ELSEWHERE, str(saved)], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout  # fmt: skip
+    assert out.splitlines() == [f"{r.method} True" for r in results]
+
+
+def test_method_parameters_a_case_cannot_record_are_a_type_error():
+    m = cx.zoo.load("alexnet")
+    pl = cx.Platform.confuciux(m)
+    method = ThirdParty()
+    method.count = object()  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"method 'third-party'.count is a object"):
+        Case(m, pl, method=method, epochs=2)
 
 
 def test_case_is_picklable_and_its_key_stable_across_processes():
@@ -196,8 +272,9 @@ def test_checkpoint_cut_mid_record_by_a_full_disk_stays_readable(tmp_path, in_pr
     assert r.returncode == 1 and "File too large" in r.stderr
     data = path.read_bytes()
     assert len(data) == limit and not data.endswith(b"\n")  # cut mid-record
+    seen: list[int] = []
     for _ in range(2):  # resume, then resume again
-        seen: list[int] = []
+        seen.clear()
         results = sweep(_cases(), checkpoint=path, progress=lambda done, total: seen.append(done))
         _same(results, in_process)
         lines = path.read_text().splitlines()

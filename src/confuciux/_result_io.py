@@ -169,28 +169,42 @@ _CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "mac
 
 
 def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
-    """One row per layer: the layer (when the result carries it), its dataflow, PEs and buffer, its costs
-    (cycles, nJ, µm², mW, bytes; empty when not valid) and status."""
-    workload = getattr(result, "workload", None)
-    c = result.costs
+    """:meth:`Result.to_csv`: :func:`write_layer_csv` of the result's design."""
     dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "")),) * len(result.pes)
+    workload = getattr(result, "workload", None)
+    write_layer_csv(path_or_file, result.pes, result.buffers, dataflows, result.costs, workload)
+
+
+def write_layer_csv(path_or_file: str | os.PathLike[str] | IO[str], pes: Any, buffers: Any, dataflows: Any,
+                    costs: Any, workload: Model | None = None) -> None:  # fmt: skip
+    """The per-layer CSV table (:data:`CSV_COLUMNS`), the one writer of it (``Result.to_csv``,
+    ``confuciux evaluate --csv``): one row per layer with the layer (when ``workload`` is given),
+    its dataflow, PEs and buffer, its costs at full precision (cycles, nJ, µm², mW, bytes; whole
+    numbers without a fraction; empty when not valid), valid and status (:data:`confuciux.STATUS`)."""
+    n = len(pes)
 
     def rows(f: IO[str]) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(CSV_COLUMNS)
-        for i in range(len(result.pes)):
+        for i in range(n):
             layer = workload[i] if workload is not None else None
             shape: list[Any] = (
                 [layer.name, layer.kind, layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, *layer.stride,
                  layer.batch, layer.groups] if layer is not None else [""] * 12
             )  # fmt: skip
-            costs = [finite(float(getattr(c, f)[i])) for f in _CSV_COSTS]
-            cells = ["" if v is None else repr(v) for v in costs]
-            state = [int(bool(c.valid[i])), int(c.status[i])]
-            w.writerow([i, *shape, dataflows[i], int(result.pes[i]), int(result.buffers[i]), *cells, *state])
+            cells = [_cell(float(getattr(costs, f)[i])) for f in _CSV_COSTS]
+            state = [int(bool(costs.valid[i])), int(costs.status[i])]
+            w.writerow([i, *shape, dataflows[i], int(pes[i]), int(buffers[i]), *cells, *state])
 
     if hasattr(path_or_file, "write"):
         rows(path_or_file)  # type: ignore[arg-type]
     else:
         with open(path_or_file, "w", newline="", encoding="utf-8") as f:
             rows(f)
+
+
+def _cell(x: float) -> str:
+    """A cost as its shortest exact text: ``1234`` for a whole number below 2**53, else ``repr``."""
+    if not math.isfinite(x):
+        return ""
+    return str(int(x)) if x.is_integer() and abs(x) < 2**53 else repr(x)

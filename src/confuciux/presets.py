@@ -9,11 +9,14 @@ warns about those).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import numbers
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
+from ._limits import KERNEL_INT_MAX
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, Platform
 from .workload import Model
@@ -27,6 +30,9 @@ __all__ = [
     "make_platform",
     "ignored_options",
     "parse_budget",
+    "parse_bounds",
+    "record_note",
+    "RECORD_SUFFIXES",
 ]
 
 HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "maestro": Hardware.maestro}
@@ -46,24 +52,27 @@ def make_platform(
     budgets: Mapping[str, float] | None = None,
     hardware: str | Hardware = "default",
     deployment: str = "LP",
+    pe_bounds: tuple[int, ...] = (),
+    buffer_bounds: tuple[int, ...] = (),
 ) -> Platform:
     """The :class:`Platform` named by these options.
 
     ``budgets`` (absolute limits, e.g. ``{"area": 3e6, "power": 500}`` in µm² and mW) replace
     the relative ``constraint``/``mul`` budget of the ``confuciux`` platform; the FPGA platforms
-    have fixed budgets and ignore ``constraint``, ``mul``, ``budgets`` and ``deployment``."""
+    have fixed budgets and ignore ``constraint``, ``mul``, ``budgets`` and ``deployment``.
+    ``pe_bounds`` / ``buffer_bounds``: the per-layer box ``(lo, hi)`` (default: the platform's)."""
     hw = _hardware(hardware)
-    if platform == "cloud-fpga":
-        return Platform.cloud_fpga(dataflow, hw)
-    if platform == "edge-fpga":
-        return Platform.edge_fpga(dataflow, hw)
+    box: dict[str, Any] = {k: tuple(v) for k, v in (("pe_bounds", pe_bounds), ("buffer_bounds", buffer_bounds)) if v}
+    if platform in ("cloud-fpga", "edge-fpga"):
+        fpga = Platform.cloud_fpga(dataflow, hw) if platform == "cloud-fpga" else Platform.edge_fpga(dataflow, hw)
+        return dataclasses.replace(fpga, **box) if box else fpga
     if platform != "confuciux":
         raise ValueError(f"unknown platform {platform!r}; expected one of {list(PLATFORMS)}")
     if budgets:
         check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
-        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})")
-    return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment)
+        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})", **box)
+    return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment, **box)
 
 
 def check_budgets(budgets: Mapping[str, object]) -> None:
@@ -115,21 +124,29 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
     return budgets
 
 
-def load_model(spec: str) -> Model:
+def load_model(spec: str, record: str | None = None) -> Model:
     """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx``
-    model file; errors name the file."""
+    model file; errors name the file.  A zoo model is ConfuciuX's record of the network unless
+    ``record="network"`` or the name says so (``resnet50:network``; :func:`confuciux.zoo.load`)."""
     from . import zoo
 
+    name, _, named_record = spec.rpartition(":") if spec.endswith(RECORD_SUFFIXES) else (spec, "", "")
     suffix = os.path.splitext(spec)[1].lower()
     try:
+        if record is not None and (suffix in MODEL_SUFFIXES or named_record and named_record != record):
+            raise ValueError(f"record {record!r} applies to zoo models only" if suffix in MODEL_SUFFIXES
+                             else f"the name says record {named_record!r}, the option {record!r}")  # fmt: skip
         if suffix == ".csv":
             model = Model.from_csv(spec)
         elif suffix == ".m":
             model = Model.from_maestro(spec)
         elif suffix == ".onnx":
             model = Model.from_onnx(spec)
+        elif suffix:  # a file name (zoo names have no dot)
+            raise ValueError(f"{suffix} is not a model file confuciux reads (supported suffixes: "
+                             f"{', '.join(MODEL_SUFFIXES)}; or a zoo name: confuciux zoo)")  # fmt: skip
         else:
-            model = zoo.load(spec)
+            model = zoo.load(name, record=named_record or record or "confuciux")
     except ImportError as exc:  # the optional onnx extra is missing: an error of the setup
         raise ValueError(f"{spec}: {exc}") from None
     except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
@@ -138,3 +155,35 @@ def load_model(spec: str) -> Model:
     if len(model) == 0:
         raise ValueError(f"{spec}: the model has no layers")
     return model
+
+
+#: The records a zoo name may end with (``resnet50:network``); see :func:`confuciux.zoo.load`.
+RECORD_SUFFIXES = (":confuciux", ":network")
+
+
+def record_note(spec: str) -> str | None:
+    """For a zoo name given without a record whose two records differ: which one is used, and
+    what the other one is (the command line prints it); None otherwise."""
+    from . import zoo
+
+    if spec.lower() not in zoo.names():
+        return None
+    ours, real = zoo.load(spec), zoo.load(spec, record="network")
+    if ours.layers == real.layers:
+        return None
+    return (f"{ours.name} is ConfuciuX's record of the network ({ours.macs / 1e9:.3g} GMACs: strides dropped, "
+            f"unpadded inputs, grouped convolutions whole, no classifier); --record network (or "
+            f"{ours.name}:network) is the network as it is ({real.macs / 1e9:.3g} GMACs)")  # fmt: skip
+
+
+def parse_bounds(text: str, what: str) -> tuple[int, int]:
+    """``"LO..HI"`` → ``(LO, HI)``: inclusive integer bounds, 1 <= LO <= HI; ValueError naming
+    ``what`` otherwise."""
+    lo, sep, hi = str(text).partition("..")
+    try:
+        bounds = (int(lo), int(hi))
+    except ValueError:
+        bounds = (0, 0)
+    if not sep or not 1 <= bounds[0] <= bounds[1] <= KERNEL_INT_MAX:
+        raise ValueError(f"{what} {text!r}: expected LO..HI, two integers with 1 <= LO <= HI (e.g. 1..1024)")
+    return bounds

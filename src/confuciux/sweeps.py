@@ -16,9 +16,9 @@ import concurrent.futures as cf
 import contextlib
 import csv
 import ctypes
+import dataclasses
 import hashlib
 import importlib
-import dataclasses
 import itertools
 import json
 import math
@@ -141,14 +141,19 @@ def method_spec(method: str | SearchMethod) -> str | dict[str, Any]:
     no such form."""
     if isinstance(method, str):
         return method
-    where = f"method {method.name!r}"
-    if dataclasses.is_dataclass(method):
-        params = {f.name: getattr(method, f.name) for f in dataclasses.fields(method) if f.name != "name"}
-    else:
-        params = {k: v for k, v in vars(method).items() if not k.startswith("_")} if hasattr(method, "__dict__") else {}
     cls = type(method)
-    return {"name": str(method.name), "type": f"{cls.__module__}.{cls.__qualname__}",
-            "params": {k: _canonical(v, f"{where}.{k}") for k, v in sorted(params.items())}}  # fmt: skip
+    return {"name": str(method.name), "type": f"{cls.__module__}.{cls.__qualname__}", "params": _params(method)}
+
+
+def _params(method: SearchMethod) -> dict[str, Any]:
+    """:func:`method_spec`'s ``params``."""
+    obj: Any = method
+    if dataclasses.is_dataclass(obj):
+        params = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name != "name"}
+    else:
+        params = {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
+    where = f"method {method.name!r}"
+    return {k: _canonical(v, f"{where}.{k}") for k, v in sorted(params.items())}
 
 
 def method_label(method: str | SearchMethod) -> str:
@@ -156,16 +161,14 @@ def method_label(method: str | SearchMethod) -> str:
     parameters that differ from its class's defaults, e.g. ``ga(population=40)``."""
     if isinstance(method, str):
         return method
-    spec = method_spec(method)
-    assert isinstance(spec, dict)
-    defaults: dict[str, Any] = {}
+    params, defaults = _params(method), {}
     try:
-        default = type(method)()
-        defaults = dict(method_spec(default)["params"]) if str(default.name) == spec["name"] else {}  # type: ignore[index]
+        default: Any = type(method)()
+        defaults = _params(default) if str(default.name) == str(method.name) else {}
     except Exception:  # a class without a no-argument constructor: every parameter is shown
         pass
-    changed = [f"{k}={_short(method, k, v)}" for k, v in spec["params"].items() if defaults.get(k, _MISSING) != v]
-    return f"{spec['name']}({', '.join(changed)})" if changed else str(spec["name"])
+    changed = [f"{k}={_short(method, k, v)}" for k, v in params.items() if defaults.get(k, _MISSING) != v]
+    return f"{method.name}({', '.join(changed)})" if changed else str(method.name)
 
 
 _MISSING = object()
@@ -275,6 +278,7 @@ def _collect_dask(client: Any, futures: dict[Any, str], finished: Callable[[str,
     import distributed
 
     as_completed: Any = distributed.as_completed  # untyped
+    comm_closed: type[Exception] = importlib.import_module("distributed.comm.core").CommClosedError
     total, count = len(futures), [0]
 
     def counted(key: str, result: Result) -> None:
@@ -283,10 +287,10 @@ def _collect_dask(client: Any, futures: dict[Any, str], finished: Callable[[str,
 
     try:
         _collect(futures, as_completed(list(futures)), counted)
-    except (cf.CancelledError, OSError, distributed.comm.CommClosedError) as exc:  # FutureCancelledError is one
+    except (cf.CancelledError, OSError, comm_closed) as exc:  # FutureCancelledError is a CancelledError
         status = getattr(client, "status", "?")
         scheduler = getattr(getattr(client, "scheduler", None), "address", None) or "the scheduler"
-        if isinstance(exc, (cf.CancelledError, distributed.comm.CommClosedError)) or status != "running":
+        if isinstance(exc, (cf.CancelledError, comm_closed)) or status != "running":
             raise ConnectionError(
                 f"the Dask cluster went away ({scheduler}, client {status}): {count[0]} of {total} cases "
                 f"finished before it did ({type(exc).__name__}: {exc}); with a checkpoint, run the sweep again "
