@@ -135,26 +135,34 @@ def _need_workload(result: Result) -> Model:
     return workload
 
 
+#: The folder of :func:`write_maestro`'s per-layer mapping files, apart from the model file so that
+#: no model or layer name can make two files the same (a model named ``000_conv1`` whose layer 0 is
+#: ``conv1`` overwrote its model file with a mapping when they shared a folder).
+MAPPINGS = "layers"
+
+
 def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``<model>.m`` (the model), one mapping file per layer (``<i>_<layer>.m``, with the
-    chosen PEs as ``ClusterSz`` and ``--num_pes``, the buffer as ``KTileSz``, the dataflow's
-    directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer) into
-    ``directory`` (created when missing).  Returns the paths written."""
+    """Write ``<model>.m`` (the model), one mapping file per layer (``layers/<i>_<layer>.m``, with
+    the chosen PEs as ``ClusterSz`` and ``--num_pes``, the buffer as ``KTileSz``, the dataflow's
+    directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer, run from
+    ``directory``) into ``directory`` (created when missing).  Returns the paths written, each
+    once."""
     workload = _need_workload(result)
     # each layer's dataflow: the per-layer choice of a heterogeneous design, else the platform's
     dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "dla")),) * len(result.pes)
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    (out / MAPPINGS).mkdir(parents=True, exist_ok=True)
     model_name = _maestro.token_name(result.model, "model")
     paths = [out / f"{model_name}.m"]
     workload.to_maestro(paths[0])
-    commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", "set -e"]
+    commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", 'cd "$(dirname "$0")"',
+                "set -e"]  # fmt: skip
     for i, layer in enumerate(workload):
         pes, ktile = int(result.pes[i]), int(result.buffers[i])
-        path = out / f"{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
-        path.write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
-        paths.append(path)
-        commands.append(_maestro.MAESTRO_COMMAND.format(file=path.name, pes=pes))
+        name = f"{MAPPINGS}/{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
+        (out / name).write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
+        paths.append(out / name)
+        commands.append(_maestro.MAESTRO_COMMAND.format(file=name, pes=pes))
     script = out / "run_maestro.sh"
     script.write_text("\n".join(commands) + "\n", encoding="utf-8")
     return [*paths, script]
