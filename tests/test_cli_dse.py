@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -223,3 +226,61 @@ def test_compare_per_layer_row():
     r = run("compare", "--model", "alexnet", "--dataflows", "dla", "eye", "--per-layer")
     assert r.returncode == 0, r.stderr
     assert "dla+eye" in r.stdout
+
+
+def _workers(parent: int) -> list[int]:
+    """The pool workers of ``parent`` (spawned interpreters) that have started their parent
+    watch (a second thread)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
+            threads = int(open(f"/proc/{entry}/status").read().split("Threads:")[1].split()[0])
+        except (OSError, IndexError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline and threads >= 2:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_sweep_leaves_no_worker(tmp_path, sig):
+    """``confuciux sweep --workers 2`` killed by SIGTERM or SIGKILL: its pool workers ran on,
+    re-parented to init, for more than a minute; now none is left after 5 s."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"model": "alexnet", "method": "rl", "epochs": 10**8, "seed": [0, 1, 2, 3]}))
+    err = tmp_path / "err.txt"
+    with open(err, "w") as stderr:  # a file, not a pipe: workers left behind would hold a pipe open
+        proc = subprocess.Popen([sys.executable, "-m", "confuciux", "sweep", str(spec), "--workers", "2", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _workers(proc.pid)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        for pid in [proc.pid, *workers]:  # nothing left running, whatever happened
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    if sig == signal.SIGTERM:  # handled as Ctrl-C: the pool is killed, one line says why
+        assert proc.returncode == 143 and err.read_text().splitlines() == ["confuciux: error: terminated"]
+    else:
+        assert proc.returncode == -signal.SIGKILL

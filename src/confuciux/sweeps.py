@@ -318,12 +318,25 @@ def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        processes: Mapping[int, Any] = getattr(pool, "_processes", None) or {}  # CPython's pid -> Process
-        for process in list(processes.values()):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _kill_workers(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now; the pool then fails its pending futures as broken."""
+    if sys.version_info < (3, 12):
+        # Python < 3.12 marks every pending work item failed when a worker dies and stops with
+        # InvalidStateError (printed by its thread) at one already cancelled, as sweep() cancels
+        # them: give those items a fresh future to fail instead (CPython's pending-items table).
+        items: Mapping[int, Any] = getattr(pool, "_pending_work_items", None) or {}
+        for item in list(items.values()):
+            if item.future.cancelled():
+                item.future = cf.Future()
+    processes: Mapping[int, Any] = getattr(pool, "_processes", None) or {}  # CPython's pid -> Process
+    for process in list(processes.values()):
+        process.kill()
+    pool.shutdown(wait=False)
 
 
 #: Seconds between two looks of a worker at its parent (the fallback of PR_SET_PDEATHSIG).
