@@ -299,3 +299,27 @@ def test_usage_errors_after_parsing_show_the_commands_usage(capsys):
     assert main(["evaluate", "--model", "example", "--pes", "1", "2", "3"]) == 2
     err = capsys.readouterr().err
     assert "\nusage: confuciux evaluate " in err and err.endswith("--pes and --buffers take one value or one per layer (2 layers)\n")
+
+
+def _loading(pid: int, library: str) -> bool:
+    try:
+        return library in open(f"/proc/{pid}/maps").read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_the_package_loads_ends_quietly():
+    """Ctrl-C while ``confuciux`` imports NumPy and the kernel printed a Python traceback: the
+    console script lives outside the package and keeps Ctrl-C's default action until the command
+    line handles it."""
+    script = os.path.join(os.path.dirname(sys.executable), "confuciux")
+    if not os.path.exists(script):
+        pytest.skip("the console script is not installed")
+    p = subprocess.Popen([script, "zoo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while not _loading(p.pid, "_multiarray_umath") and p.poll() is None:  # NumPy is being imported
+        pass
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert b"Traceback" not in err and err == b"" and out == b""
+    assert p.returncode == -signal.SIGINT  # ended by the signal, as any Unix tool: 130 in the shell
