@@ -323,3 +323,16 @@ def test_ctrl_c_while_the_package_loads_ends_quietly():
     out, err = p.communicate(timeout=60)
     assert b"Traceback" not in err and err == b"" and out == b""
     assert p.returncode == -signal.SIGINT  # ended by the signal, as any Unix tool: 130 in the shell
+
+
+def test_reader_gone_mid_write_is_141_whatever_the_size():
+    """``explore --json - | head -c 100`` with 86 KB of JSON: Python's buffered writer returned a
+    short count when the reader went away in the middle of the write and its text layer dropped
+    the rest, so the command exited 0 with its output cut; small outputs gave 141."""
+    p = subprocess.Popen([sys.executable, "-m", "confuciux", "explore", "--model", "densenet", "--method", "heuristic",
+                          "--quiet", "--json", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert p.stdout is not None and p.stderr is not None
+    assert len(p.stdout.read(100)) == 100  # the JSON (over 64 KB, a pipe's buffer) is being written
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and b"Traceback" not in err and b"Broken pipe" not in err

@@ -284,3 +284,40 @@ def test_killed_sweep_leaves_no_worker(tmp_path, sig):
         assert proc.returncode == 143 and err.read_text().splitlines() == ["confuciux: error: terminated"]
     else:
         assert proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explore", "--epochs", "3000", "--json", "{out}/x.json"],
+        ["explore", "--plot", "{out}/x.png"],
+        ["sweep", "{spec}", "--csv", "{out}/x.csv"],
+        ["sweep", "{spec}", "--json", "{out}/x.json"],
+        ["sweep", "{spec}", "--checkpoint", "{file}/ck.jsonl"],
+        ["evaluate", "--model", "alexnet", "--csv", "{out}/x.csv"],
+        ["compare", "--json", "{out}/x.json"],
+        ["pareto", "--csv", "{out}/x.csv"],
+        ["pareto", "--json", "{out}/x.json"],
+        ["import", "alexnet", "--output", "{out}/x.m"],
+    ],
+)
+def test_every_output_is_checked_before_the_work(args, tmp_path, monkeypatch, capsys):
+    """``explore --epochs 3000 --json nodir/x.json`` searched, then exited 1 without a word of
+    the result; ``sweep --csv nodir/x.csv`` lost every result.  Each output of each command is
+    checked before anything is loaded or run."""
+    import confuciux.cli
+    import confuciux.sweeps
+    from confuciux.cli import main
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(confuciux.cli, "load_model", no_work)
+    monkeypatch.setattr(confuciux.sweeps, "load_spec", no_work)
+    (tmp_path / "file").write_text("")
+    names = {"out": tmp_path / "nodir", "spec": tmp_path / "s.json", "file": tmp_path / "file"}
+    argv = [a.format(**names) for a in args]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    option = next(a for a in argv if a.startswith("-") and "{" not in a and a not in ("--epochs", "--model"))
+    assert err.startswith("confuciux: error: [Errno ") and f"{option} " in err and "(nothing was run)" in err
