@@ -146,6 +146,36 @@ def test_method_parameters_a_case_cannot_record_are_a_type_error():
         Case(m, pl, method=method, epochs=2)
 
 
+def test_a_lost_dask_scheduler_is_named():
+    """The scheduler going away mid-sweep was "internal error (FutureCancelledError ...); please
+    report it" on the command line: now a ConnectionError that says what happened."""
+    distributed = pytest.importorskip("distributed")
+    import threading
+
+    import dask
+
+    m = cx.zoo.load("alexnet")
+    cases = [Case(m, cx.Platform.confuciux(m), method="rl", epochs=10**8, seed=s) for s in range(2)]
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = distributed.Client(cluster)
+
+        def lose_the_scheduler() -> None:
+            deadline = time.monotonic() + 60
+            while not any(client.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cluster.close()
+
+        killer = threading.Thread(target=lose_the_scheduler)
+        killer.start()
+        try:
+            with pytest.raises(ConnectionError, match=r"the Dask cluster went away .*0 of 2 cases finished"):
+                sweep(cases, executor=client)
+        finally:
+            killer.join()
+            client.close()
+
+
 def test_case_is_picklable_and_its_key_stable_across_processes():
     case = _cases()[3]
     assert pickle.loads(pickle.dumps(case)).key() == case.key()

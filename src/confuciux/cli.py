@@ -21,6 +21,7 @@ import errno
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import warnings
@@ -443,14 +444,18 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
         except ImportError:
             raise ValueError("--scheduler needs Dask: pip install confuciux[dask]") from None
         connect: Any = distributed.Client  # untyped
+        logging.disable(logging.ERROR)  # Dask's log of a lost connection: the error line says it once
         try:
-            client = connect(args.scheduler, timeout=30)
-        except OSError as exc:  # TimeoutError included
-            raise OSError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler ({exc})") from None
-        try:
-            yield client
+            try:
+                client = connect(args.scheduler, timeout=30)
+            except OSError as exc:  # TimeoutError included
+                raise OSError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler ({exc})") from None
+            try:
+                yield client
+            finally:
+                client.close()
         finally:
-            client.close()
+            logging.disable(logging.NOTSET)
         return
     yield None
 

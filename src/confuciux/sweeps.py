@@ -268,7 +268,8 @@ def _collect(futures: dict[Any, str], completed: Iterator[Any], finished: Callab
             finished(futures[future], future.result())
     except BaseException:
         for future in futures:
-            future.cancel()
+            with contextlib.suppress(Exception):  # a Dask client whose scheduler is gone cannot cancel
+                future.cancel()
         raise
 
 
