@@ -353,7 +353,8 @@ def _add_platform_options(p: argparse.ArgumentParser, dataflow: str = "dla", dat
     p.add_argument("--deployment", default=None, choices=DEPLOYMENTS, help="LP or LS (default LP)")
     p.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
     p.add_argument("--pe-bounds", type=_bounds("--pe-bounds"), metavar="LO..HI",
-                   help="PEs a layer may take, e.g. 1..1024 (default: the platform's box)")  # fmt: skip
+                   help="PEs a layer may take, e.g. 1..1024 (default: the platform's box; the RL agent's levels "
+                        "are clipped into it)")  # fmt: skip
     p.add_argument("--buffer-bounds", type=_bounds("--buffer-bounds"), metavar="LO..HI",
                    help="buffer tiles a layer may take, e.g. 1..32 (default: the platform's box)")  # fmt: skip
 
@@ -461,9 +462,10 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
 
 
 def _add_sweep_parser(sub: Any) -> None:
+    from .sweeps import SPEC_KEYS
+
     sw = sub.add_parser("sweep", help="run many searches from a TOML or JSON specification (resumable)",
-                        description="Run the product of the values listed in SPEC (keys: model, platform, dataflow, "
-                                    "constraint, mul, budget, hardware, deployment, objective, method, epochs, seed; "
+                        description=f"Run the product of the values listed in SPEC (keys: {', '.join(SPEC_KEYS)}; "
                                     "see docs/howto-sweep.md).")  # fmt: skip
     sw.add_argument("spec", metavar="SPEC", help="a .toml (Python >= 3.11, or tomli) or .json specification")
     where = sw.add_mutually_exclusive_group()

@@ -18,7 +18,7 @@ from typing import Any
 
 from ._limits import KERNEL_INT_MAX
 from .hardware import Hardware
-from .platform import BUDGET_KEYS, Platform
+from .platform import BUDGET_KEYS, CONFUCIUX_BUFFERS, CONFUCIUX_PES, Platform
 from .workload import Model
 
 __all__ = [
@@ -60,9 +60,10 @@ def make_platform(
     ``budgets`` (absolute limits, e.g. ``{"area": 3e6, "power": 500}`` in µm² and mW) replace
     the relative ``constraint``/``mul`` budget of the ``confuciux`` platform; the FPGA platforms
     have fixed budgets and ignore ``constraint``, ``mul``, ``budgets`` and ``deployment``.
-    ``pe_bounds`` / ``buffer_bounds``: the per-layer box ``(lo, hi)`` (default: the platform's)."""
+    ``pe_bounds`` / ``buffer_bounds``: the per-layer box ``(lo, hi)`` (default: the platform's);
+    the RL agent's levels are ConfuciuX's, clipped into it."""
     hw = _hardware(hardware)
-    box: dict[str, Any] = {k: tuple(v) for k, v in (("pe_bounds", pe_bounds), ("buffer_bounds", buffer_bounds)) if v}
+    box = _box(pe_bounds, buffer_bounds)
     if platform in ("cloud-fpga", "edge-fpga"):
         fpga = Platform.cloud_fpga(dataflow, hw) if platform == "cloud-fpga" else Platform.edge_fpga(dataflow, hw)
         return dataclasses.replace(fpga, **box) if box else fpga
@@ -73,6 +74,18 @@ def make_platform(
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
         return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})", **box)
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment, **box)
+
+
+def _box(pe_bounds: tuple[int, ...], buffer_bounds: tuple[int, ...]) -> dict[str, Any]:
+    """Platform arguments for the bounds given: each with the RL agent's levels (ConfuciuX's)
+    clipped into it, as the levels must lie within the bounds."""
+    out: dict[str, Any] = {}
+    for axis, bounds, levels in (("pe", pe_bounds, CONFUCIUX_PES), ("buffer", buffer_bounds, CONFUCIUX_BUFFERS)):
+        if bounds:
+            lo, hi = bounds
+            out[f"{axis}_bounds"] = (lo, hi)
+            out[f"{axis}_levels"] = tuple(sorted({min(max(v, lo), hi) for v in levels}))
+    return out
 
 
 def check_budgets(budgets: Mapping[str, object]) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 from ._progress import ProgressLine
 from .explorer import Explorer
 from .platform import Platform
-from .presets import MODEL_SUFFIXES, load_model, make_platform
+from .presets import MODEL_SUFFIXES, load_model, make_platform, parse_bounds
 from .result import Result
 from .search.methods import SearchMethod
 from .workload import Model
@@ -532,11 +532,12 @@ def results_table(results: Iterable[Result]) -> Table:
 # --- specification files (confuciux sweep SPEC) ------------------------------------------------
 
 #: Keys of a sweep specification; each takes one value or a list (the sweep is their product).
-SPEC_KEYS = ("model", "platform", "dataflow", "constraint", "mul", "budget", "hardware", "deployment",
-             "objective", "method", "epochs", "seed")  # fmt: skip
-_SPEC_DEFAULTS: dict[str, Any] = {"platform": "confuciux", "dataflow": "dla", "constraint": "area", "mul": 0.5,
-                                  "budget": None, "hardware": "default", "deployment": "LP",
-                                  "objective": "latency", "method": "confuciux", "epochs": 500, "seed": 0}  # fmt: skip
+SPEC_KEYS = ("model", "record", "platform", "dataflow", "constraint", "mul", "budget", "hardware", "deployment",
+             "pe_bounds", "buffer_bounds", "objective", "method", "epochs", "seed")  # fmt: skip
+_SPEC_DEFAULTS: dict[str, Any] = {"record": None, "platform": "confuciux", "dataflow": "dla", "constraint": "area",
+                                  "mul": 0.5, "budget": None, "hardware": "default", "deployment": "LP",
+                                  "pe_bounds": None, "buffer_bounds": None, "objective": "latency",
+                                  "method": "confuciux", "epochs": 500, "seed": 0}  # fmt: skip
 
 
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -569,8 +570,10 @@ def cases_from_spec(
     """The cases of a specification: every combination of the listed values of
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
-    ValueError names ``source`` and the key for anything else.  Relative model files (``.csv``,
-    ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
+    ``pe_bounds`` / ``buffer_bounds`` are ``"LO..HI"`` strings; ``record`` is ``confuciux`` or
+    ``network`` for zoo models.  ValueError names ``source`` and the key for anything else.
+    Relative model files (``.csv``, ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s
+    callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
@@ -583,7 +586,7 @@ def cases_from_spec(
         if not values:
             raise ValueError(f"{source}: {key!r} is an empty list")
         axes.append(values)
-    models: dict[str, Model] = {}
+    models: dict[tuple[str, str | None], Model] = {}
     cases = []
     for combo in itertools.product(*axes):
         opts = dict(zip(SPEC_KEYS, combo, strict=True))
@@ -595,17 +598,19 @@ def cases_from_spec(
     return cases
 
 
-def _case(opts: dict[str, Any], models: dict[str, Model], base: str | os.PathLike[str] | None) -> Case:
-    name = opts["model"]
+def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
+          base: str | os.PathLike[str] | None) -> Case:  # fmt: skip
+    name, record = opts["model"], opts["record"]
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
-    if name not in models:
+    if (name, record) not in models:
         is_file = name.lower().endswith(MODEL_SUFFIXES)
-        models[name] = load_model(str(Path(base, name)) if is_file and base is not None else name)
-    model = models[name]
+        models[name, record] = load_model(str(Path(base, name)) if is_file and base is not None else name, record)
+    model = models[name, record]
     budget = opts["budget"]
     if budget is not None and not isinstance(budget, Mapping):
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
+    bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
     platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
-                             budget, opts["hardware"], opts["deployment"])  # fmt: skip
+                             budget, opts["hardware"], opts["deployment"], **bounds)  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])
