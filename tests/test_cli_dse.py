@@ -323,35 +323,38 @@ def test_every_output_is_checked_before_the_work(args, tmp_path, monkeypatch, ca
     assert err.startswith("confuciux: error: [Errno ") and f"{option} " in err and "(nothing was run)" in err
 
 
-def test_record_bounds_and_one_dataflow_syntax(tmp_path):
+def test_record_bounds_and_one_dataflow_syntax(tmp_path, capsys):
     """``--record network`` (or ``NAME:network``) picks the zoo's real network and the default
     says which record it is; ``--pe-bounds``/``--buffer-bounds`` set the per-layer box; compare
     takes ``--dataflow a,b`` (``compare --dataflow shi`` was silently ignored)."""
     import confuciux as cx
+    from confuciux.cli import main
 
-    r = run("evaluate", "--model", "resnet50", "--pes", "16")
-    assert "note: resnet50 is ConfuciuX's record of the network (5.82 GMACs" in r.stderr and "(4.09 GMACs)" in r.stderr
-    assert r.stdout.splitlines()[0].startswith("resnet50: 53 layers")
+    assert main(["evaluate", "--model", "resnet50", "--pes", "16"]) == 0
+    r = capsys.readouterr()
+    assert "note: resnet50 is ConfuciuX's record of the network (5.82 GMACs" in r.err and "(4.09 GMACs)" in r.err
+    assert r.out.splitlines()[0].startswith("resnet50: 53 layers")
     for args in (["--model", "resnet50", "--record", "network"], ["--model", "resnet50:network"]):
-        r = run("evaluate", *args, "--pes", "16")
-        assert r.returncode == 0 and "note:" not in r.stderr, r.stderr
-        assert r.stdout.splitlines()[0].startswith(f"resnet50: {len(cx.zoo.load('resnet50', record='network'))} layers")
-    r = run("evaluate", "--model", "x.csv", "--record", "network")
-    assert r.returncode == 2 and "--record: x.csv: record 'network' applies to zoo models only" in r.stderr
-    r = run("explore", "--model", "alexnet", "--method", "exact", "--pe-bounds", "2..300", "--buffer-bounds", "1..4",
-            "--budget", "area=2e7", "--json", "-", "--quiet")  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    d = json.loads(r.stdout)
+        assert main(["evaluate", *args, "--pes", "16"]) == 0
+        r = capsys.readouterr()
+        assert "note:" not in r.err
+        assert r.out.splitlines()[0].startswith(f"resnet50: {len(cx.zoo.load('resnet50', record='network'))} layers")
+    assert main(["evaluate", "--model", "x.csv", "--record", "network"]) == 2
+    assert "--record: x.csv: record 'network' applies to zoo models only" in capsys.readouterr().err
+    assert main(["explore", "--model", "alexnet", "--method", "exact", "--pe-bounds", "2..300", "--buffer-bounds",
+                 "1..4", "--budget", "area=2e7", "--json", "-", "--quiet"]) == 0  # fmt: skip
+    d = json.loads(capsys.readouterr().out)
     assert d["space"]["pe_bounds"] == [2, 300] and d["space"]["buffer_bounds"] == [1, 4]
     assert all(2 <= p <= 300 for p in d["pes"]) and all(1 <= b <= 4 for b in d["buffers"])
-    assert run("explore", "--pe-bounds", "9..3").returncode == 2
-    r = run("compare", "--model", "alexnet", "--dataflow", "dla,eye", "--budget", "area=3e6", "--method", "exact")
-    assert r.returncode == 0, r.stderr
-    assert " dla " in r.stdout and " eye " in r.stdout and " shi " not in r.stdout
+    assert main(["explore", "--pe-bounds", "9..3"]) == 2
+    assert "--pe-bounds '9..3': expected LO..HI" in capsys.readouterr().err
+    assert main(["compare", "--model", "alexnet", "--dataflow", "dla,eye", "--budget", "area=3e6", "--method",
+                 "exact"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert " dla " in out and " eye " in out and " shi " not in out
     spec = tmp_path / "s.json"
     spec.write_text(json.dumps({"model": "resnet18", "record": "network", "pe_bounds": "1..64", "method": "exact",
                                 "budget": {"area": 5e6}}))  # fmt: skip
-    r = run("sweep", str(spec), "--json", "-", "--quiet")
-    assert r.returncode == 0, r.stderr
-    (result,) = json.loads(r.stdout)
+    assert main(["sweep", str(spec), "--json", "-", "--quiet"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
     assert len(result["pes"]) == len(cx.zoo.load("resnet18", record="network")) and max(result["pes"]) <= 64
