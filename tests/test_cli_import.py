@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import confuciux as cx
 from confuciux.cli import main
 from confuciux.workload import Layer, Model
 
@@ -61,6 +62,8 @@ def test_evaluate_takes_onnx(net, capsys):
         (["evaluate"], 2, "needs --model"),
         (["evaluate", "--result", "{bad}"], 1, "{bad}"),
         (["evaluate", "--result", "{bad}", "--dataflow", "shi"], 2, "--dataflow does not apply"),
+        (["import", "alexnet", "-o", "out.csv", "--batch", "4"], 2, "--batch applies to ONNX models only"),
+        (["import", "{net}", "-o", "out.csv", "--record", "network"], 2, "--record applies to zoo models"),
     ],
 )
 def test_errors_are_one_line(net, tmp_path, capsys, args, code, match):
@@ -83,9 +86,10 @@ def test_evaluate_result_reproduces_a_saved_design(tmp_path, capsys):
     assert main(["explore", "--model", "example", "--method", "heuristic", "--epochs", "1", "--quiet",
                  "--json", str(saved)]) in (0, 3)  # fmt: skip
     capsys.readouterr()
-    assert main(["evaluate", "--result", str(saved)]) == 0
+    assert main(["evaluate", "--result", str(saved), "--csv", str(tmp_path / "r.csv")]) == 0
     out = capsys.readouterr().out
     assert "the saved costs, objective, budget usage and feasibility are reproduced" in out
+    assert (tmp_path / "r.csv").read_text() == _csv_of(cx.Result.from_json(saved.read_text()))
     assert out.startswith(f"{saved}: example, 2 layers")
     d = json.loads(saved.read_text())
     d["pes"] = [1 for _ in d["pes"]]  # a different design than the costs saved
@@ -113,6 +117,14 @@ def test_evaluate_result_checks_every_saved_cost(tmp_path, capsys, field):
     assert main(["evaluate", "--result", str(saved)]) == 3
     out = capsys.readouterr().out
     assert "DIFFERENT from the saved result: " in out and f"costs.{field}[0] (saved " in out
+
+
+def _csv_of(result: cx.Result) -> str:
+    import io
+
+    out = io.StringIO()
+    result.to_csv(out)
+    return out.getvalue()
 
 
 def _forge(d: dict, **changes: object) -> dict:

@@ -662,6 +662,8 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
+    if args.csv:
+        write_layer_csv(args.csv, saved.pes, saved.buffers, dataflows, costs, model)
     wrong = _cost_differences(costs, saved.costs) + _derived_differences(saved, costs, hardware, args.result)
     total = costs.total()
     out.write(f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; ")
@@ -733,9 +735,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
     """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
     source, output = args.source, args.output
     made: dict[str, int] = {}
+    onnx_only = [f for f, given in (("--batch", args.batch is not None), ("--no-strict", args.no_strict)) if given]
     if source.lower().endswith(".onnx"):
-        imported = _import_onnx(source, args.batch, not args.no_strict)
+        if args.record is not None:
+            raise UsageError(f"--record applies to zoo models, not to {source}")
+        imported = _import_onnx(source, 1 if args.batch is None else args.batch, not args.no_strict)
         model, made = Model.from_imported(imported), imported.made
+    elif onnx_only:
+        raise UsageError(f"{', '.join(onnx_only)} applies to ONNX models only, not to {source}")
     else:
         model = _load_model(args, source)
     if args.name:
@@ -765,7 +772,7 @@ def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     _add_record_option(im)
     im.add_argument("-o", "--output", required=True, type=output_path((".csv", ".m")), help="NET.csv or NET.m")
     im.add_argument(
-        "--batch", type=_integer(1), default=1, help="the batch size for a dynamic (symbolic) batch dimension"
+        "--batch", type=_integer(1), help="the batch size for a dynamic (symbolic) batch dimension (default 1)"
     )
     im.add_argument("--no-strict", action="store_true", help="skip (and count) compute ops with no layer form")
     im.add_argument("--name", help="the model's name (default: the file's)")
@@ -792,7 +799,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="buffer tiles (KTileSz): one value or one per layer (default 4)")  # fmt: skip
     ev.add_argument("--buffer", dest="buffer_old", type=_integer(1), nargs="+", help=argparse.SUPPRESS)
     ev.add_argument("--hardware", choices=sorted(HARDWARE), help="default: default")
-    ev.add_argument("--csv", type=output_path(), help="also write the per-layer table to this CSV file")
+    ev.add_argument("--csv", type=output_path(), help="also write the per-layer table to this CSV file (with --result "
+                                                      "too: the design costed again)")  # fmt: skip
     ev.set_defaults(func=_cmd_evaluate)
 
     z = sub.add_parser("zoo", help="list the built-in models")
