@@ -112,26 +112,26 @@ class Case:
         )
 
 
-def _canonical(value: Any, where: str = "case") -> Any:
+def _canonical(value: Any) -> Any:
     """JSON-able form of a value: dataclasses by every field (names included: a result records
-    them), mappings sorted, sequences and arrays as lists; TypeError naming ``where`` for a value
-    that has none."""
-    if isinstance(value, SearchMethod) and not isinstance(value, type):
-        return method_spec(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name), f"{where}.{f.name}") for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v, f"{where}[{k!r}]") for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_canonical(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, str)):
+    them), search methods by :func:`method_spec`, mappings sorted, sequences and arrays as lists;
+    TypeError for a value that has none."""
+    if value is None or isinstance(value, (bool, int, str)):  # the common case first: a model's numbers
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)  # strict JSON: 'nan', 'inf'
-    raise TypeError(f"{where} is a {type(value).__name__}: a sweep case records only JSON values, NumPy arrays, "
-                    "dataclasses and search methods")  # fmt: skip
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, np.generic):
+        return value.item()
+    if not isinstance(value, type) and callable(getattr(value, "run", None)) and hasattr(value, "name"):
+        return method_spec(value)  # a search method (the SearchMethod protocol, checked cheaply)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"a {type(value).__name__}: a sweep case records only JSON values, NumPy arrays, dataclasses "
+                    "and search methods")  # fmt: skip
 
 
 def method_spec(method: str | SearchMethod) -> str | dict[str, Any]:
@@ -152,8 +152,13 @@ def _params(method: SearchMethod) -> dict[str, Any]:
         params = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name != "name"}
     else:
         params = {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
-    where = f"method {method.name!r}"
-    return {k: _canonical(v, f"{where}.{k}") for k, v in sorted(params.items())}
+    out = {}
+    for k, v in sorted(params.items()):
+        try:
+            out[k] = _canonical(v)
+        except TypeError as exc:
+            raise TypeError(f"method {method.name!r}.{k} is {exc}") from None
+    return out
 
 
 def method_label(method: str | SearchMethod) -> str:
