@@ -20,7 +20,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 if os.environ.get("CONFUCIUX_REQUIRE_NATIVE") == "1":
     import confuciux
 
-    if not confuciux.native:
+    if confuciux.BACKEND != "c":
         raise RuntimeError(
             f"CONFUCIUX_REQUIRE_NATIVE=1 but the compiled kernel is not in use ({confuciux.__file__})"
         )

@@ -37,6 +37,6 @@ LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_erro
     --rootdir "$root" -W ignore::DeprecationWarning
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY
 import confuciux, confuciux._cost_model as m
-assert confuciux.native and m.__file__.startswith("$work"), m.__file__
+assert confuciux.BACKEND == "c" and m.__file__.startswith("$work"), m.__file__
 print("sanitized extension in use:", m.__file__)
 PY

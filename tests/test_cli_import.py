@@ -55,15 +55,15 @@ def test_evaluate_takes_onnx(net, capsys):
 @pytest.mark.parametrize(
     "args, code, match",
     [
-        (["import", "{net}", "-o", "out.txt"], 2, "argument -o/--output: expected a file name ending in one of"),
+        (["import", "{net}", "-o", "out.txt"], 2, "writes no '.txt' files; it writes .csv, .m"),
         (["import", "{bad}", "-o", "out.csv"], 1, "{bad}: not an ONNX model"),
-        (["import", "{json}", "-o", "out.csv"], 1, "{json}: .json is not a model file confuciux reads (supported "
-                                                   "suffixes: .csv, .m, .onnx"),
+        (["import", "{json}", "-o", "out.csv"], 1, "{json}: confuciux reads no '.json' files; it reads .csv, .m, .onnx"),
         (["evaluate"], 2, "needs --model"),
         (["evaluate", "--result", "{bad}"], 1, "{bad}"),
         (["evaluate", "--result", "{bad}", "--dataflow", "shi"], 2, "--dataflow does not apply"),
-        (["import", "alexnet", "-o", "out.csv", "--batch", "4"], 2, "--batch applies to ONNX models only"),
-        (["import", "{net}", "-o", "out.csv", "--record", "network"], 2, "--record applies to zoo models"),
+        (["import", "alexnet", "-o", "out.csv", "--batch", "4"], 2, "--batch does not apply to a zoo model (alexnet)"),
+        (["import", "{net}", "-o", "out.csv", "--record", "network"], 2, "--record does not apply to ONNX .onnx files"),
+        (["import", "{csv}", "-o", "out.m", "--no-strict"], 2, "--no-strict does not apply to ConfuciuX .csv"),
     ],
 )
 def test_errors_are_one_line(net, tmp_path, capsys, args, code, match):
@@ -72,7 +72,7 @@ def test_errors_are_one_line(net, tmp_path, capsys, args, code, match):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x00garbage\xff" * 10)
     (tmp_path / "expected.json").write_text("{}")
-    names = {"net": net, "bad": bad, "json": tmp_path / "expected.json"}
+    names = {"net": net, "bad": bad, "json": tmp_path / "expected.json", "csv": tmp_path / "m.csv"}
     args = [a.format(**names) for a in args]
     assert main(args) == code
     err = capsys.readouterr().err
@@ -190,7 +190,7 @@ def test_evaluate_result_and_export_of_a_per_layer_dataflow_design(tmp_path, cap
     d = json.loads(result.to_json())
     d["dataflows"] = ["dla", "eye"]
     costs = cx.evaluate_design(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
-    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         d["costs"][field] = [float(v) for v in getattr(costs, field)]
     area = float(cx.budgets.lp_total(costs.area))  # the objective and usage of the new costs
     d["objective_value"] = float(cx.budgets.lp_total(costs.runtime))

@@ -52,7 +52,7 @@ def _brute_front(problem: Problem, resource: str) -> tuple[np.ndarray, np.ndarra
 def test_exact_front_equals_brute_force(seed, objective, resource, dataflow):
     model = _model(seed)
     platform = Platform(dataflow, **SMALL)
-    front = cx.pareto(model, platform, objective, resource)
+    front = cx.pareto_front(model, platform, objective, resource)
     assert front.exact
     u, o = _brute_front(Problem(model, platform, objective), resource)
     np.testing.assert_array_equal(front.resource, u)
@@ -66,7 +66,7 @@ def test_exact_front_equals_brute_force(seed, objective, resource, dataflow):
 def test_front_agrees_with_the_exact_solver_at_many_budgets(objective, resource):
     model = _model(5, n=8)
     platform = Platform("dla", **SMALL)
-    front = cx.pareto(model, platform, objective, resource)
+    front = cx.pareto_front(model, platform, objective, resource)
     budgets = np.concatenate([front.resource, (front.resource[1:] + front.resource[:-1]) / 2,
                               [front.resource[0] * 0.999, front.resource[-1] * 2]])  # fmt: skip
     rng = np.random.default_rng(0)
@@ -82,7 +82,7 @@ def test_front_agrees_with_the_exact_solver_at_many_budgets(objective, resource)
 def test_designs_evaluate_to_their_points_and_csv(tmp_path):
     model = _model(3, n=6)
     platform = Platform("dla", **SMALL)
-    front = cx.pareto(model, platform, "latency", "area")
+    front = cx.pareto_front(model, platform, "latency", "area")
     assert len(front) > 5 and front.choices.shape == (len(front), len(model))
     for i in (0, len(front) // 2, len(front) - 1):
         pes, bufs = front.design(i)
@@ -103,9 +103,9 @@ def test_designs_evaluate_to_their_points_and_csv(tmp_path):
 
 def test_a_budget_on_the_resource_caps_the_front():
     model = _model(4, n=5)
-    full = cx.pareto(model, Platform("dla", **SMALL), "latency", "pes")
+    full = cx.pareto_front(model, Platform("dla", **SMALL), "latency", "pes")
     cap = float(full.resource[len(full) // 2])
-    capped = cx.pareto(model, Platform("dla", budgets={"pes": cap}, **SMALL), "latency", "pes")
+    capped = cx.pareto_front(model, Platform("dla", budgets={"pes": cap}, **SMALL), "latency", "pes")
     np.testing.assert_array_equal(capped.resource, full.resource[full.resource <= cap])
 
 
@@ -119,7 +119,7 @@ def test_other_fronts_carry_certified_bounds(case):
     else:
         l1 = Platform.confuciux(model, "dla", "l1_bytes", 0.5, **SMALL).budgets["l1_bytes"]
         platform, objective = Platform("dla", budgets={"l1_bytes": l1}, **SMALL), "latency"
-    front = cx.pareto(model, platform, objective, "area", levels=6)
+    front = cx.pareto_front(model, platform, objective, "area", levels=6)
     assert not front.exact and len(front) >= 2
     assert np.all(np.diff(front.resource) > 0) and np.all(np.diff(front.objective) < 0)
     assert np.all(front.bound <= front.objective)
@@ -134,7 +134,7 @@ def test_plot_delegates_to_plot_fronts(monkeypatch):
     fake = types.ModuleType("confuciux.plot")
     fake.plot_fronts = lambda fronts, ax=None, labels=None: calls.append((fronts, ax, labels)) or "figure"
     monkeypatch.setitem(sys.modules, "confuciux.plot", fake)
-    front = cx.pareto(_model(1), Platform("dla", **SMALL), "latency", "pes")
+    front = cx.pareto_front(_model(1), Platform("dla", **SMALL), "latency", "pes")
     assert front.plot(ax="axis", label="dla") == "figure"
     assert calls == [(front, "axis", ["dla"])]
     assert front.resource_name == "pes" and front.objective_name == "latency"
@@ -142,7 +142,7 @@ def test_plot_delegates_to_plot_fronts(monkeypatch):
 
 def test_uncostable_layer_gives_an_empty_front():
     m = Model("bad", [cx.Layer(8, 8, 10, 10, 3, 3, name="fine"), cx.Layer(8, 8, 3, 20, 3, 1, name="broken")])
-    front = cx.pareto(m, Platform("shi", **SMALL), "latency", "area")
+    front = cx.pareto_front(m, Platform("shi", **SMALL), "latency", "area")
     assert len(front) == 0 and front.best_within(1e300) is None
 
 
@@ -150,10 +150,10 @@ def test_uncostable_layer_gives_an_empty_front():
                                          (dict(levels=1), ValueError)])  # fmt: skip
 def test_bad_arguments(kwargs, exc):
     with pytest.raises(exc):
-        cx.pareto(_model(0), Platform(**SMALL), **kwargs)
+        cx.pareto_front(_model(0), Platform(**SMALL), **kwargs)
 
 
 def test_best_within_nan_is_an_error():
-    front = cx.pareto(cx.zoo.load("example"), cx.Platform("dla"))
+    front = cx.pareto_front(cx.zoo.load("example"), cx.Platform("dla"))
     with pytest.raises(ValueError, match="NaN"):
         front.best_within(float("nan"))

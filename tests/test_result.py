@@ -167,7 +167,7 @@ def test_deep_nesting_is_a_value_error_not_a_recursion_error(doc):
     with pytest.raises(ValueError, match="nested more than"):
         load(d)
     # brackets inside strings do not count
-    assert load(with_(doc, model="[[[{{{" * 100)).model.startswith("[[[")
+    assert load(with_(doc, model="[[[{{{" * 100)).model_name.startswith("[[[")
 
 
 @pytest.mark.parametrize(
@@ -288,3 +288,11 @@ def test_the_schema_imports_nothing_above_the_result():
     tree = ast.parse(open(schema.__file__).read())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
     assert imported and imported <= {"_limits", "cost", "platform", "budgets", "search.objectives"}, imported
+
+
+def test_files_with_a_former_output_name_load(doc):
+    """Results saved before ``throughput`` became ``macs_per_cycle`` still load."""
+    old = copy.deepcopy(doc)
+    old["costs"]["throughput"] = old["costs"].pop("macs_per_cycle")
+    r = cx.Result.from_json(json.dumps(old))
+    np.testing.assert_array_equal(r.costs.macs_per_cycle, cx.Result.from_json(json.dumps(doc)).costs.macs_per_cycle)

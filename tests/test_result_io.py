@@ -100,7 +100,7 @@ def test_to_maestro_writes_files_maestro_runs(result, tmp_path):
 def test_to_maestro_names_cannot_collide(result, tmp_path):
     """A model named ``000_c1`` whose layer 0 is ``c1``: the mapping file overwrote the model file
     and the returned list named it twice."""
-    named = dataclasses.replace(result, model="000_c1")
+    named = dataclasses.replace(result, model_name="000_c1")
     paths = named.to_maestro(tmp_path)
     assert len(set(paths)) == len(paths) == 5 and all(p.exists() for p in paths)
     assert Model.from_maestro(paths[0]) == result.workload  # the whole model, not one layer's mapping

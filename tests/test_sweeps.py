@@ -76,7 +76,7 @@ def in_process() -> list[cx.Result]:
 
 def test_in_process_results_are_in_case_order(in_process):
     cases = _cases()
-    assert [(r.model, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
+    assert [(r.model_name, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
         (c.model.name, c.method, c.seed, c.platform.dataflow) for c in cases
     ]
     _same(in_process, [c.run() for c in cases[:2]] + in_process[2:])
@@ -228,7 +228,7 @@ def test_models_with_equal_layers_are_different_cases():
     assert cases[0].key() != cases[1].key()
     ran: list[int] = []
     results = sweep(cases, progress=lambda done, total: ran.append(done))
-    assert [r.model for r in results] == ["resnext50_32x4d", "wide_resnet50"] and ran == [0, 1, 2]
+    assert [r.model_name for r in results] == ["resnext50_32x4d", "wide_resnet50"] and ran == [0, 1, 2]
     assert [row["model"] for row in results_table(results)] == ["resnext50_32x4d", "wide_resnet50"]
     renamed = cx.Platform.confuciux(a, "dla", "area", 0.5)
     renamed = dataclasses.replace(renamed, name="other")  # the platform's name is recorded too

@@ -119,12 +119,15 @@ class OutputPath(str):
 
 
 def output_path(
-    suffixes: tuple[str, ...] = (), stdout: bool = False, make_folders: bool = False
+    suffixes: tuple[str, ...] = (),
+    stdout: bool = False,
+    make_folders: bool = False,
+    check: Callable[[str], object] | None = None,
 ) -> Callable[[str], OutputPath]:
     """An argparse type for an option that names a file the command writes: ``-`` (standard output)
-    when ``stdout``; a name ending in one of ``suffixes`` (any case) when given; never a directory.
-    ``make_folders``: missing folders are created by the writer (checked up to the first folder that
-    exists)."""
+    when ``stdout``; a name ending in one of ``suffixes`` (any case) when given, and that ``check``
+    (a function raising ValueError with the message) accepts; never a directory.  ``make_folders``:
+    missing folders are created by the writer (checked up to the first folder that exists)."""
 
     def parse(text: str) -> OutputPath:
         if text == "-" and stdout:
@@ -135,6 +138,11 @@ def output_path(
             raise argparse.ArgumentTypeError(
                 f"expected a file name ending in one of {list(suffixes)}, got {_clip(text)}"
             )
+        try:
+            if check is not None:
+                check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
         path = OutputPath(text)
         path.make_folders = make_folders
         return path

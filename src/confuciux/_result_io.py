@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cost import schema
 from .formats import maestro as _maestro
 from .hardware import Hardware
 from .workload import Layer, Model
@@ -70,7 +71,7 @@ def restore(result: Result, d: Mapping[str, Any]) -> Result:
     n = len(result.pes)
     changes: dict[str, Any] = {}
     if "layers" in d:
-        changes["workload"] = _workload(d["layers"], result.model, n)
+        changes["workload"] = _workload(d["layers"], result.model_name, n)
     if "hardware_coefficients" in d:
         changes["hardware"] = _hardware(d["hardware_coefficients"])
     if "accesses" in d:
@@ -127,7 +128,7 @@ def _need_workload(result: Result) -> Model:
     workload = getattr(result, "workload", None)
     if workload is None:
         raise ValueError(
-            f"result {result.model!r} does not carry its layers (a file saved without them); "
+            f"result {result.model_name!r} does not carry its layers (a file saved without them); "
             "run the search again with this version to export it"
         )
     if not isinstance(workload, Model):
@@ -152,7 +153,7 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
     dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "dla")),) * len(result.pes)
     out = Path(directory)
     (out / MAPPINGS).mkdir(parents=True, exist_ok=True)
-    model_name = _maestro.token_name(result.model, "model")
+    model_name = _maestro.token_name(result.model_name, "model")
     paths = [out / f"{model_name}.m"]
     workload.to_maestro(paths[0])
     commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", 'cd "$(dirname "$0")"',
@@ -170,10 +171,9 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
 
 CSV_COLUMNS = (
     "layer", "name", "kind", "K", "C", "Y", "X", "R", "S", "stride_y", "stride_x", "batch", "groups",
-    "dataflow", "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
-    "macs_per_cycle", "valid", "status",
+    "dataflow", "pes", "buffer", *(schema.column(name) for name in schema.MAIN), "valid", "status",
 )  # fmt: skip
-_CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+_CSV_COSTS = schema.MAIN
 
 
 def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:

@@ -22,14 +22,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._limits import KERNEL_INT_MAX
-from .cost import STATUS
+from .cost import STATUS, schema
 from .platform import BUDGET_KEYS
 from .search.objectives import OBJECTIVES
 
 __all__ = ["COST_FIELDS", "MAX_DEPTH", "load"]
 
 #: Per-layer cost arrays stored under ``costs`` (plus ``valid`` and ``status``).
-COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+COST_FIELDS = schema.MAIN
 #: Deepest nesting of arrays and objects accepted (a result needs 4).
 MAX_DEPTH = 32
 REQUIRED = (
@@ -210,6 +210,9 @@ def _status(v: Any, field: str) -> None:
 
 
 def _check_costs(x: Any, n: int) -> None:
+    for old, new in schema.RENAMED.items():  # files written before an output was renamed
+        if isinstance(x, dict) and old in x and new not in x:
+            x[new] = x.pop(old)
     costs = _mapping(x, "costs")
     missing = [k for k in (*COST_FIELDS, "valid", "status") if k not in costs]
     if missing:

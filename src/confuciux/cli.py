@@ -25,12 +25,12 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, formats
 from ._console import (
     EXIT_TERMINATED,
     Terminated,
@@ -43,16 +43,16 @@ from ._console import (
 from ._limits import KERNEL_INT_MAX
 from ._progress import ProgressLine
 from ._result_io import write_layer_csv
-from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
 from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
-from .formats import onnx as onnx_format
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
 from .presets import (
     HARDWARE,
     PLATFORMS,
     ignored_options,
+    is_model_file,
     load_model,
     make_platform,
     parse_bounds,
@@ -71,8 +71,8 @@ class UsageError(ValueError):
 
 
 def _load_model(args: argparse.Namespace, spec: str | None = None) -> Model:
-    """``--model`` (or ``spec``): a zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO
-    ``.m`` or an ONNX ``.onnx`` file; for a zoo name given without ``--record``, a note says
+    """``--model`` (or ``spec``): a zoo name or a model file of a registered format
+    (:data:`confuciux.formats.FORMATS`); for a zoo name given without ``--record``, a note says
     which record of the network it is."""
     spec = args.model if spec is None else spec
     record = getattr(args, "record", None)
@@ -86,6 +86,11 @@ def _load_model(args: argparse.Namespace, spec: str | None = None) -> Model:
     if note:
         sys.stderr.write(f"confuciux: note: {note}\n")
     return model
+
+
+def _objective_help() -> str:
+    """The objectives of the table, with their units and how layers combine."""
+    return "; ".join(f"{o.name}: {o.combine} ({o.unit})" for o in OBJECTIVES.values())
 
 
 def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
@@ -160,11 +165,8 @@ def _clip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
-    try:
-        return onnx_format.import_onnx(path, batch=batch, strict=strict)
-    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
-        raise ValueError(str(exc)) from None
+def _model_help() -> str:
+    return f"zoo name, or a model file: {formats.describe()}"
 
 
 def _fmt(x: float) -> str:
@@ -178,9 +180,7 @@ def _fmt(x: float) -> str:
 COLUMNS = [
     ("layer", None), ("kind", None), ("K", None), ("C", None), ("Y", None), ("X", None),
     ("R", None), ("S", None), ("pes", None), ("buffer", None),
-    ("runtime_cycles", "runtime"), ("energy_nJ", "energy"), ("area_um2", "area"),
-    ("power_mW", "power"), ("l1_bytes", "l1_bytes"), ("l2_bytes", "l2_bytes"),
-    ("macs", "macs"), ("macs_per_cycle", "throughput"), ("status", None),
+    *((schema.column(name), name) for name in schema.MAIN), ("status", None),
 ]  # fmt: skip
 
 
@@ -538,8 +538,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
-    cp.add_argument("--model", default="mobilenet_v2", help="zoo name (see --record), ConfuciuX .csv, MAESTRO .m "
-                                                            "or ONNX .onnx file")  # fmt: skip
+    cp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_record_option(cp)
     _add_old_dataflows_option(cp)
     cp.add_argument("--per-layer", action="store_true",
@@ -547,11 +546,13 @@ def _add_compare_parser(sub: Any) -> None:
     cp.add_argument("--reference", choices=DATAFLOWS,
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
                          "(default: the first of --dataflow)")  # fmt: skip
-    _add_platform_options(cp, "dla,shi,eye", "each is compared under the same budget")
-    cp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    _add_platform_options(cp, ",".join(DATAFLOWS), "each is compared under the same budget")
+    cp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
+    from .compare import default_method
+
+    proven = ", ".join(o for o in OBJECTIVES if default_method(o, "LP") == "exact")
     cp.add_argument("--method", default=None, choices=METHODS,
-                    help="default: exact where it proves the optimum (LP latency, energy, throughput), "
-                         "else confuciux")  # fmt: skip
+                    help=f"default: exact where it proves the optimum (LP {proven}), else confuciux")
     cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     cp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
@@ -566,20 +567,17 @@ def _add_compare_parser(sub: Any) -> None:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    import confuciux
+    from .pareto import pareto_front as pareto
 
-    pareto: Any = getattr(confuciux, "pareto", None)
-    if pareto is None:
-        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
     args.dataflows = _dataflow_names(args)
     model = _load_model(args)
     hardware = HARDWARE[args.hardware]()
     fronts = [
-        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
+               resource=args.resource)
         for d in args.dataflows
     ]
-    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
-    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
+    header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
     points = []  # full-precision values, for the CSV
     for d, front in zip(args.dataflows, fronts, strict=True):
         for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
@@ -622,14 +620,13 @@ def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
 
 def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
-    pp.add_argument("--model", default="mobilenet_v2", help="zoo name (see --record), ConfuciuX .csv, MAESTRO .m "
-                                                            "or ONNX .onnx file")  # fmt: skip
+    pp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_record_option(pp)
     pp.add_argument("--dataflow", default="dla", type=_dataflow_list, action=_Given, metavar="DF[,DF...]",
                     help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: one front each "
                          "(default dla)")  # fmt: skip
     _add_old_dataflows_option(pp)
-    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
@@ -697,9 +694,9 @@ def _cost_differences(new: LayerCosts, saved: LayerCosts) -> list[str]:
     """Every saved cost of every layer against the new one (integer counts exactly, the rest to
     1e-12): ``costs.runtime[3] (saved 1, costed 2)`` for each that differs."""
     out = []
-    for f in ("runtime", "l1_bytes", "l2_bytes", "macs", "energy", "area", "power", "throughput", "valid", "status"):
-        a, b = getattr(saved, f), getattr(new, f)
-        for i in np.flatnonzero(~_same(a, b, exact=f not in ("energy", "area", "power", "throughput"))):
+    for f in (*schema.MAIN, "valid", "status"):
+        a, b = np.asarray(getattr(saved, f)), np.asarray(getattr(new, f))
+        for i in np.flatnonzero(~_same(a, b, exact=f in schema.COUNTS or f in ("valid", "status"))):
             out.append(f"costs.{f}[{i}] (saved {_fmt(float(a[i]))}, costed {_fmt(float(b[i]))})")
     return out
 
@@ -713,7 +710,7 @@ def _derived_differences(saved: Result, costs: LayerCosts, hardware: Hardware, p
     if deployment not in DEPLOYMENTS:
         raise ValueError(f"{path}: platform.deployment must be one of {list(DEPLOYMENTS)}, got {deployment!r}")
     objective = TABLE[saved.objective]
-    value = float(objective.value({f: np.asarray(getattr(costs, f)) for f in objective.fields}))
+    value = float(objective.value({name: np.asarray(costs[name]) for name in objective.reads}))
     budgets = Budgets({k: u["budget"] for k, u in saved.constraint_used.items()}, deployment, hardware)
     per = {k: np.asarray(getattr(costs, k), dtype=np.float64) for k in ("area", "power", "l1_bytes", "l2_bytes")}
     per["pes"] = np.asarray(saved.pes, dtype=np.float64)
@@ -732,25 +729,30 @@ def _derived_differences(saved: Result, costs: LayerCosts, hardware: Hardware, p
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model (any format the registry reads, or a
+    zoo name, to any it writes) and print what became of each op."""
     source, output = args.source, args.output
-    made: dict[str, int] = {}
-    onnx_only = [f for f, given in (("--batch", args.batch is not None), ("--no-strict", args.no_strict)) if given]
-    if source.lower().endswith(".onnx"):
-        if args.record is not None:
-            raise UsageError(f"--record applies to zoo models, not to {source}")
-        imported = _import_onnx(source, 1 if args.batch is None else args.batch, not args.no_strict)
-        model, made = Model.from_imported(imported), imported.made
-    elif onnx_only:
-        raise UsageError(f"{', '.join(onnx_only)} applies to ONNX models only, not to {source}")
+    made: Mapping[str, int] = {}
+    # the reader options given: each must be one the source's reader takes (a zoo model takes none)
+    given = {k: v for k, v in (("batch", args.batch), ("strict", False if args.no_strict else None)) if v is not None}
+    flags = {"batch": "--batch", "strict": "--no-strict"}
+    if is_model_file(source):
+        fmt = formats.format_for(source)
+        unused = [flags[k] for k in given if k not in fmt.options] + (["--record"] if args.record else [])
+        if unused:
+            raise UsageError(f"{', '.join(unused)} does not apply to {fmt.description} files ({source})")
+        try:
+            net = formats.reader_for(source)(source, **given)
+        except ImportError as exc:  # an optional extra is missing: a one-line error, not a traceback
+            raise ValueError(str(exc)) from None
+        model, made = Model.from_network(net), net.made
+    elif given:
+        raise UsageError(f"{', '.join(flags[k] for k in given)} does not apply to a zoo model ({source})")
     else:
         model = _load_model(args, source)
     if args.name:
         model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
-    if output.lower().endswith(".csv"):
-        model.to_csv(output)
-    else:
-        model.to_maestro(output)
+    model.write(output)
     out = sys.stdout
     kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
     kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
@@ -767,10 +769,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
-    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
+    reads, writes = ", ".join(formats.suffixes()), ", ".join(formats.suffixes(writable=True))
+    im = sub.add_parser("import", help=f"convert a model file ({reads}) or a zoo model to a {writes} file")
+    im.add_argument("source", help=f"a model file ({formats.describe()}) or a zoo name")
     _add_record_option(im)
-    im.add_argument("-o", "--output", required=True, type=output_path((".csv", ".m")), help="NET.csv or NET.m")
+    writable = output_path(check=lambda path: formats.format_for(path, write=True))
+    im.add_argument("-o", "--output", required=True, type=writable,
+                    help=f"the file to write ({formats.describe(writable=True)})")  # fmt: skip
     im.add_argument(
         "--batch", type=_integer(1), help="the batch size for a dynamic (symbolic) batch dimension (default 1)"
     )
@@ -789,8 +794,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", help="zoo name (default record: ConfuciuX's; see --record), ConfuciuX .csv, "
-                                    "MAESTRO .m or ONNX .onnx file")  # fmt: skip
+    ev.add_argument("--model", help=_model_help())
     _add_record_option(ev)
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
     ev.add_argument("--dataflow", choices=DATAFLOWS, help="default dla")
@@ -807,11 +811,10 @@ def build_parser() -> argparse.ArgumentParser:
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name (see --record), ConfuciuX .csv, MAESTRO .m "
-                                                            "or ONNX .onnx file")  # fmt: skip
+    ex.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_record_option(ex)
     _add_platform_options(ex, dataflow_help="each layer then picks its own (layer-pipelined)")
-    ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    ex.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     ex.add_argument("--method", default="confuciux", choices=METHODS)
     ex.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")

@@ -1,15 +1,15 @@
-"""``confuciux.pareto(model, platform, objective, resource)``: every Pareto-optimal (resource,
+"""``confuciux.pareto_front(model, platform, objective, resource)``: every Pareto-optimal (resource,
 objective) design of a model over the platform's action space (docs/problem.md, "Trade-off
 fronts").
 
-* Layer-pipelined, ``latency`` or ``energy``, no budget other than on ``resource`` — exact, in one
+* Layer-pipelined, additive (``latency``, ``energy``), no budget other than on ``resource`` — exact, in one
   pass: the exact solver's dynamic program over (Σresource, Σcost) frontiers
   (:mod:`confuciux.search.frontier`) keeps every point instead of stopping at a budget, and the
   design of every point is recovered from the recorded parents.  Partial designs that cannot
   lead to a point of the final front are pruned: a partial design heavier than the lightest
   optimum (plus the least resource of the layers left), or slower than the lightest design, is
   dominated by that design.
-* Layer-pipelined ``throughput``, no other budget — exact: for every candidate bottleneck T each
+* Layer-pipelined, bottleneck (``throughput``), no other budget — exact: for every candidate bottleneck T each
   layer takes its least-resource option with runtime <= T.
 * Otherwise (LS, ``edp``, or budgets on other resources, which stay constraints): the designs
   the exact solver returns at ``levels`` budgets on ``resource`` spread between the lightest
@@ -35,9 +35,10 @@ from .search.exact import solve_exact
 from .search.frontier import Parents, combine, frontier, layer_fronts
 from .search.objectives import get_objective
 from .search.problem import Problem
+from .search.tolerances import PRUNE
 from .workload import Model
 
-__all__ = ["ParetoFront", "pareto"]
+__all__ = ["ParetoFront", "pareto", "pareto_front"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +125,7 @@ def pareto(model: Model, platform: Platform, objective: str = "latency", resourc
     budgets stay constraints."""
     if resource not in BUDGET_KEYS:
         raise ValueError(f"unknown resource {resource!r}; expected one of {list(BUDGET_KEYS)}")
-    get_objective(objective)
+    kind = get_objective(objective).kind
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or levels < 2:
         raise ValueError(f"levels must be an integer >= 2, got {levels!r}")
     problem = Problem(model, platform, objective)
@@ -132,13 +133,17 @@ def pareto(model: Model, platform: Platform, objective: str = "latency", resourc
     cap = float(platform.budgets.get(resource, np.inf))
     if problem.uncostable.size:
         return _make(problem, resource, np.zeros((0, problem.n_layers), dtype=np.int64), np.zeros(0), True)
-    if platform.deployment == "LP" and not others and objective in ("latency", "energy"):
+    if platform.deployment == "LP" and not others and kind == "additive":
         choices, bound = _additive_front(problem, resource, cap), None
-    elif platform.deployment == "LP" and not others and objective == "throughput":
+    elif platform.deployment == "LP" and not others and kind == "bottleneck":
         choices, bound = _throughput_front(problem, resource, cap), None
     else:
         choices, bound = _swept_front(problem, resource, int(levels))
     return _make(problem, resource, choices, bound, bound is None)
+
+
+#: The name the package exports (``confuciux.pareto_front``): ``confuciux.pareto`` is this module.
+pareto_front = pareto
 
 
 def _make(problem: Problem, resource: str, choices: np.ndarray, bound: np.ndarray | None, exact: bool) -> ParetoFront:
@@ -181,7 +186,7 @@ def _additive_front(problem: Problem, resource: str, cap: float) -> np.ndarray:
     c_rest = np.concatenate([np.cumsum([f.cost[-1] for f in fronts][::-1])[::-1], [0.0]])
     heavy = float(lp_total(np.array([f.weight[-1] for f in fronts])))
     costly = float(lp_total(np.array([f.cost[0] for f in fronts])))
-    slack = 1e-9
+    slack = PRUNE
     fw, fc = np.zeros(1), np.zeros(1)
     parents: list[Parents] = []
     for n, front in enumerate(fronts):
@@ -206,8 +211,9 @@ def _backtrack_all(parents: list[Parents], last: np.ndarray) -> np.ndarray:
 
 
 def _throughput_front(problem: Problem, resource: str, cap: float) -> np.ndarray:
-    """For every candidate bottleneck T, the least-resource design with every runtime <= T."""
-    runtime = np.where(problem.valid, problem.table["runtime"], np.inf)
+    """For every candidate bottleneck T, the least-resource design with every stage value (e.g.
+    runtime) <= T."""
+    runtime = np.where(problem.valid, problem.layer_cost(), np.inf)
     weight = np.where(problem.valid & (problem.table[resource] <= cap), problem.table[resource], np.inf)
     ts = np.unique(runtime[np.isfinite(runtime)])
     n = problem.n_layers

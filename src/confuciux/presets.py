@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from . import formats
 from ._limits import KERNEL_INT_MAX
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, CONFUCIUX_BUFFERS, CONFUCIUX_PES, Platform
@@ -24,9 +25,9 @@ from .workload import Model
 __all__ = [
     "HARDWARE",
     "PLATFORMS",
-    "MODEL_SUFFIXES",
     "check_budgets",
     "load_model",
+    "is_model_file",
     "make_platform",
     "ignored_options",
     "parse_budget",
@@ -39,8 +40,6 @@ HARDWARE: dict[str, Callable[[], Hardware]] = {"default": Hardware.default, "mae
 #: ``confuciux``: the paper's relative budget (constraint, mul) or absolute ``budgets``;
 #: ``cloud-fpga`` / ``edge-fpga``: the FPGA case study's fixed PE and L1 budgets.
 PLATFORMS = ("confuciux", "cloud-fpga", "edge-fpga")
-#: Model files :func:`load_model` reads, by suffix (any case); any other name is a zoo name.
-MODEL_SUFFIXES = (".csv", ".m", ".onnx")
 
 
 def make_platform(
@@ -72,7 +71,8 @@ def make_platform(
     if budgets:
         check_budgets(budgets)
         text = ", ".join(f"{k} {v:g}" for k, v in budgets.items())
-        return Platform(dataflow, hw, deployment, dict(budgets), name=f"absolute budget ({text})", **box)
+        return Platform(dataflow, hardware=hw, deployment=deployment, budgets=dict(budgets),
+                        name=f"absolute budget ({text})", **box)
     return Platform.confuciux(model, dataflow, constraint, mul, hw, deployment, **box)
 
 
@@ -137,29 +137,26 @@ def parse_budget(items: list[str] | None) -> dict[str, float]:
     return budgets
 
 
+def is_model_file(spec: str) -> bool:
+    """Whether :func:`load_model` reads ``spec`` as a file: a suffix of a registered format
+    (:data:`confuciux.formats.FORMATS`), or an existing file (whose suffix it then refuses)."""
+    return spec.lower().endswith(formats.suffixes()) or os.path.isfile(spec)
+
+
 def load_model(spec: str, record: str | None = None) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx``
-    model file; errors name the file.  A zoo model is ConfuciuX's record of the network unless
-    ``record="network"`` or the name says so (``resnet50:network``; :func:`confuciux.zoo.load`)."""
+    """A zoo name or a model file of a registered format (ConfuciuX ``.csv``, MAESTRO ``.m``,
+    ONNX ``.onnx``; :data:`confuciux.formats.FORMATS`); errors name the file.  A zoo model is
+    ConfuciuX's record of the network unless ``record="network"`` or the name says so
+    (``resnet50:network``; :func:`confuciux.zoo.load`)."""
     from . import zoo
 
-    name, _, named_record = spec.rpartition(":") if spec.endswith(RECORD_SUFFIXES) else (spec, "", "")
-    suffix = os.path.splitext(spec)[1].lower()
+    file = is_model_file(spec)
+    name, _, named = spec.rpartition(":") if not file and spec.endswith(RECORD_SUFFIXES) else (spec, "", "")
     try:
-        if record is not None and (suffix in MODEL_SUFFIXES or named_record and named_record != record):
-            raise ValueError(f"record {record!r} applies to zoo models only" if suffix in MODEL_SUFFIXES
-                             else f"the name says record {named_record!r}, the option {record!r}")  # fmt: skip
-        if suffix == ".csv":
-            model = Model.from_csv(spec)
-        elif suffix == ".m":
-            model = Model.from_maestro(spec)
-        elif suffix == ".onnx":
-            model = Model.from_onnx(spec)
-        elif suffix:  # a file name (zoo names have no dot)
-            raise ValueError(f"{suffix} is not a model file confuciux reads (supported suffixes: "
-                             f"{', '.join(MODEL_SUFFIXES)}; or a zoo name: confuciux zoo)")  # fmt: skip
-        else:
-            model = zoo.load(name, record=named_record or record or "confuciux")
+        if record is not None and (file or named and named != record):
+            raise ValueError(f"record {record!r} applies to zoo models only" if file
+                             else f"the name says record {named!r}, the option {record!r}")  # fmt: skip
+        model = Model.read(spec) if file else zoo.load(name, record=named or record or "confuciux")
     except ImportError as exc:  # the optional onnx extra is missing: an error of the setup
         raise ValueError(f"{spec}: {exc}") from None
     except (ValueError, csv.Error) as exc:  # csv.Error: the csv module's limits (a field over 131,072 characters)
@@ -200,3 +197,12 @@ def parse_bounds(text: str, what: str) -> tuple[int, int]:
     if not sep or not 1 <= bounds[0] <= bounds[1] <= KERNEL_INT_MAX:
         raise ValueError(f"{what} {text!r}: expected LO..HI, two integers with 1 <= LO <= HI (e.g. 1..1024)")
     return bounds
+
+
+def __getattr__(name: str) -> object:
+    if name == "MODEL_SUFFIXES":  # the format registry holds them (formats registered later too)
+        from ._deprecation import deprecated
+
+        deprecated("confuciux.presets.MODEL_SUFFIXES", "confuciux.formats.suffixes()")
+        return formats.suffixes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,10 +36,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from . import formats
 from ._progress import ProgressLine
 from .explorer import Explorer
 from .platform import Platform
-from .presets import MODEL_SUFFIXES, load_model, make_platform, parse_bounds
+from .presets import is_model_file, load_model, make_platform, parse_bounds
 from .result import Result
 from .search.methods import SearchMethod
 from .workload import Model
@@ -518,7 +519,7 @@ def results_table(results: Iterable[Result]) -> Table:
         total = r.costs.total()
         pl = r.platform
         row: dict[str, Any] = {
-            "model": r.model, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
+            "model": r.model_name, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
             "hardware": pl.get("hardware"), "deployment": pl.get("deployment"),
             "objective": r.objective, "method": r.method, "seed": r.seed, "epochs": len(r.history),
             "objective_value": r.objective_value, "feasible": r.feasible,
@@ -577,13 +578,15 @@ def cases_from_spec(
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
     ``pe_bounds`` / ``buffer_bounds`` are ``"LO..HI"`` strings; ``record`` is ``confuciux`` or
     ``network`` for zoo models.  ValueError names ``source`` and the key for anything else.
-    Relative model files (``.csv``, ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s
+    Relative model files (of any format in :data:`confuciux.formats.FORMATS`) are read from
+    ``base`` (:func:`load_spec`'s
     callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
     if "model" not in spec:
-        raise ValueError(f"{source}: 'model' is required (a zoo name, .csv, .m or .onnx file, or a list of them)")
+        raise ValueError(f"{source}: 'model' is required (a zoo name, a model file of "
+                         f"{', '.join(formats.suffixes())}, or a list of them)")
     axes = []
     for key in SPEC_KEYS:
         value = spec.get(key, _SPEC_DEFAULTS.get(key))
@@ -609,8 +612,8 @@ def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
     if (name, record) not in models:
-        is_file = name.lower().endswith(MODEL_SUFFIXES)
-        models[name, record] = load_model(str(Path(base, name)) if is_file and base is not None else name, record)
+        path = str(Path(base, name)) if base is not None else name
+        models[name, record] = load_model(path if is_model_file(path) else name, record)
     model = models[name, record]
     budget = opts["budget"]
     if budget is not None and not isinstance(budget, Mapping):

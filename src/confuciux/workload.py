@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +19,7 @@ from typing import IO, Any, Union, overload
 
 import numpy as np
 
+from . import formats as _formats
 from ._cache import state_without_caches
 from .formats import maestro as _maestro
 from .formats import onnx as _onnx
@@ -315,6 +315,32 @@ class Model:
         scaled = next(((macs / 10**e, p) for e, p in ((9, "G"), (6, "M"), (3, "k")) if macs >= 10**e), (macs, ""))
         return f"Model({self.name!r}, {len(self)} layers [{detail or 'empty'}], {scaled[0]:.3g} {scaled[1]}MACs)"
 
+    # Files of any registered format ----------------------------------------------------------
+    @classmethod
+    def read(cls, path: str | os.PathLike[str], **options: Any) -> Model:
+        """Read a model file in the format its suffix names (:data:`confuciux.formats.FORMATS`:
+        ``.csv``, ``.m``, ``.onnx``, and any format registered); ``options`` go to the reader
+        (ONNX: ``batch``, ``strict``).  Errors name the file, the line and the field."""
+        return cls.from_network(_formats.reader_for(path)(path, **options))
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write this model in the format ``path``'s suffix names (``.csv``, ``.m``, ...)."""
+        writer = _formats.writer_for(path)
+        _write(path, lambda f: writer(self.name, self.layers, f))
+
+    @classmethod
+    def from_network(cls, net: _formats.Network, name: str | None = None) -> Model:
+        """The model of a :class:`~confuciux.formats.Network` (what every format's reader gives);
+        a layer the arguments do not make is a ValueError naming where it came from."""
+        layers = []
+        for args, where in zip(net.layers, net.where, strict=True):
+            try:
+                layers.append(Layer(**args))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{where}: {exc}") from None
+        more: dict[str, Any] = {"skipped": net.skipped, "custom_dataflow": net.custom_dataflow, **net.model_args}
+        return cls(net.name if name is None else name, tuple(layers), **more)
+
     # ConfuciuX CSV ---------------------------------------------------------------------------
     @classmethod
     def from_csv(cls, path_or_file: PathOrFile, name: str | None = None) -> Model:
@@ -323,13 +349,7 @@ class Model:
         ``stride_y``, ``stride_x``, ``batch``, ``groups`` and ``name`` that :meth:`to_csv`
         writes are read too.  Errors name the file, the line and the field."""
         text, source, stem = _read(path_or_file)
-        layers = []
-        for line, args in _table.parse(text, source):
-            try:
-                layers.append(Layer(**args))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{source}, line {line}: {exc}") from None
-        return cls(name if name is not None else stem, tuple(layers))
+        return cls.from_network(_formats.csv_network(text, source, stem), name)
 
     def to_csv(self, path_or_file: PathOrFile) -> None:
         """Write the CSV format :meth:`from_csv` reads: ConfuciuX's columns ``K,C,Y,X,R,S,T``,
@@ -356,25 +376,7 @@ class Model:
             text, source = path_or_text, "<text>"
         else:
             text, source, _ = _read(path_or_text)
-        net = _maestro.parse(text, source)
-        layers = []
-        for p in net.layers:
-            try:
-                args = _maestro.layer_arguments(p)
-            except ValueError as exc:
-                raise ValueError(f"{source}, line {p.line}: layer {p.name!r}: {exc}") from None
-            try:
-                layers.append(Layer(**args, name=p.name))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{source}, line {p.line}: {exc}") from None
-        flags = tuple(p.dataflow for p in net.layers)
-        if any(flags):
-            warnings.warn(
-                f"{source}: {sum(flags)} layer(s) carry a Dataflow block; confuciux ignores it and "
-                "costs the dataflow you name (dla, shi, eye; dpt for DSCONV)",
-                stacklevel=2,
-            )
-        return cls(net.name, tuple(layers), custom_dataflow=flags)
+        return cls.from_network(_formats.maestro_network(text, source))
 
     def to_maestro(self, path_or_file: PathOrFile) -> None:
         """Write a MAESTRO model file that :meth:`from_maestro` (and MAESTRO) reads back:
@@ -405,13 +407,7 @@ class Model:
     def from_imported(cls, imported: _onnx.Imported, name: str | None = None) -> Model:
         """The model of an :class:`~confuciux.formats.onnx.Imported` (what :meth:`from_onnx`
         builds; the command line uses it to report what each op type made)."""
-        layers = []
-        for args in imported.layers:
-            try:
-                layers.append(Layer(**args))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{imported.source}: node {args.get('name', '')!r}: {exc}") from None
-        return cls(name if name is not None else imported.name, tuple(layers), skipped=imported.skipped)
+        return cls.from_network(_formats.onnx_network(imported), name)
 
 
 def _counts(skipped: Mapping[str, int]) -> dict[str, int]:
@@ -438,11 +434,7 @@ def _read(path_or_file: PathOrFile) -> tuple[str, str, str]:
         return text, "<file>", "model"
     if not isinstance(path_or_file, (str, os.PathLike)):
         raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
-    path = Path(path_or_file)
-    try:
-        return path.read_text(encoding="utf-8"), str(path), path.stem
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    return _formats.read_text(path_or_file)
 
 
 def _write(path_or_file: PathOrFile, write: Callable[[IO[str]], object]) -> None:
