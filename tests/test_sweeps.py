@@ -52,7 +52,7 @@ class ThirdParty:
 
 
 def _instance_cases() -> list[Case]:
-    from confuciux.search.methods import Genetic
+    from confuciux.search import Genetic
 
     m = cx.zoo.load("alexnet")
     pl = cx.Platform.confuciux(m, "dla", "area", 0.5)
@@ -111,8 +111,10 @@ def test_method_instances_run_in_pools_and_on_dask_and_their_results_load_elsewh
     defined in this module run in process, on a process pool and on a Dask LocalCluster with the
     same results; they are labelled by their parameters; a result saved in a file loads in a fresh
     process that never heard of the method."""
+    from confuciux.search import check_method
     from confuciux.sweeps import method_spec, process_pool
 
+    check_method(ThirdParty(count=3))  # the third party's own conformance test
     cases = _instance_cases()
     assert len({c.key() for c in cases}) == 4
     spec = method_spec(cases[1].method)
