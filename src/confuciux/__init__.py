@@ -19,6 +19,7 @@ from ._deprecation import deprecated
 from .budgets import Budgets
 from .cost import BACKEND, DATAFLOWS, STATUS, LayerCosts, PointCost, area_power, evaluate, evaluate_layer
 from .cost.design import evaluate_design
+from .dataflow import Dataflow
 from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto_front
@@ -34,6 +35,7 @@ __all__ = [
     "BACKEND",
     "Case",
     "DATAFLOWS",
+    "Dataflow",
     "METHODS",
     "Explorer",
     "Platform",

@@ -172,9 +172,12 @@ class Result:
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
         """The inverse of :meth:`to_json`.  The document is checked against the schema that
-        :meth:`to_dict` writes (keys, types, equal lengths, ranges, known objective and method,
-        nesting depth); any violation raises a :class:`ValueError` naming the field.  Keys
-        this version does not know are ignored."""
+        :meth:`to_dict` writes (keys, types, equal lengths, ranges, a known objective, nesting
+        depth) and for contradictions (``NaN``/``Infinity`` tokens, ``valid`` against ``status``
+        and the costs, a negative objective, ``feasible`` against validity and budgets, a usage
+        fraction that is not used / budget); any violation raises a :class:`ValueError` naming the
+        field.  The method may be any name (no registry is consulted).  Keys this version does
+        not know are ignored."""
         d = _schema.load(text)
         nan = float("nan")
         costs = d["costs"]

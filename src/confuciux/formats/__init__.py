@@ -3,7 +3,8 @@ the registry that picks one by a file's suffix.
 
 The modules turn text (or an ONNX graph) into plain layer descriptions — dictionaries of
 :class:`~confuciux.workload.Layer` arguments — and back; :mod:`confuciux.workload` builds the
-layers.  They import nothing from the rest of the package, so the layering stays one-way.
+layers.  They import nothing from the rest of the package but :mod:`confuciux.dataflow` (the
+directive language, which imports nothing), so the layering stays one-way.
 
 :data:`FORMATS` is the one table of model file formats: every reader has the signature
 ``read(path, **options) -> Network`` and every writer ``write(name, layers, file)``.
@@ -16,12 +17,12 @@ a format: its reader and/or writer (in a module of this package) and one :class:
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..dataflow.bind import check_layer
 from . import maestro, onnx, table
 
 __all__ = ["Network", "Format", "FORMATS", "register", "unregister", "format_for", "reader_for", "writer_for",
@@ -105,8 +106,10 @@ def _read_maestro(path: str | os.PathLike[str], **options: Any) -> Network:
 
 
 def maestro_network(text: str, source: str) -> Network:
-    """A MAESTRO model file's text as a :class:`Network`; a warning (once per file) when layers
-    carry their own Dataflow block, which confuciux reads past."""
+    """A MAESTRO model file's text as a :class:`Network`; each layer's ``Dataflow`` block, checked
+    against the layer as the file writes it (MAESTRO's rules: an R/S tile that is not the whole
+    filter, ``Sz()`` of a dimension the layer lacks, a map of one), and the file's ``Constant``s
+    go in ``model_args`` (``dataflows``, ``constants``)."""
     net = maestro.parse(text, source)
     layers, where = [], []
     for p in net.layers:
@@ -114,20 +117,24 @@ def maestro_network(text: str, source: str) -> Network:
             args = maestro.layer_arguments(p)
         except ValueError as exc:
             raise ValueError(f"{source}, line {p.line}: layer {p.name!r}: {exc}") from None
+        if p.dataflow is not None:
+            try:
+                check_layer(p.dataflow, p.dims)  # the Dimensions as MAESTRO holds them
+            except ValueError as exc:
+                raise ValueError(f"{source}, layer {p.name!r}, {exc}") from None  # exc names the line
         layers.append({**args, "name": p.name})
         where.append(f"{source}, line {p.line}")
-    flags = tuple(p.dataflow for p in net.layers)
-    if any(flags):
-        warnings.warn(
-            f"{source}: {sum(flags)} layer(s) carry a Dataflow block; confuciux ignores it and "
-            "costs the dataflow you name (dla, shi, eye; dpt for DSCONV)",
-            stacklevel=3,  # the caller of Model.from_maestro
-        )
-    return Network(net.name, tuple(layers), tuple(where), custom_dataflow=flags)
+    dataflows = tuple(p.dataflow for p in net.layers)
+    more: dict[str, Any] = {"dataflows": dataflows} if any(df is not None for df in dataflows) else {}
+    if net.constants:
+        more["constants"] = net.constants
+    flags = tuple(df is not None for df in dataflows)
+    return Network(net.name, tuple(layers), tuple(where), custom_dataflow=flags, model_args=more)
 
 
 def _write_maestro(name: str, layers: Sequence[maestro.LayerLike], f: IO[str]) -> None:
-    f.write(maestro.write_network(name, layers))
+    # a Model passes itself (Model.write): its programs and constants go with its layers
+    f.write(maestro.write_network(name, layers, getattr(layers, "dataflows", ()), getattr(layers, "constants", None)))
 
 
 def _read_onnx(path: str | os.PathLike[str], *, batch: int = 1, strict: bool = True) -> Network:
