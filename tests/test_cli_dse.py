@@ -124,7 +124,7 @@ def test_pareto_command(tmp_path, capsys):
     from confuciux.cli import main
 
     png, out_csv = tmp_path / "f.png", tmp_path / "f.csv"
-    code = main(["pareto", "--model", "alexnet", "--dataflows", "dla", "eye", "--csv", str(out_csv),
+    code = main(["pareto", "--model", "alexnet", "--dataflow", "dla,eye", "--csv", str(out_csv),
                  "--plot", str(png), "--json", "-", "--max-points", "3"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
