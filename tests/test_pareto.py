@@ -275,3 +275,13 @@ def test_a_front_beyond_max_front_points_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(PARETO, "MAX_FRONT_POINTS", 50)
     with pytest.raises(ValueError, match=r"layer \d+ \('l\d+'\).*MAX_FRONT_POINTS = 50"):
         _big_front()
+
+
+def test_the_numpy_step_gives_the_same_front(monkeypatch):
+    """Without the compiled kernel the DP runs on the NumPy reference step: the same front and designs."""
+    _, _, native = _big_front(8)
+    monkeypatch.setattr(sys.modules["confuciux.search.frontier"], "_NATIVE", False)
+    _, _, numpy = _big_front(8)
+    np.testing.assert_array_equal(numpy.resource, native.resource)
+    np.testing.assert_array_equal(numpy.objective, native.objective)
+    np.testing.assert_array_equal(numpy.choices, native.choices)

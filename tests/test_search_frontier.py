@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from confuciux.search import frontier as frontier_module
 from confuciux.search.frontier import Front, Limits, backtrack, combine, frontier, hull, step
 
-native = pytest.mark.skipif(not frontier_module.NATIVE, reason="the compiled kernel (confuciux._cost_model) is not built")
+native = pytest.mark.skipif(not frontier_module._NATIVE, reason="the compiled kernel (confuciux._cost_model) is not built")
 
 
 def _brute_frontier(w: np.ndarray, c: np.ndarray) -> set[tuple[float, float]]:

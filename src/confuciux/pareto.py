@@ -346,7 +346,7 @@ class _Points:
 
     @staticmethod
     def explicit(res: np.ndarray, obj: np.ndarray, bound: np.ndarray, table: np.ndarray, exact: bool) -> _Points:
-        return _Points(res, obj, bound, _Explicit(_frozen(table.astype(np.int64, copy=False))), exact)
+        return _Points(res, obj, bound, _Explicit(_frozen(table)), exact)
 
 
 def _make(problem: Problem, resource: str, points: _Points) -> ParetoFront:

@@ -6,7 +6,7 @@ from points, :func:`layer_fronts` gives every layer's frontier of options, :func
 :func:`combine` add one layer to the frontier of the layers before it (the dynamic program's
 step, recording parents) and :func:`backtrack` recovers the option of every layer from the
 parents.  Used by the exact solver (:mod:`confuciux.search.exact`), the moves of the searches
-(:mod:`confuciux.search.moves`) and :func:`confuciux.pareto`.
+(:mod:`confuciux.search.moves`) and :func:`confuciux.pareto_front`.
 
 Resource totals are built layer by layer in the model's order, starting from 0, so a total is
 exactly :func:`confuciux.budgets.lp_total` of the chosen options (the budgets' summation).
@@ -33,8 +33,8 @@ except ImportError:  # pragma: no cover - depends on the build
 
 __all__ = ["Front", "Limits", "Parents", "backtrack", "combine", "frontier", "hull", "layer_fronts", "step"]
 
-#: Whether the C step is available (the kernel was built).
-NATIVE = _LIB is not None
+# whether the C step is available (the kernel was built; as cost.BACKEND == "c")
+_NATIVE = _LIB is not None
 
 
 def frontier(weight: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -127,9 +127,9 @@ def step(fw: np.ndarray, fc: np.ndarray, weight: np.ndarray, cost: np.ndarray, k
     ``native``: None (default) uses the C step when it is built and ``keep`` is None or a
     :class:`Limits`, else the NumPy reference; True or False forces one (the same result)."""
     if native is None:
-        native = NATIVE and (keep is None or isinstance(keep, Limits))
+        native = _NATIVE and (keep is None or isinstance(keep, Limits))
     if native:
-        if not NATIVE:
+        if not _NATIVE:
             raise RuntimeError("the C step of the frontier DP is not built (confuciux._cost_model)")
         if keep is not None and not isinstance(keep, Limits):
             raise TypeError(f"the C step takes keep=None or a Limits, got {keep!r}")
