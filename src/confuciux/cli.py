@@ -583,8 +583,8 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {total} points\n")
     shown = []
     for d, front in zip(args.dataflows, fronts, strict=True):
-        idx = _thin(len(front))
-        pes_total = front.designs(idx)[0].sum(axis=1) if idx.size else idx
+        idx = front.spaced(PARETO_ROWS)
+        pes_total = front.designs(idx)[0].sum(axis=1)
         shown += [[d, str(i), _fmt(front.resource[i]), _fmt(front.objective[i]), f"{int(p):,}"]
                   for i, p in zip(idx, pes_total, strict=True)]  # fmt: skip
     _print_table(shown, header, out)
@@ -618,7 +618,7 @@ def _pareto_json(fronts: list[Any], labels: list[str], resource: str, objective:
     yield "["
     for k, (label, front) in enumerate(zip(labels, fronts, strict=True)):
         head = {"dataflow": label, "resource": resource, "objective": objective, "layers": list(front.layers)}
-        yield json.dumps(head)[:-1] + ', "points": ['
+        yield json.dumps(head)[:-1] + ', "points": ['  # the front's object, left open for its arrays
         n = len(front)
         for i, (r, o) in enumerate(zip(front.resource.tolist(), front.objective.tolist(), strict=True)):
             yield json.dumps([r, o]) + ("," if i < n - 1 else "")
@@ -645,11 +645,6 @@ def _write_lines(path: str, lines: Iterable[str]) -> None:
 
 
 PARETO_ROWS = 25  # points per front printed on the terminal (a front can hold 100,000)
-
-
-def _thin(n: int) -> np.ndarray:
-    """At most :data:`PARETO_ROWS` evenly spaced indices of a front of n points (first and last kept)."""
-    return np.unique(np.linspace(0, n - 1, min(n, PARETO_ROWS)).round().astype(np.int64)) if n else np.zeros(0, int)
 
 
 def _add_pareto_parser(sub: Any) -> None:

@@ -136,13 +136,20 @@ class ParetoFront:
     def thin(self, max_points: int) -> ParetoFront:
         """At most ``max_points`` points of this front, evenly spaced by position (the first and
         the last kept when ``max_points`` >= 2); :meth:`full` still gives every point."""
+        keep = self.spaced(max_points)
+        if keep.size == len(self):
+            return self
+        return self._view(keep, _Subset(self._source(), keep))
+
+    def spaced(self, max_points: int) -> np.ndarray:
+        """Positions of at most ``max_points`` points evenly spaced along the front (the first
+        and the last kept when ``max_points`` >= 2), ascending."""
         if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
             raise ValueError(f"max_points must be an integer >= 1, got {max_points!r}")
         n = len(self)
         if n <= max_points:
-            return self
-        keep = np.unique(np.linspace(0, n - 1, int(max_points)).round().astype(np.int64))
-        return self._view(keep, _Subset(self._source(), keep))
+            return np.arange(n)
+        return np.unique(np.linspace(0, n - 1, int(max_points)).round().astype(np.int64))
 
     def _view(self, keep: np.ndarray, designs: _Designs) -> ParetoFront:
         res, obj, bound = (_frozen(a[keep]) for a in (self.resource, self.objective, self.bound))
