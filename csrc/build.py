@@ -1,4 +1,4 @@
-"""cffi build module: compiles csrc/cost_model.c and csrc/lstm.c into ``confuciux._cost_model``.
+"""cffi build module: compiles csrc/cost_model.c, csrc/lstm.c and csrc/frontier.c into ``confuciux._cost_model``.
 
 Used by setup.py (``cffi_modules``) at install time, and runnable by hand
 (``python csrc/build.py``) to build in place for development.
@@ -99,10 +99,11 @@ ffibuilder = FFI()
 ffibuilder.cdef(_cdef(_write_enums()))
 ffibuilder.cdef(_cdef((HERE / "cost_model.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "lstm.h").read_text()))
+ffibuilder.cdef(_cdef((HERE / "frontier.h").read_text()))
 ffibuilder.set_source(
     "confuciux._cost_model",
-    '#include "cost_model.h"\n#include "lstm.h"',
-    sources=[os.path.relpath(HERE / "cost_model.c"), os.path.relpath(HERE / "lstm.c")],
+    '#include "cost_model.h"\n#include "lstm.h"\n#include "frontier.h"',
+    sources=[os.path.relpath(HERE / name) for name in ("cost_model.c", "lstm.c", "frontier.c")],
     include_dirs=[os.path.relpath(HERE)],
     # gnu99: the checked arithmetic uses GNU statement expressions and __builtin_*_overflow.
     # -ffp-contract=off: no fused multiply-add, so floats match the NumPy reference bit for bit.

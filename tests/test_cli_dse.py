@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 
@@ -117,35 +118,14 @@ def test_compare_states_the_common_budget(tmp_path):
     assert "pes 256 PEs, l1_bytes 4,096 bytes" in r.stdout
 
 
-class _FakeFront:
-    """What `confuciux pareto` reads from a ParetoFront: resource, objective, design(i)."""
-
-    def __init__(self, model, platform, objective, resource):
-        import numpy as np
-
-        import confuciux as cx
-
-        points = []
-        for budget in (3e5, 1e6, 3e6):
-            r = cx.Explorer(model, cx.Platform(platform.dataflow, budgets={resource: budget}), objective, "exact").run()
-            points.append((r.constraint_used[resource]["used"], r.objective_value, r.pes, r.buffers))
-        self.resource = np.array([p[0] for p in points])
-        self.objective = np.array([p[1] for p in points])
-        self._designs = [(p[2], p[3]) for p in points]
-        self.resource_name, self.objective_name = resource, objective
-
-    def design(self, i):
-        return self._designs[i]
-
-
-def test_pareto_command(monkeypatch, tmp_path, capsys):
+def test_pareto_command(tmp_path, capsys):
+    """--csv and --json hold every point kept (--max-points) with its per-layer design."""
     import confuciux
     from confuciux.cli import main
 
-    monkeypatch.setattr(confuciux.pareto, "pareto_front", _FakeFront)
     png, out_csv = tmp_path / "f.png", tmp_path / "f.csv"
-    code = main(["pareto", "--model", "alexnet", "--dataflows", "dla", "eye", "--csv", str(out_csv),
-                 "--plot", str(png), "--json", "-"])  # fmt: skip
+    code = main(["pareto", "--model", "alexnet", "--dataflow", "dla,eye", "--csv", str(out_csv),
+                 "--plot", str(png), "--json", "-", "--max-points", "3"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)
@@ -153,6 +133,16 @@ def test_pareto_command(monkeypatch, tmp_path, capsys):
     assert "Pareto-optimal (area, latency) designs, 6 points" in captured.err
     rows = list(csv.DictReader(open(out_csv)))
     assert len(rows) == 6 and float(rows[0]["area_um2"]) == data[0]["points"][0][0]
+    model = confuciux.zoo.load("alexnet")
+    for row, design in zip(rows[3:], data[1]["designs"], strict=True):  # eye's points: design = costs
+        pes, bufs = [int(v) for v in row["pes"].split()], [int(v) for v in row["buffers"].split()]
+        assert pes == design["pes"] and bufs == design["buffers"] and design["dataflows"] == ["eye"] * len(model)
+        assert row["dataflows"] == " ".join(design["dataflows"]) and int(row["pes_total"]) == sum(pes)
+        platform = confuciux.Platform("eye")
+        costs = confuciux.evaluate(model, pes, bufs, "eye", platform.hardware)
+        assert platform.usage(np.array(pes), costs)["area"] == float(row["area_um2"])
+        assert float(confuciux.budgets.lp_total(costs.runtime)) == float(row["latency"])
+    assert data[0]["layers"] == [layer.name for layer in model]
     if png.exists():  # matplotlib installed
         assert png.read_bytes()[:4] == b"\x89PNG"
 

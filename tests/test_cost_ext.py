@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import confuciux
 import confuciux as cx
-from conftest import reference_dir
+from conftest import reference_file
 from confuciux import Explorer, Hardware, Layer, Model, Platform, evaluate, evaluate_layer
 from confuciux.cost import reference, schema
 from confuciux.workload import LAYER_COLUMNS
@@ -108,7 +108,7 @@ def test_golden_ext_subset_matches_maestro(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_full_maestro_ext_table(backend):
-    path = reference_dir() / "maestro_ext.csv.gz"
+    path = reference_file("maestro_ext.csv.gz", "MAESTRO's 12,000 strided/grouped/transposed points")
     with gzip.open(path, "rt", newline="") as f:
         rows = [{k.strip(): v.strip() for k, v in r.items()} for r in csv.DictReader(f)]
     t = {key: np.array([r[key] for r in rows]) for key in rows[0]}

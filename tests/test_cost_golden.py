@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import confuciux
-from conftest import load_golden, reference_dir
+from conftest import load_golden, reference_file
 from confuciux import Hardware, evaluate
 
 BACKENDS = ["numpy"] + (["c"] if confuciux.BACKEND == "c" else [])
@@ -70,7 +70,7 @@ def _reference_grid() -> dict[str, np.ndarray]:
     """maestro_grid.csv.gz as columns named like ours (parsed once for both backends)."""
     import csv
 
-    with gzip.open(reference_dir() / "maestro_grid.csv.gz", "rt", newline="") as f:
+    with gzip.open(reference_file("maestro_grid.csv.gz", "MAESTRO's 111,456-point grid"), "rt", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         wanted = {"dataflow", "valid", "num_pes", "ktile", *"KCYXRST"}

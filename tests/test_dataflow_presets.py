@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reference_dir
+from conftest import GOLDEN_DIR
 from confuciux.dataflow import Dataflow, Temporal, preset
 from confuciux.dataflow.presets import CONFUCIUX, PRESETS, names
 from confuciux.formats.maestro import layer_block
@@ -57,10 +57,10 @@ def test_grouped_forms():
     assert Dataflow.preset("nlr", grouped=True).bind(Layer(64, 64, 8, 8, 3, 3, groups=32))[0].dim == "G"
 
 
-@pytest.mark.reference
 @pytest.mark.parametrize("name", CONFUCIUX)
 def test_confuciux_presets_are_its_dataflow_files(name):
-    text = (reference_dir() / "dataflows" / f"{name}.m").read_text()
+    """ConfuciuX's dataflow files (whole copies in tests/golden/dataflows/)."""
+    text = (GOLDEN_DIR / "dataflows" / f"{name}.m").read_text()
     assert Dataflow.parse(text) == preset(name)
 
 

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import confuciux.dataflow
-from conftest import reference_dir
+from conftest import GOLDEN_DIR, reference_file
 from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, preset
 from confuciux.dataflow.program import DIMENSIONS, Map
 from confuciux.dataflow.text import atoi, block_lines, tokens
@@ -267,13 +267,9 @@ def test_printed_programs_run_the_same_in_maestro():
         assert a.status == b.status and a.rows == b.rows, text
 
 
-@pytest.mark.reference
-def test_maestro_directives_table():
-    """Every dataflow of ../shared/reference/maestro_directives.csv.gz: we bind those MAESTRO's
-    parser took, and refuse those it refused (its "Invalid mapping" rows) naming its line."""
-    path = reference_dir() / "maestro_directives.csv.gz"
-    with gzip.open(path, "rt", newline="") as f:
-        rows = list(csv.DictReader(f))
+def _check_directive_rows(rows: list[dict[str, str]]) -> None:
+    """We bind the dataflows MAESTRO's parser took, and refuse those it refused (its "Invalid
+    mapping" rows) naming its line."""
     refused = 0
     for r in rows:
         n, k, c, y, x, rr, s = (int(r[key]) for key in ("N", "K", "C", "Y", "X", "R", "S"))
@@ -294,3 +290,18 @@ def test_maestro_directives_table():
             continue
         assert not parser_refused, r["dataflow"]
     assert refused == sum("Invalid mapping" in r["msg"] for r in rows) > 100
+
+
+def test_maestro_directives_golden():
+    """tests/golden/maestro_directives_golden.csv: every dataflow of the table MAESTRO's parser
+    refused, and a sample of the others (tests/golden/make_golden_dataflows.py)."""
+    with open(GOLDEN_DIR / "maestro_directives_golden.csv", newline="") as f:
+        _check_directive_rows(list(csv.DictReader(f)))
+
+
+@pytest.mark.reference
+def test_maestro_directives_table():
+    """Every dataflow of ../shared/reference/maestro_directives.csv.gz."""
+    path = reference_file("maestro_directives.csv.gz", "10,000 dataflows given to MAESTRO's parser")
+    with gzip.open(path, "rt", newline="") as f:
+        _check_directive_rows(list(csv.DictReader(f)))

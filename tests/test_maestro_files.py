@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import confuciux as cx
-from conftest import reference_dir
+from conftest import GOLDEN_DIR, reference_file
 from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, Temporal
 from confuciux.workload import Layer, Model
 from maestro_run import maestro_bin, run_maestro
@@ -364,10 +364,24 @@ def test_own_files_against_the_independent_reading():
         assert [l.name for l in m] == names and m.macs == macs
 
 
+MAESTRO_MODELS = ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"]
+
+
+@pytest.mark.parametrize("name", MAESTRO_MODELS)
+def test_maestro_model_files_golden(name):
+    """MAESTRO's shipped model files in their own syntax (tests/golden/maestro_models/: the GEMM
+    networks whole, the CNNs' first three and last layers)."""
+    m = _check_file(GOLDEN_DIR / "maestro_models" / f"{name}.m")
+    if name == "Resnet50_model":
+        assert m[0].stride == (2, 2) and m[0].out_y == 109  # (224 - 7) // 2 + 1: MAESTRO pads nothing
+    if name == "MobileNetV2_model":
+        assert any(layer.depthwise for layer in m)
+
+
 @pytest.mark.reference
-@pytest.mark.parametrize("name", ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"])
+@pytest.mark.parametrize("name", MAESTRO_MODELS)
 def test_reference_model_files(name):
-    m = _check_file(reference_dir() / "zoo" / f"{name}.m")
+    m = _check_file(reference_file(f"zoo/{name}.m", "MAESTRO's shipped model file, whole"))
     if name == "Resnet50_model":
         assert m[0].stride == (2, 2) and m[0].out_y == 109  # (224 - 7) // 2 + 1: MAESTRO pads nothing
 

@@ -25,7 +25,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
@@ -574,48 +574,77 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     hardware = HARDWARE[args.hardware]()
     fronts = [
         pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
-               resource=args.resource)
+               resource=args.resource, max_points=args.max_points)
         for d in args.dataflows
     ]
     header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
-    points = []  # full-precision values, for the CSV
-    for d, front in zip(args.dataflows, fronts, strict=True):
-        for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
-            points.append([d, i, float(r), float(o), int(np.sum(front.design(i)[0]))])
+    total = sum(len(f) for f in fronts)
     out = sys.stderr if args.json == "-" else sys.stdout
-    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(points)} points\n")
-    shown = _thin(points, [len(f.resource) for f in fronts])
-    _print_table([[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in shown], header, out)
-    if len(shown) < len(points):
-        out.write(f"({len(shown)} of {len(points)} points shown, evenly spaced; --csv or --json writes them all)\n")
+    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {total} points\n")
+    shown = []
+    for d, front in zip(args.dataflows, fronts, strict=True):
+        idx = front.spaced(PARETO_ROWS)
+        pes_total = front.designs(idx)[0].sum(axis=1)
+        shown += [[d, str(i), _fmt(front.resource[i]), _fmt(front.objective[i]), f"{int(p):,}"]
+                  for i, p in zip(idx, pes_total, strict=True)]  # fmt: skip
+    _print_table(shown, header, out)
+    if len(shown) < total:
+        out.write(f"({len(shown)} of {total} points shown, evenly spaced; --csv or --json writes them all)\n")
     if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(points)
+        _write_pareto_csv(args.csv, fronts, args.dataflows, header)
     if args.json:
-        data = [{"dataflow": d, "resource": args.resource, "objective": args.objective,
-                 "points": [[float(r), float(o)] for r, o in zip(f.resource, f.objective, strict=True)]}
-                for d, f in zip(args.dataflows, fronts, strict=True)]  # fmt: skip
-        _write_text(args.json, json.dumps(data, indent=1))
+        _write_lines(args.json, _pareto_json(fronts, args.dataflows, args.resource, args.objective))
     if args.plot:
         from .plot import plot_fronts
 
         _save_plot(lambda path: plot_fronts(fronts, labels=args.dataflows, logx=True).savefig(path, dpi=100), args.plot)
-    return EXIT_OK if points else EXIT_INFEASIBLE
+    return EXIT_OK if total else EXIT_INFEASIBLE
+
+
+def _write_pareto_csv(path: str, fronts: list[Any], labels: list[str], header: list[str]) -> None:
+    """One row per point (:meth:`ParetoFront.rows`, full precision) with its design: per-layer
+    PEs, buffers and dataflows, space-separated."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*header, "pes", "buffers", "dataflows"])
+        for label, front in zip(labels, fronts, strict=True):
+            for i, r, o, _bound, pes_total, pes, buffers, flows in front.rows():
+                w.writerow([label, i, r, o, pes_total, pes, buffers, flows])
+
+
+def _pareto_json(fronts: list[Any], labels: list[str], resource: str, objective: str) -> Iterator[str]:
+    """The fronts as JSON, a line per point: per front its points ([resource, objective]) and,
+    in the same order, their designs ({"pes", "buffers", "dataflows"}, one entry per layer)."""
+    yield "["
+    for k, (label, front) in enumerate(zip(labels, fronts, strict=True)):
+        head = {"dataflow": label, "resource": resource, "objective": objective, "layers": list(front.layers)}
+        yield json.dumps(head)[:-1] + ', "points": ['  # the front's object, left open for its arrays
+        n = len(front)
+        for i, (r, o) in enumerate(zip(front.resource.tolist(), front.objective.tolist(), strict=True)):
+            yield json.dumps([r, o]) + ("," if i < n - 1 else "")
+        yield '], "designs": ['
+        for block in front.iter_designs():
+            for i, pes, buffers, flows in zip(*block, strict=True):
+                design = {"pes": pes.tolist(), "buffers": buffers.tolist(),
+                          "dataflows": [front.dataflow_names[d] for d in flows]}  # fmt: skip
+                yield json.dumps(design) + ("," if i < n - 1 else "")
+        yield "]}" + ("," if k < len(fronts) - 1 else "")
+    yield "]"
+
+
+def _write_lines(path: str, lines: Iterable[str]) -> None:
+    """Lines to the file ``path``, or to stdout for ``-``, as they come (a big front is never
+    held as one string)."""
+    if path == "-":
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    with open(path, "w") as f:
+        for line in lines:
+            f.write(line + "\n")
 
 
 PARETO_ROWS = 25  # points per front printed on the terminal (a front can hold 100,000)
-
-
-def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
-    """At most :data:`PARETO_ROWS` evenly spaced points of each front (first and last kept)."""
-    shown, start = [], 0
-    for n in sizes:
-        keep = sorted(set(np.linspace(0, n - 1, min(n, PARETO_ROWS)).round().astype(int).tolist())) if n else []
-        shown += [points[start + i] for i in keep]
-        start += n
-    return shown
 
 
 def _add_pareto_parser(sub: Any) -> None:
@@ -630,9 +659,12 @@ def _add_pareto_parser(sub: Any) -> None:
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
-    pp.add_argument("--csv", metavar="FILE", type=output_path(), help="write the points to this CSV file")
+    pp.add_argument("--csv", metavar="FILE", type=output_path(),
+                    help="write the points and their per-layer designs to this CSV file")  # fmt: skip
     pp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
-                    help="write the fronts to this JSON file ('-': stdout)")  # fmt: skip
+                    help="write the fronts and their designs to this JSON file ('-': stdout)")  # fmt: skip
+    pp.add_argument("--max-points", type=_integer(1), default=None, metavar="N",
+                    help="keep at most N evenly spaced points of each front (files, plot); default: every point")
     pp.add_argument(
         "--plot", metavar="PNG", type=_image_path, help="draw the fronts to this image (needs confuciux[plot])"
     )
