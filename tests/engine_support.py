@@ -2,8 +2,10 @@
 table rows, and the comparison of an engine result with a MAESTRO CSV row.
 
 The tables give a program as its lines joined with `` | ``, sizes as integers, ``Sz(D)`` or
-constants (``KTileSz``...).  :func:`parse_program` turns that into the engine's input
-(:class:`~confuciux.dataflow.Bound` values) — a stand-in for ``Dataflow.parse``/``bind``.
+constants (``KTileSz``...).  :func:`dataflow` reads one with the language
+(:meth:`confuciux.Dataflow.parse`); :func:`raw_program` turns one into bound directives
+without the language's checks, for the programs the language refuses but the engine must
+still answer as MAESTRO does (no spatial map, five levels...).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from typing import Any
 
-from confuciux.cost.engine import EngineResult
-from confuciux.dataflow import Bound
+from confuciux.cost.engine import EngineResult, evaluate
+from confuciux.dataflow import Bound, Dataflow, maestro_layer
 from confuciux.workload import Layer
 
 _MAP = re.compile(
@@ -33,10 +36,35 @@ def _value(token: str, dims: Mapping[str, int], constants: Mapping[str, int]) ->
     return int(token)
 
 
-def parse_program(text: str, dims: Mapping[str, int], constants: Mapping[str, int] | None = None) -> list[Bound]:
+def dataflow(text: str) -> Dataflow:
+    """The program of ``text`` (lines separated by newlines or `` | ``), read by the language."""
+    return Dataflow.parse("\n".join(line.strip() for line in text.split(" | ")))
+
+
+def raw_program(text: str, layer: Layer, constants: Mapping[str, int] | None = None) -> list[Bound]:
     """The directives of ``text`` (lines separated by newlines or `` | ``; ``//`` comments and
-    a ``Dataflow { }`` wrapper allowed), sizes resolved against ``dims`` (MAESTRO's declared
-    dimensions) and ``constants``."""
+    a ``Dataflow { }`` wrapper allowed), sizes resolved against ``layer``'s MAESTRO dimensions
+    and ``constants``, without the language's checks."""
+    named = set(re.findall(r"\)\s*([A-Z]'?)\s*;", text))
+    gemm = "M" in named and named <= {"M", "N", "K"}  # as the language decides (is_gemm_program)
+    return parse_program(text, maestro_dims(layer, gemm), constants)
+
+
+def engine_result(
+    layer: Layer, text: str, pes: int, constants: Mapping[str, int] | None = None, **flags: Any
+) -> tuple[EngineResult, bool]:
+    """The engine's result for the program ``text`` and whether the language reads and binds
+    it; a program the language refuses goes to the engine as :func:`raw_program`."""
+    try:
+        program = dataflow(text)
+        program.bind(layer, pes=pes, constants=constants or None)
+    except ValueError:
+        return evaluate(layer, raw_program(text, layer, constants), pes, **flags), False
+    return evaluate(layer, program, pes, constants=constants or None, **flags), True
+
+
+def parse_program(text: str, dims: Mapping[str, int], constants: Mapping[str, int] | None = None) -> list[Bound]:
+    """:func:`raw_program` against given dimension sizes."""
     constants = constants or {}
     out = []
     lines = [part for line in text.splitlines() for part in line.split(" | ")]
@@ -59,15 +87,12 @@ def parse_program(text: str, dims: Mapping[str, int], constants: Mapping[str, in
 
 
 def maestro_dims(layer: Layer, gemm_form: bool = True) -> dict[str, int]:
-    """The dimensions confuciux declares for ``layer`` in a MAESTRO file (what ``Sz()`` reads)."""
-    if layer.kind == "GEMM" and gemm_form:
-        return {"M": layer.Y * layer.batch, "N": layer.K, "K": layer.C}
-    g = layer.groups
-    dims = {"N": layer.batch} if layer.batch != 1 else {}
-    if g != 1:
-        dims["G"] = g
-    dims.update(K=layer.K // g, C=layer.C // g, Y=layer.Y, X=layer.X, R=layer.R, S=layer.S)
-    return dims
+    """The dimensions ``layer`` is written with for MAESTRO (what ``Sz()`` reads): the
+    language's :func:`~confuciux.dataflow.maestro_layer`, under a GEMM program when
+    ``gemm_form`` and a convolution's otherwise."""
+    if layer.kind == "GEMM":
+        return maestro_layer(layer, Dataflow.parse("SpatialMap(1,1) M;" if gemm_form else "SpatialMap(1,1) C;"))[1]
+    return maestro_layer(layer)[1]
 
 
 def layer_of_row(row: Mapping[str, str]) -> Layer:

@@ -7,6 +7,8 @@ levels, the iteration cases, a step's traffic, the level analysis and the result
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from confuciux.cost.engine import DEFAULTS, Status, evaluate
@@ -19,7 +21,7 @@ from confuciux.cost.engine.reuse import spatial_ingress, sub_dims, tiles_of
 from confuciux.cost.engine.status import Stop
 from confuciux.dataflow import Bound
 from confuciux.workload import Layer
-from engine_support import maestro_dims, parse_program
+from engine_support import dataflow, raw_program
 
 SMALL = Layer(4, 2, 3, 3, 3, 3)  # one output pixel per filter
 KC = "SpatialMap(1,1) K; | TemporalMap(1,1) C;"
@@ -30,12 +32,14 @@ EYE = (
 )
 
 
-def program(text: str, layer: Layer = SMALL, **constants: int) -> list[Bound]:
-    return parse_program(text, maestro_dims(layer), constants)
+def program(text: str, layer: Layer = SMALL, **constants: int) -> tuple[Bound, ...]:
+    """``text`` read and bound by the language."""
+    return dataflow(text).bind(layer, constants=constants or None)
 
 
 def levels(text: str, layer: Layer = SMALL, pes: int = 4, **constants: int):
-    return build_levels(problem_of(layer), program(text, layer, **constants), pes)
+    bound = program(text, layer, **constants)
+    return build_levels(problem_of(layer, bound), bound, pes)
 
 
 def stop_status(fn, *args) -> Status:
@@ -66,28 +70,34 @@ def test_noc_delay_is_latency_plus_extra_sends():
 
 
 def test_conv_grouped_depthwise_and_batch():
-    p = problem_of(Layer(8, 6, 10, 10, 3, 3, stride=2, batch=2, groups=2))
+    p = problem_of(Layer(8, 6, 10, 10, 3, 3, stride=2, batch=2, groups=2), [])
     assert p.kind == "NGCONV" and dict(p.dims) == {"N": 2, "G": 2, "K": 4, "C": 3, "Y": 10, "X": 10, "R": 3, "S": 3}
     assert p.output == ("N", "G", "K", "C", "Y", "X") and dict(p.strides) == {"X": 2, "Y": 2}
     assert p.input_vars == ("C", "G", "K", "N", "R", "S", "X", "Y")
     assert p.work == Layer(8, 6, 10, 10, 3, 3, stride=2, batch=2, groups=2).macs
-    d = problem_of(Layer(1, 5, 8, 8, 3, 3, "DSCONV"))
+    d = problem_of(Layer(1, 5, 8, 8, 3, 3, "DSCONV"), [])
     assert d.kind == "DSCONV" and "N" not in dict(d.dims) and d.filter == ("C", "R", "S")
-    assert problem_of(Layer(4, 2, 9, 9, 3, 3, "TRCONV")) == problem_of(Layer(4, 2, 9, 9, 3, 3))
+    # a TRCONV is a CONV to MAESTRO's analysis
+    tr = problem_of(Layer(4, 2, 9, 9, 3, 3, "TRCONV"), [])
+    assert tr.kind == "TRCONV" and dataclasses.replace(tr, kind="CONV") == problem_of(Layer(4, 2, 9, 9, 3, 3), [])
+    # a batch is declared when the program maps N, even of 1
+    assert dict(problem_of(SMALL, [Bound("temporal", "N", 1, 1)]).dims)["N"] == 1
 
 
-def test_gemm_in_maestro_form_unless_the_program_maps_conv_dimensions():
+def test_gemm_in_maestro_form_under_a_gemm_program():
     g = Layer.gemm(M=7, N=5, K=3)
-    assert dict(problem_of(g, ["M", "K"]).dims) == {"M": 7, "N": 5, "K": 3}
-    assert problem_of(g, ["M", "K"]).work == 7 * 5 * 3
-    conv = problem_of(g, ["K", "C"])
+    gemm = problem_of(g, [Bound("spatial", "M", 1, 1), Bound("temporal", "K", 1, 1)])
+    assert gemm.kind == "GEMM" and dict(gemm.dims) == {"M": 7, "N": 5, "K": 3} and gemm.work == 7 * 5 * 3
+    conv = problem_of(g, [Bound("spatial", "K", 1, 1), Bound("temporal", "C", 1, 1)])
     assert conv.kind == "CONV" and dict(conv.dims)["K"] == 5 and dict(conv.dims)["C"] == 3
+    with pytest.raises(ValueError, match="TRCONV"):  # MAESTRO has no grouped TRCONV
+        problem_of(Layer(4, 4, 5, 5, 3, 3, "TRCONV", groups=2), [])
 
 
 def test_inputs_a_stride_skips_are_not_needed():
     # 2 x 2 windows 3 apart over 7 x 7: rows and columns 0, 1, 3, 4
-    assert problem_of(Layer(1, 1, 7, 7, 2, 2, stride=3)).input_used == 4 * 4
-    assert problem_of(Layer(1, 1, 7, 7, 3, 3, stride=2)).input_used == 7 * 7
+    assert problem_of(Layer(1, 1, 7, 7, 2, 2, stride=3), []).input_used == 4 * 4
+    assert problem_of(Layer(1, 1, 7, 7, 3, 3, stride=2), []).input_used == 7 * 7
 
 
 # --- pass 2: levels ---------------------------------------------------------------------------
@@ -142,7 +152,8 @@ def test_strided_windows_step_by_the_stride():
     ],
 )
 def test_programs_maestro_stops_on(text, status):
-    assert evaluate(SMALL, program(text), 4).status is status
+    # the language refuses most of these before binding; the engine answers as MAESTRO does
+    assert evaluate(SMALL, raw_program(text, SMALL), 4).status is status
 
 
 def test_four_levels_are_analysed():
@@ -188,7 +199,7 @@ def test_stationary_filters_and_sliding_inputs():
     layer = Layer(4, 1, 5, 3, 3, 3)  # 3 output rows
     top = levels("SpatialMap(1,1) K; | TemporalMap(Sz(R),1) Y;", layer)[0]
     tiles = tiles_of(top)
-    p = problem_of(layer)
+    p = problem_of(layer, [])
     by = {c.states[top.maps.index(top.first("Y"))].position: c for c in cases(top, top.dims)}
     # first step: the whole window; then one new input row of 3 columns per step
     assert spatial_ingress(top, tiles, p.input, by[INIT]) == 3 * 3
@@ -244,7 +255,7 @@ def test_runtime_below_the_compute_bound_is_impossible_but_printed():
     # a directives-table row: 709 x 280 x 4 GEMM on 2 PEs in 11,869 cycles (bound 12,408)
     layer = Layer.gemm(M=4, N=709, K=280)
     text = "SpatialMap(1,1) N; | TemporalMap(3,3) M; | TemporalMap(187,187) K; | Cluster(2, P); | SpatialMap(59,59) K; | TemporalMap(1,1) N; | TemporalMap(1,1) M;"
-    r = evaluate(layer, parse_program(text, maestro_dims(layer)), 64, noc_bw=81920000)
+    r = evaluate(layer, dataflow(text), 64)
     assert r.valid and r.status is Status.IMPOSSIBLE and "compute bound" in r.impossible
     assert r["runtime"] * 64 < layer.macs
 
@@ -269,7 +280,7 @@ def test_bad_arguments_are_errors_not_results():
 
 
 def test_invalid_results_carry_no_numbers():
-    r = evaluate(SMALL, program("TemporalMap(1,1) K;"), 4)
+    r = evaluate(SMALL, raw_program("TemporalMap(1,1) K;", SMALL), 4)
     assert not r.valid and r.ints == {} and "spatial" in r.reason
     with pytest.raises(KeyError, match="REFUSED"):
         r["runtime"]
@@ -284,5 +295,18 @@ def test_defaults_are_confuciux_flags():
 
 
 def test_top_table_has_unstrided_output_coordinates():
-    d = top_dims(problem_of(Layer(2, 2, 9, 9, 3, 3, stride=2)))
+    d = top_dims(problem_of(Layer(2, 2, 9, 9, 3, 3, stride=2), []))
     assert d.sizes["Y'"] == 7 and d.strides["Y"] == 2
+
+
+def test_a_dataflow_is_bound_here_and_its_bound_directives_give_the_same():
+    eye = dataflow(EYE)
+    layer = Layer(8, 4, 12, 12, 3, 3)
+    r = evaluate(layer, eye, 6, buffers=2)
+    assert r == evaluate(layer, eye.bind(layer, pes=6, buffers=2), 6)
+    with pytest.raises(TypeError, match="bind a Dataflow"):
+        evaluate(layer, eye.bind(layer, pes=6, buffers=2), 6, buffers=2)
+    with pytest.raises(ValueError):  # KTileSz has no value
+        evaluate(layer, eye, 6)
+    with pytest.raises(ValueError, match="TRCONV"):  # a layer MAESTRO cannot take
+        evaluate(Layer(4, 4, 5, 5, 3, 3, "TRCONV", groups=2), eye, 6, buffers=2)

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reference_dir
+from conftest import reference_file
 from confuciux.cost.engine import Status, evaluate
+from confuciux.dataflow import Dataflow
 from confuciux.workload import Layer
-from engine_support import layer_of_row, maestro_dims, mismatches, parse_program
+from engine_support import dataflow, engine_result, layer_of_row, mismatches
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "engine_golden.csv"
 # MAESTRO's outcome -> the engine statuses that reproduce it (UNDEFINED: MAESTRO read garbage,
@@ -37,6 +38,12 @@ CONSISTENT = {
 ANY = {Status.UNDEFINED, Status.OVERFLOW}
 # every 1 in SAMPLE rows of the reference tables unless CONFUCIUX_FULL_REFERENCE=1
 SAMPLE = {"directives": 7, "grid": 400, "ext": 40}
+FLAGS = ("noc_bw", "noc_hops", "noc_hop_latency", "simd", "offchip_bw")
+TABLES = {
+    "directives": "MAESTRO's 10,000 runs of random and shipped dataflow programs",
+    "grid": "MAESTRO's 111,456 ConfuciuX points",
+    "ext": "MAESTRO's 12,000 strided/grouped/transposed points",
+}
 
 
 def _golden() -> list[dict[str, str]]:
@@ -48,13 +55,6 @@ def _layer(row: dict[str, str]) -> Layer:
     g = {k: int(row[k]) for k in ("N", "K", "C", "Y", "X", "R", "S", "G", "stride_y", "stride_x")}
     return Layer(g["K"], g["C"], g["Y"], g["X"], g["R"], g["S"], row["kind"],
                  stride=(g["stride_y"], g["stride_x"]), batch=g["N"], groups=g["G"])  # fmt: skip
-
-
-def _evaluate(layer: Layer, row: dict[str, str], program: str, constants: dict[str, int], gemm_form: bool):
-    prog = parse_program(program, maestro_dims(layer, gemm_form), constants)
-    flags = {k: int(row[k]) for k in ("noc_bw", "noc_hops", "noc_hop_latency", "simd", "offchip_bw") if k in row}
-    return evaluate(layer, prog, int(row["pes"] if "pes" in row else row["num_pes"]), **flags,
-                    multicast=row.get("multicast", "1") == "1")  # fmt: skip
 
 
 def _check(result, maestro_status: str, row: dict[str, str]) -> list[str]:
@@ -73,49 +73,55 @@ def test_golden_subset_covers_every_family():
     assert {r["kind"] for r in rows} == {"CONV", "DSCONV", "GEMM", "TRCONV"}
     assert {r["program"].count("Cluster(") + 1 for r in rows} >= {1, 2, 3, 4, 5, 6}
     flags = [r for r in rows if (r["noc_hops"], r["noc_hop_latency"], r["offchip_bw"]) != ("1", "1", "70000")]
-    assert len(flags) > 20 and any(r["G"] != "1" for r in rows) and any(r["gemm_form"] == "0" for r in rows)
+    assert len(flags) > 20 and any(r["G"] != "1" for r in rows) and any(r["language"] == "refused" for r in rows)
 
 
 def test_golden_subset_matches_maestro():
+    """Every row: the recorded engine status, consistent with MAESTRO, MAESTRO's numbers where
+    it printed a cost; the language refuses only programs MAESTRO prints no cost for."""
     failures = []
     for i, row in enumerate(_golden()):
         constants = {k: int(v) for k, v in (kv.split("=") for kv in row["constants"].split(";") if kv)}
-        result = _evaluate(_layer(row), row, row["program"], constants, row["gemm_form"] == "1")
+        flags = {k: int(row[k]) for k in FLAGS}
+        result, language = engine_result(_layer(row), row["program"], int(row["pes"]), constants,
+                                         multicast=row["multicast"] == "1", **flags)  # fmt: skip
         problems = _check(result, row["maestro_status"], row)
         if result.status.name != row["engine_status"]:
             problems.append(f"engine {result.status.name}, recorded {row['engine_status']}")
+        if language != (row["language"] == "ok") or (not language and row["maestro_status"] == "ok"):
+            problems.append(f"language {'takes' if language else 'refuses'} it, MAESTRO {row['maestro_status']}")
         if problems:
             failures.append((i, row["source"], problems[:3]))
     assert not failures, failures[:10]
 
 
 def _table(name: str) -> list[dict[str, str]]:
-    with gzip.open(reference_dir() / f"maestro_{name}.csv.gz", "rt", newline="") as f:
+    with gzip.open(reference_file(f"maestro_{name}.csv.gz", TABLES[name]), "rt", newline="") as f:
         rows = list(csv.DictReader(f))
     step = 1 if os.environ.get("CONFUCIUX_FULL_REFERENCE") == "1" else SAMPLE[name]
     return rows[::step]
 
 
-def _preset_texts() -> dict[str, str]:
-    return {df: (reference_dir() / "dataflows" / f"{df}.m").read_text() for df in ("dla", "shi", "eye", "dpt")}
-
-
 @pytest.mark.reference
 def test_directives_table():
     """Programs of maestro_directives.csv.gz: `ok` rows exact, the others invalid with MAESTRO's
-    outcome; parse-time refusals (the language's) and rows that are not layers (X < S) are left
-    out."""
+    outcome; the parse-time refusals are the language's (a ValueError there) and rows that are
+    not layers (X < S) are left out."""
     failures, seen = [], Counter()
     for row in _table("directives"):
-        if row["status"] == "rejected_rc255" and "Invalid mapping" in row["msg"]:
-            continue
         try:
             layer = layer_of_row(row)
         except ValueError:
             continue
-        flags = {"pes": row["num_pes"], "noc_bw": row["noc_bw"], "simd": row["simd"]}
-        result = _evaluate(layer, flags, row["dataflow"], {}, True)
+        if row["status"] == "rejected_rc255" and "Invalid mapping" in row["msg"]:
+            with pytest.raises(ValueError, match="Invalid mapping"):
+                dataflow(row["dataflow"]).bind(layer, pes=int(row["num_pes"]))
+            continue
+        flags = {"noc_bw": int(row["noc_bw"]), "simd": int(row["simd"])}
+        result, language = engine_result(layer, row["dataflow"], int(row["num_pes"]), **flags)
         seen[row["status"]] += 1
+        if not language and row["status"] == "ok":
+            failures.append((row["dataflow"], "the language refuses a program MAESTRO costs"))
         if problems := _check(result, row["status"], row):
             failures.append((row["dataflow"], problems[:3]))
     assert not failures, failures[:10]
@@ -127,7 +133,7 @@ def test_directives_table():
 def test_presets_as_programs(table):
     """The ConfuciuX presets written as programs (KTileSz = k, ClusterSz = P, CTileSz = 1) give
     MAESTRO's numbers on the grid and ext tables."""
-    texts, failures = _preset_texts(), []
+    failures = []
     for row in _table(table):
         try:
             layer = layer_of_row(row)
@@ -135,8 +141,7 @@ def test_presets_as_programs(table):
             continue  # X < S: not a layer
         if row["status"] not in CONSISTENT:
             continue
-        constants = {"KTileSz": int(row["ktile"]), "ClusterSz": int(row["num_pes"]), "CTileSz": 1}
-        result = _evaluate(layer, {"pes": row["num_pes"]}, texts[row["dataflow"]], constants, True)
+        result = evaluate(layer, Dataflow.preset(row["dataflow"]), int(row["num_pes"]), buffers=int(row["ktile"]))
         if problems := _check(result, row["status"], row):
             failures.append((layer, row["dataflow"], row["num_pes"], row["ktile"], problems[:3]))
     assert not failures, failures[:10]

@@ -13,8 +13,9 @@ Rows come from three sources, each stratified so every group is present:
   /work/oracle (MAESTRO 4eb08d1 built locally); never needed by the tests.
 
 Each row records the layer, the program (``|``-joined lines, with ``constants``), the flags,
-MAESTRO's status and CSV values, and the engine status the row must give.  Run from the
-repository root with the package installed: ``python tests/golden/make_engine_golden.py``.
+MAESTRO's status and CSV values, whether the language (``Dataflow.parse``/``bind``) takes the
+program, and the engine status the row must give.  The layer is written for MAESTRO as the
+language writes it (``maestro_layer``).  Run from the repository root with the package installed: ``python tests/golden/make_engine_golden.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import gzip
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -32,9 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from confuciux.cost.engine import evaluate  # noqa: E402
+from confuciux.dataflow import Dataflow, maestro_layer  # noqa: E402
 from confuciux.workload import Layer  # noqa: E402
-from engine_support import FLOAT_COLUMNS, INT_COLUMNS, layer_of_row, maestro_dims, parse_program  # noqa: E402
+from engine_support import FLOAT_COLUMNS, INT_COLUMNS, engine_result, layer_of_row, raw_program  # noqa: E402
 
 SHARED = Path(os.environ.get("CONFUCIUX_REFERENCE", HERE.parents[2] / "shared" / "reference"))
 MAESTRO = "/work/oracle/maestro/maestro"
@@ -43,31 +45,27 @@ PER_GROUP = 2
 FRESH_DRAWS, FRESH_PER_GROUP = 3000, 3
 FLAGS = ("pes", "noc_bw", "noc_hops", "noc_hop_latency", "multicast", "simd", "offchip_bw")
 DEFAULT_FLAGS = {"noc_bw": 81920000, "noc_hops": 1, "noc_hop_latency": 1, "multicast": True, "simd": 1, "offchip_bw": 70000}
-LAYER_KEYS = ("kind", "N", "K", "C", "Y", "X", "R", "S", "G", "stride_y", "stride_x", "gemm_form")
-HEADER = ["source", *LAYER_KEYS, "program", "constants", *FLAGS, "maestro_status", "engine_status",
+LAYER_KEYS = ("kind", "N", "K", "C", "Y", "X", "R", "S", "G", "stride_y", "stride_x")
+HEADER = ["source", *LAYER_KEYS, "program", "constants", *FLAGS, "maestro_status", "language", "engine_status",
           *INT_COLUMNS, *FLOAT_COLUMNS]  # fmt: skip
 
 
-def _layer_fields(layer: Layer, gemm_form: bool) -> dict[str, object]:
+def _layer_fields(layer: Layer) -> dict[str, object]:
     return {
         "kind": layer.kind, "N": layer.batch, "K": layer.K, "C": layer.C, "Y": layer.Y, "X": layer.X, "R": layer.R,
         "S": layer.S, "G": layer.groups, "stride_y": layer.stride[0], "stride_x": layer.stride[1],
-        "gemm_form": int(gemm_form),
     }  # fmt: skip
 
 
-def _engine_status(layer: Layer, program: str, constants: dict[str, int], flags: dict[str, object], gemm_form: bool) -> str:
-    prog = parse_program(program, maestro_dims(layer, gemm_form), constants)
-    kw = {k: v for k, v in flags.items() if k != "pes"}
-    return evaluate(layer, prog, int(flags["pes"]), **kw).status.name  # type: ignore[arg-type]
-
-
-def _row(source, layer, gemm_form, program, constants, flags, status, maestro_row) -> dict[str, object]:
-    out: dict[str, object] = {"source": source, **_layer_fields(layer, gemm_form), "program": program}
+def _row(source, layer, program, constants, flags, status, maestro_row) -> dict[str, object]:
+    out: dict[str, object] = {"source": source, **_layer_fields(layer), "program": program}
     out["constants"] = ";".join(f"{k}={v}" for k, v in constants.items())
-    out.update({k: int(v) if not isinstance(v, bool) else int(v) for k, v in flags.items()})
+    out.update({k: int(v) for k, v in flags.items()})
     out["maestro_status"] = status
-    out["engine_status"] = _engine_status(layer, program, constants, flags, gemm_form)
+    kw = {k: v for k, v in flags.items() if k != "pes"}
+    result, language = engine_result(layer, program, int(flags["pes"]), constants, **kw)  # type: ignore[arg-type]
+    out["language"] = "ok" if language else "refused"
+    out["engine_status"] = result.status.name
     for col in (*INT_COLUMNS, *FLOAT_COLUMNS):
         out[col] = (maestro_row or {}).get(col, "")
     return out
@@ -101,7 +99,7 @@ def directives(rng: random.Random) -> list[dict[str, object]]:
     for r in _sample(groups, PER_GROUP, rng):
         layer = layer_of_row(r)
         flags = {**DEFAULT_FLAGS, "pes": int(r["num_pes"]), "noc_bw": int(r["noc_bw"]), "simd": int(r["simd"])}
-        out.append(_row("directives", layer, True, r["dataflow"], {}, flags, r["status"], r))
+        out.append(_row("directives", layer, r["dataflow"], {}, flags, r["status"], r))
     return out
 
 
@@ -123,7 +121,7 @@ def presets(rng: random.Random, table: str, per_group: int) -> list[dict[str, ob
             continue
         constants = {"KTileSz": int(r["ktile"]), "ClusterSz": int(r["num_pes"]), "CTileSz": 1}
         flags = {**DEFAULT_FLAGS, "pes": int(r["num_pes"])}
-        out.append(_row(table, layer, True, texts[r["dataflow"]], constants, flags, r["status"], r))
+        out.append(_row(table, layer, texts[r["dataflow"]], constants, flags, r["status"], r))
     return out
 
 
@@ -159,7 +157,7 @@ def _random_layer(rng: random.Random) -> Layer:
     groups = 1
     if kind == "GCONV":
         groups = rng.choice([2, 3, 4, 8, 16, 32])
-        K, C, kind = max(1, K // groups) * groups, max(1, C // groups) * groups, rng.choice(["CONV", "TRCONV"])
+        K, C, kind = max(1, K // groups) * groups, max(1, C // groups) * groups, "CONV"  # no grouped TRCONV
     return Layer(K, C, Y, X, R, S, kind, stride=stride, batch=batch, groups=groups)
 
 
@@ -224,8 +222,7 @@ def _random_flags(rng: random.Random) -> dict[str, object]:
     }
 
 
-def _mapping_file(layer: Layer, dims: dict[str, int], program: str, gemm_form: bool) -> str:
-    kind = "NGCONV" if layer.groups != 1 else ("CONV" if layer.kind == "GEMM" and not gemm_form else layer.kind)
+def _mapping_file(layer: Layer, kind: str, dims: dict[str, int], program: str) -> str:
     out = ["Network t {", "Layer L {", f"Type: {kind}"]
     if layer.stride != (1, 1):
         out.append(f"Stride {{ X: {layer.stride[1]}, Y: {layer.stride[0]} }}")
@@ -264,18 +261,22 @@ def fresh(rng: random.Random) -> list[dict[str, object]]:
     groups = defaultdict(list)
     for _ in range(FRESH_DRAWS):
         layer = _random_layer(rng)
-        gemm_form = not (layer.kind == "GEMM" and rng.random() < 0.2)
-        dims = maestro_dims(layer, gemm_form)
-        program = _random_program(rng, layer, dims, layer.kind == "GEMM" and gemm_form, shipped)
+        gemm = layer.kind == "GEMM" and rng.random() < 0.8  # else a convolution's program on it
+        kind, dims = maestro_layer(layer, Dataflow.parse("SpatialMap(1,1) M;" if gemm else "SpatialMap(1,1) C;"))
+        program = _random_program(rng, layer, dims, kind == "GEMM", shipped)
+        named = sorted(set(re.findall(r"\)\s*([A-Z]'?)\s*;", program)))
+        if named:  # the type and dimensions as the language writes them for this very program
+            naming = [f"SpatialMap(1,1) {named[0]};", *(f"TemporalMap(1,1) {d};" for d in named[1:])]
+            kind, dims = maestro_layer(layer, Dataflow.parse("\n".join(naming)))
         flags = _random_flags(rng)
         try:
-            prog = parse_program(program, dims)
+            prog = raw_program(program, layer)
         except KeyError:
             continue  # Sz() of a dimension the layer does not have: a parse error
         if any(b.kind == "temporal" and b.dim in ("R", "S") and (b.size, b.offset) != (dims[b.dim],) * 2 for b in prog):
             continue  # MAESTRO's parse-time rule on R/S tiles: the language's
-        status, row = run_maestro(_mapping_file(layer, dims, program, gemm_form), flags)
-        entry = _row("fresh", layer, gemm_form, program, {}, flags, status, row)
+        status, row = run_maestro(_mapping_file(layer, kind, dims, program), flags)
+        entry = _row("fresh", layer, program, {}, flags, status, row)
         levels = program.count("Cluster(") + 1
         groups[(entry["engine_status"], levels, layer.kind)].append(entry)
     return _sample(groups, FRESH_PER_GROUP, random.Random(2))

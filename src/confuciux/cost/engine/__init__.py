@@ -1,8 +1,8 @@
 """The general analysis engine: MAESTRO's cost of any dataflow program, as a Python reference.
 
-:func:`evaluate` costs one layer under one program of MAESTRO's directive language (a sequence
-of :class:`~confuciux.dataflow.Bound` directives, every size an integer) with MAESTRO 4eb08d1's
-hardware flags, and returns what MAESTRO prints — or, where MAESTRO prints no cost, an invalid
+:func:`evaluate` costs one layer under one program of MAESTRO's directive language (a
+:class:`~confuciux.dataflow.Dataflow`, or the :class:`~confuciux.dataflow.Bound` directives it
+binds to) with MAESTRO 4eb08d1's hardware flags, and returns what MAESTRO prints — or, where MAESTRO prints no cost, an invalid
 result whose status says why.  The analysis is a pipeline of passes, each a module:
 
 1. :mod:`.problem` — the layer as MAESTRO sees it (type, dimensions, tensors);
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ...dataflow.program import Bound
+from ...dataflow.program import Bound, Dataflow
 from ...workload import Layer
 from .analysis import Analysis, Flags
 from .levels import build_levels
@@ -76,9 +76,11 @@ class EngineResult:
 
 def evaluate(
     layer: Layer,
-    program: Sequence[Bound],
+    program: Dataflow | Sequence[Bound],
     pes: int,
     *,
+    buffers: int | None = None,
+    constants: Mapping[str, int] | None = None,
     noc_bw: int = 81_920_000,
     noc_hops: int = 1,
     noc_hop_latency: int = 1,
@@ -88,22 +90,35 @@ def evaluate(
 ) -> EngineResult:
     """MAESTRO's cost of ``layer`` under ``program`` on ``pes`` PEs.
 
+    ``program``: a :class:`~confuciux.dataflow.Dataflow`, bound here for ``layer`` (``KTileSz``
+    ← ``buffers``, ``ClusterSz`` ← ``pes``, other names from ``constants``; the rules MAESTRO's
+    parser checks against the layer are a ValueError), or its bound directives
+    (:meth:`Dataflow.bind`'s result, every size an integer).
+
     Flags (MAESTRO's command line; defaults are ConfuciuX's): ``noc_bw`` elements/cycle of
     every NoC level (``--noc_bw_cstr``), ``noc_hops`` and ``noc_hop_latency`` (cycles per hop),
     ``multicast`` (``--noc_mc_support``: MAESTRO's analysis ignores it, every NoC multicasts),
     ``simd`` lanes per PE (``--num_simd_lanes``), ``offchip_bw`` elements/cycle
-    (``--offchip_bw_cstr``).  Bad arguments (not a Layer, sizes < 1, ...) are a TypeError or
-    ValueError; everything MAESTRO does with a well-formed input is a result."""
+    (``--offchip_bw_cstr``).  Bad arguments (not a Layer, sizes < 1, a layer MAESTRO cannot be
+    given, ...) are a TypeError or ValueError; everything MAESTRO does with a well-formed input
+    is a result."""
     if not isinstance(layer, Layer):
         raise TypeError(f"layer must be a confuciux Layer, got {type(layer).__name__}")
-    directives = _checked_program(program)
+    dataflow = program if isinstance(program, Dataflow) else None
+    if isinstance(program, Dataflow):
+        _check_int("pes", pes, 1)
+        directives = _checked_program(program.bind(layer, pes=pes, buffers=buffers, constants=constants))
+    elif buffers is not None or constants is not None:
+        raise TypeError("buffers= and constants= bind a Dataflow; bound directives have every size already")
+    else:
+        directives = _checked_program(program)
     ints_in = {"pes": pes, "noc_bw": noc_bw, "noc_hops": noc_hops, "noc_hop_latency": noc_hop_latency, "simd": simd}
     for name, value in {**ints_in, "offchip_bw": offchip_bw}.items():
         _check_int(name, value, 0 if name in ("noc_hops", "noc_hop_latency") else 1)
     if not isinstance(multicast, bool):
         raise TypeError(f"multicast must be a bool, got {multicast!r}")
     try:
-        problem = problem_of(layer, (b.dim for b in directives if b.kind != "cluster"))
+        problem = problem_of(layer, directives, dataflow)  # a layer MAESTRO cannot take: ValueError
         levels = build_levels(problem, directives, pes)
         latency = noc_hops * noc_hop_latency
         if latency > I32_MAX:
@@ -153,7 +168,9 @@ def _check_int(name: str, value: object, low: int) -> None:
         raise ValueError(f"{name} must be in {low}..{I32_MAX} (MAESTRO's 32-bit flags), got {value}")
 
 
-def _checked_program(program: Sequence[Bound]) -> tuple[Bound, ...]:
+def _checked_program(program: object) -> tuple[Bound, ...]:
+    if isinstance(program, (str, bytes)) or not isinstance(program, Sequence):
+        raise TypeError(f"program must be a Dataflow or a sequence of Bound directives, got {type(program).__name__}")
     out = []
     for b in program:
         if not isinstance(b, tuple) or len(b) < 4:

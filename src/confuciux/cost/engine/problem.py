@@ -1,28 +1,36 @@
 """Pass 1: a :class:`~confuciux.workload.Layer` as MAESTRO sees it.
 
 MAESTRO knows a layer by its type, its declared dimensions (sizes and strides) and three tensors,
-each coupled to a list of dimensions.  This pass writes our layer in those terms exactly as
-confuciux writes it into a MAESTRO file (formats/maestro.py): a grouped CONV/TRCONV is an
-``NGCONV`` with per-group ``K`` and ``C``; a TRCONV is a CONV (MAESTRO parses it as one, with an
-inner stride no result depends on); the batch ``N`` is declared only when it is not 1; a GEMM is
-MAESTRO's ``GEMM`` (``M``, ``N``, ``K``) when the program maps GEMM dimensions, else the
-equivalent 1×1 CONV.
+each coupled to a list of dimensions.  The type and dimensions are the language's
+(:func:`confuciux.dataflow.maestro_layer`, the one place that decides how a layer is written for
+MAESTRO: a grouped CONV is an ``NGCONV`` with per-group ``K`` and ``C``, a TRCONV a CONV, ``N``
+declared when the batch is not 1 or the program maps it, a GEMM MAESTRO's ``GEMM`` under a GEMM
+program and the equivalent 1×1 CONV otherwise); this pass adds the tensors, the strides and the
+sliding windows, and what the layer really needs (for the impossibility checks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ...dataflow.dimensions import maestro_layer
+from ...dataflow.program import Bound, Dataflow, Spatial, Temporal
 from ...workload import Layer
 from .quirks import I32_MAX, INPUT_HEIGHT, INPUT_WIDTH
 from .status import Status, Stop
 
-__all__ = ["Problem", "problem_of", "CONV_ONLY_DIMS"]
+__all__ = ["Problem", "problem_of"]
 
-#: Dimensions that only a convolution has: a GEMM layer whose program maps one of them is costed
-#: as the equivalent 1×1 CONV.
-CONV_ONLY_DIMS = frozenset({"C", "R", "S", "Y", "X", "Y'", "X'", "G"})
+#: MAESTRO's tensors per layer type: (input, filter, output) coupled dimensions, without the
+#: batch (``N`` leads the input and output when declared).
+_TENSORS = {
+    "CONV": (("C", "Y", "X"), ("K", "C", "R", "S"), ("K", "Y", "X")),
+    "TRCONV": (("C", "Y", "X"), ("K", "C", "R", "S"), ("K", "Y", "X")),  # a CONV to MAESTRO's analysis
+    "DSCONV": (("C", "Y", "X"), ("C", "R", "S"), ("C", "Y", "X")),
+    "NGCONV": (("G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), ("G", "K", "C", "Y", "X")),
+    "GEMM": (("M", "K"), ("K", "N"), ("M", "N")),
+}
 
 
 @dataclass(frozen=True)
@@ -59,12 +67,44 @@ class Problem:
         return tuple(sorted(set(self.input) | set(self.filter)))
 
 
-def problem_of(layer: Layer, mapped: Iterable[str] = ()) -> Problem:
-    """MAESTRO's view of ``layer``; ``mapped``: the dimensions the program names (it decides
-    whether a GEMM is written as MAESTRO's GEMM or as a 1×1 CONV)."""
-    if layer.kind == "GEMM" and not (set(mapped) & CONV_ONLY_DIMS):
-        return _gemm(layer)
-    return _conv(layer)
+def problem_of(layer: Layer, program: Sequence[Bound], dataflow: Dataflow | None = None) -> Problem:
+    """MAESTRO's view of ``layer`` under ``program`` (bound directives; ``dataflow`` the program
+    they were bound from, if known: it decides the GEMM form exactly as binding did).  A layer
+    MAESTRO cannot be given under this program (a grouped TRCONV; a GEMM program on a GEMM with
+    X, R, S or batch not 1) is a ValueError."""
+    if dataflow is None:
+        dataflow = _naming(b.dim for b in program if b.kind != "cluster")
+    kind, declared = maestro_layer(layer, dataflow)
+    dims = _checked(list(declared.items()))
+    batch = ("N",) if "N" in declared else ()
+    if kind == "GEMM":
+        m, n, k = declared["M"], declared["N"], declared["K"]
+        return Problem(kind, dims, (), *_TENSORS["GEMM"], (), m * n * k, m * k, k * n, m * n)
+    inp, flt, out = _TENSORS[kind]
+    sy, sx = layer.stride
+    return Problem(
+        kind=kind,
+        dims=dims,
+        strides=((INPUT_WIDTH, sx), (INPUT_HEIGHT, sy)) if (sy, sx) != (1, 1) else (),
+        input=(*batch, *inp),
+        filter=flt,
+        output=(*batch, *out),
+        overlaps=((INPUT_WIDTH, "S"), (INPUT_HEIGHT, "R")),
+        work=layer.macs,
+        input_used=layer.batch * layer.C * _touched(layer.out_y, sy, layer.R) * _touched(layer.out_x, sx, layer.S),
+        filter_size=layer.C * layer.R * layer.S * (1 if layer.depthwise else layer.K // layer.groups),
+        output_size=layer.batch * (layer.C if layer.depthwise else layer.K) * layer.out_y * layer.out_x,
+    )
+
+
+def _naming(dims: Iterable[str]) -> Dataflow | None:
+    """A program that names exactly ``dims`` (one level, one spatial map), None for no
+    dimension: what :func:`maestro_layer` reads of a program is the dimensions it names.  An
+    unknown dimension is a ValueError."""
+    names = list(dict.fromkeys(dims))
+    if not names:
+        return None
+    return Dataflow([Spatial(names[0], 1), *(Temporal(d, 1) for d in names[1:])])
 
 
 def _checked(dims: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
@@ -72,63 +112,6 @@ def _checked(dims: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
         if size > I32_MAX:
             raise Stop(Status.OVERFLOW, f"dimension {name} = {size} does not fit MAESTRO's 32-bit int")
     return tuple(dims)
-
-
-def _gemm(layer: Layer) -> Problem:
-    # Layer.gemm stores (M x K)·(K x N) as K=N filters over C=K channels of an M x 1 input; a
-    # batch stacks its rows (M·N_batch), as the weights are shared.
-    m, n, k = layer.Y * layer.batch, layer.K, layer.C
-    return Problem(
-        kind="GEMM",
-        dims=_checked([("M", m), ("N", n), ("K", k)]),
-        strides=(),
-        input=("M", "K"),
-        filter=("K", "N"),
-        output=("M", "N"),
-        overlaps=(),
-        work=m * n * k,
-        input_used=m * k,
-        filter_size=k * n,
-        output_size=m * n,
-    )
-
-
-def _conv(layer: Layer) -> Problem:
-    g, n = layer.groups, layer.batch
-    batch = ("N",) if n != 1 else ()
-    dims = [("N", n)] if n != 1 else []
-    tensors: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-    if layer.kind == "DSCONV":
-        kind = "DSCONV"
-        dims += [("K", layer.K), ("C", layer.C)]
-        tensors = ((*batch, "C", "Y", "X"), ("C", "R", "S"), (*batch, "C", "Y", "X"))
-        filter_size, channels_out = layer.C * layer.R * layer.S, layer.C
-    elif g != 1:
-        kind = "NGCONV"
-        dims += [("G", g), ("K", layer.K // g), ("C", layer.C // g)]
-        tensors = ((*batch, "G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), (*batch, "G", "K", "C", "Y", "X"))
-        filter_size, channels_out = layer.K * (layer.C // g) * layer.R * layer.S, layer.K
-    else:
-        kind = "CONV"  # CONV, TRCONV
-        dims += [("K", layer.K), ("C", layer.C)]
-        tensors = ((*batch, "C", "Y", "X"), ("K", "C", "R", "S"), (*batch, "K", "Y", "X"))
-        filter_size, channels_out = layer.K * layer.C * layer.R * layer.S, layer.K
-    dims += [(INPUT_HEIGHT, layer.Y), (INPUT_WIDTH, layer.X), ("R", layer.R), ("S", layer.S)]
-    sy, sx = layer.stride
-    strides = ((INPUT_WIDTH, sx), (INPUT_HEIGHT, sy)) if (sy, sx) != (1, 1) else ()
-    return Problem(
-        kind=kind,
-        dims=_checked(dims),
-        strides=strides,
-        input=tensors[0],
-        filter=tensors[1],
-        output=tensors[2],
-        overlaps=((INPUT_WIDTH, "S"), (INPUT_HEIGHT, "R")),
-        work=layer.macs,
-        input_used=n * layer.C * _touched(layer.out_y, sy, layer.R) * _touched(layer.out_x, sx, layer.S),
-        filter_size=filter_size,
-        output_size=n * channels_out * layer.out_y * layer.out_x,
-    )
 
 
 def _touched(outputs: int, stride: int, kernel: int) -> int:
