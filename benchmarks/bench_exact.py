@@ -81,7 +81,7 @@ def test_exact_338_layers(benchmark, platform, objective):
 
 @pytest.mark.parametrize("resource", ["pes", "l1_bytes", "area"])
 def test_pareto_mobilenet_v2(benchmark, resource):
-    front = benchmark.pedantic(lambda: cx.pareto(MOBILENET, cx.Platform("dla"), "latency", resource),
+    front = benchmark.pedantic(lambda: cx.pareto_front(MOBILENET, cx.Platform("dla"), "latency", resource),
                                rounds=1, iterations=1)  # fmt: skip
     benchmark.extra_info["points"] = len(front)
     assert front.exact and len(front) > 1

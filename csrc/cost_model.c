@@ -639,7 +639,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const layer_prep *l
     STORE(L1_BYTES, (double)t.l1);
     STORE(L2_BYTES, (double)t.l2);
     STORE(MACS, macs);
-    STORE(THROUGHPUT, macs / (double)t.runtime);
+    STORE(MACS_PER_CYCLE, macs / (double)t.runtime);
     STORE_COPY(INPUT_L1_READ, macs);
     STORE_COPY(INPUT_L1_WRITE, i_rd);
     STORE(INPUT_L2_READ, i_rd);

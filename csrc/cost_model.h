@@ -10,49 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Dataflows.  dla, shi and eye serve CONV/GEMM layers (the caller picks one); depthwise layers
- * always use dpt.  Python's table of dataflows (confuciux/cost/dataflows.py) is checked against
- * these values at import. */
-enum cx_dataflow { CX_DLA = 0, CX_SHI = 1, CX_EYE = 2, CX_DPT = 3, CX_N_DATAFLOWS = 4 };
-
-/* Per-point status. */
-enum cx_status {
-    CX_OK = 0,
-    CX_INVALID = 1,    /* a configuration MAESTRO cannot cost (it prints runtime 0) */
-    CX_OVERFLOW = 2,   /* some integer quantity does not fit in 64 bits, or a float result is not finite */
-    CX_BAD_INPUT = 3,  /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C
-                          or on a depthwise layer, P < 1 or k < 1 */
-    CX_UNSUPPORTED = 4, /* not costed yet: a corner regime of a strided CONV layer on shi or eye
-                           (bands wider than the output, some fallback bands, eye on <= 2 PEs) */
-    CX_N_STATUSES = 5
-};
-
-/* The outputs, in the order of Python's schema (confuciux/cost/schema.py, checked at import).
- * Every output is a float64: counts (cycles, bytes, MACs, accesses) are exact below 2**53.
- * The five L1 counters marked "= x" equal another output by construction. */
-enum cx_output {
-    CX_OUT_RUNTIME = 0,          /* cycles */
-    CX_OUT_ENERGY = 1,           /* nJ */
-    CX_OUT_AREA = 2,             /* um^2 */
-    CX_OUT_POWER = 3,            /* mW */
-    CX_OUT_L1_BYTES = 4,         /* bytes of L1 per PE */
-    CX_OUT_L2_BYTES = 5,         /* bytes of shared L2 */
-    CX_OUT_MACS = 6,             /* MACs as the model counts them */
-    CX_OUT_THROUGHPUT = 7,       /* MACs per cycle */
-    CX_OUT_INPUT_L1_READ = 8,    /* = macs; accesses in elements (one byte each) */
-    CX_OUT_INPUT_L1_WRITE = 9,   /* = input_l2_read */
-    CX_OUT_INPUT_L2_READ = 10,
-    CX_OUT_INPUT_L2_WRITE = 11,
-    CX_OUT_FILTER_L1_READ = 12,  /* = macs */
-    CX_OUT_FILTER_L1_WRITE = 13, /* = filter_l2_read */
-    CX_OUT_FILTER_L2_READ = 14,
-    CX_OUT_FILTER_L2_WRITE = 15,
-    CX_OUT_OUTPUT_L1_READ = 16,  /* = output_l1_write */
-    CX_OUT_OUTPUT_L1_WRITE = 17, /* = macs, except for strided layers (edge steps) */
-    CX_OUT_OUTPUT_L2_READ = 18,
-    CX_OUT_OUTPUT_L2_WRITE = 19,
-    CX_N_OUTPUTS = 20
-};
+/* The enums cx_dataflow (CX_DLA, ...), cx_status (CX_OK, ...) and cx_output (CX_OUT_RUNTIME, ...)
+ * are generated from Python's tables (confuciux/cost/dataflows.py, schema.py) by csrc/build.py. */
+#include "cost_model_enums.h"
 
 typedef struct {
     double mac_energy, l1_energy, l2_energy;   /* nJ per MAC / per byte accessed */

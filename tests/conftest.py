@@ -20,20 +20,34 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 if os.environ.get("CONFUCIUX_REQUIRE_NATIVE") == "1":
     import confuciux
 
-    if not confuciux.native:
+    if confuciux.BACKEND != "c":
         raise RuntimeError(
             f"CONFUCIUX_REQUIRE_NATIVE=1 but the compiled kernel is not in use ({confuciux.__file__})"
         )
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "maestro_golden.csv"
+# The project's MAESTRO/ConfuciuX ground truth: not part of the repo (a fresh clone checks the
+# compact subsets in tests/golden/ instead); CONFUCIUX_REFERENCE points elsewhere (a worktree).
+REFERENCE = Path(os.environ.get("CONFUCIUX_REFERENCE", ROOT.parent / "shared" / "reference"))
+_SHOWN = os.environ.get("CONFUCIUX_REFERENCE", "../shared/reference")  # as a message names it
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+GOLDEN = GOLDEN_DIR / "maestro_golden.csv"
+
+
+def reference_file(name: str, what: str) -> Path:
+    """The file ``name`` of the reference data (see :data:`REFERENCE`), or skip the test saying
+    in one line which file it needs and what it holds."""
+    path = REFERENCE / name
+    if not path.is_file():
+        pytest.skip(f"needs {_SHOWN}/{name} ({what}; not in the repo; CONFUCIUX_REFERENCE=dir sets where)")
+    return path
 
 
 def reference_dir() -> Path:
-    """../shared/reference, or skip the test when it is absent (it is not part of the repo)."""
+    """The reference data's directory, or skip the test saying so (prefer :func:`reference_file`,
+    whose message names the file a test needs)."""
     if not REFERENCE.is_dir():
-        pytest.skip("../shared/reference is not present")
+        pytest.skip(f"needs the reference data {_SHOWN}/ (not in the repo; CONFUCIUX_REFERENCE=dir sets where)")
     return REFERENCE
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the cost-model kernel under AddressSanitizer and UndefinedBehaviorSanitizer and runs
 # (1) tests/kernel_stress.c, adversarial integers straight into the C API, and (2) the Python
-# kernel tests (cost model, LSTM) against a sanitized build of the cffi extension.  Any finding aborts non-zero.
+# kernel tests (cost model, LSTM, frontier DP step) against a sanitized build of the cffi extension.  Any finding aborts non-zero.
 # Usage: bash tests/sanitize.sh [python]   (python: the interpreter with confuciux's deps)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +33,11 @@ LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_erro
     PYTHONPATH="$work" "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
     "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" "$root/tests/test_cost_native.py" \
     "$root/tests/test_cost_schema.py" "$root/tests/test_hardware.py" "$root/tests/test_search_lstm.py" \
+    "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" \
     -k "not full_reference" \
     --rootdir "$root" -W ignore::DeprecationWarning
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY
 import confuciux, confuciux._cost_model as m
-assert confuciux.native and m.__file__.startswith("$work"), m.__file__
+assert confuciux.BACKEND == "c" and m.__file__.startswith("$work"), m.__file__
 print("sanitized extension in use:", m.__file__)
 PY

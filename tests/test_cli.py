@@ -24,16 +24,33 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_evaluate_prints_table_and_totals(tmp_path):
     out_csv = tmp_path / "out.csv"
-    r = run("evaluate", "--model", "mobilenet_v2", "--dataflow", "dla", "--pes", "64", "--buffer", "4",
+    r = run("evaluate", "--model", "mobilenet_v2", "--dataflow", "dla", "--pes", "64", "--buffers", "4",
             "--hardware", "maestro", "--csv", str(out_csv))  # fmt: skip
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("mobilenet_v2: 52 layers")
     assert "runtime_cycles" in lines[1] and lines[-1].startswith("total")
     assert len(lines) == 1 + 1 + 52 + 1
+    # the one per-layer CSV writer (Result.to_csv's): its columns, full precision
+    from confuciux._result_io import CSV_COLUMNS
+
     rows = list(csv.DictReader(open(out_csv)))
-    assert len(rows) == 52 and rows[0]["status"] == "ok"
-    assert sum(int(r["runtime_cycles"]) for r in rows) > 0
+    model = confuciux.zoo.load("mobilenet_v2")
+    costs = confuciux.evaluate(model, 64, 4, "dla", confuciux.Hardware.maestro())
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 52 and rows[0]["status"] == "0"
+    assert [float(row["energy_nJ"]) for row in rows] == costs.energy.tolist()  # 6 significant digits before
+    assert [int(row["runtime_cycles"]) for row in rows] == costs.runtime.astype(int).tolist()
+    assert "note: mobilenet_v2 is ConfuciuX's record" in r.stderr
+
+
+def test_old_option_spellings_warn_for_one_release(capsys):
+    assert main(["evaluate", "--model", "example", "--buffer", "3", "--record", "confuciux"]) == 0
+    assert "--buffer is deprecated" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "example", "--buffer", "3", "--buffers", "3"]) == 2
+    assert main(["pareto", "--model", "example", "--dataflows", "dla", "eye"]) == 0
+    captured = capsys.readouterr()
+    assert "--dataflows is deprecated" in captured.err and "use --dataflow dla,eye" in captured.err
+    assert " eye " in captured.out  # both fronts
 
 
 def test_evaluate_per_layer_values_and_invalid_points(capsys):
@@ -69,6 +86,7 @@ def test_explore_end_to_end(tmp_path):
             "--mul", "0.5", "--method", "confuciux", "--epochs", "30", "--seed", "0", "--json", str(out))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "epoch 30/30" in r.stderr and "budget used area" in r.stderr
+    assert "\r" not in r.stderr  # not a terminal: plain lines, no bar redrawn in place
     assert "example: method confuciux, objective latency" in r.stdout
     from confuciux import Result
 
@@ -159,27 +177,21 @@ def test_infeasible_exits_3(capsys):
     assert main(["evaluate", "--model", "resnet18", "--dataflow", "shi", "--pes", "6"]) == 3
 
 
-class _InterruptingStream(io.StringIO):
-    """stderr whose n-th write raises KeyboardInterrupt: Ctrl-C in the middle of the search."""
-
-    def __init__(self, at: int) -> None:
-        super().__init__()
-        self.at = at
-
-    def write(self, text: str) -> int:
-        self.at -= 1
-        if self.at == 0:
-            raise KeyboardInterrupt
-        return super().write(text)
-
-
 def test_interrupted_explore_exits_130_and_writes_the_best_design(tmp_path, monkeypatch, capsys):
+    import confuciux.cli
+
+    class Interrupting(confuciux.cli.ProgressLine):  # Ctrl-C at epoch 50 of 500
+        def update(self, done, total, text):  # type: ignore[no-untyped-def]
+            if done == 50:
+                raise KeyboardInterrupt
+            super().update(done, total, text)
+
+    monkeypatch.setattr(confuciux.cli, "ProgressLine", Interrupting)
     out = tmp_path / "r.json"
-    monkeypatch.setattr(sys, "stderr", _InterruptingStream(at=3))
     code = main(["explore", "--model", "example", "--epochs", "500", "--seed", "0", "--json", str(out)])
     assert code == 130
     res = confuciux.Result.from_json(out.read_text())
-    assert res.interrupted and len(res.pes) == 2 and res.evaluations > 0
+    assert res.interrupted and len(res.pes) == 2 and res.evaluations > 0 and len(res.history) == 50
     assert "[interrupted]" in capsys.readouterr().out
 
 
@@ -258,16 +270,19 @@ def test_fuzz_model_files(csv_text, m_text, header, tmp_path_factory):
 
 
 def test_library_warnings_are_one_line(tmp_path):
-    """A warning of the library (here: a MAESTRO Dataflow block, ignored) reads like the command
+    """A warning of the library (here: an ONNX compute node skipped) reads like the command
     line's own warnings, without Python's source path and code line."""
-    m = tmp_path / "df.m"
-    m.write_text("Network n {\nLayer a {\nType: CONV\nDimensions { K 64, C 3, Y 32, X 32, R 3, S 3 }\n"
-                 "Dataflow {\n SpatialMap(1,1) K;\n}\n}\n}\n")  # fmt: skip
-    r = run("evaluate", "--model", str(m))
+    onnx = pytest.importorskip("onnx")
+    h, T = onnx.helper, onnx.TensorProto
+    g = h.make_graph([h.make_node("MatMulInteger", ["x", "w"], ["y"], name="q")], "g",
+                     [h.make_tensor_value_info("x", T.UINT8, [2, 3]), h.make_tensor_value_info("w", T.UINT8, [3, 4])],
+                     [h.make_tensor_value_info("y", T.INT32, None)])  # fmt: skip
+    m = tmp_path / "q.onnx"
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 17)]), m)
+    r = run("import", str(m), "-o", str(tmp_path / "q.csv"), "--no-strict")
     assert r.returncode == 0
     assert r.stderr.splitlines() == [
-        f"confuciux: warning: {m}: 1 layer(s) carry a Dataflow block; confuciux ignores it and costs the "
-        "dataflow you name (dla, shi, eye; dpt for DSCONV)"
+        f"confuciux: warning: {m}: 1 compute node(s) skipped, their work is not in the model: q (MatMulInteger)"
     ]
 
 
@@ -286,4 +301,41 @@ def test_closed_standard_streams_are_no_internal_error():
 def test_usage_errors_after_parsing_show_the_commands_usage(capsys):
     assert main(["evaluate", "--model", "example", "--pes", "1", "2", "3"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("usage: confuciux evaluate ") and err.endswith("one value or one per layer (2 layers)\n")
+    assert "\nusage: confuciux evaluate " in err and err.endswith("--pes and --buffers take one value or one per layer (2 layers)\n")
+
+
+def _loading(pid: int, library: str) -> bool:
+    try:
+        return library in open(f"/proc/{pid}/maps").read()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_the_package_loads_ends_quietly():
+    """Ctrl-C while ``confuciux`` imports NumPy and the kernel printed a Python traceback: the
+    console script lives outside the package and keeps Ctrl-C's default action until the command
+    line handles it."""
+    script = os.path.join(os.path.dirname(sys.executable), "confuciux")
+    if not os.path.exists(script):
+        pytest.skip("the console script is not installed")
+    p = subprocess.Popen([script, "zoo"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while not _loading(p.pid, "_multiarray_umath") and p.poll() is None:  # NumPy is being imported
+        pass
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert b"Traceback" not in err and err == b"" and out == b""
+    assert p.returncode == -signal.SIGINT  # ended by the signal, as any Unix tool: 130 in the shell
+
+
+def test_reader_gone_mid_write_is_141_whatever_the_size():
+    """``explore --json - | head -c 100`` with 86 KB of JSON: Python's buffered writer returned a
+    short count when the reader went away in the middle of the write and its text layer dropped
+    the rest, so the command exited 0 with its output cut; small outputs gave 141."""
+    p = subprocess.Popen([sys.executable, "-m", "confuciux", "explore", "--model", "densenet", "--method", "heuristic",
+                          "--quiet", "--json", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert p.stdout is not None and p.stderr is not None
+    assert len(p.stdout.read(100)) == 100  # the JSON (over 64 KB, a pipe's buffer) is being written
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and b"Traceback" not in err and b"Broken pipe" not in err

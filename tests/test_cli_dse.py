@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
 
 
@@ -114,35 +118,14 @@ def test_compare_states_the_common_budget(tmp_path):
     assert "pes 256 PEs, l1_bytes 4,096 bytes" in r.stdout
 
 
-class _FakeFront:
-    """What `confuciux pareto` reads from a ParetoFront: resource, objective, design(i)."""
-
-    def __init__(self, model, platform, objective, resource):
-        import numpy as np
-
-        import confuciux as cx
-
-        points = []
-        for budget in (3e5, 1e6, 3e6):
-            r = cx.Explorer(model, cx.Platform(platform.dataflow, budgets={resource: budget}), objective, "exact").run()
-            points.append((r.constraint_used[resource]["used"], r.objective_value, r.pes, r.buffers))
-        self.resource = np.array([p[0] for p in points])
-        self.objective = np.array([p[1] for p in points])
-        self._designs = [(p[2], p[3]) for p in points]
-        self.resource_name, self.objective_name = resource, objective
-
-    def design(self, i):
-        return self._designs[i]
-
-
-def test_pareto_command(monkeypatch, tmp_path, capsys):
+def test_pareto_command(tmp_path, capsys):
+    """--csv and --json hold every point kept (--max-points) with its per-layer design."""
     import confuciux
     from confuciux.cli import main
 
-    monkeypatch.setattr(confuciux, "pareto", _FakeFront, raising=False)
     png, out_csv = tmp_path / "f.png", tmp_path / "f.csv"
-    code = main(["pareto", "--model", "alexnet", "--dataflows", "dla", "eye", "--csv", str(out_csv),
-                 "--plot", str(png), "--json", "-"])  # fmt: skip
+    code = main(["pareto", "--model", "alexnet", "--dataflow", "dla,eye", "--csv", str(out_csv),
+                 "--plot", str(png), "--json", "-", "--max-points", "3"])  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
     data = json.loads(captured.out)
@@ -150,11 +133,18 @@ def test_pareto_command(monkeypatch, tmp_path, capsys):
     assert "Pareto-optimal (area, latency) designs, 6 points" in captured.err
     rows = list(csv.DictReader(open(out_csv)))
     assert len(rows) == 6 and float(rows[0]["area_um2"]) == data[0]["points"][0][0]
+    model = confuciux.zoo.load("alexnet")
+    for row, design in zip(rows[3:], data[1]["designs"], strict=True):  # eye's points: design = costs
+        pes, bufs = [int(v) for v in row["pes"].split()], [int(v) for v in row["buffers"].split()]
+        assert pes == design["pes"] and bufs == design["buffers"] and design["dataflows"] == ["eye"] * len(model)
+        assert row["dataflows"] == " ".join(design["dataflows"]) and int(row["pes_total"]) == sum(pes)
+        platform = confuciux.Platform("eye")
+        costs = confuciux.evaluate(model, pes, bufs, "eye", platform.hardware)
+        assert platform.usage(np.array(pes), costs)["area"] == float(row["area_um2"])
+        assert float(confuciux.budgets.lp_total(costs.runtime)) == float(row["latency"])
+    assert data[0]["layers"] == [layer.name for layer in model]
     if png.exists():  # matplotlib installed
         assert png.read_bytes()[:4] == b"\x89PNG"
-    monkeypatch.delattr(confuciux, "pareto")
-    assert main(["pareto", "--model", "alexnet"]) == 1
-    assert "no pareto()" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["explore", "compare", "pareto"])
@@ -223,3 +213,135 @@ def test_compare_per_layer_row():
     r = run("compare", "--model", "alexnet", "--dataflows", "dla", "eye", "--per-layer")
     assert r.returncode == 0, r.stderr
     assert "dla+eye" in r.stdout
+
+
+def _workers(parent: int) -> list[int]:
+    """The pool workers of ``parent`` (spawned interpreters) that have started their parent
+    watch (a second thread)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
+            threads = int(open(f"/proc/{entry}/status").read().split("Threads:")[1].split()[0])
+        except (OSError, IndexError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline and threads >= 2:
+            found.append(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_sweep_leaves_no_worker(tmp_path, sig):
+    """``confuciux sweep --workers 2`` killed by SIGTERM or SIGKILL: its pool workers ran on,
+    re-parented to init, for more than a minute; now none is left after 5 s."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"model": "alexnet", "method": "rl", "epochs": 10**8, "seed": [0, 1, 2, 3]}))
+    err = tmp_path / "err.txt"
+    with open(err, "w") as stderr:  # a file, not a pipe: workers left behind would hold a pipe open
+        proc = subprocess.Popen([sys.executable, "-m", "confuciux", "sweep", str(spec), "--workers", "2", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _workers(proc.pid)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)]
+    finally:
+        for pid in [proc.pid, *workers]:  # nothing left running, whatever happened
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    if sig == signal.SIGTERM:  # handled as Ctrl-C: the pool is killed, one line says why
+        assert proc.returncode == 143 and err.read_text().splitlines() == ["confuciux: error: terminated"]
+    else:
+        assert proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["explore", "--epochs", "3000", "--json", "{out}/x.json"],
+        ["explore", "--plot", "{out}/x.png"],
+        ["sweep", "{spec}", "--csv", "{out}/x.csv"],
+        ["sweep", "{spec}", "--json", "{out}/x.json"],
+        ["sweep", "{spec}", "--checkpoint", "{file}/ck.jsonl"],
+        ["evaluate", "--model", "alexnet", "--csv", "{out}/x.csv"],
+        ["compare", "--json", "{out}/x.json"],
+        ["pareto", "--csv", "{out}/x.csv"],
+        ["pareto", "--json", "{out}/x.json"],
+        ["import", "alexnet", "--output", "{out}/x.m"],
+    ],
+)
+def test_every_output_is_checked_before_the_work(args, tmp_path, monkeypatch, capsys):
+    """``explore --epochs 3000 --json nodir/x.json`` searched, then exited 1 without a word of
+    the result; ``sweep --csv nodir/x.csv`` lost every result.  Each output of each command is
+    checked before anything is loaded or run."""
+    import confuciux.cli
+    import confuciux.sweeps
+    from confuciux.cli import main
+
+    def no_work(*a: object, **k: object) -> None:
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(confuciux.cli, "load_model", no_work)
+    monkeypatch.setattr(confuciux.sweeps, "load_spec", no_work)
+    (tmp_path / "file").write_text("")
+    names = {"out": tmp_path / "nodir", "spec": tmp_path / "s.json", "file": tmp_path / "file"}
+    argv = [a.format(**names) for a in args]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    option = next(a for a in argv if a.startswith("-") and "{" not in a and a not in ("--epochs", "--model"))
+    assert err.startswith("confuciux: error: [Errno ") and f"{option} " in err and "(nothing was run)" in err
+
+
+def test_record_bounds_and_one_dataflow_syntax(tmp_path, capsys):
+    """``--record network`` (or ``NAME:network``) picks the zoo's real network and the default
+    says which record it is; ``--pe-bounds``/``--buffer-bounds`` set the per-layer box; compare
+    takes ``--dataflow a,b`` (``compare --dataflow shi`` was silently ignored)."""
+    import confuciux as cx
+    from confuciux.cli import main
+
+    assert main(["evaluate", "--model", "resnet50", "--pes", "16"]) == 0
+    r = capsys.readouterr()
+    assert "note: resnet50 is ConfuciuX's record of the network (5.82 GMACs" in r.err and "(4.09 GMACs)" in r.err
+    assert r.out.splitlines()[0].startswith("resnet50: 53 layers")
+    for args in (["--model", "resnet50", "--record", "network"], ["--model", "resnet50:network"]):
+        assert main(["evaluate", *args, "--pes", "16"]) == 0
+        r = capsys.readouterr()
+        assert "note:" not in r.err
+        assert r.out.splitlines()[0].startswith(f"resnet50: {len(cx.zoo.load('resnet50', record='network'))} layers")
+    assert main(["evaluate", "--model", "x.csv", "--record", "network"]) == 2
+    assert "--record: x.csv: record 'network' applies to zoo models only" in capsys.readouterr().err
+    assert main(["explore", "--model", "alexnet", "--method", "exact", "--pe-bounds", "2..300", "--buffer-bounds",
+                 "1..4", "--budget", "area=2e7", "--json", "-", "--quiet"]) == 0  # fmt: skip
+    d = json.loads(capsys.readouterr().out)
+    assert d["space"]["pe_bounds"] == [2, 300] and d["space"]["buffer_bounds"] == [1, 4]
+    assert all(2 <= p <= 300 for p in d["pes"]) and all(1 <= b <= 4 for b in d["buffers"])
+    assert main(["explore", "--pe-bounds", "9..3"]) == 2
+    assert "--pe-bounds '9..3': expected LO..HI" in capsys.readouterr().err
+    assert main(["compare", "--model", "alexnet", "--dataflow", "dla,eye", "--budget", "area=3e6", "--method",
+                 "exact"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert " dla " in out and " eye " in out and " shi " not in out
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"model": "resnet18", "record": "network", "pe_bounds": "1..64", "method": "exact",
+                                "budget": {"area": 5e6}}))  # fmt: skip
+    assert main(["sweep", str(spec), "--json", "-", "--quiet"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    assert len(result["pes"]) == len(cx.zoo.load("resnet18", record="network")) and max(result["pes"]) <= 64

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import confuciux as cx
 from confuciux.cli import main
 from confuciux.workload import Layer, Model
 
@@ -52,21 +53,32 @@ def test_evaluate_takes_onnx(net, capsys):
 
 
 @pytest.mark.parametrize(
-    "args, match",
+    "args, code, match",
     [
-        (["import", "{net}", "-o", "out.txt"], "must be a .csv or a .m file"),
-        (["import", "{bad}", "-o", "out.csv"], "{bad}: not an ONNX model"),
-        (["evaluate"], "needs --model"),
-        (["evaluate", "--result", "{bad}"], "{bad}"),
+        (["import", "{net}", "-o", "out.txt"], 2, "writes no '.txt' files; it writes .csv, .m"),
+        (["import", "{bad}", "-o", "out.csv"], 1, "{bad}: not an ONNX model"),
+        (["import", "{json}", "-o", "out.csv"], 1, "{json}: confuciux reads no '.json' files; it reads .csv, .m, .onnx"),
+        (["evaluate"], 2, "needs --model"),
+        (["evaluate", "--result", "{bad}"], 1, "{bad}"),
+        (["evaluate", "--result", "{bad}", "--dataflow", "shi"], 2, "--dataflow does not apply"),
+        (["import", "alexnet", "-o", "out.csv", "--batch", "4"], 2, "--batch does not apply to a zoo model (alexnet)"),
+        (["import", "{net}", "-o", "out.csv", "--record", "network"], 2, "--record does not apply to ONNX .onnx files"),
+        (["import", "{csv}", "-o", "out.m", "--no-strict"], 2, "--no-strict does not apply to ConfuciuX .csv"),
     ],
 )
-def test_errors_are_one_line(net, tmp_path, capsys, args, match):
+def test_errors_are_one_line(net, tmp_path, capsys, args, code, match):
+    """One error line (after the command's usage for a usage error); ``import expected.json`` said
+    "unknown model" for a file that exists with a suffix no reader takes."""
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"\x00garbage\xff" * 10)
-    args = [a.format(net=net, bad=bad) for a in args]
-    assert main(args) != 0
+    (tmp_path / "expected.json").write_text("{}")
+    names = {"net": net, "bad": bad, "json": tmp_path / "expected.json", "csv": tmp_path / "m.csv"}
+    args = [a.format(**names) for a in args]
+    assert main(args) == code
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and match.format(bad=bad) in err
+    lines = err.strip().splitlines()
+    assert match.format(**names) in lines[-1] and "Traceback" not in err
+    assert len(lines) == 1 if code == 1 else lines[0].startswith("usage: confuciux ")
 
 
 def test_evaluate_result_reproduces_a_saved_design(tmp_path, capsys):
@@ -74,9 +86,11 @@ def test_evaluate_result_reproduces_a_saved_design(tmp_path, capsys):
     assert main(["explore", "--model", "example", "--method", "heuristic", "--epochs", "1", "--quiet",
                  "--json", str(saved)]) in (0, 3)  # fmt: skip
     capsys.readouterr()
-    assert main(["evaluate", "--result", str(saved)]) == 0
+    assert main(["evaluate", "--result", str(saved), "--csv", str(tmp_path / "r.csv")]) == 0
     out = capsys.readouterr().out
-    assert "the saved costs are reproduced" in out and out.startswith(f"{saved}: example, 2 layers")
+    assert "the saved costs, objective, budget usage and feasibility are reproduced" in out
+    assert (tmp_path / "r.csv").read_text() == _csv_of(cx.Result.from_json(saved.read_text()))
+    assert out.startswith(f"{saved}: example, 2 layers")
     d = json.loads(saved.read_text())
     d["pes"] = [1 for _ in d["pes"]]  # a different design than the costs saved
     saved.write_text(json.dumps(d))
@@ -91,11 +105,56 @@ def test_evaluate_result_checks_every_saved_cost(tmp_path, capsys, field):
     saved = tmp_path / "r.json"
     assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
     d = json.loads(saved.read_text())
-    d["costs"][field][0] = d["costs"][field][0] + 1 if field != "status" else 4
+    if field == "status":  # saved as not supported: a consistent document of an invalid layer
+        for f in d["costs"]:
+            d["costs"][f][0] = {"valid": False, "status": 4}.get(f)
+        d.update(feasible=False, objective_value=None)
+        d["constraint_used"]["area"].update(used=None, fraction=None)
+    else:
+        d["costs"][field][0] = d["costs"][field][0] + 1
     saved.write_text(json.dumps(d))
     capsys.readouterr()
     assert main(["evaluate", "--result", str(saved)]) == 3
-    assert "DIFFERENT" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "DIFFERENT from the saved result: " in out and f"costs.{field}[0] (saved " in out
+
+
+def _csv_of(result: cx.Result) -> str:
+    import io
+
+    out = io.StringIO()
+    result.to_csv(out)
+    return out.getvalue()
+
+
+def _forge(d: dict, **changes: object) -> dict:
+    d = json.loads(json.dumps(d))
+    d.update(changes)
+    return d
+
+
+def test_evaluate_result_rederives_objective_usage_and_feasibility(tmp_path, capsys):
+    """A forged file whose objective, usage and feasibility agree with each other but not with its
+    design's costs said "the saved costs are reproduced" (exit 0); each field that disagrees is
+    named now."""
+    saved = tmp_path / "r.json"
+    assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
+    d = json.loads(saved.read_text())
+    budget = d["constraint_used"]["area"]["budget"]
+    forged = _forge(d, objective_value=1.0, constraint_used={"area": {"used": 1.0, "budget": budget,
+                                                                      "fraction": 1.0 / budget}})  # fmt: skip
+    saved.write_text(json.dumps(forged))
+    capsys.readouterr()
+    assert main(["evaluate", "--result", str(saved)]) == 3
+    out = capsys.readouterr().out
+    assert f"objective_value (saved 1, derived {d['objective_value']:.10g})" in out
+    assert "constraint_used.area.used (saved 1, derived" in out and "constraint_used.area.fraction" in out
+    low = _forge(d, constraint_used={"area": {"used": d["constraint_used"]["area"]["used"], "budget": 1.0,
+                                              "fraction": d["constraint_used"]["area"]["used"]}},
+                 feasible=False)  # fmt: skip
+    saved.write_text(json.dumps(low))  # consistent in itself (over its budget: not feasible); the rest agrees
+    assert main(["evaluate", "--result", str(saved)]) == 0
+    assert "are reproduced" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("dataflow", [["dla"], "bogus", None])
@@ -131,13 +190,16 @@ def test_evaluate_result_and_export_of_a_per_layer_dataflow_design(tmp_path, cap
     d = json.loads(result.to_json())
     d["dataflows"] = ["dla", "eye"]
     costs = cx.evaluate_design(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
-    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput"):
+    for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         d["costs"][field] = [float(v) for v in getattr(costs, field)]
+    area = float(cx.budgets.lp_total(costs.area))  # the objective and usage of the new costs
+    d["objective_value"] = float(cx.budgets.lp_total(costs.runtime))
+    d["constraint_used"]["area"].update(used=area, fraction=area / 3e5)
     saved = tmp_path / "het.json"
     saved.write_text(json.dumps(d))
     assert main(["evaluate", "--result", str(saved)]) == 0
     out = capsys.readouterr().out
-    assert "dataflow dla+eye" in out and "the saved costs are reproduced" in out
+    assert "dataflow dla+eye" in out and "are reproduced" in out
     paths = Result.from_json(saved.read_text()).to_maestro(tmp_path / "m")
     assert "SpatialMap(KTileSz,KTileSz) K;" in paths[1].read_text()  # dla's directives
     assert "SpatialMap(ClusterSz,ClusterSz) Y';" in paths[2].read_text()  # eye's

@@ -19,7 +19,7 @@ def test_equals_evaluate_layer_by_layer():
     names = tuple(rng.choice(["dla", "shi", "eye"], n).tolist())
     hw = Hardware.maestro()
     got = evaluate_design(MODEL, pes, bufs, names, hw)
-    fields = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput", "valid", "status")
+    fields = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle", "valid", "status")
     for i in range(n):
         want = evaluate(MODEL[i : i + 1], pes[i], bufs[i], names[i], hw)
         for f in fields:

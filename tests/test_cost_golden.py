@@ -1,7 +1,7 @@
 """Fidelity: Hardware.maestro() reproduces what MAESTRO prints.
 
 Integer outputs (runtime, buffer sizes, MACs, access counts) must be equal; floating outputs
-(energy, area, power, throughput) equal to MAESTRO's 6 printed digits (relative error <= 1e-5);
+(energy, area, power, macs_per_cycle) equal to MAESTRO's 6 printed digits (relative error <= 1e-5);
 MAESTRO's invalid points (runtime 0) must be flagged invalid.
 """
 
@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 import confuciux
-from conftest import load_golden, reference_dir
+from conftest import load_golden, reference_file
 from confuciux import Hardware, evaluate
 
-BACKENDS = ["numpy"] + (["c"] if confuciux.native else [])
+BACKENDS = ["numpy"] + (["c"] if confuciux.BACKEND == "c" else [])
 INT_COLUMNS = ["runtime", "l1_bytes", "l2_bytes", "macs"] + [
     f"{t}_{a}" for t in ("input", "filter", "output") for a in ("l1_read", "l1_write", "l2_read", "l2_write")
 ]
-FLOAT_COLUMNS = ["energy", "area", "power", "throughput"]
+FLOAT_COLUMNS = ["energy", "area", "power", "macs_per_cycle"]
 
 
 def _costs_column(costs, name):
@@ -70,13 +70,13 @@ def _reference_grid() -> dict[str, np.ndarray]:
     """maestro_grid.csv.gz as columns named like ours (parsed once for both backends)."""
     import csv
 
-    with gzip.open(reference_dir() / "maestro_grid.csv.gz", "rt", newline="") as f:
+    with gzip.open(reference_file("maestro_grid.csv.gz", "MAESTRO's 111,456-point grid"), "rt", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         wanted = {"dataflow", "valid", "num_pes", "ktile", *"KCYXRST"}
         columns = {
             "Runtime (Cycles)": "runtime", "Activity count-based Energy (nJ)": "energy",
-            "Area": "area", "Power": "power", "Throughput (MACs/Cycle)": "throughput",
+            "Area": "area", "Power": "power", "Throughput (MACs/Cycle)": "macs_per_cycle",
             "L1 SRAM Size Req (Bytes)": "l1_bytes", "L2 SRAM Size Req (Bytes)": "l2_bytes",
             "Num MACs": "macs",
         }  # fmt: skip

@@ -4,7 +4,7 @@ Only properties the model really has are asserted: runtime non-increasing in P (
 a single output row and P < S, a MAESTRO quirk); area and power increasing in P; L1 increasing
 in k; L2, area and power non-decreasing in k and L2 in P for the CONV dataflows (L2 in P outside
 the "double negative" regime of spec 10.6, whose numbers are meaningless).  Runtime in k, energy
-in P or k, throughput <= P, L2 of depthwise layers and L2 in the double-negative regime are not
+in P or k, macs_per_cycle <= P, L2 of depthwise layers and L2 in the double-negative regime are not
 monotone (tests below show counterexamples).
 """
 
@@ -94,4 +94,4 @@ def test_not_monotone_where_the_spec_says_so():
     assert np.all(c.valid) and c.l2_bytes[1] < c.l2_bytes[0]
     # eye credits more MACs per cycle than it has PEs (quirk Q4)
     c = sweep((64, 64, 58, 58, 3, 3, 1), 4, 1, "eye", mx)
-    assert c.throughput[0] > 4
+    assert c.macs_per_cycle[0] > 4

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,14 +13,15 @@ import confuciux
 from confuciux import DATAFLOWS, Hardware, PointCost, evaluate, evaluate_layer
 from confuciux.cost import dataflows, native, reference, schema
 
-needs_c = pytest.mark.skipif(not confuciux.native, reason="compiled kernel not built")
+ROOT = Path(__file__).resolve().parents[1]
+needs_c = pytest.mark.skipif(confuciux.BACKEND != "c", reason="compiled kernel not built")
 
 LAYERS = np.array([[64, 3, 34, 34, 3, 3, 1], [1, 128, 18, 18, 3, 3, 2], [256, 128, 8, 8, 1, 1, 1]])
 
 
 def test_schema_is_consistent():
     assert len(set(schema.NAMES)) == len(schema.NAMES)
-    assert schema.MAIN + schema.ACCESSES == schema.NAMES
+    assert schema.MAIN + schema.ACCESSES + schema.EXTRA == schema.NAMES and not schema.EXTRA
     assert set(schema.DISTINCT) | set(schema.SAME_AS) == set(schema.NAMES)
     for copy, of in schema.SAME_AS.items():
         assert of in schema.DISTINCT, (copy, of)
@@ -38,7 +41,7 @@ def test_select_checks_names_and_orders_them():
 
 
 def test_dataflow_table():
-    assert len({d.c_id for d in dataflows.TABLE}) == len(dataflows.TABLE)
+    assert len({d.kernel_id for d in dataflows.TABLE}) == len(dataflows.TABLE)
     assert DATAFLOWS == ("dla", "shi", "eye")
     assert dataflows.DEPTHWISE.name == "dpt" and not dataflows.DEPTHWISE.selectable
     assert dataflows.lookup("EYE").name == "eye"
@@ -54,12 +57,98 @@ def test_kernel_enums_match_the_tables():
     native.check_enums(native.lib)  # what the import did
     fake = types.SimpleNamespace(**{n: getattr(native.lib, n) for n in dir(native.lib) if n.startswith("CX_")})
     fake.CX_OUT_ENERGY, fake.CX_OUT_AREA = fake.CX_OUT_AREA, fake.CX_OUT_ENERGY
-    with pytest.raises(ImportError, match="output energy"):
+    with pytest.raises(ImportError, match="CX_OUT_ENERGY: tables 1, kernel 2"):
         native.check_enums(fake)
     fake = types.SimpleNamespace(**{n: getattr(native.lib, n) for n in dir(native.lib) if n.startswith("CX_")})
     fake.CX_N_DATAFLOWS = 5
-    with pytest.raises(ImportError, match="dataflows"):
+    with pytest.raises(ImportError, match="CX_N_DATAFLOWS"):
         native.check_enums(fake)
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("_cx_build_for_test", ROOT / "csrc" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not (ROOT / "csrc" / "build.py").exists(), reason="needs the source tree's csrc/")
+def test_c_enums_are_generated_from_the_tables():
+    """csrc/cost_model_enums.h is what csrc/build.py generates from schema.py and dataflows.py
+    (read before the build module runs: its import rewrites a stale file)."""
+    committed = (ROOT / "csrc" / "cost_model_enums.h").read_text(encoding="utf-8")
+    text = _build_module().enums_header()
+    assert committed == text, "csrc/cost_model_enums.h is stale: run python csrc/build.py"
+    for i, name in enumerate(schema.NAMES):
+        assert f"CX_OUT_{name.upper()} = {i}," in text
+    for s in schema.STATUSES:
+        assert f"CX_{s.name} = {s.code}," in text
+    for d in dataflows.TABLE:
+        assert f"CX_{d.name.upper()} = {d.kernel_id}," in text
+    assert "enum cx_output {" not in (ROOT / "csrc" / "cost_model.h").read_text(), "generated, not hand-written"
+
+
+def test_status_table():
+    assert [s.code for s in schema.STATUSES] == list(range(len(schema.STATUSES)))
+    assert schema.STATUS[schema.OK] == "ok" and schema.STATUS[schema.UNSUPPORTED] == "not supported"
+    assert confuciux.STATUS == schema.STATUS
+
+
+def test_units_come_from_the_schema():
+    assert schema.unit("runtime") == "cycles" and schema.unit("area") == "µm²" and schema.unit("pes") == "PEs"
+    assert schema.unit("macs_per_cycle") == "MACs/cycle" and schema.unit("nothing") == ""
+    assert set(schema.COUNTS) == {o.name for o in schema.OUTPUTS} - {"energy", "area", "power", "macs_per_cycle"}
+
+
+def test_former_output_name_warns():
+    c = evaluate(LAYERS, 8, 2)
+    with pytest.warns(FutureWarning, match="macs_per_cycle"):
+        old = c.throughput
+    np.testing.assert_array_equal(old, c.macs_per_cycle)
+    with pytest.warns(FutureWarning):
+        assert evaluate(LAYERS, 8, 2, outputs=["throughput"]).computed == ("macs_per_cycle",)
+    with pytest.warns(FutureWarning):
+        assert evaluate_layer(LAYERS[:1], 8, 2).throughput == c.macs_per_cycle[0]
+
+
+@pytest.fixture
+def energy_per_mac():
+    """The docs/architecture.md checklist "adding an output", followed once: one entry (its
+    derive function is its code), registered for the test and removed after it."""
+    out = schema.Output("energy_per_mac", "nJ/MAC", "energy per MAC", count=False, needs=("energy", "macs"),
+                        derive=lambda v: v["energy"] / v["macs"], total=lambda t: t["energy"] / t["macs"])
+    schema.register(out)
+    yield out
+    schema.unregister(out.name)
+
+
+def test_a_derived_output_is_one_entry(energy_per_mac):
+    c = evaluate(LAYERS, np.array([[2, 8, 32]]), 2)
+    np.testing.assert_array_equal(c.energy_per_mac, c.energy / c.macs)
+    np.testing.assert_array_equal(c["energy_per_mac"], c.energy_per_mac)
+    assert c.computed[-1] == "energy_per_mac" and schema.unit("energy_per_mac") == "nJ/MAC"
+    t = c.total()
+    np.testing.assert_allclose(t.energy_per_mac, c.energy.sum(axis=-1) / c.macs.sum(axis=-1))
+    only = evaluate(LAYERS, 8, 2, outputs=["energy_per_mac"])  # computed with what it needs
+    assert only.computed == ("energy", "macs", "energy_per_mac")
+    np.testing.assert_array_equal(only.energy_per_mac, evaluate(LAYERS, 8, 2).energy_per_mac)
+    np.testing.assert_array_equal(evaluate(LAYERS, 8, 2, backend="numpy").energy_per_mac, only.energy_per_mac)
+    with pytest.raises(ValueError, match="taken"):
+        schema.register(energy_per_mac)
+    with pytest.raises(ValueError, match="needs known outputs"):
+        schema.register(schema.Output("x", "", "", needs=("nope",), derive=lambda v: v["nope"]))
+    with pytest.raises(TypeError):
+        schema.register(schema.Output("y", "", ""))
+
+
+def test_derived_outputs_leave_with_unregister(energy_per_mac):
+    schema.unregister("energy_per_mac")
+    try:
+        assert "energy_per_mac" not in evaluate(LAYERS, 8, 2).computed
+        with pytest.raises(ValueError, match="unknown outputs"):
+            evaluate(LAYERS, 8, 2, outputs=["energy_per_mac"])
+    finally:
+        schema.register(energy_per_mac)  # for the fixture's teardown
 
 
 def _all(costs):
@@ -71,7 +160,7 @@ def _all(costs):
 def test_every_dataflow_both_backends_every_output(dataflow, hardware):
     pes = np.array([[1, 8, 64], [3, 17, 128]])
     ref = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="numpy"))
-    if confuciux.native:
+    if confuciux.BACKEND == "c":
         c = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="c"))
         for name in schema.NAMES:
             np.testing.assert_array_equal(c[name], ref[name], err_msg=name)

@@ -156,13 +156,13 @@ def test_json_round_trip_carries_the_dataflows(union):
 
 
 def test_pareto_over_the_union_dominates_every_single_dataflow(union, tmp_path):
-    both = cx.pareto(MODEL, Platform(ALL))
+    both = cx.pareto_front(MODEL, Platform(ALL))
     both.to_csv(tmp_path / "front.csv")
     rows = (tmp_path / "front.csv").read_text().splitlines()
     assert rows[0].endswith(",dataflows") and rows[-1].endswith(" ".join(both.dataflows(len(both) - 1)))
     assert both.exact and both.label == "dla+shi+eye"
     for d in ALL:
-        single = cx.pareto(MODEL, Platform(d))
+        single = cx.pareto_front(MODEL, Platform(d))
         for i in range(0, len(single), max(1, len(single) // 25)):
             j = both.best_within(float(single.resource[i]))
             assert j is not None and both.objective[j] <= single.objective[i] * (1 + 1e-12)
@@ -171,7 +171,7 @@ def test_pareto_over_the_union_dominates_every_single_dataflow(union, tmp_path):
         costs = evaluate_design(MODEL, pes, bufs, both.dataflows(i))
         assert float(np.sum(costs.runtime)) == pytest.approx(float(both.objective[i]), rel=1e-12)
     assert set(both.dataflows(len(both) - 1)) > {"dla"}
-    assert cx.pareto(MODEL, Platform("shi")).dataflows(0) == ("shi",) * len(MODEL)
+    assert cx.pareto_front(MODEL, Platform("shi")).dataflows(0) == ("shi",) * len(MODEL)
 
 
 def test_two_budgets_edge_fpga_over_the_union():

@@ -11,7 +11,7 @@ import pytest
 import confuciux
 from confuciux import Hardware, Layer, area_power, evaluate, evaluate_layer
 
-BACKENDS = ["numpy", "c"] if confuciux.native else ["numpy"]
+BACKENDS = ["numpy", "c"] if confuciux.BACKEND == "c" else ["numpy"]
 LAYER = Layer(64, 32, 58, 58, 3, 3)
 
 

@@ -20,8 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import reference_dir
+import confuciux as cx
+from conftest import GOLDEN_DIR, reference_file
+from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, Temporal
 from confuciux.workload import Layer, Model
+from maestro_run import maestro_bin, run_maestro
 
 # A model file as MAESTRO's transformer and ResNeXt files are written: a Constant as a size,
 # N as batch, Stride blocks, NGCONV with per-group K and C, comments of both kinds, tabs.
@@ -70,6 +73,7 @@ Dataflow {
 \t\t\tTemporalMap(NTileSz,NTileSz) N;
 \t\t\tSpatialMap(MTileSz,MTileSz) M;
 \t\t\tCluster(KTileSz, P);
+\t\t\tSpatialMap(1,1) K;
 \t\t}
 }
 Layer c2 {
@@ -110,14 +114,21 @@ def test_model_file_semantics():
 
 
 def test_mapping_file_semantics():
-    with pytest.warns(UserWarning, match=r"2 layer\(s\) carry a Dataflow block"):
-        m = Model.from_maestro(MAPPING_FILE)
+    m = Model.from_maestro(MAPPING_FILE)
     g, c2, c3 = m
     assert g == Layer.gemm(M=128, N=2048, K=4096) and g.kind == "GEMM"  # N here is GEMM's N
     assert c2 == Layer(64, 3, 34, 34, 3, 3)  # no colons
     assert c3 == Layer(8, 64, 32, 32, 3, 3)  # N given twice, equal
     assert m.custom_dataflow == (True, False, True)
     assert m[1:].custom_dataflow == (False, True)
+    # the blocks are kept, with the file's constants they name (NTileSz is free: bound when costed)
+    assert m.constants == {"MTileSz": 1, "KTileSz": 100}
+    assert m.dataflows[0] == Dataflow(
+        [Temporal("N", "NTileSz"), Spatial("M", "MTileSz"), Cluster("KTileSz"), Spatial("K", 1)],
+        {"MTileSz": 1, "KTileSz": 100},
+    )
+    assert m.dataflows[1] is None and m.dataflows[2] == Dataflow([Temporal("K", 1), Spatial("Y", Sz("R"), 1)])
+    assert m[1:].dataflows == m.dataflows[1:]
 
 
 def test_output_sizes_and_gemm_conv_form():
@@ -234,6 +245,85 @@ def test_garbage_text_gives_clear_errors(text):
         assert "line" in str(exc) or "<text>" in str(exc)
 
 
+def test_dataflows_round_trip_through_to_maestro():
+    clash = Dataflow([Spatial("K", "T"), Temporal("C", 2)], {"T": 3})
+    m = Model(
+        "net",
+        [Layer(8, 8, 10, 10, 3, 3, name="a"), Layer(8, 8, 10, 10, 3, 3, name="b"), Layer.gemm(4, 5, 6, name="g"),
+         Layer(8, 8, 10, 10, 3, 3, name="c"), Layer(8, 16, 10, 10, 3, 3, groups=4, name="d")],
+        dataflows=[Dataflow([Spatial("K", "T"), Temporal("C", "KTileSz")], {"T": 2}), None, Dataflow.preset("nmk"),
+                   clash, Dataflow.preset("kcp_ws", grouped=True)],
+        constants={"Unused": 5},
+    )  # fmt: skip
+    buf = io.StringIO()
+    m.to_maestro(buf)
+    text = buf.getvalue()
+    assert text.startswith("Constant Unused 5;\nConstant T 2;\nConstant MTileSz 1;\nConstant NTileSz 1;\nConstant ClusterC 64;")
+    back = Model.from_maestro(text)
+    assert list(back) == list(m) and back.constants["T"] == 2 and back.custom_dataflow == (True, False, True, True, True)
+    # constants are global in a MAESTRO file: the clashing T is written as its value, and nmk's
+    # KTileSz too (layer a leaves it free); the rest kept
+    assert back.dataflows[3] == clash.inline() and back.dataflows[2] == m.dataflows[2].inline(["KTileSz"])
+    assert back.dataflows[0] == m.dataflows[0] and back.dataflows[0].free_names == {"KTileSz"}
+    assert back.dataflows[1] is None and back.dataflows[4] == m.dataflows[4]
+    assert back[1:3].dataflows == back.dataflows[1:3] and Model("x", list(m)).dataflows == ()
+    with pytest.raises(ValueError, match="dataflows has 1 entries for 5 layers"):
+        Model("x", list(m), dataflows=[None])
+    with pytest.raises(TypeError, match="dataflows\\[0\\] is not a Dataflow"):
+        Model("x", list(m)[:1], dataflows=["dla"])
+
+
+def test_dataflow_blocks_are_read_as_maestro_reads_them():
+    head = "Constant CTile 4;\nNetwork n {\nLayer a {\nType: CONV\nDimensions { K: 8, C: 8, Y: 10, X: 10, R: 3, S: 3 }\n"
+    m = Model.from_maestro(head + "Dataflow {\n SpatialMap(1,1) K; // x } y\n TemporalMap(CTile,CTile) C;\n}\n}\n}\n")
+    assert m.dataflows[0] == Dataflow([Spatial("K", 1), Temporal("C", "CTile")], {"CTile": 4})
+    # two blocks in one layer add up (MAESTRO appends to one table); an empty block is no program
+    m = Model.from_maestro(head + "Dataflow { SpatialMap(1,1) K; }\nDataflow { Cluster(2, P); SpatialMap(1,1) C; }\n}\n}")
+    assert len(m.dataflows[0].levels) == 2
+    assert Model.from_maestro(head + "Dataflow { }\n}\n}").dataflows == ()
+    for block, match in [
+        ("Dataflow { SpatialMap(1,1) K}\n}\n}\n", "line 6: SpatialMap\\(1,1\\) K}: unknown dimension 'K}'"),
+        ("Dataflow { SpatialMap(1,1) K; TemporalMap(1,1) R; }\n}\n}\n", "layer 'a', line 6 \\(TemporalMap\\(1,1\\) R\\): a temporal map of R covers the filter whole"),
+        ("Dataflow { SpatialMap(1,1) K; Cluster(2, P); }\n}\n}\n", "line 6: layer 'a': level 2 .* has no SpatialMap"),
+        ("Dataflow { SpatialMap(1,1) K; TemporalMap(1,1) G; }\n}\n}\n", "this CONV layer has no dimension G"),
+        ("Dataflow { SpatialMap(1,1) K; /* c */ }\n}\n}\n", "line 6: expected SpatialMap, TemporalMap, Cluster or '}', got '/\\*'"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            Model.from_maestro(head + block)
+    with pytest.raises(ValueError, match="line 4: layer 'a': Sz\\(R\\) before the layer's Dimensions"):
+        Model.from_maestro("Network n {\nLayer a {\nType: CONV\nDataflow { SpatialMap(Sz(R),1) K; }\n"
+                           "Dimensions { K: 8, C: 8, Y: 10, X: 10, R: 3, S: 3 }\n}\n}")
+
+
+def test_grouped_trconv_cannot_be_written(tmp_path):
+    """Issue 18, defect 21: MAESTRO has no grouped transposed convolution (checked with MAESTRO
+    4eb08d1: a TRCONV drops G and costs one group; a map of G is refused; NGCONV reads back as
+    a CONV), so the writers refuse it clearly."""
+    m = Model("tr", [Layer(8, 8, 10, 10, 3, 3, "TRCONV", groups=2, name="up")])
+    with pytest.raises(ValueError, match="layer 0 \\('up'\\): MAESTRO has no grouped TRCONV"):
+        m.to_maestro(io.StringIO())
+    platform = cx.Platform.confuciux(m, "dla", "area", 0.5)
+    result = cx.Explorer(m, platform, "latency", "heuristic", epochs=1, seed=0).run()
+    with pytest.raises(ValueError, match="MAESTRO has no grouped TRCONV"):
+        result.to_maestro(tmp_path)
+
+
+@pytest.mark.parametrize("dataflow", ["dla", "shi", "eye"])
+def test_exported_designs_with_gemms_run_in_maestro(tmp_path, dataflow):
+    """Every mapping file Result.to_maestro writes runs in MAESTRO (GEMMs under a convolution's
+    program as the equivalent CONV) and gives our runtime."""
+    binary = maestro_bin()
+    model = Model("mixed", [Layer(16, 8, 12, 12, 3, 3, name="c"), Layer(1, 16, 10, 10, 3, 3, "DSCONV", name="dw"),
+                            Layer.gemm(8, 32, 16, name="fc"), Layer.gemm(3, 7, 5, name="fc2")])  # fmt: skip
+    platform = cx.Platform.confuciux(model, dataflow, "area", 0.5)
+    result = cx.Explorer(model, platform, "latency", "heuristic", epochs=1, seed=0).run()
+    paths = result.to_maestro(tmp_path)
+    for i, path in enumerate(paths[1:-1]):
+        run = run_maestro(path.read_text(), int(result.pes[i]), binary)
+        assert run.status == "ok", (path.name, run.message)
+        assert float(run.rows[0]["Runtime (Cycles)"]) == result.costs.runtime[i], path.name
+
+
 # Independent reading: regular expressions over the text, MAESTRO's arithmetic --------------------
 def _independent_macs(text: str) -> tuple[list[str], int]:
     text = re.sub(r"//[^\n]*", "", text)
@@ -274,15 +364,34 @@ def test_own_files_against_the_independent_reading():
         assert [l.name for l in m] == names and m.macs == macs
 
 
+MAESTRO_MODELS = ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"]
+
+
+@pytest.mark.parametrize("name", MAESTRO_MODELS)
+def test_maestro_model_files_golden(name):
+    """MAESTRO's shipped model files in their own syntax (tests/golden/maestro_models/: the GEMM
+    networks whole, the CNNs' first three and last layers)."""
+    m = _check_file(GOLDEN_DIR / "maestro_models" / f"{name}.m")
+    if name == "Resnet50_model":
+        assert m[0].stride == (2, 2) and m[0].out_y == 109  # (224 - 7) // 2 + 1: MAESTRO pads nothing
+    if name == "MobileNetV2_model":
+        assert any(layer.depthwise for layer in m)
+
+
 @pytest.mark.reference
-@pytest.mark.parametrize("name", ["MobileNetV2_model", "Resnet50_model", "gnmt_model", "ncf_model"])
+@pytest.mark.parametrize("name", MAESTRO_MODELS)
 def test_reference_model_files(name):
-    m = _check_file(reference_dir() / "zoo" / f"{name}.m")
+    m = _check_file(reference_file(f"zoo/{name}.m", "MAESTRO's shipped model file, whole"))
     if name == "Resnet50_model":
         assert m[0].stride == (2, 2) and m[0].out_y == 109  # (224 - 7) // 2 + 1: MAESTRO pads nothing
 
 
 _MAESTRO_DATA = os.environ.get("MAESTRO_DATA")
+
+
+# MAESTRO 4eb08d1 refuses these shipped mapping files while parsing (checked with the oracle),
+# at the line given: a temporal R tile that is not the layer's whole filter.
+_REFUSED = {"UNet_kcp_ws.m": 8, "googlenet_ykp_os.m": 32, "mnasnet_ykp_os.m": 15, "squeezenet1_0_ykp_os.m": 32}
 
 
 @pytest.mark.skipif(not _MAESTRO_DATA, reason="MAESTRO_DATA (a maestro checkout's data/ directory) not set")
@@ -291,5 +400,13 @@ def test_every_maestro_shipped_file():
     files = [f for f in files if f.parent.name in ("model", "mapping")]
     assert len(files) >= 50
     for f in files:
+        if f.name in _REFUSED:
+            with pytest.raises(ValueError, match=rf"line {_REFUSED[f.name]} \(TemporalMap.*\) R\): a temporal map of R"):
+                Model.from_maestro(f)
+            continue
         m = _check_file(f)
         assert math.isfinite(m.macs)
+        blocks = len(re.findall(r"^\s*Dataflow\s*\{", f.read_text(), re.M))  # commented-out ones start with //
+        assert sum(df is not None for df in m.dataflows) == blocks, f.name
+        if f.parent.name == "mapping":  # every layer of a mapping file has its program
+            assert len(m.dataflows) == len(m) and all(df is not None for df in m.dataflows), f.name

@@ -33,6 +33,33 @@ def _cases() -> list[Case]:
     return cases
 
 
+class ThirdParty:
+    """A third party's search method, defined here and registered nowhere: each epoch, ``count``
+    random valid designs (a plain class, not a dataclass: recorded by its attributes)."""
+
+    name = "third-party"
+
+    def __init__(self, count: int = 4) -> None:
+        self.count = count
+
+    def run(self, problem, tracker, rng, epochs, start=None):  # type: ignore[no-untyped-def]
+        from confuciux.search.random_search import random_designs
+
+        for _ in range(epochs):
+            tracker.score(random_designs(problem, rng, self.count))
+            tracker.end_epoch(self.name)
+        return None
+
+
+def _instance_cases() -> list[Case]:
+    from confuciux.search import Genetic
+
+    m = cx.zoo.load("alexnet")
+    pl = cx.Platform.confuciux(m, "dla", "area", 0.5)
+    return [Case(m, pl, method=Genetic(population=40), epochs=6), Case(m, pl, method=ThirdParty(count=3), epochs=6),
+            Case(m, pl, method=ThirdParty(), epochs=6), Case(m, pl, method="ga", epochs=6)]  # fmt: skip
+
+
 def _same(a: list[cx.Result], b: list[cx.Result]) -> None:
     assert len(a) == len(b)
     for x, y in zip(a, b, strict=True):
@@ -49,7 +76,7 @@ def in_process() -> list[cx.Result]:
 
 def test_in_process_results_are_in_case_order(in_process):
     cases = _cases()
-    assert [(r.model, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
+    assert [(r.model_name, r.method, r.seed, r.platform["dataflow"]) for r in in_process] == [
         (c.model.name, c.method, c.seed, c.platform.dataflow) for c in cases
     ]
     _same(in_process, [c.run() for c in cases[:2]] + in_process[2:])
@@ -68,6 +95,87 @@ def test_dask_local_cluster_equals_in_process(in_process):
             assert len(client.scheduler_info()["workers"]) == 2
             results = sweep(_cases(), executor=client)
     _same(results, in_process)
+
+
+_LOAD_ELSEWHERE = """
+import sys
+import confuciux as cx
+for line in open(sys.argv[1]):
+    r = cx.Result.from_json(line)
+    print(r.method, r.feasible)
+"""
+
+
+def test_method_instances_run_in_pools_and_on_dask_and_their_results_load_elsewhere(tmp_path):
+    """``Case(method=instance)``: a built-in method with other parameters and a third party's method
+    defined in this module run in process, on a process pool and on a Dask LocalCluster with the
+    same results; they are labelled by their parameters; a result saved in a file loads in a fresh
+    process that never heard of the method."""
+    from confuciux.search import check_method
+    from confuciux.sweeps import method_spec, process_pool
+
+    check_method(ThirdParty(count=3))  # the third party's own conformance test
+    cases = _instance_cases()
+    assert len({c.key() for c in cases}) == 4
+    spec = method_spec(cases[1].method)
+    assert spec == {"name": "third-party", "type": "test_sweeps.ThirdParty", "params": {"count": 3}} or spec == {
+        "name": "third-party", "type": "tests.test_sweeps.ThirdParty", "params": {"count": 3}}  # fmt: skip
+    path = tmp_path / "ck.jsonl"
+    results = sweep(cases, checkpoint=path)
+    assert [r.method for r in results] == ["ga(population=40)", "third-party(count=3)", "third-party", "ga"]
+    assert [json.loads(line)["method"]["params"] for line in path.read_text().splitlines()[:3]] == [
+        {**method_spec(cases[0].method)["params"]}, {"count": 3}, {"count": 4}]  # type: ignore[index]  # fmt: skip
+    assert results[0].to_dict()["evaluations"] != results[3].to_dict()["evaluations"]  # 40 designs a generation
+    with process_pool(2) as pool:
+        _same(sweep(_instance_cases(), executor=pool), results)
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            _same(sweep(_instance_cases(), executor=client), results)
+    saved = tmp_path / "results.jsonl"
+    saved.write_text("".join(r.to_json() + "\n" for r in results))
+    out = subprocess.run([sys.executable, "-c", _LOAD_ELSEWHERE, str(saved)], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout  # fmt: skip
+    assert out.splitlines() == [f"{r.method} True" for r in results]
+
+
+def test_method_parameters_a_case_cannot_record_are_a_type_error():
+    m = cx.zoo.load("alexnet")
+    pl = cx.Platform.confuciux(m)
+    method = ThirdParty()
+    method.count = object()  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"method 'third-party'.count is a object"):
+        Case(m, pl, method=method, epochs=2)
+
+
+def test_a_lost_dask_scheduler_is_named():
+    """The scheduler going away mid-sweep was "internal error (FutureCancelledError ...); please
+    report it" on the command line: now a ConnectionError that says what happened."""
+    distributed = pytest.importorskip("distributed")
+    import threading
+
+    import dask
+
+    m = cx.zoo.load("alexnet")
+    cases = [Case(m, cx.Platform.confuciux(m), method="rl", epochs=10**8, seed=s) for s in range(2)]
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = distributed.Client(cluster)
+
+        def lose_the_scheduler() -> None:
+            deadline = time.monotonic() + 60
+            while not any(client.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cluster.close()
+
+        killer = threading.Thread(target=lose_the_scheduler)
+        killer.start()
+        try:
+            with pytest.raises(ConnectionError, match=r"the Dask cluster went away .*0 of 2 cases finished"):
+                sweep(cases, executor=client)
+        finally:
+            killer.join()
+            client.close()
 
 
 def test_case_is_picklable_and_its_key_stable_across_processes():
@@ -111,6 +219,22 @@ def test_identical_cases_run_once_and_progress_reports_each():
     results = sweep([case, case], progress=lambda done, total: seen.append((done, total)))
     assert results[0] is results[1]
     assert seen == [(0, 2), (2, 2)]
+
+
+def test_models_with_equal_layers_are_different_cases():
+    """The zoo's resnext50_32x4d and wide_resnet50 have the same layers in ConfuciuX's record: a
+    sweep over both ran one and labelled both rows with its name."""
+    a, b = cx.zoo.load("resnext50_32x4d"), cx.zoo.load("wide_resnet50")
+    assert a.layers == b.layers and a.name != b.name
+    cases = [Case(m, cx.Platform.confuciux(m, "dla", "area", 0.5), method="heuristic", epochs=1) for m in (a, b)]
+    assert cases[0].key() != cases[1].key()
+    ran: list[int] = []
+    results = sweep(cases, progress=lambda done, total: ran.append(done))
+    assert [r.model_name for r in results] == ["resnext50_32x4d", "wide_resnet50"] and ran == [0, 1, 2]
+    assert [row["model"] for row in results_table(results)] == ["resnext50_32x4d", "wide_resnet50"]
+    renamed = cx.Platform.confuciux(a, "dla", "area", 0.5)
+    renamed = dataclasses.replace(renamed, name="other")  # the platform's name is recorded too
+    assert Case(a, renamed, method="heuristic", epochs=1).key() != cases[0].key()
 
 
 def test_checkpoint_skips_finished_cases(tmp_path, in_process):
@@ -157,19 +281,61 @@ def test_killed_sweep_resumes_from_its_checkpoint(tmp_path, in_process):
     assert len(path.read_text().strip().split("\n")) >= len(in_process)
 
 
-def test_checkpoint_cut_short_last_line_is_ignored_and_bad_lines_named(tmp_path, in_process):
+_FULL_DISK_SWEEP = """
+import resource, sys
+sys.path.insert(0, {tests!r})
+from confuciux.sweeps import sweep
+from test_sweeps import _cases
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))  # as `ulimit -f`: the disk is full here
+sweep(_cases(), checkpoint={path!r})
+"""
+
+
+def test_checkpoint_cut_mid_record_by_a_full_disk_stays_readable(tmp_path, in_process):
+    """A write cut mid-record (a full disk; a kill) is dropped when the sweep resumes, and the file
+    stays readable on every later resume (it used to fail "not a sweep checkpoint record" from the
+    second resume on)."""
+    two = tmp_path / "two.jsonl"
+    sweep(_cases()[:2], checkpoint=two)
+    limit = two.stat().st_size + 1000  # the third record is cut 1,000 bytes in
     path = tmp_path / "ck.jsonl"
-    cases = _cases()[:2]
-    sweep(cases[:1], checkpoint=path)
-    with open(path, "a") as f:
-        f.write('{"key": "abc", "res')  # a record cut short by a kill
-    results = sweep(cases, checkpoint=path)
-    _same(results, in_process[:2])
+    script = _FULL_DISK_SWEEP.format(tests=os.path.dirname(__file__), path=str(path), limit=limit)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "File too large" in r.stderr
+    data = path.read_bytes()
+    assert len(data) == limit and not data.endswith(b"\n")  # cut mid-record
+    seen: list[int] = []
+    for _ in range(2):  # resume, then resume again
+        seen.clear()
+        results = sweep(_cases(), checkpoint=path, progress=lambda done, total: seen.append(done))
+        _same(results, in_process)
+        lines = path.read_text().splitlines()
+        assert len(lines) == len(in_process) and all(json.loads(line)["key"] for line in lines)
+    assert seen[0] == len(in_process)  # the second resume ran nothing
+
+
+def test_checkpoint_cut_records_anywhere_are_ignored_and_bad_lines_named(tmp_path, in_process):
+    path = tmp_path / "ck.jsonl"
+    cases = _cases()[:3]
+    sweep(cases[:2], checkpoint=path)
+    first, second = path.read_text().splitlines()
+    # as an earlier version left a cut record: ended with a newline, then appended after
+    path.write_text(first + "\n" + second[:500] + "\n" + second + "\n" + '{"ke')
+    seen: list[int] = []
+    results = sweep(cases, checkpoint=path, progress=lambda done, total: seen.append(done))
+    _same(results, in_process[:3])
+    assert seen[0] == 2  # both whole records were read back
     lines = path.read_text().splitlines()
-    assert len(lines) == 3 and json.loads(lines[2])["key"] == cases[1].key()
+    assert len(lines) == 4 and json.loads(lines[3])["key"] == cases[2].key()  # the cut tail dropped
     path.write_text("garbage\n" + "\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=r"ck.jsonl, line 1: not a sweep checkpoint record"):
         sweep(cases, checkpoint=path)
+    path.write_text('{"key":"x","result":{}}\n')  # whole, but not a record
+    with pytest.raises(ValueError, match=r"ck.jsonl, line 1: not a sweep checkpoint record"):
+        sweep(cases, checkpoint=path)
+    path.write_text(first)  # a whole record that lost only its newline is kept
+    sweep(cases[:2], checkpoint=path)
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == [c.key() for c in cases[:2]]
 
 
 def test_results_table_csv_and_dataframe(tmp_path, in_process):
@@ -239,11 +405,11 @@ def test_ctrl_c_stops_an_in_process_sweep_after_checkpointing(tmp_path, monkeypa
     _same(sweep(cases, checkpoint=path), in_process[:3])
 
 
-def test_progress_bar_on_stderr(capsys):
+def test_progress_on_stderr_is_plain_lines_when_not_a_terminal(capsys):
     m = cx.zoo.load("alexnet")
     sweep([Case(m, cx.Platform.confuciux(m), method="rl", epochs=2, seed=s) for s in range(2)], progress=True)
     err = capsys.readouterr().err
-    assert "0/2 cases" in err and err.endswith("2/2 cases\n") and "[" + "#" * 30 + "]" in err
+    assert "\r" not in err and err.splitlines() == ["[" + "." * 20 + "] 0/2 cases", "[" + "#" * 20 + "] 2/2 cases"]
 
 
 def test_spec_nested_too_deep_is_a_clear_error(tmp_path):

@@ -341,7 +341,8 @@ def test_from_maestro_text():
             "layer 'a': dimension K must be >= 1",
         ),
         ("Network n { Layer a { Type: CONV Stride { X: 1 ", "line 1: layer 'a': expected '}', got the end"),
-        ("Network n { Layer a { Type: CONV Dataflow { X: 1 ", "line 1: unbalanced braces"),
+        ("Network n { Layer a { Type: CONV Dataflow { X: 1 ", "line 1: expected SpatialMap, TemporalMap, Cluster or .}., got .X."),
+        ("Network n { Layer a { Type: CONV Dataflow { SpatialMap(1,1) K ", "line 1: the Dataflow block is never closed"),
         (
             "Network n { Layer a { Type: CONV Dimensions { K: 1, C: 1, Y: 3, X: 3, R: 1, S: 1 }",
             "expected '}', got the end",
@@ -373,12 +374,12 @@ Network {
 Layer 1x1conv {
 Type: conv
 Dimensions { N: 1, K: 16, C: 8, Y: 7, X: 7, R: 1, S: 1 }
-Dataflow { SpatialMap(1,1) K; TemporalMap(KTileSz,KTileSz) C; Cluster(ClusterSz, P); }
+Dataflow { SpatialMap(1,1) K; TemporalMap(KTileSz,KTileSz) C; Cluster(ClusterSz, P); SpatialMap(1,1) C; }
 }
 }"""
-    with pytest.warns(UserWarning, match="1 layer\\(s\\) carry a Dataflow block"):
-        m = Model.from_maestro(text)
+    m = Model.from_maestro(text)
     assert m.name == "network" and m[0].name == "1x1conv" and m[0] == Layer(16, 8, 7, 7, 1, 1)
+    assert m.dataflows[0].constants == {"KTileSz": 4} and m.dataflows[0].free_names == {"ClusterSz"}
 
 
 def test_layers_to_arrays():

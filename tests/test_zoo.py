@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+
 import numpy as np
 import pytest
 
 import confuciux as cx
-from conftest import reference_dir
+from conftest import GOLDEN_DIR, reference_file
 from confuciux import zoo
 from confuciux.workload import Model, layers_to_arrays
 
@@ -28,20 +31,38 @@ def test_every_model_loads_and_evaluates(name):
     assert costs.valid.all() and np.all(costs.runtime > 0)
 
 
+def _confuciux_rows(model: Model) -> list[list[int]]:
+    """The model as ConfuciuX's CSV rows ``K,C,Y,X,R,S,T`` (T = 2: depthwise)."""
+    return [[layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, 2 if layer.depthwise else 1] for layer in model]
+
+
+@pytest.mark.parametrize("name", CONFUCIUX_MODELS)
+def test_equals_confuciux_csv_digest(name):
+    """The zoo reproduces ConfuciuX's model file exactly (tests/golden/zoo_golden.csv: layer count
+    and SHA-256 of the rows; tests/golden/make_golden_zoo.py; layer by layer in the deep test below)."""
+    with open(GOLDEN_DIR / "zoo_golden.csv", newline="") as f:
+        golden = {r["model"]: r for r in csv.DictReader(f)}
+    rows = _confuciux_rows(zoo.load(name))
+    text = "\n".join(",".join(map(str, r)) for r in rows)
+    assert len(rows) == int(golden[name]["layers"])
+    assert hashlib.sha256(text.encode()).hexdigest() == golden[name]["sha256"], f"{name} differs from ConfuciuX's file"
+
+
 @pytest.mark.reference
 @pytest.mark.parametrize("name", CONFUCIUX_MODELS)
 def test_equals_confuciux_csv(name):
-    ref = Model.from_csv(reference_dir() / "zoo" / f"{name}.csv")
+    ref = Model.from_csv(reference_file(f"zoo/{name}.csv", "ConfuciuX's model file"))
     dims, dw = layers_to_arrays(zoo.load(name))
     rdims, rdw = layers_to_arrays(ref)
     np.testing.assert_array_equal(dims, rdims)
     np.testing.assert_array_equal(dw, rdw)
+    assert _confuciux_rows(zoo.load(name)) == _confuciux_rows(ref)
 
 
-@pytest.mark.reference
 @pytest.mark.parametrize("name", ["gnmt", "ncf"])
 def test_equals_maestro_model_file(name):
-    ref = Model.from_maestro(reference_dir() / "zoo" / f"{name}_model.m")
+    """MAESTRO's shipped GEMM networks (whole copies in tests/golden/maestro_models/)."""
+    ref = Model.from_maestro(GOLDEN_DIR / "maestro_models" / f"{name}_model.m")
     m = zoo.load(name)
     np.testing.assert_array_equal(layers_to_arrays(m)[0], layers_to_arrays(ref)[0])
     assert all(layer.kind == "GEMM" for layer in m)

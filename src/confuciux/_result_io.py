@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from .cost import schema
 from .formats import maestro as _maestro
 from .hardware import Hardware
 from .workload import Layer, Model
@@ -70,7 +71,7 @@ def restore(result: Result, d: Mapping[str, Any]) -> Result:
     n = len(result.pes)
     changes: dict[str, Any] = {}
     if "layers" in d:
-        changes["workload"] = _workload(d["layers"], result.model, n)
+        changes["workload"] = _workload(d["layers"], result.model_name, n)
     if "hardware_coefficients" in d:
         changes["hardware"] = _hardware(d["hardware_coefficients"])
     if "accesses" in d:
@@ -127,7 +128,7 @@ def _need_workload(result: Result) -> Model:
     workload = getattr(result, "workload", None)
     if workload is None:
         raise ValueError(
-            f"result {result.model!r} does not carry its layers (a file saved without them); "
+            f"result {result.model_name!r} does not carry its layers (a file saved without them); "
             "run the search again with this version to export it"
         )
     if not isinstance(workload, Model):
@@ -135,26 +136,34 @@ def _need_workload(result: Result) -> Model:
     return workload
 
 
+#: The folder of :func:`write_maestro`'s per-layer mapping files, apart from the model file so that
+#: no model or layer name can make two files the same (a model named ``000_conv1`` whose layer 0 is
+#: ``conv1`` overwrote its model file with a mapping when they shared a folder).
+MAPPINGS = "layers"
+
+
 def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Path]:
-    """Write ``<model>.m`` (the model), one mapping file per layer (``<i>_<layer>.m``, with the
-    chosen PEs as ``ClusterSz`` and ``--num_pes``, the buffer as ``KTileSz``, the dataflow's
-    directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer) into
-    ``directory`` (created when missing).  Returns the paths written."""
+    """Write ``<model>.m`` (the model), one mapping file per layer (``layers/<i>_<layer>.m``, with
+    the chosen PEs as ``ClusterSz`` and ``--num_pes``, the buffer as ``KTileSz``, the dataflow's
+    directives) and ``run_maestro.sh`` (the MAESTRO command line of every layer, run from
+    ``directory``) into ``directory`` (created when missing).  Returns the paths written, each
+    once."""
     workload = _need_workload(result)
     # each layer's dataflow: the per-layer choice of a heterogeneous design, else the platform's
     dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "dla")),) * len(result.pes)
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    model_name = _maestro.token_name(result.model, "model")
+    (out / MAPPINGS).mkdir(parents=True, exist_ok=True)
+    model_name = _maestro.token_name(result.model_name, "model")
     paths = [out / f"{model_name}.m"]
     workload.to_maestro(paths[0])
-    commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", "set -e"]
+    commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", 'cd "$(dirname "$0")"',
+                "set -e"]  # fmt: skip
     for i, layer in enumerate(workload):
         pes, ktile = int(result.pes[i]), int(result.buffers[i])
-        path = out / f"{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
-        path.write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
-        paths.append(path)
-        commands.append(_maestro.MAESTRO_COMMAND.format(file=path.name, pes=pes))
+        name = f"{MAPPINGS}/{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
+        (out / name).write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
+        paths.append(out / name)
+        commands.append(_maestro.MAESTRO_COMMAND.format(file=name, pes=pes))
     script = out / "run_maestro.sh"
     script.write_text("\n".join(commands) + "\n", encoding="utf-8")
     return [*paths, script]
@@ -162,35 +171,48 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
 
 CSV_COLUMNS = (
     "layer", "name", "kind", "K", "C", "Y", "X", "R", "S", "stride_y", "stride_x", "batch", "groups",
-    "dataflow", "pes", "buffer", "runtime_cycles", "energy_nJ", "area_um2", "power_mW", "l1_bytes", "l2_bytes", "macs",
-    "macs_per_cycle", "valid", "status",
+    "dataflow", "pes", "buffer", *(schema.column(name) for name in schema.MAIN), "valid", "status",
 )  # fmt: skip
-_CSV_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+_CSV_COSTS = schema.MAIN
 
 
 def write_csv(result: Result, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
-    """One row per layer: the layer (when the result carries it), its dataflow, PEs and buffer, its costs
-    (cycles, nJ, µm², mW, bytes; empty when not valid) and status."""
-    workload = getattr(result, "workload", None)
-    c = result.costs
+    """:meth:`Result.to_csv`: :func:`write_layer_csv` of the result's design."""
     dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "")),) * len(result.pes)
+    workload = getattr(result, "workload", None)
+    write_layer_csv(path_or_file, result.pes, result.buffers, dataflows, result.costs, workload)
+
+
+def write_layer_csv(path_or_file: str | os.PathLike[str] | IO[str], pes: Any, buffers: Any, dataflows: Any,
+                    costs: Any, workload: Model | None = None) -> None:  # fmt: skip
+    """The per-layer CSV table (:data:`CSV_COLUMNS`), the one writer of it (``Result.to_csv``,
+    ``confuciux evaluate --csv``): one row per layer with the layer (when ``workload`` is given),
+    its dataflow, PEs and buffer, its costs at full precision (cycles, nJ, µm², mW, bytes; whole
+    numbers without a fraction; empty when not valid), valid and status (:data:`confuciux.STATUS`)."""
+    n = len(pes)
 
     def rows(f: IO[str]) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(CSV_COLUMNS)
-        for i in range(len(result.pes)):
+        for i in range(n):
             layer = workload[i] if workload is not None else None
             shape: list[Any] = (
                 [layer.name, layer.kind, layer.K, layer.C, layer.Y, layer.X, layer.R, layer.S, *layer.stride,
                  layer.batch, layer.groups] if layer is not None else [""] * 12
             )  # fmt: skip
-            costs = [finite(float(getattr(c, f)[i])) for f in _CSV_COSTS]
-            cells = ["" if v is None else repr(v) for v in costs]
-            state = [int(bool(c.valid[i])), int(c.status[i])]
-            w.writerow([i, *shape, dataflows[i], int(result.pes[i]), int(result.buffers[i]), *cells, *state])
+            cells = [_cell(float(getattr(costs, f)[i])) for f in _CSV_COSTS]
+            state = [int(bool(costs.valid[i])), int(costs.status[i])]
+            w.writerow([i, *shape, dataflows[i], int(pes[i]), int(buffers[i]), *cells, *state])
 
     if hasattr(path_or_file, "write"):
         rows(path_or_file)  # type: ignore[arg-type]
     else:
         with open(path_or_file, "w", newline="", encoding="utf-8") as f:
             rows(f)
+
+
+def _cell(x: float) -> str:
+    """A cost as its shortest exact text: ``1234`` for a whole number below 2**53, else ``repr``."""
+    if not math.isfinite(x):
+        return ""
+    return str(int(x)) if x.is_integer() and abs(x) < 2**53 else repr(x)

@@ -3,7 +3,14 @@
 :func:`load` parses a document and checks it; every violation is a :class:`ValueError` that
 names the field (``pes[3]``, ``costs.runtime``, ...), so that a hand-edited or truncated file
 never surfaces as a ``KeyError`` or a ``RecursionError``, and never becomes a Result that
-breaks later (an unknown objective, 1.5 PEs, arrays of different lengths).
+breaks later (an unknown objective, 1.5 PEs, arrays of different lengths) or that contradicts
+itself (``NaN`` tokens, a valid layer with an error status, a negative objective, "feasible"
+over a budget).  Whether the saved numbers are the cost model's is not decided here but by
+``confuciux evaluate --result``, which costs the design again.
+
+The method is any name: a result saved by a method registered in another process, or by an
+unregistered instance, loads anywhere.  This module imports nothing above the result in the
+package's layering (no search method registry, no explorer).
 """
 
 from __future__ import annotations
@@ -15,14 +22,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._limits import KERNEL_INT_MAX
-from .cost import STATUS
+from .cost import STATUS, schema
 from .platform import BUDGET_KEYS
-from .search.problem import OBJECTIVES
+from .search.objectives import OBJECTIVES
 
 __all__ = ["COST_FIELDS", "MAX_DEPTH", "load"]
 
 #: Per-layer cost arrays stored under ``costs`` (plus ``valid`` and ``status``).
-COST_FIELDS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput")
+COST_FIELDS = schema.MAIN
 #: Deepest nesting of arrays and objects accepted (a result needs 4).
 MAX_DEPTH = 32
 REQUIRED = (
@@ -31,6 +38,10 @@ REQUIRED = (
 )  # fmt: skip
 _USAGE_KEYS = ("used", "budget", "fraction")
 _SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"result JSON holds {token}, which is not JSON (a missing number is null)")
 
 
 def load(text: str | bytes | bytearray) -> dict[str, Any]:
@@ -44,8 +55,8 @@ def load(text: str | bytes | bytearray) -> dict[str, Any]:
         raise TypeError(f"Result.from_json takes a str or bytes, got {type(text).__name__}")
     _check_depth(text)
     try:
-        d = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, Python's int digit limit
+        d = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, NaN, Python's int digit limit
         raise ValueError(f"result JSON is not valid JSON: {exc}") from None
     check(d)
     return d  # type: ignore[no-any-return]
@@ -83,16 +94,18 @@ def check(d: Any) -> None:
     if missing:
         raise ValueError(f"result JSON lacks required key(s): {', '.join(missing)}")
     _text(d["model"], "model")
-    _choice(d["method"], "method", _methods())
+    if not _text(d["method"], "method"):
+        raise ValueError("method must be a non-empty string")
     _choice(d["objective"], "objective", tuple(OBJECTIVES))
     n = len(_ints(d["pes"], "pes", 1))
     if len(_ints(d["buffers"], "buffers", 1)) != n:
         raise ValueError(f"buffers has {len(d['buffers'])} values but pes has {n}")
     _check_costs(d["costs"], n)
-    _number(d["objective_value"], "objective_value", nullable=True)
+    _cost(d["objective_value"], "objective_value")
     _check_usage(d["constraint_used"])
     for key in ("feasible", "interrupted"):
         _bool(d[key], key)
+    _check_feasible(d)
     for key in ("history", "improvements"):
         _records(d.get(key, []), key)
     _int(d["evaluations"], "evaluations", 0)
@@ -101,7 +114,7 @@ def check(d: Any) -> None:
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
     if d["seed"] is not None:
         _int(d["seed"], "seed", 0, None)
-    _number(d["lower_bound"], "lower_bound", nullable=True)
+    _cost(d["lower_bound"], "lower_bound")
     _mapping(d["platform"], "platform")
     _optional(d)
 
@@ -112,13 +125,6 @@ def _optional(d: Mapping[str, Any]) -> None:
         _mapping(d["space"], "space")
     if d.get("reason") is not None:  # why a result is infeasible
         _text(d["reason"], "reason")
-
-
-def _methods() -> tuple[str, ...]:
-    # imported here: the explorer builds Results, so result sits below it in the layering
-    from .explorer import METHODS
-
-    return tuple(METHODS)  # the registry: a registered user method loads too
 
 
 def _kind(x: Any) -> str:
@@ -191,9 +197,11 @@ def _each(x: Any, field: str, n: int, check_one: Callable[[Any, str], object]) -
         check_one(v, f"{field}[{i}]")
 
 
-def _cost(v: Any, field: str) -> None:
-    if _number(v, field, nullable=True) < 0:
+def _cost(v: Any, field: str) -> float:
+    x = _number(v, field, nullable=True)
+    if x < 0:
         raise ValueError(f"{field} must be >= 0 (or null), got {v!r}")
+    return x
 
 
 def _status(v: Any, field: str) -> None:
@@ -202,6 +210,9 @@ def _status(v: Any, field: str) -> None:
 
 
 def _check_costs(x: Any, n: int) -> None:
+    for old, new in schema.RENAMED.items():  # files written before an output was renamed
+        if isinstance(x, dict) and old in x and new not in x:
+            x[new] = x.pop(old)
     costs = _mapping(x, "costs")
     missing = [k for k in (*COST_FIELDS, "valid", "status") if k not in costs]
     if missing:
@@ -210,6 +221,16 @@ def _check_costs(x: Any, n: int) -> None:
         _each(costs[f], f"costs.{f}", n, _cost)
     _each(costs["valid"], "costs.valid", n, _bool)
     _each(costs["status"], "costs.status", n, _status)
+    for i, (valid, status) in enumerate(zip(costs["valid"], costs["status"], strict=True)):
+        # the cost model's contract: valid is status == ok, and only a valid point has costs
+        if valid != (status == 0):
+            raise ValueError(f"costs.valid[{i}] is {str(valid).lower()} but costs.status[{i}] is {status} "
+                             f"({STATUS[status]}): a layer is valid exactly when its status is 0 (ok)")  # fmt: skip
+        for f in COST_FIELDS:
+            if (costs[f][i] is None) == valid:
+                state = "null" if valid else "a number"
+                raise ValueError(f"costs.{f}[{i}] is {state} but costs.valid[{i}] is {str(valid).lower()}: "
+                                 "a valid layer has every cost, an invalid one none (null)")  # fmt: skip
 
 
 def _check_usage(x: Any) -> None:
@@ -220,8 +241,32 @@ def _check_usage(x: Any) -> None:
         missing = [k for k in _USAGE_KEYS if k not in u]
         if missing:
             raise ValueError(f"constraint_used.{key} lacks required key(s): {', '.join(missing)}")
-        for k in _USAGE_KEYS:
-            _number(u[k], f"constraint_used.{key}.{k}", nullable=True)
+        used = _cost(u["used"], f"constraint_used.{key}.used")
+        budget = _number(u["budget"], f"constraint_used.{key}.budget")
+        if not (math.isfinite(budget) and budget > 0):
+            raise ValueError(f"constraint_used.{key}.budget must be a finite number > 0, got {budget!r}")
+        fraction = _number(u["fraction"], f"constraint_used.{key}.fraction", nullable=True)
+        expected = used / budget
+        if not (fraction == expected or math.isclose(fraction, expected, rel_tol=1e-9) or
+                (math.isnan(fraction) and math.isnan(expected))):  # fmt: skip
+            raise ValueError(f"constraint_used.{key}.fraction is {u['fraction']!r} but used / budget is {expected!r}")
+
+
+def _check_feasible(d: Mapping[str, Any]) -> None:
+    """``feasible`` is what the explorer decides: every layer valid and every budget kept."""
+    valid = all(d["costs"]["valid"])
+    over = [k for k, u in d["constraint_used"].items() if not (u["used"] is not None and u["used"] <= u["budget"])]
+    if d["feasible"] and not valid:
+        bad = d["costs"]["valid"].index(False)
+        raise ValueError(f"feasible is true but layer {bad} is not valid (costs.valid[{bad}] is false)")
+    if d["feasible"] and over:
+        u = d["constraint_used"][over[0]]
+        raise ValueError(f"feasible is true but constraint_used.{over[0]}.used ({u['used']!r}) is over its budget "
+                         f"({u['budget']!r})")  # fmt: skip
+    if d["feasible"] and d["objective_value"] is None:
+        raise ValueError("feasible is true but objective_value is null")
+    if not d["feasible"] and valid and not over:
+        raise ValueError("feasible is false but every layer is valid and every budget is kept")
 
 
 def _records(x: Any, field: str) -> None:

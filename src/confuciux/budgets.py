@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .hardware import Hardware
 
@@ -34,7 +34,7 @@ DEPLOYMENTS = ("LP", "LS")
 LS_SIZING = ("pes", "l1_bytes", "l2_bytes")
 
 
-def lp_total(per_layer: Any) -> np.ndarray:
+def lp_total(per_layer: ArrayLike) -> np.ndarray:
     """The layer-pipelined total of per-layer values (..., N) over the last axis: the sequential
     sum in layer order (see the module docstring).  Shape (...); 0 for N = 0."""
     a = np.asarray(per_layer, dtype=np.float64)
@@ -78,7 +78,7 @@ class Budgets:
             out["area"], out["power"] = self.accelerator(p, l1, l2)
         return {k: np.asarray(out[k]) for k in keys}
 
-    def accelerator(self, pes: Any, l1_bytes: Any, l2_bytes: Any) -> tuple[np.ndarray, np.ndarray]:
+    def accelerator(self, pes: ArrayLike, l1_bytes: ArrayLike, l2_bytes: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Area (µm²) and power (mW) of one accelerator of ``pes`` PEs, ``l1_bytes`` per PE and
         ``l2_bytes`` of L2 (arrays; NaN where an argument is not finite)."""
         from .cost import area_power

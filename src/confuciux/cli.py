@@ -1,39 +1,64 @@
 """Command line: ``confuciux evaluate``, ``explore``, ``import``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
 
 Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
-a file that cannot be written); 2 usage (an unknown option, a malformed or out-of-range value);
-3 infeasible (``explore``: no design within the budget; ``evaluate``: a layer the cost model
-cannot cost, or ``--result``: the saved costs not reproduced); 130 interrupted (Ctrl-C:
-``explore`` still prints its best design so far and writes it to ``--json``); 141 when the
-reader of the output goes away (``confuciux zoo | head -2``), quietly, as for any Unix tool
-killed by SIGPIPE.  Errors are one line on stderr, never a traceback (set ``CONFUCIUX_DEBUG=1``
-to see one).
+a file that cannot be written — checked before any work); 2 usage (an unknown option, an option
+the command does not use, a malformed or out-of-range value); 3 infeasible (``explore``: no
+design within the budget; ``evaluate``: a layer the cost model cannot cost, or ``--result``: the
+saved costs, objective, usage or feasibility not reproduced); 130 interrupted (Ctrl-C:
+``explore`` still prints its best design so far and writes it to ``--json``); 143 terminated
+(SIGTERM, handled as Ctrl-C); 141 when the reader of the output goes away (``confuciux zoo |
+head -2``), quietly, as for any Unix tool killed by SIGPIPE, whatever the size of the output.
+Errors are one line on stderr, never a traceback (set ``CONFUCIUX_DEBUG=1`` to see one).
+Process-level details (whole writes, signals, output files): :mod:`confuciux._console`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import errno
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
-from . import __version__
+from . import __version__, formats
+from ._console import (
+    EXIT_TERMINATED,
+    Terminated,
+    WholeWrites,
+    check_outputs,
+    console,
+    handle_signals,
+    output_path,
+)
 from ._limits import KERNEL_INT_MAX
-from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate
+from ._progress import ProgressLine
+from ._result_io import write_layer_csv
+from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
 from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
-from .formats import onnx as onnx_format
+from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
-from .presets import HARDWARE, PLATFORMS, ignored_options, load_model, make_platform, parse_budget
+from .presets import (
+    HARDWARE,
+    PLATFORMS,
+    ignored_options,
+    is_model_file,
+    load_model,
+    make_platform,
+    parse_bounds,
+    parse_budget,
+    record_note,
+)
 from .result import Result
 from .search.problem import OBJECTIVES
 from .workload import KINDS, Model
@@ -45,9 +70,27 @@ class UsageError(ValueError):
     """Arguments that parse but do not fit together (exit code 2)."""
 
 
-def _load_model(spec: str) -> Model:
-    """A zoo name, a ConfuciuX CSV (``K,C,Y,X,R,S,T``), a MAESTRO ``.m`` or an ONNX ``.onnx`` file."""
-    return load_model(spec)
+def _load_model(args: argparse.Namespace, spec: str | None = None) -> Model:
+    """``--model`` (or ``spec``): a zoo name or a model file of a registered format
+    (:data:`confuciux.formats.FORMATS`); for a zoo name given without ``--record``, a note says
+    which record of the network it is."""
+    spec = args.model if spec is None else spec
+    record = getattr(args, "record", None)
+    try:
+        model = load_model(spec, record)
+    except ValueError as exc:
+        if record is not None and "applies to zoo models only" in str(exc):
+            raise UsageError(f"--record: {exc}") from None
+        raise
+    note = record_note(spec) if record is None else None
+    if note:
+        sys.stderr.write(f"confuciux: note: {note}\n")
+    return model
+
+
+def _objective_help() -> str:
+    """The objectives of the table, with their units and how layers combine."""
+    return "; ".join(f"{o.name}: {o.combine} ({o.unit})" for o in OBJECTIVES.values())
 
 
 def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
@@ -68,8 +111,8 @@ def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
 
 
 def _dataflow_list(text: str) -> str | tuple[str, ...]:
-    """An argparse type: a dataflow, or several separated by commas (each layer then picks its
-    own: a heterogeneous layer-pipelined design)."""
+    """An argparse type: a dataflow, or several separated by commas (``--dataflow dla,eye``: in
+    explore each layer then picks its own, in compare and pareto each is compared)."""
     names = tuple(t.strip().lower() for t in text.split(","))
     if any(n not in DATAFLOWS for n in names) or len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(
@@ -94,14 +137,21 @@ def _fraction(text: str) -> float:
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg", ".eps", ".ps", ".tif", ".tiff")
 
 
-def _image_path(text: str) -> str:
-    """An argparse type: a file name with a suffix of :data:`IMAGE_SUFFIXES`, not a directory."""
-    if os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{_clip(text)} is a directory, expected an image file name")
-    if os.path.splitext(text)[1].lower() not in IMAGE_SUFFIXES:
-        raise argparse.ArgumentTypeError(f"expected an image file name ending in one of {list(IMAGE_SUFFIXES)}, "
-                                         f"got {_clip(text)}")  # fmt: skip
-    return text
+#: ``--plot``'s argparse type: an image file name (see :func:`confuciux._console.output_path`).
+_image_path = output_path(IMAGE_SUFFIXES)
+
+
+def _bounds(flag: str) -> Callable[[str], tuple[int, int]]:
+    """An argparse type: ``LO..HI`` (:func:`presets.parse_bounds`)."""
+
+    def parse(text: str) -> tuple[int, int]:
+        try:
+            return parse_bounds(text, flag)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "bounds"
+    return parse
 
 
 def _need_plotting(args: argparse.Namespace) -> None:
@@ -115,11 +165,8 @@ def _clip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _import_onnx(path: str, batch: int, strict: bool) -> onnx_format.Imported:
-    try:
-        return onnx_format.import_onnx(path, batch=batch, strict=strict)
-    except ImportError as exc:  # the optional extra is missing: a one-line error, not a traceback
-        raise ValueError(str(exc)) from None
+def _model_help() -> str:
+    return f"zoo name, or a model file: {formats.describe()}"
 
 
 def _fmt(x: float) -> str:
@@ -133,9 +180,7 @@ def _fmt(x: float) -> str:
 COLUMNS = [
     ("layer", None), ("kind", None), ("K", None), ("C", None), ("Y", None), ("X", None),
     ("R", None), ("S", None), ("pes", None), ("buffer", None),
-    ("runtime_cycles", "runtime"), ("energy_nJ", "energy"), ("area_um2", "area"),
-    ("power_mW", "power"), ("l1_bytes", "l1_bytes"), ("l2_bytes", "l2_bytes"),
-    ("macs", "macs"), ("macs_per_cycle", "throughput"), ("status", None),
+    *((schema.column(name), name) for name in schema.MAIN), ("status", None),
 ]  # fmt: skip
 
 
@@ -157,24 +202,34 @@ def _print_table(rows: list[list[str]], header: list[str], out: IO[str]) -> None
         out.write("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=False)) + "\n")
 
 
+#: ``evaluate``'s options that describe a design, which ``--result`` takes from its file instead.
+_DESIGN_OPTIONS = ("model", "record", "dataflow", "pes", "buffers", "hardware")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    _buffers_option(args)
     if args.result is not None:
+        given = [f"--{o}" for o in _DESIGN_OPTIONS if getattr(args, o) is not None]
+        if given:
+            raise UsageError(f"--result re-evaluates the design saved in the file: {', '.join(given)} does not apply")
         return _cmd_evaluate_result(args)
     if args.model is None:
-        raise ValueError("evaluate needs --model (or --result with a saved design)")
-    model = _load_model(args.model)
-    hardware = HARDWARE[args.hardware]()
+        raise UsageError("evaluate needs --model (or --result with a saved design)")
+    model = _load_model(args)
+    dataflow = args.dataflow or "dla"
+    hardware = HARDWARE[args.hardware or "default"]()
     n = len(model)
-    pes = np.broadcast_to(np.asarray(args.pes, dtype=np.int64), (n,)) if len(args.pes) in (1, n) else None
-    buffers = np.broadcast_to(np.asarray(args.buffer, dtype=np.int64), (n,)) if len(args.buffer) in (1, n) else None
-    if pes is None or buffers is None:
-        raise UsageError(f"--pes and --buffer take one value or one per layer ({n} layers)")
-    costs = evaluate(model, pes, buffers, args.dataflow, hardware)
+    given_pes, given_buffers = args.pes or [64], args.buffers or [4]
+    if len(given_pes) not in (1, n) or len(given_buffers) not in (1, n):
+        raise UsageError(f"--pes and --buffers take one value or one per layer ({n} layers)")
+    pes = np.broadcast_to(np.asarray(given_pes, dtype=np.int64), (n,))
+    buffers = np.broadcast_to(np.asarray(given_buffers, dtype=np.int64), (n,))
+    costs = evaluate(model, pes, buffers, dataflow, hardware)
     header = [name for name, _ in COLUMNS]
     rows = _rows(model, pes, buffers, costs)
     total = costs.total()
     out = sys.stdout
-    out.write(f"{model.name}: {n} layers, dataflow {args.dataflow} (depthwise layers: dpt), hardware {hardware.name}\n")
+    out.write(f"{model.name}: {n} layers, dataflow {dataflow} (depthwise layers: dpt), hardware {hardware.name}\n")
     _print_table(rows, header, out)
     out.write(
         "total (layer-pipelined: one sub-accelerator per layer): "
@@ -185,11 +240,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     n_bad = int(n - np.count_nonzero(costs.valid))
     out.write(f"; {n_bad} invalid layer(s)\n" if n_bad else "\n")
     if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows([[c.replace(",", "") for c in r] for r in rows])
+        write_layer_csv(args.csv, pes, buffers, (dataflow,) * n, costs, model)
     return EXIT_OK if n_bad == 0 else EXIT_INFEASIBLE
+
+
+def _buffers_option(args: argparse.Namespace) -> None:
+    """``--buffer``, the old spelling of ``--buffers`` (a tile count, not a size): accepted with a
+    warning for one release."""
+    old = getattr(args, "buffer_old", None)
+    if old is None:
+        return
+    if args.buffers is not None:
+        raise UsageError("--buffer is the old spelling of --buffers: give one of them")
+    _warn("--buffer is deprecated and will be removed in the next release; use --buffers")
+    args.buffers = old
 
 
 def _cmd_zoo(args: argparse.Namespace) -> int:
@@ -202,7 +266,7 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
-    model = _load_model(args.model)
+    model = _load_model(args)
     platform = _platform_from_args(args, model)
     if args.method in ("exact", "heuristic"):  # deterministic, no epochs
         for flag in ("epochs", "seed"):
@@ -210,23 +274,25 @@ def _cmd_explore(args: argparse.Namespace) -> int:
                 _warn(f"--{flag} is ignored with --method {args.method}")
     epochs = 500 if args.epochs is None else args.epochs
     seed = 0 if args.seed is None else args.seed
-    err = sys.stderr
-    live = not args.quiet
+    line = None if args.quiet else ProgressLine(sys.stderr)
 
     def progress(p: Progress) -> None:
-        if not live or (p.epoch % 10 and p.epoch != p.epochs):
+        if line is None:
             return
-        used = ", ".join(f"{k} {100 * v:.1f}%" for k, v in p.budget_used.items())
-        best = f"{p.best_objective:,.6g}" if p.feasible else "none feasible yet"
-        err.write(
-            f"\r[{p.method}/{p.stage}] epoch {p.epoch}/{p.epochs}  best {best}  budget used {used}  "
-            f"evals {p.evaluations:,}   "
-        )
-        err.flush()
 
-    result = Explorer(model, platform, args.objective, args.method, epochs, seed, progress).run()
-    if live:
-        err.write("\n")
+        def text() -> str:
+            used = ", ".join(f"{k} {100 * v:.1f}%" for k, v in p.budget_used.items())
+            best = f"{p.best_objective:,.6g}" if p.feasible else "none feasible yet"
+            return f"{p.method}/{p.stage} epoch {p.epoch}/{p.epochs}  best {best}  budget used {used}  " \
+                   f"evals {p.evaluations:,}"  # fmt: skip
+
+        line.update(p.epoch, p.epochs, text)
+
+    try:
+        result = Explorer(model, platform, args.objective, args.method, epochs, seed, progress).run()
+    finally:
+        if line is not None:
+            line.close()
     if args.json:  # first: an interrupted or piped run still keeps its best design
         _write_json(args.json, result)
     if args.plot:
@@ -262,16 +328,22 @@ def _save_plot(plot: Callable[[str], object], path: str) -> None:
         raise ValueError(f"--plot: {exc}") from None
 
 
-def _add_platform_options(p: argparse.ArgumentParser, fpga: bool = True) -> None:
+def _add_record_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record", choices=("confuciux", "network"),
+                   help="for a zoo model: confuciux (the default: ConfuciuX's record, strides dropped) or network "
+                        "(the network as it is); also NAME:network")  # fmt: skip
+
+
+def _add_platform_options(p: argparse.ArgumentParser, dataflow: str = "dla", dataflow_help: str = "") -> None:
     """The options :func:`presets.make_platform` takes (shared by explore and compare).  Options
     a platform does not use default to None, so that a warning can name them when given."""
-    p.add_argument("--dataflow", default="dla", type=_dataflow_list, metavar="DF[,DF...]",
-                   help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: each layer then "
-                        "picks its own (layer-pipelined)")  # fmt: skip
-    if fpga:
-        p.add_argument("--platform", default="confuciux", choices=PLATFORMS,
-                       help="confuciux: the paper's budget (--constraint, --mul) or absolute --budget; "
-                            "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
+    p.add_argument("--dataflow", default=_dataflow_list(dataflow), type=_dataflow_list, action=_Given,
+                   metavar="DF[,DF...]",
+                   help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: {dataflow_help} "
+                        f"(default {dataflow})")  # fmt: skip
+    p.add_argument("--platform", default="confuciux", choices=PLATFORMS,
+                   help="confuciux: the paper's budget (--constraint, --mul) or absolute --budget; "
+                        "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
     p.add_argument("--constraint", default=None, choices=BUDGET_KEYS, help="budgeted resource (default area)")
     p.add_argument("--mul", type=_fraction, default=None,
                    help="budget = min + mul * (max - min) over the corner designs (default 0.5)")  # fmt: skip
@@ -280,6 +352,11 @@ def _add_platform_options(p: argparse.ArgumentParser, fpga: bool = True) -> None
                         "l2_bytes=...; replaces --constraint/--mul")  # fmt: skip
     p.add_argument("--deployment", default=None, choices=DEPLOYMENTS, help="LP or LS (default LP)")
     p.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    p.add_argument("--pe-bounds", type=_bounds("--pe-bounds"), metavar="LO..HI",
+                   help="PEs a layer may take, e.g. 1..1024 (default: the platform's box; the RL agent's levels "
+                        "are clipped into it)")  # fmt: skip
+    p.add_argument("--buffer-bounds", type=_bounds("--buffer-bounds"), metavar="LO..HI",
+                   help="buffer tiles a layer may take, e.g. 1..32 (default: the platform's box)")  # fmt: skip
 
 
 def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -289,7 +366,7 @@ def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         budgets = parse_budget(args.budget)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    name = getattr(args, "platform", "confuciux")
+    name = args.platform
     given = {k for k in ("constraint", "mul", "deployment") if getattr(args, k) is not None}
     given |= {"budgets"} if budgets else set()
     for option in ignored_options(name, given):
@@ -299,7 +376,8 @@ def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     opts: dict[str, Any] = {
         "dataflow": args.dataflow, "hardware": args.hardware, "budgets": budgets,
         "constraint": args.constraint or "area", "mul": 0.5 if args.mul is None else args.mul,
-        "deployment": args.deployment or "LP",
+        "deployment": args.deployment or "LP", "pe_bounds": args.pe_bounds or (),
+        "buffer_bounds": args.buffer_bounds or (),
     }  # fmt: skip
     return name, opts
 
@@ -321,11 +399,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
     cases = cases_from_spec(spec, args.spec, os.path.dirname(args.spec))
     _warn_ignored_spec_keys(spec, args.spec)
-    executor, close = _executor(args)
-    try:
-        results = sweep(cases, executor, args.checkpoint, progress=not args.quiet and sys.stderr.isatty())
-    finally:
-        close()
+    with _executor(args) as executor:
+        results = sweep(cases, executor, args.checkpoint, progress=not args.quiet)
     table = results_table(results)
     if args.csv:
         table.to_csv(args.csv)
@@ -354,47 +429,92 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _executor(args: argparse.Namespace) -> tuple[Any, Callable[[], None]]:
-    """The executor of ``--workers`` / ``--scheduler`` and how to release it."""
-    if args.workers:
-        import concurrent.futures
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    """The executor of ``--workers`` (:func:`confuciux.sweeps.process_pool`: its workers end with
+    this process) or ``--scheduler`` (a Dask client, closed however the sweep ends), or None."""
+    from .sweeps import process_pool
 
-        pool = concurrent.futures.ProcessPoolExecutor(args.workers)
-        return pool, lambda: pool.shutdown(wait=False, cancel_futures=True)
+    if args.workers:
+        with process_pool(args.workers) as pool:
+            yield pool
+        return
     if args.scheduler:
         try:
             import distributed
         except ImportError:
             raise ValueError("--scheduler needs Dask: pip install confuciux[dask]") from None
         connect: Any = distributed.Client  # untyped
-        client = connect(args.scheduler, timeout=30)
-        return client, client.close
-    return None, lambda: None
+        logging.disable(logging.ERROR)  # Dask's log of a lost connection: the error line says it once
+        try:
+            try:
+                client = connect(args.scheduler, timeout=30)
+            except OSError as exc:  # TimeoutError included
+                raise OSError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler ({exc})") from None
+            try:
+                yield client
+            finally:
+                client.close()
+        finally:
+            logging.disable(logging.NOTSET)
+        return
+    yield None
 
 
 def _add_sweep_parser(sub: Any) -> None:
+    from .sweeps import SPEC_KEYS
+
     sw = sub.add_parser("sweep", help="run many searches from a TOML or JSON specification (resumable)",
-                        description="Run the product of the values listed in SPEC (keys: model, platform, dataflow, "
-                                    "constraint, mul, budget, hardware, deployment, objective, method, epochs, seed; "
+                        description=f"Run the product of the values listed in SPEC (keys: {', '.join(SPEC_KEYS)}; "
                                     "see docs/howto-sweep.md).")  # fmt: skip
     sw.add_argument("spec", metavar="SPEC", help="a .toml (Python >= 3.11, or tomli) or .json specification")
     where = sw.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_integer(1, 4096), help="run on a pool of this many processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)")
-    sw.add_argument("--checkpoint", metavar="FILE", help="JSON-lines file of finished cases: a rerun skips them")
-    sw.add_argument("--csv", metavar="FILE", help="write the results table to this CSV file")
-    sw.add_argument("--json", metavar="FILE", help="write every result to this JSON file ('-': stdout)")
-    sw.add_argument("--quiet", action="store_true", help="no progress bar")
+    sw.add_argument("--checkpoint", metavar="FILE", type=output_path(make_folders=True),
+                    help="JSON-lines file of finished cases: a rerun skips them")  # fmt: skip
+    sw.add_argument("--csv", metavar="FILE", type=output_path(), help="write the results table to this CSV file")
+    sw.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
+                    help="write every result to this JSON file ('-': stdout)")  # fmt: skip
+    sw.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sw.set_defaults(func=_cmd_sweep)
 
 
 # --- compare -------------------------------------------------------------------------------------
 
 
+def _dataflow_names(args: argparse.Namespace) -> list[str]:
+    """The dataflows of ``--dataflow a,b`` — or of ``--dataflows a b``, the old spelling of
+    compare and pareto, accepted with a warning for one release."""
+    old = getattr(args, "dataflows_old", None)
+    if old is None:
+        return [args.dataflow] if isinstance(args.dataflow, str) else list(args.dataflow)
+    if getattr(args, "dataflow_given", False):
+        raise UsageError("--dataflows is the old spelling of --dataflow: give one of them")
+    _warn(f"--dataflows is deprecated and will be removed in the next release; use --dataflow {','.join(old)}")
+    if len(set(old)) != len(old):
+        raise UsageError(f"--dataflows lists a dataflow twice: {' '.join(old)}")
+    return list(old)
+
+
+def _add_old_dataflows_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataflows", dest="dataflows_old", nargs="+", choices=DATAFLOWS, help=argparse.SUPPRESS)
+
+
+class _Given(argparse.Action):
+    """Stores the value and notes that the option was given (``<dest>_given``)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare_dataflows
 
-    model = _load_model(args.model)
+    args.dataflows = _dataflow_names(args)
+    model = _load_model(args)
     name, opts = _platform_options(args)
     budgets = opts["budgets"]
     if name != "confuciux":  # an FPGA's fixed budgets are absolute already
@@ -418,21 +538,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _add_compare_parser(sub: Any) -> None:
     cp = sub.add_parser("compare", help="compare dataflows fairly: every one under the same absolute budget")
-    cp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
-    cp.add_argument("--dataflows", nargs="+", default=["dla", "shi", "eye"], choices=DATAFLOWS)
+    cp.add_argument("--model", default="mobilenet_v2", help=_model_help())
+    _add_record_option(cp)
+    _add_old_dataflows_option(cp)
     cp.add_argument("--per-layer", action="store_true",
                     help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
     cp.add_argument("--reference", choices=DATAFLOWS,
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
-                         "(default: the first of --dataflows)")  # fmt: skip
-    _add_platform_options(cp)
-    cp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+                         "(default: the first of --dataflow)")  # fmt: skip
+    _add_platform_options(cp, ",".join(DATAFLOWS), "each is compared under the same budget")
+    cp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
+    from .compare import default_method
+
+    proven = ", ".join(o for o in OBJECTIVES if default_method(o, "LP") == "exact")
     cp.add_argument("--method", default=None, choices=METHODS,
-                    help="default: exact where it proves the optimum (LP latency, energy, throughput), "
-                         "else confuciux")  # fmt: skip
+                    help=f"default: exact where it proves the optimum (LP {proven}), else confuciux")
     cp.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
-    cp.add_argument("--json", metavar="FILE", help="write the comparison to this JSON file ('-': stdout)")
+    cp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
+                    help="write the comparison to this JSON file ('-': stdout)")  # fmt: skip
     cp.add_argument(
         "--plot", metavar="PNG", type=_image_path, help="draw the comparison to this image (needs confuciux[plot])"
     )
@@ -443,71 +567,104 @@ def _add_compare_parser(sub: Any) -> None:
 
 
 def _cmd_pareto(args: argparse.Namespace) -> int:
-    import confuciux
+    from .pareto import pareto_front as pareto
 
-    pareto: Any = getattr(confuciux, "pareto", None)
-    if pareto is None:
-        raise ValueError("this version of confuciux has no pareto() (it comes with the exact solver's fronts)")
-    if len(set(args.dataflows)) != len(args.dataflows):
-        raise UsageError(f"--dataflows lists a dataflow twice: {' '.join(args.dataflows)}")
-    model = _load_model(args.model)
+    args.dataflows = _dataflow_names(args)
+    model = _load_model(args)
     hardware = HARDWARE[args.hardware]()
     fronts = [
-        pareto(model, Platform(d, hardware, args.deployment), objective=args.objective, resource=args.resource)
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
+               resource=args.resource, max_points=args.max_points)
         for d in args.dataflows
     ]
-    unit = {"area": "um2", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}[args.resource]
-    header = ["dataflow", "point", f"{args.resource}_{unit}", f"{args.objective}", "pes_total"]
-    points = []  # full-precision values, for the CSV
-    for d, front in zip(args.dataflows, fronts, strict=True):
-        for i, (r, o) in enumerate(zip(front.resource, front.objective, strict=True)):
-            points.append([d, i, float(r), float(o), int(np.sum(front.design(i)[0]))])
+    header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
+    total = sum(len(f) for f in fronts)
     out = sys.stderr if args.json == "-" else sys.stdout
-    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {len(points)} points\n")
-    shown = _thin(points, [len(f.resource) for f in fronts])
-    _print_table([[d, str(i), _fmt(r), _fmt(o), f"{p:,}"] for d, i, r, o, p in shown], header, out)
-    if len(shown) < len(points):
-        out.write(f"({len(shown)} of {len(points)} points shown, evenly spaced; --csv or --json writes them all)\n")
+    out.write(f"{model.name}: Pareto-optimal ({args.resource}, {args.objective}) designs, {total} points\n")
+    shown = []
+    for d, front in zip(args.dataflows, fronts, strict=True):
+        idx = front.spaced(PARETO_ROWS)
+        pes_total = front.designs(idx)[0].sum(axis=1)
+        shown += [[d, str(i), _fmt(front.resource[i]), _fmt(front.objective[i]), f"{int(p):,}"]
+                  for i, p in zip(idx, pes_total, strict=True)]  # fmt: skip
+    _print_table(shown, header, out)
+    if len(shown) < total:
+        out.write(f"({len(shown)} of {total} points shown, evenly spaced; --csv or --json writes them all)\n")
     if args.csv:
-        with open(args.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(points)
+        _write_pareto_csv(args.csv, fronts, args.dataflows, header)
     if args.json:
-        data = [{"dataflow": d, "resource": args.resource, "objective": args.objective,
-                 "points": [[float(r), float(o)] for r, o in zip(f.resource, f.objective, strict=True)]}
-                for d, f in zip(args.dataflows, fronts, strict=True)]  # fmt: skip
-        _write_text(args.json, json.dumps(data, indent=1))
+        _write_lines(args.json, _pareto_json(fronts, args.dataflows, args.resource, args.objective))
     if args.plot:
         from .plot import plot_fronts
 
         _save_plot(lambda path: plot_fronts(fronts, labels=args.dataflows, logx=True).savefig(path, dpi=100), args.plot)
-    return EXIT_OK if points else EXIT_INFEASIBLE
+    return EXIT_OK if total else EXIT_INFEASIBLE
+
+
+def _write_pareto_csv(path: str, fronts: list[Any], labels: list[str], header: list[str]) -> None:
+    """One row per point (:meth:`ParetoFront.rows`, full precision) with its design: per-layer
+    PEs, buffers and dataflows, space-separated."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([*header, "pes", "buffers", "dataflows"])
+        for label, front in zip(labels, fronts, strict=True):
+            for i, r, o, _bound, pes_total, pes, buffers, flows in front.rows():
+                w.writerow([label, i, r, o, pes_total, pes, buffers, flows])
+
+
+def _pareto_json(fronts: list[Any], labels: list[str], resource: str, objective: str) -> Iterator[str]:
+    """The fronts as JSON, a line per point: per front its points ([resource, objective]) and,
+    in the same order, their designs ({"pes", "buffers", "dataflows"}, one entry per layer)."""
+    yield "["
+    for k, (label, front) in enumerate(zip(labels, fronts, strict=True)):
+        head = {"dataflow": label, "resource": resource, "objective": objective, "layers": list(front.layers)}
+        yield json.dumps(head)[:-1] + ', "points": ['  # the front's object, left open for its arrays
+        n = len(front)
+        for i, (r, o) in enumerate(zip(front.resource.tolist(), front.objective.tolist(), strict=True)):
+            yield json.dumps([r, o]) + ("," if i < n - 1 else "")
+        yield '], "designs": ['
+        for block in front.iter_designs():
+            for i, pes, buffers, flows in zip(*block, strict=True):
+                design = {"pes": pes.tolist(), "buffers": buffers.tolist(),
+                          "dataflows": [front.dataflow_names[d] for d in flows]}  # fmt: skip
+                yield json.dumps(design) + ("," if i < n - 1 else "")
+        yield "]}" + ("," if k < len(fronts) - 1 else "")
+    yield "]"
+
+
+def _write_lines(path: str, lines: Iterable[str]) -> None:
+    """Lines to the file ``path``, or to stdout for ``-``, as they come (a big front is never
+    held as one string)."""
+    if path == "-":
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return
+    with open(path, "w") as f:
+        for line in lines:
+            f.write(line + "\n")
 
 
 PARETO_ROWS = 25  # points per front printed on the terminal (a front can hold 100,000)
 
 
-def _thin(points: list[list[Any]], sizes: list[int]) -> list[list[Any]]:
-    """At most :data:`PARETO_ROWS` evenly spaced points of each front (first and last kept)."""
-    shown, start = [], 0
-    for n in sizes:
-        keep = sorted(set(np.linspace(0, n - 1, min(n, PARETO_ROWS)).round().astype(int).tolist())) if n else []
-        shown += [points[start + i] for i in keep]
-        start += n
-    return shown
-
-
 def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
-    pp.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
-    pp.add_argument("--dataflows", nargs="+", default=["dla"], choices=DATAFLOWS, help="one front per dataflow")
-    pp.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    pp.add_argument("--model", default="mobilenet_v2", help=_model_help())
+    _add_record_option(pp)
+    pp.add_argument("--dataflow", default="dla", type=_dataflow_list, action=_Given, metavar="DF[,DF...]",
+                    help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: one front each "
+                         "(default dla)")  # fmt: skip
+    _add_old_dataflows_option(pp)
+    pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
-    pp.add_argument("--csv", metavar="FILE", help="write the points to this CSV file")
-    pp.add_argument("--json", metavar="FILE", help="write the fronts to this JSON file ('-': stdout)")
+    pp.add_argument("--csv", metavar="FILE", type=output_path(),
+                    help="write the points and their per-layer designs to this CSV file")  # fmt: skip
+    pp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
+                    help="write the fronts and their designs to this JSON file ('-': stdout)")  # fmt: skip
+    pp.add_argument("--max-points", type=_integer(1), default=None, metavar="N",
+                    help="keep at most N evenly spaced points of each front (files, plot); default: every point")
     pp.add_argument(
         "--plot", metavar="PNG", type=_image_path, help="draw the fronts to this image (needs confuciux[plot])"
     )
@@ -515,7 +672,9 @@ def _add_pareto_parser(sub: Any) -> None:
 
 
 def _cmd_evaluate_result(args: argparse.Namespace) -> int:
-    """``evaluate --result r.json``: the saved design costed again from the file alone."""
+    """``evaluate --result r.json``: the saved design costed again from the file alone, and its
+    objective, budget usage and feasibility derived again from those costs; every saved field
+    that disagrees is named."""
     with open(args.result, "rb") as f:
         data = f.read()
     try:
@@ -532,13 +691,17 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
-    same = _same_costs(costs, saved.costs)
+    if args.csv:
+        write_layer_csv(args.csv, saved.pes, saved.buffers, dataflows, costs, model)
+    wrong = _cost_differences(costs, saved.costs) + _derived_differences(saved, costs, hardware, args.result)
     total = costs.total()
-    out.write(
-        f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; "
-        + ("the saved costs are reproduced\n" if same else "DIFFERENT from the saved costs\n")
-    )
-    return 0 if same and bool(np.all(costs.valid)) else 3
+    out.write(f"total: runtime {_fmt(float(total.runtime))} cycles, energy {_fmt(float(total.energy))} nJ; ")
+    if wrong:
+        shown = "; ".join(wrong[:10]) + (f"; and {len(wrong) - 10} more" if len(wrong) > 10 else "")
+        out.write(f"DIFFERENT from the saved result: {shown}\n")
+    else:
+        out.write("the saved costs, objective, budget usage and feasibility are reproduced\n")
+    return EXIT_OK if not wrong and bool(np.all(costs.valid)) else EXIT_INFEASIBLE
 
 
 def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
@@ -551,35 +714,77 @@ def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
     return (str(dataflow),) * len(saved.pes)
 
 
-def _same_costs(new: LayerCosts, saved: LayerCosts) -> bool:
-    """Every saved cost of every layer reproduced (integer counts exactly, the rest to 1e-12)."""
-    exact = ("runtime", "l1_bytes", "l2_bytes", "macs")
-    close = ("energy", "area", "power", "throughput")
-    return (
-        all(np.array_equal(getattr(new, f), getattr(saved, f), equal_nan=True) for f in exact)
-        and all(np.allclose(getattr(new, f), getattr(saved, f), rtol=1e-12, atol=0, equal_nan=True) for f in close)
-        and np.array_equal(new.valid, saved.valid)
-        and np.array_equal(new.status, saved.status)
-    )
+def _same(a: Any, b: Any, exact: bool = False) -> np.ndarray:
+    """Elementwise: equal (NaN equal to NaN), or within 1e-12 relative unless ``exact``."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        close = a == b if exact else np.isclose(a, b, rtol=1e-12, atol=0)
+    return np.asarray(close | (np.isnan(a) & np.isnan(b)))
+
+
+def _cost_differences(new: LayerCosts, saved: LayerCosts) -> list[str]:
+    """Every saved cost of every layer against the new one (integer counts exactly, the rest to
+    1e-12): ``costs.runtime[3] (saved 1, costed 2)`` for each that differs."""
+    out = []
+    for f in (*schema.MAIN, "valid", "status"):
+        a, b = np.asarray(getattr(saved, f)), np.asarray(getattr(new, f))
+        for i in np.flatnonzero(~_same(a, b, exact=f in schema.COUNTS or f in ("valid", "status"))):
+            out.append(f"costs.{f}[{i}] (saved {_fmt(float(a[i]))}, costed {_fmt(float(b[i]))})")
+    return out
+
+
+def _derived_differences(saved: Result, costs: LayerCosts, hardware: Hardware, path: str) -> list[str]:
+    """The objective, the usage of each budget and feasibility, derived again from ``costs``."""
+    from .budgets import Budgets
+    from .search.objectives import OBJECTIVES as TABLE
+
+    deployment = saved.platform.get("deployment", "LP")
+    if deployment not in DEPLOYMENTS:
+        raise ValueError(f"{path}: platform.deployment must be one of {list(DEPLOYMENTS)}, got {deployment!r}")
+    objective = TABLE[saved.objective]
+    value = float(objective.value({name: np.asarray(costs[name]) for name in objective.reads}))
+    budgets = Budgets({k: u["budget"] for k, u in saved.constraint_used.items()}, deployment, hardware)
+    per = {k: np.asarray(getattr(costs, k), dtype=np.float64) for k in ("area", "power", "l1_bytes", "l2_bytes")}
+    per["pes"] = np.asarray(saved.pes, dtype=np.float64)
+    usage = {k: float(v) for k, v in budgets.usage(per).items()}
+    feasible = bool(np.all(costs.valid)) and all(usage[k] <= u["budget"] for k, u in saved.constraint_used.items())
+    out = []
+    if not _same(saved.objective_value, value):
+        out.append(f"objective_value (saved {saved.objective_value:.10g}, derived {value:.10g})")
+    for k, u in saved.constraint_used.items():
+        for field, derived in (("used", usage[k]), ("fraction", usage[k] / u["budget"])):
+            if not _same(u[field], derived):
+                out.append(f"constraint_used.{k}.{field} (saved {u[field]:.10g}, derived {derived:.10g})")
+    if saved.feasible != feasible:
+        out.append(f"feasible (saved {str(saved.feasible).lower()}, derived {str(feasible).lower()})")
+    return out
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    """``import NET.onnx -o NET.csv|NET.m``: convert a model and print what became of each op."""
+    """``import NET.onnx -o NET.csv|NET.m``: convert a model (any format the registry reads, or a
+    zoo name, to any it writes) and print what became of each op."""
     source, output = args.source, args.output
-    if not output.endswith((".csv", ".m")):
-        raise ValueError(f"{output}: the output must be a .csv or a .m file")
-    made: dict[str, int] = {}
-    if source.endswith(".onnx"):
-        imported = _import_onnx(source, args.batch, not args.no_strict)
-        model, made = Model.from_imported(imported), imported.made
+    made: Mapping[str, int] = {}
+    # the reader options given: each must be one the source's reader takes (a zoo model takes none)
+    given = {k: v for k, v in (("batch", args.batch), ("strict", False if args.no_strict else None)) if v is not None}
+    flags = {"batch": "--batch", "strict": "--no-strict"}
+    if is_model_file(source):
+        fmt = formats.format_for(source)
+        unused = [flags[k] for k in given if k not in fmt.options] + (["--record"] if args.record else [])
+        if unused:
+            raise UsageError(f"{', '.join(unused)} does not apply to {fmt.description} files ({source})")
+        try:
+            net = formats.reader_for(source)(source, **given)
+        except ImportError as exc:  # an optional extra is missing: a one-line error, not a traceback
+            raise ValueError(str(exc)) from None
+        model, made = Model.from_network(net), net.made
+    elif given:
+        raise UsageError(f"{', '.join(flags[k] for k in given)} does not apply to a zoo model ({source})")
     else:
-        model = _load_model(source)
+        model = _load_model(args, source)
     if args.name:
         model = Model(args.name, model.layers, model.skipped, model.custom_dataflow)
-    if output.endswith(".csv"):
-        model.to_csv(output)
-    else:
-        model.to_maestro(output)
+    model.write(output)
     out = sys.stdout
     kinds = {k: sum(layer.kind == k for layer in model) for k in KINDS}
     kinds_made = ", ".join(f"{n} {k}" for k, n in kinds.items() if n) or "none"
@@ -596,11 +801,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _add_import_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    im = sub.add_parser("import", help="convert an ONNX (or .m, .csv, zoo) model to a .csv or .m file")
-    im.add_argument("source", help="NET.onnx (or a .m, .csv file or a zoo name)")
-    im.add_argument("-o", "--output", required=True, help="NET.csv or NET.m")
+    reads, writes = ", ".join(formats.suffixes()), ", ".join(formats.suffixes(writable=True))
+    im = sub.add_parser("import", help=f"convert a model file ({reads}) or a zoo model to a {writes} file")
+    im.add_argument("source", help=f"a model file ({formats.describe()}) or a zoo name")
+    _add_record_option(im)
+    writable = output_path(check=lambda path: formats.format_for(path, write=True))
+    im.add_argument("-o", "--output", required=True, type=writable,
+                    help=f"the file to write ({formats.describe(writable=True)})")  # fmt: skip
     im.add_argument(
-        "--batch", type=_integer(1), default=1, help="the batch size for a dynamic (symbolic) batch dimension"
+        "--batch", type=_integer(1), help="the batch size for a dynamic (symbolic) batch dimension (default 1)"
     )
     im.add_argument("--no-strict", action="store_true", help="skip (and count) compute ops with no layer form")
     im.add_argument("--name", help="the model's name (default: the file's)")
@@ -611,38 +820,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confuciux",
         description="Per-layer PE and buffer assignment for DNN accelerators, on an exact MAESTRO cost model.",
-        epilog="exit codes: 0 done, 1 error, 2 usage, 3 infeasible, 130 interrupted",
+        epilog="exit codes: 0 done, 1 error, 2 usage, 3 infeasible, 130 interrupted, 141 output closed, 143 terminated",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="cost of a model on one hardware assignment, per layer")
-    ev.add_argument("--model", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
+    ev.add_argument("--model", help=_model_help())
+    _add_record_option(ev)
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
-    ev.add_argument("--dataflow", default="dla", choices=DATAFLOWS)
-    ev.add_argument("--pes", type=_integer(1), nargs="+", default=[64], help="PEs: one value, or one per layer")
-    ev.add_argument("--buffer", type=_integer(1), nargs="+", default=[4],
-                    help="buffer (KTileSz): one value or one per layer")  # fmt: skip
-    ev.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
-    ev.add_argument("--csv", help="also write the per-layer table to this CSV file")
+    ev.add_argument("--dataflow", choices=DATAFLOWS, help="default dla")
+    ev.add_argument("--pes", type=_integer(1), nargs="+", help="PEs: one value, or one per layer (default 64)")
+    ev.add_argument("--buffers", type=_integer(1), nargs="+",
+                    help="buffer tiles (KTileSz): one value or one per layer (default 4)")  # fmt: skip
+    ev.add_argument("--buffer", dest="buffer_old", type=_integer(1), nargs="+", help=argparse.SUPPRESS)
+    ev.add_argument("--hardware", choices=sorted(HARDWARE), help="default: default")
+    ev.add_argument("--csv", type=output_path(), help="also write the per-layer table to this CSV file (with --result "
+                                                      "too: the design costed again)")  # fmt: skip
     ev.set_defaults(func=_cmd_evaluate)
 
     z = sub.add_parser("zoo", help="list the built-in models")
     z.set_defaults(func=_cmd_zoo)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
-    ex.add_argument("--model", default="mobilenet_v2", help="zoo name, ConfuciuX .csv, MAESTRO .m or ONNX .onnx file")
-    _add_platform_options(ex)
-    ex.add_argument("--objective", default="latency", choices=OBJECTIVES)
+    ex.add_argument("--model", default="mobilenet_v2", help=_model_help())
+    _add_record_option(ex)
+    _add_platform_options(ex, dataflow_help="each layer then picks its own (layer-pipelined)")
+    ex.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     ex.add_argument("--method", default="confuciux", choices=METHODS)
     ex.add_argument("--epochs", type=_integer(1, 10**9), default=None, help="default 500")
     ex.add_argument("--seed", type=_integer(0), default=None, help="default 0")
-    ex.add_argument("--json", metavar="FILE", help="write the result to this JSON file ('-': to stdout, and the "
-                                                   "summary to stderr)")  # fmt: skip
+    ex.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
+                    help="write the result to this JSON file ('-': to stdout, and the summary to stderr)")  # fmt: skip
     ex.add_argument(
         "--plot", metavar="PNG", type=_image_path, help="draw the design to this image (needs confuciux[plot])"
     )
-    ex.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    ex.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ex.set_defaults(func=_cmd_explore)
     _add_import_parser(sub)
     _add_sweep_parser(sub)
@@ -661,15 +874,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and usage errors (2), already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     _closed_streams()
+    stdout, sys.stdout = sys.stdout, WholeWrites(sys.stdout)
+    try:
+        with handle_signals() as received:
+            code = _run(args, parser)
+        return EXIT_TERMINATED if received and code == EXIT_INTERRUPTED else code
+    finally:
+        sys.stdout = stdout
+
+
+def console_main() -> int:
+    """The ``confuciux`` console script and ``python -m confuciux``: :func:`main` with Ctrl-C
+    handled once (a second one ends the process at once, quietly)."""
+
+    def interrupted() -> int:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+
+    return console(main, interrupted)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             _need_plotting(args)
+            check_outputs(args)
             code = int(args.func(args))
             sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
         return code
-    except KeyboardInterrupt:
-        _error("interrupted")
+    except KeyboardInterrupt as exc:
+        _error("terminated" if isinstance(exc, Terminated) else "interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()

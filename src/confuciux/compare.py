@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._deprecation import deprecated
 from .cost import DATAFLOWS
 from .hardware import Hardware
 from .platform import Platform
-from .plot import UNITS
 from .presets import check_budgets
 from .result import Result
+from .search.objectives import get_objective, unit
 from .sweeps import Case, sweep
 from .workload import Model
 
@@ -33,21 +34,25 @@ def _num(v: float) -> str:
 
 
 def default_method(objective: str, deployment: str) -> str:
-    """``"exact"`` where the exact solver proves the optimum (layer-pipelined latency, energy or
-    throughput), so a comparison carries no search noise; ``"confuciux"`` otherwise."""
-    return "exact" if deployment.upper() == "LP" and objective in ("latency", "energy", "throughput") else "confuciux"
+    """``"exact"`` where the exact solver proves the optimum (layer-pipelined, an additive or
+    bottleneck objective it accepts: latency, energy, throughput), so a comparison carries no
+    search noise; ``"confuciux"`` otherwise."""
+    spec = get_objective(objective)
+    proven = spec.exact and spec.kind in ("additive", "bottleneck")
+    return "exact" if deployment.upper() == "LP" and proven else "confuciux"
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Results of the same model under the same absolute ``budgets`` on several dataflows.
+    """Results of the same model (``model_name``) under the same absolute ``budgets`` on several
+    dataflows.
 
     ``reference``: the dataflow whose relative budget (``constraint``, ``mul``) was turned into
     the absolute one, or None when the budgets were given.  ``relative_budgets``: per dataflow,
     what ``Platform.confuciux`` with the same ``mul`` would have given (the unfair comparison;
     empty when the budgets were given)."""
 
-    model: str
+    model_name: str
     objective: str
     method: str
     budgets: dict[str, float]
@@ -55,6 +60,12 @@ class Comparison:
     mul: float | None
     relative_budgets: dict[str, dict[str, float]]
     results: dict[str, Result]
+
+    @property
+    def model(self) -> str:
+        """Former name of :attr:`model_name` (FutureWarning until 0.3)."""
+        deprecated("Comparison.model (a name)", "Comparison.model_name", user=True)
+        return self.model_name
 
     @property
     def best(self) -> str | None:
@@ -79,7 +90,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: the budgets, how they were set, and each dataflow's result."""
-        return {"model": self.model, "objective": self.objective, "method": self.method, "budgets": self.budgets,
+        return {"model": self.model_name, "objective": self.objective, "method": self.method, "budgets": self.budgets,
                 "reference": self.reference, "mul": self.mul, "relative_budgets": self.relative_budgets,
                 "best": self.best, "results": {d: r.to_dict() for d, r in self.results.items()}}  # fmt: skip
 
@@ -95,9 +106,8 @@ class Comparison:
 
     def summary(self) -> str:
         """A readable table, headed by the budget every dataflow was given."""
-        unit = UNITS.get(self.objective, "")
-        budget = ", ".join(f"{k} {_num(v)} {UNITS.get(k, '')}" for k, v in self.budgets.items())
-        lines = [f"{self.model}: {self.objective} ({unit}) by dataflow, method {self.method}"]
+        budget = ", ".join(f"{k} {_num(v)} {unit(k)}" for k, v in self.budgets.items())
+        lines = [f"{self.model_name}: {self.objective} ({unit(self.objective)}) by dataflow, method {self.method}"]
         if self.reference is not None:
             lines.append(
                 f"fair comparison: every dataflow gets the same absolute budget, {budget} "
@@ -123,7 +133,7 @@ class Comparison:
 
 def compare_dataflows(
     model: Model,
-    dataflows: Sequence[str] = ("dla", "shi", "eye"),
+    dataflows: Sequence[str] = DATAFLOWS,
     objective: str = "latency",
     method: str | None = None,
     *,
@@ -167,18 +177,17 @@ def compare_dataflows(
         relative = {d: relative[d] for d in flows}
     method = default_method(objective, deployment) if method is None else method
     text = ", ".join(f"{k} {v:g}" for k, v in fixed.items())
-    cases = [
-        Case(
-            model, Platform(d, hw, deployment, fixed, name=f"absolute budget ({text})"), objective, method, epochs, seed
-        )
-        for d in flows
-    ]
+
+    def case(d: str | tuple[str, ...]) -> Case:
+        platform = Platform(d, hardware=hw, deployment=deployment, budgets=fixed, name=f"absolute budget ({text})")
+        return Case(model, platform, objective, method, epochs, seed)
+
+    cases = [case(d) for d in flows]
     names: list[str] = list(flows)
     if per_layer:
         if len(flows) < 2:
             raise ValueError("per_layer needs at least two dataflows to choose from")
-        cases.append(Case(model, Platform(tuple(flows), hw, deployment, fixed, name=f"absolute budget ({text})"),
-                          objective, method, epochs, seed))  # fmt: skip
+        cases.append(case(tuple(flows)))
         names.append("+".join(flows))
     results = sweep(cases, executor=executor)
     return Comparison(model.name, objective, method, dict(fixed), ref, used_mul, relative,

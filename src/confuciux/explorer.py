@@ -14,6 +14,7 @@ from .result import Result
 from .search.methods import METHODS, SearchMethod, get_method, method_name
 from .search.moves import Frontiers, repair
 from .search.problem import OBJECTIVES, Problem
+from .search.tolerances import ROUNDING
 from .search.tracker import Progress, Tracker
 from .workload import Model
 
@@ -27,8 +28,9 @@ MAX_EPOCHS = 10**9
 class Explorer:
     """Search per-layer (PEs, buffer) assignments of ``model`` on ``platform``.
 
-    ``objective``: ``"latency"`` (Σ runtime, cycles), ``"energy"`` (Σ energy, nJ), ``"edp"``
-    (Σlatency × Σenergy) or ``"throughput"`` (slowest layer, cycles).  ``method``: a name in
+    ``objective``: a name in :data:`~confuciux.search.objectives.OBJECTIVES` — ``"latency"``
+    (Σ runtime, cycles), ``"energy"`` (Σ energy, nJ), ``"edp"`` (Σlatency × Σenergy) or
+    ``"throughput"`` (slowest layer, cycles), or one you registered.  ``method``: a name in
     :data:`METHODS` or any :class:`~confuciux.search.methods.SearchMethod` instance (e.g.
     ``Genetic(population=40)``) — ``"confuciux"`` is REINFORCE for the first 2/3 of ``epochs``
     (one episode each) then the GA for the last 1/3 (one generation of 20 each).  ``seed`` makes every random
@@ -105,8 +107,9 @@ class Explorer:
         pes, buffers = problem.decode(choice)
         dataflows = problem.decode_dataflows(choice)
         costs = evaluate_design(self.model, pes, buffers, dataflows, pl.hardware)
-        value = float(OBJECTIVES[self.objective].value({"runtime": costs.runtime, "energy": costs.energy}))
-        if lower_bound is not None and value < lower_bound <= value * (1 + 1e-12):
+        spec = OBJECTIVES[self.objective]
+        value = float(spec.value({name: costs[name] for name in spec.reads}))
+        if lower_bound is not None and value < lower_bound <= value * (1 + ROUNDING):
             lower_bound = value  # a proven optimum, summed by the solver in another order
         usage = pl.usage(pes, costs)
         used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
@@ -115,7 +118,7 @@ class Explorer:
         if reason is None and not feasible and not interrupted:
             reason = "no design within the budgets was found" if np.all(costs.valid) else "no valid design was found"
         return Result(
-            model=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
+            model_name=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
             costs=costs, objective_value=value, constraint_used=used, feasible=feasible,
             history=tracker.history, improvements=tracker.improvements, evaluations=problem.evaluations,
             seconds=seconds, seed=seed,

@@ -15,16 +15,18 @@ size, summed over layers for LP — ConfuciuX's "buffer" resource — or the lar
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
-from .cost import DATAFLOWS, evaluate
+from .cost import DATAFLOWS, LayersLike, evaluate, schema
 from .hardware import Hardware
 
 __all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
@@ -85,15 +87,11 @@ def _levels(name: str, values: Any) -> tuple[int, ...]:
     return levels
 
 
-#: Units of each budget, for messages (module docstring).
-_BUDGET_UNITS = {"area": "µm²", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}
-
-
 def _budget(key: Any, value: Any) -> float:
     """One budget limit: a known key and a finite positive number."""
     if key not in BUDGET_KEYS:
         raise ValueError(f"unknown budget {_show(key)}; expected some of {list(BUDGET_KEYS)}")
-    unit = _BUDGET_UNITS[key]
+    unit = schema.unit(key)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"budget {key!r} must be a number ({unit}), got {_show(value)}")
     try:
@@ -135,6 +133,7 @@ def _dataflow(value: Any) -> str | tuple[str, ...]:
     return low[0] if len(low) == 1 else low
 
 
+@keyword_only_after(1)
 @dataclass(frozen=True)
 class Platform:
     """What a design must fit: ``dataflow`` (dla/shi/eye; depthwise layers use dpt) — or a tuple
@@ -150,6 +149,7 @@ class Platform:
     method to the levels."""
 
     dataflow: str | tuple[str, ...] = "dla"
+    _: KW_ONLY  # everything after the dataflow by keyword (by position: a FutureWarning until 0.3)
     hardware: Hardware = field(default_factory=Hardware.default)
     deployment: str = "LP"
     budgets: Mapping[str, float] = field(default_factory=dict)
@@ -261,7 +261,7 @@ class Platform:
     @classmethod
     def confuciux(
         cls,
-        model: Any,
+        model: LayersLike,
         dataflow: str | tuple[str, ...] = "dla",
         constraint: str = "area",
         mul: float = 0.5,
@@ -283,8 +283,8 @@ class Platform:
             raise ValueError(f"unknown constraint {constraint!r}; expected one of {list(BUDGET_KEYS)}")
         if isinstance(mul, bool) or not isinstance(mul, (int, float)) or not 0 <= mul <= 1:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
-        base = cls(dataflow, hardware, deployment, {}, pe_levels, buffer_levels, "custom", pe_bounds, buffer_bounds,
-                   space)  # fmt: skip
+        base = cls(dataflow, hardware=hardware, deployment=deployment, pe_levels=pe_levels, buffer_levels=buffer_levels,
+                   pe_bounds=pe_bounds, buffer_bounds=buffer_bounds, space=space)  # fmt: skip
         corners = []
         for dataflow_name in base.dataflows:
             for p in (base.pe_levels[-1], base.pe_levels[0]):
@@ -295,9 +295,7 @@ class Platform:
         if not math.isfinite(lo):
             raise ValueError("no corner design of this model can be costed on this dataflow")
         budget = lo + mul * (hi - lo)
-        return cls(base.dataflow, hardware, base.deployment, {constraint: budget}, base.pe_levels,
-                   base.buffer_levels, f"confuciux {constraint} x{mul:g}", base.pe_bounds, base.buffer_bounds,
-                   base.space)  # fmt: skip
+        return dataclasses.replace(base, budgets={constraint: budget}, name=f"confuciux {constraint} x{mul:g}")
 
     @classmethod
     def cloud_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
@@ -305,14 +303,14 @@ class Platform:
 
         Interpretation (docs/problem.md): layer-pipelined, the PE budget is ΣP_i and the L1
         budget is the per-PE L1 size summed over layers, as ConfuciuX's "buffer" resource."""
-        return cls(dataflow, Hardware.default() if hardware is None else hardware, "LP",
-                   {"pes": 4096, "l1_bytes": 8 * 1024}, name="cloud FPGA")  # fmt: skip
+        return cls(dataflow, hardware=Hardware.default() if hardware is None else hardware, deployment="LP",
+                   budgets={"pes": 4096, "l1_bytes": 8 * 1024}, name="cloud FPGA")  # fmt: skip
 
     @classmethod
     def edge_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
         """The edge device of the FPGA case study: 256 PEs and 4 KiB of L1 (see cloud_fpga)."""
-        return cls(dataflow, Hardware.default() if hardware is None else hardware, "LP",
-                   {"pes": 256, "l1_bytes": 4 * 1024}, name="edge FPGA")  # fmt: skip
+        return cls(dataflow, hardware=Hardware.default() if hardware is None else hardware, deployment="LP",
+                   budgets={"pes": 256, "l1_bytes": 4 * 1024}, name="edge FPGA")  # fmt: skip
 
     def usage(self, pes: np.ndarray, costs: Any) -> dict[str, np.ndarray]:
         """Resources a design uses, per budget key, from its per-layer ``pes`` (..., N) and

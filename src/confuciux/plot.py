@@ -19,16 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._deprecation import deprecated
+from .budgets import BUDGET_KEYS
+from .search.objectives import OBJECTIVES, unit
+
 if TYPE_CHECKING:
     from .result import Result
 
-__all__ = ["plot_result", "plot_fronts", "plot_convergence", "plot_comparison", "UNITS"]
+__all__ = ["plot_result", "plot_fronts", "plot_convergence", "plot_comparison"]
 
-#: Units of objectives and budgeted resources, for axis labels.
-UNITS = {
-    "latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles, slowest layer",
-    "area": "µm²", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes",
-}  # fmt: skip
+
+def __getattr__(name: str) -> Any:
+    if name == "UNITS":  # units come from the objective and output tables now
+        deprecated("confuciux.plot.UNITS", "confuciux.search.objectives.unit(name)")
+        return {k: unit(k) for k in (*OBJECTIVES, *BUDGET_KEYS)}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
@@ -43,8 +48,8 @@ def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
 
 
 def _label(name: str) -> str:
-    unit = UNITS.get(name)
-    return f"{name.replace('_', ' ')} ({unit})" if unit else name.replace("_", " ")
+    u = unit(name)
+    return f"{name.replace('_', ' ')} ({u})" if u else name.replace("_", " ")
 
 
 def plot_result(result: Result, fig: Any = None) -> Any:
@@ -93,17 +98,16 @@ def plot_result(result: Result, fig: Any = None) -> Any:
 
 
 def _short_total(total: float, field: str) -> str:
-    unit = {"runtime": "cycles", "energy": "nJ"}[field]
-    return f"total {total:.3g} {unit}"
+    return f"total {total:.3g} {unit(field)}"
 
 
 def _result_title(result: Result) -> str:
     pl = result.platform
-    head = f"{result.model}, {pl.get('dataflow', '?')}, {result.method}: {result.objective} "
-    head += f"{result.objective_value:,.4g} {UNITS.get(result.objective, '')}"
+    head = f"{result.model_name}, {pl.get('dataflow', '?')}, {result.method}: {result.objective} "
+    head += f"{result.objective_value:,.4g} {unit(result.objective)}"
     if not result.feasible:
         head += " [INFEASIBLE]"
-    used = ", ".join(f"{k} {100 * u['fraction']:.1f} % of {u['budget']:.3g} {UNITS.get(k, '')}"
+    used = ", ".join(f"{k} {100 * u['fraction']:.1f} % of {u['budget']:.3g} {unit(k)}"
                      for k, u in result.constraint_used.items())  # fmt: skip
     return head + (f"\nbudget used: {used}" if used else "")
 
@@ -200,12 +204,12 @@ def plot_convergence(
     if x == "evaluations":
         ax.set_xscale("log")
     if relative_to:
-        ax.set_ylabel(f"best {objective} / {relative_name} ({relative_to:,.4g} {UNITS.get(objective, '')})")
+        ax.set_ylabel(f"best {objective} / {relative_name} ({relative_to:,.4g} {unit(objective)})")
     else:
         ax.set_ylabel(f"best {_label(objective)}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    model = seq[0].model if seq else ""
+    model = seq[0].model_name if seq else ""
     ax.set_title(f"{model}: best feasible {objective} so far", fontsize="medium")
     return fig
 
@@ -227,9 +231,9 @@ def plot_comparison(comparison: Any, ax: Any = None) -> Any:
                     xytext=(0, 2), textcoords="offset points", fontsize="small")  # fmt: skip
     ax.set_ylim(0, 1.15 * max(values + [1.0]))
     ax.set_xlabel("dataflow")
-    ax.set_ylabel(f"{comparison.objective} ({UNITS.get(comparison.objective, '')})")
-    budget = ", ".join(f"{k} {v:.3g} {UNITS.get(k, '')}" for k, v in comparison.budgets.items())
-    title = f"{comparison.model}, method {comparison.method}\nsame budget for every dataflow: {budget}"
+    ax.set_ylabel(f"{comparison.objective} ({unit(comparison.objective)})")
+    budget = ", ".join(f"{k} {v:.3g} {unit(k)}" for k, v in comparison.budgets.items())
+    title = f"{comparison.model_name}, method {comparison.method}\nsame budget for every dataflow: {budget}"
     ax.set_title(title, fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
     return fig

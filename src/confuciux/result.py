@@ -13,15 +13,14 @@ import numpy as np
 
 from . import _result_io
 from . import _result_schema as _schema
+from ._deprecation import deprecated
 from ._result_schema import COST_FIELDS as _COST_FIELDS
 from .cost import DATAFLOWS, LayerCosts
 from .hardware import Hardware
+from .search.objectives import unit
 from .workload import Model
 
 __all__ = ["Result"]
-
-_UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
-
 
 def _dataflows(names: Any, n: int) -> tuple[str, ...]:
     """The ``dataflows`` field of a result document: one known name a layer, or none (files
@@ -39,6 +38,7 @@ def _num(x: float) -> float | None:
 class Result:
     """A design and its record.
 
+    ``model_name``: the model's name (``workload``, when present, is the model itself).
     ``pes`` and ``buffers``: per-layer int arrays in the model's layer order.  ``costs``: the
     :class:`LayerCosts` that :func:`confuciux.evaluate` gives for them.  ``objective_value`` (the
     objective's units: cycles, nJ, cycles·nJ) is computed from ``costs``.  ``constraint_used``:
@@ -54,7 +54,7 @@ class Result:
     :func:`confuciux.cost.design.evaluate_design` of (pes, buffers, dataflows).
     """
 
-    model: str
+    model_name: str
     method: str
     objective: str
     pes: np.ndarray
@@ -78,6 +78,13 @@ class Result:
     dataflows: tuple[str, ...] = ()
 
     @property
+    def model(self) -> str:
+        """Former name of :attr:`model_name` (FutureWarning until 0.3: ``Explorer.model`` is a
+        :class:`Model`, ``Result.model`` was a name)."""
+        deprecated("Result.model (a name)", "Result.model_name, or Result.workload for the Model", user=True)
+        return self.model_name
+
+    @property
     def gap(self) -> float | None:
         """(objective − lower_bound) / lower_bound, when a bound is known."""
         if self.lower_bound is None or not self.lower_bound or not math.isfinite(self.objective_value):
@@ -87,8 +94,8 @@ class Result:
     def summary(self) -> str:
         """A readable table: per-layer assignment and costs, then the totals and budgets."""
         lines = [
-            f"{self.model}: method {self.method}, objective {self.objective} "
-            f"= {self.objective_value:,.6g} {_UNITS[self.objective]}"
+            f"{self.model_name}: method {self.method}, objective {self.objective} "
+            f"= {self.objective_value:,.6g} {unit(self.objective)}"
             + ("" if self.feasible else "  [INFEASIBLE]")
             + ("  [interrupted]" if self.interrupted else ""),
         ]
@@ -135,7 +142,7 @@ class Result:
         costs["valid"] = [bool(v) for v in self.costs.valid.tolist()]
         costs["status"] = [int(v) for v in self.costs.status.tolist()]
         return {
-            "model": self.model, "method": self.method, "objective": self.objective,
+            "model": self.model_name, "method": self.method, "objective": self.objective,
             "pes": [int(v) for v in self.pes], "buffers": [int(v) for v in self.buffers],
             "costs": costs, "objective_value": _num(self.objective_value),
             "constraint_used": self.constraint_used, "feasible": self.feasible,
@@ -165,9 +172,12 @@ class Result:
     @classmethod
     def from_json(cls, text: str | bytes) -> Result:
         """The inverse of :meth:`to_json`.  The document is checked against the schema that
-        :meth:`to_dict` writes (keys, types, equal lengths, ranges, known objective and method,
-        nesting depth); any violation raises a :class:`ValueError` naming the field.  Keys
-        this version does not know are ignored."""
+        :meth:`to_dict` writes (keys, types, equal lengths, ranges, a known objective, nesting
+        depth) and for contradictions (``NaN``/``Infinity`` tokens, ``valid`` against ``status``
+        and the costs, a negative objective, ``feasible`` against validity and budgets, a usage
+        fraction that is not used / budget); any violation raises a :class:`ValueError` naming the
+        field.  The method may be any name (no registry is consulted).  Keys this version does
+        not know are ignored."""
         d = _schema.load(text)
         nan = float("nan")
         costs = d["costs"]
@@ -178,7 +188,7 @@ class Result:
             accesses={},
         )
         result = cls(
-            model=d["model"], method=d["method"], objective=d["objective"],
+            model_name=d["model"], method=d["method"], objective=d["objective"],
             pes=np.array(d["pes"], dtype=np.int64), buffers=np.array(d["buffers"], dtype=np.int64),
             costs=layer_costs, objective_value=_nan(d["objective_value"]),
             constraint_used={k: {f: _nan(x) for f, x in u.items()} for k, u in d["constraint_used"].items()},

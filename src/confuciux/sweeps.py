@@ -13,28 +13,42 @@ with the same file skips the cases it holds: a killed sweep loses only the cases
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import csv
+import ctypes
+import dataclasses
 import hashlib
 import importlib
 import itertools
 import json
+import math
+import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
+
+from . import formats
+from ._progress import ProgressLine
 from .explorer import Explorer
 from .platform import Platform
-from .presets import MODEL_SUFFIXES, load_model, make_platform
+from .presets import is_model_file, load_model, make_platform, parse_bounds
 from .result import Result
+from .search.methods import SearchMethod
 from .workload import Model
 
-__all__ = ["Case", "sweep", "results_table", "Table", "load_spec", "cases_from_spec", "SPEC_KEYS"]
+__all__ = ["Case", "sweep", "results_table", "Table", "load_spec", "cases_from_spec", "SPEC_KEYS", "method_spec",
+           "method_label", "process_pool"]
 
-_FORMAT = 1  # checkpoint record format; part of the case hash so old files never match
+_FORMAT = 2  # checkpoint record format; part of the case hash so old files never match
 ProgressArg = bool | Callable[[int, int], object]
 
 
@@ -42,14 +56,19 @@ ProgressArg = bool | Callable[[int, int], object]
 class Case:
     """One search of a sweep: ``Explorer(model, platform, objective, method, epochs, seed)``.
 
-    ``model`` may be a zoo name (loaded here).  ``label`` names the case in tables and messages
+    ``model`` may be a zoo name (loaded here).  ``method``: a registered name or a
+    :class:`~confuciux.search.methods.SearchMethod` instance (e.g. ``Genetic(population=40)``, or a
+    third party's method), which travels to the workers with the case (so it must pickle: a
+    class defined at module level) and is recorded by :func:`method_spec` (name, type and
+    parameters) in the case's hash and its checkpoint record; the result's ``method`` is then
+    :func:`method_label` (``ga(population=40)``).  ``label`` names the case in tables and messages
     and takes no part in its hash.  Cases are frozen and picklable, so they travel to worker
     processes and Dask workers as they are."""
 
     model: Model
     platform: Platform
     objective: str = "latency"
-    method: str = "confuciux"
+    method: str | SearchMethod = "confuciux"
     epochs: int = 500
     seed: int = 0
     label: str = ""
@@ -63,42 +82,109 @@ class Case:
         if not isinstance(self.label, str):
             raise TypeError(f"label must be a str, got {type(self.label).__name__}")
         self.explorer()  # validates model, platform, objective, method, epochs and seed
+        method_spec(self.method)  # TypeError for parameters a case cannot record
 
     def explorer(self) -> Explorer:
         return Explorer(self.model, self.platform, self.objective, self.method, self.epochs, self.seed)
 
     def run(self) -> Result:
         """Run the search (in this process)."""
-        return self.explorer().run()
+        result = self.explorer().run()
+        label = method_label(self.method)
+        return result if result.method == label else dataclasses.replace(result, method=label)
 
     def key(self) -> str:
-        """A stable hash of everything in the case that decides the result (not the label): 16
-        hex digits, the same in every process and session.  It does not cover the code: results
-        checkpointed by another version of confuciux are reused as they are."""
+        """A stable hash of everything in the case that decides the result or is recorded in it
+        (the model's and layers' names too; not the label): 16 hex digits, the same in every
+        process and session.  It does not cover the code: results checkpointed by another
+        version of confuciux are reused as they are."""
         desc = {
-            "format": _FORMAT, "model": _canonical(self.model.layers), "platform": _canonical(self.platform),
-            "objective": self.objective, "method": self.method, "epochs": self.epochs, "seed": self.seed,
+            "format": _FORMAT, "model": _canonical(self.model), "platform": _canonical(self.platform),
+            "objective": self.objective, "method": method_spec(self.method), "epochs": self.epochs, "seed": self.seed,
         }  # fmt: skip
         text = json.dumps(desc, sort_keys=True, separators=(",", ":"), allow_nan=False)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def describe(self) -> str:
         pl = self.platform
-        return (
-            self.label or f"{self.model.name} {pl.dataflow} {pl.name} {self.objective} {self.method} seed {self.seed}"
+        return self.label or (
+            f"{self.model.name} {pl.dataflow_label} {pl.name} {self.objective} {method_label(self.method)} "
+            f"seed {self.seed}"
         )
 
 
 def _canonical(value: Any) -> Any:
-    """JSON-able form of a value: dataclasses by their compared fields (names and labels are
-    not compared), mappings sorted, sequences as lists."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value) if f.compare and f.name != "name"}
-    if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
+    """JSON-able form of a value: dataclasses by every field (names included: a result records
+    them), search methods by :func:`method_spec`, mappings sorted, sequences and arrays as lists;
+    TypeError for a value that has none."""
+    if value is None or isinstance(value, (bool, int, str)):  # the common case first: a model's numbers
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)  # strict JSON: 'nan', 'inf'
+    if isinstance(value, (list, tuple, np.ndarray)):
         return [_canonical(v) for v in value]
-    return value
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, np.generic):
+        return value.item()
+    if not isinstance(value, type) and callable(getattr(value, "run", None)) and hasattr(value, "name"):
+        return method_spec(value)  # a search method (the SearchMethod protocol, checked cheaply)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"a {type(value).__name__}: a sweep case records only JSON values, NumPy arrays, dataclasses "
+                    "and search methods")  # fmt: skip
+
+
+def method_spec(method: str | SearchMethod) -> str | dict[str, Any]:
+    """How a case records its method: a registered name as it is; an instance as
+    ``{"name", "type" (module.QualifiedName), "params"}`` — its dataclass fields, or the attributes
+    of a plain object (JSON values, arrays, nested methods).  TypeError for a parameter that has
+    no such form."""
+    if isinstance(method, str):
+        return method
+    cls = type(method)
+    return {"name": str(method.name), "type": f"{cls.__module__}.{cls.__qualname__}", "params": _params(method)}
+
+
+def _params(method: SearchMethod) -> dict[str, Any]:
+    """:func:`method_spec`'s ``params``."""
+    obj: Any = method
+    if dataclasses.is_dataclass(obj):
+        params = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name != "name"}
+    else:
+        params = {k: v for k, v in vars(obj).items() if not k.startswith("_")} if hasattr(obj, "__dict__") else {}
+    out = {}
+    for k, v in sorted(params.items()):
+        try:
+            out[k] = _canonical(v)
+        except TypeError as exc:
+            raise TypeError(f"method {method.name!r}.{k} is {exc}") from None
+    return out
+
+
+def method_label(method: str | SearchMethod) -> str:
+    """The method's name as results and tables show it: the name, followed for an instance by the
+    parameters that differ from its class's defaults, e.g. ``ga(population=40)``."""
+    if isinstance(method, str):
+        return method
+    params, defaults = _params(method), {}
+    try:
+        default: Any = type(method)()
+        defaults = _params(default) if str(default.name) == str(method.name) else {}
+    except Exception:  # a class without a no-argument constructor: every parameter is shown
+        pass
+    changed = [f"{k}={_short(method, k, v)}" for k, v in params.items() if defaults.get(k, _MISSING) != v]
+    return f"{method.name}({', '.join(changed)})" if changed else str(method.name)
+
+
+_MISSING = object()
+
+
+def _short(method: Any, key: str, value: Any) -> str:
+    inner = getattr(method, key, None)
+    if isinstance(inner, SearchMethod) and not isinstance(inner, type):
+        return method_label(inner)
+    return json.dumps(value, separators=(",", ":")) if not isinstance(value, str) else repr(value)
 
 
 def _run_case(case: Case) -> Result:  # module level: picklable for pools and Dask
@@ -118,7 +204,8 @@ def sweep(
     ``distributed.Client`` (``pip install confuciux[dask]``; the client connects to a scheduler the
     user runs, or a ``LocalCluster``).  Results are identical whichever runs them (``seconds``
     aside).  ``checkpoint``: a JSON-lines file; cases already in it are not run again, and each
-    case that finishes is appended at once.  ``progress``: True draws a bar on stderr; a callable
+    case that finishes is appended at once.  ``progress``: True shows progress on stderr (a bar on a
+    terminal, a line every few seconds elsewhere); a callable
     gets ``(done, total)`` after each case.  Identical cases run once.  A case that raises stops
     the sweep (pending cases are cancelled; finished ones stay in the checkpoint).  Ctrl-C during
     an in-process sweep stops it with KeyboardInterrupt after checkpointing finished cases.
@@ -134,7 +221,7 @@ def sweep(
     for k, c in zip(keys, cases, strict=True):
         if k not in done:
             todo.setdefault(k, c)
-    report = _progress_function(progress, len(cases))
+    report, end_report = _progress_function(progress, len(cases))
     copies = Counter(keys)  # identical cases: one run finishes them all
     count = [len(cases) - sum(copies[k] for k in todo)]
     report(count[0])
@@ -147,8 +234,11 @@ def sweep(
         report(count[0])
 
     try:
+        if store is not None:
+            store.open()
         _execute(todo, executor, finished)
     finally:
+        end_report()
         if store is not None:
             store.close()
     return [done[k] for k in keys]
@@ -165,11 +255,8 @@ def _execute(todo: dict[str, Case], executor: Any, finished: Callable[[str, Resu
                 raise KeyboardInterrupt
         return
     if _is_dask_client(executor):
-        import distributed
-
         futures = {executor.submit(_run_case, case, pure=False): key for key, case in todo.items()}
-        as_completed: Any = distributed.as_completed  # untyped
-        _collect(futures, as_completed(list(futures)), finished)
+        _collect_dask(executor, futures, finished)
         return
     if isinstance(executor, cf.Executor):
         futures = {executor.submit(_run_case, case): key for key, case in todo.items()}
@@ -187,7 +274,35 @@ def _collect(futures: dict[Any, str], completed: Iterator[Any], finished: Callab
             finished(futures[future], future.result())
     except BaseException:
         for future in futures:
-            future.cancel()
+            with contextlib.suppress(Exception):  # a Dask client whose scheduler is gone cannot cancel
+                future.cancel()
+        raise
+
+
+def _collect_dask(client: Any, futures: dict[Any, str], finished: Callable[[str, Result], None]) -> None:
+    """:func:`_collect` on a Dask client; a lost scheduler or worker is a ConnectionError that says
+    so (Dask reports it as a cancelled future or a closed comm)."""
+    import distributed
+
+    as_completed: Any = distributed.as_completed  # untyped
+    comm_closed: type[Exception] = importlib.import_module("distributed.comm.core").CommClosedError
+    total, count = len(futures), [0]
+
+    def counted(key: str, result: Result) -> None:
+        count[0] += 1
+        finished(key, result)
+
+    try:
+        _collect(futures, as_completed(list(futures)), counted)
+    except (cf.CancelledError, OSError, comm_closed) as exc:  # FutureCancelledError is a CancelledError
+        status = getattr(client, "status", "?")
+        scheduler = getattr(getattr(client, "scheduler", None), "address", None) or "the scheduler"
+        if isinstance(exc, (cf.CancelledError, comm_closed)) or status != "running":
+            raise ConnectionError(
+                f"the Dask cluster went away ({scheduler}, client {status}): {count[0]} of {total} cases "
+                f"finished before it did ({type(exc).__name__}: {exc}); with a checkpoint, run the sweep again "
+                "to resume"
+            ) from None
         raise
 
 
@@ -196,75 +311,169 @@ def _is_dask_client(executor: Any) -> bool:
     return type(executor).__module__.split(".")[0] == "distributed" and hasattr(executor, "gather")
 
 
-def _progress_function(progress: ProgressArg, total: int) -> Callable[[int], None]:
+@contextlib.contextmanager
+def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
+    """A process pool (``with process_pool(4) as pool: sweep(cases, pool)``) whose workers end with
+    this process, however it ends: each worker asks Linux to kill it when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``) and watches its parent from a thread as well (every other
+    system, or a parent gone before the request was made).  Leaving the block normally waits for
+    the pool; leaving it by an exception (Ctrl-C, SIGTERM turned into one, a case that raised)
+    kills the workers at once, so that nothing runs on after the sweep.  Workers are spawned
+    (fresh interpreters), so the cases and their methods must be importable (module level)."""
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_die_with_parent, initargs=(os.getpid(),))  # fmt: skip
+    try:
+        yield pool
+    except BaseException:
+        _kill_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now; the pool then fails its pending futures as broken."""
+    if sys.version_info < (3, 12):
+        # Python < 3.12 marks every pending work item failed when a worker dies and stops with
+        # InvalidStateError (printed by its thread) at one already cancelled, as sweep() cancels
+        # them: give those items a fresh future to fail instead (CPython's pending-items table).
+        items: Mapping[int, Any] = getattr(pool, "_pending_work_items", None) or {}
+        for item in list(items.values()):
+            if item.future.cancelled():
+                item.future = cf.Future()
+    processes: Mapping[int, Any] = getattr(pool, "_processes", None) or {}  # CPython's pid -> Process
+    for process in list(processes.values()):
+        process.kill()
+    pool.shutdown(wait=False)
+
+
+#: Seconds between two looks of a worker at its parent (the fallback of PR_SET_PDEATHSIG).
+PARENT_POLL = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when the process ``parent`` ends."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no libc to load: the watchdog alone
+            pass
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="confuciux-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL)
+    os._exit(1)
+
+
+def _progress_function(progress: ProgressArg, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """(report(done), end()) for ``progress``."""
     if callable(progress):
         callback = progress
 
         def call(n: int) -> None:
             callback(n, total)
 
-        return call
+        return call, lambda: None
     if not progress:
-        return lambda n: None
-
-    def bar(n: int) -> None:
-        width = 30
-        filled = width * n // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {n}/{total} cases")
-        if n == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return bar
+        return lambda n: None, lambda: None
+    line = ProgressLine(sys.stderr)
+    return lambda n: line.update(n, total, f"{n}/{total} cases"), line.close
 
 
 class _Checkpoint:
-    """The JSON-lines file of finished cases: one ``{"key", "label", "result"}`` per line."""
+    """The JSON-lines file of finished cases: one ``{"key", "label", "method", "result"}`` per line.
+
+    A record cut short (the sweep killed mid-write, a full disk) is ignored wherever it sits, and
+    when the sweep resumes a cut record at the end of the file is dropped before anything is
+    appended, so the file stays readable however often it is cut and resumed.  Records are written
+    with one ``os.write`` loop on an unbuffered descriptor and synced, so nothing is held back in a
+    buffer that a failing write could leave half flushed."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.file: IO[str] | None = None
+        self.fd: int | None = None
+        self.keep = 0  # bytes of whole records (and lines) at the start of the file
+        self.ends_line = True  # whether those bytes end with a newline
 
     def load(self) -> dict[str, Result]:
         if not self.path.exists():
             return {}
+        data = self.path.read_bytes()
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValueError(f"{self.path}: not a sweep checkpoint (not UTF-8 text: {exc.reason})") from None
-        lines = text.split("\n")
         found: dict[str, Result] = {}
-        for lineno, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                found[record["key"]] = Result.from_json(json.dumps(record["result"]))
-            except (ValueError, KeyError, TypeError, RecursionError) as exc:
-                if lineno == len(lines):  # the last line, cut short when the sweep was killed
-                    continue
-                raise ValueError(f"{self.path}, line {lineno}: not a sweep checkpoint record ({exc})") from None
+        start = 0
+        for lineno, line in enumerate(data.split(b"\n"), 1):
+            end = start + len(line)
+            complete = end < len(data)  # followed by a newline
+            if line.strip():
+                record = self._record(line.decode("utf-8"), lineno)
+                if record is not None:
+                    key, result = record
+                    found[key] = result
+                elif not complete:  # the last line, cut short: dropped when the sweep resumes
+                    break
+            self.keep, self.ends_line = (end + 1, True) if complete else (end, not line)
+            start = end + 1
         return found
 
+    def _record(self, line: str, lineno: int) -> tuple[str, Result] | None:
+        """(key, result) of a record line; None for a record cut short; ValueError naming the
+        line for anything else."""
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if line.startswith(_RECORD_START) or _RECORD_START.startswith(line):  # one of our records, cut short
+                return None
+            raise ValueError(f"{self.path}, line {lineno}: not a sweep checkpoint record ({exc})") from None
+        except RecursionError as exc:
+            raise ValueError(f"{self.path}, line {lineno}: not a sweep checkpoint record ({exc})") from None
+        try:
+            return str(record["key"]), Result.from_json(json.dumps(record["result"]))
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise ValueError(f"{self.path}, line {lineno}: not a sweep checkpoint record ({exc})") from None
+
+    def open(self) -> None:
+        """Open the file for appending (created with its folders when missing), dropping a record
+        cut short at its end; before any case runs, so that an unwritable file fails at once."""
+        if self.fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        if os.fstat(self.fd).st_size > self.keep:
+            os.ftruncate(self.fd, self.keep)
+        if not self.ends_line:  # a whole record that lost only its newline
+            self._write(b"\n")
+            self.ends_line = True
+
     def append(self, key: str, case: Case, result: Result) -> None:
-        if self.file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.file = open(self.path, "a+", encoding="utf-8")
-            self.file.seek(0, os.SEEK_END)
-            if self.file.tell() > 0:
-                self.file.seek(self.file.tell() - 1)
-                last = self.file.read(1)
-                if last != "\n":  # a record cut short by a kill: end it so the next one parses
-                    self.file.write("\n")
-        record = {"key": key, "label": case.describe(), "result": result.to_dict()}
-        self.file.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self.file.flush()
-        os.fsync(self.file.fileno())
+        self.open()
+        head = json.dumps({"key": key, "label": case.describe(), "method": method_spec(case.method)},
+                          separators=(",", ":"), allow_nan=False)  # fmt: skip
+        text = f'{head[:-1]},"result":{result.to_json(separators=(",", ":"))}}}\n'
+        self._write(text.encode("utf-8"))
+
+    def _write(self, data: bytes) -> None:
+        assert self.fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view) :]
+        os.fsync(self.fd)
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+#: How every record line starts (``json.dumps`` of a dict whose first key is ``key``, compact).
+_RECORD_START = '{"key":'
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -310,7 +519,7 @@ def results_table(results: Iterable[Result]) -> Table:
         total = r.costs.total()
         pl = r.platform
         row: dict[str, Any] = {
-            "model": r.model, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
+            "model": r.model_name, "dataflow": pl.get("dataflow"), "platform": pl.get("name"),
             "hardware": pl.get("hardware"), "deployment": pl.get("deployment"),
             "objective": r.objective, "method": r.method, "seed": r.seed, "epochs": len(r.history),
             "objective_value": r.objective_value, "feasible": r.feasible,
@@ -329,11 +538,12 @@ def results_table(results: Iterable[Result]) -> Table:
 # --- specification files (confuciux sweep SPEC) ------------------------------------------------
 
 #: Keys of a sweep specification; each takes one value or a list (the sweep is their product).
-SPEC_KEYS = ("model", "platform", "dataflow", "constraint", "mul", "budget", "hardware", "deployment",
-             "objective", "method", "epochs", "seed")  # fmt: skip
-_SPEC_DEFAULTS: dict[str, Any] = {"platform": "confuciux", "dataflow": "dla", "constraint": "area", "mul": 0.5,
-                                  "budget": None, "hardware": "default", "deployment": "LP",
-                                  "objective": "latency", "method": "confuciux", "epochs": 500, "seed": 0}  # fmt: skip
+SPEC_KEYS = ("model", "record", "platform", "dataflow", "constraint", "mul", "budget", "hardware", "deployment",
+             "pe_bounds", "buffer_bounds", "objective", "method", "epochs", "seed")  # fmt: skip
+_SPEC_DEFAULTS: dict[str, Any] = {"record": None, "platform": "confuciux", "dataflow": "dla", "constraint": "area",
+                                  "mul": 0.5, "budget": None, "hardware": "default", "deployment": "LP",
+                                  "pe_bounds": None, "buffer_bounds": None, "objective": "latency",
+                                  "method": "confuciux", "epochs": 500, "seed": 0}  # fmt: skip
 
 
 def load_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -366,13 +576,17 @@ def cases_from_spec(
     """The cases of a specification: every combination of the listed values of
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
-    ValueError names ``source`` and the key for anything else.  Relative model files (``.csv``,
-    ``.m``, ``.onnx``) are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
+    ``pe_bounds`` / ``buffer_bounds`` are ``"LO..HI"`` strings; ``record`` is ``confuciux`` or
+    ``network`` for zoo models.  ValueError names ``source`` and the key for anything else.
+    Relative model files (of any format in :data:`confuciux.formats.FORMATS`) are read from
+    ``base`` (:func:`load_spec`'s
+    callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
     if "model" not in spec:
-        raise ValueError(f"{source}: 'model' is required (a zoo name, .csv, .m or .onnx file, or a list of them)")
+        raise ValueError(f"{source}: 'model' is required (a zoo name, a model file of "
+                         f"{', '.join(formats.suffixes())}, or a list of them)")
     axes = []
     for key in SPEC_KEYS:
         value = spec.get(key, _SPEC_DEFAULTS.get(key))
@@ -380,7 +594,7 @@ def cases_from_spec(
         if not values:
             raise ValueError(f"{source}: {key!r} is an empty list")
         axes.append(values)
-    models: dict[str, Model] = {}
+    models: dict[tuple[str, str | None], Model] = {}
     cases = []
     for combo in itertools.product(*axes):
         opts = dict(zip(SPEC_KEYS, combo, strict=True))
@@ -392,17 +606,19 @@ def cases_from_spec(
     return cases
 
 
-def _case(opts: dict[str, Any], models: dict[str, Model], base: str | os.PathLike[str] | None) -> Case:
-    name = opts["model"]
+def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
+          base: str | os.PathLike[str] | None) -> Case:  # fmt: skip
+    name, record = opts["model"], opts["record"]
     if not isinstance(name, str):
         raise TypeError(f"'model' must be a name or a path, got {name!r}")
-    if name not in models:
-        is_file = name.lower().endswith(MODEL_SUFFIXES)
-        models[name] = load_model(str(Path(base, name)) if is_file and base is not None else name)
-    model = models[name]
+    if (name, record) not in models:
+        path = str(Path(base, name)) if base is not None else name
+        models[name, record] = load_model(path if is_model_file(path) else name, record)
+    model = models[name, record]
     budget = opts["budget"]
     if budget is not None and not isinstance(budget, Mapping):
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
+    bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
     platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
-                             budget, opts["hardware"], opts["deployment"])  # fmt: skip
+                             budget, opts["hardware"], opts["deployment"], **bounds)  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])

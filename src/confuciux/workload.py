@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import numbers
 import os
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any, Union, overload
+from typing import IO, Any, Union, cast, overload
 
 import numpy as np
 
+from . import formats as _formats
 from ._cache import state_without_caches
+from .dataflow.program import Dataflow
 from .formats import maestro as _maestro
 from .formats import onnx as _onnx
 from .formats import table as _table
@@ -250,16 +251,25 @@ class Layer:
 class Model:
     """A named sequence of layers, in execution order.
 
-    Two records of where the model came from, which take no part in equality:
+    ``dataflows``: each layer's own dataflow program (a :class:`~confuciux.dataflow.Dataflow`,
+    or None where the layer has none and is costed with the dataflow you name), or empty when no
+    layer has one; :meth:`from_maestro` keeps a file's ``Dataflow`` blocks here.  It takes part
+    in equality.
+
+    Three records of where the model came from, which take no part in equality:
     ``skipped`` — for an imported model, the operators that made no layer, op type → count
     (see :meth:`from_onnx`); ``custom_dataflow`` — for a MAESTRO file, one bool per layer, True
-    when the file gave that layer its own ``Dataflow`` block (empty when not read from one).
+    when the file gave that layer its own ``Dataflow`` block (empty when not read from one);
+    ``constants`` — a MAESTRO file's ``Constant`` declarations, name → value (each program in
+    ``dataflows`` carries those it uses).
     """
 
     name: str
     layers: tuple[Layer, ...]
     skipped: Mapping[str, int] = field(default_factory=dict, compare=False)
     custom_dataflow: tuple[bool, ...] = field(default=(), compare=False)
+    dataflows: tuple[Dataflow | None, ...] = ()
+    constants: Mapping[str, int] = field(default_factory=dict, compare=False)
 
     __getstate__ = state_without_caches
 
@@ -279,6 +289,8 @@ class Model:
         if flags and len(flags) != len(layers):
             raise ValueError(f"model {self.name!r}: custom_dataflow has {len(flags)} entries for {len(layers)} layers")
         object.__setattr__(self, "custom_dataflow", flags)
+        object.__setattr__(self, "dataflows", _dataflows(self.dataflows, len(layers), self.name))
+        object.__setattr__(self, "constants", _constants(self.constants))
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -292,7 +304,10 @@ class Model:
     def __getitem__(self, index: slice) -> Model: ...
     def __getitem__(self, index: int | slice) -> Layer | Model:
         if isinstance(index, slice):
-            return Model(self.name, self.layers[index], self.skipped, self.custom_dataflow[index])
+            return Model(
+                self.name, self.layers[index], self.skipped, self.custom_dataflow[index],
+                self.dataflows[index], self.constants,
+            )  # fmt: skip
         return self.layers[index]
 
     @cached_property
@@ -315,6 +330,33 @@ class Model:
         scaled = next(((macs / 10**e, p) for e, p in ((9, "G"), (6, "M"), (3, "k")) if macs >= 10**e), (macs, ""))
         return f"Model({self.name!r}, {len(self)} layers [{detail or 'empty'}], {scaled[0]:.3g} {scaled[1]}MACs)"
 
+    # Files of any registered format ----------------------------------------------------------
+    @classmethod
+    def read(cls, path: str | os.PathLike[str], **options: Any) -> Model:
+        """Read a model file in the format its suffix names (:data:`confuciux.formats.FORMATS`:
+        ``.csv``, ``.m``, ``.onnx``, and any format registered); ``options`` go to the reader
+        (ONNX: ``batch``, ``strict``).  Errors name the file, the line and the field."""
+        return cls.from_network(_formats.reader_for(path)(path, **options))
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write this model in the format ``path``'s suffix names (``.csv``, ``.m``, ...)."""
+        writer = _formats.writer_for(path)
+        # the model itself as the layers: a format that keeps programs (MAESTRO's) finds them on it
+        _write(path, lambda f: writer(self.name, cast(Sequence[Layer], self), f))
+
+    @classmethod
+    def from_network(cls, net: _formats.Network, name: str | None = None) -> Model:
+        """The model of a :class:`~confuciux.formats.Network` (what every format's reader gives);
+        a layer the arguments do not make is a ValueError naming where it came from."""
+        layers = []
+        for args, where in zip(net.layers, net.where, strict=True):
+            try:
+                layers.append(Layer(**args))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{where}: {exc}") from None
+        more: dict[str, Any] = {"skipped": net.skipped, "custom_dataflow": net.custom_dataflow, **net.model_args}
+        return cls(net.name if name is None else name, tuple(layers), **more)
+
     # ConfuciuX CSV ---------------------------------------------------------------------------
     @classmethod
     def from_csv(cls, path_or_file: PathOrFile, name: str | None = None) -> Model:
@@ -323,13 +365,7 @@ class Model:
         ``stride_y``, ``stride_x``, ``batch``, ``groups`` and ``name`` that :meth:`to_csv`
         writes are read too.  Errors name the file, the line and the field."""
         text, source, stem = _read(path_or_file)
-        layers = []
-        for line, args in _table.parse(text, source):
-            try:
-                layers.append(Layer(**args))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{source}, line {line}: {exc}") from None
-        return cls(name if name is not None else stem, tuple(layers))
+        return cls.from_network(_formats.csv_network(text, source, stem), name)
 
     def to_csv(self, path_or_file: PathOrFile) -> None:
         """Write the CSV format :meth:`from_csv` reads: ConfuciuX's columns ``K,C,Y,X,R,S,T``,
@@ -347,41 +383,31 @@ class Model:
         DSCONV, TRCONV, NGCONV (``G`` groups of MAESTRO's per-group ``K`` and ``C``: a grouped
         CONV with totals ``K·G``, ``C·G``) and GEMM (``M``/``N``/``K``, or the conv form).
         Dimensions with or without colons, sizes given as Constants, ``N`` (batch), ``Y'``/``X'``
-        (output sizes), ``//`` and ``/* */`` comments, a byte-order mark.  ``Dataflow`` blocks
-        are read past: which layers had one is in :attr:`custom_dataflow`, and a warning says
-        (once per file) that confuciux costs the dataflow you name instead.  A string containing
-        ``{`` (or an empty string) is the file's text, any other string a path.  Errors name the
-        file, the line and the layer."""
+        (output sizes), ``//`` and ``/* */`` comments, a byte-order mark.
+
+        Each layer's ``Dataflow`` block is kept in :attr:`dataflows` as a
+        :class:`~confuciux.dataflow.Dataflow` read by MAESTRO's own rules (docs/dataflows.md),
+        carrying the file's constants it names (all are in :attr:`constants`); a layer without
+        a block gets None (MAESTRO would reuse the previous layer's block, and crashes or
+        refuses doing so).  What MAESTRO refuses in a block — a parse error, an R/S tile that
+        is not the layer's whole filter, ``Sz()`` of a dimension the layer lacks, a map of one
+        — is a ValueError.  A string containing ``{`` (or an empty string) is the file's text,
+        any other string a path.  Errors name the file, the line and the layer."""
         if isinstance(path_or_text, str) and ("{" in path_or_text or not path_or_text.strip()):
             text, source = path_or_text, "<text>"
         else:
             text, source, _ = _read(path_or_text)
-        net = _maestro.parse(text, source)
-        layers = []
-        for p in net.layers:
-            try:
-                args = _maestro.layer_arguments(p)
-            except ValueError as exc:
-                raise ValueError(f"{source}, line {p.line}: layer {p.name!r}: {exc}") from None
-            try:
-                layers.append(Layer(**args, name=p.name))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{source}, line {p.line}: {exc}") from None
-        flags = tuple(p.dataflow for p in net.layers)
-        if any(flags):
-            warnings.warn(
-                f"{source}: {sum(flags)} layer(s) carry a Dataflow block; confuciux ignores it and "
-                "costs the dataflow you name (dla, shi, eye; dpt for DSCONV)",
-                stacklevel=2,
-            )
-        return cls(net.name, tuple(layers), custom_dataflow=flags)
+        return cls.from_network(_formats.maestro_network(text, source))
 
     def to_maestro(self, path_or_file: PathOrFile) -> None:
         """Write a MAESTRO model file that :meth:`from_maestro` (and MAESTRO) reads back:
-        grouped CONVs as NGCONV, GEMMs in MAESTRO's ``M``/``N``/``K`` form, ``Stride`` blocks
-        and ``N`` where needed.  Layer names keep letters, digits, ``_``, ``.`` and ``-``
-        (other characters become ``_``; unnamed layers are ``layer<i>``)."""
-        text = _maestro.write_network(self.name, self.layers)
+        grouped CONVs as NGCONV, GEMMs in MAESTRO's ``M``/``N``/``K`` form (as the equivalent
+        CONV under a convolution's program), ``Stride`` blocks and ``N`` where needed, each
+        layer's program from :attr:`dataflows` and the ``Constant`` lines of :attr:`constants`
+        and the programs.  Layer names keep letters, digits, ``_``, ``.`` and ``-`` (other
+        characters become ``_``; unnamed layers are ``layer<i>``).  A grouped TRCONV is a
+        ValueError: MAESTRO has no such layer (docs/workloads.md)."""
+        text = _maestro.write_network(self.name, self.layers, self.dataflows, self.constants)
         _write(path_or_file, lambda f: f.write(text))
 
     # ONNX ---------------------------------------------------------------------------------------
@@ -405,13 +431,31 @@ class Model:
     def from_imported(cls, imported: _onnx.Imported, name: str | None = None) -> Model:
         """The model of an :class:`~confuciux.formats.onnx.Imported` (what :meth:`from_onnx`
         builds; the command line uses it to report what each op type made)."""
-        layers = []
-        for args in imported.layers:
-            try:
-                layers.append(Layer(**args))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{imported.source}: node {args.get('name', '')!r}: {exc}") from None
-        return cls(name if name is not None else imported.name, tuple(layers), skipped=imported.skipped)
+        return cls.from_network(_formats.onnx_network(imported), name)
+
+
+def _dataflows(given: object, n: int, name: str) -> tuple[Dataflow | None, ...]:
+    """One program (or None) per layer, or () when no layer has one."""
+    if isinstance(given, (str, bytes, Dataflow)) or not isinstance(given, Iterable):
+        raise TypeError(f"model {name!r}: dataflows must be a sequence of Dataflow or None, one per layer")
+    out = tuple(given)
+    for i, df in enumerate(out):
+        if df is not None and not isinstance(df, Dataflow):
+            raise TypeError(f"model {name!r}: dataflows[{i}] is not a Dataflow or None: {df!r}")
+    if out and len(out) != n:
+        raise ValueError(f"model {name!r}: dataflows has {len(out)} entries for {n} layers")
+    return out if any(df is not None for df in out) else ()
+
+
+def _constants(given: object) -> dict[str, int]:
+    if not isinstance(given, Mapping):
+        raise TypeError(f"Model.constants must be a mapping of name to int, got {type(given).__name__}")
+    out: dict[str, int] = {}
+    for k, v in given.items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"Model.constants: expected name -> int, got {k!r}: {v!r}")
+        out[k] = int(v)
+    return out
 
 
 def _counts(skipped: Mapping[str, int]) -> dict[str, int]:
@@ -438,11 +482,7 @@ def _read(path_or_file: PathOrFile) -> tuple[str, str, str]:
         return text, "<file>", "model"
     if not isinstance(path_or_file, (str, os.PathLike)):
         raise TypeError(f"expected a path or an open text file, got {type(path_or_file).__name__}")
-    path = Path(path_or_file)
-    try:
-        return path.read_text(encoding="utf-8"), str(path), path.stem
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    return _formats.read_text(path_or_file)
 
 
 def _write(path_or_file: PathOrFile, write: Callable[[IO[str]], object]) -> None:

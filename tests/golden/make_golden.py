@@ -23,7 +23,7 @@ COLUMNS = {
     "energy": "Activity count-based Energy (nJ)",
     "area": "Area",
     "power": "Power",
-    "throughput": "Throughput (MACs/Cycle)",
+    "macs_per_cycle": "Throughput (MACs/Cycle)",
     "l1_bytes": "L1 SRAM Size Req (Bytes)",
     "l2_bytes": "L2 SRAM Size Req (Bytes)",
     "macs": "Num MACs",

@@ -11,9 +11,11 @@ import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._cache import IdentityCache
 from ..hardware import Hardware
@@ -25,7 +27,7 @@ from . import schema
 
 __all__ = [
     "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "release_memory", "DATAFLOWS", "STATUS",
-    "OUTPUTS", "BACKEND",
+    "OUTPUTS", "BACKEND", "LayersLike",
 ]  # fmt: skip
 
 DATAFLOWS = _dataflows.DATAFLOWS
@@ -45,6 +47,8 @@ else:
     warnings.warn(missing_kernel_message(), RuntimeWarning, stacklevel=2)
 
 _INT64_MAX = np.iinfo(np.int64).max
+#: What :func:`evaluate` takes as layers: a Model, a Layer, layers, or an integer array (N, 6 or 7).
+LayersLike = Model | Layer | Iterable[Layer] | ArrayLike
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,10 +57,12 @@ class LayerCosts:
 
     Attributes: ``runtime`` (cycles), ``energy`` (nJ), ``area`` (µm²), ``power`` (mW),
     ``l1_bytes`` (bytes of L1 per PE), ``l2_bytes`` (bytes of shared L2), ``macs`` (MAC count as
-    the cost model reports it), ``throughput`` (MACs/cycle), ``valid`` (bool), ``status`` (uint8,
-    see :data:`STATUS`) and ``accesses``: per tensor (``input``, ``filter``, ``output``) the
-    ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write`` counts in elements (1 element = 1 byte),
-    e.g. ``accesses["input_l2_read"]``.  Names, order and units: :mod:`confuciux.cost.schema`.
+    the cost model reports it), ``macs_per_cycle`` (MACs/cycle, MAESTRO's "throughput"),
+    ``valid`` (bool), ``status`` (uint8, see :data:`STATUS`) and ``accesses``: per tensor
+    (``input``, ``filter``, ``output``) the ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write``
+    counts in elements (1 element = 1 byte), e.g. ``accesses["input_l2_read"]``.  Derived outputs
+    (:func:`confuciux.cost.schema.register`) are attributes too.  ``costs[name]`` reads any output
+    by name.  Names, order and units: :mod:`confuciux.cost.schema`.
 
     Points that are not valid (``valid`` False: a configuration the model cannot cost, an
     integer overflow, or a float result out of range) hold NaN in every cost.  Integer
@@ -75,10 +81,12 @@ class LayerCosts:
     l1_bytes: np.ndarray
     l2_bytes: np.ndarray
     macs: np.ndarray
-    throughput: np.ndarray
+    macs_per_cycle: np.ndarray
     valid: np.ndarray
     status: np.ndarray
     accesses: Mapping[str, np.ndarray]
+    # the other outputs present (the kernel's extra ones, derived ones), set by _of; not fields
+    _extra: ClassVar[Mapping[str, np.ndarray]] = MappingProxyType({})
 
     @classmethod
     def _of(cls, arrays: Mapping[str, np.ndarray], valid: np.ndarray, status: np.ndarray) -> LayerCosts:
@@ -89,23 +97,44 @@ class LayerCosts:
         state: dict[str, Any] = {name: arrays[name] for name in _MAIN if name in arrays}
         state["valid"], state["status"] = valid, status
         state["accesses"] = {name: arrays[name] for name in _ACCESS_NAMES if name in arrays}
+        extra = {name: a for name, a in arrays.items() if name not in _MAIN_SET and name not in _ACCESS_SET}
+        if extra:
+            state["_extra"] = MappingProxyType(extra)
         self.__dict__.update(state)
         return self
 
     if not TYPE_CHECKING:  # (for type checkers every output is an attribute)
 
         def __getattr__(self, name: str) -> Any:
-            # only reached for attributes that are not set: the outputs left out by outputs=
-            if name in schema.MAIN:
+            # only reached for attributes that are not set: extra and derived outputs, the outputs
+            # left out by outputs=, and former names
+            if name in self._extra:
+                return self._extra[name]
+            if name in schema.RENAMED:
+                return getattr(self, schema.renamed(name))
+            if name in schema.MAIN or name in schema.EXTRA or name in schema.DERIVED:
                 raise AttributeError(
                     f"LayerCosts.{name} was not computed: evaluate(..., outputs=...) did not ask for {name!r}"
                 )
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    def __getitem__(self, name: str) -> np.ndarray:
+        """The output called ``name`` (any output of the schema, derived ones included)."""
+        name = schema.renamed(name)
+        if name in self.accesses:
+            return self.accesses[name]
+        if name in self._extra:
+            return self._extra[name]
+        if name in self.__dict__ and name in _MAIN_SET:
+            return getattr(self, name)  # type: ignore[no-any-return]
+        schema.output(name)  # ValueError naming the outputs
+        raise KeyError(f"{name!r} was not computed: evaluate(..., outputs=...) did not ask for it")
+
     @property
     def computed(self) -> tuple[str, ...]:
-        """Names of the outputs present, in schema order."""
-        return tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses)
+        """Names of the outputs present, in schema order (derived outputs last)."""
+        main = tuple(n for n in schema.NAMES if n in self.__dict__ or n in self.accesses or n in self._extra)
+        return main + tuple(n for n in self._extra if n not in schema.INDEX)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -115,15 +144,21 @@ class LayerCosts:
         """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
         layer its own sub-accelerator, so area, power and buffer bytes add up).
 
-        ``throughput`` becomes total MACs / total cycles (present when ``macs`` and ``runtime``
-        are), ``valid`` is True only if every layer is valid and ``status`` is the largest layer
-        status."""
-        present = self.__dict__
-        s = {f: np.sum(present[f], axis=-1) for f in schema.MAIN if f != "throughput" and f in present}
-        if "throughput" in present and "macs" in s and "runtime" in s:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                s["throughput"] = s["macs"] / s["runtime"]
-        s.update({k: np.sum(v, axis=-1) for k, v in self.accesses.items()})
+        An output with a ``total`` in the schema is computed from the totals it needs (present
+        when they are): ``macs_per_cycle`` becomes total MACs / total cycles.  ``valid`` is True
+        only if every layer is valid and ``status`` is the largest layer status."""
+        present = {n: self[n] for n in self.computed}
+        s = {}
+        for name, a in present.items():
+            out = schema.output(name) if name in schema.INDEX or name in schema.DERIVED else None
+            if out is None or out.total is None:
+                s[name] = np.sum(a, axis=-1)
+        for name in present:
+            out = schema.output(name) if name in schema.INDEX or name in schema.DERIVED else None
+            if out is not None and out.total is not None and all(n in s for n in out.needs):
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    s[name] = np.asarray(out.total(s))
+        s = {n: s[n] for n in present if n in s}  # schema order
         return LayerCosts._of(s, np.all(self.valid, axis=-1), np.max(self.status, axis=-1, initial=0))
 
     def __repr__(self) -> str:
@@ -144,13 +179,19 @@ class PointCost(NamedTuple):
     l1_bytes: float
     l2_bytes: float
     macs: float
-    throughput: float
+    macs_per_cycle: float
     valid: bool
     status: int
     accesses: Mapping[str, float]
 
+    @property
+    def throughput(self) -> float:
+        """Former name of :attr:`macs_per_cycle` (FutureWarning until 0.3.0)."""
+        return float(getattr(self, schema.renamed("throughput")))
+
 
 _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
+_MAIN_SET, _ACCESS_SET = frozenset(_MAIN), frozenset(_ACCESS_NAMES)
 
 if PointCost._fields != (*schema.MAIN, "valid", "status", "accesses"):
     raise ImportError(f"PointCost's fields {PointCost._fields} do not follow the output schema")
@@ -322,9 +363,9 @@ def _plan(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 
 def evaluate(
-    model_or_layers: Any,
-    pes: Any,
-    buffers: Any,
+    model_or_layers: LayersLike,
+    pes: ArrayLike,
+    buffers: ArrayLike,
     dataflow: str = "dla",
     hardware: Hardware | None = None,
     *,
@@ -343,15 +384,17 @@ def evaluate(
     :meth:`Hardware.maestro` reproduces MAESTRO's numbers.  ``backend`` forces the C kernel or
     the NumPy reference (both give identical numbers).
 
-    ``outputs``: names from :data:`OUTPUTS` (e.g. ``("runtime", "energy")``) to compute and
-    allocate only those; the others are absent from the result (see :class:`LayerCosts`).
-    Default: all.
+    ``outputs``: names from :data:`OUTPUTS` or derived outputs (:func:`~confuciux.cost.schema.
+    register`; e.g. ``("runtime", "energy")``) to compute and allocate only those (and what a
+    derived one needs); the others are absent from the result (see :class:`LayerCosts`).
+    Default: all, derived ones included.
 
     Returns :class:`LayerCosts` whose arrays have the broadcast shape.
     """
     df, hardware = _options(dataflow, hardware)
     use_c = _pick_backend(backend)
-    asked = schema.NAMES if outputs is None else schema.select(outputs)
+    asked = schema.NAMES if outputs is None and not schema.DERIVED else schema.select(outputs)
+    asked, derived = _with_needs(asked)
 
     (cols, depthwise, names), struct = _layers_and_struct(model_or_layers)
     n_layers = cols.shape[1]
@@ -368,7 +411,39 @@ def evaluate(
         raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
         status, valid = raw["status"], raw["valid"]
         arrays = {name: raw[name].reshape(shape) for name in asked}
+    if derived:
+        _derive(arrays, derived)
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
+
+
+def _with_needs(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the kernel outputs to compute: those asked and those the derived ones asked need, in
+    schema order; the derived outputs to compute, each after the ones it needs)."""
+    if all(name in schema.INDEX for name in asked):
+        return asked, ()
+    kernel: set[str] = set()
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in schema.INDEX:
+            kernel.add(name)
+        elif name not in order:
+            for need in schema.DERIVED[name].needs:
+                visit(need)
+            order.append(name)
+
+    for name in asked:
+        visit(name)
+    return tuple(n for n in schema.NAMES if n in kernel), tuple(order)
+
+
+def _derive(arrays: dict[str, np.ndarray], derived: tuple[str, ...]) -> None:
+    """Add the ``derived`` outputs to ``arrays`` (NaN where a point is not valid, as its needs are)."""
+    for name in derived:
+        formula = schema.DERIVED[name].derive
+        assert formula is not None  # register() checks it
+        with np.errstate(invalid="ignore", divide="ignore"):
+            arrays[name] = np.asarray(formula(arrays), dtype=np.float64)
 
 
 def _point(layer: Any) -> tuple[tuple[int, ...], bool, Any]:
@@ -387,7 +462,7 @@ _points: IdentityCache[Any, tuple[tuple[int, ...], bool, Any]] = IdentityCache(_
 
 
 def evaluate_layer(
-    layer: Any,
+    layer: Layer | ArrayLike,
     pes: int,
     buffers: int,
     dataflow: str = "dla",
@@ -414,7 +489,7 @@ def evaluate_layer(
         values = [float(raw[name][0]) for name in schema.NAMES]
         status = int(raw["status"][0])
     # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
-    accesses = dict(zip(_ACCESSES, values[_N_MAIN:], strict=True))
+    accesses = dict(zip(_ACCESSES, values[_N_MAIN : _N_MAIN + len(_ACCESSES)], strict=True))
     return _new_tuple(PointCost, (*values[:_N_MAIN], status == schema.OK, status, accesses))
 
 
@@ -448,9 +523,9 @@ def _pick_backend(backend: str) -> bool:
 
 
 def area_power(
-    pes: Any,
-    l1_bytes: Any,
-    l2_bytes: Any,
+    pes: ArrayLike,
+    l1_bytes: ArrayLike,
+    l2_bytes: ArrayLike,
     hardware: Hardware | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Area (µm²) and power (mW) of one accelerator with ``pes`` PEs, ``l1_bytes`` of L1 per PE

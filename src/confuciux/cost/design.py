@@ -4,12 +4,12 @@ design: every layer's sub-accelerator has its own dataflow)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..hardware import Hardware
-from . import DATAFLOWS, LayerCosts, evaluate
+from . import DATAFLOWS, LayerCosts, LayersLike, evaluate
 
 __all__ = ["evaluate_design", "per_layer_dataflows"]
 
@@ -28,7 +28,7 @@ def per_layer_dataflows(dataflows: str | Sequence[str], n_layers: int) -> tuple[
     return tuple(out)
 
 
-def evaluate_design(model: Any, pes: Any, buffers: Any, dataflows: str | Sequence[str],
+def evaluate_design(model: LayersLike, pes: ArrayLike, buffers: ArrayLike, dataflows: str | Sequence[str],
                     hardware: Hardware | None = None) -> LayerCosts:  # fmt: skip
     """Per-layer costs (:class:`LayerCosts`, shape (..., N)) of a design in which layer i runs
     with ``pes[..., i]`` PEs, buffer setting ``buffers[..., i]`` and dataflow ``dataflows[i]``
@@ -48,7 +48,5 @@ def evaluate_design(model: Any, pes: Any, buffers: Any, dataflows: str | Sequenc
             out = np.where(which == j, arrays[j], out)
         return np.asarray(out)
 
-    fields = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "throughput", "valid", "status")
-    picked = {f: pick([getattr(p, f) for p in parts]) for f in fields}
-    accesses = {k: pick([p.accesses[k] for p in parts]) for k in parts[0].accesses}
-    return LayerCosts(accesses=accesses, **picked)
+    picked = {name: pick([p[name] for p in parts]) for name in parts[0].computed}
+    return LayerCosts._of(picked, pick([p.valid for p in parts]), pick([p.status for p in parts]))

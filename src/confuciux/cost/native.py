@@ -40,32 +40,19 @@ _DIMS = ("K", "C", "Y", "X", "R", "S", "N", "G", "SY", "SX")
 
 
 def check_enums(c_lib: Any) -> None:
-    """Raise ImportError unless the kernel's enums match the Python tables."""
-    problems = []
-    for d in dataflows.TABLE:
-        c_id = getattr(c_lib, f"CX_{d.name.upper()}", None)
-        if c_id != d.c_id:
-            problems.append(f"dataflow {d.name}: table id {d.c_id}, kernel {c_id}")
-    if c_lib.CX_N_DATAFLOWS != len(dataflows.TABLE):
-        problems.append(f"{c_lib.CX_N_DATAFLOWS} dataflows in the kernel, {len(dataflows.TABLE)} in the table")
-    for i, name in enumerate(schema.NAMES):
-        c_id = getattr(c_lib, f"CX_OUT_{name.upper()}", None)
-        if c_id != i:
-            problems.append(f"output {name}: schema position {i}, kernel {c_id}")
-    if c_lib.CX_N_OUTPUTS != len(schema.NAMES):
-        problems.append(f"{c_lib.CX_N_OUTPUTS} outputs in the kernel, {len(schema.NAMES)} in the schema")
-    codes = {
-        "OK": schema.OK, "INVALID": schema.INVALID, "OVERFLOW": schema.OVERFLOW, "BAD_INPUT": schema.BAD_INPUT,
-        "UNSUPPORTED": schema.UNSUPPORTED,
-    }  # fmt: skip
-    for meaning, code in codes.items():
-        c_code = getattr(c_lib, f"CX_{meaning}", None)
-        if c_code != code:
-            problems.append(f"status {meaning}: schema {code}, kernel {c_code}")
-    if c_lib.CX_N_STATUSES != len(schema.STATUS):
-        problems.append(f"{c_lib.CX_N_STATUSES} statuses in the kernel, {len(schema.STATUS)} in the schema")
+    """Raise ImportError unless the kernel's enums are those of the Python tables (csrc/build.py
+    generates them from the tables; a mismatch means a kernel built from other tables, e.g. an
+    in-place build not redone after a table changed)."""
+    expected = {f"CX_{d.name.upper()}": d.kernel_id for d in dataflows.TABLE if d.kernel_id is not None}
+    expected["CX_N_DATAFLOWS"] = len(expected)
+    expected.update({f"CX_{s.name}": s.code for s in schema.STATUSES}, CX_N_STATUSES=len(schema.STATUSES))
+    expected.update({f"CX_OUT_{name.upper()}": i for i, name in enumerate(schema.NAMES)})
+    expected["CX_N_OUTPUTS"] = len(schema.NAMES)
+    problems = [f"{name}: tables {value}, kernel {getattr(c_lib, name, None)}"
+                for name, value in expected.items() if getattr(c_lib, name, None) != value]  # fmt: skip
     if problems:
-        raise ImportError("confuciux._cost_model does not match confuciux.cost's tables: " + "; ".join(problems))
+        raise ImportError("confuciux._cost_model was built from other tables than confuciux.cost's (rebuild it: "
+                          "pip install -e . or python csrc/build.py): " + "; ".join(problems))  # fmt: skip
 
 
 if AVAILABLE:
@@ -95,13 +82,17 @@ def _hardware(hw: Any) -> Any:
     return _hardware_struct(hw)
 
 
-_C_IDS = {d.name: d.c_id for d in dataflows.TABLE if d.selectable}
+_KERNEL_IDS = {d.name: d.kernel_id for d in dataflows.TABLE if d.selectable and d.kernel_id is not None}
 
 
 def _dataflow_id(dataflow: str) -> int:
-    """The kernel's id of a selectable dataflow (ValueError for anything else)."""
-    c_id = _C_IDS.get(dataflow) if type(dataflow) is str else None
-    return dataflows.lookup(dataflow).c_id if c_id is None else c_id
+    """The kernel's id of a selectable dataflow with a closed form (ValueError for anything else)."""
+    kernel_id = _KERNEL_IDS.get(dataflow) if type(dataflow) is str else None
+    if kernel_id is None:
+        kernel_id = dataflows.lookup(dataflow).kernel_id
+        if kernel_id is None:
+            raise ValueError(f"dataflow {dataflow!r} has no closed form in the kernel")
+    return kernel_id
 
 
 def _check(name: str, a: Any, dtype: type, size: int | None = None, ndim: int = 1) -> np.ndarray:

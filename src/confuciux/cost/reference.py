@@ -24,7 +24,7 @@ from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
 __all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
 
 # The integer results of the closed forms (the float outputs follow from them).
-INT_FIELDS = tuple(name for name in schema.NAMES if name not in ("energy", "area", "power", "throughput"))
+INT_FIELDS = schema.COUNTS
 
 _I64 = np.int64
 _Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
@@ -609,7 +609,7 @@ def _float_outputs(
     ok = status == OK
     values = {name: a.astype(schema.DTYPE) for name, a in ints.items()}
     values["energy"], values["area"], values["power"] = energy, area, power
-    values["throughput"] = values["macs"] / values["runtime"]
+    values["macs_per_cycle"] = values["macs"] / values["runtime"]
     nan = np.float64(np.nan)
     out: dict[str, np.ndarray] = {name: np.where(ok, values[name], nan) for name in schema.NAMES}
     out["status"], out["valid"] = status, ok

@@ -17,12 +17,17 @@ parsed layer into :class:`~confuciux.workload.Layer` arguments with MAESTRO's se
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..dataflow import text as _text
+from ..dataflow.dimensions import maestro_layer
+from ..dataflow.presets import CONFUCIUX, preset
+from ..dataflow.program import Dataflow, Directive, Map, Size, Sz
+
 __all__ = [
-    "ParsedLayer", "ParsedNetwork", "parse", "layer_arguments", "write_network", "mapping_file", "DATAFLOW_BLOCKS",
+    "ParsedLayer", "ParsedNetwork", "parse", "layer_arguments", "write_network", "mapping_file", "layer_program",
 ]  # fmt: skip
 
 _MAX_DIGITS = 19  # larger numbers cannot be a size (int64); say so instead of converting them
@@ -33,18 +38,20 @@ class Token:
     kind: str  # "num" | "word" | "sym"
     text: str
     line: int
+    start: int  # offset in the text
 
 
 @dataclass(frozen=True)
 class ParsedLayer:
-    """One ``Layer name { ... }`` block as written: sizes with constants substituted."""
+    """One ``Layer name { ... }`` block as written: sizes with constants substituted, and its
+    ``Dataflow`` block as a program (None when it has none, or an empty one)."""
 
     name: str
     kind: str
     dims: dict[str, int]
     stride: dict[str, int]
     line: int
-    dataflow: bool
+    dataflow: Dataflow | None = None
 
 
 @dataclass(frozen=True)
@@ -55,46 +62,58 @@ class ParsedNetwork:
 
 
 # One pass over the text: every alternative consumes at least one character and a block comment
-# is closed with str.find, so scanning is linear in the text's length.
+# is closed with str.find, so scanning is linear in the text's length.  A Dataflow block is not
+# scanned here: MAESTRO's own word rules read it (confuciux.dataflow.text).
 _SCAN = re.compile(
     r"(?P<ws>[ \t\r\f\v]+)|(?P<nl>\n)|(?P<lc>//[^\n]*)|(?P<bc>/\*)"
     r"|(?P<num>[+-]?[0-9]+(?![\w.']))|(?P<word>[\w.\-']+)|(?P<sym>[{}:,;()\[\]])"
 )
 
 
-def tokens(text: str, source: str) -> list[Token]:
-    """The tokens of ``text``; comments and blanks dropped, lines counted from 1."""
-    text = text[1:] if text.startswith("\ufeff") else text
-    out: list[Token] = []
-    pos, line, n = 0, 1, len(text)
-    while pos < n:
-        m = _SCAN.match(text, pos)
-        if m is None:
-            raise ValueError(f"{source}, line {line}: unexpected character {text[pos]!r}")
-        kind = m.lastgroup
-        if kind == "bc":
-            end = text.find("*/", pos + 2)
-            if end < 0:
-                raise ValueError(f"{source}, line {line}: a /* comment is never closed")
-            line += text.count("\n", pos, end)
-            pos = end + 2
-            continue
-        if kind == "nl":
-            line += 1
-        elif kind in ("num", "word", "sym"):
-            out.append(Token(kind, m.group(), line))
-        pos = m.end()
-    return out
-
-
 class _Cursor:
-    """Position in a token list, with errors that name the source and the line."""
+    """A position in the text, scanning one token ahead; errors name the source and the line."""
 
-    def __init__(self, toks: list[Token], source: str) -> None:
-        self.toks, self.source, self.i = toks, source, 0
+    def __init__(self, text: str, source: str) -> None:
+        self.text = text[1:] if text.startswith("\ufeff") else text
+        self.source, self.pos, self.nl = source, 0, 1
+        self.ahead: Token | None = None
+        self.last_line = 1
 
     def peek(self) -> Token | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
+        if self.ahead is None:
+            self.ahead = self._scan()
+        return self.ahead
+
+    def _scan(self) -> Token | None:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            m = _SCAN.match(text, self.pos)
+            if m is None:
+                raise ValueError(f"{self.source}, line {self.nl}: unexpected character {text[self.pos]!r}")
+            kind, start = m.lastgroup, self.pos
+            if kind == "bc":
+                end = text.find("*/", start + 2)
+                if end < 0:
+                    raise ValueError(f"{self.source}, line {self.nl}: a /* comment is never closed")
+                self.nl += text.count("\n", start, end)
+                self.pos = end + 2
+                continue
+            self.pos = m.end()
+            if kind == "nl":
+                self.nl += 1
+            elif kind in ("num", "word", "sym"):
+                return Token(kind, m.group(), self.nl, start)
+        return None
+
+    def advance(self) -> None:
+        tok = self.peek()
+        if tok is not None:
+            self.last_line = tok.line
+        self.ahead = None
+
+    def seek(self, pos: int, line: int) -> None:
+        """Continue scanning at offset ``pos`` (on line ``line``)."""
+        self.pos, self.nl, self.ahead = pos, line, None
 
     def at(self, text: str) -> bool:
         tok = self.peek()
@@ -102,7 +121,7 @@ class _Cursor:
 
     def line(self) -> int:
         tok = self.peek()
-        return tok.line if tok else (self.toks[-1].line if self.toks else 1)
+        return tok.line if tok else self.last_line
 
     def fail(self, message: str, line: int | None = None) -> ValueError:
         return ValueError(f"{self.source}, line {self.line() if line is None else line}: {message}")
@@ -111,7 +130,7 @@ class _Cursor:
         tok = self.peek()
         if tok is None:
             raise self.fail(f"expected {what}, got the end of the file")
-        self.i += 1
+        self.advance()
         return tok
 
     def expect(self, value: str, context: str = "") -> None:
@@ -119,29 +138,19 @@ class _Cursor:
         if tok is None or tok.text != value:
             got = repr(tok.text) if tok else "the end of the file"
             raise self.fail(f"{context}expected {value!r}, got {got}")
-        self.i += 1
+        self.advance()
 
     def skip(self, *texts: str) -> None:
         """Step over one optional separator."""
         if (tok := self.peek()) is not None and tok.text in texts:
-            self.i += 1
+            self.advance()
 
     def optional_name(self) -> str | None:
         tok = self.peek()
         if tok is not None and tok.kind != "sym":
-            self.i += 1
+            self.advance()
             return tok.text
         return None
-
-    def skip_block(self) -> None:
-        """Skip a balanced ``{ ... }`` starting at the current ``{``."""
-        start, depth = self.line(), 0
-        while (tok := self.peek()) is not None:
-            self.i += 1
-            depth += {"{": 1, "}": -1}.get(tok.text, 0)
-            if depth == 0:
-                return
-        raise ValueError(f"{self.source}, line {start}: unbalanced braces")
 
 
 def _number(tok: Token, cur: _Cursor, what: str, constants: dict[str, int]) -> int:
@@ -158,7 +167,7 @@ def _number(tok: Token, cur: _Cursor, what: str, constants: dict[str, int]) -> i
 def parse(text: str, source: str) -> ParsedNetwork:
     """Read a MAESTRO model or mapping file: top-level ``Constant name value;`` lines and one
     ``Network [name] { Layer [name] { ... } ... }``."""
-    cur = _Cursor(tokens(text, source), source)
+    cur = _Cursor(text, source)
     constants: dict[str, int] = {}
     network: ParsedNetwork | None = None
     while (tok := cur.peek()) is not None:
@@ -210,13 +219,13 @@ def _parse_layer(cur: _Cursor, index: int, constants: dict[str, int]) -> ParsedL
         handler = _FIELDS.get(field_tok.text)
         if handler is None:
             raise cur.fail(f"{where}unexpected {field_tok.text!r}; a layer has Type, Stride, Dimensions and Dataflow")
-        cur.i += 1
-        handler(cur, state, constants)
+        cur.advance()
+        handler(cur, state, constants, field_tok)
         cur.skip(";")
     cur.expect("}", where)
     if state.kind is None:
         raise cur.fail(f"{where}no 'Type:'", start)
-    return ParsedLayer(state.name, state.kind, state.dims, state.stride, start, state.dataflow)
+    return ParsedLayer(state.name, state.kind, state.dims, state.stride, start, _program(cur, state, constants))
 
 
 @dataclass
@@ -226,10 +235,11 @@ class _LayerState:
     kind: str | None = None
     dims: dict[str, int] = field(default_factory=dict)
     stride: dict[str, int] = field(default_factory=dict)
-    dataflow: bool = False
+    directives: list[Directive] = field(default_factory=list)
+    dataflow_line: int = 0
 
 
-def _field_type(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
+def _field_type(cur: _Cursor, state: _LayerState, constants: dict[str, int], tok: Token) -> None:
     cur.skip(":")
     tok = cur.next("a layer type")
     if state.kind is not None and state.kind.upper() != tok.text.upper():  # which one would count?
@@ -237,24 +247,47 @@ def _field_type(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> 
     state.kind = tok.text
 
 
-def _field_dimensions(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
+def _field_dimensions(cur: _Cursor, state: _LayerState, constants: dict[str, int], tok: Token) -> None:
     _read_sizes(cur, state, constants, state.dims, "dimension")
 
 
-def _field_stride(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
+def _field_stride(cur: _Cursor, state: _LayerState, constants: dict[str, int], tok: Token) -> None:
     _read_sizes(cur, state, constants, state.stride, "stride")
 
 
-def _field_dataflow(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> None:
-    cur.i -= 1
-    cur.next("'Dataflow'")
-    if not cur.at("{"):
-        raise cur.fail(f"layer {state.name!r}: expected '{{' after 'Dataflow'")
-    cur.skip_block()
-    state.dataflow = True
+def _field_dataflow(cur: _Cursor, state: _LayerState, constants: dict[str, int], tok: Token) -> None:
+    """A ``Dataflow { ... }`` block, read by MAESTRO's own word rules from the ``Dataflow``
+    word on; a second block in the same layer adds its directives (as in MAESTRO)."""
+    directives, end = _text.parse_block(cur.text, tok.start, tok.line, constants, cur.source)
+    sized = {s.dim for d in directives for s in _sizes(d) if isinstance(s, Sz)}
+    if sized and not state.dims:
+        raise cur.fail(
+            f"layer {state.name!r}: Sz({sorted(sized)[0]}) before the layer's Dimensions (MAESTRO reads the "
+            "dimensions given so far: write Dimensions first)",
+            tok.line,
+        )
+    cur.seek(end, tok.line + cur.text.count("\n", tok.start, end))
+    state.directives += directives
+    state.dataflow_line = state.dataflow_line or tok.line
 
 
-_FIELDS: dict[str, Callable[[_Cursor, _LayerState, dict[str, int]], None]] = {
+def _sizes(d: Directive) -> tuple[Size, ...]:
+    return (d.size, d.offset) if isinstance(d, Map) else (d.size,)
+
+
+def _program(cur: _Cursor, state: _LayerState, constants: dict[str, int]) -> Dataflow | None:
+    """The layer's program, carrying the file's constants it names; None without directives
+    (MAESTRO would reuse the previous layer's table, and crashes or refuses doing so)."""
+    if not state.directives:
+        return None
+    used = {s for d in state.directives for s in _sizes(d) if isinstance(s, str)}
+    try:
+        return Dataflow(state.directives, {k: v for k, v in constants.items() if k in used})
+    except ValueError as exc:
+        raise cur.fail(f"layer {state.name!r}: {exc}", state.dataflow_line) from None
+
+
+_FIELDS: dict[str, Callable[[_Cursor, _LayerState, dict[str, int], Token], None]] = {
     "Type": _field_type,
     "Dimensions": _field_dimensions,
     "Stride": _field_stride,
@@ -388,90 +421,56 @@ def token_name(name: str, fallback: str) -> str:
     return _NAME_BAD.sub("_", name) or fallback
 
 
-def layer_block(layer: LayerLike, index: int, dataflow: str | None = None) -> list[str]:
-    """The lines of one ``Layer`` block; grouped CONVs as NGCONV, GEMMs in M/N/K form."""
-    lines = [f"  Layer {token_name(layer.name, f'layer{index}')} {{"]
-    n = [f"N: {layer.batch}"] if layer.batch != 1 else []
-    if layer.kind == "GEMM" and (layer.X, layer.R, layer.S, layer.batch) == (1, 1, 1, 1):
-        lines += ["    Type: GEMM", f"    Dimensions {{ M: {layer.Y}, N: {layer.K}, K: {layer.C} }}"]
-    else:
-        g = layer.groups
-        if g != 1 and layer.kind != "CONV":
-            raise ValueError(f"layer {index} ({layer.name!r}): MAESTRO has no grouped {layer.kind}")
-        kind = "NGCONV" if g != 1 else layer.kind
-        lines.append(f"    Type: {kind}")
-        if layer.stride != (1, 1):
-            lines.append(f"    Stride {{ X: {layer.stride[1]}, Y: {layer.stride[0]} }}")
-        dims = [*n, *([f"G: {g}"] if g != 1 else []), f"K: {layer.K // g}", f"C: {layer.C // g}"]
-        dims += [f"Y: {layer.Y}", f"X: {layer.X}", f"R: {layer.R}", f"S: {layer.S}"]
-        lines.append(f"    Dimensions {{ {', '.join(dims)} }}")
+def layer_block(layer: LayerLike, index: int, dataflow: Dataflow | None = None) -> list[str]:
+    """The lines of one ``Layer`` block, the layer written as MAESTRO reads it for ``dataflow``
+    (:func:`confuciux.dataflow.dimensions.maestro_layer`: grouped CONVs as NGCONV, GEMMs in
+    M/N/K form or, under a convolution's program, as the equivalent CONV), then the program's
+    block (its constants are the file's to declare)."""
+    label = f"layer {index} ({layer.name!r})"
+    try:
+        kind, dims = maestro_layer(layer, dataflow)
+    except ValueError as exc:
+        raise ValueError(f"{label}: {exc}") from None
+    lines = [f"  Layer {token_name(layer.name, f'layer{index}')} {{", f"    Type: {kind}"]
+    if layer.stride != (1, 1):
+        lines.append(f"    Stride {{ X: {layer.stride[1]}, Y: {layer.stride[0]} }}")
+    lines.append("    Dimensions { " + ", ".join(f"{k}: {v}" for k, v in dims.items()) + " }")
     if dataflow is not None:
-        lines += ["    " + line for line in dataflow.strip().splitlines()]
+        lines += ["    " + line for line in _text.block_lines(dataflow)]
     lines.append("  }")
     return lines
 
 
-def write_network(name: str, layers: Iterable[LayerLike]) -> str:
-    """A MAESTRO model file for ``layers``."""
-    lines = [f"Network {token_name(name, 'network')} {{"]
-    for i, layer in enumerate(layers):
-        lines += layer_block(layer, i)
+def write_network(
+    name: str,
+    layers: Iterable[LayerLike],
+    dataflows: Sequence[Dataflow | None] = (),
+    constants: Mapping[str, int] | None = None,
+) -> str:
+    """A MAESTRO model file for ``layers``, with each layer's program from ``dataflows`` (one per
+    layer, or empty for none) and ``Constant`` lines for ``constants`` and the programs'
+    constants.  Constants are global in a MAESTRO file, so a program's constant is written as a
+    number where declaring it would change another program (a different value, or a name that
+    program leaves free)."""
+    layers = list(layers)
+    programs = list(dataflows) or [None] * len(layers)
+    if len(programs) != len(layers):
+        raise ValueError(f"write_network: {len(programs)} dataflows for {len(layers)} layers")
+    used_free = {k for df in programs if df is not None for k in df.free_names}
+    declared = {k: v for k, v in (constants or {}).items() if k not in used_free}
+    for df in programs:
+        for k, v in (df.constants.items() if df is not None else ()):
+            if k not in used_free:
+                declared.setdefault(k, v)
+    lines = [f"Constant {k} {v};" for k, v in declared.items()]
+    lines.append(f"Network {token_name(name, 'network')} {{")
+    for i, (layer, df) in enumerate(zip(layers, programs, strict=True)):
+        if df is not None:
+            df = df.inline(k for k, v in df.constants.items() if declared.get(k) != v)
+        lines += layer_block(layer, i, df)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
-
-# ConfuciuX's four dataflows as MAESTRO directives (KTileSz: the buffer action; ClusterSz: PEs)
-DATAFLOW_BLOCKS: dict[str, str] = {
-    "dla": """Dataflow {
-  SpatialMap(KTileSz,KTileSz) K;
-  TemporalMap(ClusterSz,ClusterSz) C;
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-  TemporalMap(Sz(R),1) Y;
-  TemporalMap(Sz(S),1) X;
-  Cluster(ClusterSz, P);
-  SpatialMap(1,1) C;
-  TemporalMap(Sz(R),1) Y;
-  TemporalMap(Sz(S),1) X;
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-}""",
-    "shi": """Dataflow {
-  TemporalMap(KTileSz,KTileSz) K;
-  SpatialMap(Sz(R),Sz(R)) Y';
-  TemporalMap(ClusterSz,ClusterSz) X';
-  TemporalMap(CTileSz,CTileSz) C;
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-  Cluster(ClusterSz, P);
-  TemporalMap(1,1) C;
-  TemporalMap(1,1) Y';
-  SpatialMap(1,1) X';
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-}""",
-    "eye": """Dataflow {
-  TemporalMap(CTileSz,CTileSz) C;
-  TemporalMap(KTileSz,KTileSz) K;
-  SpatialMap(ClusterSz,ClusterSz) Y';
-  TemporalMap(Sz(S),Sz(S)) X';
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-  Cluster(ClusterSz, P);
-  TemporalMap(1,1) C;
-  SpatialMap(1,1) Y';
-  SpatialMap(1,1) X';
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-}""",
-    "dpt": """Dataflow {
-  SpatialMap(KTileSz,KTileSz) C;
-  TemporalMap(Sz(R),1) Y;
-  TemporalMap(Sz(S),1) X;
-  TemporalMap(Sz(R),Sz(R)) R;
-  TemporalMap(Sz(S),Sz(S)) S;
-}""",
-}
 
 # MAESTRO's command line as ConfuciuX runs it (one layer per call); see docs/workloads.md
 MAESTRO_COMMAND = (
@@ -482,11 +481,25 @@ MAESTRO_COMMAND = (
 )
 
 
-def mapping_file(layer: LayerLike, index: int, dataflow: str, pes: int, ktile: int) -> str:
+def layer_program(layer: LayerLike, dataflow: str | Dataflow) -> Dataflow:
+    """The program a layer runs: ``dataflow`` itself, or the preset it names (in its grouped
+    form for a grouped layer) — with ConfuciuX's rule that a depthwise layer runs ``dpt`` when
+    dla, shi or eye is named."""
+    if isinstance(dataflow, Dataflow):
+        return dataflow
+    if not isinstance(dataflow, str):
+        raise TypeError(f"a dataflow is a preset's name or a Dataflow, got {type(dataflow).__name__}")
+    if layer.kind == "DSCONV" and dataflow.lower() in CONFUCIUX:
+        return preset("dpt")
+    return preset(dataflow, grouped=layer.groups != 1)
+
+
+def mapping_file(layer: LayerLike, index: int, dataflow: str | Dataflow, pes: int, ktile: int) -> str:
     """A MAESTRO mapping file for one layer with ``pes`` PEs and ``KTileSz = ktile``: the way
-    ConfuciuX runs MAESTRO (``ClusterSz = pes``, ``CTileSz = 1``; DSCONV layers with dpt)."""
-    df = "dpt" if layer.kind == "DSCONV" else dataflow
-    if df not in DATAFLOW_BLOCKS:
-        raise ValueError(f"unknown dataflow {dataflow!r}; expected one of {sorted(DATAFLOW_BLOCKS)}")
-    head = [f"Constant KTileSz {ktile};", "Constant CTileSz 1;", f"Constant ClusterSz {pes};", "Network confuciux {"]
-    return "\n".join([*head, *layer_block(layer, index, DATAFLOW_BLOCKS[df]), "}"]) + "\n"
+    ConfuciuX runs MAESTRO (``ClusterSz = pes``, ``CTileSz = 1``; DSCONV layers with dpt) —
+    a constant the program declares itself keeps its value (as when binding).  Every layer
+    kind is written in a form MAESTRO runs (GEMMs under a convolution's program as the CONV)."""
+    df = layer_program(layer, dataflow)
+    declared = {"KTileSz": ktile, "CTileSz": 1, "ClusterSz": pes, **df.constants}
+    head = [f"Constant {k} {v};" for k, v in declared.items()]
+    return "\n".join([*head, "Network confuciux {", *layer_block(layer, index, df), "}"]) + "\n"

@@ -12,39 +12,52 @@ multiple-choice knapsack, solved exactly or with a certified bound (docs/problem
 
 Budget feasibility follows :mod:`confuciux.budgets`: resource totals are built layer by layer in
 the model's order (bit for bit :func:`~confuciux.budgets.lp_total`) and compared without
-tolerance; bounds on the remaining layers prune only with a relative tolerance of 1e-9 of the
-budget (so a design at the boundary is never pruned), and every design returned is checked
-with :func:`~confuciux.budgets.lp_total`.
+tolerance; bounds on the remaining layers prune only with a relative tolerance
+(:data:`~confuciux.search.tolerances.PRUNE`) of the budget (so a design at the boundary is never
+pruned), and every design returned is checked with :func:`~confuciux.budgets.lp_total`.
+
+Every solve returns an :class:`ExactResult`, the exact solver's one result type.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .._deprecation import deprecated
 from ..budgets import lp_total
 from .frontier import Front, Parents, backtrack, combine, layer_fronts
+from .tolerances import GAP, PRUNE, ROUNDING, TINY
 
-__all__ = ["Solution", "min_cost"]
+__all__ = ["ExactResult", "min_cost"]
 
-_TOL = 1e-9  # relative slack of resource bounds used for pruning (never for the final decision)
+_TOL = PRUNE  # relative slack of resource bounds used for pruning (never for the final decision)
 
 
 @dataclass(frozen=True)
-class Solution:
-    """``choice``: option index per layer, None if nothing is feasible; ``value``: its Σ cost
-    (NaN if None); ``bound``: a certified lower bound on the optimum (NaN if infeasible);
-    ``exact``: proven optimal (or proven infeasible)."""
+class ExactResult:
+    """What the exact solver returns (:func:`~confuciux.search.exact.solve_exact`, and
+    :func:`min_cost` inside it).  ``choice``: option index per layer, None if nothing is
+    feasible; ``objective``: its value (NaN if None); ``lower_bound``: a certified lower bound on
+    the optimum (NaN if infeasible); ``exact``: proven optimal (or proven infeasible)."""
 
     choice: np.ndarray | None
-    value: float
-    bound: float
+    objective: float
+    lower_bound: float
     exact: bool
 
 
-_INFEASIBLE = Solution(None, float("nan"), float("nan"), True)
+_INFEASIBLE = ExactResult(None, float("nan"), float("nan"), True)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Solution":  # merged into ExactResult (value -> objective, bound -> lower_bound)
+        deprecated("knapsack.Solution", "ExactResult (fields objective, lower_bound)")
+        return ExactResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _fits(weights: Sequence[np.ndarray], budgets: Sequence[float], choice: np.ndarray) -> bool:
@@ -162,7 +175,7 @@ def one_budget(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray, budget: flo
     incumbent = _greedy(fronts, hulls, budget)
     if incumbent is None:
         return None, float("nan")
-    upper = incumbent[1] * (1 + 1e-12)
+    upper = incumbent[1] * (1 + ROUNDING)
     bound = _LPBound(fronts, hulls, budget)
     fw, fc = np.zeros(1), np.zeros(1)
     parents: list[Parents] = []
@@ -182,7 +195,7 @@ def one_budget(cost: np.ndarray, weight: np.ndarray, ok: np.ndarray, budget: flo
 
 
 def min_cost(cost: np.ndarray, weights: Sequence[np.ndarray], budgets: Sequence[float], ok: np.ndarray,
-             iterations: int = 40, max_candidates: int = 2_000_000) -> Solution:  # fmt: skip
+             iterations: int = 40, max_candidates: int = 2_000_000) -> ExactResult:  # fmt: skip
     """Min Σ cost (N, G) over designs using options ``ok`` (N, G) with Σ weights[b] <= budgets[b]
     for every b (layer-pipelined).  Options heavier than a whole budget are excluded here."""
     ok = ok & np.isfinite(cost)
@@ -195,10 +208,10 @@ def min_cost(cost: np.ndarray, weights: Sequence[np.ndarray], budgets: Sequence[
         if not np.all(np.isfinite(values)):
             return _INFEASIBLE
         v = float(lp_total(values))
-        return Solution(choice, v, v, True)
+        return ExactResult(choice, v, v, True)
     if len(budgets) == 1:
         choice, value = one_budget(cost, weights[0], ok, budgets[0])
-        return _INFEASIBLE if choice is None else Solution(choice, value, value, True)
+        return _INFEASIBLE if choice is None else ExactResult(choice, value, value, True)
     return _Lagrangian(cost, list(weights), list(budgets), ok, max_candidates).solve(iterations)
 
 
@@ -246,7 +259,7 @@ class _Lagrangian:
         return np.asarray(used - self.caps)
 
     def closed(self) -> bool:
-        return self.choice is not None and self.value - self.bound <= 1e-9 * abs(self.value)
+        return self.choice is not None and self.value - self.bound <= GAP * abs(self.value)
 
     def _bisect(self, iterations: int) -> bool:
         """One relaxed budget: the best multiplier of the concave, piecewise-linear dual, by
@@ -267,7 +280,7 @@ class _Lagrangian:
             return True
         g_hi, d_hi = float(e[0]), self.last_dual
         for _ in range(iterations):
-            if self.closed() or hi - lo <= 1e-9 * hi:
+            if self.closed() or hi - lo <= GAP * hi:
                 break
             # tangents: d_lo + g_lo (x - lo) and d_hi + g_hi (x - hi)
             mid = (d_hi - d_lo + g_lo * lo - g_hi * hi) / (g_lo - g_hi) if g_lo != g_hi else 0.5 * (lo + hi)
@@ -277,7 +290,7 @@ class _Lagrangian:
             e = self.probe(np.array([mid]))
             if e is None:
                 break
-            if self.last_dual >= top - 1e-12 * abs(top):
+            if self.last_dual >= top - ROUNDING * abs(top):
                 break  # the dual reaches the tangents' intersection: its maximum
             if e[0] > 0:
                 lo, g_lo, d_lo = mid, float(e[0]), self.last_dual
@@ -303,7 +316,7 @@ class _Lagrangian:
                     for w, b in zip(self.weights, self.budgets, strict=True))  # fmt: skip
         used = [float(lp_total(w[rows, choice])) for w in self.weights]
         margin = [_TOL * abs(b) for b in self.budgets]
-        for k in np.argsort(-gain / np.maximum(share, 1e-300), kind="stable"):
+        for k in np.argsort(-gain / np.maximum(share, TINY), kind="stable"):
             n, o = diff[k], target[k]
             if gain[k] <= 0:
                 continue
@@ -324,7 +337,7 @@ class _Lagrangian:
             lam = np.maximum(0.0, lam + step * e / self.scale * self.cost.shape[0])
             step *= 0.9
 
-    def solve(self, iterations: int) -> Solution:
+    def solve(self, iterations: int) -> ExactResult:
         if self.probe(np.zeros(self.caps.size)) is None:  # the first budget alone cannot be met
             return _INFEASIBLE
         if self.caps.size == 1 and not self.closed():
@@ -338,7 +351,7 @@ class _Lagrangian:
             self.choice, self.value = _improve(self.cost, self.weights, self.budgets, self.ok, self.choice)
         choice, value, bound = self.choice, self.value, self.bound
         if self.closed():  # the dual bound may exceed the value by rounding
-            return Solution(choice, value, float(min(bound, value)), True)
+            return ExactResult(choice, value, float(min(bound, value)), True)
         # the work allowed grows as the gap left shrinks (2 to 16 times max_candidates): a large gap
         # over many layers is hopeless for the branch and bound, a small one usually closes
         gap = (value - bound) / abs(value) if np.isfinite(value) and value else np.inf
@@ -346,10 +359,10 @@ class _Lagrangian:
         found = _multi_dp(self.cost, self.weights, self.budgets, self.ok, self.mu, value, self.max_candidates,
                           int(factor * self.max_candidates))  # fmt: skip
         if found is None:  # too many partial designs: keep the certified bound
-            return Solution(choice, value if choice is not None else float("nan"), float(bound), False)
+            return ExactResult(choice, value if choice is not None else float("nan"), float(bound), False)
         if found[0] is None:  # nothing beats the incumbent: it is optimal (or nothing is feasible)
-            return _INFEASIBLE if choice is None else Solution(choice, value, value, True)
-        return Solution(found[0], found[1], found[1], True)
+            return _INFEASIBLE if choice is None else ExactResult(choice, value, value, True)
+        return ExactResult(found[0], found[1], found[1], True)
 
 
 def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], ok: np.ndarray,
@@ -377,7 +390,7 @@ def _improve(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float], 
         if up.size and down.size:
             up = up[np.argsort(dc[up], kind="stable")[:width]]
             share = sum(np.minimum(d[down], 0.0) / b for d, b in zip(dw, budgets, strict=True))
-            down = down[np.argsort(dc[down] / np.maximum(-share, 1e-300), kind="stable")[:width]]
+            down = down[np.argsort(dc[down] / np.maximum(-share, TINY), kind="stable")[:width]]
             pair = dc[up][:, None] + dc[down][None, :]
             ok2 = (up[:, None] // n_opt) != (down[None, :] // n_opt)
             for d, sl in zip(dw, slack, strict=True):
@@ -417,7 +430,7 @@ def _multi_dp(cost: np.ndarray, weights: list[np.ndarray], budgets: list[float],
     lightest = np.array([[np.min(np.where(ok[n], w[n], np.inf)) for w in weights] for n in range(n_layers)])
     rest = np.concatenate([np.cumsum(lightest[::-1], axis=0)[::-1], np.zeros((1, m))])  # (N+1, m)
     slack = _TOL * np.abs(cap)
-    upper = incumbent * (1 - 1e-12)
+    upper = incumbent * (1 - ROUNDING)
     sw, sc = np.zeros((1, m)), np.zeros(1)
     parents: list[Parents] = []
     work = 0

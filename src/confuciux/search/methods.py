@@ -30,7 +30,7 @@ from .random_search import RandomSearch
 from .reinforce import Reinforce
 from .tracker import Tracker
 
-__all__ = ["SearchMethod", "TwoStage", "METHODS", "register", "get_method", "method_name",
+__all__ = ["SearchMethod", "TwoStage", "METHODS", "register", "unregister", "get_method", "method_name",
            "Anneal", "Exact", "Genetic", "Heuristic", "RandomSearch", "Reinforce"]  # fmt: skip
 
 
@@ -92,17 +92,26 @@ METHODS: dict[str, SearchMethod] = {
     m.name: m
     for m in (TwoStage(), Reinforce(), Genetic(), RandomSearch(), Anneal(), Heuristic(), Exact())
 }
+_BUILT_IN = frozenset(METHODS)
 
 
 def register(method: SearchMethod, name: str | None = None) -> None:
     """Add ``method`` to :data:`METHODS` under ``name`` (default: ``method.name``), so that
-    ``Explorer(..., method=name)`` and the command line find it."""
+    ``Explorer(..., method=name)`` and the command line find it.  Check it first with
+    :func:`confuciux.search.check_method`."""
     if not isinstance(method, SearchMethod):
         raise TypeError("a search method needs a name and a run(problem, tracker, rng, epochs, start=None) method")
     key = method.name if name is None else name
     if not isinstance(key, str) or not key:
         raise ValueError(f"a method name must be a non-empty string, got {key!r}")
     METHODS[key] = method
+
+
+def unregister(name: str) -> None:
+    """Remove a method added with :func:`register` (the built-in ones stay)."""
+    if name in _BUILT_IN:
+        raise ValueError(f"{name!r} is a built-in method")
+    del METHODS[name]
 
 
 def get_method(method: str | SearchMethod) -> SearchMethod:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from .frontier import frontier
 from .problem import Problem
 
 __all__ = ["Frontiers", "polish", "repair"]
@@ -25,16 +26,6 @@ __all__ = ["Frontiers", "polish", "repair"]
 _PRICES = (1.0, 0.0, 0.1, 0.3, 3.0, 10.0)
 _CHUNK = 1 << 20  # pair checks per block in the several-budget polish (bounds temporaries)
 _MAX_UP = 256  # up-moves whose partners are searched per round (several budgets)
-
-
-def _frontier(weight: np.ndarray, cost: np.ndarray) -> np.ndarray:
-    """Indices of the points on the (weight, cost) frontier, weight ascending, cost strictly
-    descending."""
-    order = np.lexsort((cost, weight))
-    c = cost[order]
-    keep = np.ones(order.size, dtype=bool)
-    keep[1:] = c[1:] < np.minimum.accumulate(c)[:-1]
-    return np.asarray(order[keep])
 
 
 def _pad(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +63,7 @@ class Frontiers:
             idx = np.flatnonzero(ok[n])
             if idx.size == 0:
                 raise ValueError(problem.infeasible_reason() or f"layer {n} has no valid option")
-            fronts.append(idx[_frontier(weight[n, idx], cost[n, idx])])
+            fronts.append(idx[frontier(weight[n, idx], cost[n, idx])])
         self.options, self.length = _pad(fronts)
         self.weight, self.cost, self.shares = weight, cost, shares
         # position of every option on its layer's frontier (the nearest frontier point by weight)
@@ -90,7 +81,7 @@ class Frontiers:
         for b in range(len(keys)):
             for p in _PRICES:
                 w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
-                out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
+                out.append(idx[frontier(np.asarray(w), self.cost[n, idx])])
         return np.unique(np.concatenate(out))
 
     def to_positions(self, choice: np.ndarray) -> np.ndarray:

@@ -22,10 +22,11 @@ first; every method then returns an infeasible result carrying that reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..cost import evaluate
 from ..platform import Platform
@@ -92,7 +93,8 @@ class Problem:
 
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         pl, n, g, block = self.platform, len(self.model), self.pes.size, self.block
-        table = {f: np.empty((n, g)) for f in _FIELDS}
+        fields = tuple(dict.fromkeys(_FIELDS + self.objective_spec.reads))  # what budgets and the objective read
+        table = {f: np.empty((n, g)) for f in fields}
         valid = np.empty((n, g), dtype=bool)
         step = max(1, _CHUNK // n)
         for d, dataflow in enumerate(pl.dataflows):
@@ -101,8 +103,8 @@ class Problem:
                 p = np.repeat(self.pes[a:b, None], n, 1)
                 k = np.repeat(self.buffers[a:b, None], n, 1)
                 costs = evaluate(self.model, p, k, dataflow, pl.hardware)
-                for f in _FIELDS:
-                    table[f][:, a:b] = getattr(costs, f).T
+                for f in fields:
+                    table[f][:, a:b] = costs[f].T
                 valid[:, a:b] = costs.valid.T
         if len(pl.dataflows) > 1:  # depthwise layers run dpt on every dataflow: keep the first block only
             depthwise = np.array([layer.depthwise for layer in self.model], dtype=bool)
@@ -166,8 +168,9 @@ class Problem:
                 f"(dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
 
     def layer_cost(self) -> np.ndarray:
-        """Per-layer objective contribution (N, G) for additive objectives; runtime otherwise."""
-        return self.table[self.objective_spec.layer_field or "runtime"]
+        """The per-layer values (N, G) of the objective's (first) output: its contribution for an
+        additive objective, the stage value for a bottleneck one."""
+        return self.table[self.objective_spec.reads[0]]
 
     def per_layer(self, choice: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
         """Per-layer values (D, N) of ``fields`` for designs (D, N) of option indices."""
@@ -208,7 +211,7 @@ class Problem:
         """The dataflow name per layer of a design (N,) given as option indices."""
         return tuple(self.dataflows[int(d)] for d in self.dataflow_of[np.asarray(choice, dtype=np.int64)])
 
-    def encode(self, pes: Any, buffers: Any, dataflows: Any = None) -> np.ndarray:
+    def encode(self, pes: ArrayLike, buffers: ArrayLike, dataflows: str | Sequence[str] | None = None) -> np.ndarray:
         """Option indices of a design given as per-layer (pes, buffers) and, with several
         dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
         ValueError if a point is not in the platform's action space."""
