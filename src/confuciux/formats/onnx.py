@@ -44,7 +44,7 @@ from .._limits import KERNEL_INT_MAX
 
 __all__ = [
     "Imported", "import_onnx", "COMPUTE_OPS", "UNSUPPORTED_COMPUTE_OPS",
-    "MAX_FOLD_ELEMENTS", "MAX_FOLD_TOTAL", "MAX_INLINED_NODES", "MAX_INLINED_BYTES",
+    "MAX_FOLD_ELEMENTS", "MAX_FOLD_TOTAL", "MAX_INLINED_NODES", "MAX_INLINED_BYTES", "MAX_RANK",
 ]  # fmt: skip
 
 #: Operators that become layers.
@@ -67,6 +67,9 @@ MAX_FOLD_TOTAL = 1_048_576
 MAX_INLINED_NODES = 100_000
 #: Bytes (of serialized nodes) that inlining model-local functions may add to the graph.
 MAX_INLINED_BYTES = 64 * 2**20
+#: Dimensions of a tensor whose shape the compute nodes need (NumPy's limit too).  Each needed
+#: tensor's shape is kept; a Reshape to a folded 65,536-long shape made 1 MB types, per tensor.
+MAX_RANK = 64
 # Files larger than protobuf's 2 GB limit cannot be ONNX files: refused before reading them.
 _MAX_FILE_BYTES = 2**31
 
@@ -403,17 +406,10 @@ def _resolve(onnx: Any, model: Any, label: str, batch: int) -> _Found:
     need_shape, need_value = _needs(nodes)
     types = _input_types(onnx, graph, batch)
     found = _Found({k: s for k, tp in types.items() if (s := _static(tp)) is not None}, types, {}, {}, [])
+    for name in need_shape & set(types):
+        _check_rank(f"{label}: graph input or initializer {_short(name, 80)!r}", types[name])
     budget = _FoldBudget()
-    for t in graph.initializer:
-        if t.name not in need_value:
-            continue
-        if _external(onnx, t):
-            found.external.append(t.name)
-            continue
-        budget.admit(f"{label}: initializer {_short(t.name, 80)!r}", math.prod(max(int(d), 0) for d in t.dims))
-        value = _tensor_value(onnx, t)
-        if value is not None:
-            found.values[t.name] = value
+    _read_initializers(onnx, graph, need_value, found, budget, label)
     hints = {vi.name: vi.type for vi in graph.value_info}
     opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
     for index, node in enumerate(nodes):
@@ -428,12 +424,33 @@ def _resolve(onnx: Any, model: Any, label: str, batch: int) -> _Found:
             tp = inferred.get(o) or hints.get(o)
             if tp is None:
                 continue
+            _check_rank(f"{_where(label, node, index)}: output {_short(o, 80)!r}", tp)
             found.types[o] = tp
             if (s := _static(tp)) is not None:
                 found.shapes[o] = s
         if outs and outs[0] in need_value and node.op_type in _FOLD:
             _fold(onnx, node, found, budget, _where(label, node, index))
     return found
+
+
+def _read_initializers(onnx: Any, graph: Any, needed: set[str], found: _Found, budget: _FoldBudget, label: str) -> None:
+    """The values of the initializers shapes need, within the folding caps; never external data."""
+    for t in graph.initializer:
+        if t.name not in needed:
+            continue
+        if _external(onnx, t):
+            found.external.append(t.name)
+            continue
+        budget.admit(f"{label}: initializer {_short(t.name, 80)!r}", math.prod(max(int(d), 0) for d in t.dims))
+        value = _tensor_value(onnx, t)
+        if value is not None:
+            found.values[t.name] = value
+
+
+def _check_rank(what: str, type_proto: Any) -> None:
+    rank = len(type_proto.tensor_type.shape.dim) if type_proto.HasField("tensor_type") else 0
+    if rank > MAX_RANK:
+        raise ValueError(f"{what}: rank {rank:,}, over MAX_RANK = {MAX_RANK} (no real tensor has that many dimensions)")
 
 
 def _safe_for_onnx(node: Any) -> bool:
@@ -606,6 +623,13 @@ def _fold_mod(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
     return np.asarray(np.fmod(x, y) if a.get("fmod", 0) else np.mod(x, y))  # fmod=0: the sign of the divisor
 
 
+def _fold_clip(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
+    x = ins[0]
+    lo = ins[1] if len(ins) > 1 and ins[1] is not None else a.get("min")  # inputs since opset 11
+    hi = ins[2] if len(ins) > 2 and ins[2] is not None else a.get("max")
+    return x if lo is None and hi is None else np.asarray(np.clip(x, lo, hi)).astype(x.dtype)
+
+
 def _small(shape: Sequence[Any]) -> list[int]:
     """``shape`` when a tensor of it is small enough to fold (a guard before allocating, on top
     of the size ONNX's inference gave)."""
@@ -634,11 +658,15 @@ def _fold_expand(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
 
 def _fold_reduce(np_fn: Callable[..., Any]) -> Callable[[Any, dict[str, Any], list[Any]], np.ndarray]:
     def fold(onnx: Any, a: dict[str, Any], ins: list[Any]) -> np.ndarray:
-        axes = _axes(a, ins, 1)
+        x, axes = ins[0], _axes(a, ins, 1)
         if not axes and a.get("noop_with_empty_axes", 0):
-            return np.asarray(ins[0])
+            return np.asarray(x)
+        extra = {}
+        if np_fn in (np.max, np.min):  # ONNX: over nothing, the lowest (highest) value of the type
+            low, high = (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max) if x.dtype.kind in "iu" else (-np.inf, np.inf)
+            extra["initial"] = low if np_fn is np.max else high
         keep = bool(a.get("keepdims", 1))
-        return np.asarray(np_fn(ins[0], axis=None if not axes else tuple(axes), keepdims=keep))
+        return np.asarray(np_fn(x, axis=None if not axes else tuple(axes), keepdims=keep, **extra))
 
     return fold
 
@@ -680,6 +708,8 @@ _FOLD: dict[str, Callable[[Any, dict[str, Any], list[Any]], np.ndarray | None]] 
     "Mul": _elementwise(np.multiply),
     "Div": _fold_div,
     "Mod": _fold_mod,
+    "Sum": _variadic(np.add),
+    "Clip": _fold_clip,
     "Max": _variadic(np.maximum),
     "Min": _variadic(np.minimum),
     "Neg": _elementwise(np.negative),
