@@ -369,6 +369,20 @@ def test_big_bodies_count_in_bytes(monkeypatch):
         Model.from_onnx(m)
 
 
+def test_inlining_leaves_large_tensors_behind():
+    """The inliner gets the model without the data of large tensors (a 346 MB ViT exported with
+    functions took 5.3 s and 2 GB); what shapes read stays."""
+    big = h.make_node("Constant", [], ["unused"], value=weight("big", [300, 300]))
+    shape = h.make_node("Constant", [], ["s"], value=ints("s", [-1, 8]))
+    body = [big, shape, h.make_node("Reshape", ["x", "s"], ["r"]), h.make_node("MatMul", ["r", "w"], ["y"])]
+    m = doubling(2, body=body)
+    m.graph.initializer.append(weight("huge", [400, 400]))
+    lite = fmt._without_weights(onnx, m)
+    assert lite.ByteSize() < 2000 < m.ByteSize() and lite.graph.initializer[1].dims == [400, 400]
+    got = Model.from_onnx(m)
+    assert len(got) == 4 and all(layer.Y == 4 and layer.C == 8 for layer in got)
+
+
 def test_recursive_functions_are_refused():
     f = h.make_function("local", "Loop1", ["x"], ["y"], [h.make_node("Loop2", ["x"], ["y"], domain="local")], FN_OPSETS)
     g = h.make_function("local", "Loop2", ["x"], ["y"], [h.make_node("Loop1", ["x"], ["y"], domain="local")], FN_OPSETS)
