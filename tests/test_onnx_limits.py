@@ -561,7 +561,10 @@ _CHILD = textwrap.dedent("""
                 out[path] = f"{len(Model.from_onnx(path))} layers"
         except ValueError as exc:
             out[path] = "ValueError: " + str(exc)
-    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM: this process's peak (ru_maxrss would carry over the parent's from before exec)
+    status = open("/proc/self/status").read() if sys.platform == "linux" else ""
+    peak = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")]
+    out["peak_rss_bytes"] = 1024 * (peak[0] if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     print(json.dumps(out))
 """)
 
