@@ -264,3 +264,20 @@ def test_layer_features_of_a_huge_layer_are_finite():
     big = cx.Model("x", (cx.Layer(2**40, 2**40, 2**20, 2**20, 3, 3),))
     feats = layer_features(Problem(big, cx.Platform("dla", budgets={"area": 1e7}), "latency"))
     assert np.all(np.isfinite(feats))
+
+
+@pytest.mark.parametrize("method", ["confuciux", "ga"])
+@pytest.mark.parametrize("objective, deployment", [("throughput", "LP"), ("edp", "LP"), ("latency", "LS")])
+def test_frontiers_of_one_option_each_leave_the_polish_nothing_to_move(method, objective, deployment):
+    # issue 18 item 8: on shi GNMT's GEMMs get no faster with more PEs, so under a PE budget every
+    # layer's frontier is its one lightest option; the general polish then had no move and died
+    # with "attempt to get argmin of an empty sequence"
+    from confuciux.search.moves import Frontiers
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("gnmt")
+    pl = Platform("shi", budgets={"pes": 100}, deployment=deployment)
+    assert np.all(Frontiers(Problem(m, pl, objective)).length == 1)
+    r = Explorer(m, pl, objective, method, epochs=12, seed=0).run()
+    best = Explorer(m, pl, objective, "exact").run()
+    assert r.feasible and r.objective_value == best.objective_value

@@ -117,6 +117,10 @@ def _bounds(name: str, values: Any, levels: tuple[int, ...], levels_name: str) -
     return bounds[0], bounds[1]
 
 
+class _Uncostable(ValueError):
+    """A layer that no option of the space can cost (ConfuciuX's corner budget is then undefined)."""
+
+
 def _dataflow(value: Any) -> str | tuple[str, ...]:
     """A dataflow name, or a tuple of two or more distinct names (one name alone: the string)."""
     names = (value,) if isinstance(value, str) else value
@@ -245,6 +249,35 @@ class Platform:
         on_grid = np.isin(bp, pes) & np.isin(bk, bufs)
         return np.concatenate([pes, bp[~on_grid]]), np.concatenate([bufs, bk[~on_grid]])
 
+    def _corner(self, model: Any, dataflow: str, pe: int, buffer: int) -> tuple[np.ndarray, Any]:
+        """A corner design of ConfuciuX's budget — every layer at (``pe``, ``buffer``) — as per-layer
+        PEs and costs.  A layer the cost model cannot cost there takes the costable point of the
+        space nearest to the corner instead (distance: |ΔP| / P span + |Δk| / k span over the
+        levels; ties to the point listed first, the coarse grid first), so that a budget exists
+        whenever every layer has some costable option; :class:`_Uncostable` names a layer that
+        has none."""
+        costs = evaluate(model, pe, buffer, dataflow, self.hardware)
+        pes = np.full(len(costs.runtime), pe, dtype=np.int64)
+        bad = np.flatnonzero(~np.asarray(costs.valid))
+        if bad.size == 0:
+            return pes, costs
+        p_all, k_all = self._block()
+        span_p = max(self.pe_levels[-1] - self.pe_levels[0], 1)
+        span_k = max(self.buffer_levels[-1] - self.buffer_levels[0], 1)
+        dist = np.abs(p_all - pe) / span_p + np.abs(k_all - buffer) / span_k
+        order = np.argsort(dist, kind="stable")
+        layers = list(model)
+        bufs = np.full(pes.size, buffer, dtype=np.int64)
+        for n in bad.tolist():
+            valid = np.asarray(evaluate([layers[n]], p_all[order][:, None], k_all[order][:, None], dataflow,
+                                        self.hardware, outputs=("runtime",)).valid)[:, 0]  # fmt: skip
+            if not valid.any():
+                raise _Uncostable(f"layer {n} ({getattr(layers[n], 'name', '')!r}) has no costable option on "
+                                  f"dataflow {dataflow} in this action space")  # fmt: skip
+            first = order[int(np.argmax(valid))]
+            pes[n], bufs[n] = p_all[first], k_all[first]
+        return pes, evaluate(model, pes, bufs, dataflow, self.hardware)
+
     def describe_space(self) -> dict[str, Any]:
         """The space searched, for :attr:`Result.space` (JSON-ready)."""
         return {
@@ -285,15 +318,19 @@ class Platform:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
         base = cls(dataflow, hardware, deployment, {}, pe_levels, buffer_levels, "custom", pe_bounds, buffer_bounds,
                    space)  # fmt: skip
-        corners = []
+        corners: list[float] = []
+        problem = None
         for dataflow_name in base.dataflows:
-            for p in (base.pe_levels[-1], base.pe_levels[0]):
-                for k in (base.buffer_levels[-1], base.buffer_levels[0]):
-                    costs = evaluate(model, p, k, dataflow_name, hardware)
-                    corners.append(base.usage(np.full(len(costs.runtime), p), costs)[constraint])
-        lo, hi = float(np.nanmin(corners)), float(np.nanmax(corners))
-        if not math.isfinite(lo):
-            raise ValueError("no corner design of this model can be costed on this dataflow")
+            try:
+                for p in (base.pe_levels[-1], base.pe_levels[0]):
+                    for k in (base.buffer_levels[-1], base.buffer_levels[0]):
+                        pes, costs = base._corner(model, dataflow_name, p, k)
+                        corners.append(float(base.usage(pes, costs)[constraint]))
+            except _Uncostable as e:  # this dataflow cannot run the model: its corners do not count
+                problem = problem or str(e)
+        if not corners:
+            raise ValueError(f"no design of model {getattr(model, 'name', '?')!r} can be costed: {problem}")
+        lo, hi = min(corners), max(corners)
         budget = lo + mul * (hi - lo)
         return cls(base.dataflow, hardware, base.deployment, {constraint: budget}, base.pe_levels,
                    base.buffer_levels, f"confuciux {constraint} x{mul:g}", base.pe_bounds, base.buffer_bounds,

@@ -12,11 +12,12 @@ evaluation.  Memory is O(layers × options) throughout: no table over pairs of l
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .problem import Problem
+from .problem import Problem, Scores
 
 __all__ = ["Frontiers", "polish", "repair"]
 
@@ -93,6 +94,11 @@ class Frontiers:
                 out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
         return np.unique(np.concatenate(out))
 
+    @functools.cached_property
+    def ranked(self) -> _Ranked:
+        """The frontier weights as ranks (layer-sequential repair)."""
+        return _Ranked(self)
+
     def to_positions(self, choice: np.ndarray) -> np.ndarray:
         rows = np.arange(self.options.shape[0])
         return np.asarray(self.position[rows, choice])
@@ -116,84 +122,165 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
     return _polish_general(problem, fr, choice, max_rounds, on_move, rng or np.random.default_rng(0))
 
 
-# -- the general local search: any objective and deployment, scored design by design ------------
+# -- the general local search: any objective and deployment ---------------------------------------
 
-_WORK = 1 << 18  # layer entries (designs × layers) scored per round in the general local search
+#: Pair moves (one layer a step up its frontier, another a step down) scored per round of the
+#: general local search: every pair when there are no more, else this many drawn at random.
+MAX_PAIRS = 1 << 14
+#: Layer entries (designs × layers) per block when moves are scored as whole designs (only for an
+#: objective whose value is not a function of per-field sums or maxima over layers).
+_WORK = 1 << 18
+#: How the general local search reduces an objective's per-layer fields over the layers, besides
+#: the additive objectives (sums): edp is the product of two sums, throughput the largest runtime.
+#: The value of a design a few layers away from the current one is then the objective of a short
+#: row — the aggregate of the other layers, then the moved layers — computed in O(1) a design.
+_REDUCTION = {"edp": "sum", "throughput": "max"}
 
 
-def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Designs one up-step, one down-step, or one up-step plus one down-step away: every
-    single step, and every pair when they fit the round's work bound (``_WORK`` layer entries),
-    else as many pairs as fit, drawn at random.  Returns (positions (D, N), number of singles
-    first)."""
-    n = pos.size
-    up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
-    i_s = np.concatenate([up, down])
-    d_s = np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
-    room = max(64, _WORK // n - i_s.size)
-    n_pairs = up.size * down.size
-    if n_pairs and n_pairs <= room:
+def _reductions(problem: Problem) -> dict[str, str] | None:
+    """Per field the objective or the budgets read: "sum" or "max" over layers; None when the
+    objective's value is not known to be a function of such aggregates."""
+    spec = problem.objective_spec
+    kind = "sum" if spec.additive else _REDUCTION.get(spec.name)
+    if kind is None:
+        return None
+    out = dict.fromkeys(spec.fields, kind)
+    usage = "sum" if problem.platform.deployment == "LP" else "max"  # LS: one accelerator, sized by the largest
+    for f in problem.platform.limits.needs():
+        if out.setdefault(f, usage) != usage:
+            return None
+    return out
+
+
+class _MoveScores:
+    """Fitness keys of the designs that differ from ``current`` in a few layers, without building
+    them: each field of the moved layers is put beside the other layers' aggregate (their sum,
+    or their largest value from the current design's top three), and the objective and the
+    budgets are computed on those short rows by the same functions as :meth:`Problem.score`.  A
+    sum of the other layers is the total less the moved layers', so it may differ from the
+    design's own sum in the last bits: these keys rank moves, and the move taken is scored again
+    as a whole design.  Objectives without known reductions are scored design by design, in
+    blocks of ``_WORK`` layer entries.  Every design counts one evaluation."""
+
+    def __init__(self, problem: Problem, current: np.ndarray) -> None:
+        self.problem, self.current = problem, current
+        self.kinds = _reductions(problem)
+        rows = np.arange(problem.n_layers)
+        self.x = {f: np.asarray(problem.table[f][rows, current], dtype=np.float64) for f in self.kinds or ()}
+        self.total = {f: float(np.sum(self.x[f])) for f, kind in (self.kinds or {}).items() if kind == "sum"}
+        self.top: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for f, kind in (self.kinds or {}).items():
+            if kind == "max":  # the three largest (index, value), padded: enough to exclude two moved layers
+                order = np.argsort(-self.x[f], kind="stable")[:3]
+                pad = 3 - order.size
+                self.top[f] = (np.concatenate([order, np.full(pad, -1)]),
+                               np.concatenate([self.x[f][order], np.full(pad, -np.inf)]))  # fmt: skip
+
+    def keys(self, layers: np.ndarray, options: np.ndarray) -> np.ndarray:
+        """Fitness keys (M,) of the designs that set ``layers[m, j]`` to ``options[m, j]`` (M, k),
+        distinct layers in a row."""
+        pr = self.problem
+        pr.evaluations += layers.shape[0]
+        if self.kinds is None:
+            return self._whole(layers, options)
+        per = {}
+        for f, kind in self.kinds.items():
+            new = pr.table[f][layers, options]
+            if kind == "sum":
+                rest = self.total[f] - np.sum(self.x[f][layers], axis=1)
+            else:
+                idx, val = self.top[f]
+                free = ~np.any(idx[None, :, None] == layers[:, None, :], axis=2)  # (M, 3): not a moved layer
+                rest = np.where(free.any(axis=1), val[np.argmax(free, axis=1)], -np.inf)
+            per[f] = np.concatenate([rest[:, None], new], axis=1)
+        valid = np.all(pr.valid[layers, options], axis=1)
+        usage, fits, overuse = pr.platform.limits.check(per)
+        objective = np.where(valid, pr.objective_spec.value(per), np.nan)
+        return pr.fitness_key(Scores(objective, valid & fits, np.where(valid, overuse, np.inf), usage))
+
+    def _whole(self, layers: np.ndarray, options: np.ndarray) -> np.ndarray:
+        pr, out = self.problem, np.empty(layers.shape[0])
+        step = max(1, _WORK // pr.n_layers)
+        for a in range(0, layers.shape[0], step):
+            lay, opt = layers[a : a + step], options[a : a + step]
+            designs = np.repeat(self.current[None, :], lay.shape[0], axis=0)
+            designs[np.arange(lay.shape[0])[:, None], lay] = opt
+            out[a : a + step] = pr.fitness_key(pr.score(designs, count=False))
+        return out
+
+
+def _pairs(up: np.ndarray, down: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pair moves (layer i a step up, layer j ≠ i a step down): all of them, or ``MAX_PAIRS``
+    drawn at random when there are more."""
+    if up.size * down.size <= MAX_PAIRS:
         i, j = (a.ravel() for a in np.meshgrid(up, down, indexing="ij"))
-    elif n_pairs:
-        i, j = rng.choice(up, room), rng.choice(down, room)
     else:
-        i = j = np.zeros(0, dtype=np.int64)
+        i, j = rng.choice(up, MAX_PAIRS), rng.choice(down, MAX_PAIRS)
     keep = i != j
-    i, j = i[keep], j[keep]
-    cand = np.repeat(pos[None, :], i_s.size + i.size, axis=0)
-    rows = np.arange(cand.shape[0])
-    cand[rows[: i_s.size], i_s] += d_s
-    cand[rows[i_s.size :], i] += 1
-    cand[rows[i_s.size :], j] -= 1
-    return cand, i_s.size
+    return i[keep], j[keep]
 
 
 def _polish_general(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
                     on_move: Callable[[np.ndarray], object], rng: np.random.Generator) -> np.ndarray:  # fmt: skip
-    """Best-improvement local search scored design by design (any objective, any deployment),
-    with memory bounded by ``_WORK``.  On long frontiers (the box) single steps are slow to
-    climb, so each round also tries the best improving single steps of many layers at once
-    (the top half, quarter, … of them) and takes that combination when it scores better."""
+    """Best-improvement local search for any objective and deployment: each round scores every
+    single step (a layer one place up or down its frontier) and the pair moves of
+    :func:`_pairs` from the current design's aggregates (:class:`_MoveScores`; O(layers +
+    MAX_PAIRS) work and memory a round), and — since single steps climb long frontiers (the box)
+    slowly — the best improving single steps of 2, 4, 8, … layers together as whole designs.
+    The best candidate is scored as a whole design and taken when it improves."""
     pos = fr.to_positions(choice)
     current = fr.to_choice(pos)
     key = problem.fitness_key(problem.score(current))[0]
-    rows = np.arange(pos.size)[None, :]
+    n = pos.size
     for _ in range(max_rounds):
-        cand_pos, n_single = _neighbours(pos, fr, rng)
-        cands = fr.options[rows, np.clip(cand_pos, 0, fr.length - 1)]
-        keys = problem.fitness_key(problem.score(cands))
-        combo_pos = _combined_steps(pos, cand_pos[:n_single], keys[:n_single], key)
-        if combo_pos.shape[0]:
-            combos = fr.options[rows, combo_pos]
-            combo_keys = problem.fitness_key(problem.score(combos))
-            cand_pos, cands = np.concatenate([cand_pos, combo_pos]), np.concatenate([cands, combos])
-            keys = np.concatenate([keys, combo_keys])
-        best = int(np.argmin(keys))
-        if not keys[best] < key:
+        up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
+        if up.size + down.size == 0:
+            break  # every layer's frontier is a single option: there is no move
+        scores = _MoveScores(problem, current)
+        s_layer = np.concatenate([up, down])
+        s_pos = pos[s_layer] + np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
+        s_keys = scores.keys(s_layer[:, None], fr.options[s_layer, s_pos][:, None])
+        i, j = _pairs(up, down, rng)
+        p_keys = scores.keys(np.stack([i, j], axis=1), np.stack([fr.options[i, pos[i] + 1],
+                                                                 fr.options[j, pos[j] - 1]], axis=1))  # fmt: skip
+        cand = []  # (estimated key, new positions of the moved layers)
+        if s_keys.size:
+            b = int(np.argmin(s_keys))
+            cand.append((s_keys[b], s_layer[b : b + 1], s_pos[b : b + 1]))
+        if p_keys.size:
+            b = int(np.argmin(p_keys))
+            cand.append((p_keys[b], np.array([i[b], j[b]]), np.array([pos[i[b]] + 1, pos[j[b]] - 1])))
+        cand += _combined_steps(problem, fr, pos, s_layer, s_pos, s_keys, key)
+        est, lay, new = min(cand, key=lambda c: c[0])
+        if not est < key:
             break
-        pos, current, key = cand_pos[best], cands[best], keys[best]
+        p = pos.copy()
+        p[lay] = new
+        design = fr.options[np.arange(n), p]
+        k = problem.fitness_key(problem.score(design))[0]
+        if not k < key:  # the estimate's last bits; the whole design decides
+            break
+        pos, current, key = p, design, k
         on_move(current)
     return current
 
 
-def _combined_steps(pos: np.ndarray, single_pos: np.ndarray, single_keys: np.ndarray, key: float) -> np.ndarray:
-    """Designs that apply the best 2, 4, 8, … improving single steps together (one step a
-    layer): positions (D, N)."""
-    better = np.flatnonzero(single_keys < key)
+def _combined_steps(problem: Problem, fr: Frontiers, pos: np.ndarray, s_layer: np.ndarray, s_pos: np.ndarray,
+                    s_keys: np.ndarray, key: float) -> list[tuple[float, np.ndarray, np.ndarray]]:  # fmt: skip
+    """The best improving single steps of 2, 4, 8, … layers applied together (one step a layer),
+    scored as whole designs: (key, layers, new positions) each."""
+    better = np.flatnonzero(s_keys < key)
     if better.size < 2:
-        return np.zeros((0, pos.size), dtype=np.int64)
-    better = better[np.argsort(single_keys[better], kind="stable")]
-    layer = np.argmax(single_pos[better] != pos[None, :], axis=1)
-    _, first = np.unique(layer, return_index=True)  # the best step of each layer
-    better, layer = better[np.sort(first)], layer[np.sort(first)]
-    out = []
-    k = 2
-    while k <= better.size:
-        p = pos.copy()
-        p[layer[:k]] = single_pos[better[:k], layer[:k]]
-        out.append(p)
-        k *= 2
-    return np.array(out, dtype=np.int64).reshape(-1, pos.size)
+        return []
+    better = better[np.argsort(s_keys[better], kind="stable")]
+    _, first = np.unique(s_layer[better], return_index=True)  # the best step of each layer
+    better = better[np.sort(first)]
+    sizes = 2 ** np.arange(1, int(np.log2(better.size)) + 1)
+    p = np.repeat(pos[None, :], sizes.size, axis=0)
+    for r, k in enumerate(sizes):
+        p[r, s_layer[better[:k]]] = s_pos[better[:k]]
+    keys = problem.fitness_key(problem.score(fr.options[np.arange(pos.size)[None, :], p]))
+    return [(keys[r], s_layer[better[:k]], s_pos[better[:k]]) for r, k in enumerate(sizes)]
 
 
 # -- additive objective, layer-pipelined budgets: moves scored from per-layer differences -------
@@ -539,29 +626,52 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
     return np.asarray(fr.options[rows, pos])
 
 
-def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray, rounds: int = 40) -> np.ndarray:
+class _Ranked:
+    """Every layer's frontier weights replaced by their rank among all of them (``values``, the
+    distinct weights ascending), so that (layer, rank) is one sorted integer key: the heaviest
+    point of every layer under a cap is then one ``searchsorted`` over the layers."""
+
+    def __init__(self, fr: Frontiers) -> None:
+        n = fr.options.shape[0]
+        real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
+        w = fr.weight[np.arange(n)[:, None], fr.options][real]  # layer by layer, ascending within a layer
+        self.values = np.unique(w)
+        self.keys = np.repeat(np.arange(n, dtype=np.int64), fr.length) * self.values.size \
+            + np.searchsorted(self.values, w)  # fmt: skip
+        self.start = np.concatenate([[0], np.cumsum(fr.length)[:-1]])
+        self.layers = np.arange(n, dtype=np.int64) * self.values.size
+
+    def heaviest_under(self, rank: np.ndarray) -> np.ndarray:
+        """(D, N): per cap ``values[rank[d]]`` and layer, the frontier position of the heaviest
+        point no heavier than the cap (−1 if none)."""
+        count = np.searchsorted(self.keys, self.layers[None, :] + rank[:, None] + 1) - self.start[None, :]
+        return np.asarray(count - 1)
+
+
+def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray) -> np.ndarray:
     """Layer-sequential budgets: the one accelerator is sized by the largest layer, so only
     lowering the largest layers helps.  For each over-budget design, bisection on a cap on the
-    layers' weight: every layer above the cap moves down its frontier to the heaviest point
-    under it; the largest cap that fits is kept (``rounds`` budget checks, counted)."""
+    layers' weight, over the distinct frontier weights (so it ends exactly, after about log2 of
+    their number budget checks, counted): every layer above the cap moves down its frontier to
+    the heaviest point under it; the largest cap that fits is kept (the lightest design if
+    none)."""
     rows = np.arange(pos.shape[1])[None, :]
     cur = fr.options[rows, pos]
     todo = problem.over_budget(cur)
     if not np.any(todo):
         return np.asarray(cur)
-    real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
-    front_w = np.where(real, fr.weight[np.arange(pos.shape[1])[:, None], fr.options], np.inf)  # (N, L) ascending
+    ranked = fr.ranked
     d = np.flatnonzero(todo)
-    lo = np.zeros(d.size)
-    hi = np.max(fr.weight[rows, cur[d]], axis=1)
+    # the cap at rank lo fits (lo = -1: the lightest design), the cap at rank hi does not (the design itself)
+    lo = np.full(d.size, -1)
+    hi = np.searchsorted(ranked.values, np.max(fr.weight[rows, cur[d]], axis=1))
     best = np.zeros((d.size, pos.shape[1]), dtype=np.int64)  # the lightest design: every layer at 0
-    for _ in range(rounds):
-        cap = 0.5 * (lo + hi)
-        under = np.sum(front_w[None, :, :] <= cap[:, None, None], axis=2) - 1  # heaviest point under the cap
-        p = np.minimum(pos[d], np.maximum(under, 0))
-        ok = ~problem.over_budget(fr.options[rows, p])
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        p = np.minimum(pos[d], np.maximum(ranked.heaviest_under(np.maximum(mid, 0)), 0))
+        ok = ~problem.over_budget(fr.options[rows, p]) & (hi - lo > 1)
         best[ok] = p[ok]
-        lo, hi = np.where(ok, cap, lo), np.where(ok, hi, cap)
+        lo, hi = np.where(ok, mid, lo), np.where(ok | (hi - lo <= 1), hi, mid)
     pos = pos.copy()
     pos[d] = best
     return np.asarray(fr.options[rows, pos])
