@@ -281,3 +281,41 @@ def test_frontiers_of_one_option_each_leave_the_polish_nothing_to_move(method, o
     r = Explorer(m, pl, objective, method, epochs=12, seed=0).run()
     best = Explorer(m, pl, objective, "exact").run()
     assert r.feasible and r.objective_value == best.objective_value
+
+
+def test_a_budget_the_lightest_design_exceeds_is_reported_before_any_search(capsys):
+    # issue 17: the least L1 of DenseNet's layers adds up to more than the edge FPGA's 4 KiB; this used to surface after 500 epochs as "no design
+    # within the budgets was found"
+    from confuciux.cli import main
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("densenet")
+    pl = Platform.edge_fpga()
+    pr = Problem(m, pl)
+    floors = pr.budget_floors()
+    least_l1 = np.min(np.where(pr.valid, pr.table["l1_bytes"], np.inf), axis=1)
+    assert floors["l1_bytes"][0] == lp_total(least_l1) > 4096 and floors["pes"][0] == len(m) <= 256
+    assert floors["l1_bytes"][1][0] == (int(np.argmax(least_l1)), float(least_l1.max()))
+    for method in ("confuciux", "exact"):
+        e = Explorer(m, pl, "latency", method, epochs=500, seed=0)
+        reason = e.check()
+        assert reason is not None and f"l1_bytes needs at least {lp_total(least_l1):,.6g} bytes" in reason
+        assert "of the budget 4,096" in reason and "pes" not in reason
+        r = e.run()
+        assert not r.feasible and r.reason == reason and r.evaluations == 0
+    assert main(["explore", "--model", "densenet", "--platform", "edge-fpga"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("confuciux: infeasible: ") and "l1_bytes needs at least" in err and "epoch" not in err
+
+
+def test_budget_floors_of_a_layer_sequential_accelerator():
+    from confuciux.search.problem import Problem
+
+    pl = Platform(budgets={"pes": 4, "area": 500.0}, deployment="LS")
+    pr = Problem(MODEL, pl)
+    floors = pr.budget_floors()
+    least = {k: np.min(np.where(pr.valid, pr.table[k], np.inf), axis=1) for k in ("pes", "l1_bytes", "l2_bytes")}
+    area, _ = cx.area_power(*(int(least[k].max()) for k in ("pes", "l1_bytes", "l2_bytes")))
+    assert floors["pes"][0] == 1 and floors["area"][0] == pytest.approx(float(area), rel=1e-12)
+    assert "area needs at least" in pr.infeasible_reason() and "one accelerator" in pr.infeasible_reason()
+    assert Problem(MODEL, Platform(budgets={"pes": 4, "area": 1e5}, deployment="LS")).infeasible_reason() is None

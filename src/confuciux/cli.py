@@ -224,7 +224,12 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         )
         err.flush()
 
-    result = Explorer(model, platform, args.objective, args.method, epochs, seed, progress).run()
+    explorer = Explorer(model, platform, args.objective, args.method, epochs, seed, progress)
+    reason = explorer.check()
+    if reason is not None:  # plain before any search: say why at once
+        err.write(f"confuciux: infeasible: {reason}\n")
+        return EXIT_INFEASIBLE
+    result = explorer.run()
     if live:
         err.write("\n")
     if args.json:  # first: an interrupted or piped run still keeps its best design

@@ -67,18 +67,34 @@ class Explorer:
         self.model, self.platform, self.objective = model, platform, objective
         self.method, self.epochs, self.callback = method_name(method), int(epochs), callback
         self.seed: int | None = None if seed is None else int(seed)
+        self._problem: Problem | None = None
+
+    def problem(self) -> Problem:
+        """The problem :meth:`run` searches: the cost table of every layer on every option (built
+        on the first call, then kept)."""
+        if self._problem is None:
+            self._problem = Problem(self.model, self.platform, self.objective)
+        return self._problem
+
+    def check(self) -> str | None:
+        """Why no design can be feasible, when that is plain before any search — a layer no
+        option can cost, or a budget that even the lightest design exceeds, with the least it
+        needs and the layers that need the most — or None (:meth:`Problem.infeasible_reason`).
+        :meth:`run` returns such a result at once, with this reason."""
+        return self.problem().infeasible_reason()
 
     def run(self) -> Result:
         start = time.perf_counter()
         fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) % 2**63
         seed = fresh if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
-        problem = Problem(self.model, self.platform, self.objective)
+        problem = self.problem()
+        problem.evaluations = 0
         tracker = Tracker(problem, self.method, self.epochs, self.callback)
         lower_bound = None
         interrupted = False
         reason = problem.infeasible_reason()
-        if reason is not None:  # every method: an infeasible result naming the layer, no search
+        if reason is not None:  # every method: an infeasible result saying why, no search
             return self._result(problem, tracker, seed, None, False, time.perf_counter() - start, reason)
         try:
             lower_bound = self._search(problem, tracker, rng)

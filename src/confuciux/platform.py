@@ -28,7 +28,7 @@ from .cost import DATAFLOWS, evaluate
 from .hardware import Hardware
 
 __all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
-           "MAX_OPTIONS"]  # fmt: skip
+           "MAX_OPTIONS", "BUDGET_UNITS"]  # fmt: skip
 
 #: ConfuciuX's action space: PE levels and buffer (KTileSz) levels.
 CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
@@ -86,14 +86,14 @@ def _levels(name: str, values: Any) -> tuple[int, ...]:
 
 
 #: Units of each budget, for messages (module docstring).
-_BUDGET_UNITS = {"area": "µm²", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}
+BUDGET_UNITS = {"area": "µm²", "power": "mW", "pes": "PEs", "l1_bytes": "bytes", "l2_bytes": "bytes"}
 
 
 def _budget(key: Any, value: Any) -> float:
     """One budget limit: a known key and a finite positive number."""
     if key not in BUDGET_KEYS:
         raise ValueError(f"unknown budget {_show(key)}; expected some of {list(BUDGET_KEYS)}")
-    unit = _BUDGET_UNITS[key]
+    unit = BUDGET_UNITS[key]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"budget {key!r} must be a number ({unit}), got {_show(value)}")
     try:

@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from ..budgets import LS_SIZING, lp_total
 from ..cost import evaluate
-from ..platform import Platform
+from ..platform import BUDGET_UNITS, Platform
 from ..workload import Model
 from .objectives import OBJECTIVES, Objective, get_objective
 
@@ -155,15 +156,58 @@ class Problem:
         return np.flatnonzero(~self.valid.any(axis=1))
 
     def infeasible_reason(self) -> str | None:
-        """Why no design can be costed (the first layer no option can cost), or None."""
+        """Why no design can be feasible, when that is plain before any search, or None: the
+        first layer no option can cost, or the budgets that even the lightest design exceeds
+        (:meth:`budget_floors`), with the least each needs and the layers that need the most."""
         bad = self.uncostable
-        if bad.size == 0:
-            return None
-        n = int(bad[0])
-        name = self.model[n].name
-        more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-        return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action space "
-                f"(dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
+        if bad.size:
+            n = int(bad[0])
+            name = self.model[n].name
+            more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action "
+                    f"space (dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
+        over = []
+        for key, (need, drivers) in self.budget_floors().items():
+            limit = self.platform.budgets[key]
+            if need > limit:
+                layers = ", ".join(f"{n} ({self.model[n].name!r}) {v:,.6g}" for n, v in drivers)
+                total = "Σ over layers" if self.platform.deployment == "LP" else "the one accelerator"
+                over.append(f"{key} needs at least {need:,.6g} {BUDGET_UNITS[key]} ({total}) of the budget "
+                            f"{limit:,.6g}; layers needing the most: {layers}")  # fmt: skip
+        if over:
+            return "no design fits the budgets, not even the lightest: " + "; ".join(over)
+        return None
+
+    def budget_floors(self, drivers: int = 3) -> dict[str, tuple[float, list[tuple[int, float]]]]:
+        """Per budget: the least usage any design of the space has, and the (at most ``drivers``)
+        layers that set it, with their least use, largest first.  Layer-pipelined: the sum of
+        every layer's least use.  Layer-sequential: the largest of the layers' least P, L1 and L2,
+        and area and power of the accelerator of those sizes (a floor when area and power grow with
+        P, L1 and L2: every coefficient is >= 0 but the arbiter polynomial's, whose a2 and a1 must
+        be too; otherwise not given).
+        Empty when a layer has no valid option."""
+        pl = self.platform
+        if not pl.budgets or self.uncostable.size:
+            return {}
+        least = {k: np.min(np.where(self.valid, self.table[k], np.inf), axis=1)
+                 for k in (pl.budgets if pl.deployment == "LP" else LS_SIZING)}  # fmt: skip
+
+        def top(per: np.ndarray) -> list[tuple[int, float]]:
+            order = np.argsort(-per, kind="stable")[:drivers]
+            return [(int(n), float(per[n])) for n in order]
+
+        if pl.deployment == "LP":
+            return {k: (float(lp_total(least[k])), top(least[k])) for k in pl.budgets}
+        size = {k: float(np.max(v)) for k, v in least.items()}
+        out = {k: (size[k], top(least[k])) for k in pl.budgets if k in LS_SIZING}
+        a2, a1, _ = pl.hardware.arbiter_poly  # every other coefficient is >= 0 (Hardware checks)
+        if any(k not in LS_SIZING for k in pl.budgets) and a2 >= 0 and a1 >= 0:
+            area, power = pl.limits.accelerator(*(size[k] for k in LS_SIZING))
+            sizing = top(least["pes"])[:1] + top(least["l1_bytes"])[:1] + top(least["l2_bytes"])[:1]
+            for k, v in (("area", area), ("power", power)):
+                if k in pl.budgets:
+                    out[k] = (float(v), sizing)
+        return out
 
     def layer_cost(self) -> np.ndarray:
         """Per-layer objective contribution (N, G) for additive objectives; runtime otherwise."""
