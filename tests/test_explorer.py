@@ -153,7 +153,8 @@ def test_result_json_round_trip_and_summary(platform):
     assert back.history == r.history and back.improvements == r.improvements and len(r.improvements) == 1
     text = r.summary()
     assert "latency" in text and "budget area" in text and "lower bound" in text
-    assert len(text.splitlines()) == 2 + len(MODEL) + 4
+    assert r.on_bound and back.on_bound == r.on_bound  # k = 12 is ConfuciuX's cap; some layers want more
+    assert "on the space's upper bound:" in text and len(text.splitlines()) == 2 + len(MODEL) + 5
 
 
 def test_ls_deployment_and_fpga_platforms():
@@ -319,3 +320,33 @@ def test_budget_floors_of_a_layer_sequential_accelerator():
     assert floors["pes"][0] == 1 and floors["area"][0] == pytest.approx(float(area), rel=1e-12)
     assert "area needs at least" in pr.infeasible_reason() and "one accelerator" in pr.infeasible_reason()
     assert Problem(MODEL, Platform(budgets={"pes": 4, "area": 1e5}, deployment="LS")).infeasible_reason() is None
+
+
+def test_absolute_budgets_grow_the_pe_bound_to_what_they_can_buy():
+    # issue 17 item 4: with the default box (P <= 128 a layer) an absolute budget could go mostly
+    # unused; now P reaches what the budget buys (every integer to 128, then steps of ~9 %)
+    from confuciux.platform import PE_STEP
+
+    one = cx.Model("one", [cx.Layer(K=512, C=512, Y=28, X=28, R=3, S=3, name="big")])
+    budget = {"pes": 1000, "l1_bytes": 1e4}
+    grown = Platform(budgets=budget)
+    box = Platform(budgets=budget, pe_bounds=(1, 128))
+    assert grown.pe_bounds == (1, 1000) and grown.pe_dense == 128 and box.pe_dense == 0
+    values = grown.pe_values()
+    assert values[:128].tolist() == list(range(1, 129)) and values[-1] == 1000
+    assert np.all(np.diff(values[128:]) <= values[128:-1] * (PE_STEP - 1) + 1)
+    # the ConfuciuX box's options come first, in the same order
+    for a, b in zip(box.options(), grown.options(), strict=True):
+        np.testing.assert_array_equal(a, b[: box.n_options])
+    capped = Explorer(one, box, "latency", "exact").run()
+    free = Explorer(one, grown, "latency", "exact").run()
+    assert capped.on_bound == {"pes": [0]} and "1 at P = 128" in capped.summary()
+    assert free.pes[0] > 128 and free.objective_value < capped.objective_value / 3.9 and free.feasible
+    assert free.space["pe_dense"] == 128
+    r = Explorer(one, grown, "latency", "confuciux", epochs=60, seed=0).run()
+    assert r.feasible and r.pes[0] > 128
+    # ConfuciuX's own platform keeps its box; area budgets grow P to the largest bare PE array that fits
+    assert Platform.confuciux(MODEL).pe_bounds == (1, 128)
+    area = Platform(budgets={"area": 3e6})
+    p = area.pe_bounds[1]
+    assert cx.area_power(p, 0, 0)[0] <= 3e6 < cx.area_power(p + 1, 0, 0)[0]

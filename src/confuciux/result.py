@@ -84,6 +84,21 @@ class Result:
             return None
         return (self.objective_value - self.lower_bound) / self.lower_bound
 
+    @property
+    def on_bound(self) -> dict[str, list[int]]:
+        """The layers whose PE count or buffer setting sits on the upper bound of the space
+        searched (``space["pe_bounds"]``, ``space["buffer_bounds"]``): ``{"pes": [...],
+        "buffers": [...]}``, only the non-empty ones.  A design there may be held back by the
+        bound rather than by a budget: widen ``pe_bounds`` / ``buffer_bounds`` to see."""
+        out = {}
+        for key, values in (("pes", self.pes), ("buffers", self.buffers)):
+            bounds = self.space.get("pe_bounds" if key == "pes" else "buffer_bounds")
+            if bounds:
+                layers = np.flatnonzero(np.asarray(values) >= bounds[1]).tolist()
+                if layers:
+                    out[key] = layers
+        return out
+
     def summary(self) -> str:
         """A readable table: per-layer assignment and costs, then the totals and budgets."""
         lines = [
@@ -111,6 +126,11 @@ class Result:
         lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {total_pes}")
         for key, u in self.constraint_used.items():
             lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
+        if self.on_bound:
+            what = {"pes": "P", "buffers": "k"}
+            at = ", ".join(f"{len(v)} at {what[k]} = {self.space['pe_bounds' if k == 'pes' else 'buffer_bounds'][1]}"
+                           for k, v in self.on_bound.items())  # fmt: skip
+            lines.append(f"on the space's upper bound: {at} layer(s) (widen pe_bounds / buffer_bounds to look past it)")
         if self.lower_bound is not None:
             gap = self.gap
             lines.append(

@@ -19,7 +19,7 @@ import numpy as np
 
 from .problem import Problem, Scores
 
-__all__ = ["Frontiers", "polish", "repair"]
+__all__ = ["Frontiers", "lagrangian_prices", "polish", "repair"]
 
 #: prices (per budget, relative) whose frontiers make up the candidate options of the several-
 #: budget polish: each budget alone, all equal, and skewed mixes
@@ -53,6 +53,42 @@ def _shares(problem: Problem) -> dict[str, np.ndarray]:
     return {k: problem.table[k] / b for k, b in problem.platform.budgets.items()}
 
 
+def lagrangian_prices(cost: np.ndarray, shares: Mapping[str, np.ndarray], ok: np.ndarray,
+                      sweeps: int = 3, steps: int = 30) -> dict[str, float]:  # fmt: skip
+    """Prices λ_b ≥ 0 of the budgets (cost per whole budget) that approximately maximise the
+    Lagrangian dual of the layer-pipelined problem, Σ_i min_g (cost_ig + Σ_b λ_b share_big) − Σ_b λ_b
+    (``shares``: each option's use of budget b as a share of it; ``ok``: valid options): for a
+    given λ every layer takes its best option alone, so the dual and its subgradient (Σ_i
+    share_b − 1) cost one pass over the table.  Coordinate ascent: each budget's price in turn
+    is bisected (geometrically, ``steps`` times) to where that budget is just used up, or 0 if
+    it is not binding, ``sweeps`` times.  These are the relative values of the budgets at the
+    optimum of the relaxation — the solver's multipliers, computed without its dynamic program —
+    with which the search ranks moves that trade one budget for another."""
+    c = np.where(ok, cost, np.inf)
+    rows = np.arange(c.shape[0])
+    keys = list(shares)
+    lam = dict.fromkeys(keys, 0.0)
+    spread = np.where(ok, cost, np.nan)
+    with np.errstate(invalid="ignore"):
+        scale = float(np.nansum(np.nanmax(spread, axis=1) - np.nanmin(spread, axis=1))) or 1.0
+
+    def used(b: str) -> float:
+        priced = c + sum(lam[k] * shares[k] for k in keys)
+        return float(np.sum(shares[b][rows, np.argmin(priced, axis=1)]))
+
+    for _ in range(sweeps):
+        for b in keys:
+            lam[b] = 0.0
+            if used(b) <= 1.0:
+                continue
+            lo, hi = scale * 1e-9, scale * 1e3
+            for _ in range(steps):
+                lam[b] = mid = float(np.sqrt(lo * hi))
+                lo, hi = (lo, mid) if used(b) <= 1.0 else (mid, hi)
+            lam[b] = hi  # the smallest price tried at which the budget holds
+    return lam
+
+
 class Frontiers:
     """Per-layer frontier options, padded into an (N, L) array of option indices, under a
     ``price`` per budget (default 1 each).  ``candidates`` (N, C): the union of the frontiers
@@ -80,9 +116,13 @@ class Frontiers:
         self.position = np.zeros((problem.n_layers, problem.n_options), dtype=np.int64)
         for n, f in enumerate(fronts):
             self.position[n] = np.clip(np.searchsorted(weight[n, f], weight[n], side="right") - 1, 0, f.size - 1)
-        self.candidates = self.options
+        self.candidates, self.candidate_length = self.options, self.length
+        #: Lagrangian prices of the budgets (cost per whole budget), several budgets only
+        self.prices: dict[str, float] = {}
         if len(shares) > 1:
-            self.candidates = _pad([np.union1d(f, self._priced_fronts(n, ok[n])) for n, f in enumerate(fronts)])[0]
+            self.prices = lagrangian_prices(cost, shares, ok)
+            self.candidates, self.candidate_length = _pad([np.union1d(f, self._priced_fronts(n, ok[n]))
+                                                           for n, f in enumerate(fronts)])  # fmt: skip
 
     def _priced_fronts(self, n: int, ok: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(ok)
@@ -92,6 +132,9 @@ class Frontiers:
             for p in _PRICES:
                 w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
                 out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
+        if any(self.prices.values()):  # and the frontier under the Lagrangian prices
+            w = sum(self.prices[k] * self.shares[k][n, idx] for k in keys)
+            out.append(idx[_frontier(np.asarray(w), self.cost[n, idx])])
         return np.unique(np.concatenate(out))
 
     @functools.cached_property
@@ -299,10 +342,11 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
     n = problem.n_layers
     rows = np.arange(n)
     budgets = problem.platform.budgets
-    opts = fr.candidates if len(budgets) > 1 else fr.options  # (N, L)
-    cost_o = fr.cost[rows[:, None], opts].ravel()
-    w_o = {k: problem.table[k][rows[:, None], opts].ravel() for k in budgets}
-    layer = np.repeat(rows, opts.shape[1])
+    opts, length = (fr.candidates, fr.candidate_length) if len(budgets) > 1 else (fr.options, fr.length)
+    layer = np.repeat(rows, length)  # the moves: (layer, option) pairs, the padding left out
+    opts = opts[np.arange(opts.shape[1])[None, :] < length[:, None]]
+    cost_o = fr.cost[layer, opts]
+    w_o = {k: problem.table[k][layer, opts] for k in budgets}
     current = np.array(choice, dtype=np.int64)
     if not problem.score(current).feasible[0]:
         current = fr.to_choice(fr.to_positions(choice))
@@ -310,21 +354,21 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         s = problem.score(current)
         if not s.feasible[0]:
             return current  # the additive search starts from feasible designs (see repair)
-        dc = cost_o - np.repeat(fr.cost[rows, current], opts.shape[1])  # (M,) moves: (layer, option)
+        dc = cost_o - fr.cost[rows, current][layer]  # (M,) moves: (layer, option)
         slack = {k: budgets[k] - float(s.usage[k][0]) for k in budgets}
-        dw = {k: w_o[k] - np.repeat(problem.table[k][rows, current], opts.shape[1]) for k in budgets}
+        dw = {k: w_o[k] - problem.table[k][rows, current][layer] for k in budgets}
         move = _best_move(problem, dc, dw, slack, layer)
         batch = _single_batch(dc, dw, slack, layer)
         if batch is not None and (move is None or sum(dc[m] for m in batch) < sum(dc[m] for m in move)):
             move = batch
         problem.evaluations += dc.size
         if move is None:  # a local optimum of one- and two-layer moves: try exchanges of several
-            move = _best_exchange(problem, dc, dw, slack, layer)
+            move = _best_exchange(problem, dc, dw, slack, layer, fr.prices)
         if move is None:
             break
         candidate = current.copy()
         for m in move:
-            candidate[layer[m]] = opts.ravel()[m]
+            candidate[layer[m]] = opts[m]
         if not problem.score(candidate).feasible[0]:  # the budgets' own summation decides
             break
         current = candidate
@@ -410,7 +454,7 @@ _CHAIN = 64  # layers an exchange may change
 
 
 def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
-                   layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+                   layer: np.ndarray, prices: Mapping[str, float] | None = None) -> tuple[int, ...] | None:  # fmt: skip
     """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
     seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
     the ``_SEEDS`` up-moves gaining the most per resource used or in all (one a layer) — repair
@@ -428,16 +472,44 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
         down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
         up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
     up_gain = np.where(finite & (dc < 0), dc, np.inf)
-    seeds = np.unique(np.concatenate([_top_per_layer(r, layer) for r in (down_rate, up_rate, up_gain)]))
+    rates = [down_rate, up_rate, up_gain]
+    batches = []
+    if len(share) > 1:  # first, moves that trade one budget for another at the design's marginal rates
+        priced = _traded(dc, share, finite)
+        batches.append(_top_per_layer(np.where(finite & (priced < 0), priced, np.inf), layer))
+    batches.append(np.setdiff1d(np.concatenate([_top_per_layer(r, layer) for r in rates]), batches[0] if batches
+                                else []))  # fmt: skip
     best_gain, best = 0.0, None
-    for seed in seeds:
-        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
-            continue
-        gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
-        problem.evaluations += len(moves)
-        if gain < best_gain:
-            best_gain, best = gain, tuple(moves)
+    groups = _groups(layer, int(layer.max()) + 1)
+    left = {k: slack[k] / budgets[k] for k in dw}
+    for seeds in batches:  # the later batch only when the first finds no improving exchange
+        for seed in np.unique(seeds):
+            if len(batches) == 1 and not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
+                continue
+            gain, moves = _exchange(int(seed), dc, share, left, layer, finite, groups)
+            problem.evaluations += len(moves)
+            if gain < best_gain:
+                best_gain, best = gain, tuple(moves)
+        if best is not None:
+            break
     return best
+
+
+def _traded(dc: np.ndarray, share: dict[str, np.ndarray], finite: np.ndarray) -> np.ndarray:
+    """Each move's cost once the budgets it changes are settled at the current design's
+    marginal rates: a share of budget b it uses is freed again at b's cheapest rate (the least
+    cost added per share of b freed by a move that frees it), a share it frees is spent at b's
+    best rate (the most gain per share of b by a move that uses b alone).  Linear estimates —
+    they rank the seeds of exchanges, where a move such as "one more PE, half the L1" pays only
+    once other layers take up what it frees."""
+    out = dc.copy()
+    for b, s_b in share.items():
+        alone = finite & (s_b > 0) & np.all([share[k] <= 0 for k in share if k != b], axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fill = np.min(np.where(alone & (dc < 0), dc / s_b, 0.0), initial=0.0)
+            free = np.min(np.where(finite & (s_b < 0) & (dc >= 0), dc / -s_b, np.inf), initial=np.inf)
+        out += np.where(s_b > 0, s_b * (free if np.isfinite(free) else 0.0), -s_b * fill)
+    return np.asarray(out)
 
 
 def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
@@ -449,55 +521,69 @@ def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
-              finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
+              finite: np.ndarray, groups: list[np.ndarray] | None = None) -> tuple[float, list[int]]:  # fmt: skip
     """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
     gain inf if it cannot be made to fit.  Layers other than the seed's may move several times
-    (a repair step refined by the fill); each move is scored against the layer's current option."""
+    (a repair step refined by the fill); each move is scored against the layer's current option.
+    The moves' changes against the current options are kept up to date layer by layer
+    (``groups``: the moves of each layer), so a step costs O(moves · budgets)."""
     n_layers = int(layer.max()) + 1
+    groups = _groups(layer, n_layers) if groups is None else groups
+    keys = list(share)
     at = np.full(n_layers, -1)  # the move applied to each layer (-1: none)
     cur_dc = np.zeros(n_layers)
-    cur_sh = {k: np.zeros(n_layers) for k in share}
+    d_c = dc.copy()  # each move's change of cost against its layer's current option
+    d_s = {k: share[k].copy() for k in keys}  # ... and of each budget share
     free = finite & (layer != layer[seed])
 
     def apply(m: int) -> None:
-        at[layer[m]], cur_dc[layer[m]] = m, dc[m]
-        for k in share:
-            cur_sh[k][layer[m]] = share[k][m]
+        lay = int(layer[m])
+        at[lay], cur_dc[lay] = m, dc[m]
+        g = groups[lay]
+        d_c[g] = dc[g] - dc[m]
+        for k in keys:
+            d_s[k][g] = share[k][g] - share[k][m]
 
+    left = {k: slack[k] - share[k][seed] for k in keys}
     apply(seed)
-    left = {k: slack[k] - share[k][seed] for k in share}
     for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
         over = {k: -v for k, v in left.items() if v < 0}
         if not over:
             break
-        d_c = dc - cur_dc[layer]
-        relief = sum(-(share[k] - cur_sh[k][layer]) * o for k, o in over.items())
+        relief = np.zeros(dc.size)
+        for k, o in over.items():
+            relief += -d_s[k] * o
         need = sum(o * o for o in over.values())
         with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
             rate = np.where(free & (relief > 0), d_c / np.minimum(relief, need), np.inf)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
             return np.inf, []
-        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        left = {k: v - d_s[k][m] for k, v in left.items()}
         apply(m)
     if any(v < 0 for v in left.values()):
         return np.inf, []
     for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
-        d_c = dc - cur_dc[layer]
         fits = free & (d_c < 0)
         need = np.zeros(dc.size)
         for k, v in left.items():
-            d_s = share[k] - cur_sh[k][layer]
-            fits &= d_s <= v
-            need += np.maximum(d_s, 0.0)
+            fits &= d_s[k] <= v
+            need += np.maximum(d_s[k], 0.0)
         if not np.any(fits):
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             m = int(np.argmin(np.where(fits, d_c / np.maximum(need, 1e-12), np.inf)))
-        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        left = {k: v - d_s[k][m] for k, v in left.items()}
         apply(m)
     moves = [int(m) for m in at if m >= 0]
     return float(cur_dc.sum()), moves
+
+
+def _groups(layer: np.ndarray, n_layers: int) -> list[np.ndarray]:
+    """The indices of each layer's moves."""
+    order = np.argsort(layer, kind="stable")
+    bounds = np.searchsorted(layer[order], np.arange(n_layers + 1))
+    return [order[bounds[n] : bounds[n + 1]] for n in range(n_layers)]
 
 
 def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:

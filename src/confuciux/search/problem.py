@@ -60,8 +60,9 @@ class Problem:
     ``0..n_coarse-1`` are the coarse grid (``pe_levels`` × ``buffer_levels``; option
     ``i·|buffer_levels| + j`` is level pair (i, j)), the rest the other integer points of the box
     (:meth:`Platform.options`); with several dataflows this block of ``block`` options repeats
-    once per dataflow.  ``index[P - P_lo, k - k_lo]`` is the option of integer point (P, k) in
-    the first block (add ``d·block`` for dataflow d), −1 if it is not in the space."""
+    once per dataflow.  ``index[i, k - k_lo]`` is the option of point (``pe_axis[i]``, k) in the
+    first block (add ``d·block`` for dataflow d), −1 if it is not in the space; ``pe_axis`` is
+    :meth:`Platform.pe_values` (P − P_lo is i on a box of every integer P)."""
 
     model: Model
     platform: Platform
@@ -72,6 +73,7 @@ class Problem:
     pes: np.ndarray = field(init=False)
     buffers: np.ndarray = field(init=False)
     index: np.ndarray = field(init=False)
+    pe_axis: np.ndarray = field(init=False)
     dataflow_of: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,10 +87,11 @@ class Problem:
         pl = self.platform
         self.pes, self.buffers = pl.options()
         self.dataflow_of = pl.option_dataflows()
-        (p0, p1), (k0, k1) = pl.pe_bounds, pl.buffer_bounds
-        self.index = np.full((p1 - p0 + 1, k1 - k0 + 1), -1, dtype=np.int64)
+        k0, k1 = pl.buffer_bounds
+        self.pe_axis = pl.pe_values()
+        self.index = np.full((self.pe_axis.size, k1 - k0 + 1), -1, dtype=np.int64)
         block = self.block
-        self.index[self.pes[:block] - p0, self.buffers[:block] - k0] = np.arange(block)
+        self.index[np.searchsorted(self.pe_axis, self.pes[:block]), self.buffers[:block] - k0] = np.arange(block)
         self.table, self.valid = self._build_table()
 
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -256,10 +259,11 @@ class Problem:
         """Option indices of a design given as per-layer (pes, buffers) and, with several
         dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
         ValueError if a point is not in the platform's action space."""
-        (p0, p1), (k0, k1) = self.platform.pe_bounds, self.platform.buffer_bounds
+        k0, k1 = self.platform.buffer_bounds
         p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
-        inside = (p >= p0) & (p <= p1) & (k >= k0) & (k <= k1)
-        out = np.where(inside, self.index[np.clip(p - p0, 0, p1 - p0), np.clip(k - k0, 0, k1 - k0)], -1)
+        at = np.clip(np.searchsorted(self.pe_axis, p), 0, self.pe_axis.size - 1)
+        inside = (self.pe_axis[at] == p) & (k >= k0) & (k <= k1)
+        out = np.where(inside, self.index[at, np.clip(k - k0, 0, k1 - k0)], -1)
         if np.any(out < 0):
             raise ValueError("the design is not in the platform's action space")
         if dataflows is not None:
