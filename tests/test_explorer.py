@@ -350,3 +350,17 @@ def test_absolute_budgets_grow_the_pe_bound_to_what_they_can_buy():
     area = Platform(budgets={"area": 3e6})
     p = area.pe_bounds[1]
     assert cx.area_power(p, 0, 0)[0] <= 3e6 < cx.area_power(p + 1, 0, 0)[0]
+
+
+def test_a_design_that_runs_slower_with_its_pes_than_with_fewer_warns():
+    # issue 17: strided shi layers can get slower with more PEs (docs/cost-model.md); a result
+    # whose design uses such a P says so with a warning category of ours
+    strided = cx.Layer(K=38, C=91, Y=13, X=30, R=6, S=3, stride=(2, 4), name="strided")
+    m = cx.Model("s", [strided, cx.Layer(K=16, C=16, Y=8, X=8, R=3, S=3)])
+    pl = Platform("shi", budgets={"pes": 58}, pe_levels=(29,), buffer_levels=(12,))
+    with pytest.warns(cx.SlowerWithMorePEs, match=r"1 layer\(s\) of the design \(0\)"):
+        r = Explorer(m, pl, "latency", "exact").run()
+    assert r.feasible and r.pes.tolist() == [29, 29]
+    from confuciux.result import slower_with_more_pes
+
+    assert slower_with_more_pes(m, [28, 29], [12, 12], ("shi", "shi"), pl.hardware) == []

@@ -17,7 +17,7 @@ from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto
 from .platform import Platform
-from .result import Result
+from .result import Result, SlowerWithMorePEs
 from .sweeps import Case, results_table, sweep
 from .workload import Layer, Model
 
@@ -35,6 +35,7 @@ __all__ = [
     "ParetoFront",
     "pareto",
     "Result",
+    "SlowerWithMorePEs",
     "STATUS",
     "Hardware",
     "Layer",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from .cost.design import evaluate_design
 from .platform import Platform
-from .result import Result
+from .result import Result, SlowerWithMorePEs, slower_with_more_pes
 from .search.methods import METHODS, SearchMethod, get_method, method_name
 from .search.moves import Frontiers, repair
 from .search.problem import OBJECTIVES, Problem
@@ -128,6 +129,12 @@ class Explorer:
         used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
                 for k, b in pl.budgets.items()}  # fmt: skip
         feasible = bool(np.all(costs.valid) and pl.limits.fits({k: usage[k] for k in pl.budgets}))
+        slower = slower_with_more_pes(self.model, pes, buffers, dataflows, pl.hardware) if feasible else []
+        if slower:
+            shown = ", ".join(str(i) for i in slower[:8]) + (", ..." if len(slower) > 8 else "")
+            warnings.warn(f"{len(slower)} layer(s) of the design ({shown}) run slower with their P PEs than with "
+                          "fewer (same buffer setting and dataflow; MAESTRO's runtime is not monotone in P on "
+                          "strided shi/eye layers, docs/cost-model.md)", SlowerWithMorePEs, stacklevel=3)  # fmt: skip
         if reason is None and not feasible and not interrupted:
             reason = "no design within the budgets was found" if np.all(costs.valid) else "no valid design was found"
         return Result(

@@ -14,11 +14,11 @@ import numpy as np
 from . import _result_io
 from . import _result_schema as _schema
 from ._result_schema import COST_FIELDS as _COST_FIELDS
-from .cost import DATAFLOWS, LayerCosts
+from .cost import DATAFLOWS, LayerCosts, evaluate
 from .hardware import Hardware
 from .workload import Model
 
-__all__ = ["Result"]
+__all__ = ["Result", "SlowerWithMorePEs", "slower_with_more_pes"]
 
 _UNITS = {"latency": "cycles", "energy": "nJ", "edp": "cycles·nJ", "throughput": "cycles (slowest layer)"}
 
@@ -33,6 +33,34 @@ def _dataflows(names: Any, n: int) -> tuple[str, ...]:
 
 def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+class SlowerWithMorePEs(UserWarning):
+    """A design gives a layer P PEs where fewer PEs (same buffer setting and dataflow) run it
+    faster.  MAESTRO's runtime is not monotone in P for strided shi and eye layers
+    (docs/cost-model.md, "What is monotone"); such a design spends PEs (and area) for nothing."""
+
+
+#: Fewer-PE counts a layer's P is compared with by :func:`slower_with_more_pes`: every P' < P up
+#: to this many, and P − 1.
+PE_CHECK = 256
+
+
+def slower_with_more_pes(layers: Any, pes: Any, buffers: Any, dataflows: Any, hardware: Hardware) -> list[int]:
+    """The layers (indices) whose P PEs run slower than some P' < P with the same buffer setting
+    and dataflow (P' in 1..min(P − 1, :data:`PE_CHECK`) and P − 1): one kernel call a layer."""
+    out = []
+    layers = list(layers)
+    for i, (layer, p, k, d) in enumerate(zip(layers, np.asarray(pes).tolist(), np.asarray(buffers).tolist(),
+                                             dataflows, strict=True)):  # fmt: skip
+        if p <= 1:
+            continue
+        fewer = np.unique(np.concatenate([np.arange(1, min(p - 1, PE_CHECK) + 1), [p - 1, p]]))
+        c = evaluate([layer] * fewer.size, fewer, k, d, hardware, outputs=("runtime",))
+        ok = np.asarray(c.valid)
+        if ok[-1] and np.any(ok[:-1] & (c.runtime[:-1] < c.runtime[-1])):
+            out.append(i)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
