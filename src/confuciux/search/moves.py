@@ -474,8 +474,11 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     up_gain = np.where(finite & (dc < 0), dc, np.inf)
     rates = [down_rate, up_rate, up_gain]
     batches = []
+    value: dict[str, float] = {}
     if len(share) > 1:  # first, moves that trade one budget for another at the design's marginal rates
-        priced = _traded(dc, share, finite)
+        marginal = _marginal_rates(dc, share, finite)
+        value = {k: v for k, (v, _) in marginal.items()}
+        priced = _traded(dc, share, marginal)
         batches.append(_top_per_layer(np.where(finite & (priced < 0), priced, np.inf), layer))
     batches.append(np.setdiff1d(np.concatenate([_top_per_layer(r, layer) for r in rates]), batches[0] if batches
                                 else []))  # fmt: skip
@@ -486,7 +489,7 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
         for seed in np.unique(seeds):
             if len(batches) == 1 and not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
                 continue
-            gain, moves = _exchange(int(seed), dc, share, left, layer, finite, groups)
+            gain, moves = _exchange(int(seed), dc, share, left, layer, finite, groups, value)
             problem.evaluations += len(moves)
             if gain < best_gain:
                 best_gain, best = gain, tuple(moves)
@@ -495,20 +498,30 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
     return best
 
 
-def _traded(dc: np.ndarray, share: dict[str, np.ndarray], finite: np.ndarray) -> np.ndarray:
-    """Each move's cost once the budgets it changes are settled at the current design's
-    marginal rates: a share of budget b it uses is freed again at b's cheapest rate (the least
-    cost added per share of b freed by a move that frees it), a share it frees is spent at b's
-    best rate (the most gain per share of b by a move that uses b alone).  Linear estimates —
-    they rank the seeds of exchanges, where a move such as "one more PE, half the L1" pays only
-    once other layers take up what it frees."""
-    out = dc.copy()
+def _marginal_rates(dc: np.ndarray, share: dict[str, np.ndarray], finite: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Per budget b, the current design's marginal rates: (the most cost saved per share of b by
+    a move that uses b alone — the value of b's slack, >= 0; the least cost added per share of b
+    freed by a move that frees it — 0 if none)."""
+    out = {}
     for b, s_b in share.items():
         alone = finite & (s_b > 0) & np.all([share[k] <= 0 for k in share if k != b], axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             fill = np.min(np.where(alone & (dc < 0), dc / s_b, 0.0), initial=0.0)
             free = np.min(np.where(finite & (s_b < 0) & (dc >= 0), dc / -s_b, np.inf), initial=np.inf)
-        out += np.where(s_b > 0, s_b * (free if np.isfinite(free) else 0.0), -s_b * fill)
+        out[b] = (-float(fill), float(free) if np.isfinite(free) else 0.0)
+    return out
+
+
+def _traded(dc: np.ndarray, share: dict[str, np.ndarray], rates: dict[str, tuple[float, float]]) -> np.ndarray:
+    """Each move's cost once the budgets it changes are settled at the current design's
+    marginal rates (:func:`_marginal_rates`): a share of budget b it uses is freed again at b's
+    cheapest rate, a share it frees is spent at b's best rate.  Linear estimates — they rank the
+    seeds of exchanges, where a move such as "one more PE, half the L1" pays only once other
+    layers take up what it frees."""
+    out = dc.copy()
+    for b, s_b in share.items():
+        value, free = rates[b]
+        out += np.where(s_b > 0, s_b * free, s_b * value)
     return np.asarray(out)
 
 
@@ -521,12 +534,16 @@ def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
-              finite: np.ndarray, groups: list[np.ndarray] | None = None) -> tuple[float, list[int]]:  # fmt: skip
+              finite: np.ndarray, groups: list[np.ndarray] | None = None,
+              value: Mapping[str, float] | None = None) -> tuple[float, list[int]]:  # fmt: skip
     """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
     gain inf if it cannot be made to fit.  Layers other than the seed's may move several times
     (a repair step refined by the fill); each move is scored against the layer's current option.
-    The moves' changes against the current options are kept up to date layer by layer
-    (``groups``: the moves of each layer), so a step costs O(moves · budgets)."""
+    A repair step may not push a budget with slack over, and (several budgets) the slack it
+    takes is charged at that budget's ``value`` per share (its marginal rate: the slack the seed
+    freed is what the fill is to spend, not free to give back).  The moves' changes against the
+    current options are kept up to date layer by layer (``groups``: the moves of each layer), so
+    a step costs O(moves · budgets)."""
     n_layers = int(layer.max()) + 1
     groups = _groups(layer, n_layers) if groups is None else groups
     keys = list(share)
@@ -550,12 +567,7 @@ def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: di
         over = {k: -v for k, v in left.items() if v < 0}
         if not over:
             break
-        relief = np.zeros(dc.size)
-        for k, o in over.items():
-            relief += -d_s[k] * o
-        need = sum(o * o for o in over.values())
-        with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
-            rate = np.where(free & (relief > 0), d_c / np.minimum(relief, need), np.inf)
+        rate = _repair_rate(d_c, d_s, left, over, free, value)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
             return np.inf, []
@@ -577,6 +589,23 @@ def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: di
         apply(m)
     moves = [int(m) for m in at if m >= 0]
     return float(cur_dc.sum()), moves
+
+
+def _repair_rate(d_c: np.ndarray, d_s: dict[str, np.ndarray], left: dict[str, float], over: dict[str, float],
+                 free: np.ndarray, value: Mapping[str, float] | None) -> np.ndarray:  # fmt: skip
+    """Cost per over-used share freed of every move (inf where it frees none or may not be
+    taken), each over-used budget weighted by its excess; see :func:`_exchange`."""
+    relief = np.zeros(d_c.size)
+    for k, o in over.items():
+        relief += -d_s[k] * o
+    need = sum(o * o for o in over.values())
+    allowed, cost = free & (relief > 0), d_c
+    for k, v in left.items():
+        if k not in over and value:  # slack taken is charged; a budget with slack stays within
+            allowed = allowed & (d_s[k] <= v)
+            cost = cost + np.maximum(d_s[k], 0.0) * value.get(k, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
+        return np.asarray(np.where(allowed, cost / np.minimum(relief, need), np.inf))
 
 
 def _groups(layer: np.ndarray, n_layers: int) -> list[np.ndarray]:
