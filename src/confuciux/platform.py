@@ -178,7 +178,10 @@ class Platform:
     the RL agent picks from (ConfuciuX's 12 × 12 by default), and the integer box
     ``pe_bounds`` × ``buffer_bounds`` (inclusive; default: the span of the levels, P 1..128 and
     k 1..12) that fine-tuning and the exact solver search.  ``space="grid"`` restricts every
-    method to the levels."""
+    method to the levels.  ``pe_dense`` > 0 keeps every integer P up to it only, then steps of
+    :data:`PE_STEP`.  Without ``pe_bounds``, absolute budgets that limit P (pes, area, power)
+    grow the box to the most PEs one layer can buy within them (``pe_dense`` = the largest
+    level): a budget is not left unused because of the default cap."""
 
     dataflow: str | tuple[str, ...] = "dla"
     hardware: Hardware = field(default_factory=Hardware.default)
@@ -241,8 +244,9 @@ class Platform:
         """Options of one dataflow: (P, k) points of the space (the box, or the coarse grid)."""
         if self.space == "grid":
             return self.n_coarse
-        k0, k1 = self.buffer_bounds
-        return len(self.pe_values()) * (k1 - k0 + 1)
+        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
+        dense = not self.pe_dense or self.pe_dense >= p1  # counted, not listed: the box may be huge
+        return (p1 - p0 + 1 if dense else len(self.pe_values())) * (k1 - k0 + 1)
 
     def pe_values(self) -> np.ndarray:
         """The PE counts of the box, ascending (int64): every integer of ``pe_bounds`` up to
