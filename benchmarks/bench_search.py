@@ -1,6 +1,8 @@
 """Search speed and memory: default 500-epoch ConfuciuX runs (MobileNet-V2, a 324-layer model),
 the big-model runs of issue 9 (LS/latency, LP/edp, LP/throughput on 324 layers) with their peak
-memory, and the exact solver on MobileNet-V2.
+memory, the general polish's growth with the layer count (edp at 100, 1,000 and 5,000 layers;
+the larger two only when benchmarking, not in CI's smoke run), and the exact solver on
+MobileNet-V2.
 Run: ``pytest benchmarks/bench_search.py``; figures go to docs/performance.md and docs/results.md."""
 
 from __future__ import annotations
@@ -60,14 +62,41 @@ def test_big_model_run_time_and_peak_memory(benchmark, deployment, objective):
         print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     """)
 
-    def run() -> tuple[float, float]:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        seconds, rss_kib = out.stdout.split()
-        return float(seconds), float(rss_kib) / 1024
-
-    seconds, peak_mib = benchmark.pedantic(run, rounds=1, iterations=1)
+    seconds, peak_mib = benchmark.pedantic(lambda: _fresh_run(code), rounds=1, iterations=1)
     benchmark.extra_info.update(search_seconds=seconds, peak_rss_mib=peak_mib)
     assert peak_mib < 2048
+
+
+def _fresh_run(code: str) -> tuple[float, float]:
+    """Run ``code`` (which prints seconds and ``ru_maxrss`` in KiB) in a fresh process: (s, MiB)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, rss_kib = out.stdout.split()
+    return float(seconds), float(rss_kib) / 1024
+
+
+@pytest.mark.parametrize("layers", [100, 1000, 5000])
+@pytest.mark.parametrize("method", ["ga", "confuciux"])
+def test_edp_search_grows_linearly_in_layers(benchmark, method, layers):
+    """Issue 18 item 13: the GA's general polish (edp) scored every single step as a whole
+    design (layers² entries a round).  Time and peak memory must grow no faster than layers ×
+    options; peak memory at 5,000 layers under 1 GB.  Seconds and peak RSS of a fresh process."""
+    if benchmark.disabled and layers > 100:
+        pytest.skip("the smoke run (--benchmark-disable) takes the 100-layer size only")
+    code = textwrap.dedent(f"""
+        import resource, time, sys
+        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        from bench_search import big_model
+        import confuciux as cx
+        model = big_model({layers})
+        pl = cx.Platform.confuciux(model, "dla", "area", 0.5)
+        t = time.perf_counter()
+        r = cx.Explorer(model, pl, "edp", {method!r}, 500, seed=0).run()
+        assert r.feasible
+        print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """)
+    seconds, peak_mib = benchmark.pedantic(lambda: _fresh_run(code), rounds=1, iterations=1)
+    benchmark.extra_info.update(search_seconds=seconds, peak_rss_mib=peak_mib, layers=layers)
+    assert peak_mib < 1024
 
 
 @pytest.mark.parametrize("preset", ["default", "maestro"])

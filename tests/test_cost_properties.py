@@ -95,3 +95,57 @@ def test_not_monotone_where_the_spec_says_so():
     # eye credits more MACs per cycle than it has PEs (quirk Q4)
     c = sweep((64, 64, 58, 58, 3, 3, 1), 4, 1, "eye", mx)
     assert c.macs_per_cycle[0] > 4
+
+
+@st.composite
+def strided_layers(draw, depthwise=False, unit_x=False):
+    """A Layer with strides 1-4 on each axis (X stride 1 with ``unit_x``)."""
+    from confuciux import Layer
+
+    r, s = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    sy, sx = draw(st.integers(1, 4)), 1 if unit_x else draw(st.integers(1, 4))
+    c = draw(st.integers(1, 300))
+    return Layer(K=c if depthwise else draw(st.integers(1, 300)), C=c, Y=r + draw(st.integers(0, 60)),
+                 X=s + draw(st.integers(0, 60)), R=r, S=s, kind="DSCONV" if depthwise else "CONV",
+                 stride=(sy, sx))  # fmt: skip
+
+
+def _along_pes(layer, k, df, hw, top=512):
+    pes = np.arange(1, top + 1)
+    c = evaluate([layer] * pes.size, pes, k, df, hw)
+    return c, c.valid[:-1] & c.valid[1:]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.booleans().flatmap(lambda dw: strided_layers(depthwise=dw)), st.integers(1, 16), HARDWARE)
+def test_dla_and_dpt_runtime_never_rises_with_pes_at_any_stride(layer, k, hw):
+    # docs/cost-model.md: P enters dla only through ceil(C/P), dpt through ceil(C/(kP)) and the
+    # last step's channels; the strided step counts do not depend on P
+    c, both = _along_pes(layer, k, "dla", hw)
+    assert np.all(c.runtime[1:][both] <= c.runtime[:-1][both])
+    if not layer.depthwise:  # dla's L2 grows with P, so area and power strictly do
+        assert np.all(np.diff(c.l2_bytes[c.valid]) >= 0)
+        assert np.all(np.diff(c.area[c.valid]) > 0) and np.all(np.diff(c.power[c.valid]) > 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(strided_layers(unit_x=True), st.integers(1, 16), HARDWARE)
+def test_shi_runtime_never_rises_with_pes_when_x_is_unstrided(layer, k, hw):
+    c, both = _along_pes(layer, k, "shi", hw)
+    assert np.all(c.runtime[1:][both] <= c.runtime[:-1][both])
+
+
+def test_strided_shi_and_eye_are_not_monotone_in_pes():
+    # docs/cost-model.md's examples (MAESTRO 4eb08d1 prints the same runtimes and L2 sizes)
+    from confuciux import Layer
+
+    hw = Hardware.default()
+    shi = Layer(K=38, C=91, Y=13, X=30, R=6, S=3, stride=(2, 4))
+    c = evaluate([shi, shi], [28, 29], 12, "shi", hw)
+    assert c.runtime.tolist() == [393_849, 787_697]
+    eye = Layer(K=28, C=217, Y=18, X=39, R=1, S=7, stride=(3, 4))
+    c = evaluate([eye, eye], [9, 10], 12, "eye", hw)
+    assert c.runtime.tolist() == [553_351, 1_103_446]
+    eye = Layer(K=49, C=162, Y=47, X=19, R=4, S=5, stride=(1, 4))
+    c = evaluate([eye, eye], [44, 45], 5, "eye", hw)
+    assert c.l2_bytes.tolist() == [3246, 310] and c.area[1] < c.area[0]

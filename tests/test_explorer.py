@@ -153,7 +153,8 @@ def test_result_json_round_trip_and_summary(platform):
     assert back.history == r.history and back.improvements == r.improvements and len(r.improvements) == 1
     text = r.summary()
     assert "latency" in text and "budget area" in text and "lower bound" in text
-    assert len(text.splitlines()) == 2 + len(MODEL) + 4
+    assert r.on_bound and back.on_bound == r.on_bound  # k = 12 is ConfuciuX's cap; some layers want more
+    assert "on the space's upper bound:" in text and len(text.splitlines()) == 2 + len(MODEL) + 5
 
 
 def test_ls_deployment_and_fpga_platforms():
@@ -264,3 +265,102 @@ def test_layer_features_of_a_huge_layer_are_finite():
     big = cx.Model("x", (cx.Layer(2**40, 2**40, 2**20, 2**20, 3, 3),))
     feats = layer_features(Problem(big, cx.Platform("dla", budgets={"area": 1e7}), "latency"))
     assert np.all(np.isfinite(feats))
+
+
+@pytest.mark.parametrize("method", ["confuciux", "ga"])
+@pytest.mark.parametrize("objective, deployment", [("throughput", "LP"), ("edp", "LP"), ("latency", "LS")])
+def test_frontiers_of_one_option_each_leave_the_polish_nothing_to_move(method, objective, deployment):
+    # issue 18 item 8: on shi GNMT's GEMMs get no faster with more PEs, so under a PE budget every
+    # layer's frontier is its one lightest option; the general polish then had no move and died
+    # with "attempt to get argmin of an empty sequence"
+    from confuciux.search.moves import Frontiers
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("gnmt")
+    pl = Platform("shi", budgets={"pes": 100}, deployment=deployment)
+    assert np.all(Frontiers(Problem(m, pl, objective)).length == 1)
+    r = Explorer(m, pl, objective, method, epochs=12, seed=0).run()
+    best = Explorer(m, pl, objective, "exact").run()
+    assert r.feasible and r.objective_value == best.objective_value
+
+
+def test_a_budget_the_lightest_design_exceeds_is_reported_before_any_search(capsys):
+    # issue 17: the least L1 of DenseNet's layers adds up to more than the edge FPGA's 4 KiB; this used to surface after 500 epochs as "no design
+    # within the budgets was found"
+    from confuciux.cli import main
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("densenet")
+    pl = Platform.edge_fpga()
+    pr = Problem(m, pl)
+    floors = pr.budget_floors()
+    least_l1 = np.min(np.where(pr.valid, pr.table["l1_bytes"], np.inf), axis=1)
+    assert floors["l1_bytes"][0] == lp_total(least_l1) > 4096 and floors["pes"][0] == len(m) <= 256
+    assert floors["l1_bytes"][1][0] == (int(np.argmax(least_l1)), float(least_l1.max()))
+    for method in ("confuciux", "exact"):
+        e = Explorer(m, pl, "latency", method, epochs=500, seed=0)
+        reason = e.check()
+        assert reason is not None and f"l1_bytes needs at least {lp_total(least_l1):,.6g} bytes" in reason
+        assert "of the budget 4,096" in reason and "pes" not in reason
+        r = e.run()
+        assert not r.feasible and r.reason == reason and r.evaluations == 0
+    assert main(["explore", "--model", "densenet", "--platform", "edge-fpga"]) == 3
+    err = capsys.readouterr().err
+    assert "\nconfuciux: infeasible: " in "\n" + err and "l1_bytes needs at least" in err and "epoch" not in err
+
+
+def test_budget_floors_of_a_layer_sequential_accelerator():
+    from confuciux.search.problem import Problem
+
+    pl = Platform(budgets={"pes": 4, "area": 500.0}, deployment="LS")
+    pr = Problem(MODEL, pl)
+    floors = pr.budget_floors()
+    least = {k: np.min(np.where(pr.valid, pr.table[k], np.inf), axis=1) for k in ("pes", "l1_bytes", "l2_bytes")}
+    area, _ = cx.area_power(*(int(least[k].max()) for k in ("pes", "l1_bytes", "l2_bytes")))
+    assert floors["pes"][0] == 1 and floors["area"][0] == pytest.approx(float(area), rel=1e-12)
+    assert "area needs at least" in pr.infeasible_reason() and "one accelerator" in pr.infeasible_reason()
+    assert Problem(MODEL, Platform(budgets={"pes": 4, "area": 1e5}, deployment="LS")).infeasible_reason() is None
+
+
+def test_absolute_budgets_grow_the_pe_bound_to_what_they_can_buy():
+    # issue 17 item 4: with the default box (P <= 128 a layer) an absolute budget could go mostly
+    # unused; now P reaches what the budget buys (every integer to 128, then steps of ~9 %)
+    from confuciux.platform import PE_STEP
+
+    one = cx.Model("one", [cx.Layer(K=512, C=512, Y=28, X=28, R=3, S=3, name="big")])
+    budget = {"pes": 1000, "l1_bytes": 1e4}
+    grown = Platform(budgets=budget)
+    box = Platform(budgets=budget, pe_bounds=(1, 128))
+    assert grown.pe_bounds == (1, 1000) and grown.pe_dense == 128 and box.pe_dense == 0
+    values = grown.pe_values()
+    assert values[:128].tolist() == list(range(1, 129)) and values[-1] == 1000
+    assert np.all(np.diff(values[128:]) <= values[128:-1] * (PE_STEP - 1) + 1)
+    # the ConfuciuX box's options come first, in the same order
+    for a, b in zip(box.options(), grown.options(), strict=True):
+        np.testing.assert_array_equal(a, b[: box.n_options])
+    capped = Explorer(one, box, "latency", "exact").run()
+    free = Explorer(one, grown, "latency", "exact").run()
+    assert capped.on_bound == {"pes": [0]} and "1 at P = 128" in capped.summary()
+    assert free.pes[0] > 128 and free.objective_value < capped.objective_value / 3.9 and free.feasible
+    assert free.space["pe_dense"] == 128
+    r = Explorer(one, grown, "latency", "confuciux", epochs=60, seed=0).run()
+    assert r.feasible and r.pes[0] > 128
+    # ConfuciuX's own platform keeps its box; area budgets grow P to the largest bare PE array that fits
+    assert Platform.confuciux(MODEL).pe_bounds == (1, 128)
+    area = Platform(budgets={"area": 3e6})
+    p = area.pe_bounds[1]
+    assert cx.area_power(p, 0, 0)[0] <= 3e6 < cx.area_power(p + 1, 0, 0)[0]
+
+
+def test_a_design_that_runs_slower_with_its_pes_than_with_fewer_warns():
+    # issue 17: strided shi layers can get slower with more PEs (docs/cost-model.md); a result
+    # whose design uses such a P says so with a warning category of ours
+    strided = cx.Layer(K=38, C=91, Y=13, X=30, R=6, S=3, stride=(2, 4), name="strided")
+    m = cx.Model("s", [strided, cx.Layer(K=16, C=16, Y=8, X=8, R=3, S=3)])
+    pl = Platform("shi", budgets={"pes": 58}, pe_levels=(29,), buffer_levels=(12,))
+    with pytest.warns(cx.SlowerWithMorePEs, match=r"1 layer\(s\) of the design \(0\)"):
+        r = Explorer(m, pl, "latency", "exact").run()
+    assert r.feasible and r.pes.tolist() == [29, 29]
+    from confuciux.result import slower_with_more_pes
+
+    assert slower_with_more_pes(m, [28, 29], [12, 12], ("shi", "shi"), pl.hardware) == []

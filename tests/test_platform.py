@@ -193,3 +193,35 @@ def test_confuciux_budget_over_several_dataflows_spans_their_corners():
     assert both.dataflows == ("dla", "eye") and both.budgets["area"] == pytest.approx(min(budgets.values()))
     assert Platform.confuciux(m, ("dla", "eye"), mul=1.0).budgets["area"] == pytest.approx(max(tops.values()))
     assert Platform.edge_fpga(("dla", "shi")).dataflows == ("dla", "shi")
+
+
+def test_confuciux_budget_when_a_corner_layer_cannot_be_costed():
+    # issue 18 item 18: on shi a 3×3 output of a 3×3 kernel is costable at P = 2 only (of the
+    # levels), so every corner design had an invalid layer: NumPy's "All-NaN axis" warning leaked
+    # and the platform was refused although designs exist.  Such a layer now takes the costable
+    # point nearest to the corner.
+    import warnings
+
+    m = cx.Model("corner", [cx.Layer(K=16, C=16, Y=3, X=3, R=3, S=3, name="small"),
+                            cx.Layer(K=16, C=16, Y=8, X=8, R=3, S=3)])  # fmt: skip
+    assert not evaluate(m, 128, 12, "shi").valid[0] and not evaluate(m, 1, 1, "shi").valid[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pl = Platform.confuciux(m, "shi", "area", 0.5)
+        r = cx.Explorer(m, pl, "latency", epochs=30, seed=0).run()
+    # the corners: layer 0 (costable at P = 2 and 3 only) at its nearest costable point of the box
+    # (same k; P = 3 for the P = 128 corners, 2 for the P = 1 ones), layer 1 at the corner
+    lo_hi = []
+    for p, k in ((128, 12), (1, 1), (128, 1), (1, 12)):
+        a = evaluate(m[1:], p, k, "shi").total().area + evaluate(m[:1], 3 if p == 128 else 2, k, "shi").total().area
+        lo_hi.append(a)
+    assert pl.budgets["area"] == pytest.approx(min(lo_hi) + 0.5 * (max(lo_hi) - min(lo_hi)), rel=1e-12)
+    assert r.feasible and r.objective_value == cx.Explorer(m, pl, "latency", "exact").run().objective_value
+
+
+def test_confuciux_budget_names_a_layer_no_option_can_cost():
+    m = cx.Model("broken", [cx.Layer(K=8, C=8, Y=8, X=8, R=3, S=3),
+                            cx.Layer(K=8, C=8, Y=3, X=10, R=3, S=1, name="too-small")])  # fmt: skip
+    with pytest.raises(ValueError, match=r"layer 1 \('too-small'\).*shi"):
+        Platform.confuciux(m, "shi")
+    assert Platform.confuciux(m, ("shi", "dla")).budgets["area"] > 0  # dla can cost it: its corners count

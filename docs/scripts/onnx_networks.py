@@ -365,6 +365,70 @@ def densenet121() -> nn.Module:
     )
 
 
+# Inception-v3 (torchvision's Inception3 at 299×299, without the training-only auxiliary head) ---------
+def bc(cin: int, cout: int, k: int | tuple[int, int], s: int = 1, p: int | tuple[int, int] = 0) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, p, bias=False), nn.BatchNorm2d(cout, eps=0.001), nn.ReLU())
+
+
+class Branches(nn.Module):
+    """Branches applied to the same input, concatenated on channels; a branch given as a pair
+    (stem, (head_a, head_b)) splits after its stem (Inception-v3's E blocks)."""
+
+    def __init__(self, *branches: nn.Module | tuple[nn.Module, tuple[nn.Module, nn.Module]]) -> None:
+        super().__init__()
+        self.plain = nn.ModuleList(b for b in branches if isinstance(b, nn.Module))
+        self.split = nn.ModuleList(nn.ModuleList([b[0], *b[1]]) for b in branches if isinstance(b, tuple))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = [b(x) for b in self.plain]
+        for stem, a, b in self.split:
+            y = stem(x)
+            out += [a(y), b(y)]
+        return torch.cat(out, 1)
+
+
+def _pool_branch(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.AvgPool2d(3, 1, 1), bc(cin, cout, 1))
+
+
+def _inception_a(cin: int, pool: int) -> nn.Module:
+    return Branches(bc(cin, 64, 1), nn.Sequential(bc(cin, 48, 1), bc(48, 64, 5, p=2)),
+                    nn.Sequential(bc(cin, 64, 1), bc(64, 96, 3, p=1), bc(96, 96, 3, p=1)), _pool_branch(cin, pool))
+
+
+def _inception_c(cin: int, c7: int) -> nn.Module:
+    return Branches(
+        bc(cin, 192, 1),
+        nn.Sequential(bc(cin, c7, 1), bc(c7, c7, (1, 7), p=(0, 3)), bc(c7, 192, (7, 1), p=(3, 0))),
+        nn.Sequential(bc(cin, c7, 1), bc(c7, c7, (7, 1), p=(3, 0)), bc(c7, c7, (1, 7), p=(0, 3)),
+                      bc(c7, c7, (7, 1), p=(3, 0)), bc(c7, 192, (1, 7), p=(0, 3))),
+        _pool_branch(cin, 192),
+    )  # fmt: skip
+
+
+def _inception_e(cin: int) -> nn.Module:
+    def pair() -> tuple[nn.Module, nn.Module]:
+        return bc(384, 384, (1, 3), p=(0, 1)), bc(384, 384, (3, 1), p=(1, 0))
+
+    return Branches(bc(cin, 320, 1), (bc(cin, 384, 1), pair()),
+                    (nn.Sequential(bc(cin, 448, 1), bc(448, 384, 3, p=1)), pair()), _pool_branch(cin, 192))
+
+
+def inception_v3() -> nn.Module:
+    return nn.Sequential(
+        bc(3, 32, 3, 2), bc(32, 32, 3), bc(32, 64, 3, p=1), nn.MaxPool2d(3, 2), bc(64, 80, 1), bc(80, 192, 3),
+        nn.MaxPool2d(3, 2), _inception_a(192, 32), _inception_a(256, 64), _inception_a(288, 64),
+        Branches(bc(288, 384, 3, 2), nn.Sequential(bc(288, 64, 1), bc(64, 96, 3, p=1), bc(96, 96, 3, 2)),
+                 nn.MaxPool2d(3, 2)),
+        _inception_c(768, 128), _inception_c(768, 160), _inception_c(768, 160), _inception_c(768, 192),
+        Branches(nn.Sequential(bc(768, 192, 1), bc(192, 320, 3, 2)),
+                 nn.Sequential(bc(768, 192, 1), bc(192, 192, (1, 7), p=(0, 3)), bc(192, 192, (7, 1), p=(3, 0)),
+                               bc(192, 192, 3, 2)),
+                 nn.MaxPool2d(3, 2)),
+        _inception_e(1280), _inception_e(2048), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000),
+    )  # fmt: skip
+
+
 # Networks the issue does not list: a BERT-base encoder layer (PyTorch's own attention module),
 # ResNeXt-50 32×4d (grouped), a U-Net-style decoder step (ConvTranspose) ------------------------------
 class UpBlock(nn.Module):
@@ -413,6 +477,7 @@ NETWORKS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], float]] = {
     "vit_b_16": (ViT, (1, 3, 224, 224), 17.56),
     "swin_t": (Swin, (1, 3, 224, 224), 4.49),
     "densenet121": (densenet121, (1, 3, 224, 224), 2.83),
+    "inception_v3": (inception_v3, (1, 3, 299, 299), 5.71),  # torchvision's table, at 299×299
     "resnext50_32x4d": (lambda: resnet50(32, 4), (1, 3, 224, 224), 4.23),
     "bert_base_layer": (SDPALayer, (1, 128, 768), _bert_count()),
     "unet_up_block": (UpBlock, (1, 128, 32, 32), (64 * 128 * 4 * 64 * 64 + 64 * 128 * 9 * 64 * 64) / 1e9),

@@ -24,7 +24,7 @@ from .explorer import METHODS, Explorer
 from .hardware import Hardware
 from .pareto import ParetoFront, pareto_front
 from .platform import Platform
-from .result import Result
+from .result import Result, SlowerWithMorePEs
 from .sweeps import Case, results_table, sweep
 from .workload import Layer, Model
 
@@ -43,6 +43,7 @@ __all__ = [
     "ParetoFront",
     "pareto_front",
     "Result",
+    "SlowerWithMorePEs",
     "STATUS",
     "Hardware",
     "Layer",

@@ -288,8 +288,13 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 
         line.update(p.epoch, p.epochs, text)
 
+    explorer = Explorer(model, platform, args.objective, args.method, epochs, seed, progress)
+    reason = explorer.check()
+    if reason is not None:  # plain before any search: say why at once
+        sys.stderr.write(f"confuciux: infeasible: {reason}\n")
+        return EXIT_INFEASIBLE
     try:
-        result = Explorer(model, platform, args.objective, args.method, epochs, seed, progress).run()
+        result = explorer.run()
     finally:
         if line is not None:
             line.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from .cost.design import evaluate_design
 from .platform import Platform
-from .result import Result
+from .result import Result, SlowerWithMorePEs, slower_with_more_pes
 from .search.methods import METHODS, SearchMethod, get_method, method_name
 from .search.moves import Frontiers, repair
 from .search.problem import OBJECTIVES, Problem
@@ -69,18 +70,34 @@ class Explorer:
         self.model, self.platform, self.objective = model, platform, objective
         self.method, self.epochs, self.callback = method_name(method), int(epochs), callback
         self.seed: int | None = None if seed is None else int(seed)
+        self._problem: Problem | None = None
+
+    def problem(self) -> Problem:
+        """The problem :meth:`run` searches: the cost table of every layer on every option (built
+        on the first call, then kept)."""
+        if self._problem is None:
+            self._problem = Problem(self.model, self.platform, self.objective)
+        return self._problem
+
+    def check(self) -> str | None:
+        """Why no design can be feasible, when that is plain before any search — a layer no
+        option can cost, or a budget that even the lightest design exceeds, with the least it
+        needs and the layers that need the most — or None (:meth:`Problem.infeasible_reason`).
+        :meth:`run` returns such a result at once, with this reason."""
+        return self.problem().infeasible_reason()
 
     def run(self) -> Result:
         start = time.perf_counter()
         fresh = int(np.random.SeedSequence().generate_state(1, np.uint64)[0]) % 2**63
         seed = fresh if self.seed is None else int(self.seed)
         rng = np.random.default_rng(seed)
-        problem = Problem(self.model, self.platform, self.objective)
+        problem = self.problem()
+        problem.evaluations = 0
         tracker = Tracker(problem, self.method, self.epochs, self.callback)
         lower_bound = None
         interrupted = False
         reason = problem.infeasible_reason()
-        if reason is not None:  # every method: an infeasible result naming the layer, no search
+        if reason is not None:  # every method: an infeasible result saying why, no search
             return self._result(problem, tracker, seed, None, False, time.perf_counter() - start, reason)
         try:
             lower_bound = self._search(problem, tracker, rng)
@@ -115,6 +132,12 @@ class Explorer:
         used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
                 for k, b in pl.budgets.items()}  # fmt: skip
         feasible = bool(np.all(costs.valid) and pl.limits.fits({k: usage[k] for k in pl.budgets}))
+        slower = slower_with_more_pes(self.model, pes, buffers, dataflows, pl.hardware) if feasible else []
+        if slower:
+            shown = ", ".join(str(i) for i in slower[:8]) + (", ..." if len(slower) > 8 else "")
+            warnings.warn(f"{len(slower)} layer(s) of the design ({shown}) run slower with their P PEs than with "
+                          "fewer (same buffer setting and dataflow; MAESTRO's runtime is not monotone in P on "
+                          "strided shi/eye layers, docs/cost-model.md)", SlowerWithMorePEs, stacklevel=3)  # fmt: skip
         if reason is None and not feasible and not interrupted:
             reason = "no design within the budgets was found" if np.all(costs.valid) else "no valid design was found"
         return Result(

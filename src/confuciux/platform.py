@@ -26,11 +26,11 @@ import numpy as np
 
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
-from .cost import DATAFLOWS, LayersLike, evaluate, schema
+from .cost import DATAFLOWS, LayersLike, area_power, evaluate, schema
 from .hardware import Hardware
 
 __all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
-           "MAX_OPTIONS"]  # fmt: skip
+           "MAX_OPTIONS", "PE_STEP"]  # fmt: skip
 
 #: ConfuciuX's action space: PE levels and buffer (KTileSz) levels.
 CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
@@ -41,6 +41,9 @@ SPACES = ("box", "grid")
 MAX_VALUE = 2**31 - 1
 #: Largest number of options a layer may have (the cost table holds layers × options).
 MAX_OPTIONS = 1 << 20
+#: Growth of the PE axis past ``pe_dense`` (budget-grown bounds): each P value about 9 % above
+#: the last (eight steps per doubling), so a box up to 2³¹ PEs keeps a few hundred P values.
+PE_STEP = 2 ** (1 / 8)
 
 
 def _whole(name: str, values: Any) -> tuple[int, ...]:
@@ -115,6 +118,34 @@ def _bounds(name: str, values: Any, levels: tuple[int, ...], levels_name: str) -
     return bounds[0], bounds[1]
 
 
+def _affordable_pes(budgets: Mapping[str, float], hardware: Hardware) -> int:
+    """The most PEs one layer's accelerator can have within the budgets that limit P — a PE
+    budget, or area or power of that many PEs with no buffer at all (both grow with P when the
+    arbiter polynomial's a2, a1 >= 0) — capped at :data:`MAX_VALUE`; 0 when no budget limits P."""
+    cap = MAX_VALUE if "pes" not in budgets else min(MAX_VALUE, int(budgets["pes"]))
+    priced = [k for k in ("area", "power") if k in budgets]
+    a2, a1, _ = hardware.arbiter_poly
+    if not priced or a2 < 0 or a1 < 0:
+        return cap if "pes" in budgets else 0
+
+    def fits(p: int) -> bool:
+        area, power = area_power(p, 0, 0, hardware)
+        used = {"area": float(area), "power": float(power)}
+        return all(used[k] <= budgets[k] for k in priced)
+
+    if not fits(1):
+        return 1 if "pes" in budgets else 0
+    lo, hi = 1, cap + 1  # fits(lo); hi: past the cap, or a count that does not fit
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+class _Uncostable(ValueError):
+    """A layer that no option of the space can cost (ConfuciuX's corner budget is then undefined)."""
+
+
 def _dataflow(value: Any) -> str | tuple[str, ...]:
     """A dataflow name, or a tuple of two or more distinct names (one name alone: the string)."""
     names = (value,) if isinstance(value, str) else value
@@ -146,7 +177,10 @@ class Platform:
     the RL agent picks from (ConfuciuX's 12 × 12 by default), and the integer box
     ``pe_bounds`` × ``buffer_bounds`` (inclusive; default: the span of the levels, P 1..128 and
     k 1..12) that fine-tuning and the exact solver search.  ``space="grid"`` restricts every
-    method to the levels."""
+    method to the levels.  ``pe_dense`` > 0 keeps every integer P up to it only, then steps of
+    :data:`PE_STEP`.  Without ``pe_bounds``, absolute budgets that limit P (pes, area, power)
+    grow the box to the most PEs one layer can buy within them (``pe_dense`` = the largest
+    level): a budget is not left unused because of the default cap."""
 
     dataflow: str | tuple[str, ...] = "dla"
     _: KW_ONLY  # everything after the dataflow by keyword (by position: a FutureWarning until 0.3)
@@ -159,6 +193,7 @@ class Platform:
     pe_bounds: tuple[int, ...] = ()
     buffer_bounds: tuple[int, ...] = ()
     space: str = "box"
+    pe_dense: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataflow", _dataflow(self.dataflow))
@@ -177,7 +212,15 @@ class Platform:
         object.__setattr__(self, "budgets", budgets)
         object.__setattr__(self, "pe_levels", _levels("pe_levels", self.pe_levels))
         object.__setattr__(self, "buffer_levels", _levels("buffer_levels", self.buffer_levels))
+        grown = not self.pe_bounds and _affordable_pes(budgets, self.hardware)
+        if grown and grown > self.pe_levels[-1]:  # absolute budgets: P up to what they can buy
+            object.__setattr__(self, "pe_bounds", (self.pe_levels[0], grown))
+            object.__setattr__(self, "pe_dense", self.pe_dense or self.pe_levels[-1])
         object.__setattr__(self, "pe_bounds", _bounds("pe_bounds", self.pe_bounds, self.pe_levels, "pe_levels"))
+        dense = self.pe_dense
+        if isinstance(dense, bool) or not isinstance(dense, (int, np.integer)) or dense < 0:
+            raise ValueError(f"pe_dense must be an integer >= 0 (0: every P of pe_bounds), got {_show(dense)}")
+        object.__setattr__(self, "pe_dense", int(dense))
         object.__setattr__(self, "buffer_bounds", _bounds("buffer_bounds", self.buffer_bounds, self.buffer_levels,
                                                           "buffer_levels"))  # fmt: skip
         if self.space not in SPACES:
@@ -202,7 +245,21 @@ class Platform:
         if self.space == "grid":
             return self.n_coarse
         (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
-        return (p1 - p0 + 1) * (k1 - k0 + 1)
+        dense = not self.pe_dense or self.pe_dense >= p1  # counted, not listed: the box may be huge
+        return (p1 - p0 + 1 if dense else len(self.pe_values())) * (k1 - k0 + 1)
+
+    def pe_values(self) -> np.ndarray:
+        """The PE counts of the box, ascending (int64): every integer of ``pe_bounds`` up to
+        ``pe_dense`` (all of them when it is 0), then geometric steps of :data:`PE_STEP` (each
+        at least one more), ending at the upper bound."""
+        p0, p1 = self.pe_bounds
+        dense = self.pe_dense
+        if not dense or dense >= p1:
+            return np.arange(p0, p1 + 1, dtype=np.int64)
+        values = list(range(p0, max(dense, p0) + 1))
+        while values[-1] < p1:
+            values.append(min(p1, max(values[-1] + 1, round(values[-1] * PE_STEP))))
+        return np.array(values, dtype=np.int64)
 
     @property
     def n_coarse(self) -> int:
@@ -238,17 +295,46 @@ class Platform:
         pes, bufs = p_grid.ravel().astype(np.int64), k_grid.ravel().astype(np.int64)
         if self.space == "grid":
             return pes, bufs
-        (p0, p1), (k0, k1) = self.pe_bounds, self.buffer_bounds
-        box_p, box_k = np.meshgrid(np.arange(p0, p1 + 1, dtype=np.int64), np.arange(k0, k1 + 1, dtype=np.int64),
-                                   indexing="ij")  # fmt: skip
+        k0, k1 = self.buffer_bounds
+        box_p, box_k = np.meshgrid(self.pe_values(), np.arange(k0, k1 + 1, dtype=np.int64), indexing="ij")
         bp, bk = box_p.ravel(), box_k.ravel()
         on_grid = np.isin(bp, pes) & np.isin(bk, bufs)
         return np.concatenate([pes, bp[~on_grid]]), np.concatenate([bufs, bk[~on_grid]])
+
+    def _corner(self, model: Any, dataflow: str, pe: int, buffer: int) -> tuple[np.ndarray, Any]:
+        """A corner design of ConfuciuX's budget — every layer at (``pe``, ``buffer``) — as per-layer
+        PEs and costs.  A layer the cost model cannot cost there takes the costable point of the
+        space nearest to the corner instead (distance: |ΔP| / P span + |Δk| / k span over the
+        levels; ties to the point listed first, the coarse grid first), so that a budget exists
+        whenever every layer has some costable option; :class:`_Uncostable` names a layer that
+        has none."""
+        costs = evaluate(model, pe, buffer, dataflow, self.hardware)
+        pes = np.full(len(costs.runtime), pe, dtype=np.int64)
+        bad = np.flatnonzero(~np.asarray(costs.valid))
+        if bad.size == 0:
+            return pes, costs
+        p_all, k_all = self._block()
+        span_p = max(self.pe_levels[-1] - self.pe_levels[0], 1)
+        span_k = max(self.buffer_levels[-1] - self.buffer_levels[0], 1)
+        dist = np.abs(p_all - pe) / span_p + np.abs(k_all - buffer) / span_k
+        order = np.argsort(dist, kind="stable")
+        layers = list(model)
+        bufs = np.full(pes.size, buffer, dtype=np.int64)
+        for n in bad.tolist():
+            valid = np.asarray(evaluate([layers[n]], p_all[order][:, None], k_all[order][:, None], dataflow,
+                                        self.hardware, outputs=("runtime",)).valid)[:, 0]  # fmt: skip
+            if not valid.any():
+                raise _Uncostable(f"layer {n} ({getattr(layers[n], 'name', '')!r}) has no costable option on "
+                                  f"dataflow {dataflow} in this action space")  # fmt: skip
+            first = order[int(np.argmax(valid))]
+            pes[n], bufs[n] = p_all[first], k_all[first]
+        return pes, evaluate(model, pes, bufs, dataflow, self.hardware)
 
     def describe_space(self) -> dict[str, Any]:
         """The space searched, for :attr:`Result.space` (JSON-ready)."""
         return {
             "space": self.space, "pe_bounds": list(self.pe_bounds), "buffer_bounds": list(self.buffer_bounds),
+            **({"pe_dense": self.pe_dense} if self.pe_dense else {}),
             "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
             "options": self.n_options, **({"dataflows": list(self.dataflows)} if len(self.dataflows) > 1 else {}),
         }  # fmt: skip
@@ -285,15 +371,19 @@ class Platform:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
         base = cls(dataflow, hardware=hardware, deployment=deployment, pe_levels=pe_levels, buffer_levels=buffer_levels,
                    pe_bounds=pe_bounds, buffer_bounds=buffer_bounds, space=space)  # fmt: skip
-        corners = []
+        corners: list[float] = []
+        problem = None
         for dataflow_name in base.dataflows:
-            for p in (base.pe_levels[-1], base.pe_levels[0]):
-                for k in (base.buffer_levels[-1], base.buffer_levels[0]):
-                    costs = evaluate(model, p, k, dataflow_name, hardware)
-                    corners.append(base.usage(np.full(len(costs.runtime), p), costs)[constraint])
-        lo, hi = float(np.nanmin(corners)), float(np.nanmax(corners))
-        if not math.isfinite(lo):
-            raise ValueError("no corner design of this model can be costed on this dataflow")
+            try:
+                for p in (base.pe_levels[-1], base.pe_levels[0]):
+                    for k in (base.buffer_levels[-1], base.buffer_levels[0]):
+                        pes, costs = base._corner(model, dataflow_name, p, k)
+                        corners.append(float(base.usage(pes, costs)[constraint]))
+            except _Uncostable as e:  # this dataflow cannot run the model: its corners do not count
+                problem = problem or str(e)
+        if not corners:
+            raise ValueError(f"no design of model {getattr(model, 'name', '?')!r} can be costed: {problem}")
+        lo, hi = min(corners), max(corners)
         budget = lo + mul * (hi - lo)
         return dataclasses.replace(base, budgets={constraint: budget}, name=f"confuciux {constraint} x{mul:g}")
 

@@ -15,12 +15,12 @@ from . import _result_io
 from . import _result_schema as _schema
 from ._deprecation import deprecated
 from ._result_schema import COST_FIELDS as _COST_FIELDS
-from .cost import DATAFLOWS, LayerCosts
+from .cost import DATAFLOWS, LayerCosts, evaluate
 from .hardware import Hardware
 from .search.objectives import unit
 from .workload import Model
 
-__all__ = ["Result"]
+__all__ = ["Result", "SlowerWithMorePEs", "slower_with_more_pes"]
 
 def _dataflows(names: Any, n: int) -> tuple[str, ...]:
     """The ``dataflows`` field of a result document: one known name a layer, or none (files
@@ -32,6 +32,34 @@ def _dataflows(names: Any, n: int) -> tuple[str, ...]:
 
 def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+class SlowerWithMorePEs(UserWarning):
+    """A design gives a layer P PEs where fewer PEs (same buffer setting and dataflow) run it
+    faster.  MAESTRO's runtime is not monotone in P for strided shi and eye layers
+    (docs/cost-model.md, "What is monotone"); such a design spends PEs (and area) for nothing."""
+
+
+#: Fewer-PE counts a layer's P is compared with by :func:`slower_with_more_pes`: every P' < P up
+#: to this many, and P − 1.
+PE_CHECK = 256
+
+
+def slower_with_more_pes(layers: Any, pes: Any, buffers: Any, dataflows: Any, hardware: Hardware) -> list[int]:
+    """The layers (indices) whose P PEs run slower than some P' < P with the same buffer setting
+    and dataflow (P' in 1..min(P − 1, :data:`PE_CHECK`) and P − 1): one kernel call a layer."""
+    out = []
+    layers = list(layers)
+    for i, (layer, p, k, d) in enumerate(zip(layers, np.asarray(pes).tolist(), np.asarray(buffers).tolist(),
+                                             dataflows, strict=True)):  # fmt: skip
+        if p <= 1:
+            continue
+        fewer = np.unique(np.concatenate([np.arange(1, min(p - 1, PE_CHECK) + 1), [p - 1, p]]))
+        c = evaluate([layer] * fewer.size, fewer, k, d, hardware, outputs=("runtime",))
+        ok = np.asarray(c.valid)
+        if ok[-1] and np.any(ok[:-1] & (c.runtime[:-1] < c.runtime[-1])):
+            out.append(i)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +119,21 @@ class Result:
             return None
         return (self.objective_value - self.lower_bound) / self.lower_bound
 
+    @property
+    def on_bound(self) -> dict[str, list[int]]:
+        """The layers whose PE count or buffer setting sits on the upper bound of the space
+        searched (``space["pe_bounds"]``, ``space["buffer_bounds"]``): ``{"pes": [...],
+        "buffers": [...]}``, only the non-empty ones.  A design there may be held back by the
+        bound rather than by a budget: widen ``pe_bounds`` / ``buffer_bounds`` to see."""
+        out = {}
+        for key, values in (("pes", self.pes), ("buffers", self.buffers)):
+            bounds = self.space.get("pe_bounds" if key == "pes" else "buffer_bounds")
+            if bounds:
+                layers = np.flatnonzero(np.asarray(values) >= bounds[1]).tolist()
+                if layers:
+                    out[key] = layers
+        return out
+
     def summary(self) -> str:
         """A readable table: per-layer assignment and costs, then the totals and budgets."""
         lines = [
@@ -118,6 +161,11 @@ class Result:
         lines.append(f"total: runtime {float(t.runtime):,.0f} cycles, energy {float(t.energy):.6g} nJ, PEs {total_pes}")
         for key, u in self.constraint_used.items():
             lines.append(f"budget {key}: {u['used']:.6g} of {u['budget']:.6g} ({100 * u['fraction']:.2f} %)")
+        if self.on_bound:
+            what = {"pes": "P", "buffers": "k"}
+            at = ", ".join(f"{len(v)} at {what[k]} = {self.space['pe_bounds' if k == 'pes' else 'buffer_bounds'][1]}"
+                           for k, v in self.on_bound.items())  # fmt: skip
+            lines.append(f"on the space's upper bound: {at} layer(s) (widen pe_bounds / buffer_bounds to look past it)")
         if self.lower_bound is not None:
             gap = self.gap
             lines.append(

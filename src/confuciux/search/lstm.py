@@ -434,11 +434,35 @@ def _matmul(a: Array, b: Array, max_work: int = 1 << 18) -> Array:
     n = b.shape[1]
     if m * k * n <= max_work:
         return a @ b
+    if k > _LONG:  # a long inner dimension (a big model's BPTT): tiles of it too, summed
+        return _matmul_long(a, b, max_work)
     side = max(1, int((max_work / max(k, 1)) ** 0.5))
     out = np.empty((m, n), dtype=np.result_type(a, b))
     for i in range(0, m, side):
         for j in range(0, n, side):
             out[i : i + side, j : j + side] = a[i : i + side] @ b[:, j : j + side]
+    return out
+
+
+#: Inner dimension above which :func:`_matmul` tiles it too: the square-ish output tiles would
+#: otherwise be a few rows wide and walk the whole of ``a`` and ``b`` once each, out of cache (a
+#: model of thousands of layers).  Up to it the products stay as they were, bit for bit.
+_LONG = 1024
+
+
+def _matmul_long(a: Array, b: Array, max_work: int) -> Array:
+    """``a @ b`` in (rows × ``_LONG``) · (``_LONG`` × columns) tiles of at most ``max_work``
+    multiply-adds, their products summed in order of the inner index (deterministic)."""
+    m, k = a.shape
+    n = b.shape[1]
+    side = max(1, int((max_work / _LONG) ** 0.5))
+    out = np.zeros((m, n), dtype=np.result_type(a, b))
+    for c in range(0, k, _LONG):
+        b_c = np.ascontiguousarray(b[c : c + _LONG])
+        a_c = np.ascontiguousarray(a[:, c : c + _LONG])
+        for i in range(0, m, side):
+            for j in range(0, n, side):
+                out[i : i + side, j : j + side] += a_c[i : i + side] @ b_c[:, j : j + side]
     return out
 
 

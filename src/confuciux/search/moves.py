@@ -12,14 +12,15 @@ evaluation.  Memory is O(layers × options) throughout: no table over pairs of l
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from .frontier import frontier
-from .problem import Problem
+from .problem import Problem, Scores
 
-__all__ = ["Frontiers", "polish", "repair"]
+__all__ = ["Frontiers", "lagrangian_prices", "polish", "repair"]
 
 #: prices (per budget, relative) whose frontiers make up the candidate options of the several-
 #: budget polish: each budget alone, all equal, and skewed mixes
@@ -41,6 +42,42 @@ def _pad(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def _shares(problem: Problem) -> dict[str, np.ndarray]:
     """Each budgeted resource of every (layer, option) as a share of its budget (N, G)."""
     return {k: problem.table[k] / b for k, b in problem.platform.budgets.items()}
+
+
+def lagrangian_prices(cost: np.ndarray, shares: Mapping[str, np.ndarray], ok: np.ndarray,
+                      sweeps: int = 3, steps: int = 30) -> dict[str, float]:  # fmt: skip
+    """Prices λ_b ≥ 0 of the budgets (cost per whole budget) that approximately maximise the
+    Lagrangian dual of the layer-pipelined problem, Σ_i min_g (cost_ig + Σ_b λ_b share_big) − Σ_b λ_b
+    (``shares``: each option's use of budget b as a share of it; ``ok``: valid options): for a
+    given λ every layer takes its best option alone, so the dual and its subgradient (Σ_i
+    share_b − 1) cost one pass over the table.  Coordinate ascent: each budget's price in turn
+    is bisected (geometrically, ``steps`` times) to where that budget is just used up, or 0 if
+    it is not binding, ``sweeps`` times.  These are the relative values of the budgets at the
+    optimum of the relaxation — the solver's multipliers, computed without its dynamic program —
+    with which the search ranks moves that trade one budget for another."""
+    c = np.where(ok, cost, np.inf)
+    rows = np.arange(c.shape[0])
+    keys = list(shares)
+    lam = dict.fromkeys(keys, 0.0)
+    spread = np.where(ok, cost, np.nan)
+    with np.errstate(invalid="ignore"):
+        scale = float(np.nansum(np.nanmax(spread, axis=1) - np.nanmin(spread, axis=1))) or 1.0
+
+    def used(b: str) -> float:
+        priced = c + sum(lam[k] * shares[k] for k in keys)
+        return float(np.sum(shares[b][rows, np.argmin(priced, axis=1)]))
+
+    for _ in range(sweeps):
+        for b in keys:
+            lam[b] = 0.0
+            if used(b) <= 1.0:
+                continue
+            lo, hi = scale * 1e-9, scale * 1e3
+            for _ in range(steps):
+                lam[b] = mid = float(np.sqrt(lo * hi))
+                lo, hi = (lo, mid) if used(b) <= 1.0 else (mid, hi)
+            lam[b] = hi  # the smallest price tried at which the budget holds
+    return lam
 
 
 class Frontiers:
@@ -70,9 +107,13 @@ class Frontiers:
         self.position = np.zeros((problem.n_layers, problem.n_options), dtype=np.int64)
         for n, f in enumerate(fronts):
             self.position[n] = np.clip(np.searchsorted(weight[n, f], weight[n], side="right") - 1, 0, f.size - 1)
-        self.candidates = self.options
+        self.candidates, self.candidate_length = self.options, self.length
+        #: Lagrangian prices of the budgets (cost per whole budget), several budgets only
+        self.prices: dict[str, float] = {}
         if len(shares) > 1:
-            self.candidates = _pad([np.union1d(f, self._priced_fronts(n, ok[n])) for n, f in enumerate(fronts)])[0]
+            self.prices = lagrangian_prices(cost, shares, ok)
+            self.candidates, self.candidate_length = _pad([np.union1d(f, self._priced_fronts(n, ok[n]))
+                                                           for n, f in enumerate(fronts)])  # fmt: skip
 
     def _priced_fronts(self, n: int, ok: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(ok)
@@ -82,7 +123,15 @@ class Frontiers:
             for p in _PRICES:
                 w = sum((1.0 if j == b else p) * self.shares[k][n, idx] for j, k in enumerate(keys))
                 out.append(idx[frontier(np.asarray(w), self.cost[n, idx])])
+        if any(self.prices.values()):  # and the frontier under the Lagrangian prices
+            w = sum(self.prices[k] * self.shares[k][n, idx] for k in keys)
+            out.append(idx[frontier(np.asarray(w), self.cost[n, idx])])
         return np.unique(np.concatenate(out))
+
+    @functools.cached_property
+    def ranked(self) -> _Ranked:
+        """The frontier weights as ranks (layer-sequential repair)."""
+        return _Ranked(self)
 
     def to_positions(self, choice: np.ndarray) -> np.ndarray:
         rows = np.arange(self.options.shape[0])
@@ -107,84 +156,165 @@ def polish(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int 
     return _polish_general(problem, fr, choice, max_rounds, on_move, rng or np.random.default_rng(0))
 
 
-# -- the general local search: any objective and deployment, scored design by design ------------
+# -- the general local search: any objective and deployment ---------------------------------------
 
-_WORK = 1 << 18  # layer entries (designs × layers) scored per round in the general local search
+#: Pair moves (one layer a step up its frontier, another a step down) scored per round of the
+#: general local search: every pair when there are no more, else this many drawn at random.
+MAX_PAIRS = 1 << 14
+#: Layer entries (designs × layers) per block when moves are scored as whole designs (only for an
+#: objective whose value is not a function of per-field sums or maxima over layers).
+_WORK = 1 << 18
+#: How the general local search reduces an objective's per-layer fields over the layers, besides
+#: the additive objectives (sums): edp is the product of two sums, throughput the largest runtime.
+#: The value of a design a few layers away from the current one is then the objective of a short
+#: row — the aggregate of the other layers, then the moved layers — computed in O(1) a design.
+_REDUCTION = {"edp": "sum", "throughput": "max"}
 
 
-def _neighbours(pos: np.ndarray, fr: Frontiers, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Designs one up-step, one down-step, or one up-step plus one down-step away: every
-    single step, and every pair when they fit the round's work bound (``_WORK`` layer entries),
-    else as many pairs as fit, drawn at random.  Returns (positions (D, N), number of singles
-    first)."""
-    n = pos.size
-    up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
-    i_s = np.concatenate([up, down])
-    d_s = np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
-    room = max(64, _WORK // n - i_s.size)
-    n_pairs = up.size * down.size
-    if n_pairs and n_pairs <= room:
+def _reductions(problem: Problem) -> dict[str, str] | None:
+    """Per field the objective or the budgets read: "sum" or "max" over layers; None when the
+    objective's value is not known to be a function of such aggregates."""
+    spec = problem.objective_spec
+    kind = "sum" if spec.additive else _REDUCTION.get(spec.name)
+    if kind is None:
+        return None
+    out = dict.fromkeys(spec.fields, kind)
+    usage = "sum" if problem.platform.deployment == "LP" else "max"  # LS: one accelerator, sized by the largest
+    for f in problem.platform.limits.needs():
+        if out.setdefault(f, usage) != usage:
+            return None
+    return out
+
+
+class _MoveScores:
+    """Fitness keys of the designs that differ from ``current`` in a few layers, without building
+    them: each field of the moved layers is put beside the other layers' aggregate (their sum,
+    or their largest value from the current design's top three), and the objective and the
+    budgets are computed on those short rows by the same functions as :meth:`Problem.score`.  A
+    sum of the other layers is the total less the moved layers', so it may differ from the
+    design's own sum in the last bits: these keys rank moves, and the move taken is scored again
+    as a whole design.  Objectives without known reductions are scored design by design, in
+    blocks of ``_WORK`` layer entries.  Every design counts one evaluation."""
+
+    def __init__(self, problem: Problem, current: np.ndarray) -> None:
+        self.problem, self.current = problem, current
+        self.kinds = _reductions(problem)
+        rows = np.arange(problem.n_layers)
+        self.x = {f: np.asarray(problem.table[f][rows, current], dtype=np.float64) for f in self.kinds or ()}
+        self.total = {f: float(np.sum(self.x[f])) for f, kind in (self.kinds or {}).items() if kind == "sum"}
+        self.top: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for f, kind in (self.kinds or {}).items():
+            if kind == "max":  # the three largest (index, value), padded: enough to exclude two moved layers
+                order = np.argsort(-self.x[f], kind="stable")[:3]
+                pad = 3 - order.size
+                self.top[f] = (np.concatenate([order, np.full(pad, -1)]),
+                               np.concatenate([self.x[f][order], np.full(pad, -np.inf)]))  # fmt: skip
+
+    def keys(self, layers: np.ndarray, options: np.ndarray) -> np.ndarray:
+        """Fitness keys (M,) of the designs that set ``layers[m, j]`` to ``options[m, j]`` (M, k),
+        distinct layers in a row."""
+        pr = self.problem
+        pr.evaluations += layers.shape[0]
+        if self.kinds is None:
+            return self._whole(layers, options)
+        per = {}
+        for f, kind in self.kinds.items():
+            new = pr.table[f][layers, options]
+            if kind == "sum":
+                rest = self.total[f] - np.sum(self.x[f][layers], axis=1)
+            else:
+                idx, val = self.top[f]
+                free = ~np.any(idx[None, :, None] == layers[:, None, :], axis=2)  # (M, 3): not a moved layer
+                rest = np.where(free.any(axis=1), val[np.argmax(free, axis=1)], -np.inf)
+            per[f] = np.concatenate([rest[:, None], new], axis=1)
+        valid = np.all(pr.valid[layers, options], axis=1)
+        usage, fits, overuse = pr.platform.limits.check(per)
+        objective = np.where(valid, pr.objective_spec.value(per), np.nan)
+        return pr.fitness_key(Scores(objective, valid & fits, np.where(valid, overuse, np.inf), usage))
+
+    def _whole(self, layers: np.ndarray, options: np.ndarray) -> np.ndarray:
+        pr, out = self.problem, np.empty(layers.shape[0])
+        step = max(1, _WORK // pr.n_layers)
+        for a in range(0, layers.shape[0], step):
+            lay, opt = layers[a : a + step], options[a : a + step]
+            designs = np.repeat(self.current[None, :], lay.shape[0], axis=0)
+            designs[np.arange(lay.shape[0])[:, None], lay] = opt
+            out[a : a + step] = pr.fitness_key(pr.score(designs, count=False))
+        return out
+
+
+def _pairs(up: np.ndarray, down: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pair moves (layer i a step up, layer j ≠ i a step down): all of them, or ``MAX_PAIRS``
+    drawn at random when there are more."""
+    if up.size * down.size <= MAX_PAIRS:
         i, j = (a.ravel() for a in np.meshgrid(up, down, indexing="ij"))
-    elif n_pairs:
-        i, j = rng.choice(up, room), rng.choice(down, room)
     else:
-        i = j = np.zeros(0, dtype=np.int64)
+        i, j = rng.choice(up, MAX_PAIRS), rng.choice(down, MAX_PAIRS)
     keep = i != j
-    i, j = i[keep], j[keep]
-    cand = np.repeat(pos[None, :], i_s.size + i.size, axis=0)
-    rows = np.arange(cand.shape[0])
-    cand[rows[: i_s.size], i_s] += d_s
-    cand[rows[i_s.size :], i] += 1
-    cand[rows[i_s.size :], j] -= 1
-    return cand, i_s.size
+    return i[keep], j[keep]
 
 
 def _polish_general(problem: Problem, fr: Frontiers, choice: np.ndarray, max_rounds: int,
                     on_move: Callable[[np.ndarray], object], rng: np.random.Generator) -> np.ndarray:  # fmt: skip
-    """Best-improvement local search scored design by design (any objective, any deployment),
-    with memory bounded by ``_WORK``.  On long frontiers (the box) single steps are slow to
-    climb, so each round also tries the best improving single steps of many layers at once
-    (the top half, quarter, … of them) and takes that combination when it scores better."""
+    """Best-improvement local search for any objective and deployment: each round scores every
+    single step (a layer one place up or down its frontier) and the pair moves of
+    :func:`_pairs` from the current design's aggregates (:class:`_MoveScores`; O(layers +
+    MAX_PAIRS) work and memory a round), and — since single steps climb long frontiers (the box)
+    slowly — the best improving single steps of 2, 4, 8, … layers together as whole designs.
+    The best candidate is scored as a whole design and taken when it improves."""
     pos = fr.to_positions(choice)
     current = fr.to_choice(pos)
     key = problem.fitness_key(problem.score(current))[0]
-    rows = np.arange(pos.size)[None, :]
+    n = pos.size
     for _ in range(max_rounds):
-        cand_pos, n_single = _neighbours(pos, fr, rng)
-        cands = fr.options[rows, np.clip(cand_pos, 0, fr.length - 1)]
-        keys = problem.fitness_key(problem.score(cands))
-        combo_pos = _combined_steps(pos, cand_pos[:n_single], keys[:n_single], key)
-        if combo_pos.shape[0]:
-            combos = fr.options[rows, combo_pos]
-            combo_keys = problem.fitness_key(problem.score(combos))
-            cand_pos, cands = np.concatenate([cand_pos, combo_pos]), np.concatenate([cands, combos])
-            keys = np.concatenate([keys, combo_keys])
-        best = int(np.argmin(keys))
-        if not keys[best] < key:
+        up, down = np.flatnonzero(pos + 1 < fr.length), np.flatnonzero(pos > 0)
+        if up.size + down.size == 0:
+            break  # every layer's frontier is a single option: there is no move
+        scores = _MoveScores(problem, current)
+        s_layer = np.concatenate([up, down])
+        s_pos = pos[s_layer] + np.concatenate([np.ones(up.size, np.int64), -np.ones(down.size, np.int64)])
+        s_keys = scores.keys(s_layer[:, None], fr.options[s_layer, s_pos][:, None])
+        i, j = _pairs(up, down, rng)
+        p_keys = scores.keys(np.stack([i, j], axis=1), np.stack([fr.options[i, pos[i] + 1],
+                                                                 fr.options[j, pos[j] - 1]], axis=1))  # fmt: skip
+        cand = []  # (estimated key, new positions of the moved layers)
+        if s_keys.size:
+            b = int(np.argmin(s_keys))
+            cand.append((s_keys[b], s_layer[b : b + 1], s_pos[b : b + 1]))
+        if p_keys.size:
+            b = int(np.argmin(p_keys))
+            cand.append((p_keys[b], np.array([i[b], j[b]]), np.array([pos[i[b]] + 1, pos[j[b]] - 1])))
+        cand += _combined_steps(problem, fr, pos, s_layer, s_pos, s_keys, key)
+        est, lay, new = min(cand, key=lambda c: c[0])
+        if not est < key:
             break
-        pos, current, key = cand_pos[best], cands[best], keys[best]
+        p = pos.copy()
+        p[lay] = new
+        design = fr.options[np.arange(n), p]
+        k = problem.fitness_key(problem.score(design))[0]
+        if not k < key:  # the estimate's last bits; the whole design decides
+            break
+        pos, current, key = p, design, k
         on_move(current)
     return current
 
 
-def _combined_steps(pos: np.ndarray, single_pos: np.ndarray, single_keys: np.ndarray, key: float) -> np.ndarray:
-    """Designs that apply the best 2, 4, 8, … improving single steps together (one step a
-    layer): positions (D, N)."""
-    better = np.flatnonzero(single_keys < key)
+def _combined_steps(problem: Problem, fr: Frontiers, pos: np.ndarray, s_layer: np.ndarray, s_pos: np.ndarray,
+                    s_keys: np.ndarray, key: float) -> list[tuple[float, np.ndarray, np.ndarray]]:  # fmt: skip
+    """The best improving single steps of 2, 4, 8, … layers applied together (one step a layer),
+    scored as whole designs: (key, layers, new positions) each."""
+    better = np.flatnonzero(s_keys < key)
     if better.size < 2:
-        return np.zeros((0, pos.size), dtype=np.int64)
-    better = better[np.argsort(single_keys[better], kind="stable")]
-    layer = np.argmax(single_pos[better] != pos[None, :], axis=1)
-    _, first = np.unique(layer, return_index=True)  # the best step of each layer
-    better, layer = better[np.sort(first)], layer[np.sort(first)]
-    out = []
-    k = 2
-    while k <= better.size:
-        p = pos.copy()
-        p[layer[:k]] = single_pos[better[:k], layer[:k]]
-        out.append(p)
-        k *= 2
-    return np.array(out, dtype=np.int64).reshape(-1, pos.size)
+        return []
+    better = better[np.argsort(s_keys[better], kind="stable")]
+    _, first = np.unique(s_layer[better], return_index=True)  # the best step of each layer
+    better = better[np.sort(first)]
+    sizes = 2 ** np.arange(1, int(np.log2(better.size)) + 1)
+    p = np.repeat(pos[None, :], sizes.size, axis=0)
+    for r, k in enumerate(sizes):
+        p[r, s_layer[better[:k]]] = s_pos[better[:k]]
+    keys = problem.fitness_key(problem.score(fr.options[np.arange(pos.size)[None, :], p]))
+    return [(keys[r], s_layer[better[:k]], s_pos[better[:k]]) for r, k in enumerate(sizes)]
 
 
 # -- additive objective, layer-pipelined budgets: moves scored from per-layer differences -------
@@ -203,10 +333,11 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
     n = problem.n_layers
     rows = np.arange(n)
     budgets = problem.platform.budgets
-    opts = fr.candidates if len(budgets) > 1 else fr.options  # (N, L)
-    cost_o = fr.cost[rows[:, None], opts].ravel()
-    w_o = {k: problem.table[k][rows[:, None], opts].ravel() for k in budgets}
-    layer = np.repeat(rows, opts.shape[1])
+    opts, length = (fr.candidates, fr.candidate_length) if len(budgets) > 1 else (fr.options, fr.length)
+    layer = np.repeat(rows, length)  # the moves: (layer, option) pairs, the padding left out
+    opts = opts[np.arange(opts.shape[1])[None, :] < length[:, None]]
+    cost_o = fr.cost[layer, opts]
+    w_o = {k: problem.table[k][layer, opts] for k in budgets}
     current = np.array(choice, dtype=np.int64)
     if not problem.score(current).feasible[0]:
         current = fr.to_choice(fr.to_positions(choice))
@@ -214,21 +345,21 @@ def _polish_additive(problem: Problem, fr: Frontiers, choice: np.ndarray, max_ro
         s = problem.score(current)
         if not s.feasible[0]:
             return current  # the additive search starts from feasible designs (see repair)
-        dc = cost_o - np.repeat(fr.cost[rows, current], opts.shape[1])  # (M,) moves: (layer, option)
+        dc = cost_o - fr.cost[rows, current][layer]  # (M,) moves: (layer, option)
         slack = {k: budgets[k] - float(s.usage[k][0]) for k in budgets}
-        dw = {k: w_o[k] - np.repeat(problem.table[k][rows, current], opts.shape[1]) for k in budgets}
+        dw = {k: w_o[k] - problem.table[k][rows, current][layer] for k in budgets}
         move = _best_move(problem, dc, dw, slack, layer)
         batch = _single_batch(dc, dw, slack, layer)
         if batch is not None and (move is None or sum(dc[m] for m in batch) < sum(dc[m] for m in move)):
             move = batch
         problem.evaluations += dc.size
         if move is None:  # a local optimum of one- and two-layer moves: try exchanges of several
-            move = _best_exchange(problem, dc, dw, slack, layer)
+            move = _best_exchange(problem, dc, dw, slack, layer, fr.prices)
         if move is None:
             break
         candidate = current.copy()
         for m in move:
-            candidate[layer[m]] = opts.ravel()[m]
+            candidate[layer[m]] = opts[m]
         if not problem.score(candidate).feasible[0]:  # the budgets' own summation decides
             break
         current = candidate
@@ -314,7 +445,7 @@ _CHAIN = 64  # layers an exchange may change
 
 
 def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float],
-                   layer: np.ndarray) -> tuple[int, ...] | None:  # fmt: skip
+                   layer: np.ndarray, prices: Mapping[str, float] | None = None) -> tuple[int, ...] | None:  # fmt: skip
     """Exchanges of several layers, for the local optima of one- and two-layer moves: from a
     seed move — one of the ``_SEEDS`` down-moves freeing the most budget per cost added, or of
     the ``_SEEDS`` up-moves gaining the most per resource used or in all (one a layer) — repair
@@ -332,16 +463,57 @@ def _best_exchange(problem: Problem, dc: np.ndarray, dw: dict[str, np.ndarray], 
         down_rate = np.where(finite & (dc >= 0) & (freed > 0), dc / freed, np.inf)
         up_rate = np.where(finite & (dc < 0), dc / np.maximum(used, 1e-12), np.inf)
     up_gain = np.where(finite & (dc < 0), dc, np.inf)
-    seeds = np.unique(np.concatenate([_top_per_layer(r, layer) for r in (down_rate, up_rate, up_gain)]))
+    rates = [down_rate, up_rate, up_gain]
+    batches = []
+    value: dict[str, float] = {}
+    if len(share) > 1:  # first, moves that trade one budget for another at the design's marginal rates
+        marginal = _marginal_rates(dc, share, finite)
+        value = {k: v for k, (v, _) in marginal.items()}
+        priced = _traded(dc, share, marginal)
+        batches.append(_top_per_layer(np.where(finite & (priced < 0), priced, np.inf), layer))
+    batches.append(np.setdiff1d(np.concatenate([_top_per_layer(r, layer) for r in rates]), batches[0] if batches
+                                else []))  # fmt: skip
     best_gain, best = 0.0, None
-    for seed in seeds:
-        if not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
-            continue
-        gain, moves = _exchange(int(seed), dc, share, {k: slack[k] / budgets[k] for k in dw}, layer, finite)
-        problem.evaluations += len(moves)
-        if gain < best_gain:
-            best_gain, best = gain, tuple(moves)
+    groups = _groups(layer, int(layer.max()) + 1)
+    left = {k: slack[k] / budgets[k] for k in dw}
+    for seeds in batches:  # the later batch only when the first finds no improving exchange
+        for seed in np.unique(seeds):
+            if len(batches) == 1 and not (np.isfinite(down_rate[seed]) or np.isfinite(up_gain[seed])):
+                continue
+            gain, moves = _exchange(int(seed), dc, share, left, layer, finite, groups, value)
+            problem.evaluations += len(moves)
+            if gain < best_gain:
+                best_gain, best = gain, tuple(moves)
+        if best is not None:
+            break
     return best
+
+
+def _marginal_rates(dc: np.ndarray, share: dict[str, np.ndarray], finite: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Per budget b, the current design's marginal rates: (the most cost saved per share of b by
+    a move that uses b alone — the value of b's slack, >= 0; the least cost added per share of b
+    freed by a move that frees it — 0 if none)."""
+    out = {}
+    for b, s_b in share.items():
+        alone = finite & (s_b > 0) & np.all([share[k] <= 0 for k in share if k != b], axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fill = np.min(np.where(alone & (dc < 0), dc / s_b, 0.0), initial=0.0)
+            free = np.min(np.where(finite & (s_b < 0) & (dc >= 0), dc / -s_b, np.inf), initial=np.inf)
+        out[b] = (-float(fill), float(free) if np.isfinite(free) else 0.0)
+    return out
+
+
+def _traded(dc: np.ndarray, share: dict[str, np.ndarray], rates: dict[str, tuple[float, float]]) -> np.ndarray:
+    """Each move's cost once the budgets it changes are settled at the current design's
+    marginal rates (:func:`_marginal_rates`): a share of budget b it uses is freed again at b's
+    cheapest rate, a share it frees is spent at b's best rate.  Linear estimates — they rank the
+    seeds of exchanges, where a move such as "one more PE, half the L1" pays only once other
+    layers take up what it frees."""
+    out = dc.copy()
+    for b, s_b in share.items():
+        value, free = rates[b]
+        out += np.where(s_b > 0, s_b * free, s_b * value)
+    return np.asarray(out)
 
 
 def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
@@ -353,55 +525,85 @@ def _top_per_layer(score: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def _exchange(seed: int, dc: np.ndarray, share: dict[str, np.ndarray], slack: dict[str, float], layer: np.ndarray,
-              finite: np.ndarray) -> tuple[float, list[int]]:  # fmt: skip
+              finite: np.ndarray, groups: list[np.ndarray] | None = None,
+              value: Mapping[str, float] | None = None) -> tuple[float, list[int]]:  # fmt: skip
     """One exchange from ``seed`` (see :func:`_best_exchange`), in budget shares: (gain, moves);
     gain inf if it cannot be made to fit.  Layers other than the seed's may move several times
-    (a repair step refined by the fill); each move is scored against the layer's current option."""
+    (a repair step refined by the fill); each move is scored against the layer's current option.
+    A repair step may not push a budget with slack over, and (several budgets) the slack it
+    takes is charged at that budget's ``value`` per share (its marginal rate: the slack the seed
+    freed is what the fill is to spend, not free to give back).  The moves' changes against the
+    current options are kept up to date layer by layer (``groups``: the moves of each layer), so
+    a step costs O(moves · budgets)."""
     n_layers = int(layer.max()) + 1
+    groups = _groups(layer, n_layers) if groups is None else groups
+    keys = list(share)
     at = np.full(n_layers, -1)  # the move applied to each layer (-1: none)
     cur_dc = np.zeros(n_layers)
-    cur_sh = {k: np.zeros(n_layers) for k in share}
+    d_c = dc.copy()  # each move's change of cost against its layer's current option
+    d_s = {k: share[k].copy() for k in keys}  # ... and of each budget share
     free = finite & (layer != layer[seed])
 
     def apply(m: int) -> None:
-        at[layer[m]], cur_dc[layer[m]] = m, dc[m]
-        for k in share:
-            cur_sh[k][layer[m]] = share[k][m]
+        lay = int(layer[m])
+        at[lay], cur_dc[lay] = m, dc[m]
+        g = groups[lay]
+        d_c[g] = dc[g] - dc[m]
+        for k in keys:
+            d_s[k][g] = share[k][g] - share[k][m]
 
+    left = {k: slack[k] - share[k][seed] for k in keys}
     apply(seed)
-    left = {k: slack[k] - share[k][seed] for k in share}
     for _ in range(_CHAIN):  # repair: every over-used budget priced by its excess
         over = {k: -v for k, v in left.items() if v < 0}
         if not over:
             break
-        d_c = dc - cur_dc[layer]
-        relief = sum(-(share[k] - cur_sh[k][layer]) * o for k, o in over.items())
-        need = sum(o * o for o in over.values())
-        with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
-            rate = np.where(free & (relief > 0), d_c / np.minimum(relief, need), np.inf)
+        rate = _repair_rate(d_c, d_s, left, over, free, value)
         m = int(np.argmin(rate))
         if not np.isfinite(rate[m]):
             return np.inf, []
-        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        left = {k: v - d_s[k][m] for k, v in left.items()}
         apply(m)
     if any(v < 0 for v in left.values()):
         return np.inf, []
     for _ in range(_CHAIN):  # fill: the most gain per share used, while everything fits
-        d_c = dc - cur_dc[layer]
         fits = free & (d_c < 0)
         need = np.zeros(dc.size)
         for k, v in left.items():
-            d_s = share[k] - cur_sh[k][layer]
-            fits &= d_s <= v
-            need += np.maximum(d_s, 0.0)
+            fits &= d_s[k] <= v
+            need += np.maximum(d_s[k], 0.0)
         if not np.any(fits):
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             m = int(np.argmin(np.where(fits, d_c / np.maximum(need, 1e-12), np.inf)))
-        left = {k: v - (share[k][m] - cur_sh[k][layer[m]]) for k, v in left.items()}
+        left = {k: v - d_s[k][m] for k, v in left.items()}
         apply(m)
     moves = [int(m) for m in at if m >= 0]
     return float(cur_dc.sum()), moves
+
+
+def _repair_rate(d_c: np.ndarray, d_s: dict[str, np.ndarray], left: dict[str, float], over: dict[str, float],
+                 free: np.ndarray, value: Mapping[str, float] | None) -> np.ndarray:  # fmt: skip
+    """Cost per over-used share freed of every move (inf where it frees none or may not be
+    taken), each over-used budget weighted by its excess; see :func:`_exchange`."""
+    relief = np.zeros(d_c.size)
+    for k, o in over.items():
+        relief += -d_s[k] * o
+    need = sum(o * o for o in over.values())
+    allowed, cost = free & (relief > 0), d_c
+    for k, v in left.items():
+        if k not in over and value:  # slack taken is charged; a budget with slack stays within
+            allowed = allowed & (d_s[k] <= v)
+            cost = cost + np.maximum(d_s[k], 0.0) * value.get(k, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # freeing more than needed earns nothing
+        return np.asarray(np.where(allowed, cost / np.minimum(relief, need), np.inf))
+
+
+def _groups(layer: np.ndarray, n_layers: int) -> list[np.ndarray]:
+    """The indices of each layer's moves."""
+    order = np.argsort(layer, kind="stable")
+    bounds = np.searchsorted(layer[order], np.arange(n_layers + 1))
+    return [order[bounds[n] : bounds[n + 1]] for n in range(n_layers)]
 
 
 def _promising(up: np.ndarray, dc: np.ndarray, dw: dict[str, np.ndarray], slack: dict[str, float]) -> np.ndarray:
@@ -530,29 +732,52 @@ def repair(problem: Problem, fr: Frontiers, choices: np.ndarray, max_steps: int 
     return np.asarray(fr.options[rows, pos])
 
 
-def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray, rounds: int = 40) -> np.ndarray:
+class _Ranked:
+    """Every layer's frontier weights replaced by their rank among all of them (``values``, the
+    distinct weights ascending), so that (layer, rank) is one sorted integer key: the heaviest
+    point of every layer under a cap is then one ``searchsorted`` over the layers."""
+
+    def __init__(self, fr: Frontiers) -> None:
+        n = fr.options.shape[0]
+        real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
+        w = fr.weight[np.arange(n)[:, None], fr.options][real]  # layer by layer, ascending within a layer
+        self.values = np.unique(w)
+        self.keys = np.repeat(np.arange(n, dtype=np.int64), fr.length) * self.values.size \
+            + np.searchsorted(self.values, w)  # fmt: skip
+        self.start = np.concatenate([[0], np.cumsum(fr.length)[:-1]])
+        self.layers = np.arange(n, dtype=np.int64) * self.values.size
+
+    def heaviest_under(self, rank: np.ndarray) -> np.ndarray:
+        """(D, N): per cap ``values[rank[d]]`` and layer, the frontier position of the heaviest
+        point no heavier than the cap (−1 if none)."""
+        count = np.searchsorted(self.keys, self.layers[None, :] + rank[:, None] + 1) - self.start[None, :]
+        return np.asarray(count - 1)
+
+
+def _repair_capped(problem: Problem, fr: Frontiers, pos: np.ndarray) -> np.ndarray:
     """Layer-sequential budgets: the one accelerator is sized by the largest layer, so only
     lowering the largest layers helps.  For each over-budget design, bisection on a cap on the
-    layers' weight: every layer above the cap moves down its frontier to the heaviest point
-    under it; the largest cap that fits is kept (``rounds`` budget checks, counted)."""
+    layers' weight, over the distinct frontier weights (so it ends exactly, after about log2 of
+    their number budget checks, counted): every layer above the cap moves down its frontier to
+    the heaviest point under it; the largest cap that fits is kept (the lightest design if
+    none)."""
     rows = np.arange(pos.shape[1])[None, :]
     cur = fr.options[rows, pos]
     todo = problem.over_budget(cur)
     if not np.any(todo):
         return np.asarray(cur)
-    real = np.arange(fr.options.shape[1])[None, :] < fr.length[:, None]
-    front_w = np.where(real, fr.weight[np.arange(pos.shape[1])[:, None], fr.options], np.inf)  # (N, L) ascending
+    ranked = fr.ranked
     d = np.flatnonzero(todo)
-    lo = np.zeros(d.size)
-    hi = np.max(fr.weight[rows, cur[d]], axis=1)
+    # the cap at rank lo fits (lo = -1: the lightest design), the cap at rank hi does not (the design itself)
+    lo = np.full(d.size, -1)
+    hi = np.searchsorted(ranked.values, np.max(fr.weight[rows, cur[d]], axis=1))
     best = np.zeros((d.size, pos.shape[1]), dtype=np.int64)  # the lightest design: every layer at 0
-    for _ in range(rounds):
-        cap = 0.5 * (lo + hi)
-        under = np.sum(front_w[None, :, :] <= cap[:, None, None], axis=2) - 1  # heaviest point under the cap
-        p = np.minimum(pos[d], np.maximum(under, 0))
-        ok = ~problem.over_budget(fr.options[rows, p])
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        p = np.minimum(pos[d], np.maximum(ranked.heaviest_under(np.maximum(mid, 0)), 0))
+        ok = ~problem.over_budget(fr.options[rows, p]) & (hi - lo > 1)
         best[ok] = p[ok]
-        lo, hi = np.where(ok, cap, lo), np.where(ok, hi, cap)
+        lo, hi = np.where(ok, mid, lo), np.where(ok | (hi - lo <= 1), hi, mid)
     pos = pos.copy()
     pos[d] = best
     return np.asarray(fr.options[rows, pos])

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..cost import evaluate
+from ..budgets import LS_SIZING, lp_total
+from ..cost import evaluate, schema
 from ..platform import Platform
 from ..workload import Model
 from .objectives import OBJECTIVES, Objective, get_objective
@@ -60,8 +61,9 @@ class Problem:
     ``0..n_coarse-1`` are the coarse grid (``pe_levels`` × ``buffer_levels``; option
     ``i·|buffer_levels| + j`` is level pair (i, j)), the rest the other integer points of the box
     (:meth:`Platform.options`); with several dataflows this block of ``block`` options repeats
-    once per dataflow.  ``index[P - P_lo, k - k_lo]`` is the option of integer point (P, k) in
-    the first block (add ``d·block`` for dataflow d), −1 if it is not in the space."""
+    once per dataflow.  ``index[i, k - k_lo]`` is the option of point (``pe_axis[i]``, k) in the
+    first block (add ``d·block`` for dataflow d), −1 if it is not in the space; ``pe_axis`` is
+    :meth:`Platform.pe_values` (P − P_lo is i on a box of every integer P)."""
 
     model: Model
     platform: Platform
@@ -72,6 +74,7 @@ class Problem:
     pes: np.ndarray = field(init=False)
     buffers: np.ndarray = field(init=False)
     index: np.ndarray = field(init=False)
+    pe_axis: np.ndarray = field(init=False)
     dataflow_of: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,10 +88,11 @@ class Problem:
         pl = self.platform
         self.pes, self.buffers = pl.options()
         self.dataflow_of = pl.option_dataflows()
-        (p0, p1), (k0, k1) = pl.pe_bounds, pl.buffer_bounds
-        self.index = np.full((p1 - p0 + 1, k1 - k0 + 1), -1, dtype=np.int64)
+        k0, k1 = pl.buffer_bounds
+        self.pe_axis = pl.pe_values()
+        self.index = np.full((self.pe_axis.size, k1 - k0 + 1), -1, dtype=np.int64)
         block = self.block
-        self.index[self.pes[:block] - p0, self.buffers[:block] - k0] = np.arange(block)
+        self.index[np.searchsorted(self.pe_axis, self.pes[:block]), self.buffers[:block] - k0] = np.arange(block)
         self.table, self.valid = self._build_table()
 
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -157,15 +161,58 @@ class Problem:
         return np.flatnonzero(~self.valid.any(axis=1))
 
     def infeasible_reason(self) -> str | None:
-        """Why no design can be costed (the first layer no option can cost), or None."""
+        """Why no design can be feasible, when that is plain before any search, or None: the
+        first layer no option can cost, or the budgets that even the lightest design exceeds
+        (:meth:`budget_floors`), with the least each needs and the layers that need the most."""
         bad = self.uncostable
-        if bad.size == 0:
-            return None
-        n = int(bad[0])
-        name = self.model[n].name
-        more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
-        return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action space "
-                f"(dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
+        if bad.size:
+            n = int(bad[0])
+            name = self.model[n].name
+            more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action "
+                    f"space (dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
+        over = []
+        for key, (need, drivers) in self.budget_floors().items():
+            limit = self.platform.budgets[key]
+            if need > limit:
+                layers = ", ".join(f"{n} ({self.model[n].name!r}) {v:,.6g}" for n, v in drivers)
+                total = "Σ over layers" if self.platform.deployment == "LP" else "the one accelerator"
+                over.append(f"{key} needs at least {need:,.6g} {schema.unit(key)} ({total}) of the budget "
+                            f"{limit:,.6g}; layers needing the most: {layers}")  # fmt: skip
+        if over:
+            return "no design fits the budgets, not even the lightest: " + "; ".join(over)
+        return None
+
+    def budget_floors(self, drivers: int = 3) -> dict[str, tuple[float, list[tuple[int, float]]]]:
+        """Per budget: the least usage any design of the space has, and the (at most ``drivers``)
+        layers that set it, with their least use, largest first.  Layer-pipelined: the sum of
+        every layer's least use.  Layer-sequential: the largest of the layers' least P, L1 and L2,
+        and area and power of the accelerator of those sizes (a floor when area and power grow with
+        P, L1 and L2: every coefficient is >= 0 but the arbiter polynomial's, whose a2 and a1 must
+        be too; otherwise not given).
+        Empty when a layer has no valid option."""
+        pl = self.platform
+        if not pl.budgets or self.uncostable.size:
+            return {}
+        least = {k: np.min(np.where(self.valid, self.table[k], np.inf), axis=1)
+                 for k in (pl.budgets if pl.deployment == "LP" else LS_SIZING)}  # fmt: skip
+
+        def top(per: np.ndarray) -> list[tuple[int, float]]:
+            order = np.argsort(-per, kind="stable")[:drivers]
+            return [(int(n), float(per[n])) for n in order]
+
+        if pl.deployment == "LP":
+            return {k: (float(lp_total(least[k])), top(least[k])) for k in pl.budgets}
+        size = {k: float(np.max(v)) for k, v in least.items()}
+        out = {k: (size[k], top(least[k])) for k in pl.budgets if k in LS_SIZING}
+        a2, a1, _ = pl.hardware.arbiter_poly  # every other coefficient is >= 0 (Hardware checks)
+        if any(k not in LS_SIZING for k in pl.budgets) and a2 >= 0 and a1 >= 0:
+            area, power = pl.limits.accelerator(*(size[k] for k in LS_SIZING))
+            sizing = top(least["pes"])[:1] + top(least["l1_bytes"])[:1] + top(least["l2_bytes"])[:1]
+            for k, v in (("area", area), ("power", power)):
+                if k in pl.budgets:
+                    out[k] = (float(v), sizing)
+        return out
 
     def layer_cost(self) -> np.ndarray:
         """The per-layer values (N, G) of the objective's (first) output: its contribution for an
@@ -215,10 +262,11 @@ class Problem:
         """Option indices of a design given as per-layer (pes, buffers) and, with several
         dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
         ValueError if a point is not in the platform's action space."""
-        (p0, p1), (k0, k1) = self.platform.pe_bounds, self.platform.buffer_bounds
+        k0, k1 = self.platform.buffer_bounds
         p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
-        inside = (p >= p0) & (p <= p1) & (k >= k0) & (k <= k1)
-        out = np.where(inside, self.index[np.clip(p - p0, 0, p1 - p0), np.clip(k - k0, 0, k1 - k0)], -1)
+        at = np.clip(np.searchsorted(self.pe_axis, p), 0, self.pe_axis.size - 1)
+        inside = (self.pe_axis[at] == p) & (k >= k0) & (k <= k1)
+        out = np.where(inside, self.index[at, np.clip(k - k0, 0, k1 - k0)], -1)
         if np.any(out < 0):
             raise ValueError("the design is not in the platform's action space")
         if dataflows is not None:
