@@ -2,8 +2,8 @@
 
 :func:`evaluate` costs one layer under one program of MAESTRO's directive language (a
 :class:`~confuciux.dataflow.Dataflow`, or the :class:`~confuciux.dataflow.Bound` directives it
-binds to) with MAESTRO 4eb08d1's hardware flags, and returns what MAESTRO prints — or, where MAESTRO prints no cost, an invalid
-result whose status says why.  The analysis is a pipeline of passes, each a module:
+binds to) with MAESTRO 4eb08d1's hardware flags, and returns what MAESTRO prints — or, where
+MAESTRO prints no cost, an invalid result whose status says why.  The analysis is a pipeline of passes, each a module:
 
 1. :mod:`.problem` — the layer as MAESTRO sees it (type, dimensions, tensors);
 2. :mod:`.levels` — the program cut into cluster levels and completed;
