@@ -57,9 +57,6 @@ class Problem:
     filter_size: int
     output_size: int
 
-    def size(self, dim: str) -> int:
-        return dict(self.dims)[dim]
-
     @property
     def input_vars(self) -> tuple[str, ...]:
         """The dimensions the input tensors (input, filter) are coupled to, sorted as MAESTRO

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .cases import EDGE, INIT, STEADY, Case, State
+from .cases import INIT, STEADY, Case, State
 from .dims import Dims, dims_of
 from .levels import Level
 from .quirks import INPUT_HEIGHT, INPUT_WIDTH, OUTPUT_HEIGHT, OUTPUT_OF, OUTPUT_WIDTH, cdiv
@@ -378,7 +378,3 @@ def sub_dims(level: Level, tiles: Tiles, case: Case, spee: bool) -> Dims:
         if level.dims.is_reference(d.dim):
             overlaps.add((d.dim, level.dims.counterpart(d.dim)))
     return dims_of(entries + outputs, tuple(sorted(overlaps)))
-
-
-# The state positions are used by name in the analysis too.
-__all__ += ["EDGE", "INIT", "STEADY"]
