@@ -282,7 +282,7 @@ static inline i64 rows_of(i64 t, i64 W, i64 sp)
 
 /* Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a fine X
  * band that ends in an edge tile of negative output extent (docs/cost-model.md, "X fine under a
- * wide Y band"); G = 1.  L2 holds MAESTRO's first case: the input and filter it loads and the
+ * wide Y band"); any batch and groups.  L2 holds MAESTRO's first case: the input and filter it loads and the
  * outputs of the edge tile (of the last K tile when there are two).  Returns 1 on overflow. */
 static int x_fine(int eye, const point *p, const tiles *ys, const tiles *xs, traffic *t)
 {
@@ -324,27 +324,29 @@ static int banded(int eye, point *p, traffic *t)
     i64 ty0 = ys.t[0], tx0 = xs.t[0], yf = ty0 - R + 1, xf = tx0 - S + 1;
     i64 syp = min64(p->sy, R), sxp = min64(p->sx, S);
     int valid = ((yf > 0) == (xf > 0)) && yf != 0 && xf != 0;
-    /* A Y band wider than the output (docs/cost-model.md, "Bands wider than the output"): with
-     * the X band wider too the forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when
-     * the inner window of the first Y tile (shi) or, on a single output row (Y = R), of the first
-     * X tile (eye) ends in an edge step.  With X fine MAESTRO prints costs (forms:
-     * x_fine) only when the X edge tile has a negative output extent too (and, on shi, the
-     * Y window no edge step); otherwise invalid.  (ty0, tx0, xs.t[2] >= 0, R, S, syp, sxp >= 1:
-     * the remainders and differences cannot overflow.) */
-    int wide_y = yf < 0 || ty0 == 0, both = yf < 0 && xf < 0;
+    /* A Y band wider than the output (yf < 0; an empty first tile has yf < 0 too, as it needs
+     * R > 1; docs/cost-model.md, "Bands wider than the output"): with the X band wider too the
+     * forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the
+     * first Y tile (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an
+     * edge step.  With X fine MAESTRO prints costs (forms: x_fine, any batch and groups) only
+     * when the X edge tile has a negative output extent too (and, on shi, the Y window no edge
+     * step); otherwise invalid.  No other regime is left (xf = 0 cannot happen).  (ty0, tx0,
+     * xs.t[2] >= 0, R, S, syp, sxp >= 1: the remainders and differences cannot overflow.) */
+    int both = yf < 0 && xf < 0;
     int y_edge0 = (ty0 - R) % syp != 0;
     int maybe = xs.c[2] > 0 && xs.t[2] - S + 1 < 0 && (eye || !y_edge0);
-    int unsupported = wide_y && !both && !(xf > 0 && !maybe);
     if (eye) {
         valid = valid && !(both && Y == R && (tx0 - S) % sxp != 0);
+        /* one output row in the first Y tile, a single X tile (the band covers the row and its
+         * offset runs past it) over one output column with a partial remainder, P > 1: the inner
+         * cluster computes nothing in the first step and MAESTRO divides by that zero delay
+         * (SIGFPE; docs/engine.md) */
+        int one_col = qdiv(X - S, p->sx) == 0 && qrem(X - S, p->sx) != 0;
+        valid = valid && !(yf == 1 && one_col && xs.o > X && xs.m >= X && P > 1);
     } else {
         valid = valid && !ys.big && !(both && y_edge0);  /* ys.big: exit code 255 */
-        unsupported = unsupported && !ys.big;
     }
-    /* Of those, the points with the X band fine have forms of their own (x_fine; G = 1 only:
-     * groups were not probed there); the others stay unsupported. */
-    int fine = unsupported && xf > 0 && yf < 0 && p->G == 1;
-    if (unsupported && !fine) return CX_UNSUPPORTED;
+    int fine = yf < 0 && xf > 0 && maybe && (eye || !ys.big);
     if (!valid && !fine) return CX_INVALID;
     if (__builtin_mul_overflow(p->N, p->G, &p->NG)) return CX_OVERFLOW;
     i64 RS = MUL(R, S);

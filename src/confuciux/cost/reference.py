@@ -19,9 +19,9 @@ import numpy as np
 from ..hardware import Hardware
 from ..workload import LAYER_COLUMNS
 from . import dataflows, schema
-from .schema import BAD_INPUT, INVALID, OK, OVERFLOW, UNSUPPORTED
+from .schema import BAD_INPUT, INVALID, OK, OVERFLOW
 
-__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points"]
+__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points", "energy_points"]
 
 # The integer results of the closed forms (the float outputs follow from them).
 INT_FIELDS = schema.COUNTS
@@ -334,11 +334,11 @@ class _Tiles:
 
 def _banded(
     ck: _Checked, e: _Ext, K: _A, C: _A, Y: _A, X: _A, R: _A, S: _A, P: _A, k: _A, eye: bool
-) -> tuple[_Traffic, np.ndarray, np.ndarray]:
+) -> tuple[_Traffic, np.ndarray]:
     """shi and eye with strides: sums over the (Y band, X band) states (docs/cost-model.md,
-    "Strides").  Returns (the traffic tuple with the validity, the points whose regime the forms
-    do not cover (status 4), the points whose band tiles overflow).  The tiles are computed
-    first and decide validity, as in the C kernel: their overflow takes precedence."""
+    "Strides").  Returns (the traffic tuple with the validity, the points whose band tiles
+    overflow).  The tiles are computed first and decide validity, as in the C kernel: their
+    overflow takes precedence."""
     nK, kh = _cdiv(K, k), np.minimum(k, K)
     sy, sx = e.sy, e.sx
     uy = ((P if eye else R) - 1) // sy + 1  # outputs per band: ceil(P/sy) (eye), ceil(R/sy) (shi)
@@ -419,34 +419,43 @@ def _banded(
     macs = ck.prod(e.NG, K, C, RS, yo, xo)
     o_l1 = ck.prod(e.NG, K, C, RS, yo, xo_all)
     valid = ((yf > 0) == (xf > 0)) & (yf != 0) & (xf != 0)
-    # A Y band wider than the output (a negative first extent or an empty first tile,
-    # docs/cost-model.md "Bands wider than the output").  With the X band wider too the forms give
-    # MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the first Y tile
-    # (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an edge step.
-    # With X fine MAESTRO prints costs (forms: _x_fine) only when the X edge tile has a
-    # negative output extent too (and, on shi, the Y window no edge step); otherwise invalid.
-    wide_y = (yf < 0) | (ty0 == 0)
+    # A Y band wider than the output (yf < 0; an empty first tile has yf < 0 too, as it needs
+    # R > 1; docs/cost-model.md "Bands wider than the output").  With the X band wider too the
+    # forms give MAESTRO's costs, but it aborts (SIGFPE, invalid) when the inner window of the
+    # first Y tile (shi) or, on a single output row (Y = R), of the first X tile (eye) ends in an
+    # edge step.  With X fine MAESTRO prints costs (forms: _x_fine, any batch and groups) only
+    # when the X edge tile has a negative output extent too (and, on shi, the Y window no edge
+    # step); otherwise invalid.  No other regime is left: xf = 0 cannot happen (a first X tile is
+    # the band, the whole row, or the row less one offset when the band overruns it, and that
+    # one cannot end one short of the kernel).
     both = (yf < 0) & (xf < 0)
     y_edge0 = (ty0 - R) % syp != 0
     maybe = (xs.c[2] > 0) & (xs.t[2] - S + 1 < 0)
-    if not eye:
-        maybe &= ~y_edge0
-    unsupported = wide_y & ~both & ~((xf > 0) & ~maybe)
     if eye:
         valid &= ~(both & (Y == R) & ((tx0 - S) % sxp != 0))
+        valid &= ~_eye_empty_first_step(ys, xs, R, S, X, P, e.sx)
     else:
+        maybe &= ~y_edge0
         valid &= ~ys.big & ~(both & y_edge0)  # a fallback Y band: exit code 255
-        unsupported &= ~ys.big
-    # Of those, the points with the X band fine have forms of their own (G = 1 only: groups were
-    # not probed there); the others stay unsupported.
-    fine = unsupported & (xf > 0) & (yf < 0) & (e.G == 1)
-    unsupported &= ~fine
+    fine = (yf < 0) & (xf > 0) & maybe
+    if not eye:
+        fine &= ~ys.big
     valid |= fine
     forms = _x_fine(ck, e, fine, eye, ys, xs, K, C, R, S, k)
     runtime, l2, i_rd, w_rd, macs = (
         _where(fine, v, old) for v, old in zip(forms, (runtime, l2, i_rd, w_rd, macs), strict=True)
     )
-    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), unsupported, ck_t.overflow
+    return (runtime, l1, l2, i_rd, w_rd, o_wr, macs, o_l1, valid), ck_t.overflow
+
+
+def _eye_empty_first_step(ys: _Tiles, xs: _Tiles, R: _A, S: _A, X: _A, P: _A, sx: _A) -> np.ndarray:
+    """eye points MAESTRO dies on (SIGFPE): one output row in the first Y tile, a single X tile
+    (the band covers the row and its offset runs past it) over one output column with a partial
+    remainder, and P > 1.  The inner cluster then computes nothing in the first step, and MAESTRO
+    divides by that step's zero compute delay (docs/cost-model.md, "Strides")."""
+    one_col = (X - S) // sx == 0
+    empty = (ys.t[0] - R + 1 == 1) & one_col & ((X - S) % sx != 0) & (xs.o > X) & (xs.m >= X) & (P > 1)
+    return np.asarray(empty, dtype=bool)
 
 
 def _x_fine(
@@ -454,7 +463,8 @@ def _x_fine(
 ) -> tuple[_A, _A, _A, _A, _A]:
     """Runtime, L2, input and filter L2 reads and MACs of a Y band wider than the output over a
     fine X band that ends in an edge tile of negative output extent (docs/cost-model.md, "Bands
-    wider than the output"); G = 1.  Rows outside ``fine`` are computed on stand-in values."""
+    wider than the output"); any batch N and groups G.  Rows outside ``fine`` are computed on
+    stand-in values."""
     one = np.ones_like(K)
     K, C, R, S, k = (_where(fine, v, one) for v in (K, C, R, S, k))
     ty0, tx0, te = (_where(fine, v, 0) for v in (ys.t[0], xs.t[0], xs.t[2]))
@@ -522,8 +532,7 @@ def evaluate_points(
     Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
     status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
-    the C kernel.  Grouped strided CONV rows on shi or eye whose Y band is wider than the output
-    while the X band is not have status 4 (not supported; docs/cost-model.md).
+    the C kernel.  Every regime has its forms: no point has status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
     that overflow are then wrong).
     """
@@ -547,7 +556,6 @@ def evaluate_points(
     OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
     strided = (SY != 1) | (SX != 1)
     banded = strided & ~dw & (conv_name != "dla")  # shi/eye with strides: their own forms
-    unsupported = np.zeros(n, dtype=bool)
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
@@ -564,7 +572,7 @@ def evaluate_points(
             tiles_overflow = np.zeros(idx.size, dtype=bool)
             if fn is None:
                 Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd = args[:8]
-                result, unsupported[idx], tiles_overflow = _banded(
+                result, tiles_overflow = _banded(
                     ck, ext, Kd, Cd, Yd, Xd, Rd, Sd, Pd, kd, eye=conv_name == "eye"
                 )
             else:
@@ -585,7 +593,7 @@ def evaluate_points(
             # prints such points with a negative energy).
             neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
             st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
-            st = np.where(tiles_overflow, OVERFLOW, np.where(unsupported[idx], UNSUPPORTED, st))
+            st = np.where(tiles_overflow, OVERFLOW, st)
             for f in INT_FIELDS:
                 out[f][idx] = np.where(st == OK, values[f], 0)
             status[idx] = st
@@ -632,6 +640,14 @@ def _energy(c: dict[str, np.ndarray], depthwise: np.ndarray, hw: Hardware) -> np
         return hw.l2_energy * l2 + np.where(depthwise, hw.l1_energy * l1, 0.0)
     l2 = l2 + f["output_l2_read"]
     return hw.mac_energy * f["macs"] + hw.l1_energy * l1 + hw.l2_energy * l2
+
+
+def energy_points(counts: dict[str, np.ndarray], single_level: np.ndarray, hw: Hardware) -> np.ndarray:
+    """Energy in nJ of points from their access counts (:data:`INT_FIELDS`); with
+    ``hw.maestro_energy`` MAESTRO's accounting, whose L1 term only counts where
+    ``single_level`` (MAESTRO reads its L1 counters before filling them unless its analysis
+    produced a single level's result: dpt, or a point whose top level never recursed)."""
+    return _energy(counts, single_level, hw)
 
 
 def area_power_points(
