@@ -33,81 +33,77 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray) -> tuple[np.n
     (one value, or one a row)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
-    runtime = np.empty(g.shape[0])
-    l1 = np.empty(g.shape[0])
-    l2 = np.empty(g.shape[0])
-    for i, (r, pe) in enumerate(zip(g.tolist(), p.tolist(), strict=True)):
-        runtime[i] = _runtime(enc, r, pe)
-        l1[i], l2[i] = _buffers(enc, r, pe)
-    return runtime, l1, l2
+    return _runtime(enc, g, p), *_buffers(enc, g, p)
 
 
-def _runtime(enc: FreeEncoding, r: list[int], pes: int) -> float:
-    inner = 1
-    for lv in range(1, r[0]):
-        inner *= r[enc.base(lv) + 1]
-    total = 1.0
+def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray) -> np.ndarray:
+    """Per axis, the extents each level hands down along the critical path (extent, times) —
+    a full and an edge child per extent and level — and the work they add up to."""
+    n = g.shape[0]
+    nlev, sp, cl, ti, _ = enc.parts(g)
+    top = np.maximum(pes // enc.min_pes(g), 1)
+    total = np.ones(n)
     for d in range(enc.D):
-        extents = {enc.axes.sizes[d]: 1}
-        for lv in range(r[0]):
-            b = enc.base(lv)
-            units = max(pes // inner, 1) if lv == 0 else r[b + 1]
-            extents = _step(extents, r[b + 2 + d], units if r[b] == d else 0)
-        total *= sum(enc.written(d, x) * m for x, m in extents.items())
+        x = np.full((n, 1), enc.sizes[d], dtype=np.int64)
+        m = np.ones((n, 1))
+        for lv in range(enc.L):
+            t = np.maximum(np.minimum(ti[:, lv, d][:, None], x), 1)
+            full, edge = x // t, x % t
+            has_edge = edge > 0
+            units = (top if lv == 0 else cl[:, lv])[:, None]
+            k = full + has_edge
+            rounds = -(-k // units)
+            alone = has_edge & ((k - 1) % units == 0)  # the edge tile alone in the last round
+            spatial = (sp[:, lv] == d)[:, None]
+            m_full = np.where(spatial, m * (rounds - alone), m * full)
+            m_edge = np.where(spatial, m * alone, m * has_edge)
+            live = (nlev > lv)[:, None]
+            x = np.where(live, np.concatenate([t, edge], axis=1), np.concatenate([x, np.zeros_like(x)], axis=1))
+            m = np.where(live, np.concatenate([m_full, m_edge], axis=1), np.concatenate([m, np.zeros_like(m)], axis=1))
+        s = enc.out_strides[d]
+        written = np.where(x > 0, s * (x - 1) + 1, 0) if s > 1 else x
+        total *= (m * written).sum(axis=1)
     return total
 
 
-def _step(extents: dict[int, int], tile: int, units: int) -> dict[int, int]:
-    """The extents one level hands down along an axis (extent -> times on the critical path),
-    for a temporal map (``units`` 0) or a spatial one over ``units`` sub-clusters."""
-    out: dict[int, int] = {}
-    for x, m in extents.items():
-        t = min(tile, x)
-        n, e = divmod(x, t)
-        if units:
-            k = n + (e > 0)
-            rounds = -(-k // units)
-            if e and (k - 1) % units == 0:  # the edge tile alone in the last round
-                out[t] = out.get(t, 0) + m * (rounds - 1)
-                out[e] = out.get(e, 0) + m
-            else:
-                out[t] = out.get(t, 0) + m * rounds
-        else:
-            out[t] = out.get(t, 0) + m * n
-            if e:
-                out[e] = out.get(e, 0) + m
-    return out
+_IN = ("N", "G", "C", "Y'", "X'")
+_FILTER = ("G", "K", "C")
+_OUT = ("N", "G", "K", "Y'", "X'")
 
 
-def _buffers(enc: FreeEncoding, r: list[int], pes: int) -> tuple[float, float]:
+def _buffers(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     names = enc.axes.names
+    n = g.shape[0]
+    nlev, sp, cl, ti, _ = enc.parts(g)
     sy, sx = enc.layer.stride
     depthwise = enc.layer.depthwise
 
-    def volumes(t: dict[str, int]) -> tuple[int, int, int]:
-        rows = (t["Y'"] - 1) * sy + t["R"]
-        cols = (t["X'"] - 1) * sx + t["S"]
-        batch = t.get("N", 1) * t.get("G", 1)
-        inp = batch * t["C"] * rows * cols
-        k = 1 if depthwise else t.get("K", 1)
-        flt = t.get("G", 1) * k * t["C"] * t["R"] * t["S"]
-        out = batch * (t["C"] if depthwise else k) * rows * cols
+    def col(t: np.ndarray, name: str) -> np.ndarray:
+        return t[:, names.index(name)] if name in names else np.ones(n, dtype=np.int64)
+
+    def volumes(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = (col(t, "Y'") - 1) * sy + col(t, "R")
+        cols = (col(t, "X'") - 1) * sx + col(t, "S")
+        batch = col(t, "N") * col(t, "G")
+        k = np.ones(n, dtype=np.int64) if depthwise else col(t, "K")
+        inp = batch * col(t, "C") * rows * cols
+        flt = col(t, "G") * k * col(t, "C") * col(t, "R") * col(t, "S")
+        out = batch * (col(t, "C") if depthwise else k) * rows * cols
         return inp, flt, out
 
-    top = r[enc.base(0) + 2 : enc.base(0) + 2 + enc.D]
-    last = enc.base(r[0] - 1)
-    inner_tiles = r[last + 2 : last + 2 + enc.D]
-    i1, f1, o1 = volumes(dict(zip(names, inner_tiles, strict=True)))
-    i2, f2, o2 = volumes(dict(zip(names, top, strict=True)))
-    inner = 1
-    for lv in range(1, r[0]):
-        inner *= r[enc.base(lv) + 1]
-    s = names[r[enc.base(0)]]
-    n_tiles = -(-enc.axes.sizes[r[enc.base(0)]] // top[r[enc.base(0)]])
-    units = min(max(pes // inner, 1), n_tiles)
+    at = np.arange(n)
+    i1, f1, o1 = volumes(ti[at, nlev - 1, :])
+    top = ti[:, 0, :]
+    i2, f2, o2 = volumes(top)
+    s = sp[:, 0]
+    n_tiles = -(-enc.sizes[s] // top[at, s])
+    units = np.minimum(np.maximum(pes // enc.min_pes(g), 1), n_tiles)
     # sub-clusters hold different tiles of the tensors indexed by the parallel axis
-    spread_in = units if s in ("N", "G", "C", "Y'", "X'") else 1
-    spread_f = units if s in ("G", "K", "C") else 1
-    spread_o = units if s in ("N", "G", "K", "Y'", "X'") or (depthwise and s == "C") else 1
-    l2 = 2.0 * (i2 * spread_in + f2 * spread_f + o2 * spread_o)
+    by = {k: np.array([nm in k for nm in names]) for k in (_IN, _FILTER, _OUT)}
+    out_axes = by[_OUT] | (np.array([nm == "C" for nm in names]) & depthwise)
+    l2 = 2.0 * (
+        i2 * np.where(by[_IN][s], units, 1)
+        + f2 * np.where(by[_FILTER][s], units, 1)
+        + o2 * np.where(out_axes[s], units, 1)
+    )
     return 2.0 * (i1 + f1 + o1), l2

@@ -1,8 +1,9 @@
 """Mappings as integer rows: GAMMA's genome, decoded to programs and compiled templates.
 
 A population is an int64 matrix, one mapping a row, so that operators, deduplication and
-evaluation work on whole populations.  :class:`FreeEncoding` lays a row out as the number of
-levels, then per level (outer first) the parallel axis, the cluster size (the level's number of
+evaluation work on whole populations at once (NumPy over rows; a search breeds thousands of
+candidates per engine batch).  :class:`FreeEncoding` lays a row out as the number of levels,
+then per level (outer first) the parallel axis, the cluster size (the level's number of
 sub-clusters; unused at the top level, whose sub-clusters are the PEs left over), a tile per
 axis and the loop order (a permutation of the axes, outer first)::
 
@@ -30,7 +31,7 @@ from ..dataflow.program import Cluster, Map, Spatial, Sz, Temporal
 from ..workload import Layer
 from .space import KERNEL, Axes, MappingSpace, layer_axes
 
-__all__ = ["FreeEncoding", "divisors"]
+__all__ = ["FreeEncoding", "divisors", "snap_divisor"]
 
 
 @lru_cache(maxsize=16384)
@@ -50,6 +51,37 @@ def snap_divisor(parent: int, value: int) -> int:
     return best
 
 
+def _divides(divs: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """(n, m) mask: which of each row's candidate divisors ``divs`` (0 = padding) divide ``p``."""
+    safe = np.where(divs > 0, divs, 1)
+    out: np.ndarray = (divs > 0) & (p[:, None] % safe == 0)
+    return out
+
+
+def largest_divisor(divs: np.ndarray, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per row, the largest of ``divs`` (n, m; every divisor of ``p`` among them) that divides
+    ``p`` and is at most ``v`` (1 if none)."""
+    ok = _divides(divs, p) & (divs <= v[:, None])
+    out: np.ndarray = np.where(ok, divs, 1).max(axis=1)
+    return out
+
+
+def pick_divisor(divs: np.ndarray, p: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Per row, the ``k``-th (0-based, clipped) divisor of ``p`` in ascending order."""
+    ok = _divides(divs, p)
+    count = ok.sum(axis=1)
+    k = np.clip(k, 0, np.maximum(count - 1, 0))
+    at = np.argmax(np.cumsum(ok, axis=1) > k[:, None], axis=1)
+    out: np.ndarray = np.maximum(np.take_along_axis(divs, at[:, None], axis=1)[:, 0], 1)
+    return out
+
+
+def divisor_rank(divs: np.ndarray, p: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, (how many divisors of ``p`` are at most ``v``, minus one; how many there are)."""
+    ok = _divides(divs, p)
+    return (ok & (divs <= v[:, None])).sum(axis=1) - 1, ok.sum(axis=1)
+
+
 class FreeEncoding:
     """The rows of a :class:`~confuciux.mapping.MappingSpace` without a template, for one layer,
     with inner cluster sizes whose product is at most ``pe_cap`` PEs (the largest design)."""
@@ -66,10 +98,18 @@ class FreeEncoding:
         self.L = space.levels[1]
         self.stride = 2 + 2 * self.D
         self.width = 1 + self.L * self.stride
+        self.sizes = np.array(ax.sizes, dtype=np.int64)
         self.kernel = frozenset(i for i, n in enumerate(ax.names) if n in KERNEL)
+        self.kmask = np.array([i in self.kernel for i in range(self.D)])
+        self.free_axes = np.array([i for i in range(self.D) if i not in self.kernel], dtype=np.int64)
         self.divisors_only = space.tiles == "divisors"
         strides = {"Y'": layer.stride[0], "X'": layer.stride[1]}
-        self.out_strides = tuple(strides.get(n, 1) for n in ax.names)
+        self.out_strides = np.array([strides.get(n, 1) for n in ax.names], dtype=np.int64)
+        width = max(len(divisors(s)) for s in ax.sizes)
+        self.divs = np.zeros((self.D, width), dtype=np.int64)  # each axis's divisors, 0-padded
+        for d, s in enumerate(ax.sizes):
+            dv = divisors(s)
+            self.divs[d, : len(dv)] = dv
         spatial = []
         for lv, allowed in enumerate(space.spatial):
             idx = tuple(ax.index(d) for d in allowed if d in ax.names and d not in KERNEL)
@@ -80,6 +120,9 @@ class FreeEncoding:
                 )
             spatial.append(idx)
         self.spatial: tuple[tuple[int, ...], ...] = tuple(spatial)
+        self.allowed = np.zeros((self.L, self.D), dtype=bool)
+        for lv, idx in enumerate(spatial):
+            self.allowed[lv, list(idx)] = True
         orders: list[tuple[int, ...] | None] = []
         for o in space.orders:
             if o is None:
@@ -88,130 +131,166 @@ class FreeEncoding:
             listed = [ax.index(d) for d in o if d in ax.names]
             orders.append(tuple(listed + [i for i in range(self.D) if i not in listed]))
         self.orders: tuple[tuple[int, ...] | None, ...] = tuple(orders)
+        self.fixed_clusters = np.array([c or 0 for c in space.clusters], dtype=np.int64)
 
     def base(self, level: int) -> int:
         """Column of a level's parallel axis; cluster, tiles and order follow."""
         return 1 + level * self.stride
 
+    def parts(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of a population (n, width): levels (n,), parallel axis (n, L), cluster (n, L),
+        tiles (n, L, D), order (n, L, D)."""
+        b = g[:, 1:].reshape(g.shape[0], self.L, self.stride)
+        return g[:, 0], b[:, :, 0], b[:, :, 1], b[:, :, 2 : 2 + self.D], b[:, :, 2 + self.D :]
+
+    def written(self, axis: int, tile: int) -> int:
+        """The size MAESTRO is given for a tile of ``tile`` elements of ``axis``.  MAESTRO counts
+        output coordinates at stride 1 — a ``Y'`` tile of t holds ⌊(t − 1 + s)/s⌋ output rows on
+        a layer of stride s — so a tile of t output rows is written ``s·(t − 1) + 1``."""
+        stride = int(self.out_strides[axis])
+        return int(stride * (tile - 1) + 1) if stride > 1 else int(tile)
+
     # -- rows of the space ---------------------------------------------------------------------
     def repair(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` made members of the space (a new array); see the module docstring."""
-        g = np.asarray(rows, dtype=np.int64).reshape(-1, self.width)
-        return np.array([self.repair_row(r) for r in g.tolist()], dtype=np.int64).reshape(-1, self.width)
-
-    def repair_row(self, r: list[int]) -> list[int]:
+        g = np.array(rows, dtype=np.int64).reshape(-1, self.width)
+        n = g.shape[0]
+        nlev, sp, cl, ti, od = self.parts(g)
         lo, hi = self.space.levels
-        r[0] = min(max(r[0], lo), hi)
-        D, sizes = self.D, self.axes.sizes
-        parent = list(sizes)
+        np.clip(nlev, lo, hi, out=nlev)
+        at = np.arange(n)
+        parent = np.broadcast_to(self.sizes, (n, self.D))
         for lv in range(self.L):
-            b = self.base(lv)
-            tiles = r[b + 2 : b + 2 + D]
-            for d in range(D):
-                if d in self.kernel:
-                    tiles[d] = sizes[d]
-                else:
-                    t = min(max(tiles[d], 1), parent[d])
-                    tiles[d] = snap_divisor(parent[d], t) if self.divisors_only else t
-            r[b + 2 : b + 2 + D] = tiles
-            if r[b] not in self.spatial[lv]:
-                r[b] = self.spatial[lv][0]
+            t = ti[:, lv, :]
+            np.clip(t, 1, parent, out=t)
+            t[:, self.kmask] = self.sizes[self.kmask]
+            if self.divisors_only:
+                for d in self.free_axes:
+                    divs = np.broadcast_to(self.divs[d], (n, self.divs.shape[1]))
+                    t[:, d] = largest_divisor(divs, parent[:, d], t[:, d])
+            s = np.clip(sp[:, lv], 0, self.D - 1)
+            s = np.where(self.allowed[lv, s], s, self.spatial[lv][0])
+            sp[:, lv] = s
             fixed = self.orders[lv]
             if fixed is not None:
-                r[b + 2 + D : b + 2 + 2 * D] = fixed
-            elif sorted(r[b + 2 + D : b + 2 + 2 * D]) != list(range(D)):
-                r[b + 2 + D : b + 2 + 2 * D] = list(range(D))
-            r[b + 1] = self.cluster_domain_fit(lv, r[b + 1], parent[r[b]], tiles[r[b]])
-            parent = tiles
-        self._fit_pes(r)
-        return r
+                od[:, lv, :] = fixed
+            else:
+                bad = np.any(np.sort(od[:, lv, :], axis=1) != np.arange(self.D), axis=1)
+                od[bad, lv, :] = np.arange(self.D)
+            cl[:, lv] = self._cluster(lv, cl[:, lv], parent[at, s], t[at, s], s)
+            parent = t.copy()
+        self._fit_pes(g)
+        return g
 
-    def cluster_cap(self, lv: int, parent_tile: int, tile: int) -> int:
-        """The largest cluster size of level ``lv`` ≥ 1 whose parallel axis has ``parent_tile``
-        elements in the enclosing tile and tile ``tile``: more sub-clusters than that tile's
-        elements never all get work; and the PE cap."""
-        return max(1, min(parent_tile, self.pe_cap))
-
-    def cluster_domain_fit(self, lv: int, c: int, parent_tile: int, tile: int) -> int:
-        """A level's cluster size moved into its domain: 1 at the top; the space's fixed size;
-        else 1..:meth:`cluster_cap`, with ``tiles="divisors"`` a divisor of the number of tiles
-        of the parallel axis in the enclosing tile."""
+    def _cluster(self, lv: int, c: np.ndarray, parent_tile: np.ndarray, tile: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """A level's cluster sizes moved into their domain: 1 at the top; the space's fixed size;
+        else 1..the enclosing tile of the parallel axis (more sub-clusters never all get work)
+        within the PE cap, and with ``tiles="divisors"`` a divisor of the parallel axis's number
+        of tiles in the enclosing tile."""
         if lv == 0:
-            return 1
-        fixed = self.space.clusters[lv]
-        if fixed is not None:
-            return fixed
-        c = min(max(c, 1), self.cluster_cap(lv, parent_tile, tile))
+            return np.ones_like(c)
+        if self.fixed_clusters[lv]:
+            return np.full_like(c, self.fixed_clusters[lv])
+        c = np.clip(c, 1, np.minimum(parent_tile, self.pe_cap))
         if self.divisors_only:
-            c = snap_divisor(-(-parent_tile // tile), c)
+            c = largest_divisor(self.divs[s], -(-parent_tile // tile), c)
         return c
 
-    def cluster_choices(self, lv: int, parent_tile: int, tile: int) -> tuple[int, ...]:
-        """Every cluster size of level ``lv`` (see :meth:`cluster_domain_fit`)."""
-        if lv == 0:
-            return (1,)
-        fixed = self.space.clusters[lv]
-        if fixed is not None:
-            return (fixed,)
-        cap = self.cluster_cap(lv, parent_tile, tile)
-        if self.divisors_only:
-            return tuple(d for d in divisors(-(-parent_tile // tile)) if d <= cap)
-        return tuple(range(1, cap + 1))
-
-    def tile_choices(self, axis: int, parent: int) -> tuple[int, ...]:
-        """Every tile of ``axis`` inside an enclosing tile of ``parent`` elements."""
-        if axis in self.kernel:
-            return (self.axes.sizes[axis],)
-        return divisors(parent) if self.divisors_only else tuple(range(1, parent + 1))
-
-    def _product(self, r: Sequence[int]) -> int:
-        p = 1
-        for lv in range(1, r[0]):
-            p *= r[self.base(lv) + 1]
-        return p
-
-    def _fit_pes(self, r: list[int]) -> None:
+    def _fit_pes(self, g: np.ndarray) -> None:
         """Shrink the free inner cluster sizes, largest first, until their product fits the cap
         (a fixed size larger than the cap stays: no design of the space fits then)."""
-        free = [lv for lv in range(1, r[0]) if self.space.clusters[lv] is None]
-        while free and self._product(r) > self.pe_cap:
-            lv = max(free, key=lambda v: r[self.base(v) + 1])
-            b = self.base(lv)
-            c = r[b + 1]
-            if c == 1:
+        nlev, sp, cl, ti, _ = self.parts(g)
+        free = (self.fixed_clusters == 0) & (np.arange(self.L) > 0)
+        for _ in range(64 * self.L):
+            prod = self.min_pes(g)
+            live = np.arange(self.L)[None, :] < nlev[:, None]
+            cand = np.where(free[None, :] & live & (cl > 1), cl, 0)
+            over = np.flatnonzero((prod > self.pe_cap) & (cand.max(axis=1) > 0))
+            if not over.size:
                 return
-            others = self._product(r) // c
-            c = max(1, min(c - 1, self.pe_cap // others))
+            lv = np.argmax(cand[over], axis=1)
+            c = cl[over, lv]
+            others = prod[over] // c
+            new = np.maximum(1, np.minimum(c - 1, self.pe_cap // others))
             if self.divisors_only:
-                s = r[b]
-                parent = r[self.base(lv - 1) + 2 + s]
-                c = snap_divisor(-(-parent // r[b + 2 + s]), c)
-            r[b + 1] = c
+                s = sp[over, lv]
+                parent = ti[over, lv - 1, s]
+                new = largest_divisor(self.divs[s], -(-parent // ti[over, lv, s]), new)
+            cl[over, lv] = new
 
     def random(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` random members: levels, parallel axes, orders and clusters uniform over their
         choices; each tile uniform over its choices inside the enclosing tile."""
-        rows = []
-        D, sizes = self.D, self.axes.sizes
+        g = np.zeros((n, self.width), dtype=np.int64)
+        nlev, sp, cl, ti, od = self.parts(g)
         lo, hi = self.space.levels
-        for _ in range(n):
-            r = [0] * self.width
-            r[0] = int(rng.integers(lo, hi + 1))
-            parent = list(sizes)
-            for lv in range(self.L):
-                b = self.base(lv)
-                r[b] = self.spatial[lv][int(rng.integers(len(self.spatial[lv])))]
-                tiles = []
-                for d in range(D):
-                    choices = self.tile_choices(d, parent[d])
-                    tiles.append(choices[int(rng.integers(len(choices)))])
-                r[b + 2 : b + 2 + D] = tiles
-                r[b + 2 + D : b + 2 + 2 * D] = [int(v) for v in rng.permutation(D)]
-                cc = self.cluster_choices(lv, parent[r[b]], tiles[r[b]])
-                r[b + 1] = cc[int(rng.integers(len(cc)))]
-                parent = tiles
-            rows.append(self.repair_row(r))
-        return np.array(rows, dtype=np.int64).reshape(n, self.width)
+        nlev[:] = rng.integers(lo, hi + 1, size=n)
+        at = np.arange(n)
+        parent = np.broadcast_to(self.sizes, (n, self.D))
+        for lv in range(self.L):
+            allowed = np.array(self.spatial[lv])
+            sp[:, lv] = allowed[rng.integers(allowed.size, size=n)]
+            for d in range(self.D):
+                ti[:, lv, d] = self.random_tiles(d, parent[:, d], rng)
+            od[:, lv, :] = np.argsort(rng.random((n, self.D)), axis=1)
+            s = sp[:, lv]
+            cl[:, lv] = self.random_clusters(lv, parent[at, s], ti[at, lv, s], s, rng)
+            parent = ti[:, lv, :].copy()
+        return self.repair(g)
+
+    def random_tiles(self, axis: int, parent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A uniform choice of tile of ``axis`` inside each enclosing tile."""
+        n = parent.size
+        if axis in self.kernel:
+            return np.full(n, self.sizes[axis])
+        if not self.divisors_only:
+            return np.asarray((rng.random(n) * parent).astype(np.int64) + 1)
+        divs = np.broadcast_to(self.divs[axis], (n, self.divs.shape[1]))
+        count = _divides(divs, parent).sum(axis=1)
+        return pick_divisor(divs, parent, (rng.random(n) * count).astype(np.int64))
+
+    def step_tiles(self, axis: int, parent: np.ndarray, tile: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """Each tile moved ``step`` choices up or down (within the enclosing tile)."""
+        if not self.divisors_only:
+            out: np.ndarray = np.clip(tile + step, 1, parent)
+            return out
+        divs = np.broadcast_to(self.divs[axis], (parent.size, self.divs.shape[1]))
+        rank, count = divisor_rank(divs, parent, tile)
+        return pick_divisor(divs, parent, np.clip(rank + step, 0, count - 1))
+
+    def random_clusters(
+        self, lv: int, parent_tile: np.ndarray, tile: np.ndarray, s: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """A uniform choice of cluster size of level ``lv`` (see :meth:`repair`)."""
+        n = parent_tile.size
+        if lv == 0:
+            return np.ones(n, dtype=np.int64)
+        if self.fixed_clusters[lv]:
+            return np.full(n, self.fixed_clusters[lv])
+        cap = np.minimum(parent_tile, self.pe_cap)
+        if not self.divisors_only:
+            return np.asarray((rng.random(n) * cap).astype(np.int64) + 1)
+        ntiles = -(-parent_tile // tile)
+        divs = self.divs[s]
+        rank, _ = divisor_rank(divs, ntiles, cap)
+        return pick_divisor(divs, ntiles, (rng.random(n) * (rank + 1)).astype(np.int64))
+
+    def tile_choices(self, axis: int, parent: int) -> tuple[int, ...]:
+        """Every tile of ``axis`` inside an enclosing tile of ``parent`` elements."""
+        if axis in self.kernel:
+            return (int(self.sizes[axis]),)
+        return divisors(parent) if self.divisors_only else tuple(range(1, parent + 1))
+
+    def cluster_choices(self, lv: int, parent_tile: int, tile: int) -> tuple[int, ...]:
+        """Every cluster size of level ``lv`` (see :meth:`repair`)."""
+        if lv == 0:
+            return (1,)
+        if self.fixed_clusters[lv]:
+            return (int(self.fixed_clusters[lv]),)
+        cap = max(1, min(parent_tile, self.pe_cap))
+        if self.divisors_only:
+            return tuple(d for d in divisors(-(-parent_tile // tile)) if d <= cap)
+        return tuple(range(1, cap + 1))
 
     # -- reading rows --------------------------------------------------------------------------
     def levels(self, g: np.ndarray) -> np.ndarray:
@@ -231,43 +310,45 @@ class FreeEncoding:
     def busy_pes(self, g: np.ndarray, pes: np.ndarray) -> np.ndarray:
         """An upper bound on the PEs a row keeps busy at once on ``pes`` PEs (broadcast): at each
         level, no more sub-clusters than there are tiles of the parallel axis in the enclosing
-        tile.  A valid result takes at least ``MACs / (busy · SIMD)`` cycles."""
+        tile.  A valid result takes at least ``MACs / (busy · SIMD)`` cycles (:mod:`.bounds`)."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
-        pes = np.asarray(pes, dtype=np.int64)
-        D = self.D
+        nlev, sp, cl, ti, _ = self.parts(g)
         inner = self.min_pes(g)
-        busy = np.ones(np.broadcast_shapes(pes.shape, inner.shape), dtype=np.int64)
-        parent = np.broadcast_to(np.array(self.axes.sizes, dtype=np.int64), (g.shape[0], D))
+        busy = np.ones(np.broadcast_shapes(np.shape(pes), inner.shape), dtype=np.int64)
+        at = np.arange(g.shape[0])
+        parent = np.broadcast_to(self.sizes, (g.shape[0], self.D))
         for lv in range(self.L):
-            b = self.base(lv)
-            s = g[:, b]
-            tiles = g[:, b + 2 : b + 2 + D]
-            rows = np.arange(g.shape[0])
-            n_tiles = -(-parent[rows, s] // tiles[rows, s])
-            units = pes // inner if lv == 0 else g[:, b + 1]
-            active = g[:, 0] > lv
-            busy = busy * np.where(active, np.minimum(units, n_tiles), 1)
-            parent = tiles
+            s = sp[:, lv]
+            n_tiles = -(-parent[at, s] // ti[at, lv, s])
+            units = np.asarray(pes) // inner if lv == 0 else cl[:, lv]
+            busy = busy * np.where(nlev > lv, np.minimum(units, n_tiles), 1)
+            parent = ti[:, lv, :]
         return busy
 
     def keys(self, g: np.ndarray) -> list[bytes]:
         """A key per row, equal for rows that write the same program up to the position of loops
         of one step, and for the unused levels."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
-        return [self._key(r) for r in g.tolist()]
-
-    def _key(self, r: list[int]) -> bytes:
-        D = self.D
-        out = [r[0]]
-        parent = list(self.axes.sizes)
-        for lv in range(r[0]):
-            b = self.base(lv)
-            tiles = r[b + 2 : b + 2 + D]
-            s = r[b]
-            moving = [d for d in r[b + 2 + D : b + 2 + 2 * D] if d == s or tiles[d] < parent[d]]
-            out += [s, r[b + 1], *tiles, *moving, -1]
-            parent = tiles
-        return np.array(out, dtype=np.int64).tobytes()
+        n = g.shape[0]
+        nlev, sp, cl, ti, od = self.parts(g)
+        canon = np.zeros_like(g)
+        cn, csp, ccl, cti, cod = self.parts(canon)
+        cn[:] = nlev
+        parent = np.broadcast_to(self.sizes, (n, self.D))
+        for lv in range(self.L):
+            live = nlev > lv
+            t = ti[:, lv, :]
+            moving = (t < parent) | (np.arange(self.D)[None, :] == sp[:, lv, None])
+            o = od[:, lv, :]
+            mv = np.take_along_axis(moving, o, axis=1)
+            perm = np.argsort(~mv, axis=1, kind="stable")
+            o2 = np.where(np.take_along_axis(mv, perm, axis=1), np.take_along_axis(o, perm, axis=1), -1)
+            csp[:, lv] = np.where(live, sp[:, lv], 0)
+            ccl[:, lv] = np.where(live, cl[:, lv], 0)
+            cti[:, lv, :] = np.where(live[:, None], t, 0)
+            cod[:, lv, :] = np.where(live[:, None], o2, 0)
+            parent = t
+        return [r.tobytes() for r in canon]
 
     def directives(self, r: Sequence[int]) -> list[Map | Cluster]:
         """The directives one row writes (outer level first)."""
@@ -287,13 +368,6 @@ class FreeEncoding:
                 else:
                     out.append(Temporal(name, self.written(d, r[b + 2 + d])))
         return out
-
-    def written(self, axis: int, tile: int) -> int:
-        """The size MAESTRO is given for a tile of ``tile`` elements of ``axis``.  MAESTRO counts
-        output coordinates at stride 1 — a ``Y'`` tile of t holds ⌊(t − 1 + s)/s⌋ output rows on
-        a layer of stride s — so a tile of t output rows is written ``s·(t − 1) + 1``."""
-        stride = self.out_strides[axis]
-        return int(stride * (tile - 1) + 1) if stride > 1 else int(tile)
 
     def program(self, row: Sequence[int] | np.ndarray) -> Dataflow:
         """The MAESTRO program of one row."""
@@ -339,10 +413,10 @@ class FreeEncoding:
         for r in self._rows(canonical):
             buf.append(r)
             if len(buf) == chunk:
-                yield np.array(buf, dtype=np.int64)
+                yield self.repair(np.array(buf, dtype=np.int64))
                 buf = []
         if buf:
-            yield np.array(buf, dtype=np.int64)
+            yield self.repair(np.array(buf, dtype=np.int64))
 
     def count(self, limit: int, canonical: bool = True) -> int | None:
         """The number of rows :meth:`enumerate` gives, or None when above ``limit``."""
@@ -365,7 +439,7 @@ class FreeEncoding:
                 for lv in range(nlev, self.L):  # unused levels: a fixed filler
                     b = self.base(lv)
                     r[b : b + self.stride] = [self.spatial[lv][0], 1, *levels[-1][2 : 2 + self.D], *range(self.D)]
-                yield self.repair_row(r)
+                yield r
 
     def _levels(
         self, lv: int, nlev: int, parent: list[int], pes: int, canonical: bool
@@ -373,13 +447,11 @@ class FreeEncoding:
         if lv == nlev:
             yield []
             return
-        D = self.D
-        tile_sets = [self.tile_choices(d, parent[d]) for d in range(D)]
+        tile_sets = [self.tile_choices(d, parent[d]) for d in range(self.D)]
         for s in self.spatial[lv]:
             for tiles in product(*tile_sets):
-                clusters = self.cluster_choices(lv, parent[s], tiles[s])
-                for c in clusters:
-                    if pes * c > self.pe_cap and lv:
+                for c in self.cluster_choices(lv, parent[s], tiles[s]):
+                    if lv and pes * c > self.pe_cap:
                         continue
                     for order in self._orders(lv, s, list(tiles), parent, canonical):
                         head = [s, c, *tiles, *order]

@@ -50,93 +50,102 @@ def crossover(enc: FreeEncoding, a: np.ndarray, b: np.ndarray, rng: np.random.Ge
     free axis's tiles taken from ``b`` at every level, and at rate ``ops.level_crossover`` one of
     ``b``'s levels (GAMMA's tile crossover keeps one of the two children; the other comes from
     another draw)."""
-    child = np.array(a, dtype=np.int64, copy=True)
-    b = np.asarray(b, dtype=np.int64)
-    free = [d for d in range(enc.D) if d not in enc.kernel]
+    child = np.array(a, dtype=np.int64).reshape(-1, enc.width)
+    b = np.asarray(b, dtype=np.int64).reshape(-1, enc.width)
     n = child.shape[0]
-    swap = rng.random(n) < ops.crossover
-    picks: list[int] = rng.integers(len(free), size=n).tolist()
-    axis = [free[i] for i in picks]
+    _, _, _, ti, _ = enc.parts(child)
+    _, _, _, bti, _ = enc.parts(b)
+    rows = np.flatnonzero(rng.random(n) < ops.crossover)
+    axis = enc.free_axes[rng.integers(enc.free_axes.size, size=rows.size)]
+    ti[rows, :, axis] = bti[rows, :, axis]
     whole = rng.random(n) < ops.level_crossover
-    level: list[int] = rng.integers(enc.L, size=n).tolist()
-    for i in np.flatnonzero(swap):
-        for lv in range(enc.L):
-            c = enc.base(lv) + 2 + axis[i]
-            child[i, c] = b[i, c]
-    for i in np.flatnonzero(whole):
-        s = enc.base(int(level[i]))
-        child[i, s : s + enc.stride] = b[i, s : s + enc.stride]
+    level = rng.integers(enc.L, size=n)
+    for lv in range(enc.L):
+        r = np.flatnonzero(whole & (level == lv))
+        s = enc.base(lv)
+        child[r, s : s + enc.stride] = b[r, s : s + enc.stride]
     return child
 
 
 def mutate(enc: FreeEncoding, g: np.ndarray, rng: np.random.Generator, ops: Operators) -> np.ndarray:
     """Mutated, repaired copies of the rows of ``g`` (see the module docstring)."""
-    rows = np.asarray(g, dtype=np.int64).tolist()
-    out = [enc.repair_row(_mutate_row(enc, r, rng, ops)) for r in rows]
-    return np.array(out, dtype=np.int64).reshape(-1, enc.width)
-
-
-def _mutate_row(enc: FreeEncoding, r: list[int], rng: np.random.Generator, ops: Operators) -> list[int]:
-    free = [d for d in range(enc.D) if d not in enc.kernel]
+    g = np.array(g, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    nlev, _, _, ti, od = enc.parts(g)
+    nfree = enc.free_axes.size
     for _ in range(ops.tile_loci):
-        if rng.random() >= ops.tile:
-            continue
-        lv = int(rng.integers(r[0]))
-        gene = int(rng.integers(len(free) + 1))
-        if gene == len(free):
-            _new_parallel(enc, r, lv, rng)
-        else:
-            _new_tile(enc, r, lv, free[gene], rng, ops.local)
-    if rng.random() < ops.order:
-        lv = int(rng.integers(r[0]))
-        if enc.orders[lv] is None:
-            i, j = rng.choice(enc.D, size=2, replace=False)
-            o = enc.base(lv) + 2 + enc.D
-            r[o + i], r[o + j] = r[o + j], r[o + i]
-    if rng.random() < ops.parallel:
-        _new_parallel(enc, r, int(rng.integers(r[0])), rng)
+        hit = rng.random(n) < ops.tile
+        lv = (rng.random(n) * nlev).astype(np.int64)
+        gene = rng.integers(nfree + 1, size=n)
+        par = np.flatnonzero(hit & (gene == nfree))
+        _new_parallel(enc, g, par, lv[par], rng)
+        rows = np.flatnonzero(hit & (gene < nfree))
+        _new_tiles(enc, g, rows, lv[rows], enc.free_axes[gene[rows]], rng, ops.local)
+    rows = np.flatnonzero(rng.random(n) < ops.order)
+    lv = (rng.random(rows.size) * nlev[rows]).astype(np.int64)
+    free = np.array([o is None for o in enc.orders])[lv]
+    rows, lv = rows[free], lv[free]
+    i = rng.integers(enc.D, size=rows.size)
+    j = (i + rng.integers(1, enc.D, size=rows.size)) % enc.D
+    oi, oj = od[rows, lv, i].copy(), od[rows, lv, j].copy()
+    od[rows, lv, i], od[rows, lv, j] = oj, oi
+    rows = np.flatnonzero(rng.random(n) < ops.parallel)
+    _new_parallel(enc, g, rows, (rng.random(rows.size) * nlev[rows]).astype(np.int64), rng)
     lo, hi = enc.space.levels
-    if rng.random() < ops.birth and r[0] < hi:
-        _birth(enc, r, rng)
-    elif rng.random() < ops.death and r[0] > lo:
-        r[0] -= 1
-    return r
+    born = (rng.random(n) < ops.birth) & (nlev < hi)
+    _birth(enc, g, np.flatnonzero(born), rng)
+    die = ~born & (rng.random(n) < ops.death) & (nlev > lo)
+    nlev[die] -= 1
+    return enc.repair(g)
 
 
-def _parent(enc: FreeEncoding, r: list[int], lv: int) -> list[int]:
-    if lv == 0:
-        return list(enc.axes.sizes)
-    b = enc.base(lv - 1)
-    return r[b + 2 : b + 2 + enc.D]
+def _parent(enc: FreeEncoding, g: np.ndarray, rows: np.ndarray, lv: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    _, _, _, ti, _ = enc.parts(g)
+    out: np.ndarray = np.where(lv == 0, enc.sizes[axis], ti[rows, np.maximum(lv - 1, 0), axis])
+    return out
 
 
-def _new_tile(enc: FreeEncoding, r: list[int], lv: int, d: int, rng: np.random.Generator, local: float) -> None:
-    choices = enc.tile_choices(d, _parent(enc, r, lv)[d])
-    c = enc.base(lv) + 2 + d
-    if rng.random() < local:
-        here = int(np.searchsorted(choices, r[c]))
-        step = int(rng.integers(1, 3)) * (1 if rng.random() < 0.5 else -1)
-        r[c] = choices[min(max(here + step, 0), len(choices) - 1)]
-    else:
-        r[c] = choices[int(rng.integers(len(choices)))]
+def _new_tiles(
+    enc: FreeEncoding, g: np.ndarray, rows: np.ndarray, lv: np.ndarray, axis: np.ndarray,
+    rng: np.random.Generator, local: float,
+) -> None:  # fmt: skip
+    """Redraw (or, a share ``local`` of the time, step one or two choices) one tile per row."""
+    _, _, _, ti, _ = enc.parts(g)
+    parent = _parent(enc, g, rows, lv, axis)
+    cur = ti[rows, lv, axis]
+    near = rng.random(rows.size) < local
+    step = rng.integers(1, 3, size=rows.size) * np.where(rng.random(rows.size) < 0.5, 1, -1)
+    new = cur.copy()
+    for d in np.unique(axis).tolist():
+        m = axis == d
+        drawn = enc.random_tiles(d, parent[m], rng)
+        stepped = enc.step_tiles(d, parent[m], cur[m], step[m])
+        new[m] = np.where(near[m], stepped, drawn)
+    ti[rows, lv, axis] = new
 
 
-def _new_parallel(enc: FreeEncoding, r: list[int], lv: int, rng: np.random.Generator) -> None:
-    b = enc.base(lv)
-    allowed = enc.spatial[lv]
-    r[b] = allowed[int(rng.integers(len(allowed)))]
-    parent = _parent(enc, r, lv)
-    cc = enc.cluster_choices(lv, parent[r[b]], r[b + 2 + r[b]])
-    r[b + 1] = cc[int(rng.integers(len(cc)))]
+def _new_parallel(enc: FreeEncoding, g: np.ndarray, rows: np.ndarray, lv: np.ndarray, rng: np.random.Generator) -> None:
+    """A new parallel axis (from the level's choices) and cluster size at level ``lv`` of each row."""
+    _, sp, cl, ti, _ = enc.parts(g)
+    for level in range(enc.L):
+        r = rows[lv == level]
+        if not r.size:
+            continue
+        allowed = np.array(enc.spatial[level])
+        s = allowed[rng.integers(allowed.size, size=r.size)]
+        sp[r, level] = s
+        parent = _parent(enc, g, r, np.full(r.size, level), s)
+        cl[r, level] = enc.random_clusters(level, parent, ti[r, level, s], s, rng)
 
 
-def _birth(enc: FreeEncoding, r: list[int], rng: np.random.Generator) -> None:
+def _birth(enc: FreeEncoding, g: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> None:
     """A new innermost level, as GAMMA's: every tile 1, a random parallel axis, order and
     cluster size."""
-    lv = r[0]
-    b = enc.base(lv)
-    r[b + 2 : b + 2 + enc.D] = [1] * enc.D  # the kernel is made whole by repair
-    if enc.orders[lv] is None:
-        r[b + 2 + enc.D : b + 2 + 2 * enc.D] = [int(v) for v in rng.permutation(enc.D)]
-    r[0] = lv + 1
-    _new_parallel(enc, r, lv, rng)
+    nlev, _, _, ti, od = enc.parts(g)
+    lv = nlev[rows].copy()
+    ti[rows, lv, :] = 1  # the kernel is made whole by repair
+    perms = np.argsort(rng.random((rows.size, enc.D)), axis=1)
+    free = np.array([o is None for o in enc.orders])[lv]
+    od[rows[free], lv[free], :] = perms[free]
+    nlev[rows] = lv + 1
+    _new_parallel(enc, g, rows, lv, rng)
