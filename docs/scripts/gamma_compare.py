@@ -29,7 +29,7 @@ from typing import Any
 from confuciux import Dataflow, Hardware, Layer
 from confuciux.cost.engine import Status, evaluate
 from confuciux.mapping import MappingSpace
-from confuciux.mapping.bounds import busy_pes
+from confuciux.mapping.bounds import mapping_bound
 from confuciux.mapping.search import best
 
 FLAGS = {"noc_bw": 81_920_000, "offchip_bw": 2**30}
@@ -66,7 +66,7 @@ def gamma_candidates(path: str) -> tuple[int, list[dict[str, Any]]]:
 def classify(layer: Layer, cands: list[dict[str, Any]], key: str) -> dict[str, float]:
     """GAMMA's best by ``key`` (MAESTRO's output name) under three definitions of valid: at or
     above the compute bound (GAMMA's logs), our engine's OK (no physical bound broken), and OK
-    within the mapping's busy-PE bound (strict, as our search)."""
+    at or above the mapping's own bound (its critical path; strict, as our search)."""
     bound = layer.macs / PES
     best = {"bound": math.inf, "ok": math.inf, "strict": math.inf}
     best_rt = dict(best)
@@ -84,7 +84,7 @@ def classify(layer: Layer, cands: list[dict[str, Any]], key: str) -> dict[str, f
             continue
         if best["ok"] == math.inf:
             best["ok"], best_rt["ok"] = v, rt
-        if rt * busy_pes(layer, df, PES) >= layer.macs:
+        if rt >= mapping_bound(layer, df, PES):
             best["strict"], best_rt["strict"] = v, rt
             break
     return {**best, **{f"{k}_runtime": v for k, v in best_rt.items()}}

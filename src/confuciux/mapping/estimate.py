@@ -36,31 +36,49 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray) -> tuple[np.n
     return _runtime(enc, g, p), *_buffers(enc, g, p)
 
 
-def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray) -> np.ndarray:
+def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray, simd: int = 1) -> np.ndarray:
+    """The critical-path bound of each row on ``pes`` PEs of ``simd`` lanes, in cycles (the
+    estimate's runtime with a strided tile charged its real rows; equal to
+    :func:`confuciux.mapping.bounds.critical_path` of the row's program)."""
+    g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    out: np.ndarray = _runtime(enc, g, p, physical=True) / simd
+    return out
+
+
+def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray, physical: bool = False) -> np.ndarray:
     """Per axis, the extents each level hands down along the critical path (extent, times) —
-    a full and an edge child per extent and level — and the work they add up to."""
+    a full and an edge child per extent and level — and the work they add up to.  The kernel
+    is whole at every level: its work is its size.  ``physical``: a strided output tile is
+    charged its rows, not MAESTRO's stride-1 count."""
     n = g.shape[0]
     nlev, sp, cl, ti, _ = enc.parts(g)
     top = np.maximum(pes // enc.min_pes(g), 1)
-    total = np.ones(n)
-    for d in range(enc.D):
+    total = np.full(n, float(np.prod([enc.written(d, int(enc.sizes[d])) for d in np.flatnonzero(enc.kmask)])))
+    for d in enc.free_axes.tolist():
         x = np.full((n, 1), enc.sizes[d], dtype=np.int64)
-        m = np.ones((n, 1))
+        m = np.ones((n, 1), dtype=np.int64)
         for lv in range(enc.L):
-            t = np.maximum(np.minimum(ti[:, lv, d][:, None], x), 1)
-            full, edge = x // t, x % t
+            t = np.minimum(ti[:, lv, d][:, None], x)
+            np.maximum(t, 1, out=t)
+            full, edge = np.divmod(x, t)
             has_edge = edge > 0
-            units = (top if lv == 0 else cl[:, lv])[:, None]
-            k = full + has_edge
-            rounds = -(-k // units)
-            alone = has_edge & ((k - 1) % units == 0)  # the edge tile alone in the last round
-            spatial = (sp[:, lv] == d)[:, None]
-            m_full = np.where(spatial, m * (rounds - alone), m * full)
-            m_edge = np.where(spatial, m * alone, m * has_edge)
-            live = (nlev > lv)[:, None]
-            x = np.where(live, np.concatenate([t, edge], axis=1), np.concatenate([x, np.zeros_like(x)], axis=1))
-            m = np.where(live, np.concatenate([m_full, m_edge], axis=1), np.concatenate([m, np.zeros_like(m)], axis=1))
-        s = enc.out_strides[d]
+            live = nlev > lv
+            spatial = live & (sp[:, lv] == d)
+            m_full = m * full
+            m_edge = m * has_edge
+            if spatial.any():  # a spatial map deals its tiles to the sub-clusters, a round at a time
+                units = (top if lv == 0 else cl[:, lv])[spatial, None]
+                k = full[spatial] + has_edge[spatial]
+                rounds = -(-k // units)
+                alone = has_edge[spatial] & ((k - 1) % units == 0)  # the edge tile alone in the last round
+                m_full[spatial] = m[spatial] * (rounds - alone)
+                m_edge[spatial] = m[spatial] * alone
+            dead = ~live
+            t[dead], edge[dead], m_full[dead], m_edge[dead] = x[dead], 0, m[dead], 0
+            x = np.concatenate([t, edge], axis=1)
+            m = np.concatenate([m_full, m_edge], axis=1)
+        s = 1 if physical else int(enc.out_strides[d])
         written = np.where(x > 0, s * (x - 1) + 1, 0) if s > 1 else x
         total *= (m * written).sum(axis=1)
     return total

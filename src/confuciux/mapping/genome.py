@@ -325,13 +325,27 @@ class FreeEncoding:
             parent = ti[:, lv, :]
         return busy
 
-    def keys(self, g: np.ndarray) -> list[bytes]:
+    def structure(self, g: np.ndarray) -> np.ndarray:
+        """An integer per row naming its parallel structure: the number of levels and each
+        level's parallel axis."""
+        g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
+        nlev, sp, _, _, _ = self.parts(g)
+        out = nlev.copy()
+        for lv in range(self.L):
+            out = out * (self.D + 1) + np.where(nlev > lv, sp[:, lv] + 1, 0)
+        return out
+
+    def keys(self, g: np.ndarray, extra: np.ndarray | None = None) -> list[bytes]:
         """A key per row, equal for rows that write the same program up to the position of loops
-        of one step, and for the unused levels."""
+        of one step, and for the unused levels; ``extra`` (one int a row, e.g. the PEs) joins
+        the key."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         n = g.shape[0]
         nlev, sp, cl, ti, od = self.parts(g)
-        canon = np.zeros_like(g)
+        full = np.zeros((n, self.width + 1), dtype=np.int64)
+        if extra is not None:
+            full[:, -1] = extra
+        canon = full[:, : self.width]
         cn, csp, ccl, cti, cod = self.parts(canon)
         cn[:] = nlev
         parent = np.broadcast_to(self.sizes, (n, self.D))
@@ -348,7 +362,8 @@ class FreeEncoding:
             cti[:, lv, :] = np.where(live[:, None], t, 0)
             cod[:, lv, :] = np.where(live[:, None], o2, 0)
             parent = t
-        return [r.tobytes() for r in canon]
+        keys: list[bytes] = full.view(f"V{8 * (self.width + 1)}").ravel().tolist()
+        return keys
 
     def directives(self, r: Sequence[int]) -> list[Map | Cluster]:
         """The directives one row writes (outer level first)."""

@@ -115,6 +115,10 @@ def _new_tiles(
     cur = ti[rows, lv, axis]
     near = rng.random(rows.size) < local
     step = rng.integers(1, 3, size=rows.size) * np.where(rng.random(rows.size) < 0.5, 1, -1)
+    if not enc.divisors_only:  # every tile 1..parent: no table per axis
+        drawn = (rng.random(rows.size) * parent).astype(np.int64) + 1
+        ti[rows, lv, axis] = np.where(near, np.clip(cur + step, 1, parent), drawn)
+        return
     new = cur.copy()
     for d in np.unique(axis).tolist():
         m = axis == d

@@ -33,11 +33,12 @@ from ..dataflow import Dataflow, Template
 from ..hardware import Hardware
 from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
-from .bounds import busy_pes
-from .estimate import estimate
+from .bounds import mapping_bound
+from .estimate import critical_path, estimate
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
+from .seeds import seed_rows
 from .space import MappingSpace
 from .template import TemplateEncoding
 
@@ -61,7 +62,9 @@ class Genetic:
     ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
     evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
     generation), ``inner`` (generations bred from the best predicted children, by the estimate
-    alone, before each engine batch), ``explore`` (share of a generation drawn at random from
+    alone, before each engine batch; ``presearch`` before the first), ``seeds`` (rows per
+    candidate of the first generation built from the best parallel structures the estimate knows,
+    :mod:`.seeds`, over up to 8 of the PE counts), ``explore`` (share of a generation drawn at random from
     the pool instead), ``pe_step`` (probability that a child moves to another PE count of the
     search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`)."""
 
@@ -70,17 +73,20 @@ class Genetic:
     pool: int = 20
     initial: int = 50
     inner: int = 2
+    presearch: int = 10
+    seeds: int = 4
     explore: float = 0.2
     pe_step: float = 0.3
     operators: Operators = field(default_factory=Operators)
 
     def __post_init__(self) -> None:
-        for name in ("population", "pool", "initial", "inner"):
+        for name in ("population", "pool", "initial", "inner", "presearch", "seeds"):
             v = getattr(self, name)
             if v is None and name == "population":
                 continue
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "inner" else 1):
-                raise ValueError(f"Genetic.{name} must be an int >= 1, got {v!r}")
+            least = 0 if name in ("inner", "presearch", "seeds") else 1
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ValueError(f"Genetic.{name} must be an int >= {least}, got {v!r}")
         for name in ("parents", "explore", "pe_step"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
@@ -95,7 +101,7 @@ class MappingFrontier:
     evaluated); ``bound`` is the compute bound ``MACs / (P · SIMD)`` (cycles) at each point's P.
     ``evaluations`` counts the engine evaluations the search made (duplicates once) and
     ``statuses`` how many ended in each engine status (``OK`` ones over a cap as ``OVER_CAP``,
-    below their mapping's busy-PE bound as ``BUSY_BOUND``)."""
+    below their mapping's own bound as ``MAPPING_BOUND``)."""
 
     layer: Layer
     objective: str
@@ -155,7 +161,8 @@ class _Log:
         self.overuse = np.zeros(0)
         self.estimate = np.zeros(0)
         self.l2_estimate = np.zeros(0)
-        self.busy_broken = 0
+        self.below_bound = 0
+        self.physical = np.zeros(0, dtype=bool)
 
     def __len__(self) -> int:
         return int(self.pes.size)
@@ -171,6 +178,7 @@ class _Log:
         self.overuse = np.concatenate([self.overuse, overuse])
         self.estimate = np.concatenate([self.estimate, est])
         self.l2_estimate = np.concatenate([self.l2_estimate, l2_est])
+        self.physical = np.concatenate([self.physical, np.isfinite(overuse)])
 
 
 class _Run:
@@ -203,11 +211,15 @@ class _Run:
         self.log = _Log(self.enc.width)
         self.simd = int(self.flags["simd"])
 
-    def busy(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
-        """The most PEs each point keeps busy at once (:mod:`.bounds`)."""
+    def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
+        """The least cycles each point's mapping allows (:mod:`.bounds`: its critical path and
+        busy-PE bound)."""
         if isinstance(self.enc, FreeEncoding):
-            return self.enc.busy_pes(rows, pes)
-        return np.array([busy_pes(self.layer, self.enc.program(r), int(p)) for r, p in zip(rows, pes, strict=True)])
+            busy = self.enc.busy_pes(rows, pes)
+            return np.maximum(critical_path(self.enc, rows, pes, self.simd), self.layer.macs / (busy * self.simd))
+        progs = [self.enc.program(r) for r in rows]
+        return np.array([mapping_bound(self.layer, df, int(p), simd=self.simd)
+                         for df, p in zip(progs, pes, strict=True)])  # fmt: skip
 
     def ratio(self, idx: np.ndarray) -> np.ndarray:
         """Engine over estimated runtime of logged points (NaN where either is missing)."""
@@ -217,6 +229,8 @@ class _Run:
         return np.asarray(np.where((log.status[idx] == OK) & np.isfinite(r) & (r > 0), r, np.nan))
 
     def keys(self, rows: np.ndarray, pes: np.ndarray) -> list[bytes]:
+        if isinstance(self.enc, FreeEncoding):
+            return self.enc.keys(rows, pes)
         return [k + int(p).to_bytes(8, "little") for k, p in zip(self.enc.keys(rows), pes.tolist(), strict=True)]
 
     def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
@@ -247,9 +261,9 @@ class _Run:
                 over = np.maximum(over, np.nan_to_num(costs[k] / cap - 1.0, nan=np.inf))
         if self.strict:
             with np.errstate(invalid="ignore"):
-                busy = self.busy(rows, pes)
-                self.log.busy_broken += int(np.sum(ok & (costs["runtime"] * busy * self.simd < self.layer.macs)))
-                ok &= costs["runtime"] * busy * self.simd >= self.layer.macs
+                broken = ok & (costs["runtime"] < self.floor(rows, pes))
+            self.log.below_bound += int(np.sum(broken))
+            ok &= ~broken
         valid = ok & (over <= 0)
         nan = np.full(n, np.nan)
         self.log.add(rows, pes, costs, status, valid, np.where(ok, np.maximum(over, 0), np.inf),
@@ -299,9 +313,9 @@ class _Run:
         if over:
             tally["OK"] -= over
             tally["OVER_CAP"] = over
-        if log.busy_broken:
-            tally["OK"] -= log.busy_broken
-            tally["BUSY_BOUND"] = log.busy_broken
+        if log.below_bound:
+            tally["OK"] -= log.below_bound
+            tally["MAPPING_BOUND"] = log.below_bound
         return MappingFrontier(
             self.layer, self.objective, self.resource, pes, c["runtime"], c["energy"], c["area"], c["power"],
             c["l1_bytes"], c["l2_bytes"], progs, self.layer.macs / (pes * self.simd), len(log), method, self.space,
@@ -367,8 +381,8 @@ def search(
     area and power) and ``area_model`` (``"digamma"`` for DiGamma's formula); ``flags`` are
     MAESTRO's (``noc_bw``, ``simd``, ``offchip_bw``, ...; ConfuciuX's by default); ``evaluator``
     defaults to the compiled engine when built, else the Python reference.  With ``strict``
-    (default) a point faster than its mapping's busy PEs allow (:mod:`.bounds`) is excluded as
-    physically impossible, besides the engine's IMPOSSIBLE ones."""
+    (default) a point faster than its mapping allows (its critical path, :mod:`.bounds`) is
+    excluded as physically impossible, besides the engine's IMPOSSIBLE ones."""
     space = MappingSpace() if space is None else space
     P, cap = _check(layer, space, pes, objective, resource, caps, method, evaluations)
     run = _Run(
@@ -408,7 +422,14 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
     enc = run.enc
     batch = ga.population or min(100, max(10, budget // 10))
     first = enc.random(rng, batch * ga.initial)
-    _screen_and_evaluate(run, first, _random_pes(run, first, rng), min(batch, budget), rng, ga, None)
+    pes = _random_pes(run, first, rng)
+    if ga.seeds and isinstance(enc, FreeEncoding):
+        chosen = run.P[np.unique(np.linspace(0, run.P.size - 1, min(run.P.size, 8)).round().astype(np.int64))]
+        per = max(1, ga.seeds * batch // chosen.size)
+        seeded = [seed_rows(enc, int(p), rng, per, l2_cap=run.caps.get("l2_bytes")) for p in chosen.tolist()]
+        first = np.concatenate([*seeded, first])
+        pes = np.concatenate([np.repeat(chosen, [r.shape[0] for r in seeded]), pes])
+    _screen_and_evaluate(run, first, pes, min(batch, budget), rng, ga, None, ga.presearch)
     stall = 0
     while len(run.log) < budget and stall < 20:
         gaps = run.gaps()
@@ -427,7 +448,7 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
             pidx = _step_pes(run, run.log.pes[a], rows, rng, ga.pe_step)
             parents = (np.maximum(gaps[a], gaps[b]), run.ratio(a))
         before = len(run.log)
-        _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents)
+        _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
 
 
@@ -460,12 +481,12 @@ def _step_pes(run: _Run, parent: np.ndarray, rows: np.ndarray, rng: np.random.Ge
 
 def _screen_and_evaluate(
     run: _Run, rows: np.ndarray, pes: np.ndarray, n: int, rng: np.random.Generator, ga: Genetic,
-    parents: tuple[np.ndarray, np.ndarray] | None,
+    parents: tuple[np.ndarray, np.ndarray] | None, inner: int,
 ) -> None:  # fmt: skip
     """Evaluate up to ``n`` of the candidates (``parents``: their parents' gaps and ratios of
     engine to estimated runtime, or None): new ones only, those the estimate says fit the
     caps, best predicted first and a share ``ga.explore`` at random.  Where the estimate ranks
-    candidates (latency), ``ga.inner`` generations bred from the best predicted come first."""
+    candidates (latency), ``inner`` generations bred from the best predicted come first."""
     if n <= 0:
         return
     seen = set(run.log.seen)
@@ -473,7 +494,7 @@ def _screen_and_evaluate(
     if cand is None:
         return
     if run.objective == "latency" and isinstance(run.enc, FreeEncoding):
-        for _ in range(ga.inner):
+        for _ in range(inner):
             top = np.argsort(cand.score, kind="stable")[: max(2, 2 * n)]
             a = top[rng.integers(top.size, size=n * ga.pool)]
             b = top[rng.integers(top.size, size=n * ga.pool)]
@@ -517,10 +538,11 @@ class _Candidates:
             return None
         idx = np.array(fresh)
         rows, pes = rows[idx], pes[idx]
-        default = _ratio(run.log.costs["runtime"], run.log.estimate, run.log.status, 1.0)
+        known, ratio = _structure_ratio(run, rows)
         gap = None if parents is None else parents[0][idx]
-        ratio = np.full(idx.size, default) if parents is None else np.where(np.isfinite(parents[1][idx]),
-                                                                           parents[1][idx], default)  # fmt: skip
+        if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
+            inherited = parents[1][idx]
+            ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
             est, l1, l2 = estimate(run.enc, rows, pes)
         else:  # no estimate for a template: every candidate alike
@@ -565,11 +587,52 @@ def _predicted(run: _Run, rows: np.ndarray, pes: np.ndarray, est: np.ndarray, l1
     if need:
         values.update(_priced(run, values["pes"], l1, values["l2_bytes"]))
     ref = run.reference_cost(values[run.resource])
-    pred = est / np.where(np.isfinite(ref), ref, est)
+    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows)
     over = np.zeros(rows.shape[0])
     for k, cap in run.caps.items():
         over = np.maximum(over, values[k] / cap - 1.0)
     return np.asarray(np.where(over > 0, 10.0 + over, pred))
+
+
+def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, whether its parallel structure has valid points so far, and the median
+    ratio of engine to estimated runtime among them, else among all points (1 before any):
+    what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
+    structure."""
+    log = run.log
+    base = _ratio(log.costs["runtime"], log.estimate, log.status, 1.0)
+    none = np.zeros(rows.shape[0], dtype=bool)
+    if not isinstance(run.enc, FreeEncoding) or len(log) == 0:
+        return none, np.full(rows.shape[0], base)
+    ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
+    if not ok.any():
+        return none, np.full(rows.shape[0], base)
+    sig = run.enc.structure(log.rows[ok])
+    r = log.costs["runtime"][ok] / log.estimate[ok]
+    order = np.lexsort((r, sig))
+    sig, r = sig[order], r[order]
+    known, first, count = np.unique(sig, return_index=True, return_counts=True)
+    median = r[first + (count - 1) // 2]
+    want = run.enc.structure(rows)
+    at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
+    hit = known[at] == want
+    return hit, np.where(hit, median[at], base)
+
+
+def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
+    """Per candidate, the share of physically valid results among the points evaluated so far
+    with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
+    the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
+    if not isinstance(run.enc, FreeEncoding) or len(run.log) == 0:
+        return np.ones(rows.shape[0])
+    enc, log = run.enc, run.log
+    known, inverse = np.unique(enc.structure(log.rows), return_inverse=True)
+    n = np.bincount(inverse, minlength=known.size)
+    ok = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
+    sig = enc.structure(rows)
+    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    hit = known[at] == sig
+    return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
 
 
 def _ratio(actual: np.ndarray, estimated: np.ndarray, status: np.ndarray, default: float) -> float:
