@@ -28,7 +28,7 @@ from .genome import FreeEncoding
 __all__ = ["estimate"]
 
 
-def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(runtime in cycles, L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs
     (one value, or one a row)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
@@ -36,7 +36,7 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray) -> tuple[np.n
     return _runtime(enc, g, p), *_buffers(enc, g, p)
 
 
-def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray, simd: int = 1) -> np.ndarray:
+def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, simd: int = 1) -> np.ndarray:
     """The critical-path bound of each row on ``pes`` PEs of ``simd`` lanes, in cycles (the
     estimate's runtime with a strided tile charged its real rows; equal to
     :func:`confuciux.mapping.bounds.critical_path` of the row's program)."""
@@ -54,7 +54,10 @@ def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray, physical: bool =
     n = g.shape[0]
     nlev, sp, cl, ti, _ = enc.parts(g)
     top = np.maximum(pes // enc.min_pes(g), 1)
-    total = np.full(n, float(np.prod([enc.written(d, int(enc.sizes[d])) for d in np.flatnonzero(enc.kmask)])))
+    kernel = 1.0
+    for d in np.flatnonzero(enc.kmask).tolist():
+        kernel *= enc.written(d, int(enc.sizes[d]))
+    total = np.full(n, kernel)
     for d in enc.free_axes.tolist():
         x = np.full((n, 1), enc.sizes[d], dtype=np.int64)
         m = np.ones((n, 1), dtype=np.int64)

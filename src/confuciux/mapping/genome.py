@@ -314,7 +314,7 @@ class FreeEncoding:
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         nlev, sp, cl, ti, _ = self.parts(g)
         inner = self.min_pes(g)
-        busy = np.ones(np.broadcast_shapes(np.shape(pes), inner.shape), dtype=np.int64)
+        busy: np.ndarray = np.ones(np.broadcast_shapes(np.shape(pes), inner.shape), dtype=np.int64)
         at = np.arange(g.shape[0])
         parent = np.broadcast_to(self.sizes, (g.shape[0], self.D))
         for lv in range(self.L):
@@ -330,7 +330,7 @@ class FreeEncoding:
         level's parallel axis."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         nlev, sp, _, _, _ = self.parts(g)
-        out = nlev.copy()
+        out: np.ndarray = nlev.copy()
         for lv in range(self.L):
             out = out * (self.D + 1) + np.where(nlev > lv, sp[:, lv] + 1, 0)
         return out

@@ -216,7 +216,9 @@ class _Run:
         busy-PE bound)."""
         if isinstance(self.enc, FreeEncoding):
             busy = self.enc.busy_pes(rows, pes)
-            return np.maximum(critical_path(self.enc, rows, pes, self.simd), self.layer.macs / (busy * self.simd))
+            floor = self.layer.macs / (busy * self.simd)
+            out: np.ndarray = np.maximum(critical_path(self.enc, rows, pes, self.simd), floor)
+            return out
         progs = [self.enc.program(r) for r in rows]
         return np.array([mapping_bound(self.layer, df, int(p), simd=self.simd)
                          for df, p in zip(progs, pes, strict=True)])  # fmt: skip
