@@ -131,15 +131,16 @@ def seed_rows(
 
 def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
     """Halve, row by row, the largest top-level tile of an axis that is not parallel at the top
-    until the estimated L2 fits ``cap`` (or every such tile is 1)."""
-    from .estimate import estimate  # the estimate imports nothing from here; kept local to stay one-way
+    until the estimated L2 fits ``cap`` (or every such tile is 1).  An axis parallel at an inner
+    level is cut again for that level's sub-clusters, so the structure stays."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
 
     for _ in range(64):
-        _, _, l2 = estimate(enc, g, pes)
+        _, l2 = buffers(enc, g, pes)
         over = np.flatnonzero(l2 > cap)
         if not over.size:
             break
-        _, sp, _, ti, _ = enc.parts(g)
+        nlev, sp, cl, ti, _ = enc.parts(g)
         top = ti[over, 0, :].copy()
         top[:, enc.kmask] = 0
         top[np.arange(over.size), sp[over, 0]] = 0
@@ -147,7 +148,14 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
         ok = top[np.arange(over.size), axis] > 1
         if not ok.any():
             break
-        rows, axis = over[ok], axis[ok]
-        ti[rows, 0, axis] = np.maximum(ti[rows, 0, axis] // 2, 1)
+        factor = np.maximum(np.sqrt(l2[over] / cap), 2.0)  # about half the way to the cap at once
+        for i, a, f in zip(over[ok].tolist(), axis[ok].tolist(), factor[ok].tolist(), strict=True):
+            new = max(int(ti[i, 0, a] / f), 1)
+            for lv in range(1, int(nlev[i])):
+                if sp[i, lv] == a:  # the level that spreads the axis: its tile cut for its sub-clusters
+                    ti[i, lv:, a] = np.minimum(ti[i, lv:, a], max(-(-new // int(cl[i, lv])), 1))
+                    break
+                ti[i, lv, a] = min(int(ti[i, lv, a]), new)
+            ti[i, 0, a] = new
         g = enc.repair(g)
     return g
