@@ -226,7 +226,7 @@ def test_outputs_selection_of_copies_and_accesses():
     with pytest.raises(AttributeError, match="macs"):
         _ = some.macs
     assert evaluate(LAYERS, 16, 4, outputs="macs_per_cycle").computed == ("macs_per_cycle",)
-    assert full.computed == cx.cost.OUTPUTS
+    assert full.computed == cx.cost.schema.DEFAULT
     with pytest.raises(ValueError, match="unknown outputs"):
         evaluate(LAYERS, 16, 4, outputs=("runtime", "latency"))
 

@@ -101,6 +101,10 @@ def _hardware(coefficients: Any) -> Hardware:
     if not isinstance(coefficients, dict):
         raise ValueError("result: 'hardware_coefficients' must be an object")
     args = dict(coefficients)
+    if "bus_width" not in args:  # a file written before 0.2: noc_bandwidth(_per_pe) sized the bus
+        for old, new in (("noc_bandwidth", "bus_width"), ("noc_bandwidth_per_pe", "bus_width_per_pe")):
+            if old in args:
+                args[new] = args.pop(old)
     if isinstance(args.get("arbiter_poly"), list):
         args["arbiter_poly"] = tuple(args["arbiter_poly"])
     try:

@@ -222,10 +222,11 @@ def _check_costs(x: Any, n: int) -> None:
     _each(costs["valid"], "costs.valid", n, _bool)
     _each(costs["status"], "costs.status", n, _status)
     for i, (valid, status) in enumerate(zip(costs["valid"], costs["status"], strict=True)):
-        # the cost model's contract: valid is status == ok, and only a valid point has costs
-        if valid != (status == 0):
+        # the cost model's contract: valid is a printed status (ok, impossible), and only a valid point has costs
+        if valid != (status in schema.PRINTED):
             raise ValueError(f"costs.valid[{i}] is {str(valid).lower()} but costs.status[{i}] is {status} "
-                             f"({STATUS[status]}): a layer is valid exactly when its status is 0 (ok)")  # fmt: skip
+                             f"({STATUS[status]}): a layer is valid exactly when its status is "
+                             f"{' or '.join(f'{c} ({STATUS[c]})' for c in sorted(schema.PRINTED))}")  # fmt: skip
         for f in COST_FIELDS:
             if (costs[f][i] is None) == valid:
                 state = "null" if valid else "a number"

@@ -44,7 +44,6 @@ from ._limits import KERNEL_INT_MAX
 from ._progress import ProgressLine
 from ._result_io import write_layer_csv
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
-from .cost.design import evaluate_design
 from .explorer import METHODS, Explorer, Progress
 from .hardware import Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
@@ -692,7 +691,7 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     model, hardware = saved.workload, saved.hardware
     dataflows = _saved_dataflows(saved, args.result)
     dataflow = "+".join(dict.fromkeys(dataflows))
-    costs = evaluate_design(model, saved.pes, saved.buffers, dataflows, hardware)
+    costs = evaluate(model, saved.pes, saved.buffers, dataflows, hardware)
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)

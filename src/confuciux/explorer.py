@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .cost.design import evaluate_design
+from .cost import evaluate
 from .platform import Platform
 from .result import Result, SlowerWithMorePEs, slower_with_more_pes
 from .search.methods import METHODS, SearchMethod, get_method, method_name
@@ -123,7 +123,7 @@ class Explorer:
             choice = tracker.best
         pes, buffers = problem.decode(choice)
         dataflows = problem.decode_dataflows(choice)
-        costs = evaluate_design(self.model, pes, buffers, dataflows, pl.hardware)
+        costs = evaluate(self.model, pes, buffers, dataflows, pl.hardware)
         spec = OBJECTIVES[self.objective]
         value = float(spec.value({name: costs[name] for name in spec.reads}))
         if lower_bound is not None and value < lower_bound <= value * (1 + ROUNDING):
