@@ -170,8 +170,9 @@ def test_several_dataflows_are_blocks_of_options():
 
 
 @pytest.mark.parametrize("bad, error, match", [
-    ((), ValueError, "at least one"), (("dla", "dla"), ValueError, "twice"), (("dla", "dpt"), ValueError, "dpt"),
-    (("dla", 3), ValueError, "unknown dataflow 3"), (5, TypeError, "dataflow must be"),
+    ((), ValueError, "at least one"), (("dla", "dla"), ValueError, "twice"), (("dla", "tpu"), ValueError, "tpu"),
+    (("dla", 3), TypeError, "a dataflow is a preset's name"), (5, TypeError, "dataflow must be"),
+    ((None, None), ValueError, "twice"), (("kcp_ws", "KCP_WS"), ValueError, "twice"),
 ])  # fmt: skip
 def test_bad_dataflow_tuples(bad, error, match):
     with pytest.raises(error, match=match):
@@ -205,9 +206,14 @@ def test_confuciux_budget_when_a_corner_layer_cannot_be_costed():
     m = cx.Model("corner", [cx.Layer(K=16, C=16, Y=3, X=3, R=3, S=3, name="small"),
                             cx.Layer(K=16, C=16, Y=8, X=8, R=3, S=3)])  # fmt: skip
     assert not evaluate(m, 128, 12, "shi").valid[0] and not evaluate(m, 1, 1, "shi").valid[0]
+    # MAESTRO's costs of layer 0 at P = 2 and 3 read less input than the layer has: impossible, so
+    # by default the layer has no option at all
+    assert set(evaluate(m[:1], [[2], [3]], 1, "shi").status[:, 0]) == {cx.cost.schema.IMPOSSIBLE}
+    with pytest.raises(ValueError, match="layer 0 .'small'. has no costable option on dataflow shi"):
+        Platform.confuciux(m, "shi", "area", 0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        pl = Platform.confuciux(m, "shi", "area", 0.5)
+        pl = Platform.confuciux(m, "shi", "area", 0.5, allow_impossible=True)
         r = cx.Explorer(m, pl, "latency", epochs=30, seed=0).run()
     # the corners: layer 0 (costable at P = 2 and 3 only) at its nearest costable point of the box
     # (same k; P = 3 for the P = 128 corners, 2 for the P = 1 ones), layer 1 at the corner

@@ -254,12 +254,16 @@ def _check_usage(x: Any) -> None:
 
 
 def _check_feasible(d: Mapping[str, Any]) -> None:
-    """``feasible`` is what the explorer decides: every layer valid and every budget kept."""
-    valid = all(d["costs"]["valid"])
+    """``feasible`` is what the explorer decides: every layer usable — physical (status ok), or
+    valid where the platform allows impossible costs — and every budget kept."""
+    allowed = d["platform"].get("allow_impossible") is True
+    usable = [v if allowed else s == 0 for v, s in zip(d["costs"]["valid"], d["costs"]["status"], strict=True)]
+    valid = all(usable)
     over = [k for k, u in d["constraint_used"].items() if not (u["used"] is not None and u["used"] <= u["budget"])]
     if d["feasible"] and not valid:
-        bad = d["costs"]["valid"].index(False)
-        raise ValueError(f"feasible is true but layer {bad} is not valid (costs.valid[{bad}] is false)")
+        bad = usable.index(False)
+        raise ValueError(f"feasible is true but layer {bad} is not usable (costs.status[{bad}] is "
+                         f"{d['costs']['status'][bad]}: {STATUS[d['costs']['status'][bad]]})")  # fmt: skip
     if d["feasible"] and over:
         u = d["constraint_used"][over[0]]
         raise ValueError(f"feasible is true but constraint_used.{over[0]}.used ({u['used']!r}) is over its budget "

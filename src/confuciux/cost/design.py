@@ -25,6 +25,7 @@ from ..dataflow import presets as _presets
 from ..dataflow.bind import Template
 from ..dataflow.bind import compile as compile_program
 from ..dataflow.program import Dataflow
+from ..formats.maestro import layer_program
 from ..hardware import Hardware
 from ..workload import Layer
 from . import dataflows as _dataflows
@@ -88,11 +89,7 @@ def program_of(layer: Layer, spec: DataflowLike) -> Dataflow:
     """The program ``layer`` runs for ``spec``: the program itself, or the named preset (its
     grouped form on a grouped layer) — ``dpt`` for a depthwise layer when dla, shi or eye is
     named, as ConfuciuX runs it."""
-    if isinstance(spec, Dataflow):
-        return spec
-    if layer.kind == "DSCONV" and spec in _presets.CONFUCIUX:
-        return _presets.preset(_DEPTHWISE)
-    return _presets.preset(spec, grouped=layer.groups != 1)
+    return layer_program(layer, spec)  # (the one rule, shared with the MAESTRO file writers)
 
 
 def closed_form(layer: Layer, spec: DataflowLike) -> str | None:
