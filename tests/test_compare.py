@@ -63,7 +63,7 @@ def test_hostile_budget_and_reference_are_clear_errors(resnet):
     """A string budget said "Unknown format code 'g'"; a non-string reference raised AttributeError."""
     with pytest.raises(ValueError, match="budget 'area' must be a finite number > 0, got 'x'"):
         compare_dataflows(resnet, budgets={"area": "x"})
-    with pytest.raises(ValueError, match="unknown reference dataflow 3"):
+    with pytest.raises(ValueError, match="reference: unknown dataflow 3"):
         compare_dataflows(resnet, reference=3)
 
 

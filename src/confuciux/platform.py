@@ -27,7 +27,7 @@ import numpy as np
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
 from .cost import LayersLike, area_power, evaluate, schema
-from .cost.design import DataflowLike, label, layer_specs, preset_name
+from .cost.design import DataflowLike, label, labels, layer_specs, preset_name
 from .dataflow.program import Dataflow
 from .hardware import Hardware
 
@@ -263,9 +263,9 @@ class Platform:
     @property
     def dataflow_label(self) -> str:
         """The dataflow, or the choices joined by ``+`` (e.g. ``dla+eye``), for records and labels
-        (:func:`confuciux.cost.design.label`: a program by its preset's name, else ``program``;
-        None, the model's own programs, is ``model``)."""
-        return "+".join(label(d) for d in self.dataflows)
+        (:func:`confuciux.cost.design.labels`: a program by its preset's name, else ``program``,
+        ``program#2``, ...; None, the model's own programs, is ``model``)."""
+        return "+".join(labels(self.dataflows))
 
     def usable(self, costs: Any) -> np.ndarray:
         """Which points of ``costs`` (a :class:`~confuciux.LayerCosts`) a design may use: the
@@ -371,7 +371,7 @@ class Platform:
             **({"pe_dense": self.pe_dense} if self.pe_dense else {}),
             "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
             "options": self.n_options,
-            **({"dataflows": [label(d) for d in self.dataflows]} if len(self.dataflows) > 1 else {}),
+            **({"dataflows": list(labels(self.dataflows))} if len(self.dataflows) > 1 else {}),
             **({"allow_impossible": True} if self.allow_impossible else {}),
         }  # fmt: skip
 

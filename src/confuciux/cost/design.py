@@ -32,7 +32,7 @@ from . import dataflows as _dataflows
 from . import schema
 
 __all__ = [
-    "DEFAULT_PRESET", "DataflowLike", "DataflowSpec", "layer_specs", "program_of", "closed_form", "label",
+    "DEFAULT_PRESET", "DataflowLike", "DataflowSpec", "layer_specs", "program_of", "closed_form", "label", "labels",
     "templates", "engine_costs", "evaluate_design", "per_layer_dataflows",
 ]  # fmt: skip
 
@@ -115,6 +115,18 @@ def label(spec: DataflowLike | None) -> str:
     if isinstance(spec, str):
         return spec
     return next((name for name in _presets.PRESETS if spec == _presets.preset(name)), "program")
+
+
+def labels(specs: Sequence[DataflowLike | None]) -> tuple[str, ...]:
+    """:func:`label` of each entry, made distinct (a second program is ``program#2``, ...)."""
+    out: list[str] = []
+    for spec in specs:
+        name = label(spec)
+        n = 1
+        while (name if n == 1 else f"{name}#{n}") in out:
+            n += 1
+        out.append(name if n == 1 else f"{name}#{n}")
+    return tuple(out)
 
 
 def templates(
