@@ -27,7 +27,7 @@ import numpy as np
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
 from .cost import LayersLike, area_power, evaluate, schema
-from .cost.design import DataflowLike, label, labels, layer_specs, preset_name
+from .cost.design import DataflowLike, label, labels, layer_specs, preset_name, program_of, templates
 from .dataflow.program import Dataflow
 from .hardware import Hardware
 
@@ -341,6 +341,12 @@ class Platform:
         levels; ties to the point listed first, the coarse grid first), so that a budget exists
         whenever every layer has some costable option; :class:`_Uncostable` names a layer that
         has none."""
+        layers = list(model)
+        specs = layer_specs(dataflow, len(layers), getattr(model, "dataflows", ()))
+        try:  # a program MAESTRO refuses for a layer: that layer has no option on this dataflow
+            templates(layers, [program_of(layer, spec) for layer, spec in zip(layers, specs, strict=True)])
+        except ValueError as exc:
+            raise _Uncostable(f"on dataflow {label(dataflow)}, {exc}") from None
         costs = evaluate(model, pe, buffer, dataflow, self.hardware)
         pes = np.full(len(costs.runtime), pe, dtype=np.int64)
         bad = np.flatnonzero(~self.usable(costs))
@@ -351,8 +357,6 @@ class Platform:
         span_k = max(self.buffer_levels[-1] - self.buffer_levels[0], 1)
         dist = np.abs(p_all - pe) / span_p + np.abs(k_all - buffer) / span_k
         order = np.argsort(dist, kind="stable")
-        layers = list(model)
-        specs = layer_specs(dataflow, len(layers), getattr(model, "dataflows", ()))
         bufs = np.full(pes.size, buffer, dtype=np.int64)
         for n in bad.tolist():
             valid = self.usable(evaluate([layers[n]], p_all[order][:, None], k_all[order][:, None], specs[n],
