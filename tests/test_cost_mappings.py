@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 import confuciux as cx
+from conftest import GOLDEN_DIR
 from confuciux import Dataflow, Hardware, Layer
 from confuciux.cost import schema
-from conftest import GOLDEN_DIR
 from maestro_run import maestro_bin, run_maestro
 from mapping_support import OUTPUTS, PES, l1_accesses, mismatches
 

@@ -138,11 +138,11 @@ def test_moves_scored_from_aggregates_rank_as_whole_designs_do(objective, deploy
 
 
 def test_lagrangian_prices_price_only_the_binding_budgets():
+    import dataclasses
+
     import confuciux as cx
     from confuciux.search.moves import lagrangian_prices
     from confuciux.search.problem import Problem
-
-    import dataclasses
 
     m = cx.zoo.load("mobilenet_v2")
     # (with MAESTRO's impossible dpt costs, as ConfuciuX takes them, both budgets bind at the optimum)

@@ -256,7 +256,7 @@ def _check_usage(x: Any) -> None:
 def _check_feasible(d: Mapping[str, Any]) -> None:
     """``feasible`` is what the explorer decides: every layer usable — physical (status ok), or
     valid where the platform allows impossible costs — and every budget kept."""
-    allowed = d["platform"].get("allow_impossible") is True
+    allowed = isinstance(d["platform"], dict) and d["platform"].get("allow_impossible") is True
     usable = [v if allowed else s == 0 for v, s in zip(d["costs"]["valid"], d["costs"]["status"], strict=True)]
     valid = all(usable)
     over = [k for k, u in d["constraint_used"].items() if not (u["used"] is not None and u["used"] <= u["budget"])]

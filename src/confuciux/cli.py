@@ -681,8 +681,9 @@ def _cmd_pareto(args: argparse.Namespace) -> int:
     entries = _dataflows(_dataflow_names(args) or _default_dataflow(args, model))
     args.dataflows = list(labels(entries))
     hardware = _hardware(args)
+    allow = args.allow_impossible
     fronts = [
-        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment, allow_impossible=args.allow_impossible),
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment, allow_impossible=allow),
                objective=args.objective, resource=args.resource, max_points=args.max_points)
         for d in entries
     ]
@@ -716,17 +717,17 @@ def _write_pareto_csv(path: str, fronts: list[Any], labels: list[str], header: l
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow([*header, "pes", "buffers", "dataflows"])
-        for label, front in zip(labels, fronts, strict=True):
+        for name, front in zip(labels, fronts, strict=True):
             for i, r, o, _bound, pes_total, pes, buffers, flows in front.rows():
-                w.writerow([label, i, r, o, pes_total, pes, buffers, flows])
+                w.writerow([name, i, r, o, pes_total, pes, buffers, flows])
 
 
 def _pareto_json(fronts: list[Any], labels: list[str], resource: str, objective: str) -> Iterator[str]:
     """The fronts as JSON, a line per point: per front its points ([resource, objective]) and,
     in the same order, their designs ({"pes", "buffers", "dataflows"}, one entry per layer)."""
     yield "["
-    for k, (label, front) in enumerate(zip(labels, fronts, strict=True)):
-        head = {"dataflow": label, "resource": resource, "objective": objective, "layers": list(front.layers)}
+    for k, (name, front) in enumerate(zip(labels, fronts, strict=True)):
+        head = {"dataflow": name, "resource": resource, "objective": objective, "layers": list(front.layers)}
         yield json.dumps(head)[:-1] + ', "points": ['  # the front's object, left open for its arrays
         n = len(front)
         for i, (r, o) in enumerate(zip(front.resource.tolist(), front.objective.tolist(), strict=True)):

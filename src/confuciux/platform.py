@@ -27,9 +27,10 @@ import numpy as np
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
 from .cost import LayersLike, area_power, evaluate, schema
-from .cost.design import DataflowLike, label, labels, layer_specs, preset_name, program_of, templates
+from .cost.design import DataflowLike, label, labels, layer_specs, preset_name, refusal
 from .dataflow.program import Dataflow
 from .hardware import Hardware
+from .workload import Layer
 
 __all__ = ["Platform", "PlatformDataflow", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES",
            "MAX_VALUE", "MAX_OPTIONS", "PE_STEP"]  # fmt: skip
@@ -160,7 +161,9 @@ def _dataflow(value: Any) -> PlatformDataflow:
     try:
         entries = tuple(entries)
     except TypeError:
-        raise TypeError(f"dataflow must be a preset's name, a Dataflow, None or a tuple of them, got {value!r}") from None
+        raise TypeError(
+            f"dataflow must be a preset's name, a Dataflow, None or a tuple of them, got {value!r}"
+        ) from None
     if not entries:
         raise ValueError(f"dataflow must give at least one dataflow, got {value!r}")
     out: list[DataflowLike | None] = []
@@ -343,10 +346,10 @@ class Platform:
         has none."""
         layers = list(model)
         specs = layer_specs(dataflow, len(layers), getattr(model, "dataflows", ()))
-        try:  # a program MAESTRO refuses for a layer: that layer has no option on this dataflow
-            templates(layers, [program_of(layer, spec) for layer, spec in zip(layers, specs, strict=True)])
-        except ValueError as exc:
-            raise _Uncostable(f"on dataflow {label(dataflow)}, {exc}") from None
+        for n, (layer, spec) in enumerate(zip(layers, specs, strict=True)):
+            why = refusal(layer, spec, self.hardware) if isinstance(layer, Layer) else None  # (array rows: presets)
+            if why is not None:  # a program MAESTRO refuses for a layer: no option on this dataflow
+                raise _Uncostable(f"on dataflow {label(dataflow)}, layer {n} ({layer.name!r}): {why}")
         costs = evaluate(model, pe, buffer, dataflow, self.hardware)
         pes = np.full(len(costs.runtime), pe, dtype=np.int64)
         bad = np.flatnonzero(~self.usable(costs))
@@ -359,14 +362,25 @@ class Platform:
         order = np.argsort(dist, kind="stable")
         bufs = np.full(pes.size, buffer, dtype=np.int64)
         for n in bad.tolist():
-            valid = self.usable(evaluate([layers[n]], p_all[order][:, None], k_all[order][:, None], specs[n],
-                                         self.hardware, outputs=("runtime",)))[:, 0]  # fmt: skip
-            if not valid.any():
+            first = self._nearest_usable(layers[n], specs[n], p_all[order], k_all[order])
+            if first is None:
                 raise _Uncostable(f"layer {n} ({getattr(layers[n], 'name', '')!r}) has no costable option on "
                                   f"dataflow {label(specs[n])} in this action space")  # fmt: skip
-            first = order[int(np.argmax(valid))]
-            pes[n], bufs[n] = p_all[first], k_all[first]
+            pes[n], bufs[n] = p_all[order][first], k_all[order][first]
         return pes, evaluate(model, pes, bufs, dataflow, self.hardware)
+
+    def _nearest_usable(self, layer: Any, spec: DataflowLike, pes: np.ndarray, bufs: np.ndarray) -> int | None:
+        """The first of the points (``pes``, ``bufs``) the layer can use, or None: costed a growing
+        chunk at a time (a point near the corner usually is; the general engine costs each)."""
+        start, size = 0, 64
+        while start < pes.size:
+            stop = min(pes.size, start + size)
+            ok = self.usable(evaluate([layer], pes[start:stop, None], bufs[start:stop, None], spec, self.hardware,
+                                      outputs=("runtime",)))[:, 0]  # fmt: skip
+            if ok.any():
+                return start + int(np.argmax(ok))
+            start, size = stop, 4 * size
+        return None
 
     def describe_space(self) -> dict[str, Any]:
         """The space searched, for :attr:`Result.space` (JSON-ready)."""

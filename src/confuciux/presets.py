@@ -53,6 +53,7 @@ def make_platform(
     deployment: str = "LP",
     pe_bounds: tuple[int, ...] = (),
     buffer_bounds: tuple[int, ...] = (),
+    *,
     allow_impossible: bool = False,
 ) -> Platform:
     """The :class:`Platform` named by these options.

@@ -623,5 +623,6 @@ def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
     bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
     platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
-                             budget, opts["hardware"], opts["deployment"], **bounds)  # fmt: skip
+                             budget, opts["hardware"], opts["deployment"], bounds["pe_bounds"],
+                             bounds["buffer_bounds"])  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])

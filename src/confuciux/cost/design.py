@@ -33,7 +33,7 @@ from . import schema
 
 __all__ = [
     "DEFAULT_PRESET", "DataflowLike", "DataflowSpec", "layer_specs", "program_of", "closed_form", "label", "labels",
-    "templates", "engine_costs", "evaluate_design", "per_layer_dataflows",
+    "templates", "refusal", "engine_costs", "evaluate_design", "per_layer_dataflows",
 ]  # fmt: skip
 
 #: The preset of a layer that has no program of its own when ``dataflow=None`` (ConfuciuX's
@@ -142,6 +142,19 @@ def templates(
             name = f" ({layer.name!r})" if layer.name else ""
             raise ValueError(f"layer {i}{name}: {exc}") from None
     return out
+
+
+def refusal(layer: Layer, spec: DataflowLike, hardware: Hardware) -> str | None:
+    """Why MAESTRO refuses ``spec``'s program for ``layer`` whatever the design (the
+    ValueError :func:`templates` gives), or None: None too where the closed forms cost the layer
+    (they cost, e.g., a grouped TRCONV as the CONV it computes, which MAESTRO has no file form for)."""
+    if hardware.confuciux_flags and closed_form(layer, spec) is not None:
+        return None
+    try:
+        templates([layer], [program_of(layer, spec)])
+    except ValueError as exc:
+        return str(exc).removeprefix("layer 0: ").removeprefix(f"layer 0 ({layer.name!r}): ")
+    return None
 
 
 # What the schema's energy, area and power are recomputed from (the engine's names are the schema's).

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from ..budgets import LS_SIZING, lp_total
 from ..cost import evaluate, schema
-from ..cost.design import DataflowLike, label, layer_specs, program_of, templates
+from ..cost.design import DataflowLike, label, layer_specs, program_of, refusal
 from ..dataflow.program import Dataflow
 from ..platform import Platform
 from ..workload import Model
@@ -124,10 +124,9 @@ class Problem:
                         table[f][i, d * block : (d + 1) * block] = table[f][i, earlier]
                     continue
                 seen[i][program] = d
-                try:
-                    templates([layers[i]], [program])
-                except ValueError as exc:
-                    self.refused[i, d] = str(exc).removeprefix("layer 0: ")
+                why = refusal(layers[i], self.specs[d][i], pl.hardware)
+                if why is not None:
+                    self.refused[i, d] = why
                     continue
                 rows.append(i)
             knob = [i for i in rows if "KTileSz" in programs[i].free_names]
@@ -140,8 +139,9 @@ class Problem:
             if fixed:  # the other buffer settings repeat the lowest's costs (not valid: no duplicates)
                 by_p = lowest[np.argsort(self.pes[lowest], kind="stable")]  # one option a P
                 same = by_p[np.searchsorted(self.pes[by_p], self.pes[opts])]
+                rows_fixed = np.asarray(fixed, dtype=np.int64)
                 for f in fields:
-                    table[f][np.ix_(fixed, opts)] = table[f][np.ix_(fixed, same)]
+                    table[f][np.ix_(rows_fixed, opts)] = table[f][np.ix_(rows_fixed, same)]
         # the same PE counts for every layer: a read-only view, not a copy
         table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, g))
         return table, valid
@@ -153,6 +153,7 @@ class Problem:
         if not rows or not options.size:
             return
         pl = self.platform
+        index = np.asarray(rows, dtype=np.int64)
         model: Any = self.model if len(rows) == len(self.model) else [self.model[i] for i in rows]
         step = max(1, _CHUNK // len(rows))
         for a in range(0, options.size, step):
@@ -161,8 +162,8 @@ class Problem:
             k = np.repeat(self.buffers[cols, None], len(rows), 1)
             costs = evaluate(model, p, k, dataflow, pl.hardware)
             for f in fields:
-                table[f][np.ix_(rows, cols)] = costs[f].T
-            valid[np.ix_(rows, cols)] = pl.usable(costs).T
+                table[f][np.ix_(index, cols)] = costs[f].T
+            valid[np.ix_(index, cols)] = pl.usable(costs).T
 
     @property
     def n_layers(self) -> int:
