@@ -634,7 +634,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         per_layer=args.per_layer,
         constraint=opts["constraint"], mul=opts["mul"], hardware=opts["hardware"],
         deployment=opts["deployment"], epochs=500 if args.epochs is None else args.epochs,
-        seed=0 if args.seed is None else args.seed,
+        seed=0 if args.seed is None else args.seed, allow_impossible=opts["allow_impossible"],
     )  # fmt: skip
     if args.json:
         _write_text(args.json, json.dumps(comparison.to_dict(), indent=1))

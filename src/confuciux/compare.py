@@ -150,6 +150,7 @@ def compare_dataflows(
     seed: int = 0,
     executor: Any = None,
     per_layer: bool = False,
+    allow_impossible: bool = False,
 ) -> Comparison:
     """Search ``model`` on every dataflow under one absolute budget.
 
@@ -161,7 +162,7 @@ def compare_dataflows(
     :func:`sweep`.  ``per_layer=True`` adds one more entry, named ``"dla+shi+eye"`` (the labels
     joined by ``+``): the heterogeneous design in which every layer picks its own dataflow, under
     the same budget (layer-pipelined only: one accelerator of an LS design has one dataflow).
-    Physically impossible costs are left out (:class:`Platform`'s ``allow_impossible``)."""
+    Physically impossible costs are left out unless ``allow_impossible`` (:class:`Platform`)."""
     flows = [_entry(d, "dataflows: ") for d in dataflows]
     if not flows or len(set(flows)) != len(flows):
         raise ValueError(f"dataflows must be distinct presets' names or Dataflows, got {list(dataflows)!r}")
@@ -175,7 +176,8 @@ def compare_dataflows(
         fixed, ref, used_mul = dict(budgets), None, None
     else:
         ref = flows[0] if reference is None else _entry(reference, "reference: ")
-        budget_of = {d: dict(Platform.confuciux(model, d, constraint, mul, hw, deployment).budgets)
+        budget_of = {d: dict(Platform.confuciux(model, d, constraint, mul, hw, deployment,
+                                                allow_impossible=allow_impossible).budgets)
                      for d in dict.fromkeys([ref, *flows])}  # fmt: skip
         fixed, used_mul = budget_of[ref], mul
         relative = {name: budget_of[d] for name, d in zip(names, flows, strict=True)}
@@ -183,7 +185,8 @@ def compare_dataflows(
     text = ", ".join(f"{k} {v:g}" for k, v in fixed.items())
 
     def case(d: Any) -> Case:
-        platform = Platform(d, hardware=hw, deployment=deployment, budgets=fixed, name=f"absolute budget ({text})")
+        platform = Platform(d, hardware=hw, deployment=deployment, budgets=fixed, name=f"absolute budget ({text})",
+                            allow_impossible=allow_impossible)
         return Case(model, platform, objective, method, epochs, seed)
 
     cases = [case(d) for d in flows]

@@ -180,7 +180,7 @@ class LayerCosts:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     s[name] = np.asarray(out.total(s))
         s = {n: s[n] for n in present if n in s}  # schema order
-        printed = np.isin(self.status, _PRINTED)
+        printed = _printed(self.status)
         worst = np.max(np.where(printed, 0, self.status), axis=-1, initial=0)
         status = np.where(worst > 0, worst, np.max(self.status, axis=-1, initial=0)).astype(schema.STATUS_DTYPE)
         return LayerCosts._of(s, np.all(self.valid, axis=-1), status)
@@ -220,6 +220,15 @@ class PointCost(NamedTuple):
 
 
 _PRINTED = tuple(schema.PRINTED)
+
+
+def _printed(status: np.ndarray) -> np.ndarray:
+    """``valid`` of statuses: MAESTRO prints the point (OK or IMPOSSIBLE)."""
+    return np.asarray((status == schema.OK) | (status == schema.IMPOSSIBLE))
+
+
+if set(_PRINTED) != {schema.OK, schema.IMPOSSIBLE}:
+    raise ImportError("_printed must list schema.PRINTED")
 _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
 _MAIN_SET, _ACCESS_SET = frozenset(_MAIN), frozenset(_ACCESS_NAMES)
 
@@ -449,17 +458,15 @@ def evaluate(
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
     one = _one_kernel_dataflow(model_or_layers, dataflow) if closed else None
     if one is not None:  # every layer on one closed form: one kernel call
-        arrays, status = _closed_costs(cols, depthwise, p, k, one, hardware, asked, use_c, struct)
-        arrays = {name: a.reshape(shape) for name, a in arrays.items()}
-        status = status.reshape(shape)
+        arrays, status, valid = _closed_costs(cols, depthwise, p, k, one, hardware, asked, use_c, struct)
     else:
         arrays, status = _mixed_costs(model_or_layers, cols, depthwise, p, k, dataflow, hardware, asked, use_c,
                                       closed, constants)  # fmt: skip
-        arrays = {name: a.reshape(shape) for name, a in arrays.items()}
-        status = status.reshape(shape)
+        valid = _printed(status)
+    arrays = {name: a.reshape(shape) for name, a in arrays.items()}
     if derived:
         _derive(arrays, derived)
-    return LayerCosts._of(arrays, np.isin(status, _PRINTED), status)
+    return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
 
 
 def _closed_forms_hold(hardware: Hardware, asked: tuple[str, ...], constants: Mapping[str, int] | None) -> bool:
@@ -469,7 +476,7 @@ def _closed_forms_hold(hardware: Hardware, asked: tuple[str, ...], constants: Ma
         _check_constants(constants)
         if _PRESET_NAMES & set(constants):
             return False
-    return hardware.confuciux_flags and all(name in _CLOSED_SET for name in asked)
+    return hardware.confuciux_flags and (asked is schema.DEFAULT or _CLOSED_SET.issuperset(asked))
 
 
 _CLOSED_SET = frozenset(schema.CLOSED_FORM)
@@ -502,17 +509,17 @@ _SELECTABLE_LOWER = {name.lower(): name for name in _dataflows.DATAFLOWS}
 def _closed_costs(
     cols: np.ndarray, depthwise: np.ndarray, p: np.ndarray, k: np.ndarray, dataflow: str, hardware: Hardware,
     asked: tuple[str, ...], use_c: bool, struct: Any = None,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:  # fmt: skip
     """The closed forms of ``dataflow`` (depthwise layers: dpt) on layers ``cols`` for designs
-    ``p``, ``k`` (D, N): each output asked and the status, flat (D*N,)."""
+    ``p``, ``k`` (D, N): each output asked, the status and valid, flat (D*N,)."""
     if use_c:
         sources, rows = _plan(asked)
-        floats, status, _ = _native.evaluate_block(cols, depthwise, p, k, dataflow, hardware, sources, struct)
-        return {name: floats[row] for name, row in zip(asked, rows, strict=True)}, status
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, dataflow, hardware, sources, struct)
+        return {name: floats[row] for name, row in zip(asked, rows, strict=True)}, status, valid
     reps = p.shape[0]
     tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
     raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), dataflow, hardware)
-    return {name: raw[name] for name in asked}, raw["status"]
+    return {name: raw[name] for name in asked}, raw["status"], raw["valid"]
 
 
 def _mixed_costs(
@@ -532,7 +539,7 @@ def _mixed_costs(
         idx = np.array([i for i, x in enumerate(kernel) if x == name])
         sub_cols = np.ascontiguousarray(cols[:, idx])
         sub_dw = np.ascontiguousarray(depthwise[idx])
-        part, st = _closed_costs(sub_cols, sub_dw, p[:, idx], k[:, idx], name, hardware, asked, use_c)
+        part, st, _ = _closed_costs(sub_cols, sub_dw, p[:, idx], k[:, idx], name, hardware, asked, use_c)
         for out, a in part.items():
             arrays[out][:, idx] = a.reshape(n_designs, idx.size)
         status[:, idx] = st.reshape(n_designs, idx.size)
@@ -621,7 +628,8 @@ def evaluate_layer(
     closed forms with the C kernel).  ``dataflow``: a preset's name or a
     :class:`~confuciux.Dataflow` (None: ``"dla"``).  Same numbers as :func:`evaluate`; units in
     :mod:`confuciux.cost.schema`."""
-    hardware = _hardware(hardware)
+    if type(hardware) is not Hardware:
+        hardware = _hardware(hardware)
     if not (type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX):
         for name, v in (("pes", pes), ("buffers", buffers)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -629,7 +637,10 @@ def evaluate_layer(
             if not 1 <= v <= _INT64_MAX:
                 raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
         pes, buffers = int(pes), int(buffers)
-    df = _one_kernel_dataflow(None, dataflow) if dataflow is None or type(dataflow) is str else None
+    if type(dataflow) is str and dataflow in _SELECTABLE:  # the common case first
+        df: str | None = dataflow
+    else:
+        df = _one_kernel_dataflow(None, dataflow) if dataflow is None or type(dataflow) is str else None
     if df is None or constants is not None or not hardware.confuciux_flags:
         if isinstance(dataflow, Sequence) and not isinstance(dataflow, str):
             raise TypeError(f"evaluate_layer takes one dataflow (a preset's name or a Dataflow), got {dataflow!r}")
