@@ -357,6 +357,14 @@ def test_sweeps_sharing_a_checkpoint_keep_each_others_records(tmp_path, in_proce
     assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == [c.key() for c in cases]
 
 
+def test_a_checkpoint_that_is_not_a_regular_file_is_refused():
+    """/dev/full as the checkpoint used to hang the sweep: it was read (endless zeros) to its end."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with pytest.raises(ValueError, match="/dev/full: a sweep checkpoint is a regular file"):
+        sweep(_cases()[:1], checkpoint="/dev/full")
+
+
 def test_results_table_csv_and_dataframe(tmp_path, in_process):
     rows = results_table(in_process)
     assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows)

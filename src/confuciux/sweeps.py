@@ -405,6 +405,8 @@ class _Checkpoint:
     def load(self) -> dict[str, Result]:
         if not self.path.exists():
             return {}
+        if not self.path.is_file():  # a device or a pipe: read for ever (/dev/zero), or never appended to
+            raise ValueError(f"{self.path}: a sweep checkpoint is a regular file (it is read, then appended to)")
         data = self.path.read_bytes()
         try:
             data.decode("utf-8")
