@@ -574,3 +574,11 @@ def test_an_ellipsis_wider_than_the_free_letters_is_named():
     m = model([node], [("a", [1] * 50 + [4, 5]), ("b", [5, 6])])
     with pytest.raises(ValueError, match=r"node 'e' \(Einsum\).*ellipsis stands for 50 dimensions, more than the 49"):
         Model.from_onnx(m)
+
+
+def test_a_graph_input_whose_initializer_has_another_shape_is_named():
+    """ONNX's strict shape inference refuses it; the importer took the initializer's 16 × 16."""
+    m = conv_model((1, 3, 8, 8), (4, 3, 3, 3))
+    m.graph.initializer.append(weight("x", [1, 3, 16, 16]))
+    with pytest.raises(ValueError, match=r"graph input 'x' is declared \(1, 3, 8, 8\) but its initializer .* \(1, 3, 16, 16\)"):
+        Model.from_onnx(m)

@@ -1233,13 +1233,20 @@ def _build(ctx: _Context, node: Any, index: int) -> tuple[list[dict[str, Any]], 
         raise ctx.fail(node, "", f"cannot be read ({type(exc).__name__}: {_short(exc)})") from None
 
 
-def _check_order(graph: Any, label: str) -> None:
-    """ONNX's two rules of a graph's node list that shape resolution relies on: each tensor is
-    assigned once (a graph input, an initializer or one node's output: static single assignment)
-    and the nodes are topologically sorted (a node's inputs are produced before it, so there is
-    no cycle).  A tensor written by two nodes gave its consumers the last writer's shape,
-    whichever came first; a ``ValueError`` names the node instead."""
-    produced = {t.name for t in graph.initializer} | {vi.name for vi in graph.input}
+def _check_graph(graph: Any, label: str) -> None:
+    """ONNX's rules of a graph that shape resolution relies on: each tensor is assigned once (a
+    graph input, an initializer or one node's output: static single assignment), the nodes are
+    topologically sorted (a node's inputs are produced before it, so there is no cycle), and a
+    graph input that has an initializer (its default value) is declared with the initializer's
+    shape.  A tensor written by two nodes gave its consumers the last writer's shape, whichever
+    came first; a ``ValueError`` names the node or the input instead."""
+    defaults = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
+    for vi in graph.input:
+        declared = _static(vi.type) if vi.name in defaults else None
+        if declared is not None and list(declared) != defaults[vi.name]:
+            raise ValueError(f"{label}: graph input {_short(vi.name, 80)!r} is declared {declared} but its "
+                             f"initializer (its default value) is {tuple(defaults[vi.name])}")  # fmt: skip
+    produced = set(defaults) | {vi.name for vi in graph.input}
     made_by_nodes = {o for n in graph.node for o in n.output if o}
     for index, node in enumerate(graph.node):
         for name in node.input:
@@ -1260,7 +1267,7 @@ def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Impo
         if not isinstance(node.op_type, str) or not isinstance(node.name, str):
             raise ValueError(f"{label}: node {i}: its op type or name is not UTF-8 text (a corrupt file?)")
     model = _inline(onnx, model, label)
-    _check_order(model.graph, label)
+    _check_graph(model.graph, label)
     functions = {_key(f): f for f in model.functions}
     found = _resolve(onnx, model, label, batch)
     ctx = _Context(onnx, label, found, {o.domain or "ai.onnx": o.version for o in model.opset_import})
