@@ -93,6 +93,14 @@ def test_bad_designs(pes, buffers, exc, match):
         evaluate(LAYERS, pes, buffers)
 
 
+@pytest.mark.parametrize("pes", [np.ones(3, dtype=int), np.ones(0, dtype=int), [[1, 2]]])
+def test_designs_whose_last_axis_is_not_the_one_layer_are_named(pes):
+    """A vector against one layer broadcast to a last axis other than the layers' and failed in
+    NumPy's reshape ("cannot reshape array of size 3 into shape (1,1)")."""
+    with pytest.raises(ValueError, match=r"do not broadcast against 1 layers"):
+        evaluate(LAYERS[:1], pes, 4)
+
+
 def test_bad_design_error_names_the_layer():
     pes = np.array([16, 16, 0, 16])
     with pytest.raises(ValueError, match=r"layer 2"):

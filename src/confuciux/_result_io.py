@@ -188,20 +188,31 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
     dataflows = result._layer_dataflows()
     out = Path(directory)
     (out / MAPPINGS).mkdir(parents=True, exist_ok=True)
-    model_name = _maestro.token_name(result.model_name, "model")
+    model_name = _file_stem(result.model_name, "model")
     paths = [out / f"{model_name}.m"]
     workload.to_maestro(paths[0])
     commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", 'cd "$(dirname "$0")"',
                 "set -e"]  # fmt: skip
     for i, layer in enumerate(workload):
         pes, ktile = int(result.pes[i]), int(result.buffers[i])
-        name = f"{MAPPINGS}/{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
+        name = f"{MAPPINGS}/{i:03d}_{_file_stem(layer.name, f'layer{i}')}.m"
         (out / name).write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
         paths.append(out / name)
         commands.append(_maestro.MAESTRO_COMMAND.format(file=name, pes=pes))
     script = out / "run_maestro.sh"
     script.write_text("\n".join(commands) + "\n", encoding="utf-8")
     return [*paths, script]
+
+
+#: Bytes of a model's or layer's name kept in a file name (most file systems allow 255 a name):
+#: an ONNX node's name can be longer ("File name too long" after some files were written).
+NAME_BYTES = 100
+
+
+def _file_stem(name: str, fallback: str) -> str:
+    """``name`` as MAESTRO reads a word (:func:`~confuciux.formats.maestro.token_name`), cut to
+    :data:`NAME_BYTES` bytes of UTF-8 at a character boundary."""
+    return _maestro.token_name(name, fallback).encode("utf-8")[:NAME_BYTES].decode("utf-8", "ignore") or fallback
 
 
 CSV_COLUMNS = (

@@ -114,7 +114,12 @@ def check(d: Any) -> None:
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
     if d["seed"] is not None:
         _int(d["seed"], "seed", 0, None)
-    _cost(d["lower_bound"], "lower_bound")
+    bound = _cost(d["lower_bound"], "lower_bound")
+    value = d["objective_value"]
+    if d["feasible"] and value is not None and bound > value * (1 + 1e-9):
+        # a certified bound on the optimum is at most the value of any design within the budgets
+        raise ValueError(f"lower_bound ({d['lower_bound']!r}) is above the objective_value ({value!r}) of a feasible "
+                         "design: a lower bound on the optimum cannot be")  # fmt: skip
     _mapping(d["platform"], "platform")
     _optional(d)
 
@@ -122,9 +127,21 @@ def check(d: Any) -> None:
 def _optional(d: Mapping[str, Any]) -> None:
     """Keys a result may lack (files written before they existed)."""
     if "space" in d:  # the action space searched
-        _mapping(d["space"], "space")
+        space = _mapping(d["space"], "space")
+        for key in ("pe_bounds", "buffer_bounds"):  # Result.on_bound and summary() read them
+            if space.get(key) is not None:
+                _bounds(space[key], f"space.{key}")
     if d.get("reason") is not None:  # why a result is infeasible
         _text(d["reason"], "reason")
+
+
+def _bounds(x: Any, field: str) -> None:
+    values = _array(x, field)
+    if len(values) != 2:
+        raise ValueError(f"{field} must be [lo, hi], got {len(values)} value(s)")
+    lo, hi = (_int(v, f"{field}[{i}]", 1) for i, v in enumerate(values))
+    if lo > hi:
+        raise ValueError(f"{field} must be [lo, hi] with lo <= hi, got {values}")
 
 
 def _kind(x: Any) -> str:

@@ -370,6 +370,8 @@ def _design_arrays(
     k = _int_array("buffers", buffers)
     try:
         shape = np.broadcast_shapes(p.shape, k.shape, (n_layers,))
+        if shape[-1] != n_layers:  # one layer: (3,) broadcasts against (1,), but its last axis is not the layers'
+            raise ValueError
     except ValueError:
         raise ValueError(
             f"pes (shape {p.shape}) and buffers (shape {k.shape}) do not broadcast against "
