@@ -1,0 +1,218 @@
+"""Thin binding to the compiled general engine (``cxe_evaluate`` in csrc/engine.c).
+
+The C engine runs passes 2-6 of the reference (levels, cases, reuse, analysis, printed row) for
+every design of every layer in one call; this module does pass 1 with the reference's own
+:func:`~.problem.problem_of` (once per layer and program naming), encodes each layer's compiled
+program (:class:`~confuciux.dataflow.bind.Template`: sizes fixed or a design knob) for C, and
+checks every array it hands over.  ``AVAILABLE`` is False when the extension was not built.
+When it loads, the engine's enums are checked against the Python tables (dimensions, statuses,
+outputs), by name.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..._cache import IdentityCache
+from ...dataflow.bind import _KNOB_CODE, Template
+from ...dataflow.program import DIMENSIONS
+from ...workload import Layer
+from .analysis import Flags
+from .outputs import OUTPUTS
+from .problem import Problem, _naming, problem_of
+from .report import maestro_hardware
+from .status import Status
+
+try:
+    from ..._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
+
+    AVAILABLE = hasattr(lib, "cxe_evaluate")
+except ImportError:  # built without a C compiler, or run from a source tree
+    ffi = lib = None
+    AVAILABLE = False
+
+__all__ = ["AVAILABLE", "evaluate", "check_enums"]
+
+_FLAGS = ("simd", "noc_bw", "noc_hops", "noc_hop_latency", "offchip_bw")
+_BOUND_CAP = 2**126  # the bounds are passed as min(value, 2^126): every comparison in C is unchanged
+_MASK64 = 2**64 - 1
+
+
+def check_enums(c_lib: Any) -> None:
+    """Raise ImportError unless the engine's enums name what the Python tables name: the
+    dimensions in byte order, the statuses, the outputs."""
+    problems = []
+    tables = {"dim": sorted(DIMENSIONS), "output": list(OUTPUTS)}
+    for kind, names in tables.items():
+        got = [ffi.string(getattr(c_lib, f"cxe_{kind}_name")(i)).decode() for i in range(len(names) + 1)]
+        if got != [*names, ""]:
+            problems.append(f"{kind}s: tables {names}, engine {got[:-1]}")
+    for s in Status:
+        if ffi.string(c_lib.cxe_status_name(int(s))).decode() not in Status.__members__:
+            problems.append(f"status {s.name} = {int(s)}: engine calls it {ffi.string(c_lib.cxe_status_name(int(s)))!r}")
+    if problems:
+        raise ImportError("confuciux._cost_model's engine was built from other tables (rebuild it: pip install -e . "
+                          "or python csrc/build.py): " + "; ".join(problems))  # fmt: skip
+
+
+if AVAILABLE:
+    check_enums(lib)
+    _DIM = {name: i for i, name in enumerate(sorted(DIMENSIONS))}
+    _KIND = {"spatial": lib.CXE_SPATIAL, "temporal": lib.CXE_TEMPORAL, "cluster": lib.CXE_CLUSTER}
+    # the language's knob codes -> the engine's, by the knob's name
+    _KNOB = np.zeros(max(_KNOB_CODE.values()) + 1, dtype=np.uint8)
+    for _name, _code in _KNOB_CODE.items():
+        _KNOB[_code] = {"pes": lib.CXE_KNOB_PES, "buffers": lib.CXE_KNOB_BUFFERS}[_name]
+    _OUTPUT_INDEX = {name: i for i, name in enumerate(OUTPUTS)}
+
+
+def _program_arrays(t: Template) -> dict[str, np.ndarray]:
+    """A template as the engine reads it: one entry a directive."""
+    table = t.table
+    return {
+        "kind": np.array([_KIND[k] for k in t.kinds], dtype=np.uint8),
+        "dim": np.array([_DIM[d] if k != "cluster" else -1 for d, k in zip(t.dims, t.kinds, strict=True)],
+                        dtype=np.int8),  # fmt: skip
+        "size": np.ascontiguousarray(table["size"]),
+        "offset": np.ascontiguousarray(table["offset"]),
+        "size_knob": _KNOB[table["size_knob"]],
+        "offset_knob": _KNOB[table["offset_knob"]],
+        "whole": np.ascontiguousarray(table["whole"]),
+    }
+
+
+_programs: IdentityCache[Template, dict[str, np.ndarray]] = IdentityCache(_program_arrays)
+_N_COUPLED = 6
+
+
+def _problem_row(problem: Problem) -> tuple[np.ndarray, int, int, int, np.ndarray, np.ndarray]:
+    """(dims, stride_y, stride_x, windows, tensors, bounds) of one layer."""
+    dims = np.zeros(len(_DIM), dtype=np.int64)
+    for name, size in problem.dims:
+        dims[_DIM[name]] = size
+    strides = dict(problem.strides)
+    tensors = np.full((3, _N_COUPLED), -1, dtype=np.int8)
+    for t, coupled in enumerate((problem.input, problem.filter, problem.output)):
+        tensors[t, : len(coupled)] = [_DIM[d] for d in coupled]
+    bounds = np.zeros((4, 2), dtype=np.uint64)
+    for k, value in enumerate((problem.work, problem.input_used, problem.filter_size, problem.output_size)):
+        v = min(value, _BOUND_CAP)
+        bounds[k] = (v >> 64, v & _MASK64)
+    return dims, strides.get("Y", 1), strides.get("X", 1), int(bool(problem.overlaps)), tensors, bounds
+
+
+def _layer_rows(layer: Layer) -> dict[frozenset[str], tuple[Any, ...]]:
+    return {}
+
+
+_layer_cache: IdentityCache[Layer, dict[frozenset[str], tuple[Any, ...]]] = IdentityCache(_layer_rows)
+
+
+def _problem_of(layer: Layer, t: Template) -> tuple[Any, ...]:
+    """Pass 1 for ``layer`` under ``t``: MAESTRO's view depends on the dimensions the program
+    maps (the GEMM form, a declared batch), as for the reference given bound directives."""
+    mapped = frozenset(d for d, k in zip(t.dims, t.kinds, strict=True) if k != "cluster")
+    rows = _layer_cache(layer)
+    row = rows.get(mapped)
+    if row is None:
+        row = rows[mapped] = _problem_row(problem_of(layer, (), _naming(sorted(mapped))))
+    return row
+
+
+@functools.lru_cache(maxsize=64)
+def _hardware(simd: int, noc_bw: int) -> Any:
+    """The cost database's struct for these flags (``maestro_hardware``)."""
+    from ..native import _hardware_struct  # the closed-form binding's struct of a Hardware
+
+    return _hardware_struct(maestro_hardware(Flags(simd, noc_bw, 0, 1)))
+
+
+def _designs(pes: np.ndarray, buffers: np.ndarray) -> tuple[Any, list[Any]]:
+    """The engine's cx_designs over (n_designs, n_layers) int64 arrays, possibly broadcast views."""
+    des = ffi.new("cx_designs *")
+    keep = []
+    for field, steps, a in (("pes", "pes_step", pes), ("ktile", "ktile_step", buffers)):
+        strides = [0 if a.shape[i] <= 1 else s // a.itemsize for i, s in enumerate(a.strides)]
+        if any(s < 0 for s in a.strides) or any(s % a.itemsize for s in a.strides):
+            a = np.ascontiguousarray(a)
+            strides = [a.shape[1], 1]
+        ptr = ffi.cast("const int64_t *", a.__array_interface__["data"][0]) if a.size else ffi.NULL
+        setattr(des, field, ptr)
+        setattr(des, steps, strides)
+        keep.append(a)
+    return des, keep
+
+
+def evaluate(
+    layers: Sequence[Layer],
+    templates: Sequence[Template],
+    pes: np.ndarray,
+    buffers: np.ndarray,
+    flags: Mapping[str, int | bool],
+    outputs: Sequence[str],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The compiled engine behind :func:`~confuciux.cost.engine.evaluate_batch`: every design of
+    every layer in one C call.  ``pes`` and ``buffers``: int64 (n_designs, n_layers) (broadcast
+    views welcome), each >= 1; ``flags``: every key of :data:`~confuciux.cost.engine.DEFAULTS`;
+    ``outputs``: engine output names.  Returns the outputs (float64, NaN where not printed) and
+    the statuses (uint8, :class:`Status` codes)."""
+    n_layers = len(layers)
+    if len(templates) != n_layers:
+        raise ValueError(f"{len(templates)} templates for {n_layers} layers")
+    for a in (pes, buffers):
+        if not isinstance(a, np.ndarray) or a.dtype != np.int64 or a.ndim != 2 or a.shape[1] != n_layers:
+            raise ValueError(f"pes and buffers must be int64 arrays of shape (designs, {n_layers})")
+    if pes.shape != buffers.shape:
+        raise ValueError(f"pes {pes.shape} and buffers {buffers.shape} differ in shape")
+    n_designs = pes.shape[0]
+    rows = [_problem_of(layer, t) for layer, t in zip(layers, templates, strict=True)]
+    progs = [_programs(t) for t in templates]
+    first = np.zeros(n_layers + 1, dtype=np.int64)
+    first[1:] = np.cumsum([len(p["kind"]) for p in progs])
+    cat = {key: np.concatenate([p[key] for p in progs]) if progs else np.zeros(0, dtype=np.int64)
+           for key in ("kind", "dim", "size", "offset", "size_knob", "offset_knob", "whole")}  # fmt: skip
+    dims = np.ascontiguousarray(np.stack([r[0] for r in rows]) if rows else np.zeros((0, len(_DIM)), np.int64))
+    sy = np.array([r[1] for r in rows], dtype=np.int64)
+    sx = np.array([r[2] for r in rows], dtype=np.int64)
+    windows = np.array([r[3] for r in rows], dtype=np.uint8)
+    tensors = np.ascontiguousarray(np.stack([r[4] for r in rows]) if rows else np.zeros((0, 3, 6), np.int8))
+    bounds = np.ascontiguousarray(np.stack([r[5] for r in rows]) if rows else np.zeros((0, 4, 2), np.uint64))
+    ly = ffi.new("cxe_layers *")
+    ly.dims, ly.stride_y, ly.stride_x = (ffi.from_buffer("int64_t[]", a) for a in (dims, sy, sx))
+    ly.windows = ffi.from_buffer("uint8_t[]", windows)
+    ly.tensors = ffi.from_buffer("int8_t[]", tensors)
+    ly.bounds = ffi.from_buffer("uint64_t[]", bounds)
+    pr = ffi.new("cxe_programs *")
+    pr.first = ffi.from_buffer("int64_t[]", first)
+    pr.kind = ffi.from_buffer("uint8_t[]", cat["kind"].astype(np.uint8))
+    cat["kind"] = cat["kind"].astype(np.uint8)
+    cat["dim"] = cat["dim"].astype(np.int8)
+    cat["size_knob"] = cat["size_knob"].astype(np.uint8)
+    cat["offset_knob"] = cat["offset_knob"].astype(np.uint8)
+    pr.kind = ffi.from_buffer("uint8_t[]", cat["kind"])
+    pr.dim = ffi.from_buffer("int8_t[]", cat["dim"])
+    pr.size = ffi.from_buffer("int64_t[]", cat["size"])
+    pr.offset = ffi.from_buffer("int64_t[]", cat["offset"])
+    pr.size_knob = ffi.from_buffer("uint8_t[]", cat["size_knob"])
+    pr.offset_knob = ffi.from_buffer("uint8_t[]", cat["offset_knob"])
+    pr.whole = ffi.from_buffer("int64_t[]", cat["whole"])
+    fl = ffi.new("cxe_flags *", {name: int(flags[name]) for name in _FLAGS})
+    hw = _hardware(int(flags["simd"]), int(flags["noc_bw"]))
+    des, keep = _designs(pes, buffers)
+    shape = (n_designs, n_layers)
+    values = {name: np.empty(shape) for name in outputs}
+    ptrs = ffi.new("double *[]", len(OUTPUTS))
+    for name, arr in values.items():
+        ptrs[_OUTPUT_INDEX[name]] = ffi.from_buffer("double[]", arr)
+    status = np.empty(shape, dtype=np.uint8)
+    rc = lib.cxe_evaluate(ly, pr, n_layers, des, n_designs, fl, hw, ptrs, ffi.from_buffer("uint8_t[]", status))
+    del keep
+    if rc == -3:
+        raise MemoryError("the general engine ran out of memory")
+    if rc != 0:
+        raise ValueError(f"the general engine refused its input (code {rc}): a size, P, k or flag out of range")
+    return values, status
