@@ -33,6 +33,7 @@ typedef unsigned __int128 u128;
 #define MAX_LEVELS 4       /* MAESTRO's NoCs: one per cluster level */
 #define MAX_CASES (1 << 24) /* the reference's cases.MAX_CASES */
 #define OOM 255            /* not a status: the call fails (-3) */
+#define MAX_DIRECTIVES (1 << 20)  /* a longer program is malformed input */
 
 /* The statuses (the engine's Status, generated from its table). */
 enum {
@@ -72,6 +73,10 @@ static _Noreturn void fail(ctx *c, int status)
 static void *aalloc(ctx *c, arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
+    if (!a->cur && a->head) {  /* released to the very beginning */
+        a->cur = a->head;
+        a->cur->used = 0;
+    }
     for (;;) {
         if (a->cur && a->cur->cap - a->cur->used >= n) break;
         if (a->cur && a->cur->next && a->cur->next->cap >= n) {  /* a spare chunk, released before */
@@ -137,6 +142,11 @@ static inline i64 n64(ctx *c, i128 v)
 /* C's truncating division and remainder: a zero divisor is SIGFPE, LONG_MIN / -1 an overflow */
 static inline i64 cdiv(ctx *c, i64 a, i64 b)
 {
+    if (b > 0 && a >= 0) {  /* the usual case: no division below the divisor, 32 bits when they fit */
+        if (a < b) return 0;
+        if (((uint64_t)a | (uint64_t)b) >> 32 == 0) return (i64)((uint32_t)a / (uint32_t)b);
+        return a / b;
+    }
     if (b == 0) fail(c, ST_SIGFPE);
     if (b == -1) { if (a == INT64_MIN) fail(c, ST_OVERFLOW); return -a; }
     return a / b;
@@ -158,11 +168,14 @@ static inline i64 ceil_div_double(ctx *c, i64 a, i64 b)
     return (i64)q;
 }
 
-/* noc_delay(): latency - 1 + ceil-ish(volume / bandwidth) */
+/* C's a / 2 (no failure possible) */
+static inline i64 half(i64 a) { return a / 2; }
+
+/* noc_delay(): latency - 1 + ceil-ish(volume / bandwidth), bandwidth >= 1 */
 static inline i64 noc_delay(ctx *c, i64 volume, i64 bandwidth, i64 latency)
 {
     i64 sends = cdiv(c, volume, bandwidth);
-    if (cmod(c, volume, bandwidth) != 0) sends += 1;  /* |sends| <= 2^62 when bandwidth >= 2 */
+    if (volume - sends * bandwidth != 0) sends += 1;  /* cmod(); |sends| <= 2^62 when bandwidth >= 2 */
     return add(c, latency - 1, sends);
 }
 
@@ -241,8 +254,14 @@ typedef struct {
     i64 size, edge_clusters;     /* the top level's are the design's */
     dir_t *maps;
     dims_t dims;                 /* the static table */
-    int8_t first[ND], last[ND];  /* first and last map of each dimension, -1 */
+    int32_t first[ND], last[ND];  /* first and last map of each dimension, -1 */
     tiles_t tiles;
+    /* per tensor, for the volumes: the maps of its dimensions (in map order), the coupled
+     * dimensions whose first map is spatial (in coupled order), the first coupled dimension
+     * without a map (-1: none); the maps of the dimensions the output is not coupled to */
+    int32_t *cmaps[3], n_cmaps[3], *omaps, n_omaps;
+    int8_t spd[3][CXE_MAX_COUPLED];
+    int n_spd[3], unmapped[3];
 } level_t;
 
 /* A directive of a bound program. */
@@ -268,11 +287,15 @@ typedef struct {
  * err_pre: where the reference stops before the top level's P-dependent checks (every design
  * that binds this way); err_post: after them; -1 when it does not.  The top level's size and
  * edge sub-clusters are filled per design. */
+struct top_t;
+
 typedef struct {
     int err_pre, err_post, n_levels;
     i64 uppermost, pes_key, buf_key;
     level_t lv[MAX_LEVELS];
     memo_t memo;
+    struct top_t *top;  /* the top level's cache across designs (made at the second design) */
+    int uses;           /* designs evaluated on this program */
 } prog_t;
 
 static uint32_t map_mask(const dir_t *maps, int n)
@@ -413,13 +436,13 @@ static void unit_pre(ctx *c, level_t *L)
         if (!L->maps[i].spatial) dsize(c, &L->dims, L->maps[i].dim);
     dsize(c, &L->dims, L->maps[sp].dim);
 }
-/* ... the P-dependent part (the top level's size is P's) */
-static void unit_size(ctx *c, level_t *L)
+/* ... the part that depends on the level's size (P's at the top): its edge sub-clusters */
+static i64 unit_size(ctx *c, const level_t *L, i64 size)
 {
     const dir_t *sp = &L->maps[L->spatial];
     i64 extent = L->dims.size[sp->dim];
-    cdiv(c, extent, i32(c, (i128)sp->ofs * L->size));
-    L->edge_clusters = edge_clusters(c, extent, sp->size, sp->ofs, L->size);
+    cdiv(c, extent, i32(c, (i128)sp->ofs * size));
+    return edge_clusters(c, extent, sp->size, sp->ofs, size);
 }
 /* ... and the last check */
 static void unit_post(ctx *c, const level_t *L)
@@ -479,8 +502,8 @@ static void index_maps(level_t *L)
     memset(L->last, -1, sizeof L->last);
     for (int i = 0; i < L->n_maps; i++) {
         int d = L->maps[i].dim;
-        if (L->first[d] < 0) L->first[d] = (int8_t)i;
-        L->last[d] = (int8_t)i;
+        if (L->first[d] < 0) L->first[d] = i;
+        L->last[d] = i;
     }
 }
 
@@ -523,7 +546,7 @@ static void complete_level(ctx *c, arena *perm, prog_t *g, build_t *b, int index
 static void finish_level(ctx *c, prog_t *g, build_t *b, int index)
 {
     level_t *L = &g->lv[index];
-    if (index) unit_size(c, L);
+    if (index) L->edge_clusters = unit_size(c, L, L->size);
     unit_post(c, L);
     dims_t below;
     lower_dims(c, b->pb->vars, &b->dims, L, &below);
@@ -562,6 +585,27 @@ static void compile_pre(ctx *c, arena *perm, prog_t *g, build_t *b)
 }
 
 /* Stage B: the rest of the top level, the levels below, the tiles. */
+/* The maps each tensor's volumes read (level_t's cmaps ... unmapped). */
+static void tensor_maps(ctx *c, arena *perm, const problem_t *pb, level_t *L)
+{
+    for (int t = 0; t < NT; t++) {
+        L->cmaps[t] = aalloc(c, perm, ((size_t)L->n_maps + 1) * sizeof *L->cmaps[t]);
+        L->n_cmaps[t] = L->n_spd[t] = 0;
+        L->unmapped[t] = -1;
+        for (int i = 0; i < L->n_maps; i++)
+            if (pb->mask[t] & BIT(L->maps[i].dim)) L->cmaps[t][L->n_cmaps[t]++] = i;
+        for (int j = 0; j < pb->n_coupled[t]; j++) {
+            int d = pb->coupled[t][j], f = L->first[d];
+            if (f < 0 && L->unmapped[t] < 0) L->unmapped[t] = j;
+            if (f >= 0 && L->maps[f].spatial) L->spd[t][L->n_spd[t]++] = (int8_t)d;
+        }
+    }
+    L->omaps = aalloc(c, perm, ((size_t)L->n_maps + 1) * sizeof *L->omaps);
+    L->n_omaps = 0;
+    for (int i = 0; i < L->n_maps; i++)
+        if (!(pb->mask[T_OUT] & BIT(L->maps[i].dim))) L->omaps[L->n_omaps++] = i;
+}
+
 static void compile_post(ctx *c, arena *perm, prog_t *g, build_t *b)
 {
     finish_level(c, g, b, 0);
@@ -569,7 +613,10 @@ static void compile_post(ctx *c, arena *perm, prog_t *g, build_t *b)
         complete_level(c, perm, g, b, i);
         finish_level(c, g, b, i);
     }
-    for (int i = 0; i < g->n_levels; i++) tiles_of(c, &g->lv[i]);
+    for (int i = 0; i < g->n_levels; i++) {
+        tiles_of(c, &g->lv[i]);
+        tensor_maps(c, perm, b->pb, &g->lv[i]);
+    }
 }
 
 /* Runs a stage with its own handler: -1, or the status it stopped with (scratch released). */
@@ -676,13 +723,12 @@ static inline i64 pe_mapped_factor(const tiles_t *T, int d, const state_t *st, i
 }
 
 /* _pe_mapped() */
-static i64 pe_mapped(ctx *c, const view_t *v, uint32_t coupled, int first, int spee)
+static i64 pe_mapped(ctx *c, const view_t *v, int t, int first, int spee)
 {
     const level_t *L = v->L;
     i64 out = 1;
-    for (int i = 0; i < L->n_maps; i++) {
-        int d = L->maps[i].dim;
-        if (!(coupled & BIT(d))) continue;
+    for (int j = 0; j < L->n_cmaps[t]; j++) {
+        int i = L->cmaps[t][j], d = L->maps[i].dim;
         const state_t *st = v->cs->by_dim[d];
         i64 f = L->maps[i].spatial ? pe_mapped_factor(v->T, d, st, L->edge_clusters, first, spee)
                                    : tile(v->T, d, is_edge(st));
@@ -692,13 +738,12 @@ static i64 pe_mapped(ctx *c, const view_t *v, uint32_t coupled, int first, int s
 }
 
 /* _restarts() */
-static int restarts(const view_t *v, uint32_t coupled, int moving)
+static int restarts(const view_t *v, int t, int moving)
 {
     const level_t *L = v->L;
-    for (int i = moving + 1; i < L->n_maps; i++) {
-        int d = L->maps[i].dim;
-        const state_t *st = v->cs->by_dim[d];
-        if (st->pos == INIT && (coupled & BIT(d)) && !st->unrolled) return 1;
+    for (int j = L->n_cmaps[t] - 1; j >= 0 && L->cmaps[t][j] > moving; j--) {
+        const state_t *st = v->cs->by_dim[L->maps[L->cmaps[t][j]].dim];
+        if (st->pos == INIT && !st->unrolled) return 1;
     }
     return 0;
 }
@@ -725,15 +770,13 @@ static inline i64 spatial_ingress_factor(const tiles_t *T, int d, int first, int
 static i64 pe_ingress(ctx *c, const view_t *v, const problem_t *pb, int t, int first, int spee)
 {
     const level_t *L = v->L;
-    uint32_t coupled = pb->mask[t];
     int moving = v->cs->moving;
-    if (moving == -1) return pe_mapped(c, v, coupled, first, spee);
-    if (!(coupled & BIT(L->maps[moving].dim))) return 0;
-    int rs = restarts(v, coupled, moving);
+    if (moving == -1) return pe_mapped(c, v, t, first, spee);
+    if (!(pb->mask[t] & BIT(L->maps[moving].dim))) return 0;
+    int rs = restarts(v, t, moving);
     i64 out = 1;
-    for (int i = 0; i < L->n_maps; i++) {
-        int d = L->maps[i].dim;
-        if (!(coupled & BIT(d))) continue;
+    for (int j = 0; j < L->n_cmaps[t]; j++) {
+        int i = L->cmaps[t][j], d = L->maps[i].dim;
         const state_t *st = v->cs->by_dim[d];
         i64 f;
         if (!L->maps[i].spatial) f = temporal_ingress(c, v->T, d, st, i == moving && !rs);
@@ -748,15 +791,14 @@ static i64 pe_ingress(ctx *c, const view_t *v, const problem_t *pb, int t, int f
  * whether any of its spatial dimensions is at a partial step */
 static const state_t *spatial_state(ctx *c, const view_t *v, const problem_t *pb, int t, int *edge)
 {
+    (void)pb;
+    const level_t *L = v->L;
+    if (L->unmapped[t] >= 0) fail(c, ST_CRASH);  /* a null pointer in MAESTRO */
     const state_t *sp = NULL;
     *edge = 0;
-    for (int j = 0; j < pb->n_coupled[t]; j++) {
-        int d = pb->coupled[t][j], f = v->L->first[d];
-        if (f < 0) fail(c, ST_CRASH);  /* a null pointer in MAESTRO */
-        if (v->L->maps[f].spatial) {
-            sp = v->cs->by_dim[d];
-            *edge = *edge || is_edge(sp);
-        }
+    for (int j = 0; j < L->n_spd[t]; j++) {
+        sp = v->cs->by_dim[L->spd[t][j]];
+        *edge = *edge || is_edge(sp);
     }
     return sp;
 }
@@ -845,12 +887,10 @@ static inline i64 output_temporal(const tiles_t *T, int d, const state_t *st)
 static i64 pe_egress(ctx *c, const view_t *v, const problem_t *pb, int psums, int first, int spee, int reuse_edge)
 {
     const level_t *L = v->L;
-    uint32_t coupled = pb->mask[T_OUT];
     i64 out = 1;
     if (psums) {
-        for (int i = 0; i < L->n_maps; i++) {
-            int d = L->maps[i].dim;
-            if (coupled & BIT(d)) continue;
+        for (int j = 0; j < L->n_omaps; j++) {
+            int i = L->omaps[j], d = L->maps[i].dim;
             const state_t *st = v->cs->by_dim[d];
             i64 f = L->maps[i].spatial ? psum_spatial(v->T, d, st, L->edge_clusters, first, spee)
                                        : tile(v->T, d, is_edge(st));
@@ -926,7 +966,8 @@ typedef struct {
     i64 l2_read[NT], l2_write[NT], l1_read[NT], l1_write[NT], l2_size[NT], l1_size[NT];
     i64 runtime, computations, peak_bw, avg_bw, offchip_bw, total;
     i64 dmin[3], dmax[3], dsum[3];
-    double active, intensity;
+    double active;
+    i64 last_macs, last_ingress;  /* of the last kept case: its arithmetic intensity is printed */
     int recursed;
     i64 leaf_l1[NT];  /* the first leaf's L1 sizes (LevelResult.leaf) */
 } acc_t;
@@ -1012,11 +1053,11 @@ static i64 offchip(ctx *c, acc_t *acc, i64 step, i64 compute)
 {
     i64 bw = c->offchip_bw, out_req = acc->l2_size[T_OUT];
     i64 in_req = add(c, acc->l2_size[T_IN], acc->l2_size[T_FILT]);
-    i64 ingress = cdiv(c, cdiv(c, in_req, bw), 2), egress = cdiv(c, cdiv(c, out_req, bw), 2);
+    i64 ingress = half(cdiv(c, in_req, bw)), egress = half(cdiv(c, out_req, bw));
     step = max64(max64(ingress, step), egress);
     i64 req = max64(acc->offchip_bw, cdiv(c, out_req, compute));
     req = max64(req, cdiv(c, in_req, compute));
-    acc->offchip_bw = cdiv(c, req, 2);
+    acc->offchip_bw = half(req);
     return step;
 }
 
@@ -1040,7 +1081,8 @@ static int analyse_case(ctx *c, analysis_t *an, const view_t *v, acc_t *acc)
         acc->l1_write[t] = acc->l2_read[t];
         acc->l1_read[t] = add(c, acc->l1_read[t], mul(c, occ, macs));
     }
-    acc->intensity = fdiv((double)macs, (double)ingress);
+    acc->last_macs = macs;
+    acc->last_ingress = ingress;
     i64 active;
     double sub_active;
     int has_subs;
@@ -1137,14 +1179,13 @@ static inline double avg_active(const acc_t *acc)
 
 static uint64_t hash_dims(int index, const dims_t *d)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)index;
+    /* independent multiplies (no chain through h), mixed at the end */
     const uint64_t *w = (const uint64_t *)(const void *)d;
-    for (size_t i = 0; i < sizeof *d / sizeof *w; i++) {
-        h ^= w[i];
-        h *= 0xFF51AFD7ED558CCDULL;
-        h ^= h >> 32;
-    }
-    return h;
+    uint64_t h = (uint64_t)index;
+    for (size_t i = 0; i < sizeof *d / sizeof *w; i++) h += w[i] * (0x9E3779B97F4A7C15ULL + 2 * i);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 32);
 }
 
 static void memo_insert(ctx *c, arena *perm, memo_t *memo, memo_entry *e)
@@ -1214,6 +1255,545 @@ static const memo_entry *inner_level(ctx *c, analysis_t *an, int index, const di
     memo_insert(c, an->perm, memo, e);
     if (e->status >= 0) fail(c, e->status);
     return e;
+}
+
+/* ---- the top level across designs ----
+ *
+ * The top level is the only one whose analysis depends on P (its number of sub-clusters).  P
+ * changes the states of its spatial maps (their counts, and which positions exist), the number
+ * of sub-clusters and of edge sub-clusters; what a case moves per sub-cluster (the volumes of
+ * _pe_ingress and _pe_egress, the critical partial sums, the tile handed down) depends only on
+ * the positions and flags of the case's states and on whether one sub-cluster or several are
+ * busy at a spatial edge.  So every design whose top-level states have the same shape
+ * (positions and flags, counts aside) and the same kind of edge shares those per-sub-cluster
+ * values: each is computed once, when a design first needs it (a failure is kept, and raised
+ * where the reference raises it), and each design replays the analysis with its own counts,
+ * sub-cluster numbers and flags, doing every checked operation of the reference in the
+ * reference's order. */
+
+typedef struct { i64 v; int16_t status; uint8_t known; } val_t;  /* status -1: a value */
+
+/* Top levels with more cases are analysed case by case for every design. */
+#define SHAPE_MAX_CASES 4096
+
+enum { TR_EG, TR_IN, TR_FI, TR_MACS, N_TR };   /* egress, ingress of input and filter, MACs */
+enum { MODE_ONE, MODE_ALL, MODE_SPREAD };        /* no spatial map / all sub-clusters alike / an edge step */
+
+typedef struct {
+    uint8_t known, mode, spee;
+    int16_t sp_status;  /* _spatial_state's failure (-1: none) */
+    val_t pe[4];        /* per mode: pe(1,0); ALL: pe(0,0); SPREAD: pe(1,1), pe(0,0), pe(0,1) */
+} traffic_rec;
+
+typedef struct {
+    const uint8_t *idx;  /* each map's state index */
+    i64 fixed_occ;       /* the product of the temporal maps' counts */
+    uint8_t sp_steady;   /* bit j: the level's spatial map j is at STEADY (its count multiplies) */
+    uint8_t all_init, sp_edge, sp_spee;
+    traffic_rec tr[N_TR];
+    val_t psums;
+    val_t sub[2];        /* the tile handed down ([0]: the partial last sub-cluster's, [1]: the
+                          * others'): v is the memo entry's index in `subs` */
+} case_rec;
+
+typedef struct shape_t {
+    uint64_t key;
+    i64 n_cases;
+    case_rec *cases;
+} shape_t;
+
+typedef struct top_t {
+    level_t L;                 /* the top level with the current design's sizes */
+    int n_sp, sp_map[2];       /* its spatial maps (one or two) */
+    const state_t **mst;       /* per map: its states (temporal: tstates; spatial: the design's) */
+    state_t *tstates;          /* 3 per map: the temporal maps' states */
+    int *n_states;
+    int tfail_map, tfail_status;  /* the first temporal map whose states fail, -1 */
+    i64 t_total, t_most;       /* products of the temporal maps' state and largest counts, saturated */
+    val_t tsize[NT], mvol[NT]; /* tensor sizes on the top table, mapped volumes */
+    state_t sp_states[2][3];   /* the design's spatial states */
+    uint64_t *shape_keys;      /* the shapes seen, by key */
+    struct shape_t **shape_of;
+    int n_shapes, cap_shapes;
+    const memo_entry **subs;   /* the sub-level results the cases point to */
+    size_t n_subs, cap_subs;
+} top_t;
+
+/* A lazily computed value: what it is and where. */
+enum { IT_PE, IT_SPSTATE, IT_PSUMS, IT_SUB, IT_TSIZE, IT_MVOL, IT_TSTATES };
+typedef struct {
+    analysis_t *an;
+    view_t *v;
+    int what, t, kind, first, spee;
+    i64 value;
+    const state_t *sp;
+    int edge;
+    const memo_entry *entry;
+} item_t;
+
+static i64 tensor_size(ctx *c, const problem_t *pb, const dims_t *dims, int t)
+{
+    i64 size = 1;
+    for (int j = 0; j < pb->n_coupled[t]; j++) {
+        int d = pb->coupled[t][j];
+        i64 extent;
+        if (t == T_OUT && overlapped(dims, d)) {
+            i64 a = dsize(c, dims, d);
+            extent = a - dsize(c, dims, counterpart(dims, d)) + 1;
+        } else {
+            extent = dsize(c, dims, d);
+        }
+        size = mul(c, size, extent);
+    }
+    return size;
+}
+
+static void item(ctx *c, item_t *it)
+{
+    const problem_t *pb = it->an->pb;
+    top_t *tp = it->an->g->top;
+    switch (it->what) {
+    case IT_PE: it->value = pe_volume(c, it->v, pb, it->t, it->kind, it->first, it->spee); break;
+    case IT_SPSTATE: it->sp = spatial_state(c, it->v, pb, it->t, &it->edge); break;
+    case IT_PSUMS: it->value = critical_partial_sums(c, it->v, pb); break;
+    case IT_SUB: {
+        dims_t sd;
+        sub_dims(c, it->v, it->spee, &sd);
+        it->entry = inner_level(c, it->an, 1, &sd);
+        break;
+    }
+    case IT_TSIZE: it->value = tensor_size(c, pb, &tp->L.dims, it->t); break;
+    case IT_MVOL: it->value = mapped_volume(c, &tp->L.tiles, pb, it->t); break;
+    default: {  /* IT_TSTATES: the temporal maps' states, in map order */
+        const level_t *L = &tp->L;
+        for (int i = 0; i < L->n_maps; i++) {
+            const dir_t *d = &L->maps[i];
+            if (d->spatial) continue;
+            tp->tfail_map = i;
+            i64 extent = dsize(c, &L->dims, d->dim);
+            tp->n_states[i] = temporal_states(c, extent, d->size, d->ofs, tp->tstates + 3 * i);
+        }
+        tp->tfail_map = -1;
+    }
+    }
+}
+
+/* item() with its own handler: -1, or the status it stopped with */
+static int item_caught(ctx *c, item_t *it)
+{
+    jmp_buf jb, *outer = c->jb;
+    amark m = amark_of(c->tmp);
+    c->jb = &jb;
+    if (setjmp(jb) != 0) {
+        c->jb = outer;
+        arelease(c->tmp, m);
+        if (c->status == OOM) fail(c, OOM);
+        return c->status;
+    }
+    item(c, it);
+    c->jb = outer;
+    arelease(c->tmp, m);
+    return -1;
+}
+
+static val_t val_of(ctx *c, item_t *it)
+{
+    val_t r;
+    r.status = (int16_t)item_caught(c, it);
+    r.v = r.status < 0 ? it->value : 0;
+    r.known = 1;
+    return r;
+}
+
+static i64 use(ctx *c, const val_t *x)
+{
+    if (x->status >= 0) fail(c, x->status);
+    return x->v;
+}
+
+/* The top level's design-independent part, made at the first design of a compiled program. */
+static top_t *prep_top(ctx *c, analysis_t *an, const level_t *top_level)
+{
+    prog_t *g = an->g;
+    top_t *tp = aalloc(c, an->perm, sizeof *tp);
+    memset(tp, 0, sizeof *tp);
+    tp->L = *top_level;
+    const level_t *L = &tp->L;
+    int n = L->n_maps;
+    tp->mst = aalloc(c, an->perm, (size_t)n * sizeof *tp->mst);
+    tp->tstates = aalloc(c, an->perm, (size_t)n * 3 * sizeof *tp->tstates);
+    tp->n_states = aalloc(c, an->perm, (size_t)n * sizeof *tp->n_states);
+    for (int i = 0; i < n; i++) {
+        tp->mst[i] = tp->tstates + 3 * i;
+        tp->n_states[i] = 1;
+        if (L->maps[i].spatial && tp->n_sp < 2) tp->sp_map[tp->n_sp++] = i;
+    }
+    g->top = tp;
+    item_t it = {an, NULL, IT_TSTATES, 0, 0, 0, 0, 0, NULL, 0, NULL};
+    tp->tfail_status = item_caught(c, &it);
+    if (tp->tfail_status < 0) tp->tfail_map = -1;
+    tp->t_total = tp->t_most = 1;
+    for (int i = 0; i < n; i++) {
+        if (L->maps[i].spatial) continue;
+        i64 most = 0;
+        for (int k = 0; k < tp->n_states[i]; k++) most = max64(most, tp->tstates[3 * i + k].count);
+        tp->t_total = min64(tp->t_total * tp->n_states[i], (i64)MAX_CASES + 1);  /* saturated */
+        i128 m = (i128)tp->t_most * most;
+        tp->t_most = m > I32MAX ? I32MAX + 1 : (i64)m;
+    }
+    for (int t = 0; t < NT; t++) {
+        item_t a = {an, NULL, IT_TSIZE, t, 0, 0, 0, 0, NULL, 0, NULL};
+        tp->tsize[t] = val_of(c, &a);
+        a.what = IT_MVOL;
+        tp->mvol[t] = val_of(c, &a);
+    }
+    return tp;
+}
+
+static uint64_t shape_key(const top_t *tp, int edges_one)
+{
+    uint64_t key = (uint64_t)edges_one;
+    for (int j = 0; j < tp->n_sp; j++) {
+        int i = tp->sp_map[j];
+        key = key << 2 | (uint64_t)tp->n_states[i];
+        for (int k = 0; k < tp->n_states[i]; k++) {
+            const state_t *s = &tp->mst[i][k];
+            key = key << 5 | (uint64_t)(s->pos | s->unrolled << 2 | s->init_edge << 3 | s->spee << 4);
+        }
+    }
+    return key;
+}
+
+/* The cases of a shape, in MAESTRO's order (as analyse() walks them). */
+static shape_t *make_shape(ctx *c, analysis_t *an, top_t *tp, uint64_t key, i64 total)
+{
+    const level_t *L = &tp->L;
+    int n = L->n_maps;
+    shape_t *sh = aalloc(c, an->perm, sizeof *sh);
+    sh->key = key;
+    sh->n_cases = total;
+    sh->cases = aalloc(c, an->perm, (size_t)total * sizeof *sh->cases);
+    memset(sh->cases, 0, (size_t)total * sizeof *sh->cases);
+    uint8_t *idx = aalloc(c, an->perm, (size_t)total * (size_t)n);
+    i64 *inner = aalloc(c, c->tmp, (size_t)n * 2 * sizeof *inner), *countdown = inner + n;
+    uint8_t *cur = aalloc(c, c->tmp, (size_t)n);
+    i64 prod = 1;
+    for (int i = n - 1; i >= 0; i--) { inner[i] = prod; prod *= tp->n_states[i]; countdown[i] = 0; cur[i] = 0; }
+    for (i64 k = 0; k < total; k++) {
+        case_rec *r = &sh->cases[k];
+        memcpy(idx + k * n, cur, (size_t)n);
+        r->idx = idx + k * n;
+        r->fixed_occ = 1;
+        for (int i = 0; i < n; i++)
+            if (!L->maps[i].spatial) r->fixed_occ *= tp->mst[i][cur[i]].count;  /* <= t_most <= I32MAX */
+        for (int j = 0; j < tp->n_sp; j++)
+            if (tp->mst[tp->sp_map[j]][cur[tp->sp_map[j]]].pos == STEADY) r->sp_steady |= (uint8_t)(1 << j);
+        r->all_init = 1;
+        for (int i = 0; i < n; i++) {
+            int last = L->last[L->maps[i].dim];
+            if (tp->mst[last][cur[last]].pos != INIT) r->all_init = 0;
+        }
+        int spd = L->last[L->maps[L->spatial].dim];
+        const state_t *sp = &tp->mst[spd][cur[spd]];
+        r->sp_edge = (uint8_t)is_edge(sp);
+        r->sp_spee = (uint8_t)sp->spee;
+        for (int i = 0; i < n; i++) {
+            if (countdown[i] == 0) {
+                countdown[i] = inner[i];
+                if (++cur[i] == tp->n_states[i]) cur[i] = 0;
+            }
+            countdown[i]--;
+        }
+    }
+    if (tp->n_shapes == tp->cap_shapes) {
+        int cap = tp->cap_shapes ? 2 * tp->cap_shapes : 8;
+        uint64_t *keys = aalloc(c, an->perm, (size_t)cap * sizeof *keys);
+        shape_t **of = aalloc(c, an->perm, (size_t)cap * sizeof *of);
+        if (tp->n_shapes) {
+            memcpy(keys, tp->shape_keys, (size_t)tp->n_shapes * sizeof *keys);
+            memcpy(of, tp->shape_of, (size_t)tp->n_shapes * sizeof *of);
+        }
+        tp->shape_keys = keys;
+        tp->shape_of = of;
+        tp->cap_shapes = cap;
+    }
+    tp->shape_keys[tp->n_shapes] = key;
+    tp->shape_of[tp->n_shapes++] = sh;
+    return sh;
+}
+
+/* One design's replay: its counts and sizes, the shape's cases. */
+typedef struct {
+    analysis_t *an;
+    top_t *tp;
+    const case_rec *r;
+    i64 size, edges, sp_count[2];
+    case_t cs;
+    int have_cs;
+} replay_t;
+
+static view_t *replay_view(replay_t *R, view_t *v)
+{
+    if (!R->have_cs) {
+        const level_t *L = &R->tp->L;
+        int moving = -1, all_init = 1;
+        for (int i = 0; i < L->n_maps; i++) {
+            int d = L->maps[i].dim, last = L->last[d];
+            const state_t *st = &R->tp->mst[last][R->r->idx[last]];
+            R->cs.by_dim[d] = st;
+            if (st->pos != INIT) { all_init = 0; moving = i; }
+        }
+        R->cs.moving = moving;
+        R->cs.all_init = all_init;
+        R->cs.occ = 0;  /* not read by the volumes */
+        R->have_cs = 1;
+    }
+    v->L = &R->tp->L;
+    v->T = &R->tp->L.tiles;
+    v->cs = &R->cs;
+    return v;
+}
+
+static int tensor_of(int which) { return which == TR_IN ? T_IN : which == TR_FI ? T_FILT : T_OUT; }
+
+#define COLD __attribute__((noinline, cold))
+#define HOT static inline __attribute__((always_inline))
+
+static COLD void fill_pe(ctx *c, replay_t *R, val_t *x, int which, int first, int spee)
+{
+    view_t v;
+    int kind = which == TR_MACS ? VOL_MACS : which == TR_EG ? VOL_EGRESS : VOL_INGRESS;
+    item_t it = {R->an, replay_view(R, &v), IT_PE, tensor_of(which), kind, first, spee, 0, NULL, 0, NULL};
+    *x = val_of(c, &it);
+}
+
+/* pe value `slot` of a traffic, computed with (first, spee) when first needed */
+HOT i64 pe_slot(ctx *c, replay_t *R, traffic_rec *tr, int which, int slot, int first, int spee)
+{
+    val_t *x = &tr->pe[slot];
+    if (__builtin_expect(!x->known, 0)) fill_pe(c, R, x, which, first, spee);
+    return use(c, x);
+}
+
+/* how a traffic spreads over the sub-clusters (the first time a shape's case needs it) */
+static COLD void fill_mode(ctx *c, replay_t *R, traffic_rec *tr, int which)
+{
+    {
+        view_t v;
+        item_t it = {R->an, replay_view(R, &v), IT_SPSTATE, tensor_of(which), 0, 0, 0, 0, NULL, 0, NULL};
+        tr->sp_status = (int16_t)item_caught(c, &it);
+        if (tr->sp_status < 0 && which == TR_MACS) {  /* output_mapping: the last spatial map's state */
+            for (int i = 0; i < v.L->n_maps; i++) {
+                if (!v.L->maps[i].spatial) continue;
+                it.sp = v.cs->by_dim[v.L->maps[i].dim];
+                it.edge = it.edge || is_edge(it.sp);
+            }
+        }
+        tr->mode = !it.sp ? MODE_ONE : !it.edge ? MODE_ALL : MODE_SPREAD;
+        if (which == TR_MACS && tr->mode == MODE_ONE) tr->mode = MODE_ALL;
+        tr->spee = it.sp ? (uint8_t)it.sp->spee : 0;
+        tr->known = 1;
+    }
+}
+
+/* spatial_ingress() / spatial_egress() / output_mapping() of the replayed case */
+HOT i64 traffic(ctx *c, replay_t *R, int which)
+{
+    traffic_rec *tr = (traffic_rec *)&R->r->tr[which];
+    if (__builtin_expect(!tr->known, 0)) fill_mode(c, R, tr, which);
+    if (tr->sp_status >= 0) fail(c, tr->sp_status);
+    if (tr->mode == MODE_ONE) return pe_slot(c, R, tr, which, 0, 1, 0);
+    if (tr->mode == MODE_ALL) {
+        if (which == TR_MACS) return mul(c, R->size, pe_slot(c, R, tr, which, 0, 1, 0));
+        i64 first = pe_slot(c, R, tr, which, 0, 1, 0);
+        return add(c, first, mul(c, R->size - 1, pe_slot(c, R, tr, which, 1, 0, 0)));
+    }
+    i64 edges = R->edges;  /* _spread() */
+    int spee = tr->spee, first_full = which == TR_MACS;
+    i64 out = edges == 1 && spee ? pe_slot(c, R, tr, which, 1, 1, 1) : pe_slot(c, R, tr, which, 0, 1, 0);
+    if (edges > 1) {
+        i64 n_spee = spee ? 1 : 0, full = max64(edges - n_spee - 1, 0);
+        i64 f = first_full ? pe_slot(c, R, tr, which, 0, 1, 0) : pe_slot(c, R, tr, which, 2, 0, 0);
+        out = add(c, out, mul(c, full, f));
+        out = add(c, out, mul(c, n_spee, pe_slot(c, R, tr, which, 3, 0, 1)));
+    }
+    return out;
+}
+
+static const memo_entry *replay_sub(ctx *c, replay_t *R, int spee)
+{
+    val_t *x = (val_t *)&R->r->sub[spee ? 0 : 1];
+    top_t *tp = R->tp;
+    if (!x->known) {
+        view_t v;
+        item_t it = {R->an, replay_view(R, &v), IT_SUB, 0, 0, 0, spee, 0, NULL, 0, NULL};
+        x->status = (int16_t)item_caught(c, &it);
+        x->known = 1;
+        if (x->status < 0) {
+            if (tp->n_subs == tp->cap_subs) {
+                size_t cap = tp->cap_subs ? 2 * tp->cap_subs : 16;
+                const memo_entry **subs = aalloc(c, R->an->perm, cap * sizeof *subs);
+                if (tp->n_subs) memcpy(subs, tp->subs, tp->n_subs * sizeof *subs);
+                tp->subs = subs;
+                tp->cap_subs = cap;
+            }
+            x->v = (i64)tp->n_subs;
+            tp->subs[tp->n_subs++] = it.entry;
+        }
+    }
+    return tp->subs[use(c, x)];
+}
+
+/* _size_buffers() */
+static void replay_size_buffers(ctx *c, replay_t *R, acc_t *acc)
+{
+    top_t *tp = R->tp;
+    for (int t = T_IN; t <= T_FILT; t++) {
+        i64 size = use(c, &tp->tsize[t]);
+        acc->l2_size[t] = add(c, acc->l2_size[t], mul(c, 2, traffic(c, R, t == T_IN ? TR_IN : TR_FI)));
+        acc->l2_write[t] = size;
+        acc->l1_size[t] = add(c, acc->l1_size[t], mul(c, 2, use(c, &tp->mvol[t])));
+    }
+    i64 size = use(c, &tp->tsize[T_OUT]);
+    acc->l2_size[T_OUT] = mul(c, 2, traffic(c, R, TR_EG));
+    acc->l2_read[T_OUT] = size;
+    acc->l1_size[T_OUT] = mul(c, 2, use(c, &tp->mvol[T_OUT]));
+}
+
+/* _case() */
+static int replay_case(ctx *c, replay_t *R, i64 occ, acc_t *acc)
+{
+    const case_rec *r = R->r;
+    i64 egress = traffic(c, R, TR_EG);
+    i64 macs = traffic(c, R, TR_MACS);
+    acc->l2_write[T_OUT] = add(c, acc->l2_write[T_OUT], mul(c, occ, egress));
+    acc->l1_write[T_OUT] = add(c, acc->l1_write[T_OUT], mul(c, occ, macs));
+    acc->l1_read[T_OUT] = add(c, acc->l1_read[T_OUT], mul(c, occ, macs));
+    val_t *ps = (val_t *)&r->psums;
+    if (!ps->known) {
+        view_t v;
+        item_t it = {R->an, replay_view(R, &v), IT_PSUMS, 0, 0, 0, 0, 0, NULL, 0, NULL};
+        *ps = val_of(c, &it);
+    }
+    i64 psums = use(c, ps);
+    if (psums <= 0) return 0;
+    i64 ingress = 0;
+    for (int t = T_IN; t <= T_FILT; t++) {
+        i64 volume = traffic(c, R, t == T_IN ? TR_IN : TR_FI);
+        ingress = add(c, ingress, volume);
+        acc->l2_read[t] = add(c, acc->l2_read[t], mul(c, occ, volume));
+        acc->l1_write[t] = acc->l2_read[t];
+        acc->l1_read[t] = add(c, acc->l1_read[t], mul(c, occ, macs));
+    }
+    acc->last_macs = macs;
+    acc->last_ingress = ingress;
+    /* _compute() */
+    i64 active = r->sp_edge ? R->edges : R->size, compute;
+    double sub_active = 0.0;
+    int has_subs = 0;
+    if (R->an->g->n_levels == 1) {
+        compute = ceil_div_double(c, psums, c->simd);
+    } else {
+        const memo_entry *sub[2] = {NULL, NULL};
+        i64 n[2] = {0, 0};
+        if (r->sp_edge && r->sp_spee) {
+            sub[0] = replay_sub(c, R, 1);
+            n[0] = 1;
+            if (R->edges - 1 > 0) { sub[1] = replay_sub(c, R, 0); n[1] = R->edges - 1; }
+        } else {
+            sub[0] = replay_sub(c, R, 0);
+            n[0] = active;
+        }
+        if (!acc->recursed) {
+            acc->recursed = 1;
+            memcpy(acc->leaf_l1, sub[0]->leaf_l1, sizeof acc->leaf_l1);
+        }
+        has_subs = 1;
+        compute = 0;
+        for (int k = 0; k < 2 && sub[k]; k++) {
+            compute = max64(compute, sub[k]->runtime);
+            sub_active += sub[k]->avg_active * (double)n[k];
+        }
+    }
+    i64 d_in = noc_delay(c, ingress, c->noc_bw, c->latency), d_out = noc_delay(c, egress, c->noc_bw, c->latency);
+    i64 step = r->all_init ? add(c, compute, d_in) : max64(max64(d_out, compute), d_in);
+    step = offchip(c, acc, step, compute);
+    acc->runtime = add(c, acc->runtime, mul(c, occ, step));
+    acc->computations = add(c, acc->computations, mul(c, occ, macs));
+    if (has_subs && sub_active != 0) acc->active += sub_active * (double)occ;
+    else acc->active += (double)((i128)active * occ);
+    if (compute == 0) compute = 1;
+    i64 traffic_max = max64(ingress, egress);
+    acc->peak_bw = max64(acc->peak_bw, cdiv(c, traffic_max, compute));
+    acc->avg_bw = add(c, acc->avg_bw, cdiv(c, mul(c, occ, traffic_max), compute));
+    const i64 delays[3] = {d_in, d_out, compute};
+    for (int k = 0; k < 3; k++) {
+        if (acc->total == 0 || delays[k] < acc->dmin[k]) acc->dmin[k] = delays[k];
+        acc->dmax[k] = max64(acc->dmax[k], delays[k]);
+        acc->dsum[k] = add(c, acc->dsum[k], mul(c, occ, delays[k]));
+    }
+    acc->total += occ;
+    return 1;
+}
+
+/* _analyse() of the top level for one design (size and edge sub-clusters already set) */
+static void analyse_top(ctx *c, analysis_t *an, i64 size, i64 edges, acc_t *acc)
+{
+    prog_t *g = an->g;
+    top_t *tp = g->top ? g->top : prep_top(c, an, &g->lv[0]);
+    level_t *L = &tp->L;
+    L->size = size;
+    L->edge_clusters = edges;
+    memset(acc, 0, sizeof *acc);
+    /* map_states(): the spatial maps' states are the design's */
+    for (int i = 0, j = 0; i < L->n_maps; i++) {
+        const dir_t *d = &L->maps[i];
+        if (!d->spatial) {
+            if (i == tp->tfail_map) fail(c, tp->tfail_status);
+            continue;
+        }
+        state_t *s = j < 2 ? tp->sp_states[j] : NULL;
+        i64 extent = dsize(c, &L->dims, d->dim);
+        state_t spare[3];
+        int ns = spatial_states(c, extent, d->size, d->ofs, L->size, s ? s : spare);
+        if (s) { tp->n_states[i] = ns; tp->mst[i] = s; }
+        j++;
+    }
+    i64 total = tp->t_total, most = tp->t_most, sp_count[2] = {1, 1};
+    for (int j = 0; j < tp->n_sp; j++) {
+        int i = tp->sp_map[j];
+        total *= tp->n_states[i];
+        i64 top = 0;
+        for (int k = 0; k < tp->n_states[i]; k++) {
+            top = max64(top, tp->mst[i][k].count);
+            if (tp->mst[i][k].pos == STEADY) sp_count[j] = tp->mst[i][k].count;
+        }
+        most = (i128)most * top > I32MAX ? I32MAX + 1 : most * top;
+    }
+    if (total > MAX_CASES) fail(c, ST_OVERFLOW);
+    if (most > I32MAX) fail(c, ST_OVERFLOW);
+    if (total > SHAPE_MAX_CASES) {  /* a shape this large is not worth keeping: the plain analysis */
+        analyse(c, an, L, &L->dims, acc);
+        return;
+    }
+    uint64_t key = shape_key(tp, L->edge_clusters == 1);
+    shape_t *sh = NULL;
+    for (int j = 0; j < tp->n_shapes; j++)
+        if (tp->shape_keys[j] == key) { sh = tp->shape_of[j]; break; }
+    if (!sh) sh = make_shape(c, an, tp, key, total);
+    replay_t R = {an, tp, NULL, L->size, L->edge_clusters, {sp_count[0], sp_count[1]}, {{0}, 0, 0, 0}, 0};
+    int first_done = 0;
+    for (i64 k = 0; k < sh->n_cases; k++) {
+        const case_rec *r = &sh->cases[k];
+        R.r = r;
+        R.have_cs = 0;
+        i64 occ = r->fixed_occ;
+        if (r->sp_steady & 1) occ *= R.sp_count[0];
+        if (r->sp_steady & 2) occ *= R.sp_count[1];
+        if (!first_done) replay_size_buffers(c, &R, acc);
+        if (replay_case(c, &R, occ, acc)) first_done = 1;
+    }
+    if (!acc->recursed) memcpy(acc->leaf_l1, acc->l1_size, sizeof acc->leaf_l1);
 }
 
 /* ---- the printed row (report.py) and the physical bounds (BOUNDS) ---- */
@@ -1295,7 +1875,7 @@ static void report(ctx *c, const problem_t *pb, const acc_t *a, i64 pes, const c
     OUT(FILTER_REUSE) = fdiv(OUT(FILTER_L1_READ), OUT(FILTER_L1_WRITE));
     OUT(OUTPUT_REUSE) = fdiv(OUT(OUTPUT_L1_READ), OUT(OUTPUT_L1_WRITE));
     OUT(UTILIZED_PES) = avg_active(a);
-    OUT(ARITHMETIC_INTENSITY) = a->intensity;
+    OUT(ARITHMETIC_INTENSITY) = a->total ? fdiv((double)a->last_macs, (double)a->last_ingress) : 0.0;
 }
 
 /* evaluate()'s last steps: BAD_VALUE, else OK or IMPOSSIBLE by the physical bounds */
@@ -1328,14 +1908,19 @@ static int eval_point(ctx *c, analysis_t *an, i64 pes, i64 hops, i64 hop_latency
         arelease(c->tmp, m);
         return c->status;
     }
-    level_t *top = aalloc(c, c->tmp, sizeof *top);
-    *top = g->lv[0];
-    top->size = pes / g->uppermost;
-    unit_size(c, top);
+    i64 size = pes / g->uppermost, edges = unit_size(c, &g->lv[0], size);
     if (g->err_post >= 0) fail(c, g->err_post);
     c->latency = i32(c, (i128)hops * hop_latency);
     acc_t *acc = aalloc(c, c->tmp, sizeof *acc);
-    analyse(c, an, top, &top->dims, acc);
+    if (g->top || g->uses++ > 0) {
+        analyse_top(c, an, size, edges, acc);
+    } else {  /* a program one design uses needs no cache */
+        level_t *top = aalloc(c, c->tmp, sizeof *top);
+        *top = g->lv[0];
+        top->size = size;
+        top->edge_clusters = edges;
+        analyse(c, an, top, &top->dims, acc);
+    }
     report(c, an->pb, acc, pes, hw, out);
     int status = printed_status(an->pb, acc, pes, c->simd, out);
     arelease(c->tmp, m);
@@ -1366,7 +1951,8 @@ static int layer_ok(const cxe_layers *ly, const cxe_programs *pr, size_t l, int 
     if (ly->windows[l] && !(dims[D_X] && dims[D_Y] && dims[D_R] && dims[D_S])) return 0;
     for (int t = 0; t < NT; t++)
         if (!tensor_ok(ly->tensors + (l * NT + (size_t)t) * CXE_MAX_COUPLED)) return 0;
-    if (pr->first[l] < 0 || pr->first[l + 1] < pr->first[l]) return 0;
+    if (pr->first[l] < 0 || pr->first[l + 1] < pr->first[l] || pr->first[l + 1] - pr->first[l] > MAX_DIRECTIVES)
+        return 0;
     *knobs = 0;
     for (int64_t j = pr->first[l]; j < pr->first[l + 1]; j++) {
         int kind = pr->kind[j], cluster = kind == CXE_CLUSTER;
@@ -1457,7 +2043,7 @@ static void cache_insert(ctx *c, arena *perm, prog_cache *pc, prog_t *g)
 }
 
 /* the compiled programs and memos of one layer are dropped past this many bytes */
-#define PERM_LIMIT ((size_t)256 << 20)
+#define PERM_LIMIT ((size_t)32 << 20)
 
 typedef struct {
     const cxe_layers *ly;
@@ -1478,60 +2064,72 @@ static void store(const batch_t *b, size_t i, int status, const double *out)
     b->status[i] = (uint8_t)status;
 }
 
-/* Every design of layer l; fails (OOM) through c->jb. */
-static void eval_layer(ctx *c, const batch_t *b, size_t l, int knobs, arena *perm, bound_t *bound)
-{
+/* A layer's state across the designs: its problem, its program's length, the knobs it uses,
+ * its compiled programs. */
+typedef struct {
     problem_t pb;
-    problem_of(b->ly, l, &pb);
-    const i64 hops = b->fl->noc_hops, lat = b->fl->noc_hop_latency;
-    int flags_overflow = c->simd > I32MAX || c->noc_bw > I32MAX || c->offchip_bw > I32MAX || hops > I32MAX
-                         || lat > I32MAX;
-    amark layer_mark = amark_of(perm);
-    prog_cache pc = {NULL, 0, 0};
-    int n = (int)(b->pr->first[l + 1] - b->pr->first[l]);
+    int n, knobs;
+    prog_cache pc;
+} layer_state;
+
+/* Point (d, l); fails (OOM) through c->jb. */
+static void eval_one(ctx *c, const batch_t *b, layer_state *ls, size_t d, size_t l, arena *perm, bound_t *bound)
+{
+    size_t i = d * b->n_layers + l;
     double out[CXE_N_OUTPUTS];
-    for (size_t d = 0; d < b->n_designs; d++) {
-        size_t i = d * b->n_layers + l;
-        i64 pes = b->des->pes[d * b->des->pes_step[0] + l * b->des->pes_step[1]];
-        i64 k = (knobs & (1 << CXE_KNOB_BUFFERS)) ? b->des->ktile[d * b->des->ktile_step[0] + l * b->des->ktile_step[1]] : 0;
-        i64 pkey = (knobs & (1 << CXE_KNOB_PES)) ? pes : 0;
-        if (flags_overflow || pes > I32MAX || k > I32MAX) { store(b, i, ST_OVERFLOW, out); continue; }
-        prog_t *g = cache_find(&pc, pkey, k);
-        if (!g) {
-            int st = bind_program(b->pr, l, pes, k, bound);
-            if (st >= 0) { store(b, i, st, out); continue; }
-            if (perm->live - layer_mark.live > PERM_LIMIT) {  /* drop this layer's compiled programs */
-                arelease(perm, layer_mark);
-                pc = (prog_cache){NULL, 0, 0};
-            }
-            g = aalloc(c, perm, sizeof *g);
-            memset(g, 0, sizeof *g);
-            g->pes_key = pkey;
-            g->buf_key = k;
-            compile(c, perm, g, &pb, bound, n);
-            cache_insert(c, perm, &pc, g);
-        }
-        analysis_t an = {&pb, g, perm};
-        jmp_buf *outer = c->jb;
-        int st = eval_point(c, &an, pes, hops, lat, b->hw, out);
-        c->jb = outer;
-        if (st == OOM) fail(c, OOM);
-        store(b, i, st, out);
+    i64 pes = b->des->pes[d * b->des->pes_step[0] + l * b->des->pes_step[1]];
+    i64 k = (ls->knobs & (1 << CXE_KNOB_BUFFERS)) ? b->des->ktile[d * b->des->ktile_step[0] + l * b->des->ktile_step[1]] : 0;
+    i64 pkey = (ls->knobs & (1 << CXE_KNOB_PES)) ? pes : 0;
+    const i64 hops = b->fl->noc_hops, lat = b->fl->noc_hop_latency;
+    if (c->simd > I32MAX || c->noc_bw > I32MAX || c->offchip_bw > I32MAX || hops > I32MAX || lat > I32MAX
+        || pes > I32MAX || k > I32MAX) {
+        store(b, i, ST_OVERFLOW, out);
+        return;
     }
-    arelease(perm, layer_mark);
+    prog_t *g = cache_find(&ls->pc, pkey, k);
+    if (!g) {
+        int st = bind_program(b->pr, l, pes, k, bound);
+        if (st >= 0) {
+            store(b, i, st, out);
+            return;
+        }
+        g = aalloc(c, perm, sizeof *g);
+        memset(g, 0, sizeof *g);
+        g->pes_key = pkey;
+        g->buf_key = k;
+        compile(c, perm, g, &ls->pb, bound, ls->n);
+        cache_insert(c, perm, &ls->pc, g);
+    }
+    analysis_t an = {&ls->pb, g, perm};
+    jmp_buf *outer = c->jb;
+    int st = eval_point(c, &an, pes, hops, lat, b->hw, out);
+    c->jb = outer;
+    if (st == OOM) fail(c, OOM);
+    store(b, i, st, out);
 }
 
-/* Every layer; 0, or -3 when out of memory (the only failure that reaches the call). */
+/* Every point, design by design (so that the outputs are written in order); 0, or -3 when out
+ * of memory (the only failure that reaches the call). */
 static int run_batch(ctx *c, const batch_t *b, const int *knobs, int64_t longest, arena *perm)
 {
     jmp_buf jb;
     c->jb = &jb;
     if (setjmp(jb) != 0) return -3;
     bound_t *bound = aalloc(c, perm, (size_t)(longest + 1) * sizeof *bound);
-    amark base = amark_of(perm);
+    layer_state *ls = aalloc(c, perm, (b->n_layers ? b->n_layers : 1) * sizeof *ls);
     for (size_t l = 0; l < b->n_layers; l++) {
-        eval_layer(c, b, l, knobs[l], perm, bound);
-        arelease(perm, base);
+        problem_of(b->ly, l, &ls[l].pb);
+        ls[l].n = (int)(b->pr->first[l + 1] - b->pr->first[l]);
+        ls[l].knobs = knobs[l];
+        ls[l].pc = (prog_cache){NULL, 0, 0};
+    }
+    amark base = amark_of(perm);
+    for (size_t d = 0; d < b->n_designs; d++) {
+        if (perm->live - base.live > PERM_LIMIT) {  /* drop every compiled program and memo */
+            arelease(perm, base);
+            for (size_t l = 0; l < b->n_layers; l++) ls[l].pc = (prog_cache){NULL, 0, 0};
+        }
+        for (size_t l = 0; l < b->n_layers; l++) eval_one(c, b, &ls[l], d, l, perm, bound);
     }
     return 0;
 }

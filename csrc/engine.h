@@ -71,8 +71,8 @@ typedef struct {
  * (never NULL) receives the enum cxe_status of every point.
  * Sizes, P, k and flags above MAESTRO's 32-bit range give CXE_OVERFLOW.  Returns 0; -1 when an
  * input is malformed (a size, stride, P, k or flag < 1, hops or latency < 0, an unknown kind,
- * dimension or knob, a tensor without dimensions; nothing written); -3 when out of memory (the
- * outputs are then undefined). */
+ * dimension or knob, a tensor without dimensions, a program of more than 2^20 directives;
+ * nothing written); -3 when out of memory (the outputs are then undefined). */
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
                  const cx_hardware *hw, double *const *values, uint8_t *status);

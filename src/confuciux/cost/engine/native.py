@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..._cache import IdentityCache
+from ..native import _recycler  # the output memory of the last large call, reused (one recycler)
 from ...dataflow.bind import _KNOB_CODE, Template
 from ...dataflow.program import DIMENSIONS
 from ...workload import Layer
@@ -126,7 +127,7 @@ def _problem_of(layer: Layer, t: Template) -> tuple[Any, ...]:
 @functools.lru_cache(maxsize=64)
 def _hardware(simd: int, noc_bw: int) -> Any:
     """The cost database's struct for these flags (``maestro_hardware``)."""
-    from ..native import _hardware_struct  # the closed-form binding's struct of a Hardware
+    from ..native import _hardware_struct  # the closed-form binding's struct of a Hardware (one place)
 
     return _hardware_struct(maestro_hardware(Flags(simd, noc_bw, 0, 1)))
 
@@ -204,11 +205,15 @@ def evaluate(
     hw = _hardware(int(flags["simd"]), int(flags["noc_bw"]))
     des, keep = _designs(pes, buffers)
     shape = (n_designs, n_layers)
-    values = {name: np.empty(shape) for name in outputs}
+    names = list(dict.fromkeys(outputs))
+    n = n_designs * n_layers
+    block = _recycler.take(8 * n * len(names) + n)  # one block, reused once the caller drops it
+    floats = block[: 8 * n * len(names)].view(np.float64).reshape(len(names), *shape)
+    status = block[8 * n * len(names) :].view(np.uint8).reshape(shape)
+    values = {name: floats[j] for j, name in enumerate(names)}
     ptrs = ffi.new("double *[]", len(OUTPUTS))
     for name, arr in values.items():
         ptrs[_OUTPUT_INDEX[name]] = ffi.from_buffer("double[]", arr)
-    status = np.empty(shape, dtype=np.uint8)
     rc = lib.cxe_evaluate(ly, pr, n_layers, des, n_designs, fl, hw, ptrs, ffi.from_buffer("uint8_t[]", status))
     del keep
     if rc == -3:
