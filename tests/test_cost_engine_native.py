@@ -213,6 +213,25 @@ def test_c_engine_equals_the_reference_on_language_programs(batch):
         check(*batch)
 
 
+@st.composite
+def many_designs(draw):
+    """One layer and program, many designs of nearby P and k: designs share compiled programs
+    and the top level's per-sub-cluster values (its state shapes recur with other counts)."""
+    layer = draw(layers())
+    t = draw(programs(layer))
+    n = draw(st.integers(8, 24))
+    low = draw(st.sampled_from([1, 1, 5, 30]))
+    pes = [[draw(st.integers(low, low + 12))] for _ in range(n)]
+    ks = [[draw(st.integers(1, 3))] for _ in range(n)]
+    return [layer], [t], pes, ks, draw(flag_sets())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(many_designs())
+def test_c_engine_equals_the_reference_across_many_designs(batch):
+    check(*batch)
+
+
 def test_presets_on_many_designs_share_compiled_programs():
     """The four ConfuciuX presets and MAESTRO's families over a grid of designs in one call (the
     compiled programs and inner analyses are shared across designs): point by point the
@@ -225,3 +244,166 @@ def test_presets_on_many_designs_share_compiled_programs():
     pes = [[p] * len(names) for p in (1, 7, 16, 64, 64, 100)]
     ks = [[k] * len(names) for k in (1, 3, 2, 2, 2, 5)]
     check([layer] * len(names), ts, pes, ks, {})
+
+
+# --- the golden subset: MAESTRO's own numbers, straight through the C engine ---------------------
+
+
+def test_golden_subset_through_the_c_engine():
+    """Every row of tests/golden/engine_golden.csv the language takes, as a one-design batch:
+    the recorded engine status, and MAESTRO's printed numbers where it printed a cost."""
+    from engine_support import dataflow, mismatches
+    from test_cost_engine_golden import FLAGS, _golden, _layer
+
+    class _Row:  # an EngineResult-like view of a batch's point for mismatches()
+        def __init__(self, values, d, i):
+            self.values, self.d, self.i = values, d, i
+
+        def __getitem__(self, name):
+            return self.values[name][self.d, self.i]
+
+    seen = 0
+    for row in _golden():
+        constants = {k: int(v) for k, v in (kv.split("=") for kv in row["constants"].split(";") if kv)}
+        layer = _layer(row)
+        try:
+            t = compile_program(dataflow(row["program"]), layer, constants or None)
+            t.bind(int(row["pes"]), 1)
+        except ValueError:
+            continue
+        flags = {k: int(row[k]) for k in FLAGS} | {"multicast": row["multicast"] == "1"}
+        values, status = native([layer], [t], [[int(row["pes"])]], [[1]], flags)
+        assert Status(int(status[0, 0])).name == row["engine_status"], row
+        if row["maestro_status"] == "ok" and status[0, 0] in (Status.OK, Status.IMPOSSIBLE):
+            assert not mismatches(_Row(values, 0, 0), row), (row, mismatches(_Row(values, 0, 0), row))
+        seen += 1
+    assert seen > 300
+
+
+# --- the contract at the edges -------------------------------------------------------------------
+
+
+def test_values_beyond_the_32_bit_range_overflow():
+    """Sizes, P, k and flags MAESTRO reads into an int: beyond its range the point is OVERFLOW
+    (the binding of confuciux.evaluate refuses them earlier; the kernel never wraps)."""
+    from confuciux.dataflow import Dataflow
+
+    layer = Layer(8, 8, 10, 10, 3, 3)
+    t = compile_program(Dataflow.preset("dla"), layer)
+    big = 2**31
+    _, status = native([layer], [t], [[big], [4]], [[2], [big]], {})
+    assert list(status[:, 0]) == [Status.OVERFLOW, Status.OVERFLOW]
+    for flag in ("noc_bw", "simd", "offchip_bw", "noc_hops", "noc_hop_latency"):
+        _, status = native([layer], [t], [[4]], [[2]], {flag: 2**40})
+        assert status[0, 0] == Status.OVERFLOW, flag
+    _, status = native([layer], [t], [[4]], [[2]], {"noc_hops": 2**16, "noc_hop_latency": 2**16})
+    assert status[0, 0] == Status.OVERFLOW  # hops x latency beyond MAESTRO's int
+    huge = Template(("spatial", "temporal"), ("K", "C"), (True, True), (0, 0), (2**40, 1), (1, 1), (0, 0), (0, 0), (0, 0))
+    _, status = native([layer], [huge], [[4]], [[1]], {})
+    assert status[0, 0] == Status.OVERFLOW
+
+
+def test_malformed_input_is_a_value_error():
+    from confuciux.dataflow import Dataflow
+
+    layer = Layer(8, 8, 10, 10, 3, 3)
+    t = compile_program(Dataflow.preset("dla"), layer)
+    for pes, ks, flags in (([[0]], [[1]], {}), ([[4]], [[0]], {}), ([[4]], [[1]], {"simd": 0}),
+                           ([[4]], [[1]], {"noc_hops": -1}), ([[-5]], [[1]], {})):  # fmt: skip
+        with pytest.raises(ValueError):
+            native([layer], [t], pes, ks, flags)
+    zero = Template(("spatial",), ("K",), (True,), (0,), (0,), (1,), (0,), (0,), (0,))
+    with pytest.raises(ValueError, match="refused its input"):
+        native([layer], [zero], [[4]], [[1]], {})
+
+
+def test_broadcast_designs_equal_explicit_ones():
+    """pes and buffers as broadcast views (a value per layer, one for all) give the values of the
+    same designs written out."""
+    from confuciux.dataflow import Dataflow
+
+    ls = [Layer(8, 8, 10, 10, 3, 3), Layer(1, 8, 9, 9, 3, 3, "DSCONV"), Layer(16, 32, 5, 1, 1, 1, "GEMM")]
+    ts = [compile_program(Dataflow.preset(n), layer) for n, layer in zip(("eye", "dpt", "dla"), ls, strict=True)]
+    per_layer = np.broadcast_to(np.array([3, 17, 64], dtype=np.int64), (5, 3))
+    one = np.broadcast_to(np.int64(2), (5, 3))
+    a, sa = engine_native.evaluate(ls, ts, per_layer, one, DEFAULTS, OUTPUTS)
+    b, sb = engine_native.evaluate(ls, ts, np.ascontiguousarray(per_layer), np.full((5, 3), 2, np.int64), DEFAULTS,
+                                   OUTPUTS)  # fmt: skip
+    assert (sa == sb).all() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in OUTPUTS)
+
+
+# --- the reference tables (../shared/reference), through the C engine -----------------------------
+
+
+class _Point:
+    """A batch's point as mismatches() reads a result."""
+
+    def __init__(self, values: dict, d: int, i: int) -> None:
+        self.values, self.d, self.i = values, d, i
+
+    def __getitem__(self, name: str) -> float:
+        return self.values[name][self.d, self.i]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("table", ["grid", "ext"])
+def test_preset_tables_through_the_c_engine(table):
+    """The ConfuciuX presets as programs on the grid and ext tables, every design of a layer in
+    one call: MAESTRO's outcome and numbers (sampled; all rows with CONFUCIUX_FULL_REFERENCE=1)."""
+    from collections import defaultdict
+
+    from confuciux.dataflow import Dataflow
+    from engine_support import layer_of_row, mismatches
+    from test_cost_engine_golden import ANY, CONSISTENT, _table
+
+    groups = defaultdict(list)
+    for row in _table(table):
+        try:
+            layer = layer_of_row(row)
+        except ValueError:
+            continue  # X < S: not a layer
+        if row["status"] in CONSISTENT:
+            groups[(layer, row["dataflow"])].append(row)
+    failures, seen = [], 0
+    for (layer, name), rows in groups.items():
+        t = compile_program(Dataflow.preset(name), layer)
+        pes = [[int(r["num_pes"])] for r in rows]
+        values, status = native([layer], [t], pes, [[int(r["ktile"])] for r in rows], {})
+        for d, row in enumerate(rows):
+            st = Status(int(status[d, 0]))
+            seen += 1
+            if st not in CONSISTENT[row["status"]] | ANY:
+                failures.append((layer, name, row["num_pes"], row["ktile"], row["status"], st.name))
+            elif row["status"] == "ok" and st in (Status.OK, Status.IMPOSSIBLE):
+                if problems := mismatches(_Point(values, d, 0), row):
+                    failures.append((layer, name, row["num_pes"], row["ktile"], problems[:3]))
+    assert not failures, failures[:10]
+    assert seen > 100
+
+
+@pytest.mark.reference
+def test_directives_table_through_the_c_engine():
+    """maestro_directives.csv.gz's programs the language takes, each at its flags: MAESTRO's
+    outcome and numbers (sampled; all rows with CONFUCIUX_FULL_REFERENCE=1)."""
+    from engine_support import dataflow, layer_of_row, mismatches
+    from test_cost_engine_golden import ANY, CONSISTENT, _table
+
+    failures, seen = [], 0
+    for row in _table("directives"):
+        try:
+            layer = layer_of_row(row)
+            t = compile_program(dataflow(row["dataflow"]), layer)
+            t.bind(int(row["num_pes"]), None)
+        except ValueError:
+            continue  # not a layer, or the language's refusal (parse-time rules)
+        values, status = native([layer], [t], [[int(row["num_pes"])]], [[1]],
+                                {"noc_bw": int(row["noc_bw"]), "simd": int(row["simd"])})  # fmt: skip
+        st = Status(int(status[0, 0]))
+        seen += 1
+        if st not in CONSISTENT.get(row["status"], set()) | ANY:
+            failures.append((row["dataflow"], row["num_pes"], row["status"], st.name))
+        elif row["status"] == "ok" and st in (Status.OK, Status.IMPOSSIBLE):
+            if problems := mismatches(_Point(values, 0, 0), row):
+                failures.append((row["dataflow"], row["num_pes"], problems[:3]))
+    assert not failures, failures[:10]
+    assert seen > 100

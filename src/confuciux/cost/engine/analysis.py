@@ -151,7 +151,8 @@ class Analysis:
             size = 1
             for dim in coupled:
                 size = mul(size, dims.size(dim), "tensor size")
-            acc.l2_size[t] = add(acc.l2_size[t], mul(2, spatial_ingress(level, tiles, coupled, case), "L2 size"), "L2 size")
+            ingress = spatial_ingress(level, tiles, coupled, case)
+            acc.l2_size[t] = add(acc.l2_size[t], mul(2, ingress, "L2 size"), "L2 size")
             acc.l2_write[t] = size
             acc.l1_size[t] = add(acc.l1_size[t], mul(2, mapped_volume(tiles, coupled), "L1 size"), "L1 size")
         out = self.problem.output

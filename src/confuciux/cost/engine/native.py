@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..._cache import IdentityCache
-from ..native import _recycler  # the output memory of the last large call, reused (one recycler)
 from ...dataflow.bind import _KNOB_CODE, Template
 from ...dataflow.program import DIMENSIONS
 from ...workload import Layer
+from ..native import _recycler  # the output memory of the last large call, reused (one recycler)
 from .analysis import Flags
 from .outputs import OUTPUTS
 from .problem import Problem, _naming, problem_of
@@ -43,18 +43,23 @@ _BOUND_CAP = 2**126  # the bounds are passed as min(value, 2^126): every compari
 _MASK64 = 2**64 - 1
 
 
+def _names(c_lib: Any, kind: str, count: int) -> list[str]:
+    """The engine's names of its dimensions, statuses or outputs 0 .. count (the last: "")."""
+    return [ffi.string(getattr(c_lib, f"cxe_{kind}_name")(i)).decode() for i in range(count + 1)]
+
+
 def check_enums(c_lib: Any) -> None:
     """Raise ImportError unless the engine's enums name what the Python tables name: the
     dimensions in byte order, the statuses, the outputs."""
     problems = []
-    tables = {"dim": sorted(DIMENSIONS), "output": list(OUTPUTS)}
-    for kind, names in tables.items():
-        got = [ffi.string(getattr(c_lib, f"cxe_{kind}_name")(i)).decode() for i in range(len(names) + 1)]
+    for kind, names in (("dim", sorted(DIMENSIONS)), ("output", list(OUTPUTS))):
+        got = _names(c_lib, kind, len(names))
         if got != [*names, ""]:
             problems.append(f"{kind}s: tables {names}, engine {got[:-1]}")
-    for s in Status:
-        if ffi.string(c_lib.cxe_status_name(int(s))).decode() not in Status.__members__:
-            problems.append(f"status {s.name} = {int(s)}: engine calls it {ffi.string(c_lib.cxe_status_name(int(s)))!r}")
+    codes = {int(s) for s in Status}
+    for code, name in enumerate(_names(c_lib, "status", max(codes) + 1)[:-1]):
+        if name not in Status.__members__ or Status[name] != code:
+            problems.append(f"status {code}: engine calls it {name!r}")
     if problems:
         raise ImportError("confuciux._cost_model's engine was built from other tables (rebuild it: pip install -e . "
                           "or python csrc/build.py): " + "; ".join(problems))  # fmt: skip
@@ -189,11 +194,6 @@ def evaluate(
     ly.bounds = ffi.from_buffer("uint64_t[]", bounds)
     pr = ffi.new("cxe_programs *")
     pr.first = ffi.from_buffer("int64_t[]", first)
-    pr.kind = ffi.from_buffer("uint8_t[]", cat["kind"].astype(np.uint8))
-    cat["kind"] = cat["kind"].astype(np.uint8)
-    cat["dim"] = cat["dim"].astype(np.int8)
-    cat["size_knob"] = cat["size_knob"].astype(np.uint8)
-    cat["offset_knob"] = cat["offset_knob"].astype(np.uint8)
     pr.kind = ffi.from_buffer("uint8_t[]", cat["kind"])
     pr.dim = ffi.from_buffer("int8_t[]", cat["dim"])
     pr.size = ffi.from_buffer("int64_t[]", cat["size"])
