@@ -1929,15 +1929,14 @@ static int eval_point(ctx *c, analysis_t *an, i64 pes, i64 hops, i64 hop_latency
 
 /* ---- the batch: inputs checked, programs bound and compiled per layer, points evaluated ---- */
 
+/* a tensor's dimensions: known ones up to the first -1 (or CXE_MAX_COUPLED), at least one */
 static int tensor_ok(const int8_t *dims)
 {
     int n = 0;
-    while (n < CXE_MAX_COUPLED && dims[n] >= 0) {
-        if (dims[n] >= ND) return 0;
+    while (n < CXE_MAX_COUPLED && dims[n] != -1) {
+        if (dims[n] < 0 || dims[n] >= ND) return 0;
         n++;
     }
-    for (int j = n; j < CXE_MAX_COUPLED; j++)
-        if (dims[j] != -1) return 0;
     return n > 0;
 }
 
@@ -1976,7 +1975,7 @@ static void problem_of(const cxe_layers *ly, size_t l, problem_t *pb)
     pb->windows = ly->windows[l];
     for (int t = 0; t < NT; t++) {
         const int8_t *src = ly->tensors + (l * NT + (size_t)t) * CXE_MAX_COUPLED;
-        while (pb->n_coupled[t] < CXE_MAX_COUPLED && src[pb->n_coupled[t]] >= 0) {
+        while (pb->n_coupled[t] < CXE_MAX_COUPLED && src[pb->n_coupled[t]] != -1) {
             int d = src[pb->n_coupled[t]];
             pb->coupled[t][pb->n_coupled[t]++] = (int8_t)d;
             pb->mask[t] |= BIT(d);
