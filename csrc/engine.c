@@ -2050,7 +2050,9 @@ typedef struct {
     const cx_designs *des;
     const cxe_flags *fl;
     const cx_hardware *hw;
-    double *const *values;
+    const int *outputs;
+    size_t n_outputs;
+    double *rows;
     uint8_t *status;
     size_t n_layers, n_designs;
 } batch_t;
@@ -2058,8 +2060,8 @@ typedef struct {
 static void store(const batch_t *b, size_t i, int status, const double *out)
 {
     int printed = status == ST_OK || status == ST_IMPOSSIBLE;
-    for (int j = 0; j < CXE_N_OUTPUTS; j++)
-        if (b->values[j]) b->values[j][i] = printed ? out[j] : NAN;
+    size_t n = b->n_designs * b->n_layers;
+    for (size_t j = 0; j < b->n_outputs; j++) b->rows[j * n + i] = printed ? out[b->outputs[j]] : NAN;
     b->status[i] = (uint8_t)status;
 }
 
@@ -2107,44 +2109,116 @@ static void eval_one(ctx *c, const batch_t *b, layer_state *ls, size_t d, size_t
     store(b, i, st, out);
 }
 
-/* Every point, design by design (so that the outputs are written in order); 0, or -3 when out
- * of memory (the only failure that reaches the call). */
-static int run_batch(ctx *c, const batch_t *b, const int *knobs, int64_t longest, arena *perm)
+/* The state kept between calls: the layer states, compiled programs and memos of one set of
+ * inputs (layers, programs, flags), and the scratch memory. */
+struct cxe_cache {
+    arena perm, tmp;
+    int64_t *inputs;   /* the inputs the kept state belongs to, serialised */
+    size_t n_inputs;
+    layer_state *ls;   /* NULL: nothing kept */
+    amark base;        /* perm after the layer states: compiled programs and memos above */
+};
+
+cxe_cache *cxe_cache_new(void) { return calloc(1, sizeof(cxe_cache)); }
+
+void cxe_cache_free(cxe_cache *k)
+{
+    if (!k) return;
+    afree(&k->perm);
+    afree(&k->tmp);
+    free(k->inputs);
+    free(k);
+}
+
+static void cache_clear(cxe_cache *k)
+{
+    arelease(&k->perm, (amark){NULL, 0, 0});
+    k->ls = NULL;
+    free(k->inputs);
+    k->inputs = NULL;
+    k->n_inputs = 0;
+}
+
+/* The inputs a cache's state depends on, as int64 words (NULL when out of memory). */
+static int64_t *serialise(const batch_t *b, size_t *n)
+{
+    const cxe_layers *ly = b->ly;
+    const cxe_programs *pr = b->pr;
+    size_t L = b->n_layers, dirs = (size_t)(pr->first[L] - pr->first[0]);
+    size_t per_layer = ND + 4 + 3 * CXE_MAX_COUPLED + 8 + 1;
+    *n = 5 + L * per_layer + 7 * dirs;
+    int64_t *w = malloc(*n * sizeof *w), *p = w;
+    if (!w) return NULL;
+    const cxe_flags *f = b->fl;
+    *p++ = f->simd; *p++ = f->noc_bw; *p++ = f->noc_hops; *p++ = f->noc_hop_latency; *p++ = f->offchip_bw;
+    for (size_t l = 0; l < L; l++) {
+        for (int d = 0; d < ND; d++) *p++ = ly->dims[l * ND + d];
+        *p++ = ly->stride_y[l]; *p++ = ly->stride_x[l]; *p++ = ly->windows[l];
+        for (int j = 0; j < 3 * CXE_MAX_COUPLED; j++) *p++ = ly->tensors[l * 3 * CXE_MAX_COUPLED + j];
+        for (int j = 0; j < 8; j++) *p++ = (int64_t)ly->bounds[l * 8 + j];
+        *p++ = pr->first[l + 1] - pr->first[l];
+        *p++ = pr->first[l] - pr->first[0];
+    }
+    for (int64_t j = pr->first[0]; j < pr->first[L]; j++) {
+        *p++ = pr->kind[j]; *p++ = pr->dim[j]; *p++ = pr->size[j]; *p++ = pr->offset[j];
+        *p++ = pr->size_knob[j]; *p++ = pr->offset_knob[j]; *p++ = pr->whole[j];
+    }
+    *n = (size_t)(p - w);
+    return w;
+}
+
+/* Every point, design by design (so that the outputs are written in order), with the state kept
+ * in `k`; 0, or -3 when out of memory (the only failure that reaches the call). */
+static int run_batch(ctx *c, const batch_t *b, const int *knobs, int64_t longest, cxe_cache *k)
 {
     jmp_buf jb;
     c->jb = &jb;
     if (setjmp(jb) != 0) return -3;
-    bound_t *bound = aalloc(c, perm, (size_t)(longest + 1) * sizeof *bound);
-    layer_state *ls = aalloc(c, perm, (b->n_layers ? b->n_layers : 1) * sizeof *ls);
-    for (size_t l = 0; l < b->n_layers; l++) {
-        problem_of(b->ly, l, &ls[l].pb);
-        ls[l].n = (int)(b->pr->first[l + 1] - b->pr->first[l]);
-        ls[l].knobs = knobs[l];
-        ls[l].pc = (prog_cache){NULL, 0, 0};
+    arena *perm = &k->perm;
+    bound_t *bound = aalloc(c, c->tmp, (size_t)(longest + 1) * sizeof *bound);
+    amark after_bound = amark_of(c->tmp);
+    if (!k->ls) {
+        k->ls = aalloc(c, perm, (b->n_layers ? b->n_layers : 1) * sizeof *k->ls);
+        for (size_t l = 0; l < b->n_layers; l++) {
+            problem_of(b->ly, l, &k->ls[l].pb);
+            k->ls[l].n = (int)(b->pr->first[l + 1] - b->pr->first[l]);
+            k->ls[l].knobs = knobs[l];
+            k->ls[l].pc = (prog_cache){NULL, 0, 0};
+        }
+        k->base = amark_of(perm);
     }
-    amark base = amark_of(perm);
+    layer_state *ls = k->ls;
     for (size_t d = 0; d < b->n_designs; d++) {
-        if (perm->live - base.live > PERM_LIMIT) {  /* drop every compiled program and memo */
-            arelease(perm, base);
+        if (perm->live - k->base.live > PERM_LIMIT) {  /* drop every compiled program and memo */
+            arelease(perm, k->base);
             for (size_t l = 0; l < b->n_layers; l++) ls[l].pc = (prog_cache){NULL, 0, 0};
         }
-        for (size_t l = 0; l < b->n_layers; l++) eval_one(c, b, &ls[l], d, l, perm, bound);
+        for (size_t l = 0; l < b->n_layers; l++) {
+            eval_one(c, b, &ls[l], d, l, perm, bound);
+            arelease(c->tmp, after_bound);
+        }
     }
     return 0;
 }
 
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
-                 const cx_hardware *hw, double *const *values, uint8_t *status)
+                 const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
+                 uint8_t *status, cxe_cache *cache)
 {
     if (flags->simd < 1 || flags->noc_bw < 1 || flags->offchip_bw < 1 || flags->noc_hops < 0
         || flags->noc_hop_latency < 0)
         return -1;
+    for (size_t j = 0; j < n_outputs; j++)
+        if (outputs[j] < 0 || outputs[j] >= CXE_N_OUTPUTS) return -1;
     int64_t longest = 0;
     int *knobs = malloc((n_layers ? n_layers : 1) * sizeof *knobs);
     if (!knobs) return -3;
     for (size_t l = 0; l < n_layers; l++) {
-        if (!layer_ok(layers, programs, l, &knobs[l])) { free(knobs); return -1; }
+        if (!layer_ok(layers, programs, l, &knobs[l])) {
+            free(knobs);
+            return -1;
+        }
         if (programs->first[l + 1] - programs->first[l] > longest) longest = programs->first[l + 1] - programs->first[l];
         for (size_t d = 0; d < n_designs; d++) {
             if (designs->pes[d * designs->pes_step[0] + l * designs->pes_step[1]] < 1
@@ -2155,17 +2229,35 @@ int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t 
             }
         }
     }
-    batch_t b = {layers, programs, designs, flags, hw, values, status, n_layers, n_designs};
-    arena tmp = {NULL, NULL, 0}, perm = {NULL, NULL, 0};
+    batch_t b = {layers, programs, designs, flags, hw, outputs, n_outputs, rows, status, n_layers, n_designs};
+    cxe_cache local;
+    memset(&local, 0, sizeof local);
+    cxe_cache *k = cache ? cache : &local;
+    if (cache) {  /* keep the state only for the very inputs it was made from */
+        size_t n;
+        int64_t *w = serialise(&b, &n);
+        if (!w) { free(knobs); return -3; }
+        if (k->ls && n == k->n_inputs && memcmp(w, k->inputs, n * sizeof *w) == 0) {
+            free(w);
+        } else {
+            cache_clear(k);
+            k->inputs = w;
+            k->n_inputs = n;
+        }
+    }
     ctx c;
     memset(&c, 0, sizeof c);
-    c.tmp = &tmp;
+    c.tmp = &k->tmp;
     c.simd = flags->simd;
     c.noc_bw = flags->noc_bw;
     c.offchip_bw = flags->offchip_bw;
-    int rc = run_batch(&c, &b, knobs, longest, &perm);
-    afree(&tmp);
-    afree(&perm);
+    int rc = run_batch(&c, &b, knobs, longest, k);
+    arelease(&k->tmp, (amark){NULL, 0, 0});
+    if (rc != 0 && cache) cache_clear(k);  /* a failure may leave a half-made state */
+    if (!cache) {
+        afree(&local.tmp);
+        afree(&local.perm);
+    }
     free(knobs);
     return rc;
 }

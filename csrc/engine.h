@@ -63,19 +63,28 @@ typedef struct {
     int64_t simd, noc_bw, noc_hops, noc_hop_latency, offchip_bw;
 } cxe_flags;
 
+/* The state an evaluation keeps for the next (compiled programs, inner-level analyses, the top
+ * level's cases, scratch memory), for one set of layers, programs and flags: a call with other
+ * inputs starts afresh.  Not for two calls at the same time. */
+typedef struct cxe_cache cxe_cache;
+cxe_cache *cxe_cache_new(void);    /* NULL when out of memory */
+void cxe_cache_free(cxe_cache *cache);
+
 /* Evaluate n_designs x n_layers points: point (d, l) costs layer l under its program bound with
  * ClusterSz <- P and KTileSz <- k of design d (designs->pes, designs->ktile as for cx_evaluate).
  * hw: the cost database for energy, area and power (Hardware.maestro() with these flags).
- * values[j] (j an enum cxe_output) receives output j of point (d, l) at index d * n_layers + l,
- * NaN unless the status is CXE_OK or CXE_IMPOSSIBLE; a NULL values[j] skips the output.  status
- * (never NULL) receives the enum cxe_status of every point.
+ * Output outputs[j] (an enum cxe_output) of point i = d * n_layers + l goes to
+ * rows[j * n_designs * n_layers + i]: NaN unless the point is printed (CXE_OK, CXE_IMPOSSIBLE);
+ * status[i] receives the point's enum cxe_status.  cache: NULL, or state kept from a previous
+ * call (used only if that call had the same layers, programs and flags).
  * Sizes, P, k and flags above MAESTRO's 32-bit range give CXE_OVERFLOW.  Returns 0; -1 when an
  * input is malformed (a size, stride, P, k or flag < 1, hops or latency < 0, an unknown kind,
- * dimension or knob, a tensor without dimensions, a program of more than 2^20 directives;
- * nothing written); -3 when out of memory (the outputs are then undefined). */
+ * dimension, knob or output, a tensor without dimensions, a program of more than 2^20
+ * directives; nothing written); -3 when out of memory (the outputs are then undefined). */
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
-                 const cx_hardware *hw, double *const *values, uint8_t *status);
+                 const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
+                 uint8_t *status, cxe_cache *cache);
 
 /* The name of dimension, status or output i (the Python tables' names), "" out of range: the
  * binding checks the enums against the tables with these. */

@@ -6,8 +6,9 @@
  * aborts.  Also checks the contract: the call returns 0 or -1 (malformed input, nothing written);
  * every status is a cxe_status; outputs are NaN unless the point is printed (CXE_OK,
  * CXE_IMPOSSIBLE), and a printed point has a runtime >= 1; the same designs in another order,
- * or one at a time, give the same values bit for bit (what the engine shares between designs
- * never changes a result). */
+ * one at a time, or again with the state a cache kept (from these inputs or from others) give
+ * the same values bit for bit: what the engine shares between designs and calls never changes a
+ * result. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ static uint8_t kind[NL * MAXDIR], size_knob[NL * MAXDIR], offset_knob[NL * MAXDI
 static int8_t dim[NL * MAXDIR];
 static int64_t pes[NP], ktile[NP];
 static double values[CXE_N_OUTPUTS][NP], again[CXE_N_OUTPUTS][NP];
+static int all_outputs[CXE_N_OUTPUTS];
 static uint8_t status[NP], status2[NP];
 
 static void random_layer(int l)
@@ -151,8 +153,9 @@ int main(void)
                       .l2_area = 0.1, .mac_power = 1.2, .noc_bandwidth = 81920000, .bus_area_per_port = 1492,
                       .arbiter_area = 395, .arbiter_area_floor = 1, .arbiter_a2 = 1.2886, .arbiter_a1 = 5.58,
                       .arbiter_a0 = -23.7};
-    double *out[CXE_N_OUTPUTS], *out2[CXE_N_OUTPUTS];
-    for (int j = 0; j < CXE_N_OUTPUTS; j++) { out[j] = values[j]; out2[j] = again[j]; }
+    for (int j = 0; j < CXE_N_OUTPUTS; j++) all_outputs[j] = j;
+    cxe_cache *cache = cxe_cache_new();
+    if (!cache) return 1;
     long counts[CXE_N_STATUSES + 1] = {0}, calls = 0;
     for (int round = 0; round < 2000; round++) {
         bad_round = round % 4 == 3;
@@ -168,7 +171,9 @@ int main(void)
         cxe_flags fl = {next() % 2 ? 1 : draw_pos(), next() % 2 ? 81920000 : draw_pos(), hops, hop_latency,
                         next() % 2 ? 70000 : draw_pos()};
         cx_designs des = {pes, ktile, {NL, 1}, {NL, 1}};
-        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, out, status);
+        /* with the cache every other round (it then holds another round's inputs half the time) */
+        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &values[0][0], status,
+                              round % 2 ? cache : NULL);
         if (check(rc, values, status, NP)) return 1;
         if (rc != 0 && !bad_round) { fprintf(stderr, "round %d: well-formed input refused\n", round); return 1; }
         calls++;
@@ -181,7 +186,9 @@ int main(void)
             memcpy(rk + d * NL, ktile + (NDES - 1 - d) * NL, NL * sizeof *rk);
         }
         cx_designs rev = {rp, rk, {NL, 1}, {NL, 1}};
-        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, out2, status2) != 0) return 1;
+        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &again[0][0], status2,
+                         round % 3 ? cache : NULL) != 0)
+            return 1;
         for (int d = 0; d < NDES; d++)
             for (int l = 0; l < NL; l++) {
                 int i = d * NL + l, k = (NDES - 1 - d) * NL + l;
@@ -192,16 +199,20 @@ int main(void)
         if (round % 10 == 0) {
             for (int d = 0; d < NDES; d++) {
                 cx_designs one = {pes + d * NL, ktile + d * NL, {0, 1}, {0, 1}};
-                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, out2, status2) != 0) return 1;
+                static double single[CXE_N_OUTPUTS][NL];
+                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &single[0][0], status2,
+                                 d % 2 ? cache : NULL) != 0)
+                    return 1;
                 for (int l = 0; l < NL; l++) {
                     int i = d * NL + l;
                     if (status[i] != status2[l]) { fprintf(stderr, "alone, point %d's status differs\n", i); return 1; }
                     for (int j = 0; j < CXE_N_OUTPUTS; j++)
-                        if (!same(values[j][i], again[j][l])) { fprintf(stderr, "alone, point %d differs\n", i); return 1; }
+                        if (!same(values[j][i], single[j][l])) { fprintf(stderr, "alone, point %d differs\n", i); return 1; }
                 }
             }
         }
     }
+    cxe_cache_free(cache);
     printf("engine stress: %ld calls, %ld refused; points by status:", calls, counts[CXE_N_STATUSES]);
     for (int s = 0; s < CXE_N_STATUSES; s++) printf(" %d:%ld", s, counts[s]);
     printf("\n");

@@ -407,3 +407,33 @@ def test_directives_table_through_the_c_engine():
                 failures.append((row["dataflow"], row["num_pes"], problems[:3]))
     assert not failures, failures[:10]
     assert seen > 100
+
+
+def test_state_kept_between_calls_changes_nothing():
+    """The engine keeps what it compiled and analysed for the next call with the same layers,
+    programs and flags: calls in any order, on two threads at once, and the single-point path
+    give the values of a first call, bit for bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from confuciux.dataflow import Dataflow
+
+    ls = [Layer(24, 12, 14, 14, 3, 3, stride=2), Layer(1, 16, 9, 9, 3, 3, "DSCONV"), Layer(16, 32, 5, 1, 1, 1, "GEMM")]
+    ts = [compile_program(Dataflow.preset(n), layer) for n, layer in zip(("kcp_ws", "dpt", "dla"), ls, strict=True)]
+    rng = np.random.default_rng(5)
+    designs = [(rng.integers(1, 300, (40, 3)), rng.integers(1, 9, (40, 3))) for _ in range(3)]
+    engine_native.release_memory()
+    first = [native(ls, ts, p, k, {}) for p, k in designs]
+    for flags in ({"simd": 2}, {}):  # another flag set in between, then these again
+        again = [native(ls, ts, p, k, flags) for p, k in reversed(designs)][::-1]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda pk: native(ls, ts, pk[0], pk[1], {}), designs * 2))
+    for (v0, s0), (v1, s1), (v2, s2) in zip(first, again, threaded, strict=False):
+        assert (s0 == s1).all() and (s0 == s2).all()
+        for name in OUTPUTS:
+            assert np.array_equal(v0[name], v1[name], equal_nan=True) and np.array_equal(v0[name], v2[name], equal_nan=True)
+    p, k = designs[0]
+    for d in range(5):
+        for i, (layer, t) in enumerate(zip(ls, ts, strict=True)):
+            st, values = engine_native.evaluate_point(layer, t, int(p[d, i]), int(k[d, i]))
+            assert st == first[0][1][d, i]
+            assert all(same(a, first[0][0][name][d, i]) for a, name in zip(values, OUTPUTS, strict=True))
