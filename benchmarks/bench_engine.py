@@ -118,9 +118,40 @@ def test_engine_random_programs(benchmark, designs, outputs):
 
 
 @pytest.mark.parametrize("designs", list(DESIGNS))
+def test_engine_random_programs_cold(benchmark, designs):
+    """The same call with nothing kept from an earlier one (the engine's caches dropped before
+    every round): what a first call costs."""
+    pes, buffers = (a.astype(np.int64) for a in DESIGNS[designs])
+    args = (LAYERS, GENOMES, pes, buffers, DEFAULTS, ("runtime", "energy"))
+    benchmark.pedantic(engine_native.evaluate, args, setup=engine_native.release_memory, rounds=15)
+    _record(benchmark, pes.size)
+
+
+@pytest.mark.parametrize("designs", list(DESIGNS))
 def test_engine_cluster_size_from_pes(benchmark, designs):
     """The same with ``Cluster(ClusterSz)``: every distinct P is its own program (compiled and
     analysed whole, nothing shared with other P)."""
     pes, buffers = (a.astype(np.int64) for a in DESIGNS[designs])
     benchmark(engine_native.evaluate, LAYERS, CLUSTER_KNOB, pes, buffers, DEFAULTS, ("runtime", "energy"))
     _record(benchmark, pes.size)
+
+
+def test_reference_one_layer(benchmark):
+    """The Python reference on one point of the workload (the specification the C engine ports)."""
+    layer, program = LAYERS[0], GENOMES[0]
+    benchmark(evaluate, layer, program.bind(64, 4), 64)
+    _record(benchmark, 1)
+
+
+@pytest.mark.parametrize("varying", [False, True])
+def test_engine_one_point(benchmark, varying):
+    """``evaluate_point``: one design of one layer under a user program (MAESTRO's kcp_ws family),
+    Python numbers out; the same design again and again, or a new P every call."""
+    layer = Layer(64, 32, 58, 58, 3, 3)
+    t = compile_program(Dataflow.preset("kcp_ws"), layer)
+    if varying:
+        it = iter(np.random.default_rng(3).integers(1, 4097, 10**7).tolist())
+        benchmark(lambda: engine_native.evaluate_point(layer, t, next(it), 4))
+    else:
+        benchmark(engine_native.evaluate_point, layer, t, 256, 4)
+    _record(benchmark, 1)

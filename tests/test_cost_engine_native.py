@@ -246,6 +246,41 @@ def test_presets_on_many_designs_share_compiled_programs():
     check([layer] * len(names), ts, pes, ks, {})
 
 
+# --- one source for the enums ----------------------------------------------------------------------
+
+
+def test_engine_enums_are_generated_from_the_tables():
+    """csrc/engine_enums.h is what csrc/build.py generates from the dimensions, statuses and
+    outputs tables (read before the build module runs: its import rewrites a stale file)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "csrc" / "build.py").exists():
+        pytest.skip("needs the source tree's csrc/")
+    committed = (root / "csrc" / "engine_enums.h").read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("_cx_build_for_engine_test", root / "csrc" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    assert committed == build.engine_enums_header(), "csrc/engine_enums.h is stale: run python csrc/build.py"
+    for i, name in enumerate(OUTPUTS):
+        assert f"CXE_OUT_{name.upper()} = {i}," in committed
+    for s in Status:
+        assert f"CXE_{s.name} = {int(s)}," in committed
+
+
+def test_enum_check_catches_another_table():
+    import types
+
+    lib = engine_native.lib
+    names = {"dim": lib.cxe_dim_name, "status": lib.cxe_status_name, "output": lib.cxe_output_name}
+    engine_native.check_enums(lib)
+    swapped = dict(names, output=lambda i: lib.cxe_output_name({0: 1, 1: 0}.get(i, i)))
+    fake = types.SimpleNamespace(**{f"cxe_{k}_name": v for k, v in swapped.items()})
+    with pytest.raises(ImportError, match="outputs"):
+        engine_native.check_enums(fake)
+
+
 # --- the golden subset: MAESTRO's own numbers, straight through the C engine ---------------------
 
 
