@@ -4,7 +4,7 @@
  * function by function: each static function below names the reference function it ports, and
  * MAESTRO's quirks are explained there, once.  Bit for bit: the same integer operations in the
  * same order, each checked where the reference checks it (64-bit `long` sums and products,
- * 32-bit `int` sizes; a failed check is ST_OVERFLOW), the same floating operations in the same
+ * 32-bit `int` sizes; a failed check is CXE_OVERFLOW), the same floating operations in the same
  * order (built with -ffp-contract=off).  Where the reference stops (its Stop exception) this
  * code longjmps to the point's handler with the same status.
  *
@@ -35,11 +35,6 @@ typedef unsigned __int128 u128;
 #define OOM 255            /* not a status: the call fails (-3) */
 #define MAX_DIRECTIVES (1 << 20)  /* a longer program is malformed input */
 
-/* The statuses (the engine's Status, generated from its table). */
-enum {
-    ST_OK = CXE_OK, ST_IMPOSSIBLE = CXE_IMPOSSIBLE, ST_BAD_VALUE = CXE_BAD_VALUE, ST_SIGFPE = CXE_SIGFPE,
-    ST_CRASH = CXE_CRASH, ST_REFUSED = CXE_REFUSED, ST_OVERFLOW = CXE_OVERFLOW, ST_UNDEFINED = CXE_UNDEFINED
-};
 
 enum { INIT, STEADY, EDGE };        /* a map's position (cases.py) */
 enum { T_IN, T_FILT, T_OUT, NT };   /* tensors (analysis.py's INPUT, FILTER, OUTPUT) */
@@ -48,7 +43,13 @@ enum { D_X = CXE_DIM_X, D_Y = CXE_DIM_Y, D_R = CXE_DIM_R, D_S = CXE_DIM_S,
        D_XO = CXE_DIM_X_OUT, D_YO = CXE_DIM_Y_OUT };
 
 const char *cxe_dim_name(int i) { return i >= 0 && i < CXE_N_DIMS ? cxe_dim_names[i] : ""; }
-const char *cxe_status_name(int i) { return i >= 0 && i < CXE_N_STATUSES ? cxe_status_names[i] : ""; }
+const char *cxe_status_name(int i)
+{
+    static const char *const names[] = {"OK", "IMPOSSIBLE", "BAD_VALUE", "SIGFPE", "CRASH", "REFUSED", "OVERFLOW",
+                                        "UNDEFINED"};
+    _Static_assert(sizeof names / sizeof names[0] == CXE_N_STATUSES, "a name for every status");
+    return i >= 0 && i < CXE_N_STATUSES ? names[i] : "";
+}
 const char *cxe_output_name(int i) { return i >= 0 && i < CXE_N_OUTPUTS ? cxe_output_names[i] : ""; }
 
 /* ---- scratch memory: chunks kept for the whole call, bump-allocated, released to a mark ---- */
@@ -118,25 +119,25 @@ static void afree(arena *a)
 static inline i64 add(ctx *c, i64 a, i64 b)
 {
     i64 r;
-    if (__builtin_add_overflow(a, b, &r)) fail(c, ST_OVERFLOW);
+    if (__builtin_add_overflow(a, b, &r)) fail(c, CXE_OVERFLOW);
     return r;
 }
 static inline i64 mul(ctx *c, i64 a, i64 b)
 {
     i64 r;
-    if (__builtin_mul_overflow(a, b, &r)) fail(c, ST_OVERFLOW);
+    if (__builtin_mul_overflow(a, b, &r)) fail(c, CXE_OVERFLOW);
     return r;
 }
 /* i32(): the value of a 128-bit expression if it fits MAESTRO's int */
 static inline i64 i32(ctx *c, i128 v)
 {
-    if (v < -I32MAX - 1 || v > I32MAX) fail(c, ST_OVERFLOW);
+    if (v < -I32MAX - 1 || v > I32MAX) fail(c, CXE_OVERFLOW);
     return (i64)v;
 }
 /* i64() of a 128-bit expression */
 static inline i64 n64(ctx *c, i128 v)
 {
-    if (v < INT64_MIN || v > INT64_MAX) fail(c, ST_OVERFLOW);
+    if (v < INT64_MIN || v > INT64_MAX) fail(c, CXE_OVERFLOW);
     return (i64)v;
 }
 /* C's truncating division and remainder: a zero divisor is SIGFPE, LONG_MIN / -1 an overflow */
@@ -147,14 +148,14 @@ static inline i64 cdiv(ctx *c, i64 a, i64 b)
         if (((uint64_t)a | (uint64_t)b) >> 32 == 0) return (i64)((uint32_t)a / (uint32_t)b);
         return a / b;
     }
-    if (b == 0) fail(c, ST_SIGFPE);
-    if (b == -1) { if (a == INT64_MIN) fail(c, ST_OVERFLOW); return -a; }
+    if (b == 0) fail(c, CXE_SIGFPE);
+    if (b == -1) { if (a == INT64_MIN) fail(c, CXE_OVERFLOW); return -a; }
     return a / b;
 }
 static inline i64 cmod(ctx *c, i64 a, i64 b)
 {
-    if (b == 0) fail(c, ST_SIGFPE);
-    if (b == -1) { if (a == INT64_MIN) fail(c, ST_OVERFLOW); return 0; }
+    if (b == 0) fail(c, CXE_SIGFPE);
+    if (b == -1) { if (a == INT64_MIN) fail(c, CXE_OVERFLOW); return 0; }
     return a % b;
 }
 static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
@@ -164,7 +165,7 @@ static inline i64 max64(i64 a, i64 b) { return a > b ? a : b; }
 static inline i64 ceil_div_double(ctx *c, i64 a, i64 b)
 {
     double q = ceil((double)a / (double)b);
-    if (!(q >= -9223372036854775808.0 && q < 9223372036854775808.0)) fail(c, ST_OVERFLOW);
+    if (!(q >= -9223372036854775808.0 && q < 9223372036854775808.0)) fail(c, CXE_OVERFLOW);
     return (i64)q;
 }
 
@@ -196,12 +197,12 @@ typedef struct {
 
 static inline i64 dsize(ctx *c, const dims_t *t, int d)
 {
-    if (d < 0 || !(t->has & BIT(d))) fail(c, ST_REFUSED);  /* MAESTRO's MissingDimension */
+    if (d < 0 || !(t->has & BIT(d))) fail(c, CXE_REFUSED);  /* MAESTRO's MissingDimension */
     return t->size[d];
 }
 static inline i64 dstride(ctx *c, const dims_t *t, int d)
 {
-    if (d < 0 || !(t->has & BIT(d))) fail(c, ST_REFUSED);
+    if (d < 0 || !(t->has & BIT(d))) fail(c, CXE_REFUSED);
     return t->stride[d];
 }
 /* first entry of a name wins (dims_of) */
@@ -335,7 +336,7 @@ static void convert_output_coordinates(ctx *c, dir_t *maps, int n)
     for (int p = 0; p < 2; p++) {
         int in = pairs[p][0], out = pairs[p][1], kernel = pairs[p][2];
         if ((has & BIT(in)) || !(has & BIT(out))) continue;
-        if (!(has & BIT(kernel))) fail(c, ST_UNDEFINED);
+        if (!(has & BIT(kernel))) fail(c, CXE_UNDEFINED);
         int i = first_of(maps, n, out);
         maps[i].dim = in;
         maps[i].size = i32(c, (i128)last[out] + last[kernel] - 1);
@@ -350,7 +351,7 @@ static void convert_remaining_output_coordinates(ctx *c, dir_t *maps, int n)
     for (int i = 0; i < n; i++) { last[maps[i].dim] = maps[i].size; has |= BIT(maps[i].dim); }
     for (int i = 0; i < n; i++) {
         if (maps[i].dim == D_XO) {
-            if (!(has & BIT(D_S))) fail(c, ST_UNDEFINED);
+            if (!(has & BIT(D_S))) fail(c, CXE_UNDEFINED);
             maps[i].dim = D_X;
             maps[i].size = i32(c, (i128)maps[i].size + last[D_S] - 1);
         } else if (maps[i].dim == D_YO) {
@@ -430,7 +431,7 @@ static void unit_pre(ctx *c, level_t *L)
     int n_spatial = 0, sp = -1;
     for (int i = 0; i < L->n_maps; i++)
         if (L->maps[i].spatial) { n_spatial++; if (sp < 0) sp = i; }
-    if (n_spatial > 2 || n_spatial == 0) fail(c, ST_REFUSED);
+    if (n_spatial > 2 || n_spatial == 0) fail(c, CXE_REFUSED);
     L->spatial = sp;
     for (int i = sp; i < L->n_maps; i++)
         if (!L->maps[i].spatial) dsize(c, &L->dims, L->maps[i].dim);
@@ -458,7 +459,7 @@ static void lower_dims(ctx *c, uint32_t vars, const dims_t *dims, const level_t 
     for (int d = 0; d < ND; d++) {
         if (!(vars & BIT(d))) continue;
         int f = L->first[d];
-        if (f < 0) fail(c, ST_CRASH);  /* a null pointer in MAESTRO */
+        if (f < 0) fail(c, CXE_CRASH);  /* a null pointer in MAESTRO */
         i64 size = min64(L->maps[f].size, dsize(c, dims, d));
         dput(out, d, size, dstride(c, dims, d));
     }
@@ -558,14 +559,14 @@ static void compile_pre(ctx *c, arena *perm, prog_t *g, build_t *b)
 {
     const problem_t *pb = b->pb;
     for (int d = 0; d < ND; d++)
-        if (pb->dims[d] > I32MAX) fail(c, ST_OVERFLOW);  /* problem_of's _checked */
-    if (b->n == 0) fail(c, ST_CRASH);  /* an empty program: a null pointer in MAESTRO */
+        if (pb->dims[d] > I32MAX) fail(c, CXE_OVERFLOW);  /* problem_of's _checked */
+    if (b->n == 0) fail(c, CXE_CRASH);  /* an empty program: a null pointer in MAESTRO */
     int n_clusters = 0;
     b->n_groups = 1;
     b->group_start[0] = 0;
     for (int i = 0; i < b->n; i++)
         if (b->prog[i].kind == CXE_CLUSTER) n_clusters++;
-    if (n_clusters >= MAX_LEVELS) fail(c, n_clusters == MAX_LEVELS ? ST_CRASH : ST_REFUSED);
+    if (n_clusters >= MAX_LEVELS) fail(c, n_clusters == MAX_LEVELS ? CXE_CRASH : CXE_REFUSED);
     for (int i = 0, gi = 0; i < b->n; i++) {
         if (b->prog[i].kind == CXE_CLUSTER) {
             b->group_len[gi] = i - b->group_start[gi];
@@ -753,7 +754,7 @@ static inline i64 temporal_ingress(ctx *c, const tiles_t *T, int d, const state_
 {
     if (st->pos == INIT) return tile(T, d, is_edge(st));
     if (new_slice) {
-        if (T->u[d] == 0) fail(c, ST_REFUSED);  /* no new elements: MAESTRO terminates */
+        if (T->u[d] == 0) fail(c, CXE_REFUSED);  /* no new elements: MAESTRO terminates */
         return max64(T->u[d], 1);
     }
     return T->m[d];
@@ -793,7 +794,7 @@ static const state_t *spatial_state(ctx *c, const view_t *v, const problem_t *pb
 {
     (void)pb;
     const level_t *L = v->L;
-    if (L->unmapped[t] >= 0) fail(c, ST_CRASH);  /* a null pointer in MAESTRO */
+    if (L->unmapped[t] >= 0) fail(c, CXE_CRASH);  /* a null pointer in MAESTRO */
     const state_t *sp = NULL;
     *edge = 0;
     for (int j = 0; j < L->n_spd[t]; j++) {
@@ -899,7 +900,7 @@ static i64 pe_egress(ctx *c, const view_t *v, const problem_t *pb, int psums, in
     }
     for (int j = 0; j < pb->n_coupled[T_OUT]; j++) {
         int d = pb->coupled[T_OUT][j], f = L->first[d];
-        if (f < 0) fail(c, ST_CRASH);
+        if (f < 0) fail(c, CXE_CRASH);
         const state_t *st = v->cs->by_dim[d];
         i64 x = L->maps[f].spatial ? output_spatial(v->T, d, st, L->edge_clusters, first, spee, reuse_edge)
                                    : output_temporal(v->T, d, st);
@@ -1131,7 +1132,7 @@ static void analyse(ctx *c, analysis_t *an, const level_t *L, const dims_t *dims
     for (int i = n - 1; i >= 0; i--) {
         inner[i] = total;
         total *= n_states[i];
-        if (total > MAX_CASES) fail(c, ST_OVERFLOW);
+        if (total > MAX_CASES) fail(c, CXE_OVERFLOW);
     }
     for (int i = 0; i < n; i++) {
         i64 top = 0;
@@ -1770,8 +1771,8 @@ static void analyse_top(ctx *c, analysis_t *an, i64 size, i64 edges, acc_t *acc)
         }
         most = (i128)most * top > I32MAX ? I32MAX + 1 : most * top;
     }
-    if (total > MAX_CASES) fail(c, ST_OVERFLOW);
-    if (most > I32MAX) fail(c, ST_OVERFLOW);
+    if (total > MAX_CASES) fail(c, CXE_OVERFLOW);
+    if (most > I32MAX) fail(c, CXE_OVERFLOW);
     if (total > SHAPE_MAX_CASES) {  /* a shape this large is not worth keeping: the plain analysis */
         analyse(c, an, L, &L->dims, acc);
         return;
@@ -1882,7 +1883,7 @@ static void report(ctx *c, const problem_t *pb, const acc_t *a, i64 pes, const c
 static int printed_status(const problem_t *pb, const acc_t *a, i64 pes, i64 simd, const double *out)
 {
     double energy = OUT(ENERGY);
-    if (a->runtime <= 0 || energy < 0 || isnan(energy)) return ST_BAD_VALUE;
+    if (a->runtime <= 0 || energy < 0 || isnan(energy)) return CXE_BAD_VALUE;
     const i128 work = (i128)pb->bound[0], input_used = (i128)pb->bound[1];
     const i128 filter_size = (i128)pb->bound[2], output_size = (i128)pb->bound[3];
     int broken = (i128)a->runtime * pes * simd < work             /* compute bound */
@@ -1892,7 +1893,7 @@ static int printed_status(const problem_t *pb, const acc_t *a, i64 pes, i64 simd
                  || (i128)a->l2_read[T_FILT] < filter_size         /* filter traffic */
                  || (i128)a->l2_write[T_OUT] < output_size         /* output traffic */
                  || OUT(L1_BYTES) <= 0 || OUT(L2_BYTES) <= 0;      /* buffer size */
-    return broken ? ST_IMPOSSIBLE : ST_OK;
+    return broken ? CXE_IMPOSSIBLE : CXE_OK;
 }
 
 /* evaluate() of one design on a compiled program: the status; the outputs into out[] */
@@ -1997,8 +1998,8 @@ static int bind_program(const cxe_programs *pr, size_t l, i64 pes, i64 k, bound_
         i64 size = pr->size_knob[j] ? knob[pr->size_knob[j]] : pr->size[j];
         i64 ofs = pr->kind[j] == CXE_CLUSTER ? 0 : pr->offset_knob[j] ? knob[pr->offset_knob[j]] : pr->offset[j];
         out[i] = (bound_t){size, ofs, pr->kind[j], pr->dim[j]};
-        if (pr->whole[j] > 0 && !(size == pr->whole[j] && ofs == pr->whole[j]) && status < 0) status = ST_REFUSED;
-        if (size > I32MAX || ofs > I32MAX) status = ST_OVERFLOW;
+        if (pr->whole[j] > 0 && !(size == pr->whole[j] && ofs == pr->whole[j]) && status < 0) status = CXE_REFUSED;
+        if (size > I32MAX || ofs > I32MAX) status = CXE_OVERFLOW;
     }
     return status;
 }
@@ -2054,15 +2055,16 @@ typedef struct {
     size_t n_outputs;
     double *rows;
     uint8_t *status;
+    const uint8_t *codes;
     size_t n_layers, n_designs;
 } batch_t;
 
 static void store(const batch_t *b, size_t i, int status, const double *out)
 {
-    int printed = status == ST_OK || status == ST_IMPOSSIBLE;
+    int printed = status == CXE_OK || status == CXE_IMPOSSIBLE;
     size_t n = b->n_designs * b->n_layers;
     for (size_t j = 0; j < b->n_outputs; j++) b->rows[j * n + i] = printed ? out[b->outputs[j]] : NAN;
-    b->status[i] = (uint8_t)status;
+    b->status[i] = b->codes ? b->codes[status] : (uint8_t)status;
 }
 
 /* A layer's state across the designs: its problem, its program's length, the knobs it uses,
@@ -2084,7 +2086,7 @@ static void eval_one(ctx *c, const batch_t *b, layer_state *ls, size_t d, size_t
     const i64 hops = b->fl->noc_hops, lat = b->fl->noc_hop_latency;
     if (c->simd > I32MAX || c->noc_bw > I32MAX || c->offchip_bw > I32MAX || hops > I32MAX || lat > I32MAX
         || pes > I32MAX || k > I32MAX) {
-        store(b, i, ST_OVERFLOW, out);
+        store(b, i, CXE_OVERFLOW, out);
         return;
     }
     prog_t *g = cache_find(&ls->pc, pkey, k);
@@ -2204,7 +2206,7 @@ static int run_batch(ctx *c, const batch_t *b, const int *knobs, int64_t longest
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
                  const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
-                 uint8_t *status, cxe_cache *cache)
+                 uint8_t *status, const uint8_t *codes, cxe_cache *cache)
 {
     if (flags->simd < 1 || flags->noc_bw < 1 || flags->offchip_bw < 1 || flags->noc_hops < 0
         || flags->noc_hop_latency < 0)
@@ -2229,7 +2231,7 @@ int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t 
             }
         }
     }
-    batch_t b = {layers, programs, designs, flags, hw, outputs, n_outputs, rows, status, n_layers, n_designs};
+    batch_t b = {layers, programs, designs, flags, hw, outputs, n_outputs, rows, status, codes, n_layers, n_designs};
     cxe_cache local;
     memset(&local, 0, sizeof local);
     cxe_cache *k = cache ? cache : &local;

@@ -16,10 +16,17 @@
 #include <stdint.h>
 
 #include "cost_model.h"
-/* The enums cxe_dim (CXE_DIM_C, ...), cxe_status (CXE_OK, ...) and cxe_output (CXE_OUT_RUNTIME,
- * ...) are generated from the Python tables (confuciux/dataflow/program.py's DIMENSIONS,
- * confuciux/cost/engine/status.py, outputs.py) by csrc/build.py. */
+/* The enums cxe_dim (CXE_DIM_C, ...) and cxe_output (CXE_OUT_RUNTIME, ...) are generated from the
+ * Python tables (confuciux/dataflow/program.py's DIMENSIONS, confuciux/cost/engine/outputs.py)
+ * by csrc/build.py. */
 #include "engine_enums.h"
+
+/* What happens to a point, named as the engine's statuses (confuciux.cost.engine.Status; their
+ * numbers are the caller's: cxe_evaluate's `codes`).  OK and IMPOSSIBLE are printed results. */
+enum cxe_status {
+    CXE_OK, CXE_IMPOSSIBLE, CXE_BAD_VALUE, CXE_SIGFPE, CXE_CRASH, CXE_REFUSED, CXE_OVERFLOW, CXE_UNDEFINED,
+    CXE_N_STATUSES
+};
 
 /* A directive's kind and where a size comes from (a literal, or a design knob). */
 enum cxe_kind { CXE_SPATIAL = 0, CXE_TEMPORAL = 1, CXE_CLUSTER = 2 };
@@ -75,7 +82,8 @@ void cxe_cache_free(cxe_cache *cache);
  * hw: the cost database for energy, area and power (Hardware.maestro() with these flags).
  * Output outputs[j] (an enum cxe_output) of point i = d * n_layers + l goes to
  * rows[j * n_designs * n_layers + i]: NaN unless the point is printed (CXE_OK, CXE_IMPOSSIBLE);
- * status[i] receives the point's enum cxe_status.  cache: NULL, or state kept from a previous
+ * status[i] receives codes[s] for the point's enum cxe_status s (codes NULL: s itself; the
+ * binding passes confuciux's status codes, by name).  cache: NULL, or state kept from a previous
  * call (used only if that call had the same layers, programs and flags).
  * Sizes, P, k and flags above MAESTRO's 32-bit range give CXE_OVERFLOW.  Returns 0; -1 when an
  * input is malformed (a size, stride, P, k or flag < 1, hops or latency < 0, an unknown kind,
@@ -84,10 +92,10 @@ void cxe_cache_free(cxe_cache *cache);
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
                  const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
-                 uint8_t *status, cxe_cache *cache);
+                 uint8_t *status, const uint8_t *codes, cxe_cache *cache);
 
 /* The name of dimension, status or output i (the Python tables' names), "" out of range: the
- * binding checks the enums against the tables with these. */
+ * binding checks the enums against the tables, and maps the statuses to its codes, with these. */
 const char *cxe_dim_name(int i);
 const char *cxe_status_name(int i);
 const char *cxe_output_name(int i);

@@ -172,7 +172,7 @@ int main(void)
                         next() % 2 ? 70000 : draw_pos()};
         cx_designs des = {pes, ktile, {NL, 1}, {NL, 1}};
         /* with the cache every other round (it then holds another round's inputs half the time) */
-        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &values[0][0], status,
+        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &values[0][0], status, NULL,
                               round % 2 ? cache : NULL);
         if (check(rc, values, status, NP)) return 1;
         if (rc != 0 && !bad_round) { fprintf(stderr, "round %d: well-formed input refused\n", round); return 1; }
@@ -186,7 +186,7 @@ int main(void)
             memcpy(rk + d * NL, ktile + (NDES - 1 - d) * NL, NL * sizeof *rk);
         }
         cx_designs rev = {rp, rk, {NL, 1}, {NL, 1}};
-        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &again[0][0], status2,
+        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &again[0][0], status2, NULL,
                          round % 3 ? cache : NULL) != 0)
             return 1;
         for (int d = 0; d < NDES; d++)
@@ -200,7 +200,7 @@ int main(void)
             for (int d = 0; d < NDES; d++) {
                 cx_designs one = {pes + d * NL, ktile + d * NL, {0, 1}, {0, 1}};
                 static double single[CXE_N_OUTPUTS][NL];
-                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &single[0][0], status2,
+                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &single[0][0], status2, NULL,
                                  d % 2 ? cache : NULL) != 0)
                     return 1;
                 for (int l = 0; l < NL; l++) {
