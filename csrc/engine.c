@@ -35,7 +35,6 @@ typedef unsigned __int128 u128;
 #define OOM 255            /* not a status: the call fails (-3) */
 #define MAX_DIRECTIVES (1 << 20)  /* a longer program is malformed input */
 
-
 enum { INIT, STEADY, EDGE };        /* a map's position (cases.py) */
 enum { T_IN, T_FILT, T_OUT, NT };   /* tensors (analysis.py's INPUT, FILTER, OUTPUT) */
 enum { OVL_X = 1, OVL_Y = 2 };      /* sliding windows: X over S, Y over R */
@@ -140,7 +139,7 @@ static inline i64 n64(ctx *c, i128 v)
     if (v < INT64_MIN || v > INT64_MAX) fail(c, CXE_OVERFLOW);
     return (i64)v;
 }
-/* C's truncating division and remainder: a zero divisor is SIGFPE, LONG_MIN / -1 an overflow */
+/* C's truncating division: a zero divisor is SIGFPE, LONG_MIN / -1 an overflow */
 static inline i64 cdiv(ctx *c, i64 a, i64 b)
 {
     if (b > 0 && a >= 0) {  /* the usual case: no division below the divisor, 32 bits when they fit */
@@ -151,12 +150,6 @@ static inline i64 cdiv(ctx *c, i64 a, i64 b)
     if (b == 0) fail(c, CXE_SIGFPE);
     if (b == -1) { if (a == INT64_MIN) fail(c, CXE_OVERFLOW); return -a; }
     return a / b;
-}
-static inline i64 cmod(ctx *c, i64 a, i64 b)
-{
-    if (b == 0) fail(c, CXE_SIGFPE);
-    if (b == -1) { if (a == INT64_MIN) fail(c, CXE_OVERFLOW); return 0; }
-    return a % b;
 }
 static inline i64 min64(i64 a, i64 b) { return a < b ? a : b; }
 static inline i64 max64(i64 a, i64 b) { return a > b ? a : b; }
@@ -246,7 +239,7 @@ typedef struct {
 typedef struct { i64 size, ofs; int dim, spatial; } dir_t;
 
 typedef struct {
-    i64 m[ND], u[ND], me[ND], ue[ND];  /* absent: 0, as Tiles.m() ... read */
+    i64 m[ND], u[ND], me[ND], ue[ND];  /* 0 where absent, as Tiles reads a missing dimension */
     uint32_t m_has;                    /* dimensions in Tiles.mapped */
 } tiles_t;
 
@@ -585,7 +578,6 @@ static void compile_pre(ctx *c, arena *perm, prog_t *g, build_t *b)
     complete_level(c, perm, g, b, 0);
 }
 
-/* Stage B: the rest of the top level, the levels below, the tiles. */
 /* The maps each tensor's volumes read (level_t's cmaps ... unmapped). */
 static void tensor_maps(ctx *c, arena *perm, const problem_t *pb, level_t *L)
 {
@@ -607,6 +599,7 @@ static void tensor_maps(ctx *c, arena *perm, const problem_t *pb, level_t *L)
         if (!(pb->mask[T_OUT] & BIT(L->maps[i].dim))) L->omaps[L->n_omaps++] = i;
 }
 
+/* Stage B: the rest of the top level, the levels below, the tiles. */
 static void compile_post(ctx *c, arena *perm, prog_t *g, build_t *b)
 {
     finish_level(c, g, b, 0);
@@ -981,21 +974,14 @@ typedef struct {
 
 static const memo_entry *inner_level(ctx *c, analysis_t *an, int index, const dims_t *dims);
 
-/* _size_buffers() */
-static void size_buffers(ctx *c, const view_t *v, const problem_t *pb, const dims_t *dims, acc_t *acc)
+/* a tensor's size on a table (_size_buffers: the output's windows in output coordinates) */
+static i64 tensor_size(ctx *c, const problem_t *pb, const dims_t *dims, int t)
 {
-    for (int t = T_IN; t <= T_FILT; t++) {
-        i64 size = 1;
-        for (int j = 0; j < pb->n_coupled[t]; j++) size = mul(c, size, dsize(c, dims, pb->coupled[t][j]));
-        acc->l2_size[t] = add(c, acc->l2_size[t], mul(c, 2, spatial_traffic(c, v, pb, t, VOL_INGRESS)));
-        acc->l2_write[t] = size;
-        acc->l1_size[t] = add(c, acc->l1_size[t], mul(c, 2, mapped_volume(c, v->T, pb, t)));
-    }
     i64 size = 1;
-    for (int j = 0; j < pb->n_coupled[T_OUT]; j++) {
-        int d = pb->coupled[T_OUT][j];
+    for (int j = 0; j < pb->n_coupled[t]; j++) {
+        int d = pb->coupled[t][j];
         i64 extent;
-        if (overlapped(dims, d)) {
+        if (t == T_OUT && overlapped(dims, d)) {
             i64 a = dsize(c, dims, d);
             extent = a - dsize(c, dims, counterpart(dims, d)) + 1;
         } else {
@@ -1003,6 +989,19 @@ static void size_buffers(ctx *c, const view_t *v, const problem_t *pb, const dim
         }
         size = mul(c, size, extent);
     }
+    return size;
+}
+
+/* _size_buffers() */
+static void size_buffers(ctx *c, const view_t *v, const problem_t *pb, const dims_t *dims, acc_t *acc)
+{
+    for (int t = T_IN; t <= T_FILT; t++) {
+        i64 size = tensor_size(c, pb, dims, t);
+        acc->l2_size[t] = add(c, acc->l2_size[t], mul(c, 2, spatial_traffic(c, v, pb, t, VOL_INGRESS)));
+        acc->l2_write[t] = size;
+        acc->l1_size[t] = add(c, acc->l1_size[t], mul(c, 2, mapped_volume(c, v->T, pb, t)));
+    }
+    i64 size = tensor_size(c, pb, dims, T_OUT);
     acc->l2_size[T_OUT] = mul(c, 2, spatial_traffic(c, v, pb, T_OUT, VOL_EGRESS));
     acc->l2_read[T_OUT] = size;
     acc->l1_size[T_OUT] = mul(c, 2, mapped_volume(c, v->T, pb, T_OUT));
@@ -1062,6 +1061,33 @@ static i64 offchip(ctx *c, acc_t *acc, i64 step, i64 compute)
     return step;
 }
 
+/* The rest of _case() once a kept case's volumes and compute delay are known: the step's delays,
+ * runtime and counters.  sub_active: sum(r.avg_active * n) over the sub-clusters, which starts
+ * from the int 0 — with none it is 0, and a sum that is 0 also gives way to the level's own
+ * active sub-clusters. */
+static void finish_case(ctx *c, acc_t *acc, int top, int all_init, i64 occ, i64 ingress, i64 egress, i64 macs,
+                        i64 compute, i64 active, double sub_active)
+{
+    i64 d_in = noc_delay(c, ingress, c->noc_bw, c->latency), d_out = noc_delay(c, egress, c->noc_bw, c->latency);
+    i64 step = all_init ? add(c, compute, d_in) : max64(max64(d_out, compute), d_in);
+    if (top) step = offchip(c, acc, step, compute);
+    acc->runtime = add(c, acc->runtime, mul(c, occ, step));
+    acc->computations = add(c, acc->computations, mul(c, occ, macs));
+    if (sub_active != 0) acc->active += sub_active * (double)occ;
+    else acc->active += (double)((i128)active * occ);
+    if (compute == 0) compute = 1;
+    i64 traffic = max64(ingress, egress);
+    acc->peak_bw = max64(acc->peak_bw, cdiv(c, traffic, compute));
+    acc->avg_bw = add(c, acc->avg_bw, cdiv(c, mul(c, occ, traffic), compute));
+    const i64 delays[3] = {d_in, d_out, compute};
+    for (int k = 0; k < 3; k++) {
+        if (acc->total == 0 || delays[k] < acc->dmin[k]) acc->dmin[k] = delays[k];
+        acc->dmax[k] = max64(acc->dmax[k], delays[k]);  /* from 0: the maximum of non-positive delays prints 0 */
+        acc->dsum[k] = add(c, acc->dsum[k], mul(c, occ, delays[k]));
+    }
+    acc->total += occ;
+}
+
 /* _case(): cost one case; 0 when MAESTRO skips it */
 static int analyse_case(ctx *c, analysis_t *an, const view_t *v, acc_t *acc)
 {
@@ -1088,26 +1114,8 @@ static int analyse_case(ctx *c, analysis_t *an, const view_t *v, acc_t *acc)
     double sub_active;
     int has_subs;
     i64 compute = compute_step(c, an, v, acc, psums, &active, &sub_active, &has_subs);
-    i64 d_in = noc_delay(c, ingress, c->noc_bw, c->latency), d_out = noc_delay(c, egress, c->noc_bw, c->latency);
-    i64 step = v->cs->all_init ? add(c, compute, d_in) : max64(max64(d_out, compute), d_in);
-    if (v->L->index == 0) step = offchip(c, acc, step, compute);
-    acc->runtime = add(c, acc->runtime, mul(c, occ, step));
-    acc->computations = add(c, acc->computations, mul(c, occ, macs));
-    /* sum(r.avg_active * n) starts from the int 0: with no sub-cluster it is 0, and so is a sum
-     * of zeros; either way the level's own active count is used */
-    if (has_subs && sub_active != 0) acc->active += sub_active * (double)occ;
-    else acc->active += (double)((i128)active * occ);
-    if (compute == 0) compute = 1;
-    i64 traffic = max64(ingress, egress);
-    acc->peak_bw = max64(acc->peak_bw, cdiv(c, traffic, compute));
-    acc->avg_bw = add(c, acc->avg_bw, cdiv(c, mul(c, occ, traffic), compute));
-    const i64 delays[3] = {d_in, d_out, compute};
-    for (int k = 0; k < 3; k++) {
-        if (acc->total == 0 || delays[k] < acc->dmin[k]) acc->dmin[k] = delays[k];
-        acc->dmax[k] = max64(acc->dmax[k], delays[k]);  /* from 0: the maximum of non-positive delays prints 0 */
-        acc->dsum[k] = add(c, acc->dsum[k], mul(c, occ, delays[k]));
-    }
-    acc->total += occ;
+    finish_case(c, acc, v->L->index == 0, v->cs->all_init, occ, ingress, egress, macs, compute, active,
+                has_subs ? sub_active : 0.0);
     return 1;
 }
 
@@ -1331,23 +1339,6 @@ typedef struct {
     int edge;
     const memo_entry *entry;
 } item_t;
-
-static i64 tensor_size(ctx *c, const problem_t *pb, const dims_t *dims, int t)
-{
-    i64 size = 1;
-    for (int j = 0; j < pb->n_coupled[t]; j++) {
-        int d = pb->coupled[t][j];
-        i64 extent;
-        if (t == T_OUT && overlapped(dims, d)) {
-            i64 a = dsize(c, dims, d);
-            extent = a - dsize(c, dims, counterpart(dims, d)) + 1;
-        } else {
-            extent = dsize(c, dims, d);
-        }
-        size = mul(c, size, extent);
-    }
-    return size;
-}
 
 static void item(ctx *c, item_t *it)
 {
@@ -1716,24 +1707,7 @@ static int replay_case(ctx *c, replay_t *R, i64 occ, acc_t *acc)
             sub_active += sub[k]->avg_active * (double)n[k];
         }
     }
-    i64 d_in = noc_delay(c, ingress, c->noc_bw, c->latency), d_out = noc_delay(c, egress, c->noc_bw, c->latency);
-    i64 step = r->all_init ? add(c, compute, d_in) : max64(max64(d_out, compute), d_in);
-    step = offchip(c, acc, step, compute);
-    acc->runtime = add(c, acc->runtime, mul(c, occ, step));
-    acc->computations = add(c, acc->computations, mul(c, occ, macs));
-    if (has_subs && sub_active != 0) acc->active += sub_active * (double)occ;
-    else acc->active += (double)((i128)active * occ);
-    if (compute == 0) compute = 1;
-    i64 traffic_max = max64(ingress, egress);
-    acc->peak_bw = max64(acc->peak_bw, cdiv(c, traffic_max, compute));
-    acc->avg_bw = add(c, acc->avg_bw, cdiv(c, mul(c, occ, traffic_max), compute));
-    const i64 delays[3] = {d_in, d_out, compute};
-    for (int k = 0; k < 3; k++) {
-        if (acc->total == 0 || delays[k] < acc->dmin[k]) acc->dmin[k] = delays[k];
-        acc->dmax[k] = max64(acc->dmax[k], delays[k]);
-        acc->dsum[k] = add(c, acc->dsum[k], mul(c, occ, delays[k]));
-    }
-    acc->total += occ;
+    finish_case(c, acc, 1, r->all_init, occ, ingress, egress, macs, compute, active, has_subs ? sub_active : 0.0);
     return 1;
 }
 
