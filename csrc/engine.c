@@ -1403,7 +1403,7 @@ static i64 use(ctx *c, const val_t *x)
     return x->v;
 }
 
-/* The top level's design-independent part, made at the first design of a compiled program. */
+/* The top level's design-independent part, made when a second design uses a compiled program. */
 static top_t *prep_top(ctx *c, analysis_t *an, const level_t *top_level)
 {
     prog_t *g = an->g;
