@@ -206,7 +206,8 @@ def _inputs(layers: Sequence[Layer], templates: Sequence[Template]) -> _Inputs:
     if hit is not None:
         return hit[1]
     if len(_INPUTS) >= _MAX_INPUTS:
-        _INPUTS.pop(next(iter(_INPUTS), None), None)  # (another thread may have dropped it)
+        for oldest in list(_INPUTS)[:1]:
+            _INPUTS.pop(oldest, None)  # (another thread may have dropped it)
     made = _Inputs(layers, templates)
     _INPUTS[key] = (objects, made)
     return made
