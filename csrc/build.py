@@ -67,7 +67,7 @@ def enums_header() -> str:
     presets = [d for d in dataflows.TABLE if d.kernel_id is not None]
     ids = sorted(d.kernel_id for d in presets)
     outputs = [(f"CX_OUT_{o.name.upper()}", i, f"{o.unit}" + (f", = {o.same_as}" if o.same_as else ""))
-               for i, o in enumerate(schema.OUTPUTS)]  # fmt: skip
+               for i, o in enumerate(schema.OUTPUTS) if o.closed_form]  # fmt: skip
     statuses = [(f"CX_{s.name}", s.code, s.description) for s in schema.STATUSES]
     if ids != list(range(len(ids))) or [s.code for s in schema.STATUSES] != list(range(len(statuses))):
         raise ValueError("kernel dataflow ids and status codes must be 0, 1, 2, ... in table order")
@@ -83,8 +83,8 @@ def enums_header() -> str:
                                sorted(presets, key=lambda d: d.kernel_id)], "CX_N_DATAFLOWS"),  # fmt: skip
         "/* Per-point status. */",
         *_enum("cx_status", statuses, "CX_N_STATUSES"),
-        "/* The outputs, in the schema's order.  Every output is a float64: counts (cycles, bytes,",
-        " * MACs, accesses) are exact below 2**53.  Those marked \"= x\" equal output x by construction. */",
+        "/* The closed forms' outputs, in the schema's order.  Every output is a float64: counts (cycles,",
+        " * bytes, MACs, accesses) are exact below 2**53.  Those marked \"= x\" equal output x by construction. */",
         *_enum("cx_output", outputs, "CX_N_OUTPUTS"),
         "#endif",
     ]

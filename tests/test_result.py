@@ -150,7 +150,7 @@ def test_schema_violations_are_named(doc, changes, message):
         ("runtime", [1.0], r"costs.runtime has 1 values but pes has 2"),
         ("energy", [1.0, -3.0], r"costs.energy\[1\] must be >= 0"),
         ("valid", [1, 0], r"costs.valid\[0\] must be true or false"),
-        ("status", [0, 9], r"costs.status\[1\] must be one of"),
+        ("status", [0, 10], r"costs.status\[1\] must be one of"),
     ],
 )
 def test_cost_arrays_are_checked(doc, field, value, message):

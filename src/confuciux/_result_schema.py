@@ -222,10 +222,11 @@ def _check_costs(x: Any, n: int) -> None:
     _each(costs["valid"], "costs.valid", n, _bool)
     _each(costs["status"], "costs.status", n, _status)
     for i, (valid, status) in enumerate(zip(costs["valid"], costs["status"], strict=True)):
-        # the cost model's contract: valid is status == ok, and only a valid point has costs
-        if valid != (status == 0):
+        # the cost model's contract: valid is a printed status (ok, impossible), and only a valid point has costs
+        if valid != (status in schema.PRINTED):
             raise ValueError(f"costs.valid[{i}] is {str(valid).lower()} but costs.status[{i}] is {status} "
-                             f"({STATUS[status]}): a layer is valid exactly when its status is 0 (ok)")  # fmt: skip
+                             f"({STATUS[status]}): a layer is valid exactly when its status is "
+                             f"{' or '.join(f'{c} ({STATUS[c]})' for c in sorted(schema.PRINTED))}")  # fmt: skip
         for f in COST_FIELDS:
             if (costs[f][i] is None) == valid:
                 state = "null" if valid else "a number"
@@ -253,12 +254,16 @@ def _check_usage(x: Any) -> None:
 
 
 def _check_feasible(d: Mapping[str, Any]) -> None:
-    """``feasible`` is what the explorer decides: every layer valid and every budget kept."""
-    valid = all(d["costs"]["valid"])
+    """``feasible`` is what the explorer decides: every layer usable — physical (status ok), or
+    valid where the platform allows impossible costs — and every budget kept."""
+    allowed = isinstance(d["platform"], dict) and d["platform"].get("allow_impossible") is True
+    usable = [v if allowed else s == 0 for v, s in zip(d["costs"]["valid"], d["costs"]["status"], strict=True)]
+    valid = all(usable)
     over = [k for k, u in d["constraint_used"].items() if not (u["used"] is not None and u["used"] <= u["budget"])]
     if d["feasible"] and not valid:
-        bad = d["costs"]["valid"].index(False)
-        raise ValueError(f"feasible is true but layer {bad} is not valid (costs.valid[{bad}] is false)")
+        bad = usable.index(False)
+        raise ValueError(f"feasible is true but layer {bad} is not usable (costs.status[{bad}] is "
+                         f"{d['costs']['status'][bad]}: {STATUS[d['costs']['status'][bad]]})")  # fmt: skip
     if d["feasible"] and over:
         u = d["constraint_used"][over[0]]
         raise ValueError(f"feasible is true but constraint_used.{over[0]}.used ({u['used']!r}) is over its budget "

@@ -38,6 +38,7 @@ import numpy as np
 
 from . import formats
 from ._progress import ProgressLine
+from .dataflow.program import Dataflow
 from .explorer import Explorer
 from .platform import Platform
 from .presets import is_model_file, load_model, make_platform, parse_bounds
@@ -129,6 +130,8 @@ def _canonical(value: Any) -> Any:
         return value.item()
     if not isinstance(value, type) and callable(getattr(value, "run", None)) and hasattr(value, "name"):
         return method_spec(value)  # a search method (the SearchMethod protocol, checked cheaply)
+    if isinstance(value, Dataflow):  # a program: its MAESTRO text (equal programs, equal text)
+        return {"dataflow": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"a {type(value).__name__}: a sweep case records only JSON values, NumPy arrays, dataclasses "
@@ -620,5 +623,6 @@ def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
     bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
     platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
-                             budget, opts["hardware"], opts["deployment"], **bounds)  # fmt: skip
+                             budget, opts["hardware"], opts["deployment"], bounds["pe_bounds"],
+                             bounds["buffer_bounds"])  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])

@@ -35,7 +35,7 @@ def maestro_hardware(flags: Flags) -> Hardware:
         base,
         mac_area=base.mac_area * flags.simd,
         mac_power=base.mac_power * flags.simd,
-        noc_bandwidth=float(flags.noc_bw),
+        bus_width=float(flags.noc_bw),
     )
 
 
