@@ -44,7 +44,7 @@ enum { D_X = CXE_DIM_X, D_Y = CXE_DIM_Y, D_R = CXE_DIM_R, D_S = CXE_DIM_S,
 const char *cxe_dim_name(int i) { return i >= 0 && i < CXE_N_DIMS ? cxe_dim_names[i] : ""; }
 const char *cxe_status_name(int i)
 {
-    static const char *const names[] = {"OK", "IMPOSSIBLE", "BAD_VALUE", "SIGFPE", "CRASH", "REFUSED", "OVERFLOW",
+    static const char *const names[] = {"OK", "IMPOSSIBLE", "INVALID", "SIGFPE", "CRASH", "REFUSED", "OVERFLOW",
                                         "UNDEFINED"};
     _Static_assert(sizeof names / sizeof names[0] == CXE_N_STATUSES, "a name for every status");
     return i >= 0 && i < CXE_N_STATUSES ? names[i] : "";
@@ -1853,11 +1853,11 @@ static void report(ctx *c, const problem_t *pb, const acc_t *a, i64 pes, const c
     OUT(ARITHMETIC_INTENSITY) = a->total ? fdiv((double)a->last_macs, (double)a->last_ingress) : 0.0;
 }
 
-/* evaluate()'s last steps: BAD_VALUE, else OK or IMPOSSIBLE by the physical bounds */
+/* evaluate()'s last steps: INVALID, else OK or IMPOSSIBLE by the physical bounds */
 static int printed_status(const problem_t *pb, const acc_t *a, i64 pes, i64 simd, const double *out)
 {
     double energy = OUT(ENERGY);
-    if (a->runtime <= 0 || energy < 0 || isnan(energy)) return CXE_BAD_VALUE;
+    if (a->runtime <= 0 || energy < 0 || isnan(energy)) return CXE_INVALID;
     const i128 work = (i128)pb->bound[0], input_used = (i128)pb->bound[1];
     const i128 filter_size = (i128)pb->bound[2], output_size = (i128)pb->bound[3];
     int broken = (i128)a->runtime * pes * simd < work             /* compute bound */

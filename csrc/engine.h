@@ -24,7 +24,7 @@
 /* What happens to a point, named as the engine's statuses (confuciux.cost.engine.Status; their
  * numbers are the caller's: cxe_evaluate's `codes`).  OK and IMPOSSIBLE are printed results. */
 enum cxe_status {
-    CXE_OK, CXE_IMPOSSIBLE, CXE_BAD_VALUE, CXE_SIGFPE, CXE_CRASH, CXE_REFUSED, CXE_OVERFLOW, CXE_UNDEFINED,
+    CXE_OK, CXE_IMPOSSIBLE, CXE_INVALID, CXE_SIGFPE, CXE_CRASH, CXE_REFUSED, CXE_OVERFLOW, CXE_UNDEFINED,
     CXE_N_STATUSES
 };
 
