@@ -29,7 +29,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden" / "engine_golden.csv"
 # any outcome; OVERFLOW: its integers wrapped, it prints garbage or aborts)
 CONSISTENT = {
     "ok": {Status.OK, Status.IMPOSSIBLE},
-    "bad_value": {Status.BAD_VALUE},
+    "bad_value": {Status.INVALID},
     "rejected_rc-8": {Status.SIGFPE},
     "rejected_rc255": {Status.REFUSED},
     "rejected_rc-6": {Status.CRASH},
@@ -67,7 +67,7 @@ def _check(result, maestro_status: str, row: dict[str, str]) -> list[str]:
 
 def test_golden_subset_covers_every_family():
     rows = _golden()
-    statuses = Counter(Status[r["engine_status"]] for r in rows)  # (BAD_VALUE: INVALID's former name)
+    statuses = Counter(Status[r["engine_status"]] for r in rows)
     assert set(Status) - set(statuses) <= {Status.OVERFLOW, Status.BAD_INPUT, Status.UNSUPPORTED}, statuses
     assert {r["source"] for r in rows} == {"directives", "grid", "ext", "fresh"}
     assert {r["kind"] for r in rows} == {"CONV", "DSCONV", "GEMM", "TRCONV"}

@@ -437,8 +437,8 @@ def evaluate(
     The closed forms cost a layer that runs dla, shi, eye or dpt with ConfuciuX's flags, no
     constant overriding the design's and only their outputs asked for (``backend`` forces the C
     kernel or its NumPy reference: identical numbers); every other layer goes to the general
-    engine (:func:`confuciux.cost.engine.evaluate_batch`; its Python reference takes about 2 ms
-    a point).  Both give MAESTRO's numbers.
+    engine (:func:`confuciux.cost.engine.evaluate_batch`: compiled, or with ``backend="numpy"``
+    its Python reference, about 2 ms a point).  Both give MAESTRO's numbers.
 
     ``outputs``: names from :data:`OUTPUTS` or derived outputs (:func:`~confuciux.cost.schema.
     register`; e.g. ``("runtime", "energy")``) to compute and allocate only those (and what a
@@ -550,7 +550,7 @@ def _mixed_costs(
         idx = np.array(engine)
         programs = [_design.program_of(layers[i], specs[i]) for i in engine]
         part, st = _design.engine_costs([layers[i] for i in engine], programs, p[:, idx], k[:, idx], hardware, asked,
-                                        constants)  # fmt: skip
+                                        constants, use_c)  # fmt: skip
         for out, a in part.items():
             arrays[out][:, idx] = a
         status[:, idx] = st

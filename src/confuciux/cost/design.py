@@ -169,10 +169,11 @@ def engine_costs(
     hardware: Hardware,
     asked: Sequence[str],
     constants: Mapping[str, int] | None = None,
+    use_c: bool = True,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The schema's outputs ``asked`` (each float64 (D, N); NaN where not printed) and the
     status (uint8 (D, N)) of ``layers`` under ``programs`` on the general engine, for ``pes`` and
-    ``buffers`` of shape (D, N), with ``hardware``'s MAESTRO flags and coefficients."""
+    ``buffers`` of shape (D, N), with ``hardware``'s MAESTRO flags and coefficients (``use_c``: the compiled engine where built)."""
     from .engine.batch import evaluate_batch  # (the engine imports the reference, which imports this package)
     from .reference import area_power_points, energy_points
 
@@ -180,7 +181,7 @@ def engine_costs(
     costed = {"energy", "area", "power"} & set(asked)
     wanted = set(asked) | ({*_COUNTS, "energy"} if costed else set())
     names = [schema.ENGINE_NAME[n] for n in schema.NAMES if n in wanted and n not in ("area", "power")]
-    raw, status = evaluate_batch(layers, compiled, pes, buffers, hardware.engine_flags, names)
+    raw, status = evaluate_batch(layers, compiled, pes, buffers, hardware.engine_flags, names, use_c)
     out = {n: raw[schema.ENGINE_NAME[n]] for n in asked if n not in costed}
     if costed:
         flat = {n: raw[n].reshape(-1) for n in _COUNTS}

@@ -129,7 +129,7 @@ def evaluate(
     except Stop as stop:
         return EngineResult(stop.status, stop.reason)
     if ints["runtime"] <= 0 or floats["energy"] < 0 or math.isnan(floats["energy"]):
-        return EngineResult(Status.BAD_VALUE, f"MAESTRO prints runtime {ints['runtime']}, energy {floats['energy']:g}")
+        return EngineResult(Status.INVALID, f"MAESTRO prints runtime {ints['runtime']}, energy {floats['energy']:g}")
     broken = impossibilities(problem, ints, floats, pes)
     status = Status.IMPOSSIBLE if broken else Status.OK
     reason = f"breaks {', '.join(broken)}" if broken else ""

@@ -1,9 +1,10 @@
 """Many designs of many layers in one call: the general engine's batch contract.
 
 :func:`evaluate_batch` is the one entry point :func:`confuciux.evaluate` uses for programs the
-closed forms do not cover.  This module is its Python version — the reference loops
-:func:`~confuciux.cost.engine.evaluate` point by point (about 2 ms a point) — and the contract a
-compiled engine implements behind the same function: n_layers layers, one compiled program
+closed forms do not cover.  It validates its arguments and hands them to the compiled engine
+(:mod:`.native`, one C call) or, when that is not built or ``use_c=False``, to the Python
+reference, which loops :func:`~confuciux.cost.engine.evaluate` point by point (about 2 ms a
+point); both give the same numbers.  The contract: n_layers layers, one compiled program
 (:class:`~confuciux.dataflow.Template`) per layer, the designs' PEs (``ClusterSz`` and
 ``--num_pes``) and buffers (``KTileSz``) as int64 arrays broadcastable to (n_designs, n_layers),
 MAESTRO's hardware flags, and the engine outputs to return.
@@ -17,7 +18,7 @@ import numpy as np
 
 from ...dataflow.bind import Template
 from ...workload import Layer
-from . import DEFAULTS, FLOAT_OUTPUTS, INT_OUTPUTS, evaluate
+from . import DEFAULTS, FLOAT_OUTPUTS, INT_OUTPUTS, evaluate, native
 from .quirks import I32_MAX
 from .status import Status
 
@@ -35,6 +36,7 @@ def evaluate_batch(
     buffers: np.ndarray,
     flags: Mapping[str, int | bool],
     outputs: Sequence[str],
+    use_c: bool = True,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """MAESTRO's cost of every design on every layer.
 
@@ -50,7 +52,8 @@ def evaluate_batch(
     statuses in the codes of :data:`confuciux.cost.schema.STATUSES`; an output is NaN where the
     status is not printed (OK, IMPOSSIBLE).  A design whose knob breaks a rule MAESTRO's parser
     checks (a temporal R/S tile not the whole filter) is REFUSED, one beyond MAESTRO's 32-bit
-    flags OVERFLOW.  Arguments that break this contract are a TypeError or ValueError."""
+    flags OVERFLOW.  ``use_c``: the compiled engine where it is built (False: the Python
+    reference).  Arguments that break this contract are a TypeError or ValueError."""
     layers, templates = list(layers), list(templates)
     n = len(layers)
     if len(templates) != n:
@@ -74,6 +77,10 @@ def evaluate_batch(
         ) from None
     if p.ndim != 2:
         raise ValueError(f"evaluate_batch: pes and buffers broadcast to {p.shape}, not (designs, {n})")
+    if n == 0 or p.shape[0] == 0:
+        return {name: np.full(p.shape, np.nan) for name in names}, np.empty(p.shape, dtype=np.uint8)
+    if use_c and native.AVAILABLE:
+        return native.evaluate(layers, templates, p, k, {**DEFAULTS, **flags}, names)
     return _reference(layers, templates, p, k, {**DEFAULTS, **flags}, names)
 
 
