@@ -40,6 +40,7 @@ from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, e
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
 from .seeds import seed_rows
+from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
 
@@ -54,46 +55,6 @@ OBJECTIVES = {"latency": "runtime", "energy": "energy"}
 RESOURCES = ("pes", "area", "power", "l1_bytes", "l2_bytes")
 CAPS = RESOURCES
 _COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "pes")
-
-
-@dataclass(frozen=True)
-class Genetic:
-    """The genetic method's settings: ``population`` (candidates evaluated a generation, and
-    parents kept; default a tenth of the evaluation budget within 10..100, GAMMA's ratio),
-    ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
-    evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
-    generation), ``inner`` (generations bred from the best predicted children, by the estimate
-    alone, before each engine batch; ``presearch`` before the first), ``seeds`` (rows per
-    candidate of the first generation built from the best parallel structures the estimate knows,
-    :mod:`.seeds`, over up to 8 of the PE counts), ``niche`` (the most of the parents, and of a
-    generation's best predicted, one parallel structure may take), ``explore`` (share of a
-    generation drawn at random from the pool instead), ``pe_step`` (probability that a child
-    moves to another PE count of the search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`)."""
-
-    population: int | None = None
-    parents: float = 0.4
-    pool: int = 20
-    initial: int = 50
-    inner: int = 2
-    presearch: int = 10
-    seeds: int = 4
-    niche: float = 0.3
-    explore: float = 0.2
-    pe_step: float = 0.3
-    operators: Operators = field(default_factory=Operators)
-
-    def __post_init__(self) -> None:
-        for name in ("population", "pool", "initial", "inner", "presearch", "seeds"):
-            v = getattr(self, name)
-            if v is None and name == "population":
-                continue
-            least = 0 if name in ("inner", "presearch", "seeds") else 1
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ValueError(f"Genetic.{name} must be an int >= {least}, got {v!r}")
-        for name in ("parents", "explore", "pe_step", "niche"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
-                raise ValueError(f"Genetic.{name} must be in [0, 1], got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -305,10 +266,15 @@ class _Run:
         return np.where(pos >= 0, best[np.maximum(pos, 0)], np.inf)
 
     def frontier(self, method: str) -> MappingFrontier:
+        """The frontier of the valid points logged."""
         log = self.log
         v = np.flatnonzero(log.valid)
         cost = log.costs[OBJECTIVES[self.objective]]
-        idx = v[pareto_indices(log.costs[self.resource][v], cost[v])]
+        return self.points(v[pareto_indices(log.costs[self.resource][v], cost[v])], method)
+
+    def points(self, idx: np.ndarray, method: str) -> MappingFrontier:
+        """Logged points ``idx`` (in that order) as a :class:`MappingFrontier`."""
+        log = self.log
         rows = log.rows[idx]
         progs = tuple(self.enc.program(r) for r in rows)
         pes = log.pes[idx]
@@ -389,6 +355,31 @@ def search(
     defaults to the compiled engine when built, else the Python reference.  With ``strict``
     (default) a point faster than its mapping allows (its critical path, :mod:`.bounds`) is
     excluded as physically impossible, besides the engine's IMPOSSIBLE ones."""
+    run, used = explore(layer, space, pes=pes, objective=objective, resource=resource, caps=caps,
+                        evaluations=evaluations, method=method, seed=seed, hardware=hardware, area_model=area_model,
+                        flags=flags, evaluator=evaluator, genetic=genetic, strict=strict)  # fmt: skip
+    return run.frontier(used)
+
+
+def explore(
+    layer: Layer,
+    space: MappingSpace | None = None,
+    *,
+    pes: int | Sequence[int],
+    objective: str = "latency",
+    resource: str = "pes",
+    caps: Mapping[str, float] | None = None,
+    evaluations: int = 2000,
+    method: str = "auto",
+    seed: int = 0,
+    hardware: Hardware | None = None,
+    area_model: str = "hardware",
+    flags: Mapping[str, Any] | None = None,
+    evaluator: Evaluator | None = None,
+    genetic: Genetic | None = None,
+    strict: bool = True,
+) -> tuple[_Run, str]:
+    """:func:`search`'s work: the run (every point evaluated, in its log) and the method used."""
     space = MappingSpace() if space is None else space
     P, cap = _check(layer, space, pes, objective, resource, caps, method, evaluations)
     run = _Run(
@@ -399,14 +390,14 @@ def search(
         n = run.enc.count(evaluations // len(P))
         if n is not None:
             _exhaustive(run)
-            return run.frontier("exhaustive")
+            return run, "exhaustive"
         if method == "exhaustive":
             raise ValueError(
                 f"the space has more than {evaluations // len(P)} mappings per PE count: raise evaluations= "
                 "or use method='genetic'"
             )
     _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
-    return run.frontier("genetic")
+    return run, "genetic"
 
 
 def best(layer: Layer, space: MappingSpace | None = None, *, pes: int, **options: Any) -> MappingFrontier:
@@ -465,12 +456,11 @@ def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float
     if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
         return order[:k]
     sig = run.enc.structure(rows)
-    _, inverse = np.unique(sig, return_inverse=True)
-    rank = np.zeros(order.size, dtype=np.int64)  # how many of the same structure come before
-    seen: dict[int, int] = {}
-    for i, v in enumerate(inverse.tolist()):
-        rank[i] = seen.get(v, 0)
-        seen[v] = rank[i] + 1
+    _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
+    by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(order.size, dtype=np.int64)  # how many of the same structure come before
+    rank[by] = np.arange(order.size) - start[inverse[by]]
     cap = max(1, int(share * k))
     first = order[rank < cap]
     return np.concatenate([first, order[rank >= cap]])[:k]
