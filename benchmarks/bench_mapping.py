@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import confuciux as cx
-from confuciux.mapping import MappingSpace
+from confuciux.mapping import MappingSpace, seeds
 from confuciux.mapping import options as mapping_options
-from confuciux.mapping import seeds
 from confuciux.mapping.evaluate import OUTPUTS, default_evaluator, engine_flags
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.search import search
