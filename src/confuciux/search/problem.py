@@ -17,6 +17,11 @@ block's options marked not valid (they would duplicate the earlier costs), and s
 whose program MAESTRO refuses for it; a layer whose program does not use ``KTileSz`` keeps only
 the options of the lowest buffer setting (the others would repeat them).
 
+A searched mapping (``Platform(dataflow=MappingSpace(...))``, docs/mapping.md) is one more kind
+of dataflow the table knows: each layer's options are the points its mapping search found
+(:mod:`confuciux.mapping.options`), so ``pes`` and ``buffers`` are then per layer (N, G) and
+:attr:`Problem.programs` gives each option's program; every method scores the table as ever.
+
 An option is valid (``Problem.valid``) when MAESTRO costs it and the cost is physical — or, with
 ``Platform(allow_impossible=True)``, when MAESTRO prints it at all.  A layer that no option can
 cost (every option invalid) makes the problem infeasible: :attr:`Problem.uncostable` lists such
