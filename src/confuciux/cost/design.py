@@ -107,13 +107,15 @@ def closed_form(layer: Layer, spec: DataflowLike) -> str | None:
     return next((name for name in _dataflows.DATAFLOWS if spec == _presets.preset(name)), None)
 
 
-def label(spec: DataflowLike | None) -> str:
+def label(spec: DataflowLike | None | object) -> str:
     """A dataflow for messages and records: a preset's name, the name of the preset a program
     equals, ``"program"`` for any other program and ``"model"`` for None (each layer's own)."""
     if spec is None:
         return "model"
     if isinstance(spec, str):
         return spec
+    if not isinstance(spec, Dataflow):  # a searched mapping (confuciux.mapping), which names itself
+        return str(getattr(spec, "label", "program"))
     return next((name for name in _presets.PRESETS if spec == _presets.preset(name)), "program")
 
 

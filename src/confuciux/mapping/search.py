@@ -1,0 +1,685 @@
+"""One layer's mapping frontier: the Pareto set of resource against latency or energy, over the
+PEs and the mapping, physically valid designs only.
+
+:func:`search` evaluates candidates — a mapping (a row of the space's encoding) on a PE count —
+through an evaluator (:mod:`.evaluate`) and keeps every valid point: engine status ``OK``
+(MAESTRO printed it and it breaks no physical bound; ``IMPOSSIBLE`` and invalid results are
+dropped) and within the caps.  Two methods:
+
+* ``"exhaustive"``: every member of the space (one per program, :meth:`FreeEncoding.keys`) on
+  every PE count — the exact frontier of the space;
+* ``"genetic"``: GAMMA's operators (:mod:`.operators`) over a population, with a pre-screen:
+  each generation breeds ``pool`` times more children than it evaluates and sends to the engine
+  those the analytic estimate (:mod:`.estimate`, calibrated on the points evaluated so far)
+  ranks best, plus a share drawn at random.  Parents are the points nearest the current
+  frontier (cost over the best cost at no more resource).
+
+``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
+random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
+the same PEs) are evaluated once and count once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ..cost.engine import Status
+from ..dataflow import Dataflow, Template
+from ..hardware import Hardware
+from ..search.frontier import frontier as pareto_indices
+from ..workload import Layer
+from .bounds import mapping_bound
+from .estimate import critical_path, estimate
+from .estimate import energy as estimated_energy
+from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
+from .genome import FreeEncoding
+from .operators import Operators, crossover, mutate
+from .seeds import seed_rows
+from .settings import Genetic
+from .space import MappingSpace
+from .template import TemplateEncoding
+
+Encoding = FreeEncoding | TemplateEncoding
+
+__all__ = ["search", "best", "MappingFrontier", "Genetic", "OBJECTIVES", "RESOURCES", "CAPS"]
+
+#: Objectives: the cost a frontier minimises (``latency`` in cycles, ``energy`` in nJ).
+OBJECTIVES = {"latency": "runtime", "energy": "energy"}
+#: Resources a frontier trades the objective against, and the caps a design must respect:
+#: ``pes``, ``area`` (µm²), ``power`` (mW), ``l1_bytes`` (per PE), ``l2_bytes``.
+RESOURCES = ("pes", "area", "power", "l1_bytes", "l2_bytes")
+CAPS = RESOURCES
+_COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "pes")
+
+
+@dataclass(frozen=True)
+class MappingFrontier:
+    """A layer's frontier: points sorted by ``resource`` ascending with the objective strictly
+    descending.  Per point: ``pes``, ``runtime`` (cycles), ``energy`` (nJ), ``area`` (µm²),
+    ``power`` (mW), ``l1_bytes`` (per PE), ``l2_bytes`` and ``programs`` (the MAESTRO program
+    evaluated); ``bound`` is the compute bound ``MACs / (P · SIMD)`` (cycles) at each point's P.
+    ``evaluations`` counts the engine evaluations the search made (duplicates once) and
+    ``statuses`` how many ended in each engine status (``OK`` ones over a cap as ``OVER_CAP``,
+    below their mapping's own bound as ``MAPPING_BOUND``)."""
+
+    layer: Layer
+    objective: str
+    resource: str
+    pes: np.ndarray
+    runtime: np.ndarray
+    energy: np.ndarray
+    area: np.ndarray
+    power: np.ndarray
+    l1_bytes: np.ndarray
+    l2_bytes: np.ndarray
+    programs: tuple[Dataflow, ...]
+    bound: np.ndarray
+    evaluations: int
+    method: str
+    space: MappingSpace
+    statuses: Mapping[str, int]
+    rows: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.programs)
+
+    @property
+    def cost(self) -> np.ndarray:
+        """The objective of each point (cycles or nJ)."""
+        return getattr(self, OBJECTIVES[self.objective])  # type: ignore[no-any-return]
+
+    @property
+    def usage(self) -> np.ndarray:
+        """The resource of each point."""
+        return getattr(self, self.resource)  # type: ignore[no-any-return]
+
+    @property
+    def best(self) -> int | None:
+        """Index of the point of least objective (the last), None for an empty frontier."""
+        return len(self) - 1 if len(self) else None
+
+    def point(self, i: int) -> dict[str, Any]:
+        """Every value of point ``i``."""
+        return {
+            "pes": int(self.pes[i]), "runtime": float(self.runtime[i]), "energy": float(self.energy[i]),
+            "area": float(self.area[i]), "power": float(self.power[i]), "l1_bytes": float(self.l1_bytes[i]),
+            "l2_bytes": float(self.l2_bytes[i]), "program": self.programs[i], "bound": float(self.bound[i]),
+        }  # fmt: skip
+
+
+class _Log:
+    """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
+
+    def __init__(self, width: int) -> None:
+        self.seen: set[bytes] = set()
+        self.rows = np.zeros((0, width), dtype=np.int64)
+        self.pes = np.zeros(0, dtype=np.int64)
+        self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
+        self.status = np.zeros(0, dtype=np.uint8)
+        self.valid = np.zeros(0, dtype=bool)
+        self.overuse = np.zeros(0)
+        self.estimate = np.zeros(0)
+        self.l2_estimate = np.zeros(0)
+        self.below_bound = 0
+        self.physical = np.zeros(0, dtype=bool)
+
+    def __len__(self) -> int:
+        return int(self.pes.size)
+
+    def add(self, rows: np.ndarray, pes: np.ndarray, costs: Mapping[str, np.ndarray], status: np.ndarray,
+            valid: np.ndarray, overuse: np.ndarray, est: np.ndarray, l2_est: np.ndarray) -> None:  # fmt: skip
+        self.rows = np.concatenate([self.rows, rows])
+        self.pes = np.concatenate([self.pes, pes])
+        for k in _COSTS:
+            self.costs[k] = np.concatenate([self.costs[k], costs[k]])
+        self.status = np.concatenate([self.status, status])
+        self.valid = np.concatenate([self.valid, valid])
+        self.overuse = np.concatenate([self.overuse, overuse])
+        self.estimate = np.concatenate([self.estimate, est])
+        self.l2_estimate = np.concatenate([self.l2_estimate, l2_est])
+        self.physical = np.concatenate([self.physical, np.isfinite(overuse)])
+
+
+class _Run:
+    """One search: the problem, the evaluator and the log of every point evaluated."""
+
+    def __init__(
+        self,
+        layer: Layer,
+        space: MappingSpace,
+        pes: np.ndarray,
+        objective: str,
+        resource: str,
+        caps: Mapping[str, float],
+        hardware: Hardware,
+        area_model: str,
+        flags: Mapping[str, Any],
+        evaluator: Evaluator | None,
+        strict: bool = True,
+    ) -> None:
+        self.layer, self.space, self.P = layer, space, pes
+        self.strict = strict
+        self.field = OBJECTIVES[objective]
+        self.objective, self.resource, self.caps = objective, resource, dict(caps)
+        self.hardware, self.area_model = hardware, area_model
+        self.flags = engine_flags(flags)
+        cap = int(pes.max())
+        self.enc: Encoding = TemplateEncoding(space, layer, cap) if space.template is not None else FreeEncoding(
+            space, layer, cap
+        )
+        # the default: the compiled engine, given a free mapping's candidates as arrays when it can
+        self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
+        self.evaluator = default_evaluator() if evaluator is None else evaluator
+        self.log = _Log(self.enc.width)
+        self.simd = int(self.flags["simd"])
+
+    def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
+        """The least cycles each point's mapping allows (:mod:`.bounds`: its critical path and
+        busy-PE bound)."""
+        if isinstance(self.enc, FreeEncoding):
+            busy = self.enc.busy_pes(rows, pes)
+            floor = self.layer.macs / (busy * self.simd)
+            out: np.ndarray = np.maximum(critical_path(self.enc, rows, pes, self.simd), floor)
+            return out
+        progs = [self.enc.program(r) for r in rows]
+        return np.array([mapping_bound(self.layer, df, int(p), simd=self.simd)
+                         for df, p in zip(progs, pes, strict=True)])  # fmt: skip
+
+    def ratio(self, idx: np.ndarray) -> np.ndarray:
+        """Engine over estimated runtime of logged points (NaN where either is missing)."""
+        log = self.log
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = log.costs[self.field][idx] / log.estimate[idx]
+        return np.asarray(np.where((log.status[idx] == OK) & np.isfinite(r) & (r > 0), r, np.nan))
+
+    def keys(self, rows: np.ndarray, pes: np.ndarray) -> list[bytes]:
+        if isinstance(self.enc, FreeEncoding):
+            return self.enc.keys(rows, pes)
+        return [k + int(p).to_bytes(8, "little") for k, p in zip(self.enc.keys(rows), pes.tolist(), strict=True)]
+
+    def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
+                 l2_est: np.ndarray | None = None) -> None:  # fmt: skip
+        """Evaluate new points (the caller removed duplicates) and log them."""
+        n = rows.shape[0]
+        if n == 0:
+            return
+        self.log.seen.update(self.keys(rows, pes))
+        if self.direct is not None and isinstance(self.enc, FreeEncoding):
+            first, arrays = self.enc.directive_arrays(rows)
+            raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
+                                  self.flags, OUTPUTS)  # fmt: skip
+            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in OUTPUTS}
+            self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1).copy(), est, l2_est)
+            return
+        templates: list[Template | None] = list(self.enc.templates(rows))
+        built = [i for i, t in enumerate(templates) if t is not None]
+        programs = [t for t in templates if t is not None]
+        status = np.full(n, int(Status.REFUSED), dtype=np.uint8)  # values MAESTRO's parser refuses
+        flat = {k: np.full(n, np.nan) for k in OUTPUTS}
+        if built:
+            raw, st = self.evaluator([self.layer] * len(built), programs,
+                                     pes[built].reshape(1, -1), None, self.flags, OUTPUTS)  # fmt: skip
+            status[built] = np.asarray(st, dtype=np.uint8).reshape(-1)
+            for k in OUTPUTS:
+                flat[k][built] = np.asarray(raw[k], dtype=np.float64).reshape(-1)
+        self._log_points(rows, pes, flat, status, est, l2_est)
+
+    def _log_points(self, rows: np.ndarray, pes: np.ndarray, flat: dict[str, np.ndarray], status: np.ndarray,
+                    est: np.ndarray | None, l2_est: np.ndarray | None) -> None:  # fmt: skip
+        """The engine's results of new points priced, checked against the caps and bounds, logged."""
+        n = rows.shape[0]
+        costs = design_costs(flat, pes, self.enc.levels(rows), self.hardware, self.area_model)
+        ok = status == OK
+        for k in _COSTS:
+            ok &= np.isfinite(costs[k])
+        over = np.zeros(n)
+        for k, cap in self.caps.items():
+            with np.errstate(invalid="ignore"):
+                over = np.maximum(over, np.nan_to_num(costs[k] / cap - 1.0, nan=np.inf))
+        if self.strict:
+            with np.errstate(invalid="ignore"):
+                broken = ok & (costs["runtime"] < self.floor(rows, pes))
+            self.log.below_bound += int(np.sum(broken))
+            ok &= ~broken
+        valid = ok & (over <= 0)
+        nan = np.full(n, np.nan)
+        self.log.add(rows, pes, costs, status, valid, np.where(ok, np.maximum(over, 0), np.inf),
+                     nan if est is None else est, nan if l2_est is None else l2_est)  # fmt: skip
+
+    # -- where points stand ----------------------------------------------------------------------
+    def gaps(self) -> np.ndarray:
+        """Each logged point's distance from the frontier: its objective over the least objective
+        among valid points of no more resource (1 on the frontier; an over-cap point 10 + its
+        overuse; an invalid one inf)."""
+        log = self.log
+        cost = log.costs[OBJECTIVES[self.objective]]
+        res = log.costs[self.resource]
+        gap = np.where(np.isfinite(log.overuse), 10.0 + log.overuse, np.inf)
+        v = np.flatnonzero(log.valid)
+        if v.size:
+            order = v[np.argsort(res[v], kind="stable")]
+            best = np.minimum.accumulate(cost[order])
+            pos = np.searchsorted(res[order], res[v], side="right") - 1
+            gap[v] = cost[v] / best[pos]
+        return gap
+
+    def reference_cost(self, resource: np.ndarray) -> np.ndarray:
+        """The least valid objective at no more than ``resource`` (inf where none)."""
+        log = self.log
+        v = np.flatnonzero(log.valid)
+        if not v.size:
+            return np.full(resource.shape, np.inf)
+        res = log.costs[self.resource]
+        order = v[np.argsort(res[v], kind="stable")]
+        best = np.minimum.accumulate(log.costs[OBJECTIVES[self.objective]][order])
+        pos = np.searchsorted(res[order], resource, side="right") - 1
+        return np.where(pos >= 0, best[np.maximum(pos, 0)], np.inf)
+
+    def frontier(self, method: str) -> MappingFrontier:
+        """The frontier of the valid points logged."""
+        log = self.log
+        v = np.flatnonzero(log.valid)
+        cost = log.costs[OBJECTIVES[self.objective]]
+        return self.points(v[pareto_indices(log.costs[self.resource][v], cost[v])], method)
+
+    def points(self, idx: np.ndarray, method: str) -> MappingFrontier:
+        """Logged points ``idx`` (in that order) as a :class:`MappingFrontier`."""
+        log = self.log
+        rows = log.rows[idx]
+        progs = tuple(self.enc.program(r) for r in rows)
+        pes = log.pes[idx]
+        c = {k: log.costs[k][idx] for k in _COSTS}
+        names = [Status(int(v)).name for v in log.status]
+        tally = {n: names.count(n) for n in sorted(set(names))}
+        over = int(np.sum((log.status == OK) & ~log.valid & np.isfinite(log.overuse)))
+        if over:
+            tally["OK"] -= over
+            tally["OVER_CAP"] = over
+        if log.below_bound:
+            tally["OK"] -= log.below_bound
+            tally["MAPPING_BOUND"] = log.below_bound
+        return MappingFrontier(
+            self.layer, self.objective, self.resource, pes, c["runtime"], c["energy"], c["area"], c["power"],
+            c["l1_bytes"], c["l2_bytes"], progs, self.layer.macs / (pes * self.simd), len(log), method, self.space,
+            MappingProxyType(tally), rows,
+        )  # fmt: skip
+
+
+def _check(
+    layer: object, space: object, pes: object, objective: str, resource: str, caps: Mapping[str, float] | None,
+    method: str, evaluations: object,
+) -> tuple[np.ndarray, dict[str, float]]:  # fmt: skip
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layer must be a confuciux Layer, got {type(layer).__name__}")
+    if not isinstance(space, MappingSpace):
+        raise TypeError(f"space must be a MappingSpace, got {type(space).__name__}")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if resource not in RESOURCES:
+        raise ValueError(f"resource must be one of {', '.join(RESOURCES)}, got {resource!r}")
+    if method not in ("auto", "exhaustive", "genetic"):
+        raise ValueError(f"method must be 'auto', 'exhaustive' or 'genetic', got {method!r}")
+    if isinstance(evaluations, bool) or not isinstance(evaluations, int) or evaluations < 1:
+        raise ValueError(f"evaluations must be an int >= 1, got {evaluations!r}")
+    values = [pes] if isinstance(pes, (int, np.integer)) else list(pes)  # type: ignore[call-overload]
+    if not values or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1 for p in values):
+        raise ValueError(f"pes must be an int >= 1 or a non-empty sequence of them, got {pes!r}")
+    out = {}
+    for k, v in (caps or {}).items():
+        if k not in CAPS:
+            raise ValueError(f"unknown cap {k!r}; caps are on {', '.join(CAPS)}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise ValueError(f"cap {k} must be a number > 0, got {v!r}")
+        out[k] = float(v)
+    return np.array(sorted({int(p) for p in values}), dtype=np.int64), out
+
+
+def search(
+    layer: Layer,
+    space: MappingSpace | None = None,
+    *,
+    pes: int | Sequence[int],
+    objective: str = "latency",
+    resource: str = "pes",
+    caps: Mapping[str, float] | None = None,
+    evaluations: int = 2000,
+    method: str = "auto",
+    seed: int = 0,
+    hardware: Hardware | None = None,
+    area_model: str = "hardware",
+    flags: Mapping[str, Any] | None = None,
+    evaluator: Evaluator | None = None,
+    genetic: Genetic | None = None,
+    strict: bool = True,
+) -> MappingFrontier:
+    """The frontier of ``resource`` against ``objective`` for ``layer`` over the mappings of
+    ``space`` (default :class:`MappingSpace`) on ``pes`` PEs (one count: GAMMA's fixed
+    hardware; several: the PE counts a design may take).
+
+    ``caps`` bound a design's ``area`` (µm²), ``power`` (mW), ``pes``, ``l1_bytes`` (per PE) and
+    ``l2_bytes``.  ``evaluations`` is the engine-evaluation budget; ``method`` ``"exhaustive"``,
+    ``"genetic"`` or ``"auto"`` (see the module docstring).  Costs are priced with ``hardware``
+    (default :meth:`Hardware.default`; :meth:`Hardware.maestro` gives MAESTRO's printed energy,
+    area and power) and ``area_model`` (``"digamma"`` for DiGamma's formula); ``flags`` are
+    MAESTRO's (``noc_bw``, ``simd``, ``offchip_bw``, ...; ConfuciuX's by default); ``evaluator``
+    defaults to the compiled engine when built, else the Python reference.  With ``strict``
+    (default) a point faster than its mapping allows (its critical path, :mod:`.bounds`) is
+    excluded as physically impossible, besides the engine's IMPOSSIBLE ones."""
+    run, used = explore(layer, space, pes=pes, objective=objective, resource=resource, caps=caps,
+                        evaluations=evaluations, method=method, seed=seed, hardware=hardware, area_model=area_model,
+                        flags=flags, evaluator=evaluator, genetic=genetic, strict=strict)  # fmt: skip
+    return run.frontier(used)
+
+
+def explore(
+    layer: Layer,
+    space: MappingSpace | None = None,
+    *,
+    pes: int | Sequence[int],
+    objective: str = "latency",
+    resource: str = "pes",
+    caps: Mapping[str, float] | None = None,
+    evaluations: int = 2000,
+    method: str = "auto",
+    seed: int = 0,
+    hardware: Hardware | None = None,
+    area_model: str = "hardware",
+    flags: Mapping[str, Any] | None = None,
+    evaluator: Evaluator | None = None,
+    genetic: Genetic | None = None,
+    strict: bool = True,
+) -> tuple[_Run, str]:
+    """:func:`search`'s work: the run (every point evaluated, in its log) and the method used."""
+    space = MappingSpace() if space is None else space
+    P, cap = _check(layer, space, pes, objective, resource, caps, method, evaluations)
+    run = _Run(
+        layer, space, P, objective, resource, cap, Hardware.default() if hardware is None else hardware,
+        area_model, flags or {}, evaluator, bool(strict),
+    )  # fmt: skip
+    if method != "genetic":
+        n = run.enc.count(evaluations // len(P))
+        if n is not None:
+            _exhaustive(run)
+            return run, "exhaustive"
+        if method == "exhaustive":
+            raise ValueError(
+                f"the space has more than {evaluations // len(P)} mappings per PE count: raise evaluations= "
+                "or use method='genetic'"
+            )
+    _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
+    return run, "genetic"
+
+
+def best(layer: Layer, space: MappingSpace | None = None, *, pes: int, **options: Any) -> MappingFrontier:
+    """GAMMA's setting: the best mapping of ``layer`` on ``pes`` PEs within ``caps`` (a
+    :func:`search` with one PE count; the answer is the frontier's :attr:`~MappingFrontier.best`
+    point)."""
+    return search(layer, space, pes=pes, **options)
+
+
+def _exhaustive(run: _Run, chunk: int = 2048) -> None:
+    for rows in run.enc.enumerate(chunk):
+        pes = np.repeat(run.P[None, :], rows.shape[0], axis=0)
+        ok = pes >= run.enc.min_pes(rows)[:, None]
+        i, j = np.nonzero(ok)
+        run.evaluate(rows[i], pes[i, j])
+
+
+def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> None:
+    enc = run.enc
+    batch = ga.population or min(100, max(10, budget // 10))
+    first = enc.random(rng, batch * ga.initial)
+    pes = _random_pes(run, first, rng)
+    if ga.seeds and isinstance(enc, FreeEncoding):
+        chosen = run.P[np.unique(np.linspace(0, run.P.size - 1, min(run.P.size, 8)).round().astype(np.int64))]
+        per = max(1, ga.seeds * batch // chosen.size)
+        seeded = [seed_rows(enc, int(p), rng, per, l2_cap=run.caps.get("l2_bytes")) for p in chosen.tolist()]
+        first = np.concatenate([*seeded, first])
+        pes = np.concatenate([np.repeat(chosen, [r.shape[0] for r in seeded]), pes])
+    _screen_and_evaluate(run, first, pes, min(batch, budget), rng, ga, None, ga.presearch)
+    stall = 0
+    while len(run.log) < budget and stall < 20:
+        gaps = run.gaps()
+        order = np.argsort(gaps, kind="stable")
+        order = order[np.isfinite(gaps[order])]
+        if order.size == 0:  # nothing valid yet: start again from random
+            rows = enc.random(rng, batch * ga.pool)
+            pidx = _random_pes(run, rows, rng)
+            parents = None
+        else:
+            best = _niched(run, run.log.rows[order], order, max(2, int(ga.parents * min(batch, order.size))), ga.niche)
+            n = batch * ga.pool
+            a = best[rng.integers(best.size, size=n)]
+            b = best[rng.integers(best.size, size=n)]
+            rows = _breed(enc, run.log.rows[a], run.log.rows[b], rng, ga.operators)
+            pidx = _step_pes(run, run.log.pes[a], rows, rng, ga.pe_step)
+            parents = (np.maximum(gaps[a], gaps[b]), run.ratio(a))
+        before = len(run.log)
+        _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
+        stall = stall + 1 if len(run.log) == before else 0
+
+
+def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float) -> np.ndarray:
+    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order), taking at most a
+    ``share`` of them from any one parallel structure while others remain (so that one structure
+    cannot take over a generation early)."""
+    if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
+        return order[:k]
+    sig = run.enc.structure(rows)
+    _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
+    by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(order.size, dtype=np.int64)  # how many of the same structure come before
+    rank[by] = np.arange(order.size) - start[inverse[by]]
+    cap = max(1, int(share * k))
+    first = order[rank < cap]
+    return np.concatenate([first, order[rank >= cap]])[:k]
+
+
+def _breed(enc: Encoding, a: np.ndarray, b: np.ndarray, rng: np.random.Generator, ops: Operators) -> np.ndarray:
+    """Children of the pairs of rows ``a[i]``, ``b[i]``: crossover, then mutation."""
+    if isinstance(enc, TemplateEncoding):
+        return enc.repair(enc.mutate(enc.crossover(a, b, rng, ops), rng, ops))
+    return mutate(enc, crossover(enc, a, b, rng, ops), rng, ops)
+
+
+def _random_pes(run: _Run, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random PE count of the search for each row, at least its inner clusters' product."""
+    low = np.searchsorted(run.P, run.enc.min_pes(rows))
+    low = np.minimum(low, run.P.size - 1)
+    return np.asarray(run.P[low + (rng.random(rows.shape[0]) * (run.P.size - low)).astype(np.int64)])
+
+
+def _step_pes(run: _Run, parent: np.ndarray, rows: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
+    """The parent's PE count, or with probability ``rate`` one to three places up or down the
+    search's PE counts (a tenth of the moves anywhere)."""
+    P = run.P
+    i = np.searchsorted(P, parent)
+    move = rng.random(i.size) < rate
+    step = rng.integers(1, 4, size=i.size) * np.where(rng.random(i.size) < 0.5, 1, -1)
+    far = rng.random(i.size) < 0.1
+    j = np.where(move, np.where(far, rng.integers(P.size, size=i.size), i + step), i)
+    j = np.clip(j, np.searchsorted(P, run.enc.min_pes(rows)).clip(max=P.size - 1), P.size - 1)
+    return np.asarray(P[j])
+
+
+def _screen_and_evaluate(
+    run: _Run, rows: np.ndarray, pes: np.ndarray, n: int, rng: np.random.Generator, ga: Genetic,
+    parents: tuple[np.ndarray, np.ndarray] | None, inner: int,
+) -> None:  # fmt: skip
+    """Evaluate up to ``n`` of the candidates (``parents``: their parents' gaps and ratios of
+    engine to estimated runtime, or None): new ones only, those the estimate says fit the
+    caps, best predicted first and a share ``ga.explore`` at random.  Where the estimate ranks
+    candidates (latency), ``inner`` generations bred from the best predicted come first."""
+    if n <= 0:
+        return
+    seen = set(run.log.seen)
+    cand = _Candidates.of(run, rows, pes, parents, seen)
+    if cand is None:
+        return
+    if isinstance(run.enc, FreeEncoding):
+        for _ in range(inner):
+            top = np.argsort(cand.score, kind="stable")[: max(2, 2 * n)]
+            a = top[rng.integers(top.size, size=n * ga.pool)]
+            b = top[rng.integers(top.size, size=n * ga.pool)]
+            kids = _breed(run.enc, cand.rows[a], cand.rows[b], rng, ga.operators)
+            kid_pes = _step_pes(run, cand.pes[a], kids, rng, ga.pe_step)
+            more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen)
+            if more is not None:
+                cand = cand.extend(more)
+    order = np.argsort(cand.score, kind="stable")
+    n_best = min(n - int(round(ga.explore * n)), order.size)
+    top = _niched(run, cand.rows[order], order, n_best, ga.niche)
+    chosen = list(top)
+    rest = np.setdiff1d(order, top)
+    if rest.size and n > n_best:
+        chosen += list(rng.choice(rest, size=min(n - n_best, rest.size), replace=False))
+    pick = np.array(sorted(chosen), dtype=np.int64)
+    run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
+
+
+@dataclass
+class _Candidates:
+    """Candidates not evaluated yet, with their estimates and predicted gaps."""
+
+    rows: np.ndarray
+    pes: np.ndarray
+    est: np.ndarray
+    l2: np.ndarray
+    score: np.ndarray
+    ratio: np.ndarray
+
+    @classmethod
+    def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
+           seen: set[bytes]) -> _Candidates | None:  # fmt: skip
+        """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
+        does not rule out (all when it rules out every one), scored."""
+        fresh = []
+        for i, k in enumerate(run.keys(rows, pes)):
+            if k not in seen:
+                seen.add(k)
+                fresh.append(i)
+        if not fresh:
+            return None
+        idx = np.array(fresh)
+        rows, pes = rows[idx], pes[idx]
+        known, ratio = _structure_ratio(run, rows)
+        gap = None if parents is None else parents[0][idx]
+        if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
+            inherited = parents[1][idx]
+            ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
+        if isinstance(run.enc, FreeEncoding):
+            est, l1, l2 = estimate(run.enc, rows, pes)
+            if run.objective == "energy":
+                est = estimated_energy(run.enc, rows, pes, run.hardware)
+        else:  # no estimate for a template: every candidate alike
+            est = l1 = l2 = np.full(rows.shape[0], np.nan)
+        keep = _fits_estimate(run, l1, l2)
+        if keep.any():
+            rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
+            gap = None if gap is None else gap[keep]
+        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap), ratio)
+
+    def extend(self, other: _Candidates) -> _Candidates:
+        return _Candidates(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in
+                             ("rows", "pes", "est", "l2", "score", "ratio")))  # fmt: skip
+
+
+def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
+    """Candidates the estimate does not rule out: L1 is estimated exactly in the cases checked;
+    L2 is over-estimated, by up to the largest ratio seen so far (at first 4)."""
+    keep = np.ones(l1.size, dtype=bool)
+    if "l1_bytes" in run.caps:
+        keep &= ~(l1 > run.caps["l1_bytes"])
+    if "l2_bytes" in run.caps:
+        log = run.log
+        ok = np.isfinite(log.l2_estimate) & (log.status == OK)
+        low = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
+        keep &= ~(l2 * min(low, 1.0) > run.caps["l2_bytes"])
+    return keep
+
+
+def _predicted(run: _Run, rows: np.ndarray, pes: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,
+               parent_gap: np.ndarray | None) -> np.ndarray:  # fmt: skip
+    """A predicted gap per candidate (lower is better), as :meth:`_Run.gaps` scores points.  For
+    latency: the estimated runtime, calibrated by the median ratio of engine to estimate so far,
+    over the frontier's cost at the candidate's estimated resource; a candidate predicted over a
+    cap scores 10 + its predicted overuse.  Without an estimate (a template): the worse parent's
+    gap."""
+    log = run.log
+    if not np.isfinite(est).any():
+        return np.zeros(rows.shape[0]) if parent_gap is None else parent_gap
+    values = {"pes": pes.astype(np.float64), "l1_bytes": l1,
+              "l2_bytes": l2 * _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75)}  # fmt: skip
+    need = {run.resource, *run.caps} - set(values)
+    if need:
+        values.update(_priced(run, values["pes"], l1, values["l2_bytes"]))
+    ref = run.reference_cost(values[run.resource])
+    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows)
+    over = np.zeros(rows.shape[0])
+    for k, cap in run.caps.items():
+        over = np.maximum(over, values[k] / cap - 1.0)
+    return np.asarray(np.where(over > 0, 10.0 + over, pred))
+
+
+def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, whether its parallel structure has valid points so far, and the median
+    ratio of engine to estimated runtime among them, else among all points (1 before any):
+    what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
+    structure."""
+    log = run.log
+    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
+    none = np.zeros(rows.shape[0], dtype=bool)
+    if not isinstance(run.enc, FreeEncoding) or len(log) == 0:
+        return none, np.full(rows.shape[0], base)
+    ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
+    if not ok.any():
+        return none, np.full(rows.shape[0], base)
+    sig = run.enc.structure(log.rows[ok])
+    r = log.costs[run.field][ok] / log.estimate[ok]
+    order = np.lexsort((r, sig))
+    sig, r = sig[order], r[order]
+    known, first, count = np.unique(sig, return_index=True, return_counts=True)
+    median = r[first + (count - 1) // 2]
+    want = run.enc.structure(rows)
+    at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
+    hit = known[at] == want
+    return hit, np.where(hit, median[at], base)
+
+
+def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
+    """Per candidate, the share of physically valid results among the points evaluated so far
+    with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
+    the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
+    if not isinstance(run.enc, FreeEncoding) or len(run.log) == 0:
+        return np.ones(rows.shape[0])
+    enc, log = run.enc, run.log
+    known, inverse = np.unique(enc.structure(log.rows), return_inverse=True)
+    n = np.bincount(inverse, minlength=known.size)
+    ok = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
+    sig = enc.structure(rows)
+    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    hit = known[at] == sig
+    return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
+
+
+def _ratio(actual: np.ndarray, estimated: np.ndarray, status: np.ndarray, default: float) -> float:
+    """The median ratio of engine values to their estimates over the valid points so far."""
+    ok = np.isfinite(estimated) & (status == OK) & (estimated > 0)
+    return float(np.median(actual[ok] / estimated[ok])) if ok.sum() >= 5 else default
+
+
+def _priced(run: _Run, pes: np.ndarray, l1: np.ndarray, l2: np.ndarray) -> dict[str, np.ndarray]:
+    """Area and power of candidates from their estimated buffers (for MAESTRO's hardware, the
+    default's formula: MAESTRO's area is dominated by its NoC and barely moves)."""
+    n = pes.size
+    raw = {k: np.zeros(n) for k in OUTPUTS}
+    raw.update(runtime=np.ones(n), l1_bytes=l1, l2_bytes=l2)
+    hw = run.hardware if run.hardware != Hardware.maestro() else Hardware.default()
+    costs = design_costs(raw, pes, np.ones(n), hw, run.area_model)
+    return {"area": costs["area"], "power": costs["power"]}

@@ -1,0 +1,183 @@
+"""Seeds: mappings whose parallel structure is among the best the estimate knows, for a search's
+first generation.
+
+By the estimate (:mod:`.estimate`) a mapping's runtime is the product over axes of the work its
+critical path does along each axis.  Along an axis that is never parallel that is the axis's
+size whatever the tiles (the steps of a temporal map add up to the extent); along the parallel
+axis of a level it depends only on the tile and the number of sub-clusters.  So the best
+mappings' *structure* — which axis is parallel at each level and how many sub-clusters each
+level has — can be enumerated directly: :func:`structures` scores every 1-, 2- and 3-level
+structure of a PE count by that product, each parallel axis cut at its best tile, and
+:func:`seed_rows` writes the best ones as rows (the other tiles and the loop orders drawn at
+random, inner tiles small so that L1 stays small).  The engine then decides.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import product
+
+import numpy as np
+
+from .genome import FreeEncoding
+
+__all__ = ["seed_rows", "structures", "critical"]
+
+
+def critical(size: int, units: np.ndarray | int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The least work along an axis of ``size`` elements dealt to ``units`` sub-clusters (one
+    value or an array) on the critical path, and the tile that achieves it (the largest such).
+    A round costs its largest tile; a strided output tile t costs ``stride·(t − 1) + 1``.  Only
+    the tiles ⌈size/k⌉ matter: any other tile cuts the axis into as many pieces, larger."""
+    t = np.unique(-(-size // np.arange(1, size + 1, dtype=np.int64)))[::-1]  # descending
+    full, edge = np.divmod(size, t)
+    k = full + (edge > 0)
+    u = np.atleast_1d(np.asarray(units, dtype=np.int64))[:, None]
+    rounds = -(-k // u)
+    alone = (edge > 0) & ((k - 1) % u == 0)
+
+    def w(x: np.ndarray) -> np.ndarray:
+        return np.where(x > 0, stride * (x - 1) + 1, 0)
+
+    work = (rounds - alone) * w(t) + alone * w(edge)
+    at = np.argmin(work, axis=1)  # first minimum: the largest tile
+    return work[np.arange(u.shape[0]), at], t[at]
+
+
+@lru_cache(maxsize=4096)
+def _best_tile(size: int, units: int, stride: int) -> int:
+    """:func:`critical`'s tile for one number of sub-clusters (kept: layers share sizes)."""
+    return int(critical(size, units, stride)[1][0])
+
+
+@lru_cache(maxsize=512)
+def _least_work(size: int, pes: int, stride: int) -> np.ndarray:
+    """:func:`critical`'s work for 1..``pes`` sub-clusters (kept, read-only)."""
+    out = critical(size, np.arange(1, pes + 1), stride)[0].astype(np.float64)
+    out.flags.writeable = False
+    return out
+
+
+def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
+    """The ``keep`` best parallel structures on ``pes`` PEs by the estimate: (relative runtime,
+    parallel axis per level, cluster size per level — 1 at the top), best first.  A level's
+    axis may repeat an outer level's (their sub-clusters then share the axis)."""
+    lo, hi = enc.space.levels
+    spatial = sorted({a for lv in range(hi) for a in enc.spatial[lv]})
+    # least critical work along each parallel axis for 1..pes sub-clusters
+    least = {a: _least_work(int(enc.sizes[a]), pes, int(enc.out_strides[a])) for a in spatial}
+    base = np.array([enc.written(d, int(enc.sizes[d])) for d in range(enc.D)], dtype=np.float64)
+    out: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
+    for nlev in range(lo, hi + 1):
+        inner = _cluster_sizes(enc, nlev, pes)  # (m, nlev - 1)
+        if inner.shape[0] == 0:
+            continue
+        top = pes // np.prod(inner, axis=1)
+        units = np.concatenate([top[:, None], inner], axis=1)
+        for axes in product(*(enc.spatial[lv] for lv in range(nlev))):
+            cost = np.full(units.shape[0], float(np.prod([base[d] for d in range(enc.D) if d not in axes])))
+            for a in set(axes):
+                u = np.prod(units[:, [lv for lv in range(nlev) if axes[lv] == a]], axis=1)
+                cost *= least[a][np.clip(u, 1, pes) - 1]
+            for j in np.argsort(cost, kind="stable")[:keep].tolist():
+                out.append((float(cost[j]), tuple(axes), (1, *inner[j].tolist())))
+    out.sort(key=lambda s: (s[0], len(s[1])))
+    return out[:keep]
+
+
+#: Inner cluster sizes the seeds try: every one up to this, then steps of about 19 %.
+_DENSE_CLUSTERS = 64
+
+
+def _cluster_sizes(enc: FreeEncoding, nlev: int, pes: int) -> np.ndarray:
+    """Inner cluster sizes to try (m, nlev - 1): every size 2..64, then steps of 2^(1/4), up to
+    ``pes`` for two levels; for three, every pair of those whose product fits; fixed sizes as
+    the space says."""
+    if nlev == 1:
+        return np.zeros((1, 0), dtype=np.int64)
+    sizes = np.arange(2, min(max(pes, 1), _DENSE_CLUSTERS) + 1)
+    if pes > _DENSE_CLUSTERS:  # (a grid of every pair would grow as pes²)
+        steps = np.ceil(_DENSE_CLUSTERS * 2.0 ** (np.arange(1, 4 * np.log2(pes / _DENSE_CLUSTERS) + 1) / 4))
+        sizes = np.unique(np.concatenate([sizes, np.minimum(steps, pes).astype(np.int64), [pes]]))
+    choices = []
+    for lv in range(1, nlev):
+        fixed = int(enc.fixed_clusters[lv])
+        choices.append(np.array([fixed]) if fixed else sizes)
+    grid = np.stack(np.meshgrid(*choices, indexing="ij"), axis=-1).reshape(-1, nlev - 1)
+    return np.asarray(grid[np.prod(grid, axis=1) <= pes], dtype=np.int64)
+
+
+def seed_rows(
+    enc: FreeEncoding, pes: int, rng: np.random.Generator, n: int, keep: int = 16, l2_cap: float | None = None
+) -> np.ndarray:
+    """``n`` rows over the ``keep`` best structures on ``pes`` PEs: each level's parallel axis
+    and cluster size from the structure, its tile the best cut for its sub-clusters (an axis
+    parallel at two levels is cut for both at the outer one), the axis whole above it; the other
+    tiles log-uniform at random, 1 at the innermost level (a small L1); orders at random.  With
+    ``l2_cap`` (bytes), the largest other top-level tiles are halved until the estimated L2
+    fits."""
+    found = structures(enc, pes, keep)
+    if not found or n < 1:
+        return np.zeros((0, enc.width), dtype=np.int64)
+    g = enc.random(rng, n)
+    nlev, sp, cl, ti, _ = enc.parts(g)
+    pick = rng.integers(len(found), size=n)
+    for i, k in enumerate(pick.tolist()):
+        _, axes, clusters = found[k]
+        levels = len(axes)
+        nlev[i] = levels
+        units = [pes // int(np.prod(clusters[1:])), *clusters[1:]]
+        parent = enc.sizes.copy()
+        for lv in range(levels):
+            sp[i, lv] = axes[lv]
+            cl[i, lv] = clusters[lv]
+            if lv == levels - 1 and levels > 1:
+                ti[i, lv, :] = 1
+            else:
+                ti[i, lv, :] = np.exp(rng.random(enc.D) * np.log(parent)).astype(np.int64).clip(1, parent)
+            parent = ti[i, lv, :]
+        for a in set(axes):
+            first = axes.index(a)
+            total = int(np.prod([u for b, u in zip(axes, units, strict=True) if b == a]))
+            t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
+            ti[i, :first, a] = enc.sizes[a]
+            ti[i, first:, a] = t
+            for lv in range(first + 1, levels):  # a level that re-splits the axis cuts the outer tile
+                if axes[lv] == a:
+                    ti[i, first:lv, a] = t * units[lv]
+            if axes[-1] != a and levels > 1:
+                ti[i, levels - 1, a] = 1
+    g = enc.repair(g)
+    return g if l2_cap is None else _fit_l2(enc, g, pes, l2_cap)
+
+
+def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
+    """Halve, row by row, the largest top-level tile of an axis that is not parallel at the top
+    until the estimated L2 fits ``cap`` (or every such tile is 1).  An axis parallel at an inner
+    level is cut again for that level's sub-clusters, so the structure stays."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
+
+    for _ in range(64):
+        _, l2 = buffers(enc, g, pes)
+        over = np.flatnonzero(l2 > cap)
+        if not over.size:
+            break
+        nlev, sp, cl, ti, _ = enc.parts(g)
+        top = ti[over, 0, :].copy()
+        top[:, enc.kmask] = 0
+        top[np.arange(over.size), sp[over, 0]] = 0
+        axis = np.argmax(top, axis=1)
+        ok = top[np.arange(over.size), axis] > 1
+        if not ok.any():
+            break
+        factor = np.maximum(np.sqrt(l2[over] / cap), 2.0)  # about half the way to the cap at once
+        for i, a, f in zip(over[ok].tolist(), axis[ok].tolist(), factor[ok].tolist(), strict=True):
+            new = max(int(ti[i, 0, a] / f), 1)
+            for lv in range(1, int(nlev[i])):
+                if sp[i, lv] == a:  # the level that spreads the axis: its tile cut for its sub-clusters
+                    ti[i, lv:, a] = np.minimum(ti[i, lv:, a], max(-(-new // int(cl[i, lv])), 1))
+                    break
+                ti[i, lv, a] = min(int(ti[i, lv, a]), new)
+            ti[i, 0, a] = new
+        g = enc.repair(g)
+    return g
