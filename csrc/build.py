@@ -1,12 +1,16 @@
-"""cffi build module: compiles csrc/cost_model.c, csrc/lstm.c and csrc/frontier.c into ``confuciux._cost_model``.
+"""cffi build module: compiles csrc/cost_model.c, csrc/engine.c, csrc/lstm.c and csrc/frontier.c into
+``confuciux._cost_model``.
 
 Used by setup.py (``cffi_modules``) at install time, and runnable by hand
 (``python csrc/build.py``) to build in place for development.
 
 The kernel's enums (dataflows, statuses, outputs) are generated here from the Python tables
 (``confuciux/cost/dataflows.py`` and ``confuciux/cost/schema.py``, read as plain files: the
-package and NumPy need not be importable while it builds) into csrc/cost_model_enums.h, which
-is rewritten whenever it differs, so the C code and Python never disagree.
+package and NumPy need not be importable while it builds) into csrc/cost_model_enums.h, and the
+general engine's (dimensions, outputs: ``confuciux/dataflow/program.py``,
+``confuciux/cost/engine/outputs.py``) into csrc/engine_enums.h; each is rewritten whenever it
+differs, so the C code and Python never disagree.  (The engine names its statuses; their codes
+are the caller's, passed in by name.)
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from types import ModuleType
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-TABLES = HERE.parent / "src" / "confuciux" / "cost"
+PACKAGE = HERE.parent / "src" / "confuciux"
+TABLES = PACKAGE / "cost"
 ENUMS = HERE / "cost_model_enums.h"
+ENGINE_ENUMS = HERE / "engine_enums.h"
 
 
 def _table(name: str) -> ModuleType:
-    """``confuciux/cost/<name>.py`` run on its own (it imports only the standard library)."""
-    spec = importlib.util.spec_from_file_location(f"_confuciux_build_{name}", TABLES / f"{name}.py")
+    """``confuciux/cost/<name>.py`` (or ``confuciux/<name>.py`` for a dotted path such as
+    ``dataflow/program``) run on its own (it imports only the standard library)."""
+    path = (PACKAGE / f"{name}.py") if "/" in name else (TABLES / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_confuciux_build_{name.replace('/', '_')}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
@@ -59,7 +67,7 @@ def enums_header() -> str:
     presets = [d for d in dataflows.TABLE if d.kernel_id is not None]
     ids = sorted(d.kernel_id for d in presets)
     outputs = [(f"CX_OUT_{o.name.upper()}", i, f"{o.unit}" + (f", = {o.same_as}" if o.same_as else ""))
-               for i, o in enumerate(schema.OUTPUTS)]  # fmt: skip
+               for i, o in enumerate(schema.OUTPUTS) if o.closed_form]  # fmt: skip
     statuses = [(f"CX_{s.name}", s.code, s.description) for s in schema.STATUSES]
     if ids != list(range(len(ids))) or [s.code for s in schema.STATUSES] != list(range(len(statuses))):
         raise ValueError("kernel dataflow ids and status codes must be 0, 1, 2, ... in table order")
@@ -75,12 +83,53 @@ def enums_header() -> str:
                                sorted(presets, key=lambda d: d.kernel_id)], "CX_N_DATAFLOWS"),  # fmt: skip
         "/* Per-point status. */",
         *_enum("cx_status", statuses, "CX_N_STATUSES"),
-        "/* The outputs, in the schema's order.  Every output is a float64: counts (cycles, bytes,",
-        " * MACs, accesses) are exact below 2**53.  Those marked \"= x\" equal output x by construction. */",
+        "/* The closed forms' outputs, in the schema's order.  Every output is a float64: counts (cycles,",
+        " * bytes, MACs, accesses) are exact below 2**53.  Those marked \"= x\" equal output x by construction. */",
         *_enum("cx_output", outputs, "CX_N_OUTPUTS"),
         "#endif",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _names(array: str, names: list[str]) -> list[str]:
+    return [f"static const char *const {array}[] = {{", *(f'    "{n}",' for n in names), "};"]
+
+
+def engine_enums() -> tuple[str, str]:
+    """(the enums, the name tables) of csrc/engine_enums.h, from the Python tables: the
+    dimensions in byte order (the order MAESTRO sorts them in) and the engine's outputs."""
+    dims = sorted(_table("dataflow/program").DIMENSIONS)
+    outputs = _table("cost/engine/outputs")
+    enums = [
+        "/* Dimensions, in byte order (MAESTRO's sorted order); Y_OUT, X_OUT are Y', X'. */",
+        *_enum("cxe_dim", [(f"CXE_DIM_{d.replace(chr(39), '_OUT')}", i, d) for i, d in enumerate(dims)],
+               "CXE_N_DIMS"),  # fmt: skip
+        "/* The outputs: MAESTRO's integers, then its doubles, each stored as a float64. */",
+        *_enum("cxe_output", [(f"CXE_OUT_{n.upper()}", i, outputs.UNITS[n]) for i, n in enumerate(outputs.OUTPUTS)],
+               "CXE_N_OUTPUTS"),  # fmt: skip
+    ]
+    names = [
+        "#ifdef CXE_NAME_TABLES",
+        *_names("cxe_dim_names", dims),
+        *_names("cxe_output_names", list(outputs.OUTPUTS)),
+        "#endif",
+    ]
+    return "\n".join(enums) + "\n", "\n".join(names) + "\n"
+
+
+def engine_enums_header() -> str:
+    """The text of csrc/engine_enums.h."""
+    enums, names = engine_enums()
+    return "\n".join([
+        "/* Generated by csrc/build.py from src/confuciux/dataflow/program.py and cost/engine/outputs.py:",
+        " * edit those tables, not this file (every build regenerates it). */",
+        "#ifndef CONFUCIUX_ENGINE_ENUMS_H",
+        "#define CONFUCIUX_ENGINE_ENUMS_H",
+        "",
+        enums,
+        names,
+        "#endif",
+    ]) + "\n"  # fmt: skip
 
 
 def _cdef(header: str) -> str:
@@ -88,22 +137,24 @@ def _cdef(header: str) -> str:
     return "\n".join(line for line in header.splitlines() if not line.lstrip().startswith("#"))
 
 
-def _write_enums() -> str:
-    text = enums_header()
-    if not ENUMS.exists() or ENUMS.read_text(encoding="utf-8") != text:
-        ENUMS.write_text(text, encoding="utf-8")
+def _write(path: Path, text: str) -> str:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
     return text
 
 
 ffibuilder = FFI()
-ffibuilder.cdef(_cdef(_write_enums()))
+ffibuilder.cdef(_cdef(_write(ENUMS, enums_header())))
+_write(ENGINE_ENUMS, engine_enums_header())
+ffibuilder.cdef(engine_enums()[0])
 ffibuilder.cdef(_cdef((HERE / "cost_model.h").read_text()))
+ffibuilder.cdef(_cdef((HERE / "engine.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "lstm.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "frontier.h").read_text()))
 ffibuilder.set_source(
     "confuciux._cost_model",
-    '#include "cost_model.h"\n#include "lstm.h"\n#include "frontier.h"',
-    sources=[os.path.relpath(HERE / name) for name in ("cost_model.c", "lstm.c", "frontier.c")],
+    '#include "cost_model.h"\n#include "engine.h"\n#include "lstm.h"\n#include "frontier.h"',
+    sources=[os.path.relpath(HERE / name) for name in ("cost_model.c", "engine.c", "lstm.c", "frontier.c")],
     include_dirs=[os.path.relpath(HERE)],
     # gnu99: the checked arithmetic uses GNU statement expressions and __builtin_*_overflow.
     # -ffp-contract=off: no fused multiply-add, so floats match the NumPy reference bit for bit.

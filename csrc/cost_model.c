@@ -486,7 +486,7 @@ static void strided(point *p)
 static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, double *area, double *power)
 {
     double p = (double)pes, b1 = (double)l1, b2 = (double)l2;
-    double bw = hw->noc_bandwidth + hw->noc_bandwidth_per_pe * p;
+    double bw = hw->bus_width + hw->bus_width_per_pe * p;
     double q = (hw->arbiter_a2 * p + hw->arbiter_a1) * p + hw->arbiter_a0;
     *area = p * (hw->mac_area + hw->l1_area * b1) + hw->l2_area * b2
           + (hw->bus_area_per_port * p + hw->bus_area_base) * bw
@@ -502,8 +502,8 @@ static inline void area_power(i64 pes, i64 l1, i64 l2, const cx_hardware *hw, do
 static int floats_bounded(const cx_hardware *hw)
 {
     const double c[] = {hw->mac_energy, hw->l1_energy, hw->l2_energy, hw->mac_area, hw->l1_area,
-                        hw->l2_area, hw->mac_power, hw->l1_power, hw->l2_power, hw->noc_bandwidth,
-                        hw->noc_bandwidth_per_pe, hw->bus_area_per_port, hw->bus_area_base,
+                        hw->l2_area, hw->mac_power, hw->l1_power, hw->l2_power, hw->bus_width,
+                        hw->bus_width_per_pe, hw->bus_area_per_port, hw->bus_area_base,
                         hw->bus_power_per_port, hw->bus_power_base, hw->arbiter_area,
                         hw->arbiter_area_floor, hw->arbiter_power, hw->arbiter_power_floor,
                         hw->arbiter_a2, hw->arbiter_a1, hw->arbiter_a0};
@@ -528,12 +528,50 @@ enum { SOME_OUTPUTS, DISTINCT_OUTPUTS };
 #define ALWAYS_INLINE inline
 #endif
 
-/* The status of one point and its integer results (zero unless CX_OK). */
+/* The status of one point and its integer results (zero unless CX_OK or CX_IMPOSSIBLE). */
 static inline double energy_of(const traffic *t, i64 i_wr, i64 w_wr, i64 o_rd, int dw, const cx_hardware *hw);
 
 /* A layer's fields after the checks and the strided windows, which do not depend on the
- * design: prepared once per layer, not once per point.  P and k are set per point. */
-typedef struct { point p; int dw, bad; } layer_prep;
+ * design: prepared once per layer, not once per point.  P and k are set per point.  work,
+ * in_used, w_size, o_size: what the layer really needs (MACs, input elements some window
+ * touches, weights, outputs), for the physical bounds. */
+typedef struct { point p; int dw, bad; i64 work, in_used, w_size, o_size; } layer_prep;
+
+/* A product of factors >= 0 saturated at INT64_MAX: the exact value when it fits, else INT64_MAX
+ * ("at least that").  For factors >= 1 this is min(true product, INT64_MAX) in any order. */
+static inline i64 sat_mul(i64 a, i64 b)
+{
+    i64 r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+/* What the layer needs (after strided(): K and C per group), the operands of the physical
+ * bounds (docs/engine.md, "Physically impossible results"; the NumPy reference's _needs). */
+static void layer_needs(layer_prep *lp)
+{
+    const point *p = &lp->p;
+    i64 RS = sat_mul(p->R, p->S);
+    i64 out = sat_mul(p->OY, p->OX);
+    i64 channels = lp->dw ? p->C : sat_mul(p->G, p->C);         /* input channels in all */
+    i64 filters = lp->dw ? p->C : sat_mul(p->G, p->K);          /* output channels in all */
+    i64 per_filter = lp->dw ? 1 : p->C;                         /* channels a filter reads */
+    lp->work = sat_mul(sat_mul(sat_mul(p->N, filters), sat_mul(per_filter, RS)), out);
+    /* rows (columns) some window touches: (O - 1) * min(s, R) + R <= Y, no overflow */
+    i64 rows = (p->OY - 1) * min64(p->sy, p->R) + p->R;
+    i64 cols = (p->OX - 1) * min64(p->sx, p->S) + p->S;
+    lp->in_used = sat_mul(sat_mul(p->N, channels), sat_mul(rows, cols));
+    lp->w_size = sat_mul(sat_mul(filters, per_filter), RS);
+    lp->o_size = sat_mul(sat_mul(p->N, filters), out);
+}
+
+/* Whether a printed result breaks a physical bound (the general engine's BOUNDS, on the outputs
+ * the closed forms compute; one SIMD lane): fewer cycles than the work over the PEs, fewer MACs
+ * than the work, less input, filter or output traffic than the tensors, an empty buffer. */
+static inline int impossible(const layer_prep *lp, const traffic *t, i64 pes)
+{
+    return sat_mul(t->runtime, pes) < lp->work || t->macs < lp->work || t->i_rd < lp->in_used
+           || t->w_rd < lp->w_size || t->o_wr < lp->o_size || t->l1 <= 0 || t->l2 <= 0;
+}
 
 static void prepare_layer(const cx_layers *layers, size_t l, layer_prep *lp)
 {
@@ -548,6 +586,8 @@ static void prepare_layer(const cx_layers *layers, size_t l, layer_prep *lp)
     lp->bad = is_bad_input(&p, lp->dw);
     if (!lp->bad) strided(&p);
     lp->p = p;
+    lp->work = lp->in_used = lp->w_size = lp->o_size = 0;
+    if (!lp->bad) layer_needs(lp);
 }
 
 static ALWAYS_INLINE int point_status(int dataflow, const layer_prep *lp, i64 pes, i64 ktile,
@@ -584,8 +624,9 @@ static ALWAYS_INLINE int point_status(int dataflow, const layer_prep *lp, i64 pe
                            && energy_of(t, *i_wr, *w_wr, *o_rd, dw, hw) < 0;
             status = o ? CX_OVERFLOW : negative ? CX_INVALID : CX_OK;
         }
+        if (status == CX_OK && impossible(lp, t, pes)) status = CX_IMPOSSIBLE;
     }
-    if (status != CX_OK) {
+    if (status != CX_OK && status != CX_IMPOSSIBLE) {
         memset(t, 0, sizeof *t);
         *i_wr = *w_wr = *o_rd = 0;
     }
@@ -621,15 +662,19 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const layer_prep *l
     i64 i_wr = 0, w_wr = 0, o_rd = 0;
     int status = point_status(dataflow, lp, pes, ktile, hw, &t, &i_wr, &w_wr, &o_rd);
     double energy = 0.0, area = 0.0, power = 0.0;
-    if (status == CX_OK) {
+    int printed = status == CX_OK || status == CX_IMPOSSIBLE;  /* the point has numbers */
+    if (printed) {
         /* unbounded coefficients: compute every float, a non-finite one makes the point overflow */
         if (mode != SOME_OUTPUTS || !bounded || OUT(ENERGY))
             energy = energy_of(&t, i_wr, w_wr, o_rd, lp->dw, hw);
         if (mode != SOME_OUTPUTS || !bounded || OUT(AREA) || OUT(POWER))
             area_power(pes, t.l1, t.l2, hw, &area, &power);
-        if (!bounded && !(isfinite(energy) && isfinite(area) && isfinite(power))) status = CX_OVERFLOW;
+        if (!bounded && !(isfinite(energy) && isfinite(area) && isfinite(power))) {
+            status = CX_OVERFLOW;
+            printed = 0;
+        }
     }
-    if (status != CX_OK) {
+    if (!printed) {
         store_invalid(mode, status, out, i);
         return;
     }
@@ -654,7 +699,7 @@ static ALWAYS_INLINE void eval_point(int dataflow, int mode, const layer_prep *l
     STORE(OUTPUT_L1_WRITE, (double)t.o_l1);
     STORE(OUTPUT_L2_READ, (double)o_rd);
     STORE(OUTPUT_L2_WRITE, (double)t.o_wr);
-    if (mode != SOME_OUTPUTS || out->status) out->status[i] = CX_OK;
+    if (mode != SOME_OUTPUTS || out->status) out->status[i] = (uint8_t)status;
     if (mode != SOME_OUTPUTS || out->valid) out->valid[i] = 1;
 }
 

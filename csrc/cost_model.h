@@ -19,7 +19,7 @@ typedef struct {
     int32_t maestro_energy;                    /* 1: MAESTRO's energy accounting */
     double mac_area, l1_area, l2_area;         /* um^2 per MAC unit / per byte */
     double mac_power, l1_power, l2_power;      /* mW per MAC unit / per byte */
-    double noc_bandwidth, noc_bandwidth_per_pe;  /* elements/cycle: B = bw + bw_per_pe * P */
+    double bus_width, bus_width_per_pe;        /* elements/cycle the bus is built for: B = w + w_per_pe * P */
     double bus_area_per_port, bus_area_base;     /* um^2 per element/cycle of B */
     double bus_power_per_port, bus_power_base;   /* mW per element/cycle of B */
     double arbiter_area, arbiter_area_floor;
@@ -46,7 +46,8 @@ typedef struct {
 /* Where the results go, one entry per point (point (d, l) at index d * n_layers + l).  A NULL
  * value pointer skips that output (only the float work it alone needs is skipped: the integer
  * closed forms of a point are computed together, since any overflow among them decides the
- * status).  Outputs are NaN where status != CX_OK.  status and valid (1 where status == CX_OK,
+ * status).  Outputs are NaN unless status is CX_OK or CX_IMPOSSIBLE (MAESTRO prints the point;
+ * CX_IMPOSSIBLE: it breaks a physical bound).  status and valid (1 for those two statuses,
  * else 0) may be NULL too. */
 typedef struct {
     double *values[CX_N_OUTPUTS];

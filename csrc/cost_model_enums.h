@@ -15,19 +15,30 @@ enum cx_dataflow {
 
 /* Per-point status. */
 enum cx_status {
-    CX_OK = 0,          /* costed */
-    CX_INVALID = 1,     /* a configuration MAESTRO cannot cost (it prints runtime 0) */
-    CX_OVERFLOW = 2,    /* some integer quantity does not fit in 64 bits, or a float result is not
-                           finite */
+    CX_OK = 0,          /* costed: MAESTRO prints this result and it breaks no physical bound */
+    CX_INVALID = 1,     /* a configuration MAESTRO cannot cost: it prints runtime <= 0 (or a negative
+                           energy) */
+    CX_OVERFLOW = 2,    /* some integer quantity does not fit in 64 bits (MAESTRO's 32- or 64-bit
+                           integers, for the general engine), or a float result is not finite */
     CX_BAD_INPUT = 3,   /* not a layer: a size < 1, Y < R or X < S, groups not dividing K and C or on a
                            depthwise layer, P < 1 or k < 1 */
-    CX_UNSUPPORTED = 4, /* not costed yet: a corner regime of a strided CONV layer on shi or eye
-                           (docs/cost-model.md) */
-    CX_N_STATUSES = 5
+    CX_UNSUPPORTED = 4, /* reserved, no longer produced (a corner regime of strided shi and eye before
+                           0.2; saved results may hold it) */
+    CX_IMPOSSIBLE = 5,  /* MAESTRO prints this result, but it breaks a physical bound: fewer cycles
+                           than the work needs, fewer MACs than the layer has, less traffic than its
+                           tensors (docs/engine.md); searches exclude it unless asked not to */
+    CX_SIGFPE = 6,      /* MAESTRO dies of an integer division by zero */
+    CX_CRASH = 7,       /* MAESTRO aborts (a failed assertion, an index out of range) or dereferences a
+                           null pointer */
+    CX_REFUSED = 8,     /* MAESTRO refuses the program for this layer and design (its analysis exits
+                           with an error, or a design's tile breaks its mapping rules) */
+    CX_UNDEFINED = 9,   /* MAESTRO reads an uninitialised value (an output coordinate Y'/X' in a level
+                           without R/S): what it prints is not a cost */
+    CX_N_STATUSES = 10
 };
 
-/* The outputs, in the schema's order.  Every output is a float64: counts (cycles, bytes,
- * MACs, accesses) are exact below 2**53.  Those marked "= x" equal output x by construction. */
+/* The closed forms' outputs, in the schema's order.  Every output is a float64: counts (cycles,
+ * bytes, MACs, accesses) are exact below 2**53.  Those marked "= x" equal output x by construction. */
 enum cx_output {
     CX_OUT_RUNTIME = 0,          /* cycles */
     CX_OUT_ENERGY = 1,           /* nJ */

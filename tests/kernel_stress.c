@@ -2,8 +2,8 @@
  * around overflow thresholds) for every dataflow, both energy accountings and coefficients large
  * enough to overflow float64.  Built and run by tests/sanitize.sh under
  * -fsanitize=address,undefined: any undefined behaviour aborts.  Also checks the output
- * contract: status in 0..4, valid == (status == CX_OK), NaN everywhere where status != CX_OK,
- * positive runtime and finite costs where it is (counts >= 0 except the output counters, which
+ * contract: status < CX_N_STATUSES, valid == printed (status CX_OK or CX_IMPOSSIBLE), NaN
+ * everywhere where not printed, positive runtime and finite costs where printed (counts >= 0 except the output counters, which
  * MAESTRO lets go negative through the edge steps of a strided layer); broadcast designs (step 0) and the single-point
  * entry agree with the batch; unknown dataflows are refused.  Batch, groups and strides are
  * drawn the same way (half of the rounds with the NULL columns that mean 1), so strided edge
@@ -44,7 +44,8 @@ static double values[CX_N_OUTPUTS][NP];
 
 static int check_point(int i, int all_asked, const cx_outputs *out)
 {
-    if (status[i] > 4 || valid[i] != (status[i] == CX_OK)) {
+    int printed = status[i] == CX_OK || status[i] == CX_IMPOSSIBLE;
+    if (status[i] >= CX_N_STATUSES || valid[i] != printed) {
         fprintf(stderr, "point %d: status %d valid %d\n", i, status[i], valid[i]);
         return 1;
     }
@@ -52,12 +53,12 @@ static int check_point(int i, int all_asked, const cx_outputs *out)
         if (!out->values[j]) continue;
         double v = values[j][i];
         int may_be_negative = j == CX_OUT_OUTPUT_L2_WRITE || j == CX_OUT_OUTPUT_L1_READ || j == CX_OUT_OUTPUT_L1_WRITE;
-        if (status[i] == CX_OK ? !isfinite(v) || (v < 0 && !may_be_negative) : !isnan(v)) {
+        if (printed ? !isfinite(v) || (v < 0 && !may_be_negative) : !isnan(v)) {
             fprintf(stderr, "point %d (status %d): output %d is %g\n", i, status[i], j, v);
             return 1;
         }
     }
-    if (status[i] == CX_OK && all_asked && !(values[CX_OUT_RUNTIME][i] >= 1)) {
+    if (printed && all_asked && !(values[CX_OUT_RUNTIME][i] >= 1)) {
         fprintf(stderr, "point %d: ok but runtime %g\n", i, values[CX_OUT_RUNTIME][i]);
         return 1;
     }
@@ -97,15 +98,15 @@ int main(void)
     some.values[CX_OUT_AREA] = NULL;
     cx_hardware hw[3] = {
         {.l2_energy = 1, .l1_energy = 0.1, .maestro_energy = 1, .mac_area = 283, .l1_area = 0.1,
-         .l2_area = 0.1, .noc_bandwidth = 81920000, .bus_area_per_port = 1492, .arbiter_area = 395,
+         .l2_area = 0.1, .bus_width = 81920000, .bus_area_per_port = 1492, .arbiter_area = 395,
          .arbiter_area_floor = 1, .arbiter_a2 = 1.2886, .arbiter_a1 = 5.58, .arbiter_a0 = -23.7},
         {.mac_energy = 1, .l1_energy = 1, .l2_energy = 1, .mac_area = 283, .l1_area = 4, .l2_area = 1.5,
-         .noc_bandwidth = 1, .bus_area_per_port = 150},
+         .bus_width = 1, .bus_area_per_port = 150},
         /* float results out of range: such points must come back CX_OVERFLOW */
         {.mac_energy = 1e308, .l1_energy = 1e308, .l2_energy = 1e308, .mac_area = 1e308, .l1_area = 1e300,
-         .l2_area = 1, .mac_power = 1e308, .noc_bandwidth = 1e200, .bus_area_per_port = 1e200},
+         .l2_area = 1, .mac_power = 1e308, .bus_width = 1e200, .bus_area_per_port = 1e200},
     };
-    long counts[5] = {0, 0, 0, 0, 0};
+    long counts[CX_N_STATUSES] = {0};
     for (int round = 0; round < 300; round++) {
         for (int l = 0; l < NL; l++) {
             K[l] = draw(); C[l] = draw(); R[l] = draw(); S[l] = draw(); dw[l] = next() % 3 == 0;
@@ -172,8 +173,13 @@ int main(void)
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], high, 1, rows[0], status, valid) != -2) return 1;
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], low, 1, rows[0], status, valid) != -2) return 1;
     if (cx_evaluate_rows(&layers, NL, &designs, ND, CX_DLA, &hw[1], good, CX_N_OUTPUTS + 1, rows[0], status, valid) != -2) return 1;
-    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld\n",
-           counts[0], counts[1], counts[2], counts[3], counts[4]);
-    /* status 4 (not supported) is no longer produced: every regime has its forms */
-    return (counts[0] && counts[1] && counts[2] && counts[3] && !counts[4]) ? 0 : 1;
+    printf("kernel stress: ok %ld, invalid %ld, overflow %ld, bad input %ld, not supported %ld, impossible %ld\n",
+           counts[CX_OK], counts[CX_INVALID], counts[CX_OVERFLOW], counts[CX_BAD_INPUT], counts[CX_UNSUPPORTED],
+           counts[CX_IMPOSSIBLE]);
+    /* status 4 (not supported) is no longer produced: every regime has its forms; the closed forms
+     * report every point MAESTRO cannot cost as CX_INVALID (the general engine says how it fails) */
+    for (int s = CX_IMPOSSIBLE + 1; s < CX_N_STATUSES; s++)
+        if (counts[s]) return 1;
+    return (counts[CX_OK] && counts[CX_INVALID] && counts[CX_OVERFLOW] && counts[CX_BAD_INPUT]
+            && counts[CX_IMPOSSIBLE] && !counts[CX_UNSUPPORTED]) ? 0 : 1;
 }

@@ -59,6 +59,10 @@ def run_maestro(text: str, pes: int, binary: str | None = None, timeout: float =
                 table = list(csv.reader(f))
             if table:
                 head = [h.strip() for h in table[0]]
+                # MAESTRO names its largest compute delay "Compute Delay (Min)" too: the second one is the max
+                seen = [i for i, h in enumerate(head) if h == "Compute Delay (Min)"]
+                if len(seen) == 2:
+                    head[seen[1]] = "Compute Delay (Max)"
                 rows = [{h: v.strip() for h, v in zip(head, r, strict=False)} for r in table[1:] if r]
     message = "\n".join((p.stdout + p.stderr).strip().splitlines()[-4:])
     if p.returncode < 0:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the cost-model kernel under AddressSanitizer and UndefinedBehaviorSanitizer and runs
-# (1) tests/kernel_stress.c, adversarial integers straight into the C API, and (2) the Python
-# kernel tests (cost model, LSTM, frontier DP step) against a sanitized build of the cffi extension.  Any finding aborts non-zero.
+# Builds the cost-model kernel and the general engine under AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs (1) tests/kernel_stress.c and tests/kernel_stress_engine.c,
+# adversarial input straight into the C APIs, and (2) the Python kernel tests (cost model,
+# general engine, LSTM, frontier DP step) against a sanitized build of the cffi extension.  Any
+# finding aborts non-zero.
 # Usage: bash tests/sanitize.sh [python]   (python: the interpreter with confuciux's deps)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +16,9 @@ flags=(-std=gnu99 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
 
 "$cc" "${flags[@]}" -I"$root/csrc" "$root/tests/kernel_stress.c" "$root/csrc/cost_model.c" -lm -o "$work/stress"
 "$work/stress"
+"$cc" "${flags[@]}" -I"$root/csrc" "$root/tests/kernel_stress_engine.c" "$root/csrc/engine.c" "$root/csrc/cost_model.c" \
+    -lm -o "$work/stress_engine"
+"$work/stress_engine"
 
 # A private copy of the package whose extension is built with the sanitizers (cffi compiles
 # inside its tmpdir, where the relative csrc/ paths of csrc/build.py must resolve too).
@@ -33,7 +38,7 @@ LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_erro
     PYTHONPATH="$work" "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
     "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" "$root/tests/test_cost_native.py" \
     "$root/tests/test_cost_schema.py" "$root/tests/test_hardware.py" "$root/tests/test_search_lstm.py" \
-    "$root/tests/test_cost_engine_presets.py" \
+    "$root/tests/test_cost_engine_presets.py" "$root/tests/test_cost_engine_native.py" \
     "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" \
     -k "not full_reference" \
     --rootdir "$root" -W ignore::DeprecationWarning

@@ -339,3 +339,90 @@ def test_reader_gone_mid_write_is_141_whatever_the_size():
     p.stdout.close()
     err = p.stderr.read()
     assert p.wait(timeout=120) == 141 and b"Traceback" not in err and b"Broken pipe" not in err
+
+
+# --- dataflows: presets, files, each layer's own; MAESTRO's flags ------------------------------
+MAPPING = """Constant Tile 2;
+Network two {
+Layer a {
+Type: CONV
+Dimensions { K: 16, C: 8, Y: 12, X: 12, R: 3, S: 3 }
+Dataflow {
+  TemporalMap(Tile,Tile) K; TemporalMap(1,1) C; SpatialMap(1,1) Y'; TemporalMap(4,4) X';
+  TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+  Cluster(4, P);
+  SpatialMap(1,1) X'; TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+}
+}
+Layer b {
+Type: CONV
+Dimensions { K: 8, C: 16, Y: 10, X: 10, R: 3, S: 3 }
+}
+}
+"""
+
+
+def test_evaluate_a_mapping_file_costs_each_layer_under_its_own_program(tmp_path, capsys):
+    path = tmp_path / "two.m"
+    path.write_text(MAPPING)
+    out_csv = tmp_path / "two.csv"
+    assert main(["evaluate", "--model", str(path), "--pes", "16", "--hardware", "maestro", "--csv", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "dataflow program+dla (each layer's own program)" in out.splitlines()[0]
+    model = confuciux.Model.from_maestro(path)
+    costs = confuciux.evaluate(model, 16, 4, None, confuciux.Hardware.maestro())
+    rows = list(csv.DictReader(open(out_csv)))
+    assert [r["dataflow"] for r in rows] == ["program", "dla"]
+    assert [int(r["runtime_cycles"]) for r in rows] == costs.runtime.astype(int).tolist()
+    # --dataflow replaces the programs, for every layer or one per layer
+    assert main(["evaluate", "--model", str(path), "--pes", "16", "--dataflow", "shi"]) == 0
+    assert "dataflow shi (" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(path), "--pes", "16", "--dataflow", "model,eye"]) == 0
+    assert "dataflow program+eye" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(path), "--dataflow", "dla,shi,eye"]) == 2
+    assert "one dataflow or one per layer (2 layers)" in capsys.readouterr().err
+
+
+def test_a_dataflow_from_a_file_and_the_presets(tmp_path, capsys):
+    mine = tmp_path / "mine.m"
+    mine.write_text("\n".join(MAPPING.splitlines()[5:11]) + "\n")  # a Dataflow block alone, Tile free
+    code = main(["evaluate", "--model", "example", "--pes", "8", "--dataflow", f"dla,shi,{mine}"])
+    assert code == 2 and "one dataflow or one per layer (2 layers)" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "example", "--pes", "8", "--dataflow", str(mine)]) == 1
+    assert "the constant Tile has no value" in capsys.readouterr().err
+    mine.write_text(mine.read_text().replace("Tile", "2"))
+    assert main(["evaluate", "--model", "example", "--pes", "8", "--dataflow", f"dla,{mine}"]) == 0
+    assert "dataflow dla+program (" in capsys.readouterr().out
+    bad = tmp_path / "bad.m"
+    bad.write_text("Dataflow {\n  SpatialMap(1,1) K;\n  TemporalMap(1,1) Q;\n}\n")
+    assert main(["evaluate", "--model", "example", "--dataflow", str(bad)]) == 1
+    assert f"{bad}, line 3" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "example", "--dataflow", "tpu"]) == 2
+    assert "'tpu' is neither a dataflow preset" in capsys.readouterr().err
+    assert main(["dataflows"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert len(listing) == len(confuciux.dataflow.PRESETS) and listing[0].split()[:3] == ["dla", "CONV/TRCONV/GEMM",
+                                                                                          "closed"]  # fmt: skip
+    assert any(line.startswith("kcp_ws") and " engine " in line for line in listing)
+    assert main(["dataflows", "KCP_WS"]) == 0
+    text = capsys.readouterr().out
+    assert confuciux.Dataflow.parse(text) == confuciux.Dataflow.preset("kcp_ws")
+    assert main(["dataflows", "tpu"]) == 2
+
+
+def test_maestro_flags_and_impossible_designs_on_the_command_line(tmp_path, capsys):
+    base = ["evaluate", "--model", "example", "--pes", "8", "--hardware", "maestro", "--csv"]
+    assert main([*base, str(tmp_path / "a.csv")]) == 0
+    assert main([*base, str(tmp_path / "b.csv"), "--noc-bandwidth", "1", "--simd-lanes", "2"]) == 0
+    assert "noc_bandwidth 1" in capsys.readouterr().out.splitlines()[-len(confuciux.zoo.load("example")) - 3]
+    a, b = (list(csv.DictReader(open(tmp_path / f"{x}.csv"))) for x in "ab")
+    assert [r["l2_bytes"] for r in a] == [r["l2_bytes"] for r in b] and a != b
+    assert main(["evaluate", "--model", "example", "--noc-hops", "-1"]) == 2
+    strict = tmp_path / "strict.json"
+    loose = tmp_path / "loose.json"
+    common = ["explore", "--model", "vgg16", "--dataflow", "eye", "--method", "exact", "--quiet", "--pe-bounds",
+              "1..4", "--budget", "area=3e6"]  # fmt: skip
+    assert main([*common, "--json", str(strict)]) == 0
+    assert main([*common, "--json", str(loose), "--allow-impossible"]) == 0
+    s, lo = (confuciux.Result.from_json(p.read_text()) for p in (strict, loose))
+    assert s.costs.physical.all() and not lo.costs.physical.all() and lo.objective_value < s.objective_value

@@ -206,7 +206,7 @@ def test_explore_with_several_dataflows_picks_one_per_layer():
     d = json.loads(r.stdout)
     assert len(d["dataflows"]) == len(d["pes"]) and set(d["dataflows"]) <= {"dla", "eye"}
     bad = run("explore", "--model", "alexnet", "--dataflow", "dla,xyz")
-    assert bad.returncode == 2 and "dataflows from" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "'xyz' is neither a dataflow preset" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_compare_per_layer_row():

@@ -189,9 +189,10 @@ def test_evaluate_result_and_export_of_a_per_layer_dataflow_design(tmp_path, cap
     result = cx.Explorer(model, cx.Platform(("dla", "shi", "eye"), budgets={"area": 3e5}), method="exact").run()
     d = json.loads(result.to_json())
     d["dataflows"] = ["dla", "eye"]
-    costs = cx.evaluate_design(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
+    costs = cx.evaluate(model, result.pes, result.buffers, ["dla", "eye"], result.hardware)
     for field in ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "macs", "macs_per_cycle"):
         d["costs"][field] = [float(v) for v in getattr(costs, field)]
+    d["costs"]["status"] = [int(v) for v in costs.status]
     area = float(cx.budgets.lp_total(costs.area))  # the objective and usage of the new costs
     d["objective_value"] = float(cx.budgets.lp_total(costs.runtime))
     d["constraint_used"]["area"].update(used=area, fraction=area / 3e5)

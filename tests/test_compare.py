@@ -63,7 +63,7 @@ def test_hostile_budget_and_reference_are_clear_errors(resnet):
     """A string budget said "Unknown format code 'g'"; a non-string reference raised AttributeError."""
     with pytest.raises(ValueError, match="budget 'area' must be a finite number > 0, got 'x'"):
         compare_dataflows(resnet, budgets={"area": "x"})
-    with pytest.raises(ValueError, match="unknown reference dataflow 3"):
+    with pytest.raises(ValueError, match="reference: unknown dataflow 3"):
         compare_dataflows(resnet, reference=3)
 
 
@@ -78,3 +78,17 @@ def test_per_layer_entry_is_never_worse_than_the_best_single_dataflow():
     assert set(mixed.dataflows) <= {"dla", "eye", "dpt"}
     with pytest.raises(ValueError, match="at least two"):
         compare_dataflows(model, ("dla",), per_layer=True)
+
+
+def test_user_programs_are_compared_under_the_same_budget():
+    from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, Temporal
+
+    mine = Dataflow([Temporal("K", 2), Temporal("C", 1), Spatial("Y'", 1), Temporal("X'", 4), Temporal("R", Sz("R")),
+                     Temporal("S", Sz("S")), Cluster(4), Spatial("X'", 1), Temporal("R", Sz("R")),
+                     Temporal("S", Sz("S"))])  # fmt: skip
+    model = cx.zoo.load("resnet18")[:2]  # (the engine's Python reference costs 128 P a layer here)
+    c = compare_dataflows(model, ["dla", mine], budgets={"pes": 40}, per_layer=True)
+    assert list(c.results) == ["dla", "program", "dla+program"] and c.best == "dla+program"
+    assert c.results["program"].dataflows == (mine, mine) and c.results["program"].feasible
+    ref = compare_dataflows(model[1:], ["dla", mine], reference=mine, constraint="pes", mul=0.5)
+    assert ref.reference == "program" and set(ref.relative_budgets) == {"dla", "program"}

@@ -93,6 +93,14 @@ def test_bad_designs(pes, buffers, exc, match):
         evaluate(LAYERS, pes, buffers)
 
 
+@pytest.mark.parametrize("pes", [np.ones(3, dtype=int), np.ones(0, dtype=int), [[1, 2]]])
+def test_designs_whose_last_axis_is_not_the_one_layer_are_named(pes):
+    """A vector against one layer broadcast to a last axis other than the layers' and failed in
+    NumPy's reshape ("cannot reshape array of size 3 into shape (1,1)")."""
+    with pytest.raises(ValueError, match=r"do not broadcast against 1 layers"):
+        evaluate(LAYERS[:1], pes, 4)
+
+
 def test_bad_design_error_names_the_layer():
     pes = np.array([16, 16, 0, 16])
     with pytest.raises(ValueError, match=r"layer 2"):
@@ -226,7 +234,7 @@ def test_outputs_selection_of_copies_and_accesses():
     with pytest.raises(AttributeError, match="macs"):
         _ = some.macs
     assert evaluate(LAYERS, 16, 4, outputs="macs_per_cycle").computed == ("macs_per_cycle",)
-    assert full.computed == cx.cost.OUTPUTS
+    assert full.computed == cx.cost.schema.DEFAULT
     with pytest.raises(ValueError, match="unknown outputs"):
         evaluate(LAYERS, 16, 4, outputs=("runtime", "latency"))
 
@@ -332,3 +340,92 @@ def test_concurrent_calls_keep_their_results():
         results = list(pool.map(lambda p: evaluate(model, p, 3), designs * 3))
     for i, costs in enumerate(results):
         np.testing.assert_array_equal(costs.runtime, expected[i % len(designs)])
+
+
+# --- any dataflow: the closed forms where they hold, the general engine elsewhere -------------
+def _mine():
+    from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, Temporal
+
+    return Dataflow([Temporal("K", 2), Temporal("C", 1), Spatial("Y'", 1), Temporal("X'", 4),
+                     Temporal("R", Sz("R")), Temporal("S", Sz("S")), Cluster(4), Spatial("X'", 1),
+                     Temporal("R", Sz("R")), Temporal("S", Sz("S"))])  # fmt: skip
+
+
+def test_a_user_dataflow_is_costed_by_the_engine_as_written():
+    from confuciux.cost import engine
+
+    layer = cx.Layer(16, 8, 12, 12, 3, 3)
+    mine = _mine()
+    c = evaluate(layer, [[8], [16]], 1, mine, Hardware.maestro())
+    for j, pes in enumerate((8, 16)):
+        truth = engine.evaluate(layer, mine, pes)
+        assert c.status[j, 0] == truth.status and c.runtime[j, 0] == truth["runtime"]
+        assert c.energy[j, 0] == pytest.approx(truth["energy"], rel=1e-12) and c.area[j, 0] == truth["area"]
+        assert c.l2_bytes[j, 0] == truth["l2_bytes"]
+        one = evaluate_layer(layer, pes, 1, mine, Hardware.maestro())
+        assert one.runtime == c.runtime[j, 0] and one.status == c.status[j, 0]
+    # what MAESTRO's analysis refuses is a status (K on a depthwise layer of a multi-level program)...
+    dw = cx.Layer(1, 8, 10, 10, 3, 3, "DSCONV", name="dw")
+    assert evaluate(dw, 8, 1, mine).status[0] == cx.cost.schema.REFUSED
+    # ... and what it refuses for the layer whatever the design a ValueError naming the layer, line and rule
+    with pytest.raises(ValueError, match="layer 0 \\('dw'\\): line 6 .* has no dimension M"):
+        evaluate(dw, 8, 1, "nmk")
+
+
+def test_preset_names_work_everywhere_and_equal_programs_take_the_closed_forms():
+    from confuciux.dataflow import Dataflow
+
+    by_name = evaluate(LAYERS, 16, 2, "eye", Hardware.maestro())
+    by_program = evaluate(LAYERS, 16, 2, Dataflow.parse(str(Dataflow.preset("eye"))), Hardware.maestro())
+    np.testing.assert_array_equal(by_name.status[:2], by_program.status[:2])
+    np.testing.assert_array_equal(by_name.runtime[[0, 1, 3]], by_program.runtime[[0, 1, 3]])
+    # the depthwise layer runs eye's program as written (the name runs dpt): MAESTRO refuses K there
+    kcp = evaluate(LAYERS[[0, 1, 3]], 64, 1, "kcp_ws", Hardware.maestro())
+    assert kcp.valid.all() and kcp.runtime[0] > 0
+    assert evaluate_layer(LAYERS[2:3], 8, 2, "dpt").runtime == evaluate_layer(LAYERS[2:3], 8, 2, "dla").runtime
+
+
+def test_flags_constants_and_engine_outputs_leave_the_closed_forms_with_the_same_numbers():
+    layer = cx.Layer(32, 16, 14, 14, 3, 3)
+    base = evaluate(layer, 8, 2, "dla", Hardware.maestro())
+    # ConfuciuX's flags spelled out, CTileSz given its own value, an engine output asked for: the engine
+    same = [
+        evaluate(layer, 8, 2, "dla", Hardware.maestro(noc_bandwidth=81_920_000, multicast=False)),
+        evaluate(layer, 8, 2, "dla", Hardware.maestro(), constants={"CTileSz": 1}),
+        evaluate(layer, 8, 2, "dla", Hardware.maestro(), outputs=(*cx.cost.schema.DEFAULT, "noc_bw")),
+    ]
+    for c in same:
+        for name in cx.cost.schema.DEFAULT:
+            np.testing.assert_array_equal(c[name], base[name], err_msg=name)
+    assert same[2].noc_bw[0] >= 1 and same[2]["noc_bw"][0] == same[2].noc_bw[0]
+    slow = evaluate(layer, 8, 2, "dla", Hardware.maestro(noc_bandwidth=1))  # a narrow NoC: slower
+    assert slow.runtime[0] > base.runtime[0] and slow.l2_bytes[0] == base.l2_bytes[0]
+    lanes = evaluate(layer, 8, 2, "dla", Hardware.maestro(simd_lanes=4))
+    assert lanes.runtime[0] < base.runtime[0] and lanes.area[0] > base.area[0]
+    with pytest.raises(AttributeError, match="not computed"):
+        _ = base.noc_bw
+    with pytest.raises(ValueError, match="constants"):
+        evaluate(layer, 8, 2, "dla", constants={"x": 0})
+
+
+def test_each_layer_runs_its_own_program_and_dla_without_one():
+    mine = _mine()
+    layers = [cx.Layer(16, 8, 12, 12, 3, 3), cx.Layer(8, 16, 10, 10, 3, 3)]
+    model = cx.Model("two", layers, dataflows=(mine, None))
+    own = evaluate(model, 16, 2)
+    np.testing.assert_array_equal(own.runtime, evaluate(model, 16, 2, [mine, "dla"]).runtime)
+    assert own.runtime[0] == evaluate(layers[0], 16, 2, mine).runtime[0]
+    assert own.runtime[1] == evaluate(layers[1], 16, 2, "dla").runtime[0]
+    assert evaluate(model, 16, 2, "shi").runtime[0] == evaluate(layers[0], 16, 2, "shi").runtime[0]
+
+
+def test_physical_and_the_statuses_of_totals():
+    dw = np.array([[1, 32, 112, 112, 3, 3, 2], [64, 3, 34, 34, 3, 3, 1]])
+    c = evaluate(dw, 64, 4, "dla", Hardware.maestro())  # dpt, 8 of 64 PEs busy: MAESTRO drops one's outputs
+    assert list(c.status) == [cx.cost.schema.IMPOSSIBLE, 0] and c.valid.all() and list(c.physical) == [False, True]
+    assert c.total().valid and c.total().status == cx.cost.schema.IMPOSSIBLE and not c.total().physical
+    bad = evaluate(np.array([[8, 8, 10, 10, 3, 3, 1]]), 9, 1, "shi")  # invalid
+    both = evaluate(np.array([[8, 8, 10, 10, 3, 3, 1], [1, 32, 112, 112, 3, 3, 2]]), [9, 64], 4, "shi")
+    assert not bad.valid[0] and both.total().status == cx.cost.schema.INVALID and not both.total().valid
+    point = evaluate_layer(dw[:1], 64, 4, "dla", Hardware.maestro())
+    assert point.valid and not point.physical and point.status == cx.cost.schema.IMPOSSIBLE

@@ -4,7 +4,7 @@ The presets dla, shi, eye (CONV) and dpt (depthwise) as programs (``Dataflow.pre
 ConfuciuX's mapping files, with ``KTileSz = k``, ``ClusterSz = P``, ``CTileSz = 1``) go through
 the general engine;
 the closed forms (NumPy reference and C kernel) must give the same validity and, where valid,
-every integer output.  Random layers cover strides, batches, groups, transposed convolutions
+the same status (OK or IMPOSSIBLE: the same physical bounds broken) and every integer output.  Random layers cover strides, batches, groups, transposed convolutions
 and the corners where bands are wider than the output.
 """
 
@@ -56,7 +56,8 @@ def test_closed_forms_equal_the_general_engine(point):
         out = points_fn(dims, np.array([layer.depthwise]), np.array([pes]), np.array([k]),
                         "dla" if df == "dpt" else df, Hardware.maestro())  # fmt: skip
         assert bool(out["valid"][0]) == truth.valid, (truth.status, truth.reason, int(out["status"][0]))
-        if truth.valid:
+        if truth.valid:  # physically impossible exactly where the engine says so
+            assert out["status"][0] == truth.status, (truth.status, truth.reason, int(out["status"][0]))
             for name in reference.INT_FIELDS:
                 assert out[name][0] == truth[name], (name, out[name][0], truth[name])
             assert out["energy"][0] == truth["energy"] or abs(out["energy"][0] / truth["energy"] - 1) < 1e-9

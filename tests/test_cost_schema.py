@@ -21,17 +21,22 @@ LAYERS = np.array([[64, 3, 34, 34, 3, 3, 1], [1, 128, 18, 18, 3, 3, 2], [256, 12
 
 def test_schema_is_consistent():
     assert len(set(schema.NAMES)) == len(schema.NAMES)
-    assert schema.MAIN + schema.ACCESSES + schema.EXTRA == schema.NAMES and not schema.EXTRA
-    assert set(schema.DISTINCT) | set(schema.SAME_AS) == set(schema.NAMES)
+    assert schema.MAIN + schema.ACCESSES + schema.EXTRA == schema.NAMES
+    assert schema.CLOSED_FORM == schema.MAIN + schema.ACCESSES == schema.DEFAULT  # the engine's: the extra ones
+    closed_copies = {c for c in schema.SAME_AS if c in schema.CLOSED_FORM}
+    assert set(schema.DISTINCT) | closed_copies == set(schema.CLOSED_FORM)
     for copy, of in schema.SAME_AS.items():
-        assert of in schema.DISTINCT, (copy, of)
+        assert of in schema.DISTINCT or of in schema.EXTRA, (copy, of)
     assert all(o.unit for o in schema.OUTPUTS)
     assert PointCost._fields == (*schema.MAIN, "valid", "status", "accesses")
     assert confuciux.cost.OUTPUTS == schema.NAMES
+    from confuciux.cost.engine.batch import OUTPUTS as ENGINE
+
+    assert set(schema.ENGINE_NAME.values()) <= set(ENGINE)  # every output has the engine's name
 
 
 def test_select_checks_names_and_orders_them():
-    assert schema.select(None) == schema.NAMES
+    assert schema.select(None) == schema.DEFAULT
     assert schema.select(["energy", "runtime"]) == ("runtime", "energy")
     assert schema.select("macs") == ("macs",)
     with pytest.raises(ValueError, match="unknown outputs"):
@@ -79,8 +84,9 @@ def test_c_enums_are_generated_from_the_tables():
     committed = (ROOT / "csrc" / "cost_model_enums.h").read_text(encoding="utf-8")
     text = _build_module().enums_header()
     assert committed == text, "csrc/cost_model_enums.h is stale: run python csrc/build.py"
-    for i, name in enumerate(schema.NAMES):
+    for i, name in enumerate(schema.CLOSED_FORM):
         assert f"CX_OUT_{name.upper()} = {i}," in text
+    assert "CX_OUT_NOC_BW" not in text  # the engine's outputs are not the closed forms
     for s in schema.STATUSES:
         assert f"CX_{s.name} = {s.code}," in text
     for d in dataflows.TABLE:
@@ -92,12 +98,21 @@ def test_status_table():
     assert [s.code for s in schema.STATUSES] == list(range(len(schema.STATUSES)))
     assert schema.STATUS[schema.OK] == "ok" and schema.STATUS[schema.UNSUPPORTED] == "not supported"
     assert confuciux.STATUS == schema.STATUS
+    assert schema.PRINTED == {schema.OK, schema.IMPOSSIBLE}
+    # the codes saved results hold never change meaning
+    assert (schema.OK, schema.INVALID, schema.OVERFLOW, schema.BAD_INPUT, schema.UNSUPPORTED) == (0, 1, 2, 3, 4)
+    from confuciux.cost.engine import Status
+
+    assert {s.name: int(s) for s in Status} == {s.name: s.code for s in schema.STATUSES}
+    assert Status.BAD_VALUE is Status.INVALID  # the engine's former name
 
 
 def test_units_come_from_the_schema():
     assert schema.unit("runtime") == "cycles" and schema.unit("area") == "µm²" and schema.unit("pes") == "PEs"
     assert schema.unit("macs_per_cycle") == "MACs/cycle" and schema.unit("nothing") == ""
-    assert set(schema.COUNTS) == {o.name for o in schema.OUTPUTS} - {"energy", "area", "power", "macs_per_cycle"}
+    closed = set(schema.COUNTS) & set(schema.CLOSED_FORM)
+    assert closed == set(schema.CLOSED_FORM) - {"energy", "area", "power", "macs_per_cycle"}
+    assert schema.unit("noc_bw") == "elements/cycle" and schema.unit("compute_delay_max") == "cycles"
 
 
 def test_former_output_name_warns():
@@ -152,7 +167,7 @@ def test_derived_outputs_leave_with_unregister(energy_per_mac):
 
 
 def _all(costs):
-    return {name: getattr(costs, name) if name in schema.MAIN else costs.accesses[name] for name in schema.NAMES}
+    return {name: getattr(costs, name) if name in schema.MAIN else costs.accesses[name] for name in schema.CLOSED_FORM}
 
 
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
@@ -162,10 +177,11 @@ def test_every_dataflow_both_backends_every_output(dataflow, hardware):
     ref = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="numpy"))
     if confuciux.BACKEND == "c":
         c = _all(evaluate(LAYERS, pes, 3, dataflow, hardware, backend="c"))
-        for name in schema.NAMES:
+        for name in schema.CLOSED_FORM:
             np.testing.assert_array_equal(c[name], ref[name], err_msg=name)
     for copy, of in schema.SAME_AS.items():
-        np.testing.assert_array_equal(ref[copy], ref[of])
+        if copy in ref:
+            np.testing.assert_array_equal(ref[copy], ref[of])
     for i, row in enumerate(LAYERS):
         one = evaluate_layer(row[None], int(pes[1, i]), 3, dataflow, hardware)
         assert one.runtime == ref["runtime"][1, i] and one.accesses["output_l2_write"] == ref["output_l2_write"][1, i]
@@ -178,7 +194,7 @@ def test_kernel_writes_copies_when_asked(dataflow):
     cols = np.ascontiguousarray(reference.full_dims(LAYERS[:, :6]).T)
     dw = (LAYERS[:, 6] == 2).astype(np.uint8)
     pes = np.array([[4, 16, 32]], dtype=np.int64)
-    values, status, valid = native.evaluate_blocks(cols, dw, pes, pes, dataflow, Hardware.default(), schema.NAMES)
-    assert valid.all() and (status == 0).all()
-    for copy, of in schema.SAME_AS.items():
+    values, status, valid = native.evaluate_blocks(cols, dw, pes, pes, dataflow, Hardware.default(), schema.CLOSED_FORM)
+    assert valid.all() and set(status) <= schema.PRINTED
+    for copy, of in ((c, o) for c, o in schema.SAME_AS.items() if c in values):
         np.testing.assert_array_equal(values[copy], values[of], err_msg=copy)

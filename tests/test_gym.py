@@ -118,3 +118,21 @@ def test_several_dataflows_are_refused_clearly():
     platform = cx.Platform(("dla", "eye"), budgets={"pes": 64})
     with pytest.raises(ValueError, match="one dataflow"):
         AllocationEnv(cx.zoo.load("alexnet"), platform)
+
+
+def test_a_user_dataflow_platform():
+    from confuciux.dataflow import Cluster, Dataflow, Spatial, Sz, Temporal
+
+    mine = Dataflow([Temporal("K", 2), Temporal("C", 1), Spatial("Y'", 1), Temporal("X'", 4), Temporal("R", Sz("R")),
+                     Temporal("S", Sz("S")), Cluster(4), Spatial("X'", 1), Temporal("R", Sz("R")),
+                     Temporal("S", Sz("S"))])  # fmt: skip
+    model = cx.zoo.load("resnet18")[:3]
+    pl = cx.Platform.confuciux(model, mine, "area", 0.5, pe_levels=(4, 8, 16), buffer_levels=(1, 2))
+    env = AllocationEnv(model, pl)
+    _, info = env.reset(seed=0)
+    assert list(info["action_mask"][1]) == [1, 0]  # the program uses no KTileSz: one buffer level
+    done = False
+    while not done:
+        _, reward, done, _, info = env.step(np.array([1, 0]))  # 8 PEs a layer
+    assert info["feasible"] and reward < 0 and list(info["pes"]) == [8, 8, 8] and list(info["buffers"]) == [1, 1, 1]
+    assert info["objective"] == cx.evaluate(model, 8, 1, mine).total().runtime

@@ -30,7 +30,13 @@ def test_hardware_without_arguments_is_the_default_design():
         ({"mac_area": 0.0}, ValueError, "mac_area must be > 0"),
         ({"mac_power": 0}, ValueError, "mac_power must be > 0"),
         ({"l1_area": -1.0}, ValueError, "l1_area must be >= 0"),
-        ({"noc_bandwidth": -1e-9}, ValueError, "noc_bandwidth"),
+        ({"bus_width": -1e-9}, ValueError, "bus_width"),
+        ({"noc_bandwidth": 0}, ValueError, "noc_bandwidth must be in 1..2147483647"),
+        ({"noc_bandwidth": 2**31}, ValueError, "noc_bandwidth"),
+        ({"noc_hops": -1}, ValueError, "noc_hops must be in 0.."),
+        ({"simd_lanes": 2.0}, TypeError, "simd_lanes must be an int"),
+        ({"offchip_bandwidth": True}, TypeError, "offchip_bandwidth"),
+        ({"multicast": 1}, TypeError, "multicast must be a bool"),
         ({"l2_energy": float("nan")}, ValueError, "finite"),
         ({"mac_area": float("inf")}, ValueError, "finite"),
         ({"mac_area": "283"}, TypeError, "real number"),
@@ -62,7 +68,7 @@ def test_numbers_are_stored_as_floats():
         {"mac_area": 1e308},
         {"l2_energy": 1e308},
         {"mac_power": 1e308},
-        {"noc_bandwidth": 1e200, "bus_area_per_port": 1e200},
+        {"bus_width": 1e200, "bus_area_per_port": 1e200},
     ],
 )
 def test_float_overflow_is_an_overflow_status_not_inf(backend, kwargs):
@@ -97,3 +103,36 @@ def test_pickle_and_equality_after_use():
     assert back == hw and hash(back) == hash(hw)
     np.testing.assert_array_equal(evaluate(LAYER, 16, 4, hardware=back).area, evaluate(LAYER, 16, 4, hardware=hw).area)
     assert pickle.loads(pickle.dumps(Hardware.maestro())) == Hardware.maestro()
+
+
+def test_maestro_flags_are_fields_with_confuciux_values():
+    for hw in (Hardware(), Hardware.default(), Hardware.maestro()):
+        assert hw.flags == dict(confuciux.hardware.CONFUCIUX_FLAGS) and hw.confuciux_flags
+        assert hw.engine_flags == {"noc_bw": 81_920_000, "noc_hops": 1, "noc_hop_latency": 1, "multicast": True,
+                                   "simd": 1, "offchip_bw": 70_000}  # fmt: skip
+    mine = Hardware.maestro(noc_bandwidth=64, simd_lanes=4)
+    assert mine.noc_bandwidth == 64 and mine.bus_width == 64.0 and mine.simd_lanes == 4 and not mine.confuciux_flags
+    assert Hardware.maestro(multicast=False).confuciux_flags  # MAESTRO's analysis ignores it
+    assert Hardware.default(noc_hops=3).bus_width == 1.0 and Hardware.default(noc_hops=3).noc_hops == 3
+    with pytest.raises(TypeError, match="unknown MAESTRO flag 'l1_area'"):
+        Hardware.maestro(l1_area=2.0)
+
+
+def test_simd_lanes_are_macs_of_a_pe():
+    one, four = Hardware.maestro(), Hardware.maestro(simd_lanes=4)
+    a1, w1 = area_power(16, 10, 100, one)
+    a4, w4 = area_power(16, 10, 100, four)
+    assert a4 - a1 == pytest.approx(16 * 3 * one.mac_area) and w4 - w1 == pytest.approx(16 * 3 * one.mac_power)
+
+
+def test_the_bus_fields_former_names_warn_and_old_files_load():
+    with pytest.warns(FutureWarning, match="bus_width_per_pe"):
+        hw = Hardware(noc_bandwidth_per_pe=2.0)
+    assert hw.bus_width_per_pe == 2.0
+    with pytest.warns(FutureWarning, match="noc_bandwidth_per_pe"):
+        assert hw.noc_bandwidth_per_pe == 2.0
+    with pytest.warns(FutureWarning, match="bus_width="):  # a float: the bus, as before 0.2
+        old = Hardware(noc_bandwidth=4.0)
+    assert old.bus_width == 4.0 and old.noc_bandwidth == 81_920_000
+    with pytest.raises(TypeError, match="both"):
+        Hardware(noc_bandwidth_per_pe=1.0, bus_width_per_pe=1.0)

@@ -308,20 +308,42 @@ def test_grouped_trconv_cannot_be_written(tmp_path):
         result.to_maestro(tmp_path)
 
 
-@pytest.mark.parametrize("dataflow", ["dla", "shi", "eye"])
+# a user program for convolutions (output stationary, rows across clusters of 4) and MAESTRO's GEMM one
+_MINE = Dataflow([Temporal("K", 2), Temporal("C", 1), Spatial("Y'", 1), Temporal("X'", 4), Temporal("R", Sz("R")),
+                  Temporal("S", Sz("S")), Cluster(4), Spatial("X'", 1), Temporal("R", Sz("R")),
+                  Temporal("S", Sz("S"))])  # fmt: skip
+
+
+@pytest.mark.parametrize("dataflow", ["dla", "shi", "eye", ("kcp_ws", "dpt"), (_MINE, "dpt"), ("dla", "nmk"),
+                                      (_MINE, "nmk", "dpt"), None],
+                         ids=["dla", "shi", "eye", "kcp_ws+dpt", "program+dpt", "dla+nmk", "program+nmk+dpt",
+                              "own"])  # fmt: skip
 def test_exported_designs_with_gemms_run_in_maestro(tmp_path, dataflow):
     """Every mapping file Result.to_maestro writes runs in MAESTRO (GEMMs under a convolution's
-    program as the equivalent CONV) and gives our runtime."""
+    program as the equivalent CONV, under a GEMM program as MAESTRO's GEMM) and gives our costs,
+    for presets and user programs alike (a per-layer choice: nmk for GEMMs, dpt for the depthwise
+    layer, where the others map K, which a depthwise layer lacks)."""
+    from mapping_support import OUTPUTS, mismatches
+
     binary = maestro_bin()
+    # dataflow None: each layer's own program, MAESTRO's GEMM one (M, N, K) for the GEMMs
+    own = (_MINE, Dataflow.preset("dpt"), Dataflow.preset("nmk"), Dataflow.preset("nmk")) if dataflow is None else ()
     model = Model("mixed", [Layer(16, 8, 12, 12, 3, 3, name="c"), Layer(1, 16, 10, 10, 3, 3, "DSCONV", name="dw"),
-                            Layer.gemm(8, 32, 16, name="fc"), Layer.gemm(3, 7, 5, name="fc2")])  # fmt: skip
-    platform = cx.Platform.confuciux(model, dataflow, "area", 0.5)
+                            Layer.gemm(8, 32, 16, name="fc"), Layer.gemm(3, 7, 5, name="fc2")], dataflows=own)  # fmt: skip
+    space = dict(pe_levels=(1, 8, 128), buffer_levels=(1, 2))  # small: the engine's Python reference costs them
+    platform = cx.Platform.confuciux(model, dataflow, "area", 0.5, **space)
     result = cx.Explorer(model, platform, "latency", "heuristic", epochs=1, seed=0).run()
+    assert result.feasible
     paths = result.to_maestro(tmp_path)
+    if dataflow is None:  # the GEMMs in MAESTRO's GEMM form, under nmk
+        assert result.dataflows[2:] == own[2:] and "Type: GEMM" in paths[3].read_text()
+    costs = cx.evaluate(model, result.pes, result.buffers, result.dataflows, platform.hardware, outputs=OUTPUTS)
+    maestro = cx.evaluate(model, result.pes, result.buffers, result.dataflows, cx.Hardware.maestro(), outputs=OUTPUTS)
     for i, path in enumerate(paths[1:-1]):
         run = run_maestro(path.read_text(), int(result.pes[i]), binary)
         assert run.status == "ok", (path.name, run.message)
-        assert float(run.rows[0]["Runtime (Cycles)"]) == result.costs.runtime[i], path.name
+        assert float(run.rows[0]["Runtime (Cycles)"]) == result.costs.runtime[i] == costs.runtime[i], path.name
+        assert not mismatches(maestro, i, run.rows[0]), (path.name, mismatches(maestro, i, run.rows[0]))
 
 
 # Independent reading: regular expressions over the text, MAESTRO's arithmetic --------------------

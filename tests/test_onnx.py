@@ -545,3 +545,40 @@ def test_matmul_with_a_scalar_operand_names_the_node():
     m = model([h.make_node("MatMul", ["a", "b"], ["y"], name="mm")], [("a", ()), ("b", (7,))])
     with pytest.raises(ValueError, match="node 'mm' \\(MatMul\\): an operand is a scalar"):
         Model.from_onnx(m)
+
+
+@pytest.mark.parametrize(
+    "nodes, outputs, match",
+    [
+        # c2 writes y again after c3 read it: c3 used to get c2's shape (Y = 4 instead of 6), silently
+        ([("c1", "x", "w", "y"), ("c3", "y", "w3", "z"), ("c2", "x", "w2", "y")], ["z"], r"'c2' \(Conv\): output 'y' is already"),
+        ([("c1", "x", "w", "x")], ["x"], r"'c1' \(Conv\): output 'x' is already a graph input"),
+        ([("c1", "x", "w", "w")], ["w"], r"'c1' \(Conv\): output 'w' is already a graph input, an initializer"),
+        ([("c3", "y", "w3", "z"), ("c1", "x", "w", "y")], ["z"], r"'c3' \(Conv\): input 'y' is produced by this node or a later"),
+        ([("c1", "z", "w", "y"), ("c3", "y", "w3", "z")], ["z"], r"'c1' \(Conv\): input 'z' is produced"),  # a cycle
+        ([("c1", "y", "w", "y")], ["y"], r"'c1' \(Conv\): input 'y' is produced by this node"),
+    ],
+)
+def test_graphs_that_assign_a_tensor_twice_or_are_not_sorted_name_the_node(nodes, outputs, match):
+    convs = [h.make_node("Conv", [i, w], [o], name=n) for n, i, w, o in nodes]
+    inits = [weight("w", [4, 3, 3, 3]), weight("w2", [4, 3, 5, 5]), weight("w3", [2, 4, 3, 3])]
+    m = model(convs, [("x", [1, 3, 8, 8])], inits, outputs=outputs)
+    with pytest.raises(ValueError, match=match):
+        Model.from_onnx(m)
+
+
+def test_an_ellipsis_wider_than_the_free_letters_is_named():
+    """'...ij,...jk->...ik' over a rank-52 operand: 50 dimensions for the 49 letters left; it
+    failed inside the importer ("zip() argument 2 is longer than argument 1")."""
+    node = h.make_node("Einsum", ["a", "b"], ["y"], name="e", equation="...ij,...jk->...ik")
+    m = model([node], [("a", [1] * 50 + [4, 5]), ("b", [5, 6])])
+    with pytest.raises(ValueError, match=r"node 'e' \(Einsum\).*ellipsis stands for 50 dimensions, more than the 49"):
+        Model.from_onnx(m)
+
+
+def test_a_graph_input_whose_initializer_has_another_shape_is_named():
+    """ONNX's strict shape inference refuses it; the importer took the initializer's 16 × 16."""
+    m = conv_model((1, 3, 8, 8), (4, 3, 3, 3))
+    m.graph.initializer.append(weight("x", [1, 3, 16, 16]))
+    with pytest.raises(ValueError, match=r"graph input 'x' is declared \(1, 3, 8, 8\) but its initializer .* \(1, 3, 16, 16\)"):
+        Model.from_onnx(m)

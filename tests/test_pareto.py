@@ -285,3 +285,25 @@ def test_the_numpy_step_gives_the_same_front(monkeypatch):
     np.testing.assert_array_equal(numpy.resource, native.resource)
     np.testing.assert_array_equal(numpy.objective, native.objective)
     np.testing.assert_array_equal(numpy.choices, native.choices)
+
+
+def test_a_front_of_a_user_program_and_of_the_models_own_programs():
+    from confuciux.dataflow import Dataflow
+
+    mine = Dataflow.parse(
+        "TemporalMap(2,2) K; TemporalMap(1,1) C; SpatialMap(1,1) Y'; TemporalMap(4,4) X'; TemporalMap(Sz(R),Sz(R)) R; "
+        "TemporalMap(Sz(S),Sz(S)) S; Cluster(4, P); SpatialMap(1,1) X'; TemporalMap(Sz(R),Sz(R)) R; "
+        "TemporalMap(Sz(S),Sz(S)) S;"
+    )
+    model = cx.zoo.load("resnet18")[:2]
+    space = dict(pe_levels=(4, 8, 16), buffer_levels=(1, 2))
+    front = cx.pareto_front(model, Platform(mine, **space))
+    assert front.exact and len(front) > 3 and front.label == "program" and front.dataflows(0) == ("program",) * 2
+    for i in (0, len(front) - 1):
+        pes, buffers = front.design(i)
+        assert list(buffers) == [1, 1]  # the program uses no KTileSz
+        assert cx.evaluate(model, pes, buffers, mine).total().runtime == front.objective[i]
+    own = cx.pareto_front(Model("own", list(model), dataflows=(mine, None)), Platform(None, **space))
+    both = cx.pareto_front(model, Platform(("dla", mine), **space))
+    assert own.label == "model" and both.dataflow_names == ("dla", "program")
+    assert both.objective[-1] <= min(own.objective[-1], front.objective[-1]) * (1 + 1e-12)

@@ -170,8 +170,9 @@ def test_several_dataflows_are_blocks_of_options():
 
 
 @pytest.mark.parametrize("bad, error, match", [
-    ((), ValueError, "at least one"), (("dla", "dla"), ValueError, "twice"), (("dla", "dpt"), ValueError, "dpt"),
-    (("dla", 3), ValueError, "unknown dataflow 3"), (5, TypeError, "dataflow must be"),
+    ((), ValueError, "at least one"), (("dla", "dla"), ValueError, "twice"), (("dla", "tpu"), ValueError, "tpu"),
+    (("dla", 3), TypeError, "a dataflow is a preset's name"), (5, TypeError, "dataflow must be"),
+    ((None, None), ValueError, "twice"), (("kcp_ws", "KCP_WS"), ValueError, "twice"),
 ])  # fmt: skip
 def test_bad_dataflow_tuples(bad, error, match):
     with pytest.raises(error, match=match):
@@ -205,9 +206,14 @@ def test_confuciux_budget_when_a_corner_layer_cannot_be_costed():
     m = cx.Model("corner", [cx.Layer(K=16, C=16, Y=3, X=3, R=3, S=3, name="small"),
                             cx.Layer(K=16, C=16, Y=8, X=8, R=3, S=3)])  # fmt: skip
     assert not evaluate(m, 128, 12, "shi").valid[0] and not evaluate(m, 1, 1, "shi").valid[0]
+    # MAESTRO's costs of layer 0 at P = 2 and 3 read less input than the layer has: impossible, so
+    # by default the layer has no option at all
+    assert set(evaluate(m[:1], [[2], [3]], 1, "shi").status[:, 0]) == {cx.cost.schema.IMPOSSIBLE}
+    with pytest.raises(ValueError, match="layer 0 .'small'. has no costable option on dataflow shi"):
+        Platform.confuciux(m, "shi", "area", 0.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        pl = Platform.confuciux(m, "shi", "area", 0.5)
+        pl = Platform.confuciux(m, "shi", "area", 0.5, allow_impossible=True)
         r = cx.Explorer(m, pl, "latency", epochs=30, seed=0).run()
     # the corners: layer 0 (costable at P = 2 and 3 only) at its nearest costable point of the box
     # (same k; P = 3 for the P = 128 corners, 2 for the P = 1 ones), layer 1 at the corner
@@ -225,3 +231,73 @@ def test_confuciux_budget_names_a_layer_no_option_can_cost():
     with pytest.raises(ValueError, match=r"layer 1 \('too-small'\).*shi"):
         Platform.confuciux(m, "shi")
     assert Platform.confuciux(m, ("shi", "dla")).budgets["area"] > 0  # dla can cost it: its corners count
+
+
+# --- programs, each layer's own, physically impossible options ---------------------------------
+MINE = cx.Dataflow.parse("""
+TemporalMap(2,2) K; TemporalMap(1,1) C; SpatialMap(1,1) Y'; TemporalMap(4,4) X';
+TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+Cluster(4, P);
+SpatialMap(1,1) X'; TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+""")  # output stationary, no KTileSz
+TWO = cx.Model("two", [cx.Layer(16, 8, 12, 12, 3, 3, name="a"), cx.Layer(8, 16, 10, 10, 3, 3, name="b")])
+
+
+def test_programs_names_and_none_are_dataflows_of_a_platform():
+    other = cx.Dataflow.parse(str(MINE).replace("TemporalMap(2,2) K", "TemporalMap(4,4) K"))
+    pl = Platform(("DLA", MINE, None, cx.Dataflow.preset("kcp_ws"), other))
+    assert pl.dataflows == ("dla", MINE, None, cx.Dataflow.preset("kcp_ws"), other)
+    assert pl.dataflow_label == "dla+program+model+kcp_ws+program#2"
+    assert Platform(MINE).dataflow is MINE and Platform(None).dataflow_label == "model"
+    with pytest.raises(ValueError, match="twice"):
+        Platform((MINE, cx.Dataflow.parse(str(MINE))))
+
+
+def test_a_program_without_ktilesz_keeps_one_buffer_option_a_p():
+    from confuciux.search.problem import Problem
+
+    space = dict(pe_levels=(4, 6, 8), buffer_levels=(1, 2, 3))
+    pr = Problem(TWO, Platform(MINE, **space), "latency")
+    lowest = pr.buffers == 1
+    assert pr.valid[:, ~lowest].sum() == 0 and pr.valid[:, lowest].sum() > 0
+    for k in (2, 3):  # the same costs, marked not valid: no duplicate options
+        np.testing.assert_array_equal(pr.table["runtime"][:, pr.buffers == k], pr.table["runtime"][:, lowest])
+    np.testing.assert_array_equal(pr.table["runtime"][:, lowest], evaluate(TWO, pr.pes[lowest][:, None], 1, MINE,
+                                                                          outputs=("runtime",)).runtime.T)  # fmt: skip
+    own = Problem(cx.Model("two", list(TWO), dataflows=(MINE, None)), Platform(None, **space), "latency")
+    assert own.valid[0, ~lowest].sum() == 0 and own.valid[1, ~lowest].sum() > 0  # layer b runs dla: k matters
+    assert own.decode_dataflows(np.zeros(2, dtype=np.int64)) == (MINE, "dla")
+
+
+def test_a_program_a_layer_cannot_take_leaves_it_no_option_and_says_why():
+    from confuciux.search.problem import Problem
+
+    pr = Problem(TWO, Platform("nmk", pe_levels=(100, 128), buffer_levels=(1, 2)), "latency")
+    assert list(pr.uncostable) == [0, 1]
+    assert "has no dimension M" in pr.infeasible_reason() and "layer 0 ('a')" in pr.infeasible_reason()
+    both = Problem(TWO, Platform(("nmk", "dla"), pe_levels=(100, 128), buffer_levels=(1, 2)), "latency")
+    assert not both.uncostable.size and not both.valid[:, : both.block].any()
+
+
+def test_impossible_options_are_left_out_unless_allowed():
+    import dataclasses
+
+    from confuciux.search.problem import Problem
+
+    m = cx.zoo.load("vgg16")[:4]  # eye: MAESTRO's double spatial map runs below the compute bound for P > 1
+    pl = Platform("eye", pe_levels=(1, 2), buffer_levels=(1, 2))
+    strict, loose = Problem(m, pl, "latency"), Problem(m, dataclasses.replace(pl, allow_impossible=True), "latency")
+    costs = evaluate(m, strict.pes[:, None], strict.buffers[:, None], "eye", outputs=("runtime",))
+    np.testing.assert_array_equal(strict.valid, costs.physical.T)
+    np.testing.assert_array_equal(loose.valid, costs.valid.T)
+    assert (loose.valid & ~strict.valid).any()
+    budgets = {"area": float(np.sum(np.nanmax(strict.table["area"], axis=1)))}
+    for allow in (False, True):
+        r = cx.Explorer(m, Platform("eye", budgets=budgets, allow_impossible=allow, pe_levels=(1, 2),
+                                    buffer_levels=(1, 2)), "latency", "exact").run()  # fmt: skip
+        assert r.feasible and r.costs.physical.all() == (not allow)  # allowed: the faster, impossible P = 2
+        assert (r.platform.get("allow_impossible") is True) == allow and (r.space.get("allow_impossible") is True) == allow
+        back = cx.Result.from_json(r.to_json())
+        assert back.feasible == r.feasible
+    with pytest.raises(TypeError, match="allow_impossible"):
+        Platform(allow_impossible=1)

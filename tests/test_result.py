@@ -93,6 +93,7 @@ def _set(path: str, value: Any) -> Any:
         (_set("constraint_used.area.fraction", 0.01), "constraint_used.area.fraction is 0.01 but used / budget"),
         (_set("constraint_used.area.budget", 0), "constraint_used.area.budget must be a finite number > 0"),
         (_set("feasible", False), "feasible is false but every layer is valid and every budget is kept"),
+        (lambda d: d.update(lower_bound=2 * d["objective_value"]), r"lower_bound .* is above the objective_value"),
     ],
 )
 def test_contradictions_are_rejected(doc, change, message):
@@ -150,7 +151,7 @@ def test_schema_violations_are_named(doc, changes, message):
         ("runtime", [1.0], r"costs.runtime has 1 values but pes has 2"),
         ("energy", [1.0, -3.0], r"costs.energy\[1\] must be >= 0"),
         ("valid", [1, 0], r"costs.valid\[0\] must be true or false"),
-        ("status", [0, 9], r"costs.status\[1\] must be one of"),
+        ("status", [0, 10], r"costs.status\[1\] must be one of"),
     ],
 )
 def test_cost_arrays_are_checked(doc, field, value, message):
@@ -242,10 +243,26 @@ def test_summary_sums_pes_without_int64_wrap(doc):
     assert f"PEs {2**63}" in r.summary()  # an int64 sum printed -9223372036854775808
 
 
-@pytest.mark.parametrize("changes, message", [({"space": [1]}, "space must be an object"), ({"reason": 3}, "reason must be a string")])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"space": [1]}, "space must be an object"),
+        ({"reason": 3}, "reason must be a string"),
+        # summary() read them: IndexError, KeyError or NumPy's UFuncTypeError from a loaded result
+        ({"space": {"pe_bounds": [1]}}, r"space.pe_bounds must be \[lo, hi\], got 1 value"),
+        ({"space": {"pe_bounds": "x"}}, r"space.pe_bounds must be an array"),
+        ({"space": {"buffer_bounds": ["a", "b"]}}, r"space.buffer_bounds\[0\] must be an integer"),
+        ({"space": {"pe_bounds": [5, 2]}}, r"space.pe_bounds must be \[lo, hi\] with lo <= hi"),
+    ],
+)
 def test_optional_keys_are_checked_when_present(doc, changes, message):
     with pytest.raises(ValueError, match=message):
         load(with_(doc, **changes))
+
+
+def test_a_loaded_result_with_its_space_summarises(doc):
+    r = load(with_(doc, space={"pe_bounds": [1, 2], "buffer_bounds": [1, 2]}))
+    assert "on the space's upper bound" in r.summary()
 
 
 _SAVE_WITH_A_REGISTERED_METHOD = """

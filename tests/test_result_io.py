@@ -106,6 +106,20 @@ def test_to_maestro_names_cannot_collide(result, tmp_path):
     assert Model.from_maestro(paths[0]) == result.workload  # the whole model, not one layer's mapping
 
 
+def test_to_maestro_files_of_long_names_fit_the_file_system(result, tmp_path):
+    """Names of 300 characters (or 200 three-byte ones) made "File name too long" after some
+    files were written; file names keep the first NAME_BYTES bytes, the files keep the names."""
+    from confuciux._result_io import NAME_BYTES
+
+    names = ["a" * 300, "中" * 200, "fc"]
+    layers = [dataclasses.replace(layer, name=name) for layer, name in zip(result.workload, names, strict=True)]
+    named = dataclasses.replace(result, model_name="m" * 300, workload=Model("m" * 300, tuple(layers)))
+    paths = named.to_maestro(tmp_path)
+    assert len(set(paths)) == len(paths) == 5 and all(p.exists() for p in paths)
+    assert max(len(p.name.encode()) for p in paths) <= NAME_BYTES + len("000_.m")
+    assert [layer.name for layer in Model.from_maestro(paths[0])] == names
+
+
 def test_to_maestro_needs_the_layers(result, tmp_path):
     bare = dataclasses.replace(result, workload=None)
     with pytest.raises(ValueError, match="does not carry its layers"):

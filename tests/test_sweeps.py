@@ -338,6 +338,33 @@ def test_checkpoint_cut_records_anywhere_are_ignored_and_bad_lines_named(tmp_pat
     assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == [c.key() for c in cases[:2]]
 
 
+def test_sweeps_sharing_a_checkpoint_keep_each_others_records(tmp_path, in_process):
+    """A sweep that loaded the checkpoint before another sweep appended to it used to truncate the
+    file back to what it had loaded when it opened it (to drop a cut record): the other sweep's
+    records were lost (18 of 60 in a run of two `race` processes)."""
+    path = tmp_path / "ck.jsonl"
+    cases = _cases()[:3]
+    sweep(cases[:1], checkpoint=path)
+    calls: list[int] = []
+
+    def meanwhile(done: int, total: int) -> None:  # called after the load, before the file is opened
+        if not calls:
+            calls.append(done)
+            sweep(cases[1:2], checkpoint=path)
+
+    results = sweep(cases[2:3], checkpoint=path, progress=meanwhile)
+    _same(results, in_process[2:3])
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == [c.key() for c in cases]
+
+
+def test_a_checkpoint_that_is_not_a_regular_file_is_refused():
+    """/dev/full as the checkpoint used to hang the sweep: it was read (endless zeros) to its end."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with pytest.raises(ValueError, match="/dev/full: a sweep checkpoint is a regular file"):
+        sweep(_cases()[:1], checkpoint="/dev/full")
+
+
 def test_results_table_csv_and_dataframe(tmp_path, in_process):
     rows = results_table(in_process)
     assert isinstance(rows, list) and all(isinstance(r, dict) for r in rows)

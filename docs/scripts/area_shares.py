@@ -17,7 +17,7 @@ def shares(model, dataflow: str, pes: int, k: int, hw: cx.Hardware) -> dict[str,
     c = cx.evaluate(model, pes, k, dataflow, hw)
     v = c.valid
     p = np.full(int(v.sum()), float(pes))
-    bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
+    bw = hw.bus_width + hw.bus_width_per_pe * p
     a2, a1, a0 = hw.arbiter_poly
     parts = {
         "MACs": hw.mac_area * p,

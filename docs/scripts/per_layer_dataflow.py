@@ -10,12 +10,16 @@ every single dataflow and the per-layer choice over all three (``Platform(("dla"
 With ``--search``: the default 500-epoch ``confuciux`` run over the union instead, seeds 0-2, its
 gap to the union's exact optimum (the same budget B, and the edge FPGA's two budgets).
 
-Usage: python docs/scripts/per_layer_dataflow.py [--energy] [--search] [model ...]   (prints a
-Markdown table; latency in cycles, or energy in nJ with --energy)
+With ``--allow-impossible``: ConfuciuX's setting, every number MAESTRO prints (physically
+impossible designs included).
+
+Usage: python docs/scripts/per_layer_dataflow.py [--energy] [--search] [--allow-impossible] [model ...]
+(prints a Markdown table; latency in cycles, or energy in nJ with --energy)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections import Counter
@@ -24,19 +28,21 @@ import confuciux as cx
 from confuciux import Explorer, Platform
 
 ALL = ("dla", "shi", "eye")
+ALLOW = "--allow-impossible" in sys.argv
 DEFAULT = ("alexnet", "vgg16", "resnet18", "resnet50", "googlenet", "mobilenet_v2", "mnasnet", "squeezenet")
 
 
 def row(name: str, objective: str = "latency") -> str:
     model = cx.zoo.load(name)
-    own = {d: Platform.confuciux(model, d, "area", 0.5) for d in ALL}
+    own = {d: Platform.confuciux(model, d, "area", 0.5, allow_impossible=ALLOW) for d in ALL}
     at_own = {d: Explorer(model, own[d], objective, "exact").run().objective_value for d in ALL}
     ref = min(ALL, key=lambda d: at_own[d])
     budgets = dict(own[ref].budgets)
-    single = {d: Explorer(model, Platform(d, budgets=budgets), objective, "exact").run() for d in ALL}
+    single = {d: Explorer(model, Platform(d, budgets=budgets, allow_impossible=ALLOW), objective, "exact").run()
+              for d in ALL}  # fmt: skip
     best = min(ALL, key=lambda d: single[d].objective_value if single[d].feasible else float("inf"))
     t = time.perf_counter()
-    union = Explorer(model, Platform(ALL, budgets=budgets), objective, "exact").run()
+    union = Explorer(model, Platform(ALL, budgets=budgets, allow_impossible=ALLOW), objective, "exact").run()
     seconds = time.perf_counter() - t
     assert union.feasible and union.lower_bound == union.objective_value  # proven optimal
     conv = [d for d, layer in zip(union.dataflows, model, strict=True) if not layer.depthwise]
@@ -50,11 +56,13 @@ def row(name: str, objective: str = "latency") -> str:
 
 def search_rows(name: str, objective: str = "latency") -> list[str]:
     model = cx.zoo.load(name)
-    own = {d: Platform.confuciux(model, d, "area", 0.5) for d in ALL}
+    own = {d: Platform.confuciux(model, d, "area", 0.5, allow_impossible=ALLOW) for d in ALL}
     ref = min(ALL, key=lambda d: Explorer(model, own[d], objective, "exact").run().objective_value)
     rows = []
-    for label, platform in ((f"area of {ref} x0.5", Platform(ALL, budgets=dict(own[ref].budgets))),
-                            ("edge FPGA", Platform.edge_fpga(ALL))):  # fmt: skip
+    for label, platform in ((f"area of {ref} x0.5", Platform(ALL, budgets=dict(own[ref].budgets),
+                                                            allow_impossible=ALLOW)),
+                            ("edge FPGA", dataclasses.replace(Platform.edge_fpga(ALL),
+                                                              allow_impossible=ALLOW))):  # fmt: skip
         best = Explorer(model, platform, objective, "exact").run()
         gaps, seconds = [], []
         for seed in range(3):

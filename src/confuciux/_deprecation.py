@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["REMOVED_IN", "deprecated", "keyword_only_after"]
+__all__ = ["REMOVED_IN", "deprecated", "keyword_only_after", "renamed_keywords"]
 
 #: The release that drops the names deprecated now.
 REMOVED_IN = "0.3.0"
@@ -45,6 +45,30 @@ def keyword_only_after(n: int) -> Callable[[type[T]], type[T]]:
                 deprecated(f"{cls.__name__}({', '.join(extra)}) by position", "keywords", user=True)
                 kwargs.update(zip(extra, args[n:], strict=True))
                 args = args[:n]
+            init(self, *args, **kwargs)
+
+        cls.__init__ = __init__  # type: ignore[method-assign]
+        return cls
+
+    return decorate
+
+
+def renamed_keywords(renames: dict[str, str]) -> Callable[[type[T]], type[T]]:
+    """A class decorator for a dataclass whose fields ``old`` were renamed ``new``
+    (``renames``): its constructor (and ``dataclasses.replace``) still takes the old keywords for
+    one release, with a FutureWarning; giving both is a TypeError."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807 (the wrapped __init__)
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{cls.__name__}() got both {old}= and its new name {new}=")
+                    deprecated(f"{cls.__name__}({old}=...)", f"{new}=", user=True)
+                    kwargs[new] = kwargs.pop(old)
             init(self, *args, **kwargs)
 
         cls.__init__ = __init__  # type: ignore[method-assign]

@@ -21,6 +21,8 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from .cost import schema
+from .cost.design import DataflowLike, label, preset_name
+from .dataflow.program import Dataflow
 from .formats import maestro as _maestro
 from .hardware import Hardware
 from .workload import Layer, Model
@@ -101,6 +103,10 @@ def _hardware(coefficients: Any) -> Hardware:
     if not isinstance(coefficients, dict):
         raise ValueError("result: 'hardware_coefficients' must be an object")
     args = dict(coefficients)
+    if "bus_width" not in args:  # a file written before 0.2: noc_bandwidth(_per_pe) sized the bus
+        for old, new in (("noc_bandwidth", "bus_width"), ("noc_bandwidth_per_pe", "bus_width_per_pe")):
+            if old in args:
+                args[new] = args.pop(old)
     if isinstance(args.get("arbiter_poly"), list):
         args["arbiter_poly"] = tuple(args["arbiter_poly"])
     try:
@@ -122,6 +128,35 @@ def _accesses(accesses: Any, n: int) -> dict[str, np.ndarray]:
         except OverflowError:  # an integer beyond any float
             raise ValueError(f"result: accesses[{k!r}] holds a number too large for a float") from None
     return out
+
+
+def dataflow_entries(dataflows: tuple[DataflowLike, ...]) -> list[Any]:
+    """``Result.dataflows`` as JSON: a preset's name as itself, a program as ``{"program": its
+    MAESTRO text}``."""
+    return [d if isinstance(d, str) else {"program": str(d)} for d in dataflows]
+
+
+def read_dataflows(entries: Any, n: int) -> tuple[DataflowLike, ...]:
+    """The ``dataflows`` of a result document: one entry a layer (a preset's name, or a program's
+    text read by MAESTRO's rules), or none (files written before the field existed); a ValueError
+    naming the entry otherwise."""
+    if not isinstance(entries, list) or (entries and len(entries) != n):
+        raise ValueError(f"dataflows must be a list of {n} entries (one per layer), got {_short(entries)}")
+    out: list[DataflowLike] = []
+    for i, entry in enumerate(entries):
+        where = f"dataflows[{i}]"
+        if isinstance(entry, str):
+            out.append(preset_name(entry, f"result: {where}: "))
+        elif isinstance(entry, dict) and set(entry) == {"program"} and isinstance(entry["program"], str):
+            out.append(Dataflow.parse(entry["program"], f"result {where}"))
+        else:
+            raise ValueError(f"result: {where} must be a preset's name or {{\"program\": text}}, got {_short(entry)}")
+    return tuple(out)
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _need_workload(result: Result) -> Model:
@@ -150,23 +185,34 @@ def write_maestro(result: Result, directory: str | os.PathLike[str]) -> list[Pat
     once."""
     workload = _need_workload(result)
     # each layer's dataflow: the per-layer choice of a heterogeneous design, else the platform's
-    dataflows = tuple(result.dataflows) or (str(result.platform.get("dataflow", "dla")),) * len(result.pes)
+    dataflows = result._layer_dataflows()
     out = Path(directory)
     (out / MAPPINGS).mkdir(parents=True, exist_ok=True)
-    model_name = _maestro.token_name(result.model_name, "model")
+    model_name = _file_stem(result.model_name, "model")
     paths = [out / f"{model_name}.m"]
     workload.to_maestro(paths[0])
     commands = ["#!/bin/sh", "# one MAESTRO run per layer, as confuciux and ConfuciuX run it", 'cd "$(dirname "$0")"',
                 "set -e"]  # fmt: skip
     for i, layer in enumerate(workload):
         pes, ktile = int(result.pes[i]), int(result.buffers[i])
-        name = f"{MAPPINGS}/{i:03d}_{_maestro.token_name(layer.name, f'layer{i}')}.m"
+        name = f"{MAPPINGS}/{i:03d}_{_file_stem(layer.name, f'layer{i}')}.m"
         (out / name).write_text(_maestro.mapping_file(layer, i, dataflows[i], pes, ktile), encoding="utf-8")
         paths.append(out / name)
         commands.append(_maestro.MAESTRO_COMMAND.format(file=name, pes=pes))
     script = out / "run_maestro.sh"
     script.write_text("\n".join(commands) + "\n", encoding="utf-8")
     return [*paths, script]
+
+
+#: Bytes of a model's or layer's name kept in a file name (most file systems allow 255 a name):
+#: an ONNX node's name can be longer ("File name too long" after some files were written).
+NAME_BYTES = 100
+
+
+def _file_stem(name: str, fallback: str) -> str:
+    """``name`` as MAESTRO reads a word (:func:`~confuciux.formats.maestro.token_name`), cut to
+    :data:`NAME_BYTES` bytes of UTF-8 at a character boundary."""
+    return _maestro.token_name(name, fallback).encode("utf-8")[:NAME_BYTES].decode("utf-8", "ignore") or fallback
 
 
 CSV_COLUMNS = (
@@ -202,7 +248,7 @@ def write_layer_csv(path_or_file: str | os.PathLike[str] | IO[str], pes: Any, bu
             )  # fmt: skip
             cells = [_cell(float(getattr(costs, f)[i])) for f in _CSV_COSTS]
             state = [int(bool(costs.valid[i])), int(costs.status[i])]
-            w.writerow([i, *shape, dataflows[i], int(pes[i]), int(buffers[i]), *cells, *state])
+            w.writerow([i, *shape, label(dataflows[i]), int(pes[i]), int(buffers[i]), *cells, *state])
 
     if hasattr(path_or_file, "write"):
         rows(path_or_file)  # type: ignore[arg-type]

@@ -114,7 +114,12 @@ def check(d: Any) -> None:
         raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
     if d["seed"] is not None:
         _int(d["seed"], "seed", 0, None)
-    _cost(d["lower_bound"], "lower_bound")
+    bound = _cost(d["lower_bound"], "lower_bound")
+    value = d["objective_value"]
+    if d["feasible"] and value is not None and bound > value * (1 + 1e-9):
+        # a certified bound on the optimum is at most the value of any design within the budgets
+        raise ValueError(f"lower_bound ({d['lower_bound']!r}) is above the objective_value ({value!r}) of a feasible "
+                         "design: a lower bound on the optimum cannot be")  # fmt: skip
     _mapping(d["platform"], "platform")
     _optional(d)
 
@@ -122,9 +127,21 @@ def check(d: Any) -> None:
 def _optional(d: Mapping[str, Any]) -> None:
     """Keys a result may lack (files written before they existed)."""
     if "space" in d:  # the action space searched
-        _mapping(d["space"], "space")
+        space = _mapping(d["space"], "space")
+        for key in ("pe_bounds", "buffer_bounds"):  # Result.on_bound and summary() read them
+            if space.get(key) is not None:
+                _bounds(space[key], f"space.{key}")
     if d.get("reason") is not None:  # why a result is infeasible
         _text(d["reason"], "reason")
+
+
+def _bounds(x: Any, field: str) -> None:
+    values = _array(x, field)
+    if len(values) != 2:
+        raise ValueError(f"{field} must be [lo, hi], got {len(values)} value(s)")
+    lo, hi = (_int(v, f"{field}[{i}]", 1) for i, v in enumerate(values))
+    if lo > hi:
+        raise ValueError(f"{field} must be [lo, hi] with lo <= hi, got {values}")
 
 
 def _kind(x: Any) -> str:
@@ -222,10 +239,11 @@ def _check_costs(x: Any, n: int) -> None:
     _each(costs["valid"], "costs.valid", n, _bool)
     _each(costs["status"], "costs.status", n, _status)
     for i, (valid, status) in enumerate(zip(costs["valid"], costs["status"], strict=True)):
-        # the cost model's contract: valid is status == ok, and only a valid point has costs
-        if valid != (status == 0):
+        # the cost model's contract: valid is a printed status (ok, impossible), and only a valid point has costs
+        if valid != (status in schema.PRINTED):
             raise ValueError(f"costs.valid[{i}] is {str(valid).lower()} but costs.status[{i}] is {status} "
-                             f"({STATUS[status]}): a layer is valid exactly when its status is 0 (ok)")  # fmt: skip
+                             f"({STATUS[status]}): a layer is valid exactly when its status is "
+                             f"{' or '.join(f'{c} ({STATUS[c]})' for c in sorted(schema.PRINTED))}")  # fmt: skip
         for f in COST_FIELDS:
             if (costs[f][i] is None) == valid:
                 state = "null" if valid else "a number"
@@ -253,12 +271,16 @@ def _check_usage(x: Any) -> None:
 
 
 def _check_feasible(d: Mapping[str, Any]) -> None:
-    """``feasible`` is what the explorer decides: every layer valid and every budget kept."""
-    valid = all(d["costs"]["valid"])
+    """``feasible`` is what the explorer decides: every layer usable — physical (status ok), or
+    valid where the platform allows impossible costs — and every budget kept."""
+    allowed = isinstance(d["platform"], dict) and d["platform"].get("allow_impossible") is True
+    usable = [v if allowed else s == 0 for v, s in zip(d["costs"]["valid"], d["costs"]["status"], strict=True)]
+    valid = all(usable)
     over = [k for k, u in d["constraint_used"].items() if not (u["used"] is not None and u["used"] <= u["budget"])]
     if d["feasible"] and not valid:
-        bad = d["costs"]["valid"].index(False)
-        raise ValueError(f"feasible is true but layer {bad} is not valid (costs.valid[{bad}] is false)")
+        bad = usable.index(False)
+        raise ValueError(f"feasible is true but layer {bad} is not usable (costs.status[{bad}] is "
+                         f"{d['costs']['status'][bad]}: {STATUS[d['costs']['status'][bad]]})")  # fmt: skip
     if d["feasible"] and over:
         u = d["constraint_used"][over[0]]
         raise ValueError(f"feasible is true but constraint_used.{over[0]}.used ({u['used']!r}) is over its budget "

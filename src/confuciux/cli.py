@@ -1,4 +1,5 @@
-"""Command line: ``confuciux evaluate``, ``explore``, ``import``, ``zoo``, ``compare``, ``sweep`` and ``pareto``.
+"""Command line: ``confuciux evaluate``, ``explore``, ``import``, ``zoo``, ``dataflows``, ``compare``, ``sweep`` and
+``pareto``.
 
 Exit codes: 0 done; 1 error (an unreadable or invalid model file, a value the library rejects,
 a file that cannot be written — checked before any work); 2 usage (an unknown option, an option
@@ -44,9 +45,10 @@ from ._limits import KERNEL_INT_MAX
 from ._progress import ProgressLine
 from ._result_io import write_layer_csv
 from .cost import DATAFLOWS, STATUS, LayerCosts, evaluate, schema
-from .cost.design import evaluate_design
+from .cost.design import DataflowLike, label, labels, layer_specs
+from .dataflow import PRESETS, Dataflow
 from .explorer import METHODS, Explorer, Progress
-from .hardware import Hardware
+from .hardware import CONFUCIUX_FLAGS, FLAGS, Hardware
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
 from .presets import (
     HARDWARE,
@@ -110,15 +112,77 @@ def _integer(lo: int, hi: int = KERNEL_INT_MAX) -> Callable[[str], int]:
     return parse
 
 
-def _dataflow_list(text: str) -> str | tuple[str, ...]:
+#: ``--dataflow model``: each layer's own program (``Model.dataflows``; dla for a layer without one).
+OWN_PROGRAMS = "model"
+
+
+def _dataflow_list(text: str) -> tuple[str, ...]:
     """An argparse type: a dataflow, or several separated by commas (``--dataflow dla,eye``: in
-    explore each layer then picks its own, in compare and pareto each is compared)."""
-    names = tuple(t.strip().lower() for t in text.split(","))
-    if any(n not in DATAFLOWS for n in names) or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(
-            f"expected distinct dataflows from {', '.join(DATAFLOWS)} separated by commas, got {_clip(text)}"
-        )
-    return names[0] if len(names) == 1 else names
+    explore each layer then picks its own, in compare and pareto each is compared).  Each is a
+    preset's name, ``model`` (each layer's own program) or a file holding a Dataflow block
+    (:func:`_dataflows`, once the command runs, reads it)."""
+    items = tuple(t.strip() for t in text.split(","))
+    keys = [t.lower() if t.lower() in PRESETS or t.lower() == OWN_PROGRAMS else t for t in items]
+    if not all(items) or len(set(keys)) != len(keys):
+        raise argparse.ArgumentTypeError(f"expected distinct dataflows separated by commas, got {_clip(text)}")
+    for t, key in zip(items, keys, strict=True):
+        if key not in PRESETS and key != OWN_PROGRAMS and not os.path.exists(t):
+            raise argparse.ArgumentTypeError(
+                f"{_clip(t)} is neither a dataflow preset ({', '.join(PRESETS)}), {OWN_PROGRAMS!r} (each layer's "
+                "own program) nor a file holding a Dataflow block"
+            )
+    return tuple(keys)
+
+
+def _dataflows(items: Sequence[str]) -> list[DataflowLike | None]:
+    """The dataflows of ``--dataflow``'s items: a preset's name as itself, ``model`` as None, a
+    file as the program it holds (read by MAESTRO's rules; errors name the file and the line)."""
+    out: list[DataflowLike | None] = []
+    for item in items:
+        if item in PRESETS:
+            out.append(item)
+        elif item == OWN_PROGRAMS:
+            out.append(None)
+        else:
+            with open(item, encoding="utf-8") as f:
+                out.append(Dataflow.parse(f.read(), source=item))
+    return out
+
+
+def _one(entries: list[DataflowLike | None]) -> Any:
+    """A platform's dataflow: one entry, or a tuple of several."""
+    return entries[0] if len(entries) == 1 else tuple(entries)
+
+
+def _default_dataflow(args: argparse.Namespace, model: Model) -> tuple[str, ...]:
+    """``--dataflow`` as given, else each layer's own program for a model that has some (a
+    MAESTRO mapping file), else dla."""
+    given: tuple[str, ...] | None = args.dataflow
+    if given is not None:
+        return given
+    return (OWN_PROGRAMS,) if model.dataflows else ("dla",)
+
+
+def _add_flag_options(p: argparse.ArgumentParser) -> None:
+    """MAESTRO's hardware flags (:data:`confuciux.hardware.FLAGS`), over the ``--hardware``
+    preset's (ConfuciuX's values)."""
+    for name in CONFUCIUX_FLAGS:
+        option = FLAGS[name][0]
+        if name == "multicast":
+            p.add_argument("--no-multicast", dest="multicast", action="store_false", default=None,
+                           help=f"MAESTRO's {option}=false (its analysis ignores it)")  # fmt: skip
+            continue
+        low = 0 if name in ("noc_hops", "noc_hop_latency") else 1
+        p.add_argument(f"--{name.replace('_', '-')}", type=_integer(low, 2**31 - 1), default=None, metavar="N",
+                       help=f"MAESTRO's {option} (default {CONFUCIUX_FLAGS[name]:,}, ConfuciuX's)")  # fmt: skip
+
+
+def _hardware(args: argparse.Namespace, name: str | None = None) -> Hardware:
+    """The ``--hardware`` preset with the MAESTRO flags given."""
+    preset = name or getattr(args, "hardware", None) or "default"
+    flags = {k: getattr(args, k) for k in CONFUCIUX_FLAGS if getattr(args, k, None) is not None}
+    base = Hardware.maestro if preset == "maestro" else Hardware.default
+    return base(**flags) if flags else HARDWARE[preset]()
 
 
 def _fraction(text: str) -> float:
@@ -216,9 +280,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.model is None:
         raise UsageError("evaluate needs --model (or --result with a saved design)")
     model = _load_model(args)
-    dataflow = args.dataflow or "dla"
-    hardware = HARDWARE[args.hardware or "default"]()
     n = len(model)
+    entries = _dataflows(_default_dataflow(args, model))
+    if len(entries) not in (1, n):
+        raise UsageError(f"--dataflow takes one dataflow or one per layer ({n} layers), got {len(entries)}")
+    dataflow = entries[0] if len(entries) == 1 else entries
+    specs = layer_specs(dataflow, n, model.dataflows)
+    hardware = _hardware(args)
     given_pes, given_buffers = args.pes or [64], args.buffers or [4]
     if len(given_pes) not in (1, n) or len(given_buffers) not in (1, n):
         raise UsageError(f"--pes and --buffers take one value or one per layer ({n} layers)")
@@ -229,7 +297,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     rows = _rows(model, pes, buffers, costs)
     total = costs.total()
     out = sys.stdout
-    out.write(f"{model.name}: {n} layers, dataflow {dataflow} (depthwise layers: dpt), hardware {hardware.name}\n")
+    shown = "+".join(dict.fromkeys(label(d) for d in specs))
+    note = "each layer's own program" if entries == [None] else "depthwise layers: dpt under dla, shi and eye"
+    flags = "" if hardware.confuciux_flags else f" ({', '.join(f'{k} {v}' for k, v in hardware.flags.items())})"
+    out.write(f"{model.name}: {n} layers, dataflow {shown} ({note}), hardware {hardware.name}{flags}\n")
     _print_table(rows, header, out)
     out.write(
         "total (layer-pipelined: one sub-accelerator per layer): "
@@ -238,9 +309,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         f"PEs {sum(int(p) for p in pes):,}"
     )
     n_bad = int(n - np.count_nonzero(costs.valid))
-    out.write(f"; {n_bad} invalid layer(s)\n" if n_bad else "\n")
+    n_impossible = int(np.count_nonzero(costs.status == schema.IMPOSSIBLE))
+    notes = [f"{n_bad} invalid layer(s)"] if n_bad else []
+    notes += [f"{n_impossible} physically impossible layer(s) (MAESTRO's numbers)"] if n_impossible else []
+    out.write("; " + "; ".join(notes) + "\n" if notes else "\n")
     if args.csv:
-        write_layer_csv(args.csv, pes, buffers, (dataflow,) * n, costs, model)
+        write_layer_csv(args.csv, pes, buffers, specs, costs, model)
     return EXIT_OK if n_bad == 0 else EXIT_INFEASIBLE
 
 
@@ -262,6 +336,25 @@ def _cmd_zoo(args: argparse.Namespace) -> int:
     for name in zoo.names():
         m = zoo.load(name)
         sys.stdout.write(f"{name:18s} {len(m):4d} layers  {m.macs / 1e9:10.3f} GMACs\n")
+    return EXIT_OK
+
+
+def _cmd_dataflows(args: argparse.Namespace) -> int:
+    """``dataflows``: one line a preset (name, the layer kinds it is written for, whether the
+    closed forms cost it, what it is), or the MAESTRO text of the presets named."""
+    from .dataflow.presets import preset
+
+    unknown = [n for n in args.names if n.lower() not in PRESETS]
+    if unknown:
+        raise UsageError(f"unknown dataflow preset {unknown[0]!r}; expected some of {', '.join(PRESETS)}")
+    if args.names:
+        for name in args.names:
+            sys.stdout.write(f"// {name.lower()}: {PRESETS[name.lower()].description}\n{preset(name)}")
+        return EXIT_OK
+    closed = set(DATAFLOWS) | {"dpt"}
+    for entry in PRESETS.values():
+        how = "closed form" if entry.name in closed else "engine"
+        sys.stdout.write(f"{entry.name:8s} {'/'.join(entry.kinds):20s} {how:11s} {entry.description}\n")
     return EXIT_OK
 
 
@@ -339,13 +432,18 @@ def _add_record_option(p: argparse.ArgumentParser) -> None:
                         "(the network as it is); also NAME:network")  # fmt: skip
 
 
-def _add_platform_options(p: argparse.ArgumentParser, dataflow: str = "dla", dataflow_help: str = "") -> None:
+def _dataflow_help(what: str, default: str) -> str:
+    return (f"a preset ({', '.join(PRESETS)}; confuciux dataflows lists them), '{OWN_PROGRAMS}' (each layer's own "
+            f"program) or a file holding a Dataflow block; several separated by commas: {what} (default {default})")
+
+
+def _add_platform_options(p: argparse.ArgumentParser, dataflow: str | None = None, dataflow_help: str = "") -> None:
     """The options :func:`presets.make_platform` takes (shared by explore and compare).  Options
     a platform does not use default to None, so that a warning can name them when given."""
-    p.add_argument("--dataflow", default=_dataflow_list(dataflow), type=_dataflow_list, action=_Given,
-                   metavar="DF[,DF...]",
-                   help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: {dataflow_help} "
-                        f"(default {dataflow})")  # fmt: skip
+    default = "the model's own programs if it has some, else dla"
+    p.add_argument("--dataflow", default=None if dataflow is None else _dataflow_list(dataflow), type=_dataflow_list,
+                   action=_Given, metavar="DF[,DF...]",
+                   help=_dataflow_help(dataflow_help, dataflow or default))  # fmt: skip
     p.add_argument("--platform", default="confuciux", choices=PLATFORMS,
                    help="confuciux: the paper's budget (--constraint, --mul) or absolute --budget; "
                         "cloud-fpga / edge-fpga: the FPGA case study")  # fmt: skip
@@ -357,6 +455,9 @@ def _add_platform_options(p: argparse.ArgumentParser, dataflow: str = "dla", dat
                         "l2_bytes=...; replaces --constraint/--mul")  # fmt: skip
     p.add_argument("--deployment", default=None, choices=DEPLOYMENTS, help="LP or LS (default LP)")
     p.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    _add_flag_options(p)
+    p.add_argument("--allow-impossible", action="store_true",
+                   help="keep the designs MAESTRO costs below a physical bound (as ConfuciuX does)")  # fmt: skip
     p.add_argument("--pe-bounds", type=_bounds("--pe-bounds"), metavar="LO..HI",
                    help="PEs a layer may take, e.g. 1..1024 (default: the platform's box; the RL agent's levels "
                         "are clipped into it)")  # fmt: skip
@@ -364,7 +465,7 @@ def _add_platform_options(p: argparse.ArgumentParser, dataflow: str = "dla", dat
                    help="buffer tiles a layer may take, e.g. 1..32 (default: the platform's box)")  # fmt: skip
 
 
-def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+def _platform_options(args: argparse.Namespace, model: Model) -> tuple[str, dict[str, Any]]:
     """(platform name, make_platform's keyword options), warning about given options the
     platform ignores."""
     try:
@@ -379,16 +480,16 @@ def _platform_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         why = f"--platform {name}" if name != "confuciux" else "--budget"
         _warn(f"{flag} is ignored with {why}")
     opts: dict[str, Any] = {
-        "dataflow": args.dataflow, "hardware": args.hardware, "budgets": budgets,
+        "dataflow": _one(_dataflows(_default_dataflow(args, model))), "hardware": _hardware(args), "budgets": budgets,
         "constraint": args.constraint or "area", "mul": 0.5 if args.mul is None else args.mul,
         "deployment": args.deployment or "LP", "pe_bounds": args.pe_bounds or (),
-        "buffer_bounds": args.buffer_bounds or (),
+        "buffer_bounds": args.buffer_bounds or (), "allow_impossible": args.allow_impossible,
     }  # fmt: skip
     return name, opts
 
 
 def _platform_from_args(args: argparse.Namespace, model: Model) -> Platform:
-    name, opts = _platform_options(args)
+    name, opts = _platform_options(args, model)
     return make_platform(model, name, **opts)
 
 
@@ -493,7 +594,7 @@ def _dataflow_names(args: argparse.Namespace) -> list[str]:
     compare and pareto, accepted with a warning for one release."""
     old = getattr(args, "dataflows_old", None)
     if old is None:
-        return [args.dataflow] if isinstance(args.dataflow, str) else list(args.dataflow)
+        return list(args.dataflow or ())
     if getattr(args, "dataflow_given", False):
         raise UsageError("--dataflows is the old spelling of --dataflow: give one of them")
     _warn(f"--dataflows is deprecated and will be removed in the next release; use --dataflow {','.join(old)}")
@@ -518,20 +619,22 @@ class _Given(argparse.Action):
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare_dataflows
 
-    args.dataflows = _dataflow_names(args)
+    args.dataflow = tuple(_dataflow_names(args))
     model = _load_model(args)
-    name, opts = _platform_options(args)
+    name, opts = _platform_options(args, model)
     budgets = opts["budgets"]
     if name != "confuciux":  # an FPGA's fixed budgets are absolute already
         budgets = dict(make_platform(model, name, hardware=opts["hardware"]).budgets)
     if budgets and args.reference:
         raise UsageError("--reference (a budget from a dataflow) cannot be combined with --budget or an FPGA platform")
+    flows = opts["dataflow"] if isinstance(opts["dataflow"], tuple) else (opts["dataflow"],)
+    reference = None if args.reference is None else _dataflows(args.reference)[0]
     comparison = compare_dataflows(
-        model, args.dataflows, args.objective, args.method, budgets=budgets or None, reference=args.reference,
+        model, flows, args.objective, args.method, budgets=budgets or None, reference=reference,
         per_layer=args.per_layer,
-        constraint=opts["constraint"], mul=opts["mul"], hardware=HARDWARE[opts["hardware"]](),
+        constraint=opts["constraint"], mul=opts["mul"], hardware=opts["hardware"],
         deployment=opts["deployment"], epochs=500 if args.epochs is None else args.epochs,
-        seed=0 if args.seed is None else args.seed,
+        seed=0 if args.seed is None else args.seed, allow_impossible=opts["allow_impossible"],
     )  # fmt: skip
     if args.json:
         _write_text(args.json, json.dumps(comparison.to_dict(), indent=1))
@@ -548,7 +651,7 @@ def _add_compare_parser(sub: Any) -> None:
     _add_old_dataflows_option(cp)
     cp.add_argument("--per-layer", action="store_true",
                     help="also the design in which every layer picks its own dataflow (same budget)")  # fmt: skip
-    cp.add_argument("--reference", choices=DATAFLOWS,
+    cp.add_argument("--reference", type=_dataflow_list, metavar="DF",
                     help="dataflow whose --constraint/--mul budget every dataflow gets "
                          "(default: the first of --dataflow)")  # fmt: skip
     _add_platform_options(cp, ",".join(DATAFLOWS), "each is compared under the same budget")
@@ -574,13 +677,15 @@ def _add_compare_parser(sub: Any) -> None:
 def _cmd_pareto(args: argparse.Namespace) -> int:
     from .pareto import pareto_front as pareto
 
-    args.dataflows = _dataflow_names(args)
     model = _load_model(args)
-    hardware = HARDWARE[args.hardware]()
+    entries = _dataflows(_dataflow_names(args) or _default_dataflow(args, model))
+    args.dataflows = list(labels(entries))
+    hardware = _hardware(args)
+    allow = args.allow_impossible
     fronts = [
-        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment), objective=args.objective,
-               resource=args.resource, max_points=args.max_points)
-        for d in args.dataflows
+        pareto(model, Platform(d, hardware=hardware, deployment=args.deployment, allow_impossible=allow),
+               objective=args.objective, resource=args.resource, max_points=args.max_points)
+        for d in entries
     ]
     header = ["dataflow", "point", schema.column(args.resource), f"{args.objective}", "pes_total"]
     total = sum(len(f) for f in fronts)
@@ -612,17 +717,17 @@ def _write_pareto_csv(path: str, fronts: list[Any], labels: list[str], header: l
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow([*header, "pes", "buffers", "dataflows"])
-        for label, front in zip(labels, fronts, strict=True):
+        for name, front in zip(labels, fronts, strict=True):
             for i, r, o, _bound, pes_total, pes, buffers, flows in front.rows():
-                w.writerow([label, i, r, o, pes_total, pes, buffers, flows])
+                w.writerow([name, i, r, o, pes_total, pes, buffers, flows])
 
 
 def _pareto_json(fronts: list[Any], labels: list[str], resource: str, objective: str) -> Iterator[str]:
     """The fronts as JSON, a line per point: per front its points ([resource, objective]) and,
     in the same order, their designs ({"pes", "buffers", "dataflows"}, one entry per layer)."""
     yield "["
-    for k, (label, front) in enumerate(zip(labels, fronts, strict=True)):
-        head = {"dataflow": label, "resource": resource, "objective": objective, "layers": list(front.layers)}
+    for k, (name, front) in enumerate(zip(labels, fronts, strict=True)):
+        head = {"dataflow": name, "resource": resource, "objective": objective, "layers": list(front.layers)}
         yield json.dumps(head)[:-1] + ', "points": ['  # the front's object, left open for its arrays
         n = len(front)
         for i, (r, o) in enumerate(zip(front.resource.tolist(), front.objective.tolist(), strict=True)):
@@ -656,14 +761,16 @@ def _add_pareto_parser(sub: Any) -> None:
     pp = sub.add_parser("pareto", help="every Pareto-optimal (resource, objective) design: the trade-off curve")
     pp.add_argument("--model", default="mobilenet_v2", help=_model_help())
     _add_record_option(pp)
-    pp.add_argument("--dataflow", default="dla", type=_dataflow_list, action=_Given, metavar="DF[,DF...]",
-                    help=f"one of {', '.join(DATAFLOWS)}, or several separated by commas: one front each "
-                         "(default dla)")  # fmt: skip
+    pp.add_argument("--dataflow", default=None, type=_dataflow_list, action=_Given, metavar="DF[,DF...]",
+                    help=_dataflow_help("one front each", "the model's own programs if it has some, else dla"))
     _add_old_dataflows_option(pp)
     pp.add_argument("--objective", default="latency", choices=OBJECTIVES, help=_objective_help())
     pp.add_argument("--resource", default="area", choices=BUDGET_KEYS)
     pp.add_argument("--deployment", default="LP", choices=DEPLOYMENTS)
     pp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    _add_flag_options(pp)
+    pp.add_argument("--allow-impossible", action="store_true",
+                    help="keep the designs MAESTRO costs below a physical bound (as ConfuciuX does)")  # fmt: skip
     pp.add_argument("--csv", metavar="FILE", type=output_path(),
                     help="write the points and their per-layer designs to this CSV file")  # fmt: skip
     pp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
@@ -691,8 +798,8 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.result}: the file does not carry its layers and hardware (saved by an older version)")
     model, hardware = saved.workload, saved.hardware
     dataflows = _saved_dataflows(saved, args.result)
-    dataflow = "+".join(dict.fromkeys(dataflows))
-    costs = evaluate_design(model, saved.pes, saved.buffers, dataflows, hardware)
+    dataflow = "+".join(dict.fromkeys(label(d) for d in dataflows))
+    costs = evaluate(model, saved.pes, saved.buffers, dataflows, hardware)
     out = sys.stdout
     out.write(f"{args.result}: {model.name}, {len(model)} layers, dataflow {dataflow}, hardware {hardware.name}\n")
     _print_table(_rows(model, saved.pes, saved.buffers, costs), [name for name, _ in COLUMNS], out)
@@ -709,7 +816,7 @@ def _cmd_evaluate_result(args: argparse.Namespace) -> int:
     return EXIT_OK if not wrong and bool(np.all(costs.valid)) else EXIT_INFEASIBLE
 
 
-def _saved_dataflows(saved: Result, path: str) -> tuple[str, ...]:
+def _saved_dataflows(saved: Result, path: str) -> tuple[DataflowLike, ...]:
     """Each layer's dataflow: the result's per-layer choice, else its platform's one dataflow."""
     if saved.dataflows:
         return tuple(saved.dataflows)
@@ -752,7 +859,8 @@ def _derived_differences(saved: Result, costs: LayerCosts, hardware: Hardware, p
     per = {k: np.asarray(getattr(costs, k), dtype=np.float64) for k in ("area", "power", "l1_bytes", "l2_bytes")}
     per["pes"] = np.asarray(saved.pes, dtype=np.float64)
     usage = {k: float(v) for k, v in budgets.usage(per).items()}
-    feasible = bool(np.all(costs.valid)) and all(usage[k] <= u["budget"] for k, u in saved.constraint_used.items())
+    usable = costs.valid if saved.platform.get("allow_impossible") is True else costs.physical
+    feasible = bool(np.all(usable)) and all(usage[k] <= u["budget"] for k, u in saved.constraint_used.items())
     out = []
     if not _same(saved.objective_value, value):
         out.append(f"objective_value (saved {saved.objective_value:.10g}, derived {value:.10g})")
@@ -834,18 +942,23 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help=_model_help())
     _add_record_option(ev)
     ev.add_argument("--result", help="re-evaluate the design saved in this JSON file (explore --json)")
-    ev.add_argument("--dataflow", choices=DATAFLOWS, help="default dla")
+    ev.add_argument("--dataflow", type=_dataflow_list, metavar="DF[,DF...]",
+                    help=_dataflow_help("one per layer", "the model's own programs if it has some, else dla"))
     ev.add_argument("--pes", type=_integer(1), nargs="+", help="PEs: one value, or one per layer (default 64)")
     ev.add_argument("--buffers", type=_integer(1), nargs="+",
                     help="buffer tiles (KTileSz): one value or one per layer (default 4)")  # fmt: skip
     ev.add_argument("--buffer", dest="buffer_old", type=_integer(1), nargs="+", help=argparse.SUPPRESS)
     ev.add_argument("--hardware", choices=sorted(HARDWARE), help="default: default")
+    _add_flag_options(ev)
     ev.add_argument("--csv", type=output_path(), help="also write the per-layer table to this CSV file (with --result "
                                                       "too: the design costed again)")  # fmt: skip
     ev.set_defaults(func=_cmd_evaluate)
 
     z = sub.add_parser("zoo", help="list the built-in models")
     z.set_defaults(func=_cmd_zoo)
+    d = sub.add_parser("dataflows", help="list the dataflow presets, or print their MAESTRO programs")
+    d.add_argument("names", nargs="*", metavar="NAME", help="print these presets' programs (MAESTRO syntax)")
+    d.set_defaults(func=_cmd_dataflows)
 
     ex = sub.add_parser("explore", help="search per-layer PEs and buffers under a budget")
     ex.add_argument("--model", default="mobilenet_v2", help=_model_help())

@@ -18,6 +18,8 @@ from typing import Any
 
 from ._deprecation import deprecated
 from .cost import DATAFLOWS
+from .cost.design import DataflowLike, labels, preset_name
+from .dataflow.program import Dataflow
 from .hardware import Hardware
 from .platform import Platform
 from .presets import check_budgets
@@ -45,7 +47,8 @@ def default_method(objective: str, deployment: str) -> str:
 @dataclass(frozen=True)
 class Comparison:
     """Results of the same model (``model_name``) under the same absolute ``budgets`` on several
-    dataflows.
+    dataflows, keyed by their labels (a preset's name; a program by its preset's name, else
+    ``program``, ``program#2``, ...; ``model`` for each layer's own program).
 
     ``reference``: the dataflow whose relative budget (``constraint``, ``mul``) was turned into
     the absolute one, or None when the budgets were given.  ``relative_budgets``: per dataflow,
@@ -133,12 +136,12 @@ class Comparison:
 
 def compare_dataflows(
     model: Model,
-    dataflows: Sequence[str] = DATAFLOWS,
+    dataflows: Sequence[DataflowLike | None] = DATAFLOWS,
     objective: str = "latency",
     method: str | None = None,
     *,
     budgets: Mapping[str, float] | None = None,
-    reference: str | None = None,
+    reference: DataflowLike | None = None,
     constraint: str = "area",
     mul: float = 0.5,
     hardware: Hardware | None = None,
@@ -147,19 +150,23 @@ def compare_dataflows(
     seed: int = 0,
     executor: Any = None,
     per_layer: bool = False,
+    allow_impossible: bool = False,
 ) -> Comparison:
     """Search ``model`` on every dataflow under one absolute budget.
 
-    The budget is ``budgets`` when given (µm², mW, PEs, bytes per key); otherwise the
-    ``reference`` dataflow's (default: the first of ``dataflows``) ConfuciuX budget
-    ``min + mul·(max − min)`` of ``constraint``, computed once.  ``method``: default
-    :func:`default_method` (exact where it is exact).  ``executor``: as for :func:`sweep`.
-    ``per_layer=True`` adds one more entry, named ``"dla+shi+eye"`` (the dataflows joined by
-    ``+``): the heterogeneous design in which every layer picks its own dataflow, under the same
-    budget (layer-pipelined only: one accelerator of an LS design has one dataflow)."""
-    flows = [d.lower() if isinstance(d, str) else d for d in dataflows]
-    if not flows or any(d not in DATAFLOWS for d in flows) or len(set(flows)) != len(flows):
-        raise ValueError(f"dataflows must be distinct names from {list(DATAFLOWS)}, got {list(dataflows)!r}")
+    ``dataflows``: presets by name, :class:`~confuciux.Dataflow` programs, or None (each
+    layer's own program, ``Model.dataflows``).  The budget is ``budgets`` when given (µm², mW,
+    PEs, bytes per key); otherwise the ``reference`` dataflow's (default: the first of
+    ``dataflows``) ConfuciuX budget ``min + mul·(max − min)`` of ``constraint``, computed once.
+    ``method``: default :func:`default_method` (exact where it is exact).  ``executor``: as for
+    :func:`sweep`.  ``per_layer=True`` adds one more entry, named ``"dla+shi+eye"`` (the labels
+    joined by ``+``): the heterogeneous design in which every layer picks its own dataflow, under
+    the same budget (layer-pipelined only: one accelerator of an LS design has one dataflow).
+    Physically impossible costs are left out unless ``allow_impossible`` (:class:`Platform`)."""
+    flows = [_entry(d, "dataflows: ") for d in dataflows]
+    if not flows or len(set(flows)) != len(flows):
+        raise ValueError(f"dataflows must be distinct presets' names or Dataflows, got {list(dataflows)!r}")
+    names = list(labels(flows))
     hw = Hardware.default() if hardware is None else hardware
     relative: dict[str, dict[str, float]] = {}
     if budgets:
@@ -168,27 +175,34 @@ def compare_dataflows(
         check_budgets(budgets)
         fixed, ref, used_mul = dict(budgets), None, None
     else:
-        ref = flows[0] if reference is None else reference.lower() if isinstance(reference, str) else reference
-        if ref not in DATAFLOWS:
-            raise ValueError(f"unknown reference dataflow {reference!r}; expected one of {list(DATAFLOWS)}")
-        for d in dict.fromkeys([ref, *flows]):
-            relative[d] = dict(Platform.confuciux(model, d, constraint, mul, hw, deployment).budgets)
-        fixed, used_mul = relative[ref], mul
-        relative = {d: relative[d] for d in flows}
+        ref = flows[0] if reference is None else _entry(reference, "reference: ")
+        budget_of = {d: dict(Platform.confuciux(model, d, constraint, mul, hw, deployment,
+                                                allow_impossible=allow_impossible).budgets)
+                     for d in dict.fromkeys([ref, *flows])}  # fmt: skip
+        fixed, used_mul = budget_of[ref], mul
+        relative = {name: budget_of[d] for name, d in zip(names, flows, strict=True)}
     method = default_method(objective, deployment) if method is None else method
     text = ", ".join(f"{k} {v:g}" for k, v in fixed.items())
 
-    def case(d: str | tuple[str, ...]) -> Case:
-        platform = Platform(d, hardware=hw, deployment=deployment, budgets=fixed, name=f"absolute budget ({text})")
+    def case(d: Any) -> Case:
+        platform = Platform(d, hardware=hw, deployment=deployment, budgets=fixed, name=f"absolute budget ({text})",
+                            allow_impossible=allow_impossible)
         return Case(model, platform, objective, method, epochs, seed)
 
     cases = [case(d) for d in flows]
-    names: list[str] = list(flows)
     if per_layer:
         if len(flows) < 2:
             raise ValueError("per_layer needs at least two dataflows to choose from")
         cases.append(case(tuple(flows)))
-        names.append("+".join(flows))
+        names.append("+".join(names))
     results = sweep(cases, executor=executor)
-    return Comparison(model.name, objective, method, dict(fixed), ref, used_mul, relative,
+    reference_label = None if ref is None else names[flows.index(ref)] if ref in flows else labels([ref])[0]
+    return Comparison(model.name, objective, method, dict(fixed), reference_label, used_mul, relative,
                       dict(zip(names, results, strict=True)))  # fmt: skip
+
+
+def _entry(d: object, where: str) -> DataflowLike | None:
+    """A dataflow of the comparison: a preset's name (lower-case), a program, or None."""
+    if d is None or isinstance(d, Dataflow):
+        return d
+    return preset_name(d, where)

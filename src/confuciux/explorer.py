@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .cost.design import evaluate_design
+from .cost import evaluate
 from .platform import Platform
 from .result import Result, SlowerWithMorePEs, slower_with_more_pes
 from .search.methods import METHODS, SearchMethod, get_method, method_name
@@ -123,7 +123,7 @@ class Explorer:
             choice = tracker.best
         pes, buffers = problem.decode(choice)
         dataflows = problem.decode_dataflows(choice)
-        costs = evaluate_design(self.model, pes, buffers, dataflows, pl.hardware)
+        costs = evaluate(self.model, pes, buffers, dataflows, pl.hardware)
         spec = OBJECTIVES[self.objective]
         value = float(spec.value({name: costs[name] for name in spec.reads}))
         if lower_bound is not None and value < lower_bound <= value * (1 + ROUNDING):
@@ -131,7 +131,8 @@ class Explorer:
         usage = pl.usage(pes, costs)
         used = {k: {"used": float(usage[k]), "budget": b, "fraction": float(usage[k]) / b}
                 for k, b in pl.budgets.items()}  # fmt: skip
-        feasible = bool(np.all(costs.valid) and pl.limits.fits({k: usage[k] for k in pl.budgets}))
+        usable = pl.usable(costs)  # a physically impossible layer is no design, unless the platform allows it
+        feasible = bool(np.all(usable) and pl.limits.fits({k: usage[k] for k in pl.budgets}))
         slower = slower_with_more_pes(self.model, pes, buffers, dataflows, pl.hardware) if feasible else []
         if slower:
             shown = ", ".join(str(i) for i in slower[:8]) + (", ..." if len(slower) > 8 else "")
@@ -139,7 +140,7 @@ class Explorer:
                           "fewer (same buffer setting and dataflow; MAESTRO's runtime is not monotone in P on "
                           "strided shi/eye layers, docs/cost-model.md)", SlowerWithMorePEs, stacklevel=3)  # fmt: skip
         if reason is None and not feasible and not interrupted:
-            reason = "no design within the budgets was found" if np.all(costs.valid) else "no valid design was found"
+            reason = "no design within the budgets was found" if np.all(usable) else "no valid design was found"
         return Result(
             model_name=self.model.name, method=self.method, objective=self.objective, pes=pes, buffers=buffers,
             costs=costs, objective_value=value, constraint_used=used, feasible=feasible,
@@ -148,7 +149,8 @@ class Explorer:
             lower_bound=lower_bound, interrupted=interrupted,
             platform={"name": pl.name, "dataflow": pl.dataflow_label, "hardware": pl.hardware.name,
                       "deployment": pl.deployment, "budgets": dict(pl.budgets),
-                      "pe_levels": list(pl.pe_levels), "buffer_levels": list(pl.buffer_levels)},
+                      "pe_levels": list(pl.pe_levels), "buffer_levels": list(pl.buffer_levels),
+                      **({"allow_impossible": True} if pl.allow_impossible else {})},
             space=pl.describe_space(), reason=reason, workload=self.model, hardware=pl.hardware,
             dataflows=dataflows,
         )  # fmt: skip

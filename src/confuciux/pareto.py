@@ -39,6 +39,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from .budgets import BUDGET_KEYS, lp_total
+from .cost.design import labels
 from .platform import Platform
 from .search.exact import solve_exact
 from .search.frontier import Front, Limits, frontier, layer_fronts, step
@@ -365,7 +366,8 @@ def _make(problem: Problem, resource: str, points: _Points) -> ParetoFront:
         od = _frozen(np.array(problem.dataflow_of, dtype=np.int8))
     return ParetoFront(problem.model.name, problem.objective, resource, _frozen(points.resource),
                        _frozen(points.objective), _frozen(points.bound), _frozen(problem.pes), _frozen(problem.buffers),
-                       points.exact, info, label=pl.dataflow_label, option_dataflows=od, dataflow_names=pl.dataflows,
+                       points.exact, info, label=pl.dataflow_label, option_dataflows=od,
+                       dataflow_names=labels(pl.dataflows),
                        layers=tuple(layer.name for layer in problem.model), _designs=points.designs)  # fmt: skip
 
 

@@ -26,11 +26,14 @@ import numpy as np
 
 from ._deprecation import keyword_only_after
 from .budgets import BUDGET_KEYS, DEPLOYMENTS, Budgets
-from .cost import DATAFLOWS, LayersLike, area_power, evaluate, schema
+from .cost import LayersLike, area_power, evaluate, schema
+from .cost.design import DataflowLike, label, labels, layer_specs, preset_name, refusal
+from .dataflow.program import Dataflow
 from .hardware import Hardware
+from .workload import Layer
 
-__all__ = ["Platform", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES", "MAX_VALUE",
-           "MAX_OPTIONS", "PE_STEP"]  # fmt: skip
+__all__ = ["Platform", "PlatformDataflow", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES",
+           "MAX_VALUE", "MAX_OPTIONS", "PE_STEP"]  # fmt: skip
 
 #: ConfuciuX's action space: PE levels and buffer (KTileSz) levels.
 CONFUCIUX_PES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
@@ -146,32 +149,50 @@ class _Uncostable(ValueError):
     """A layer that no option of the space can cost (ConfuciuX's corner budget is then undefined)."""
 
 
-def _dataflow(value: Any) -> str | tuple[str, ...]:
-    """A dataflow name, or a tuple of two or more distinct names (one name alone: the string)."""
-    names = (value,) if isinstance(value, str) else value
+#: What a platform's dataflow is: a preset's name, a program, None (each layer's own program), or
+#: a tuple of two or more of those for a per-layer choice.
+PlatformDataflow = DataflowLike | None | tuple[DataflowLike | None, ...]
+
+
+def _dataflow(value: Any) -> PlatformDataflow:
+    """A preset's name (lower-case), a :class:`Dataflow`, None, or a tuple of two or more distinct
+    ones (one alone: itself)."""
+    entries = (value,) if value is None or isinstance(value, (str, Dataflow)) else value
     try:
-        names = tuple(names)
+        entries = tuple(entries)
     except TypeError:
-        raise TypeError(f"dataflow must be a name or a tuple of names, got {value!r}") from None
-    if not names:
-        raise ValueError(f"dataflow must name at least one of {list(DATAFLOWS)}, got {value!r}")
-    for d in names:
-        if not isinstance(d, str) or d.lower() not in DATAFLOWS:
-            raise ValueError(f"unknown dataflow {d!r}; expected one of {list(DATAFLOWS)}")
-    low = tuple(d.lower() for d in names)
-    if len(set(low)) != len(low):
-        raise ValueError(f"dataflow names a dataflow twice: {value!r}")
-    return low[0] if len(low) == 1 else low
+        raise TypeError(
+            f"dataflow must be a preset's name, a Dataflow, None or a tuple of them, got {value!r}"
+        ) from None
+    if not entries:
+        raise ValueError(f"dataflow must give at least one dataflow, got {value!r}")
+    out: list[DataflowLike | None] = []
+    for d in entries:
+        if d is not None and not isinstance(d, (str, Dataflow)):
+            raise TypeError(f"a dataflow is a preset's name, a Dataflow or None, got {type(d).__name__}")
+        out.append(preset_name(d) if isinstance(d, str) else d)
+    if len(set(out)) != len(out):
+        raise ValueError(f"dataflow gives a dataflow twice: {value!r}")
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 @keyword_only_after(1)
 @dataclass(frozen=True)
 class Platform:
-    """What a design must fit: ``dataflow`` (dla/shi/eye; depthwise layers use dpt) — or a tuple
-    of several, e.g. ``("dla", "shi", "eye")``, to let each layer also choose its sub-accelerator's
-    dataflow (layer-pipelined only; see :attr:`dataflows`),
-    ``hardware`` coefficients, ``deployment`` (LP or LS), ``budgets`` (a mapping from
-    :data:`BUDGET_KEYS` to limits in µm², mW, PEs or bytes) and the action space.
+    """What a design must fit: ``dataflow`` — a preset's name (dla, shi, eye, ... : depthwise
+    layers run dpt under dla, shi and eye; :data:`confuciux.dataflow.PRESETS`), a
+    :class:`~confuciux.Dataflow`, or None for each layer's own program (``Model.dataflows``; dla
+    for a layer without one) — or a tuple of several, e.g. ``("dla", "shi", mine)``, to let each
+    layer also choose its sub-accelerator's dataflow (layer-pipelined only; see
+    :attr:`dataflows`), ``hardware`` (coefficients and MAESTRO's flags), ``deployment`` (LP or
+    LS), ``budgets`` (a mapping from :data:`BUDGET_KEYS` to limits in µm², mW, PEs or bytes) and
+    the action space.
+
+    ``allow_impossible``: keep the options MAESTRO costs below a physical bound (status
+    IMPOSSIBLE: below the compute bound, short of the layer's work or traffic; docs/engine.md)
+    in the search; by default they are left out like options it cannot cost, as a design that
+    runs faster than its work allows is not a design.  True reproduces ConfuciuX, which takes
+    every number MAESTRO prints.
 
     The action space has two levels, as in ConfuciuX: the coarse ``pe_levels`` × ``buffer_levels``
     the RL agent picks from (ConfuciuX's 12 × 12 by default), and the integer box
@@ -180,9 +201,13 @@ class Platform:
     method to the levels.  ``pe_dense`` > 0 keeps every integer P up to it only, then steps of
     :data:`PE_STEP`.  Without ``pe_bounds``, absolute budgets that limit P (pes, area, power)
     grow the box to the most PEs one layer can buy within them (``pe_dense`` = the largest
-    level): a budget is not left unused because of the default cap."""
+    level): a budget is not left unused because of the default cap.
 
-    dataflow: str | tuple[str, ...] = "dla"
+    A program's options: P is MAESTRO's ``--num_pes`` and binds ``ClusterSz``; the buffer setting
+    binds ``KTileSz``, so for a layer whose program does not use ``KTileSz`` only the options of
+    the lowest buffer setting are kept (the others would repeat them)."""
+
+    dataflow: PlatformDataflow = "dla"
     _: KW_ONLY  # everything after the dataflow by keyword (by position: a FutureWarning until 0.3)
     hardware: Hardware = field(default_factory=Hardware.default)
     deployment: str = "LP"
@@ -194,9 +219,13 @@ class Platform:
     buffer_bounds: tuple[int, ...] = ()
     space: str = "box"
     pe_dense: int = 0
+    allow_impossible: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataflow", _dataflow(self.dataflow))
+        if not isinstance(self.allow_impossible, (bool, np.bool_)):
+            raise TypeError(f"allow_impossible must be a bool, got {self.allow_impossible!r}")
+        object.__setattr__(self, "allow_impossible", bool(self.allow_impossible))
         if not isinstance(self.hardware, Hardware):
             raise TypeError(f"hardware must be a confuciux.Hardware, got {type(self.hardware).__name__}")
         if not isinstance(self.deployment, str) or self.deployment.upper() not in DEPLOYMENTS:
@@ -230,14 +259,21 @@ class Platform:
                              "(narrow pe_bounds or buffer_bounds)")  # fmt: skip
 
     @property
-    def dataflows(self) -> tuple[str, ...]:
+    def dataflows(self) -> tuple[DataflowLike | None, ...]:
         """The dataflows a layer may choose from, in the order of the option blocks."""
-        return (self.dataflow,) if isinstance(self.dataflow, str) else self.dataflow
+        return self.dataflow if isinstance(self.dataflow, tuple) else (self.dataflow,)
 
     @property
     def dataflow_label(self) -> str:
-        """The dataflow, or the choices joined by ``+`` (e.g. ``dla+eye``), for records and labels."""
-        return "+".join(self.dataflows)
+        """The dataflow, or the choices joined by ``+`` (e.g. ``dla+eye``), for records and labels
+        (:func:`confuciux.cost.design.labels`: a program by its preset's name, else ``program``,
+        ``program#2``, ...; None, the model's own programs, is ``model``)."""
+        return "+".join(labels(self.dataflows))
+
+    def usable(self, costs: Any) -> np.ndarray:
+        """Which points of ``costs`` (a :class:`~confuciux.LayerCosts`) a design may use: the
+        physical ones, or every valid one with ``allow_impossible``."""
+        return np.asarray(costs.valid if self.allow_impossible else costs.physical)
 
     @property
     def n_block(self) -> int:
@@ -301,16 +337,22 @@ class Platform:
         on_grid = np.isin(bp, pes) & np.isin(bk, bufs)
         return np.concatenate([pes, bp[~on_grid]]), np.concatenate([bufs, bk[~on_grid]])
 
-    def _corner(self, model: Any, dataflow: str, pe: int, buffer: int) -> tuple[np.ndarray, Any]:
+    def _corner(self, model: Any, dataflow: DataflowLike | None, pe: int, buffer: int) -> tuple[np.ndarray, Any]:
         """A corner design of ConfuciuX's budget — every layer at (``pe``, ``buffer``) — as per-layer
         PEs and costs.  A layer the cost model cannot cost there takes the costable point of the
         space nearest to the corner instead (distance: |ΔP| / P span + |Δk| / k span over the
         levels; ties to the point listed first, the coarse grid first), so that a budget exists
         whenever every layer has some costable option; :class:`_Uncostable` names a layer that
         has none."""
+        layers = list(model)
+        specs = layer_specs(dataflow, len(layers), getattr(model, "dataflows", ()))
+        for n, (layer, spec) in enumerate(zip(layers, specs, strict=True)):
+            why = refusal(layer, spec, self.hardware) if isinstance(layer, Layer) else None  # (array rows: presets)
+            if why is not None:  # a program MAESTRO refuses for a layer: no option on this dataflow
+                raise _Uncostable(f"on dataflow {label(dataflow)}, layer {n} ({layer.name!r}): {why}")
         costs = evaluate(model, pe, buffer, dataflow, self.hardware)
         pes = np.full(len(costs.runtime), pe, dtype=np.int64)
-        bad = np.flatnonzero(~np.asarray(costs.valid))
+        bad = np.flatnonzero(~self.usable(costs))
         if bad.size == 0:
             return pes, costs
         p_all, k_all = self._block()
@@ -318,17 +360,27 @@ class Platform:
         span_k = max(self.buffer_levels[-1] - self.buffer_levels[0], 1)
         dist = np.abs(p_all - pe) / span_p + np.abs(k_all - buffer) / span_k
         order = np.argsort(dist, kind="stable")
-        layers = list(model)
         bufs = np.full(pes.size, buffer, dtype=np.int64)
         for n in bad.tolist():
-            valid = np.asarray(evaluate([layers[n]], p_all[order][:, None], k_all[order][:, None], dataflow,
-                                        self.hardware, outputs=("runtime",)).valid)[:, 0]  # fmt: skip
-            if not valid.any():
+            first = self._nearest_usable(layers[n], specs[n], p_all[order], k_all[order])
+            if first is None:
                 raise _Uncostable(f"layer {n} ({getattr(layers[n], 'name', '')!r}) has no costable option on "
-                                  f"dataflow {dataflow} in this action space")  # fmt: skip
-            first = order[int(np.argmax(valid))]
-            pes[n], bufs[n] = p_all[first], k_all[first]
+                                  f"dataflow {label(specs[n])} in this action space")  # fmt: skip
+            pes[n], bufs[n] = p_all[order][first], k_all[order][first]
         return pes, evaluate(model, pes, bufs, dataflow, self.hardware)
+
+    def _nearest_usable(self, layer: Any, spec: DataflowLike, pes: np.ndarray, bufs: np.ndarray) -> int | None:
+        """The first of the points (``pes``, ``bufs``) the layer can use, or None: costed a growing
+        chunk at a time (a point near the corner usually is; the general engine costs each)."""
+        start, size = 0, 64
+        while start < pes.size:
+            stop = min(pes.size, start + size)
+            ok = self.usable(evaluate([layer], pes[start:stop, None], bufs[start:stop, None], spec, self.hardware,
+                                      outputs=("runtime",)))[:, 0]  # fmt: skip
+            if ok.any():
+                return start + int(np.argmax(ok))
+            start, size = stop, 4 * size
+        return None
 
     def describe_space(self) -> dict[str, Any]:
         """The space searched, for :attr:`Result.space` (JSON-ready)."""
@@ -336,7 +388,9 @@ class Platform:
             "space": self.space, "pe_bounds": list(self.pe_bounds), "buffer_bounds": list(self.buffer_bounds),
             **({"pe_dense": self.pe_dense} if self.pe_dense else {}),
             "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
-            "options": self.n_options, **({"dataflows": list(self.dataflows)} if len(self.dataflows) > 1 else {}),
+            "options": self.n_options,
+            **({"dataflows": list(labels(self.dataflows))} if len(self.dataflows) > 1 else {}),
+            **({"allow_impossible": True} if self.allow_impossible else {}),
         }  # fmt: skip
 
     @functools.cached_property
@@ -348,7 +402,7 @@ class Platform:
     def confuciux(
         cls,
         model: LayersLike,
-        dataflow: str | tuple[str, ...] = "dla",
+        dataflow: PlatformDataflow = "dla",
         constraint: str = "area",
         mul: float = 0.5,
         hardware: Hardware | None = None,
@@ -358,19 +412,23 @@ class Platform:
         pe_bounds: tuple[int, ...] = (),
         buffer_bounds: tuple[int, ...] = (),
         space: str = "box",
+        allow_impossible: bool = False,
     ) -> Platform:
         """The ConfuciuX paper's budget: ``min + mul·(max − min)`` of the ``constraint``
         resource over the four corner designs (every layer at (Pmax, kmax), (Pmin, kmin),
-        (Pmax, kmin), (Pmin, kmax)).  With several dataflows, min and max are taken over the
-        corner designs of every dataflow (so the budget differs from each single dataflow's:
-        compare dataflows at one absolute budget, not at one ``mul``)."""
+        (Pmax, kmin), (Pmin, kmax)); a layer a corner cannot use (not costable, or impossible
+        unless ``allow_impossible``) takes the usable option nearest to it.  With several
+        dataflows, min and max are taken over the corner designs of every dataflow (so the budget
+        differs from each single dataflow's: compare dataflows at one absolute budget, not at one
+        ``mul``)."""
         hardware = Hardware.default() if hardware is None else hardware
         if constraint not in BUDGET_KEYS:
             raise ValueError(f"unknown constraint {constraint!r}; expected one of {list(BUDGET_KEYS)}")
         if isinstance(mul, bool) or not isinstance(mul, (int, float)) or not 0 <= mul <= 1:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
         base = cls(dataflow, hardware=hardware, deployment=deployment, pe_levels=pe_levels, buffer_levels=buffer_levels,
-                   pe_bounds=pe_bounds, buffer_bounds=buffer_bounds, space=space)  # fmt: skip
+                   pe_bounds=pe_bounds, buffer_bounds=buffer_bounds, space=space,
+                   allow_impossible=allow_impossible)  # fmt: skip
         corners: list[float] = []
         problem = None
         for dataflow_name in base.dataflows:
@@ -388,7 +446,7 @@ class Platform:
         return dataclasses.replace(base, budgets={constraint: budget}, name=f"confuciux {constraint} x{mul:g}")
 
     @classmethod
-    def cloud_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
+    def cloud_fpga(cls, dataflow: PlatformDataflow = "dla", hardware: Hardware | None = None) -> Platform:
         """The ConfuciuX FPGA case study's cloud device: 4096 PEs and 8 KiB of L1 in all.
 
         Interpretation (docs/problem.md): layer-pipelined, the PE budget is ΣP_i and the L1
@@ -397,7 +455,7 @@ class Platform:
                    budgets={"pes": 4096, "l1_bytes": 8 * 1024}, name="cloud FPGA")  # fmt: skip
 
     @classmethod
-    def edge_fpga(cls, dataflow: str | tuple[str, ...] = "dla", hardware: Hardware | None = None) -> Platform:
+    def edge_fpga(cls, dataflow: PlatformDataflow = "dla", hardware: Hardware | None = None) -> Platform:
         """The edge device of the FPGA case study: 256 PEs and 4 KiB of L1 (see cloud_fpga)."""
         return cls(dataflow, hardware=Hardware.default() if hardware is None else hardware, deployment="LP",
                    budgets={"pes": 256, "l1_bytes": 4 * 1024}, name="edge FPGA")  # fmt: skip

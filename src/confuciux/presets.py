@@ -19,7 +19,7 @@ from typing import Any
 from . import formats
 from ._limits import KERNEL_INT_MAX
 from .hardware import Hardware
-from .platform import BUDGET_KEYS, CONFUCIUX_BUFFERS, CONFUCIUX_PES, Platform
+from .platform import BUDGET_KEYS, CONFUCIUX_BUFFERS, CONFUCIUX_PES, Platform, PlatformDataflow
 from .workload import Model
 
 __all__ = [
@@ -45,7 +45,7 @@ PLATFORMS = ("confuciux", "cloud-fpga", "edge-fpga")
 def make_platform(
     model: Model,
     platform: str = "confuciux",
-    dataflow: str | tuple[str, ...] = "dla",
+    dataflow: PlatformDataflow = "dla",
     constraint: str = "area",
     mul: float = 0.5,
     budgets: Mapping[str, float] | None = None,
@@ -53,6 +53,8 @@ def make_platform(
     deployment: str = "LP",
     pe_bounds: tuple[int, ...] = (),
     buffer_bounds: tuple[int, ...] = (),
+    *,
+    allow_impossible: bool = False,
 ) -> Platform:
     """The :class:`Platform` named by these options.
 
@@ -60,9 +62,12 @@ def make_platform(
     the relative ``constraint``/``mul`` budget of the ``confuciux`` platform; the FPGA platforms
     have fixed budgets and ignore ``constraint``, ``mul``, ``budgets`` and ``deployment``.
     ``pe_bounds`` / ``buffer_bounds``: the per-layer box ``(lo, hi)`` (default: the platform's);
-    the RL agent's levels are ConfuciuX's, clipped into it."""
+    the RL agent's levels are ConfuciuX's, clipped into it.  ``allow_impossible``: see
+    :class:`Platform`."""
     hw = _hardware(hardware)
     box = _box(pe_bounds, buffer_bounds)
+    if allow_impossible:
+        box["allow_impossible"] = True
     if platform in ("cloud-fpga", "edge-fpga"):
         fpga = Platform.cloud_fpga(dataflow, hw) if platform == "cloud-fpga" else Platform.edge_fpga(dataflow, hw)
         return dataclasses.replace(fpga, **box) if box else fpga

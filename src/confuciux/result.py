@@ -15,20 +15,14 @@ from . import _result_io
 from . import _result_schema as _schema
 from ._deprecation import deprecated
 from ._result_schema import COST_FIELDS as _COST_FIELDS
-from .cost import DATAFLOWS, LayerCosts, evaluate
+from .cost import LayerCosts, evaluate
+from .cost.design import DataflowLike, closed_form, label, program_of
+from .dataflow.program import Dataflow
 from .hardware import Hardware
 from .search.objectives import unit
 from .workload import Model
 
 __all__ = ["Result", "SlowerWithMorePEs", "slower_with_more_pes"]
-
-def _dataflows(names: Any, n: int) -> tuple[str, ...]:
-    """The ``dataflows`` field of a result document: one known name a layer, or none (files
-    written before the field existed)."""
-    if not isinstance(names, list) or (names and len(names) != n) or not all(x in DATAFLOWS for x in names):
-        raise ValueError(f"dataflows must be a list of {n} names from {list(DATAFLOWS)}, got {names!r}")
-    return tuple(names)
-
 
 def _num(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
@@ -47,12 +41,14 @@ PE_CHECK = 256
 
 def slower_with_more_pes(layers: Any, pes: Any, buffers: Any, dataflows: Any, hardware: Hardware) -> list[int]:
     """The layers (indices) whose P PEs run slower than some P' < P with the same buffer setting
-    and dataflow (P' in 1..min(P − 1, :data:`PE_CHECK`) and P − 1): one kernel call a layer."""
+    and dataflow (P' in 1..min(P − 1, :data:`PE_CHECK`) and P − 1): one kernel call a layer.
+    Layers on the closed forms only (the general engine's Python reference would take seconds a
+    layer)."""
     out = []
     layers = list(layers)
     for i, (layer, p, k, d) in enumerate(zip(layers, np.asarray(pes).tolist(), np.asarray(buffers).tolist(),
                                              dataflows, strict=True)):  # fmt: skip
-        if p <= 1:
+        if p <= 1 or not hardware.confuciux_flags or closed_form(layer, d) is None:
             continue
         fewer = np.unique(np.concatenate([np.arange(1, min(p - 1, PE_CHECK) + 1), [p - 1, p]]))
         c = evaluate([layer] * fewer.size, fewer, k, d, hardware, outputs=("runtime",))
@@ -77,9 +73,10 @@ class Result:
     ``space``: the action space searched (:meth:`Platform.describe_space`: bounds, levels,
     options a layer).  ``reason``: why the result is infeasible when no design could be costed
     or fit (e.g. the layer no option can cost), else None.  ``dataflows``: the dataflow of each
-    layer's sub-accelerator (one name a layer; all the same unless the platform offers several;
-    depthwise layers run dpt whatever is named); ``costs`` are
-    :func:`confuciux.cost.design.evaluate_design` of (pes, buffers, dataflows).
+    layer's sub-accelerator, a preset's name (``"dla"``; depthwise layers run dpt under dla, shi
+    and eye) or its :class:`~confuciux.Dataflow` (all the same unless the platform offers
+    several; :attr:`programs` gives every layer's program); ``costs`` are
+    :func:`confuciux.evaluate` of (pes, buffers, dataflows).
     """
 
     model_name: str
@@ -103,7 +100,7 @@ class Result:
     reason: str | None = None
     workload: Model | None = None
     hardware: Hardware | None = None
-    dataflows: tuple[str, ...] = ()
+    dataflows: tuple[DataflowLike, ...] = ()
 
     @property
     def model(self) -> str:
@@ -111,6 +108,18 @@ class Result:
         :class:`Model`, ``Result.model`` was a name)."""
         deprecated("Result.model (a name)", "Result.model_name, or Result.workload for the Model", user=True)
         return self.model_name
+
+    @property
+    def programs(self) -> tuple[Dataflow, ...]:
+        """The program each layer runs (its :attr:`dataflows` entry; a preset's name becomes
+        its program for the layer, ``dpt`` for a depthwise layer under dla, shi or eye)."""
+        workload = _result_io._need_workload(self)
+        return tuple(program_of(layer, d) for layer, d in zip(workload, self._layer_dataflows(), strict=True))
+
+    def _layer_dataflows(self) -> tuple[DataflowLike, ...]:
+        """Each layer's dataflow: :attr:`dataflows`, or the platform's one dataflow for a file
+        written before the field existed."""
+        return tuple(self.dataflows) or (str(self.platform.get("dataflow", "dla")),) * len(self.pes)
 
     @property
     def gap(self) -> float | None:
@@ -145,6 +154,7 @@ class Result:
         if self.reason:
             lines.append(f"infeasible: {self.reason}")
         mixed = len(set(self.dataflows)) > 1  # a dataflow column only when layers differ
+        names = [label(d) for d in self.dataflows]
         lines.append(
             f"{'layer':>5} {'PEs':>5} {'buf':>4} {'runtime':>14} {'energy_nJ':>12} {'area_um2':>12} "
             f"{'L1_B':>7} {'L2_B':>9}" + (" dataflow" if mixed else "")
@@ -154,7 +164,7 @@ class Result:
             lines.append(
                 f"{i:>5} {int(self.pes[i]):>5} {int(self.buffers[i]):>4} {c.runtime[i]:>14,.0f} "
                 f"{c.energy[i]:>12.5g} {c.area[i]:>12.5g} {c.l1_bytes[i]:>7.0f} {c.l2_bytes[i]:>9.0f}"
-                + (f" {self.dataflows[i]:>8}" if mixed else "")
+                + (f" {names[i]:>8}" if mixed else "")
             )
         t = c.total()
         total_pes = sum(int(v) for v in self.pes)  # Python ints: an int64 sum could wrap
@@ -199,7 +209,7 @@ class Result:
             "lower_bound": _num(self.lower_bound) if self.lower_bound is not None else None,
             "interrupted": self.interrupted, "platform": self.platform,
             "improvements": [{k: _num(v) for k, v in h.items()} for h in self.improvements],
-            "space": self.space, "reason": self.reason, "dataflows": list(self.dataflows),
+            "space": self.space, "reason": self.reason, "dataflows": _result_io.dataflow_entries(self.dataflows),
             **_result_io.extra_dict(self),
         }  # fmt: skip
 
@@ -246,7 +256,7 @@ class Result:
             lower_bound=d["lower_bound"], interrupted=d["interrupted"], platform=d["platform"],
             improvements=[{k: _nan(v) for k, v in h.items()} for h in d.get("improvements", [])],
             space=d.get("space", {}), reason=d.get("reason"),
-            dataflows=_dataflows(d.get("dataflows", []), len(d["pes"])),
+            dataflows=_result_io.read_dataflows(d.get("dataflows", []), len(d["pes"])),
         )  # fmt: skip
         return _result_io.restore(result, d)
 

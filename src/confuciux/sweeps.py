@@ -38,6 +38,7 @@ import numpy as np
 
 from . import formats
 from ._progress import ProgressLine
+from .dataflow.program import Dataflow
 from .explorer import Explorer
 from .platform import Platform
 from .presets import is_model_file, load_model, make_platform, parse_bounds
@@ -48,6 +49,8 @@ from .workload import Model
 __all__ = ["Case", "sweep", "results_table", "Table", "load_spec", "cases_from_spec", "SPEC_KEYS", "method_spec",
            "method_label", "process_pool"]
 
+#: ``fcntl`` where the system has it (checkpoint locks); elsewhere no lock: one sweep a file at a time.
+_fcntl: Any = importlib.import_module("fcntl") if os.name == "posix" else None
 _FORMAT = 2  # checkpoint record format; part of the case hash so old files never match
 ProgressArg = bool | Callable[[int, int], object]
 
@@ -129,6 +132,8 @@ def _canonical(value: Any) -> Any:
         return value.item()
     if not isinstance(value, type) and callable(getattr(value, "run", None)) and hasattr(value, "name"):
         return method_spec(value)  # a search method (the SearchMethod protocol, checked cheaply)
+    if isinstance(value, Dataflow):  # a program: its MAESTRO text (equal programs, equal text)
+        return {"dataflow": str(value)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"a {type(value).__name__}: a sweep case records only JSON values, NumPy arrays, dataclasses "
@@ -391,36 +396,35 @@ class _Checkpoint:
     when the sweep resumes a cut record at the end of the file is dropped before anything is
     appended, so the file stays readable however often it is cut and resumed.  Records are written
     with one ``os.write`` loop on an unbuffered descriptor and synced, so nothing is held back in a
-    buffer that a failing write could leave half flushed."""
+    buffer that a failing write could leave half flushed.  Several sweeps may share the file: each
+    writes a record, and repairs the file's end, under an exclusive lock (``flock``), and looks at
+    the end as it is then — not as it was when the sweep loaded the file, which would drop the
+    records other sweeps appended since."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.fd: int | None = None
-        self.keep = 0  # bytes of whole records (and lines) at the start of the file
-        self.ends_line = True  # whether those bytes end with a newline
 
     def load(self) -> dict[str, Result]:
         if not self.path.exists():
             return {}
+        if not self.path.is_file():  # a device or a pipe: read for ever (/dev/zero), or never appended to
+            raise ValueError(f"{self.path}: a sweep checkpoint is a regular file (it is read, then appended to)")
         data = self.path.read_bytes()
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValueError(f"{self.path}: not a sweep checkpoint (not UTF-8 text: {exc.reason})") from None
         found: dict[str, Result] = {}
-        start = 0
-        for lineno, line in enumerate(data.split(b"\n"), 1):
-            end = start + len(line)
-            complete = end < len(data)  # followed by a newline
+        lines = data.split(b"\n")
+        for lineno, line in enumerate(lines, 1):
             if line.strip():
                 record = self._record(line.decode("utf-8"), lineno)
                 if record is not None:
                     key, result = record
                     found[key] = result
-                elif not complete:  # the last line, cut short: dropped when the sweep resumes
+                elif lineno == len(lines):  # the last line, cut short: dropped when the sweep resumes
                     break
-            self.keep, self.ends_line = (end + 1, True) if complete else (end, not line)
-            start = end + 1
         return found
 
     def _record(self, line: str, lineno: int) -> tuple[str, Result] | None:
@@ -446,18 +450,49 @@ class _Checkpoint:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        if os.fstat(self.fd).st_size > self.keep:
-            os.ftruncate(self.fd, self.keep)
-        if not self.ends_line:  # a whole record that lost only its newline
+        with self._locked():
+            self._end_lines()
+
+    def _end_lines(self) -> None:
+        """Make the file end with a newline (under the lock): a last line that is a whole record
+        (or not one of ours) gets its newline, one cut short is dropped."""
+        assert self.fd is not None
+        size = os.fstat(self.fd).st_size
+        start = _last_line_start(self.path, size)
+        if start == size:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            tail = f.read(size - start)
+        try:
+            whole = self._record(tail.decode("utf-8", "replace"), 0) is not None
+        except ValueError:  # not a record of ours: the next load names it; ours start on a line of their own
+            whole = True
+        if whole:
             self._write(b"\n")
-            self.ends_line = True
+        else:
+            os.ftruncate(self.fd, start)
 
     def append(self, key: str, case: Case, result: Result) -> None:
         self.open()
         head = json.dumps({"key": key, "label": case.describe(), "method": method_spec(case.method)},
                           separators=(",", ":"), allow_nan=False)  # fmt: skip
         text = f'{head[:-1]},"result":{result.to_json(separators=(",", ":"))}}}\n'
-        self._write(text.encode("utf-8"))
+        with self._locked():
+            self._write(text.encode("utf-8"))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the file's exclusive lock (where the system has ``flock``)."""
+        assert self.fd is not None
+        if _fcntl is None:
+            yield
+            return
+        _fcntl.flock(self.fd, _fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            _fcntl.flock(self.fd, _fcntl.LOCK_UN)
 
     def _write(self, data: bytes) -> None:
         assert self.fd is not None
@@ -470,6 +505,21 @@ class _Checkpoint:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+def _last_line_start(path: Path, size: int, chunk: int = 1 << 16) -> int:
+    """The offset just past the last newline among the first ``size`` bytes of ``path`` (0 when
+    there is none), read backwards a chunk at a time."""
+    with open(path, "rb") as f:
+        end = size
+        while end > 0:
+            begin = max(0, end - chunk)
+            f.seek(begin)
+            found = f.read(end - begin).rfind(b"\n")
+            if found >= 0:
+                return begin + found + 1
+            end = begin
+    return 0
 
 
 #: How every record line starts (``json.dumps`` of a dict whose first key is ``key``, compact).
@@ -620,5 +670,6 @@ def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
     bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
     platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
-                             budget, opts["hardware"], opts["deployment"], **bounds)  # fmt: skip
+                             budget, opts["hardware"], opts["deployment"], bounds["pe_bounds"],
+                             bounds["buffer_bounds"])  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])

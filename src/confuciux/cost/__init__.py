@@ -1,15 +1,19 @@
 """The cost model: runtime, energy, area, power and buffer sizes of layers on a dataflow.
 
-:func:`evaluate` is the entry point.  It validates and broadcasts its inputs, then makes one call
-to the compiled kernel for the whole batch, or to the NumPy reference when the kernel is not
-built.  Closed forms and units: docs/cost-model.md.
+:func:`evaluate` is the entry point.  It validates and broadcasts its inputs, then costs each
+layer on one of two paths: the closed forms of ConfuciuX's presets (one call to the compiled
+kernel for the whole batch, or to its NumPy reference when the kernel is not built) when the
+layer runs a preset with ConfuciuX's MAESTRO flags and only their outputs are asked for; the
+general engine (:mod:`confuciux.cost.engine`, any program MAESTRO accepts) otherwise.  Both give
+MAESTRO's numbers.  Closed forms and units: docs/cost-model.md; the engine: docs/engine.md;
+which program a layer runs: :mod:`confuciux.cost.design`.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
@@ -18,12 +22,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._cache import IdentityCache
+from ..dataflow.presets import CONFUCIUX as _CONFUCIUX
+from ..dataflow.presets import preset as _preset
+from ..dataflow.program import Dataflow
 from ..hardware import Hardware
 from ..workload import Layer, Model, layers_to_arrays
 from . import dataflows as _dataflows
+from . import design as _design
 from . import native as _native
 from . import reference as _reference
 from . import schema
+from .design import DataflowSpec
 
 __all__ = [
     "LayerCosts", "PointCost", "evaluate", "evaluate_layer", "area_power", "release_memory", "DATAFLOWS", "STATUS",
@@ -58,14 +67,20 @@ class LayerCosts:
     Attributes: ``runtime`` (cycles), ``energy`` (nJ), ``area`` (µm²), ``power`` (mW),
     ``l1_bytes`` (bytes of L1 per PE), ``l2_bytes`` (bytes of shared L2), ``macs`` (MAC count as
     the cost model reports it), ``macs_per_cycle`` (MACs/cycle, MAESTRO's "throughput"),
-    ``valid`` (bool), ``status`` (uint8, see :data:`STATUS`) and ``accesses``: per tensor
+    ``valid`` (bool: MAESTRO prints these numbers), ``status`` (uint8, see :data:`STATUS`),
+    :attr:`physical` (bool: valid and within every physical bound) and ``accesses``: per tensor
     (``input``, ``filter``, ``output``) the ``l1_read``, ``l1_write``, ``l2_read``, ``l2_write``
     counts in elements (1 element = 1 byte), e.g. ``accesses["input_l2_read"]``.  Derived outputs
     (:func:`confuciux.cost.schema.register`) are attributes too.  ``costs[name]`` reads any output
     by name.  Names, order and units: :mod:`confuciux.cost.schema`.
 
-    Points that are not valid (``valid`` False: a configuration the model cannot cost, an
-    integer overflow, or a float result out of range) hold NaN in every cost.  Integer
+    Points that are not valid (``valid`` False: a configuration MAESTRO cannot cost — it prints
+    runtime 0, dies or refuses — an integer overflow, or a float result out of range) hold NaN in
+    every cost.  A valid point may still be physically impossible (status IMPOSSIBLE: MAESTRO's
+    numbers, below the compute bound or short of the layer's work or traffic; docs/engine.md):
+    ``physical`` is False there, and searches leave such points out unless asked not to.  The
+    general engine's further outputs (``noc_bw``, ``utilized_pes``, the delays, ...; group
+    ``extra`` of the schema) are present when asked for in ``outputs=``.  Integer
     quantities are exact below 2**53.  Outputs that are equal by construction (e.g. every L1
     read count and the MAC count) share memory: treat the arrays as read-only.
 
@@ -140,13 +155,19 @@ class LayerCosts:
     def shape(self) -> tuple[int, ...]:
         return self.valid.shape
 
+    @property
+    def physical(self) -> np.ndarray:
+        """Status OK: MAESTRO prints these numbers and they break no physical bound (bool)."""
+        return np.asarray(self.status == schema.OK)
+
     def total(self) -> LayerCosts:
         """Sum over the layer (last) axis: the costs of whole designs, layer-pipelined (each
         layer its own sub-accelerator, so area, power and buffer bytes add up).
 
         An output with a ``total`` in the schema is computed from the totals it needs (present
         when they are): ``macs_per_cycle`` becomes total MACs / total cycles.  ``valid`` is True
-        only if every layer is valid and ``status`` is the largest layer status."""
+        only if every layer is valid; ``status`` is the largest status of a layer that is not
+        valid, else IMPOSSIBLE if a layer is, else OK."""
         present = {n: self[n] for n in self.computed}
         s = {}
         for name, a in present.items():
@@ -159,11 +180,14 @@ class LayerCosts:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     s[name] = np.asarray(out.total(s))
         s = {n: s[n] for n in present if n in s}  # schema order
-        return LayerCosts._of(s, np.all(self.valid, axis=-1), np.max(self.status, axis=-1, initial=0))
+        printed = _printed(self.status)
+        worst = np.max(np.where(printed, 0, self.status), axis=-1, initial=0)
+        status = np.where(worst > 0, worst, np.max(self.status, axis=-1, initial=0)).astype(schema.STATUS_DTYPE)
+        return LayerCosts._of(s, np.all(self.valid, axis=-1), status)
 
     def __repr__(self) -> str:
         n_bad = int(np.size(self.valid) - np.count_nonzero(self.valid))
-        partial = "" if len(self.computed) == len(schema.NAMES) else f", outputs={self.computed}"
+        partial = "" if self.computed == schema.DEFAULT else f", outputs={self.computed}"
         return f"LayerCosts(shape={self.shape}, invalid={n_bad}{partial})"
 
 
@@ -189,7 +213,22 @@ class PointCost(NamedTuple):
         """Former name of :attr:`macs_per_cycle` (FutureWarning until 0.3.0)."""
         return float(getattr(self, schema.renamed("throughput")))
 
+    @property
+    def physical(self) -> bool:
+        """Status OK: MAESTRO prints these numbers and they break no physical bound."""
+        return self.status == schema.OK
 
+
+_PRINTED = tuple(schema.PRINTED)
+
+
+def _printed(status: np.ndarray) -> np.ndarray:
+    """``valid`` of statuses: MAESTRO prints the point (OK or IMPOSSIBLE)."""
+    return np.asarray((status == schema.OK) | (status == schema.IMPOSSIBLE))
+
+
+if set(_PRINTED) != {schema.OK, schema.IMPOSSIBLE}:
+    raise ImportError("_printed must list schema.PRINTED")
 _MAIN, _ACCESS_NAMES = schema.MAIN, schema.ACCESSES
 _MAIN_SET, _ACCESS_SET = frozenset(_MAIN), frozenset(_ACCESS_NAMES)
 
@@ -331,6 +370,8 @@ def _design_arrays(
     k = _int_array("buffers", buffers)
     try:
         shape = np.broadcast_shapes(p.shape, k.shape, (n_layers,))
+        if shape[-1] != n_layers:  # one layer: (3,) broadcasts against (1,), but its last axis is not the layers'
+            raise ValueError
     except ValueError:
         raise ValueError(
             f"pes (shape {p.shape}) and buffers (shape {k.shape}) do not broadcast against "
@@ -365,12 +406,13 @@ def _plan(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, ...]]:
 def evaluate(
     model_or_layers: LayersLike,
     pes: ArrayLike,
-    buffers: ArrayLike,
-    dataflow: str = "dla",
+    buffers: ArrayLike = 1,
+    dataflow: DataflowSpec = None,
     hardware: Hardware | None = None,
     *,
     backend: Literal["auto", "c", "numpy"] = "auto",
     outputs: Iterable[str] | None = None,
+    constants: Mapping[str, int] | None = None,
 ) -> LayerCosts:
     """Costs of running layers with ``pes`` PEs and buffer (KTileSz) setting ``buffers``.
 
@@ -378,46 +420,159 @@ def evaluate(
     of layers, or an integer array of shape (N, 6) or (N, 7) with columns K, C, Y, X, R, S[, T]
     (T: 1 CONV, 2 DSCONV) — N layers in all.  ``pes`` and ``buffers`` are integers >= 1 broadcast
     against the layer axis: scalars, per-layer vectors of length N, or batches of shape
-    ``(..., N)`` — a whole batch is evaluated in one kernel call.  ``dataflow`` is ``"dla"``,
-    ``"shi"`` or ``"eye"`` for CONV/GEMM layers; depthwise layers always use ``dpt``
-    (:mod:`confuciux.cost.dataflows`).  ``hardware`` defaults to :meth:`Hardware.default`;
-    :meth:`Hardware.maestro` reproduces MAESTRO's numbers.  ``backend`` forces the C kernel or
-    the NumPy reference (both give identical numbers).
+    ``(..., N)`` — a whole batch is evaluated in one call.  ``pes`` is MAESTRO's ``--num_pes``
+    and binds ``ClusterSz``, ``buffers`` binds ``KTileSz`` (a program without them ignores them).
+
+    ``dataflow``: a preset's name (``"dla"``, ``"shi"``, ``"eye"``, ``"kcp_ws"``, ...;
+    :data:`confuciux.dataflow.PRESETS`), a :class:`~confuciux.Dataflow`, one of those (or None)
+    per layer, or None — each layer's own program (``Model.dataflows``, e.g. read from a MAESTRO
+    mapping file), and ``"dla"`` for a layer without one.  Depthwise layers named dla, shi or eye
+    run ``dpt``, as in ConfuciuX; a program given as a :class:`Dataflow` runs as written.
+    ``constants``: values of named sizes the programs leave free (over their own ``Constant``
+    values and the design's ``KTileSz``/``ClusterSz``/``CTileSz``).
+
+    ``hardware`` defaults to :meth:`Hardware.default`; :meth:`Hardware.maestro` reproduces
+    MAESTRO's numbers; either takes MAESTRO's flags (NoC bandwidth, SIMD lanes, ...).
+
+    The closed forms cost a layer that runs dla, shi, eye or dpt with ConfuciuX's flags, no
+    constant overriding the design's and only their outputs asked for (``backend`` forces the C
+    kernel or its NumPy reference: identical numbers); every other layer goes to the general
+    engine (:func:`confuciux.cost.engine.evaluate_batch`: compiled, or with ``backend="numpy"``
+    its Python reference, about 2 ms a point).  Both give MAESTRO's numbers.
 
     ``outputs``: names from :data:`OUTPUTS` or derived outputs (:func:`~confuciux.cost.schema.
     register`; e.g. ``("runtime", "energy")``) to compute and allocate only those (and what a
     derived one needs); the others are absent from the result (see :class:`LayerCosts`).
-    Default: all, derived ones included.
+    Default: the closed forms' outputs (:data:`~confuciux.cost.schema.DEFAULT`) and the derived
+    ones; the engine's further outputs (``noc_bw``, ``utilized_pes``, ...) only when asked for.
 
-    Returns :class:`LayerCosts` whose arrays have the broadcast shape.
+    Returns :class:`LayerCosts` whose arrays have the broadcast shape.  A program MAESTRO refuses
+    for a layer whatever the design is a ValueError naming the layer, the line and the rule.
     """
-    df, hardware = _options(dataflow, hardware)
+    hardware = _hardware(hardware)
     use_c = _pick_backend(backend)
-    asked = schema.NAMES if outputs is None and not schema.DERIVED else schema.select(outputs)
+    asked = schema.DEFAULT if outputs is None and not schema.DERIVED else schema.select(outputs)
     asked, derived = _with_needs(asked)
+    closed = _closed_forms_hold(hardware, asked, constants)
 
     (cols, depthwise, names), struct = _layers_and_struct(model_or_layers)
     n_layers = cols.shape[1]
     p, k, shape = _design_arrays(pes, buffers, n_layers, names)
-
-    if use_c:
-        sources, rows = _plan(asked)
-        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, df, hardware, sources, struct)
-        blocks = list(floats.reshape((len(sources), *shape)))  # one view per row, made in C
-        arrays = {name: blocks[row] for name, row in zip(asked, rows, strict=True)}
+    one = _one_kernel_dataflow(model_or_layers, dataflow) if closed else None
+    if one is not None:  # every layer on one closed form: one kernel call
+        arrays, status, valid = _closed_costs(cols, depthwise, p, k, one, hardware, asked, use_c, struct)
     else:
-        reps = p.shape[0]
-        tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
-        raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), df, hardware)
-        status, valid = raw["status"], raw["valid"]
-        arrays = {name: raw[name].reshape(shape) for name in asked}
+        arrays, status = _mixed_costs(model_or_layers, cols, depthwise, p, k, dataflow, hardware, asked, use_c,
+                                      closed, constants)  # fmt: skip
+        valid = _printed(status)
+    arrays = {name: a.reshape(shape) for name, a in arrays.items()}
     if derived:
         _derive(arrays, derived)
     return LayerCosts._of(arrays, valid.reshape(shape), status.reshape(shape))
 
 
+def _closed_forms_hold(hardware: Hardware, asked: tuple[str, ...], constants: Mapping[str, int] | None) -> bool:
+    """Whether the closed forms may cost presets here: ConfuciuX's flags, only their outputs, and
+    no constant taking the place of the design's knobs."""
+    if constants is not None:
+        _check_constants(constants)
+        if _PRESET_NAMES & set(constants):
+            return False
+    return hardware.confuciux_flags and (asked is schema.DEFAULT or _CLOSED_SET.issuperset(asked))
+
+
+_CLOSED_SET = frozenset(schema.CLOSED_FORM)
+# the named sizes of the closed forms' programs (the design's knobs and ConfuciuX's CTileSz)
+_PRESET_NAMES = frozenset().union(*(_preset(name).names for name in _CONFUCIUX))
+
+
+def _check_constants(constants: object) -> None:
+    if not isinstance(constants, Mapping):
+        raise TypeError(f"constants must be a mapping of name to int, got {type(constants).__name__}")
+    for key, value in constants.items():
+        if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"constants: expected name -> int >= 1, got {key!r}: {value!r}")
+
+
+def _one_kernel_dataflow(model_or_layers: Any, dataflow: Any) -> str | None:
+    """The closed form every layer takes when one dataflow covers them all (a name of dla, shi
+    or eye, or None for layers without programs of their own): the fast path."""
+    if type(dataflow) is str:
+        return dataflow if dataflow in _SELECTABLE else _SELECTABLE_LOWER.get(dataflow.lower())
+    if dataflow is None and not (isinstance(model_or_layers, Model) and model_or_layers.dataflows):
+        return _design.DEFAULT_PRESET
+    return None
+
+
+_SELECTABLE = frozenset(_dataflows.DATAFLOWS)
+_SELECTABLE_LOWER = {name.lower(): name for name in _dataflows.DATAFLOWS}
+
+
+def _closed_costs(
+    cols: np.ndarray, depthwise: np.ndarray, p: np.ndarray, k: np.ndarray, dataflow: str, hardware: Hardware,
+    asked: tuple[str, ...], use_c: bool, struct: Any = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:  # fmt: skip
+    """The closed forms of ``dataflow`` (depthwise layers: dpt) on layers ``cols`` for designs
+    ``p``, ``k`` (D, N): each output asked, the status and valid, flat (D*N,)."""
+    if use_c:
+        sources, rows = _plan(asked)
+        floats, status, valid = _native.evaluate_block(cols, depthwise, p, k, dataflow, hardware, sources, struct)
+        return {name: floats[row] for name, row in zip(asked, rows, strict=True)}, status, valid
+    reps = p.shape[0]
+    tiled, tiled_dw = np.tile(cols.T, (reps, 1)), np.tile(depthwise.astype(bool), reps)
+    raw = _reference.evaluate_points(tiled, tiled_dw, p.reshape(-1), k.reshape(-1), dataflow, hardware)
+    return {name: raw[name] for name in asked}, raw["status"], raw["valid"]
+
+
+def _mixed_costs(
+    model_or_layers: Any, cols: np.ndarray, depthwise: np.ndarray, p: np.ndarray, k: np.ndarray, dataflow: Any,
+    hardware: Hardware, asked: tuple[str, ...], use_c: bool, closed: bool, constants: Mapping[str, int] | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """Each layer on its own path: the closed form of its preset where one holds (one kernel call
+    per preset), the general engine for the rest.  Outputs and status flat (D*N,)."""
+    layers = _layer_objects(model_or_layers, cols, depthwise)
+    own = model_or_layers.dataflows if isinstance(model_or_layers, Model) else ()
+    specs = _design.layer_specs(dataflow, len(layers), own)
+    kernel = [_design.closed_form(layer, spec) if closed else None for layer, spec in zip(layers, specs, strict=True)]
+    n_designs, n_layers = p.shape
+    arrays = {name: np.empty((n_designs, n_layers)) for name in asked}
+    status = np.empty((n_designs, n_layers), dtype=schema.STATUS_DTYPE)
+    for name in dict.fromkeys(x for x in kernel if x is not None):
+        idx = np.array([i for i, x in enumerate(kernel) if x == name])
+        sub_cols = np.ascontiguousarray(cols[:, idx])
+        sub_dw = np.ascontiguousarray(depthwise[idx])
+        part, st, _ = _closed_costs(sub_cols, sub_dw, p[:, idx], k[:, idx], name, hardware, asked, use_c)
+        for out, a in part.items():
+            arrays[out][:, idx] = a.reshape(n_designs, idx.size)
+        status[:, idx] = st.reshape(n_designs, idx.size)
+    engine = [i for i, x in enumerate(kernel) if x is None]
+    if engine:
+        idx = np.array(engine)
+        programs = [_design.program_of(layers[i], specs[i]) for i in engine]
+        part, st = _design.engine_costs([layers[i] for i in engine], programs, p[:, idx], k[:, idx], hardware, asked,
+                                        constants, use_c)  # fmt: skip
+        for out, a in part.items():
+            arrays[out][:, idx] = a
+        status[:, idx] = st
+    return {name: a.reshape(-1) for name, a in arrays.items()}, status.reshape(-1)
+
+
+def _layer_objects(model_or_layers: Any, cols: np.ndarray, depthwise: np.ndarray) -> list[Layer]:
+    """The layers as :class:`Layer` values (made from the columns for an integer array)."""
+    if isinstance(model_or_layers, Layer):
+        return [model_or_layers]
+    if not isinstance(model_or_layers, np.ndarray):
+        return list(model_or_layers)
+    out = []
+    for j in range(cols.shape[1]):
+        K, C, Y, X, R, S, N, G, sy, sx = (int(v) for v in cols[:, j])
+        kind = "DSCONV" if depthwise[j] else "CONV"
+        out.append(Layer(K, C, Y, X, R, S, kind, stride=(sy, sx), batch=N, groups=G))
+    return out
+
+
 def _with_needs(asked: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(the kernel outputs to compute: those asked and those the derived ones asked need, in
+    """(the schema's outputs to compute: those asked and those the derived ones asked need, in
     schema order; the derived outputs to compute, each after the ones it needs)."""
     if all(name in schema.INDEX for name in asked):
         return asked, ()
@@ -464,14 +619,19 @@ _points: IdentityCache[Any, tuple[tuple[int, ...], bool, Any]] = IdentityCache(_
 def evaluate_layer(
     layer: Layer | ArrayLike,
     pes: int,
-    buffers: int,
-    dataflow: str = "dla",
+    buffers: int = 1,
+    dataflow: str | Dataflow | None = None,
     hardware: Hardware | None = None,
+    *,
+    constants: Mapping[str, int] | None = None,
 ) -> PointCost:
     """Cost of one :class:`~confuciux.Layer` with ``pes`` PEs and buffer setting ``buffers``:
-    the scalar counterpart of :func:`evaluate`, for Python loops (a few µs per call with the C
-    kernel).  Same numbers as :func:`evaluate`; units in :mod:`confuciux.cost.schema`."""
-    df, hardware = _options(dataflow, hardware)
+    the scalar counterpart of :func:`evaluate`, for Python loops (a few µs per call on the
+    closed forms with the C kernel).  ``dataflow``: a preset's name or a
+    :class:`~confuciux.Dataflow` (None: ``"dla"``).  Same numbers as :func:`evaluate`; units in
+    :mod:`confuciux.cost.schema`."""
+    if type(hardware) is not Hardware:
+        hardware = _hardware(hardware)
     if not (type(pes) is int and type(buffers) is int and 1 <= pes <= _INT64_MAX and 1 <= buffers <= _INT64_MAX):
         for name, v in (("pes", pes), ("buffers", buffers)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
@@ -479,35 +639,43 @@ def evaluate_layer(
             if not 1 <= v <= _INT64_MAX:
                 raise ValueError(f"{name} must be >= 1 (and fit in 64 bits), got {v!r}")
         pes, buffers = int(pes), int(buffers)
-    dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
-    if struct is not None:
-        values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
+    if type(dataflow) is str and dataflow in _SELECTABLE:  # the common case first
+        df: str | None = dataflow
     else:
-        raw = _reference.evaluate_points(
-            np.array([dims]), np.array([depthwise]), np.array([pes]), np.array([buffers]), df, hardware
-        )
-        values = [float(raw[name][0]) for name in schema.NAMES]
-        status = int(raw["status"][0])
-    # values: the schema's outputs in order; PointCost's fields are MAIN, valid, status, accesses
+        df = _one_kernel_dataflow(None, dataflow) if dataflow is None or type(dataflow) is str else None
+    if df is None or constants is not None or not hardware.confuciux_flags:
+        if isinstance(dataflow, Sequence) and not isinstance(dataflow, str):
+            raise TypeError(f"evaluate_layer takes one dataflow (a preset's name or a Dataflow), got {dataflow!r}")
+        costs = evaluate(layer if isinstance(layer, Layer) else np.atleast_2d(np.asarray(layer)), pes, buffers,
+                         dataflow, hardware, constants=constants)  # fmt: skip
+        values = [float(costs[name][0]) for name in schema.CLOSED_FORM]
+        status = int(costs.status[0])
+    else:
+        dims, depthwise, struct = _points(layer) if type(layer) is Layer else _point(layer)
+        if struct is not None:
+            values, status = _native.evaluate_one(struct, pes, buffers, df, hardware)
+        else:
+            raw = _reference.evaluate_points(
+                np.array([dims]), np.array([depthwise]), np.array([pes]), np.array([buffers]), df, hardware
+            )
+            values = [float(raw[name][0]) for name in schema.CLOSED_FORM]
+            status = int(raw["status"][0])
+    # values: the closed forms' outputs in order; PointCost's fields are MAIN, valid, status, accesses
     accesses = dict(zip(_ACCESSES, values[_N_MAIN : _N_MAIN + len(_ACCESSES)], strict=True))
-    return _new_tuple(PointCost, (*values[:_N_MAIN], status == schema.OK, status, accesses))
+    return _new_tuple(PointCost, (*values[:_N_MAIN], status in _PRINTED, status, accesses))
 
 
 _ACCESSES, _N_MAIN = schema.ACCESSES, len(schema.MAIN)
 _new_tuple = tuple.__new__  # PointCost from a filled list, without NamedTuple's argument parsing
 
 
-def _options(dataflow: Any, hardware: Any) -> tuple[str, Hardware]:
-    """The dataflow name (case-insensitive) and the hardware (default preset when None), checked."""
-    df = dataflow if type(dataflow) is str and dataflow in _SELECTABLE else _dataflows.lookup(dataflow).name
+def _hardware(hardware: Any) -> Hardware:
+    """The hardware (the default preset when None), checked."""
     if hardware is None:
-        hardware = Hardware.default()
-    elif not isinstance(hardware, Hardware):
+        return Hardware.default()
+    if not isinstance(hardware, Hardware):
         raise TypeError(f"hardware must be a confuciux.Hardware, got {type(hardware).__name__}")
-    return df, hardware
-
-
-_SELECTABLE = frozenset(_dataflows.DATAFLOWS)
+    return hardware
 
 
 def _pick_backend(backend: str) -> bool:

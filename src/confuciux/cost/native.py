@@ -20,7 +20,7 @@ import numpy as np
 from .._cache import IdentityCache
 from ..hardware import Hardware
 from . import dataflows, schema
-from .reference import full_dims
+from .reference import full_dims, mac_per_pe
 
 try:
     from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
@@ -46,8 +46,8 @@ def check_enums(c_lib: Any) -> None:
     expected = {f"CX_{d.name.upper()}": d.kernel_id for d in dataflows.TABLE if d.kernel_id is not None}
     expected["CX_N_DATAFLOWS"] = len(expected)
     expected.update({f"CX_{s.name}": s.code for s in schema.STATUSES}, CX_N_STATUSES=len(schema.STATUSES))
-    expected.update({f"CX_OUT_{name.upper()}": i for i, name in enumerate(schema.NAMES)})
-    expected["CX_N_OUTPUTS"] = len(schema.NAMES)
+    expected.update({f"CX_OUT_{name.upper()}": i for i, name in enumerate(schema.CLOSED_FORM)})
+    expected["CX_N_OUTPUTS"] = len(schema.CLOSED_FORM)
     problems = [f"{name}: tables {value}, kernel {getattr(c_lib, name, None)}"
                 for name, value in expected.items() if getattr(c_lib, name, None) != value]  # fmt: skip
     if problems:
@@ -62,15 +62,16 @@ if AVAILABLE:
 def _build_hardware_struct(hw: Hardware) -> Any:
     a2, a1, a0 = hw.arbiter_poly
     fields = {name: getattr(hw, name) for name in _HW_FIELDS}
-    return ffi.new("cx_hardware *", {**fields, "maestro_energy": int(hw.maestro_energy),
-                                     "arbiter_a2": a2, "arbiter_a1": a1, "arbiter_a0": a0})  # fmt: skip
+    mac_area, mac_power = mac_per_pe(hw)  # a PE's simd_lanes MACs
+    return ffi.new("cx_hardware *", {**fields, "maestro_energy": int(hw.maestro_energy), "mac_area": mac_area,
+                                     "mac_power": mac_power, "arbiter_a2": a2, "arbiter_a1": a1,
+                                     "arbiter_a0": a0})  # fmt: skip
 
 
 _HW_FIELDS = (
-    "mac_energy", "l1_energy", "l2_energy", "mac_area", "l1_area", "l2_area", "mac_power",
-    "l1_power", "l2_power", "noc_bandwidth", "noc_bandwidth_per_pe", "bus_area_per_port",
-    "bus_area_base", "bus_power_per_port", "bus_power_base", "arbiter_area", "arbiter_area_floor",
-    "arbiter_power", "arbiter_power_floor",
+    "mac_energy", "l1_energy", "l2_energy", "l1_area", "l2_area", "l1_power", "l2_power", "bus_width",
+    "bus_width_per_pe", "bus_area_per_port", "bus_area_base", "bus_power_per_port", "bus_power_base", "arbiter_area",
+    "arbiter_area_floor", "arbiter_power", "arbiter_power_floor",
 )  # fmt: skip
 # The kernel's struct of each Hardware (frozen, float fields), built once per instance.
 _hardware_struct: IdentityCache[Hardware, Any] = IdentityCache(_build_hardware_struct)
@@ -201,12 +202,15 @@ def layers_struct(cols: np.ndarray, depthwise: np.ndarray) -> Any:
     return layers
 
 
+_CLOSED_FORM = frozenset(schema.CLOSED_FORM)
+
+
 @functools.lru_cache(maxsize=64)
 def _indices(outputs: tuple[str, ...]) -> Any:
     """The kernel's index of each output, as a C int array (ValueError for unknown or repeated
     names)."""
-    if len(set(outputs)) != len(outputs) or not all(name in schema.INDEX for name in outputs):
-        raise ValueError(f"outputs must be distinct names from {schema.NAMES}, got {outputs}")
+    if len(set(outputs)) != len(outputs) or not all(name in _CLOSED_FORM for name in outputs):
+        raise ValueError(f"outputs must be distinct names from {schema.CLOSED_FORM}, got {outputs}")
     return ffi.new("int[]", [schema.INDEX[name] for name in outputs])
 
 
@@ -224,10 +228,11 @@ def evaluate_blocks(
     ``cols``: C-contiguous int64 (10, N), rows K, C, Y, X, R, S, N, G, stride_y, stride_x (K and C
     totals over the groups); ``depthwise``: contiguous uint8
     (N,); ``pes``, ``ktile``: int64 (D, N) arrays, broadcast views allowed (point ``(d, l)`` is
-    design ``d`` on layer ``l``).  ``outputs``: names from :data:`schema.NAMES`.
+    design ``d`` on layer ``l``).  ``outputs``: names from :data:`schema.CLOSED_FORM`.
 
     Returns (``{name: float64 (D*N,)}`` for the outputs asked, ``status`` uint8 (D*N,), ``valid``
-    bool (D*N,)).  Raises ValueError/TypeError for any array that does not fit that contract."""
+    bool (D*N,): status OK or IMPOSSIBLE).  Raises ValueError/TypeError for any array that does not fit
+    that contract."""
     floats, status, valid = evaluate_block(cols, depthwise, pes, ktile, dataflow, hardware, tuple(outputs))
     return dict(zip(outputs, floats, strict=True)), status, valid
 
@@ -299,9 +304,9 @@ def layer_struct(dims: Sequence[int], depthwise: bool) -> Any:
 def evaluate_one(layer: Any, pes: int, ktile: int, dataflow: str, hardware: Hardware) -> tuple[list[float], int]:
     """One point with as little Python overhead as possible: ``layer`` from :func:`layer_struct`.
     Returns (every output in schema order, status)."""
-    values = ffi.new("double[]", len(schema.NAMES))
+    values = ffi.new("double[]", len(schema.CLOSED_FORM))
     status = lib.cx_evaluate_point(layer[0], pes, ktile, _dataflow_id(dataflow), _hardware(hardware), values)
-    return ffi.unpack(values, len(schema.NAMES)), status
+    return ffi.unpack(values, len(schema.CLOSED_FORM)), status
 
 
 def evaluate_points(
@@ -337,7 +342,7 @@ def evaluate_points(
         np.ascontiguousarray(k, dtype=np.int64).reshape(n_designs, n_layers),
         dataflow, hardware,
     )  # fmt: skip
-    result = {name: values[name] if name in values else values[schema.SAME_AS[name]] for name in schema.NAMES}
+    result = {name: values[name] if name in values else values[schema.SAME_AS[name]] for name in schema.CLOSED_FORM}
     result["status"], result["valid"] = status, valid
     return result
 

@@ -19,12 +19,12 @@ import numpy as np
 from ..hardware import Hardware
 from ..workload import LAYER_COLUMNS
 from . import dataflows, schema
-from .schema import BAD_INPUT, INVALID, OK, OVERFLOW
+from .schema import BAD_INPUT, IMPOSSIBLE, INVALID, OK, OVERFLOW, PRINTED
 
-__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points", "energy_points"]
+__all__ = ["INT_FIELDS", "evaluate_points", "area_power_points", "energy_points", "mac_per_pe"]
 
 # The integer results of the closed forms (the float outputs follow from them).
-INT_FIELDS = schema.COUNTS
+INT_FIELDS = tuple(name for name in schema.COUNTS if name in schema.CLOSED_FORM)
 
 _I64 = np.int64
 _Int: TypeAlias = np.ndarray | int  # an operand: an int64 array or a Python int
@@ -506,6 +506,41 @@ def _bad_input(
 
 
 
+def _saturated(*factors: _Int) -> np.ndarray:
+    """The product of factors >= 1 saturated at the int64 maximum: min(true product, 2**63 - 1),
+    whatever the order (the kernel's sat_mul)."""
+    ck = _Checked(np.broadcast(*factors).size)
+    p = ck.prod(*factors)
+    return np.where(ck.overflow, np.iinfo(_I64).max, p).astype(_I64, copy=False)
+
+
+def _needs(
+    Kg: _A, Cg: _A, R: _A, S: _A, N: _A, G: _A, SY: _A, SX: _A, OY: _A, OX: _A, dw: _A
+) -> tuple[_A, _A, _A, _A]:
+    """What each layer really needs, saturated at the int64 maximum: MACs, input elements some
+    window touches, weights, outputs (the operands of the physical bounds; the kernel's
+    layer_needs).  ``Kg``, ``Cg``: per group."""
+    channels = np.where(dw, Cg, G * Cg)  # (G * Cg is a layer's C: no overflow)
+    filters = np.where(dw, Cg, G * Kg)
+    per_filter = np.where(dw, 1, Cg)
+    rows = (OY - 1) * np.minimum(SY, R) + R  # <= Y
+    cols = (OX - 1) * np.minimum(SX, S) + S
+    work = _saturated(N, filters, per_filter, R, S, OY, OX)
+    weights, outputs = _saturated(filters, per_filter, R, S), _saturated(N, filters, OY, OX)
+    return work, _saturated(N, channels, rows, cols), weights, outputs
+
+
+def _impossible(v: dict[str, _A], needs: tuple[_A, _A, _A, _A], P: _A) -> np.ndarray:
+    """Where a printed result breaks a physical bound (the kernel's ``impossible``: the general
+    engine's BOUNDS on the closed forms' outputs, one SIMD lane)."""
+    work, in_used, w_size, o_size = needs
+    return np.asarray(
+        (_saturated(v["runtime"], P) < work) | (v["macs"] < work) | (v["input_l2_read"] < in_used)
+        | (v["filter_l2_read"] < w_size) | (v["output_l2_write"] < o_size) | (v["l1_bytes"] <= 0)
+        | (v["l2_bytes"] <= 0)
+    )  # fmt: skip
+
+
 # One function per dataflow of the table (confuciux/cost/dataflows.py).
 _FORMULAS = {"dla": _dla, "shi": _shi, "eye": _eye, "dpt": _dpt}
 if set(_FORMULAS) != set(dataflows.BY_NAME):
@@ -529,8 +564,9 @@ def evaluate_points(
     K..S with N = G = stride = 1; ``depthwise``: bool (n,); ``pes``, ``ktile``: int64 (n,).
     CONV rows use ``dataflow`` (dla/shi/eye), depthwise rows ``dpt``.
 
-    Returns a float64 array for each output of :data:`schema.NAMES` (units there; NaN where
-    status != 0), ``status`` (uint8, :data:`schema.STATUS`) and ``valid`` (bool, status == 0).
+    Returns a float64 array for each output of :data:`schema.CLOSED_FORM` (units there; NaN
+    unless the point is printed: status OK or IMPOSSIBLE), ``status`` (uint8,
+    :data:`schema.STATUS`) and ``valid`` (bool, status OK or IMPOSSIBLE).
     A point whose energy, area or power is not a finite float64 has status 2 (overflow), as in
     the C kernel.  Every regime has its forms: no point has status 4 (not supported).
     ``check_overflow=False`` skips overflow detection (for benchmarks only: results of points
@@ -556,6 +592,7 @@ def evaluate_points(
     OY, OX = (Y - R) // SY + 1, (X - S) // SX + 1
     strided = (SY != 1) | (SX != 1)
     banded = strided & ~dw & (conv_name != "dla")  # shi/eye with strides: their own forms
+    needs = _needs(Kg, Cg, R, S, N, G, SY, SX, OY, OX, dw)
 
     with np.errstate(all="ignore"):
         out = {f: np.zeros(n, dtype=_I64) for f in INT_FIELDS}
@@ -594,8 +631,11 @@ def evaluate_points(
             neg = ((o_wr < 0) | (o_l1 < 0)) & (_energy(values, dw[idx], hardware) < 0)
             st = np.where(~valid, INVALID, np.where(ck.overflow, OVERFLOW, np.where(neg, INVALID, OK)))
             st = np.where(tiles_overflow, OVERFLOW, st)
+            broken = _impossible(values, tuple(a[idx] for a in needs), P[idx])  # type: ignore[arg-type]
+            st = np.where((st == OK) & broken, IMPOSSIBLE, st)
+            printed = (st == OK) | (st == IMPOSSIBLE)
             for f in INT_FIELDS:
-                out[f][idx] = np.where(st == OK, values[f], 0)
+                out[f][idx] = np.where(printed, values[f], 0)
             status[idx] = st
         status[bad] = BAD_INPUT
         for f in INT_FIELDS:
@@ -607,19 +647,21 @@ def evaluate_points(
 def _float_outputs(
     ints: dict[str, np.ndarray], status: np.ndarray, dw: np.ndarray, P: np.ndarray, hardware: Hardware
 ) -> dict[str, np.ndarray]:
-    """The schema's float64 outputs from the integer results, NaN where status != OK; a point
-    whose energy, area or power is not finite becomes OVERFLOW (as in the kernel)."""
+    """The closed forms' float64 outputs from the integer results, NaN unless the point is
+    printed (OK or IMPOSSIBLE); such a point whose energy, area or power is not finite becomes
+    OVERFLOW (as in the kernel)."""
     energy = _energy(ints, dw, hardware)
     area, power = area_power_points(P, ints["l1_bytes"], ints["l2_bytes"], hardware)
+    printed = np.isin(status, tuple(PRINTED))
     status = np.where(
-        (status == OK) & ~(np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)), OVERFLOW, status
+        printed & ~(np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)), OVERFLOW, status
     ).astype(schema.STATUS_DTYPE)
-    ok = status == OK
+    ok = np.isin(status, tuple(PRINTED))
     values = {name: a.astype(schema.DTYPE) for name, a in ints.items()}
     values["energy"], values["area"], values["power"] = energy, area, power
     values["macs_per_cycle"] = values["macs"] / values["runtime"]
     nan = np.float64(np.nan)
-    out: dict[str, np.ndarray] = {name: np.where(ok, values[name], nan) for name in schema.NAMES}
+    out: dict[str, np.ndarray] = {name: np.where(ok, values[name], nan) for name in schema.CLOSED_FORM}
     out["status"], out["valid"] = status, ok
     return out
 
@@ -659,17 +701,18 @@ def area_power_points(
         p = np.asarray(pes, dtype=np.float64)
         l1 = np.asarray(l1_bytes, dtype=np.float64)
         l2 = np.asarray(l2_bytes, dtype=np.float64)
-        bw = hw.noc_bandwidth + hw.noc_bandwidth_per_pe * p
+        bw = hw.bus_width + hw.bus_width_per_pe * p
         a2, a1, a0 = hw.arbiter_poly
         q = (a2 * p + a1) * p + a0
+        mac_area, mac_power = mac_per_pe(hw)
         area = (
-            p * (hw.mac_area + hw.l1_area * l1)
+            p * (mac_area + hw.l1_area * l1)
             + hw.l2_area * l2
             + (hw.bus_area_per_port * p + hw.bus_area_base) * bw
             + hw.arbiter_area * np.maximum(hw.arbiter_area_floor, q)
         )
         power = (
-            p * (hw.mac_power + hw.l1_power * l1)
+            p * (mac_power + hw.l1_power * l1)
             + hw.l2_power * l2
             + (hw.bus_power_per_port * p + hw.bus_power_base) * bw
             + hw.arbiter_power * np.maximum(hw.arbiter_power_floor, q)
@@ -677,6 +720,12 @@ def area_power_points(
     # as the kernel: a point whose area or power is not a finite float64 gets NaN in both
     finite = np.isfinite(area) & np.isfinite(power)
     return np.where(finite, area, np.nan), np.where(finite, power, np.nan)
+
+
+def mac_per_pe(hw: Hardware) -> tuple[float, float]:
+    """The MAC area (µm²) and power (mW) of one PE: ``simd_lanes`` MACs (the kernel's struct
+    holds these products)."""
+    return hw.mac_area * hw.simd_lanes, hw.mac_power * hw.simd_lanes
 
 
 def full_dims(dims: np.ndarray) -> np.ndarray:

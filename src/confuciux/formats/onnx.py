@@ -1113,7 +1113,11 @@ def _einsum_terms(eq: str, ranks: Sequence[int]) -> tuple[list[str], str]:
         if width < 0 or (width and "..." not in t):
             raise ValueError(f"the term {t!r} does not match an operand of rank {r}")
     ell_width = max((wd for t, wd in zip(terms, widths, strict=True) if "..." in t), default=0)
-    ell = "".join([c for c in string.ascii_letters if c not in eq][:ell_width])
+    free = [c for c in string.ascii_letters if c not in eq]
+    if ell_width > len(free):  # each dimension an ellipsis stands for needs a letter of its own
+        raise ValueError(f"the ellipsis stands for {ell_width} dimensions, more than the {len(free)} letters "
+                         "the equation leaves free")  # fmt: skip
+    ell = "".join(free[:ell_width])
     out_terms = [t.replace("...", ell[ell_width - wd :]) for t, wd in zip(terms, widths, strict=True)]
     letters = "".join(t.replace("...", "") for t in terms)
     if not arrow:  # implicit output: the ellipsis, then the letters seen once, in ASCII order
@@ -1229,11 +1233,41 @@ def _build(ctx: _Context, node: Any, index: int) -> tuple[list[dict[str, Any]], 
         raise ctx.fail(node, "", f"cannot be read ({type(exc).__name__}: {_short(exc)})") from None
 
 
+def _check_graph(graph: Any, label: str) -> None:
+    """ONNX's rules of a graph that shape resolution relies on: each tensor is assigned once (a
+    graph input, an initializer or one node's output: static single assignment), the nodes are
+    topologically sorted (a node's inputs are produced before it, so there is no cycle), and a
+    graph input that has an initializer (its default value) is declared with the initializer's
+    shape.  A tensor written by two nodes gave its consumers the last writer's shape, whichever
+    came first; a ``ValueError`` names the node or the input instead."""
+    defaults = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
+    for vi in graph.input:
+        declared = _static(vi.type) if vi.name in defaults else None
+        if declared is not None and list(declared) != defaults[vi.name]:
+            raise ValueError(f"{label}: graph input {_short(vi.name, 80)!r} is declared {declared} but its "
+                             f"initializer (its default value) is {tuple(defaults[vi.name])}")  # fmt: skip
+    produced = set(defaults) | {vi.name for vi in graph.input}
+    made_by_nodes = {o for n in graph.node for o in n.output if o}
+    for index, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name in made_by_nodes and name not in produced:
+                raise ValueError(f"{_where(label, node, index)}: input {_short(name, 80)!r} is produced by this node "
+                                 "or a later one (ONNX graphs are topologically sorted, without cycles)")  # fmt: skip
+        for name in node.output:
+            if not name:
+                continue
+            if name in produced:
+                raise ValueError(f"{_where(label, node, index)}: output {_short(name, 80)!r} is already a graph input, "
+                                 "an initializer or another node's output (ONNX assigns each tensor once)")  # fmt: skip
+            produced.add(name)
+
+
 def _import(onnx: Any, model: Any, label: str, batch: int, strict: bool) -> Imported:
     for i, node in enumerate(model.graph.node):
         if not isinstance(node.op_type, str) or not isinstance(node.name, str):
             raise ValueError(f"{label}: node {i}: its op type or name is not UTF-8 text (a corrupt file?)")
     model = _inline(onnx, model, label)
+    _check_graph(model.graph, label)
     functions = {_key(f): f for f in model.functions}
     found = _resolve(onnx, model, label, batch)
     ctx = _Context(onnx, label, found, {o.domain or "ai.onnx": o.version for o in model.opset_import})

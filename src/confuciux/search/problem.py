@@ -11,25 +11,31 @@ compare at equal budgets.
 With several dataflows (``Platform(dataflow=("dla", "eye"))``) the options are one block per
 dataflow (:meth:`Platform.options`): option ``d·block + g`` is point g of the box with dataflow
 d, so every method searches the union without knowing it; :attr:`Problem.coarse` lists the
-coarse options of every dataflow for the RL agent.  A depthwise layer runs dpt whatever its
-dataflow, so its options outside the first block are marked not valid (they would duplicate the
-first block's costs) and its reported dataflow is the first.
+coarse options of every dataflow for the RL agent.  A layer whose program in a block is the one
+it runs in an earlier block (a depthwise layer runs dpt under dla, shi and eye) has that
+block's options marked not valid (they would duplicate the earlier costs), and so has a layer
+whose program MAESTRO refuses for it; a layer whose program does not use ``KTileSz`` keeps only
+the options of the lowest buffer setting (the others would repeat them).
 
-A layer that no option can cost (every option invalid) makes the problem infeasible:
-:attr:`Problem.uncostable` lists such layers and :meth:`Problem.infeasible_reason` names the
-first; every method then returns an infeasible result carrying that reason.
+An option is valid (``Problem.valid``) when MAESTRO costs it and the cost is physical — or, with
+``Platform(allow_impossible=True)``, when MAESTRO prints it at all.  A layer that no option can
+cost (every option invalid) makes the problem infeasible: :attr:`Problem.uncostable` lists such
+layers and :meth:`Problem.infeasible_reason` names the first; every method then returns an
+infeasible result carrying that reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..budgets import LS_SIZING, lp_total
 from ..cost import evaluate, schema
+from ..cost.design import DataflowLike, label, layer_specs, program_of, refusal
+from ..dataflow.program import Dataflow
 from ..platform import Platform
 from ..workload import Model
 from .objectives import OBJECTIVES, Objective, get_objective
@@ -63,7 +69,9 @@ class Problem:
     (:meth:`Platform.options`); with several dataflows this block of ``block`` options repeats
     once per dataflow.  ``index[i, k - k_lo]`` is the option of point (``pe_axis[i]``, k) in the
     first block (add ``d·block`` for dataflow d), −1 if it is not in the space; ``pe_axis`` is
-    :meth:`Platform.pe_values` (P − P_lo is i on a box of every integer P)."""
+    :meth:`Platform.pe_values` (P − P_lo is i on a box of every integer P).  ``specs[d]``: the
+    dataflow of each layer in block d (a preset's name or a program: a platform's None is each
+    layer's own program); ``refused``: why a layer has no option in a block, by (layer, block)."""
 
     model: Model
     platform: Platform
@@ -76,6 +84,8 @@ class Problem:
     index: np.ndarray = field(init=False)
     pe_axis: np.ndarray = field(init=False)
     dataflow_of: np.ndarray = field(init=False)
+    specs: list[tuple[DataflowLike, ...]] = field(init=False)
+    refused: dict[tuple[int, int], str] = field(init=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, Model):
@@ -98,24 +108,62 @@ class Problem:
     def _build_table(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
         pl, n, g, block = self.platform, len(self.model), self.pes.size, self.block
         fields = tuple(dict.fromkeys(_FIELDS + self.objective_spec.reads))  # what budgets and the objective read
-        table = {f: np.empty((n, g)) for f in fields}
-        valid = np.empty((n, g), dtype=bool)
-        step = max(1, _CHUNK // n)
+        table = {f: np.full((n, g), np.nan) for f in fields}
+        valid = np.zeros((n, g), dtype=bool)
+        layers = list(self.model)
+        self.specs = [layer_specs(d, n, self.model.dataflows) for d in pl.dataflows]
+        self.refused = {}
+        seen: list[dict[Dataflow, int]] = [{} for _ in range(n)]  # each layer's programs of earlier blocks
         for d, dataflow in enumerate(pl.dataflows):
-            for a in range(d * block, (d + 1) * block, step):
-                b = min((d + 1) * block, a + step)
-                p = np.repeat(self.pes[a:b, None], n, 1)
-                k = np.repeat(self.buffers[a:b, None], n, 1)
-                costs = evaluate(self.model, p, k, dataflow, pl.hardware)
+            programs = [program_of(layer, spec) for layer, spec in zip(layers, self.specs[d], strict=True)]
+            rows = []  # the layers this block costs: a new program MAESTRO takes
+            for i, program in enumerate(programs):
+                if program in seen[i]:  # the same costs as an earlier block's (kept there)
+                    earlier = slice(seen[i][program] * block, (seen[i][program] + 1) * block)
+                    for f in fields:
+                        table[f][i, d * block : (d + 1) * block] = table[f][i, earlier]
+                    continue
+                seen[i][program] = d
+                why = refusal(layers[i], self.specs[d][i], pl.hardware)
+                if why is not None:
+                    self.refused[i, d] = why
+                    continue
+                rows.append(i)
+            knob = [i for i in rows if "KTileSz" in programs[i].free_names]
+            fixed = [i for i in rows if i not in knob]  # the buffer setting changes nothing: its lowest only
+            opts = np.arange(d * block, (d + 1) * block)
+            lowest = opts[self.buffers[opts] == self.buffers[opts].min()]
+            whole = dataflow if len(knob) == n else [self.specs[d][i] for i in knob]
+            self._fill(table, valid, fields, knob, opts, whole)
+            self._fill(table, valid, fields, fixed, lowest, [self.specs[d][i] for i in fixed])
+            if fixed:  # the other buffer settings repeat the lowest's costs (not valid: no duplicates)
+                by_p = lowest[np.argsort(self.pes[lowest], kind="stable")]  # one option a P
+                same = by_p[np.searchsorted(self.pes[by_p], self.pes[opts])]
+                rows_fixed = np.asarray(fixed, dtype=np.int64)
                 for f in fields:
-                    table[f][:, a:b] = costs[f].T
-                valid[:, a:b] = costs.valid.T
-        if len(pl.dataflows) > 1:  # depthwise layers run dpt on every dataflow: keep the first block only
-            depthwise = np.array([layer.depthwise for layer in self.model], dtype=bool)
-            valid[np.ix_(depthwise, self.dataflow_of > 0)] = False
+                    table[f][np.ix_(rows_fixed, opts)] = table[f][np.ix_(rows_fixed, same)]
         # the same PE counts for every layer: a read-only view, not a copy
         table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, g))
         return table, valid
+
+    def _fill(self, table: dict[str, np.ndarray], valid: np.ndarray, fields: tuple[str, ...], rows: list[int],
+              options: np.ndarray, dataflow: DataflowLike | list[DataflowLike] | None) -> None:  # fmt: skip
+        """Cost layers ``rows`` on ``options`` (``dataflow``: the block's, or one per row) into the
+        table, in chunks; an option is valid where the platform may use its cost."""
+        if not rows or not options.size:
+            return
+        pl = self.platform
+        index = np.asarray(rows, dtype=np.int64)
+        model: Any = self.model if len(rows) == len(self.model) else [self.model[i] for i in rows]
+        step = max(1, _CHUNK // len(rows))
+        for a in range(0, options.size, step):
+            cols = options[a : a + step]
+            p = np.repeat(self.pes[cols, None], len(rows), 1)
+            k = np.repeat(self.buffers[cols, None], len(rows), 1)
+            costs = evaluate(model, p, k, dataflow, pl.hardware)
+            for f in fields:
+                table[f][np.ix_(index, cols)] = costs[f].T
+            valid[np.ix_(index, cols)] = pl.usable(costs).T
 
     @property
     def n_layers(self) -> int:
@@ -137,7 +185,7 @@ class Problem:
         return self.platform.n_block
 
     @property
-    def dataflows(self) -> tuple[str, ...]:
+    def dataflows(self) -> tuple[DataflowLike | None, ...]:
         return self.platform.dataflows
 
     @property
@@ -169,8 +217,9 @@ class Problem:
             n = int(bad[0])
             name = self.model[n].name
             more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            why = next((f": {why}" for (i, _), why in self.refused.items() if i == n), "")
             return (f"layer {n} ({name!r}) of {self.model.name!r} has no valid option on this platform's action "
-                    f"space (dataflow {self.platform.dataflow_label}){more}")  # fmt: skip
+                    f"space (dataflow {self.platform.dataflow_label}){more}{why}")  # fmt: skip
         over = []
         for key, (need, drivers) in self.budget_floors().items():
             limit = self.platform.budgets[key]
@@ -254,14 +303,17 @@ class Problem:
         choice = np.asarray(choice, dtype=np.int64)
         return self.pes[choice], self.buffers[choice]
 
-    def decode_dataflows(self, choice: np.ndarray) -> tuple[str, ...]:
-        """The dataflow name per layer of a design (N,) given as option indices."""
-        return tuple(self.dataflows[int(d)] for d in self.dataflow_of[np.asarray(choice, dtype=np.int64)])
+    def decode_dataflows(self, choice: np.ndarray) -> tuple[DataflowLike, ...]:
+        """The dataflow per layer of a design (N,) given as option indices: a preset's name or a
+        program (:attr:`Result.dataflows`)."""
+        blocks = self.dataflow_of[np.asarray(choice, dtype=np.int64)]
+        return tuple(self.specs[int(d)][i] for i, d in enumerate(blocks))
 
-    def encode(self, pes: ArrayLike, buffers: ArrayLike, dataflows: str | Sequence[str] | None = None) -> np.ndarray:
+    def encode(self, pes: ArrayLike, buffers: ArrayLike, dataflows: Any = None) -> np.ndarray:
         """Option indices of a design given as per-layer (pes, buffers) and, with several
-        dataflows, ``dataflows`` (names, one a layer, or one name; default the first dataflow);
-        ValueError if a point is not in the platform's action space."""
+        dataflows, ``dataflows`` (entries of :attr:`dataflows` or their labels, one a layer, or
+        one; default the first dataflow); ValueError if a point is not in the platform's action
+        space."""
         k0, k1 = self.platform.buffer_bounds
         p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
         at = np.clip(np.searchsorted(self.pe_axis, p), 0, self.pe_axis.size - 1)
@@ -270,11 +322,14 @@ class Problem:
         if np.any(out < 0):
             raise ValueError("the design is not in the platform's action space")
         if dataflows is not None:
-            names = [dataflows] * out.shape[-1] if isinstance(dataflows, str) else list(dataflows)
-            unknown = [d for d in names if d not in self.dataflows]
-            if unknown or len(names) != out.shape[-1]:
-                raise ValueError(f"dataflows must name one of {list(self.dataflows)} per layer, got {dataflows!r}")
-            out = out + self.block * np.array([self.dataflows.index(d) for d in names], dtype=np.int64)
+            one = isinstance(dataflows, (str, Dataflow))
+            names = [dataflows] * out.shape[-1] if one else list(dataflows)
+            labels = [label(d) for d in self.dataflows]
+            blocks = [self.dataflows.index(d) if d in self.dataflows else labels.index(d) if d in labels else -1
+                      for d in names]  # fmt: skip
+            if -1 in blocks or len(names) != out.shape[-1]:
+                raise ValueError(f"dataflows must name one of {labels} per layer, got {dataflows!r}")
+            out = out + self.block * np.array(blocks, dtype=np.int64)
         return np.asarray(out)
 
     def fitness_key(self, scores: Scores) -> np.ndarray:

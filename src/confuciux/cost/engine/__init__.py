@@ -34,7 +34,7 @@ from .status import DESCRIPTION, PRINTED, Status, Stop
 
 __all__ = [
     "evaluate", "EngineResult", "Status", "DESCRIPTION", "INT_OUTPUTS", "FLOAT_OUTPUTS", "DEFAULTS", "BOUNDS",
-    "impossibilities",
+    "impossibilities", "evaluate_batch",
 ]  # fmt: skip
 
 #: ConfuciuX's MAESTRO command line: NoC bandwidth (elements/cycle), hops, cycles per hop,
@@ -129,7 +129,7 @@ def evaluate(
     except Stop as stop:
         return EngineResult(stop.status, stop.reason)
     if ints["runtime"] <= 0 or floats["energy"] < 0 or math.isnan(floats["energy"]):
-        return EngineResult(Status.BAD_VALUE, f"MAESTRO prints runtime {ints['runtime']}, energy {floats['energy']:g}")
+        return EngineResult(Status.INVALID, f"MAESTRO prints runtime {ints['runtime']}, energy {floats['energy']:g}")
     broken = impossibilities(problem, ints, floats, pes)
     status = Status.IMPOSSIBLE if broken else Status.OK
     reason = f"breaks {', '.join(broken)}" if broken else ""
@@ -187,3 +187,6 @@ def _checked_program(program: object) -> tuple[Bound, ...]:
             raise ValueError(f"{what}: a map needs a dimension")
         out.append(b)
     return tuple(out)
+
+
+from .batch import evaluate_batch  # noqa: E402 (the batch contract, built on evaluate above)

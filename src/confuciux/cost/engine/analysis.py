@@ -22,7 +22,7 @@ from .cases import Case, cases
 from .dims import Dims
 from .levels import Level
 from .problem import Problem
-from .quirks import cdiv, ceil_div_double, i64, noc_delay
+from .quirks import add, cdiv, ceil_div_double, mul, noc_delay
 from .reuse import (
     Tiles,
     critical_partial_sums,
@@ -150,17 +150,19 @@ class Analysis:
         for t, coupled in enumerate(self.coupled):
             size = 1
             for dim in coupled:
-                size *= dims.size(dim)
-            acc.l2_size[t] = i64(acc.l2_size[t] + 2 * spatial_ingress(level, tiles, coupled, case), "L2 size")
-            acc.l2_write[t] = i64(size, "tensor size")
-            acc.l1_size[t] = i64(acc.l1_size[t] + 2 * mapped_volume(tiles, coupled), "L1 size")
+                size = mul(size, dims.size(dim), "tensor size")
+            ingress = spatial_ingress(level, tiles, coupled, case)
+            acc.l2_size[t] = add(acc.l2_size[t], mul(2, ingress, "L2 size"), "L2 size")
+            acc.l2_write[t] = size
+            acc.l1_size[t] = add(acc.l1_size[t], mul(2, mapped_volume(tiles, coupled), "L1 size"), "L1 size")
         out = self.problem.output
         size = 1
         for dim in out:
-            size *= dims.size(dim) - dims.size(dims.counterpart(dim)) + 1 if dims.overlapped(dim) else dims.size(dim)
-        acc.l2_size[OUTPUT] = i64(2 * spatial_egress(level, tiles, out, case), "L2 size")
-        acc.l2_read[OUTPUT] = i64(size, "tensor size")
-        acc.l1_size[OUTPUT] = i64(2 * mapped_volume(tiles, out), "L1 size")
+            extent = dims.size(dim) - dims.size(dims.counterpart(dim)) + 1 if dims.overlapped(dim) else dims.size(dim)
+            size = mul(size, extent, "tensor size")
+        acc.l2_size[OUTPUT] = mul(2, spatial_egress(level, tiles, out, case), "L2 size")
+        acc.l2_read[OUTPUT] = size
+        acc.l1_size[OUTPUT] = mul(2, mapped_volume(tiles, out), "L1 size")
 
     def _case(self, acc: _Acc, level: Level, tiles: Tiles, case: Case) -> bool:
         """Cost one case; False when MAESTRO skips it (no partial sums on its critical path)."""
@@ -168,38 +170,38 @@ class Analysis:
         out = self.problem.output
         egress = spatial_egress(level, tiles, out, case)
         macs = output_mapping(level, tiles, out, case)
-        acc.l2_write[OUTPUT] = i64(acc.l2_write[OUTPUT] + occ * egress, "output L2 writes")
-        acc.l1_write[OUTPUT] = i64(acc.l1_write[OUTPUT] + occ * macs, "output L1 writes")
-        acc.l1_read[OUTPUT] = i64(acc.l1_read[OUTPUT] + occ * macs, "output L1 reads")
+        acc.l2_write[OUTPUT] = add(acc.l2_write[OUTPUT], mul(occ, egress, "writes"), "output L2 writes")
+        acc.l1_write[OUTPUT] = add(acc.l1_write[OUTPUT], mul(occ, macs, "writes"), "output L1 writes")
+        acc.l1_read[OUTPUT] = add(acc.l1_read[OUTPUT], mul(occ, macs, "reads"), "output L1 reads")
         psums = critical_partial_sums(level, tiles, out, case)
         if psums <= 0:
             return False
         ingress = 0
         for t, coupled in enumerate(self.coupled):
             volume = spatial_ingress(level, tiles, coupled, case)
-            ingress += volume
-            acc.l2_read[t] = i64(acc.l2_read[t] + occ * volume, "L2 reads")
+            ingress = add(ingress, volume, "ingress")
+            acc.l2_read[t] = add(acc.l2_read[t], mul(occ, volume, "reads"), "L2 reads")
             acc.l1_write[t] = acc.l2_read[t]  # quirk: the L1 writes are a copy of the L2 reads
-            acc.l1_read[t] = i64(acc.l1_read[t] + occ * macs, "L1 reads")
-        acc.intensity = _fdiv(macs, ingress)
+            acc.l1_read[t] = add(acc.l1_read[t], mul(occ, macs, "reads"), "L1 reads")
+        acc.intensity = _fdiv(float(macs), float(ingress))  # MAESTRO divides the longs as doubles
         compute, active, subs = self._compute(acc, level, tiles, case, psums)
         delays = (noc_delay(ingress, self.flags.noc_bw, self.flags.noc_latency),
                   noc_delay(egress, self.flags.noc_bw, self.flags.noc_latency), compute)  # fmt: skip
-        step = compute + delays[0] if case.all_init else max(delays[1], compute, delays[0])
+        step = add(compute, delays[0], "step") if case.all_init else max(delays[1], compute, delays[0])
         if level.index == 0:
             step = self._offchip(acc, step, compute)
-        acc.runtime = i64(acc.runtime + occ * step, "runtime")
-        acc.computations = i64(acc.computations + occ * macs, "MACs")
+        acc.runtime = add(acc.runtime, mul(occ, step, "runtime"), "runtime")
+        acc.computations = add(acc.computations, mul(occ, macs, "MACs"), "MACs")
         sub_active = sum(r.avg_active * n for r, n in subs)
         acc.active += (sub_active if sub_active != 0 else active) * occ
         compute = compute or 1
         traffic = max(ingress, egress)
         acc.peak_bw = max(acc.peak_bw, cdiv(traffic, compute, "compute delay"))
-        acc.avg_bw += cdiv(i64(occ * traffic, "traffic"), compute, "compute delay")
+        acc.avg_bw = add(acc.avg_bw, cdiv(mul(occ, traffic, "traffic"), compute, "compute delay"), "bandwidth")
         for k, d in enumerate((delays[0], delays[1], compute)):
             acc.delay_min[k] = min(acc.delay_min[k], d)
             acc.delay_max[k] = max(acc.delay_max[k], d)
-            acc.delay_sum[k] += occ * d
+            acc.delay_sum[k] = add(acc.delay_sum[k], mul(occ, d, "delays"), "delays")
         acc.total += occ
         return True
 
@@ -231,7 +233,7 @@ class Analysis:
         delay before MAESTRO guards it against 0 (SIGFPE), and is halved again at every case."""
         bw = self.flags.offchip_bw
         out_req = acc.l2_size[OUTPUT]
-        in_req = acc.l2_size[INPUT] + acc.l2_size[FILTER]
+        in_req = add(acc.l2_size[INPUT], acc.l2_size[FILTER], "L2 size")
         ingress = cdiv(cdiv(in_req, bw, "off-chip bandwidth"), 2, "2")
         egress = cdiv(cdiv(out_req, bw, "off-chip bandwidth"), 2, "2")
         step = max(ingress, step, egress)
@@ -263,7 +265,7 @@ class Analysis:
             l2_size=_t(acc.l2_size),
             l1_size=_t(acc.l1_size),
             peak_bw=acc.peak_bw,
-            avg_bw=_fdiv(acc.avg_bw, total),
+            avg_bw=_fdiv(float(acc.avg_bw), float(total)),
             offchip_bw=acc.offchip_bw,
             delays=delays,
             avg_active=acc.active / total if total else acc.active,

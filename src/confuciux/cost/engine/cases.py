@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from .dims import Dims
 from .levels import Level
 from .quirks import cdiv, i32
+from .status import Status, Stop
 
-__all__ = ["INIT", "STEADY", "EDGE", "State", "Case", "map_states", "cases"]
+__all__ = ["INIT", "STEADY", "EDGE", "MAX_CASES", "State", "Case", "map_states", "cases"]
 
 INIT, STEADY, EDGE = 0, 1, 2
+#: The most iteration cases one level analysis may have (the engine's limit, not MAESTRO's: a
+#: level of many maps that all iterate has up to 3^maps cases, and MAESTRO builds a table of
+#: every one in memory — beyond 2^31 its 32-bit case count overflows).  Above it: OVERFLOW.
+MAX_CASES = 2**24
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,8 @@ def cases(level: Level, dims: Dims) -> list[Case]:
     for i in range(len(per_map) - 2, -1, -1):
         inner[i] = inner[i + 1] * len(per_map[i + 1])
     total = inner[0] * len(per_map[0]) if per_map else 1
+    if total > MAX_CASES:
+        raise Stop(Status.OVERFLOW, f"{total} iteration cases in cluster level {level.index} (more than {MAX_CASES})")
     out = []
     for c in range(total):
         states = tuple(states_[-(-c // inner[i]) % len(states_)] for i, states_ in enumerate(per_map))

@@ -14,7 +14,7 @@ import math
 from .status import Status, Stop
 
 __all__ = [
-    "I32_MAX", "I64_MAX", "i32", "i64", "cdiv", "cmod", "ceil_div_double", "noc_delay",
+    "I32_MAX", "I64_MAX", "i32", "i64", "add", "mul", "cdiv", "cmod", "ceil_div_double", "noc_delay",
     "INPUT_HEIGHT", "INPUT_WIDTH", "OUTPUT_HEIGHT", "OUTPUT_WIDTH", "OUTPUT_OF",
 ]  # fmt: skip
 
@@ -41,12 +41,25 @@ def i64(value: int, what: str) -> int:
     raise Stop(Status.OVERFLOW, f"{what} = {value} does not fit MAESTRO's 64-bit long")
 
 
+def add(a: int, b: int, what: str) -> int:
+    """``a + b`` in MAESTRO's ``long``: every sum of volumes, counters and delays is checked."""
+    return i64(a + b, what)
+
+
+def mul(a: int, b: int, what: str) -> int:
+    """``a * b`` in MAESTRO's ``long``: every product of tiles, counts and occurrences is
+    checked step by step (a product of many tiles can leave the range before a zero factor
+    brings it back; MAESTRO's would have wrapped)."""
+    return i64(a * b, what)
+
+
 def cdiv(a: int, b: int, what: str = "division") -> int:
-    """C's integer division (truncates toward zero); a zero divisor is MAESTRO's SIGFPE."""
+    """C's integer division (truncates toward zero); a zero divisor is MAESTRO's SIGFPE, the
+    one quotient outside ``long`` (``LONG_MIN / -1``) an overflow."""
     if b == 0:
         raise Stop(Status.SIGFPE, f"integer division by zero: {what}")
     q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
+    return i64(q if (a >= 0) == (b >= 0) else -q, what)
 
 
 def cmod(a: int, b: int, what: str = "division") -> int:
@@ -57,7 +70,7 @@ def cmod(a: int, b: int, what: str = "division") -> int:
 def ceil_div_double(a: int, b: int) -> int:
     """``(long) ceil((double) a / (double) b)``: MAESTRO divides the critical path's partial sums
     by the SIMD lanes in double precision (exact below 2**53)."""
-    return int(math.ceil(float(a) / float(b)))
+    return i64(int(math.ceil(float(a) / float(b))), "compute delay")
 
 
 def noc_delay(volume: int, bandwidth: int, latency: int) -> int:
@@ -68,4 +81,4 @@ def noc_delay(volume: int, bandwidth: int, latency: int) -> int:
     sends = cdiv(volume, bandwidth, "NoC bandwidth")
     if cmod(volume, bandwidth, "NoC bandwidth") != 0:
         sends += 1
-    return latency + sends - 1
+    return add(latency - 1, sends, "NoC delay")

@@ -18,28 +18,13 @@ import numpy as np
 from ...hardware import Hardware
 from ..reference import area_power_points, energy_points
 from .analysis import FILTER, INPUT, OUTPUT, Flags, LevelResult
+from .outputs import FLOAT_OUTPUTS, INT_OUTPUTS
 from .problem import Problem
 from .quirks import i32
 
 __all__ = ["INT_OUTPUTS", "FLOAT_OUTPUTS", "row", "maestro_hardware"]
 
 _TENSORS = ("input", "filter", "output")
-
-#: Integer outputs of a result, in MAESTRO's CSV order (names ours; units in EngineResult).
-INT_OUTPUTS: tuple[str, ...] = (
-    "runtime", "noc_bw", "peak_bw", "vector_width", "offchip_bw", "l2_bytes", "l1_bytes", "input_pixels",
-    "filter_pixels",
-    "macs",
-    *(f"{t}_{a}" for t in _TENSORS for a in ("l1_read", "l1_write", "l2_read", "l2_write")),
-    "ingress_delay_min", "ingress_delay_max", "ingress_delay_avg", "egress_delay_min", "egress_delay_max",
-    "egress_delay_avg", "compute_delay_min", "compute_delay_max", "compute_delay_avg",
-)  # fmt: skip
-#: Floating outputs, in MAESTRO's CSV order.
-FLOAT_OUTPUTS: tuple[str, ...] = (
-    "energy", "throughput", "throughput_per_energy", "area", "power", "avg_bw", "multicast_filter",
-    "multicast_input", "ops_per_joule", "pe_power", "l1_power", "l2_power", "noc_power",
-    *(f"{t}_reuse" for t in _TENSORS), "utilized_pes", "arithmetic_intensity",
-)  # fmt: skip
 
 
 def maestro_hardware(flags: Flags) -> Hardware:
@@ -50,11 +35,13 @@ def maestro_hardware(flags: Flags) -> Hardware:
         base,
         mac_area=base.mac_area * flags.simd,
         mac_power=base.mac_power * flags.simd,
-        noc_bandwidth=float(flags.noc_bw),
+        bus_width=float(flags.noc_bw),
     )
 
 
 def _div(a: float, b: float) -> float:
+    """``a / b`` as MAESTRO's doubles (its longs are divided as doubles: callers convert), with
+    C's results for a zero divisor."""
     if b == 0:
         return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a)
     return a / b
@@ -108,7 +95,7 @@ def row(problem: Problem, top: LevelResult, flags: Flags, pes: int) -> tuple[dic
     pe_power = pes * hw.mac_power
     l1_power = pes * hw.l1_power * l1_cells
     l2_power = hw.l2_power * l2_cells
-    macs, runtime = top.computations, top.runtime
+    macs, runtime = float(top.computations), float(top.runtime)
     floats: dict[str, float] = {
         "energy": energy,
         "throughput": _div(macs, runtime),
@@ -116,14 +103,14 @@ def row(problem: Problem, top: LevelResult, flags: Flags, pes: int) -> tuple[dic
         "area": area,
         "power": power,
         "avg_bw": top.avg_bw,
-        "multicast_filter": _div(top.l1_write[FILTER], top.l2_read[FILTER]),
-        "multicast_input": _div(top.l1_write[INPUT], top.l2_read[INPUT]),
+        "multicast_filter": _div(float(top.l1_write[FILTER]), float(top.l2_read[FILTER])),
+        "multicast_input": _div(float(top.l1_write[INPUT]), float(top.l2_read[INPUT])),
         "ops_per_joule": _div(macs, energy) * 1e9,
         "pe_power": pe_power,
         "l1_power": l1_power,
         "l2_power": l2_power,
         "noc_power": power - pe_power - l1_power - l2_power,
-        **{f"{name}_reuse": _div(top.l1_read[t], top.l1_write[t]) for t, name in enumerate(_TENSORS)},
+        **{f"{name}_reuse": _div(float(top.l1_read[t]), float(top.l1_write[t])) for t, name in enumerate(_TENSORS)},
         "utilized_pes": top.avg_active,
         "arithmetic_intensity": top.arithmetic_intensity,
     }

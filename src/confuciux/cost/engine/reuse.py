@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from .cases import INIT, STEADY, Case, State
 from .dims import Dims, dims_of
 from .levels import Level
-from .quirks import INPUT_HEIGHT, INPUT_WIDTH, OUTPUT_HEIGHT, OUTPUT_OF, OUTPUT_WIDTH, cdiv
+from .quirks import INPUT_HEIGHT, INPUT_WIDTH, OUTPUT_HEIGHT, OUTPUT_OF, OUTPUT_WIDTH, add, cdiv, mul
 from .status import Status, Stop
 
 __all__ = [
@@ -99,7 +99,7 @@ def mapped_volume(tiles: Tiles, coupled: tuple[str, ...]) -> int:
     out = 1
     for dim in coupled:
         if dim in tiles.mapped:
-            out *= tiles.mapped[dim]
+            out = mul(out, tiles.mapped[dim], "tile volume")
     return out
 
 
@@ -125,9 +125,10 @@ def _pe_mapped(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: Case,
             continue
         st = case.by_dim[d.dim]
         if d.spatial:
-            out *= _pe_mapped_factor(tiles, d.dim, st, level.edge_clusters, first, spee)
+            factor = _pe_mapped_factor(tiles, d.dim, st, level.edge_clusters, first, spee)
         else:
-            out *= tiles.tile(d.dim, st.edge)
+            factor = tiles.tile(d.dim, st.edge)
+        out = mul(out, factor, "tile volume")
     return out
 
 
@@ -181,11 +182,12 @@ def _pe_ingress(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: Case
             continue
         st = case.by_dim[d.dim]
         if not d.spatial:
-            out *= _temporal_ingress(tiles, d.dim, st, i == moving and not restarts)
+            factor = _temporal_ingress(tiles, d.dim, st, i == moving and not restarts)
         elif st.position == INIT:
-            out *= _spatial_ingress_factor(tiles, d.dim, st, first, spee, i > moving)
+            factor = _spatial_ingress_factor(tiles, d.dim, st, first, spee, i > moving)
         else:
-            out *= _spatial_ingress_factor(tiles, d.dim, st, first, spee, i == moving and not restarts)
+            factor = _spatial_ingress_factor(tiles, d.dim, st, first, spee, i == moving and not restarts)
+        out = mul(out, factor, "ingress volume")
     return out
 
 
@@ -216,9 +218,15 @@ def _spread(level: Level, sp_state: State, pe: Callable[[bool, bool], int], firs
     if edges > 1:
         n_spee = 1 if spee else 0
         full = max(edges - n_spee - 1, 0)
-        out += full * pe(first_full, False)
-        out += n_spee * pe(False, True)
+        out = add(out, mul(full, pe(first_full, False), "volume"), "volume")
+        out = add(out, mul(n_spee, pe(False, True), "volume"), "volume")
     return out
+
+
+def _all_sub_clusters(level: Level, pe: Callable[[bool, bool], int]) -> int:
+    """The first sub-cluster's volume plus the other ``size - 1``'s."""
+    first = pe(True, False)
+    return add(first, mul(level.size - 1, pe(False, False), "volume"), "volume")
 
 
 def spatial_ingress(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: Case) -> int:
@@ -231,7 +239,7 @@ def spatial_ingress(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: 
     if sp_state is None:
         return pe(True, False)
     if not edge:
-        return pe(True, False) + (level.size - 1) * pe(False, False)
+        return _all_sub_clusters(level, pe)
     return _spread(level, sp_state, pe, first_full=False)
 
 
@@ -290,18 +298,20 @@ def _pe_egress(
                 continue
             st = case.by_dim[d.dim]
             if d.spatial:
-                out *= _psum_spatial(tiles, d.dim, st, level.edge_clusters, first, spee)
+                factor = _psum_spatial(tiles, d.dim, st, level.edge_clusters, first, spee)
             else:
-                out *= tiles.tile(d.dim, st.edge)
+                factor = tiles.tile(d.dim, st.edge)
+            out = mul(out, factor, "partial sums")
     for dim in coupled:
         directive = level.first(dim)
         if directive is None:
             raise Stop(Status.CRASH, f"no map of {dim} in cluster level {level.index} (null pointer)")
         st = case.by_dim[dim]
         if directive.spatial:
-            out *= _output_spatial(tiles, dim, st, level.edge_clusters, flags)
+            factor = _output_spatial(tiles, dim, st, level.edge_clusters, flags)
         else:
-            out *= _output_temporal(tiles, dim, st)
+            factor = _output_temporal(tiles, dim, st)
+        out = mul(out, factor, "output volume")
     return out
 
 
@@ -315,7 +325,7 @@ def spatial_egress(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: C
     if sp_state is None:
         return pe(True, False)
     if not edge:
-        return pe(True, False) + (level.size - 1) * pe(False, False)
+        return _all_sub_clusters(level, pe)
     return _spread(level, sp_state, pe, first_full=False)
 
 
@@ -340,10 +350,8 @@ def output_mapping(level: Level, tiles: Tiles, coupled: tuple[str, ...], case: C
     def pe(first: bool, spee: bool) -> int:
         return _pe_egress(level, tiles, coupled, case, True, (first, spee, first or not spee))
 
-    if sp_state is None:
-        return level.size * pe(True, False)
-    if not edge:
-        return level.size * pe(True, False)
+    if sp_state is None or not edge:
+        return mul(level.size, pe(True, False), "MACs")
     return _spread(level, sp_state, pe, first_full=True)
 
 
