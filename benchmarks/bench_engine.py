@@ -155,3 +155,19 @@ def test_engine_one_point(benchmark, varying):
     else:
         benchmark(engine_native.evaluate_point, layer, t, 256, 4)
     _record(benchmark, 1)
+
+
+@pytest.mark.parametrize("varying", [False, True])
+def test_evaluate_layer_user_program(benchmark, varying):
+    """The public ``evaluate_layer`` with a user program (MAESTRO's kcp_ws family, a Dataflow):
+    issue 15's target is 20 µs a call.  The same design again and again, or a new P every call."""
+    layer = Layer(64, 32, 58, 58, 3, 3)
+    program = Dataflow.preset("kcp_ws")
+    cost = confuciux.evaluate_layer(layer, 256, 4, program)
+    assert cost.valid and cost.runtime > 0
+    if varying:
+        it = iter(np.random.default_rng(3).integers(1, 4097, 10**7).tolist())
+        benchmark(lambda: confuciux.evaluate_layer(layer, next(it), 4, program))
+    else:
+        benchmark(confuciux.evaluate_layer, layer, 256, 4, program)
+    _record(benchmark, 1)

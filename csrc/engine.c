@@ -1784,6 +1784,23 @@ static i64 pixels(ctx *c, const problem_t *pb, int t)
 }
 
 /* row(): every output into out[CXE_N_OUTPUTS] */
+/* Energy (nJ), area (um^2) and power (mW) of a point from its outputs' counts and sizes, with the
+ * cost database hw: energy_points() (MAESTRO's accounting, whose L1 term counts only where the top
+ * level never recursed, or the general one), summed in the reference's order, and cx_area_power. */
+static void price(const acc_t *a, i64 pes, const cx_hardware *hw, const double *out, double *energy,
+                  double *area, double *power)
+{
+    double l2_acc = OUT(INPUT_L2_READ) + OUT(INPUT_L2_WRITE) + OUT(FILTER_L2_READ) + OUT(FILTER_L2_WRITE)
+                    + OUT(OUTPUT_L2_WRITE);
+    double l1_acc = OUT(INPUT_L1_READ) + OUT(INPUT_L1_WRITE) + OUT(FILTER_L1_READ) + OUT(FILTER_L1_WRITE)
+                    + OUT(OUTPUT_L1_READ) + OUT(OUTPUT_L1_WRITE);
+    if (hw->maestro_energy) *energy = hw->l2_energy * l2_acc + (!a->recursed ? hw->l1_energy * l1_acc : 0.0);
+    else *energy = hw->mac_energy * OUT(MACS) + hw->l1_energy * l1_acc + hw->l2_energy * (l2_acc + OUT(OUTPUT_L2_READ));
+    int64_t p = pes, l1_cells = OUT(L1_BYTES) > 0 ? (int64_t)OUT(L1_BYTES) : 1;  /* an SRAM has at least one cell */
+    int64_t l2_cells = OUT(L2_BYTES) > 0 ? (int64_t)OUT(L2_BYTES) : 1;
+    cx_area_power(&p, &l1_cells, &l2_cells, 1, hw, area, power);
+}
+
 static void report(ctx *c, const problem_t *pb, const acc_t *a, i64 pes, const cx_hardware *hw, double *out)
 {
     i64 l2 = i32(c, (i128)a->l2_size[0] + a->l2_size[1] + a->l2_size[2]);
@@ -1818,17 +1835,9 @@ static void report(ctx *c, const problem_t *pb, const acc_t *a, i64 pes, const c
         out[delays[k][1]] = (double)a->dmax[k];
         out[delays[k][2]] = a->total ? (double)cdiv(c, a->dsum[k], a->total) : 0.0;
     }
-    /* energy_points(): MAESTRO's accounting or the general one, summed in the reference's order */
-    double l2_acc = OUT(INPUT_L2_READ) + OUT(INPUT_L2_WRITE) + OUT(FILTER_L2_READ) + OUT(FILTER_L2_WRITE)
-                    + OUT(OUTPUT_L2_WRITE);
-    double l1_acc = OUT(INPUT_L1_READ) + OUT(INPUT_L1_WRITE) + OUT(FILTER_L1_READ) + OUT(FILTER_L1_WRITE)
-                    + OUT(OUTPUT_L1_READ) + OUT(OUTPUT_L1_WRITE);
-    double energy;
-    if (hw->maestro_energy) energy = hw->l2_energy * l2_acc + (!a->recursed ? hw->l1_energy * l1_acc : 0.0);
-    else energy = hw->mac_energy * OUT(MACS) + hw->l1_energy * l1_acc + hw->l2_energy * (l2_acc + OUT(OUTPUT_L2_READ));
     int64_t l1_cells = l1 ? l1 : 1, l2_cells = l2 ? l2 : 1;  /* an SRAM has at least one cell */
-    double area, power;
-    cx_area_power(&pes, &l1_cells, &l2_cells, 1, hw, &area, &power);
+    double energy, area, power;
+    price(a, pes, hw, out, &energy, &area, &power);
     double macs = OUT(MACS), runtime = OUT(RUNTIME);
     double pe_power = (double)pes * hw->mac_power;
     double l1_power = (double)pes * hw->l1_power * (double)l1_cells;
@@ -1872,7 +1881,7 @@ static int printed_status(const problem_t *pb, const acc_t *a, i64 pes, i64 simd
 
 /* evaluate() of one design on a compiled program: the status; the outputs into out[] */
 static int eval_point(ctx *c, analysis_t *an, i64 pes, i64 hops, i64 hop_latency, const cx_hardware *hw,
-                      double *out)
+                      const cx_hardware *priced, double *out)
 {
     prog_t *g = an->g;
     if (g->err_pre >= 0) return g->err_pre;
@@ -1898,6 +1907,13 @@ static int eval_point(ctx *c, analysis_t *an, i64 pes, i64 hops, i64 hop_latency
     }
     report(c, an->pb, acc, pes, hw, out);
     int status = printed_status(an->pb, acc, pes, c->simd, out);
+    if (priced && (status == CXE_OK || status == CXE_IMPOSSIBLE)) {
+        /* the caller's cost database: MAESTRO's counts priced as confuciux prices them (the status
+         * above stays MAESTRO's: its printed energy decides whether it prints a cost) */
+        price(acc, pes, priced, out, &out[CXE_OUT_ENERGY], &out[CXE_OUT_AREA], &out[CXE_OUT_POWER]);
+        if (!(isfinite(out[CXE_OUT_ENERGY]) && isfinite(out[CXE_OUT_AREA]) && isfinite(out[CXE_OUT_POWER])))
+            status = CXE_OVERFLOW;
+    }
     arelease(c->tmp, m);
     return status;
 }
@@ -2024,7 +2040,7 @@ typedef struct {
     const cxe_programs *pr;
     const cx_designs *des;
     const cxe_flags *fl;
-    const cx_hardware *hw;
+    const cx_hardware *hw, *priced;
     const int *outputs;
     size_t n_outputs;
     double *rows;
@@ -2079,7 +2095,7 @@ static void eval_one(ctx *c, const batch_t *b, layer_state *ls, size_t d, size_t
     }
     analysis_t an = {&ls->pb, g, perm};
     jmp_buf *outer = c->jb;
-    int st = eval_point(c, &an, pes, hops, lat, b->hw, out);
+    int st = eval_point(c, &an, pes, hops, lat, b->hw, b->priced, out);
     c->jb = outer;
     if (st == OOM) fail(c, OOM);
     store(b, i, st, out);
@@ -2179,8 +2195,8 @@ static int run_batch(ctx *c, const batch_t *b, const int *knobs, int64_t longest
 
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
-                 const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
-                 uint8_t *status, const uint8_t *codes, cxe_cache *cache)
+                 const cx_hardware *hw, const cx_hardware *priced, const int *outputs, size_t n_outputs,
+                 double *rows, uint8_t *status, const uint8_t *codes, cxe_cache *cache)
 {
     if (flags->simd < 1 || flags->noc_bw < 1 || flags->offchip_bw < 1 || flags->noc_hops < 0
         || flags->noc_hop_latency < 0)
@@ -2205,7 +2221,7 @@ int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t 
             }
         }
     }
-    batch_t b = {layers, programs, designs, flags, hw, outputs, n_outputs, rows, status, codes, n_layers, n_designs};
+    batch_t b = {layers, programs, designs, flags, hw, priced, outputs, n_outputs, rows, status, codes, n_layers, n_designs};
     cxe_cache local;
     memset(&local, 0, sizeof local);
     cxe_cache *k = cache ? cache : &local;

@@ -79,7 +79,9 @@ void cxe_cache_free(cxe_cache *cache);
 
 /* Evaluate n_designs x n_layers points: point (d, l) costs layer l under its program bound with
  * ClusterSz <- P and KTileSz <- k of design d (designs->pes, designs->ktile as for cx_evaluate).
- * hw: the cost database for energy, area and power (Hardware.maestro() with these flags).
+ * hw: the cost database of MAESTRO's printed energy, area and power (Hardware.maestro() with these
+ * flags); priced: NULL, or the database whose energy, area and power replace those outputs of the
+ * printed points (the status stays MAESTRO's; a point they do not fit a double is CXE_OVERFLOW).
  * Output outputs[j] (an enum cxe_output) of point i = d * n_layers + l goes to
  * rows[j * n_designs * n_layers + i]: NaN unless the point is printed (CXE_OK, CXE_IMPOSSIBLE);
  * status[i] receives codes[s] for the point's enum cxe_status s (codes NULL: s itself; the
@@ -91,8 +93,8 @@ void cxe_cache_free(cxe_cache *cache);
  * directives; nothing written); -3 when out of memory (the outputs are then undefined). */
 int cxe_evaluate(const cxe_layers *layers, const cxe_programs *programs, size_t n_layers,
                  const cx_designs *designs, size_t n_designs, const cxe_flags *flags,
-                 const cx_hardware *hw, const int *outputs, size_t n_outputs, double *rows,
-                 uint8_t *status, const uint8_t *codes, cxe_cache *cache);
+                 const cx_hardware *hw, const cx_hardware *priced, const int *outputs, size_t n_outputs,
+                 double *rows, uint8_t *status, const uint8_t *codes, cxe_cache *cache);
 
 /* The name of dimension, status or output i (the Python tables' names), "" out of range: the
  * binding checks the enums against the tables, and maps the statuses to its codes, with these. */

@@ -150,7 +150,7 @@ int main(void)
     cxe_layers ly = {dims, sy, sx, windows, tensors, bounds};
     cxe_programs pr = {first, kind, dim, size, offset, size_knob, offset_knob, whole};
     cx_hardware hw = {.l2_energy = 18.61, .l1_energy = 1.68, .maestro_energy = 1, .mac_area = 283, .l1_area = 0.1,
-                      .l2_area = 0.1, .mac_power = 1.2, .noc_bandwidth = 81920000, .bus_area_per_port = 1492,
+                      .l2_area = 0.1, .mac_power = 1.2, .bus_width = 81920000, .bus_area_per_port = 1492,
                       .arbiter_area = 395, .arbiter_area_floor = 1, .arbiter_a2 = 1.2886, .arbiter_a1 = 5.58,
                       .arbiter_a0 = -23.7};
     for (int j = 0; j < CXE_N_OUTPUTS; j++) all_outputs[j] = j;
@@ -172,7 +172,7 @@ int main(void)
                         next() % 2 ? 70000 : draw_pos()};
         cx_designs des = {pes, ktile, {NL, 1}, {NL, 1}};
         /* with the cache every other round (it then holds another round's inputs half the time) */
-        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &values[0][0], status, NULL,
+        int rc = cxe_evaluate(&ly, &pr, NL, &des, NDES, &fl, &hw, NULL, all_outputs, CXE_N_OUTPUTS, &values[0][0], status, NULL,
                               round % 2 ? cache : NULL);
         if (check(rc, values, status, NP)) return 1;
         if (rc != 0 && !bad_round) { fprintf(stderr, "round %d: well-formed input refused\n", round); return 1; }
@@ -186,7 +186,7 @@ int main(void)
             memcpy(rk + d * NL, ktile + (NDES - 1 - d) * NL, NL * sizeof *rk);
         }
         cx_designs rev = {rp, rk, {NL, 1}, {NL, 1}};
-        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &again[0][0], status2, NULL,
+        if (cxe_evaluate(&ly, &pr, NL, &rev, NDES, &fl, &hw, NULL, all_outputs, CXE_N_OUTPUTS, &again[0][0], status2, NULL,
                          round % 3 ? cache : NULL) != 0)
             return 1;
         for (int d = 0; d < NDES; d++)
@@ -200,7 +200,7 @@ int main(void)
             for (int d = 0; d < NDES; d++) {
                 cx_designs one = {pes + d * NL, ktile + d * NL, {0, 1}, {0, 1}};
                 static double single[CXE_N_OUTPUTS][NL];
-                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, all_outputs, CXE_N_OUTPUTS, &single[0][0], status2, NULL,
+                if (cxe_evaluate(&ly, &pr, NL, &one, 1, &fl, &hw, NULL, all_outputs, CXE_N_OUTPUTS, &single[0][0], status2, NULL,
                                  d % 2 ? cache : NULL) != 0)
                     return 1;
                 for (int l = 0; l < NL; l++) {

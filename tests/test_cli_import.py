@@ -141,8 +141,8 @@ def test_evaluate_result_rederives_objective_usage_and_feasibility(tmp_path, cap
     assert main(["explore", "--model", "example", "--method", "exact", "--quiet", "--json", str(saved)]) == 0
     d = json.loads(saved.read_text())
     budget = d["constraint_used"]["area"]["budget"]
-    forged = _forge(d, objective_value=1.0, constraint_used={"area": {"used": 1.0, "budget": budget,
-                                                                      "fraction": 1.0 / budget}})  # fmt: skip
+    forged = _forge(d, objective_value=1.0, lower_bound=1.0,  # (a bound above the objective is refused on load)
+                    constraint_used={"area": {"used": 1.0, "budget": budget, "fraction": 1.0 / budget}})  # fmt: skip
     saved.write_text(json.dumps(forged))
     capsys.readouterr()
     assert main(["evaluate", "--result", str(saved)]) == 3

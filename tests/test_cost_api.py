@@ -429,3 +429,26 @@ def test_physical_and_the_statuses_of_totals():
     assert not bad.valid[0] and both.total().status == cx.cost.schema.INVALID and not both.total().valid
     point = evaluate_layer(dw[:1], 64, 4, "dla", Hardware.maestro())
     assert point.valid and not point.physical and point.status == cx.cost.schema.IMPOSSIBLE
+
+
+@pytest.mark.parametrize("name", ["kcp_ws", "rs", "nlr", "eye"])
+def test_evaluate_layer_on_the_engine_equals_evaluate(name):
+    """evaluate_layer's one-point path for programs (one C call, a compiled template kept per layer
+    and program) gives evaluate's numbers and statuses, with any hardware."""
+    import dataclasses
+
+    from confuciux.dataflow import Dataflow
+
+    model = cx.zoo.load("mobilenet_v2")
+    layers = [model[i] for i in (0, 1, 2, 10, len(model) - 1)]  # CONV, DSCONV, 1x1, strided, the classifier
+    program = Dataflow.preset(name)
+    outputs = ("runtime", "energy", "area", "power", "l2_bytes", "macs_per_cycle", "filter_l2_read")
+    for hw in (Hardware.default(), Hardware.maestro(), dataclasses.replace(Hardware.default(), noc_bandwidth=64)):
+        for pes in (1, 7, 300):
+            many = evaluate(layers, pes, 3, program, hw, outputs=outputs)
+            for i, layer in enumerate(layers):
+                one = evaluate_layer(layer, pes, 3, program, hw)
+                assert one.status == many.status[i] and one.valid == many.valid[i]
+                for out in outputs:
+                    got = one.accesses[out] if out in one.accesses else getattr(one, out)
+                    np.testing.assert_array_equal(got, many[out][i], err_msg=f"{name} {layer} P={pes} {out}")

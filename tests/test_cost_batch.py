@@ -55,3 +55,32 @@ def test_contract_errors(kwargs, error, match):
             "pes": np.array([4, 4, 100]), "buffers": np.array([1]), "flags": {}, "outputs": ["runtime"], **kwargs}
     with pytest.raises(error, match=match):
         evaluate_batch(**args)
+
+
+@pytest.mark.parametrize("hardware", ["default", "maestro", "simd"])
+def test_priced_outputs_are_the_same_on_the_compiled_engine_and_the_reference(hardware):
+    """``priced``: energy, area and power of the caller's Hardware, bit for bit on both paths
+    (the C engine prices in C; the reference prices MAESTRO's counts in NumPy)."""
+    import dataclasses
+
+    from confuciux import Hardware
+    from confuciux.cost.engine import native
+
+    if not native.AVAILABLE:
+        pytest.skip("compiled engine not built")
+    hw = {"default": Hardware.default(), "maestro": Hardware.maestro(),
+          "simd": dataclasses.replace(Hardware.default(), simd_lanes=2)}[hardware]  # fmt: skip
+    templates = [compile(p, layer) for p, layer in zip(PROGRAMS, LAYERS, strict=True)]
+    pes = np.array([[1, 1, 1], [4, 4, 100], [9, 16, 200], [64, 3, 7]])
+    names = ("runtime", "energy", "area", "power", "l1_bytes")
+    flags = dict(hw.engine_flags)
+    c, sc = evaluate_batch(LAYERS, templates, pes, np.array([[2]]), flags, names, priced=hw)
+    r, sr = evaluate_batch(LAYERS, templates, pes, np.array([[2]]), flags, names, use_c=False, priced=hw)
+    np.testing.assert_array_equal(sc, sr)
+    for name in names:
+        np.testing.assert_array_equal(c[name], r[name], err_msg=name)
+    maestro, _ = evaluate_batch(LAYERS, templates, pes, np.array([[2]]), flags, ("energy",))
+    if hardware == "default":  # the general accounting charges MACs: not MAESTRO's printed energy
+        assert np.all(c["energy"][sc == 0] > maestro["energy"][sc == 0])
+    with pytest.raises(TypeError, match="priced must be a Hardware"):
+        evaluate_batch(LAYERS, templates, pes, np.array([[2]]), flags, names, priced="maestro")  # type: ignore[arg-type]

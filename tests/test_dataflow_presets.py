@@ -82,7 +82,8 @@ def test_the_docs_show_every_preset_as_it_is():
         assert f"### {name} — " in text and _table(name) in text, name
 
 
-def test_the_docs_examples_run():
+def test_the_docs_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write files (mine.m, export/)
     blocks = re.findall(r"^```python\n(.*?)^```", DOCS.read_text(encoding="utf-8"), re.S | re.M)
     assert len(blocks) >= 3
     for code in blocks:

@@ -32,7 +32,7 @@ import csv
 import dataclasses
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -40,6 +40,7 @@ import numpy as np
 
 from .budgets import BUDGET_KEYS, lp_total
 from .cost.design import labels
+from .dataflow.program import Dataflow
 from .platform import Platform
 from .search.exact import solve_exact
 from .search.frontier import Front, Limits, frontier, layer_fronts, step
@@ -118,6 +119,7 @@ class ParetoFront:
     option_dataflows: np.ndarray | None = None
     dataflow_names: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
+    option_programs: tuple[Sequence[Dataflow], ...] = ()
     _designs: _Designs | None = dataclasses.field(default=None, repr=False)
     _complete: ParetoFront | None = dataclasses.field(default=None, repr=False)
 
@@ -173,7 +175,7 @@ class ParetoFront:
     def design(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(pes, buffers) per layer of point ``i``."""
         c = self._rows(np.array([self._check(i)]))[0]
-        return self.option_pes[c], self.option_buffers[c]
+        return _take(self.option_pes, c), _take(self.option_buffers, c)
 
     def designs(self, indices: Any) -> tuple[np.ndarray, np.ndarray]:
         """(pes, buffers), each (k, N), of the points ``indices`` (any order, repeats allowed)."""
@@ -184,7 +186,7 @@ class ParetoFront:
             raise IndexError(f"indices out of range for a front of {len(self)} points")
         c = self._rows(idx.astype(np.int64) % max(len(self), 1))
         c = c.reshape(idx.size, len(self.layers))
-        return self.option_pes[c], self.option_buffers[c]
+        return _take(self.option_pes, c), _take(self.option_buffers, c)
 
     def dataflows(self, i: int) -> tuple[str, ...]:
         """The dataflow per layer of point ``i`` (names; see :attr:`Result.dataflows`)."""
@@ -192,6 +194,15 @@ class ParetoFront:
         if self.option_dataflows is None:
             return (self.dataflow_names[0],) * int(c.size)
         return tuple(self.dataflow_names[int(d)] for d in self.option_dataflows[c])
+
+    def programs(self, i: int) -> tuple[Dataflow, ...]:
+        """The program per layer of point ``i`` of a searched mapping (``option_programs``:
+        each layer's program per option; a ValueError for a fixed dataflow: :meth:`dataflows`)."""
+        if not self.option_programs:
+            raise ValueError("this front's layers run fixed dataflows (see dataflows(i)); programs are a searched "
+                             "mapping's")  # fmt: skip
+        c = self._rows(np.array([self._check(i)]))[0]
+        return tuple(self.option_programs[n][int(g)] for n, g in enumerate(c))
 
     def iter_designs(self, chunk: int = CHUNK) -> Iterator[DesignBlock]:
         """The designs of every point, ``chunk`` points at a time, in order (memory: chunk ×
@@ -205,8 +216,8 @@ class ParetoFront:
             for b in range(0, decoded.shape[0], chunk):
                 c = decoded[b : b + chunk]
                 flows = np.zeros(c.shape, dtype=np.int8) if self.option_dataflows is None else self.option_dataflows[c]
-                yield DesignBlock(np.arange(a + b, a + b + c.shape[0]), self.option_pes[c], self.option_buffers[c],
-                                  flows)  # fmt: skip
+                yield DesignBlock(np.arange(a + b, a + b + c.shape[0]), _take(self.option_pes, c),
+                                  _take(self.option_buffers, c), flows)  # fmt: skip
 
     @property
     def choices(self) -> np.ndarray:
@@ -357,6 +368,14 @@ class _Points:
         return _Points(res, obj, bound, _Explicit(_frozen(table)), exact)
 
 
+def _take(options: np.ndarray, choice: np.ndarray) -> np.ndarray:
+    """The values of options ``choice`` (..., N): ``options`` shared by every layer (G,), or
+    each layer's own (N, G) (a searched mapping)."""
+    if options.ndim == 1:
+        return np.asarray(options[choice])
+    return np.asarray(options[np.arange(options.shape[0]), choice])
+
+
 def _make(problem: Problem, resource: str, points: _Points) -> ParetoFront:
     pl = problem.platform
     info = {"name": pl.name, "dataflow": pl.dataflow_label, "hardware": pl.hardware.name, "deployment": pl.deployment,
@@ -368,7 +387,8 @@ def _make(problem: Problem, resource: str, points: _Points) -> ParetoFront:
                        _frozen(points.objective), _frozen(points.bound), _frozen(problem.pes), _frozen(problem.buffers),
                        points.exact, info, label=pl.dataflow_label, option_dataflows=od,
                        dataflow_names=labels(pl.dataflows),
-                       layers=tuple(layer.name for layer in problem.model), _designs=points.designs)  # fmt: skip
+                       layers=tuple(layer.name for layer in problem.model), option_programs=problem.programs,
+                       _designs=points.designs)  # fmt: skip
 
 
 def _scored(problem: Problem, resource: str, choices: np.ndarray, bound: np.ndarray) -> _Points:

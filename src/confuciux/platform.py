@@ -30,6 +30,8 @@ from .cost import LayersLike, area_power, evaluate, schema
 from .cost.design import DataflowLike, label, labels, layer_specs, preset_name, refusal
 from .dataflow.program import Dataflow
 from .hardware import Hardware
+from .mapping.settings import MappingSearch, mapping_spec
+from .mapping.space import MappingSpace
 from .workload import Layer
 
 __all__ = ["Platform", "PlatformDataflow", "BUDGET_KEYS", "DEPLOYMENTS", "CONFUCIUX_PES", "CONFUCIUX_BUFFERS", "SPACES",
@@ -149,14 +151,29 @@ class _Uncostable(ValueError):
     """A layer that no option of the space can cost (ConfuciuX's corner budget is then undefined)."""
 
 
-#: What a platform's dataflow is: a preset's name, a program, None (each layer's own program), or
-#: a tuple of two or more of those for a per-layer choice.
-PlatformDataflow = DataflowLike | None | tuple[DataflowLike | None, ...]
+#: What a platform's dataflow is: a preset's name, a program, None (each layer's own program), a
+#: tuple of two or more of those for a per-layer choice, or a searched mapping.
+PlatformDataflow = DataflowLike | None | tuple[DataflowLike | None, ...] | MappingSpace | MappingSearch
+#: Area models: the hardware's formula, or DiGamma's (:func:`digamma_hardware`).
+AREA_MODELS = ("hardware", "digamma")
+
+
+def digamma_hardware(hardware: Hardware) -> Hardware:
+    """``hardware`` with DiGamma's area formula (maestro-project/gamma): 282 µm² a PE's MAC and
+    0.086 µm² a bit of SRAM, 8 bits a byte, for L1 (per PE) and L2 alike; no bus or arbiter
+    area.  Energy, power and MAESTRO's flags stay ``hardware``'s."""
+    tag = ", digamma area"
+    name = hardware.name if hardware.name.endswith(tag) else hardware.name + tag
+    return dataclasses.replace(hardware, mac_area=282.0 / hardware.simd_lanes, l1_area=0.086 * 8, l2_area=0.086 * 8,
+                               bus_area_per_port=0.0, bus_area_base=0.0, arbiter_area=0.0, name=name)  # fmt: skip
 
 
 def _dataflow(value: Any) -> PlatformDataflow:
-    """A preset's name (lower-case), a :class:`Dataflow`, None, or a tuple of two or more distinct
-    ones (one alone: itself)."""
+    """A preset's name (lower-case), a :class:`Dataflow`, None, a tuple of two or more distinct
+    ones (one alone: itself), or a searched mapping (a :class:`MappingSearch`)."""
+    searched = mapping_spec(value)
+    if searched is not None:
+        return searched
     entries = (value,) if value is None or isinstance(value, (str, Dataflow)) else value
     try:
         entries = tuple(entries)
@@ -168,6 +185,9 @@ def _dataflow(value: Any) -> PlatformDataflow:
         raise ValueError(f"dataflow must give at least one dataflow, got {value!r}")
     out: list[DataflowLike | None] = []
     for d in entries:
+        if mapping_spec(d) is not None:
+            raise ValueError("a searched mapping (MappingSpace) is a platform's only dataflow: it already chooses "
+                             "each layer's program")  # fmt: skip
         if d is not None and not isinstance(d, (str, Dataflow)):
             raise TypeError(f"a dataflow is a preset's name, a Dataflow or None, got {type(d).__name__}")
         out.append(preset_name(d) if isinstance(d, str) else d)
@@ -205,7 +225,13 @@ class Platform:
 
     A program's options: P is MAESTRO's ``--num_pes`` and binds ``ClusterSz``; the buffer setting
     binds ``KTileSz``, so for a layer whose program does not use ``KTileSz`` only the options of
-    the lowest buffer setting are kept (the others would repeat them)."""
+    the lowest buffer setting are kept (the others would repeat them).
+
+    A searched mapping — ``dataflow=MappingSpace(...)`` or a
+    :class:`~confuciux.mapping.options.MappingSearch` — searches every layer's program on the
+    PE counts of the space (docs/mapping.md): a layer's options are then the points its search
+    finds (each with its P and program; no buffer setting), layer-pipelined only.
+    ``area_model="digamma"`` prices area with DiGamma's formula (:func:`digamma_hardware`)."""
 
     dataflow: PlatformDataflow = "dla"
     _: KW_ONLY  # everything after the dataflow by keyword (by position: a FutureWarning until 0.3)
@@ -220,6 +246,7 @@ class Platform:
     space: str = "box"
     pe_dense: int = 0
     allow_impossible: bool = False
+    area_model: str = "hardware"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dataflow", _dataflow(self.dataflow))
@@ -231,6 +258,7 @@ class Platform:
         if not isinstance(self.deployment, str) or self.deployment.upper() not in DEPLOYMENTS:
             raise ValueError(f"unknown deployment {self.deployment!r}; expected 'LP' or 'LS'")
         object.__setattr__(self, "deployment", self.deployment.upper())
+        self._area_and_mapping()
         if self.deployment == "LS" and len(self.dataflows) > 1:
             # one accelerator runs every layer, and an accelerator has one dataflow
             raise ValueError(f"LS deployment runs every layer on one accelerator, which has one dataflow; got "
@@ -258,10 +286,24 @@ class Platform:
             raise ValueError(f"the action space has {self.n_options:,} options a layer; at most {MAX_OPTIONS:,} "
                              "(narrow pe_bounds or buffer_bounds)")  # fmt: skip
 
+    def _area_and_mapping(self) -> None:
+        if self.area_model not in AREA_MODELS:
+            raise ValueError(f"area_model must be one of {', '.join(AREA_MODELS)}, got {self.area_model!r}")
+        if self.area_model == "digamma":  # (idempotent: dataclasses.replace runs this again)
+            object.__setattr__(self, "hardware", digamma_hardware(self.hardware))
+        if self.deployment == "LS" and self.mapping is not None:
+            raise ValueError("a searched mapping gives each layer its own P and program: layer-pipelined (LP) only")
+
     @property
     def dataflows(self) -> tuple[DataflowLike | None, ...]:
-        """The dataflows a layer may choose from, in the order of the option blocks."""
-        return self.dataflow if isinstance(self.dataflow, tuple) else (self.dataflow,)
+        """The dataflows a layer may choose from, in the order of the option blocks (a searched
+        mapping: its one :class:`MappingSearch`)."""
+        return self.dataflow if isinstance(self.dataflow, tuple) else (self.dataflow,)  # type: ignore[return-value]
+
+    @property
+    def mapping(self) -> MappingSearch | None:
+        """The searched mapping, when the dataflow is one."""
+        return self.dataflow if isinstance(self.dataflow, MappingSearch) else None
 
     @property
     def dataflow_label(self) -> str:
@@ -391,6 +433,8 @@ class Platform:
             "options": self.n_options,
             **({"dataflows": list(labels(self.dataflows))} if len(self.dataflows) > 1 else {}),
             **({"allow_impossible": True} if self.allow_impossible else {}),
+            **(self.mapping.describe() if self.mapping is not None else {}),
+            **({"area_model": self.area_model} if self.area_model != "hardware" else {}),
         }  # fmt: skip
 
     @functools.cached_property
@@ -426,6 +470,9 @@ class Platform:
             raise ValueError(f"unknown constraint {constraint!r}; expected one of {list(BUDGET_KEYS)}")
         if isinstance(mul, bool) or not isinstance(mul, (int, float)) or not 0 <= mul <= 1:
             raise ValueError(f"mul must be a number in [0, 1], got {mul!r}")
+        if mapping_spec(dataflow) is not None:
+            raise ValueError("Platform.confuciux's budget comes from fixed-dataflow corner designs; a searched "
+                             "mapping has none: give an absolute budget, Platform(MappingSpace(), budgets={...})")
         base = cls(dataflow, hardware=hardware, deployment=deployment, pe_levels=pe_levels, buffer_levels=buffer_levels,
                    pe_bounds=pe_bounds, buffer_bounds=buffer_bounds, space=space,
                    allow_impossible=allow_impossible)  # fmt: skip

@@ -643,6 +643,17 @@ def evaluate_layer(
         df: str | None = dataflow
     else:
         df = _one_kernel_dataflow(None, dataflow) if dataflow is None or type(dataflow) is str else None
+    if df is None and constants is None and type(layer) is Layer and isinstance(dataflow, (str, Dataflow)):
+        from .engine import native as engine  # (the engine imports the reference, which imports this package)
+
+        kernel = _design.closed_form(layer, dataflow) if hardware.confuciux_flags else None
+        if kernel is None and engine.AVAILABLE:  # a program only the general engine costs: one C call
+            status, out = engine.evaluate_point(layer, _design.point_template(layer, dataflow), pes, buffers,
+                                                _engine_flags(hardware), hardware)  # fmt: skip
+            values = [out[i] for i in _ENGINE_INDEX]
+            accesses = dict(zip(_ACCESSES, values[_N_MAIN : _N_MAIN + len(_ACCESSES)], strict=True))
+            return _new_tuple(PointCost, (*values[:_N_MAIN], status in _PRINTED, status, accesses))
+        df = kernel
     if df is None or constants is not None or not hardware.confuciux_flags:
         if isinstance(dataflow, Sequence) and not isinstance(dataflow, str):
             raise TypeError(f"evaluate_layer takes one dataflow (a preset's name or a Dataflow), got {dataflow!r}")
@@ -666,6 +677,25 @@ def evaluate_layer(
 
 
 _ACCESSES, _N_MAIN = schema.ACCESSES, len(schema.MAIN)
+
+
+def _engine_index() -> list[int]:
+    """Where each closed-form output sits among the general engine's outputs."""
+    from .engine.outputs import OUTPUTS as ENGINE_OUTPUTS
+
+    return [ENGINE_OUTPUTS.index(schema.ENGINE_NAME[name]) for name in schema.CLOSED_FORM]
+
+
+_ENGINE_INDEX = _engine_index()
+
+
+def _build_engine_flags(hardware: Hardware) -> tuple[int, ...]:
+    from .engine.native import point_flags
+
+    return point_flags(hardware.engine_flags)
+
+
+_engine_flags: IdentityCache[Hardware, tuple[int, ...]] = IdentityCache(_build_engine_flags)
 _new_tuple = tuple.__new__  # PointCost from a filled list, without NamedTuple's argument parsing
 
 

@@ -33,7 +33,7 @@ from . import schema
 
 __all__ = [
     "DEFAULT_PRESET", "DataflowLike", "DataflowSpec", "layer_specs", "program_of", "closed_form", "label", "labels",
-    "templates", "refusal", "engine_costs", "evaluate_design", "per_layer_dataflows",
+    "templates", "point_template", "refusal", "engine_costs", "evaluate_design", "per_layer_dataflows",
 ]  # fmt: skip
 
 #: The preset of a layer that has no program of its own when ``dataflow=None`` (ConfuciuX's
@@ -107,13 +107,15 @@ def closed_form(layer: Layer, spec: DataflowLike) -> str | None:
     return next((name for name in _dataflows.DATAFLOWS if spec == _presets.preset(name)), None)
 
 
-def label(spec: DataflowLike | None) -> str:
+def label(spec: DataflowLike | None | object) -> str:
     """A dataflow for messages and records: a preset's name, the name of the preset a program
     equals, ``"program"`` for any other program and ``"model"`` for None (each layer's own)."""
     if spec is None:
         return "model"
     if isinstance(spec, str):
         return spec
+    if not isinstance(spec, Dataflow):  # a searched mapping (confuciux.mapping), which names itself
+        return str(getattr(spec, "label", "program"))
     return next((name for name in _presets.PRESETS if spec == _presets.preset(name)), "program")
 
 
@@ -157,10 +159,6 @@ def refusal(layer: Layer, spec: DataflowLike, hardware: Hardware) -> str | None:
     return None
 
 
-# What the schema's energy, area and power are recomputed from (the engine's names are the schema's).
-_COUNTS = tuple(name for name in schema.COUNTS if name in schema.CLOSED_FORM)
-
-
 def engine_costs(
     layers: Sequence[Layer],
     programs: Sequence[Dataflow],
@@ -173,52 +171,40 @@ def engine_costs(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The schema's outputs ``asked`` (each float64 (D, N); NaN where not printed) and the
     status (uint8 (D, N)) of ``layers`` under ``programs`` on the general engine, for ``pes`` and
-    ``buffers`` of shape (D, N), with ``hardware``'s MAESTRO flags and coefficients (``use_c``: the compiled engine where built)."""
+    ``buffers`` of shape (D, N), with ``hardware``'s MAESTRO flags and prices (``use_c``: the
+    compiled engine where built)."""
     from .engine.batch import evaluate_batch  # (the engine imports the reference, which imports this package)
-    from .reference import area_power_points, energy_points
 
     compiled = templates(layers, programs, constants)
-    costed = {"energy", "area", "power"} & set(asked)
-    wanted = set(asked) | ({*_COUNTS, "energy"} if costed else set())
-    names = [schema.ENGINE_NAME[n] for n in schema.NAMES if n in wanted and n not in ("area", "power")]
-    raw, status = evaluate_batch(layers, compiled, pes, buffers, hardware.engine_flags, names, use_c)
-    out = {n: raw[schema.ENGINE_NAME[n]] for n in asked if n not in costed}
-    if costed:
-        flat = {n: raw[n].reshape(-1) for n in _COUNTS}
-        energy, area, power = _costs(flat, raw["energy"].reshape(-1), pes.reshape(-1), hardware, energy_points,
-                                     area_power_points)  # fmt: skip
-        printed = np.isin(status, tuple(schema.PRINTED))
-        finite = (np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)).reshape(status.shape)
-        status = np.where(printed & ~finite, schema.OVERFLOW, status).astype(schema.STATUS_DTYPE)
-        keep = np.isin(status, tuple(schema.PRINTED))
-        for n, v in (("energy", energy), ("area", area), ("power", power)):
-            if n in costed:
-                out[n] = np.where(keep, v.reshape(status.shape), np.nan)
-        for n in out:
-            out[n] = np.where(keep, out[n], np.nan)
-    return {n: out[n] for n in asked}, status
-
-
-def _costs(counts: dict[str, np.ndarray], maestro_energy: np.ndarray, pes: np.ndarray, hw: Hardware,
-           energy_points: Any, area_power_points: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Energy (nJ), area (µm²) and power (mW) with ``hw`` from the engine's counts.  MAESTRO's
-    energy counts L1 only where its top level never analysed a sub-cluster; the engine's energy
-    (MAESTRO's database) says where: it differs from its L2 part exactly there."""
-    with np.errstate(invalid="ignore"):
-        l2_only = energy_points(counts, np.zeros(pes.size, dtype=bool), Hardware.maestro())
-        single_level = np.abs(maestro_energy - l2_only) > 1e-9 * np.abs(l2_only)
-        energy = energy_points(counts, single_level, hw)
-        # MAESTRO's SRAMs have at least one cell (its area and power of an empty buffer)
-        l1 = np.maximum(np.nan_to_num(counts["l1_bytes"]), 1).astype(np.int64)
-        l2 = np.maximum(np.nan_to_num(counts["l2_bytes"]), 1).astype(np.int64)
-    area, power = area_power_points(pes, l1, l2, hw)
-    return energy, area, power
+    names = [schema.ENGINE_NAME[n] for n in asked]
+    raw, status = evaluate_batch(layers, compiled, pes, buffers, hardware.engine_flags, names, use_c, priced=hardware)
+    return {n: raw[schema.ENGINE_NAME[n]] for n in asked}, status
 
 
 def per_layer_dataflows(dataflows: str | Sequence[str], n_layers: int) -> tuple[str, ...]:
     """``dataflows`` as one lower-case preset name per layer (a string: every layer); former
     helper of :func:`evaluate_design` (use :func:`layer_specs`)."""
     return tuple(str(d) for d in layer_specs(dataflows, n_layers))
+
+
+# evaluate_layer's programs: (layer, spec) -> (layer, spec, template), by identity (both frozen;
+# the entry holds them, so their ids stay theirs); cleared when full.
+_POINT_TEMPLATES: dict[tuple[int, int], tuple[Layer, Any, Template]] = {}
+_MAX_POINT_TEMPLATES = 1024
+
+
+def point_template(layer: Layer, spec: DataflowLike) -> Template:
+    """``spec``'s program compiled for ``layer`` (:func:`templates`), kept for the next call with
+    the same objects: :func:`confuciux.evaluate_layer` costs one design at a time."""
+    key = (id(layer), id(spec))
+    hit = _POINT_TEMPLATES.get(key)
+    if hit is not None and hit[0] is layer and hit[1] is spec:
+        return hit[2]
+    template = templates([layer], [program_of(layer, spec)])[0]
+    if len(_POINT_TEMPLATES) >= _MAX_POINT_TEMPLATES:
+        _POINT_TEMPLATES.clear()
+    _POINT_TEMPLATES[key] = (layer, spec, template)
+    return template
 
 
 def evaluate_design(model: Any, pes: ArrayLike, buffers: ArrayLike, dataflows: DataflowSpec,

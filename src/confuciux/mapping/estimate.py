@@ -23,9 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cost.reference import energy_points
+from ..dataflow import Dataflow
+from ..dataflow.dimensions import maestro_layer
+from ..dataflow.program import Spatial
+from ..hardware import Hardware
 from .genome import FreeEncoding
 
-__all__ = ["estimate"]
+__all__ = ["estimate", "buffers", "critical_path", "traffic", "energy"]
 
 
 def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -34,6 +39,12 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tupl
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
     return _runtime(enc, g, p), *_buffers(enc, g, p)
+
+
+def buffers(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """(L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs."""
+    g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    return _buffers(enc, g, np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],)))
 
 
 def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, simd: int = 1) -> np.ndarray:
@@ -48,43 +59,33 @@ def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, si
 
 def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray, physical: bool = False) -> np.ndarray:
     """Per axis, the extents each level hands down along the critical path (extent, times) —
-    a full and an edge child per extent and level — and the work they add up to.  The kernel
-    is whole at every level: its work is its size.  ``physical``: a strided output tile is
-    charged its rows, not MAESTRO's stride-1 count."""
+    a full and an edge child per extent and level, every axis at once — and the work they add
+    up to.  ``physical``: a strided output tile is charged its rows, not MAESTRO's stride-1
+    count."""
     n = g.shape[0]
     nlev, sp, cl, ti, _ = enc.parts(g)
     top = np.maximum(pes // enc.min_pes(g), 1)
-    kernel = 1.0
-    for d in np.flatnonzero(enc.kmask).tolist():
-        kernel *= enc.written(d, int(enc.sizes[d]))
-    total = np.full(n, kernel)
-    for d in enc.free_axes.tolist():
-        x = np.full((n, 1), enc.sizes[d], dtype=np.int64)
-        m = np.ones((n, 1), dtype=np.int64)
-        for lv in range(enc.L):
-            t = np.minimum(ti[:, lv, d][:, None], x)
-            np.maximum(t, 1, out=t)
-            full, edge = np.divmod(x, t)
-            has_edge = edge > 0
-            live = nlev > lv
-            spatial = live & (sp[:, lv] == d)
-            m_full = m * full
-            m_edge = m * has_edge
-            if spatial.any():  # a spatial map deals its tiles to the sub-clusters, a round at a time
-                units = (top if lv == 0 else cl[:, lv])[spatial, None]
-                k = full[spatial] + has_edge[spatial]
-                rounds = -(-k // units)
-                alone = has_edge[spatial] & ((k - 1) % units == 0)  # the edge tile alone in the last round
-                m_full[spatial] = m[spatial] * (rounds - alone)
-                m_edge[spatial] = m[spatial] * alone
-            dead = ~live
-            t[dead], edge[dead], m_full[dead], m_edge[dead] = x[dead], 0, m[dead], 0
-            x = np.concatenate([t, edge], axis=1)
-            m = np.concatenate([m_full, m_edge], axis=1)
-        s = 1 if physical else int(enc.out_strides[d])
-        written = np.where(x > 0, s * (x - 1) + 1, 0) if s > 1 else x
-        total *= (m * written).sum(axis=1)
-    return total
+    x = np.broadcast_to(enc.sizes[None, :, None], (n, enc.D, 1)).copy()  # extents (n, D, k)
+    m = np.ones((n, enc.D, 1), dtype=np.int64)  # times on the critical path
+    axis = np.arange(enc.D)[None, :]
+    for lv in range(enc.L):
+        t = np.maximum(np.minimum(ti[:, lv, :, None], x), 1)
+        full, edge = np.divmod(x, t)
+        has_edge = edge > 0
+        live = (nlev > lv)[:, None, None]
+        spatial = ((sp[:, lv, None] == axis) & live[:, :, 0])[:, :, None]
+        units = (top if lv == 0 else cl[:, lv])[:, None, None]
+        k = full + has_edge
+        rounds = -(-k // units)
+        alone = has_edge & ((k - 1) % units == 0)  # the edge tile alone in the last round
+        m_full = np.where(spatial, m * (rounds - alone), m * full)
+        m_edge = np.where(spatial, m * alone, m * has_edge)
+        x = np.where(live, np.concatenate([t, edge], axis=2), np.concatenate([x, np.zeros_like(x)], axis=2))
+        m = np.where(live, np.concatenate([m_full, m_edge], axis=2), np.concatenate([m, np.zeros_like(m)], axis=2))
+    st = np.ones(enc.D, dtype=np.int64) if physical else enc.out_strides
+    written = np.where(x > 0, st[None, :, None] * (x - 1) + 1, 0)
+    out: np.ndarray = np.prod((m * written).sum(axis=2).astype(np.float64), axis=1)
+    return out
 
 
 _IN = ("N", "G", "C", "Y'", "X'")
@@ -128,3 +129,116 @@ def _buffers(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray) -> tuple[np.ndar
         + o2 * np.where(out_axes[s], units, 1)
     )
     return 2.0 * (i1 + f1 + o1), l2
+
+
+def traffic(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> dict[str, np.ndarray]:
+    """Estimated L2 traffic (elements) of each row's top level, as MAESTRO counts it: per step of
+    the top-level loop nest a tensor is fetched only when the loop that moves indexes it — its
+    whole tile if a loop inside that it depends on restarts, else the new slice (a sliding
+    window's new rows) — for every sub-cluster when the parallel axis indexes it, once
+    (multicast) otherwise; the first step fetches every tile; the output is written back at
+    every step.  Returns ``input_l2_read``, ``filter_l2_read``, ``output_l2_write``."""
+    g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    names = enc.axes.names
+    _, sp, _, ti, od = enc.parts(g)
+    at = np.arange(n)
+    top = ti[:, 0, :]
+    s = sp[:, 0]
+    units = np.maximum(p // enc.min_pes(g), 1)
+    trips = -(-enc.sizes[None, :] // top)
+    n_tiles = trips[at, s]
+    trips[at, s] = -(-n_tiles // units)
+    busy = np.minimum(units, n_tiles)
+    order = od[:, 0, :]
+    t_ord = np.take_along_axis(trips, order, axis=1)
+    before = np.cumprod(np.concatenate([np.ones((n, 1), dtype=np.int64), t_ord[:, :-1]], axis=1), axis=1)
+    sy, sx = enc.layer.stride
+    depthwise = enc.layer.depthwise
+    out: dict[str, np.ndarray] = {}
+    for name, coupled in (("input_l2_read", _IN), ("filter_l2_read", _FILTER), ("output_l2_write", _OUT)):
+        axes = _tensor_axes(name, coupled, depthwise) & set(names)
+        mask = np.array([nm in axes for nm in names])
+        vol = np.ones(n)
+        slice_ = {}
+        for d, nm in enumerate(names):
+            if not mask[d]:
+                continue
+            t = top[:, d].astype(np.float64)
+            if name == "input_l2_read" and nm in ("Y'", "X'"):
+                st, k = (sy, "R") if nm == "Y'" else (sx, "S")
+                kernel = float(enc.sizes[names.index(k)]) if k in names else 1.0
+                full = (t - 1) * st + kernel
+                slice_[d] = t * st / full  # a sliding window's new rows over its rows
+                t = full
+            vol *= t
+        if name == "output_l2_write":  # every step writes its tiles: each output axis's extents add up
+            total = np.ones(n)
+            for d in range(enc.D):
+                if mask[d]:
+                    full, edge = np.divmod(enc.sizes[d], top[:, d])
+                    total *= full * _written(enc, d, top[:, d]) + (edge > 0) * _written(enc, d, edge)
+                else:
+                    total *= trips[:, d]
+            out[name] = total
+            continue
+        spread = np.where(mask[s], busy, 1)
+        v_full = vol * spread
+        c_ord = mask[order]
+        live = c_ord & (t_ord > 1)
+        inner_live = np.flip(np.cumsum(np.flip(live, axis=1), axis=1), axis=1) - live  # coupled loops inside
+        total = v_full.copy()
+        for j in range(enc.D):
+            moving = order[:, j]
+            share = np.ones(n)
+            for a, f in slice_.items():
+                share = np.where(moving == a, f, share)
+            per = np.where(inner_live[:, j] > 0, 1.0, share)
+            total += np.where(live[:, j], (t_ord[:, j] - 1) * before[:, j] * v_full * per, 0.0)
+        out[name] = total
+    return out
+
+
+def _tensor_axes(name: str, coupled: tuple[str, ...], depthwise: bool) -> set[str]:
+    """The axes that index tensor ``name`` (a depthwise layer's filter and output follow C)."""
+    if depthwise and name == "filter_l2_read":
+        return {"C", "R", "S"}
+    if depthwise and name == "output_l2_write":
+        return {"N", "C", "Y'", "X'"}
+    return set(coupled) | ({"R", "S"} if name == "filter_l2_read" else set())
+
+
+def _written(enc: FreeEncoding, axis: int, tile: np.ndarray) -> np.ndarray:
+    """MAESTRO's size of tiles of ``axis`` (a strided output tile at its stride-1 count)."""
+    st = int(enc.out_strides[axis])
+    out: np.ndarray = np.where(tile > 0, st * (tile - 1) + 1, 0) if st > 1 else tile
+    return out
+
+
+def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware: Hardware) -> np.ndarray:
+    """Estimated energy (nJ) of each row under ``hardware``'s accounting (MAESTRO's with
+    ``Hardware.maestro()``: L2 traffic, and L1 only for a one-level program): the traffic of
+    :func:`traffic`, the tensors' sizes written once, every MAC reading and writing L1."""
+    g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    t = traffic(enc, g, pes)
+    _, dims = maestro_layer(enc.layer, Dataflow([Spatial("K", 1)]))
+    d = {k: float(v) for k, v in dims.items()}
+    batch = d.get("N", 1.0) * d.get("G", 1.0)
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    # MAESTRO counts a strided output tile's MACs at its stride-1 size
+    macs = float(enc.layer.macs) * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
+    filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
+    out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
+    ones = np.ones(n)
+    counts = {
+        "runtime": ones, "l1_bytes": ones, "l2_bytes": ones, "macs": macs,
+        "input_l2_read": t["input_l2_read"], "input_l2_write": batch * d["C"] * d["Y"] * d["X"] * ones,
+        "filter_l2_read": t["filter_l2_read"], "filter_l2_write": filt * ones,
+        "output_l2_write": t["output_l2_write"], "output_l2_read": out_size * ones,
+        "input_l1_read": macs, "input_l1_write": t["input_l2_read"], "filter_l1_read": macs,
+        "filter_l1_write": t["filter_l2_read"], "output_l1_read": macs, "output_l1_write": macs,
+    }  # fmt: skip
+    out: np.ndarray = energy_points(counts, enc.levels(g) == 1, hardware)
+    return out

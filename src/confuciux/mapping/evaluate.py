@@ -93,10 +93,38 @@ def reference_batch(
 
 
 def default_evaluator() -> Evaluator:
-    """The compiled engine's batch entry point when the package has it, else
+    """The engine's batch entry point (``confuciux.cost.engine.evaluate_batch``, compiled when
+    built) when the package has it, else the compiled engine's binding directly, else
     :func:`reference_batch`."""
     batch = getattr(engine, "evaluate_batch", None)
-    return batch if callable(batch) else reference_batch
+    if callable(batch):
+        return _with_buffers(batch)
+    try:
+        from ..cost.engine import native  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return reference_batch
+    if not getattr(native, "AVAILABLE", False):
+        return reference_batch
+    return _with_buffers(native.evaluate)
+
+
+def _with_buffers(batch: Callable[..., tuple[dict[str, np.ndarray], np.ndarray]]) -> Evaluator:
+    """``batch`` with the contract's arrays made explicit: contiguous int64 (n_designs, n_layers)
+    PEs and buffers (1 where a program has no KTileSz) and every flag."""
+
+    def call(
+        layers: Sequence[Layer], templates: Sequence[Template], pes: np.ndarray, buffers: np.ndarray | None = None,
+        flags: Mapping[str, Any] | None = None, outputs: Sequence[str] = OUTPUTS,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+        n = len(layers)
+        p = np.asarray(pes, dtype=np.int64)
+        shape = np.broadcast_shapes(p.shape, (1, n))
+        p = np.ascontiguousarray(np.broadcast_to(p, shape))
+        b = np.ones(shape, dtype=np.int64) if buffers is None else np.ascontiguousarray(
+            np.broadcast_to(np.asarray(buffers, dtype=np.int64), shape))  # fmt: skip
+        return batch(layers, templates, p, b, engine_flags(flags), outputs)
+
+    return call
 
 
 #: Area models a search can price designs with: ``"hardware"`` (the given

@@ -35,10 +35,12 @@ from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
 from .bounds import mapping_bound
 from .estimate import critical_path, estimate
+from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
 from .seeds import seed_rows
+from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
 
@@ -53,44 +55,6 @@ OBJECTIVES = {"latency": "runtime", "energy": "energy"}
 RESOURCES = ("pes", "area", "power", "l1_bytes", "l2_bytes")
 CAPS = RESOURCES
 _COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "pes")
-
-
-@dataclass(frozen=True)
-class Genetic:
-    """The genetic method's settings: ``population`` (candidates evaluated a generation, and
-    parents kept; default a tenth of the evaluation budget within 10..100, GAMMA's ratio),
-    ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
-    evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
-    generation), ``inner`` (generations bred from the best predicted children, by the estimate
-    alone, before each engine batch; ``presearch`` before the first), ``seeds`` (rows per
-    candidate of the first generation built from the best parallel structures the estimate knows,
-    :mod:`.seeds`, over up to 8 of the PE counts), ``explore`` (share of a generation drawn at random from
-    the pool instead), ``pe_step`` (probability that a child moves to another PE count of the
-    search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`)."""
-
-    population: int | None = None
-    parents: float = 0.4
-    pool: int = 20
-    initial: int = 50
-    inner: int = 2
-    presearch: int = 10
-    seeds: int = 4
-    explore: float = 0.2
-    pe_step: float = 0.3
-    operators: Operators = field(default_factory=Operators)
-
-    def __post_init__(self) -> None:
-        for name in ("population", "pool", "initial", "inner", "presearch", "seeds"):
-            v = getattr(self, name)
-            if v is None and name == "population":
-                continue
-            least = 0 if name in ("inner", "presearch", "seeds") else 1
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ValueError(f"Genetic.{name} must be an int >= {least}, got {v!r}")
-        for name in ("parents", "explore", "pe_step"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
-                raise ValueError(f"Genetic.{name} must be in [0, 1], got {v!r}")
 
 
 @dataclass(frozen=True)
@@ -200,6 +164,7 @@ class _Run:
     ) -> None:
         self.layer, self.space, self.P = layer, space, pes
         self.strict = strict
+        self.field = OBJECTIVES[objective]
         self.objective, self.resource, self.caps = objective, resource, dict(caps)
         self.hardware, self.area_model = hardware, area_model
         self.flags = engine_flags(flags)
@@ -227,7 +192,7 @@ class _Run:
         """Engine over estimated runtime of logged points (NaN where either is missing)."""
         log = self.log
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = log.costs["runtime"][idx] / log.estimate[idx]
+            r = log.costs[self.field][idx] / log.estimate[idx]
         return np.asarray(np.where((log.status[idx] == OK) & np.isfinite(r) & (r > 0), r, np.nan))
 
     def keys(self, rows: np.ndarray, pes: np.ndarray) -> list[bytes]:
@@ -301,10 +266,15 @@ class _Run:
         return np.where(pos >= 0, best[np.maximum(pos, 0)], np.inf)
 
     def frontier(self, method: str) -> MappingFrontier:
+        """The frontier of the valid points logged."""
         log = self.log
         v = np.flatnonzero(log.valid)
         cost = log.costs[OBJECTIVES[self.objective]]
-        idx = v[pareto_indices(log.costs[self.resource][v], cost[v])]
+        return self.points(v[pareto_indices(log.costs[self.resource][v], cost[v])], method)
+
+    def points(self, idx: np.ndarray, method: str) -> MappingFrontier:
+        """Logged points ``idx`` (in that order) as a :class:`MappingFrontier`."""
+        log = self.log
         rows = log.rows[idx]
         progs = tuple(self.enc.program(r) for r in rows)
         pes = log.pes[idx]
@@ -385,6 +355,31 @@ def search(
     defaults to the compiled engine when built, else the Python reference.  With ``strict``
     (default) a point faster than its mapping allows (its critical path, :mod:`.bounds`) is
     excluded as physically impossible, besides the engine's IMPOSSIBLE ones."""
+    run, used = explore(layer, space, pes=pes, objective=objective, resource=resource, caps=caps,
+                        evaluations=evaluations, method=method, seed=seed, hardware=hardware, area_model=area_model,
+                        flags=flags, evaluator=evaluator, genetic=genetic, strict=strict)  # fmt: skip
+    return run.frontier(used)
+
+
+def explore(
+    layer: Layer,
+    space: MappingSpace | None = None,
+    *,
+    pes: int | Sequence[int],
+    objective: str = "latency",
+    resource: str = "pes",
+    caps: Mapping[str, float] | None = None,
+    evaluations: int = 2000,
+    method: str = "auto",
+    seed: int = 0,
+    hardware: Hardware | None = None,
+    area_model: str = "hardware",
+    flags: Mapping[str, Any] | None = None,
+    evaluator: Evaluator | None = None,
+    genetic: Genetic | None = None,
+    strict: bool = True,
+) -> tuple[_Run, str]:
+    """:func:`search`'s work: the run (every point evaluated, in its log) and the method used."""
     space = MappingSpace() if space is None else space
     P, cap = _check(layer, space, pes, objective, resource, caps, method, evaluations)
     run = _Run(
@@ -395,14 +390,14 @@ def search(
         n = run.enc.count(evaluations // len(P))
         if n is not None:
             _exhaustive(run)
-            return run.frontier("exhaustive")
+            return run, "exhaustive"
         if method == "exhaustive":
             raise ValueError(
                 f"the space has more than {evaluations // len(P)} mappings per PE count: raise evaluations= "
                 "or use method='genetic'"
             )
     _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
-    return run.frontier("genetic")
+    return run, "genetic"
 
 
 def best(layer: Layer, space: MappingSpace | None = None, *, pes: int, **options: Any) -> MappingFrontier:
@@ -442,7 +437,7 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
             pidx = _random_pes(run, rows, rng)
             parents = None
         else:
-            best = order[: max(2, int(ga.parents * min(batch, order.size)))]
+            best = _niched(run, run.log.rows[order], order, max(2, int(ga.parents * min(batch, order.size))), ga.niche)
             n = batch * ga.pool
             a = best[rng.integers(best.size, size=n)]
             b = best[rng.integers(best.size, size=n)]
@@ -452,6 +447,23 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         before = len(run.log)
         _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
+
+
+def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float) -> np.ndarray:
+    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order), taking at most a
+    ``share`` of them from any one parallel structure while others remain (so that one structure
+    cannot take over a generation early)."""
+    if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
+        return order[:k]
+    sig = run.enc.structure(rows)
+    _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
+    by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.empty(order.size, dtype=np.int64)  # how many of the same structure come before
+    rank[by] = np.arange(order.size) - start[inverse[by]]
+    cap = max(1, int(share * k))
+    first = order[rank < cap]
+    return np.concatenate([first, order[rank >= cap]])[:k]
 
 
 def _breed(enc: Encoding, a: np.ndarray, b: np.ndarray, rng: np.random.Generator, ops: Operators) -> np.ndarray:
@@ -495,7 +507,7 @@ def _screen_and_evaluate(
     cand = _Candidates.of(run, rows, pes, parents, seen)
     if cand is None:
         return
-    if run.objective == "latency" and isinstance(run.enc, FreeEncoding):
+    if isinstance(run.enc, FreeEncoding):
         for _ in range(inner):
             top = np.argsort(cand.score, kind="stable")[: max(2, 2 * n)]
             a = top[rng.integers(top.size, size=n * ga.pool)]
@@ -507,8 +519,9 @@ def _screen_and_evaluate(
                 cand = cand.extend(more)
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
-    chosen = list(order[:n_best])
-    rest = order[n_best:]
+    top = _niched(run, cand.rows[order], order, n_best, ga.niche)
+    chosen = list(top)
+    rest = np.setdiff1d(order, top)
     if rest.size and n > n_best:
         chosen += list(rng.choice(rest, size=min(n - n_best, rest.size), replace=False))
     pick = np.array(sorted(chosen), dtype=np.int64)
@@ -547,6 +560,8 @@ class _Candidates:
             ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
             est, l1, l2 = estimate(run.enc, rows, pes)
+            if run.objective == "energy":
+                est = estimated_energy(run.enc, rows, pes, run.hardware)
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
         keep = _fits_estimate(run, l1, l2)
@@ -579,9 +594,10 @@ def _predicted(run: _Run, rows: np.ndarray, pes: np.ndarray, est: np.ndarray, l1
     """A predicted gap per candidate (lower is better), as :meth:`_Run.gaps` scores points.  For
     latency: the estimated runtime, calibrated by the median ratio of engine to estimate so far,
     over the frontier's cost at the candidate's estimated resource; a candidate predicted over a
-    cap scores 10 + its predicted overuse.  For energy (no estimate): the worse parent's gap."""
+    cap scores 10 + its predicted overuse.  Without an estimate (a template): the worse parent's
+    gap."""
     log = run.log
-    if run.objective != "latency" or not np.isfinite(est).any():
+    if not np.isfinite(est).any():
         return np.zeros(rows.shape[0]) if parent_gap is None else parent_gap
     values = {"pes": pes.astype(np.float64), "l1_bytes": l1,
               "l2_bytes": l2 * _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75)}  # fmt: skip
@@ -602,7 +618,7 @@ def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
     structure."""
     log = run.log
-    base = _ratio(log.costs["runtime"], log.estimate, log.status, 1.0)
+    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
     none = np.zeros(rows.shape[0], dtype=bool)
     if not isinstance(run.enc, FreeEncoding) or len(log) == 0:
         return none, np.full(rows.shape[0], base)
@@ -610,7 +626,7 @@ def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if not ok.any():
         return none, np.full(rows.shape[0], base)
     sig = run.enc.structure(log.rows[ok])
-    r = log.costs["runtime"][ok] / log.estimate[ok]
+    r = log.costs[run.field][ok] / log.estimate[ok]
     order = np.lexsort((r, sig))
     sig, r = sig[order], r[order]
     known, first, count = np.unique(sig, return_index=True, return_counts=True)

@@ -14,6 +14,7 @@ random, inner tiles small so that L1 stays small).  The engine then decides.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -43,6 +44,20 @@ def critical(size: int, units: np.ndarray | int, stride: int = 1) -> tuple[np.nd
     return work[np.arange(u.shape[0]), at], t[at]
 
 
+@lru_cache(maxsize=4096)
+def _best_tile(size: int, units: int, stride: int) -> int:
+    """:func:`critical`'s tile for one number of sub-clusters (kept: layers share sizes)."""
+    return int(critical(size, units, stride)[1][0])
+
+
+@lru_cache(maxsize=512)
+def _least_work(size: int, pes: int, stride: int) -> np.ndarray:
+    """:func:`critical`'s work for 1..``pes`` sub-clusters (kept, read-only)."""
+    out = critical(size, np.arange(1, pes + 1), stride)[0].astype(np.float64)
+    out.flags.writeable = False
+    return out
+
+
 def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
     """The ``keep`` best parallel structures on ``pes`` PEs by the estimate: (relative runtime,
     parallel axis per level, cluster size per level — 1 at the top), best first.  A level's
@@ -50,8 +65,7 @@ def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float,
     lo, hi = enc.space.levels
     spatial = sorted({a for lv in range(hi) for a in enc.spatial[lv]})
     # least critical work along each parallel axis for 1..pes sub-clusters
-    every = np.arange(1, pes + 1)
-    least = {a: critical(int(enc.sizes[a]), every, int(enc.out_strides[a]))[0].astype(np.float64) for a in spatial}
+    least = {a: _least_work(int(enc.sizes[a]), pes, int(enc.out_strides[a])) for a in spatial}
     base = np.array([enc.written(d, int(enc.sizes[d])) for d in range(enc.D)], dtype=np.float64)
     out: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
     for nlev in range(lo, hi + 1):
@@ -71,15 +85,24 @@ def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float,
     return out[:keep]
 
 
+#: Inner cluster sizes the seeds try: every one up to this, then steps of about 19 %.
+_DENSE_CLUSTERS = 64
+
+
 def _cluster_sizes(enc: FreeEncoding, nlev: int, pes: int) -> np.ndarray:
-    """Inner cluster sizes to try (m, nlev - 1): every size 2..pes for two levels; for three,
-    every pair whose product fits; fixed sizes as the space says."""
+    """Inner cluster sizes to try (m, nlev - 1): every size 2..64, then steps of 2^(1/4), up to
+    ``pes`` for two levels; for three, every pair of those whose product fits; fixed sizes as
+    the space says."""
     if nlev == 1:
         return np.zeros((1, 0), dtype=np.int64)
+    sizes = np.arange(2, min(max(pes, 1), _DENSE_CLUSTERS) + 1)
+    if pes > _DENSE_CLUSTERS:  # (a grid of every pair would grow as pes²)
+        steps = np.ceil(_DENSE_CLUSTERS * 2.0 ** (np.arange(1, 4 * np.log2(pes / _DENSE_CLUSTERS) + 1) / 4))
+        sizes = np.unique(np.concatenate([sizes, np.minimum(steps, pes).astype(np.int64), [pes]]))
     choices = []
     for lv in range(1, nlev):
         fixed = int(enc.fixed_clusters[lv])
-        choices.append(np.array([fixed]) if fixed else np.arange(2, max(pes, 1) + 1))
+        choices.append(np.array([fixed]) if fixed else sizes)
     grid = np.stack(np.meshgrid(*choices, indexing="ij"), axis=-1).reshape(-1, nlev - 1)
     return np.asarray(grid[np.prod(grid, axis=1) <= pes], dtype=np.int64)
 
@@ -116,8 +139,7 @@ def seed_rows(
         for a in set(axes):
             first = axes.index(a)
             total = int(np.prod([u for b, u in zip(axes, units, strict=True) if b == a]))
-            _, tiles = critical(int(enc.sizes[a]), total, int(enc.out_strides[a]))
-            t = int(tiles[0])
+            t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
             ti[i, :first, a] = enc.sizes[a]
             ti[i, first:, a] = t
             for lv in range(first + 1, levels):  # a level that re-splits the axis cuts the outer tile
@@ -131,15 +153,16 @@ def seed_rows(
 
 def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
     """Halve, row by row, the largest top-level tile of an axis that is not parallel at the top
-    until the estimated L2 fits ``cap`` (or every such tile is 1)."""
-    from .estimate import estimate  # the estimate imports nothing from here; kept local to stay one-way
+    until the estimated L2 fits ``cap`` (or every such tile is 1).  An axis parallel at an inner
+    level is cut again for that level's sub-clusters, so the structure stays."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
 
     for _ in range(64):
-        _, _, l2 = estimate(enc, g, pes)
+        _, l2 = buffers(enc, g, pes)
         over = np.flatnonzero(l2 > cap)
         if not over.size:
             break
-        _, sp, _, ti, _ = enc.parts(g)
+        nlev, sp, cl, ti, _ = enc.parts(g)
         top = ti[over, 0, :].copy()
         top[:, enc.kmask] = 0
         top[np.arange(over.size), sp[over, 0]] = 0
@@ -147,7 +170,14 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
         ok = top[np.arange(over.size), axis] > 1
         if not ok.any():
             break
-        rows, axis = over[ok], axis[ok]
-        ti[rows, 0, axis] = np.maximum(ti[rows, 0, axis] // 2, 1)
+        factor = np.maximum(np.sqrt(l2[over] / cap), 2.0)  # about half the way to the cap at once
+        for i, a, f in zip(over[ok].tolist(), axis[ok].tolist(), factor[ok].tolist(), strict=True):
+            new = max(int(ti[i, 0, a] / f), 1)
+            for lv in range(1, int(nlev[i])):
+                if sp[i, lv] == a:  # the level that spreads the axis: its tile cut for its sub-clusters
+                    ti[i, lv:, a] = np.minimum(ti[i, lv:, a], max(-(-new // int(cl[i, lv])), 1))
+                    break
+                ti[i, lv, a] = min(int(ti[i, lv, a]), new)
+            ti[i, 0, a] = new
         g = enc.repair(g)
     return g

@@ -2,10 +2,12 @@
 down until the design fits; buffers either each layer's fastest setting for its PEs or, when that
 cannot fit (a buffer budget), the smallest setting — whichever fitting design is faster.  PE
 counts are the largest in the action space not above the proportional share (any integer of the
-box, or a level on the grid)."""
+box, or a level on the grid; with a searched mapping, each layer's fastest found point within its
+share)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,19 +42,11 @@ def _options_by_pe(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 def run_heuristic(problem: Problem, tracker: Tracker, stage: str = "heuristic") -> None:
     macs = np.array([layer.macs for layer in problem.model], dtype=np.float64)
     share = macs / macs.sum()
-    levels, by_pe = _options_by_pe(problem)
-    rows = np.arange(problem.n_layers)[:, None]
     runtime = np.where(problem.valid, problem.table["runtime"], np.inf)
-
-    def design(total: float, fastest: bool) -> np.ndarray:
-        want = np.maximum(share * total, levels[0])
-        p_idx = np.clip(np.searchsorted(levels, want, side="right") - 1, 0, len(levels) - 1)
-        opts = by_pe[p_idx]  # (N, width): the options of each layer's PE count
-        if not fastest:
-            return np.asarray(opts[:, 0])  # the smallest buffer
-        r = np.where(opts >= 0, runtime[rows, np.maximum(opts, 0)], np.inf)
-        return np.asarray(opts[np.arange(problem.n_layers), np.argmin(r, axis=1)])
-
+    if problem.pes.ndim == 2:  # a searched mapping: each layer's own (P, program) options
+        levels, design = _mapping_design(problem, share, runtime)
+    else:
+        levels, design = _box_design(problem, share, runtime)
     for fastest in (True, False):
         lo, hi = float(levels[0]) * len(share), float(levels[-1]) / share.min()
         best_total = lo
@@ -67,3 +61,37 @@ def run_heuristic(problem: Problem, tracker: Tracker, stage: str = "heuristic") 
                 break
         tracker.score(design(best_total, fastest)[None, :])
     tracker.end_epoch(stage)
+
+
+Design = Callable[[float, bool], np.ndarray]
+
+
+def _mapping_design(problem: Problem, share: np.ndarray, runtime: np.ndarray) -> tuple[np.ndarray, Design]:
+    """For a searched mapping: each layer's fastest option (or, not ``fastest``, its least-area
+    one) among those with at most its share of the PE total (its fewest-PE option when none)."""
+    pes = np.where(problem.valid, problem.pes, np.iinfo(np.int64).max)
+    levels = np.unique(problem.pes[problem.valid])
+    area = np.where(problem.valid, problem.table["area"], np.inf)
+
+    def design(total: float, fastest: bool) -> np.ndarray:
+        ok = pes <= np.maximum(share * total, levels[0])[:, None]
+        pick = np.argmin(np.where(ok, runtime if fastest else area, np.inf), axis=1)
+        return np.asarray(np.where(ok.any(axis=1), pick, np.argmin(pes, axis=1)))
+
+    return levels, design
+
+
+def _box_design(problem: Problem, share: np.ndarray, runtime: np.ndarray) -> tuple[np.ndarray, Design]:
+    levels, by_pe = _options_by_pe(problem)
+    rows = np.arange(problem.n_layers)[:, None]
+
+    def design(total: float, fastest: bool) -> np.ndarray:
+        want = np.maximum(share * total, levels[0])
+        p_idx = np.clip(np.searchsorted(levels, want, side="right") - 1, 0, len(levels) - 1)
+        opts = by_pe[p_idx]  # (N, width): the options of each layer's PE count
+        if not fastest:
+            return np.asarray(opts[:, 0])  # the smallest buffer
+        r = np.where(opts >= 0, runtime[rows, np.maximum(opts, 0)], np.inf)
+        return np.asarray(opts[np.arange(problem.n_layers), np.argmin(r, axis=1)])
+
+    return levels, design

@@ -26,6 +26,7 @@ infeasible result carrying that reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from ..budgets import LS_SIZING, lp_total
 from ..cost import evaluate, schema
 from ..cost.design import DataflowLike, label, layer_specs, program_of, refusal
 from ..dataflow.program import Dataflow
+from ..mapping.options import layer_options
 from ..platform import Platform
 from ..workload import Model
 from .objectives import OBJECTIVES, Objective, get_objective
@@ -86,6 +88,8 @@ class Problem:
     dataflow_of: np.ndarray = field(init=False)
     specs: list[tuple[DataflowLike, ...]] = field(init=False)
     refused: dict[tuple[int, int], str] = field(init=False)
+    programs: tuple[Sequence[Dataflow], ...] = field(init=False, default=())
+    mapping_evaluations: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, Model):
@@ -96,6 +100,9 @@ class Problem:
             raise TypeError(f"platform must be a confuciux.Platform, got {type(self.platform).__name__}")
         get_objective(self.objective)
         pl = self.platform
+        if pl.mapping is not None:
+            self._build_mapping()
+            return
         self.pes, self.buffers = pl.options()
         self.dataflow_of = pl.option_dataflows()
         k0, k1 = pl.buffer_bounds
@@ -146,6 +153,29 @@ class Problem:
         table["pes"] = np.broadcast_to(self.pes.astype(np.float64), (n, g))
         return table, valid
 
+    def _build_mapping(self) -> None:
+        """The table of a searched mapping (:mod:`confuciux.mapping.options`): option g of layer i
+        is slot g of its found points, so ``pes`` and ``buffers`` are (N, G) and
+        :attr:`programs` gives each option's program."""
+        pl, n = self.platform, len(self.model)
+        assert pl.mapping is not None
+        pes = np.asarray(pl.pe_levels if pl.space == "grid" else pl.pe_values(), dtype=np.int64)
+        searched = "energy" if self.objective_spec.reads == ("energy",) else "latency"
+        opts = layer_options(list(self.model), pl.mapping, pes, pl.hardware, searched)
+        self.table = {f: opts.costs[f] for f in dict.fromkeys(_FIELDS + self.objective_spec.reads)}
+        self.table["pes"] = opts.costs["pes"]
+        self.valid = np.isfinite(opts.costs["runtime"])
+        self.pes = np.nan_to_num(opts.costs["pes"], nan=1.0).astype(np.int64)
+        self.buffers = np.ones_like(self.pes)
+        self.programs = opts.programs
+        self.mapping_evaluations = opts.evaluations
+        self.dataflow_of = np.zeros(self.pes.shape[1], dtype=np.int64)
+        self.pe_axis = np.unique(pes)
+        self.index = np.full((0, 0), -1, dtype=np.int64)
+        self.specs = [(pl.mapping,) * n]  # type: ignore[list-item]
+        self.refused = {(int(i), 0): "its mapping search found no physically valid mapping on these PE counts"
+                        for i in np.flatnonzero(opts.counts == 0)}  # fmt: skip
+
     def _fill(self, table: dict[str, np.ndarray], valid: np.ndarray, fields: tuple[str, ...], rows: list[int],
               options: np.ndarray, dataflow: DataflowLike | list[DataflowLike] | None) -> None:  # fmt: skip
         """Cost layers ``rows`` on ``options`` (``dataflow``: the block's, or one per row) into the
@@ -171,7 +201,7 @@ class Problem:
 
     @property
     def n_options(self) -> int:
-        return self.pes.size
+        return int(self.pes.shape[-1])
 
     @property
     def n_coarse(self) -> int:
@@ -181,8 +211,8 @@ class Problem:
 
     @property
     def block(self) -> int:
-        """Options per dataflow (:attr:`Platform.n_block`)."""
-        return self.platform.n_block
+        """Options per dataflow (:attr:`Platform.n_block`; a searched mapping: every option)."""
+        return self.n_options if self.programs else self.platform.n_block
 
     @property
     def dataflows(self) -> tuple[DataflowLike | None, ...]:
@@ -192,7 +222,10 @@ class Problem:
     def coarse(self) -> np.ndarray:
         """The coarse options of every dataflow, in the order (dataflow, PE level, buffer level):
         entry ``(d·|pe_levels| + i)·|buffer_levels| + j`` is the option of level pair (i, j) with
-        dataflow d (for one dataflow, entry g is option g)."""
+        dataflow d (for one dataflow, entry g is option g).  A searched mapping: ``n_coarse`` options
+        evenly spaced over the slots (each layer's found points by area)."""
+        if self.programs:
+            return np.asarray(np.linspace(0, self.n_options - 1, self.n_coarse).round(), dtype=np.int64)
         return (np.arange(len(self.dataflows))[:, None] * self.block + np.arange(self.n_coarse)[None, :]).ravel()
 
     @property
@@ -301,11 +334,16 @@ class Problem:
     def decode(self, choice: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pes, buffers) per layer of a design given as option indices."""
         choice = np.asarray(choice, dtype=np.int64)
+        if self.pes.ndim == 2:  # a searched mapping: each layer's own options
+            rows = np.arange(self.n_layers)
+            return self.pes[rows, choice], self.buffers[rows, choice]
         return self.pes[choice], self.buffers[choice]
 
     def decode_dataflows(self, choice: np.ndarray) -> tuple[DataflowLike, ...]:
         """The dataflow per layer of a design (N,) given as option indices: a preset's name or a
-        program (:attr:`Result.dataflows`)."""
+        program (:attr:`Result.dataflows`; a searched mapping: each layer's program found)."""
+        if self.programs:
+            return tuple(self.programs[i][int(g)] for i, g in enumerate(np.asarray(choice, dtype=np.int64)))
         blocks = self.dataflow_of[np.asarray(choice, dtype=np.int64)]
         return tuple(self.specs[int(d)][i] for i, d in enumerate(blocks))
 
@@ -314,6 +352,9 @@ class Problem:
         dataflows, ``dataflows`` (entries of :attr:`dataflows` or their labels, one a layer, or
         one; default the first dataflow); ValueError if a point is not in the platform's action
         space."""
+        if self.programs:
+            raise ValueError("a searched mapping's options are the points found per layer, not (P, k) pairs: "
+                             "pick them by index (Problem.pes, Problem.programs)")  # fmt: skip
         k0, k1 = self.platform.buffer_bounds
         p, k = np.broadcast_arrays(np.asarray(pes, dtype=np.int64), np.asarray(buffers, dtype=np.int64))
         at = np.clip(np.searchsorted(self.pe_axis, p), 0, self.pe_axis.size - 1)

@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ...dataflow.bind import Template
+from ...hardware import Hardware
 from ...workload import Layer
+from .. import schema
 from . import DEFAULTS, FLOAT_OUTPUTS, INT_OUTPUTS, evaluate, native
 from .quirks import I32_MAX
 from .status import Status
@@ -37,6 +39,7 @@ def evaluate_batch(
     flags: Mapping[str, int | bool],
     outputs: Sequence[str],
     use_c: bool = True,
+    priced: Hardware | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """MAESTRO's cost of every design on every layer.
 
@@ -53,7 +56,10 @@ def evaluate_batch(
     status is not printed (OK, IMPOSSIBLE).  A design whose knob breaks a rule MAESTRO's parser
     checks (a temporal R/S tile not the whole filter) is REFUSED, one beyond MAESTRO's 32-bit
     flags OVERFLOW.  ``use_c``: the compiled engine where it is built (False: the Python
-    reference).  Arguments that break this contract are a TypeError or ValueError."""
+    reference).  ``priced``: a :class:`~confuciux.Hardware` whose prices replace MAESTRO's
+    printed energy (nJ), area (µm²) and power (mW) — the counts priced as
+    :func:`confuciux.evaluate` prices them, a point whose prices overflow a float64 OVERFLOW —;
+    None: MAESTRO's.  Arguments that break this contract are a TypeError or ValueError."""
     layers, templates = list(layers), list(templates)
     n = len(layers)
     if len(templates) != n:
@@ -79,9 +85,45 @@ def evaluate_batch(
         raise ValueError(f"evaluate_batch: pes and buffers broadcast to {p.shape}, not (designs, {n})")
     if n == 0 or p.shape[0] == 0:
         return {name: np.full(p.shape, np.nan) for name in names}, np.empty(p.shape, dtype=np.uint8)
+    if priced is not None and not isinstance(priced, Hardware):
+        raise TypeError(f"evaluate_batch: priced must be a Hardware or None, got {type(priced).__name__}")
     if use_c and native.AVAILABLE:
-        return native.evaluate(layers, templates, p, k, {**DEFAULTS, **flags}, names)
-    return _reference(layers, templates, p, k, {**DEFAULTS, **flags}, names)
+        return native.evaluate(layers, templates, p, k, {**DEFAULTS, **flags}, names, priced)
+    if priced is None:
+        return _reference(layers, templates, p, k, {**DEFAULTS, **flags}, names)
+    needed = tuple(dict.fromkeys((*names, *_COUNTS, "energy")))
+    raw, status = _reference(layers, templates, p, k, {**DEFAULTS, **flags}, needed)
+    return _price(raw, status, p, priced, names)
+
+
+# The counts the schema's energy, area and power are priced from.
+_COUNTS = tuple(name for name in schema.COUNTS if name in schema.CLOSED_FORM)
+
+
+def _price(raw: dict[str, np.ndarray], status: np.ndarray, pes: np.ndarray, hw: Hardware,
+           names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """The reference's outputs with energy (nJ), area (µm²) and power (mW) priced with ``hw``,
+    as the compiled engine prices them.  MAESTRO's energy counts L1 only where its top level
+    never analysed a sub-cluster; the printed energy (MAESTRO's database) says where: it differs
+    from its L2 part exactly there."""
+    from ..reference import area_power_points, energy_points  # (the reference imports the package)
+
+    flat = {n: raw[n].reshape(-1) for n in _COUNTS}
+    with np.errstate(invalid="ignore"):
+        l2_only = energy_points(flat, np.zeros(pes.size, dtype=bool), Hardware.maestro())
+        single_level = np.abs(raw["energy"].reshape(-1) - l2_only) > 1e-9 * np.abs(l2_only)
+        energy = energy_points(flat, single_level, hw)
+        # MAESTRO's SRAMs have at least one cell (its area and power of an empty buffer)
+        l1 = np.maximum(np.nan_to_num(flat["l1_bytes"]), 1).astype(np.int64)
+        l2 = np.maximum(np.nan_to_num(flat["l2_bytes"]), 1).astype(np.int64)
+    area, power = area_power_points(pes.reshape(-1), l1, l2, hw)
+    printed = np.isin(status, tuple(schema.PRINTED))
+    finite = (np.isfinite(energy) & np.isfinite(area) & np.isfinite(power)).reshape(status.shape)
+    status = np.where(printed & ~finite, schema.OVERFLOW, status).astype(schema.STATUS_DTYPE)
+    keep = np.isin(status, tuple(schema.PRINTED))
+    prices = {"energy": energy, "area": area, "power": power}
+    out = {n: np.where(keep, prices[n].reshape(status.shape) if n in prices else raw[n], np.nan) for n in names}
+    return out, status
 
 
 def _ints(name: str, a: object) -> np.ndarray:

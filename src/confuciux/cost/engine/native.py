@@ -21,6 +21,7 @@ import numpy as np
 from ..._cache import IdentityCache
 from ...dataflow.bind import _KNOB_CODE, Template
 from ...dataflow.program import DIMENSIONS
+from ...hardware import Hardware
 from ...workload import Layer
 from ..native import _recycler  # the output memory of the last large call, reused (one recycler)
 from . import DEFAULTS
@@ -38,7 +39,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "evaluate", "check_enums", "release_memory"]
+__all__ = ["AVAILABLE", "evaluate", "evaluate_point", "point_flags", "check_enums", "release_memory"]
 
 _FLAGS = ("simd", "noc_bw", "noc_hops", "noc_hop_latency", "offchip_bw")
 _BOUND_CAP = 2**126  # the bounds are passed as min(value, 2^126): every comparison in C is unchanged
@@ -213,6 +214,15 @@ def _inputs(layers: Sequence[Layer], templates: Sequence[Template]) -> _Inputs:
     return made
 
 
+def _priced(hardware: Hardware | None) -> Any:
+    """The cost database's struct of ``hardware`` (None: NULL, MAESTRO's printed prices)."""
+    if hardware is None:
+        return ffi.NULL
+    from ..native import _hardware_struct  # the closed-form binding's struct of a Hardware (one place)
+
+    return _hardware_struct(hardware)
+
+
 @functools.lru_cache(maxsize=64)
 def _flags(simd: int, noc_bw: int, hops: int, hop_latency: int, offchip_bw: int) -> tuple[Any, Any]:
     """The engine's flags and the cost database's struct for them."""
@@ -272,12 +282,16 @@ def evaluate(
     buffers: np.ndarray,
     flags: Mapping[str, int | bool],
     outputs: Sequence[str],
+    priced: Hardware | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The compiled engine behind :func:`~confuciux.cost.engine.evaluate_batch`: every design of
     every layer in one C call.  ``pes`` and ``buffers``: int64 (n_designs, n_layers) (broadcast
     views welcome), each >= 1; ``flags``: every key of :data:`~confuciux.cost.engine.DEFAULTS`;
-    ``outputs``: engine output names.  Returns the outputs (float64, NaN where not printed) and
-    the statuses (uint8, :class:`Status` codes).  What the engine compiles and analyses for these
+    ``outputs``: engine output names; ``priced``: a :class:`~confuciux.Hardware` whose energy,
+    area and power replace MAESTRO's printed ones (the counts priced as :func:`confuciux.evaluate`
+    prices them; a point whose prices overflow a float64 is OVERFLOW), None: MAESTRO's.
+    Returns the outputs (float64, NaN where not printed) and the statuses (uint8,
+    :class:`Status` codes).  What the engine compiles and analyses for these
     layers, programs and flags is kept for the next call with the same ones."""
     n_layers = len(layers)
     if len(templates) != n_layers or n_layers == 0:
@@ -300,7 +314,8 @@ def evaluate(
     status = block[8 * n * len(names) :].view(np.uint8).reshape(shape)
     cache, lock = _caches.take(ins, key)
     try:
-        rc = lib.cxe_evaluate(ins.layers, ins.programs, n_layers, des, n_designs, fl, hw, _output_indices(names),
+        rc = lib.cxe_evaluate(ins.layers, ins.programs, n_layers, des, n_designs, fl, hw, _priced(priced),
+                              _output_indices(names),
                               len(names), ffi.from_buffer("double[]", rows), ffi.from_buffer("uint8_t[]", status),
                               _CODES, cache)  # fmt: skip
     finally:
@@ -316,15 +331,24 @@ def evaluate(
 
 
 _ALL = tuple(OUTPUTS)
-_DEFAULT_FLAGS = tuple(int(DEFAULTS[name]) for name in _FLAGS)
+
+
+def point_flags(flags: Mapping[str, int | bool]) -> tuple[int, ...]:
+    """:func:`evaluate_point`'s flags from the engine's keywords (missing ones: ConfuciuX's)."""
+    return tuple(int({**DEFAULTS, **flags}[name]) for name in _FLAGS)
+
+
+_DEFAULT_FLAGS = point_flags({})
 
 
 def evaluate_point(
-    layer: Layer, template: Template, pes: int, buffers: int, flags: tuple[int, ...] = _DEFAULT_FLAGS
+    layer: Layer, template: Template, pes: int, buffers: int, flags: tuple[int, ...] = _DEFAULT_FLAGS,
+    priced: Hardware | None = None,
 ) -> tuple[int, list[float]]:
     """One design of one layer, for Python loops: ``(status, every output in OUTPUTS order)``
     (NaN where not printed).  ``pes``, ``buffers``: ints >= 1; ``flags``: the values of simd,
-    noc_bw, noc_hops, noc_hop_latency, offchip_bw in that order (default ConfuciuX's)."""
+    noc_bw, noc_hops, noc_hop_latency, offchip_bw in that order (default ConfuciuX's);
+    ``priced``: as for :func:`evaluate`."""
     ins = _inputs((layer,), (template,))
     fl, hw = _flags(*flags)
     knobs = ffi.new("int64_t[2]", (pes, buffers))
@@ -333,8 +357,8 @@ def evaluate_point(
     status = ffi.new("uint8_t *")
     cache, lock = _caches.take(ins, flags)
     try:
-        rc = lib.cxe_evaluate(ins.layers, ins.programs, 1, des, 1, fl, hw, _output_indices(_ALL), len(_ALL), out,
-                              status, _CODES, cache)  # fmt: skip
+        rc = lib.cxe_evaluate(ins.layers, ins.programs, 1, des, 1, fl, hw, _priced(priced), _output_indices(_ALL),
+                              len(_ALL), out, status, _CODES, cache)  # fmt: skip
     finally:
         if lock is not None:
             lock.release()

@@ -1,0 +1,113 @@
+"""The settings of a mapping search: the genetic method's (:class:`Genetic`) and a platform's
+searched mapping (:class:`MappingSearch`), values with no search code behind them (so that the
+platform can hold them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .operators import Operators
+from .space import MappingSpace
+
+__all__ = ["Genetic", "MappingSearch", "mapping_spec", "DEFAULT_EVALUATIONS", "PLATFORM_GENETIC"]
+
+#: Engine evaluations a layer's search makes by default in a platform's searched mapping
+#: (docs/performance.md: MobileNet-V2's 52 layers co-optimised in well under 30 s on one core).
+DEFAULT_EVALUATIONS = 2000
+_METHODS = ("auto", "exhaustive", "genetic")
+
+
+@dataclass(frozen=True)
+class Genetic:
+    """The genetic method's settings: ``population`` (candidates evaluated a generation, and
+    parents kept; default a tenth of the evaluation budget within 10..100, GAMMA's ratio),
+    ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
+    evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
+    generation), ``inner`` (generations bred from the best predicted children, by the estimate
+    alone, before each engine batch; ``presearch`` before the first), ``seeds`` (rows per
+    candidate of the first generation built from the best parallel structures the estimate knows,
+    :mod:`.seeds`, over up to 8 of the PE counts), ``niche`` (the most of the parents, and of a
+    generation's best predicted, one parallel structure may take), ``explore`` (share of a
+    generation drawn at random from the pool instead), ``pe_step`` (probability that a child
+    moves to another PE count of the search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`)."""
+
+    population: int | None = None
+    parents: float = 0.4
+    pool: int = 20
+    initial: int = 50
+    inner: int = 2
+    presearch: int = 10
+    seeds: int = 4
+    niche: float = 0.3
+    explore: float = 0.2
+    pe_step: float = 0.3
+    operators: Operators = field(default_factory=Operators)
+
+    def __post_init__(self) -> None:
+        for name in ("population", "pool", "initial", "inner", "presearch", "seeds"):
+            v = getattr(self, name)
+            if v is None and name == "population":
+                continue
+            least = 0 if name in ("inner", "presearch", "seeds") else 1
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ValueError(f"Genetic.{name} must be an int >= {least}, got {v!r}")
+        for name in ("parents", "explore", "pe_step", "niche"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise ValueError(f"Genetic.{name} must be in [0, 1], got {v!r}")
+
+
+#: The genetic settings of a platform's layer searches: a light pre-screen (5 children ranked by
+#: the estimate per evaluation, one estimate-only generation) and generations of 200 — with the
+#: compiled engine at ~10 µs a candidate, more evaluations buy more than more screening at the
+#: same time (docs/performance.md).
+PLATFORM_GENETIC = Genetic(population=200, pool=5, inner=1)
+
+
+@dataclass(frozen=True)
+class MappingSearch:
+    """A platform's dataflow that searches every layer's mapping: the ``space``
+    (:class:`MappingSpace`), ``evaluations`` (engine evaluations per layer), ``seed`` (every
+    random choice of the layers' searches), ``method`` (``"auto"``, ``"exhaustive"`` or
+    ``"genetic"``, :func:`~confuciux.mapping.search.search`) and ``genetic`` (the genetic
+    method's settings, :data:`PLATFORM_GENETIC` by default).  ``Platform(dataflow=MappingSpace(...))`` is
+    ``Platform(dataflow=MappingSearch(MappingSpace(...)))``."""
+
+    space: MappingSpace = field(default_factory=MappingSpace)
+    evaluations: int = DEFAULT_EVALUATIONS
+    seed: int = 0
+    method: str = "auto"
+    genetic: Genetic = field(default_factory=lambda: PLATFORM_GENETIC)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.space, MappingSpace):
+            raise TypeError(f"MappingSearch.space must be a MappingSpace, got {type(self.space).__name__}")
+        for name, least in (("evaluations", 1), ("seed", 0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
+                raise ValueError(f"MappingSearch.{name} must be an int >= {least}, got {v!r}")
+            object.__setattr__(self, name, int(v))
+        if self.method not in _METHODS:
+            raise ValueError(f"MappingSearch.method must be one of {', '.join(_METHODS)}, got {self.method!r}")
+        if not isinstance(self.genetic, Genetic):
+            raise TypeError(f"MappingSearch.genetic must be a Genetic, got {type(self.genetic).__name__}")
+
+    @property
+    def label(self) -> str:
+        """How records and messages name this dataflow."""
+        return "mapping"
+
+    def describe(self) -> dict[str, Any]:
+        """The search's settings, for records (``Result.space``)."""
+        return {"mapping": self.space.describe(), "evaluations": self.evaluations, "seed": self.seed,
+                "method": self.method}  # fmt: skip
+
+
+def mapping_spec(value: object) -> MappingSearch | None:
+    """``value`` as a :class:`MappingSearch` when it is one or a :class:`MappingSpace`, else None."""
+    if isinstance(value, MappingSpace):
+        return MappingSearch(value)
+    return value if isinstance(value, MappingSearch) else None
