@@ -1,18 +1,23 @@
 """Our mapping search against GAMMA's logged runs, layer by layer, at GAMMA's candidate counts.
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--times N]
+       [--times N] [--maestro /work/oracle/maestro/maestro]
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
 L1 512 and L2 108,000 bytes; the objective is latency for *_lat, energy for *_en).  For each
-layer it reads GAMMA's summary row (candidates evaluated, best physically valid latency/energy:
-runtime at least the compute bound, wall time) and runs :func:`confuciux.mapping.best` on the same
-layer (GAMMA passes no stride: every layer at stride 1, as GAMMA's MAESTRO file has it), with
-MAESTRO's flags as GAMMA runs them (NoC 81,920,000, off-chip 2**30 elements/cycle), MAESTRO's
-energy, the same caps and as many engine evaluations as GAMMA evaluated candidates.  Prints a
-markdown table (ours / GAMMA per layer, over the compute bound) and the geomeans; ``--times N``
-runs our search N times and keeps the fastest wall time.  The oracle data is not part of the
-repository.
+layer it reads every candidate GAMMA evaluated (its log) and keeps GAMMA's best under three
+definitions of valid: runtime at least the compute bound MACs / 168 ("bound"), also our engine's
+status OK ("OK"), also at least the mapping's own critical path ("strict", what our search
+returns).  It runs :func:`confuciux.mapping.search.best` on the same layer (GAMMA passes no
+stride: every layer at stride 1, as GAMMA's MAESTRO file has it) with MAESTRO's flags as GAMMA
+runs them (NoC 81,920,000, off-chip 2**30 elements/cycle), MAESTRO's energy, the same caps, seed
+0 and as many engine evaluations as GAMMA evaluated candidates.  Ours is compared as MAESTRO
+prints it (6 significant digits, the precision of GAMMA's log).  Prints a markdown table (ours /
+GAMMA per layer, both over the compute bound, wall times) and the geomeans; ``--times N`` runs
+our search N times and keeps the fastest wall time; ``--maestro PATH`` re-runs every winning
+program through the MAESTRO binary with GAMMA's command line and counts those that give our
+runtime and energy.  GAMMA's wall times are its logged ones (timing.csv).  The oracle data is not
+part of the repository.
 """
 
 from __future__ import annotations
@@ -23,13 +28,13 @@ import gzip
 import json
 import math
 import os
+import subprocess
+import tempfile
 import time
 from typing import Any
 
-import numpy as np
-
 from confuciux import Dataflow, Hardware, Layer
-from confuciux.cost.engine import Status, evaluate, evaluate_batch
+from confuciux.cost.engine import Status, evaluate
 from confuciux.mapping import MappingSpace
 from confuciux.mapping.bounds import mapping_bound
 from confuciux.mapping.search import best
@@ -37,14 +42,6 @@ from confuciux.mapping.search import best
 FLAGS = {"noc_bw": 81_920_000, "offchip_bw": 2**30}
 CAPS = {"l1_bytes": 512, "l2_bytes": 108_000}
 PES = 168
-
-
-def evaluator(layers, templates, pes, buffers=None, flags=None, outputs=()):  # type: ignore[no-untyped-def]
-    """The compiled engine's batch call with the contract's int64 arrays made explicit (the
-    search passes no buffers: its programs have no KTileSz)."""
-    a = np.asarray(pes, dtype=np.int64)
-    p = np.ascontiguousarray(np.broadcast_to(a, np.broadcast_shapes(a.shape, (1, len(layers)))))
-    return evaluate_batch(layers, templates, p, np.ones_like(p), dict(flags or {}), outputs)
 
 
 def gamma_layer(dims: list[int]) -> Layer:
@@ -73,31 +70,57 @@ def gamma_candidates(path: str) -> tuple[int, list[dict[str, Any]]]:
     return n, out
 
 
-def classify(layer: Layer, cands: list[dict[str, Any]], key: str) -> dict[str, float]:
+def candidate_pes(r: dict[str, Any]) -> int:
+    """The PEs a logged candidate ran on (MAESTRO's --num_pes: 168 in fixed-hardware runs, the
+    candidate's own count in DiGamma's co-optimisation)."""
+    return int(r["hw"]["num_pes"])
+
+
+def classify(layer: Layer, cands: list[dict[str, Any]], key: str, flags: dict[str, int] = FLAGS) -> dict[str, Any]:
     """GAMMA's best by ``key`` (MAESTRO's output name) under three definitions of valid: at or
     above the compute bound (GAMMA's logs), our engine's OK (no physical bound broken), and OK
-    at or above the mapping's own bound (its critical path; strict, as our search)."""
-    bound = layer.macs / PES
-    best = {"bound": math.inf, "ok": math.inf, "strict": math.inf}
-    best_rt = dict(best)
+    at or above the mapping's own bound (its critical path; strict, as our search).  Also the
+    runtime, PEs and (for ``strict``) the candidate itself of each best."""
+    best: dict[str, Any] = {"bound": math.inf, "ok": math.inf, "strict": math.inf}
     for r in sorted(cands, key=lambda r: r["out"][key]):
-        v, rt = float(r["out"][key]), float(r["out"]["Runtime (Cycles)"])
-        if rt < bound:
+        v, rt, pes = float(r["out"][key]), float(r["out"]["Runtime (Cycles)"]), candidate_pes(r)
+        if rt < layer.macs / pes:
             continue
         if best["bound"] == math.inf:
-            best["bound"], best_rt["bound"] = v, rt
+            best.update(bound=v, bound_runtime=rt, bound_pes=pes)
         m = r["mapping"]
         body = m[m.index("Dataflow {") :]
         df = Dataflow.parse(body[: body.index("}") + 1])
-        res = evaluate(layer, df, PES, **FLAGS)
+        res = evaluate(layer, df, pes, **flags)
         if res.status != Status.OK:
             continue
         if best["ok"] == math.inf:
-            best["ok"], best_rt["ok"] = v, rt
-        if rt >= mapping_bound(layer, df, PES):
-            best["strict"], best_rt["strict"] = v, rt
+            best.update(ok=v, ok_runtime=rt, ok_pes=pes)
+        if rt >= mapping_bound(layer, df, pes):
+            best.update(strict=v, strict_runtime=rt, strict_pes=pes, strict_candidate=r)
             break
-    return {**best, **{f"{k}_runtime": v for k, v in best_rt.items()}}
+    return best
+
+
+def maestro(path: str, layer: Layer, program: str, pes: int, caps: dict[str, int] | None = None) -> dict[str, float]:
+    """The real MAESTRO binary's runtime and energy for ``program`` on ``layer`` with GAMMA's
+    command line (its flags, the caps as GAMMA passes them; 2**30 for none)."""
+    caps = caps or {}
+    d = layer
+    text = (f"Network 0 {{\nLayer CONV {{\nType: {'DSCONV' if d.kind == 'DSCONV' else 'CONV'}\n"
+            f"Dimensions {{ K: {d.K}, C: {d.C}, Y: {d.Y}, X: {d.X}, R: {d.R}, S: {d.S} }}\n{program}}}\n}}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "m.m"), "w") as fh:
+            fh.write(text)
+        cmd = [path, "--Mapping_file=m.m", "--full_buffer=false", f"--noc_bw_cstr={FLAGS['noc_bw']}", "--noc_hops=1",
+               "--noc_hop_latency=1", f"--offchip_bw_cstr={FLAGS['offchip_bw']}", "--noc_mc_support=true",
+               f"--num_pes={pes}", "--num_simd_lanes=1", f"--l1_size_cstr={caps.get('l1_bytes', 2**30)}",
+               f"--l2_size_cstr={caps.get('l2_bytes', 2**30)}", "--print_res=false", "--print_res_csv_file=true",
+               "--print_log_file=false", "--print_design_space=false", "--msg_print_lv=0"]  # fmt: skip
+        subprocess.run(cmd, cwd=tmp, capture_output=True, timeout=600, check=False)
+        with open(os.path.join(tmp, "m.csv")) as fh:
+            row = {k.strip(): v.strip() for k, v in next(csv.DictReader(fh)).items()}
+    return {"runtime": float(row["Runtime (Cycles)"]), "energy": float(row["Activity count-based Energy (nJ)"])}
 
 
 def main() -> None:
@@ -108,6 +131,7 @@ def main() -> None:
     ap.add_argument("--layers", default="")
     ap.add_argument("--csv", default="")
     ap.add_argument("--times", type=int, default=1)
+    ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
     a = ap.parse_args()
     objective = "energy" if a.run.endswith("_en") else "latency"
     key = "Activity count-based Energy (nJ)" if objective == "energy" else "Runtime (Cycles)"
@@ -132,10 +156,11 @@ def main() -> None:
         for _ in range(a.times):
             t0 = time.perf_counter()
             f = best(layer, MappingSpace(), pes=PES, objective=objective, caps=CAPS, evaluations=n, seed=0,
-                     hardware=Hardware.maestro(), flags=FLAGS, evaluator=evaluator)
+                     hardware=Hardware.maestro(), flags=FLAGS)
             walls.append(time.perf_counter() - t0)
         j = f.best
-        ours = float("nan") if j is None else float(f.cost[j])
+        # as MAESTRO prints it (6 significant digits), the precision of GAMMA's logged values
+        ours = float("nan") if j is None else float(f"{float(f.cost[j]):.6g}")
         ours_rt = float("nan") if j is None else float(f.runtime[j])
         bound = layer.macs / PES
         rec = dict(model=a.model, layer=i, kind=layer.kind, candidates=n, evaluations=f.evaluations,
@@ -143,12 +168,20 @@ def main() -> None:
                    ratio=ours / g["strict"], gamma_strict_over_bound=g["strict_runtime"] / bound,
                    ours_over_bound=ours_rt / bound, gamma_s=timing[i], ours_s=min(walls),
                    program=str(f.programs[j]).replace("\n", " ") if j is not None else "")
+        if a.maestro and j is not None:
+            m = maestro(a.maestro, layer, str(f.programs[j]), PES, CAPS)
+            rec.update(maestro_runtime=m["runtime"], maestro_energy=m["energy"],
+                       maestro_same=m["runtime"] == float(f.runtime[j]) and
+                       math.isclose(m["energy"], float(f.energy[j]), rel_tol=1e-5))  # fmt: skip
         out.append(rec)
         print(f"| {i} | {' '.join(map(str, dims[:6]))} | {n} | {g['bound']:.6g} / {g['ok']:.6g} / {g['strict']:.6g} | "
               f"{ours:.6g} | {rec['ratio']:.3f} | {rec['gamma_strict_over_bound']:.3f} | {rec['ours_over_bound']:.3f} | "
               f"{rec['gamma_s']:.1f} | {rec['ours_s']:.2f} |", flush=True)
     gm = math.exp(sum(math.log(o["ratio"]) for o in out) / len(out))
-    worse = sum(o["ratio"] > 1 for o in out)
+    worse = sum(o["ratio"] > 1 + 1e-9 for o in out)
+    if a.maestro:
+        same = sum(bool(o.get("maestro_same")) for o in out)
+        print(f"\nMAESTRO ({a.maestro}) on our {len(out)} winning programs: {same} give our runtime and energy")
     print(f"\n{a.run} {a.model}: {len(out)} layers, geomean ours/GAMMA (strict) {gm:.3f}, layers where GAMMA is "
           f"better: {worse}, time ours {sum(o['ours_s'] for o in out):.2f} s vs GAMMA "
           f"{sum(o['gamma_s'] for o in out):.1f} s, load {os.getloadavg()[0]:.1f}")
