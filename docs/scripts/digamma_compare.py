@@ -2,7 +2,7 @@
 under DiGamma's area budget and area model, at DiGamma's candidate counts.
 
 usage: python docs/scripts/digamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--pes all|grid] [--evaluations N]
+       [--pes all|grid] [--evaluations N] [--maestro /work/oracle/maestro/maestro]
 
 RUN is D_edge (area budget 0.2 mm², PEs up to 709) or D_cloud (7.0 mm², up to 24,822): DiGamma
 (maestro-project/gamma with ``--num_pe -1 --fitness1 latency --fitness2 area``) run one layer at a
@@ -15,7 +15,8 @@ layer per run; nothing is shared between layers).  For each layer we run
 flags as DiGamma runs them and as many engine evaluations as DiGamma evaluated candidates; ours is
 the fastest point of the frontier.  DiGamma's is its fastest candidate within the budget that is
 physically valid (runtime at least MACs / its PEs, and our engine's strict check: OK and at or above
-the mapping's critical path), re-read from its candidate log.  The oracle data is not part of the
+the mapping's critical path), re-read from its candidate log.  ``--maestro PATH`` re-runs every
+winning program of ours through the MAESTRO binary (DiGamma's command line, no caps).  The oracle data is not part of the
 repository.
 """
 
@@ -28,7 +29,7 @@ import os
 import time
 
 import numpy as np
-from gamma_compare import FLAGS, classify, gamma_candidates, gamma_layer
+from gamma_compare import FLAGS, classify, gamma_candidates, gamma_layer, maestro
 
 from confuciux import Hardware
 from confuciux.mapping import MappingSpace
@@ -53,6 +54,7 @@ def main() -> None:
     ap.add_argument("--layers", default="")
     ap.add_argument("--csv", default="")
     ap.add_argument("--pes", default="all", choices=("all", "grid"))
+    ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
     ap.add_argument("--evaluations", type=int, default=0, help="engine evaluations a layer (0: DiGamma's count)")
     a = ap.parse_args()
     budget, limit = BUDGETS[a.run]
@@ -88,6 +90,9 @@ def main() -> None:
                    ours_area=math.nan if j is None else float(f.area[j]), ratio=ours / g["strict"],
                    digamma_s=timing[i], ours_s=wall,
                    program=str(f.programs[j]).replace("\n", " ") if j is not None else "")  # fmt: skip
+        if a.maestro and j is not None:
+            m = maestro(a.maestro, layer, str(f.programs[j]), int(f.pes[j]))
+            rec.update(maestro_runtime=m["runtime"], maestro_same=m["runtime"] == ours)
         out.append(rec)
         print(f"| {i} | {' '.join(map(str, dims))} | {n} | {g['strict']:.6g} ({rec['digamma_pes']}, {area:.0f}) | "
               f"{ours:.6g} ({rec['ours_pes']}, {rec['ours_area']:.0f}) | {rec['ratio']:.3f} | {timing[i]:.1f} | "
@@ -100,6 +105,9 @@ def main() -> None:
           f"{sum(o['digamma_bound'] for o in out):.6g}), per-layer geomean {gm:.3f}, layers where DiGamma is "
           f"better: {sum(o['ratio'] > 1 + 1e-9 for o in out)}, time ours {sum(o['ours_s'] for o in out):.2f} s vs "
           f"DiGamma {sum(o['digamma_s'] for o in out):.1f} s, load {os.getloadavg()[0]:.1f}")
+    if a.maestro:
+        same = sum(bool(o.get("maestro_same")) for o in out)
+        print(f"MAESTRO ({a.maestro}) on our {len(out)} winning programs: {same} give our runtime")
     if a.csv:
         with open(a.csv, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(out[0]))

@@ -136,10 +136,11 @@ def plot(fronts: dict[str, dict[str, tuple[np.ndarray, ...]]], best: dict[str, s
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.3 * rows), squeeze=False)
     for ax, name in zip(axes.flat, names, strict=False):
         f = fronts[name]
-        for key, label, style in (("a", f"(a) {best[name]} only", "C0"), ("b", "(b) per-layer preset", "C1"),
-                                  ("c", "(c) searched mapping", "C2"), ("u", "(c)+(b)", "C3")):  # fmt: skip
+        for key, label, style, line in (("a", f"(a) {best[name]} only", "C0", "-"),
+                                        ("b", "(b) per-layer preset", "C1", "-"),
+                                        ("c", "(c) searched mapping", "C2", "-"), ("u", "(c)+(b)", "k", ":")):  # fmt: skip
             w, c = f[key]
-            ax.step(w / 1e6, c, where="post", color=style, label=label)
+            ax.step(w / 1e6, c, where="post", color=style, linestyle=line, label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(name)
