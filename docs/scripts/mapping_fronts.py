@@ -162,6 +162,9 @@ def main() -> None:
     a = ap.parse_args()
     recs, fronts = [], {}
 
+    def cycles(v: object) -> str:  # "none": no design of the front fits the budget
+        return f"{v:.4g}" if isinstance(v, float) and math.isfinite(v) else "none"
+
     def ratio(v: object) -> str:
         return f"{v:.2f}" if isinstance(v, float) and math.isfinite(v) and v > 0 else "n/a"
 
@@ -175,7 +178,8 @@ def main() -> None:
         for i in range(5):
             x = float(rec[f"budget{i}_um2"])  # type: ignore[arg-type]
             head = f"| {name} | {rec['layers']} ({rec['distinct']}) | {rec['best_preset']} |" if i == 0 else "| | | |"
-            print(f"{head} {x / 1e6:.3g} | {rec[f'a{i}']:.4g} | {rec[f'b{i}']:.4g} | {rec[f'c{i}']:.4g} | {rec[f'u{i}']:.4g} | "
+            lat = " | ".join(cycles(rec[f"{k}{i}"]) for k in "abcu")
+            print(f"{head} {x / 1e6:.3g} | {lat} | "
                   f"{ratio(rec[f'a_over_c{i}'])} | {ratio(rec[f'b_over_c{i}'])} | {ratio(rec[f'b_over_u{i}'])} |", flush=True)  # fmt: skip
     for r in recs:
         print(f"{r['model']}: search {r['search_s']} s for {r['distinct']} distinct layers;"
