@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import errno
 import importlib.util
 import io
@@ -49,6 +50,8 @@ from .cost.design import DataflowLike, label, labels, layer_specs
 from .dataflow import PRESETS, Dataflow
 from .explorer import METHODS, Explorer, Progress
 from .hardware import CONFUCIUX_FLAGS, FLAGS, Hardware
+from .mapping.settings import DEFAULT_EVALUATIONS, MappingSearch
+from .mapping.space import MappingSpace
 from .platform import BUDGET_KEYS, DEPLOYMENTS, Platform
 from .presets import (
     HARDWARE,
@@ -360,7 +363,7 @@ def _cmd_dataflows(args: argparse.Namespace) -> int:
 
 def _cmd_explore(args: argparse.Namespace) -> int:
     model = _load_model(args)
-    platform = _platform_from_args(args, model)
+    platform = _explore_platform(args, model)
     if args.method in ("exact", "heuristic"):  # deterministic, no epochs
         for flag in ("epochs", "seed"):
             if getattr(args, flag) is not None:
@@ -491,6 +494,171 @@ def _platform_options(args: argparse.Namespace, model: Model) -> tuple[str, dict
 def _platform_from_args(args: argparse.Namespace, model: Model) -> Platform:
     name, opts = _platform_options(args, model)
     return make_platform(model, name, **opts)
+
+
+# --- searched mappings (docs/mapping.md) --------------------------------------------------------
+
+#: The options that shape a mapping space or its search, by argparse dest.
+_MAPPING_OPTIONS = {"levels": "--levels", "fix_order": "--fix-order", "parallel": "--parallel", "tiles": "--tiles",
+                    "evaluations": "--evaluations"}  # fmt: skip
+
+
+def _dims_list(text: str) -> tuple[str, ...]:
+    """An argparse type: dimension names separated by commas (``K,C,Y',X'``)."""
+    dims = tuple(d.strip() for d in text.split(",") if d.strip())
+    if not dims:
+        raise argparse.ArgumentTypeError(f"expected dimension names separated by commas, got {text!r}")
+    return dims
+
+
+def _levels_arg(text: str) -> tuple[int, int]:
+    """An argparse type: ``N`` or ``LO-HI`` cluster levels within 1..3."""
+    parts = text.split("-")
+    if not 1 <= len(parts) <= 2 or not all(p.strip().isdigit() and len(p.strip()) < 3 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected N or LO-HI (levels 1..3), got {text!r}")
+    lo, hi = int(parts[0]), int(parts[-1])
+    if not 1 <= lo <= hi <= 3:
+        raise argparse.ArgumentTypeError(f"levels must satisfy 1 <= LO <= HI <= 3, got {text!r}")
+    return lo, hi
+
+
+def _pes_arg(text: str) -> tuple[int, int]:
+    """An argparse type: ``P`` or ``LO..HI`` PE counts."""
+    one = text.strip()
+    if one.isdigit() and len(one) < 11 and 1 <= int(one) <= KERNEL_INT_MAX:
+        return int(one), int(one)
+    try:
+        return parse_bounds(text, "--pes")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+#: The most PE counts ``map`` searches over.
+MAP_MAX_PES = 1 << 16
+
+
+def _add_mapping_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--levels", type=_levels_arg, metavar="N|LO-HI", help="cluster levels of a mapping (default 1-3)")
+    p.add_argument("--parallel", type=_dims_list, metavar="D,D,...",
+                   help="the dimensions a level may map in parallel (default K,C,Y',X'; one fixes it)")  # fmt: skip
+    p.add_argument("--fix-order", type=_dims_list, metavar="D,D,...",
+                   help="fix every level's loop order, outer first, e.g. K,C,Y',X',R,S (default: searched)")
+    p.add_argument("--tiles", choices=("all", "divisors"), help="tile sizes: every integer (default) or divisors")
+    p.add_argument("--evaluations", type=_integer(1, 10**8), metavar="N",
+                   help="engine evaluations per layer's search (default 2000)")  # fmt: skip
+
+
+def _no_mapping_options(args: argparse.Namespace, why: str) -> None:
+    given = [flag for dest, flag in _MAPPING_OPTIONS.items() if getattr(args, dest, None) is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} shape a mapping search: not used {why}")
+
+
+def _mapping_space(args: argparse.Namespace) -> MappingSpace:
+    """The mapping space of ``--levels``, ``--parallel``, ``--fix-order`` and ``--tiles``."""
+    return MappingSpace(levels=args.levels or (1, 3), spatial=args.parallel or ("K", "C", "Y'", "X'"),
+                        tiles=args.tiles or "all", orders=args.fix_order or "all")  # fmt: skip
+
+
+def _explore_platform(args: argparse.Namespace, model: Model) -> Platform:
+    """explore's platform: with ``--mapping search`` every layer's mapping searched."""
+    if args.mapping != "search":
+        _no_mapping_options(args, "without --mapping search")
+        return _platform_from_args(args, model)
+    for dest, flag in (("dataflow", "--dataflow"), ("buffer_bounds", "--buffer-bounds")):
+        if getattr(args, dest, None) is not None:
+            raise UsageError(f"{flag} is not used with --mapping search (the search picks each layer's program)")
+    if args.platform == "confuciux" and not args.budget:
+        raise UsageError("--mapping search needs an absolute --budget (ConfuciuX's relative budget comes from "
+                         "fixed-dataflow corner designs) or --platform cloud-fpga/edge-fpga")  # fmt: skip
+    args.dataflow = ("dla",)  # (replaced below; the platform's other options as given)
+    return _searched_platform(args, _platform_from_args(args, model))
+
+
+def _searched_platform(args: argparse.Namespace, platform: Platform) -> Platform:
+    """``platform`` with every layer's mapping searched (the options of ``--levels`` ...)."""
+    spec = MappingSearch(_mapping_space(args), evaluations=args.evaluations or DEFAULT_EVALUATIONS,
+                         seed=0 if args.seed is None else args.seed)  # fmt: skip
+    return dataclasses.replace(platform, dataflow=spec)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    """One layer's mapping frontier (several PE counts), or its best mapping on one."""
+    from .mapping.search import search
+
+    model = _load_model(args)
+    if not -len(model) <= args.layer < len(model):
+        raise UsageError(f"--layer {args.layer}: {model.name!r} has layers 0..{len(model) - 1}")
+    layer = model[args.layer]
+    pes = args.pes or [(1, 128)]
+    if sum(hi - lo + 1 for lo, hi in pes) > MAP_MAX_PES:
+        raise UsageError(f"--pes gives more than {MAP_MAX_PES:,} PE counts")
+    values = sorted({p for lo, hi in pes for p in range(lo, hi + 1)})
+    caps = {k: v for k, v in (("l1_bytes", args.l1), ("l2_bytes", args.l2)) if v is not None}
+    front = search(layer, _mapping_space(args), pes=values, objective=args.objective, resource=args.resource,
+                   caps=caps, evaluations=args.evaluations or 2000, seed=args.seed, hardware=_hardware(args),
+                   flags=_hardware(args).engine_flags)  # fmt: skip
+    out = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
+    fixed = len(values) == 1
+    what = f"best mapping on {values[0]} PEs" if fixed else f"{args.resource} against {args.objective} frontier"
+    out.write(f"{model.name} layer {args.layer} ({layer.name or 'unnamed'}): {what}, {len(front)} point(s) of "
+              f"{front.evaluations:,} evaluations ({front.method}), physically valid only\n")  # fmt: skip
+    rows = [[str(i), f"{int(front.pes[i]):,}", _fmt(front.runtime[i]), _fmt(front.energy[i]), _fmt(front.area[i]),
+             _fmt(front.l1_bytes[i]), _fmt(front.l2_bytes[i]), _fmt(front.bound[i])]
+            for i in (range(len(front)) if not fixed else ([] if front.best is None else [front.best]))]  # fmt: skip
+    _print_table(rows, list(_MAP_COLUMNS), out)
+    if front.best is not None:
+        out.write(f"best {args.objective}'s program:\n{front.programs[front.best]}\n")
+    if args.json:
+        _write_text(args.json, json.dumps(_map_records(front), indent=1))
+    if args.csv:
+        _write_map_csv(args.csv, front)
+    return EXIT_OK if len(front) else EXIT_INFEASIBLE
+
+
+_MAP_COLUMNS = ("point", "pes", "runtime", "energy_nJ", "area_um2", "l1_bytes", "l2_bytes", "bound")
+
+
+def _map_records(front: Any) -> list[dict[str, Any]]:
+    """The frontier's points, each with every cost and its program as MAESTRO text."""
+    return [{**{k: v for k, v in front.point(i).items() if k != "program"}, "program": str(front.programs[i])}
+            for i in range(len(front))]  # fmt: skip
+
+
+def _write_map_csv(path: str, front: Any) -> None:
+    records = _map_records(front)
+    handle = sys.stdout if path == "-" else open(path, "w", newline="")
+    try:
+        w = csv.writer(handle)
+        w.writerow(["point", "pes", "runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "bound", "program"])
+        for i, r in enumerate(records):
+            w.writerow([i, r["pes"], r["runtime"], r["energy"], r["area"], r["power"], r["l1_bytes"], r["l2_bytes"],
+                        r["bound"], " ".join(r["program"].split())])  # fmt: skip
+    finally:
+        if handle is not sys.stdout:
+            handle.close()
+
+
+def _add_map_parser(sub: Any) -> None:
+    mp = sub.add_parser("map", help="one layer's mapping: its frontier over PEs, or its best on fixed hardware")
+    mp.add_argument("--model", default="mobilenet_v2", help=_model_help())
+    _add_record_option(mp)
+    mp.add_argument("--layer", type=int, required=True, help="the layer's index (from 0; negative from the end)")
+    mp.add_argument("--pes", type=_pes_arg, action="append", metavar="P|LO..HI",
+                    help="PE counts (repeatable; default 1..128); one value: the best mapping on that many")
+    mp.add_argument("--objective", default="latency", choices=("latency", "energy"))
+    mp.add_argument("--resource", default="pes", choices=("pes", "area", "power", "l1_bytes", "l2_bytes"))
+    mp.add_argument("--l1", type=_integer(1), metavar="BYTES", help="cap on L1 bytes per PE")
+    mp.add_argument("--l2", type=_integer(1), metavar="BYTES", help="cap on L2 bytes")
+    mp.add_argument("--seed", type=_integer(0), default=0, help="default 0")
+    mp.add_argument("--hardware", default="default", choices=sorted(HARDWARE))
+    _add_flag_options(mp)
+    _add_mapping_options(mp)
+    mp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
+                    help="write the points (costs and programs) to this JSON file ('-': stdout)")  # fmt: skip
+    mp.add_argument("--csv", metavar="FILE", type=output_path(stdout=True),
+                    help="write the points (costs and programs) to this CSV file ('-': stdout)")  # fmt: skip
+    mp.set_defaults(func=_cmd_map)
 
 
 # --- sweep ---------------------------------------------------------------------------------------
@@ -974,7 +1142,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="PNG", type=_image_path, help="draw the design to this image (needs confuciux[plot])"
     )
     ex.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    ex.add_argument("--mapping", choices=("search",), default=None,
+                    help="search every layer's mapping (its dataflow program) with its PEs (docs/mapping.md); "
+                         "needs an absolute --budget or an FPGA --platform")  # fmt: skip
+    _add_mapping_options(ex)
     ex.set_defaults(func=_cmd_explore)
+    _add_map_parser(sub)
     _add_import_parser(sub)
     _add_sweep_parser(sub)
     _add_compare_parser(sub)
