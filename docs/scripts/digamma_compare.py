@@ -29,7 +29,7 @@ import os
 import time
 
 import numpy as np
-from gamma_compare import FLAGS, classify, gamma_candidates, gamma_layer, maestro
+from gamma_compare import FLAGS, classify, gamma_candidates, gamma_layer, logged_layers, maestro
 
 from confuciux import Hardware
 from confuciux.mapping import MappingSpace
@@ -59,11 +59,7 @@ def main() -> None:
     a = ap.parse_args()
     budget, limit = BUDGETS[a.run]
     base = os.path.join(a.runs, "runs", a.run, a.model)
-    timing = {int(t["layer"]): float(t["wall_s"]) for t in csv.DictReader(open(os.path.join(base, "timing.csv")))}
-    layers = sorted(timing)
-    if a.layers:
-        lo, _, hi = a.layers.partition("-")
-        layers = [i for i in layers if int(lo) <= i <= int(hi or lo)]
+    timing, layers = logged_layers(base, a.layers)
     P = pe_counts(limit, a.pes)
     out = []
     print("| layer | K C Y X R S T | candidates | DiGamma valid: cycles (PEs, µm²) | ours: cycles (PEs, µm²) | "

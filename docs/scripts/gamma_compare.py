@@ -70,6 +70,18 @@ def gamma_candidates(path: str) -> tuple[int, list[dict[str, Any]]]:
     return n, out
 
 
+def logged_layers(base: str, spec: str) -> tuple[dict[int, float], list[int]]:
+    """A logged run's wall time per layer (its timing.csv, seconds) and the layers to compare
+    (``spec``: "" for all, "i" or "i-j")."""
+    with open(os.path.join(base, "timing.csv")) as fh:
+        timing = {int(t["layer"]): float(t["wall_s"]) for t in csv.DictReader(fh)}
+    layers = sorted(timing)
+    if spec:
+        lo, _, hi = spec.partition("-")
+        layers = [i for i in layers if int(lo) <= i <= int(hi or lo)]
+    return timing, layers
+
+
 def candidate_pes(r: dict[str, Any]) -> int:
     """The PEs a logged candidate ran on (MAESTRO's --num_pes: 168 in fixed-hardware runs, the
     candidate's own count in DiGamma's co-optimisation)."""
@@ -136,11 +148,7 @@ def main() -> None:
     objective = "energy" if a.run.endswith("_en") else "latency"
     key = "Activity count-based Energy (nJ)" if objective == "energy" else "Runtime (Cycles)"
     base = os.path.join(a.runs, "runs", a.run, a.model)
-    timing = {int(t["layer"]): float(t["wall_s"]) for t in csv.DictReader(open(os.path.join(base, "timing.csv")))}
-    layers = sorted(timing)
-    if a.layers:
-        lo, _, hi = a.layers.partition("-")
-        layers = [i for i in layers if int(lo) <= i <= int(hi or lo)]
+    timing, layers = logged_layers(base, a.layers)
     out = []
     print("| layer | K C Y X R S | candidates | GAMMA (bound / OK / strict) | ours strict | ours/GAMMA strict | "
           "GAMMA strict / compute bound | ours / compute bound | GAMMA s | ours s |")
