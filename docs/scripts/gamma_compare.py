@@ -2,6 +2,7 @@
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
        [--times N] [--maestro /work/oracle/maestro/maestro]
+       python docs/scripts/gamma_compare.py summary RUN_MODEL.csv ...   (one row per --csv file)
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
 L1 512 and L2 108,000 bytes; the objective is latency for *_lat, energy for *_en).  For each
@@ -29,6 +30,7 @@ import json
 import math
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Any
@@ -200,5 +202,46 @@ def main() -> None:
             w.writerows(out)
 
 
+def _gm(values: list[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
+
+
+def _losers(rows: list[dict[str, str]], ratios: list[float]) -> str:
+    worse = [(r["layer"], x) for r, x in zip(rows, ratios, strict=True) if x > 1 + 1e-9]
+    if not worse:
+        return "0"
+    return f"{len(worse)} (" + ", ".join(f"L{i} {x:.3f}" for i, x in sorted(worse, key=lambda w: -w[1])) + ")"
+
+
+def summary(paths: list[str]) -> None:
+    """One row per run and model from the ``--csv`` files of this script or digamma_compare.py
+    (the tables of docs/results.md, section (j))."""
+    for path in paths:
+        rows = list(csv.DictReader(open(path)))
+        name, model = os.path.basename(path), rows[0]["model"]
+        run = name[: -len(f"_{model}.csv")] if name.endswith(f"_{model}.csv") else name
+        n = len(rows)
+        cand = sum(int(r["candidates"]) for r in rows) / n
+        ratios = [float(r["ratio"]) for r in rows]
+        same = f"{sum(r.get('maestro_same') == 'True' for r in rows)}/{n}"
+        if "gamma_strict" in rows[0]:
+            loose = [float(r["ours"]) / float(r["gamma_bound"]) for r in rows]
+            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "gamma_s"))
+            print(f"| {run} | {model} | {n} | {cand:,.0f} | **{_gm(ratios):.3f}** | {_losers(rows, ratios)} | "
+                  f"{_gm(loose):.3f} | {sum(x > 1 + 1e-9 for x in loose)} | "
+                  f"{_gm([float(r['ours_over_bound']) for r in rows]):.4g} | "
+                  f"{_gm([float(r['gamma_strict_over_bound']) for r in rows]):.4g} | {ours_s:.1f} | {other_s:,.0f} | "
+                  f"{other_s / ours_s:.0f} | {same} |")  # fmt: skip
+        else:
+            d, b, o = (sum(float(r[k]) for r in rows) for k in ("digamma_strict", "digamma_bound", "ours"))
+            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "digamma_s"))
+            print(f"| {run} | {model} | {n} | {cand:,.0f} | {d:,.0f} | "
+                  f"{b:,.0f} | {o:,.0f} | **{o / d:.3f}** | {_gm(ratios):.3f} | {_losers(rows, ratios)} | "
+                  f"{ours_s:.1f} | {other_s:,.0f} | {same} |")  # fmt: skip
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["summary"]:
+        summary(sys.argv[2:])
+    else:
+        main()
