@@ -2,7 +2,7 @@
 under DiGamma's area budget and area model, at DiGamma's candidate counts.
 
 usage: python docs/scripts/digamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--pes all|grid] [--evaluations N] [--maestro /work/oracle/maestro/maestro]
+       [--pes all|grid] [--evaluations N] [--maestro /work/oracle/maestro/maestro] [--same-area]
 
 RUN is D_edge (area budget 0.2 mm², PEs up to 709) or D_cloud (7.0 mm², up to 24,822): DiGamma
 (maestro-project/gamma with ``--num_pe -1 --fitness1 latency --fitness2 area``) run one layer at a
@@ -55,6 +55,7 @@ def main() -> None:
     ap.add_argument("--csv", default="")
     ap.add_argument("--pes", default="all", choices=("all", "grid"))
     ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
+    ap.add_argument("--same-area", action="store_true", help="cap each layer at DiGamma's winner's area")
     ap.add_argument("--evaluations", type=int, default=0, help="engine evaluations a layer (0: DiGamma's count)")
     a = ap.parse_args()
     budget, limit = BUDGETS[a.run]
@@ -74,7 +75,8 @@ def main() -> None:
         g = classify(layer, cands, "Runtime (Cycles)")
         area = float(g["strict_candidate"]["gamma_area"]) if "strict_candidate" in g else math.nan
         t0 = time.perf_counter()
-        f = search(layer, MappingSpace(), pes=P, resource="area", caps={"area": budget},
+        cap = min(budget, area) if a.same_area else budget
+        f = search(layer, MappingSpace(), pes=P, resource="area", caps={"area": cap},
                    evaluations=a.evaluations or n, seed=0, hardware=Hardware.maestro(), area_model="digamma",
                    flags=FLAGS)  # fmt: skip
         wall = time.perf_counter() - t0
