@@ -1,5 +1,5 @@
-"""The How-to pages run: every ```python block of docs/howto-*.md (and of docs/dataflows.md,
-whose how-to "cost my accelerator's dataflow" builds on the page's language), in order, in one fresh
+"""The How-to pages run: every ```python block of docs/howto-*.md (and of docs/dataflows.md and
+docs/mapping.md, whose how-tos build on their pages), in order, in one fresh
 interpreter per page (in a scratch directory), except a block whose first line is
 ``# needs: confuciux.NAME`` while this version has no such name (code written against work that
 lands with another branch).  ```py blocks are sketches that need something the tests do not have
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = [*sorted(DOCS.glob("howto-*.md")), DOCS / "dataflows.md"]
+PAGES = [*sorted(DOCS.glob("howto-*.md")), DOCS / "dataflows.md", DOCS / "mapping.md"]
 _BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 
 
