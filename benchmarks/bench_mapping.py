@@ -13,7 +13,7 @@ import pytest
 import confuciux as cx
 from confuciux.mapping import MappingSpace, seeds
 from confuciux.mapping import options as mapping_options
-from confuciux.mapping.evaluate import OUTPUTS, default_evaluator, engine_flags
+from confuciux.mapping.evaluate import OUTPUTS, default_evaluator, direct_evaluator, engine_flags
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.search import search
 from confuciux.mapping.settings import PLATFORM_GENETIC, Genetic, MappingSearch
@@ -51,19 +51,25 @@ def test_layer_frontier(benchmark, name, settings):
     assert len(front) > 0 and front.evaluations == evaluations
 
 
-def test_engine_batch(benchmark):
-    """The engine's part: 2,000 random programs of one layer, compiled and costed in one call."""
+@pytest.mark.parametrize("path", ["templates", "arrays"])
+def test_engine_batch(benchmark, path):
+    """The engine's part: 2,000 random programs of one layer costed in one call — compiled to
+    templates first (``evaluate_batch``), or given as directive arrays (the search's default)."""
     layer = LAYERS["resnet18.conv3x3"]
     enc = FreeEncoding(MappingSpace(), layer, 128)
     rows = enc.random(np.random.default_rng(0), 2000)
-    pes = np.maximum(enc.min_pes(rows), 64).reshape(1, -1)
-    evaluator = default_evaluator()
+    pes = np.maximum(enc.min_pes(rows), 64).reshape(1, -1).astype(np.int64)
     flags = engine_flags()
+    evaluator, direct = default_evaluator(), direct_evaluator()
+    if path == "arrays" and direct is None:
+        pytest.skip("the compiled engine is not built")
 
     def run() -> np.ndarray:
+        if path == "arrays":
+            first, arrays = enc.directive_arrays(rows)
+            return direct(layer, enc.axes.names, first, arrays, pes, flags, OUTPUTS)[1]  # type: ignore[misc]
         templates = enc.templates(rows)
-        _, status = evaluator([layer] * len(templates), templates, pes, None, flags, OUTPUTS)
-        return status
+        return evaluator([layer] * len(templates), templates, pes, None, flags, OUTPUTS)[1]
 
     status = benchmark.pedantic(run, rounds=5, iterations=1)
     assert status.size == 2000

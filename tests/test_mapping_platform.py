@@ -174,3 +174,11 @@ def test_errors():
     problem = Problem(TOY, _platform(1e6))
     with pytest.raises(ValueError, match="points found per layer"):
         problem.encode([1, 1, 1], [1, 1, 1])
+
+
+def test_gym_refuses_a_searched_mapping():
+    pytest.importorskip("gymnasium")
+    from confuciux.gym import AllocationEnv
+
+    with pytest.raises(ValueError, match="fixed dataflow"):
+        AllocationEnv(TOY, _platform(1e6))

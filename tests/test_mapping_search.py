@@ -185,3 +185,31 @@ def test_bad_arguments(kwargs, match):
         search(Layer(4, 4, 5, 5, 3, 3), **kwargs)
     with pytest.raises(TypeError):
         search("layer", pes=4)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("layer", [Layer(16, 8, 10, 10, 3, 3, stride=(1, 2)), Layer(32, 32, 14, 14, 3, 3, kind="DSCONV"),
+                                   Layer(8, 4, 6, 6, 1, 1, batch=2)])  # fmt: skip
+def test_direct_arrays_equal_the_templates(layer):
+    """The search's default path (candidates as directive arrays, one C call) gives what their
+    compiled templates give through the engine's batch entry point, bit for bit."""
+    from confuciux.cost.engine import native
+    from confuciux.mapping.evaluate import OUTPUTS, default_evaluator, direct_evaluator, engine_flags
+
+    if direct_evaluator() is None:
+        pytest.skip("the compiled engine is not built")
+    enc = FreeEncoding(MappingSpace(), layer, 64)
+    rows = enc.random(np.random.default_rng(0), 400)
+    pes = np.maximum(enc.min_pes(rows), 16).reshape(1, -1).astype(np.int64)
+    templates = enc.templates(rows)
+    a, sa = default_evaluator()([layer] * len(templates), templates, pes, None, engine_flags(), OUTPUTS)
+    a, sa = {k: v.copy() for k, v in a.items()}, sa.copy()
+    first, arrays = enc.directive_arrays(rows)
+    b, sb = native.evaluate_programs(layer, enc.axes.names, first, arrays, pes, engine_flags(), OUTPUTS)
+    assert np.array_equal(sa, sb) and (sb == int(Status.OK)).sum() > 100
+    for k in OUTPUTS:
+        assert np.array_equal(a[k], b[k], equal_nan=True), k
+    f = search(layer, MappingSpace(levels=(1, 2)), pes=[4, 16, 64], evaluations=150, seed=2,
+               genetic=Genetic(population=30))
+    g = search(layer, MappingSpace(levels=(1, 2)), pes=[4, 16, 64], evaluations=150, seed=2,
+               genetic=Genetic(population=30), evaluator=default_evaluator())
+    assert np.array_equal(f.rows, g.rows) and np.array_equal(f.energy, g.energy) and f.statuses == g.statuses

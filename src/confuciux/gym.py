@@ -66,6 +66,9 @@ class AllocationEnv(gymnasium.Env):
                 f"AllocationEnv takes a platform with one dataflow, got {platform.dataflow_label}; "
                 "make one environment per dataflow"
             )
+        if platform.mapping is not None:  # the actions are levels of a fixed dataflow's (P, k) grid
+            raise ValueError("AllocationEnv takes a fixed dataflow: a searched mapping's options are each layer's "
+                             "found points, not PE and buffer levels (search it with Explorer or pareto_front)")
         self.problem = Problem(model, platform, objective)
         reason = self.problem.infeasible_reason()
         if reason is not None:  # every episode would score NaN (and the features may not exist)

@@ -394,6 +394,33 @@ class FreeEncoding:
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         return [self._template(r) for r in g.tolist()]
 
+    def directive_arrays(self, g: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Every row's compiled program as flat directive arrays, all rows at once (what
+        :meth:`templates` holds, without a Python object a row): ``first`` (n + 1: row i's
+        directives are ``first[i]:first[i+1]``) and ``kind`` (0 spatial, 1 temporal, 2 cluster),
+        ``axis`` (index into ``axes.names``, −1 for a cluster), ``size`` (a tile as written, or
+        the cluster size), ``whole`` (the layer's size of a kernel axis, else 0)."""
+        g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
+        n, D, L = g.shape[0], self.D, self.L
+        nlev, sp, cl, ti, od = self.parts(g)
+        # per level a cluster slot (used below the top) then D maps in loop order: (n, L, D + 1)
+        axis = np.concatenate([np.full((n, L, 1), -1, dtype=np.int64), od], axis=2)
+        tile = np.take_along_axis(ti, od, axis=2)
+        st = self.out_strides[od]
+        written = np.where(st > 1, st * (tile - 1) + 1, tile)
+        size = np.concatenate([cl[:, :, None], written], axis=2)
+        kind = np.concatenate([np.full((n, L, 1), 2, dtype=np.int64), np.where(od == sp[:, :, None], 0, 1)], axis=2)
+        whole = np.concatenate([np.zeros((n, L, 1), dtype=np.int64),
+                                np.where(self.kmask[od], self.sizes[od], 0)], axis=2)  # fmt: skip
+        used = np.arange(L)[None, :, None] < nlev[:, None, None]
+        used = np.broadcast_to(used, (n, L, D + 1)).copy()
+        used[:, 0, 0] = False  # no cluster above the top level
+        keep = used.reshape(n, -1)
+        first = np.zeros(n + 1, dtype=np.int64)
+        first[1:] = np.cumsum(keep.sum(axis=1))
+        flat = {"kind": kind, "axis": axis, "size": size, "whole": whole}
+        return first, {k: v.reshape(n, -1)[keep] for k, v in flat.items()}
+
     def _template(self, r: list[int]) -> Template:
         D, names, sizes = self.D, self.axes.names, self.axes.sizes
         kinds: list[str] = []

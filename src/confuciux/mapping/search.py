@@ -36,7 +36,7 @@ from ..workload import Layer
 from .bounds import mapping_bound
 from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
-from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, engine_flags
+from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
 from .seeds import seed_rows
@@ -159,7 +159,7 @@ class _Run:
         hardware: Hardware,
         area_model: str,
         flags: Mapping[str, Any],
-        evaluator: Evaluator,
+        evaluator: Evaluator | None,
         strict: bool = True,
     ) -> None:
         self.layer, self.space, self.P = layer, space, pes
@@ -168,11 +168,13 @@ class _Run:
         self.objective, self.resource, self.caps = objective, resource, dict(caps)
         self.hardware, self.area_model = hardware, area_model
         self.flags = engine_flags(flags)
-        self.evaluator = evaluator
         cap = int(pes.max())
         self.enc: Encoding = TemplateEncoding(space, layer, cap) if space.template is not None else FreeEncoding(
             space, layer, cap
         )
+        # the default: the compiled engine, given a free mapping's candidates as arrays when it can
+        self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
+        self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
         self.simd = int(self.flags["simd"])
 
@@ -207,6 +209,13 @@ class _Run:
         if n == 0:
             return
         self.log.seen.update(self.keys(rows, pes))
+        if self.direct is not None and isinstance(self.enc, FreeEncoding):
+            first, arrays = self.enc.directive_arrays(rows)
+            raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
+                                  self.flags, OUTPUTS)  # fmt: skip
+            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in OUTPUTS}
+            self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1).copy(), est, l2_est)
+            return
         templates: list[Template | None] = list(self.enc.templates(rows))
         built = [i for i, t in enumerate(templates) if t is not None]
         programs = [t for t in templates if t is not None]
@@ -218,6 +227,12 @@ class _Run:
             status[built] = np.asarray(st, dtype=np.uint8).reshape(-1)
             for k in OUTPUTS:
                 flat[k][built] = np.asarray(raw[k], dtype=np.float64).reshape(-1)
+        self._log_points(rows, pes, flat, status, est, l2_est)
+
+    def _log_points(self, rows: np.ndarray, pes: np.ndarray, flat: dict[str, np.ndarray], status: np.ndarray,
+                    est: np.ndarray | None, l2_est: np.ndarray | None) -> None:  # fmt: skip
+        """The engine's results of new points priced, checked against the caps and bounds, logged."""
+        n = rows.shape[0]
         costs = design_costs(flat, pes, self.enc.levels(rows), self.hardware, self.area_model)
         ok = status == OK
         for k in _COSTS:
@@ -384,7 +399,7 @@ def explore(
     P, cap = _check(layer, space, pes, objective, resource, caps, method, evaluations)
     run = _Run(
         layer, space, P, objective, resource, cap, Hardware.default() if hardware is None else hardware,
-        area_model, flags or {}, default_evaluator() if evaluator is None else evaluator, bool(strict),
+        area_model, flags or {}, evaluator, bool(strict),
     )  # fmt: skip
     if method != "genetic":
         n = run.enc.count(evaluations // len(P))

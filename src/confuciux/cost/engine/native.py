@@ -39,7 +39,8 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "evaluate", "evaluate_point", "point_flags", "check_enums", "release_memory"]
+__all__ = ["AVAILABLE", "evaluate", "evaluate_programs", "evaluate_point", "point_flags", "check_enums",
+           "release_memory"]
 
 _FLAGS = ("simd", "noc_bw", "noc_hops", "noc_hop_latency", "offchip_bw")
 _BOUND_CAP = 2**126  # the bounds are passed as min(value, 2^126): every comparison in C is unchanged
@@ -171,7 +172,16 @@ class _Inputs:
         first = np.zeros(n + 1, dtype=np.int64)
         first[1:] = np.cumsum([len(p["kind"]) for p in progs])
         keys = ("kind", "dim", "size", "offset", "size_knob", "offset_knob", "whole")
-        cat = {key: np.concatenate([p[key] for p in progs]) for key in keys}
+        self._build(rows, first, {key: np.concatenate([p[key] for p in progs]) for key in keys})
+
+    @classmethod
+    def of_arrays(cls, rows: list[tuple[Any, ...]], first: np.ndarray, cat: dict[str, np.ndarray]) -> _Inputs:
+        """From the engine's directive arrays directly (:func:`evaluate_programs`)."""
+        made = cls.__new__(cls)
+        made._build(rows, first, cat)
+        return made
+
+    def _build(self, rows: list[tuple[Any, ...]], first: np.ndarray, cat: dict[str, np.ndarray]) -> None:
         self.arrays = {
             "dims": np.stack([r[0] for r in rows]),
             "sy": np.array([r[1] for r in rows], dtype=np.int64),
@@ -301,7 +311,13 @@ def evaluate(
             raise ValueError(f"pes and buffers must be int64 arrays of shape (designs, {n_layers})")
     if pes.shape != buffers.shape:
         raise ValueError(f"pes {pes.shape} and buffers {buffers.shape} differ in shape")
-    ins = _inputs(layers, templates)
+    return _run(_inputs(layers, templates), pes, buffers, flags, outputs, priced)
+
+
+def _run(ins: _Inputs, pes: np.ndarray, buffers: np.ndarray, flags: Mapping[str, int | bool],
+         outputs: Sequence[str], priced: Hardware | None) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """One C call over the inputs ``ins`` for designs ``pes``, ``buffers`` (n_designs, n_layers)."""
+    n_layers = pes.shape[1]
     key = tuple(int(flags[name]) for name in _FLAGS)
     fl, hw = _flags(*key)
     des, keep = _designs(pes, buffers)
@@ -328,6 +344,46 @@ def evaluate(
         raise ValueError(f"the general engine refused its input (code {rc}): a size, P, k or flag out of range")
     floats = rows.reshape(len(names), *shape)
     return {name: floats[j] for j, name in enumerate(names)}, status
+
+
+def evaluate_programs(
+    layer: Layer,
+    names: Sequence[str],
+    first: np.ndarray,
+    program: Mapping[str, np.ndarray],
+    pes: np.ndarray,
+    flags: Mapping[str, int | bool],
+    outputs: Sequence[str],
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``layer`` under n programs given as flat directive arrays (a mapping search's candidates,
+    without a :class:`Template` each): program i is directives ``first[i]:first[i+1]`` of
+    ``program``'s ``kind`` (0 spatial, 1 temporal, 2 cluster), ``axis`` (index into ``names``,
+    the dimension names; −1 for a cluster), ``size`` (the tile as MAESTRO reads it, or the
+    cluster size; a map's offset is its size) and ``whole`` (the size a temporal R/S map must
+    equal, else 0); every program fixed (no ``KTileSz``/``ClusterSz`` knob) and mapping exactly
+    the dimensions ``names``.  ``pes``: int64 (1, n).  Returns what :func:`evaluate` returns for
+    the same programs as templates (MAESTRO's prices), in one call."""
+    n = first.size - 1
+    kind = np.asarray(program["kind"], dtype=np.int64)
+    size = np.ascontiguousarray(program["size"], dtype=np.int64)
+    m = kind.size
+    if n < 1 or first[0] != 0 or first[-1] != m or pes.shape != (1, n) or pes.dtype != np.int64:
+        raise ValueError(f"{n} programs: first must run 0..{m} and pes be int64 of shape (1, {n})")
+    codes = np.array([_KIND["spatial"], _KIND["temporal"], _KIND["cluster"]], dtype=np.uint8)
+    dim_code = np.array([*(_DIM[d] for d in names), -1], dtype=np.int8)
+    cat: dict[str, np.ndarray] = {
+        "kind": codes[kind], "dim": dim_code[np.asarray(program["axis"], dtype=np.int64)], "size": size,
+        "offset": np.where(kind == 2, 0, size), "size_knob": np.zeros(m, dtype=np.uint8),
+        "offset_knob": np.zeros(m, dtype=np.uint8), "whole": np.ascontiguousarray(program["whole"], dtype=np.int64),
+    }  # fmt: skip
+    rows = _layer_cache(layer)
+    mapped = frozenset(names)
+    row = rows.get(mapped)
+    if row is None:
+        row = rows[mapped] = _problem_row(problem_of(layer, (), _naming(sorted(mapped))))
+    ins = _Inputs.of_arrays([row] * n, np.ascontiguousarray(first, dtype=np.int64), cat)
+    # n "layers" of one design: the layer under each program (the C engine takes designs × layers)
+    return _run(ins, np.ascontiguousarray(pes), np.ones_like(pes), flags, outputs, None)
 
 
 _ALL = tuple(OUTPUTS)
