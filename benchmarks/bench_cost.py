@@ -116,7 +116,7 @@ def test_c_batch(benchmark, dataflow):
     dims, dw, pes, ktile = BATCH
     hw = Hardware.maestro()
     out = benchmark(native.evaluate_points, dims, dw, pes, ktile, dataflow, hw)
-    assert np.count_nonzero(out["status"] == 0) > POINTS // 2
+    assert np.count_nonzero(out["valid"]) > POINTS // 2  # printed (OK or IMPOSSIBLE)
     _record(benchmark, POINTS)
 
 
@@ -127,7 +127,7 @@ def test_numpy_batch(benchmark, checked):
     tiled, tdw = np.tile(dims, (N_DESIGNS, 1)), np.tile(dw, N_DESIGNS)
     hw = Hardware.maestro()
     out = benchmark(reference.evaluate_points, tiled, tdw, pes, ktile, "dla", hw, check_overflow=checked)
-    assert np.count_nonzero(out["status"] == 0) == POINTS
+    assert np.count_nonzero(out["valid"]) == POINTS  # every point printed (some IMPOSSIBLE)
     _record(benchmark, POINTS)
 
 

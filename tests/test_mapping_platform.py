@@ -182,3 +182,14 @@ def test_gym_refuses_a_searched_mapping():
 
     with pytest.raises(ValueError, match="fixed dataflow"):
         AllocationEnv(TOY, _platform(1e6))
+
+
+def test_an_objective_reading_other_outputs_is_refused():
+    from confuciux.search import Objective, register_objective, unregister_objective
+
+    register_objective(Objective("noc_total", ("noc_bw",), "additive", "the layers' NoC bandwidths added up"))
+    try:
+        with pytest.raises(ValueError, match="noc_bw"):
+            Problem(TOY, _platform(1e6), "noc_total")
+    finally:
+        unregister_objective("noc_total")

@@ -599,8 +599,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
                    caps=caps, evaluations=args.evaluations or 2000, seed=args.seed, hardware=_hardware(args),
                    flags=_hardware(args).engine_flags)  # fmt: skip
     out = sys.stderr if "-" in (args.json, args.csv) else sys.stdout
-    fixed = len(values) == 1
+    fixed = len(values) == 1 and args.resource == "pes"  # one point: GAMMA's fixed hardware
     what = f"best mapping on {values[0]} PEs" if fixed else f"{args.resource} against {args.objective} frontier"
+    what += f" on {values[0]} PEs" if len(values) == 1 and not fixed else ""
     out.write(f"{model.name} layer {args.layer} ({layer.name or 'unnamed'}): {what}, {len(front)} point(s) of "
               f"{front.evaluations:,} evaluations ({front.method}), physically valid only\n")  # fmt: skip
     rows = [[str(i), f"{int(front.pes[i]):,}", _fmt(front.runtime[i]), _fmt(front.energy[i]), _fmt(front.area[i]),

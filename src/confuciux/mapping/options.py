@@ -93,7 +93,7 @@ class _Found:
 
 # the last searches, by (layer shape, search, hardware, PE counts, objective): LRU
 _CACHE: OrderedDict[tuple[Any, ...], tuple[_Found, int]] = OrderedDict()
-_CACHE_SIZE = 1024
+_CACHE_SIZE = 256  # (a layer's entry: its points' rows, some 100-500 kB)
 
 
 def layer_options(

@@ -17,6 +17,11 @@ block's options marked not valid (they would duplicate the earlier costs), and s
 whose program MAESTRO refuses for it; a layer whose program does not use ``KTileSz`` keeps only
 the options of the lowest buffer setting (the others would repeat them).
 
+A searched mapping (``Platform(dataflow=MappingSpace(...))``, docs/mapping.md) is one more kind
+of dataflow the table knows: each layer's options are the points its mapping search found
+(:mod:`confuciux.mapping.options`), so ``pes`` and ``buffers`` are then per layer (N, G) and
+:attr:`Problem.programs` gives each option's program; every method scores the table as ever.
+
 An option is valid (``Problem.valid``) when MAESTRO costs it and the cost is physical — or, with
 ``Platform(allow_impossible=True)``, when MAESTRO prints it at all.  A layer that no option can
 cost (every option invalid) makes the problem infeasible: :attr:`Problem.uncostable` lists such
@@ -37,7 +42,7 @@ from ..budgets import LS_SIZING, lp_total
 from ..cost import evaluate, schema
 from ..cost.design import DataflowLike, label, layer_specs, program_of, refusal
 from ..dataflow.program import Dataflow
-from ..mapping.options import layer_options
+from ..mapping.options import FIELDS, layer_options
 from ..platform import Platform
 from ..workload import Model
 from .objectives import OBJECTIVES, Objective, get_objective
@@ -160,6 +165,10 @@ class Problem:
         pl, n = self.platform, len(self.model)
         assert pl.mapping is not None
         pes = np.asarray(pl.pe_levels if pl.space == "grid" else pl.pe_values(), dtype=np.int64)
+        missing = [f for f in self.objective_spec.reads if f not in FIELDS]
+        if missing:
+            raise ValueError(f"objective {self.objective!r} reads {', '.join(missing)}, which a searched mapping's "
+                             f"options do not carry (they carry {', '.join(FIELDS)})")  # fmt: skip
         searched = "energy" if self.objective_spec.reads == ("energy",) else "latency"
         opts = layer_options(list(self.model), pl.mapping, pes, pl.hardware, searched)
         self.table = {f: opts.costs[f] for f in dict.fromkeys(_FIELDS + self.objective_spec.reads)}
