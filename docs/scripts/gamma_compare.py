@@ -1,18 +1,24 @@
 """Our mapping search against GAMMA's logged runs, layer by layer, at GAMMA's candidate counts.
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--times N]
+       [--times N] [--maestro /work/oracle/maestro/maestro]
+       python docs/scripts/gamma_compare.py summary RUN_MODEL.csv ...   (one row per --csv file)
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
 L1 512 and L2 108,000 bytes; the objective is latency for *_lat, energy for *_en).  For each
-layer it reads GAMMA's summary row (candidates evaluated, best physically valid latency/energy:
-runtime at least the compute bound, wall time) and runs :func:`confuciux.mapping.best` on the same
-layer (GAMMA passes no stride: every layer at stride 1, as GAMMA's MAESTRO file has it), with
-MAESTRO's flags as GAMMA runs them (NoC 81,920,000, off-chip 2**30 elements/cycle), MAESTRO's
-energy, the same caps and as many engine evaluations as GAMMA evaluated candidates.  Prints a
-markdown table (ours / GAMMA per layer, over the compute bound) and the geomeans; ``--times N``
-runs our search N times and keeps the fastest wall time.  The oracle data is not part of the
-repository.
+layer it reads every candidate GAMMA evaluated (its log) and keeps GAMMA's best under three
+definitions of valid: runtime at least the compute bound MACs / 168 ("bound"), also our engine's
+status OK ("OK"), also at least the mapping's own critical path ("strict", what our search
+returns).  It runs :func:`confuciux.mapping.search.best` on the same layer (GAMMA passes no
+stride: every layer at stride 1, as GAMMA's MAESTRO file has it) with MAESTRO's flags as GAMMA
+runs them (NoC 81,920,000, off-chip 2**30 elements/cycle), MAESTRO's energy, the same caps, seed
+0 and as many engine evaluations as GAMMA evaluated candidates.  Ours is compared as MAESTRO
+prints it (6 significant digits, the precision of GAMMA's log).  Prints a markdown table (ours /
+GAMMA per layer, both over the compute bound, wall times) and the geomeans; ``--times N`` runs
+our search N times and keeps the fastest wall time; ``--maestro PATH`` re-runs every winning
+program through the MAESTRO binary with GAMMA's command line and counts those that give our
+runtime and energy.  GAMMA's wall times are its logged ones (timing.csv).  The oracle data is not
+part of the repository.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import gzip
 import json
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Any
 
@@ -63,31 +72,69 @@ def gamma_candidates(path: str) -> tuple[int, list[dict[str, Any]]]:
     return n, out
 
 
-def classify(layer: Layer, cands: list[dict[str, Any]], key: str) -> dict[str, float]:
+def logged_layers(base: str, spec: str) -> tuple[dict[int, float], list[int]]:
+    """A logged run's wall time per layer (its timing.csv, seconds) and the layers to compare
+    (``spec``: "" for all, "i" or "i-j")."""
+    with open(os.path.join(base, "timing.csv")) as fh:
+        timing = {int(t["layer"]): float(t["wall_s"]) for t in csv.DictReader(fh)}
+    layers = sorted(timing)
+    if spec:
+        lo, _, hi = spec.partition("-")
+        layers = [i for i in layers if int(lo) <= i <= int(hi or lo)]
+    return timing, layers
+
+
+def candidate_pes(r: dict[str, Any]) -> int:
+    """The PEs a logged candidate ran on (MAESTRO's --num_pes: 168 in fixed-hardware runs, the
+    candidate's own count in DiGamma's co-optimisation)."""
+    return int(r["hw"]["num_pes"])
+
+
+def classify(layer: Layer, cands: list[dict[str, Any]], key: str, flags: dict[str, int] = FLAGS) -> dict[str, Any]:
     """GAMMA's best by ``key`` (MAESTRO's output name) under three definitions of valid: at or
     above the compute bound (GAMMA's logs), our engine's OK (no physical bound broken), and OK
-    at or above the mapping's own bound (its critical path; strict, as our search)."""
-    bound = layer.macs / PES
-    best = {"bound": math.inf, "ok": math.inf, "strict": math.inf}
-    best_rt = dict(best)
+    at or above the mapping's own bound (its critical path; strict, as our search).  Also the
+    runtime, PEs and (for ``strict``) the candidate itself of each best."""
+    best: dict[str, Any] = {"bound": math.inf, "ok": math.inf, "strict": math.inf}
     for r in sorted(cands, key=lambda r: r["out"][key]):
-        v, rt = float(r["out"][key]), float(r["out"]["Runtime (Cycles)"])
-        if rt < bound:
+        v, rt, pes = float(r["out"][key]), float(r["out"]["Runtime (Cycles)"]), candidate_pes(r)
+        if rt < layer.macs / pes:
             continue
         if best["bound"] == math.inf:
-            best["bound"], best_rt["bound"] = v, rt
+            best.update(bound=v, bound_runtime=rt, bound_pes=pes)
         m = r["mapping"]
         body = m[m.index("Dataflow {") :]
         df = Dataflow.parse(body[: body.index("}") + 1])
-        res = evaluate(layer, df, PES, **FLAGS)
+        res = evaluate(layer, df, pes, **flags)
         if res.status != Status.OK:
             continue
         if best["ok"] == math.inf:
-            best["ok"], best_rt["ok"] = v, rt
-        if rt >= mapping_bound(layer, df, PES):
-            best["strict"], best_rt["strict"] = v, rt
+            best.update(ok=v, ok_runtime=rt, ok_pes=pes)
+        if rt >= mapping_bound(layer, df, pes):
+            best.update(strict=v, strict_runtime=rt, strict_pes=pes, strict_candidate=r)
             break
-    return {**best, **{f"{k}_runtime": v for k, v in best_rt.items()}}
+    return best
+
+
+def maestro(path: str, layer: Layer, program: str, pes: int, caps: dict[str, int] | None = None) -> dict[str, float]:
+    """The real MAESTRO binary's runtime and energy for ``program`` on ``layer`` with GAMMA's
+    command line (its flags, the caps as GAMMA passes them; 2**30 for none)."""
+    caps = caps or {}
+    d = layer
+    text = (f"Network 0 {{\nLayer CONV {{\nType: {'DSCONV' if d.kind == 'DSCONV' else 'CONV'}\n"
+            f"Dimensions {{ K: {d.K}, C: {d.C}, Y: {d.Y}, X: {d.X}, R: {d.R}, S: {d.S} }}\n{program}}}\n}}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "m.m"), "w") as fh:
+            fh.write(text)
+        cmd = [path, "--Mapping_file=m.m", "--full_buffer=false", f"--noc_bw_cstr={FLAGS['noc_bw']}", "--noc_hops=1",
+               "--noc_hop_latency=1", f"--offchip_bw_cstr={FLAGS['offchip_bw']}", "--noc_mc_support=true",
+               f"--num_pes={pes}", "--num_simd_lanes=1", f"--l1_size_cstr={caps.get('l1_bytes', 2**30)}",
+               f"--l2_size_cstr={caps.get('l2_bytes', 2**30)}", "--print_res=false", "--print_res_csv_file=true",
+               "--print_log_file=false", "--print_design_space=false", "--msg_print_lv=0"]  # fmt: skip
+        subprocess.run(cmd, cwd=tmp, capture_output=True, timeout=600, check=False)
+        with open(os.path.join(tmp, "m.csv")) as fh:
+            row = {k.strip(): v.strip() for k, v in next(csv.DictReader(fh)).items()}
+    return {"runtime": float(row["Runtime (Cycles)"]), "energy": float(row["Activity count-based Energy (nJ)"])}
 
 
 def main() -> None:
@@ -98,15 +145,12 @@ def main() -> None:
     ap.add_argument("--layers", default="")
     ap.add_argument("--csv", default="")
     ap.add_argument("--times", type=int, default=1)
+    ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
     a = ap.parse_args()
     objective = "energy" if a.run.endswith("_en") else "latency"
     key = "Activity count-based Energy (nJ)" if objective == "energy" else "Runtime (Cycles)"
     base = os.path.join(a.runs, "runs", a.run, a.model)
-    timing = {int(t["layer"]): float(t["wall_s"]) for t in csv.DictReader(open(os.path.join(base, "timing.csv")))}
-    layers = sorted(timing)
-    if a.layers:
-        lo, _, hi = a.layers.partition("-")
-        layers = [i for i in layers if int(lo) <= i <= int(hi or lo)]
+    timing, layers = logged_layers(base, a.layers)
     out = []
     print("| layer | K C Y X R S | candidates | GAMMA (bound / OK / strict) | ours strict | ours/GAMMA strict | "
           "GAMMA strict / compute bound | ours / compute bound | GAMMA s | ours s |")
@@ -125,7 +169,8 @@ def main() -> None:
                      hardware=Hardware.maestro(), flags=FLAGS)
             walls.append(time.perf_counter() - t0)
         j = f.best
-        ours = float("nan") if j is None else float(f.cost[j])
+        # as MAESTRO prints it (6 significant digits), the precision of GAMMA's logged values
+        ours = float("nan") if j is None else float(f"{float(f.cost[j]):.6g}")
         ours_rt = float("nan") if j is None else float(f.runtime[j])
         bound = layer.macs / PES
         rec = dict(model=a.model, layer=i, kind=layer.kind, candidates=n, evaluations=f.evaluations,
@@ -133,12 +178,20 @@ def main() -> None:
                    ratio=ours / g["strict"], gamma_strict_over_bound=g["strict_runtime"] / bound,
                    ours_over_bound=ours_rt / bound, gamma_s=timing[i], ours_s=min(walls),
                    program=str(f.programs[j]).replace("\n", " ") if j is not None else "")
+        if a.maestro and j is not None:
+            m = maestro(a.maestro, layer, str(f.programs[j]), PES, CAPS)
+            rec.update(maestro_runtime=m["runtime"], maestro_energy=m["energy"],
+                       maestro_same=m["runtime"] == float(f.runtime[j]) and
+                       math.isclose(m["energy"], float(f.energy[j]), rel_tol=1e-5))  # fmt: skip
         out.append(rec)
         print(f"| {i} | {' '.join(map(str, dims[:6]))} | {n} | {g['bound']:.6g} / {g['ok']:.6g} / {g['strict']:.6g} | "
               f"{ours:.6g} | {rec['ratio']:.3f} | {rec['gamma_strict_over_bound']:.3f} | {rec['ours_over_bound']:.3f} | "
               f"{rec['gamma_s']:.1f} | {rec['ours_s']:.2f} |", flush=True)
     gm = math.exp(sum(math.log(o["ratio"]) for o in out) / len(out))
-    worse = sum(o["ratio"] > 1 for o in out)
+    worse = sum(o["ratio"] > 1 + 1e-9 for o in out)
+    if a.maestro:
+        same = sum(bool(o.get("maestro_same")) for o in out)
+        print(f"\nMAESTRO ({a.maestro}) on our {len(out)} winning programs: {same} give our runtime and energy")
     print(f"\n{a.run} {a.model}: {len(out)} layers, geomean ours/GAMMA (strict) {gm:.3f}, layers where GAMMA is "
           f"better: {worse}, time ours {sum(o['ours_s'] for o in out):.2f} s vs GAMMA "
           f"{sum(o['gamma_s'] for o in out):.1f} s, load {os.getloadavg()[0]:.1f}")
@@ -149,5 +202,46 @@ def main() -> None:
             w.writerows(out)
 
 
+def _gm(values: list[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
+
+
+def _losers(rows: list[dict[str, str]], ratios: list[float]) -> str:
+    worse = [(r["layer"], x) for r, x in zip(rows, ratios, strict=True) if x > 1 + 1e-9]
+    if not worse:
+        return "0"
+    return f"{len(worse)} (" + ", ".join(f"L{i} {x:.3f}" for i, x in sorted(worse, key=lambda w: -w[1])) + ")"
+
+
+def summary(paths: list[str]) -> None:
+    """One row per run and model from the ``--csv`` files of this script or digamma_compare.py
+    (the tables of docs/results.md, section (j))."""
+    for path in paths:
+        rows = list(csv.DictReader(open(path)))
+        name, model = os.path.basename(path), rows[0]["model"]
+        run = name[: -len(f"_{model}.csv")] if name.endswith(f"_{model}.csv") else name
+        n = len(rows)
+        cand = sum(int(r["candidates"]) for r in rows) / n
+        ratios = [float(r["ratio"]) for r in rows]
+        same = f"{sum(r.get('maestro_same') == 'True' for r in rows)}/{n}"
+        if "gamma_strict" in rows[0]:
+            loose = [float(r["ours"]) / float(r["gamma_bound"]) for r in rows]
+            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "gamma_s"))
+            print(f"| {run} | {model} | {n} | {cand:,.0f} | **{_gm(ratios):.3f}** | {_losers(rows, ratios)} | "
+                  f"{_gm(loose):.3f} | {sum(x > 1 + 1e-9 for x in loose)} | "
+                  f"{_gm([float(r['ours_over_bound']) for r in rows]):.4g} | "
+                  f"{_gm([float(r['gamma_strict_over_bound']) for r in rows]):.4g} | {ours_s:.1f} | {other_s:,.0f} | "
+                  f"{other_s / ours_s:.0f} | {same} |")  # fmt: skip
+        else:
+            d, b, o = (sum(float(r[k]) for r in rows) for k in ("digamma_strict", "digamma_bound", "ours"))
+            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "digamma_s"))
+            print(f"| {run} | {model} | {n} | {cand:,.0f} | {d:,.0f} | "
+                  f"{b:,.0f} | {o:,.0f} | **{o / d:.3f}** | {_gm(ratios):.3f} | {_losers(rows, ratios)} | "
+                  f"{ours_s:.1f} | {other_s:,.0f} | {same} |")  # fmt: skip
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["summary"]:
+        summary(sys.argv[2:])
+    else:
+        main()
