@@ -227,8 +227,10 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     d = {k: float(v) for k, v in dims.items()}
     batch = d.get("N", 1.0) * d.get("G", 1.0)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
-    # MAESTRO counts a strided output tile's MACs at its stride-1 size
-    macs = float(enc.layer.macs) * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
+    # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
+    macs = float(enc.layer.macs) * np.ones(n)
+    if int(enc.out_strides.max()) > 1:
+        macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
     filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
     out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
     ones = np.ones(n)

@@ -34,6 +34,7 @@ from ..hardware import Hardware
 from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
 from .bounds import mapping_bound
+from .estimate import buffers as estimated_buffers
 from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
@@ -574,9 +575,11 @@ class _Candidates:
             inherited = parents[1][idx]
             ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
-            est, l1, l2 = estimate(run.enc, rows, pes)
-            if run.objective == "energy":
+            if run.objective == "energy":  # the runtime estimate is not needed
+                l1, l2 = estimated_buffers(run.enc, rows, pes)
                 est = estimated_energy(run.enc, rows, pes, run.hardware)
+            else:
+                est, l1, l2 = estimate(run.enc, rows, pes)
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
         keep = _fits_estimate(run, l1, l2)

@@ -58,16 +58,34 @@ def _least_work(size: int, pes: int, stride: int) -> np.ndarray:
     return out
 
 
-def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
+Structure = tuple[float, tuple[int, ...], tuple[int, ...]]
+#: :func:`structures` of recent (space, layer shape, PEs): they depend on nothing else, and a
+#: network's layers and repeated searches share them.
+_STRUCTURES: dict[tuple[object, ...], tuple[Structure, ...]] = {}
+_STRUCTURES_KEPT = 256
+
+
+def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[Structure]:
     """The ``keep`` best parallel structures on ``pes`` PEs by the estimate: (relative runtime,
     parallel axis per level, cluster size per level — 1 at the top), best first.  A level's
     axis may repeat an outer level's (their sub-clusters then share the axis)."""
+    key = (enc.space, enc.layer.kind, enc.axes.names, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()),
+           int(pes), keep)
+    hit = _STRUCTURES.get(key)
+    if hit is None:
+        if len(_STRUCTURES) >= _STRUCTURES_KEPT:
+            _STRUCTURES.pop(next(iter(_STRUCTURES)))
+        hit = _STRUCTURES[key] = tuple(_structures(enc, pes, keep))
+    return list(hit)
+
+
+def _structures(enc: FreeEncoding, pes: int, keep: int) -> list[Structure]:
     lo, hi = enc.space.levels
     spatial = sorted({a for lv in range(hi) for a in enc.spatial[lv]})
     # least critical work along each parallel axis for 1..pes sub-clusters
     least = {a: _least_work(int(enc.sizes[a]), pes, int(enc.out_strides[a])) for a in spatial}
     base = np.array([enc.written(d, int(enc.sizes[d])) for d in range(enc.D)], dtype=np.float64)
-    out: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
+    out: list[Structure] = []
     for nlev in range(lo, hi + 1):
         inner = _cluster_sizes(enc, nlev, pes)  # (m, nlev - 1)
         if inner.shape[0] == 0:
@@ -122,23 +140,26 @@ def seed_rows(
     g = enc.random(rng, n)
     nlev, sp, cl, ti, _ = enc.parts(g)
     pick = rng.integers(len(found), size=n)
-    for i, k in enumerate(pick.tolist()):
+    # the other tiles log-uniform below their parent tile: one uniform draw per row, level and axis
+    u = rng.random((n, enc.L, enc.D))
+    for k in np.unique(pick).tolist():  # the rows of one structure at once
+        i = np.flatnonzero(pick == k)
         _, axes, clusters = found[k]
         levels = len(axes)
         nlev[i] = levels
         units = [pes // int(np.prod(clusters[1:])), *clusters[1:]]
-        parent = enc.sizes.copy()
+        parent = np.broadcast_to(enc.sizes, (i.size, enc.D))
         for lv in range(levels):
             sp[i, lv] = axes[lv]
             cl[i, lv] = clusters[lv]
             if lv == levels - 1 and levels > 1:
                 ti[i, lv, :] = 1
             else:
-                ti[i, lv, :] = np.exp(rng.random(enc.D) * np.log(parent)).astype(np.int64).clip(1, parent)
+                ti[i, lv, :] = np.exp(u[i, lv, :] * np.log(parent)).astype(np.int64).clip(1, parent)
             parent = ti[i, lv, :]
         for a in set(axes):
             first = axes.index(a)
-            total = int(np.prod([u for b, u in zip(axes, units, strict=True) if b == a]))
+            total = int(np.prod([u_ for b, u_ in zip(axes, units, strict=True) if b == a]))
             t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
             ti[i, :first, a] = enc.sizes[a]
             ti[i, first:, a] = t
