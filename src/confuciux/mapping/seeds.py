@@ -21,7 +21,7 @@ import numpy as np
 
 from .genome import FreeEncoding
 
-__all__ = ["seed_rows", "structures", "critical"]
+__all__ = ["seed_rows", "structures", "critical", "fill_l2"]
 
 
 def critical(size: int, units: np.ndarray | int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -192,13 +192,54 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
         if not ok.any():
             break
         factor = np.maximum(np.sqrt(l2[over] / cap), 2.0)  # about half the way to the cap at once
-        for i, a, f in zip(over[ok].tolist(), axis[ok].tolist(), factor[ok].tolist(), strict=True):
-            new = max(int(ti[i, 0, a] / f), 1)
-            for lv in range(1, int(nlev[i])):
-                if sp[i, lv] == a:  # the level that spreads the axis: its tile cut for its sub-clusters
-                    ti[i, lv:, a] = np.minimum(ti[i, lv:, a], max(-(-new // int(cl[i, lv])), 1))
-                    break
-                ti[i, lv, a] = min(int(ti[i, lv, a]), new)
-            ti[i, 0, a] = new
+        i, a = over[ok], axis[ok]
+        new = np.maximum((ti[i, 0, a] / factor[ok]).astype(np.int64), 1)
+        limit = new.copy()  # the most the tile may be at each level, going in
+        for lv in range(1, enc.L):
+            live = nlev[i] > lv
+            spread = live & (sp[i, lv] == a)  # the level that spreads the axis: its tile cut for its sub-clusters
+            limit = np.where(spread, np.maximum(-(-limit // cl[i, lv]), 1), limit)
+            ti[i, lv, a] = np.where(live, np.minimum(ti[i, lv, a], limit), ti[i, lv, a])
+        ti[i, 0, a] = new
         g = enc.repair(g)
+    return g
+
+
+def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float, rng: np.random.Generator,
+            l1_cap: float | None = None, steps: int = 10) -> np.ndarray:
+    """``g`` with one top-level tile per row grown toward the L2 ``cap`` (bytes): an axis not
+    parallel at the top, drawn at random per row, its tile multiplied by 2 while the estimated
+    L2 (and L1, for a one-level row, within ``l1_cap``) still fits, then by smaller factors
+    (√2, 2^¼, ...) for up to ``steps`` tries.  Large outer temporal tiles that use most of the
+    L2 cut the L2 traffic and the steps the top level takes; seeds and breeding rarely reach
+    them by chance."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
+
+    g = np.array(g, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    if n == 0:
+        return g
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    at = np.arange(n)
+    _, sp, _, ti, _ = enc.parts(g)
+    room = (ti[:, 0, :] < enc.sizes[None, :]) & ~enc.kmask[None, :]
+    room[at, sp[:, 0]] = False
+    axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1)
+    live = room[at, axis]
+    factor = np.full(n, 2.0)
+    for _ in range(steps):
+        if not live.any():
+            break
+        tile = enc.parts(g)[3][at, 0, axis]
+        trial = g.copy()
+        enc.parts(trial)[3][at, 0, axis] = np.minimum(np.maximum((tile * factor).astype(np.int64), tile + 1),
+                                                        enc.sizes[axis])  # fmt: skip
+        trial = enc.repair(trial)
+        l1, l2 = buffers(enc, trial, p)
+        fits = live & (l2 <= cap)
+        if l1_cap is not None:
+            fits &= l1 <= l1_cap
+        g[fits] = trial[fits]
+        factor = np.where(fits, factor, np.sqrt(factor))
+        live &= (factor > 1.04) & (enc.parts(g)[3][at, 0, axis] < enc.sizes[axis])
     return g

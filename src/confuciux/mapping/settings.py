@@ -23,7 +23,7 @@ _METHODS = ("auto", "exhaustive", "genetic")
 @dataclass(frozen=True)
 class Genetic:
     """The genetic method's settings: ``population`` (candidates evaluated a generation, and
-    parents kept; default a tenth of the evaluation budget within 10..100, GAMMA's ratio),
+    parents kept; default a fifth of the evaluation budget within 10..100),
     ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
     evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
     generation), ``inner`` (generations bred from the best predicted children, by the estimate
@@ -36,10 +36,10 @@ class Genetic:
 
     population: int | None = None
     parents: float = 0.4
-    pool: int = 20
-    initial: int = 50
-    inner: int = 2
-    presearch: int = 10
+    pool: int = 5
+    initial: int = 10
+    inner: int = 1
+    presearch: int = 3
     seeds: int = 4
     niche: float = 0.3
     explore: float = 0.2
