@@ -64,7 +64,7 @@ class Genetic:
 #: the estimate per evaluation, one estimate-only generation) and generations of 200 — with the
 #: compiled engine at ~10 µs a candidate, more evaluations buy more than more screening at the
 #: same time (docs/performance.md).
-PLATFORM_GENETIC = Genetic(population=200, pool=5, inner=1)
+PLATFORM_GENETIC = Genetic(population=200, pool=5, initial=50, inner=1, presearch=10)
 
 
 @dataclass(frozen=True)
