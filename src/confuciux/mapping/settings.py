@@ -36,7 +36,7 @@ class Genetic:
 
     population: int | None = None
     parents: float = 0.4
-    pool: int = 5
+    pool: int = 20
     initial: int = 10
     inner: int = 1
     presearch: int = 3
