@@ -213,3 +213,40 @@ def test_direct_arrays_equal_the_templates(layer):
     g = search(layer, MappingSpace(levels=(1, 2)), pes=[4, 16, 64], evaluations=150, seed=2,
                genetic=Genetic(population=30), evaluator=default_evaluator())
     assert np.array_equal(f.rows, g.rows) and np.array_equal(f.energy, g.energy) and f.statuses == g.statuses
+
+
+def test_fill_l2_grows_outer_tiles_within_the_cap():
+    """The L2-filling seeds: every row's estimated L2 stays within the cap, none shrinks, most grow
+    (one axis a row, so some stop where their axis is whole), a share to near the cap."""
+    from confuciux.mapping.estimate import buffers
+    from confuciux.mapping.seeds import fill_l2, seed_rows
+
+    enc = FreeEncoding(MappingSpace(), Layer(512, 512, 7, 7, 3, 3), 168)
+    rows = seed_rows(enc, 168, np.random.default_rng(0), 60, l2_cap=20_000)
+    grown = fill_l2(enc, rows, 168, 108_000, np.random.default_rng(1), l1_cap=512)
+    (l1a, before), (l1b, after) = buffers(enc, rows, 168), buffers(enc, grown, 168)
+    assert np.all(before <= 20_000) and np.all(after <= 108_000) and np.all(after >= before)
+    assert np.mean(after > before) > 0.5 and np.mean(after > 0.9 * 108_000) > 0.2
+    assert np.all((l1b <= 512) | (l1b <= l1a))
+
+
+def test_lightest_corner_is_on_the_frontier():
+    """A frontier over PE counts starts at one PE with the least buffer (all tiles 1), which
+    random mappings rarely reach."""
+    layer = Layer(64, 32, 14, 14, 3, 3)
+    f = search(layer, MappingSpace(), pes=range(1, 65), resource="area", evaluations=120, seed=0)
+    one = Dataflow.parse("TemporalMap(1,1) K; TemporalMap(1,1) C; TemporalMap(Sz(R),Sz(R)) R; "
+                         "TemporalMap(Sz(S),Sz(S)) S; TemporalMap(1,1) Y'; SpatialMap(1,1) X';")  # fmt: skip
+    r = evaluate(layer, one, 1)
+    assert r.status == Status.OK and f.pes[0] == 1
+    assert f.l1_bytes[0] <= r["l1_bytes"] and f.l2_bytes[0] <= r["l2_bytes"]
+
+
+def test_capped_search_reaches_the_budget_edge():
+    """Under an area cap over many PE counts the search's fastest point uses most of the budget
+    (a share of children is moved to the most PEs the estimate says fit)."""
+    layer = Layer(64, 64, 56, 56, 3, 3)
+    cap = 215_215.0
+    f = search(layer, MappingSpace(), pes=range(1, 24_823), resource="area", caps={"area": cap},
+               area_model="digamma", evaluations=230, seed=0, hardware=Hardware.maestro())  # fmt: skip
+    assert f.area[f.best] <= cap and f.area[f.best] > 0.9 * cap

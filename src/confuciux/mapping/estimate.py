@@ -69,10 +69,12 @@ def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray, physical: bool =
     m = np.ones((n, enc.D, 1), dtype=np.int64)  # times on the critical path
     axis = np.arange(enc.D)[None, :]
     for lv in range(enc.L):
-        t = np.maximum(np.minimum(ti[:, lv, :, None], x), 1)
+        live = (nlev > lv)[:, None, None]
+        # a level a row does not have takes its extents whole (one full step, no edge), which
+        # hands them down unchanged; an empty extent (no edge above) stays empty with no times
+        t = np.where(live, np.maximum(np.minimum(ti[:, lv, :, None], x), 1), np.maximum(x, 1))
         full, edge = np.divmod(x, t)
         has_edge = edge > 0
-        live = (nlev > lv)[:, None, None]
         spatial = ((sp[:, lv, None] == axis) & live[:, :, 0])[:, :, None]
         units = (top if lv == 0 else cl[:, lv])[:, None, None]
         k = full + has_edge
@@ -80,8 +82,8 @@ def _runtime(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray, physical: bool =
         alone = has_edge & ((k - 1) % units == 0)  # the edge tile alone in the last round
         m_full = np.where(spatial, m * (rounds - alone), m * full)
         m_edge = np.where(spatial, m * alone, m * has_edge)
-        x = np.where(live, np.concatenate([t, edge], axis=2), np.concatenate([x, np.zeros_like(x)], axis=2))
-        m = np.where(live, np.concatenate([m_full, m_edge], axis=2), np.concatenate([m, np.zeros_like(m)], axis=2))
+        x = np.concatenate([np.where(x > 0, t, 0), edge], axis=2)
+        m = np.concatenate([m_full, m_edge], axis=2)
     st = np.ones(enc.D, dtype=np.int64) if physical else enc.out_strides
     written = np.where(x > 0, st[None, :, None] * (x - 1) + 1, 0)
     out: np.ndarray = np.prod((m * written).sum(axis=2).astype(np.float64), axis=1)
@@ -227,8 +229,10 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     d = {k: float(v) for k, v in dims.items()}
     batch = d.get("N", 1.0) * d.get("G", 1.0)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
-    # MAESTRO counts a strided output tile's MACs at its stride-1 size
-    macs = float(enc.layer.macs) * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
+    # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
+    macs = float(enc.layer.macs) * np.ones(n)
+    if int(enc.out_strides.max()) > 1:
+        macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
     filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
     out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
     ones = np.ones(n)

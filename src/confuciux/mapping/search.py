@@ -12,7 +12,11 @@ dropped) and within the caps.  Two methods:
   each generation breeds ``pool`` times more children than it evaluates and sends to the engine
   those the analytic estimate (:mod:`.estimate`, calibrated on the points evaluated so far)
   ranks best, plus a share drawn at random.  Parents are the points nearest the current
-  frontier (cost over the best cost at no more resource).
+  frontier (cost over the best cost at no more resource).  The first generation holds seeds of
+  the best parallel structures (:mod:`.seeds`), under an L2 cap copies of them with an outer
+  tile grown toward the cap, and under an area, power or PE cap copies moved to the most PEs
+  the estimate says fit (as is a share of every generation's children); a search over several
+  PE counts first evaluates the space's lightest corner (every tile 1, the fewest PEs).
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -34,12 +38,13 @@ from ..hardware import Hardware
 from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
 from .bounds import mapping_bound
+from .estimate import buffers as estimated_buffers
 from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
-from .seeds import seed_rows
+from .seeds import fill_l2, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
@@ -432,16 +437,27 @@ def _exhaustive(run: _Run, chunk: int = 2048) -> None:
 
 def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> None:
     enc = run.enc
-    batch = ga.population or min(100, max(10, budget // 10))
+    batch = ga.population or min(100, max(10, budget // 5))
     first = enc.random(rng, batch * ga.initial)
     pes = _random_pes(run, first, rng)
     if ga.seeds and isinstance(enc, FreeEncoding):
         chosen = run.P[np.unique(np.linspace(0, run.P.size - 1, min(run.P.size, 8)).round().astype(np.int64))]
         per = max(1, ga.seeds * batch // chosen.size)
         seeded = [seed_rows(enc, int(p), rng, per, l2_cap=run.caps.get("l2_bytes")) for p in chosen.tolist()]
+        seeded_pes = np.repeat(chosen, [r.shape[0] for r in seeded])
         first = np.concatenate([*seeded, first])
-        pes = np.concatenate([np.repeat(chosen, [r.shape[0] for r in seeded]), pes])
-    _screen_and_evaluate(run, first, pes, min(batch, budget), rng, ga, None, ga.presearch)
+        pes = np.concatenate([seeded_pes, pes])
+        if "l2_bytes" in run.caps:  # the seeds again with their outer tiles grown to the L2 cap
+            grown = fill_l2(enc, first[: seeded_pes.size], seeded_pes, run.caps["l2_bytes"], rng,
+                            run.caps.get("l1_bytes"))  # fmt: skip
+            first = np.concatenate([grown, first])
+            pes = np.concatenate([seeded_pes, pes])
+        if _capped(run):  # the first seeds again, on the most PEs the caps allow them
+            first = np.concatenate([first[: seeded_pes.size], first])
+            pes = np.concatenate([_to_cap(run, first[: seeded_pes.size], seeded_pes), pes])
+    if isinstance(enc, FreeEncoding) and run.P.size > 1 and budget > 1:
+        _evaluate_new(run, *_lightest(run, rng))  # a frontier's lightest corner: fewest PEs, least buffer
+    _screen_and_evaluate(run, first, pes, min(batch, budget - len(run.log)), rng, ga, None, ga.presearch)
     stall = 0
     while len(run.log) < budget and stall < 20:
         gaps = run.gaps()
@@ -458,10 +474,75 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
             b = best[rng.integers(best.size, size=n)]
             rows = _breed(enc, run.log.rows[a], run.log.rows[b], rng, ga.operators)
             pidx = _step_pes(run, run.log.pes[a], rows, rng, ga.pe_step)
+            if _capped(run):  # a share of the children moved to the most PEs the caps allow
+                up = np.flatnonzero(rng.random(n) < ga.pe_step / 2)
+                pidx[up] = _to_cap(run, rows[up], pidx[up])
             parents = (np.maximum(gaps[a], gaps[b]), run.ratio(a))
         before = len(run.log)
         _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
+
+
+def _capped(run: _Run) -> bool:
+    """Whether a cap limits the PE count of a free mapping's search (``pes``, ``area`` or
+    ``power`` over several PE counts): then the best designs often sit at the cap's edge."""
+    return isinstance(run.enc, FreeEncoding) and run.P.size > 1 and bool({"pes", "area", "power"} & set(run.caps))
+
+
+def _to_cap(run: _Run, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
+    """For each row, the most PEs of the search (at least ``pes``) on which its estimated
+    buffers, area and power fit the caps (``pes`` where none does): a bisection over the
+    search's PE counts (every cost grows with P)."""
+    P = run.P
+    lo = np.maximum(np.searchsorted(P, pes), np.searchsorted(P, run.enc.min_pes(rows))).clip(max=P.size - 1)
+    hi = np.full(lo.shape, P.size - 1)
+    log = run.log
+    # the L2 estimate over the engine's: half the rows at the median ratio so far, half at the least
+    ok = np.isfinite(log.l2_estimate) & (log.status == OK) & (log.l2_estimate > 0)
+    least = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
+    median = _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75)
+    scale = np.where(np.arange(rows.shape[0]) % 2 == 0, median, min(least, median))
+    while (hi > lo).any():
+        mid = (lo + hi + 1) // 2
+        fit = _fits_caps(run, rows, P[mid], scale)
+        lo, hi = np.where(fit, mid, lo), np.where(fit, hi, mid - 1)
+    return np.where(_fits_caps(run, rows, P[lo], scale), P[lo], pes)
+
+
+def _fits_caps(run: _Run, rows: np.ndarray, pes: np.ndarray, l2_scale: np.ndarray) -> np.ndarray:
+    """Whether each row on ``pes`` fits every cap by the estimate (L2 scaled by ``l2_scale``)."""
+    assert isinstance(run.enc, FreeEncoding)
+    l1, l2 = estimated_buffers(run.enc, rows, pes)
+    values = {"pes": pes.astype(np.float64), "l1_bytes": l1, "l2_bytes": l2 * l2_scale}
+    if {"area", "power"} & set(run.caps):
+        values.update(_priced(run, values["pes"], l1, values["l2_bytes"]))
+    ok = np.ones(rows.shape[0], dtype=bool)
+    for k, cap in run.caps.items():
+        ok &= values[k] <= cap
+    return ok
+
+
+def _lightest(run: _Run, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The least-resource corner of the space: a mapping with the fewest levels, every tile 1
+    (R and S whole) and clusters of 1, on the fewest PEs it runs on.  Random choices rarely
+    reach it, and a frontier's lightest budget needs it."""
+    assert isinstance(run.enc, FreeEncoding)
+    g = run.enc.random(rng, 1)
+    nlev, _, cl, ti, _ = run.enc.parts(g)
+    nlev[:] = run.enc.space.levels[0]
+    ti[:] = 1
+    cl[:] = 1
+    g = run.enc.repair(g)
+    low = np.searchsorted(run.P, run.enc.min_pes(g)).clip(max=run.P.size - 1)
+    return g, run.P[low]
+
+
+def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
+    """Evaluate the points not evaluated yet."""
+    keys = run.keys(rows, pes)
+    new = np.array([i for i, k in enumerate(keys) if k not in run.log.seen], dtype=np.int64)
+    if new.size:
+        run.evaluate(rows[new], pes[new])
 
 
 def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float) -> np.ndarray:
@@ -574,9 +655,11 @@ class _Candidates:
             inherited = parents[1][idx]
             ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
-            est, l1, l2 = estimate(run.enc, rows, pes)
-            if run.objective == "energy":
+            if run.objective == "energy":  # the runtime estimate is not needed
+                l1, l2 = estimated_buffers(run.enc, rows, pes)
                 est = estimated_energy(run.enc, rows, pes, run.hardware)
+            else:
+                est, l1, l2 = estimate(run.enc, rows, pes)
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
         keep = _fits_estimate(run, l1, l2)

@@ -21,7 +21,7 @@ import numpy as np
 
 from .genome import FreeEncoding
 
-__all__ = ["seed_rows", "structures", "critical"]
+__all__ = ["seed_rows", "structures", "critical", "fill_l2"]
 
 
 def critical(size: int, units: np.ndarray | int, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -58,16 +58,34 @@ def _least_work(size: int, pes: int, stride: int) -> np.ndarray:
     return out
 
 
-def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[tuple[float, tuple[int, ...], tuple[int, ...]]]:
+Structure = tuple[float, tuple[int, ...], tuple[int, ...]]
+#: :func:`structures` of recent (space, layer shape, PEs): they depend on nothing else, and a
+#: network's layers and repeated searches share them.
+_STRUCTURES: dict[tuple[object, ...], tuple[Structure, ...]] = {}
+_STRUCTURES_KEPT = 256
+
+
+def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[Structure]:
     """The ``keep`` best parallel structures on ``pes`` PEs by the estimate: (relative runtime,
     parallel axis per level, cluster size per level — 1 at the top), best first.  A level's
     axis may repeat an outer level's (their sub-clusters then share the axis)."""
+    key = (enc.space, enc.layer.kind, enc.axes.names, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()),
+           int(pes), keep)
+    hit = _STRUCTURES.get(key)
+    if hit is None:
+        if len(_STRUCTURES) >= _STRUCTURES_KEPT:
+            _STRUCTURES.pop(next(iter(_STRUCTURES)))
+        hit = _STRUCTURES[key] = tuple(_structures(enc, pes, keep))
+    return list(hit)
+
+
+def _structures(enc: FreeEncoding, pes: int, keep: int) -> list[Structure]:
     lo, hi = enc.space.levels
     spatial = sorted({a for lv in range(hi) for a in enc.spatial[lv]})
     # least critical work along each parallel axis for 1..pes sub-clusters
     least = {a: _least_work(int(enc.sizes[a]), pes, int(enc.out_strides[a])) for a in spatial}
     base = np.array([enc.written(d, int(enc.sizes[d])) for d in range(enc.D)], dtype=np.float64)
-    out: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
+    out: list[Structure] = []
     for nlev in range(lo, hi + 1):
         inner = _cluster_sizes(enc, nlev, pes)  # (m, nlev - 1)
         if inner.shape[0] == 0:
@@ -122,23 +140,26 @@ def seed_rows(
     g = enc.random(rng, n)
     nlev, sp, cl, ti, _ = enc.parts(g)
     pick = rng.integers(len(found), size=n)
-    for i, k in enumerate(pick.tolist()):
+    # the other tiles log-uniform below their parent tile: one uniform draw per row, level and axis
+    u = rng.random((n, enc.L, enc.D))
+    for k in np.unique(pick).tolist():  # the rows of one structure at once
+        i = np.flatnonzero(pick == k)
         _, axes, clusters = found[k]
         levels = len(axes)
         nlev[i] = levels
         units = [pes // int(np.prod(clusters[1:])), *clusters[1:]]
-        parent = enc.sizes.copy()
+        parent = np.broadcast_to(enc.sizes, (i.size, enc.D))
         for lv in range(levels):
             sp[i, lv] = axes[lv]
             cl[i, lv] = clusters[lv]
             if lv == levels - 1 and levels > 1:
                 ti[i, lv, :] = 1
             else:
-                ti[i, lv, :] = np.exp(rng.random(enc.D) * np.log(parent)).astype(np.int64).clip(1, parent)
+                ti[i, lv, :] = np.exp(u[i, lv, :] * np.log(parent)).astype(np.int64).clip(1, parent)
             parent = ti[i, lv, :]
         for a in set(axes):
             first = axes.index(a)
-            total = int(np.prod([u for b, u in zip(axes, units, strict=True) if b == a]))
+            total = int(np.prod([u_ for b, u_ in zip(axes, units, strict=True) if b == a]))
             t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
             ti[i, :first, a] = enc.sizes[a]
             ti[i, first:, a] = t
@@ -171,13 +192,54 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
         if not ok.any():
             break
         factor = np.maximum(np.sqrt(l2[over] / cap), 2.0)  # about half the way to the cap at once
-        for i, a, f in zip(over[ok].tolist(), axis[ok].tolist(), factor[ok].tolist(), strict=True):
-            new = max(int(ti[i, 0, a] / f), 1)
-            for lv in range(1, int(nlev[i])):
-                if sp[i, lv] == a:  # the level that spreads the axis: its tile cut for its sub-clusters
-                    ti[i, lv:, a] = np.minimum(ti[i, lv:, a], max(-(-new // int(cl[i, lv])), 1))
-                    break
-                ti[i, lv, a] = min(int(ti[i, lv, a]), new)
-            ti[i, 0, a] = new
+        i, a = over[ok], axis[ok]
+        new = np.maximum((ti[i, 0, a] / factor[ok]).astype(np.int64), 1)
+        limit = new.copy()  # the most the tile may be at each level, going in
+        for lv in range(1, enc.L):
+            live = nlev[i] > lv
+            spread = live & (sp[i, lv] == a)  # the level that spreads the axis: its tile cut for its sub-clusters
+            limit = np.where(spread, np.maximum(-(-limit // cl[i, lv]), 1), limit)
+            ti[i, lv, a] = np.where(live, np.minimum(ti[i, lv, a], limit), ti[i, lv, a])
+        ti[i, 0, a] = new
         g = enc.repair(g)
+    return g
+
+
+def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float, rng: np.random.Generator,
+            l1_cap: float | None = None, steps: int = 10) -> np.ndarray:
+    """``g`` with one top-level tile per row grown toward the L2 ``cap`` (bytes): an axis not
+    parallel at the top, drawn at random per row, its tile multiplied by 2 while the estimated
+    L2 (and L1, for a one-level row, within ``l1_cap``) still fits, then by smaller factors
+    (√2, 2^¼, ...) for up to ``steps`` tries.  Large outer temporal tiles that use most of the
+    L2 cut the L2 traffic and the steps the top level takes; seeds and breeding rarely reach
+    them by chance."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
+
+    g = np.array(g, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    if n == 0:
+        return g
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    at = np.arange(n)
+    _, sp, _, ti, _ = enc.parts(g)
+    room = (ti[:, 0, :] < enc.sizes[None, :]) & ~enc.kmask[None, :]
+    room[at, sp[:, 0]] = False
+    axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1)
+    live = room[at, axis]
+    factor = np.full(n, 2.0)
+    for _ in range(steps):
+        if not live.any():
+            break
+        tile = enc.parts(g)[3][at, 0, axis]
+        trial = g.copy()
+        enc.parts(trial)[3][at, 0, axis] = np.minimum(np.maximum((tile * factor).astype(np.int64), tile + 1),
+                                                        enc.sizes[axis])  # fmt: skip
+        trial = enc.repair(trial)
+        l1, l2 = buffers(enc, trial, p)
+        fits = live & (l2 <= cap)
+        if l1_cap is not None:
+            fits &= l1 <= l1_cap
+        g[fits] = trial[fits]
+        factor = np.where(fits, factor, np.sqrt(factor))
+        live &= (factor > 1.04) & (enc.parts(g)[3][at, 0, axis] < enc.sizes[axis])
     return g

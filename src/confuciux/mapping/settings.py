@@ -23,7 +23,7 @@ _METHODS = ("auto", "exhaustive", "genetic")
 @dataclass(frozen=True)
 class Genetic:
     """The genetic method's settings: ``population`` (candidates evaluated a generation, and
-    parents kept; default a tenth of the evaluation budget within 10..100, GAMMA's ratio),
+    parents kept; default a fifth of the evaluation budget within 10..100),
     ``parents`` (share of the population that breeds), ``pool`` (children bred per candidate
     evaluated, ranked by the estimate), ``initial`` (random rows drawn per candidate of the first
     generation), ``inner`` (generations bred from the best predicted children, by the estimate
@@ -37,9 +37,9 @@ class Genetic:
     population: int | None = None
     parents: float = 0.4
     pool: int = 20
-    initial: int = 50
-    inner: int = 2
-    presearch: int = 10
+    initial: int = 10
+    inner: int = 1
+    presearch: int = 3
     seeds: int = 4
     niche: float = 0.3
     explore: float = 0.2
@@ -64,7 +64,7 @@ class Genetic:
 #: the estimate per evaluation, one estimate-only generation) and generations of 200 — with the
 #: compiled engine at ~10 µs a candidate, more evaluations buy more than more screening at the
 #: same time (docs/performance.md).
-PLATFORM_GENETIC = Genetic(population=200, pool=5, inner=1)
+PLATFORM_GENETIC = Genetic(population=200, pool=5, initial=50, inner=1, presearch=10)
 
 
 @dataclass(frozen=True)
