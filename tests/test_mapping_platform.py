@@ -78,6 +78,8 @@ def test_result_carries_the_programs_and_their_costs(tmp_path):
     assert result.feasible and all(isinstance(d, cx.Dataflow) for d in result.dataflows)
     assert result.platform["dataflow"] == "mapping" and result.space["evaluations"] == EXHAUSTIVE.evaluations
     assert np.all(result.buffers == 1)
+    # the space record says what was searched: PE counts, not the fixed-dataflow box's option count
+    assert "options" not in result.space and result.space["pe_counts"] == platform.mapping_pes().size == 4  # P 1..4
     # each layer's program costs what its table entry says, on the compiled engine and the reference
     compiled = [compile_program(d, layer) for d, layer in zip(result.dataflows, TOY, strict=True)]
     pes = np.asarray(result.pes, dtype=np.int64).reshape(1, -1)

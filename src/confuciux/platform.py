@@ -326,6 +326,11 @@ class Platform:
         dense = not self.pe_dense or self.pe_dense >= p1  # counted, not listed: the box may be huge
         return (p1 - p0 + 1 if dense else len(self.pe_values())) * (k1 - k0 + 1)
 
+    def mapping_pes(self) -> np.ndarray:
+        """The PE counts a searched mapping's layer searches cover (int64, ascending): the coarse
+        levels on the grid, else the box's :meth:`pe_values`."""
+        return np.asarray(self.pe_levels if self.space == "grid" else self.pe_values(), dtype=np.int64)
+
     def pe_values(self) -> np.ndarray:
         """The PE counts of the box, ascending (int64): every integer of ``pe_bounds`` up to
         ``pe_dense`` (all of them when it is 0), then geometric steps of :data:`PE_STEP` (each
@@ -430,7 +435,8 @@ class Platform:
             "space": self.space, "pe_bounds": list(self.pe_bounds), "buffer_bounds": list(self.buffer_bounds),
             **({"pe_dense": self.pe_dense} if self.pe_dense else {}),
             "pe_levels": list(self.pe_levels), "buffer_levels": list(self.buffer_levels),
-            "options": self.n_options,
+            # a searched mapping's options are the points its searches find (Problem), over these PE counts
+            **({"options": self.n_options} if self.mapping is None else {"pe_counts": int(self.mapping_pes().size)}),
             **({"dataflows": list(labels(self.dataflows))} if len(self.dataflows) > 1 else {}),
             **({"allow_impossible": True} if self.allow_impossible else {}),
             **(self.mapping.describe() if self.mapping is not None else {}),

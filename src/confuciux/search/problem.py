@@ -164,7 +164,7 @@ class Problem:
         :attr:`programs` gives each option's program."""
         pl, n = self.platform, len(self.model)
         assert pl.mapping is not None
-        pes = np.asarray(pl.pe_levels if pl.space == "grid" else pl.pe_values(), dtype=np.int64)
+        pes = pl.mapping_pes()
         missing = [f for f in self.objective_spec.reads if f not in FIELDS]
         if missing:
             raise ValueError(f"objective {self.objective!r} reads {', '.join(missing)}, which a searched mapping's "
