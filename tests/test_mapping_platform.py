@@ -80,6 +80,9 @@ def test_result_carries_the_programs_and_their_costs(tmp_path):
     assert np.all(result.buffers == 1)
     # the space record says what was searched: PE counts, not the fixed-dataflow box's option count
     assert "options" not in result.space and result.space["pe_counts"] == platform.mapping_pes().size == 4  # P 1..4
+    # and what the layers' searches took (cached searches count once: at least 0 fresh evaluations)
+    assert result.space["mapping_evaluations"] >= 0 and result.space["mapping_seconds"] >= 0
+    assert "mapping searches: " in result.summary() and "engine evaluations in" in result.summary()
     # each layer's program costs what its table entry says, on the compiled engine and the reference
     compiled = [compile_program(d, layer) for d, layer in zip(result.dataflows, TOY, strict=True)]
     pes = np.asarray(result.pes, dtype=np.int64).reshape(1, -1)

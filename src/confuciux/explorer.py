@@ -151,6 +151,13 @@ class Explorer:
                       "deployment": pl.deployment, "budgets": dict(pl.budgets),
                       "pe_levels": list(pl.pe_levels), "buffer_levels": list(pl.buffer_levels),
                       **({"allow_impossible": True} if pl.allow_impossible else {})},
-            space=pl.describe_space(), reason=reason, workload=self.model, hardware=pl.hardware,
-            dataflows=dataflows,
+            space={**pl.describe_space(), **_mapping_record(problem)}, reason=reason, workload=self.model,
+            hardware=pl.hardware, dataflows=dataflows,
         )  # fmt: skip
+
+
+def _mapping_record(problem: Problem) -> dict[str, Any]:
+    """What building a searched mapping's cost table took (its layer searches): for Result.space."""
+    if problem.platform.mapping is None:
+        return {}
+    return {"mapping_evaluations": int(problem.mapping_evaluations), "mapping_seconds": problem.mapping_seconds}

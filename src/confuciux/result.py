@@ -181,6 +181,9 @@ class Result:
             lines.append(
                 f"lower bound {self.lower_bound:,.6g}" + (f" (gap {100 * gap:.4f} %)" if gap is not None else "")
             )
+        if "mapping_evaluations" in self.space:  # a searched mapping: its layer searches built the table
+            lines.append(f"mapping searches: {self.space['mapping_evaluations']:,} engine evaluations in "
+                         f"{self.space.get('mapping_seconds', float('nan')):.2f} s (the layers' options)")
         lines.append(f"{self.evaluations:,} evaluations in {self.seconds:.2f} s, seed {self.seed}")
         return "\n".join(lines)
 

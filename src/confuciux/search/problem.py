@@ -31,6 +31,7 @@ infeasible result carrying that reason.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,6 +96,7 @@ class Problem:
     refused: dict[tuple[int, int], str] = field(init=False)
     programs: tuple[Sequence[Dataflow], ...] = field(init=False, default=())
     mapping_evaluations: int = field(init=False, default=0)
+    mapping_seconds: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, Model):
@@ -170,7 +172,9 @@ class Problem:
             raise ValueError(f"objective {self.objective!r} reads {', '.join(missing)}, which a searched mapping's "
                              f"options do not carry (they carry {', '.join(FIELDS)})")  # fmt: skip
         searched = "energy" if self.objective_spec.reads == ("energy",) else "latency"
+        start = time.perf_counter()
         opts = layer_options(list(self.model), pl.mapping, pes, pl.hardware, searched)
+        self.mapping_seconds = time.perf_counter() - start
         self.table = {f: opts.costs[f] for f in dict.fromkeys(_FIELDS + self.objective_spec.reads)}
         self.table["pes"] = opts.costs["pes"]
         self.valid = np.isfinite(opts.costs["runtime"])
