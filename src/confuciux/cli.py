@@ -500,7 +500,7 @@ def _platform_from_args(args: argparse.Namespace, model: Model) -> Platform:
 
 #: The options that shape a mapping space or its search, by argparse dest.
 _MAPPING_OPTIONS = {"levels": "--levels", "fix_order": "--fix-order", "parallel": "--parallel", "tiles": "--tiles",
-                    "evaluations": "--evaluations"}  # fmt: skip
+                    "evaluations": "--evaluations", "workers": "--workers"}  # fmt: skip
 
 
 def _dims_list(text: str) -> tuple[str, ...]:
@@ -578,7 +578,7 @@ def _explore_platform(args: argparse.Namespace, model: Model) -> Platform:
 def _searched_platform(args: argparse.Namespace, platform: Platform) -> Platform:
     """``platform`` with every layer's mapping searched (the options of ``--levels`` ...)."""
     spec = MappingSearch(_mapping_space(args), evaluations=args.evaluations or DEFAULT_EVALUATIONS,
-                         seed=0 if args.seed is None else args.seed)  # fmt: skip
+                         seed=0 if args.seed is None else args.seed, workers=args.workers or 1)  # fmt: skip
     return dataclasses.replace(platform, dataflow=spec)
 
 
@@ -1147,6 +1147,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="search every layer's mapping (its dataflow program) with its PEs (docs/mapping.md); "
                          "needs an absolute --budget or an FPGA --platform")  # fmt: skip
     _add_mapping_options(ex)
+    ex.add_argument("--workers", type=_integer(1, 4096), metavar="N",
+                    help="with --mapping search: run the layers' searches on a pool of N processes (the same "
+                         "result; default 1, in this process)")  # fmt: skip
     ex.set_defaults(func=_cmd_explore)
     _add_map_parser(sub)
     _add_import_parser(sub)

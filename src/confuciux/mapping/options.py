@@ -12,7 +12,9 @@ searches found, under any budgets.  The points become the layer's options in the
 
 Layers of the same shape share one search (same settings, same seed: the same points), and the
 last searches are kept (:data:`_CACHE`), so that ``pareto``'s budget sweep and repeated
-problems on one platform search each layer once.
+problems on one platform search each layer once.  ``MappingSearch.workers`` > 1 runs the
+searches a problem still needs on a process pool (each layer's search is seeded by the settings
+alone: the same points as in this process); the cache stays in this process.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from .._pool import process_pool
 from ..dataflow import Dataflow
 from ..hardware import Hardware
 from ..workload import Layer
@@ -100,28 +103,26 @@ def layer_options(
     layers: Sequence[Layer], spec: MappingSearch, pes: np.ndarray, hardware: Hardware, objective: str
 ) -> LayerOptions:
     """Search every layer's mapping (``objective``: ``"latency"`` or ``"energy"``) on the PE
-    counts ``pes`` priced with ``hardware``, and make its non-dominated points its options."""
+    counts ``pes`` priced with ``hardware``, and make its non-dominated points its options.
+    The searches not in the cache run on a pool of ``spec.workers`` processes when that is more
+    than one (:func:`_search`)."""
     P = tuple(int(p) for p in np.unique(np.asarray(pes, dtype=np.int64)))
-    found: list[_Found] = []
-    fresh = 0
-    shared: dict[Layer, _Found] = {}
-    for layer in layers:
+    keys: dict[Layer, tuple[int, tuple[Any, ...]]] = {}  # shape -> (its first layer, its cache key)
+    for i, layer in enumerate(layers):
         shape = dataclasses.replace(layer, name="")
-        if shape in shared:
-            found.append(shared[shape])
-            continue
-        key = (shape, spec, hardware, P, objective)
-        hit = _CACHE.get(key)
-        if hit is None:
-            hit = _points(layer, spec, P, hardware, objective)
-            fresh += hit[1]
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-            _CACHE[key] = hit
-        else:
-            _CACHE.move_to_end(key)
-        shared[shape] = hit[0]
-        found.append(hit[0])
+        keys.setdefault(shape, (i, (shape, spec, hardware, P, objective)))
+    missing = [(i, key) for i, key in keys.values() if key not in _CACHE]
+    searched = _search([(i, layers[i]) for i, _ in missing], spec, P, hardware, objective)
+    fresh = sum(n for _, n in searched)
+    for (_, key), hit in zip(missing, searched, strict=True):
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        _CACHE[key] = hit
+    by_shape = {}
+    for shape, (_, key) in keys.items():
+        by_shape[shape] = _CACHE[key][0]
+        _CACHE.move_to_end(key)
+    found = [by_shape[dataclasses.replace(layer, name="")] for layer in layers]
     counts = np.array([len(f) for f in found], dtype=np.int64)
     g = max(1, int(counts.max(initial=0)))
     costs = {f: np.full((len(layers), g), np.nan) for f in FIELDS}
@@ -134,6 +135,42 @@ def layer_options(
                 costs[f][i] = front.costs[f][slot]
         programs.append(Programs(front.enc, front.rows[slot] if n else front.rows))
     return LayerOptions(costs, tuple(programs), counts, fresh)
+
+
+def _search(layers: list[tuple[int, Layer]], spec: MappingSearch, pes: tuple[int, ...], hardware: Hardware,
+            objective: str) -> list[tuple[_Found, int]]:  # fmt: skip
+    """:func:`_points` of every (index, layer), in order: in this process, or on a pool of
+    ``spec.workers`` processes (:func:`~confuciux._pool.process_pool`: spawned, ending with this
+    process; every search seeded by the spec alone, so the same points either way).  An error
+    of a search is raised again, of the same type where it can be, naming the layer."""
+    workers = min(spec.workers, len(layers))
+    if workers <= 1:
+        out = []
+        for i, layer in layers:
+            try:
+                out.append(_points(layer, spec, pes, hardware, objective))
+            except Exception as exc:
+                raise _named(exc, i, layer) from exc
+        return out
+    with process_pool(workers) as pool:
+        futures = [pool.submit(_points, layer, spec, pes, hardware, objective) for _, layer in layers]
+        out = []
+        for future, (i, layer) in zip(futures, layers, strict=True):
+            try:
+                out.append(future.result())
+            except Exception as exc:  # (leaving the pool by an exception kills its workers)
+                raise _named(exc, i, layer) from exc
+        return out
+
+
+def _named(exc: Exception, i: int, layer: Layer) -> Exception:
+    """``exc`` again with the layer's index and name in front of its message: of its own type
+    when that type takes a message alone, else a RuntimeError."""
+    text = f"layer {i}{f' ({layer.name})' if layer.name else ''}'s mapping search: {exc}"
+    try:
+        return type(exc)(text)
+    except Exception:
+        return RuntimeError(f"{text} ({type(exc).__name__})")
 
 
 def _points(layer: Layer, spec: MappingSearch, pes: tuple[int, ...], hardware: Hardware,

@@ -72,20 +72,24 @@ class MappingSearch:
     """A platform's dataflow that searches every layer's mapping: the ``space``
     (:class:`MappingSpace`), ``evaluations`` (engine evaluations per layer), ``seed`` (every
     random choice of the layers' searches), ``method`` (``"auto"``, ``"exhaustive"`` or
-    ``"genetic"``, :func:`~confuciux.mapping.search.search`) and ``genetic`` (the genetic
-    method's settings, :data:`PLATFORM_GENETIC` by default).  ``Platform(dataflow=MappingSpace(...))`` is
-    ``Platform(dataflow=MappingSearch(MappingSpace(...)))``."""
+    ``"genetic"``, :func:`~confuciux.mapping.search.search`), ``genetic`` (the genetic
+    method's settings, :data:`PLATFORM_GENETIC` by default) and ``workers`` (processes that run
+    the distinct layers' searches at once; 1: in this process, no pool — the results are the same
+    bit for bit, so ``workers`` takes no part in equality, hashing or records).
+    ``Platform(dataflow=MappingSpace(...))`` is ``Platform(dataflow=MappingSearch(MappingSpace(...)))``."""
 
     space: MappingSpace = field(default_factory=MappingSpace)
     evaluations: int = DEFAULT_EVALUATIONS
     seed: int = 0
     method: str = "auto"
     genetic: Genetic = field(default_factory=lambda: PLATFORM_GENETIC)
+    # not a setting of the result: no part in equality (the searches' cache) nor in a sweep's case hash
+    workers: int = field(default=1, compare=False, metadata={"record": False})
 
     def __post_init__(self) -> None:
         if not isinstance(self.space, MappingSpace):
             raise TypeError(f"MappingSearch.space must be a MappingSpace, got {type(self.space).__name__}")
-        for name, least in (("evaluations", 1), ("seed", 0)):
+        for name, least in (("evaluations", 1), ("seed", 0), ("workers", 1)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least:
                 raise ValueError(f"MappingSearch.{name} must be an int >= {least}, got {v!r}")
