@@ -548,6 +548,15 @@ def _add_mapping_options(p: argparse.ArgumentParser) -> None:
                    help="engine evaluations per layer's search (default 2000)")  # fmt: skip
 
 
+def _add_searched_mapping_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--mapping search``, the options that shape it, and ``--workers`` (explore, compare)."""
+    p.add_argument("--mapping", choices=("search",), default=None, help=what)
+    _add_mapping_options(p)
+    p.add_argument("--workers", type=_integer(1, 4096), metavar="N",
+                   help="with --mapping search: run the layers' searches on a pool of N processes (the same "
+                        "result; default 1, in this process)")  # fmt: skip
+
+
 def _no_mapping_options(args: argparse.Namespace, why: str) -> None:
     given = [flag for dest, flag in _MAPPING_OPTIONS.items() if getattr(args, dest, None) is not None]
     if given:
@@ -577,9 +586,13 @@ def _explore_platform(args: argparse.Namespace, model: Model) -> Platform:
 
 def _searched_platform(args: argparse.Namespace, platform: Platform) -> Platform:
     """``platform`` with every layer's mapping searched (the options of ``--levels`` ...)."""
-    spec = MappingSearch(_mapping_space(args), evaluations=args.evaluations or DEFAULT_EVALUATIONS,
+    return dataclasses.replace(platform, dataflow=_mapping_search(args))
+
+
+def _mapping_search(args: argparse.Namespace) -> MappingSearch:
+    """The searched mapping of ``--levels``, ..., ``--evaluations``, ``--seed`` and ``--workers``."""
+    return MappingSearch(_mapping_space(args), evaluations=args.evaluations or DEFAULT_EVALUATIONS,
                          seed=0 if args.seed is None else args.seed, workers=args.workers or 1)  # fmt: skip
-    return dataclasses.replace(platform, dataflow=spec)
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
@@ -797,6 +810,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if budgets and args.reference:
         raise UsageError("--reference (a budget from a dataflow) cannot be combined with --budget or an FPGA platform")
     flows = opts["dataflow"] if isinstance(opts["dataflow"], tuple) else (opts["dataflow"],)
+    if args.mapping == "search":
+        flows += (_mapping_search(args),)
+    else:
+        _no_mapping_options(args, "without --mapping search")
     reference = None if args.reference is None else _dataflows(args.reference)[0]
     comparison = compare_dataflows(
         model, flows, args.objective, args.method, budgets=budgets or None, reference=reference,
@@ -834,6 +851,8 @@ def _add_compare_parser(sub: Any) -> None:
     cp.add_argument("--seed", type=_integer(0), default=None, help="default 0")
     cp.add_argument("--json", metavar="FILE", type=output_path(stdout=True),
                     help="write the comparison to this JSON file ('-': stdout)")  # fmt: skip
+    _add_searched_mapping_options(cp, "also compare every layer's mapping searched with its PEs, under the same "
+                                      "budget (docs/mapping.md)")
     cp.add_argument(
         "--plot", metavar="PNG", type=_image_path, help="draw the comparison to this image (needs confuciux[plot])"
     )
@@ -1143,13 +1162,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--plot", metavar="PNG", type=_image_path, help="draw the design to this image (needs confuciux[plot])"
     )
     ex.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    ex.add_argument("--mapping", choices=("search",), default=None,
-                    help="search every layer's mapping (its dataflow program) with its PEs (docs/mapping.md); "
-                         "needs an absolute --budget or an FPGA --platform")  # fmt: skip
-    _add_mapping_options(ex)
-    ex.add_argument("--workers", type=_integer(1, 4096), metavar="N",
-                    help="with --mapping search: run the layers' searches on a pool of N processes (the same "
-                         "result; default 1, in this process)")  # fmt: skip
+    _add_searched_mapping_options(ex, "search every layer's mapping (its dataflow program) with its PEs "
+                                      "(docs/mapping.md); needs an absolute --budget or an FPGA --platform")
     ex.set_defaults(func=_cmd_explore)
     _add_map_parser(sub)
     _add_import_parser(sub)

@@ -18,9 +18,11 @@ from typing import Any
 
 from ._deprecation import deprecated
 from .cost import DATAFLOWS
-from .cost.design import DataflowLike, labels, preset_name
+from .cost.design import DataflowLike, label, labels, preset_name
 from .dataflow.program import Dataflow
 from .hardware import Hardware
+from .mapping.settings import MappingSearch, mapping_spec
+from .mapping.space import MappingSpace
 from .platform import Platform
 from .presets import check_budgets
 from .result import Result
@@ -29,6 +31,9 @@ from .sweeps import Case, sweep
 from .workload import Model
 
 __all__ = ["Comparison", "compare_dataflows", "default_method"]
+
+#: An entry of a comparison: a preset's name, a program, None (each layer's own), or a searched mapping.
+Entry = DataflowLike | None | MappingSpace | MappingSearch
 
 
 def _num(v: float) -> str:
@@ -48,12 +53,13 @@ def default_method(objective: str, deployment: str) -> str:
 class Comparison:
     """Results of the same model (``model_name``) under the same absolute ``budgets`` on several
     dataflows, keyed by their labels (a preset's name; a program by its preset's name, else
-    ``program``, ``program#2``, ...; ``model`` for each layer's own program).
+    ``program``, ``program#2``, ...; ``model`` for each layer's own program; ``mapping`` for a
+    searched mapping).
 
     ``reference``: the dataflow whose relative budget (``constraint``, ``mul``) was turned into
     the absolute one, or None when the budgets were given.  ``relative_budgets``: per dataflow,
     what ``Platform.confuciux`` with the same ``mul`` would have given (the unfair comparison;
-    empty when the budgets were given)."""
+    empty when the budgets were given; a searched mapping has none)."""
 
     model_name: str
     objective: str
@@ -136,12 +142,12 @@ class Comparison:
 
 def compare_dataflows(
     model: Model,
-    dataflows: Sequence[DataflowLike | None] = DATAFLOWS,
+    dataflows: Sequence[Entry] = DATAFLOWS,
     objective: str = "latency",
     method: str | None = None,
     *,
     budgets: Mapping[str, float] | None = None,
-    reference: DataflowLike | None = None,
+    reference: Entry = None,
     constraint: str = "area",
     mul: float = 0.5,
     hardware: Hardware | None = None,
@@ -154,19 +160,24 @@ def compare_dataflows(
 ) -> Comparison:
     """Search ``model`` on every dataflow under one absolute budget.
 
-    ``dataflows``: presets by name, :class:`~confuciux.Dataflow` programs, or None (each
-    layer's own program, ``Model.dataflows``).  The budget is ``budgets`` when given (µm², mW,
-    PEs, bytes per key); otherwise the ``reference`` dataflow's (default: the first of
-    ``dataflows``) ConfuciuX budget ``min + mul·(max − min)`` of ``constraint``, computed once.
+    ``dataflows``: presets by name, :class:`~confuciux.Dataflow` programs, None (each
+    layer's own program, ``Model.dataflows``), or a searched mapping (a
+    :class:`~confuciux.mapping.MappingSpace` or :class:`~confuciux.mapping.settings.MappingSearch`:
+    every layer's program searched with its PEs, docs/mapping.md; LP only).  The budget is
+    ``budgets`` when given (µm², mW, PEs, bytes per key); otherwise the ``reference`` dataflow's
+    (default: the first of ``dataflows`` that is not a searched mapping, which has no relative
+    budget) ConfuciuX budget ``min + mul·(max − min)`` of ``constraint``, computed once.
     ``method``: default :func:`default_method` (exact where it is exact).  ``executor``: as for
     :func:`sweep`.  ``per_layer=True`` adds one more entry, named ``"dla+shi+eye"`` (the labels
     joined by ``+``): the heterogeneous design in which every layer picks its own dataflow, under
-    the same budget (layer-pipelined only: one accelerator of an LS design has one dataflow).
-    Physically impossible costs are left out unless ``allow_impossible`` (:class:`Platform`)."""
+    the same budget (layer-pipelined only: one accelerator of an LS design has one dataflow), of
+    the fixed dataflows (a searched mapping already chooses every layer's program).  Physically
+    impossible costs are left out unless ``allow_impossible`` (:class:`Platform`)."""
     flows = [_entry(d, "dataflows: ") for d in dataflows]
     if not flows or len(set(flows)) != len(flows):
         raise ValueError(f"dataflows must be distinct presets' names or Dataflows, got {list(dataflows)!r}")
-    names = list(labels(flows))
+    names = list(labels(flows))  # type: ignore[arg-type]  # (a searched mapping names itself)
+    fixed_flows = [d for d in flows if not isinstance(d, MappingSearch)]
     hw = Hardware.default() if hardware is None else hardware
     relative: dict[str, dict[str, float]] = {}
     if budgets:
@@ -175,12 +186,15 @@ def compare_dataflows(
         check_budgets(budgets)
         fixed, ref, used_mul = dict(budgets), None, None
     else:
-        ref = flows[0] if reference is None else _entry(reference, "reference: ")
+        if reference is None and not fixed_flows:
+            raise ValueError("a searched mapping has no relative budget (it comes from a fixed dataflow's corner "
+                             "designs): give budgets=, or a reference dataflow")  # fmt: skip
+        ref = fixed_flows[0] if reference is None else _entry(reference, "reference: ")
         budget_of = {d: dict(Platform.confuciux(model, d, constraint, mul, hw, deployment,
                                                 allow_impossible=allow_impossible).budgets)
-                     for d in dict.fromkeys([ref, *flows])}  # fmt: skip
+                     for d in dict.fromkeys([ref, *fixed_flows])}  # fmt: skip
         fixed, used_mul = budget_of[ref], mul
-        relative = {name: budget_of[d] for name, d in zip(names, flows, strict=True)}
+        relative = {name: budget_of[d] for name, d in zip(names, flows, strict=True) if d in budget_of}
     method = default_method(objective, deployment) if method is None else method
     text = ", ".join(f"{k} {v:g}" for k, v in fixed.items())
 
@@ -191,18 +205,19 @@ def compare_dataflows(
 
     cases = [case(d) for d in flows]
     if per_layer:
-        if len(flows) < 2:
-            raise ValueError("per_layer needs at least two dataflows to choose from")
-        cases.append(case(tuple(flows)))
-        names.append("+".join(names))
+        if len(fixed_flows) < 2:
+            raise ValueError("per_layer needs at least two fixed dataflows to choose from")
+        cases.append(case(tuple(fixed_flows)))
+        names.append("+".join(n for n, d in zip(names, flows, strict=True) if d in fixed_flows))
     results = sweep(cases, executor=executor)
-    reference_label = None if ref is None else names[flows.index(ref)] if ref in flows else labels([ref])[0]
+    reference_label = None if ref is None else names[flows.index(ref)] if ref in flows else label(ref)
     return Comparison(model.name, objective, method, dict(fixed), reference_label, used_mul, relative,
                       dict(zip(names, results, strict=True)))  # fmt: skip
 
 
-def _entry(d: object, where: str) -> DataflowLike | None:
-    """A dataflow of the comparison: a preset's name (lower-case), a program, or None."""
+def _entry(d: object, where: str) -> DataflowLike | None | MappingSearch:
+    """A dataflow of the comparison: a preset's name (lower-case), a program, None, or a
+    searched mapping (a :class:`MappingSearch`)."""
     if d is None or isinstance(d, Dataflow):
         return d
-    return preset_name(d, where)
+    return mapping_spec(d) or preset_name(d, where)

@@ -36,6 +36,7 @@ from ._pool import process_pool
 from ._progress import ProgressLine
 from .dataflow.program import Dataflow
 from .explorer import Explorer
+from .mapping.settings import MappingSearch
 from .platform import Platform
 from .presets import is_model_file, load_model, make_platform, parse_bounds
 from .result import Result
@@ -567,10 +568,12 @@ def cases_from_spec(
     :data:`SPEC_KEYS` (``model`` is required; the others default to ``confuciux explore``'s
     defaults).  ``budget`` is a table of absolute budgets (``{area = 3e6}``) or a list of them;
     ``pe_bounds`` / ``buffer_bounds`` are ``"LO..HI"`` strings; ``record`` is ``confuciux`` or
-    ``network`` for zoo models.  ValueError names ``source`` and the key for anything else.
-    Relative model files (of any format in :data:`confuciux.formats.FORMATS`) are read from
-    ``base`` (:func:`load_spec`'s
-    callers pass the specification's folder)."""
+    ``network`` for zoo models; ``dataflow = "mapping"`` searches every layer's mapping
+    (:class:`~confuciux.mapping.settings.MappingSearch` with the case's seed; an absolute budget;
+    cases run in one process share each layer's search when their PE counts are the same — a
+    budget grows them unless ``pe_bounds`` is given).  ValueError names ``source`` and the key
+    for anything else.  Relative model files (of any format in :data:`confuciux.formats.FORMATS`)
+    are read from ``base`` (:func:`load_spec`'s callers pass the specification's folder)."""
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
         raise ValueError(f"{source}: unknown key(s) {unknown}; expected some of {list(SPEC_KEYS)}")
@@ -609,7 +612,10 @@ def _case(opts: dict[str, Any], models: dict[tuple[str, str | None], Model],
     if budget is not None and not isinstance(budget, Mapping):
         raise TypeError(f"'budget' must be a table such as {{area = 3e6}}, got {budget!r}")
     bounds = {k: parse_bounds(opts[k], repr(k)) if opts[k] is not None else () for k in ("pe_bounds", "buffer_bounds")}
-    platform = make_platform(model, opts["platform"], opts["dataflow"], opts["constraint"], opts["mul"],
+    dataflow = opts["dataflow"]
+    if dataflow == "mapping":  # every layer's mapping searched (docs/mapping.md), seeded by the case's seed
+        dataflow = MappingSearch(seed=opts["seed"])
+    platform = make_platform(model, opts["platform"], dataflow, opts["constraint"], opts["mul"],
                              budget, opts["hardware"], opts["deployment"], bounds["pe_bounds"],
                              bounds["buffer_bounds"])  # fmt: skip
     return Case(model, platform, opts["objective"], opts["method"], opts["epochs"], opts["seed"])
