@@ -1,7 +1,7 @@
 """Our mapping search against GAMMA's logged runs, layer by layer, at GAMMA's candidate counts.
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--times N] [--maestro /work/oracle/maestro/maestro]
+       [--times N] [--workers N] [--maestro /work/oracle/maestro/maestro]
        python docs/scripts/gamma_compare.py summary RUN_MODEL.csv ...   (one row per --csv file)
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
@@ -14,8 +14,11 @@ stride: every layer at stride 1, as GAMMA's MAESTRO file has it) with MAESTRO's 
 runs them (NoC 81,920,000, off-chip 2**30 elements/cycle), MAESTRO's energy, the same caps, seed
 0 and as many engine evaluations as GAMMA evaluated candidates.  Ours is compared as MAESTRO
 prints it (6 significant digits, the precision of GAMMA's log).  Prints a markdown table (ours /
-GAMMA per layer, both over the compute bound, wall times) and the geomeans; ``--times N`` runs
-our search N times and keeps the fastest wall time; ``--maestro PATH`` re-runs every winning
+GAMMA per layer, both over the compute bound, wall times) and the geomeans; ``--workers N`` runs
+the layers' searches on a pool of N processes (:func:`confuciux.sweeps.process_pool`; GAMMA runs
+its candidates on a pool of 2) and reports the wall time of the whole model's searches, pool
+start-up included (``model_s``), next to each layer's own seconds (``ours_s``); ``--times N``
+runs the model's searches N times and keeps the fastest wall times; ``--maestro PATH`` re-runs every winning
 program through the MAESTRO binary with GAMMA's command line and counts those that give our
 runtime and energy.  GAMMA's wall times are its logged ones (timing.csv).  The oracle data is not
 part of the repository.
@@ -40,6 +43,7 @@ from confuciux.cost.engine import Status, evaluate
 from confuciux.mapping import MappingSpace
 from confuciux.mapping.bounds import mapping_bound
 from confuciux.mapping.search import best
+from confuciux.sweeps import process_pool
 
 FLAGS = {"noc_bw": 81_920_000, "offchip_bw": 2**30}
 CAPS = {"l1_bytes": 512, "l2_bytes": 108_000}
@@ -137,6 +141,43 @@ def maestro(path: str, layer: Layer, program: str, pes: int, caps: dict[str, int
     return {"runtime": float(row["Runtime (Cycles)"]), "energy": float(row["Activity count-based Energy (nJ)"])}
 
 
+def searched(job: tuple[str, Layer, str, int, dict[str, Any]]) -> dict[str, Any]:
+    """One layer's search (a pool's task: module level): ``(how, layer, objective, evaluations,
+    keywords)`` with ``how`` "best" (:func:`best`, GAMMA's fixed hardware) or "search"
+    (:func:`~confuciux.mapping.search.search`, DiGamma's co-optimisation); the frontier's best
+    point and the search's wall time (s)."""
+    from confuciux.mapping.search import search
+
+    how, layer, objective, n, kw = job
+    t0 = time.perf_counter()
+    f = (best if how == "best" else search)(layer, MappingSpace(), objective=objective, evaluations=n, seed=0,
+                                           hardware=Hardware.maestro(), flags=FLAGS, **kw)  # fmt: skip
+    wall = time.perf_counter() - t0
+    j = f.best
+    point = {} if j is None else {"cost": float(f.cost[j]), "runtime": float(f.runtime[j]),
+                                  "energy": float(f.energy[j]), "pes": int(f.pes[j]), "area": float(f.area[j]),
+                                  "program": str(f.programs[j])}  # fmt: skip
+    return {"evaluations": f.evaluations, "seconds": wall, **point}
+
+
+def run_searches(jobs: list[Any], workers: int, times: int) -> tuple[list[dict[str, Any]], float]:
+    """:func:`searched` of every job, ``times`` over: in this process, or on a pool of ``workers``
+    (a fresh one each time); each job's result with its fastest ``seconds``, and the fastest wall
+    time of the whole (s, the pool's start-up included)."""
+    out: list[dict[str, Any]] = []
+    walls = []
+    for _ in range(times):
+        t0 = time.perf_counter()
+        if workers <= 1:
+            got = [searched(job) for job in jobs]
+        else:
+            with process_pool(workers) as pool:
+                got = list(pool.map(searched, jobs))
+        walls.append(time.perf_counter() - t0)
+        out = [dict(g, seconds=min(g["seconds"], o["seconds"])) for g, o in zip(got, out, strict=True)] if out else got
+    return out, min(walls)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
@@ -146,6 +187,7 @@ def main() -> None:
     ap.add_argument("--csv", default="")
     ap.add_argument("--times", type=int, default=1)
     ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
+    ap.add_argument("--workers", type=int, default=1, help="run the layers' searches on a pool of N processes")
     a = ap.parse_args()
     objective = "energy" if a.run.endswith("_en") else "latency"
     key = "Activity count-based Energy (nJ)" if objective == "energy" else "Runtime (Cycles)"
@@ -155,34 +197,30 @@ def main() -> None:
     print("| layer | K C Y X R S | candidates | GAMMA (bound / OK / strict) | ours strict | ours/GAMMA strict | "
           "GAMMA strict / compute bound | ours / compute bound | GAMMA s | ours s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    logged = []
     for i in layers:
         n, cands = gamma_candidates(os.path.join(base, f"L{i}.jsonl.gz"))
-        dims = cands[0]["dims"] if cands else None
-        if dims is None:
-            continue
-        layer = gamma_layer(dims)
+        if cands:
+            logged.append((i, n, cands, gamma_layer(cands[0]["dims"])))
+    jobs = [("best", layer, objective, n, {"pes": PES, "caps": CAPS}) for _, n, _, layer in logged]
+    found, model_s = run_searches(jobs, a.workers, a.times)
+    for (i, n, cands, layer), f in zip(logged, found, strict=True):
+        dims = cands[0]["dims"]
         g = classify(layer, cands, key)
-        walls = []
-        for _ in range(a.times):
-            t0 = time.perf_counter()
-            f = best(layer, MappingSpace(), pes=PES, objective=objective, caps=CAPS, evaluations=n, seed=0,
-                     hardware=Hardware.maestro(), flags=FLAGS)
-            walls.append(time.perf_counter() - t0)
-        j = f.best
         # as MAESTRO prints it (6 significant digits), the precision of GAMMA's logged values
-        ours = float("nan") if j is None else float(f"{float(f.cost[j]):.6g}")
-        ours_rt = float("nan") if j is None else float(f.runtime[j])
+        ours = float(f"{f['cost']:.6g}") if "cost" in f else float("nan")
+        ours_rt = f.get("runtime", float("nan"))
         bound = layer.macs / PES
-        rec = dict(model=a.model, layer=i, kind=layer.kind, candidates=n, evaluations=f.evaluations,
+        rec = dict(model=a.model, layer=i, kind=layer.kind, candidates=n, evaluations=f["evaluations"],
                    gamma_bound=g["bound"], gamma_ok=g["ok"], gamma_strict=g["strict"], ours=ours,
                    ratio=ours / g["strict"], gamma_strict_over_bound=g["strict_runtime"] / bound,
-                   ours_over_bound=ours_rt / bound, gamma_s=timing[i], ours_s=min(walls),
-                   program=str(f.programs[j]).replace("\n", " ") if j is not None else "")
-        if a.maestro and j is not None:
-            m = maestro(a.maestro, layer, str(f.programs[j]), PES, CAPS)
+                   ours_over_bound=ours_rt / bound, gamma_s=timing[i], ours_s=f["seconds"],
+                   program=f.get("program", "").replace("\n", " "), workers=a.workers, model_s=model_s)
+        if a.maestro and "program" in f:
+            m = maestro(a.maestro, layer, f["program"], PES, CAPS)
             rec.update(maestro_runtime=m["runtime"], maestro_energy=m["energy"],
-                       maestro_same=m["runtime"] == float(f.runtime[j]) and
-                       math.isclose(m["energy"], float(f.energy[j]), rel_tol=1e-5))  # fmt: skip
+                       maestro_same=m["runtime"] == f["runtime"] and
+                       math.isclose(m["energy"], f["energy"], rel_tol=1e-5))  # fmt: skip
         out.append(rec)
         print(f"| {i} | {' '.join(map(str, dims[:6]))} | {n} | {g['bound']:.6g} / {g['ok']:.6g} / {g['strict']:.6g} | "
               f"{ours:.6g} | {rec['ratio']:.3f} | {rec['gamma_strict_over_bound']:.3f} | {rec['ours_over_bound']:.3f} | "
@@ -193,8 +231,9 @@ def main() -> None:
         same = sum(bool(o.get("maestro_same")) for o in out)
         print(f"\nMAESTRO ({a.maestro}) on our {len(out)} winning programs: {same} give our runtime and energy")
     print(f"\n{a.run} {a.model}: {len(out)} layers, geomean ours/GAMMA (strict) {gm:.3f}, layers where GAMMA is "
-          f"better: {worse}, time ours {sum(o['ours_s'] for o in out):.2f} s vs GAMMA "
-          f"{sum(o['gamma_s'] for o in out):.1f} s, load {os.getloadavg()[0]:.1f}")
+          f"better: {worse}, time ours {model_s:.2f} s the model's searches on {a.workers} process(es) "
+          f"(layers {sum(o['ours_s'] for o in out):.2f} s) vs GAMMA {sum(o['gamma_s'] for o in out):.1f} s "
+          f"(a pool of 2), load {os.getloadavg()[0]:.1f}")
     if a.csv:
         with open(a.csv, "w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(out[0]))
@@ -213,6 +252,17 @@ def _losers(rows: list[dict[str, str]], ratios: list[float]) -> str:
     return f"{len(worse)} (" + ", ".join(f"L{i} {x:.3f}" for i, x in sorted(worse, key=lambda w: -w[1])) + ")"
 
 
+def _ours_seconds(rows: list[dict[str, str]]) -> tuple[float, str]:
+    """Our seconds for a model and their table cell: the wall time of the whole model's searches
+    where the CSV has it (``model_s``, with ``--workers``: "2.1 (2 workers; layers 3.9)"), else
+    (older CSVs: one process) the layers' seconds summed."""
+    layers = sum(float(r["ours_s"]) for r in rows)
+    if not rows[0].get("model_s"):
+        return layers, f"{layers:.1f}"
+    model, workers = float(rows[0]["model_s"]), int(rows[0].get("workers") or 1)
+    return model, f"{model:.1f}" + (f" ({workers} workers; layers {layers:.1f})" if workers > 1 else "")
+
+
 def summary(paths: list[str]) -> None:
     """One row per run and model from the ``--csv`` files of this script or digamma_compare.py
     (the tables of docs/results.md, section (j))."""
@@ -224,20 +274,21 @@ def summary(paths: list[str]) -> None:
         cand = sum(int(r["candidates"]) for r in rows) / n
         ratios = [float(r["ratio"]) for r in rows]
         same = f"{sum(r.get('maestro_same') == 'True' for r in rows)}/{n}"
+        ours_s, cell = _ours_seconds(rows)
         if "gamma_strict" in rows[0]:
             loose = [float(r["ours"]) / float(r["gamma_bound"]) for r in rows]
-            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "gamma_s"))
+            other_s = sum(float(r["gamma_s"]) for r in rows)
             print(f"| {run} | {model} | {n} | {cand:,.0f} | **{_gm(ratios):.3f}** | {_losers(rows, ratios)} | "
                   f"{_gm(loose):.3f} | {sum(x > 1 + 1e-9 for x in loose)} | "
                   f"{_gm([float(r['ours_over_bound']) for r in rows]):.4g} | "
-                  f"{_gm([float(r['gamma_strict_over_bound']) for r in rows]):.4g} | {ours_s:.1f} | {other_s:,.0f} | "
+                  f"{_gm([float(r['gamma_strict_over_bound']) for r in rows]):.4g} | {cell} | {other_s:,.0f} | "
                   f"{other_s / ours_s:.0f} | {same} |")  # fmt: skip
         else:
             d, b, o = (sum(float(r[k]) for r in rows) for k in ("digamma_strict", "digamma_bound", "ours"))
-            ours_s, other_s = (sum(float(r[k]) for r in rows) for k in ("ours_s", "digamma_s"))
+            other_s = sum(float(r["digamma_s"]) for r in rows)
             print(f"| {run} | {model} | {n} | {cand:,.0f} | {d:,.0f} | "
                   f"{b:,.0f} | {o:,.0f} | **{o / d:.3f}** | {_gm(ratios):.3f} | {_losers(rows, ratios)} | "
-                  f"{ours_s:.1f} | {other_s:,.0f} | {same} |")  # fmt: skip
+                  f"{cell} | {other_s:,.0f} | {same} |")  # fmt: skip
 
 
 if __name__ == "__main__":
