@@ -75,16 +75,17 @@ def test_engine_batch(benchmark, path):
     assert status.size == 2000
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("model", ["mobilenet_v2", "resnet50"])
-def test_network_coopt(benchmark, model):
+def test_network_coopt(benchmark, model, workers):
     """Every layer's mapping and PEs under one area budget: the Problem table (the layers'
-    searches, :data:`~confuciux.mapping.settings.DEFAULT_EVALUATIONS` each) and the exact
-    solver, from cold caches."""
+    searches, :data:`~confuciux.mapping.settings.DEFAULT_EVALUATIONS` each, in this process or
+    on a pool of ``workers``, whose start-up is counted) and the exact solver, from cold caches."""
     net = cx.zoo.load(model)
-    spec = MappingSearch(MappingSpace())
+    spec = MappingSearch(MappingSpace(), workers=workers)
     if benchmark.disabled:  # smoke: a few layers, few evaluations
         net = cx.Model(net.name, list(net)[:4])
-        spec = MappingSearch(MappingSpace(), evaluations=100)
+        spec = MappingSearch(MappingSpace(), evaluations=100, workers=workers)
     platform = cx.Platform(spec, budgets={"area": AREA})
 
     def run() -> cx.Result:
