@@ -131,3 +131,12 @@ def test_killed_explore_leaves_no_search_worker(tmp_path, sig):
         for pid in [proc.pid, *workers]:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_more_shapes_than_the_cache_holds(monkeypatch):
+    monkeypatch.setattr(options, "_CACHE_SIZE", 1)
+    options._CACHE.clear()
+    small = MappingSearch(SPEC.space, 50, seed=3)
+    opts = layer_options(list(MODEL), small, PES, MODEL_HW, "latency")
+    assert opts.evaluations == 3 * 50 and len(options._CACHE) == 1 and (opts.counts > 0).all()
+    options._CACHE.clear()

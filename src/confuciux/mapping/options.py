@@ -111,18 +111,18 @@ def layer_options(
     for i, layer in enumerate(layers):
         shape = dataclasses.replace(layer, name="")
         keys.setdefault(shape, (i, (shape, spec, hardware, P, objective)))
-    missing = [(i, key) for i, key in keys.values() if key not in _CACHE]
+    hits = {key: _CACHE[key] for _, key in keys.values() if key in _CACHE}
+    for key in hits:
+        _CACHE.move_to_end(key)
+    missing = [(i, key) for i, key in keys.values() if key not in hits]
     searched = _search([(i, layers[i]) for i, _ in missing], spec, P, hardware, objective)
-    fresh = sum(n for _, n in searched)
     for (_, key), hit in zip(missing, searched, strict=True):
+        hits[key] = hit
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.popitem(last=False)
         _CACHE[key] = hit
-    by_shape = {}
-    for shape, (_, key) in keys.items():
-        by_shape[shape] = _CACHE[key][0]
-        _CACHE.move_to_end(key)
-    found = [by_shape[dataclasses.replace(layer, name="")] for layer in layers]
+    fresh = sum(n for _, n in searched)
+    found = [hits[keys[dataclasses.replace(layer, name="")][1]][0] for layer in layers]
     counts = np.array([len(f) for f in found], dtype=np.int64)
     g = max(1, int(counts.max(initial=0)))
     costs = {f: np.full((len(layers), g), np.nan) for f in FIELDS}
