@@ -29,6 +29,7 @@ import numpy as np
 from ..dataflow import Dataflow, Template
 from ..dataflow.program import Cluster, Map, Spatial, Sz, Temporal
 from ..workload import Layer
+from . import native
 from .space import KERNEL, Axes, MappingSpace, layer_axes
 
 __all__ = ["FreeEncoding", "divisors", "snap_divisor"]
@@ -312,6 +313,8 @@ class FreeEncoding:
         level, no more sub-clusters than there are tiles of the parallel axis in the enclosing
         tile.  A valid result takes at least ``MACs / (busy · SIMD)`` cycles (:mod:`.bounds`)."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
+        if np.ndim(pes) <= 1 and native.usable(self):
+            return native.estimate(self, g, pes, busy=True)["busy"]
         nlev, sp, cl, ti, _ = self.parts(g)
         inner = self.min_pes(g)
         busy: np.ndarray = np.ones(np.broadcast_shapes(np.shape(pes), inner.shape), dtype=np.int64)

@@ -37,6 +37,7 @@ from ..dataflow import Dataflow, Template
 from ..hardware import Hardware
 from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
+from . import native
 from .bounds import mapping_bound
 from .estimate import buffers as estimated_buffers
 from .estimate import critical_path, estimate
@@ -117,11 +118,70 @@ class MappingFrontier:
         }  # fmt: skip
 
 
+class _Seen:
+    """The keys of the points seen so far (int64 rows), exactly: their 64-bit hashes sorted,
+    the keys in the same order; a hash matches only when the whole key does, so a collision
+    never loses a candidate.  Arrays are replaced, never changed in place (a copy is cheap)."""
+
+    def __init__(self, width: int) -> None:
+        self.hash = np.zeros(0, dtype=np.uint64)
+        self.keys = np.zeros((0, width), dtype=np.int64)
+
+    def copy(self) -> _Seen:
+        out = _Seen.__new__(_Seen)
+        out.hash, out.keys = self.hash, self.keys
+        return out
+
+    def fresh(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of the keys neither seen nor equal to an earlier one of
+        ``keys``; they are seen from now on."""
+        n = hashes.size
+        order = np.argsort(hashes, kind="stable")
+        hs = hashes[order]
+        start = np.flatnonzero(np.concatenate([[True], hs[1:] != hs[:-1]])) if n else np.zeros(0, dtype=np.int64)
+        leader = np.empty(n, dtype=np.int64)
+        leader[order] = order[start[np.cumsum(np.isin(np.arange(n), start)) - 1]]
+        if not np.all(keys == keys[leader]):  # two keys of one hash in the batch: the exact slow way
+            return self._fresh_slow(keys, hashes)
+        first = np.flatnonzero(leader == np.arange(n))
+        pos = np.searchsorted(self.hash, hashes[first])
+        at = np.minimum(pos, max(self.hash.size - 1, 0))
+        hit = (pos < self.hash.size) & (self.hash[at] == hashes[first]) if self.hash.size else np.zeros(0, bool)
+        if hit.any():
+            same = np.all(self.keys[at[hit]] == keys[first[hit]], axis=1)
+            if not same.all():  # a seen key of the same hash differs: look at every one of that hash
+                return self._fresh_slow(keys, hashes)
+            first = first[~hit]
+        self._add(keys[first], hashes[first])
+        return first
+
+    def _fresh_slow(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        known = {k.tobytes() for k in self.keys}
+        new = []
+        for i, k in enumerate(keys):
+            b = k.tobytes()
+            if b not in known:
+                known.add(b)
+                new.append(i)
+        idx = np.array(new, dtype=np.int64)
+        self._add(keys[idx], hashes[idx])
+        return idx
+
+    def _add(self, keys: np.ndarray, hashes: np.ndarray) -> None:
+        if not hashes.size:
+            return
+        by = np.argsort(hashes, kind="stable")  # inserted at one place, they must be in order too
+        keys, hashes = keys[by], hashes[by]
+        where = np.searchsorted(self.hash, hashes, side="right")
+        self.hash = np.insert(self.hash, where, hashes)
+        self.keys = np.insert(self.keys, where, keys, axis=0)
+
+
 class _Log:
     """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
 
     def __init__(self, width: int) -> None:
-        self.seen: set[bytes] = set()
+        self.seen = _Seen(width + 1)
         self.rows = np.zeros((0, width), dtype=np.int64)
         self.pes = np.zeros(0, dtype=np.int64)
         self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
@@ -202,10 +262,21 @@ class _Run:
             r = log.costs[self.field][idx] / log.estimate[idx]
         return np.asarray(np.where((log.status[idx] == OK) & np.isfinite(r) & (r > 0), r, np.nan))
 
-    def keys(self, rows: np.ndarray, pes: np.ndarray) -> list[bytes]:
+    def keys(self, rows: np.ndarray, pes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's key (an int64 row: equal for the same program on the same PEs) and a
+        64-bit hash of it."""
+        if isinstance(self.enc, FreeEncoding) and native.usable(self.enc):
+            return native.keys(self.enc, rows, pes)
         if isinstance(self.enc, FreeEncoding):
-            return self.enc.keys(rows, pes)
-        return [k + int(p).to_bytes(8, "little") for k, p in zip(self.enc.keys(rows), pes.tolist(), strict=True)]
+            keys = np.frombuffer(b"".join(self.enc.keys(rows, pes)), dtype=np.int64)
+        else:  # a template's row is its key
+            keys = np.concatenate([rows, pes.reshape(-1, 1)], axis=1)
+        keys = keys.reshape(rows.shape[0], -1)
+        h = np.full(keys.shape[0], 0x9E3779B97F4A7C15, dtype=np.uint64)
+        for c in keys.T.astype(np.uint64):  # any hash will do: equal keys are compared whole
+            h = (h ^ c) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+        return keys, h
 
     def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
                  l2_est: np.ndarray | None = None) -> None:  # fmt: skip
@@ -213,7 +284,7 @@ class _Run:
         n = rows.shape[0]
         if n == 0:
             return
-        self.log.seen.update(self.keys(rows, pes))
+        self.log.seen.fresh(*self.keys(rows, pes))
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
@@ -539,8 +610,7 @@ def _lightest(run: _Run, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
 
 def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
     """Evaluate the points not evaluated yet."""
-    keys = run.keys(rows, pes)
-    new = np.array([i for i, k in enumerate(keys) if k not in run.log.seen], dtype=np.int64)
+    new = run.log.seen.copy().fresh(*run.keys(rows, pes))
     if new.size:
         run.evaluate(rows[new], pes[new])
 
@@ -599,7 +669,7 @@ def _screen_and_evaluate(
     candidates (latency), ``inner`` generations bred from the best predicted come first."""
     if n <= 0:
         return
-    seen = set(run.log.seen)
+    seen = run.log.seen.copy()
     cand = _Candidates.of(run, rows, pes, parents, seen)
     if cand is None:
         return
@@ -637,17 +707,12 @@ class _Candidates:
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-           seen: set[bytes]) -> _Candidates | None:  # fmt: skip
+           seen: _Seen) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
         does not rule out (all when it rules out every one), scored."""
-        fresh = []
-        for i, k in enumerate(run.keys(rows, pes)):
-            if k not in seen:
-                seen.add(k)
-                fresh.append(i)
-        if not fresh:
+        idx = seen.fresh(*run.keys(rows, pes))
+        if not idx.size:
             return None
-        idx = np.array(fresh)
         rows, pes = rows[idx], pes[idx]
         known, ratio = _structure_ratio(run, rows)
         gap = None if parents is None else parents[0][idx]

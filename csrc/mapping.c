@@ -1,0 +1,221 @@
+/* The mapping search's per-generation arithmetic: see mapping.h. */
+#include "mapping.h"
+
+typedef unsigned long long u64;
+
+/* the columns of level lv of a row */
+typedef struct {
+    long long sp, cl;
+    const long long *tile, *order;
+} level_view;
+
+static level_view level_of(const cxm_layer *ly, const long long *row, long long lv) {
+    const long long *b = row + 1 + lv * (2 + 2 * ly->D);
+    level_view v = {b[0], b[1], b + 2, b + 2 + ly->D};
+    return v;
+}
+
+static int layer_ok(const cxm_layer *ly) {
+    if (ly->D < 1 || ly->D > CXM_MAX_AXES || ly->L < 1 || ly->L > CXM_MAX_LEVELS) return 0;
+    if (ly->stride_y < 1 || ly->stride_x < 1) return 0;
+    for (long long d = 0; d < ly->D; d++)
+        if (ly->sizes[d] < 1 || ly->out_strides[d] < 1 || ly->role[d] < 0 || ly->role[d] >= CXM_N_ROLES) return 0;
+    return 1;
+}
+
+/* whether a row is a member of some space, and the product of its live inner clusters */
+static int row_ok(const cxm_layer *ly, const long long *row, long long pes, long long *min_pes) {
+    const long long nlev = row[0];
+    if (nlev < 1 || nlev > ly->L || pes < 1) return 0;
+    long long prod = 1;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(ly, row, lv);
+        if (v.sp < 0 || v.sp >= ly->D) return 0;
+        for (long long d = 0; d < ly->D; d++)
+            if (v.tile[d] < 1) return 0;
+        if (lv > 0) {
+            if (v.cl < 1 || __builtin_mul_overflow(prod, v.cl, &prod) || prod > (1LL << 62)) return 0;
+        }
+    }
+    *min_pes = prod;
+    return 1;
+}
+
+static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0); } /* a >= 0, b >= 1 */
+
+/* estimate.py _runtime for one row: per axis, the extents each level hands down along the
+ * critical path (a full and an edge child per extent and level) and the times each is taken;
+ * the work they add up to, multiplied over the axes in axis order.  Both charges at once:
+ * `runtime` a strided output tile at MAESTRO's stride-1 count, `physical` at its rows. */
+static void runtime_of(const cxm_layer *ly, const long long *row, long long top, double *runtime, double *physical) {
+    const long long nlev = row[0];
+    double out = 1.0, phys = 1.0;
+    for (long long d = 0; d < ly->D; d++) {
+        long long x[1 << CXM_MAX_LEVELS];
+        u64 m[1 << CXM_MAX_LEVELS];
+        long long k = 1;
+        x[0] = ly->sizes[d];
+        m[0] = 1;
+        for (long long lv = 0; lv < nlev; lv++) { /* a level a row does not have hands its extents down whole */
+            const level_view v = level_of(ly, row, lv);
+            const int spatial = v.sp == d;
+            const long long units = lv == 0 ? top : v.cl;
+            for (long long j = 0; j < k; j++) {
+                const long long xe = x[j];
+                if (xe == 0) { /* an empty extent stays empty, with no times */
+                    m[j] = m[k + j] = 0;
+                    x[k + j] = 0;
+                    continue;
+                }
+                const long long t = v.tile[d] < xe ? v.tile[d] : xe; /* tile >= 1 (checked) */
+                const long long full = xe / t, edge = xe - full * t;
+                const int has_edge = edge > 0;
+                u64 mf, me;
+                if (spatial) {
+                    const long long kk = full + has_edge;
+                    const long long rounds = ceil_div(kk, units);
+                    const int alone = has_edge && (kk - 1) % units == 0;
+                    mf = m[j] * (u64)(rounds - alone);
+                    me = m[j] * (u64)alone;
+                } else {
+                    mf = m[j] * (u64)full;
+                    me = m[j] * (u64)has_edge;
+                }
+                x[j] = t;
+                x[k + j] = edge;
+                m[j] = mf;
+                m[k + j] = me;
+            }
+            k *= 2;
+        }
+        const u64 st = (u64)ly->out_strides[d];
+        u64 sum = 0, sum1 = 0;
+        for (long long j = 0; j < k; j++) {
+            if (x[j] > 0) {
+                sum += m[j] * (st * (u64)(x[j] - 1) + 1);
+                sum1 += m[j] * (u64)x[j];
+            }
+        }
+        out = d == 0 ? (double)(long long)sum : out * (double)(long long)sum;
+        phys = d == 0 ? (double)(long long)sum1 : phys * (double)(long long)sum1;
+    }
+    if (runtime) *runtime = out;
+    if (physical) *physical = phys;
+}
+
+static u64 col(const long long *where, const long long *tile, int r) {
+    return where[r] >= 0 ? (u64)tile[where[r]] : 1;
+}
+
+/* estimate.py _buffers' volumes of the input, filter and output tiles of one level */
+static void volumes(const cxm_layer *ly, const long long *where, const long long *t, u64 *inp, u64 *flt, u64 *out) {
+    const u64 rows = (col(where, t, CXM_Y_OUT) - 1) * (u64)ly->stride_y + col(where, t, CXM_R);
+    const u64 cols = (col(where, t, CXM_X_OUT) - 1) * (u64)ly->stride_x + col(where, t, CXM_S);
+    const u64 batch = col(where, t, CXM_N) * col(where, t, CXM_G);
+    const u64 k = ly->depthwise ? 1 : col(where, t, CXM_K);
+    const u64 c = col(where, t, CXM_C);
+    *inp = batch * c * rows * cols;
+    *flt = col(where, t, CXM_G) * k * c * col(where, t, CXM_R) * col(where, t, CXM_S);
+    *out = batch * (ly->depthwise ? c : k) * rows * cols;
+}
+
+static void buffers_of(const cxm_layer *ly, const long long *where, const long long *row, long long top,
+                       double *l1, double *l2) {
+    u64 i1, f1, o1, i2, f2, o2;
+    const level_view inner = level_of(ly, row, row[0] - 1), outer = level_of(ly, row, 0);
+    volumes(ly, where, inner.tile, &i1, &f1, &o1);
+    volumes(ly, where, outer.tile, &i2, &f2, &o2);
+    const long long s = outer.sp, role = ly->role[s];
+    const long long n_tiles = ceil_div(ly->sizes[s], outer.tile[s]);
+    const u64 units = (u64)(top < n_tiles ? top : n_tiles);
+    /* sub-clusters hold different tiles of the tensors the parallel axis indexes */
+    const int in_ = role == CXM_N || role == CXM_G || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT;
+    const int filt = role == CXM_G || role == CXM_K || role == CXM_C;
+    const int out_ = role == CXM_N || role == CXM_G || role == CXM_K || role == CXM_Y_OUT || role == CXM_X_OUT ||
+                     (role == CXM_C && ly->depthwise);
+    *l1 = 2.0 * (double)(long long)(i1 + f1 + o1);
+    *l2 = 2.0 * (double)(long long)(i2 * (in_ ? units : 1) + f2 * (filt ? units : 1) + o2 * (out_ ? units : 1));
+}
+
+/* FreeEncoding.busy_pes for one row */
+static long long busy_of(const cxm_layer *ly, const long long *row, long long pes, long long inner) {
+    u64 busy = 1;
+    const long long *parent = ly->sizes;
+    for (long long lv = 0; lv < row[0]; lv++) {
+        const level_view v = level_of(ly, row, lv);
+        const long long n_tiles = ceil_div(parent[v.sp], v.tile[v.sp]);
+        const long long units = lv == 0 ? pes / inner : v.cl;
+        busy *= (u64)(units < n_tiles ? units : n_tiles);
+        parent = v.tile;
+    }
+    return (long long)busy;
+}
+
+long long cxm_estimate(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                       double *runtime, double *physical, double *l1, double *l2, long long *busy) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
+    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+        if (runtime || physical) runtime_of(layer, row, top, runtime ? runtime + i : 0, physical ? physical + i : 0);
+        if (l1 || l2) {
+            double a, b;
+            buffers_of(layer, where, row, top, &a, &b);
+            if (l1) l1[i] = a;
+            if (l2) l2[i] = b;
+        }
+        if (busy) busy[i] = busy_of(layer, row, pes[i], inner);
+    }
+    return n;
+}
+
+long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
+                   long long *keys, unsigned long long *hash) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long *key = keys + i * (width + 1);
+        const long long nlev = row[0];
+        if (nlev < 1 || nlev > layer->L) return i;
+        for (long long lv = 0; lv < nlev; lv++) {
+            const level_view v = level_of(layer, row, lv);
+            for (long long j = 0; j < D; j++)
+                if (v.order[j] < 0 || v.order[j] >= D) return i;
+        }
+        for (long long c = 0; c <= width; c++) key[c] = 0;
+        key[0] = nlev;
+        const long long *parent = layer->sizes;
+        for (long long lv = 0; lv < nlev; lv++) {
+            const level_view v = level_of(layer, row, lv);
+            long long *k = key + 1 + lv * stride;
+            k[0] = v.sp;
+            k[1] = v.cl;
+            for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
+            /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
+            long long at = 0;
+            for (long long j = 0; j < D; j++) {
+                const long long d = v.order[j];
+                if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
+            }
+            while (at < D) k[2 + D + at++] = -1;
+            parent = v.tile;
+        }
+        key[width] = extra ? extra[i] : 0;
+        u64 h = 0x9e3779b97f4a7c15ULL;
+        for (long long c = 0; c <= width; c++) { /* splitmix64 of each word, chained */
+            u64 z = (h ^ (u64)key[c]) + 0x9e3779b97f4a7c15ULL;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            h = z ^ (z >> 31);
+        }
+        hash[i] = h;
+    }
+    return n;
+}

@@ -1,0 +1,55 @@
+/* The mapping search's per-generation arithmetic over a batch of genome rows
+ * (src/confuciux/mapping/native.py binds it; the NumPy reference is mapping/estimate.py and
+ * genome.py).  Pure functions over caller-owned arrays; nothing is allocated.
+ *
+ * A row is FreeEncoding's: [levels | per level: parallel axis, cluster, tile[D], order[D]],
+ * width 1 + L (2 + 2D).  Arithmetic on counts wraps modulo 2^64 exactly as NumPy's int64 does;
+ * floats are formed in the reference's order, so the results agree bit for bit. */
+
+/* The axes' roles, in the genome's order (mapping/space.py AXES); Y_OUT, X_OUT are Y', X'. */
+enum cxm_role {
+    CXM_N = 0,
+    CXM_G = 1,
+    CXM_K = 2,
+    CXM_C = 3,
+    CXM_Y_OUT = 4,
+    CXM_X_OUT = 5,
+    CXM_R = 6,
+    CXM_S = 7,
+    CXM_N_ROLES = 8
+};
+
+enum cxm_limits {
+    CXM_MAX_AXES = 8,
+    CXM_MAX_LEVELS = 4
+};
+
+/* One layer's encoding: D axes (role[d] names axis d's role), L levels a row carries, the
+ * extent of each axis, MAESTRO's output stride of each (1 but for Y', X' of a strided layer),
+ * the layer's strides and whether it is depthwise. */
+typedef struct {
+    long long D, L;
+    long long role[CXM_MAX_AXES];
+    long long sizes[CXM_MAX_AXES];
+    long long out_strides[CXM_MAX_AXES];
+    long long stride_y, stride_x;
+    long long depthwise;
+} cxm_layer;
+
+/* For each of n rows on pes[i] PEs: the estimated runtime (cycles, a strided output tile charged
+ * MAESTRO's stride-1 count), the physical critical path (its real rows), L1 bytes per PE, L2
+ * bytes, and the busy-PE bound.  Any output pointer may be NULL (not computed).  Returns n, or
+ * the index of the first row that is not a member of some space (levels outside 1..L, a live
+ * level's parallel axis outside 0..D-1, a tile or inner cluster below 1, the inner clusters'
+ * product above 2^62, pes below 1; nothing is written for it or after it), or -1 for a bad
+ * layer. */
+long long cxm_estimate(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                       double *runtime, double *physical, double *l1, double *l2, long long *busy);
+
+/* For each of n rows: its canonical key (width + 1 int64s, row-major in `keys`: equal for rows
+ * that write the same program up to the position of loops of one step and the unused levels;
+ * the last column is extra[i], 0 when extra is NULL) and a 64-bit hash of the key.  Returns n,
+ * the index of the first row with levels outside 1..L or a live level's order not a
+ * permutation of 0..D-1, or -1 for a bad layer. */
+long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
+                   long long *keys, unsigned long long *hash);

@@ -1,0 +1,113 @@
+"""Thin binding to the compiled mapping-search arithmetic (csrc/mapping.c): the analytic estimate
+(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`) and the
+canonical keys (:meth:`FreeEncoding.keys`) of a batch of genome rows, one C call a batch.
+
+The NumPy functions stay the reference; the C results equal them bit for bit
+(tests/test_mapping_native.py).  ``AVAILABLE`` is False when the extension was not built; the
+callers then use the reference.  The axes' roles and the limits come from the compiled
+library's enums (csrc/mapping.h), checked against :mod:`.space` when it loads.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .space import AXES, MAX_LEVELS
+
+try:
+    from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
+
+    AVAILABLE = hasattr(lib, "cxm_estimate")
+except ImportError:  # built without a C compiler, or run from a source tree
+    ffi = lib = None
+    AVAILABLE = False
+
+__all__ = ["AVAILABLE", "usable", "estimate", "keys"]
+
+if AVAILABLE:
+    _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
+    if sorted(_ROLES.values()) != list(range(int(lib.CXM_N_ROLES))) or MAX_LEVELS > int(lib.CXM_MAX_LEVELS):
+        raise ImportError("csrc/mapping.h's roles or limits disagree with confuciux.mapping.space")
+
+_LAYERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def usable(enc: Any) -> bool:
+    """Whether the compiled code serves this encoding (a free one, within the C limits)."""
+    return AVAILABLE and enc.D <= int(lib.CXM_MAX_AXES) and enc.L <= int(lib.CXM_MAX_LEVELS)
+
+
+def _layer(enc: Any) -> Any:
+    """The encoding's ``cxm_layer`` (made once per encoding)."""
+    got = _LAYERS.get(enc)
+    if got is None:
+        got = ffi.new("cxm_layer *")
+        got.D, got.L = enc.D, enc.L
+        for d, name in enumerate(enc.axes.names):
+            got.role[d] = _ROLES[name]
+            got.sizes[d] = int(enc.sizes[d])
+            got.out_strides[d] = int(enc.out_strides[d])
+        got.stride_y, got.stride_x = (int(s) for s in enc.layer.stride)
+        got.depthwise = int(bool(enc.layer.depthwise))
+        _LAYERS[enc] = got
+    return got
+
+
+def _ptr(ctype: str, a: np.ndarray | None) -> Any:
+    return ffi.NULL if a is None else ffi.cast(ctype, ffi.from_buffer(a))
+
+
+def _rows(enc: Any, rows: np.ndarray, per_row: np.ndarray | int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    g = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    if per_row is None:
+        return g, None
+    p = np.ascontiguousarray(np.broadcast_to(np.asarray(per_row, dtype=np.int64), (g.shape[0],)))
+    return g, p
+
+
+def _fail(what: str, code: int, n: int) -> None:
+    if code != n:
+        raise ValueError(f"{what}: row {code} is not a member of the space (levels, parallel axis, tiles, clusters, "
+                         "order or PEs out of range)" if code >= 0 else f"{what}: the layer's encoding is out of range")
+
+
+def estimate(
+    enc: Any, rows: np.ndarray, pes: np.ndarray | int, *, runtime: bool = False, physical: bool = False,
+    buffers: bool = False, busy: bool = False,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """For each row on ``pes`` PEs (one value, or one a row), what is asked of: ``runtime``
+    (cycles, :func:`.estimate.estimate`'s), ``physical`` (the critical path in cycles on one
+    SIMD lane, :func:`.estimate.critical_path`'s), ``l1_bytes`` and ``l2_bytes`` (``buffers``),
+    ``busy`` (:meth:`FreeEncoding.busy_pes`)."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    n = g.shape[0]
+    out: dict[str, np.ndarray] = {}
+    for name, want, dtype in (("runtime", runtime, np.float64), ("physical", physical, np.float64),
+                              ("l1_bytes", buffers, np.float64), ("l2_bytes", buffers, np.float64),
+                              ("busy", busy, np.int64)):  # fmt: skip
+        if want:
+            out[name] = np.empty(n, dtype=dtype)
+    code = lib.cxm_estimate(
+        _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), _ptr("double *", out.get("runtime")),
+        _ptr("double *", out.get("physical")), _ptr("double *", out.get("l1_bytes")),
+        _ptr("double *", out.get("l2_bytes")), _ptr("long long *", out.get("busy")),
+    )  # fmt: skip
+    _fail("mapping estimate", int(code), n)
+    return out
+
+
+def keys(enc: Any, rows: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's canonical key (:meth:`FreeEncoding.keys`, as an int64 row of ``width + 1``:
+    ``extra``, e.g. the PEs, last) and a 64-bit hash of it (uint64)."""
+    g, x = _rows(enc, rows, extra)
+    n = g.shape[0]
+    out = np.empty((n, enc.width + 1), dtype=np.int64)
+    h = np.empty(n, dtype=np.uint64)
+    code = lib.cxm_keys(_layer(enc), n, _ptr("long long *", g), _ptr("long long *", x), _ptr("long long *", out),
+                        _ptr("unsigned long long *", h))  # fmt: skip
+    _fail("mapping keys", int(code), n)
+    return out, h
