@@ -219,3 +219,115 @@ long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, c
     }
     return n;
 }
+
+/* NumPy's floor division and the largest of an axis's divisors (0-padded) that divides p and is
+ * at most v (1 if none), as genome.py's largest_divisor */
+static long long floor_div(long long a, long long b) {
+    if (b == 0) return 0; /* NumPy gives 0 (with a warning) */
+    if (b == -1) return (long long)(0ULL - (u64)a);
+    const long long q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static long long largest_divisor(const long long *divs, long long n_divs, long long p, long long v) {
+    long long best = 1;
+    for (long long j = 0; j < n_divs; j++) {
+        const long long d = divs[j];
+        if (d > 0 && p % d == 0 && d <= v && d > best) best = d;
+    }
+    return best;
+}
+
+static long long clip(long long v, long long lo, long long hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+static int space_ok(const cxm_layer *ly, const cxm_space *sp, long long n_divs) {
+    if (!layer_ok(ly) || n_divs < 0 || sp->lo < 1 || sp->lo > sp->hi || sp->hi > ly->L || sp->pe_cap < 1) return 0;
+    for (long long lv = 0; lv < ly->L; lv++) {
+        const long long f = sp->first_allowed[lv];
+        if (f < 0 || f >= ly->D || !sp->allowed[lv * CXM_MAX_AXES + f]) return 0;
+        const long long *o = sp->order + lv * CXM_MAX_AXES;
+        if (o[0] >= 0) {
+            long long seen = 0;
+            for (long long j = 0; j < ly->D; j++) {
+                if (o[j] < 0 || o[j] >= ly->D || (seen >> o[j]) & 1) return 0;
+                seen |= 1LL << o[j];
+            }
+        }
+    }
+    return 1;
+}
+
+/* genome.py _fit_pes for one row: shrink the free inner cluster sizes, largest first, until
+ * their product fits the cap */
+static void fit_pes(const cxm_layer *ly, const cxm_space *sp, const long long *divs, long long n_divs, long long *row) {
+    const long long D = ly->D, stride = 2 + 2 * D;
+    for (long long it = 0; it < 64 * ly->L; it++) {
+        u64 prod = 1;
+        for (long long lv = 1; lv < ly->L; lv++)
+            if (row[0] > lv) prod *= (u64)row[1 + lv * stride + 1];
+        long long at = -1, c = 0; /* the largest free live cluster above 1, the first of equals */
+        for (long long lv = 1; lv < ly->L; lv++) {
+            const long long cl = row[1 + lv * stride + 1];
+            const long long cand = (sp->cluster[lv] == 0 && row[0] > lv && cl > 1) ? cl : 0;
+            if (cand > c) {
+                c = cand;
+                at = lv;
+            }
+        }
+        if (!((long long)prod > sp->pe_cap && c > 0)) return;
+        const long long others = floor_div((long long)prod, c);
+        const long long cap_share = floor_div(sp->pe_cap, others);
+        long long new_c = c - 1 < cap_share ? c - 1 : cap_share;
+        if (new_c < 1) new_c = 1;
+        if (sp->divisors_only) {
+            long long *b = row + 1 + at * stride;
+            const long long s = b[0], parent = row[1 + (at - 1) * stride + 2 + s];
+            new_c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent, b[2 + s]), new_c);
+        }
+        row[1 + at * stride + 1] = new_c;
+    }
+}
+
+long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows) {
+    if (!space_ok(layer, space, n_divs) || n < 0) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    for (long long i = 0; i < n; i++) {
+        long long *row = rows + i * width;
+        row[0] = clip(row[0], space->lo, space->hi);
+        const long long *parent = layer->sizes;
+        for (long long lv = 0; lv < layer->L; lv++) {
+            long long *b = row + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
+            for (long long d = 0; d < D; d++) {
+                t[d] = clip(t[d], 1, parent[d]);
+                if (space->kernel[d]) t[d] = layer->sizes[d];
+                else if (space->divisors_only) t[d] = largest_divisor(divs + d * n_divs, n_divs, parent[d], t[d]);
+            }
+            long long s = clip(b[0], 0, D - 1);
+            if (!space->allowed[lv * CXM_MAX_AXES + s]) s = space->first_allowed[lv];
+            b[0] = s;
+            const long long *fixed = space->order + lv * CXM_MAX_AXES;
+            long long seen = 0;
+            int perm = 1;
+            for (long long j = 0; j < D && perm; j++) {
+                if (o[j] < 0 || o[j] >= D || (seen >> o[j]) & 1) perm = 0;
+                else seen |= 1LL << o[j];
+            }
+            for (long long j = 0; j < D; j++)
+                if (fixed[0] >= 0) o[j] = fixed[j];
+                else if (!perm) o[j] = j;
+            /* the cluster (genome.py _cluster) */
+            if (lv == 0) b[1] = 1;
+            else if (space->cluster[lv]) b[1] = space->cluster[lv];
+            else {
+                const long long cap = parent[s] < space->pe_cap ? parent[s] : space->pe_cap;
+                long long c = clip(b[1], 1, cap);
+                if (space->divisors_only) c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent[s], t[s]), c);
+                b[1] = c;
+            }
+            parent = t;
+        }
+        fit_pes(layer, space, divs, n_divs, row);
+    }
+    return n;
+}

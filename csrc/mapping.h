@@ -53,3 +53,23 @@ long long cxm_estimate(const cxm_layer *layer, long long n, const long long *row
  * permutation of 0..D-1, or -1 for a bad layer. */
 long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
                    long long *keys, unsigned long long *hash);
+
+/* A space's rules for one layer (FreeEncoding's): levels lo..hi, the inner clusters' product at
+ * most pe_cap, tiles only divisors when divisors_only; per level, the axes allowed in parallel
+ * (allowed[lv * CXM_MAX_AXES + d]) and the first of them, a fixed loop order (order[lv *
+ * CXM_MAX_AXES + j], or -1 at j = 0 for any order), a fixed cluster size (0: free); per axis,
+ * whether it is a kernel axis (taken whole). */
+typedef struct {
+    long long lo, hi, pe_cap, divisors_only;
+    long long allowed[CXM_MAX_LEVELS * CXM_MAX_AXES];
+    long long first_allowed[CXM_MAX_LEVELS];
+    long long order[CXM_MAX_LEVELS * CXM_MAX_AXES];
+    long long cluster[CXM_MAX_LEVELS];
+    long long kernel[CXM_MAX_AXES];
+} cxm_space;
+
+/* FreeEncoding.repair, in place, on n rows of any integers: each made a member of the space.
+ * `divs` holds each axis's divisors ascending, 0-padded, n_divs a row (D rows).  Returns n, or -1
+ * for a bad layer or space. */
+long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows);

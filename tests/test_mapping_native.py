@@ -142,3 +142,22 @@ def test_seen_is_exact_under_collisions(hashing: str) -> None:
     assert second.tolist() == expect_second
     assert copy.fresh(keys[200:], hashes[200:]).tolist() == expect_second  # the copy did not see the second batch
     assert seen.fresh(keys, hashes).size == 0
+
+
+@pytest.mark.parametrize(
+    "space",
+    [MappingSpace(), MappingSpace(tiles="all"), MappingSpace(levels=(1, 2)), MappingSpace(clusters=(4, None)),
+     MappingSpace(orders=("C", "K", "Y'", "X'", "R", "S")), MappingSpace(spatial=("C",))],
+)  # fmt: skip
+def test_repair_equals_numpy(space: MappingSpace) -> None:
+    """Rows of any integers (members nudged, some huge or negative values) repaired alike."""
+    rng = np.random.default_rng(7)
+    for layer in LAYERS[:6]:
+        for cap in (1, 7, 168):
+            enc = FreeEncoding(space, layer, cap)
+            g = enc.random(rng, 200)
+            g = g + rng.integers(-3, 4, size=g.shape) * (rng.random(g.shape) < 0.2)
+            g = g + np.where(rng.random(g.shape) < 0.02, rng.integers(-(2**40), 2**40, size=g.shape), 0)
+            got = enc.repair(g)
+            assert np.array_equal(got, enc.repair_reference(g))
+            assert np.array_equal(enc.repair(got), got)  # members stay as they are

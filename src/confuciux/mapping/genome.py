@@ -154,6 +154,12 @@ class FreeEncoding:
     # -- rows of the space ---------------------------------------------------------------------
     def repair(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` made members of the space (a new array); see the module docstring."""
+        if native.usable(self):
+            return native.repair(self, rows)
+        return self.repair_reference(rows)
+
+    def repair_reference(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`repair` in NumPy (the compiled code's reference)."""
         g = np.array(rows, dtype=np.int64).reshape(-1, self.width)
         n = g.shape[0]
         nlev, sp, cl, ti, od = self.parts(g)

@@ -25,7 +25,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "keys"]
+__all__ = ["AVAILABLE", "usable", "estimate", "keys", "repair"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -33,6 +33,7 @@ if AVAILABLE:
         raise ImportError("csrc/mapping.h's roles or limits disagree with confuciux.mapping.space")
 
 _LAYERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_SPACES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def usable(enc: Any) -> bool:
@@ -53,6 +54,29 @@ def _layer(enc: Any) -> Any:
         got.stride_y, got.stride_x = (int(s) for s in enc.layer.stride)
         got.depthwise = int(bool(enc.layer.depthwise))
         _LAYERS[enc] = got
+    return got
+
+
+def _space(enc: Any) -> Any:
+    """The encoding's ``cxm_space`` (made once per encoding)."""
+    got = _SPACES.get(enc)
+    if got is None:
+        got = ffi.new("cxm_space *")
+        width = int(lib.CXM_MAX_AXES)
+        got.lo, got.hi = enc.space.levels
+        got.pe_cap, got.divisors_only = enc.pe_cap, int(enc.divisors_only)
+        for lv in range(enc.L):
+            for d in range(enc.D):
+                got.allowed[lv * width + d] = int(enc.allowed[lv, d])
+            got.first_allowed[lv] = enc.spatial[lv][0]
+            fixed = enc.orders[lv]
+            for j in range(enc.D):
+                got.order[lv * width + j] = -1 if fixed is None else fixed[j]
+            got.cluster[lv] = int(enc.fixed_clusters[lv])
+        for d in range(enc.D):
+            got.kernel[d] = int(d in enc.kernel)
+        _SPACES[enc] = (got, np.ascontiguousarray(enc.divs, dtype=np.int64))
+        got = _SPACES[enc]
     return got
 
 
@@ -111,3 +135,13 @@ def keys(enc: Any, rows: np.ndarray, extra: np.ndarray | None = None) -> tuple[n
                         _ptr("unsigned long long *", h))  # fmt: skip
     _fail("mapping keys", int(code), n)
     return out, h
+
+
+def repair(enc: Any, rows: np.ndarray) -> np.ndarray:
+    """:meth:`FreeEncoding.repair`: ``rows`` (any integers) made members of the space, a new array."""
+    g = np.array(rows, dtype=np.int64, order="C").reshape(-1, enc.width)
+    space, divs = _space(enc)
+    code = lib.cxm_repair(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], g.shape[0],
+                          _ptr("long long *", g))  # fmt: skip
+    _fail("mapping repair", int(code), g.shape[0])
+    return g
