@@ -331,3 +331,54 @@ long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long 
     }
     return n;
 }
+
+static int power_of_two(long long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
+                       long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                       long long *table, long long table_size, long long *fresh) {
+    if (kw < 1 || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
+        table_size / 2 < count + n)
+        return -1;
+    const u64 mask = (u64)table_size - 1;
+    long long made = 0;
+    for (long long i = 0; i < n; i++) {
+        const long long *key = keys + i * kw;
+        u64 at = hash[i] & mask;
+        int found = 0;
+        long long probes = 0;
+        for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
+            if (j >= count || ++probes > table_size) return -1; /* not a table of this store */
+            if (store_hash[j] != hash[i]) continue;
+            const long long *other = store + j * kw;
+            long long c = 0;
+            while (c < kw && other[c] == key[c]) c++;
+            if (c == kw) {
+                found = 1;
+                break;
+            }
+        }
+        if (found) continue;
+        for (long long c = 0; c < kw; c++) store[count * kw + c] = key[c];
+        store_hash[count] = hash[i];
+        table[at] = count++;
+        fresh[made++] = i;
+    }
+    return made;
+}
+
+long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
+                           long long table_size) {
+    if (count < 0 || !power_of_two(table_size) || table_size / 2 < count) return -1;
+    const u64 mask = (u64)table_size - 1;
+    for (long long j = 0; j < count; j++) {
+        u64 at = store_hash[j] & mask;
+        long long probes = 0;
+        while (table[at] != -1) {
+            if (++probes > table_size) return -1; /* the table was not empty */
+            at = (at + 1) & mask;
+        }
+        table[at] = j;
+    }
+    return count;
+}

@@ -73,3 +73,20 @@ typedef struct {
  * for a bad layer or space. */
 long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
                      long long n, long long *rows);
+
+/* An exact set of keys of kw int64s (the search's points seen): `store` holds `count` keys
+ * (row-major) and `store_hash` their hashes; `table` (table_size slots, a power of two) holds
+ * store indices, -1 for an empty slot, probed linearly from hash & (table_size - 1).  A hash
+ * matches only when the whole key does.
+ *
+ * cxm_seen_add: each of the n keys not in the set nor equal to an earlier one of them is
+ * appended to the store, its index i written to fresh (ascending); returns how many.  The caller
+ * makes room first: store_cap >= count + n and table_size >= 2 (count + n).  Returns -1 when
+ * that does not hold or a size is negative.
+ * cxm_seen_rebuild: the table (table_size slots, every one -1) filled with the store's count
+ * keys; returns count, or -1 when the table is not a power of two at least 2 count. */
+long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
+                       long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                       long long *table, long long table_size, long long *fresh);
+long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
+                           long long table_size);

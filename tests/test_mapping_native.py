@@ -121,16 +121,19 @@ def test_huge_values_do_not_crash() -> None:
         assert np.array_equal(got["l2_bytes"], est._buffers(enc, g, pes)[1])
 
 
-@pytest.mark.parametrize("hashing", ["good", "bad"])
-def test_seen_is_exact_under_collisions(hashing: str) -> None:
+@pytest.mark.parametrize("kind", ["numpy", "c"])
+@pytest.mark.parametrize("hashing", ["good", "bad", "one"])
+def test_seen_is_exact_under_collisions(hashing: str, kind: str) -> None:
     """The dedup set takes every new key once, in order, with a good hash and when hashes collide."""
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 4, size=(400, 3))
     if hashing == "bad":  # almost everything collides
         hashes = (keys[:, 0] % 2).astype(np.uint64)
+    elif hashing == "one":  # everything collides
+        hashes = np.full(400, 2**64 - 1, dtype=np.uint64)
     else:
         hashes = (keys @ np.array([1, 4, 16]) * 2654435761 % 2**31).astype(np.uint64)  # distinct
-    seen = _Seen(3)
+    seen: _Seen | native.Seen = _Seen(3) if kind == "numpy" else native.Seen(3)
     first = seen.fresh(keys[:200], hashes[:200])
     copy = seen.copy()
     second = seen.fresh(keys[200:], hashes[200:])
@@ -142,6 +145,20 @@ def test_seen_is_exact_under_collisions(hashing: str) -> None:
     assert second.tolist() == expect_second
     assert copy.fresh(keys[200:], hashes[200:]).tolist() == expect_second  # the copy did not see the second batch
     assert seen.fresh(keys, hashes).size == 0
+    assert seen.fresh(keys[:0], hashes[:0]).size == 0
+
+
+def test_seen_grows() -> None:
+    """The compiled set keeps every key through its store's and table's growth."""
+    rng = np.random.default_rng(5)
+    seen = native.Seen(4)
+    keys = rng.integers(0, 50, size=(5000, 4))
+    hashes = (keys[:, 0] * 7 + keys[:, 1]).astype(np.uint64)  # many collisions, whole keys decide
+    got = np.concatenate([seen.fresh(keys[i : i + 700], hashes[i : i + 700]) + i for i in range(0, 5000, 700)])
+    _, first = np.unique(keys, axis=0, return_index=True)
+    assert np.array_equal(got, np.sort(first)) and seen.count == first.size
+    with pytest.raises(ValueError, match="hashes"):
+        seen.fresh(keys[:3], hashes[:2])
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "keys", "repair"]
+__all__ = ["AVAILABLE", "usable", "estimate", "keys", "repair", "Seen"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -145,3 +145,52 @@ def repair(enc: Any, rows: np.ndarray) -> np.ndarray:
                           _ptr("long long *", g))  # fmt: skip
     _fail("mapping repair", int(code), g.shape[0])
     return g
+
+
+class Seen:
+    """An exact set of int64 keys of ``width`` words (csrc/mapping.c's hash table: a hash
+    matches only when the whole key does, so no collision loses a key)."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.count = width, 0
+        self.store = np.empty((64, width), dtype=np.int64)
+        self.hash = np.empty(64, dtype=np.uint64)
+        self.table = np.full(128, -1, dtype=np.int64)
+
+    def copy(self) -> Seen:
+        out = Seen.__new__(Seen)
+        out.width, out.count = self.width, self.count
+        out.store, out.hash, out.table = self.store.copy(), self.hash.copy(), self.table.copy()
+        return out
+
+    def fresh(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of the keys neither in the set nor equal to an earlier one of
+        ``keys``; they are in the set from now on."""
+        k = np.ascontiguousarray(keys, dtype=np.int64).reshape(-1, self.width)
+        h = np.ascontiguousarray(hashes, dtype=np.uint64)
+        n = k.shape[0]
+        if h.shape != (n,):
+            raise ValueError(f"Seen.fresh: {n} keys but {h.size} hashes")
+        self._room(self.count + n)
+        out = np.empty(n, dtype=np.int64)
+        made = lib.cxm_seen_add(self.width, n, _ptr("long long *", k), _ptr("unsigned long long *", h),
+                                _ptr("long long *", self.store), _ptr("unsigned long long *", self.hash),
+                                self.count, self.store.shape[0], _ptr("long long *", self.table),
+                                self.table.size, _ptr("long long *", out))  # fmt: skip
+        if made < 0:  # pragma: no cover - the room was made above
+            raise RuntimeError("cxm_seen_add failed")
+        self.count += int(made)
+        return out[:made]
+
+    def _room(self, need: int) -> None:
+        if need > self.store.shape[0]:
+            cap = max(need, 2 * self.store.shape[0])
+            self.store = np.concatenate([self.store[: self.count], np.empty((cap - self.count, self.width), np.int64)])
+            self.hash = np.concatenate([self.hash[: self.count], np.empty(cap - self.count, np.uint64)])
+        if 2 * need > self.table.size:
+            size = self.table.size
+            while size < 2 * need:
+                size *= 2
+            self.table = np.full(size, -1, dtype=np.int64)
+            lib.cxm_seen_rebuild(self.count, _ptr("unsigned long long *", self.hash), _ptr("long long *", self.table),
+                                 size)  # fmt: skip

@@ -121,13 +121,15 @@ class MappingFrontier:
 class _Seen:
     """The keys of the points seen so far (int64 rows), exactly: their 64-bit hashes sorted,
     the keys in the same order; a hash matches only when the whole key does, so a collision
-    never loses a candidate.  Arrays are replaced, never changed in place (a copy is cheap)."""
+    never loses a candidate.  Arrays are replaced, never changed in place (a copy is cheap).
+    (NumPy; the search uses the compiled :class:`.native.Seen` when it is built.)"""
 
     def __init__(self, width: int) -> None:
         self.hash = np.zeros(0, dtype=np.uint64)
         self.keys = np.zeros((0, width), dtype=np.int64)
 
     def copy(self) -> _Seen:
+        """A copy (shares the arrays: they are replaced, never changed)."""
         out = _Seen.__new__(_Seen)
         out.hash, out.keys = self.hash, self.keys
         return out
@@ -138,10 +140,12 @@ class _Seen:
         n = hashes.size
         order = np.argsort(hashes, kind="stable")
         hs = hashes[order]
-        start = np.flatnonzero(np.concatenate([[True], hs[1:] != hs[:-1]])) if n else np.zeros(0, dtype=np.int64)
-        leader = np.empty(n, dtype=np.int64)
-        leader[order] = order[start[np.cumsum(np.isin(np.arange(n), start)) - 1]]
-        if not np.all(keys == keys[leader]):  # two keys of one hash in the batch: the exact slow way
+        new_group = np.empty(n, dtype=bool)
+        new_group[:1] = True
+        np.not_equal(hs[1:], hs[:-1], out=new_group[1:])
+        leader = np.empty(n, dtype=np.int64)  # the first row of each row's hash
+        leader[order] = order[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
+        if not np.array_equal(keys, keys[leader]):  # two keys of one hash in the batch: the exact slow way
             return self._fresh_slow(keys, hashes)
         first = np.flatnonzero(leader == np.arange(n))
         pos = np.searchsorted(self.hash, hashes[first])
@@ -181,7 +185,7 @@ class _Log:
     """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
 
     def __init__(self, width: int) -> None:
-        self.seen = _Seen(width + 1)
+        self.seen: _Seen | native.Seen = native.Seen(width + 1) if native.AVAILABLE else _Seen(width + 1)
         self.rows = np.zeros((0, width), dtype=np.int64)
         self.pes = np.zeros(0, dtype=np.int64)
         self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
@@ -707,7 +711,7 @@ class _Candidates:
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-           seen: _Seen) -> _Candidates | None:  # fmt: skip
+           seen: _Seen | native.Seen) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
         does not rule out (all when it rules out every one), scored."""
         idx = seen.fresh(*run.keys(rows, pes))
