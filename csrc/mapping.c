@@ -175,6 +175,117 @@ long long cxm_estimate(const cxm_layer *layer, long long n, const long long *row
     return n;
 }
 
+/* the roles that index each tensor (estimate.py _tensor_axes): 0 input, 1 filter, 2 output */
+static int indexes(int tensor, long long role, long long depthwise) {
+    switch (tensor) {
+    case 0: return role == CXM_N || role == CXM_G || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT;
+    case 1: return depthwise ? (role == CXM_C || role == CXM_R || role == CXM_S)
+                             : (role == CXM_G || role == CXM_K || role == CXM_C || role == CXM_R || role == CXM_S);
+    default: return depthwise ? (role == CXM_N || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT)
+                              : (role == CXM_N || role == CXM_G || role == CXM_K || role == CXM_Y_OUT || role == CXM_X_OUT);
+    }
+}
+
+/* MAESTRO's size of a tile of an axis (estimate.py _written) */
+static u64 written(const cxm_layer *ly, long long d, long long tile) {
+    const long long st = ly->out_strides[d];
+    if (st <= 1) return (u64)tile;
+    return tile > 0 ? (u64)st * (u64)(tile - 1) + 1 : 0;
+}
+
+/* one row's traffic (estimate.py traffic, the same operations in the same order) */
+static void traffic_of(const cxm_layer *ly, const long long *where, const long long *row, long long pes,
+                       long long inner, double out[3]) {
+    const long long D = ly->D;
+    const level_view top = level_of(ly, row, 0);
+    const long long s = top.sp;
+    const long long q = pes / inner, units = q > 1 ? q : 1;
+    long long trips[CXM_MAX_AXES] = {0};
+    for (long long d = 0; d < D; d++) trips[d] = ceil_div(ly->sizes[d], top.tile[d]);
+    const long long n_tiles = trips[s];
+    trips[s] = ceil_div(n_tiles, units);
+    const long long busy = units < n_tiles ? units : n_tiles;
+    long long t_ord[CXM_MAX_AXES];
+    u64 before[CXM_MAX_AXES];
+    for (long long j = 0; j < D; j++) {
+        t_ord[j] = trips[top.order[j]];
+        before[j] = j == 0 ? 1 : before[j - 1] * (u64)t_ord[j - 1];
+    }
+    for (int tensor = 0; tensor < 3; tensor++) {
+        int mask[CXM_MAX_AXES] = {0};
+        double vol = 1.0, slice[CXM_MAX_AXES];
+        int sliced[CXM_MAX_AXES];
+        for (long long d = 0; d < D; d++) {
+            mask[d] = indexes(tensor, ly->role[d], ly->depthwise);
+            sliced[d] = 0;
+            if (!mask[d]) continue;
+            double t = (double)top.tile[d];
+            const long long role = ly->role[d];
+            if (tensor == 0 && (role == CXM_Y_OUT || role == CXM_X_OUT)) {
+                const long long st = role == CXM_Y_OUT ? ly->stride_y : ly->stride_x;
+                const long long k = where[role == CXM_Y_OUT ? CXM_R : CXM_S];
+                const double kernel = k >= 0 ? (double)ly->sizes[k] : 1.0;
+                const double full = (t - 1) * (double)st + kernel;
+                slice[d] = t * (double)st / full; /* a sliding window's new rows over its rows */
+                sliced[d] = 1;
+                t = full;
+            }
+            vol *= t;
+        }
+        if (tensor == 2) { /* every step writes its tiles: each output axis's extents add up */
+            double total = 1.0;
+            for (long long d = 0; d < D; d++) {
+                if (mask[d]) {
+                    const long long full = ly->sizes[d] / top.tile[d], edge = ly->sizes[d] % top.tile[d];
+                    total *= (double)(long long)((u64)full * written(ly, d, top.tile[d]) +
+                                                 (u64)(edge > 0) * written(ly, d, edge));
+                } else {
+                    total *= (double)trips[d];
+                }
+            }
+            out[2] = total;
+            continue;
+        }
+        const double v_full = vol * (double)(mask[s] ? busy : 1);
+        int live[CXM_MAX_AXES];
+        for (long long j = 0; j < D; j++) live[j] = mask[top.order[j]] && t_ord[j] > 1;
+        double total = v_full;
+        long long inside = 0; /* live loops inside position j */
+        double add[CXM_MAX_AXES];
+        for (long long j = D - 1; j >= 0; j--) {
+            const long long moving = top.order[j];
+            double share = 1.0;
+            for (long long a = 0; a < D; a++)
+                if (sliced[a] && moving == a) share = slice[a];
+            const double per = inside > 0 ? 1.0 : share;
+            add[j] = live[j] ? (double)(long long)((u64)(t_ord[j] - 1) * before[j]) * v_full * per : 0.0;
+            inside += live[j];
+        }
+        for (long long j = 0; j < D; j++) total += add[j];
+        out[tensor] = total;
+    }
+}
+
+long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                      double *input_read, double *filter_read, double *output_write) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
+    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        double out[3];
+        traffic_of(layer, where, row, pes[i], inner, out);
+        input_read[i] = out[0];
+        filter_read[i] = out[1];
+        output_write[i] = out[2];
+    }
+    return n;
+}
+
 long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
                    long long *keys, unsigned long long *hash) {
     if (!layer_ok(layer) || n < 0) return -1;

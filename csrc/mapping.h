@@ -46,6 +46,11 @@ typedef struct {
 long long cxm_estimate(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
                        double *runtime, double *physical, double *l1, double *l2, long long *busy);
 
+/* estimate.py traffic for each of n rows on pes[i] PEs: the L2 traffic (elements) of its top
+ * level, input_l2_read, filter_l2_read and output_l2_write.  Returns as cxm_estimate. */
+long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                      double *input_read, double *filter_read, double *output_write);
+
 /* For each of n rows: its canonical key (width + 1 int64s, row-major in `keys`: equal for rows
  * that write the same program up to the position of loops of one step and the unused levels;
  * the last column is extra[i], 0 when extra is NULL) and a 64-bit hash of the key.  Returns n,

@@ -76,6 +76,14 @@ def test_estimate_equals_numpy(case: int) -> None:
     assert np.array_equal(est.critical_path(enc, g, pes, 4), got["physical"] / 4)
 
 
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_traffic_equals_numpy(case: int) -> None:
+    enc, g, pes = CASES[case]
+    got, ref = native.traffic(enc, g, pes), est._traffic(enc, g, pes)
+    assert got.keys() == ref.keys() and all(np.array_equal(got[k], ref[k]) for k in ref)
+    assert all(np.array_equal(v, ref[k]) for k, v in est.traffic(enc, g, pes).items())
+
+
 @pytest.mark.parametrize("case", range(0, len(CASES), 3))
 def test_keys_equal_numpy(case: int) -> None:
     enc, g, pes = CASES[case]

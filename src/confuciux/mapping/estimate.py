@@ -152,6 +152,14 @@ def traffic(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> dict[
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    if native.usable(enc):
+        return native.traffic(enc, g, p)
+    return _traffic(enc, g, p)
+
+
+def _traffic(enc: FreeEncoding, g: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`traffic` in NumPy (the compiled code's reference)."""
+    n = g.shape[0]
     names = enc.axes.names
     _, sp, _, ti, od = enc.parts(g)
     at = np.arange(n)

@@ -25,7 +25,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "keys", "repair", "Seen"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "Seen"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -121,6 +121,19 @@ def estimate(
         _ptr("double *", out.get("l2_bytes")), _ptr("long long *", out.get("busy")),
     )  # fmt: skip
     _fail("mapping estimate", int(code), n)
+    return out
+
+
+def traffic(enc: Any, rows: np.ndarray, pes: np.ndarray | int) -> dict[str, np.ndarray]:
+    """:func:`.estimate.traffic` (elements): ``input_l2_read``, ``filter_l2_read``,
+    ``output_l2_write``."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    n = g.shape[0]
+    out = {k: np.empty(n) for k in ("input_l2_read", "filter_l2_read", "output_l2_write")}
+    code = lib.cxm_traffic(_layer(enc), n, _ptr("long long *", g), _ptr("long long *", p),
+                           *(_ptr("double *", v) for v in out.values()))  # fmt: skip
+    _fail("mapping traffic", int(code), n)
     return out
 
 
