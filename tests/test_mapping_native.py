@@ -186,3 +186,27 @@ def test_repair_equals_numpy(space: MappingSpace) -> None:
             got = enc.repair(g)
             assert np.array_equal(got, enc.repair_reference(g))
             assert np.array_equal(enc.repair(got), got)  # members stay as they are
+
+
+def test_any_integers() -> None:
+    """Rows of arbitrary int64s (extremes included) give results or a ValueError, never a crash
+    (under the sanitizers, tests/sanitize.sh, no undefined behaviour); repaired, they give results."""
+    rng = np.random.default_rng(11)
+    extremes = np.array([-(2**63), -(2**62), -1, 0, 1, 2, 2**31, 2**62, 2**63 - 1], dtype=np.int64)
+    for layer in (LAYERS[1], LAYERS[3], LAYERS[7]):
+        enc = FreeEncoding(MappingSpace(), layer, 168)
+        g = rng.integers(-5, 9, size=(300, enc.width))
+        g = np.where(rng.random(g.shape) < 0.1, rng.choice(extremes, size=g.shape), g)
+        pes = rng.choice(extremes, size=300)
+        for i in range(0, 300, 10):
+            rows, p = g[i : i + 10], pes[i : i + 10]
+            for call, options in ((native.estimate, {"runtime": True, "physical": True, "buffers": True, "busy": True}),
+                                  (native.traffic, {}), (native.keys, {})):  # fmt: skip
+                try:
+                    call(enc, rows, p, **options)  # type: ignore[operator]
+                except ValueError:
+                    pass
+        fixed = enc.repair(g)
+        got = native.estimate(enc, fixed, 168, runtime=True, physical=True, buffers=True, busy=True)
+        assert all(v.shape == (300,) for v in got.values())
+        assert native.traffic(enc, fixed, 168)["input_l2_read"].shape == (300,)
