@@ -245,6 +245,7 @@ class _Run:
         self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
         self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
+        self.calibration: tuple[int, _Calibration] | None = None  # _calibration's, and the log size it is of
         self.simd = int(self.flags["simd"])
 
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
@@ -784,37 +785,58 @@ def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     ratio of engine to estimated runtime among them, else among all points (1 before any):
     what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
     structure."""
-    log = run.log
-    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
+    base, table = _calibration(run)[:2]
     none = np.zeros(rows.shape[0], dtype=bool)
-    if not isinstance(run.enc, FreeEncoding) or len(log) == 0:
+    if table is None:
         return none, np.full(rows.shape[0], base)
-    ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
-    if not ok.any():
-        return none, np.full(rows.shape[0], base)
-    sig = run.enc.structure(log.rows[ok])
-    r = log.costs[run.field][ok] / log.estimate[ok]
-    order = np.lexsort((r, sig))
-    sig, r = sig[order], r[order]
-    known, first, count = np.unique(sig, return_index=True, return_counts=True)
-    median = r[first + (count - 1) // 2]
-    want = run.enc.structure(rows)
+    known, median = table
+    want = run.enc.structure(rows)  # type: ignore[union-attr]
     at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
     hit = known[at] == want
     return hit, np.where(hit, median[at], base)
+
+
+_Calibration = tuple[float, tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]
+
+
+def _calibration(run: _Run) -> _Calibration:
+    """What :func:`_structure_ratio` and :func:`_valid_rate` read from the log, computed once per
+    log size (the log only grows; the pre-screen asks many times between evaluations): the base
+    ratio; per structure with valid points the median ratio; per structure evaluated the points
+    and the physically valid ones."""
+    log = run.log
+    if run.calibration is not None and run.calibration[0] == len(log):
+        return run.calibration[1]
+    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
+    ratios = counts = None
+    if isinstance(run.enc, FreeEncoding) and len(log):
+        ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
+        sig_all = run.enc.structure(log.rows)
+        if ok.any():
+            sig = sig_all[ok]
+            r = log.costs[run.field][ok] / log.estimate[ok]
+            order = np.lexsort((r, sig))
+            sig, r = sig[order], r[order]
+            known, first, count = np.unique(sig, return_index=True, return_counts=True)
+            ratios = (known, r[first + (count - 1) // 2])
+        known, inverse = np.unique(sig_all, return_inverse=True)
+        n = np.bincount(inverse, minlength=known.size)
+        valid = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
+        counts = (known, n, valid)
+    out = (base, ratios, counts)
+    run.calibration = (len(log), out)
+    return out
 
 
 def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
     """Per candidate, the share of physically valid results among the points evaluated so far
     with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
     the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
-    if not isinstance(run.enc, FreeEncoding) or len(run.log) == 0:
+    table = _calibration(run)[2]
+    if table is None:
         return np.ones(rows.shape[0])
-    enc, log = run.enc, run.log
-    known, inverse = np.unique(enc.structure(log.rows), return_inverse=True)
-    n = np.bincount(inverse, minlength=known.size)
-    ok = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
-    sig = enc.structure(rows)
+    known, n, ok = table
+    sig = run.enc.structure(rows)  # type: ignore[union-attr]
     at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
     hit = known[at] == sig
     return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
