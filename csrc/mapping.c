@@ -319,14 +319,11 @@ long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, c
             parent = v.tile;
         }
         key[width] = extra ? extra[i] : 0;
-        u64 h = 0x9e3779b97f4a7c15ULL;
-        for (long long c = 0; c <= width; c++) { /* splitmix64 of each word, chained */
-            u64 z = (h ^ (u64)key[c]) + 0x9e3779b97f4a7c15ULL;
-            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-            h = z ^ (z >> 31);
-        }
-        hash[i] = h;
+        u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
+        for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        hash[i] = h ^ (h >> 31);
     }
     return n;
 }

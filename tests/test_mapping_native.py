@@ -167,6 +167,12 @@ def test_seen_grows() -> None:
     assert np.array_equal(got, np.sort(first)) and seen.count == first.size
     with pytest.raises(ValueError, match="hashes"):
         seen.fresh(keys[:3], hashes[:2])
+    small = native.Seen(4)
+    small.fresh(keys[:10], hashes[:10])
+    for into in (None, native.Seen(4), seen):  # a copy made anew, into a small set, into a large one
+        again = small.copy(into=into)
+        assert again.count == small.count
+        assert np.array_equal(again.fresh(keys[:20], hashes[:20]), small.copy().fresh(keys[:20], hashes[:20]))
 
 
 @pytest.mark.parametrize(

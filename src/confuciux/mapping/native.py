@@ -170,11 +170,25 @@ class Seen:
         self.hash = np.empty(64, dtype=np.uint64)
         self.table = np.full(128, -1, dtype=np.int64)
 
-    def copy(self) -> Seen:
-        out = Seen.__new__(Seen)
-        out.width, out.count = self.width, self.count
-        out.store, out.hash, out.table = self.store.copy(), self.hash.copy(), self.table.copy()
-        return out
+    def copy(self, into: Seen | None = None) -> Seen:
+        """A copy; ``into`` (a set of the same width) is made the copy, keeping its memory."""
+        if into is None or into.width != self.width:
+            out = Seen.__new__(Seen)
+            out.width, out.count = self.width, self.count
+            out.store, out.hash, out.table = self.store.copy(), self.hash.copy(), self.table.copy()
+            return out
+        into.count = 0
+        into._room(self.count)
+        into.store[: self.count] = self.store[: self.count]
+        into.hash[: self.count] = self.hash[: self.count]
+        into.count = self.count
+        if into.table.size == self.table.size:
+            into.table[:] = self.table
+        else:
+            into.table.fill(-1)
+            lib.cxm_seen_rebuild(into.count, _ptr("unsigned long long *", into.hash),
+                                 _ptr("long long *", into.table), into.table.size)  # fmt: skip
+        return into
 
     def fresh(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
         """Indices (ascending) of the keys neither in the set nor equal to an earlier one of

@@ -246,6 +246,7 @@ class _Run:
         self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
         self.calibration: tuple[int, _Calibration] | None = None  # _calibration's, and the log size it is of
+        self.scratch: native.Seen | None = None
         self.simd = int(self.flags["simd"])
 
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
@@ -674,7 +675,10 @@ def _screen_and_evaluate(
     candidates (latency), ``inner`` generations bred from the best predicted come first."""
     if n <= 0:
         return
-    seen = run.log.seen.copy()
+    if isinstance(run.log.seen, native.Seen):  # the scratch set of the last pre-screen, reused
+        seen = run.scratch = run.log.seen.copy(into=run.scratch)
+    else:
+        seen = run.log.seen.copy()
     cand = _Candidates.of(run, rows, pes, parents, seen)
     if cand is None:
         return
