@@ -675,6 +675,7 @@ def _screen_and_evaluate(
     candidates (latency), ``inner`` generations bred from the best predicted come first."""
     if n <= 0:
         return
+    seen: _Seen | native.Seen
     if isinstance(run.log.seen, native.Seen):  # the scratch set of the last pre-screen, reused
         seen = run.scratch = run.log.seen.copy(into=run.scratch)
     else:
