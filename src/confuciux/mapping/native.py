@@ -10,6 +10,7 @@ library's enums (csrc/mapping.h), checked against :mod:`.space` when it loads.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -25,7 +26,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "Seen"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -221,3 +222,27 @@ class Seen:
             self.table = np.full(size, -1, dtype=np.int64)
             lib.cxm_seen_rebuild(self.count, _ptr("unsigned long long *", self.hash), _ptr("long long *", self.table),
                                  size)  # fmt: skip
+
+
+# Sets of candidates seen, kept between searches: a pre-screen sees thousands of keys, and on
+# this kind of machine first touching megabytes of fresh memory costs milliseconds a search.
+_POOL: list[Seen] = []
+_POOL_LOCK = threading.Lock()
+
+
+def scratch(width: int) -> Seen:
+    """A set of keys of ``width`` words to work in (one kept from an earlier search when there
+    is one); give it back with :func:`release`."""
+    with _POOL_LOCK:
+        for i, seen in enumerate(_POOL):
+            if seen.width == width:
+                return _POOL.pop(i)
+    return Seen(width)
+
+
+def release(seen: Seen) -> None:
+    """Keep ``seen``'s memory for a later :func:`scratch` (up to four sets of at most 64 MB)."""
+    if seen.store.nbytes <= 2**26:
+        with _POOL_LOCK:
+            if len(_POOL) < 4:
+                _POOL.append(seen)

@@ -493,7 +493,12 @@ def explore(
                 f"the space has more than {evaluations // len(P)} mappings per PE count: raise evaluations= "
                 "or use method='genetic'"
             )
-    _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
+    try:
+        _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
+    finally:
+        if run.scratch is not None:
+            native.release(run.scratch)
+            run.scratch = None
     return run, "genetic"
 
 
@@ -676,8 +681,10 @@ def _screen_and_evaluate(
     if n <= 0:
         return
     seen: _Seen | native.Seen
-    if isinstance(run.log.seen, native.Seen):  # the scratch set of the last pre-screen, reused
-        seen = run.scratch = run.log.seen.copy(into=run.scratch)
+    if isinstance(run.log.seen, native.Seen):  # a scratch set, its memory reused
+        if run.scratch is None:
+            run.scratch = native.scratch(run.log.seen.width)
+        seen = run.log.seen.copy(into=run.scratch)
     else:
         seen = run.log.seen.copy()
     cand = _Candidates.of(run, rows, pes, parents, seen)
