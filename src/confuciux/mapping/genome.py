@@ -338,10 +338,11 @@ class FreeEncoding:
         """An integer per row naming its parallel structure: the number of levels and each
         level's parallel axis."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
-        nlev, sp, _, _, _ = self.parts(g)
-        out: np.ndarray = nlev.copy()
-        for lv in range(self.L):
-            out = out * (self.D + 1) + np.where(nlev > lv, sp[:, lv] + 1, 0)
+        nlev = g[:, 0]
+        # nlev·(D+1)^L + Σ (parallel axis + 1 of a live level)·(D+1)^(L-1-lv), one product
+        weights = (self.D + 1) ** np.arange(self.L - 1, -1, -1, dtype=np.int64)
+        live = np.arange(self.L)[None, :] < nlev[:, None]
+        out: np.ndarray = nlev * (self.D + 1) ** self.L + ((g[:, 1 :: self.stride][:, : self.L] + 1) * live) @ weights
         return out
 
     def keys(self, g: np.ndarray, extra: np.ndarray | None = None) -> list[bytes]:
