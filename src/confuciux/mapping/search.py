@@ -44,7 +44,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
-from .seeds import fill_l2, seed_rows
+from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
@@ -455,6 +455,11 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         if _capped(run):  # the first seeds again, on the most PEs the caps allow them
             first = np.concatenate([first[: seeded_pes.size], first])
             pes = np.concatenate([_to_cap(run, first[: seeded_pes.size], seeded_pes), pes])
+        if run.objective == "energy":  # the quiet family first, least estimated energy first
+            quiet, quiet_pes = quiet_rows(enc, rng, per * chosen.size), np.repeat(chosen, per)
+            rank = np.argsort(estimated_energy(enc, quiet, quiet_pes, run.hardware), kind="stable")
+            first = np.concatenate([quiet[rank], first])
+            pes = np.concatenate([quiet_pes[rank], pes])
     if isinstance(enc, FreeEncoding) and run.P.size > 1 and budget > 1:
         _evaluate_new(run, *_lightest(run, rng))  # a frontier's lightest corner: fewest PEs, least buffer
     _screen_and_evaluate(run, first, pes, min(batch, budget - len(run.log)), rng, ga, None, ga.presearch)
