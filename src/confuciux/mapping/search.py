@@ -14,9 +14,11 @@ dropped) and within the caps.  Two methods:
   ranks best, plus a share drawn at random.  Parents are the points nearest the current
   frontier (cost over the best cost at no more resource).  The first generation holds seeds of
   the best parallel structures (:mod:`.seeds`), under an L2 cap copies of them with an outer
-  tile grown toward the cap, and under an area, power or PE cap copies moved to the most PEs
-  the estimate says fit (as is a share of every generation's children); a search over several
-  PE counts first evaluates the space's lightest corner (every tile 1, the fewest PEs).
+  tile grown toward the cap, for energy a quiet family ahead of them (:func:`.seeds.quiet_rows`:
+  a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
+  to the most PEs the estimate says fit (as is a share of every generation's children); a
+  search over several PE counts first evaluates the space's lightest corner (every tile 1, the
+  fewest PEs).
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
