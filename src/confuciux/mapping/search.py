@@ -14,9 +14,11 @@ dropped) and within the caps.  Two methods:
   ranks best, plus a share drawn at random.  Parents are the points nearest the current
   frontier (cost over the best cost at no more resource).  The first generation holds seeds of
   the best parallel structures (:mod:`.seeds`), under an L2 cap copies of them with an outer
-  tile grown toward the cap, and under an area, power or PE cap copies moved to the most PEs
-  the estimate says fit (as is a share of every generation's children); a search over several
-  PE counts first evaluates the space's lightest corner (every tile 1, the fewest PEs).
+  tile grown toward the cap, for energy a quiet family ahead of them (:func:`.seeds.quiet_rows`:
+  a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
+  to the most PEs the estimate says fit (as is a share of every generation's children); a
+  search over several PE counts first evaluates the space's lightest corner (every tile 1, the
+  fewest PEs).
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -45,7 +47,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
-from .seeds import fill_l2, seed_rows
+from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
@@ -537,6 +539,11 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         if _capped(run):  # the first seeds again, on the most PEs the caps allow them
             first = np.concatenate([first[: seeded_pes.size], first])
             pes = np.concatenate([_to_cap(run, first[: seeded_pes.size], seeded_pes), pes])
+        if run.objective == "energy":  # the quiet family first, least estimated energy first
+            quiet, quiet_pes = quiet_rows(enc, rng, per * chosen.size), np.repeat(chosen, per)
+            rank = np.argsort(estimated_energy(enc, quiet, quiet_pes, run.hardware), kind="stable")
+            first = np.concatenate([quiet[rank], first])
+            pes = np.concatenate([quiet_pes[rank], pes])
     if isinstance(enc, FreeEncoding) and run.P.size > 1 and budget > 1:
         _evaluate_new(run, *_lightest(run, rng))  # a frontier's lightest corner: fewest PEs, least buffer
     _screen_and_evaluate(run, first, pes, min(batch, budget - len(run.log)), rng, ga, None, ga.presearch)
