@@ -1,7 +1,8 @@
 """Mapping search speed: one layer's frontier (latency against area over P 1..128 and the
 mapping), the engine's share of it (one batch of candidate programs of one layer), and a whole
 network co-optimised — every layer's mapping and PEs under one area budget — MobileNet-V2 (52
-layers) and ResNet-50 (53), from cold caches.  The smoke run (``--benchmark-disable``, CI) runs
+layers) and ResNet-50 (53), from cold caches; and GAMMA's setting (one layer's best mapping on
+168 PEs, L1 512 B, L2 108,000 B, ~200 evaluations, docs/scripts/gamma_compare.py's call).  The smoke run (``--benchmark-disable``, CI) runs
 each once at a small size.  Run: ``pytest benchmarks/bench_mapping.py``; figures go to
 docs/performance.md."""
 
@@ -15,7 +16,7 @@ from confuciux.mapping import MappingSpace, seeds
 from confuciux.mapping import options as mapping_options
 from confuciux.mapping.evaluate import OUTPUTS, default_evaluator, direct_evaluator, engine_flags
 from confuciux.mapping.genome import FreeEncoding
-from confuciux.mapping.search import search
+from confuciux.mapping.search import best, search
 from confuciux.mapping.settings import PLATFORM_GENETIC, Genetic, MappingSearch
 
 LAYERS = {
@@ -94,3 +95,26 @@ def test_network_coopt(benchmark, model, workers):
 
     result = benchmark.pedantic(run, rounds=1 if benchmark.disabled else 2, iterations=1)
     assert result.feasible
+
+
+GAMMA_LAYERS = {  # GAMMA's workloads (its data/model/*.csv) at its candidate counts a layer
+    "transformer.ffn": (cx.Layer.gemm(512, 768, 3072), 197),
+    "resnet18.conv3x3": (cx.Layer(64, 64, 56, 56, 3, 3), 214),
+}
+
+
+@pytest.mark.parametrize("objective", ["latency", "energy"])
+@pytest.mark.parametrize("name", list(GAMMA_LAYERS))
+def test_gamma_best(benchmark, name, objective):
+    """GAMMA's fixed hardware: ``best(...)`` as gamma_compare.py calls it, ~200 evaluations (the
+    seeds' structure table warm, as in runs 2-3 of a layer there)."""
+    layer, evaluations = GAMMA_LAYERS[name]
+
+    def run() -> object:
+        return best(layer, MappingSpace(), pes=168, objective=objective, caps={"l1_bytes": 512, "l2_bytes": 108000},
+                    evaluations=evaluations, seed=0, hardware=cx.Hardware.maestro(),
+                    flags={"noc_bw": 81920000, "offchip_bw": 2**30})  # fmt: skip
+
+    run()
+    front = benchmark.pedantic(run, rounds=1 if benchmark.disabled else 10, iterations=1)
+    assert len(front) > 0 and front.evaluations == evaluations

@@ -2,7 +2,7 @@
 # Builds the cost-model kernel and the general engine under AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs (1) tests/kernel_stress.c and tests/kernel_stress_engine.c,
 # adversarial input straight into the C APIs, and (2) the Python kernel tests (cost model,
-# general engine, LSTM, frontier DP step) against a sanitized build of the cffi extension.  Any
+# general engine, LSTM, frontier DP step, mapping search arithmetic) against a sanitized build of the cffi extension.  Any
 # finding aborts non-zero.
 # Usage: bash tests/sanitize.sh [python]   (python: the interpreter with confuciux's deps)
 set -euo pipefail
@@ -39,7 +39,7 @@ LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_erro
     "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" "$root/tests/test_cost_native.py" \
     "$root/tests/test_cost_schema.py" "$root/tests/test_hardware.py" "$root/tests/test_search_lstm.py" \
     "$root/tests/test_cost_engine_presets.py" "$root/tests/test_cost_engine_native.py" \
-    "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" \
+    "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" "$root/tests/test_mapping_native.py" \
     -k "not full_reference" \
     --rootdir "$root" -W ignore::DeprecationWarning
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY

@@ -28,6 +28,7 @@ from ..dataflow import Dataflow
 from ..dataflow.dimensions import maestro_layer
 from ..dataflow.program import Spatial
 from ..hardware import Hardware
+from . import native
 from .genome import FreeEncoding
 
 __all__ = ["estimate", "buffers", "critical_path", "traffic", "energy"]
@@ -38,13 +39,20 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tupl
     (one value, or one a row)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    if native.usable(enc):
+        out = native.estimate(enc, g, p, runtime=True, buffers=True)
+        return out["runtime"], out["l1_bytes"], out["l2_bytes"]
     return _runtime(enc, g, p), *_buffers(enc, g, p)
 
 
 def buffers(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """(L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    return _buffers(enc, g, np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],)))
+    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    if native.usable(enc):
+        out = native.estimate(enc, g, p, buffers=True)
+        return out["l1_bytes"], out["l2_bytes"]
+    return _buffers(enc, g, p)
 
 
 def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, simd: int = 1) -> np.ndarray:
@@ -53,7 +61,8 @@ def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, si
     :func:`confuciux.mapping.bounds.critical_path` of the row's program)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
-    out: np.ndarray = _runtime(enc, g, p, physical=True) / simd
+    path = native.estimate(enc, g, p, physical=True)["physical"] if native.usable(enc) else _runtime(enc, g, p, True)
+    out: np.ndarray = path / simd
     return out
 
 
@@ -143,6 +152,14 @@ def traffic(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> dict[
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    if native.usable(enc):
+        return native.traffic(enc, g, p)
+    return _traffic(enc, g, p)
+
+
+def _traffic(enc: FreeEncoding, g: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`traffic` in NumPy (the compiled code's reference)."""
+    n = g.shape[0]
     names = enc.axes.names
     _, sp, _, ti, od = enc.parts(g)
     at = np.arange(n)
@@ -232,7 +249,11 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
     macs = float(enc.layer.macs) * np.ones(n)
     if int(enc.out_strides.max()) > 1:
-        macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
+        if native.usable(enc):
+            both = native.estimate(enc, g, p, runtime=True, physical=True)
+            macs = macs * both["runtime"] / both["physical"]
+        else:
+            macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
     filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
     out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
     ones = np.ones(n)

@@ -29,6 +29,7 @@ import numpy as np
 from ..dataflow import Dataflow, Template
 from ..dataflow.program import Cluster, Map, Spatial, Sz, Temporal
 from ..workload import Layer
+from . import native
 from .space import KERNEL, Axes, MappingSpace, layer_axes
 
 __all__ = ["FreeEncoding", "divisors", "snap_divisor"]
@@ -153,6 +154,12 @@ class FreeEncoding:
     # -- rows of the space ---------------------------------------------------------------------
     def repair(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` made members of the space (a new array); see the module docstring."""
+        if native.usable(self):
+            return native.repair(self, rows)
+        return self.repair_reference(rows)
+
+    def repair_reference(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`repair` in NumPy (the compiled code's reference)."""
         g = np.array(rows, dtype=np.int64).reshape(-1, self.width)
         n = g.shape[0]
         nlev, sp, cl, ti, od = self.parts(g)
@@ -312,6 +319,8 @@ class FreeEncoding:
         level, no more sub-clusters than there are tiles of the parallel axis in the enclosing
         tile.  A valid result takes at least ``MACs / (busy · SIMD)`` cycles (:mod:`.bounds`)."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
+        if np.ndim(pes) <= 1 and native.usable(self):
+            return native.estimate(self, g, pes, busy=True)["busy"]
         nlev, sp, cl, ti, _ = self.parts(g)
         inner = self.min_pes(g)
         busy: np.ndarray = np.ones(np.broadcast_shapes(np.shape(pes), inner.shape), dtype=np.int64)
@@ -329,10 +338,11 @@ class FreeEncoding:
         """An integer per row naming its parallel structure: the number of levels and each
         level's parallel axis."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
-        nlev, sp, _, _, _ = self.parts(g)
-        out: np.ndarray = nlev.copy()
-        for lv in range(self.L):
-            out = out * (self.D + 1) + np.where(nlev > lv, sp[:, lv] + 1, 0)
+        nlev = g[:, 0]
+        # nlev·(D+1)^L + Σ (parallel axis + 1 of a live level)·(D+1)^(L-1-lv), one product
+        weights = (self.D + 1) ** np.arange(self.L - 1, -1, -1, dtype=np.int64)
+        live = np.arange(self.L)[None, :] < nlev[:, None]
+        out: np.ndarray = nlev * (self.D + 1) ** self.L + ((g[:, 1 :: self.stride][:, : self.L] + 1) * live) @ weights
         return out
 
     def keys(self, g: np.ndarray, extra: np.ndarray | None = None) -> list[bytes]:

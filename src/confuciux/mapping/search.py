@@ -14,9 +14,11 @@ dropped) and within the caps.  Two methods:
   ranks best, plus a share drawn at random.  Parents are the points nearest the current
   frontier (cost over the best cost at no more resource).  The first generation holds seeds of
   the best parallel structures (:mod:`.seeds`), under an L2 cap copies of them with an outer
-  tile grown toward the cap, and under an area, power or PE cap copies moved to the most PEs
-  the estimate says fit (as is a share of every generation's children); a search over several
-  PE counts first evaluates the space's lightest corner (every tile 1, the fewest PEs).
+  tile grown toward the cap, for energy a quiet family ahead of them (:func:`.seeds.quiet_rows`:
+  a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
+  to the most PEs the estimate says fit (as is a share of every generation's children); a
+  search over several PE counts first evaluates the space's lightest corner (every tile 1, the
+  fewest PEs).
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -37,6 +39,7 @@ from ..dataflow import Dataflow, Template
 from ..hardware import Hardware
 from ..search.frontier import frontier as pareto_indices
 from ..workload import Layer
+from . import native
 from .bounds import mapping_bound
 from .estimate import buffers as estimated_buffers
 from .estimate import critical_path, estimate
@@ -44,7 +47,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
-from .seeds import fill_l2, seed_rows
+from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
@@ -117,11 +120,74 @@ class MappingFrontier:
         }  # fmt: skip
 
 
+class _Seen:
+    """The keys of the points seen so far (int64 rows), exactly: their 64-bit hashes sorted,
+    the keys in the same order; a hash matches only when the whole key does, so a collision
+    never loses a candidate.  Arrays are replaced, never changed in place (a copy is cheap).
+    (NumPy; the search uses the compiled :class:`.native.Seen` when it is built.)"""
+
+    def __init__(self, width: int) -> None:
+        self.hash = np.zeros(0, dtype=np.uint64)
+        self.keys = np.zeros((0, width), dtype=np.int64)
+
+    def copy(self) -> _Seen:
+        """A copy (shares the arrays: they are replaced, never changed)."""
+        out = _Seen.__new__(_Seen)
+        out.hash, out.keys = self.hash, self.keys
+        return out
+
+    def fresh(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of the keys neither seen nor equal to an earlier one of
+        ``keys``; they are seen from now on."""
+        n = hashes.size
+        order = np.argsort(hashes, kind="stable")
+        hs = hashes[order]
+        new_group = np.empty(n, dtype=bool)
+        new_group[:1] = True
+        np.not_equal(hs[1:], hs[:-1], out=new_group[1:])
+        leader = np.empty(n, dtype=np.int64)  # the first row of each row's hash
+        leader[order] = order[np.flatnonzero(new_group)][np.cumsum(new_group) - 1]
+        if not np.array_equal(keys, keys[leader]):  # two keys of one hash in the batch: the exact slow way
+            return self._fresh_slow(keys, hashes)
+        first = np.flatnonzero(leader == np.arange(n))
+        pos = np.searchsorted(self.hash, hashes[first])
+        at = np.minimum(pos, max(self.hash.size - 1, 0))
+        hit = (pos < self.hash.size) & (self.hash[at] == hashes[first]) if self.hash.size else np.zeros(0, bool)
+        if hit.any():
+            same = np.all(self.keys[at[hit]] == keys[first[hit]], axis=1)
+            if not same.all():  # a seen key of the same hash differs: look at every one of that hash
+                return self._fresh_slow(keys, hashes)
+            first = first[~hit]
+        self._add(keys[first], hashes[first])
+        return first
+
+    def _fresh_slow(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        known = {k.tobytes() for k in self.keys}
+        new = []
+        for i, k in enumerate(keys):
+            b = k.tobytes()
+            if b not in known:
+                known.add(b)
+                new.append(i)
+        idx = np.array(new, dtype=np.int64)
+        self._add(keys[idx], hashes[idx])
+        return idx
+
+    def _add(self, keys: np.ndarray, hashes: np.ndarray) -> None:
+        if not hashes.size:
+            return
+        by = np.argsort(hashes, kind="stable")  # inserted at one place, they must be in order too
+        keys, hashes = keys[by], hashes[by]
+        where = np.searchsorted(self.hash, hashes, side="right")
+        self.hash = np.insert(self.hash, where, hashes)
+        self.keys = np.insert(self.keys, where, keys, axis=0)
+
+
 class _Log:
     """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
 
     def __init__(self, width: int) -> None:
-        self.seen: set[bytes] = set()
+        self.seen: _Seen | native.Seen = native.Seen(width + 1) if native.AVAILABLE else _Seen(width + 1)
         self.rows = np.zeros((0, width), dtype=np.int64)
         self.pes = np.zeros(0, dtype=np.int64)
         self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
@@ -181,6 +247,8 @@ class _Run:
         self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
         self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
+        self.calibration: tuple[int, _Calibration] | None = None  # _calibration's, and the log size it is of
+        self.scratch: native.Seen | None = None
         self.simd = int(self.flags["simd"])
 
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
@@ -202,10 +270,21 @@ class _Run:
             r = log.costs[self.field][idx] / log.estimate[idx]
         return np.asarray(np.where((log.status[idx] == OK) & np.isfinite(r) & (r > 0), r, np.nan))
 
-    def keys(self, rows: np.ndarray, pes: np.ndarray) -> list[bytes]:
+    def keys(self, rows: np.ndarray, pes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's key (an int64 row: equal for the same program on the same PEs) and a
+        64-bit hash of it."""
+        if isinstance(self.enc, FreeEncoding) and native.usable(self.enc):
+            return native.keys(self.enc, rows, pes)
         if isinstance(self.enc, FreeEncoding):
-            return self.enc.keys(rows, pes)
-        return [k + int(p).to_bytes(8, "little") for k, p in zip(self.enc.keys(rows), pes.tolist(), strict=True)]
+            keys = np.frombuffer(b"".join(self.enc.keys(rows, pes)), dtype=np.int64)
+        else:  # a template's row is its key
+            keys = np.concatenate([rows, pes.reshape(-1, 1)], axis=1)
+        keys = keys.reshape(rows.shape[0], -1)
+        h = np.full(keys.shape[0], 0x9E3779B97F4A7C15, dtype=np.uint64)
+        for c in keys.T.astype(np.uint64):  # any hash will do: equal keys are compared whole
+            h = (h ^ c) * np.uint64(0xBF58476D1CE4E5B9)
+            h ^= h >> np.uint64(31)
+        return keys, h
 
     def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
                  l2_est: np.ndarray | None = None) -> None:  # fmt: skip
@@ -213,7 +292,7 @@ class _Run:
         n = rows.shape[0]
         if n == 0:
             return
-        self.log.seen.update(self.keys(rows, pes))
+        self.log.seen.fresh(*self.keys(rows, pes))
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
@@ -416,7 +495,12 @@ def explore(
                 f"the space has more than {evaluations // len(P)} mappings per PE count: raise evaluations= "
                 "or use method='genetic'"
             )
-    _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
+    try:
+        _genetic(run, evaluations, np.random.default_rng(seed), genetic or Genetic())
+    finally:
+        if run.scratch is not None:
+            native.release(run.scratch)
+            run.scratch = None
     return run, "genetic"
 
 
@@ -455,6 +539,11 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         if _capped(run):  # the first seeds again, on the most PEs the caps allow them
             first = np.concatenate([first[: seeded_pes.size], first])
             pes = np.concatenate([_to_cap(run, first[: seeded_pes.size], seeded_pes), pes])
+        if run.objective == "energy":  # the quiet family first, least estimated energy first
+            quiet, quiet_pes = quiet_rows(enc, rng, per * chosen.size), np.repeat(chosen, per)
+            rank = np.argsort(estimated_energy(enc, quiet, quiet_pes, run.hardware), kind="stable")
+            first = np.concatenate([quiet[rank], first])
+            pes = np.concatenate([quiet_pes[rank], pes])
     if isinstance(enc, FreeEncoding) and run.P.size > 1 and budget > 1:
         _evaluate_new(run, *_lightest(run, rng))  # a frontier's lightest corner: fewest PEs, least buffer
     _screen_and_evaluate(run, first, pes, min(batch, budget - len(run.log)), rng, ga, None, ga.presearch)
@@ -539,8 +628,7 @@ def _lightest(run: _Run, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
 
 def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
     """Evaluate the points not evaluated yet."""
-    keys = run.keys(rows, pes)
-    new = np.array([i for i, k in enumerate(keys) if k not in run.log.seen], dtype=np.int64)
+    new = run.log.seen.copy().fresh(*run.keys(rows, pes))
     if new.size:
         run.evaluate(rows[new], pes[new])
 
@@ -599,7 +687,13 @@ def _screen_and_evaluate(
     candidates (latency), ``inner`` generations bred from the best predicted come first."""
     if n <= 0:
         return
-    seen = set(run.log.seen)
+    seen: _Seen | native.Seen
+    if isinstance(run.log.seen, native.Seen):  # a scratch set, its memory reused
+        if run.scratch is None:
+            run.scratch = native.scratch(run.log.seen.width)
+        seen = run.log.seen.copy(into=run.scratch)
+    else:
+        seen = run.log.seen.copy()
     cand = _Candidates.of(run, rows, pes, parents, seen)
     if cand is None:
         return
@@ -637,17 +731,12 @@ class _Candidates:
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-           seen: set[bytes]) -> _Candidates | None:  # fmt: skip
+           seen: _Seen | native.Seen) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
         does not rule out (all when it rules out every one), scored."""
-        fresh = []
-        for i, k in enumerate(run.keys(rows, pes)):
-            if k not in seen:
-                seen.add(k)
-                fresh.append(i)
-        if not fresh:
+        idx = seen.fresh(*run.keys(rows, pes))
+        if not idx.size:
             return None
-        idx = np.array(fresh)
         rows, pes = rows[idx], pes[idx]
         known, ratio = _structure_ratio(run, rows)
         gap = None if parents is None else parents[0][idx]
@@ -715,37 +804,58 @@ def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     ratio of engine to estimated runtime among them, else among all points (1 before any):
     what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
     structure."""
-    log = run.log
-    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
+    base, table = _calibration(run)[:2]
     none = np.zeros(rows.shape[0], dtype=bool)
-    if not isinstance(run.enc, FreeEncoding) or len(log) == 0:
+    if table is None:
         return none, np.full(rows.shape[0], base)
-    ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
-    if not ok.any():
-        return none, np.full(rows.shape[0], base)
-    sig = run.enc.structure(log.rows[ok])
-    r = log.costs[run.field][ok] / log.estimate[ok]
-    order = np.lexsort((r, sig))
-    sig, r = sig[order], r[order]
-    known, first, count = np.unique(sig, return_index=True, return_counts=True)
-    median = r[first + (count - 1) // 2]
-    want = run.enc.structure(rows)
+    known, median = table
+    want = run.enc.structure(rows)  # type: ignore[union-attr]
     at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
     hit = known[at] == want
     return hit, np.where(hit, median[at], base)
+
+
+_Calibration = tuple[float, tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]
+
+
+def _calibration(run: _Run) -> _Calibration:
+    """What :func:`_structure_ratio` and :func:`_valid_rate` read from the log, computed once per
+    log size (the log only grows; the pre-screen asks many times between evaluations): the base
+    ratio; per structure with valid points the median ratio; per structure evaluated the points
+    and the physically valid ones."""
+    log = run.log
+    if run.calibration is not None and run.calibration[0] == len(log):
+        return run.calibration[1]
+    base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
+    ratios = counts = None
+    if isinstance(run.enc, FreeEncoding) and len(log):
+        ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
+        sig_all = run.enc.structure(log.rows)
+        if ok.any():
+            sig = sig_all[ok]
+            r = log.costs[run.field][ok] / log.estimate[ok]
+            order = np.lexsort((r, sig))
+            sig, r = sig[order], r[order]
+            known, first, count = np.unique(sig, return_index=True, return_counts=True)
+            ratios = (known, r[first + (count - 1) // 2])
+        known, inverse = np.unique(sig_all, return_inverse=True)
+        n = np.bincount(inverse, minlength=known.size)
+        valid = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
+        counts = (known, n, valid)
+    out = (base, ratios, counts)
+    run.calibration = (len(log), out)
+    return out
 
 
 def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
     """Per candidate, the share of physically valid results among the points evaluated so far
     with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
     the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
-    if not isinstance(run.enc, FreeEncoding) or len(run.log) == 0:
+    table = _calibration(run)[2]
+    if table is None:
         return np.ones(rows.shape[0])
-    enc, log = run.enc, run.log
-    known, inverse = np.unique(enc.structure(log.rows), return_inverse=True)
-    n = np.bincount(inverse, minlength=known.size)
-    ok = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
-    sig = enc.structure(rows)
+    known, n, ok = table
+    sig = run.enc.structure(rows)  # type: ignore[union-attr]
     at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
     hit = known[at] == sig
     return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)

@@ -29,7 +29,8 @@ class Genetic:
     generation), ``inner`` (generations bred from the best predicted children, by the estimate
     alone, before each engine batch; ``presearch`` before the first), ``seeds`` (rows per
     candidate of the first generation built from the best parallel structures the estimate knows,
-    :mod:`.seeds`, over up to 8 of the PE counts), ``niche`` (the most of the parents, and of a
+    :mod:`.seeds`, over up to 8 of the PE counts; an energy search adds as many quiet rows),
+    ``niche`` (the most of the parents, and of a
     generation's best predicted, one parallel structure may take), ``explore`` (share of a
     generation drawn at random from the pool instead), ``pe_step`` (probability that a child
     moves to another PE count of the search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`)."""

@@ -1,0 +1,492 @@
+/* The mapping search's per-generation arithmetic: see mapping.h. */
+#include "mapping.h"
+
+typedef unsigned long long u64;
+
+/* the columns of level lv of a row */
+typedef struct {
+    long long sp, cl;
+    const long long *tile, *order;
+} level_view;
+
+static level_view level_of(const cxm_layer *ly, const long long *row, long long lv) {
+    const long long *b = row + 1 + lv * (2 + 2 * ly->D);
+    level_view v = {b[0], b[1], b + 2, b + 2 + ly->D};
+    return v;
+}
+
+static int layer_ok(const cxm_layer *ly) {
+    if (ly->D < 1 || ly->D > CXM_MAX_AXES || ly->L < 1 || ly->L > CXM_MAX_LEVELS) return 0;
+    if (ly->stride_y < 1 || ly->stride_x < 1) return 0;
+    for (long long d = 0; d < ly->D; d++)
+        if (ly->sizes[d] < 1 || ly->out_strides[d] < 1 || ly->role[d] < 0 || ly->role[d] >= CXM_N_ROLES) return 0;
+    return 1;
+}
+
+/* whether a row is a member of some space, and the product of its live inner clusters */
+static int row_ok(const cxm_layer *ly, const long long *row, long long pes, long long *min_pes) {
+    const long long nlev = row[0];
+    if (nlev < 1 || nlev > ly->L || pes < 1) return 0;
+    long long prod = 1;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(ly, row, lv);
+        if (v.sp < 0 || v.sp >= ly->D) return 0;
+        for (long long d = 0; d < ly->D; d++)
+            if (v.tile[d] < 1) return 0;
+        if (lv > 0) {
+            if (v.cl < 1 || __builtin_mul_overflow(prod, v.cl, &prod) || prod > (1LL << 62)) return 0;
+        }
+    }
+    *min_pes = prod;
+    return 1;
+}
+
+static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0); } /* a >= 0, b >= 1 */
+
+/* estimate.py _runtime for one row: per axis, the extents each level hands down along the
+ * critical path (a full and an edge child per extent and level) and the times each is taken;
+ * the work they add up to, multiplied over the axes in axis order.  Both charges at once:
+ * `runtime` a strided output tile at MAESTRO's stride-1 count, `physical` at its rows. */
+static void runtime_of(const cxm_layer *ly, const long long *row, long long top, double *runtime, double *physical) {
+    const long long nlev = row[0];
+    double out = 1.0, phys = 1.0;
+    for (long long d = 0; d < ly->D; d++) {
+        long long x[1 << CXM_MAX_LEVELS];
+        u64 m[1 << CXM_MAX_LEVELS];
+        long long k = 1;
+        x[0] = ly->sizes[d];
+        m[0] = 1;
+        for (long long lv = 0; lv < nlev; lv++) { /* a level a row does not have hands its extents down whole */
+            const level_view v = level_of(ly, row, lv);
+            const int spatial = v.sp == d;
+            const long long units = lv == 0 ? top : v.cl;
+            for (long long j = 0; j < k; j++) {
+                const long long xe = x[j];
+                if (xe == 0) { /* an empty extent stays empty, with no times */
+                    m[j] = m[k + j] = 0;
+                    x[k + j] = 0;
+                    continue;
+                }
+                const long long t = v.tile[d] < xe ? v.tile[d] : xe; /* tile >= 1 (checked) */
+                const long long full = xe / t, edge = xe - full * t;
+                const int has_edge = edge > 0;
+                u64 mf, me;
+                if (spatial) {
+                    const long long kk = full + has_edge;
+                    const long long rounds = ceil_div(kk, units);
+                    const int alone = has_edge && (kk - 1) % units == 0;
+                    mf = m[j] * (u64)(rounds - alone);
+                    me = m[j] * (u64)alone;
+                } else {
+                    mf = m[j] * (u64)full;
+                    me = m[j] * (u64)has_edge;
+                }
+                x[j] = t;
+                x[k + j] = edge;
+                m[j] = mf;
+                m[k + j] = me;
+            }
+            k *= 2;
+        }
+        const u64 st = (u64)ly->out_strides[d];
+        u64 sum = 0, sum1 = 0;
+        for (long long j = 0; j < k; j++) {
+            if (x[j] > 0) {
+                sum += m[j] * (st * (u64)(x[j] - 1) + 1);
+                sum1 += m[j] * (u64)x[j];
+            }
+        }
+        out = d == 0 ? (double)(long long)sum : out * (double)(long long)sum;
+        phys = d == 0 ? (double)(long long)sum1 : phys * (double)(long long)sum1;
+    }
+    if (runtime) *runtime = out;
+    if (physical) *physical = phys;
+}
+
+static u64 col(const long long *where, const long long *tile, int r) {
+    return where[r] >= 0 ? (u64)tile[where[r]] : 1;
+}
+
+/* estimate.py _buffers' volumes of the input, filter and output tiles of one level */
+static void volumes(const cxm_layer *ly, const long long *where, const long long *t, u64 *inp, u64 *flt, u64 *out) {
+    const u64 rows = (col(where, t, CXM_Y_OUT) - 1) * (u64)ly->stride_y + col(where, t, CXM_R);
+    const u64 cols = (col(where, t, CXM_X_OUT) - 1) * (u64)ly->stride_x + col(where, t, CXM_S);
+    const u64 batch = col(where, t, CXM_N) * col(where, t, CXM_G);
+    const u64 k = ly->depthwise ? 1 : col(where, t, CXM_K);
+    const u64 c = col(where, t, CXM_C);
+    *inp = batch * c * rows * cols;
+    *flt = col(where, t, CXM_G) * k * c * col(where, t, CXM_R) * col(where, t, CXM_S);
+    *out = batch * (ly->depthwise ? c : k) * rows * cols;
+}
+
+static void buffers_of(const cxm_layer *ly, const long long *where, const long long *row, long long top,
+                       double *l1, double *l2) {
+    u64 i1, f1, o1, i2, f2, o2;
+    const level_view inner = level_of(ly, row, row[0] - 1), outer = level_of(ly, row, 0);
+    volumes(ly, where, inner.tile, &i1, &f1, &o1);
+    volumes(ly, where, outer.tile, &i2, &f2, &o2);
+    const long long s = outer.sp, role = ly->role[s];
+    const long long n_tiles = ceil_div(ly->sizes[s], outer.tile[s]);
+    const u64 units = (u64)(top < n_tiles ? top : n_tiles);
+    /* sub-clusters hold different tiles of the tensors the parallel axis indexes */
+    const int in_ = role == CXM_N || role == CXM_G || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT;
+    const int filt = role == CXM_G || role == CXM_K || role == CXM_C;
+    const int out_ = role == CXM_N || role == CXM_G || role == CXM_K || role == CXM_Y_OUT || role == CXM_X_OUT ||
+                     (role == CXM_C && ly->depthwise);
+    *l1 = 2.0 * (double)(long long)(i1 + f1 + o1);
+    *l2 = 2.0 * (double)(long long)(i2 * (in_ ? units : 1) + f2 * (filt ? units : 1) + o2 * (out_ ? units : 1));
+}
+
+/* FreeEncoding.busy_pes for one row */
+static long long busy_of(const cxm_layer *ly, const long long *row, long long pes, long long inner) {
+    u64 busy = 1;
+    const long long *parent = ly->sizes;
+    for (long long lv = 0; lv < row[0]; lv++) {
+        const level_view v = level_of(ly, row, lv);
+        const long long n_tiles = ceil_div(parent[v.sp], v.tile[v.sp]);
+        const long long units = lv == 0 ? pes / inner : v.cl;
+        busy *= (u64)(units < n_tiles ? units : n_tiles);
+        parent = v.tile;
+    }
+    return (long long)busy;
+}
+
+long long cxm_estimate(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                       double *runtime, double *physical, double *l1, double *l2, long long *busy) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
+    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+        if (runtime || physical) runtime_of(layer, row, top, runtime ? runtime + i : 0, physical ? physical + i : 0);
+        if (l1 || l2) {
+            double a, b;
+            buffers_of(layer, where, row, top, &a, &b);
+            if (l1) l1[i] = a;
+            if (l2) l2[i] = b;
+        }
+        if (busy) busy[i] = busy_of(layer, row, pes[i], inner);
+    }
+    return n;
+}
+
+/* the roles that index each tensor (estimate.py _tensor_axes): 0 input, 1 filter, 2 output */
+static int indexes(int tensor, long long role, long long depthwise) {
+    switch (tensor) {
+    case 0: return role == CXM_N || role == CXM_G || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT;
+    case 1: return depthwise ? (role == CXM_C || role == CXM_R || role == CXM_S)
+                             : (role == CXM_G || role == CXM_K || role == CXM_C || role == CXM_R || role == CXM_S);
+    default: return depthwise ? (role == CXM_N || role == CXM_C || role == CXM_Y_OUT || role == CXM_X_OUT)
+                              : (role == CXM_N || role == CXM_G || role == CXM_K || role == CXM_Y_OUT || role == CXM_X_OUT);
+    }
+}
+
+/* MAESTRO's size of a tile of an axis (estimate.py _written) */
+static u64 written(const cxm_layer *ly, long long d, long long tile) {
+    const long long st = ly->out_strides[d];
+    if (st <= 1) return (u64)tile;
+    return tile > 0 ? (u64)st * (u64)(tile - 1) + 1 : 0;
+}
+
+/* one row's traffic (estimate.py traffic, the same operations in the same order) */
+static void traffic_of(const cxm_layer *ly, const long long *where, const long long *row, long long pes,
+                       long long inner, double out[3]) {
+    const long long D = ly->D;
+    const level_view top = level_of(ly, row, 0);
+    const long long s = top.sp;
+    const long long q = pes / inner, units = q > 1 ? q : 1;
+    long long trips[CXM_MAX_AXES] = {0};
+    for (long long d = 0; d < D; d++) trips[d] = ceil_div(ly->sizes[d], top.tile[d]);
+    const long long n_tiles = trips[s];
+    trips[s] = ceil_div(n_tiles, units);
+    const long long busy = units < n_tiles ? units : n_tiles;
+    long long t_ord[CXM_MAX_AXES];
+    u64 before[CXM_MAX_AXES];
+    for (long long j = 0; j < D; j++) {
+        t_ord[j] = trips[top.order[j]];
+        before[j] = j == 0 ? 1 : before[j - 1] * (u64)t_ord[j - 1];
+    }
+    for (int tensor = 0; tensor < 3; tensor++) {
+        int mask[CXM_MAX_AXES] = {0};
+        double vol = 1.0, slice[CXM_MAX_AXES];
+        int sliced[CXM_MAX_AXES];
+        for (long long d = 0; d < D; d++) {
+            mask[d] = indexes(tensor, ly->role[d], ly->depthwise);
+            sliced[d] = 0;
+            if (!mask[d]) continue;
+            double t = (double)top.tile[d];
+            const long long role = ly->role[d];
+            if (tensor == 0 && (role == CXM_Y_OUT || role == CXM_X_OUT)) {
+                const long long st = role == CXM_Y_OUT ? ly->stride_y : ly->stride_x;
+                const long long k = where[role == CXM_Y_OUT ? CXM_R : CXM_S];
+                const double kernel = k >= 0 ? (double)ly->sizes[k] : 1.0;
+                const double full = (t - 1) * (double)st + kernel;
+                slice[d] = t * (double)st / full; /* a sliding window's new rows over its rows */
+                sliced[d] = 1;
+                t = full;
+            }
+            vol *= t;
+        }
+        if (tensor == 2) { /* every step writes its tiles: each output axis's extents add up */
+            double total = 1.0;
+            for (long long d = 0; d < D; d++) {
+                if (mask[d]) {
+                    const long long full = ly->sizes[d] / top.tile[d], edge = ly->sizes[d] % top.tile[d];
+                    total *= (double)(long long)((u64)full * written(ly, d, top.tile[d]) +
+                                                 (u64)(edge > 0) * written(ly, d, edge));
+                } else {
+                    total *= (double)trips[d];
+                }
+            }
+            out[2] = total;
+            continue;
+        }
+        const double v_full = vol * (double)(mask[s] ? busy : 1);
+        int live[CXM_MAX_AXES];
+        for (long long j = 0; j < D; j++) live[j] = mask[top.order[j]] && t_ord[j] > 1;
+        double total = v_full;
+        long long inside = 0; /* live loops inside position j */
+        double add[CXM_MAX_AXES];
+        for (long long j = D - 1; j >= 0; j--) {
+            const long long moving = top.order[j];
+            double share = 1.0;
+            for (long long a = 0; a < D; a++)
+                if (sliced[a] && moving == a) share = slice[a];
+            const double per = inside > 0 ? 1.0 : share;
+            add[j] = live[j] ? (double)(long long)((u64)(t_ord[j] - 1) * before[j]) * v_full * per : 0.0;
+            inside += live[j];
+        }
+        for (long long j = 0; j < D; j++) total += add[j];
+        out[tensor] = total;
+    }
+}
+
+long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                      double *input_read, double *filter_read, double *output_write) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
+    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        double out[3];
+        traffic_of(layer, where, row, pes[i], inner, out);
+        input_read[i] = out[0];
+        filter_read[i] = out[1];
+        output_write[i] = out[2];
+    }
+    return n;
+}
+
+long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
+                   long long *keys, unsigned long long *hash) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long *key = keys + i * (width + 1);
+        const long long nlev = row[0];
+        if (nlev < 1 || nlev > layer->L) return i;
+        for (long long lv = 0; lv < nlev; lv++) {
+            const level_view v = level_of(layer, row, lv);
+            for (long long j = 0; j < D; j++)
+                if (v.order[j] < 0 || v.order[j] >= D) return i;
+        }
+        for (long long c = 0; c <= width; c++) key[c] = 0;
+        key[0] = nlev;
+        const long long *parent = layer->sizes;
+        for (long long lv = 0; lv < nlev; lv++) {
+            const level_view v = level_of(layer, row, lv);
+            long long *k = key + 1 + lv * stride;
+            k[0] = v.sp;
+            k[1] = v.cl;
+            for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
+            /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
+            long long at = 0;
+            for (long long j = 0; j < D; j++) {
+                const long long d = v.order[j];
+                if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
+            }
+            while (at < D) k[2 + D + at++] = -1;
+            parent = v.tile;
+        }
+        key[width] = extra ? extra[i] : 0;
+        u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
+        for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
+        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+        hash[i] = h ^ (h >> 31);
+    }
+    return n;
+}
+
+/* NumPy's floor division and the largest of an axis's divisors (0-padded) that divides p and is
+ * at most v (1 if none), as genome.py's largest_divisor */
+static long long floor_div(long long a, long long b) {
+    if (b == 0) return 0; /* NumPy gives 0 (with a warning) */
+    if (b == -1) return (long long)(0ULL - (u64)a);
+    const long long q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static long long largest_divisor(const long long *divs, long long n_divs, long long p, long long v) {
+    long long best = 1;
+    for (long long j = 0; j < n_divs; j++) {
+        const long long d = divs[j];
+        if (d > 0 && p % d == 0 && d <= v && d > best) best = d;
+    }
+    return best;
+}
+
+static long long clip(long long v, long long lo, long long hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+static int space_ok(const cxm_layer *ly, const cxm_space *sp, long long n_divs) {
+    if (!layer_ok(ly) || n_divs < 0 || sp->lo < 1 || sp->lo > sp->hi || sp->hi > ly->L || sp->pe_cap < 1) return 0;
+    for (long long lv = 0; lv < ly->L; lv++) {
+        const long long f = sp->first_allowed[lv];
+        if (f < 0 || f >= ly->D || !sp->allowed[lv * CXM_MAX_AXES + f]) return 0;
+        const long long *o = sp->order + lv * CXM_MAX_AXES;
+        if (o[0] >= 0) {
+            long long seen = 0;
+            for (long long j = 0; j < ly->D; j++) {
+                if (o[j] < 0 || o[j] >= ly->D || (seen >> o[j]) & 1) return 0;
+                seen |= 1LL << o[j];
+            }
+        }
+    }
+    return 1;
+}
+
+/* genome.py _fit_pes for one row: shrink the free inner cluster sizes, largest first, until
+ * their product fits the cap */
+static void fit_pes(const cxm_layer *ly, const cxm_space *sp, const long long *divs, long long n_divs, long long *row) {
+    const long long D = ly->D, stride = 2 + 2 * D;
+    for (long long it = 0; it < 64 * ly->L; it++) {
+        u64 prod = 1;
+        for (long long lv = 1; lv < ly->L; lv++)
+            if (row[0] > lv) prod *= (u64)row[1 + lv * stride + 1];
+        long long at = -1, c = 0; /* the largest free live cluster above 1, the first of equals */
+        for (long long lv = 1; lv < ly->L; lv++) {
+            const long long cl = row[1 + lv * stride + 1];
+            const long long cand = (sp->cluster[lv] == 0 && row[0] > lv && cl > 1) ? cl : 0;
+            if (cand > c) {
+                c = cand;
+                at = lv;
+            }
+        }
+        if (!((long long)prod > sp->pe_cap && c > 0)) return;
+        const long long others = floor_div((long long)prod, c);
+        const long long cap_share = floor_div(sp->pe_cap, others);
+        long long new_c = c - 1 < cap_share ? c - 1 : cap_share;
+        if (new_c < 1) new_c = 1;
+        if (sp->divisors_only) {
+            long long *b = row + 1 + at * stride;
+            const long long s = b[0], parent = row[1 + (at - 1) * stride + 2 + s];
+            new_c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent, b[2 + s]), new_c);
+        }
+        row[1 + at * stride + 1] = new_c;
+    }
+}
+
+long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows) {
+    if (!space_ok(layer, space, n_divs) || n < 0) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    for (long long i = 0; i < n; i++) {
+        long long *row = rows + i * width;
+        row[0] = clip(row[0], space->lo, space->hi);
+        const long long *parent = layer->sizes;
+        for (long long lv = 0; lv < layer->L; lv++) {
+            long long *b = row + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
+            for (long long d = 0; d < D; d++) {
+                t[d] = clip(t[d], 1, parent[d]);
+                if (space->kernel[d]) t[d] = layer->sizes[d];
+                else if (space->divisors_only) t[d] = largest_divisor(divs + d * n_divs, n_divs, parent[d], t[d]);
+            }
+            long long s = clip(b[0], 0, D - 1);
+            if (!space->allowed[lv * CXM_MAX_AXES + s]) s = space->first_allowed[lv];
+            b[0] = s;
+            const long long *fixed = space->order + lv * CXM_MAX_AXES;
+            long long seen = 0;
+            int perm = 1;
+            for (long long j = 0; j < D && perm; j++) {
+                if (o[j] < 0 || o[j] >= D || (seen >> o[j]) & 1) perm = 0;
+                else seen |= 1LL << o[j];
+            }
+            for (long long j = 0; j < D; j++)
+                if (fixed[0] >= 0) o[j] = fixed[j];
+                else if (!perm) o[j] = j;
+            /* the cluster (genome.py _cluster) */
+            if (lv == 0) b[1] = 1;
+            else if (space->cluster[lv]) b[1] = space->cluster[lv];
+            else {
+                const long long cap = parent[s] < space->pe_cap ? parent[s] : space->pe_cap;
+                long long c = clip(b[1], 1, cap);
+                if (space->divisors_only) c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent[s], t[s]), c);
+                b[1] = c;
+            }
+            parent = t;
+        }
+        fit_pes(layer, space, divs, n_divs, row);
+    }
+    return n;
+}
+
+static int power_of_two(long long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
+                       long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                       long long *table, long long table_size, long long *fresh) {
+    if (kw < 1 || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
+        table_size / 2 < count + n)
+        return -1;
+    const u64 mask = (u64)table_size - 1;
+    long long made = 0;
+    for (long long i = 0; i < n; i++) {
+        const long long *key = keys + i * kw;
+        u64 at = hash[i] & mask;
+        int found = 0;
+        long long probes = 0;
+        for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
+            if (j >= count || ++probes > table_size) return -1; /* not a table of this store */
+            if (store_hash[j] != hash[i]) continue;
+            const long long *other = store + j * kw;
+            long long c = 0;
+            while (c < kw && other[c] == key[c]) c++;
+            if (c == kw) {
+                found = 1;
+                break;
+            }
+        }
+        if (found) continue;
+        for (long long c = 0; c < kw; c++) store[count * kw + c] = key[c];
+        store_hash[count] = hash[i];
+        table[at] = count++;
+        fresh[made++] = i;
+    }
+    return made;
+}
+
+long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
+                           long long table_size) {
+    if (count < 0 || !power_of_two(table_size) || table_size / 2 < count) return -1;
+    const u64 mask = (u64)table_size - 1;
+    for (long long j = 0; j < count; j++) {
+        u64 at = store_hash[j] & mask;
+        long long probes = 0;
+        while (table[at] != -1) {
+            if (++probes > table_size) return -1; /* the table was not empty */
+            at = (at + 1) & mask;
+        }
+        table[at] = j;
+    }
+    return count;
+}

@@ -1,0 +1,97 @@
+/* The mapping search's per-generation arithmetic over a batch of genome rows
+ * (src/confuciux/mapping/native.py binds it; the NumPy reference is mapping/estimate.py and
+ * genome.py).  Pure functions over caller-owned arrays; nothing is allocated.
+ *
+ * A row is FreeEncoding's: [levels | per level: parallel axis, cluster, tile[D], order[D]],
+ * width 1 + L (2 + 2D).  Arithmetic on counts wraps modulo 2^64 exactly as NumPy's int64 does;
+ * floats are formed in the reference's order, so the results agree bit for bit. */
+
+/* The axes' roles, in the genome's order (mapping/space.py AXES); Y_OUT, X_OUT are Y', X'. */
+enum cxm_role {
+    CXM_N = 0,
+    CXM_G = 1,
+    CXM_K = 2,
+    CXM_C = 3,
+    CXM_Y_OUT = 4,
+    CXM_X_OUT = 5,
+    CXM_R = 6,
+    CXM_S = 7,
+    CXM_N_ROLES = 8
+};
+
+enum cxm_limits {
+    CXM_MAX_AXES = 8,
+    CXM_MAX_LEVELS = 4
+};
+
+/* One layer's encoding: D axes (role[d] names axis d's role), L levels a row carries, the
+ * extent of each axis, MAESTRO's output stride of each (1 but for Y', X' of a strided layer),
+ * the layer's strides and whether it is depthwise. */
+typedef struct {
+    long long D, L;
+    long long role[CXM_MAX_AXES];
+    long long sizes[CXM_MAX_AXES];
+    long long out_strides[CXM_MAX_AXES];
+    long long stride_y, stride_x;
+    long long depthwise;
+} cxm_layer;
+
+/* For each of n rows on pes[i] PEs: the estimated runtime (cycles, a strided output tile charged
+ * MAESTRO's stride-1 count), the physical critical path (its real rows), L1 bytes per PE, L2
+ * bytes, and the busy-PE bound.  Any output pointer may be NULL (not computed).  Returns n, or
+ * the index of the first row that is not a member of some space (levels outside 1..L, a live
+ * level's parallel axis outside 0..D-1, a tile or inner cluster below 1, the inner clusters'
+ * product above 2^62, pes below 1; nothing is written for it or after it), or -1 for a bad
+ * layer. */
+long long cxm_estimate(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                       double *runtime, double *physical, double *l1, double *l2, long long *busy);
+
+/* estimate.py traffic for each of n rows on pes[i] PEs: the L2 traffic (elements) of its top
+ * level, input_l2_read, filter_l2_read and output_l2_write.  Returns as cxm_estimate. */
+long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                      double *input_read, double *filter_read, double *output_write);
+
+/* For each of n rows: its canonical key (width + 1 int64s, row-major in `keys`: equal for rows
+ * that write the same program up to the position of loops of one step and the unused levels;
+ * the last column is extra[i], 0 when extra is NULL) and a 64-bit hash of the key.  Returns n,
+ * the index of the first row with levels outside 1..L or a live level's order not a
+ * permutation of 0..D-1, or -1 for a bad layer. */
+long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
+                   long long *keys, unsigned long long *hash);
+
+/* A space's rules for one layer (FreeEncoding's): levels lo..hi, the inner clusters' product at
+ * most pe_cap, tiles only divisors when divisors_only; per level, the axes allowed in parallel
+ * (allowed[lv * CXM_MAX_AXES + d]) and the first of them, a fixed loop order (order[lv *
+ * CXM_MAX_AXES + j], or -1 at j = 0 for any order), a fixed cluster size (0: free); per axis,
+ * whether it is a kernel axis (taken whole). */
+typedef struct {
+    long long lo, hi, pe_cap, divisors_only;
+    long long allowed[CXM_MAX_LEVELS * CXM_MAX_AXES];
+    long long first_allowed[CXM_MAX_LEVELS];
+    long long order[CXM_MAX_LEVELS * CXM_MAX_AXES];
+    long long cluster[CXM_MAX_LEVELS];
+    long long kernel[CXM_MAX_AXES];
+} cxm_space;
+
+/* FreeEncoding.repair, in place, on n rows of any integers: each made a member of the space.
+ * `divs` holds each axis's divisors ascending, 0-padded, n_divs a row (D rows).  Returns n, or -1
+ * for a bad layer or space. */
+long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows);
+
+/* An exact set of keys of kw int64s (the search's points seen): `store` holds `count` keys
+ * (row-major) and `store_hash` their hashes; `table` (table_size slots, a power of two) holds
+ * store indices, -1 for an empty slot, probed linearly from hash & (table_size - 1).  A hash
+ * matches only when the whole key does.
+ *
+ * cxm_seen_add: each of the n keys not in the set nor equal to an earlier one of them is
+ * appended to the store, its index i written to fresh (ascending); returns how many.  The caller
+ * makes room first: store_cap >= count + n and table_size >= 2 (count + n).  Returns -1 when
+ * that does not hold or a size is negative.
+ * cxm_seen_rebuild: the table (table_size slots, every one -1) filled with the store's count
+ * keys; returns count, or -1 when the table is not a power of two at least 2 count. */
+long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
+                       long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                       long long *table, long long table_size, long long *fresh);
+long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
+                           long long table_size);

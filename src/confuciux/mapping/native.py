@@ -1,0 +1,248 @@
+"""Thin binding to the compiled mapping-search arithmetic (csrc/mapping.c): the analytic estimate
+(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`) and the
+canonical keys (:meth:`FreeEncoding.keys`) of a batch of genome rows, one C call a batch.
+
+The NumPy functions stay the reference; the C results equal them bit for bit
+(tests/test_mapping_native.py).  ``AVAILABLE`` is False when the extension was not built; the
+callers then use the reference.  The axes' roles and the limits come from the compiled
+library's enums (csrc/mapping.h), checked against :mod:`.space` when it loads.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .space import AXES, MAX_LEVELS
+
+try:
+    from .._cost_model import ffi, lib  # type: ignore[import-not-found, unused-ignore]
+
+    AVAILABLE = hasattr(lib, "cxm_estimate")
+except ImportError:  # built without a C compiler, or run from a source tree
+    ffi = lib = None
+    AVAILABLE = False
+
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "Seen", "scratch", "release"]
+
+if AVAILABLE:
+    _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
+    if sorted(_ROLES.values()) != list(range(int(lib.CXM_N_ROLES))) or MAX_LEVELS > int(lib.CXM_MAX_LEVELS):
+        raise ImportError("csrc/mapping.h's roles or limits disagree with confuciux.mapping.space")
+
+_LAYERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_SPACES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def usable(enc: Any) -> bool:
+    """Whether the compiled code serves this encoding (a free one, within the C limits)."""
+    return AVAILABLE and enc.D <= int(lib.CXM_MAX_AXES) and enc.L <= int(lib.CXM_MAX_LEVELS)
+
+
+def _layer(enc: Any) -> Any:
+    """The encoding's ``cxm_layer`` (made once per encoding)."""
+    got = _LAYERS.get(enc)
+    if got is None:
+        got = ffi.new("cxm_layer *")
+        got.D, got.L = enc.D, enc.L
+        for d, name in enumerate(enc.axes.names):
+            got.role[d] = _ROLES[name]
+            got.sizes[d] = int(enc.sizes[d])
+            got.out_strides[d] = int(enc.out_strides[d])
+        got.stride_y, got.stride_x = (int(s) for s in enc.layer.stride)
+        got.depthwise = int(bool(enc.layer.depthwise))
+        _LAYERS[enc] = got
+    return got
+
+
+def _space(enc: Any) -> Any:
+    """The encoding's ``cxm_space`` (made once per encoding)."""
+    got = _SPACES.get(enc)
+    if got is None:
+        got = ffi.new("cxm_space *")
+        width = int(lib.CXM_MAX_AXES)
+        got.lo, got.hi = enc.space.levels
+        got.pe_cap, got.divisors_only = enc.pe_cap, int(enc.divisors_only)
+        for lv in range(enc.L):
+            for d in range(enc.D):
+                got.allowed[lv * width + d] = int(enc.allowed[lv, d])
+            got.first_allowed[lv] = enc.spatial[lv][0]
+            fixed = enc.orders[lv]
+            for j in range(enc.D):
+                got.order[lv * width + j] = -1 if fixed is None else fixed[j]
+            got.cluster[lv] = int(enc.fixed_clusters[lv])
+        for d in range(enc.D):
+            got.kernel[d] = int(d in enc.kernel)
+        _SPACES[enc] = (got, np.ascontiguousarray(enc.divs, dtype=np.int64))
+        got = _SPACES[enc]
+    return got
+
+
+def _ptr(ctype: str, a: np.ndarray | None) -> Any:
+    return ffi.NULL if a is None else ffi.cast(ctype, ffi.from_buffer(a))
+
+
+def _rows(enc: Any, rows: np.ndarray, per_row: np.ndarray | int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    g = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    if per_row is None:
+        return g, None
+    p = np.ascontiguousarray(np.broadcast_to(np.asarray(per_row, dtype=np.int64), (g.shape[0],)))
+    return g, p
+
+
+def _fail(what: str, code: int, n: int) -> None:
+    if code != n:
+        raise ValueError(f"{what}: row {code} is not a member of the space (levels, parallel axis, tiles, clusters, "
+                         "order or PEs out of range)" if code >= 0 else f"{what}: the layer's encoding is out of range")
+
+
+def estimate(
+    enc: Any, rows: np.ndarray, pes: np.ndarray | int, *, runtime: bool = False, physical: bool = False,
+    buffers: bool = False, busy: bool = False,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """For each row on ``pes`` PEs (one value, or one a row), what is asked of: ``runtime``
+    (cycles, :func:`.estimate.estimate`'s), ``physical`` (the critical path in cycles on one
+    SIMD lane, :func:`.estimate.critical_path`'s), ``l1_bytes`` and ``l2_bytes`` (``buffers``),
+    ``busy`` (:meth:`FreeEncoding.busy_pes`)."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    n = g.shape[0]
+    out: dict[str, np.ndarray] = {}
+    for name, want, dtype in (("runtime", runtime, np.float64), ("physical", physical, np.float64),
+                              ("l1_bytes", buffers, np.float64), ("l2_bytes", buffers, np.float64),
+                              ("busy", busy, np.int64)):  # fmt: skip
+        if want:
+            out[name] = np.empty(n, dtype=dtype)
+    code = lib.cxm_estimate(
+        _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), _ptr("double *", out.get("runtime")),
+        _ptr("double *", out.get("physical")), _ptr("double *", out.get("l1_bytes")),
+        _ptr("double *", out.get("l2_bytes")), _ptr("long long *", out.get("busy")),
+    )  # fmt: skip
+    _fail("mapping estimate", int(code), n)
+    return out
+
+
+def traffic(enc: Any, rows: np.ndarray, pes: np.ndarray | int) -> dict[str, np.ndarray]:
+    """:func:`.estimate.traffic` (elements): ``input_l2_read``, ``filter_l2_read``,
+    ``output_l2_write``."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    n = g.shape[0]
+    out = {k: np.empty(n) for k in ("input_l2_read", "filter_l2_read", "output_l2_write")}
+    code = lib.cxm_traffic(_layer(enc), n, _ptr("long long *", g), _ptr("long long *", p),
+                           *(_ptr("double *", v) for v in out.values()))  # fmt: skip
+    _fail("mapping traffic", int(code), n)
+    return out
+
+
+def keys(enc: Any, rows: np.ndarray, extra: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's canonical key (:meth:`FreeEncoding.keys`, as an int64 row of ``width + 1``:
+    ``extra``, e.g. the PEs, last) and a 64-bit hash of it (uint64)."""
+    g, x = _rows(enc, rows, extra)
+    n = g.shape[0]
+    out = np.empty((n, enc.width + 1), dtype=np.int64)
+    h = np.empty(n, dtype=np.uint64)
+    code = lib.cxm_keys(_layer(enc), n, _ptr("long long *", g), _ptr("long long *", x), _ptr("long long *", out),
+                        _ptr("unsigned long long *", h))  # fmt: skip
+    _fail("mapping keys", int(code), n)
+    return out, h
+
+
+def repair(enc: Any, rows: np.ndarray) -> np.ndarray:
+    """:meth:`FreeEncoding.repair`: ``rows`` (any integers) made members of the space, a new array."""
+    g = np.array(rows, dtype=np.int64, order="C").reshape(-1, enc.width)
+    space, divs = _space(enc)
+    code = lib.cxm_repair(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], g.shape[0],
+                          _ptr("long long *", g))  # fmt: skip
+    _fail("mapping repair", int(code), g.shape[0])
+    return g
+
+
+class Seen:
+    """An exact set of int64 keys of ``width`` words (csrc/mapping.c's hash table: a hash
+    matches only when the whole key does, so no collision loses a key)."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.count = width, 0
+        self.store = np.empty((64, width), dtype=np.int64)
+        self.hash = np.empty(64, dtype=np.uint64)
+        self.table = np.full(128, -1, dtype=np.int64)
+
+    def copy(self, into: Seen | None = None) -> Seen:
+        """A copy; ``into`` (a set of the same width) is made the copy, keeping its memory."""
+        if into is None or into.width != self.width:
+            out = Seen.__new__(Seen)
+            out.width, out.count = self.width, self.count
+            out.store, out.hash, out.table = self.store.copy(), self.hash.copy(), self.table.copy()
+            return out
+        into.count = 0
+        into._room(self.count)
+        into.store[: self.count] = self.store[: self.count]
+        into.hash[: self.count] = self.hash[: self.count]
+        into.count = self.count
+        if into.table.size == self.table.size:
+            into.table[:] = self.table
+        else:
+            into.table.fill(-1)
+            lib.cxm_seen_rebuild(into.count, _ptr("unsigned long long *", into.hash),
+                                 _ptr("long long *", into.table), into.table.size)  # fmt: skip
+        return into
+
+    def fresh(self, keys: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of the keys neither in the set nor equal to an earlier one of
+        ``keys``; they are in the set from now on."""
+        k = np.ascontiguousarray(keys, dtype=np.int64).reshape(-1, self.width)
+        h = np.ascontiguousarray(hashes, dtype=np.uint64)
+        n = k.shape[0]
+        if h.shape != (n,):
+            raise ValueError(f"Seen.fresh: {n} keys but {h.size} hashes")
+        self._room(self.count + n)
+        out = np.empty(n, dtype=np.int64)
+        made = lib.cxm_seen_add(self.width, n, _ptr("long long *", k), _ptr("unsigned long long *", h),
+                                _ptr("long long *", self.store), _ptr("unsigned long long *", self.hash),
+                                self.count, self.store.shape[0], _ptr("long long *", self.table),
+                                self.table.size, _ptr("long long *", out))  # fmt: skip
+        if made < 0:  # pragma: no cover - the room was made above
+            raise RuntimeError("cxm_seen_add failed")
+        self.count += int(made)
+        return out[:made]
+
+    def _room(self, need: int) -> None:
+        if need > self.store.shape[0]:
+            cap = max(need, 2 * self.store.shape[0])
+            self.store = np.concatenate([self.store[: self.count], np.empty((cap - self.count, self.width), np.int64)])
+            self.hash = np.concatenate([self.hash[: self.count], np.empty(cap - self.count, np.uint64)])
+        if 2 * need > self.table.size:
+            size = self.table.size
+            while size < 2 * need:
+                size *= 2
+            self.table = np.full(size, -1, dtype=np.int64)
+            lib.cxm_seen_rebuild(self.count, _ptr("unsigned long long *", self.hash), _ptr("long long *", self.table),
+                                 size)  # fmt: skip
+
+
+# Sets of candidates seen, kept between searches: a pre-screen sees thousands of keys, and on
+# this kind of machine first touching megabytes of fresh memory costs milliseconds a search.
+_POOL: list[Seen] = []
+_POOL_LOCK = threading.Lock()
+
+
+def scratch(width: int) -> Seen:
+    """A set of keys of ``width`` words to work in (one kept from an earlier search when there
+    is one); give it back with :func:`release`."""
+    with _POOL_LOCK:
+        for i, seen in enumerate(_POOL):
+            if seen.width == width:
+                return _POOL.pop(i)
+    return Seen(width)
+
+
+def release(seen: Seen) -> None:
+    """Keep ``seen``'s memory for a later :func:`scratch` (up to four sets of at most 64 MB)."""
+    if seen.store.nbytes <= 2**26:
+        with _POOL_LOCK:
+            if len(_POOL) < 4:
+                _POOL.append(seen)
