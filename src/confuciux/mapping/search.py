@@ -710,11 +710,12 @@ def _screen_and_evaluate(
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
     top = _niched(run, cand.rows[order], order, n_best, ga.niche)
-    chosen = list(top)
-    rest = np.setdiff1d(order, top)
+    left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
+    left[top] = False
+    rest = np.flatnonzero(left)
     if rest.size and n > n_best:
-        chosen += list(rng.choice(rest, size=min(n - n_best, rest.size), replace=False))
-    pick = np.array(sorted(chosen), dtype=np.int64)
+        top = np.concatenate([top, rng.choice(rest, size=min(n - n_best, rest.size), replace=False)])
+    pick = np.sort(top).astype(np.int64)
     run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
 
 
