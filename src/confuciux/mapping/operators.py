@@ -25,13 +25,15 @@ __all__ = ["Operators", "breed", "breed_reference", "draws"]
 class Operators:
     """Rates of the operators (probabilities per child unless said).  ``tile_loci`` tile
     mutations are tried per child, each with probability ``tile``; ``local`` is the share of
-    tile mutations that step to a neighbouring choice instead of redrawing."""
+    tile mutations that step to a neighbouring choice instead of redrawing.  ``tile_loci`` is 4
+    since breeding moved to compiled code (3 before): on GAMMA's workloads, seeds 0-2, no layer
+    lost to GAMMA where 3 lost four (docs/performance.md, "Mapping search")."""
 
     crossover: float = 0.57
     level_crossover: float = 0.2
     order: float = 0.47
     tile: float = 0.53
-    tile_loci: int = 3
+    tile_loci: int = 4
     local: float = 0.5
     parallel: float = 0.1
     birth: float = 0.1
