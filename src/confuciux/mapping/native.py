@@ -1,6 +1,7 @@
 """Thin binding to the compiled mapping-search arithmetic (csrc/mapping.c): the analytic estimate
-(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`) and the
-canonical keys (:meth:`FreeEncoding.keys`) of a batch of genome rows, one C call a batch.
+(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`), the
+canonical keys (:meth:`FreeEncoding.keys`), the repair and the breeding
+(:func:`.operators.breed_reference`) of a batch of genome rows, one C call a batch.
 
 The NumPy functions stay the reference; the C results equal them bit for bit
 (tests/test_mapping_native.py).  ``AVAILABLE`` is False when the extension was not built; the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -175,8 +177,8 @@ def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np
     if h.shape[0] != n or w.shape != (n, k):
         raise ValueError(f"mapping breed: {n} rows a, {h.shape[0]} rows b, draws of shape {w.shape} (need ({n}, {k}))")
     c = ffi.new("cxm_ops *")
-    for name in ("crossover", "level_crossover", "order", "tile", "local", "parallel", "birth", "death", "tile_loci"):
-        setattr(c, name, getattr(ops, name))
+    for f in fields(ops):  # cxm_ops has Operators' fields
+        setattr(c, f.name, getattr(ops, f.name))
     out = np.empty_like(g)
     space, divs = _space(enc)
     code = lib.cxm_breed(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], c, n, _ptr("long long *", g),

@@ -5,8 +5,10 @@ As in GAMMA (maestro-project/gamma, src/GAMMA/gamma.py; rates are its defaults):
 (a random gene redrawn: a tile inside its enclosing tile, or a level's parallel axis with a new
 cluster size), parallel-axis mutation, and a level's birth (an all-ones level appended) or death
 (the innermost dropped).  Two additions: a tile mutation steps to a neighbouring choice half the
-time (GAMMA only redraws), and crossover may swap a whole level.  Every random draw comes from
-the generator given; children are repaired into the space.
+time (GAMMA only redraws), and crossover may swap a whole level.  A generation's random numbers
+are drawn up front from the generator given, a fixed number a child (:func:`draws`), and the
+compiled code breeds from them (csrc/mapping.c ``cxm_breed``; :func:`breed_reference` is its
+row-by-row reference); children are repaired into the space.
 """
 
 from __future__ import annotations
