@@ -396,46 +396,222 @@ static void fit_pes(const cxm_layer *ly, const cxm_space *sp, const long long *d
     }
 }
 
+/* genome.py repair_reference for one row, in place */
+static void repair_row(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                       long long *row) {
+    const long long D = layer->D, stride = 2 + 2 * D;
+    row[0] = clip(row[0], space->lo, space->hi);
+    const long long *parent = layer->sizes;
+    for (long long lv = 0; lv < layer->L; lv++) {
+        long long *b = row + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
+        for (long long d = 0; d < D; d++) {
+            t[d] = clip(t[d], 1, parent[d]);
+            if (space->kernel[d]) t[d] = layer->sizes[d];
+            else if (space->divisors_only) t[d] = largest_divisor(divs + d * n_divs, n_divs, parent[d], t[d]);
+        }
+        long long s = clip(b[0], 0, D - 1);
+        if (!space->allowed[lv * CXM_MAX_AXES + s]) s = space->first_allowed[lv];
+        b[0] = s;
+        const long long *fixed = space->order + lv * CXM_MAX_AXES;
+        long long seen = 0;
+        int perm = 1;
+        for (long long j = 0; j < D && perm; j++) {
+            if (o[j] < 0 || o[j] >= D || (seen >> o[j]) & 1) perm = 0;
+            else seen |= 1LL << o[j];
+        }
+        for (long long j = 0; j < D; j++)
+            if (fixed[0] >= 0) o[j] = fixed[j];
+            else if (!perm) o[j] = j;
+        /* the cluster (genome.py _cluster) */
+        if (lv == 0) b[1] = 1;
+        else if (space->cluster[lv]) b[1] = space->cluster[lv];
+        else {
+            const long long cap = parent[s] < space->pe_cap ? parent[s] : space->pe_cap;
+            long long c = clip(b[1], 1, cap);
+            if (space->divisors_only) c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent[s], t[s]), c);
+            b[1] = c;
+        }
+        parent = t;
+    }
+    fit_pes(layer, space, divs, n_divs, row);
+}
+
 long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
                      long long n, long long *rows) {
     if (!space_ok(layer, space, n_divs) || n < 0) return -1;
-    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
-    for (long long i = 0; i < n; i++) {
-        long long *row = rows + i * width;
-        row[0] = clip(row[0], space->lo, space->hi);
-        const long long *parent = layer->sizes;
-        for (long long lv = 0; lv < layer->L; lv++) {
-            long long *b = row + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
-            for (long long d = 0; d < D; d++) {
-                t[d] = clip(t[d], 1, parent[d]);
-                if (space->kernel[d]) t[d] = layer->sizes[d];
-                else if (space->divisors_only) t[d] = largest_divisor(divs + d * n_divs, n_divs, parent[d], t[d]);
-            }
-            long long s = clip(b[0], 0, D - 1);
-            if (!space->allowed[lv * CXM_MAX_AXES + s]) s = space->first_allowed[lv];
-            b[0] = s;
-            const long long *fixed = space->order + lv * CXM_MAX_AXES;
-            long long seen = 0;
-            int perm = 1;
-            for (long long j = 0; j < D && perm; j++) {
-                if (o[j] < 0 || o[j] >= D || (seen >> o[j]) & 1) perm = 0;
-                else seen |= 1LL << o[j];
-            }
-            for (long long j = 0; j < D; j++)
-                if (fixed[0] >= 0) o[j] = fixed[j];
-                else if (!perm) o[j] = j;
-            /* the cluster (genome.py _cluster) */
-            if (lv == 0) b[1] = 1;
-            else if (space->cluster[lv]) b[1] = space->cluster[lv];
-            else {
-                const long long cap = parent[s] < space->pe_cap ? parent[s] : space->pe_cap;
-                long long c = clip(b[1], 1, cap);
-                if (space->divisors_only) c = largest_divisor(divs + s * n_divs, n_divs, ceil_div(parent[s], t[s]), c);
-                b[1] = c;
-            }
-            parent = t;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) repair_row(layer, space, divs, n_divs, rows + i * width);
+    return n;
+}
+
+/* ---- breeding (operators.py breed_reference; the draws' layout is documented there) ---- */
+
+typedef struct {
+    const cxm_layer *ly;
+    const cxm_space *sp;
+    const long long *divs;
+    long long n_divs;
+    long long free[CXM_MAX_AXES], nfree;
+} breeder;
+
+/* floor(u * m), u in [0, 1): one of 0..m-1 (m - 1 when rounding reaches m; any u is clipped) */
+static long long pick(double u, long long m) {
+    const double x = u * (double)m;
+    if (!(x < (double)m)) return m - 1;
+    return x >= 0.0 ? (long long)x : 0;
+}
+
+/* how many of axis d's divisors divide p, and the rank (0-based) of the largest at most v */
+static long long n_divisors(const breeder *br, long long d, long long p, long long v, long long *rank) {
+    const long long *dv = br->divs + d * br->n_divs;
+    long long count = 0, at_most = 0;
+    for (long long j = 0; j < br->n_divs; j++)
+        if (dv[j] > 0 && p % dv[j] == 0) {
+            count++;
+            at_most += dv[j] <= v;
         }
-        fit_pes(layer, space, divs, n_divs, row);
+    if (rank) *rank = at_most - 1;
+    return count;
+}
+
+/* the k-th (0-based, clipped) of axis d's divisors that divide p; 1 if none */
+static long long kth_divisor(const breeder *br, long long d, long long p, long long k) {
+    const long long *dv = br->divs + d * br->n_divs;
+    long long last = 1;
+    for (long long j = 0; j < br->n_divs; j++)
+        if (dv[j] > 0 && p % dv[j] == 0) {
+            last = dv[j];
+            if (k-- <= 0) return last;
+        }
+    return last;
+}
+
+static long long *tile_at(const breeder *br, long long *row, long long lv, long long d) {
+    return row + 1 + lv * (2 + 2 * br->ly->D) + 2 + d;
+}
+
+/* the enclosing tile of axis d at level lv, clipped into 1..the axis's extent */
+static long long parent_tile(const breeder *br, long long *row, long long lv, long long d) {
+    return lv == 0 ? br->ly->sizes[d] : clip(*tile_at(br, row, lv - 1, d), 1, br->ly->sizes[d]);
+}
+
+static void new_tile(const breeder *br, long long *row, long long lv, long long d, const double *u, double local) {
+    static const long long steps[4] = {-2, -1, 1, 2};
+    const long long parent = parent_tile(br, row, lv, d), step = steps[pick(u[1], 4)];
+    long long *t = tile_at(br, row, lv, d);
+    const long long cur = clip(*t, 1, parent);
+    const int near = u[0] < local;
+    if (!br->sp->divisors_only) {
+        const long long stepped = step > 0 && cur > parent - step ? parent : clip(cur + step, 1, parent);
+        *t = near ? stepped : pick(u[2], parent) + 1;
+        return;
+    }
+    long long rank;
+    const long long count = n_divisors(br, d, parent, cur, &rank);
+    *t = kth_divisor(br, d, parent, near ? clip(rank + step, 0, count - 1) : pick(u[2], count));
+}
+
+static void new_parallel(const breeder *br, long long *row, long long lv, const double *u) {
+    const cxm_space *sp = br->sp;
+    long long allowed[CXM_MAX_AXES], m = 0;
+    for (long long d = 0; d < br->ly->D; d++)
+        if (sp->allowed[lv * CXM_MAX_AXES + d]) allowed[m++] = d;
+    long long *b = row + 1 + lv * (2 + 2 * br->ly->D);
+    const long long s = m ? allowed[pick(u[0], m)] : sp->first_allowed[lv];
+    b[0] = s;
+    if (lv == 0) b[1] = 1;
+    else if (sp->cluster[lv]) b[1] = sp->cluster[lv];
+    else {
+        const long long parent = parent_tile(br, row, lv, s), tile = clip(b[2 + s], 1, br->ly->sizes[s]);
+        const long long cap = parent < sp->pe_cap ? parent : sp->pe_cap;
+        if (!sp->divisors_only) b[1] = pick(u[1], cap) + 1;
+        else {
+            const long long ntiles = ceil_div(parent, tile);
+            long long rank;
+            n_divisors(br, s, ntiles, cap, &rank);
+            b[1] = kth_divisor(br, s, ntiles, pick(u[1], rank + 1));
+        }
+    }
+}
+
+static void crossover_row(const breeder *br, long long *c, const long long *b, const double *u, const cxm_ops *ops) {
+    const long long D = br->ly->D, L = br->ly->L, stride = 2 + 2 * D;
+    if (u[0] < ops->crossover && br->nfree) {
+        const long long d = br->free[pick(u[1], br->nfree)];
+        for (long long lv = 0; lv < L; lv++) c[1 + lv * stride + 2 + d] = b[1 + lv * stride + 2 + d];
+    }
+    if (u[2] < ops->level_crossover) {
+        const long long lv = pick(u[3], L);
+        for (long long j = 0; j < stride; j++) c[1 + lv * stride + j] = b[1 + lv * stride + j];
+    }
+}
+
+static void birth(const breeder *br, long long *c, long long lv, const double *u) {
+    const long long D = br->ly->D;
+    long long *b = c + 1 + lv * (2 + 2 * D), *o = b + 2 + D;
+    for (long long d = 0; d < D; d++) b[2 + d] = 1;
+    if (br->sp->order[lv * CXM_MAX_AXES] < 0) { /* a random order: the axes by their draws, stable */
+        for (long long j = 0; j < D; j++) {
+            long long at = j;
+            while (at > 0 && u[o[at - 1]] > u[j]) {
+                o[at] = o[at - 1];
+                at--;
+            }
+            o[at] = j;
+        }
+    }
+    c[0] = lv + 1;
+    new_parallel(br, c, lv, u + D);
+}
+
+static void mutate_row(const breeder *br, long long *c, const double *u, const cxm_ops *ops) {
+    const long long D = br->ly->D, stride = 2 + 2 * D, lo = br->sp->lo, hi = br->sp->hi;
+    const long long nlev = clip(c[0], lo, hi);
+    c[0] = nlev;
+    for (long long k = 0; k < ops->tile_loci; k++, u += 6) {
+        if (!(u[0] < ops->tile)) continue;
+        const long long lv = pick(u[1], nlev), gene = pick(u[2], br->nfree + 1);
+        if (gene == br->nfree) new_parallel(br, c, lv, u + 3);
+        else new_tile(br, c, lv, br->free[gene], u + 3, ops->local);
+    }
+    if (u[0] < ops->order) {
+        const long long lv = pick(u[1], nlev);
+        if (br->sp->order[lv * CXM_MAX_AXES] < 0) {
+            long long *o = c + 1 + lv * stride + 2 + D;
+            const long long i = pick(u[2], D), j = (i + 1 + pick(u[3], D - 1)) % D, oi = o[i];
+            o[i] = o[j];
+            o[j] = oi;
+        }
+    }
+    u += 4;
+    if (u[0] < ops->parallel) new_parallel(br, c, pick(u[1], nlev), u + 2);
+    u += 4;
+    const int born = u[0] < ops->birth && nlev < hi;
+    if (born) birth(br, c, nlev, u + 1);
+    u += 3 + D;
+    if (!born && u[0] < ops->death && nlev > lo) c[0] = nlev - 1;
+}
+
+long long cxm_breed_draws(long long D, long long tile_loci) {
+    if (D < 1 || D > CXM_MAX_AXES || tile_loci < 0 || tile_loci > CXM_MAX_TILE_LOCI) return -1;
+    return 16 + 6 * tile_loci + D;
+}
+
+long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
+                    long long k, long long *out) {
+    if (!space_ok(layer, space, n_divs) || n < 0 || k != cxm_breed_draws(layer->D, ops->tile_loci)) return -1;
+    breeder br = {layer, space, divs, n_divs, {0}, 0};
+    for (long long d = 0; d < layer->D; d++)
+        if (!space->kernel[d]) br.free[br.nfree++] = d;
+    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    for (long long i = 0; i < n; i++) {
+        long long *c = out + i * width;
+        const double *ui = u + i * k;
+        for (long long j = 0; j < width; j++) c[j] = a[i * width + j];
+        crossover_row(&br, c, b + i * width, ui, ops);
+        mutate_row(&br, c, ui + 4, ops);
+        repair_row(layer, space, divs, n_divs, c);
     }
     return n;
 }

@@ -21,7 +21,8 @@ enum cxm_role {
 
 enum cxm_limits {
     CXM_MAX_AXES = 8,
-    CXM_MAX_LEVELS = 4
+    CXM_MAX_LEVELS = 4,
+    CXM_MAX_TILE_LOCI = 64
 };
 
 /* One layer's encoding: D axes (role[d] names axis d's role), L levels a row carries, the
@@ -78,6 +79,25 @@ typedef struct {
  * for a bad layer or space. */
 long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
                      long long n, long long *rows);
+
+/* GAMMA's operators' rates (operators.py Operators): per child, probabilities of each operator;
+ * tile_loci tile mutations tried, each at rate `tile`, a share `local` of them stepping. */
+typedef struct {
+    double crossover, level_crossover, order, tile, local, parallel, birth, death;
+    long long tile_loci;
+} cxm_ops;
+
+/* How many uniform draws in [0, 1) a child consumes (its row of `u` in cxm_breed), or -1 for
+ * D outside 1..CXM_MAX_AXES or tile_loci outside 0..CXM_MAX_TILE_LOCI. */
+long long cxm_breed_draws(long long D, long long tile_loci);
+
+/* operators.py breed_reference: for each of n pairs of rows a[i], b[i] (any integers), a child
+ * in out[i] (crossover, mutation, repair into the space), every random choice from the k draws
+ * u[i * k ...] (each in [0, 1); k = cxm_breed_draws).  Returns n, or -1 for a bad layer, space,
+ * ops or k. */
+long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
+                    long long k, long long *out);
 
 /* An exact set of keys of kw int64s (the search's points seen): `store` holds `count` keys
  * (row-major) and `store_hash` their hashes; `table` (table_size slots, a power of two) holds

@@ -10,7 +10,7 @@ from confuciux.cost.engine import evaluate
 from confuciux.dataflow import compile
 from confuciux.mapping import MappingSpace
 from confuciux.mapping.genome import FreeEncoding, divisors, snap_divisor
-from confuciux.mapping.operators import Operators, crossover, mutate
+from confuciux.mapping.operators import Operators, breed
 
 LAYERS = [
     Layer(16, 8, 12, 12, 3, 3),
@@ -81,7 +81,7 @@ def test_restricted_classes_are_kept():
     g = enc.random(rng, 30)
     ops = Operators(order=1.0, parallel=1.0, tile=1.0, birth=1.0, death=1.0)
     for _ in range(3):
-        g = mutate(enc, crossover(enc, g, g[::-1], rng, ops), rng, ops)
+        g = breed(enc, g, g[::-1], rng, ops)
     for r in g:
         levels = enc.program(r).levels
         assert len(levels) == 2 and levels[1].cluster is not None and levels[1].cluster.size == 4
@@ -98,7 +98,7 @@ def test_operators_make_members_and_are_seeded():
         rng = np.random.default_rng(seed)
         g = enc.random(rng, 20)
         for _ in range(4):
-            g = mutate(enc, crossover(enc, g, g[rng.permutation(20)], rng, ops), rng, ops)
+            g = breed(enc, g, g[rng.permutation(20)], rng, ops)
         return g
 
     a, b = run(3), run(3)

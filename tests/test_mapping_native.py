@@ -11,6 +11,7 @@ from confuciux import Layer
 from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
 from confuciux.mapping.genome import FreeEncoding
+from confuciux.mapping.operators import Operators, breed_reference, draws
 from confuciux.mapping.search import _Seen
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
@@ -216,3 +217,44 @@ def test_any_integers() -> None:
         got = native.estimate(enc, fixed, 168, runtime=True, physical=True, buffers=True, busy=True)
         assert all(v.shape == (300,) for v in got.values())
         assert native.traffic(enc, fixed, 168)["input_l2_read"].shape == (300,)
+
+
+BREED_OPS = [Operators(), Operators(crossover=1.0, level_crossover=0.5, order=1.0, tile=1.0, tile_loci=5, local=0.3,
+                                    parallel=0.5, birth=0.4, death=0.4), Operators(tile_loci=0, birth=1.0)]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", range(0, len(CASES), 3))
+def test_breed_equals_numpy(case: int) -> None:
+    """Children of random parents (members, and members nudged out of range) bred alike from
+    the same draws, for several operator rates; the draws' count is the library's."""
+    enc, g, _ = CASES[case]
+    rng = np.random.default_rng(case)
+    for ops in BREED_OPS:
+        assert draws(enc, ops) == int(native.lib.cxm_breed_draws(enc.D, ops.tile_loci))
+        a, b = g[rng.permutation(g.shape[0])][:120], g[:120]
+        a = a + rng.integers(-2, 3, size=a.shape) * (rng.random(a.shape) < 0.05)
+        u = rng.random((a.shape[0], draws(enc, ops)))
+        u[:5] = np.where(rng.random(u[:5].shape) < 0.5, 0.0, np.nextafter(1.0, 0.0))  # the draws' edges
+        got = native.breed(enc, a, b, u, ops)
+        assert np.array_equal(got, breed_reference(enc, a, b, u, ops))
+        assert np.array_equal(enc.repair(got), got)
+
+
+def test_breed_any_integers() -> None:
+    """Parents of arbitrary int64s and draws outside [0, 1) (NaN, infinities) breed members,
+    never a crash (under the sanitizers no undefined behaviour); bad shapes are a ValueError."""
+    rng = np.random.default_rng(12)
+    extremes = np.array([-(2**63), -(2**62), -1, 0, 1, 2, 2**31, 2**62, 2**63 - 1], dtype=np.int64)
+    odd = np.array([np.nan, np.inf, -np.inf, -1e300, 1e300, -0.0, 1.0, 2.5])
+    for layer in (LAYERS[1], LAYERS[3], LAYERS[6]):
+        for space in (MappingSpace(), MappingSpace(tiles="all")):
+            enc = FreeEncoding(space, layer, 168)
+            ops = BREED_OPS[1]
+            a, b = (np.where(rng.random((200, enc.width)) < 0.2, rng.choice(extremes, size=(200, enc.width)),
+                             rng.integers(-5, 9, size=(200, enc.width))) for _ in range(2))  # fmt: skip
+            u = rng.random((200, draws(enc, ops)))
+            u = np.where(rng.random(u.shape) < 0.1, rng.choice(odd, size=u.shape), u)
+            got = native.breed(enc, a, b, u, ops)
+            assert np.array_equal(enc.repair(got), got)
+            with pytest.raises(ValueError, match="draws"):
+                native.breed(enc, a, b, u[:, 1:], ops)

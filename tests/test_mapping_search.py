@@ -244,9 +244,14 @@ def test_lightest_corner_is_on_the_frontier():
 
 def test_capped_search_reaches_the_budget_edge():
     """Under an area cap over many PE counts the search's fastest point uses most of the budget
-    (a share of children is moved to the most PEs the estimate says fit)."""
+    (a share of children is moved to the most PEs the estimate says fit) — at most seeds: one
+    seed in four or five misses it at this small budget."""
     layer = Layer(64, 64, 56, 56, 3, 3)
     cap = 215_215.0
-    f = search(layer, MappingSpace(), pes=range(1, 24_823), resource="area", caps={"area": cap},
-               area_model="digamma", evaluations=230, seed=0, hardware=Hardware.maestro())  # fmt: skip
-    assert f.area[f.best] <= cap and f.area[f.best] > 0.9 * cap
+    used = []
+    for seed in range(5):
+        f = search(layer, MappingSpace(), pes=range(1, 24_823), resource="area", caps={"area": cap},
+                   area_model="digamma", evaluations=230, seed=seed, hardware=Hardware.maestro())  # fmt: skip
+        assert f.area[f.best] <= cap
+        used.append(f.area[f.best] / cap)
+    assert np.median(used) > 0.9

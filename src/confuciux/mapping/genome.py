@@ -339,10 +339,11 @@ class FreeEncoding:
         level's parallel axis."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         nlev = g[:, 0]
-        # nlev·(D+1)^L + Σ (parallel axis + 1 of a live level)·(D+1)^(L-1-lv), one product
-        weights = (self.D + 1) ** np.arange(self.L - 1, -1, -1, dtype=np.int64)
-        live = np.arange(self.L)[None, :] < nlev[:, None]
-        out: np.ndarray = nlev * (self.D + 1) ** self.L + ((g[:, 1 :: self.stride][:, : self.L] + 1) * live) @ weights
+        # nlev·(D+1)^L + Σ (parallel axis + 1 of a live level)·(D+1)^(L-1-lv), level by level
+        # (an int64 matrix product has no BLAS and costs more than these few passes)
+        out: np.ndarray = nlev * (self.D + 1) ** self.L
+        for lv in range(self.L):
+            out += (g[:, self.base(lv)] + 1) * (nlev > lv) * (self.D + 1) ** (self.L - 1 - lv)
         return out
 
     def keys(self, g: np.ndarray, extra: np.ndarray | None = None) -> list[bytes]:

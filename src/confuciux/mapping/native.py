@@ -1,6 +1,7 @@
 """Thin binding to the compiled mapping-search arithmetic (csrc/mapping.c): the analytic estimate
-(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`) and the
-canonical keys (:meth:`FreeEncoding.keys`) of a batch of genome rows, one C call a batch.
+(:mod:`.estimate`'s runtime, critical path and buffers, :meth:`FreeEncoding.busy_pes`), the
+canonical keys (:meth:`FreeEncoding.keys`), the repair and the breeding
+(:func:`.operators.breed_reference`) of a batch of genome rows, one C call a batch.
 
 The NumPy functions stay the reference; the C results equal them bit for bit
 (tests/test_mapping_native.py).  ``AVAILABLE`` is False when the extension was not built; the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -26,12 +28,15 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "Seen", "scratch", "release"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
     if sorted(_ROLES.values()) != list(range(int(lib.CXM_N_ROLES))) or MAX_LEVELS > int(lib.CXM_MAX_LEVELS):
         raise ImportError("csrc/mapping.h's roles or limits disagree with confuciux.mapping.space")
+
+#: the most tile mutations a child the compiled breeding takes (Operators.tile_loci)
+MAX_TILE_LOCI = int(lib.CXM_MAX_TILE_LOCI) if AVAILABLE else 0
 
 _LAYERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _SPACES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -159,6 +164,27 @@ def repair(enc: Any, rows: np.ndarray) -> np.ndarray:
                           _ptr("long long *", g))  # fmt: skip
     _fail("mapping repair", int(code), g.shape[0])
     return g
+
+
+def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np.ndarray:
+    """:func:`.operators.breed_reference`: a child of each pair of rows ``a[i]``, ``b[i]`` (any
+    integers) from the draws ``u[i]`` (values in [0, 1)), repaired; a new array."""
+    g = np.ascontiguousarray(a, dtype=np.int64).reshape(-1, enc.width)
+    h = np.ascontiguousarray(b, dtype=np.int64).reshape(-1, enc.width)
+    n = g.shape[0]
+    k = int(lib.cxm_breed_draws(enc.D, ops.tile_loci))
+    w = np.ascontiguousarray(u, dtype=np.float64)
+    if h.shape[0] != n or w.shape != (n, k):
+        raise ValueError(f"mapping breed: {n} rows a, {h.shape[0]} rows b, draws of shape {w.shape} (need ({n}, {k}))")
+    c = ffi.new("cxm_ops *")
+    for f in fields(ops):  # cxm_ops has Operators' fields
+        setattr(c, f.name, getattr(ops, f.name))
+    out = np.empty_like(g)
+    space, divs = _space(enc)
+    code = lib.cxm_breed(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], c, n, _ptr("long long *", g),
+                         _ptr("long long *", h), _ptr("double *", w), k, _ptr("long long *", out))  # fmt: skip
+    _fail("mapping breed", int(code), n)
+    return out
 
 
 class Seen:

@@ -46,7 +46,7 @@ from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
-from .operators import Operators, crossover, mutate
+from .operators import Operators, breed
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
@@ -654,7 +654,7 @@ def _breed(enc: Encoding, a: np.ndarray, b: np.ndarray, rng: np.random.Generator
     """Children of the pairs of rows ``a[i]``, ``b[i]``: crossover, then mutation."""
     if isinstance(enc, TemplateEncoding):
         return enc.repair(enc.mutate(enc.crossover(a, b, rng, ops), rng, ops))
-    return mutate(enc, crossover(enc, a, b, rng, ops), rng, ops)
+    return breed(enc, a, b, rng, ops)
 
 
 def _random_pes(run: _Run, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -710,11 +710,12 @@ def _screen_and_evaluate(
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
     top = _niched(run, cand.rows[order], order, n_best, ga.niche)
-    chosen = list(top)
-    rest = np.setdiff1d(order, top)
+    left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
+    left[top] = False
+    rest = np.flatnonzero(left)
     if rest.size and n > n_best:
-        chosen += list(rng.choice(rest, size=min(n - n_best, rest.size), replace=False))
-    pick = np.array(sorted(chosen), dtype=np.int64)
+        top = np.concatenate([top, rng.choice(rest, size=min(n - n_best, rest.size), replace=False)])
+    pick = np.sort(top).astype(np.int64)
     run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
 
 
