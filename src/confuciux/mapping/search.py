@@ -47,6 +47,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, crossover, mutate
+from .polish import neighbours
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
@@ -519,9 +520,11 @@ def _exhaustive(run: _Run, chunk: int = 2048) -> None:
         run.evaluate(rows[i], pes[i, j])
 
 
-def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> None:
+def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> None:
     enc = run.enc
-    batch = ga.population or min(100, max(10, budget // 5))
+    batch = ga.population or min(100, max(10, total // 5))
+    polish = isinstance(enc, FreeEncoding) and total >= ga.polish_from and ga.polish > 0
+    budget = total - int(ga.polish * total) if polish else total  # the rest is the polish's
     first = enc.random(rng, batch * ga.initial)
     pes = _random_pes(run, first, rng)
     if ga.seeds and isinstance(enc, FreeEncoding):
@@ -570,6 +573,45 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         before = len(run.log)
         _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
+    if polish:
+        _polish(run, total)
+
+
+def _polish(run: _Run, budget: int) -> None:
+    """A deterministic local search (:mod:`.polish`) until ``budget`` evaluations: the best
+    valid point not polished yet (least gap) has every single-move neighbour evaluated, then the
+    next; a better point found is polished in its turn.  Where the neighbours exceed what is
+    left of the budget, those of least estimated cost go first."""
+    assert isinstance(run.enc, FreeEncoding)
+    done = np.zeros(0, dtype=np.int64)
+    while len(run.log) < budget:
+        gaps = run.gaps()
+        order = np.argsort(gaps, kind="stable")
+        order = order[run.log.valid[order] & ~np.isin(order, done)]
+        if not order.size:
+            return
+        at = int(order[0])
+        done = np.append(done, at)
+        rows, pes = neighbours(run.enc, run.log.rows[at], int(run.log.pes[at]), run.P)
+        new = run.log.seen.copy().fresh(*run.keys(rows, pes))
+        rows, pes = rows[new], pes[new]
+        left = budget - len(run.log)
+        if rows.shape[0] > left:
+            rank = np.argsort(_estimated_cost(run, rows, pes), kind="stable")[:left]
+            rows, pes = rows[np.sort(rank)], pes[np.sort(rank)]
+        run.evaluate(rows, pes)
+
+
+def _estimated_cost(run: _Run, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
+    """The objective's estimate per candidate of a free mapping (inf where the estimated
+    buffers break a cap)."""
+    assert isinstance(run.enc, FreeEncoding)
+    if run.objective == "energy":
+        l1, l2 = estimated_buffers(run.enc, rows, pes)
+        est = estimated_energy(run.enc, rows, pes, run.hardware)
+    else:
+        est, l1, l2 = estimate(run.enc, rows, pes)
+    return np.asarray(np.where(_fits_estimate(run, l1, l2), est, np.inf))
 
 
 def _capped(run: _Run) -> bool:
