@@ -1,7 +1,7 @@
 """Our mapping search against GAMMA's logged runs, layer by layer, at GAMMA's candidate counts.
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--times N] [--maestro /work/oracle/maestro/maestro]
+       [--times N] [--seed S] [--maestro /work/oracle/maestro/maestro]
        python docs/scripts/gamma_compare.py summary RUN_MODEL.csv ...   (one row per --csv file)
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--layers", default="")
     ap.add_argument("--csv", default="")
     ap.add_argument("--times", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="our search's seed")
     ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
     a = ap.parse_args()
     objective = "energy" if a.run.endswith("_en") else "latency"
@@ -165,7 +166,7 @@ def main() -> None:
         walls = []
         for _ in range(a.times):
             t0 = time.perf_counter()
-            f = best(layer, MappingSpace(), pes=PES, objective=objective, caps=CAPS, evaluations=n, seed=0,
+            f = best(layer, MappingSpace(), pes=PES, objective=objective, caps=CAPS, evaluations=n, seed=a.seed,
                      hardware=Hardware.maestro(), flags=FLAGS)
             walls.append(time.perf_counter() - t0)
         j = f.best
