@@ -9,9 +9,11 @@ points one move away from a point:
   to about half and twice itself, and to the least tile of one step more, as many or one fewer
   (of the parallel axis: one round more, as many, one fewer over the level's sub-clusters); the
   tiles inside are then clipped to nest, by the repair;
-* each inner cluster size to its neighbouring choices, and to the sizes that give the top level
-  one sub-cluster more or fewer (the structure re-split between levels: on P PEs an inner
-  cluster c leaves ⌊P / c⌋ at the top);
+* each inner cluster size to its neighbouring choices, to the sizes that give the top level one
+  sub-cluster more or fewer, and to the re-splits within a factor 2 that keep 95 % of the PEs
+  busy (the structure re-split between levels: on P PEs an inner cluster c leaves ⌊P / c⌋ at
+  the top); each also with the parallel tiles balanced to the new split, with the enclosing
+  tile grown to as many rounds, and with that and every parallel tile 1;
 * each pair of adjacent loops of a level's order swapped;
 * each level's parallel axis to another one allowed there, and swapped with the next level's;
 * each level removed (GAMMA's cluster death; the levels inside move out one place);
@@ -42,7 +44,7 @@ def _near(choices: tuple[int, ...], value: int, counts: tuple[int, ...] = ()) ->
     out = {int(arr[j]) for j in (i - 1, i + 1) if 0 <= j < arr.size}
     if i < arr.size and arr[i] != value:  # value not a choice: the choice at i is a neighbour too
         out.add(int(arr[i]))
-    targets = [value // 2, value * 2, *(-(-int(arr[-1]) // k) for k in counts if k >= 1)]
+    targets = [value // 2, value * 2, *(_cdiv(int(arr[-1]), k) for k in counts if k >= 1)]
     for target in targets:
         j = int(np.clip(np.searchsorted(arr, target), 0, arr.size - 1))
         out.add(int(arr[j]))
@@ -62,9 +64,9 @@ def _tile_moves(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list
         units = max(1, pes // inner) if lv == 0 else int(cl[0, lv])
         for d in enc.free_axes.tolist():
             t, whole = int(ti[0, lv, d]), int(parent[d])
-            steps = -(-whole // t)
+            steps = _cdiv(whole, t)
             if d == sp[0, lv]:
-                rounds = -(-steps // units)
+                rounds = _cdiv(steps, units)
                 counts = tuple(units * r for r in (rounds - 1, rounds, rounds + 1))
             else:
                 counts = (steps - 1, steps, steps + 1)
@@ -76,6 +78,7 @@ def _tile_moves(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list
 
 
 def _cluster_moves(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+    """Each inner cluster size moved, and re-split with the top level (the module docstring)."""
     _, sp, cl, ti, _ = enc.parts(row[None, :])
     out = []
     for lv in range(1, nlev):
@@ -120,6 +123,7 @@ def _balanced(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> np.nda
 
 
 def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
+    """Adjacent loops swapped; each parallel axis changed, or swapped with the next level's."""
     _, sp, _, _, od = enc.parts(row[None, :])
     out = []
     for lv in range(nlev):

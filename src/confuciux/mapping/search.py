@@ -18,7 +18,9 @@ dropped) and within the caps.  Two methods:
   a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
   to the most PEs the estimate says fit (as is a share of every generation's children); a
   search over several PE counts first evaluates the space's lightest corner (every tile 1, the
-  fewest PEs).
+  fewest PEs).  With ``Genetic.polish_from`` or more evaluations the last ``Genetic.polish`` of
+  them go to a deterministic local search (:mod:`.polish`): every single-gene move of the best
+  point not polished yet, best first.
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -580,11 +582,13 @@ def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> No
 def _polish(run: _Run, budget: int) -> None:
     """A deterministic local search (:mod:`.polish`) until ``budget`` evaluations: the best
     valid point not polished yet (least gap) has every single-move neighbour evaluated, then the
-    next; a better point found is polished in its turn.  Where the neighbours exceed what is
-    left of the budget, those of least estimated cost go first."""
+    next; a better point found is polished in its turn (it stops early after 50 points in a row
+    with nothing new around them).  Where the neighbours exceed what is left of the budget, those
+    of least estimated cost go first."""
     assert isinstance(run.enc, FreeEncoding)
     done = np.zeros(0, dtype=np.int64)
-    while len(run.log) < budget:
+    idle = 0  # points in a row whose neighbours were all evaluated already
+    while len(run.log) < budget and idle < 50:
         gaps = run.gaps()
         order = np.argsort(gaps, kind="stable")
         order = order[run.log.valid[order] & ~np.isin(order, done)]
@@ -595,6 +599,7 @@ def _polish(run: _Run, budget: int) -> None:
         rows, pes = neighbours(run.enc, run.log.rows[at], int(run.log.pes[at]), run.P)
         new = run.log.seen.copy().fresh(*run.keys(rows, pes))
         rows, pes = rows[new], pes[new]
+        idle = 0 if new.size else idle + 1
         left = budget - len(run.log)
         if rows.shape[0] > left:
             rank = np.argsort(_estimated_cost(run, rows, pes), kind="stable")[:left]
