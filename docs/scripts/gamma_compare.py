@@ -1,7 +1,7 @@
 """Our mapping search against GAMMA's logged runs, layer by layer, at GAMMA's candidate counts.
 
 usage: python docs/scripts/gamma_compare.py RUN MODEL [--runs DIR] [--layers 1-5] [--csv out.csv]
-       [--times N] [--workers N] [--maestro /work/oracle/maestro/maestro]
+       [--times N] [--workers N] [--seed S] [--maestro /work/oracle/maestro/maestro]
        python docs/scripts/gamma_compare.py summary RUN_MODEL.csv ...   (one row per --csv file)
 
 RUN is a run of the GAMMA logs (A_lat, A_en, B_lat, C_lat: fixed hardware, run_gamma.sh's 168 PEs,
@@ -150,7 +150,8 @@ def searched(job: tuple[str, Layer, str, int, dict[str, Any]]) -> dict[str, Any]
 
     how, layer, objective, n, kw = job
     t0 = time.perf_counter()
-    f = (best if how == "best" else search)(layer, MappingSpace(), objective=objective, evaluations=n, seed=0,
+    kw = {"seed": 0, **kw}
+    f = (best if how == "best" else search)(layer, MappingSpace(), objective=objective, evaluations=n,
                                            hardware=Hardware.maestro(), flags=FLAGS, **kw)  # fmt: skip
     wall = time.perf_counter() - t0
     j = f.best
@@ -186,6 +187,7 @@ def main() -> None:
     ap.add_argument("--layers", default="")
     ap.add_argument("--csv", default="")
     ap.add_argument("--times", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0, help="our search's seed")
     ap.add_argument("--maestro", default="", help="MAESTRO binary: re-run every winning program through it")
     ap.add_argument("--workers", type=int, default=1, help="run the layers' searches on a pool of N processes")
     a = ap.parse_args()
@@ -202,7 +204,7 @@ def main() -> None:
         n, cands = gamma_candidates(os.path.join(base, f"L{i}.jsonl.gz"))
         if cands:
             logged.append((i, n, cands, gamma_layer(cands[0]["dims"])))
-    jobs = [("best", layer, objective, n, {"pes": PES, "caps": CAPS}) for _, n, _, layer in logged]
+    jobs = [("best", layer, objective, n, {"pes": PES, "caps": CAPS, "seed": a.seed}) for _, n, _, layer in logged]
     found, model_s = run_searches(jobs, a.workers, a.times)
     for (i, n, cands, layer), f in zip(logged, found, strict=True):
         dims = cands[0]["dims"]

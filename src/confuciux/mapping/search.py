@@ -18,7 +18,9 @@ dropped) and within the caps.  Two methods:
   a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
   to the most PEs the estimate says fit (as is a share of every generation's children); a
   search over several PE counts first evaluates the space's lightest corner (every tile 1, the
-  fewest PEs).
+  fewest PEs).  With ``Genetic.polish_from`` or more evaluations the last ``Genetic.polish`` of
+  them go to a deterministic local search (:mod:`.polish`): every single-gene move of the best
+  point not polished yet, best first.
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -47,6 +49,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, breed
+from .polish import neighbours
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
@@ -519,9 +522,11 @@ def _exhaustive(run: _Run, chunk: int = 2048) -> None:
         run.evaluate(rows[i], pes[i, j])
 
 
-def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> None:
+def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> None:
     enc = run.enc
-    batch = ga.population or min(100, max(10, budget // 5))
+    batch = ga.population or min(100, max(10, total // 5))
+    polish = isinstance(enc, FreeEncoding) and total >= ga.polish_from and ga.polish > 0
+    budget = total - int(ga.polish * total) if polish else total  # the rest is the polish's
     first = enc.random(rng, batch * ga.initial)
     pes = _random_pes(run, first, rng)
     if ga.seeds and isinstance(enc, FreeEncoding):
@@ -570,6 +575,48 @@ def _genetic(run: _Run, budget: int, rng: np.random.Generator, ga: Genetic) -> N
         before = len(run.log)
         _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
+    if polish:
+        _polish(run, total)
+
+
+def _polish(run: _Run, budget: int) -> None:
+    """A deterministic local search (:mod:`.polish`) until ``budget`` evaluations: the best
+    valid point not polished yet (least gap) has every single-move neighbour evaluated, then the
+    next; a better point found is polished in its turn (it stops early after 50 points in a row
+    with nothing new around them).  Where the neighbours exceed what is left of the budget, those
+    of least estimated cost go first."""
+    assert isinstance(run.enc, FreeEncoding)
+    done = np.zeros(0, dtype=np.int64)
+    idle = 0  # points in a row whose neighbours were all evaluated already
+    while len(run.log) < budget and idle < 50:
+        gaps = run.gaps()
+        order = np.argsort(gaps, kind="stable")
+        order = order[run.log.valid[order] & ~np.isin(order, done)]
+        if not order.size:
+            return
+        at = int(order[0])
+        done = np.append(done, at)
+        rows, pes = neighbours(run.enc, run.log.rows[at], int(run.log.pes[at]), run.P)
+        new = run.log.seen.copy().fresh(*run.keys(rows, pes))
+        rows, pes = rows[new], pes[new]
+        idle = 0 if new.size else idle + 1
+        left = budget - len(run.log)
+        if rows.shape[0] > left:
+            rank = np.argsort(_estimated_cost(run, rows, pes), kind="stable")[:left]
+            rows, pes = rows[np.sort(rank)], pes[np.sort(rank)]
+        run.evaluate(rows, pes)
+
+
+def _estimated_cost(run: _Run, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
+    """The objective's estimate per candidate of a free mapping (inf where the estimated
+    buffers break a cap)."""
+    assert isinstance(run.enc, FreeEncoding)
+    if run.objective == "energy":
+        l1, l2 = estimated_buffers(run.enc, rows, pes)
+        est = estimated_energy(run.enc, rows, pes, run.hardware)
+    else:
+        est, l1, l2 = estimate(run.enc, rows, pes)
+    return np.asarray(np.where(_fits_estimate(run, l1, l2), est, np.inf))
 
 
 def _capped(run: _Run) -> bool:

@@ -1,0 +1,182 @@
+"""The polish: every single-gene move of a point, for a deterministic local search after the
+genetic search (:func:`.search.search` with a large enough budget, ``Genetic.polish``).
+
+A genetic search often stops a step short of a better neighbour: a tile one choice off, two
+adjacent loops the other way round, an inner cluster one size off.  :func:`neighbours` lists the
+points one move away from a point:
+
+* each tile of a free axis at each live level to its neighbouring choices (one up, one down),
+  to about half and twice itself, and to the least tile of one step more, as many or one fewer
+  (of the parallel axis: one round more, as many, one fewer over the level's sub-clusters); the
+  tiles inside are then clipped to nest, by the repair;
+* each inner cluster size to its neighbouring choices, to the sizes that give the top level one
+  sub-cluster more or fewer, and to the re-splits within a factor 2 that keep 95 % of the PEs
+  busy (the structure re-split between levels: on P PEs an inner cluster c leaves ⌊P / c⌋ at
+  the top); each also with the parallel tiles balanced to the new split, with the enclosing
+  tile grown to as many rounds, and with that and every parallel tile 1;
+* each pair of adjacent loops of a level's order swapped;
+* each level's parallel axis to another one allowed there, and swapped with the next level's;
+* each level removed (GAMMA's cluster death; the levels inside move out one place);
+* the PE count to its neighbours among the search's counts (a frontier over several counts).
+
+Every neighbour is repaired into the space; duplicates are left to the caller (it knows what
+has been evaluated).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .genome import FreeEncoding
+
+__all__ = ["neighbours"]
+
+
+def _cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _near(choices: tuple[int, ...], value: int, counts: tuple[int, ...] = ()) -> set[int]:
+    """The choices next to ``value`` (one up, one down), the ones nearest half and twice it, and
+    the least ones that cut the enclosing tile (the last choice) into each of ``counts`` pieces."""
+    arr = np.asarray(choices)
+    i = int(np.searchsorted(arr, value))
+    out = {int(arr[j]) for j in (i - 1, i + 1) if 0 <= j < arr.size}
+    if i < arr.size and arr[i] != value:  # value not a choice: the choice at i is a neighbour too
+        out.add(int(arr[i]))
+    targets = [value // 2, value * 2, *(_cdiv(int(arr[-1]), k) for k in counts if k >= 1)]
+    for target in targets:
+        j = int(np.clip(np.searchsorted(arr, target), 0, arr.size - 1))
+        out.add(int(arr[j]))
+    out.discard(value)
+    return out
+
+
+def _tile_moves(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+    """Each tile to its neighbours (:func:`_near`), and to the least tile of one step more, as
+    many or one fewer — for the parallel axis, one round more, as many or one fewer over the
+    level's sub-clusters (a balanced tile leaves fewer of them idle in the last round)."""
+    _, sp, cl, ti, _ = enc.parts(row[None, :])
+    inner = int(enc.min_pes(row)[0])
+    out = []
+    for lv in range(nlev):
+        parent = enc.sizes if lv == 0 else ti[0, lv - 1]
+        units = max(1, pes // inner) if lv == 0 else int(cl[0, lv])
+        for d in enc.free_axes.tolist():
+            t, whole = int(ti[0, lv, d]), int(parent[d])
+            steps = _cdiv(whole, t)
+            if d == sp[0, lv]:
+                rounds = _cdiv(steps, units)
+                counts = tuple(units * r for r in (rounds - 1, rounds, rounds + 1))
+            else:
+                counts = (steps - 1, steps, steps + 1)
+            for v in _near(enc.tile_choices(d, whole), t, counts):
+                g = row.copy()
+                enc.parts(g[None, :])[3][0, lv, d] = v
+                out.append(g)
+    return out
+
+
+def _cluster_moves(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+    """Each inner cluster size moved, and re-split with the top level (the module docstring)."""
+    _, sp, cl, ti, _ = enc.parts(row[None, :])
+    out = []
+    for lv in range(1, nlev):
+        s = int(sp[0, lv])
+        choices = enc.cluster_choices(lv, int(ti[0, lv - 1, s]), int(ti[0, lv, s]))
+        c = int(cl[0, lv])
+        targets = _near(choices, c)
+        others = max(1, int(np.prod(cl[0, 1:nlev])) // max(c, 1))
+        top = pes // (others * c) if c else 0
+        for t in (top - 1, top + 1):  # the top level one sub-cluster fewer or more
+            if t >= 1:
+                targets.add(pes // (others * t))
+        # the re-splits within a factor 2 that keep at least 95 % of the PEs busy
+        targets |= {v for v in range(max(1, c // 2), 2 * c + 1) if (pes // (others * v)) * others * v >= 0.95 * pes}
+        parent, tile = int(ti[0, lv - 1, s]), int(ti[0, lv, s])
+        rounds = _cdiv(_cdiv(parent, tile), max(c, 1))
+        enclosing = int(enc.sizes[s] if lv == 1 else ti[0, lv - 2, s])
+        for v in sorted(targets - {c, 0}):
+            g = row.copy()
+            enc.parts(g[None, :])[2][0, lv] = v
+            grown = g.copy()  # the enclosing tile grown (or cut) to as many rounds of the new cluster
+            enc.parts(grown[None, :])[3][0, lv - 1, s] = min(enclosing, v * tile * rounds)
+            fine = grown.copy()  # and every parallel tile 1: the finest split, most rounds
+            _, fsp, _, fti, _ = enc.parts(fine[None, :])
+            fti[0, np.arange(nlev), fsp[0, :nlev]] = 1
+            out += [g, _balanced(enc, g, nlev, pes), grown, fine]
+    return out
+
+
+def _balanced(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> np.ndarray:
+    """A copy of ``row`` with each level's parallel tile the least that keeps its number of
+    rounds over the level's sub-clusters (after a cluster move: the tiles follow the new split)."""
+    g: np.ndarray = row.copy()
+    _, sp, cl, ti, _ = enc.parts(g[None, :])
+    units = [max(1, pes // int(enc.min_pes(g)[0])), *cl[0, 1:nlev].tolist()]
+    for lv in range(nlev):
+        s = int(sp[0, lv])
+        whole = int(enc.sizes[s] if lv == 0 else ti[0, lv - 1, s])
+        rounds = _cdiv(_cdiv(whole, int(ti[0, lv, s])), max(1, units[lv]))
+        ti[0, lv, s] = max(1, _cdiv(whole, max(1, units[lv]) * rounds))
+    return g
+
+
+def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
+    """Adjacent loops swapped; each parallel axis changed, or swapped with the next level's."""
+    _, sp, _, _, od = enc.parts(row[None, :])
+    out = []
+    for lv in range(nlev):
+        if enc.orders[lv] is None:
+            for j in range(enc.D - 1):
+                g = row.copy()
+                o = enc.parts(g[None, :])[4][0, lv]
+                o[j], o[j + 1] = od[0, lv, j + 1], od[0, lv, j]
+                out.append(g)
+        for a in enc.spatial[lv]:
+            if a != sp[0, lv]:
+                g = row.copy()
+                enc.parts(g[None, :])[1][0, lv] = a
+                out.append(g)
+        if lv + 1 < nlev and sp[0, lv] != sp[0, lv + 1]:
+            g = row.copy()
+            s = enc.parts(g[None, :])[1][0]
+            s[lv], s[lv + 1] = sp[0, lv + 1], sp[0, lv]
+            out.append(g)
+    return out
+
+
+def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
+    """Each level removed (those inside move out one place), while the space allows fewer."""
+    out: list[np.ndarray] = []
+    if nlev <= enc.space.levels[0]:
+        return out
+    for lv in range(nlev):
+        g = row.copy()
+        a, b = enc.base(lv), enc.base(nlev - 1) + enc.stride
+        g[a:b] = np.concatenate([row[a + enc.stride : b], row[a : a + enc.stride]])
+        g[0] = nlev - 1
+        out.append(g)
+    return out
+
+
+def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points one move away from ``row`` on ``pes`` PEs (see the module docstring), as
+    repaired rows and their PE counts; ``counts`` are the search's PE counts (ascending).  Rows
+    whose inner clusters need more PEs than theirs are left out."""
+    row = np.asarray(row, dtype=np.int64)
+    nlev = int(row[0])
+    moved = [
+        *_tile_moves(enc, row, nlev, pes),
+        *_cluster_moves(enc, row, nlev, pes),
+        *_order_and_axis_moves(enc, row, nlev),
+        *_level_moves(enc, row, nlev),
+    ]
+    rows = enc.repair(np.array(moved, dtype=np.int64).reshape(-1, enc.width))
+    at = np.full(rows.shape[0], pes, dtype=np.int64)
+    i = int(np.searchsorted(counts, pes))
+    steps = [int(counts[j]) for j in (i - 1, i + 1) if 0 <= j < counts.size]
+    rows = np.concatenate([rows, np.repeat(row[None, :], len(steps), axis=0)])
+    at = np.concatenate([at, np.array(steps, dtype=np.int64)])
+    fits = enc.min_pes(rows) <= at
+    return rows[fits], at[fits]

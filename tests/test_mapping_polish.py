@@ -1,0 +1,77 @@
+"""The polish after a large genetic search: single-gene neighbours, a local optimum at the end,
+small searches untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from confuciux import Hardware, Layer
+from confuciux.mapping import MappingSpace
+from confuciux.mapping.genome import FreeEncoding
+from confuciux.mapping.polish import neighbours
+from confuciux.mapping.search import Genetic, explore, search
+
+LAYER = Layer(64, 64, 14, 14, 3, 3)
+SETTING = dict(pes=168, caps={"l1_bytes": 512, "l2_bytes": 108_000}, hardware=Hardware.maestro(),
+               flags={"noc_bw": 81_920_000, "offchip_bw": 2**30})  # fmt: skip
+
+
+def _unseen_neighbours(genetic: Genetic, evaluations: int = 1000) -> tuple[int, float]:
+    """How many single-move neighbours of the search's best point it never evaluated, and the
+    best's runtime (cycles)."""
+    run, _ = explore(LAYER, MappingSpace(), evaluations=evaluations, seed=0, genetic=genetic, **SETTING)  # type: ignore[arg-type]
+    rt = np.where(run.log.valid, run.log.costs["runtime"], np.inf)
+    b = int(np.argmin(rt))
+    assert isinstance(run.enc, FreeEncoding)
+    rows, pes = neighbours(run.enc, run.log.rows[b], int(run.log.pes[b]), run.P)
+    return int(run.log.seen.copy().fresh(*run.keys(rows, pes)).size), float(rt[b])
+
+
+def test_polished_best_has_no_better_neighbour():
+    # every neighbour of the best was evaluated and none is better (the best is the log's least):
+    # a local optimum of the moves; the genetic search alone leaves some unseen
+    unseen, polished = _unseen_neighbours(Genetic())
+    assert unseen == 0
+    unseen_before, before = _unseen_neighbours(Genetic(polish=0.0))
+    assert unseen_before > 0
+    assert polished <= before
+
+
+def test_small_budgets_are_unchanged():
+    a = search(LAYER, MappingSpace(), evaluations=300, seed=1, **SETTING)  # type: ignore[arg-type]
+    b = search(LAYER, MappingSpace(), evaluations=300, seed=1, genetic=Genetic(polish=0.0), **SETTING)  # type: ignore[arg-type]
+    assert np.array_equal(a.rows, b.rows) and np.array_equal(a.runtime, b.runtime)
+    assert a.evaluations == b.evaluations == 300
+
+
+def test_polish_spends_the_budget_and_is_seeded():
+    a = search(LAYER, MappingSpace(), evaluations=1000, seed=3, **SETTING)  # type: ignore[arg-type]
+    b = search(LAYER, MappingSpace(), evaluations=1000, seed=3, **SETTING)  # type: ignore[arg-type]
+    assert a.evaluations == 1000
+    assert np.array_equal(a.rows, b.rows) and np.array_equal(a.runtime, b.runtime)
+
+
+def test_neighbours_are_members_one_move_away():
+    enc = FreeEncoding(MappingSpace(), LAYER, 168)
+    row = enc.random(np.random.default_rng(0), 8)
+    row = row[np.argmax(row[:, 0])]  # one with the most levels
+    counts = np.array([64, 128, 168])
+    rows, pes = neighbours(enc, row, 128, counts)
+    assert rows.shape[0] > 20
+    assert np.array_equal(enc.repair(rows), rows)  # members of the space
+    assert np.all(enc.min_pes(rows) <= pes)
+    assert set(pes.tolist()) == {64, 128, 168}
+    same = np.all(rows == row, axis=1)
+    assert np.all(pes[same] != 128)  # the unchanged row only on another PE count
+    # the adjacent swap of a level's first two loops is among them
+    swapped = row.copy()
+    o = enc.parts(swapped[None, :])[4][0, 0]
+    o[0], o[1] = o[1], o[0]
+    assert np.any(np.all(rows == enc.repair(swapped[None, :])[0], axis=1))
+
+
+@pytest.mark.parametrize("kwargs", [{"polish": 1.5}, {"polish": -0.1}, {"polish_from": 0}, {"polish_from": 2.5}])
+def test_bad_polish_settings(kwargs):
+    with pytest.raises(ValueError, match="Genetic.polish"):
+        Genetic(**kwargs)
