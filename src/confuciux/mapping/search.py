@@ -66,6 +66,8 @@ OBJECTIVES = {"latency": "runtime", "energy": "energy"}
 RESOURCES = ("pes", "area", "power", "l1_bytes", "l2_bytes")
 CAPS = RESOURCES
 _COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "pes")
+#: The engine outputs :func:`.evaluate.design_costs` reads under ``Hardware.maestro()``.
+_PRINTED = ("energy", "area", "power", "runtime", "l1_bytes", "l2_bytes")
 
 
 @dataclass(frozen=True)
@@ -250,9 +252,11 @@ class _Run:
         self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
         self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
-        self.calibration: tuple[int, _Calibration] | None = None  # _calibration's, and the log size it is of
+        self.calibration: tuple[int, _Stats] | None = None  # _calibration's, and the log size it is of
         self.scratch: native.Seen | None = None
         self.simd = int(self.flags["simd"])
+        # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
+        self.outputs = _PRINTED if hardware == Hardware.maestro() else OUTPUTS
 
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
         """The least cycles each point's mapping allows (:mod:`.bounds`: its critical path and
@@ -299,8 +303,8 @@ class _Run:
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
-                                  self.flags, OUTPUTS)  # fmt: skip
-            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in OUTPUTS}
+                                  self.flags, self.outputs)  # fmt: skip
+            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in self.outputs}
             self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1).copy(), est, l2_est)
             return
         templates: list[Template | None] = list(self.enc.templates(rows))
@@ -357,14 +361,11 @@ class _Run:
 
     def reference_cost(self, resource: np.ndarray) -> np.ndarray:
         """The least valid objective at no more than ``resource`` (inf where none)."""
-        log = self.log
-        v = np.flatnonzero(log.valid)
-        if not v.size:
+        ref = _calibration(self).reference
+        if ref is None:
             return np.full(resource.shape, np.inf)
-        res = log.costs[self.resource]
-        order = v[np.argsort(res[v], kind="stable")]
-        best = np.minimum.accumulate(log.costs[OBJECTIVES[self.objective]][order])
-        pos = np.searchsorted(res[order], resource, side="right") - 1
+        res, best = ref
+        pos = np.searchsorted(res, resource, side="right") - 1
         return np.where(pos >= 0, best[np.maximum(pos, 0)], np.inf)
 
     def frontier(self, method: str) -> MappingFrontier:
@@ -680,13 +681,15 @@ def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
         run.evaluate(rows[new], pes[new])
 
 
-def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float) -> np.ndarray:
-    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order), taking at most a
-    ``share`` of them from any one parallel structure while others remain (so that one structure
-    cannot take over a generation early)."""
+def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float,
+            sig: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order; ``sig``: their
+    parallel structures when known), taking at most a ``share`` of them from any one parallel
+    structure while others remain (so that one structure cannot take over a generation early)."""
     if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
         return order[:k]
-    sig = run.enc.structure(rows)
+    if sig is None:
+        sig = run.enc.structure(rows)
     _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
     by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -756,7 +759,7 @@ def _screen_and_evaluate(
                 cand = cand.extend(more)
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
-    top = _niched(run, cand.rows[order], order, n_best, ga.niche)
+    top = _niched(run, cand.rows[order], order, n_best, ga.niche, None if cand.sig is None else cand.sig[order])
     left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
     left[top] = False
     rest = np.flatnonzero(left)
@@ -776,6 +779,7 @@ class _Candidates:
     l2: np.ndarray
     score: np.ndarray
     ratio: np.ndarray
+    sig: np.ndarray | None  # the parallel structures (a free mapping's)
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
@@ -786,7 +790,8 @@ class _Candidates:
         if not idx.size:
             return None
         rows, pes = rows[idx], pes[idx]
-        known, ratio = _structure_ratio(run, rows)
+        sig = run.enc.structure(rows) if isinstance(run.enc, FreeEncoding) else None
+        known, ratio = _structure_ratio(run, rows, sig)
         gap = None if parents is None else parents[0][idx]
         if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
             inherited = parents[1][idx]
@@ -803,11 +808,14 @@ class _Candidates:
         if keep.any():
             rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
             gap = None if gap is None else gap[keep]
-        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap), ratio)
+            sig = None if sig is None else sig[keep]
+        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap, sig), ratio, sig)
 
     def extend(self, other: _Candidates) -> _Candidates:
-        return _Candidates(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in
-                             ("rows", "pes", "est", "l2", "score", "ratio")))  # fmt: skip
+        cat = [np.concatenate([getattr(self, f), getattr(other, f)]) for f in
+               ("rows", "pes", "est", "l2", "score", "ratio")]  # fmt: skip
+        sig = None if self.sig is None or other.sig is None else np.concatenate([self.sig, other.sig])
+        return _Candidates(*cat, sig)
 
 
 def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
@@ -817,60 +825,68 @@ def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
     if "l1_bytes" in run.caps:
         keep &= ~(l1 > run.caps["l1_bytes"])
     if "l2_bytes" in run.caps:
-        log = run.log
-        ok = np.isfinite(log.l2_estimate) & (log.status == OK)
-        low = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
-        keep &= ~(l2 * min(low, 1.0) > run.caps["l2_bytes"])
+        keep &= ~(l2 * min(_calibration(run).l2_low, 1.0) > run.caps["l2_bytes"])
     return keep
 
 
 def _predicted(run: _Run, rows: np.ndarray, pes: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,
-               parent_gap: np.ndarray | None) -> np.ndarray:  # fmt: skip
+               parent_gap: np.ndarray | None, sig: np.ndarray | None) -> np.ndarray:  # fmt: skip
     """A predicted gap per candidate (lower is better), as :meth:`_Run.gaps` scores points.  For
     latency: the estimated runtime, calibrated by the median ratio of engine to estimate so far,
     over the frontier's cost at the candidate's estimated resource; a candidate predicted over a
     cap scores 10 + its predicted overuse.  Without an estimate (a template): the worse parent's
     gap."""
-    log = run.log
     if not np.isfinite(est).any():
         return np.zeros(rows.shape[0]) if parent_gap is None else parent_gap
-    values = {"pes": pes.astype(np.float64), "l1_bytes": l1,
-              "l2_bytes": l2 * _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75)}  # fmt: skip
+    values = {"pes": pes.astype(np.float64), "l1_bytes": l1, "l2_bytes": l2 * _calibration(run).l2_median}
     need = {run.resource, *run.caps} - set(values)
     if need:
         values.update(_priced(run, values["pes"], l1, values["l2_bytes"]))
     ref = run.reference_cost(values[run.resource])
-    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows)
+    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows, sig)
     over = np.zeros(rows.shape[0])
     for k, cap in run.caps.items():
         over = np.maximum(over, values[k] / cap - 1.0)
     return np.asarray(np.where(over > 0, 10.0 + over, pred))
 
 
-def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate, whether its parallel structure has valid points so far, and the median
-    ratio of engine to estimated runtime among them, else among all points (1 before any):
-    what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
-    structure."""
-    base, table = _calibration(run)[:2]
+def _structure_ratio(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate (``sig``: their parallel structures, None for a template), whether its
+    parallel structure has valid points so far, and the median ratio of engine to estimated
+    runtime among them, else among all points (1 before any): what the estimate leaves out (NoC
+    steps, a parallel reduction's traffic) differs by structure."""
+    stats = _calibration(run)
+    base, table = stats.base, stats.ratios
     none = np.zeros(rows.shape[0], dtype=bool)
     if table is None:
         return none, np.full(rows.shape[0], base)
     known, median = table
-    want = run.enc.structure(rows)  # type: ignore[union-attr]
-    at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
-    hit = known[at] == want
+    assert sig is not None
+    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    hit = known[at] == sig
     return hit, np.where(hit, median[at], base)
 
 
-_Calibration = tuple[float, tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]
+@dataclass(frozen=True)
+class _Stats:
+    """What the pre-screen reads of the log (:func:`_calibration`): the base ratio of engine to
+    estimated cost; per structure with valid points the median ratio (structures, medians); per
+    structure evaluated the points and the physically valid ones (structures, points, valid); the
+    least and the median ratio of engine to estimated L2 (:func:`_fits_estimate`,
+    :func:`_predicted`); the valid points' resource ascending and the least objective up to each
+    (:meth:`_Run.reference_cost`; None before any)."""
+
+    base: float
+    ratios: tuple[np.ndarray, np.ndarray] | None
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    l2_low: float
+    l2_median: float
+    reference: tuple[np.ndarray, np.ndarray] | None
 
 
-def _calibration(run: _Run) -> _Calibration:
-    """What :func:`_structure_ratio` and :func:`_valid_rate` read from the log, computed once per
-    log size (the log only grows; the pre-screen asks many times between evaluations): the base
-    ratio; per structure with valid points the median ratio; per structure evaluated the points
-    and the physically valid ones."""
+def _calibration(run: _Run) -> _Stats:
+    """What the pre-screen reads from the log (:class:`_Stats`), computed once per log size (the
+    log only grows; the pre-screen asks many times between evaluations)."""
     log = run.log
     if run.calibration is not None and run.calibration[0] == len(log):
         return run.calibration[1]
@@ -890,20 +906,30 @@ def _calibration(run: _Run) -> _Calibration:
         n = np.bincount(inverse, minlength=known.size)
         valid = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
         counts = (known, n, valid)
-    out = (base, ratios, counts)
+    ok = np.isfinite(log.l2_estimate) & (log.status == OK)
+    low = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
+    reference = None
+    v = np.flatnonzero(log.valid)
+    if v.size:
+        res = log.costs[run.resource]
+        order = v[np.argsort(res[v], kind="stable")]
+        reference = (res[order], np.minimum.accumulate(log.costs[run.field][order]))
+    out = _Stats(base, ratios, counts, low, _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75),
+                 reference)  # fmt: skip
     run.calibration = (len(log), out)
     return out
 
 
-def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
-    """Per candidate, the share of physically valid results among the points evaluated so far
-    with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
-    the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
-    table = _calibration(run)[2]
+def _valid_rate(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> np.ndarray:
+    """Per candidate (``sig``: their parallel structures), the share of physically valid results
+    among the points evaluated so far with its parallel structure (levels and parallel axes), as
+    (valid + 1) / (evaluated + 1): the estimate cannot tell which structures MAESTRO's quirks
+    make impossible, the log can."""
+    table = _calibration(run).counts
     if table is None:
         return np.ones(rows.shape[0])
     known, n, ok = table
-    sig = run.enc.structure(rows)  # type: ignore[union-attr]
+    assert sig is not None
     at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
     hit = known[at] == sig
     return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
