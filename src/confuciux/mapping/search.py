@@ -812,10 +812,10 @@ class _Candidates:
         return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap, sig), ratio, sig)
 
     def extend(self, other: _Candidates) -> _Candidates:
-        cat = [np.concatenate([getattr(self, f), getattr(other, f)]) for f in
-               ("rows", "pes", "est", "l2", "score", "ratio")]  # fmt: skip
+        rows, pes, est, l2, score, ratio = (np.concatenate([getattr(self, f), getattr(other, f)]) for f in
+                                            ("rows", "pes", "est", "l2", "score", "ratio"))  # fmt: skip
         sig = None if self.sig is None or other.sig is None else np.concatenate([self.sig, other.sig])
-        return _Candidates(*cat, sig)
+        return _Candidates(rows, pes, est, l2, score, ratio, sig)
 
 
 def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
