@@ -718,12 +718,17 @@ def _step_pes(run: _Run, parent: np.ndarray, rows: np.ndarray, rng: np.random.Ge
     """The parent's PE count, or with probability ``rate`` one to three places up or down the
     search's PE counts (a tenth of the moves anywhere)."""
     P = run.P
+    n = parent.size
+    move = rng.random(n) < rate  # (every draw made whatever P is: the seed's stream stays one)
+    step = rng.integers(1, 4, size=n) * np.where(rng.random(n) < 0.5, 1, -1)
+    far = rng.random(n) < 0.1
+    anywhere = rng.integers(P.size, size=n)
+    if P.size == 1:  # GAMMA's setting: one PE count
+        return np.full(n, P[0])
     i = np.searchsorted(P, parent)
-    move = rng.random(i.size) < rate
-    step = rng.integers(1, 4, size=i.size) * np.where(rng.random(i.size) < 0.5, 1, -1)
-    far = rng.random(i.size) < 0.1
-    j = np.where(move, np.where(far, rng.integers(P.size, size=i.size), i + step), i)
-    j = np.clip(j, np.searchsorted(P, run.enc.min_pes(rows)).clip(max=P.size - 1), P.size - 1)
+    j = np.where(move, np.where(far, anywhere, i + step), i)
+    # np.clip's scalar path is slow for small arrays: the same as max then min
+    j = np.minimum(np.maximum(j, np.minimum(np.searchsorted(P, run.enc.min_pes(rows)), P.size - 1)), P.size - 1)
     return np.asarray(P[j])
 
 
@@ -862,7 +867,7 @@ def _structure_ratio(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> tup
         return none, np.full(rows.shape[0], base)
     known, median = table
     assert sig is not None
-    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    at = np.minimum(np.searchsorted(known, sig), known.size - 1)
     hit = known[at] == sig
     return hit, np.where(hit, median[at], base)
 
@@ -930,7 +935,7 @@ def _valid_rate(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> np.ndarr
         return np.ones(rows.shape[0])
     known, n, ok = table
     assert sig is not None
-    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    at = np.minimum(np.searchsorted(known, sig), known.size - 1)
     hit = known[at] == sig
     return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
 
