@@ -189,36 +189,56 @@ class _Seen:
 
 
 class _Log:
-    """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
+    """Every point evaluated: its row, PE count, costs and whether it is a valid design.  The
+    attributes are views of the first ``len`` entries of buffers that double when full (a
+    search adds a batch a generation: no copy of the whole log each time); a view taken
+    earlier keeps its values."""
+
+    _ARRAYS = ("pes", "status", "valid", "overuse", "estimate", "l2_estimate", "physical")
+    _DTYPES = (np.int64, np.uint8, bool, np.float64, np.float64, np.float64, bool)
 
     def __init__(self, width: int) -> None:
         self.seen: _Seen | native.Seen = native.Seen(width + 1) if native.AVAILABLE else _Seen(width + 1)
-        self.rows = np.zeros((0, width), dtype=np.int64)
-        self.pes = np.zeros(0, dtype=np.int64)
-        self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
-        self.status = np.zeros(0, dtype=np.uint8)
-        self.valid = np.zeros(0, dtype=bool)
-        self.overuse = np.zeros(0)
-        self.estimate = np.zeros(0)
-        self.l2_estimate = np.zeros(0)
+        self.width = width
         self.below_bound = 0
-        self.physical = np.zeros(0, dtype=bool)
+        self._n = 0
+        self._grow(0)
+
+    def _grow(self, cap: int) -> None:
+        """Buffers of ``cap`` entries holding the log so far, and the views."""
+        n = self._n
+        old = getattr(self, "_buf", None)
+        buf = {k: np.empty(cap, dtype=t) for k, t in zip(self._ARRAYS, self._DTYPES, strict=True)}
+        buf.update({f"cost {k}": np.empty(cap) for k in _COSTS})  # (a cost "pes" besides the int PEs)
+        buf["rows"] = np.empty((cap, self.width), dtype=np.int64)
+        if old is not None:
+            for k, a in buf.items():
+                a[:n] = old[k][:n]
+        self._buf = buf
+        self._views()
+
+    def _views(self) -> None:
+        n, buf = self._n, self._buf
+        self.rows, self.pes, self.status, self.valid = (buf[k][:n] for k in ("rows", "pes", "status", "valid"))
+        self.overuse, self.estimate, self.l2_estimate = (buf[k][:n] for k in ("overuse", "estimate", "l2_estimate"))
+        self.physical = buf["physical"][:n]
+        self.costs: dict[str, np.ndarray] = {k: buf[f"cost {k}"][:n] for k in _COSTS}
 
     def __len__(self) -> int:
-        return int(self.pes.size)
+        return self._n
 
     def add(self, rows: np.ndarray, pes: np.ndarray, costs: Mapping[str, np.ndarray], status: np.ndarray,
             valid: np.ndarray, overuse: np.ndarray, est: np.ndarray, l2_est: np.ndarray) -> None:  # fmt: skip
-        self.rows = np.concatenate([self.rows, rows])
-        self.pes = np.concatenate([self.pes, pes])
-        for k in _COSTS:
-            self.costs[k] = np.concatenate([self.costs[k], costs[k]])
-        self.status = np.concatenate([self.status, status])
-        self.valid = np.concatenate([self.valid, valid])
-        self.overuse = np.concatenate([self.overuse, overuse])
-        self.estimate = np.concatenate([self.estimate, est])
-        self.l2_estimate = np.concatenate([self.l2_estimate, l2_est])
-        self.physical = np.concatenate([self.physical, np.isfinite(overuse)])
+        n, m = self._n, int(pes.size)
+        if n + m > self._buf["pes"].size:
+            self._grow(max(2 * (n + m), 256))
+        new = {"rows": rows, "pes": pes, "status": status, "valid": valid, "overuse": overuse, "estimate": est,
+               "l2_estimate": l2_est, "physical": np.isfinite(overuse)}  # fmt: skip
+        new.update({f"cost {k}": costs[k] for k in _COSTS})
+        for k, a in new.items():
+            self._buf[k][n : n + m] = a
+        self._n = n + m
+        self._views()
 
 
 class _Run:
@@ -254,6 +274,7 @@ class _Run:
         self.log = _Log(self.enc.width)
         self.calibration: tuple[int, _Stats] | None = None  # _calibration's, and the log size it is of
         self.scratch: native.Seen | None = None
+        self.log_structures = np.zeros(0, dtype=np.int64)  # of the log's rows so far (a free mapping's)
         self.simd = int(self.flags["simd"])
         # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
         self.outputs = _PRINTED if hardware == Hardware.maestro() else OUTPUTS
@@ -899,7 +920,8 @@ def _calibration(run: _Run) -> _Stats:
     ratios = counts = None
     if isinstance(run.enc, FreeEncoding) and len(log):
         ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
-        sig_all = run.enc.structure(log.rows)
+        done = run.log_structures.size  # the log only grows: its new rows' structures only
+        run.log_structures = sig_all = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
         if ok.any():
             sig = sig_all[ok]
             r = log.costs[run.field][ok] / log.estimate[ok]
