@@ -21,6 +21,8 @@ evaluates (every reported number is the engine's).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..cost.reference import energy_points
@@ -28,6 +30,7 @@ from ..dataflow import Dataflow
 from ..dataflow.dimensions import maestro_layer
 from ..dataflow.program import Spatial
 from ..hardware import Hardware
+from ..workload import Layer
 from . import native
 from .genome import FreeEncoding
 
@@ -235,6 +238,18 @@ def _written(enc: FreeEncoding, axis: int, tile: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _sizes(layer: Layer) -> tuple[dict[str, float], float, float, float]:
+    """:func:`energy`'s sizes of a layer (a search asks for the same layer's many times): MAESTRO's
+    dimensions, the batch, the filter's and the output's elements."""
+    _, dims = maestro_layer(layer, Dataflow([Spatial("K", 1)]))
+    d = {k: float(v) for k, v in dims.items()}
+    batch = d.get("N", 1.0) * d.get("G", 1.0)
+    filt = d["C"] * d["R"] * d["S"] * (1.0 if layer.depthwise else d["K"] * d.get("G", 1.0))
+    out_size = batch * (d["C"] if layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
+    return d, batch, filt, out_size
+
+
 def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware: Hardware) -> np.ndarray:
     """Estimated energy (nJ) of each row under ``hardware``'s accounting (MAESTRO's with
     ``Hardware.maestro()``: L2 traffic, and L1 only for a one-level program): the traffic of
@@ -242,9 +257,7 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
     t = traffic(enc, g, pes)
-    _, dims = maestro_layer(enc.layer, Dataflow([Spatial("K", 1)]))
-    d = {k: float(v) for k, v in dims.items()}
-    batch = d.get("N", 1.0) * d.get("G", 1.0)
+    d, batch, filt, out_size = _sizes(enc.layer)
     p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
     # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
     macs = float(enc.layer.macs) * np.ones(n)
@@ -254,8 +267,6 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
             macs = macs * both["runtime"] / both["physical"]
         else:
             macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
-    filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
-    out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
     ones = np.ones(n)
     counts = {
         "runtime": ones, "l1_bytes": ones, "l2_bytes": ones, "macs": macs,
