@@ -831,7 +831,7 @@ class _Candidates:
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
         keep = _fits_estimate(run, l1, l2)
-        if keep.any():
+        if keep.any() and not keep.all():
             rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
             gap = None if gap is None else gap[keep]
             sig = None if sig is None else sig[keep]
