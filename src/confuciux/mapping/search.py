@@ -711,11 +711,10 @@ def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float
         return order[:k]
     if sig is None:
         sig = run.enc.structure(rows)
-    _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
-    by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    by, first_of = _groups(sig)  # positions grouped by structure, in order
+    start = np.flatnonzero(first_of)
     rank = np.empty(order.size, dtype=np.int64)  # how many of the same structure come before
-    rank[by] = np.arange(order.size) - start[inverse[by]]
+    rank[by] = np.arange(order.size) - start[np.cumsum(first_of) - 1]
     cap = max(1, int(share * k))
     first = order[rank < cap]
     return np.concatenate([first, order[rank >= cap]])[:k]
@@ -910,6 +909,18 @@ class _Stats:
     reference: tuple[np.ndarray, np.ndarray] | None
 
 
+def _groups(values: np.ndarray, ordered: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of ``values`` (int64) sorted by value, equal values in their order, and
+    whether each sorted one is the first of its value (what np.unique finds, with less of its
+    overhead on small arrays); ``ordered``: ``values`` are sorted already."""
+    by = np.arange(values.size) if ordered else np.argsort(values, kind="stable")
+    v = values[by]
+    first = np.empty(v.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(v[1:], v[:-1], out=first[1:])
+    return by, first
+
+
 def _calibration(run: _Run) -> _Stats:
     """What the pre-screen reads from the log (:class:`_Stats`), computed once per log size (the
     log only grows; the pre-screen asks many times between evaluations)."""
@@ -927,9 +938,13 @@ def _calibration(run: _Run) -> _Stats:
             r = log.costs[run.field][ok] / log.estimate[ok]
             order = np.lexsort((r, sig))
             sig, r = sig[order], r[order]
-            known, first, count = np.unique(sig, return_index=True, return_counts=True)
-            ratios = (known, r[first + (count - 1) // 2])
-        known, inverse = np.unique(sig_all, return_inverse=True)
+            first = np.flatnonzero(_groups(sig, ordered=True)[1])
+            count = np.diff(np.append(first, sig.size))
+            ratios = (sig[first], r[first + (count - 1) // 2])
+        by, first_of = _groups(sig_all)
+        known = sig_all[by[first_of]]
+        inverse = np.empty(sig_all.size, dtype=np.int64)  # each point's structure, an index into known
+        inverse[by] = np.cumsum(first_of) - 1
         n = np.bincount(inverse, minlength=known.size)
         valid = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
         counts = (known, n, valid)

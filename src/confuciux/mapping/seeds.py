@@ -143,7 +143,8 @@ def seed_rows(
     pick = rng.integers(len(found), size=n)
     # the other tiles log-uniform below their parent tile: one uniform draw per row, level and axis
     u = rng.random((n, enc.L, enc.D))
-    levels, axis, cluster, fixed, tile = (a[pick] for a in _structure_tables(enc, pes, found))
+    tables = _structure_tables(enc.L, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()), pes, tuple(found))
+    levels, axis, cluster, fixed, tile = (a[pick] for a in tables)
     nlev[:] = levels
     parent = np.broadcast_to(enc.sizes, (n, enc.D))
     for lv in range(enc.L):  # every row at once, level by level (a row's levels below its own untouched)
@@ -160,15 +161,17 @@ def seed_rows(
     return g if l2_cap is None else _fit_l2(enc, g, pes, l2_cap)
 
 
+@lru_cache(maxsize=512)
 def _structure_tables(
-    enc: FreeEncoding, pes: int, found: list[Structure]
+    L: int, sizes: tuple[int, ...], out_strides: tuple[int, ...], pes: int, found: tuple[Structure, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per structure of ``found`` on ``pes`` PEs: its levels, parallel axis and cluster per level
+    """Per structure of ``found`` on ``pes`` PEs (an encoding's L levels, axis sizes and output
+    strides; read only, shared by the calls with the same arguments): its levels, parallel axis and cluster per level
     (L), and the tiles it fixes (a mask and values, (L, D)): a parallel axis whole above its
     first parallel level, from there the best cut for its sub-clusters (an outer level's tile cut
     for an inner level that re-splits the axis), 1 at the innermost of several levels when the
     axis is not parallel there."""
-    k, L, D = len(found), enc.L, enc.D
+    k, D = len(found), len(sizes)
     levels = np.zeros(k, dtype=np.int64)
     axis = np.zeros((k, L), dtype=np.int64)
     cluster = np.zeros((k, L), dtype=np.int64)
@@ -182,15 +185,17 @@ def _structure_tables(
         for a in set(axes):
             first = axes.index(a)
             total = int(np.prod([u_ for b, u_ in zip(axes, units, strict=True) if b == a]))
-            t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
+            t = _best_tile(sizes[a], total, out_strides[a])
             fixed[j, :, a] = True
-            tile[j, :first, a] = enc.sizes[a]
+            tile[j, :first, a] = sizes[a]
             tile[j, first:, a] = t
             for lv in range(first + 1, n):  # a level that re-splits the axis cuts the outer tile
                 if axes[lv] == a:
                     tile[j, first:lv, a] = t * units[lv]
             if axes[-1] != a and n > 1:
                 tile[j, n - 1, a] = 1
+    for table in (levels, axis, cluster, fixed, tile):
+        table.flags.writeable = False
     return levels, axis, cluster, fixed, tile
 
 
