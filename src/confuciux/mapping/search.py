@@ -282,6 +282,10 @@ class _Run:
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
         """The least cycles each point's mapping allows (:mod:`.bounds`: its critical path and
         busy-PE bound)."""
+        if isinstance(self.enc, FreeEncoding) and native.usable(self.enc):  # both from one C call
+            both = native.estimate(self.enc, rows, np.asarray(pes, dtype=np.int64), physical=True, busy=True)
+            bound: np.ndarray = np.maximum(both["physical"] / self.simd, self.layer.macs / (both["busy"] * self.simd))
+            return bound
         if isinstance(self.enc, FreeEncoding):
             busy = self.enc.busy_pes(rows, pes)
             floor = self.layer.macs / (busy * self.simd)
@@ -702,14 +706,15 @@ def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
         run.evaluate(rows[new], pes[new])
 
 
-def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float,
+def _niched(run: _Run, rows: np.ndarray | None, order: np.ndarray, k: int, share: float,
             sig: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The first ``k`` of ``order`` (whose rows are ``rows``, in that order; ``sig``: their
-    parallel structures when known), taking at most a ``share`` of them from any one parallel
+    parallel structures when known, then ``rows`` may be None), taking at most a ``share`` of them from any one parallel
     structure while others remain (so that one structure cannot take over a generation early)."""
     if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
         return order[:k]
     if sig is None:
+        assert rows is not None
         sig = run.enc.structure(rows)
     by, first_of = _groups(sig)  # positions grouped by structure, in order
     start = np.flatnonzero(first_of)
@@ -784,7 +789,8 @@ def _screen_and_evaluate(
                 cand = cand.extend(more)
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
-    top = _niched(run, cand.rows[order], order, n_best, ga.niche, None if cand.sig is None else cand.sig[order])
+    top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
+                  None if cand.sig is None else cand.sig[order])  # fmt: skip
     left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
     left[top] = False
     rest = np.flatnonzero(left)
