@@ -37,11 +37,19 @@ from .genome import FreeEncoding
 __all__ = ["estimate", "buffers", "critical_path", "traffic", "energy"]
 
 
+def _per_row(pes: np.ndarray | int, n: int) -> np.ndarray:
+    """``pes`` as an int64 value per row (an int64 array of n as it is: np.broadcast_to costs
+    more than the estimate of a small batch)."""
+    if isinstance(pes, np.ndarray) and pes.dtype == np.int64 and pes.shape == (n,):
+        return pes
+    return np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+
+
 def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(runtime in cycles, L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs
     (one value, or one a row)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     if native.usable(enc):
         out = native.estimate(enc, g, p, runtime=True, buffers=True)
         return out["runtime"], out["l1_bytes"], out["l2_bytes"]
@@ -51,7 +59,7 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tupl
 def buffers(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """(L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     if native.usable(enc):
         out = native.estimate(enc, g, p, buffers=True)
         return out["l1_bytes"], out["l2_bytes"]
@@ -63,7 +71,7 @@ def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, si
     estimate's runtime with a strided tile charged its real rows; equal to
     :func:`confuciux.mapping.bounds.critical_path` of the row's program)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     path = native.estimate(enc, g, p, physical=True)["physical"] if native.usable(enc) else _runtime(enc, g, p, True)
     out: np.ndarray = path / simd
     return out
@@ -154,7 +162,7 @@ def traffic(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> dict[
     every step.  Returns ``input_l2_read``, ``filter_l2_read``, ``output_l2_write``."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    p = _per_row(pes, n)
     if native.usable(enc):
         return native.traffic(enc, g, p)
     return _traffic(enc, g, p)
@@ -258,7 +266,7 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     n = g.shape[0]
     t = traffic(enc, g, pes)
     d, batch, filt, out_size = _sizes(enc.layer)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    p = _per_row(pes, n)
     # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
     macs = float(enc.layer.macs) * np.ones(n)
     if int(enc.out_strides.max()) > 1:

@@ -88,7 +88,8 @@ def _space(enc: Any) -> Any:
 
 
 def _ptr(ctype: str, a: np.ndarray | None) -> Any:
-    return ffi.NULL if a is None else ffi.cast(ctype, ffi.from_buffer(a))
+    """A ``ctype`` (``"T *"``) pointer to ``a``'s memory (NULL for None), typed by cffi directly."""
+    return ffi.NULL if a is None else ffi.from_buffer(ctype[:-1].rstrip() + "[]", a)
 
 
 def _rows(enc: Any, rows: np.ndarray, per_row: np.ndarray | int | None) -> tuple[np.ndarray, np.ndarray | None]:
