@@ -709,8 +709,9 @@ def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
 def _niched(run: _Run, rows: np.ndarray | None, order: np.ndarray, k: int, share: float,
             sig: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The first ``k`` of ``order`` (whose rows are ``rows``, in that order; ``sig``: their
-    parallel structures when known, then ``rows`` may be None), taking at most a ``share`` of them from any one parallel
-    structure while others remain (so that one structure cannot take over a generation early)."""
+    parallel structures when known, then ``rows`` may be None), taking at most a ``share`` of
+    them from any one parallel structure while others remain (so that one structure cannot take
+    over a generation early)."""
     if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
         return order[:k]
     if sig is None:
