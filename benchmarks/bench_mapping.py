@@ -33,6 +33,7 @@ def _cold() -> None:
     mapping_options._CACHE.clear()
     seeds._least_work.cache_clear()
     seeds._best_tile.cache_clear()
+    seeds._structure_tables.cache_clear()
 
 
 @pytest.mark.parametrize("settings", ["platform", "search-default"])

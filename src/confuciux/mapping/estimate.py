@@ -21,6 +21,8 @@ evaluates (every reported number is the engine's).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..cost.reference import energy_points
@@ -28,17 +30,26 @@ from ..dataflow import Dataflow
 from ..dataflow.dimensions import maestro_layer
 from ..dataflow.program import Spatial
 from ..hardware import Hardware
+from ..workload import Layer
 from . import native
 from .genome import FreeEncoding
 
 __all__ = ["estimate", "buffers", "critical_path", "traffic", "energy"]
 
 
+def _per_row(pes: np.ndarray | int, n: int) -> np.ndarray:
+    """``pes`` as an int64 value per row (an int64 array of n as it is: np.broadcast_to costs
+    more than the estimate of a small batch)."""
+    if isinstance(pes, np.ndarray) and pes.dtype == np.int64 and pes.shape == (n,):
+        return pes
+    return np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+
+
 def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(runtime in cycles, L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs
     (one value, or one a row)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     if native.usable(enc):
         out = native.estimate(enc, g, p, runtime=True, buffers=True)
         return out["runtime"], out["l1_bytes"], out["l2_bytes"]
@@ -48,7 +59,7 @@ def estimate(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tupl
 def buffers(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """(L1 bytes per PE, L2 bytes) estimated for each row on ``pes`` PEs."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     if native.usable(enc):
         out = native.estimate(enc, g, p, buffers=True)
         return out["l1_bytes"], out["l2_bytes"]
@@ -60,7 +71,7 @@ def critical_path(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, si
     estimate's runtime with a strided tile charged its real rows; equal to
     :func:`confuciux.mapping.bounds.critical_path` of the row's program)."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (g.shape[0],))
+    p = _per_row(pes, g.shape[0])
     path = native.estimate(enc, g, p, physical=True)["physical"] if native.usable(enc) else _runtime(enc, g, p, True)
     out: np.ndarray = path / simd
     return out
@@ -151,7 +162,7 @@ def traffic(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int) -> dict[
     every step.  Returns ``input_l2_read``, ``filter_l2_read``, ``output_l2_write``."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    p = _per_row(pes, n)
     if native.usable(enc):
         return native.traffic(enc, g, p)
     return _traffic(enc, g, p)
@@ -235,6 +246,18 @@ def _written(enc: FreeEncoding, axis: int, tile: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _sizes(layer: Layer) -> tuple[dict[str, float], float, float, float]:
+    """:func:`energy`'s sizes of a layer (a search asks for the same layer's many times): MAESTRO's
+    dimensions, the batch, the filter's and the output's elements."""
+    _, dims = maestro_layer(layer, Dataflow([Spatial("K", 1)]))
+    d = {k: float(v) for k, v in dims.items()}
+    batch = d.get("N", 1.0) * d.get("G", 1.0)
+    filt = d["C"] * d["R"] * d["S"] * (1.0 if layer.depthwise else d["K"] * d.get("G", 1.0))
+    out_size = batch * (d["C"] if layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
+    return d, batch, filt, out_size
+
+
 def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware: Hardware) -> np.ndarray:
     """Estimated energy (nJ) of each row under ``hardware``'s accounting (MAESTRO's with
     ``Hardware.maestro()``: L2 traffic, and L1 only for a one-level program): the traffic of
@@ -242,10 +265,8 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
     t = traffic(enc, g, pes)
-    _, dims = maestro_layer(enc.layer, Dataflow([Spatial("K", 1)]))
-    d = {k: float(v) for k, v in dims.items()}
-    batch = d.get("N", 1.0) * d.get("G", 1.0)
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    d, batch, filt, out_size = _sizes(enc.layer)
+    p = _per_row(pes, n)
     # MAESTRO counts a strided output tile's MACs at its stride-1 size (the same on stride 1)
     macs = float(enc.layer.macs) * np.ones(n)
     if int(enc.out_strides.max()) > 1:
@@ -254,8 +275,6 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
             macs = macs * both["runtime"] / both["physical"]
         else:
             macs = macs * _runtime(enc, g, p) / _runtime(enc, g, p, physical=True)
-    filt = d["C"] * d["R"] * d["S"] * (1.0 if enc.layer.depthwise else d["K"] * d.get("G", 1.0))
-    out_size = batch * (d["C"] if enc.layer.depthwise else d["K"]) * (d["Y"] - d["R"] + 1) * (d["X"] - d["S"] + 1)
     ones = np.ones(n)
     counts = {
         "runtime": ones, "l1_bytes": ones, "l2_bytes": ones, "macs": macs,

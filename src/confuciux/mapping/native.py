@@ -11,6 +11,7 @@ library's enums (csrc/mapping.h), checked against :mod:`.space` when it loads.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from dataclasses import fields
@@ -87,13 +88,17 @@ def _space(enc: Any) -> Any:
 
 
 def _ptr(ctype: str, a: np.ndarray | None) -> Any:
-    return ffi.NULL if a is None else ffi.cast(ctype, ffi.from_buffer(a))
+    """A ``ctype`` (``"T *"``) pointer to ``a``'s memory (NULL for None), typed by cffi directly."""
+    return ffi.NULL if a is None else ffi.from_buffer(ctype[:-1].rstrip() + "[]", a)
 
 
 def _rows(enc: Any, rows: np.ndarray, per_row: np.ndarray | int | None) -> tuple[np.ndarray, np.ndarray | None]:
     g = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, enc.width)
     if per_row is None:
         return g, None
+    if isinstance(per_row, np.ndarray) and per_row.dtype == np.int64 and per_row.shape == (g.shape[0],) \
+            and per_row.flags.c_contiguous:  # (the common case, without broadcast_to's cost)
+        return g, per_row
     p = np.ascontiguousarray(np.broadcast_to(np.asarray(per_row, dtype=np.int64), (g.shape[0],)))
     return g, p
 
@@ -166,6 +171,15 @@ def repair(enc: Any, rows: np.ndarray) -> np.ndarray:
     return g
 
 
+@functools.lru_cache(maxsize=16)
+def _ops(ops: Any) -> Any:
+    """The ``cxm_ops`` of an :class:`.operators.Operators` (a frozen value: made once)."""
+    c = ffi.new("cxm_ops *")
+    for f in fields(ops):  # cxm_ops has Operators' fields
+        setattr(c, f.name, getattr(ops, f.name))
+    return c
+
+
 def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np.ndarray:
     """:func:`.operators.breed_reference`: a child of each pair of rows ``a[i]``, ``b[i]`` (any
     integers) from the draws ``u[i]`` (values in [0, 1)), repaired; a new array."""
@@ -176,9 +190,7 @@ def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np
     w = np.ascontiguousarray(u, dtype=np.float64)
     if h.shape[0] != n or w.shape != (n, k):
         raise ValueError(f"mapping breed: {n} rows a, {h.shape[0]} rows b, draws of shape {w.shape} (need ({n}, {k}))")
-    c = ffi.new("cxm_ops *")
-    for f in fields(ops):  # cxm_ops has Operators' fields
-        setattr(c, f.name, getattr(ops, f.name))
+    c = _ops(ops)
     out = np.empty_like(g)
     space, divs = _space(enc)
     code = lib.cxm_breed(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], c, n, _ptr("long long *", g),

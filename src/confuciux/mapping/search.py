@@ -66,6 +66,8 @@ OBJECTIVES = {"latency": "runtime", "energy": "energy"}
 RESOURCES = ("pes", "area", "power", "l1_bytes", "l2_bytes")
 CAPS = RESOURCES
 _COSTS = ("runtime", "energy", "area", "power", "l1_bytes", "l2_bytes", "pes")
+#: The engine outputs :func:`.evaluate.design_costs` reads under ``Hardware.maestro()``.
+_PRINTED = ("energy", "area", "power", "runtime", "l1_bytes", "l2_bytes")
 
 
 @dataclass(frozen=True)
@@ -187,36 +189,56 @@ class _Seen:
 
 
 class _Log:
-    """Every point evaluated: its row, PE count, costs and whether it is a valid design."""
+    """Every point evaluated: its row, PE count, costs and whether it is a valid design.  The
+    attributes are views of the first ``len`` entries of buffers that double when full (a
+    search adds a batch a generation: no copy of the whole log each time); a view taken
+    earlier keeps its values."""
+
+    _ARRAYS = ("pes", "status", "valid", "overuse", "estimate", "l2_estimate", "physical")
+    _DTYPES = (np.int64, np.uint8, bool, np.float64, np.float64, np.float64, bool)
 
     def __init__(self, width: int) -> None:
         self.seen: _Seen | native.Seen = native.Seen(width + 1) if native.AVAILABLE else _Seen(width + 1)
-        self.rows = np.zeros((0, width), dtype=np.int64)
-        self.pes = np.zeros(0, dtype=np.int64)
-        self.costs: dict[str, np.ndarray] = {k: np.zeros(0) for k in _COSTS}
-        self.status = np.zeros(0, dtype=np.uint8)
-        self.valid = np.zeros(0, dtype=bool)
-        self.overuse = np.zeros(0)
-        self.estimate = np.zeros(0)
-        self.l2_estimate = np.zeros(0)
+        self.width = width
         self.below_bound = 0
-        self.physical = np.zeros(0, dtype=bool)
+        self._n = 0
+        self._grow(0)
+
+    def _grow(self, cap: int) -> None:
+        """Buffers of ``cap`` entries holding the log so far, and the views."""
+        n = self._n
+        old = getattr(self, "_buf", None)
+        buf = {k: np.empty(cap, dtype=t) for k, t in zip(self._ARRAYS, self._DTYPES, strict=True)}
+        buf.update({f"cost {k}": np.empty(cap) for k in _COSTS})  # (a cost "pes" besides the int PEs)
+        buf["rows"] = np.empty((cap, self.width), dtype=np.int64)
+        if old is not None:
+            for k, a in buf.items():
+                a[:n] = old[k][:n]
+        self._buf = buf
+        self._views()
+
+    def _views(self) -> None:
+        n, buf = self._n, self._buf
+        self.rows, self.pes, self.status, self.valid = (buf[k][:n] for k in ("rows", "pes", "status", "valid"))
+        self.overuse, self.estimate, self.l2_estimate = (buf[k][:n] for k in ("overuse", "estimate", "l2_estimate"))
+        self.physical = buf["physical"][:n]
+        self.costs: dict[str, np.ndarray] = {k: buf[f"cost {k}"][:n] for k in _COSTS}
 
     def __len__(self) -> int:
-        return int(self.pes.size)
+        return self._n
 
     def add(self, rows: np.ndarray, pes: np.ndarray, costs: Mapping[str, np.ndarray], status: np.ndarray,
             valid: np.ndarray, overuse: np.ndarray, est: np.ndarray, l2_est: np.ndarray) -> None:  # fmt: skip
-        self.rows = np.concatenate([self.rows, rows])
-        self.pes = np.concatenate([self.pes, pes])
-        for k in _COSTS:
-            self.costs[k] = np.concatenate([self.costs[k], costs[k]])
-        self.status = np.concatenate([self.status, status])
-        self.valid = np.concatenate([self.valid, valid])
-        self.overuse = np.concatenate([self.overuse, overuse])
-        self.estimate = np.concatenate([self.estimate, est])
-        self.l2_estimate = np.concatenate([self.l2_estimate, l2_est])
-        self.physical = np.concatenate([self.physical, np.isfinite(overuse)])
+        n, m = self._n, int(pes.size)
+        if n + m > self._buf["pes"].size:
+            self._grow(max(2 * (n + m), 256))
+        new = {"rows": rows, "pes": pes, "status": status, "valid": valid, "overuse": overuse, "estimate": est,
+               "l2_estimate": l2_est, "physical": np.isfinite(overuse)}  # fmt: skip
+        new.update({f"cost {k}": costs[k] for k in _COSTS})
+        for k, a in new.items():
+            self._buf[k][n : n + m] = a
+        self._n = n + m
+        self._views()
 
 
 class _Run:
@@ -250,13 +272,20 @@ class _Run:
         self.direct = direct_evaluator() if evaluator is None and isinstance(self.enc, FreeEncoding) else None
         self.evaluator = default_evaluator() if evaluator is None else evaluator
         self.log = _Log(self.enc.width)
-        self.calibration: tuple[int, _Calibration] | None = None  # _calibration's, and the log size it is of
+        self.calibration: tuple[int, _Stats] | None = None  # _calibration's, and the log size it is of
         self.scratch: native.Seen | None = None
+        self.log_structures = np.zeros(0, dtype=np.int64)  # of the log's rows so far (a free mapping's)
         self.simd = int(self.flags["simd"])
+        # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
+        self.outputs = _PRINTED if hardware == Hardware.maestro() else OUTPUTS
 
     def floor(self, rows: np.ndarray, pes: np.ndarray) -> np.ndarray:
         """The least cycles each point's mapping allows (:mod:`.bounds`: its critical path and
         busy-PE bound)."""
+        if isinstance(self.enc, FreeEncoding) and native.usable(self.enc):  # both from one C call
+            both = native.estimate(self.enc, rows, np.asarray(pes, dtype=np.int64), physical=True, busy=True)
+            bound: np.ndarray = np.maximum(both["physical"] / self.simd, self.layer.macs / (both["busy"] * self.simd))
+            return bound
         if isinstance(self.enc, FreeEncoding):
             busy = self.enc.busy_pes(rows, pes)
             floor = self.layer.macs / (busy * self.simd)
@@ -299,8 +328,8 @@ class _Run:
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
-                                  self.flags, OUTPUTS)  # fmt: skip
-            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in OUTPUTS}
+                                  self.flags, self.outputs)  # fmt: skip
+            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in self.outputs}
             self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1).copy(), est, l2_est)
             return
         templates: list[Template | None] = list(self.enc.templates(rows))
@@ -357,14 +386,11 @@ class _Run:
 
     def reference_cost(self, resource: np.ndarray) -> np.ndarray:
         """The least valid objective at no more than ``resource`` (inf where none)."""
-        log = self.log
-        v = np.flatnonzero(log.valid)
-        if not v.size:
+        ref = _calibration(self).reference
+        if ref is None:
             return np.full(resource.shape, np.inf)
-        res = log.costs[self.resource]
-        order = v[np.argsort(res[v], kind="stable")]
-        best = np.minimum.accumulate(log.costs[OBJECTIVES[self.objective]][order])
-        pos = np.searchsorted(res[order], resource, side="right") - 1
+        res, best = ref
+        pos = np.searchsorted(res, resource, side="right") - 1
         return np.where(pos >= 0, best[np.maximum(pos, 0)], np.inf)
 
     def frontier(self, method: str) -> MappingFrontier:
@@ -680,18 +706,21 @@ def _evaluate_new(run: _Run, rows: np.ndarray, pes: np.ndarray) -> None:
         run.evaluate(rows[new], pes[new])
 
 
-def _niched(run: _Run, rows: np.ndarray, order: np.ndarray, k: int, share: float) -> np.ndarray:
-    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order), taking at most a
-    ``share`` of them from any one parallel structure while others remain (so that one structure
-    cannot take over a generation early)."""
+def _niched(run: _Run, rows: np.ndarray | None, order: np.ndarray, k: int, share: float,
+            sig: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """The first ``k`` of ``order`` (whose rows are ``rows``, in that order; ``sig``: their
+    parallel structures when known, then ``rows`` may be None), taking at most a ``share`` of
+    them from any one parallel structure while others remain (so that one structure cannot take
+    over a generation early)."""
     if not isinstance(run.enc, FreeEncoding) or share >= 1.0 or order.size <= k:
         return order[:k]
-    sig = run.enc.structure(rows)
-    _, inverse, counts = np.unique(sig, return_inverse=True, return_counts=True)
-    by = np.argsort(inverse, kind="stable")  # positions grouped by structure, in order
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if sig is None:
+        assert rows is not None
+        sig = run.enc.structure(rows)
+    by, first_of = _groups(sig)  # positions grouped by structure, in order
+    start = np.flatnonzero(first_of)
     rank = np.empty(order.size, dtype=np.int64)  # how many of the same structure come before
-    rank[by] = np.arange(order.size) - start[inverse[by]]
+    rank[by] = np.arange(order.size) - start[np.cumsum(first_of) - 1]
     cap = max(1, int(share * k))
     first = order[rank < cap]
     return np.concatenate([first, order[rank >= cap]])[:k]
@@ -715,12 +744,17 @@ def _step_pes(run: _Run, parent: np.ndarray, rows: np.ndarray, rng: np.random.Ge
     """The parent's PE count, or with probability ``rate`` one to three places up or down the
     search's PE counts (a tenth of the moves anywhere)."""
     P = run.P
+    n = parent.size
+    move = rng.random(n) < rate  # (every draw made whatever P is: the seed's stream stays one)
+    step = rng.integers(1, 4, size=n) * np.where(rng.random(n) < 0.5, 1, -1)
+    far = rng.random(n) < 0.1
+    anywhere = rng.integers(P.size, size=n)
+    if P.size == 1:  # GAMMA's setting: one PE count
+        return np.full(n, P[0])
     i = np.searchsorted(P, parent)
-    move = rng.random(i.size) < rate
-    step = rng.integers(1, 4, size=i.size) * np.where(rng.random(i.size) < 0.5, 1, -1)
-    far = rng.random(i.size) < 0.1
-    j = np.where(move, np.where(far, rng.integers(P.size, size=i.size), i + step), i)
-    j = np.clip(j, np.searchsorted(P, run.enc.min_pes(rows)).clip(max=P.size - 1), P.size - 1)
+    j = np.where(move, np.where(far, anywhere, i + step), i)
+    # np.clip's scalar path is slow for small arrays: the same as max then min
+    j = np.minimum(np.maximum(j, np.minimum(np.searchsorted(P, run.enc.min_pes(rows)), P.size - 1)), P.size - 1)
     return np.asarray(P[j])
 
 
@@ -756,7 +790,8 @@ def _screen_and_evaluate(
                 cand = cand.extend(more)
     order = np.argsort(cand.score, kind="stable")
     n_best = min(n - int(round(ga.explore * n)), order.size)
-    top = _niched(run, cand.rows[order], order, n_best, ga.niche)
+    top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
+                  None if cand.sig is None else cand.sig[order])  # fmt: skip
     left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
     left[top] = False
     rest = np.flatnonzero(left)
@@ -776,6 +811,7 @@ class _Candidates:
     l2: np.ndarray
     score: np.ndarray
     ratio: np.ndarray
+    sig: np.ndarray | None  # the parallel structures (a free mapping's)
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
@@ -786,7 +822,8 @@ class _Candidates:
         if not idx.size:
             return None
         rows, pes = rows[idx], pes[idx]
-        known, ratio = _structure_ratio(run, rows)
+        sig = run.enc.structure(rows) if isinstance(run.enc, FreeEncoding) else None
+        known, ratio = _structure_ratio(run, rows, sig)
         gap = None if parents is None else parents[0][idx]
         if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
             inherited = parents[1][idx]
@@ -800,14 +837,17 @@ class _Candidates:
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
         keep = _fits_estimate(run, l1, l2)
-        if keep.any():
+        if keep.any() and not keep.all():
             rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
             gap = None if gap is None else gap[keep]
-        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap), ratio)
+            sig = None if sig is None else sig[keep]
+        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap, sig), ratio, sig)
 
     def extend(self, other: _Candidates) -> _Candidates:
-        return _Candidates(*(np.concatenate([getattr(self, f), getattr(other, f)]) for f in
-                             ("rows", "pes", "est", "l2", "score", "ratio")))  # fmt: skip
+        rows, pes, est, l2, score, ratio = (np.concatenate([getattr(self, f), getattr(other, f)]) for f in
+                                            ("rows", "pes", "est", "l2", "score", "ratio"))  # fmt: skip
+        sig = None if self.sig is None or other.sig is None else np.concatenate([self.sig, other.sig])
+        return _Candidates(rows, pes, est, l2, score, ratio, sig)
 
 
 def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
@@ -817,60 +857,80 @@ def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
     if "l1_bytes" in run.caps:
         keep &= ~(l1 > run.caps["l1_bytes"])
     if "l2_bytes" in run.caps:
-        log = run.log
-        ok = np.isfinite(log.l2_estimate) & (log.status == OK)
-        low = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
-        keep &= ~(l2 * min(low, 1.0) > run.caps["l2_bytes"])
+        keep &= ~(l2 * min(_calibration(run).l2_low, 1.0) > run.caps["l2_bytes"])
     return keep
 
 
 def _predicted(run: _Run, rows: np.ndarray, pes: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,
-               parent_gap: np.ndarray | None) -> np.ndarray:  # fmt: skip
+               parent_gap: np.ndarray | None, sig: np.ndarray | None) -> np.ndarray:  # fmt: skip
     """A predicted gap per candidate (lower is better), as :meth:`_Run.gaps` scores points.  For
     latency: the estimated runtime, calibrated by the median ratio of engine to estimate so far,
     over the frontier's cost at the candidate's estimated resource; a candidate predicted over a
     cap scores 10 + its predicted overuse.  Without an estimate (a template): the worse parent's
     gap."""
-    log = run.log
     if not np.isfinite(est).any():
         return np.zeros(rows.shape[0]) if parent_gap is None else parent_gap
-    values = {"pes": pes.astype(np.float64), "l1_bytes": l1,
-              "l2_bytes": l2 * _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75)}  # fmt: skip
+    values = {"pes": pes.astype(np.float64), "l1_bytes": l1, "l2_bytes": l2 * _calibration(run).l2_median}
     need = {run.resource, *run.caps} - set(values)
     if need:
         values.update(_priced(run, values["pes"], l1, values["l2_bytes"]))
     ref = run.reference_cost(values[run.resource])
-    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows)
+    pred = est / np.where(np.isfinite(ref), ref, est) / _valid_rate(run, rows, sig)
     over = np.zeros(rows.shape[0])
     for k, cap in run.caps.items():
         over = np.maximum(over, values[k] / cap - 1.0)
     return np.asarray(np.where(over > 0, 10.0 + over, pred))
 
 
-def _structure_ratio(run: _Run, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate, whether its parallel structure has valid points so far, and the median
-    ratio of engine to estimated runtime among them, else among all points (1 before any):
-    what the estimate leaves out (NoC steps, a parallel reduction's traffic) differs by
-    structure."""
-    base, table = _calibration(run)[:2]
+def _structure_ratio(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate (``sig``: their parallel structures, None for a template), whether its
+    parallel structure has valid points so far, and the median ratio of engine to estimated
+    runtime among them, else among all points (1 before any): what the estimate leaves out (NoC
+    steps, a parallel reduction's traffic) differs by structure."""
+    stats = _calibration(run)
+    base, table = stats.base, stats.ratios
     none = np.zeros(rows.shape[0], dtype=bool)
     if table is None:
         return none, np.full(rows.shape[0], base)
     known, median = table
-    want = run.enc.structure(rows)  # type: ignore[union-attr]
-    at = np.clip(np.searchsorted(known, want), 0, known.size - 1)
-    hit = known[at] == want
+    assert sig is not None
+    at = np.minimum(np.searchsorted(known, sig), known.size - 1)
+    hit = known[at] == sig
     return hit, np.where(hit, median[at], base)
 
 
-_Calibration = tuple[float, tuple[np.ndarray, np.ndarray] | None, tuple[np.ndarray, np.ndarray, np.ndarray] | None]
+@dataclass(frozen=True)
+class _Stats:
+    """What the pre-screen reads of the log (:func:`_calibration`): the base ratio of engine to
+    estimated cost; per structure with valid points the median ratio (structures, medians); per
+    structure evaluated the points and the physically valid ones (structures, points, valid); the
+    least and the median ratio of engine to estimated L2 (:func:`_fits_estimate`,
+    :func:`_predicted`); the valid points' resource ascending and the least objective up to each
+    (:meth:`_Run.reference_cost`; None before any)."""
+
+    base: float
+    ratios: tuple[np.ndarray, np.ndarray] | None
+    counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    l2_low: float
+    l2_median: float
+    reference: tuple[np.ndarray, np.ndarray] | None
 
 
-def _calibration(run: _Run) -> _Calibration:
-    """What :func:`_structure_ratio` and :func:`_valid_rate` read from the log, computed once per
-    log size (the log only grows; the pre-screen asks many times between evaluations): the base
-    ratio; per structure with valid points the median ratio; per structure evaluated the points
-    and the physically valid ones."""
+def _groups(values: np.ndarray, ordered: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of ``values`` (int64) sorted by value, equal values in their order, and
+    whether each sorted one is the first of its value (what np.unique finds, with less of its
+    overhead on small arrays); ``ordered``: ``values`` are sorted already."""
+    by = np.arange(values.size) if ordered else np.argsort(values, kind="stable")
+    v = values[by]
+    first = np.empty(v.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(v[1:], v[:-1], out=first[1:])
+    return by, first
+
+
+def _calibration(run: _Run) -> _Stats:
+    """What the pre-screen reads from the log (:class:`_Stats`), computed once per log size (the
+    log only grows; the pre-screen asks many times between evaluations)."""
     log = run.log
     if run.calibration is not None and run.calibration[0] == len(log):
         return run.calibration[1]
@@ -878,33 +938,48 @@ def _calibration(run: _Run) -> _Calibration:
     ratios = counts = None
     if isinstance(run.enc, FreeEncoding) and len(log):
         ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
-        sig_all = run.enc.structure(log.rows)
+        done = run.log_structures.size  # the log only grows: its new rows' structures only
+        run.log_structures = sig_all = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
         if ok.any():
             sig = sig_all[ok]
             r = log.costs[run.field][ok] / log.estimate[ok]
             order = np.lexsort((r, sig))
             sig, r = sig[order], r[order]
-            known, first, count = np.unique(sig, return_index=True, return_counts=True)
-            ratios = (known, r[first + (count - 1) // 2])
-        known, inverse = np.unique(sig_all, return_inverse=True)
+            first = np.flatnonzero(_groups(sig, ordered=True)[1])
+            count = np.diff(np.append(first, sig.size))
+            ratios = (sig[first], r[first + (count - 1) // 2])
+        by, first_of = _groups(sig_all)
+        known = sig_all[by[first_of]]
+        inverse = np.empty(sig_all.size, dtype=np.int64)  # each point's structure, an index into known
+        inverse[by] = np.cumsum(first_of) - 1
         n = np.bincount(inverse, minlength=known.size)
         valid = np.bincount(inverse, weights=log.physical.astype(np.float64), minlength=known.size)
         counts = (known, n, valid)
-    out = (base, ratios, counts)
+    ok = np.isfinite(log.l2_estimate) & (log.status == OK)
+    low = float(np.min(log.costs["l2_bytes"][ok] / log.l2_estimate[ok])) if ok.any() else 0.25
+    reference = None
+    v = np.flatnonzero(log.valid)
+    if v.size:
+        res = log.costs[run.resource]
+        order = v[np.argsort(res[v], kind="stable")]
+        reference = (res[order], np.minimum.accumulate(log.costs[run.field][order]))
+    out = _Stats(base, ratios, counts, low, _ratio(log.costs["l2_bytes"], log.l2_estimate, log.status, 0.75),
+                 reference)  # fmt: skip
     run.calibration = (len(log), out)
     return out
 
 
-def _valid_rate(run: _Run, rows: np.ndarray) -> np.ndarray:
-    """Per candidate, the share of physically valid results among the points evaluated so far
-    with its parallel structure (levels and parallel axes), as (valid + 1) / (evaluated + 1):
-    the estimate cannot tell which structures MAESTRO's quirks make impossible, the log can."""
-    table = _calibration(run)[2]
+def _valid_rate(run: _Run, rows: np.ndarray, sig: np.ndarray | None) -> np.ndarray:
+    """Per candidate (``sig``: their parallel structures), the share of physically valid results
+    among the points evaluated so far with its parallel structure (levels and parallel axes), as
+    (valid + 1) / (evaluated + 1): the estimate cannot tell which structures MAESTRO's quirks
+    make impossible, the log can."""
+    table = _calibration(run).counts
     if table is None:
         return np.ones(rows.shape[0])
     known, n, ok = table
-    sig = run.enc.structure(rows)  # type: ignore[union-attr]
-    at = np.clip(np.searchsorted(known, sig), 0, known.size - 1)
+    assert sig is not None
+    at = np.minimum(np.searchsorted(known, sig), known.size - 1)
     hit = known[at] == sig
     return np.where(hit, (ok[at] + 1.0) / (n[at] + 1.0), 1.0)
 

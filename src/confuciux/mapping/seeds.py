@@ -143,34 +143,60 @@ def seed_rows(
     pick = rng.integers(len(found), size=n)
     # the other tiles log-uniform below their parent tile: one uniform draw per row, level and axis
     u = rng.random((n, enc.L, enc.D))
-    for k in np.unique(pick).tolist():  # the rows of one structure at once
-        i = np.flatnonzero(pick == k)
-        _, axes, clusters = found[k]
-        levels = len(axes)
-        nlev[i] = levels
+    tables = _structure_tables(enc.L, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()), pes, tuple(found))
+    levels, axis, cluster, fixed, tile = (a[pick] for a in tables)
+    nlev[:] = levels
+    parent = np.broadcast_to(enc.sizes, (n, enc.D))
+    for lv in range(enc.L):  # every row at once, level by level (a row's levels below its own untouched)
+        live = levels > lv
+        drawn = np.exp(u[:, lv, :] * np.log(parent)).astype(np.int64)
+        drawn = np.minimum(np.maximum(drawn, 1), parent)  # (np.clip's scalar path is slow on small arrays)
+        drawn[(levels == lv + 1) & (levels > 1)] = 1  # the innermost level of several: tiles 1
+        ti[:, lv, :] = np.where(live[:, None], drawn, ti[:, lv, :])
+        sp[:, lv] = np.where(live, axis[:, lv], sp[:, lv])
+        cl[:, lv] = np.where(live, cluster[:, lv], cl[:, lv])
+        parent = drawn
+    ti[...] = np.where(fixed, tile, ti)  # each parallel axis cut for its sub-clusters
+    g = enc.repair(g)
+    return g if l2_cap is None else _fit_l2(enc, g, pes, l2_cap)
+
+
+@lru_cache(maxsize=512)
+def _structure_tables(
+    L: int, sizes: tuple[int, ...], out_strides: tuple[int, ...], pes: int, found: tuple[Structure, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per structure of ``found`` on ``pes`` PEs (an encoding's L levels, axis sizes and output
+    strides; read only, shared by the calls with the same arguments): its levels, parallel axis and cluster per level
+    (L), and the tiles it fixes (a mask and values, (L, D)): a parallel axis whole above its
+    first parallel level, from there the best cut for its sub-clusters (an outer level's tile cut
+    for an inner level that re-splits the axis), 1 at the innermost of several levels when the
+    axis is not parallel there."""
+    k, D = len(found), len(sizes)
+    levels = np.zeros(k, dtype=np.int64)
+    axis = np.zeros((k, L), dtype=np.int64)
+    cluster = np.zeros((k, L), dtype=np.int64)
+    fixed = np.zeros((k, L, D), dtype=bool)
+    tile = np.zeros((k, L, D), dtype=np.int64)
+    for j, (_, axes, clusters) in enumerate(found):
+        n = len(axes)
+        levels[j] = n
+        axis[j, :n], cluster[j, :n] = axes, clusters
         units = [pes // int(np.prod(clusters[1:])), *clusters[1:]]
-        parent = np.broadcast_to(enc.sizes, (i.size, enc.D))
-        for lv in range(levels):
-            sp[i, lv] = axes[lv]
-            cl[i, lv] = clusters[lv]
-            if lv == levels - 1 and levels > 1:
-                ti[i, lv, :] = 1
-            else:
-                ti[i, lv, :] = np.exp(u[i, lv, :] * np.log(parent)).astype(np.int64).clip(1, parent)
-            parent = ti[i, lv, :]
         for a in set(axes):
             first = axes.index(a)
             total = int(np.prod([u_ for b, u_ in zip(axes, units, strict=True) if b == a]))
-            t = _best_tile(int(enc.sizes[a]), total, int(enc.out_strides[a]))
-            ti[i, :first, a] = enc.sizes[a]
-            ti[i, first:, a] = t
-            for lv in range(first + 1, levels):  # a level that re-splits the axis cuts the outer tile
+            t = _best_tile(sizes[a], total, out_strides[a])
+            fixed[j, :, a] = True
+            tile[j, :first, a] = sizes[a]
+            tile[j, first:, a] = t
+            for lv in range(first + 1, n):  # a level that re-splits the axis cuts the outer tile
                 if axes[lv] == a:
-                    ti[i, first:lv, a] = t * units[lv]
-            if axes[-1] != a and levels > 1:
-                ti[i, levels - 1, a] = 1
-    g = enc.repair(g)
-    return g if l2_cap is None else _fit_l2(enc, g, pes, l2_cap)
+                    tile[j, first:lv, a] = t * units[lv]
+            if axes[-1] != a and n > 1:
+                tile[j, n - 1, a] = 1
+    for table in (levels, axis, cluster, fixed, tile):
+        table.flags.writeable = False
+    return levels, axis, cluster, fixed, tile
 
 
 def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:

@@ -175,23 +175,24 @@ class _Inputs:
         self._build(rows, first, {key: np.concatenate([p[key] for p in progs]) for key in keys})
 
     @classmethod
-    def of_arrays(cls, rows: list[tuple[Any, ...]], first: np.ndarray, cat: dict[str, np.ndarray]) -> _Inputs:
-        """From the engine's directive arrays directly (:func:`evaluate_programs`)."""
+    def of_arrays(cls, row: tuple[Any, ...], n: int, first: np.ndarray, cat: dict[str, np.ndarray]) -> _Inputs:
+        """From the engine's directive arrays directly (:func:`evaluate_programs`): ``n`` programs
+        of the one layer ``row``."""
         made = cls.__new__(cls)
-        made._build(rows, first, cat)
+        made._build(_repeated(row, n), first, cat)
         return made
 
-    def _build(self, rows: list[tuple[Any, ...]], first: np.ndarray, cat: dict[str, np.ndarray]) -> None:
-        self.arrays = {
+    def _build(self, rows: list[tuple[Any, ...]] | dict[str, np.ndarray], first: np.ndarray,
+               cat: dict[str, np.ndarray]) -> None:  # fmt: skip
+        per_layer = rows if isinstance(rows, dict) else {
             "dims": np.stack([r[0] for r in rows]),
             "sy": np.array([r[1] for r in rows], dtype=np.int64),
             "sx": np.array([r[2] for r in rows], dtype=np.int64),
             "windows": np.array([r[3] for r in rows], dtype=np.uint8),
             "tensors": np.stack([r[4] for r in rows]),
             "bounds": np.stack([r[5] for r in rows]),
-            "first": first,
-            **cat,
-        }
+        }  # fmt: skip
+        self.arrays = {**per_layer, "first": first, **cat}
         a = self.arrays
         self.layers = ffi.new("cxe_layers *", {
             "dims": ffi.from_buffer("int64_t[]", a["dims"]), "stride_y": ffi.from_buffer("int64_t[]", a["sy"]),
@@ -202,6 +203,17 @@ class _Inputs:
                  "offset": "int64_t[]", "size_knob": "uint8_t[]", "offset_knob": "uint8_t[]",
                  "whole": "int64_t[]"}  # fmt: skip
         self.programs = ffi.new("cxe_programs *", {k: ffi.from_buffer(t, a[k]) for k, t in types.items()})
+
+
+def _repeated(row: tuple[Any, ...], n: int) -> dict[str, np.ndarray]:
+    """:meth:`_Inputs._build`'s per-layer arrays of one layer ``row`` repeated ``n`` times (the
+    same arrays as stacking ``[row] * n``, without a Python list of n)."""
+    dims, sy, sx, windows, tensors, bounds = row
+    return {
+        "dims": np.repeat(dims[None], n, axis=0), "sy": np.full(n, sy, dtype=np.int64),
+        "sx": np.full(n, sx, dtype=np.int64), "windows": np.full(n, windows, dtype=np.uint8),
+        "tensors": np.repeat(tensors[None], n, axis=0), "bounds": np.repeat(bounds[None], n, axis=0),
+    }  # fmt: skip
 
 
 # The inputs of the last few layer lists, by the identity of their layers and templates (held
@@ -381,7 +393,7 @@ def evaluate_programs(
     row = rows.get(mapped)
     if row is None:
         row = rows[mapped] = _problem_row(problem_of(layer, (), _naming(sorted(mapped))))
-    ins = _Inputs.of_arrays([row] * n, np.ascontiguousarray(first, dtype=np.int64), cat)
+    ins = _Inputs.of_arrays(row, n, np.ascontiguousarray(first, dtype=np.int64), cat)
     # n "layers" of one design: the layer under each program (the C engine takes designs × layers)
     return _run(ins, np.ascontiguousarray(pes), np.ones_like(pes), flags, outputs, None)
 
