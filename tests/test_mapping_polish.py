@@ -75,3 +75,26 @@ def test_neighbours_are_members_one_move_away():
 def test_bad_polish_settings(kwargs):
     with pytest.raises(ValueError, match="Genetic.polish"):
         Genetic(**kwargs)
+
+
+def test_transposed_split_is_a_neighbour():
+    # ResNet-18's L17 at GAMMA's setting: the genetic search's best, K over 12 sub-clusters outside
+    # and C over 14 PEs inside (358,105 cycles), has no better valid single-gene neighbour; the
+    # transposed split (C outside, K inside, K cut into two steps of whole rounds to fit L2) is
+    # GAMMA's design at 358,050 cycles
+    from confuciux.cost.engine import Status, evaluate
+
+    layer = Layer(512, 512, 7, 7, 3, 3)
+    enc = FreeEncoding(MappingSpace(), layer, 168)
+    row = np.array([2, 0, 1, 1, 182, 5, 5, 3, 3, 4, 2, 5, 1, 3, 0, 1, 14, 1, 1, 1, 3, 3, 3, 4, 0, 3, 2, 5, 1, 3,
+                    1, 1, 1, 1, 1, 3, 3, 3, 0, 5, 1, 2, 4])  # fmt: skip
+    assert np.array_equal(enc.repair(row[None, :])[0], row)
+
+    def runtime(r: np.ndarray) -> float:
+        res = evaluate(layer, enc.program(r), 168, **SETTING["flags"])  # type: ignore[arg-type]
+        fits = res.ints["l1_bytes"] <= 512 and res.ints["l2_bytes"] <= 108_000
+        return float(res.ints["runtime"]) if res.status == Status.OK and fits else np.inf
+
+    rows, _ = neighbours(enc, row, 168, np.array([168]))
+    assert runtime(row) == 358_105
+    assert min(runtime(r) for r in rows) <= 358_050

@@ -15,7 +15,10 @@ points one move away from a point:
   the top); each also with the parallel tiles balanced to the new split, with the enclosing
   tile grown to as many rounds, and with that and every parallel tile 1;
 * each pair of adjacent loops of a level's order swapped;
-* each level's parallel axis to another one allowed there, and swapped with the next level's;
+* each level's parallel axis to another one allowed there, and swapped with the next level's:
+  as it is, and transposed (both parallel tiles 1, the axis now parallel inside whole at the
+  outer level; the cluster sizes kept, or swapped between the levels) — the other split of
+  the same rounds, whose pipeline fill often differs;
 * each level removed (GAMMA's cluster death; the levels inside move out one place);
 * the PE count to its neighbours among the search's counts (a frontier over several counts).
 
@@ -146,6 +149,37 @@ def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list
     return out
 
 
+def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+    """The split of each two adjacent levels with different parallel axes transposed: the axes
+    swapped, both parallel tiles 1 (the axis parallel outside now is 1 inside too), the cluster
+    sizes kept or swapped (the outer level's sub-clusters inside, the inner's out); the axis
+    parallel inside now whole at the outer level, or cut into 2–4 steps of whole rounds of
+    the inner sub-clusters (a smaller tile to fit the buffers, without a round more)."""
+    _, sp, cl, _, _ = enc.parts(row[None, :])
+    out = []
+    for lv in range(nlev - 1):
+        a, b = int(sp[0, lv + 1]), int(sp[0, lv])  # a parallel at lv, b at lv + 1 after the swap
+        if a == b:
+            continue
+        g = row.copy()
+        _, gsp, _, gti, _ = enc.parts(g[None, :])
+        gsp[0, lv], gsp[0, lv + 1] = a, b
+        gti[0, lv, a] = gti[0, lv + 1, a] = gti[0, lv + 1, b] = 1
+        whole = int(enc.sizes[b] if lv == 0 else gti[0, lv - 1, b])
+        swapped = g.copy()
+        scl = enc.parts(swapped[None, :])[2][0]
+        scl[lv + 1] = max(1, pes // int(enc.min_pes(row)[0])) if lv == 0 else int(cl[0, lv])
+        if lv > 0:
+            scl[lv] = cl[0, lv + 1]
+        for h in (g, swapped):
+            units = max(1, int(enc.parts(h[None, :])[2][0, lv + 1]))
+            for steps in (1, 2, 3, 4):
+                t = h.copy()
+                enc.parts(t[None, :])[3][0, lv, b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
+                out.append(t)
+    return out
+
+
 def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
     """Each level removed (those inside move out one place), while the space allows fewer."""
     out: list[np.ndarray] = []
@@ -167,6 +201,7 @@ def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray)
     row = np.asarray(row, dtype=np.int64)
     nlev = int(row[0])
     moved = [
+        *_transposed(enc, row, nlev, pes),  # first: where the budget cuts the neighbours, ties go first
         *_tile_moves(enc, row, nlev, pes),
         *_cluster_moves(enc, row, nlev, pes),
         *_order_and_axis_moves(enc, row, nlev),
