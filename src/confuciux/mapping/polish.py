@@ -16,9 +16,11 @@ points one move away from a point:
   tile grown to as many rounds, and with that and every parallel tile 1;
 * each pair of adjacent loops of a level's order swapped;
 * each level's parallel axis to another one allowed there, and swapped with the next level's:
-  as it is, and transposed (both parallel tiles 1, the axis now parallel inside whole at the
-  outer level; the cluster sizes kept, or swapped between the levels) — the other split of
-  the same rounds, whose pipeline fill often differs;
+  as it is, and transposed (both parallel tiles 1; the cluster sizes kept, or swapped between
+  the levels; the axis now parallel inside whole at the outer level or in 2–4 steps of whole
+  rounds, and with an L2 cap also each other top tile grown to it) — the other split of the
+  same rounds, whose fill and steps often cost less; these come first, so that where the
+  budget cuts the neighbours by their estimate (equal for both splits) they are kept;
 * each level removed (GAMMA's cluster death; the levels inside move out one place);
 * the PE count to its neighbours among the search's counts (a frontier over several counts).
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .estimate import buffers
 from .genome import FreeEncoding
 
 __all__ = ["neighbours"]
@@ -149,7 +152,8 @@ def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list
     return out
 
 
-def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int,
+                l2_cap: float | None = None) -> list[np.ndarray]:
     """The split of each two adjacent levels with different parallel axes transposed: the axes
     swapped, both parallel tiles 1 (the axis parallel outside now is 1 inside too), the cluster
     sizes kept or swapped (the outer level's sub-clusters inside, the inner's out); the axis
@@ -177,6 +181,26 @@ def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list
                 t = h.copy()
                 enc.parts(t[None, :])[3][0, lv, b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
                 out.append(t)
+                if l2_cap is not None and lv == 0:  # and each other top tile grown to the L2 cap
+                    out += _grown(enc, enc.repair(t[None, :])[0], pes, l2_cap, (a, b))
+    return out
+
+
+def _grown(enc: FreeEncoding, row: np.ndarray, pes: int, l2_cap: float, skip: tuple[int, ...]) -> list[np.ndarray]:
+    """``row`` with one top-level tile of a free axis not in ``skip`` grown to the largest
+    choice whose estimated L2 fits ``l2_cap`` (bytes), an axis at a time."""
+    ti = enc.parts(row[None, :])[3]
+    out = []
+    for d in enc.free_axes.tolist():
+        choices = [v for v in enc.tile_choices(d, int(enc.sizes[d])) if v > ti[0, 0, d]]
+        if d in skip or not choices:
+            continue
+        rows = np.repeat(row[None, :], len(choices), axis=0)
+        enc.parts(rows)[3][:, 0, d] = choices
+        rows = enc.repair(rows)
+        fits = np.flatnonzero(buffers(enc, rows, pes)[1] <= l2_cap)
+        if fits.size:
+            out.append(rows[fits[-1]])
     return out
 
 
@@ -194,14 +218,16 @@ def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarr
     return out
 
 
-def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray,
+               l2_cap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The points one move away from ``row`` on ``pes`` PEs (see the module docstring), as
-    repaired rows and their PE counts; ``counts`` are the search's PE counts (ascending).  Rows
+    repaired rows and their PE counts; ``counts`` are the search's PE counts (ascending),
+    ``l2_cap`` the L2 cap (bytes) the transposed splits' top tiles grow to, if any.  Rows
     whose inner clusters need more PEs than theirs are left out."""
     row = np.asarray(row, dtype=np.int64)
     nlev = int(row[0])
     moved = [
-        *_transposed(enc, row, nlev, pes),  # first: where the budget cuts the neighbours, ties go first
+        *_transposed(enc, row, nlev, pes, l2_cap),  # first: where the budget cuts the neighbours, ties go first
         *_tile_moves(enc, row, nlev, pes),
         *_cluster_moves(enc, row, nlev, pes),
         *_order_and_axis_moves(enc, row, nlev),
