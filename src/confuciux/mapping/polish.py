@@ -152,8 +152,7 @@ def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list
     return out
 
 
-def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int,
-                l2_cap: float | None = None) -> list[np.ndarray]:
+def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
     """The split of each two adjacent levels with different parallel axes transposed: the axes
     swapped, both parallel tiles 1 (the axis parallel outside now is 1 inside too), the cluster
     sizes kept or swapped (the outer level's sub-clusters inside, the inner's out); the axis
@@ -181,27 +180,31 @@ def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int,
                 t = h.copy()
                 enc.parts(t[None, :])[3][0, lv, b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
                 out.append(t)
-                if l2_cap is not None and lv == 0:  # and each other top tile grown to the L2 cap
-                    out += _grown(enc, enc.repair(t[None, :])[0], pes, l2_cap, (a, b))
     return out
 
 
-def _grown(enc: FreeEncoding, row: np.ndarray, pes: int, l2_cap: float, skip: tuple[int, ...]) -> list[np.ndarray]:
-    """``row`` with one top-level tile of a free axis not in ``skip`` grown to the largest
-    choice whose estimated L2 fits ``l2_cap`` (bytes), an axis at a time."""
-    ti = enc.parts(row[None, :])[3]
-    out = []
-    for d in enc.free_axes.tolist():
-        choices = [v for v in enc.tile_choices(d, int(enc.sizes[d])) if v > ti[0, 0, d]]
-        if d in skip or not choices:
-            continue
-        rows = np.repeat(row[None, :], len(choices), axis=0)
-        enc.parts(rows)[3][:, 0, d] = choices
-        rows = enc.repair(rows)
-        fits = np.flatnonzero(buffers(enc, rows, pes)[1] <= l2_cap)
-        if fits.size:
-            out.append(rows[fits[-1]])
-    return out
+def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.ndarray:
+    """Each of ``rows`` (repaired) with one top-level tile grown to the largest choice whose
+    estimated L2 fits ``l2_cap`` (bytes), an axis at a time: each free axis that is parallel at
+    neither of the top two levels (one repair and one estimate for all)."""
+    _, sp, _, ti, _ = enc.parts(rows)
+    cands, group = [], []
+    for i in range(rows.shape[0]):
+        for d in enc.free_axes.tolist():
+            if d in (sp[i, 0], sp[i, 1]):
+                continue
+            choices = [v for v in enc.tile_choices(d, int(enc.sizes[d])) if v > ti[i, 0, d]]
+            grown = np.repeat(rows[i : i + 1], len(choices), axis=0)
+            enc.parts(grown)[3][:, 0, d] = choices
+            cands.append(grown)
+            group += [i * enc.D + d] * len(choices)
+    if not cands:
+        return rows[:0]
+    every = enc.repair(np.concatenate(cands))
+    fits = np.flatnonzero(buffers(enc, every, pes)[1] <= l2_cap)
+    # the last fitting choice of each (row, axis): the choices ascend within a group
+    last = fits.size - 1 - np.unique(np.asarray(group)[fits][::-1], return_index=True)[1]
+    return every[fits[last]]
 
 
 def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
@@ -226,8 +229,11 @@ def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray,
     whose inner clusters need more PEs than theirs are left out."""
     row = np.asarray(row, dtype=np.int64)
     nlev = int(row[0])
+    transposed = _transposed(enc, row, nlev, pes)
+    if transposed and l2_cap is not None:  # and each other top tile grown to the L2 cap
+        transposed += list(_grown(enc, enc.repair(np.array(transposed)), pes, l2_cap))
     moved = [
-        *_transposed(enc, row, nlev, pes, l2_cap),  # first: where the budget cuts the neighbours, ties go first
+        *transposed,  # first: where the budget cuts the neighbours, ties go first
         *_tile_moves(enc, row, nlev, pes),
         *_cluster_moves(enc, row, nlev, pes),
         *_order_and_axis_moves(enc, row, nlev),
