@@ -75,3 +75,44 @@ def test_neighbours_are_members_one_move_away():
 def test_bad_polish_settings(kwargs):
     with pytest.raises(ValueError, match="Genetic.polish"):
         Genetic(**kwargs)
+
+
+
+def _runtime(layer: Layer, enc: FreeEncoding, row: np.ndarray) -> float:
+    """The engine's runtime of a row on 168 PEs (cycles; inf when invalid or over the caps)."""
+    from confuciux.cost.engine import Status, evaluate
+
+    res = evaluate(layer, enc.program(row), 168, **SETTING["flags"])  # type: ignore[arg-type]
+    fits = res.ints["l1_bytes"] <= 512 and res.ints["l2_bytes"] <= 108_000
+    return float(res.ints["runtime"]) if res.status == Status.OK and fits else np.inf
+
+
+def test_transposed_split_is_a_neighbour():
+    # ResNet-18's L17 at GAMMA's setting: the genetic search's best, K over 12 sub-clusters outside
+    # and C over 14 PEs inside (358,105 cycles), has no better valid single-gene neighbour; the
+    # transposed split (C outside, K inside, K cut into two steps of whole rounds to fit L2) is
+    # GAMMA's design at 358,050 cycles
+    layer = Layer(512, 512, 7, 7, 3, 3)
+    enc = FreeEncoding(MappingSpace(), layer, 168)
+    row = np.array([2, 0, 1, 1, 182, 5, 5, 3, 3, 4, 2, 5, 1, 3, 0, 1, 14, 1, 1, 1, 3, 3, 3, 4, 0, 3, 2, 5, 1, 3,
+                    1, 1, 1, 1, 1, 3, 3, 3, 0, 5, 1, 2, 4])  # fmt: skip
+    assert np.array_equal(enc.repair(row[None, :])[0], row)
+    rows, _ = neighbours(enc, row, 168, np.array([168]))
+    assert _runtime(layer, enc, row) == 358_105
+    assert min(_runtime(layer, enc, r) for r in rows) <= 358_050
+
+
+def test_transposed_split_grown_to_the_l2_cap():
+    # ResNet-18's L7 at 100 x 100 (632,769 cycles, K outside, C inside): transposed (C over 33
+    # sub-clusters, K over 5 PEs in three steps) and the X' tile grown to the L2 cap, GAMMA's
+    # layout at 632,761; without the cap the polish does not know how far to grow
+    layer = Layer(128, 128, 28, 28, 3, 3)
+    enc = FreeEncoding(MappingSpace(), layer, 168)
+    row = np.array([2, 0, 1, 26, 32, 13, 7, 3, 3, 0, 1, 2, 3, 4, 5, 1, 32, 8, 1, 1, 1, 3, 3, 0, 1, 2, 3, 4, 5,
+                    1, 1, 8, 1, 1, 1, 3, 3, 0, 1, 2, 3, 4, 5])  # fmt: skip
+    assert np.array_equal(enc.repair(row[None, :])[0], row)
+    assert _runtime(layer, enc, row) == 632_769
+    capped, _ = neighbours(enc, row, 168, np.array([168]), l2_cap=108_000)
+    free, _ = neighbours(enc, row, 168, np.array([168]))
+    assert min(_runtime(layer, enc, r) for r in capped) <= 632_761
+    assert min(_runtime(layer, enc, r) for r in free) > 632_761

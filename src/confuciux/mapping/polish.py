@@ -15,7 +15,12 @@ points one move away from a point:
   the top); each also with the parallel tiles balanced to the new split, with the enclosing
   tile grown to as many rounds, and with that and every parallel tile 1;
 * each pair of adjacent loops of a level's order swapped;
-* each level's parallel axis to another one allowed there, and swapped with the next level's;
+* each level's parallel axis to another one allowed there, and swapped with the next level's:
+  as it is, and transposed (both parallel tiles 1; the cluster sizes kept, or swapped between
+  the levels; the axis now parallel inside whole at the outer level or in 2–4 steps of whole
+  rounds, and with an L2 cap also each other top tile grown to it) — the other split of the
+  same rounds, whose fill and steps often cost less; these come first, so that where the
+  budget cuts the neighbours by their estimate (equal for both splits) they are kept;
 * each level removed (GAMMA's cluster death; the levels inside move out one place);
 * the PE count to its neighbours among the search's counts (a frontier over several counts).
 
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .estimate import buffers
 from .genome import FreeEncoding
 
 __all__ = ["neighbours"]
@@ -146,6 +152,61 @@ def _order_and_axis_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list
     return out
 
 
+def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list[np.ndarray]:
+    """The split of each two adjacent levels with different parallel axes transposed: the axes
+    swapped, both parallel tiles 1 (the axis parallel outside now is 1 inside too), the cluster
+    sizes kept or swapped (the outer level's sub-clusters inside, the inner's out); the axis
+    parallel inside now whole at the outer level, or cut into 2–4 steps of whole rounds of
+    the inner sub-clusters (a smaller tile to fit the buffers, without a round more)."""
+    _, sp, cl, _, _ = enc.parts(row[None, :])
+    out = []
+    for lv in range(nlev - 1):
+        a, b = int(sp[0, lv + 1]), int(sp[0, lv])  # a parallel at lv, b at lv + 1 after the swap
+        if a == b:
+            continue
+        g = row.copy()
+        _, gsp, _, gti, _ = enc.parts(g[None, :])
+        gsp[0, lv], gsp[0, lv + 1] = a, b
+        gti[0, lv, a] = gti[0, lv + 1, a] = gti[0, lv + 1, b] = 1
+        whole = int(enc.sizes[b] if lv == 0 else gti[0, lv - 1, b])
+        swapped = g.copy()
+        scl = enc.parts(swapped[None, :])[2][0]
+        scl[lv + 1] = max(1, pes // int(enc.min_pes(row)[0])) if lv == 0 else int(cl[0, lv])
+        if lv > 0:
+            scl[lv] = cl[0, lv + 1]
+        for h in (g, swapped):
+            units = max(1, int(enc.parts(h[None, :])[2][0, lv + 1]))
+            for steps in (1, 2, 3, 4):
+                t = h.copy()
+                enc.parts(t[None, :])[3][0, lv, b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
+                out.append(t)
+    return out
+
+
+def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.ndarray:
+    """Each of ``rows`` (repaired) with one top-level tile grown to the largest choice whose
+    estimated L2 fits ``l2_cap`` (bytes), an axis at a time: each free axis that is parallel at
+    neither of the top two levels (one repair and one estimate for all)."""
+    _, sp, _, ti, _ = enc.parts(rows)
+    cands, group = [], []
+    for i in range(rows.shape[0]):
+        for d in enc.free_axes.tolist():
+            if d in (sp[i, 0], sp[i, 1]):
+                continue
+            choices = [v for v in enc.tile_choices(d, int(enc.sizes[d])) if v > ti[i, 0, d]]
+            grown = np.repeat(rows[i : i + 1], len(choices), axis=0)
+            enc.parts(grown)[3][:, 0, d] = choices
+            cands.append(grown)
+            group += [i * enc.D + d] * len(choices)
+    if not cands:
+        return rows[:0]
+    every = enc.repair(np.concatenate(cands))
+    fits = np.flatnonzero(buffers(enc, every, pes)[1] <= l2_cap)
+    # the last fitting choice of each (row, axis): the choices ascend within a group
+    last = fits.size - 1 - np.unique(np.asarray(group)[fits][::-1], return_index=True)[1]
+    return every[fits[last]]
+
+
 def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
     """Each level removed (those inside move out one place), while the space allows fewer."""
     out: list[np.ndarray] = []
@@ -160,13 +221,19 @@ def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarr
     return out
 
 
-def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray,
+               l2_cap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The points one move away from ``row`` on ``pes`` PEs (see the module docstring), as
-    repaired rows and their PE counts; ``counts`` are the search's PE counts (ascending).  Rows
+    repaired rows and their PE counts; ``counts`` are the search's PE counts (ascending),
+    ``l2_cap`` the L2 cap (bytes) the transposed splits' top tiles grow to, if any.  Rows
     whose inner clusters need more PEs than theirs are left out."""
     row = np.asarray(row, dtype=np.int64)
     nlev = int(row[0])
+    transposed = _transposed(enc, row, nlev, pes)
+    if transposed and l2_cap is not None:  # and each other top tile grown to the L2 cap
+        transposed += list(_grown(enc, enc.repair(np.array(transposed)), pes, l2_cap))
     moved = [
+        *transposed,  # first: where the budget cuts the neighbours, ties go first
         *_tile_moves(enc, row, nlev, pes),
         *_cluster_moves(enc, row, nlev, pes),
         *_order_and_axis_moves(enc, row, nlev),

@@ -622,7 +622,7 @@ def _polish(run: _Run, budget: int) -> None:
             return
         at = int(order[0])
         done = np.append(done, at)
-        rows, pes = neighbours(run.enc, run.log.rows[at], int(run.log.pes[at]), run.P)
+        rows, pes = neighbours(run.enc, run.log.rows[at], int(run.log.pes[at]), run.P, run.caps.get("l2_bytes"))
         new = run.log.seen.copy().fresh(*run.keys(rows, pes))
         rows, pes = rows[new], pes[new]
         idle = 0 if new.size else idle + 1
