@@ -14,6 +14,8 @@ import time
 import numpy as np
 import pytest
 
+from proc_support import alive, pool_workers
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "confuciux", *args], capture_output=True, text=True, timeout=300)
@@ -215,31 +217,6 @@ def test_compare_per_layer_row():
     assert "dla+eye" in r.stdout
 
 
-def _workers(parent: int) -> list[int]:
-    """The pool workers of ``parent`` (spawned interpreters) that have started their parent
-    watch (a second thread)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = open(f"/proc/{entry}/stat").read()
-            cmdline = open(f"/proc/{entry}/cmdline", "rb").read()
-            threads = int(open(f"/proc/{entry}/status").read().split("Threads:")[1].split()[0])
-        except (OSError, IndexError):
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline and threads >= 2:
-            found.append(int(entry))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_sweep_leaves_no_worker(tmp_path, sig):
@@ -254,18 +231,18 @@ def test_killed_sweep_leaves_no_worker(tmp_path, sig):
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 120
-        while len(workers := _workers(proc.pid)) < 2:
+        while len(workers := pool_workers(proc.pid, least_threads=2)) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.05)
         proc.send_signal(sig)
         proc.wait(timeout=60)
         deadline = time.monotonic() + 5
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)]
+        assert not [w for w in workers if alive(w)]
     finally:
         for pid in [proc.pid, *workers]:  # nothing left running, whatever happened
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
     if sig == signal.SIGTERM:  # handled as Ctrl-C: the pool is killed, one line says why
         assert proc.returncode == 143 and err.read_text().splitlines() == ["confuciux: error: terminated"]

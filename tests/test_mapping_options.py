@@ -19,6 +19,7 @@ from confuciux.mapping import MappingSpace, options
 from confuciux.mapping.options import layer_options
 from confuciux.mapping.settings import MappingSearch
 from confuciux.sweeps import Case
+from proc_support import alive, pool_workers
 
 # three shapes (one shared by two layers), small enough for a genetic search of 300 evaluations
 MODEL = Model("three", [Layer(16, 8, 8, 8, 3, 3, name="c1"), Layer(32, 16, 4, 4, 1, 1, name="pw"),
@@ -83,26 +84,6 @@ def test_a_failing_search_names_its_layer(workers):
         layer_options(list(MODEL), spec, PES, MODEL_HW, "throughput")
 
 
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_explore_leaves_no_search_worker(tmp_path, sig):
@@ -116,20 +97,19 @@ def test_killed_explore_leaves_no_search_worker(tmp_path, sig):
     try:
         deadline = time.monotonic() + 120
         # the pool's two workers (multiprocessing's resource tracker is a third child, of its own)
-        while len(workers := [c for c in _children(proc.pid) if b"spawn_main" in
-                              open(f"/proc/{c}/cmdline", "rb").read()]) < 2:  # fmt: skip
+        while len(workers := pool_workers(proc.pid)) < 2:
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
             time.sleep(0.05)
         time.sleep(0.5)  # searching
         proc.send_signal(sig)
         assert proc.wait(timeout=30) == (-signal.SIGKILL if sig == signal.SIGKILL else 143)
         deadline = time.monotonic() + 5
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)]
+        assert not [w for w in workers if alive(w)]
     finally:
         for pid in [proc.pid, *workers]:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
