@@ -23,6 +23,15 @@ static int layer_ok(const cxm_layer *ly) {
     return 1;
 }
 
+/* the width of a row (its level count, then per level: parallel axis, cluster, tiles, order) */
+static long long row_width(const cxm_layer *ly) { return 1 + ly->L * (2 + 2 * ly->D); }
+
+/* where[role] = the axis playing that role (-1: none) */
+static void roles_of(const cxm_layer *ly, long long where[CXM_N_ROLES]) {
+    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
+    for (long long d = 0; d < ly->D; d++) where[ly->role[d]] = d;
+}
+
 /* whether a row is a member of some space, and the product of its live inner clusters */
 static int row_ok(const cxm_layer *ly, const long long *row, long long pes, long long *min_pes) {
     const long long nlev = row[0];
@@ -155,9 +164,8 @@ long long cxm_estimate(const cxm_layer *layer, long long n, const long long *row
                        double *runtime, double *physical, double *l1, double *l2, long long *busy) {
     if (!layer_ok(layer) || n < 0) return -1;
     long long where[CXM_N_ROLES];
-    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
-    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
-    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    roles_of(layer, where);
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
         long long inner;
@@ -270,9 +278,8 @@ long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows
                       double *input_read, double *filter_read, double *output_write) {
     if (!layer_ok(layer) || n < 0) return -1;
     long long where[CXM_N_ROLES];
-    for (int r = 0; r < CXM_N_ROLES; r++) where[r] = -1;
-    for (long long d = 0; d < layer->D; d++) where[layer->role[d]] = d;
-    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    roles_of(layer, where);
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
         long long inner;
@@ -439,7 +446,7 @@ static void repair_row(const cxm_layer *layer, const cxm_space *space, const lon
 long long cxm_repair(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
                      long long n, long long *rows) {
     if (!space_ok(layer, space, n_divs) || n < 0) return -1;
-    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) repair_row(layer, space, divs, n_divs, rows + i * width);
     return n;
 }
@@ -604,7 +611,7 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
     breeder br = {layer, space, divs, n_divs, {0}, 0};
     for (long long d = 0; d < layer->D; d++)
         if (!space->kernel[d]) br.free[br.nfree++] = d;
-    const long long width = 1 + layer->L * (2 + 2 * layer->D);
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) {
         long long *c = out + i * width;
         const double *ui = u + i * k;
