@@ -159,6 +159,15 @@ def test_enumeration_is_the_space_once():
     assert enc.count(5) is None
 
 
+def test_count_is_the_enumeration_counted():
+    # count() counts each subtree once; it must agree with walking the rows, under every limit
+    for layer, levels, canonical in ((Layer(4, 2, 3, 2, 1, 1), (1, 1), True), (Layer(2, 2, 1, 1, 1, 1), (1, 1), False)):
+        enc = FreeEncoding(MappingSpace(levels=levels), layer, 4)
+        n = sum(1 for _ in enc._rows(canonical))
+        for limit in (0, 1, n - 1, n, n + 1, 10**6):
+            assert enc.count(limit, canonical) == (n if n <= limit else None)
+
+
 def test_busy_pes_bound():
     layer = Layer(16, 8, 12, 12, 3, 3)
     enc = FreeEncoding(MappingSpace(levels=(1, 2)), layer, 64)

@@ -20,6 +20,7 @@ stands in the order — checked against the engine on random programs
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from itertools import permutations, product
@@ -472,13 +473,49 @@ class FreeEncoding:
             yield self.repair(np.array(buf, dtype=np.int64))
 
     def count(self, limit: int, canonical: bool = True) -> int | None:
-        """The number of rows :meth:`enumerate` gives, or None when above ``limit``."""
+        """The number of rows :meth:`enumerate` gives, or None when above ``limit`` (counted
+        level by level, each distinct subtree once, not row by row)."""
+        memo: dict[tuple[int, int, tuple[int, ...], int], int] = {}
         n = 0
-        for _ in self._rows(canonical):
-            n += 1
+        lo, hi = self.space.levels
+        for nlev in range(lo, hi + 1):
+            n += self._count(0, nlev, tuple(self.axes.sizes), 1, canonical, limit, memo)
             if n > limit:
                 return None
         return n
+
+    def _count(self, lv: int, nlev: int, parent: tuple[int, ...], pes: int, canonical: bool, limit: int,
+               memo: dict[tuple[int, int, tuple[int, ...], int], int]) -> int:  # fmt: skip
+        """How many level lists :meth:`_levels` yields below ``parent`` (any value above
+        ``limit`` once above it: the caller only asks whether the total is)."""
+        if lv == nlev:
+            return 1
+        key = (lv, nlev, parent, pes)
+        got = memo.get(key)
+        if got is not None:
+            return got
+        total = 0
+        tile_sets = [self.tile_choices(d, parent[d]) for d in range(self.D)]
+        for s in self.spatial[lv]:
+            for tiles in product(*tile_sets):
+                for c in self.cluster_choices(lv, parent[s], tiles[s]):
+                    if lv and pes * c > self.pe_cap:
+                        continue
+                    orders = self._n_orders(lv, s, tiles, parent, canonical)
+                    total += orders * self._count(lv + 1, nlev, tiles, pes * c, canonical, limit, memo)
+                    if total > limit:
+                        memo[key] = total
+                        return total
+        memo[key] = total
+        return total
+
+    def _n_orders(self, lv: int, s: int, tiles: tuple[int, ...], parent: tuple[int, ...], canonical: bool) -> int:
+        """How many orders :meth:`_orders` yields."""
+        if self.orders[lv] is not None:
+            return 1
+        if not canonical:
+            return math.factorial(self.D)
+        return math.factorial(sum(1 for d in range(self.D) if d == s or tiles[d] < parent[d]))
 
     def _rows(self, canonical: bool) -> Iterator[list[int]]:
         lo, hi = self.space.levels

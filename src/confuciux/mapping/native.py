@@ -87,9 +87,15 @@ def _space(enc: Any) -> Any:
     return got
 
 
+@functools.cache
+def _array_type(ctype: str) -> Any:
+    """cffi's ``T[]`` type for ``"T *"``, parsed once (from_buffer re-reads a string each call)."""
+    return ffi.typeof(ctype[:-1].rstrip() + "[]")
+
+
 def _ptr(ctype: str, a: np.ndarray | None) -> Any:
     """A ``ctype`` (``"T *"``) pointer to ``a``'s memory (NULL for None), typed by cffi directly."""
-    return ffi.NULL if a is None else ffi.from_buffer(ctype[:-1].rstrip() + "[]", a)
+    return ffi.NULL if a is None else ffi.from_buffer(_array_type(ctype), a)
 
 
 def _rows(enc: Any, rows: np.ndarray, per_row: np.ndarray | int | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -407,8 +407,8 @@ class _Run:
         progs = tuple(self.enc.program(r) for r in rows)
         pes = log.pes[idx]
         c = {k: log.costs[k][idx] for k in _COSTS}
-        names = [Status(int(v)).name for v in log.status]
-        tally = {n: names.count(n) for n in sorted(set(names))}
+        codes, counts = np.unique(log.status, return_counts=True)  # (not a Status a point: the log may be long)
+        tally = dict(sorted((Status(int(v)).name, int(k)) for v, k in zip(codes, counts, strict=True)))
         over = int(np.sum((log.status == OK) & ~log.valid & np.isfinite(log.overuse)))
         if over:
             tally["OK"] -= over
