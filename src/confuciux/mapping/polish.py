@@ -35,7 +35,7 @@ import numpy as np
 from .estimate import buffers
 from .genome import FreeEncoding
 
-__all__ = ["neighbours"]
+__all__ = ["neighbours", "transposed"]
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -219,6 +219,21 @@ def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarr
         g[0] = nlev - 1
         out.append(g)
     return out
+
+
+def transposed(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float | None = None) -> np.ndarray:
+    """The transposed splits of each of ``rows`` (one row or several) on ``pes`` PEs (the first
+    of their :func:`neighbours`, with their top tiles grown to ``l2_cap`` if any: one repair
+    and one L2 estimate for all), repaired; those whose inner clusters need more PEs than
+    ``pes`` left out.  A small search's short polish tries only these."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    moved = [g for row in rows for g in _transposed(enc, row, int(row[0]), pes)]
+    if not moved:
+        return np.zeros((0, enc.width), dtype=np.int64)
+    out = enc.repair(np.array(moved, dtype=np.int64))
+    if l2_cap is not None:
+        out = np.concatenate([out, _grown(enc, out, pes, l2_cap)])
+    return np.asarray(out[enc.min_pes(out) <= pes])
 
 
 def neighbours(enc: FreeEncoding, row: np.ndarray, pes: int, counts: np.ndarray,

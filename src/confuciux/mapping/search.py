@@ -20,7 +20,8 @@ dropped) and within the caps.  Two methods:
   search over several PE counts first evaluates the space's lightest corner (every tile 1, the
   fewest PEs).  With ``Genetic.polish_from`` or more evaluations the last ``Genetic.polish`` of
   them go to a deterministic local search (:mod:`.polish`): every single-gene move of the best
-  point not polished yet, best first.
+  point not polished yet, best first; below it the last ``Genetic.short_polish`` go to the
+  transposed splits of the best structures' seeds and of the best points, then to that search.
 
 ``"auto"`` enumerates when the space times the PE counts fits the evaluation budget.  Every
 random choice comes from ``seed``: same arguments, same result.  Duplicates (same program on
@@ -49,7 +50,7 @@ from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
 from .operators import Operators, breed
-from .polish import neighbours
+from .polish import neighbours, transposed
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
@@ -551,8 +552,11 @@ def _exhaustive(run: _Run, chunk: int = 2048) -> None:
 def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> None:
     enc = run.enc
     batch = ga.population or min(100, max(10, total // 5))
-    polish = isinstance(enc, FreeEncoding) and total >= ga.polish_from and ga.polish > 0
-    budget = total - int(ga.polish * total) if polish else total  # the rest is the polish's
+    free = isinstance(enc, FreeEncoding)
+    polish = free and total >= ga.polish_from and ga.polish > 0
+    short = free and total < ga.polish_from and ga.short_polish > 0
+    share = ga.polish if polish else ga.short_polish if short else 0.0
+    budget = total - int(share * total)  # the rest is the polish's
     first = enc.random(rng, batch * ga.initial)
     pes = _random_pes(run, first, rng)
     if ga.seeds and isinstance(enc, FreeEncoding):
@@ -601,8 +605,52 @@ def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> No
         before = len(run.log)
         _screen_and_evaluate(run, rows, pidx, min(batch, budget - before), rng, ga, parents, ga.inner)
         stall = stall + 1 if len(run.log) == before else 0
-    if polish:
+    if short:
+        _transposed_polish(run, total, rng)
+    if polish or short:
         _polish(run, total)
+
+
+def _transposed_polish(run: _Run, budget: int, rng: np.random.Generator, points: int = 3) -> None:
+    """A small search's short polish, until ``budget`` evaluations (what is left goes to
+    :func:`_polish`): on one PE count, half of it to the transposed splits
+    (:func:`.polish.transposed`) of two-level seeds of the best structures (:func:`.seeds.seed_rows`,
+    whose L2 fit may shrink an inner cluster: the transposed split keeps it, the axis parallel
+    inside cut in whole rounds); then the transposed splits of the best ``points`` valid points.
+    Each batch least estimated cost first."""
+    assert isinstance(run.enc, FreeEncoding)
+    l2_cap = run.caps.get("l2_bytes")
+    left = budget - len(run.log)
+    if run.P.size == 1 and left > 1:
+        p = int(run.P[0])
+        seeds = seed_rows(run.enc, p, rng, 32)
+        _, sp, cl, _, _ = run.enc.parts(seeds)
+        two = np.flatnonzero(seeds[:, 0] == 2)  # one seed of each two-level structure
+        kinds = np.concatenate([sp[two, :2], cl[two, :2]], axis=1)
+        seeds = seeds[two[np.unique(kinds, axis=0, return_index=True)[1]]]
+        if seeds.shape[0]:
+            rows = transposed(run.enc, seeds, p)
+            _evaluate_least_estimated(run, rows, np.full(rows.shape[0], p, dtype=np.int64), left // 2)
+    gaps = run.gaps()
+    order = np.argsort(gaps, kind="stable")
+    for at in order[run.log.valid[order]][:points].tolist():
+        if budget <= len(run.log):
+            return
+        rows = transposed(run.enc, run.log.rows[at], int(run.log.pes[at]), l2_cap)
+        if rows.shape[0]:
+            pes = np.full(rows.shape[0], run.log.pes[at], dtype=np.int64)
+            _evaluate_least_estimated(run, rows, pes, budget - len(run.log))
+
+
+def _evaluate_least_estimated(run: _Run, rows: np.ndarray, pes: np.ndarray, n: int) -> None:
+    """Evaluate the ``n`` candidates not seen yet of least estimated cost (none whose estimated
+    buffers break a cap), in their order."""
+    new = run.log.seen.copy().fresh(*run.keys(rows, pes))
+    rows, pes = rows[new], pes[new]
+    est = _estimated_cost(run, rows, pes)
+    rank = np.sort(np.argsort(est, kind="stable")[: min(n, int(np.isfinite(est).sum()))])
+    if rank.size:
+        run.evaluate(rows[rank], pes[rank])
 
 
 def _polish(run: _Run, budget: int) -> None:

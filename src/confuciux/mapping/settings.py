@@ -36,7 +36,9 @@ class Genetic:
     moves to another PE count of the search), ``operators`` (:class:`~confuciux.mapping.operators.Operators`),
     ``polish`` (share of the budget kept for a local search around the best points after the
     genetic one, :mod:`.polish`: every single-gene move, best point first, repeated while it
-    improves; with ``polish_from`` or more evaluations only, so smaller searches are unchanged)."""
+    improves; with ``polish_from`` or more evaluations), ``short_polish`` (below ``polish_from``,
+    the share kept for the transposed splits of the best structures' seeds and of the best
+    points, then that local search)."""
 
     population: int | None = None
     parents: float = 0.4
@@ -51,6 +53,7 @@ class Genetic:
     operators: Operators = field(default_factory=Operators)
     polish: float = 0.2
     polish_from: int = 1000
+    short_polish: float = 0.05
 
     def __post_init__(self) -> None:
         for name in ("population", "pool", "initial", "inner", "presearch", "seeds", "polish_from"):
@@ -60,7 +63,7 @@ class Genetic:
             least = 0 if name in ("inner", "presearch", "seeds") else 1
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
                 raise ValueError(f"Genetic.{name} must be an int >= {least}, got {v!r}")
-        for name in ("parents", "explore", "pe_step", "niche", "polish"):
+        for name in ("parents", "explore", "pe_step", "niche", "polish", "short_polish"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"Genetic.{name} must be in [0, 1], got {v!r}")
@@ -70,7 +73,8 @@ class Genetic:
 #: the estimate per evaluation, one estimate-only generation) and generations of 200 — with the
 #: compiled engine at ~10 µs a candidate, more evaluations buy more than more screening at the
 #: same time (docs/performance.md).
-PLATFORM_GENETIC = Genetic(population=200, pool=5, initial=50, inner=1, presearch=10, polish=0.0)
+PLATFORM_GENETIC = Genetic(population=200, pool=5, initial=50, inner=1, presearch=10, polish=0.0,
+                           short_polish=0.0)
 
 
 @dataclass(frozen=True)
