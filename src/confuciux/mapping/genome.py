@@ -495,19 +495,24 @@ class FreeEncoding:
         if got is not None:
             return got
         total = 0
+        for s, tiles, c in self._level_choices(lv, parent, pes):
+            orders = self._n_orders(lv, s, tiles, parent, canonical)
+            total += orders * self._count(lv + 1, nlev, tiles, pes * c, canonical, limit, memo)
+            if total > limit:
+                memo[key] = total
+                return total
+        memo[key] = total
+        return total
+
+    def _level_choices(self, lv: int, parent: Sequence[int], pes: int) -> Iterator[tuple[int, tuple[int, ...], int]]:
+        """Level ``lv``'s (parallel axis, tiles, cluster size) under ``parent``'s tiles, with
+        ``pes`` PEs in the clusters above: what :meth:`_count` counts and :meth:`_levels` walks."""
         tile_sets = [self.tile_choices(d, parent[d]) for d in range(self.D)]
         for s in self.spatial[lv]:
             for tiles in product(*tile_sets):
                 for c in self.cluster_choices(lv, parent[s], tiles[s]):
-                    if lv and pes * c > self.pe_cap:
-                        continue
-                    orders = self._n_orders(lv, s, tiles, parent, canonical)
-                    total += orders * self._count(lv + 1, nlev, tiles, pes * c, canonical, limit, memo)
-                    if total > limit:
-                        memo[key] = total
-                        return total
-        memo[key] = total
-        return total
+                    if not (lv and pes * c > self.pe_cap):
+                        yield s, tiles, c
 
     def _n_orders(self, lv: int, s: int, tiles: tuple[int, ...], parent: tuple[int, ...], canonical: bool) -> int:
         """How many orders :meth:`_orders` yields."""
@@ -537,16 +542,11 @@ class FreeEncoding:
         if lv == nlev:
             yield []
             return
-        tile_sets = [self.tile_choices(d, parent[d]) for d in range(self.D)]
-        for s in self.spatial[lv]:
-            for tiles in product(*tile_sets):
-                for c in self.cluster_choices(lv, parent[s], tiles[s]):
-                    if lv and pes * c > self.pe_cap:
-                        continue
-                    for order in self._orders(lv, s, list(tiles), parent, canonical):
-                        head = [s, c, *tiles, *order]
-                        for rest in self._levels(lv + 1, nlev, list(tiles), pes * c, canonical):
-                            yield [head, *rest]
+        for s, tiles, c in self._level_choices(lv, parent, pes):
+            for order in self._orders(lv, s, list(tiles), parent, canonical):
+                head = [s, c, *tiles, *order]
+                for rest in self._levels(lv + 1, nlev, list(tiles), pes * c, canonical):
+                    yield [head, *rest]
 
     def _orders(
         self, lv: int, s: int, tiles: list[int], parent: list[int], canonical: bool
