@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from confuciux import Hardware, Layer
-from confuciux.mapping import MappingSpace
+from confuciux.mapping import MappingSpace, polish
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.polish import neighbours, transposed
 from confuciux.mapping.search import Genetic, explore, search
@@ -142,3 +142,23 @@ def test_transposed_split_grown_to_the_l2_cap():
     free, _ = neighbours(enc, row, 168, np.array([168]))
     assert min(_runtime(layer, enc, r) for r in capped) <= 632_761
     assert min(_runtime(layer, enc, r) for r in free) > 632_761
+
+
+@pytest.mark.parametrize("layer", [LAYER, Layer(128, 64, 28, 28, 3, 3, stride=2), Layer.gemm(512, 512, 64)])
+def test_grown_by_bisection_equals_every_choice_estimated(layer):
+    # tiles="all": the bisection over a top tile's larger choices finds the same rows (in the
+    # same order) as estimating every choice and keeping the last that fits
+    enc = FreeEncoding(MappingSpace(), layer, 168)
+    rows = enc.random(np.random.default_rng(5), 200)
+    rows = rows[rows[:, 0] >= 2]
+    _, sp, _, _, _ = enc.parts(rows)
+    free = enc.free_axes
+    i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
+    found = []
+    for cap in (2_000.0, 108_000.0, 5e6):
+        got = polish._grown_bisected(enc, rows, i, free[j], 168, cap)
+        want = polish._grown_every(enc, rows, i, free[j], 168, cap)
+        assert np.array_equal(got, want)
+        assert np.array_equal(polish._grown(enc, rows, 168, cap), want)
+        found.append(got.shape[0])
+    assert 0 < max(found) and min(found) < i.size  # some pairs grow, some cannot

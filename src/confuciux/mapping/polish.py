@@ -186,24 +186,80 @@ def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list
 def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.ndarray:
     """Each of ``rows`` (repaired) with one top-level tile grown to the largest choice whose
     estimated L2 fits ``l2_cap`` (bytes), an axis at a time: each free axis that is parallel at
-    neither of the top two levels (one repair and one estimate for all)."""
+    neither of the top two levels (in row order, then axis order; none where no larger choice
+    fits).  With ``tiles="all"`` by bisection over the choices (see :func:`_grown_bisected`),
+    else every choice estimated at once."""
     _, sp, _, ti, _ = enc.parts(rows)
-    cands, group = [], []
-    for i in range(rows.shape[0]):
-        for d in enc.free_axes.tolist():
-            if d in (sp[i, 0], sp[i, 1]):
-                continue
-            choices = [v for v in enc.tile_choices(d, int(enc.sizes[d])) if v > ti[i, 0, d]]
-            grown = np.repeat(rows[i : i + 1], len(choices), axis=0)
-            enc.parts(grown)[3][:, 0, d] = choices
-            cands.append(grown)
-            group += [i * enc.D + d] * len(choices)
-    if not cands:
+    free = enc.free_axes
+    i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
+    d = free[j]
+    if not d.size:
         return rows[:0]
-    every = enc.repair(np.concatenate(cands))
+    if not enc.divisors_only and _l2_exact(enc, pes):
+        return _grown_bisected(enc, rows, i, d, pes, l2_cap)
+    return _grown_every(enc, rows, i, d, pes, l2_cap)
+
+
+def _l2_exact(enc: FreeEncoding, pes: int) -> bool:
+    """Whether the L2 estimate of a row on ``pes`` PEs is computed without overflow, hence
+    nondecreasing in each top-level tile: its tensors' tiles are at most the layer's sizes
+    times the strides (a sliding window's rows ``(t − 1)·s + R ≤ t·s·R``), each held by at most
+    ``pes`` sub-clusters, double-buffered (with margin: below 2^60)."""
+    sy, sx = enc.layer.stride
+    bound = 6.0 * float(np.prod(enc.sizes.astype(np.float64))) * sy * sx * max(pes, 1)
+    return bound < 2.0**60
+
+
+def _grown_bisected(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
+                    l2_cap: float) -> np.ndarray:  # fmt: skip
+    """:func:`_grown` with ``tiles="all"``: growing a top tile of an axis parallel at neither
+    top level leaves the rest of a repaired row as it is (the tiles inside are no larger than
+    the old tile, the clusters follow the parallel axes' tiles), and the L2 estimate is a sum of
+    products of the top tiles (:func:`_l2_exact`): nondecreasing in the grown tile, so the
+    choices that fit are those up to the largest one, which a bisection finds (about log2 of
+    the axis's size estimates a pair instead of one a choice; the same rows)."""
+    base = rows[i]
+    at = np.arange(i.size)
+    lo = enc.parts(base)[3][at, 0, d].copy()  # the largest choice known to fit (the tile itself: none)
+    start = lo.copy()
+    hi = enc.sizes[d].copy()  # the largest that may
+    while True:
+        act = np.flatnonzero(lo < hi)
+        if not act.size:
+            break
+        mid = (lo[act] + hi[act] + 1) // 2
+        trial = base[act]
+        enc.parts(trial)[3][np.arange(act.size), 0, d[act]] = mid
+        fits = buffers(enc, enc.repair(trial), pes)[1] <= l2_cap
+        lo[act] = np.where(fits, mid, lo[act])
+        hi[act] = np.where(fits, hi[act], mid - 1)
+    found = np.flatnonzero(lo > start)
+    out = base[found]
+    enc.parts(out)[3][np.arange(found.size), 0, d[found]] = lo[found]
+    return enc.repair(out)
+
+
+def _grown_every(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
+                 l2_cap: float) -> np.ndarray:  # fmt: skip
+    """:func:`_grown` by estimating every larger choice of every (row, axis) pair: one repair
+    and one L2 estimate for all."""
+    t = enc.parts(rows)[3][i, 0, d]
+    choices = [np.asarray(enc.tile_choices(a, int(enc.sizes[a])), dtype=np.int64) for a in range(enc.D)]
+    pairs = zip(d.tolist(), t.tolist(), strict=True)
+    first = np.array([np.searchsorted(choices[a], v, side="right") for a, v in pairs], dtype=np.int64)
+    count = np.array([choices[a].size for a in d.tolist()], dtype=np.int64) - first
+    pair = np.repeat(np.arange(d.size), count)
+    if not pair.size:
+        return rows[:0]
+    flat = np.concatenate(choices)
+    offset = np.cumsum([0] + [c.size for c in choices])[:-1]
+    within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
+    every = rows[i[pair]]
+    enc.parts(every)[3][np.arange(pair.size), 0, d[pair]] = flat[offset[d[pair]] + first[pair] + within]
+    every = enc.repair(every)
     fits = np.flatnonzero(buffers(enc, every, pes)[1] <= l2_cap)
-    # the last fitting choice of each (row, axis): the choices ascend within a group
-    last = fits.size - 1 - np.unique(np.asarray(group)[fits][::-1], return_index=True)[1]
+    # the last fitting choice of each pair: the choices ascend within a pair
+    last = fits.size - 1 - np.unique(pair[fits][::-1], return_index=True)[1]
     return every[fits[last]]
 
 
