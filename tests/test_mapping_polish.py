@@ -145,20 +145,39 @@ def test_transposed_split_grown_to_the_l2_cap():
 
 
 @pytest.mark.parametrize("layer", [LAYER, Layer(128, 64, 28, 28, 3, 3, stride=2), Layer.gemm(512, 512, 64)])
-def test_grown_by_bisection_equals_every_choice_estimated(layer):
-    # tiles="all": the bisection over a top tile's larger choices finds the same rows (in the
-    # same order) as estimating every choice and keeping the last that fits
+def test_grown_solved_equals_every_choice_estimated(layer, monkeypatch):
+    # tiles="all": the last fitting top tile solved from the L2 estimate's form is the one
+    # estimating every choice finds (the same rows in the same order); its check never fails
     enc = FreeEncoding(MappingSpace(), layer, 168)
     rows = enc.random(np.random.default_rng(5), 200)
     rows = rows[rows[:, 0] >= 2]
     _, sp, _, _, _ = enc.parts(rows)
     free = enc.free_axes
     i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
-    found = []
-    for cap in (2_000.0, 108_000.0, 5e6):
-        got = polish._grown_bisected(enc, rows, i, free[j], 168, cap)
-        want = polish._grown_every(enc, rows, i, free[j], 168, cap)
-        assert np.array_equal(got, want)
-        assert np.array_equal(polish._grown(enc, rows, 168, cap), want)
-        found.append(got.shape[0])
+    caps = (2_000.0, 108_000.0, 5e6, np.inf)
+    want = [polish._grown_every(enc, rows, i, free[j], 168, cap)[1] for cap in caps]
+    monkeypatch.setattr(polish, "_grown_every", None)  # (a failed check would call it)
+    for cap, w in zip(caps, want, strict=True):
+        assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, cap), w)
+        assert np.array_equal(polish._grown(enc, rows, 168, cap), w)
+    found = [w.shape[0] for w in want]
     assert 0 < max(found) and min(found) < i.size  # some pairs grow, some cannot
+
+
+def test_grown_solved_falls_back_where_its_check_fails(monkeypatch):
+    # an L2 estimate of another form (still nondecreasing): the pairs whose solved tile fails
+    # the check are estimated choice by choice, and the rows are those of every choice estimated
+    enc = FreeEncoding(MappingSpace(), LAYER, 168)
+    rows = enc.random(np.random.default_rng(6), 100)
+    rows = rows[rows[:, 0] >= 2]
+    _, sp, _, _, _ = enc.parts(rows)
+    free = enc.free_axes
+    i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
+    plain = polish.buffers
+    monkeypatch.setattr(polish, "buffers", lambda e, g, p: (plain(e, g, p)[0], plain(e, g, p)[1] ** 1.5 / 50))
+    want = polish._grown_every(enc, rows, i, free[j], 168, 108_000.0)[1]
+    calls = []
+    every = polish._grown_every
+    monkeypatch.setattr(polish, "_grown_every", lambda *a: calls.append(a[2].size) or every(*a))
+    assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, 108_000.0), want)
+    assert calls and 0 < calls[0] < i.size

@@ -187,8 +187,8 @@ def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.n
     """Each of ``rows`` (repaired) with one top-level tile grown to the largest choice whose
     estimated L2 fits ``l2_cap`` (bytes), an axis at a time: each free axis that is parallel at
     neither of the top two levels (in row order, then axis order; none where no larger choice
-    fits).  With ``tiles="all"`` by bisection over the choices (see :func:`_grown_bisected`),
-    else every choice estimated at once."""
+    fits).  With ``tiles="all"`` solved from the estimate's form (:func:`_grown_solved`), else
+    every choice estimated at once (:func:`_grown_every`)."""
     _, sp, _, ti, _ = enc.parts(rows)
     free = enc.free_axes
     i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
@@ -196,53 +196,74 @@ def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.n
     if not d.size:
         return rows[:0]
     if not enc.divisors_only and _l2_exact(enc, pes):
-        return _grown_bisected(enc, rows, i, d, pes, l2_cap)
-    return _grown_every(enc, rows, i, d, pes, l2_cap)
+        return _grown_solved(enc, rows, i, d, pes, l2_cap)
+    return _grown_every(enc, rows, i, d, pes, l2_cap)[1]
 
 
 def _l2_exact(enc: FreeEncoding, pes: int) -> bool:
-    """Whether the L2 estimate of a row on ``pes`` PEs is computed without overflow, hence
-    nondecreasing in each top-level tile: its tensors' tiles are at most the layer's sizes
+    """Whether the L2 estimate of every row on ``pes`` PEs is an integer below 2^52 (twice it
+    exact in a float64, no overflow): its tensors' top tiles are at most the layer's sizes
     times the strides (a sliding window's rows ``(t − 1)·s + R ≤ t·s·R``), each held by at most
-    ``pes`` sub-clusters, double-buffered (with margin: below 2^60)."""
+    ``pes`` sub-clusters."""
     sy, sx = enc.layer.stride
-    bound = 6.0 * float(np.prod(enc.sizes.astype(np.float64))) * sy * sx * max(pes, 1)
-    return bound < 2.0**60
+    return 3.0 * float(np.prod(enc.sizes.astype(np.float64))) * sy * sx * max(pes, 1) < 2.0**52
 
 
-def _grown_bisected(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
-                    l2_cap: float) -> np.ndarray:  # fmt: skip
-    """:func:`_grown` with ``tiles="all"``: growing a top tile of an axis parallel at neither
+def _l2_with(enc: FreeEncoding, base: np.ndarray, d: np.ndarray, tile: np.ndarray,
+             pes: int) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each row of ``base`` with its top tile of axis ``d`` set to ``tile``, repaired, and its
+    estimated L2 (bytes): (rows, L2)."""
+    rows = base.copy()
+    enc.parts(rows)[3][np.arange(d.size), 0, d] = tile
+    rows = enc.repair(rows)
+    return rows, buffers(enc, rows, pes)[1]
+
+
+def _grown_solved(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
+                  l2_cap: float) -> np.ndarray:  # fmt: skip
+    """:func:`_grown` with ``tiles="all"``.  Growing a top tile of an axis parallel at neither
     top level leaves the rest of a repaired row as it is (the tiles inside are no larger than
-    the old tile, the clusters follow the parallel axes' tiles), and the L2 estimate is a sum of
-    products of the top tiles (:func:`_l2_exact`): nondecreasing in the grown tile, so the
-    choices that fit are those up to the largest one, which a bisection finds (about log2 of
-    the axis's size estimates a pair instead of one a choice; the same rows)."""
+    the old tile; the clusters follow the parallel axes' tiles), and half the L2 estimate is
+    then ``a + b·tile`` in integers (each tensor's tile is a product of one factor per axis,
+    affine in its tile; :func:`_l2_exact`), nondecreasing: so the last fitting choice is where
+    that line crosses half the cap, from the estimates at the tile and at the whole axis.  The
+    answer is checked (it fits, one more does not) and a pair that fails the check is left to
+    :func:`_grown_every`: the same rows as estimating every choice, from two or three estimates
+    a pair."""
     base = rows[i]
-    at = np.arange(i.size)
-    lo = enc.parts(base)[3][at, 0, d].copy()  # the largest choice known to fit (the tile itself: none)
-    start = lo.copy()
-    hi = enc.sizes[d].copy()  # the largest that may
-    while True:
-        act = np.flatnonzero(lo < hi)
-        if not act.size:
-            break
-        mid = (lo[act] + hi[act] + 1) // 2
-        trial = base[act]
-        enc.parts(trial)[3][np.arange(act.size), 0, d[act]] = mid
-        fits = buffers(enc, enc.repair(trial), pes)[1] <= l2_cap
-        lo[act] = np.where(fits, mid, lo[act])
-        hi[act] = np.where(fits, hi[act], mid - 1)
-    found = np.flatnonzero(lo > start)
-    out = base[found]
-    enc.parts(out)[3][np.arange(found.size), 0, d[found]] = lo[found]
-    return enc.repair(out)
+    t = enc.parts(base)[3][np.arange(d.size), 0, d]
+    whole = enc.sizes[d]
+    _, ends = _l2_with(enc, np.concatenate([base, base]), np.concatenate([d, d]), np.concatenate([t, whole]), pes)
+    low, high = (ends / 2).astype(np.int64).reshape(2, -1)  # (the estimate is 2.0 · an integer)
+    half = min(l2_cap / 2, 2.0**62)  # a row fits when its integer is at most ⌊half⌋
+    room = np.int64(np.floor(half)) - low
+    slope = np.where(whole > t, (high - low) // np.maximum(whole - t, 1), 0)
+    best = np.where(slope > 0, t + np.where(room >= 0, room, -1) // np.maximum(slope, 1),
+                    np.where(room >= 0, whole, t))  # fmt: skip
+    best = np.clip(best, t, whole)
+    # the check: the best fits (when above the tile), the choice after it does not (when any)
+    up, down = np.flatnonzero(best > t), np.flatnonzero(best < whole)
+    probe, probe_l2 = _l2_with(enc, np.concatenate([base[up], base[down]]), np.concatenate([d[up], d[down]]),
+                               np.concatenate([best[up], best[down] + 1]), pes)  # fmt: skip
+    ok = np.ones(d.size, dtype=bool)
+    ok[up] &= probe_l2[: up.size] <= l2_cap
+    ok[down] &= ~(probe_l2[up.size :] <= l2_cap)
+    grown = np.zeros((d.size, enc.width), dtype=np.int64)
+    found = np.zeros(d.size, dtype=bool)
+    grown[up], found[up] = probe[: up.size], True
+    bad = np.flatnonzero(~ok)
+    if bad.size:  # the estimate is not of that form for these (not seen): every choice estimated
+        found[bad] = False
+        pair, every = _grown_every(enc, rows, i[bad], d[bad], pes, l2_cap)
+        grown[bad[pair]], found[bad[pair]] = every, True
+    return grown[found]
 
 
 def _grown_every(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
-                 l2_cap: float) -> np.ndarray:  # fmt: skip
-    """:func:`_grown` by estimating every larger choice of every (row, axis) pair: one repair
-    and one L2 estimate for all."""
+                 l2_cap: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """:func:`_grown` by estimating every larger choice of every (row ``i``, axis ``d``) pair:
+    one repair and one L2 estimate for all.  Returns the pairs that grow (ascending) and their
+    rows."""
     t = enc.parts(rows)[3][i, 0, d]
     choices = [np.asarray(enc.tile_choices(a, int(enc.sizes[a])), dtype=np.int64) for a in range(enc.D)]
     pairs = zip(d.tolist(), t.tolist(), strict=True)
@@ -250,7 +271,7 @@ def _grown_every(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarr
     count = np.array([choices[a].size for a in d.tolist()], dtype=np.int64) - first
     pair = np.repeat(np.arange(d.size), count)
     if not pair.size:
-        return rows[:0]
+        return pair, rows[:0]
     flat = np.concatenate(choices)
     offset = np.cumsum([0] + [c.size for c in choices])[:-1]
     within = np.arange(pair.size) - np.repeat(np.cumsum(count) - count, count)
@@ -260,7 +281,7 @@ def _grown_every(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarr
     fits = np.flatnonzero(buffers(enc, every, pes)[1] <= l2_cap)
     # the last fitting choice of each pair: the choices ascend within a pair
     last = fits.size - 1 - np.unique(pair[fits][::-1], return_index=True)[1]
-    return every[fits[last]]
+    return pair[fits[last]], every[fits[last]]
 
 
 def _level_moves(enc: FreeEncoding, row: np.ndarray, nlev: int) -> list[np.ndarray]:
