@@ -228,34 +228,46 @@ class FreeEncoding:
 
     def random(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` random members: levels, parallel axes, orders and clusters uniform over their
-        choices; each tile uniform over its choices inside the enclosing tile."""
+        choices; each tile uniform over its choices inside the enclosing tile.  Level by level:
+        the parallel axes drawn, then in one draw a uniform per free axis's tile, per order key
+        and per cluster size (the same stream as one draw each)."""
         g = np.zeros((n, self.width), dtype=np.int64)
         nlev, sp, cl, ti, od = self.parts(g)
         lo, hi = self.space.levels
         nlev[:] = rng.integers(lo, hi + 1, size=n)
         at = np.arange(n)
         parent = np.broadcast_to(self.sizes, (n, self.D))
+        free, k = self.free_axes, self.free_axes.size
         for lv in range(self.L):
             allowed = np.array(self.spatial[lv])
             sp[:, lv] = allowed[rng.integers(allowed.size, size=n)]
-            for d in range(self.D):
-                ti[:, lv, d] = self.random_tiles(d, parent[:, d], rng)
-            od[:, lv, :] = np.argsort(rng.random((n, self.D)), axis=1)
+            drawn = lv > 0 and not self.fixed_clusters[lv]  # a cluster size drawn
+            u = rng.random((k + self.D + drawn) * n)
+            t = ti[:, lv, :]
+            t[:, self.kmask] = self.sizes[self.kmask]
+            if self.divisors_only:
+                for j, d in enumerate(free.tolist()):
+                    t[:, d] = self.random_tiles(d, parent[:, d], u[j * n : (j + 1) * n])
+            else:  # (what random_tiles gives, every free axis at once)
+                t[:, free] = (u[: k * n].reshape(k, n).T * parent[:, free]).astype(np.int64) + 1
+            # (a stable sort costs half; random keys tie with probability ~2^-53, the order is the same)
+            od[:, lv, :] = np.argsort(u[k * n : (k + self.D) * n].reshape(n, self.D), axis=1, kind="stable")
             s = sp[:, lv]
-            cl[:, lv] = self.random_clusters(lv, parent[at, s], ti[at, lv, s], s, rng)
-            parent = ti[:, lv, :].copy()
+            cl[:, lv] = self.random_clusters(lv, parent[at, s], t[at, s], s, u[(k + self.D) * n :])
+            parent = t.copy()
         return self.repair(g)
 
-    def random_tiles(self, axis: int, parent: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """A uniform choice of tile of ``axis`` inside each enclosing tile."""
+    def random_tiles(self, axis: int, parent: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A uniform choice of tile of ``axis`` inside each enclosing tile, from a uniform draw
+        in [0, 1) per row ``u``."""
         n = parent.size
         if axis in self.kernel:
             return np.full(n, self.sizes[axis])
         if not self.divisors_only:
-            return np.asarray((rng.random(n) * parent).astype(np.int64) + 1)
+            return np.asarray((u * parent).astype(np.int64) + 1)
         divs = np.broadcast_to(self.divs[axis], (n, self.divs.shape[1]))
         count = _divides(divs, parent).sum(axis=1)
-        return pick_divisor(divs, parent, (rng.random(n) * count).astype(np.int64))
+        return pick_divisor(divs, parent, (u * count).astype(np.int64))
 
     def step_tiles(self, axis: int, parent: np.ndarray, tile: np.ndarray, step: np.ndarray) -> np.ndarray:
         """Each tile moved ``step`` choices up or down (within the enclosing tile)."""
@@ -266,10 +278,10 @@ class FreeEncoding:
         rank, count = divisor_rank(divs, parent, tile)
         return pick_divisor(divs, parent, np.clip(rank + step, 0, count - 1))
 
-    def random_clusters(
-        self, lv: int, parent_tile: np.ndarray, tile: np.ndarray, s: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        """A uniform choice of cluster size of level ``lv`` (see :meth:`repair`)."""
+    def random_clusters(self, lv: int, parent_tile: np.ndarray, tile: np.ndarray, s: np.ndarray,
+                        u: np.ndarray) -> np.ndarray:  # fmt: skip
+        """A uniform choice of cluster size of level ``lv`` (see :meth:`repair`), from a uniform
+        draw in [0, 1) per row ``u`` (none needed at the top or for a fixed size)."""
         n = parent_tile.size
         if lv == 0:
             return np.ones(n, dtype=np.int64)
@@ -277,11 +289,11 @@ class FreeEncoding:
             return np.full(n, self.fixed_clusters[lv])
         cap = np.minimum(parent_tile, self.pe_cap)
         if not self.divisors_only:
-            return np.asarray((rng.random(n) * cap).astype(np.int64) + 1)
+            return np.asarray((u * cap).astype(np.int64) + 1)
         ntiles = -(-parent_tile // tile)
         divs = self.divs[s]
         rank, _ = divisor_rank(divs, ntiles, cap)
-        return pick_divisor(divs, ntiles, (rng.random(n) * (rank + 1)).astype(np.int64))
+        return pick_divisor(divs, ntiles, (u * (rank + 1)).astype(np.int64))
 
     def tile_choices(self, axis: int, parent: int) -> tuple[int, ...]:
         """Every tile of ``axis`` inside an enclosing tile of ``parent`` elements."""
