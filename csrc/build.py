@@ -1,5 +1,5 @@
-"""cffi build module: compiles csrc/cost_model.c, csrc/engine.c, csrc/lstm.c, csrc/frontier.c and
-csrc/mapping.c into
+"""cffi build module: compiles csrc/cost_model.c, csrc/engine.c, csrc/lstm.c, csrc/frontier.c,
+csrc/mapping.c and csrc/polish.c into
 ``confuciux._cost_model``.
 
 Used by setup.py (``cffi_modules``) at install time, and runnable by hand
@@ -153,11 +153,12 @@ ffibuilder.cdef(_cdef((HERE / "engine.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "lstm.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "frontier.h").read_text()))
 ffibuilder.cdef(_cdef((HERE / "mapping.h").read_text()))
+ffibuilder.cdef(_cdef((HERE / "polish.h").read_text()))
 ffibuilder.set_source(
     "confuciux._cost_model",
-    "\n".join(f'#include "{h}"' for h in ("cost_model.h", "engine.h", "lstm.h", "frontier.h", "mapping.h")),
+    "\n".join(f'#include "{h}"' for h in ("cost_model.h", "engine.h", "lstm.h", "frontier.h", "mapping.h", "polish.h")),
     sources=[os.path.relpath(HERE / name)
-             for name in ("cost_model.c", "engine.c", "lstm.c", "frontier.c", "mapping.c")],  # fmt: skip
+             for name in ("cost_model.c", "engine.c", "lstm.c", "frontier.c", "mapping.c", "polish.c")],  # fmt: skip
     include_dirs=[os.path.relpath(HERE)],
     # gnu99: the checked arithmetic uses GNU statement expressions and __builtin_*_overflow.
     # -ffp-contract=off: no fused multiply-add, so floats match the NumPy reference bit for bit.

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from confuciux import Hardware, Layer
-from confuciux.mapping import MappingSpace
+from confuciux.mapping import MappingSpace, seeds
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.search import best
 from confuciux.mapping.seeds import quiet_rows
@@ -39,3 +39,28 @@ def test_energy_search_finds_the_quiet_design(seed):
     f = best(Layer.gemm(512, 512, 64), MappingSpace(), pes=168, objective="energy", caps=GAMMA_CAPS,
              evaluations=40, seed=seed, hardware=Hardware.maestro(), flags=GAMMA_FLAGS)  # fmt: skip
     assert f.best is not None and f.energy[f.best] <= 1683.2
+
+
+SPACES = [MappingSpace(), MappingSpace(tiles="divisors"), MappingSpace(levels=(1, 3), clusters=(4, None))]
+LAYERS = [Layer(64, 64, 14, 14, 3, 3), Layer(128, 64, 28, 28, 3, 3, stride=2), Layer.gemm(512, 512, 64)]
+
+
+@pytest.mark.skipif(not seeds._COMPILED, reason="the compiled extension is not built")
+@pytest.mark.parametrize("space", SPACES)
+@pytest.mark.parametrize("layer", LAYERS)
+def test_compiled_l2_loops_equal_the_reference(space, layer):
+    # csrc/polish.c's L2 fit and fill, a row at a time, give the NumPy reference's rows
+    enc = FreeEncoding(space, layer, 168)
+    rng = np.random.default_rng(2)
+    g = enc.random(rng, 300)
+    for cap in (20_000.0, 108_000.0, 1e7):
+        fit = seeds._fit_l2(enc, g.copy(), 168, cap)
+        assert np.array_equal(fit, seeds._fit_l2_reference(enc, g.copy(), 168, cap))
+        assert (fit != g).any() or cap > 1e6
+        pes = rng.integers(enc.min_pes(g), 169)
+        for l1_cap in (None, 512.0):
+            got = seeds.fill_l2(enc, g, pes, cap, np.random.default_rng(3), l1_cap)
+            want = seeds.fill_l2(enc, g, pes, cap, np.random.default_rng(3), l1_cap, compiled=False)
+            assert np.array_equal(got, want)
+    grown = seeds.fill_l2(enc, g, 168, 1e7, np.random.default_rng(3))
+    assert (grown != g).any() and np.array_equal(enc.repair(grown), grown)

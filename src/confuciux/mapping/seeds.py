@@ -20,7 +20,15 @@ from itertools import product
 
 import numpy as np
 
+from . import native
 from .genome import FreeEncoding
+
+try:  # the compiled loops toward the L2 cap (csrc/polish.c), where the extension has them
+    from .._cost_model import lib  # type: ignore[import-not-found, unused-ignore]
+
+    _COMPILED = hasattr(lib, "cxp_fit_l2")
+except ImportError:  # built without a C compiler, or run from a source tree
+    lib, _COMPILED = None, False
 
 __all__ = ["seed_rows", "structures", "critical", "fill_l2", "quiet_rows"]
 
@@ -202,7 +210,20 @@ def _structure_tables(
 def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
     """Halve, row by row, the largest top-level tile of an axis that is not parallel at the top
     until the estimated L2 fits ``cap`` (or every such tile is 1).  An axis parallel at an inner
-    level is cut again for that level's sub-clusters, so the structure stays."""
+    level is cut again for that level's sub-clusters, so the structure stays.  (Compiled:
+    csrc/polish.c, a row at a time; :func:`_fit_l2_reference` is the NumPy.)"""
+    if not (_COMPILED and native.usable(enc)):
+        return _fit_l2_reference(enc, g, pes, cap)
+    out = np.array(g, dtype=np.int64, order="C").reshape(-1, enc.width)
+    space, divs = native._space(enc)
+    code = lib.cxp_fit_l2(native._layer(enc), space, native._ptr("long long *", divs), divs.shape[1],
+                                 int(pes), float(cap), out.shape[0], native._ptr("long long *", out))  # fmt: skip
+    native._fail("seeds' L2 fit", int(code), out.shape[0])
+    return out
+
+
+def _fit_l2_reference(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
+    """:func:`_fit_l2` in NumPy, every row at once (the compiled code's reference)."""
     from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
 
     for _ in range(64):
@@ -233,27 +254,47 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
 
 
 def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float, rng: np.random.Generator,
-            l1_cap: float | None = None, steps: int = 10) -> np.ndarray:
+            l1_cap: float | None = None, steps: int = 10, compiled: bool = True) -> np.ndarray:
     """``g`` with one top-level tile per row grown toward the L2 ``cap`` (bytes): an axis not
     parallel at the top, drawn at random per row, its tile multiplied by 2 while the estimated
     L2 (and L1, for a one-level row, within ``l1_cap``) still fits, then by smaller factors
     (√2, 2^¼, ...) for up to ``steps`` tries.  Large outer temporal tiles that use most of the
     L2 cut the L2 traffic and the steps the top level takes; seeds and breeding rarely reach
-    them by chance."""
-    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
-
-    g = np.array(g, dtype=np.int64).reshape(-1, enc.width)
+    them by chance.  (The steps compiled, csrc/polish.c, a row at a time; ``compiled=False``:
+    the NumPy reference, every row at once.)"""
+    g = np.array(g, dtype=np.int64, order="C").reshape(-1, enc.width)
     n = g.shape[0]
     if n == 0:
         return g
-    p = np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,))
+    p = np.ascontiguousarray(np.broadcast_to(np.asarray(pes, dtype=np.int64), (n,)))
     at = np.arange(n)
     _, sp, _, ti, _ = enc.parts(g)
     room = (ti[:, 0, :] < enc.sizes[None, :]) & ~enc.kmask[None, :]
     room[at, sp[:, 0]] = False
-    axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1)
+    axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1).astype(np.int64)
     live = room[at, axis]
-    factor = np.full(n, 2.0)
+    if not (compiled and _COMPILED and native.usable(enc)):
+        return _fill_steps_reference(enc, g, p, axis, live, cap, l1_cap, steps)
+    space, divs = native._space(enc)  # the steps a row at a time (csrc/polish.c)
+    alive = live.astype(np.int64)
+    code = lib.cxp_fill_l2(native._layer(enc), space, native._ptr("long long *", divs), divs.shape[1],
+                                  native._ptr("long long *", p), native._ptr("long long *", axis),
+                                  native._ptr("long long *", alive), float(cap), l1_cap is not None,
+                                  0.0 if l1_cap is None else float(l1_cap), int(steps), n,
+                                  native._ptr("long long *", g))  # fmt: skip
+    native._fail("seeds' L2 fill", int(code), n)
+    return g
+
+
+def _fill_steps_reference(enc: FreeEncoding, g: np.ndarray, p: np.ndarray, axis: np.ndarray, live: np.ndarray,
+                          cap: float, l1_cap: float | None, steps: int) -> np.ndarray:  # fmt: skip
+    """:func:`fill_l2`'s steps in NumPy, every row at once, on ``g`` in place (the compiled
+    code's reference): each row's tile of ``axis`` grown where ``live``."""
+    from .estimate import buffers  # the estimate imports nothing from here; kept local to stay one-way
+
+    at = np.arange(g.shape[0])
+    live = live.copy()
+    factor = np.full(g.shape[0], 2.0)
     for _ in range(steps):
         if not live.any():
             break

@@ -1,0 +1,87 @@
+/* The seeds' loops toward the L2 cap (polish.h). */
+#include "mapping.h"
+#include "polish.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { MAX_WIDTH = 1 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES) };
+
+static int layer_fits(const cxm_layer *ly) {
+    return ly->D >= 1 && ly->D <= CXM_MAX_AXES && ly->L >= 1 && ly->L <= CXM_MAX_LEVELS;
+}
+
+/* NumPy's astype(int64) of a float, for floats in range; out of range (or NaN) x86 gives the
+ * least int64, which the callers' max() then lifts */
+static long long as_int(double x) {
+    return x > -9.2e18 && x < 9.2e18 ? (long long)x : -0x7fffffffffffffffLL - 1;
+}
+
+long long cxp_fit_l2(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long pes, double cap, long long n, long long *rows) {
+    if (!layer_fits(layer) || n < 0 || pes < 1) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    for (long long i = 0; i < n; i++) {
+        long long *row = rows + i * width, *top = row + 3;
+        for (int step = 0; step < 64; step++) {
+            double l2;
+            const long long got = cxm_estimate(layer, 1, row, &pes, 0, 0, 0, &l2, 0);
+            if (got != 1) return got < 0 ? -1 : i;
+            if (!(l2 > cap)) break;
+            long long a = 0, best = -1;
+            for (long long d = 0; d < D; d++) {
+                const long long v = space->kernel[d] || d == row[1] ? 0 : top[d];
+                if (v > best) best = v, a = d;
+            }
+            if (best <= 1) break;
+            double factor = sqrt(l2 / cap);
+            if (factor < 2.0) factor = 2.0;
+            long long fresh = as_int((double)top[a] / factor);
+            if (fresh < 1) fresh = 1;
+            long long limit = fresh; /* the most the tile may be at each level, going in */
+            for (long long lv = 1; lv < layer->L; lv++) {
+                long long *b = row + 1 + lv * stride;
+                if (row[0] <= lv) continue;
+                if (b[0] == a) limit = b[1] >= 1 ? (limit - 1) / b[1] + 1 : 1; /* ceil; limit >= 1 */
+                if (b[2 + a] > limit) b[2 + a] = limit;
+            }
+            top[a] = fresh;
+            if (cxm_repair(layer, space, divs, n_divs, 1, row) != 1) return -1;
+        }
+    }
+    return n;
+}
+
+long long cxp_fill_l2(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                      const long long *pes, const long long *axis, const long long *live, double cap,
+                      int has_l1_cap, double l1_cap, long long steps, long long n, long long *rows) {
+    if (!layer_fits(layer) || n < 0) return -1;
+    const long long D = layer->D, width = 1 + layer->L * (2 + 2 * D);
+    for (long long i = 0; i < n; i++) {
+        if (axis[i] < 0 || axis[i] >= D) return -1;
+    }
+    long long trial[MAX_WIDTH];
+    for (long long i = 0; i < n; i++) {
+        long long *row = rows + i * width;
+        const long long a = axis[i], whole = layer->sizes[a];
+        double factor = 2.0;
+        int going = live[i] != 0;
+        for (long long step = 0; step < steps && going; step++) {
+            const long long tile = row[3 + a];
+            long long v = as_int((double)tile * factor);
+            if (v < tile + 1) v = tile + 1;
+            if (v > whole) v = whole;
+            memcpy(trial, row, (size_t)width * sizeof *trial);
+            trial[3 + a] = v;
+            if (cxm_repair(layer, space, divs, n_divs, 1, trial) != 1) return -1;
+            double l1, l2;
+            const long long got = cxm_estimate(layer, 1, trial, pes + i, 0, 0, &l1, &l2, 0);
+            if (got != 1) return got < 0 ? -1 : i;
+            const int fits = l2 <= cap && (!has_l1_cap || l1 <= l1_cap);
+            if (fits) memcpy(row, trial, (size_t)width * sizeof *trial);
+            else factor = sqrt(factor);
+            going = factor > 1.04 && row[3 + a] < whole;
+        }
+    }
+    return n;
+}

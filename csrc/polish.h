@@ -1,0 +1,30 @@
+/* The seeds' loops toward the L2 cap (src/confuciux/mapping/seeds.py _fit_l2 and fill_l2; the
+ * NumPy code there is the reference), one row at a time: a row's steps depend on its own
+ * estimates only.  Pure functions over caller-owned arrays (FreeEncoding rows, repaired,
+ * changed in place); nothing is allocated.  Each step repairs the row (cxm_repair) and
+ * estimates its buffers (cxm_estimate); floats are formed in the reference's order. */
+#ifndef CONFUCIUX_POLISH_H
+#define CONFUCIUX_POLISH_H
+
+/* (the types are mapping.h's: include it first; it has no include guard) */
+
+/* seeds.py _fit_l2 on each of n rows on `pes` PEs: while the estimated L2 is above `cap` (up to
+ * 64 times), the largest top-level tile of an axis neither kernel nor parallel at the top (the
+ * first such) cut by max(sqrt(L2 / cap), 2) (at least 1; the tiles inside no larger, cut again
+ * for each inner level that spreads the axis), and the row repaired.  Returns n, the index of
+ * the first row the estimate refuses (a non-member; rows before it are done), or -1 for a bad
+ * layer, space or n. */
+long long cxp_fit_l2(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long pes, double cap, long long n, long long *rows);
+
+/* seeds.py fill_l2's steps on each of n rows on pes[i] PEs, growing its top-level tile of axis
+ * axis[i] (a row with live[i] == 0 stays): up to `steps` times, the tile times `factor` (2 at
+ * first; at least one more, at most the axis's size), repaired, kept when the estimated L2 is at
+ * most `cap` (and, when has_l1_cap, L1 at most l1_cap), else the factor square-rooted; stops when
+ * the factor is 1.04 or less or the tile is whole.  Returns as cxp_fit_l2 (an axis outside
+ * 0..D-1 is a bad input: -1). */
+long long cxp_fill_l2(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                      const long long *pes, const long long *axis, const long long *live, double cap,
+                      int has_l1_cap, double l1_cap, long long steps, long long n, long long *rows);
+
+#endif
