@@ -158,27 +158,30 @@ def _transposed(enc: FreeEncoding, row: np.ndarray, nlev: int, pes: int) -> list
     sizes kept or swapped (the outer level's sub-clusters inside, the inner's out); the axis
     parallel inside now whole at the outer level, or cut into 2–4 steps of whole rounds of
     the inner sub-clusters (a smaller tile to fit the buffers, without a round more)."""
-    _, sp, cl, _, _ = enc.parts(row[None, :])
+    r = row.tolist()
     out = []
+    top = None  # the top level's sub-clusters (its PEs over the inner clusters')
     for lv in range(nlev - 1):
-        a, b = int(sp[0, lv + 1]), int(sp[0, lv])  # a parallel at lv, b at lv + 1 after the swap
+        at, inner = enc.base(lv), enc.base(lv + 1)  # each level's parallel axis; its cluster, tiles follow
+        a, b = r[inner], r[at]  # a parallel at lv, b at lv + 1 after the swap
         if a == b:
             continue
         g = row.copy()
-        _, gsp, _, gti, _ = enc.parts(g[None, :])
-        gsp[0, lv], gsp[0, lv + 1] = a, b
-        gti[0, lv, a] = gti[0, lv + 1, a] = gti[0, lv + 1, b] = 1
-        whole = int(enc.sizes[b] if lv == 0 else gti[0, lv - 1, b])
+        g[at], g[inner] = a, b
+        g[at + 2 + a] = g[inner + 2 + a] = g[inner + 2 + b] = 1
+        whole = int(enc.sizes[b]) if lv == 0 else int(g[enc.base(lv - 1) + 2 + b])
         swapped = g.copy()
-        scl = enc.parts(swapped[None, :])[2][0]
-        scl[lv + 1] = max(1, pes // int(enc.min_pes(row)[0])) if lv == 0 else int(cl[0, lv])
-        if lv > 0:
-            scl[lv] = cl[0, lv + 1]
+        if lv == 0:
+            top = max(1, pes // int(enc.min_pes(row)[0])) if top is None else top
+            swapped[inner + 1] = top
+        else:
+            swapped[inner + 1] = r[at + 1]
+            swapped[at + 1] = r[inner + 1]
         for h in (g, swapped):
-            units = max(1, int(enc.parts(h[None, :])[2][0, lv + 1]))
+            units = max(1, int(h[inner + 1]))
             for steps in (1, 2, 3, 4):
                 t = h.copy()
-                enc.parts(t[None, :])[3][0, lv, b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
+                t[at + 2 + b] = min(whole, units * _cdiv(_cdiv(whole, steps), units))
                 out.append(t)
     return out
 

@@ -355,18 +355,19 @@ class _Run:
         for k in _COSTS:
             ok &= np.isfinite(costs[k])
         over = np.zeros(n)
-        for k, cap in self.caps.items():
-            with np.errstate(invalid="ignore"):
-                over = np.maximum(over, np.nan_to_num(costs[k] / cap - 1.0, nan=np.inf))
-        if self.strict:
-            with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):
+            for k, cap in self.caps.items():
+                v = costs[k] / cap - 1.0
+                # NaN counts as over by inf (and ±inf as nan_to_num makes it); most batches have neither
+                over = np.maximum(over, v if np.isfinite(v).all() else np.nan_to_num(v, nan=np.inf))
+            if self.strict:
                 broken = ok & (costs["runtime"] < self.floor(rows, pes))
-            self.log.below_bound += int(np.sum(broken))
-            ok &= ~broken
+                self.log.below_bound += int(np.count_nonzero(broken))
+                ok &= ~broken
         valid = ok & (over <= 0)
-        nan = np.full(n, np.nan)
         self.log.add(rows, pes, costs, status, valid, np.where(ok, np.maximum(over, 0), np.inf),
-                     nan if est is None else est, nan if l2_est is None else l2_est)  # fmt: skip
+                     np.full(n, np.nan) if est is None else est,
+                     np.full(n, np.nan) if l2_est is None else l2_est)  # fmt: skip
 
     # -- where points stand ----------------------------------------------------------------------
     def gaps(self) -> np.ndarray:
