@@ -1,4 +1,4 @@
-/* The seeds' loops toward the L2 cap (polish.h). */
+/* The mapping search's per-search loops over genome rows (polish.h). */
 #include "mapping.h"
 #include "polish.h"
 
@@ -82,6 +82,39 @@ long long cxp_fill_l2(const cxm_layer *layer, const cxm_space *space, const long
             else factor = sqrt(factor);
             going = factor > 1.04 && row[3 + a] < whole;
         }
+    }
+    return n;
+}
+
+long long cxp_directives(const cxm_layer *layer, const cxm_space *space, long long n, const long long *rows,
+                         long long *first, long long *kind, long long *axis, long long *size, long long *whole) {
+    if (!layer_fits(layer) || n < 0) return -1;
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    long long m = 0;
+    first[0] = 0;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        if (row[0] < 1 || row[0] > layer->L) return i;
+        for (long long lv = 0; lv < row[0]; lv++) {
+            const long long *b = row + 1 + lv * stride, *o = b + 2 + D;
+            for (long long j = 0; j < D; j++)
+                if (o[j] < 0 || o[j] >= D) return i;
+        }
+        for (long long lv = 0; lv < row[0]; lv++) {
+            const long long *b = row + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
+            if (lv > 0) kind[m] = 2, axis[m] = -1, size[m] = b[1], whole[m] = 0, m++;
+            for (long long j = 0; j < D; j++) {
+                const long long d = o[j];
+                const long long st = layer->out_strides[d];
+                kind[m] = d == b[0] ? 0 : 1;
+                axis[m] = d;
+                /* as NumPy's int64 arithmetic, wrapping */
+                size[m] = st > 1 ? (long long)((unsigned long long)st * ((unsigned long long)t[d] - 1ULL) + 1ULL) : t[d];
+                whole[m] = space->kernel[d] ? layer->sizes[d] : 0;
+                m++;
+            }
+        }
+        first[i + 1] = m;
     }
     return n;
 }

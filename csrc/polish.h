@@ -1,8 +1,9 @@
-/* The seeds' loops toward the L2 cap (src/confuciux/mapping/seeds.py _fit_l2 and fill_l2; the
- * NumPy code there is the reference), one row at a time: a row's steps depend on its own
- * estimates only.  Pure functions over caller-owned arrays (FreeEncoding rows, repaired,
- * changed in place); nothing is allocated.  Each step repairs the row (cxm_repair) and
- * estimates its buffers (cxm_estimate); floats are formed in the reference's order. */
+/* The mapping search's per-search loops over genome rows (src/confuciux/mapping/polish_native.py
+ * binds them; the NumPy references are in seeds.py and genome.py): the seeds' loops toward the
+ * L2 cap, one row at a time (a row's steps depend on its own estimates only; each step repairs
+ * the row with cxm_repair and estimates its buffers with cxm_estimate; floats are formed in the
+ * reference's order), and the rows' programs as directive arrays.  Pure functions over
+ * caller-owned arrays (FreeEncoding rows); nothing is allocated. */
 #ifndef CONFUCIUX_POLISH_H
 #define CONFUCIUX_POLISH_H
 
@@ -26,5 +27,15 @@ long long cxp_fit_l2(const cxm_layer *layer, const cxm_space *space, const long 
 long long cxp_fill_l2(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
                       const long long *pes, const long long *axis, const long long *live, double cap,
                       int has_l1_cap, double l1_cap, long long steps, long long n, long long *rows);
+
+/* genome.py FreeEncoding.directive_arrays of n rows: row i's directives are first[i]..first[i+1]
+ * (first has n + 1 entries) of kind (0 spatial, 1 temporal, 2 cluster), axis (-1 for a cluster),
+ * size (a tile as MAESTRO reads it, s (t - 1) + 1 on an output stride s > 1, or the cluster size)
+ * and whole (the layer's size of a kernel axis, else 0); per live level outer first, a cluster
+ * (below the top) then a map per axis in the level's order.  The outputs hold n L (D + 1)
+ * entries.  Returns n, the index of the first row with levels outside 1..L or a live level's
+ * order entry outside 0..D-1 (nothing written for it or after it), or -1 for a bad layer. */
+long long cxp_directives(const cxm_layer *layer, const cxm_space *space, long long n, const long long *rows,
+                         long long *first, long long *kind, long long *axis, long long *size, long long *whole);
 
 #endif

@@ -8,7 +8,7 @@ import pytest
 from confuciux import Dataflow, Layer
 from confuciux.cost.engine import evaluate
 from confuciux.dataflow import compile
-from confuciux.mapping import MappingSpace
+from confuciux.mapping import MappingSpace, polish_native
 from confuciux.mapping.genome import FreeEncoding, divisors, snap_divisor
 from confuciux.mapping.operators import Operators, breed
 
@@ -192,3 +192,22 @@ def test_bad_encodings():
         FreeEncoding(MappingSpace(), LAYERS[0], 0)
     with pytest.raises(ValueError, match="template"):
         FreeEncoding(MappingSpace.of_template("dla"), LAYERS[0], 8)
+
+
+@pytest.mark.skipif(not polish_native.AVAILABLE, reason="the compiled extension is not built")
+@pytest.mark.parametrize("tiles", ["all", "divisors"])
+def test_compiled_directive_arrays_equal_the_reference(tiles):
+    # csrc/polish.c's directive arrays are the NumPy reference's, over strided, depthwise and
+    # GEMM layers and one to three levels; a row the C code cannot read is a ValueError
+    rng = np.random.default_rng(4)
+    for layer in (Layer(64, 32, 15, 15, 3, 3, stride=2), Layer(1, 32, 14, 14, 3, 3, "DSCONV"), Layer.gemm(64, 32, 48)):
+        enc = FreeEncoding(MappingSpace(levels=(1, 3), tiles=tiles), layer, 64)
+        rows = enc.random(rng, 200)
+        first, got = enc.directive_arrays(rows)
+        want_first, want = enc.directive_arrays_reference(rows)
+        assert np.array_equal(first, want_first) and first[-1] > 0
+        assert all(np.array_equal(got[k], want[k]) and got[k].dtype == want[k].dtype for k in want)
+    bad = rows[:3].copy()
+    bad[1, 0] = 0
+    with pytest.raises(ValueError, match="row 1"):
+        enc.directive_arrays(bad)

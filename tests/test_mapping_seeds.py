@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from confuciux import Hardware, Layer
-from confuciux.mapping import MappingSpace, seeds
+from confuciux.mapping import MappingSpace, polish_native, seeds
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.search import best
 from confuciux.mapping.seeds import quiet_rows
@@ -45,7 +45,7 @@ SPACES = [MappingSpace(), MappingSpace(tiles="divisors"), MappingSpace(levels=(1
 LAYERS = [Layer(64, 64, 14, 14, 3, 3), Layer(128, 64, 28, 28, 3, 3, stride=2), Layer.gemm(512, 512, 64)]
 
 
-@pytest.mark.skipif(not seeds._COMPILED, reason="the compiled extension is not built")
+@pytest.mark.skipif(not polish_native.AVAILABLE, reason="the compiled extension is not built")
 @pytest.mark.parametrize("space", SPACES)
 @pytest.mark.parametrize("layer", LAYERS)
 def test_compiled_l2_loops_equal_the_reference(space, layer):
@@ -64,3 +64,18 @@ def test_compiled_l2_loops_equal_the_reference(space, layer):
             assert np.array_equal(got, want)
     grown = seeds.fill_l2(enc, g, 168, 1e7, np.random.default_rng(3))
     assert (grown != g).any() and np.array_equal(enc.repair(grown), grown)
+
+
+@pytest.mark.skipif(not polish_native.AVAILABLE, reason="the compiled extension is not built")
+@pytest.mark.parametrize("objective", ["latency", "energy"])
+def test_search_without_the_compiled_loops_is_the_same(objective, monkeypatch):
+    # a short GAMMA-setting search (seeds fitted and filled to the L2 cap, directive arrays) gives
+    # the same points bit for bit with the NumPy references
+    kw = {"pes": 168, "caps": GAMMA_CAPS, "evaluations": 150, "hardware": Hardware.maestro(), "flags": GAMMA_FLAGS,
+          "method": "genetic", "objective": objective}  # fmt: skip
+    layer = Layer.gemm(512, 512, 64)
+    compiled = best(layer, MappingSpace(), **kw)
+    monkeypatch.setattr(polish_native, "AVAILABLE", False)
+    plain = best(layer, MappingSpace(), **kw)
+    assert compiled.programs == plain.programs and compiled.evaluations == plain.evaluations
+    assert np.array_equal(compiled.rows, plain.rows) and np.array_equal(compiled.cost, plain.cost)

@@ -30,7 +30,7 @@ import numpy as np
 from ..dataflow import Dataflow, Template
 from ..dataflow.program import Cluster, Map, Spatial, Sz, Temporal
 from ..workload import Layer
-from . import native
+from . import native, polish_native
 from .space import KERNEL, Axes, MappingSpace, layer_axes
 
 __all__ = ["FreeEncoding", "divisors", "snap_divisor"]
@@ -423,7 +423,14 @@ class FreeEncoding:
         :meth:`templates` holds, without a Python object a row): ``first`` (n + 1: row i's
         directives are ``first[i]:first[i+1]``) and ``kind`` (0 spatial, 1 temporal, 2 cluster),
         ``axis`` (index into ``axes.names``, −1 for a cluster), ``size`` (a tile as written, or
-        the cluster size), ``whole`` (the layer's size of a kernel axis, else 0)."""
+        the cluster size), ``whole`` (the layer's size of a kernel axis, else 0).  (Compiled:
+        csrc/polish.c; :meth:`directive_arrays_reference` is the NumPy.)"""
+        if polish_native.usable(self):
+            return polish_native.directives(self, g)
+        return self.directive_arrays_reference(g)
+
+    def directive_arrays_reference(self, g: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """:meth:`directive_arrays` in NumPy, all rows at once (the compiled code's reference)."""
         g = np.asarray(g, dtype=np.int64).reshape(-1, self.width)
         n, D, L = g.shape[0], self.D, self.L
         nlev, sp, cl, ti, od = self.parts(g)

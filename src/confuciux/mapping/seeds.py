@@ -20,15 +20,8 @@ from itertools import product
 
 import numpy as np
 
-from . import native
+from . import polish_native
 from .genome import FreeEncoding
-
-try:  # the compiled loops toward the L2 cap (csrc/polish.c), where the extension has them
-    from .._cost_model import lib  # type: ignore[import-not-found, unused-ignore]
-
-    _COMPILED = hasattr(lib, "cxp_fit_l2")
-except ImportError:  # built without a C compiler, or run from a source tree
-    lib, _COMPILED = None, False
 
 __all__ = ["seed_rows", "structures", "critical", "fill_l2", "quiet_rows"]
 
@@ -212,14 +205,9 @@ def _fit_l2(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarra
     until the estimated L2 fits ``cap`` (or every such tile is 1).  An axis parallel at an inner
     level is cut again for that level's sub-clusters, so the structure stays.  (Compiled:
     csrc/polish.c, a row at a time; :func:`_fit_l2_reference` is the NumPy.)"""
-    if not (_COMPILED and native.usable(enc)):
+    if not polish_native.usable(enc):
         return _fit_l2_reference(enc, g, pes, cap)
-    out = np.array(g, dtype=np.int64, order="C").reshape(-1, enc.width)
-    space, divs = native._space(enc)
-    code = lib.cxp_fit_l2(native._layer(enc), space, native._ptr("long long *", divs), divs.shape[1],
-                                 int(pes), float(cap), out.shape[0], native._ptr("long long *", out))  # fmt: skip
-    native._fail("seeds' L2 fit", int(code), out.shape[0])
-    return out
+    return polish_native.fit_l2(enc, g, pes, cap)
 
 
 def _fit_l2_reference(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) -> np.ndarray:
@@ -273,17 +261,9 @@ def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float,
     room[at, sp[:, 0]] = False
     axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1).astype(np.int64)
     live = room[at, axis]
-    if not (compiled and _COMPILED and native.usable(enc)):
+    if not (compiled and polish_native.usable(enc)):
         return _fill_steps_reference(enc, g, p, axis, live, cap, l1_cap, steps)
-    space, divs = native._space(enc)  # the steps a row at a time (csrc/polish.c)
-    alive = live.astype(np.int64)
-    code = lib.cxp_fill_l2(native._layer(enc), space, native._ptr("long long *", divs), divs.shape[1],
-                                  native._ptr("long long *", p), native._ptr("long long *", axis),
-                                  native._ptr("long long *", alive), float(cap), l1_cap is not None,
-                                  0.0 if l1_cap is None else float(l1_cap), int(steps), n,
-                                  native._ptr("long long *", g))  # fmt: skip
-    native._fail("seeds' L2 fill", int(code), n)
-    return g
+    return polish_native.fill_l2(enc, g, p, axis, live, cap, l1_cap, steps)  # the steps a row at a time
 
 
 def _fill_steps_reference(enc: FreeEncoding, g: np.ndarray, p: np.ndarray, axis: np.ndarray, live: np.ndarray,
