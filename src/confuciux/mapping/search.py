@@ -627,8 +627,13 @@ def _transposed_polish(run: _Run, budget: int, rng: np.random.Generator, points:
         seeds = seed_rows(run.enc, p, rng, 32)
         _, sp, cl, _, _ = run.enc.parts(seeds)
         two = np.flatnonzero(seeds[:, 0] == 2)  # one seed of each two-level structure
-        kinds = np.concatenate([sp[two, :2], cl[two, :2]], axis=1)
-        seeds = seeds[two[np.unique(kinds, axis=0, return_index=True)[1]]]
+        # the first of each (parallel axes, cluster sizes) in their lexicographic order: what
+        # np.unique(axis=0, return_index=True) gives, without its cost on a matrix
+        by = np.lexsort((cl[two, 1], cl[two, 0], sp[two, 1], sp[two, 0]))
+        kinds = np.stack([sp[two, 0], sp[two, 1], cl[two, 0], cl[two, 1]], axis=1)[by]
+        new = np.ones(by.size, dtype=bool)
+        new[1:] = (kinds[1:] != kinds[:-1]).any(axis=1)
+        seeds = seeds[two[by[new]]]
         if seeds.shape[0]:
             rows = transposed(run.enc, seeds, p)
             _evaluate_least_estimated(run, rows, np.full(rows.shape[0], p, dtype=np.int64), left // 2)
