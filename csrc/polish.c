@@ -7,6 +7,8 @@
 
 enum { MAX_WIDTH = 1 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES) };
 
+static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0); } /* a >= 0, b >= 1 */
+
 static int layer_fits(const cxm_layer *ly) {
     return ly->D >= 1 && ly->D <= CXM_MAX_AXES && ly->L >= 1 && ly->L <= CXM_MAX_LEVELS;
 }
@@ -109,7 +111,8 @@ long long cxp_directives(const cxm_layer *layer, const cxm_space *space, long lo
                 kind[m] = d == b[0] ? 0 : 1;
                 axis[m] = d;
                 /* as NumPy's int64 arithmetic, wrapping */
-                size[m] = st > 1 ? (long long)((unsigned long long)st * ((unsigned long long)t[d] - 1ULL) + 1ULL) : t[d];
+                const unsigned long long written = (unsigned long long)st * ((unsigned long long)t[d] - 1ULL) + 1ULL;
+                size[m] = st > 1 ? (long long)written : t[d];
                 whole[m] = space->kernel[d] ? layer->sizes[d] : 0;
                 m++;
             }
@@ -117,4 +120,81 @@ long long cxp_directives(const cxm_layer *layer, const cxm_space *space, long lo
         first[i + 1] = m;
     }
     return n;
+}
+
+/* genome.py pick_divisor: the k-th (0-based, clipped) of divs[0..m) (ascending, 0-padded) that
+ * divides p, at least 1 (divs[0] when none does) */
+static long long pick_divisor(const long long *divs, long long m, long long p, long long k) {
+    long long count = 0;
+    for (long long j = 0; j < m; j++) count += divs[j] > 0 && p % divs[j] == 0;
+    if (k > count - 1) k = count - 1;
+    if (k < 0) k = 0;
+    for (long long j = 0, seen = 0; j < m; j++) {
+        if (divs[j] > 0 && p % divs[j] == 0 && seen++ == k) return divs[j] > 1 ? divs[j] : 1;
+    }
+    return divs[0] > 1 ? divs[0] : 1;
+}
+
+long long cxp_random(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows, const double *u, long long n_u) {
+    if (!layer_fits(layer) || n < 0 || n_divs < 1) return -1;
+    const long long D = layer->D, L = layer->L, stride = 2 + 2 * D, width = 1 + L * stride;
+    long long k = 0, free_axes[CXM_MAX_AXES], need = 0;
+    for (long long d = 0; d < D; d++)
+        if (!space->kernel[d]) free_axes[k++] = d;
+    for (long long lv = 0; lv < L; lv++) need += (k + D + (lv > 0 && space->cluster[lv] == 0)) * n;
+    if (need != n_u) return -1;
+    for (long long i = 0; i < n; i++)
+        for (long long lv = 0; lv < L; lv++) {
+            const long long s = rows[i * width + 1 + lv * stride];
+            if (s < 0 || s >= D) return -1;
+        }
+    const double *block = u;
+    for (long long lv = 0; lv < L; lv++) {
+        const int drawn = lv > 0 && space->cluster[lv] == 0;
+        for (long long i = 0; i < n; i++) {
+            long long *b = rows + i * width + 1 + lv * stride, *t = b + 2, *o = b + 2 + D;
+            const long long *parent = lv == 0 ? layer->sizes : t - stride;
+            for (long long d = 0; d < D; d++)
+                if (space->kernel[d]) t[d] = layer->sizes[d];
+            for (long long j = 0; j < k; j++) {
+                const long long d = free_axes[j];
+                const double x = block[j * n + i];
+                if (!space->divisors_only) {
+                    t[d] = (long long)(x * (double)parent[d]) + 1;
+                } else {
+                    const long long *dd = divs + d * n_divs;
+                    long long count = 0;
+                    for (long long q = 0; q < n_divs; q++) count += dd[q] > 0 && parent[d] % dd[q] == 0;
+                    t[d] = pick_divisor(dd, n_divs, parent[d], (long long)(x * (double)count));
+                }
+            }
+            /* the order: a stable argsort of the row's D keys (insertion sort) */
+            const double *key = block + k * n + i * D;
+            for (long long j = 0; j < D; j++) {
+                long long m = j;
+                while (m > 0 && key[o[m - 1]] > key[j]) o[m] = o[m - 1], m--;
+                o[m] = j;
+            }
+            const long long s = b[0];
+            if (lv == 0) {
+                b[1] = 1;
+            } else if (space->cluster[lv]) {
+                b[1] = space->cluster[lv];
+            } else {
+                const double x = block[(k + D) * n + i];
+                const long long cap = parent[s] < space->pe_cap ? parent[s] : space->pe_cap;
+                if (!space->divisors_only) {
+                    b[1] = (long long)(x * (double)cap) + 1;
+                } else {
+                    const long long ntiles = ceil_div(parent[s], t[s]), *ds = divs + s * n_divs;
+                    long long rank = -1;
+                    for (long long q = 0; q < n_divs; q++) rank += ds[q] > 0 && ntiles % ds[q] == 0 && ds[q] <= cap;
+                    b[1] = pick_divisor(ds, n_divs, ntiles, (long long)(x * (double)(rank + 1)));
+                }
+            }
+        }
+        block += (k + D + drawn) * n;
+    }
+    return cxm_repair(layer, space, divs, n_divs, n, rows) == n ? n : -1;
 }

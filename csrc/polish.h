@@ -38,4 +38,16 @@ long long cxp_fill_l2(const cxm_layer *layer, const cxm_space *space, const long
 long long cxp_directives(const cxm_layer *layer, const cxm_space *space, long long n, const long long *rows,
                          long long *first, long long *kind, long long *axis, long long *size, long long *whole);
 
+/* genome.py FreeEncoding.random's rows from its draws: n rows whose levels and each level's
+ * parallel axis are set (row-major, width 1 + L (2 + 2D)), and per level lv (outer first) a block
+ * of (k + D + c) n uniforms in [0, 1) in u (n_u in all), k the axes not kernel, c 1 when the
+ * level's cluster size is drawn (below the top, not fixed) else 0: each free axis's tile (k
+ * blocks of n, axes ascending) uniform in the tile above (an int below u times it, plus one; with
+ * divisors_only the int-th of its divisors), the order the stable argsort of D keys a row, the
+ * cluster size uniform in its domain (FreeEncoding.random_clusters); kernel tiles whole; then
+ * every row repaired.  Returns n, or -1 for a bad layer or space, n_u not the draws' count, or a
+ * level's parallel axis outside 0..D-1. */
+long long cxp_random(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                     long long n, long long *rows, const double *u, long long n_u);
+
 #endif

@@ -211,3 +211,20 @@ def test_compiled_directive_arrays_equal_the_reference(tiles):
     bad[1, 0] = 0
     with pytest.raises(ValueError, match="row 1"):
         enc.directive_arrays(bad)
+
+
+@pytest.mark.skipif(not polish_native.AVAILABLE, reason="the compiled extension is not built")
+@pytest.mark.parametrize("space", [MappingSpace(levels=(1, 3)), MappingSpace(levels=(1, 3), tiles="divisors"),
+                                   MappingSpace(levels=(2, 3), clusters=(4, None), tiles="divisors"),
+                                   MappingSpace(levels=(1, 2), orders=(("K", "C"), None))])  # fmt: skip
+def test_compiled_random_rows_equal_the_reference(space, monkeypatch):
+    # csrc/polish.c's random rows from the draws are the NumPy reference's, and the generator's
+    # stream is left where it leaves it
+    for layer in (Layer(64, 32, 15, 15, 3, 3, stride=2), Layer(1, 32, 14, 14, 3, 3, "DSCONV"), Layer.gemm(64, 32, 48)):
+        enc = FreeEncoding(space, layer, 64)
+        a, b = np.random.default_rng(8), np.random.default_rng(8)
+        got = enc.random(a, 300)
+        with monkeypatch.context() as m:
+            m.setattr(polish_native, "AVAILABLE", False)
+            want = enc.random(b, 300)
+        assert np.array_equal(got, want) and a.random() == b.random()

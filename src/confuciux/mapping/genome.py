@@ -230,19 +230,31 @@ class FreeEncoding:
         """``n`` random members: levels, parallel axes, orders and clusters uniform over their
         choices; each tile uniform over its choices inside the enclosing tile.  Level by level:
         the parallel axes drawn, then in one draw a uniform per free axis's tile, per order key
-        and per cluster size (the same stream as one draw each)."""
+        and per cluster size (the same stream as one draw each).  (From the draws on compiled:
+        csrc/polish.c; :meth:`_random_from` is the NumPy.)"""
         g = np.zeros((n, self.width), dtype=np.int64)
-        nlev, sp, cl, ti, od = self.parts(g)
+        nlev, sp, _, _, _ = self.parts(g)
         lo, hi = self.space.levels
         nlev[:] = rng.integers(lo, hi + 1, size=n)
-        at = np.arange(n)
-        parent = np.broadcast_to(self.sizes, (n, self.D))
-        free, k = self.free_axes, self.free_axes.size
+        draws = []
         for lv in range(self.L):
             allowed = np.array(self.spatial[lv])
             sp[:, lv] = allowed[rng.integers(allowed.size, size=n)]
             drawn = lv > 0 and not self.fixed_clusters[lv]  # a cluster size drawn
-            u = rng.random((k + self.D + drawn) * n)
+            draws.append(rng.random((self.free_axes.size + self.D + drawn) * n))
+        if polish_native.usable(self):
+            return polish_native.random_rows(self, g, np.concatenate(draws))
+        return self._random_from(g, draws)
+
+    def _random_from(self, g: np.ndarray, draws: list[np.ndarray]) -> np.ndarray:
+        """:meth:`random`'s rows from their levels and parallel axes (set in ``g``, changed in
+        place) and each level's uniforms, in NumPy (the compiled code's reference)."""
+        n = g.shape[0]
+        _, sp, cl, ti, od = self.parts(g)
+        at = np.arange(n)
+        parent = np.broadcast_to(self.sizes, (n, self.D))
+        free, k = self.free_axes, self.free_axes.size
+        for lv, u in enumerate(draws):
             t = ti[:, lv, :]
             t[:, self.kmask] = self.sizes[self.kmask]
             if self.divisors_only:

@@ -1,6 +1,7 @@
 """Thin binding to the compiled per-search loops over genome rows (csrc/polish.c): the seeds'
-loops toward the L2 cap (:mod:`.seeds`) and the rows' programs as directive arrays
-(:meth:`FreeEncoding.directive_arrays`), one C call a batch.
+loops toward the L2 cap (:mod:`.seeds`), the rows' programs as directive arrays
+(:meth:`FreeEncoding.directive_arrays`) and random rows from their draws
+(:meth:`FreeEncoding.random`), one C call a batch.
 
 The NumPy code stays the reference; the C results equal it bit for bit (tests/test_mapping_seeds.py,
 tests/test_mapping_genome.py).  ``AVAILABLE`` is False when the extension was not built (or
@@ -24,7 +25,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "fit_l2", "fill_l2", "directives"]
+__all__ = ["AVAILABLE", "usable", "fit_l2", "fill_l2", "directives", "random_rows"]
 
 
 def usable(enc: Any) -> bool:
@@ -77,3 +78,16 @@ def directives(enc: Any, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.nda
     native._fail("mapping directives", int(code), n)
     m = int(first[n])
     return first, {k: v[:m] for k, v in out.items()}
+
+
+def random_rows(enc: Any, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:meth:`FreeEncoding.random`'s rows (its reference ``_random_from``) from ``rows`` with
+    their levels and parallel axes set and every level's uniforms ``u`` (concatenated): a new
+    array."""
+    g = _rows(enc, rows)
+    w = np.ascontiguousarray(u, dtype=np.float64)
+    space, divs = native._space(enc)
+    code = lib.cxp_random(native._layer(enc), space, native._ptr("long long *", divs), divs.shape[1], g.shape[0],
+                          native._ptr("long long *", g), native._ptr("double *", w), w.size)  # fmt: skip
+    native._fail("mapping random rows", int(code), g.shape[0])
+    return g
