@@ -629,10 +629,11 @@ def _transposed_polish(run: _Run, budget: int, rng: np.random.Generator, points:
         two = np.flatnonzero(seeds[:, 0] == 2)  # one seed of each two-level structure
         # the first of each (parallel axes, cluster sizes) in their lexicographic order: what
         # np.unique(axis=0, return_index=True) gives, without its cost on a matrix
-        by = np.lexsort((cl[two, 1], cl[two, 0], sp[two, 1], sp[two, 0]))
-        kinds = np.stack([sp[two, 0], sp[two, 1], cl[two, 0], cl[two, 1]], axis=1)[by]
+        # (none without a second level)
+        kinds = np.stack([sp[two, 0], sp[two, 1], cl[two, 0], cl[two, 1]], axis=1) if two.size else two[:, None]
+        by = np.lexsort(kinds.T[::-1])
         new = np.ones(by.size, dtype=bool)
-        new[1:] = (kinds[1:] != kinds[:-1]).any(axis=1)
+        new[1:] = (kinds[by][1:] != kinds[by][:-1]).any(axis=1)
         seeds = seeds[two[by[new]]]
         if seeds.shape[0]:
             rows = transposed(run.enc, seeds, p)
