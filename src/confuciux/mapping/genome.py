@@ -43,6 +43,18 @@ def divisors(n: int) -> tuple[int, ...]:
     return tuple(sorted({*small, *(n // d for d in small)}))
 
 
+@lru_cache(maxsize=4096)
+def _directive(kind: str, name: str, size: int) -> Map | Cluster:
+    """A directive of a row's program (frozen values, so shared: a search writes the same ones
+    again and again): ``kind`` "cluster" (of ``size``), "whole" (a kernel axis's temporal map of
+    its whole size), "spatial" or "temporal" (of ``name``, a tile of ``size`` as written)."""
+    if kind == "cluster":
+        return Cluster(size)
+    if kind == "whole":
+        return Temporal(name, Sz(name))
+    return Spatial(name, size) if kind == "spatial" else Temporal(name, size)
+
+
 def snap_divisor(parent: int, value: int) -> int:
     """The largest divisor of ``parent`` not above ``value`` (at least 1)."""
     best = 1
@@ -408,16 +420,14 @@ class FreeEncoding:
         for lv in range(int(r[0])):
             b = self.base(lv)
             if lv:
-                out.append(Cluster(int(r[b + 1])))
+                out.append(_directive("cluster", "", int(r[b + 1])))
             s = r[b]
             for d in r[b + 2 + D : b + 2 + 2 * D]:
                 name = names[d]
                 if d in self.kernel:
-                    out.append(Temporal(name, Sz(name)))
-                elif d == s:
-                    out.append(Spatial(name, self.written(d, r[b + 2 + d])))
+                    out.append(_directive("whole", name, 0))
                 else:
-                    out.append(Temporal(name, self.written(d, r[b + 2 + d])))
+                    out.append(_directive("spatial" if d == s else "temporal", name, self.written(d, r[b + 2 + d])))
         return out
 
     def program(self, row: Sequence[int] | np.ndarray) -> Dataflow:
