@@ -15,6 +15,7 @@ search :func:`quiet_rows` adds the slow, quiet family whose structure is trivial
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 from itertools import product
 
@@ -67,17 +68,30 @@ _STRUCTURES: dict[tuple[object, ...], tuple[Structure, ...]] = {}
 _STRUCTURES_KEPT = 256
 
 
+#: and of each encoding alive, by (PEs, keep): a search asks again each generation of seeds, and
+#: the shared table's key (the space and the layer's shape) costs more to build than the lookup
+_BY_ENCODING: weakref.WeakKeyDictionary[FreeEncoding, dict[tuple[int, int], tuple[Structure, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def structures(enc: FreeEncoding, pes: int, keep: int = 32) -> list[Structure]:
     """The ``keep`` best parallel structures on ``pes`` PEs by the estimate: (relative runtime,
     parallel axis per level, cluster size per level — 1 at the top), best first.  A level's
     axis may repeat an outer level's (their sub-clusters then share the axis)."""
-    key = (enc.space, enc.layer.kind, enc.axes.names, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()),
-           int(pes), keep)
-    hit = _STRUCTURES.get(key)
+    mine = _BY_ENCODING.get(enc)
+    if mine is None:
+        mine = _BY_ENCODING[enc] = {}
+    hit = mine.get((int(pes), keep))
     if hit is None:
-        if len(_STRUCTURES) >= _STRUCTURES_KEPT:
-            _STRUCTURES.pop(next(iter(_STRUCTURES)))
-        hit = _STRUCTURES[key] = tuple(_structures(enc, pes, keep))
+        key = (enc.space, enc.layer.kind, enc.axes.names, tuple(enc.sizes.tolist()), tuple(enc.out_strides.tolist()),
+               int(pes), keep)  # fmt: skip
+        hit = _STRUCTURES.get(key)
+        if hit is None:
+            if len(_STRUCTURES) >= _STRUCTURES_KEPT:
+                _STRUCTURES.pop(next(iter(_STRUCTURES)))
+            hit = _STRUCTURES[key] = tuple(_structures(enc, pes, keep))
+        mine[(int(pes), keep)] = hit
     return list(hit)
 
 
