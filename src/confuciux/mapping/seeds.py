@@ -256,14 +256,14 @@ def _fit_l2_reference(enc: FreeEncoding, g: np.ndarray, pes: int, cap: float) ->
 
 
 def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float, rng: np.random.Generator,
-            l1_cap: float | None = None, steps: int = 10, compiled: bool = True) -> np.ndarray:
+            l1_cap: float | None = None, steps: int = 10) -> np.ndarray:
     """``g`` with one top-level tile per row grown toward the L2 ``cap`` (bytes): an axis not
     parallel at the top, drawn at random per row, its tile multiplied by 2 while the estimated
     L2 (and L1, for a one-level row, within ``l1_cap``) still fits, then by smaller factors
     (√2, 2^¼, ...) for up to ``steps`` tries.  Large outer temporal tiles that use most of the
     L2 cut the L2 traffic and the steps the top level takes; seeds and breeding rarely reach
-    them by chance.  (The steps compiled, csrc/polish.c, a row at a time; ``compiled=False``:
-    the NumPy reference, every row at once.)"""
+    them by chance.  (The steps compiled, csrc/polish.c, a row at a time;
+    :func:`_fill_steps_reference` is the NumPy.)"""
     g = np.array(g, dtype=np.int64, order="C").reshape(-1, enc.width)
     n = g.shape[0]
     if n == 0:
@@ -275,7 +275,7 @@ def fill_l2(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, cap: float,
     room[at, sp[:, 0]] = False
     axis = np.argmax(np.where(room, rng.random(room.shape), -1.0), axis=1).astype(np.int64)
     live = room[at, axis]
-    if not (compiled and polish_native.usable(enc)):
+    if not polish_native.usable(enc):
         return _fill_steps_reference(enc, g, p, axis, live, cap, l1_cap, steps)
     return polish_native.fill_l2(enc, g, p, axis, live, cap, l1_cap, steps)  # the steps a row at a time
 
