@@ -192,7 +192,7 @@ def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.n
     neither of the top two levels (in row order, then axis order; none where no larger choice
     fits).  With ``tiles="all"`` solved from the estimate's form (:func:`_grown_solved`), else
     every choice estimated at once (:func:`_grown_every`)."""
-    _, sp, _, ti, _ = enc.parts(rows)
+    sp = enc.parts(rows)[1]
     free = enc.free_axes
     i, j = np.nonzero((free[None, :] != sp[:, :1]) & (free[None, :] != sp[:, 1:2]))
     d = free[j]
