@@ -1,6 +1,8 @@
 /* The mapping search's per-generation arithmetic: see mapping.h. */
 #include "mapping.h"
 
+#include <math.h>
+
 typedef unsigned long long u64;
 
 /* the columns of level lv of a row */
@@ -293,44 +295,56 @@ long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows
     return n;
 }
 
+/* whether a row's key is defined (levels in 1..L, each live level's order within 0..D-1) */
+static int key_ok(const cxm_layer *layer, const long long *row) {
+    const long long nlev = row[0];
+    if (nlev < 1 || nlev > layer->L) return 0;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(layer, row, lv);
+        for (long long j = 0; j < layer->D; j++)
+            if (v.order[j] < 0 || v.order[j] >= layer->D) return 0;
+    }
+    return 1;
+}
+
+/* cxm_keys for one row (key_ok): its key (width + 1 words) and the key's hash */
+static u64 key_of(const cxm_layer *layer, const long long *row, long long extra, long long *key) {
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    const long long nlev = row[0];
+    for (long long c = 0; c <= width; c++) key[c] = 0;
+    key[0] = nlev;
+    const long long *parent = layer->sizes;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(layer, row, lv);
+        long long *k = key + 1 + lv * stride;
+        k[0] = v.sp;
+        k[1] = v.cl;
+        for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
+        /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
+        long long at = 0;
+        for (long long j = 0; j < D; j++) {
+            const long long d = v.order[j];
+            if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
+        }
+        while (at < D) k[2 + D + at++] = -1;
+        parent = v.tile;
+    }
+    key[width] = extra;
+    u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
+    for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
 long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
                    long long *keys, unsigned long long *hash) {
     if (!layer_ok(layer) || n < 0) return -1;
-    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
-        long long *key = keys + i * (width + 1);
-        const long long nlev = row[0];
-        if (nlev < 1 || nlev > layer->L) return i;
-        for (long long lv = 0; lv < nlev; lv++) {
-            const level_view v = level_of(layer, row, lv);
-            for (long long j = 0; j < D; j++)
-                if (v.order[j] < 0 || v.order[j] >= D) return i;
-        }
-        for (long long c = 0; c <= width; c++) key[c] = 0;
-        key[0] = nlev;
-        const long long *parent = layer->sizes;
-        for (long long lv = 0; lv < nlev; lv++) {
-            const level_view v = level_of(layer, row, lv);
-            long long *k = key + 1 + lv * stride;
-            k[0] = v.sp;
-            k[1] = v.cl;
-            for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
-            /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
-            long long at = 0;
-            for (long long j = 0; j < D; j++) {
-                const long long d = v.order[j];
-                if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
-            }
-            while (at < D) k[2 + D + at++] = -1;
-            parent = v.tile;
-        }
-        key[width] = extra ? extra[i] : 0;
-        u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
-        for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
-        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-        hash[i] = h ^ (h >> 31);
+        if (!key_ok(layer, row)) return i;
+        hash[i] = key_of(layer, row, extra ? extra[i] : 0, keys + i * (width + 1));
     }
     return n;
 }
@@ -625,35 +639,38 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
 
 static int power_of_two(long long v) { return v > 0 && (v & (v - 1)) == 0; }
 
+/* one key into the set: 1 when new (appended to the store), 0 when in it, -1 when the table does
+ * not belong to the store */
+static int seen_insert(long long kw, const long long *key, u64 hash, long long *store, u64 *store_hash,
+                       long long *count, long long *table, long long table_size) {
+    const u64 mask = (u64)table_size - 1;
+    u64 at = hash & mask;
+    long long probes = 0;
+    for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
+        if (j >= *count || ++probes > table_size) return -1; /* not a table of this store */
+        if (store_hash[j] != hash) continue;
+        const long long *other = store + j * kw;
+        long long c = 0;
+        while (c < kw && other[c] == key[c]) c++;
+        if (c == kw) return 0;
+    }
+    for (long long c = 0; c < kw; c++) store[*count * kw + c] = key[c];
+    store_hash[*count] = hash;
+    table[at] = (*count)++;
+    return 1;
+}
+
 long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
                        long long *store, unsigned long long *store_hash, long long count, long long store_cap,
                        long long *table, long long table_size, long long *fresh) {
     if (kw < 1 || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
         table_size / 2 < count + n)
         return -1;
-    const u64 mask = (u64)table_size - 1;
     long long made = 0;
     for (long long i = 0; i < n; i++) {
-        const long long *key = keys + i * kw;
-        u64 at = hash[i] & mask;
-        int found = 0;
-        long long probes = 0;
-        for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
-            if (j >= count || ++probes > table_size) return -1; /* not a table of this store */
-            if (store_hash[j] != hash[i]) continue;
-            const long long *other = store + j * kw;
-            long long c = 0;
-            while (c < kw && other[c] == key[c]) c++;
-            if (c == kw) {
-                found = 1;
-                break;
-            }
-        }
-        if (found) continue;
-        for (long long c = 0; c < kw; c++) store[count * kw + c] = key[c];
-        store_hash[count] = hash[i];
-        table[at] = count++;
-        fresh[made++] = i;
+        const int got = seen_insert(kw, keys + i * kw, hash[i], store, store_hash, &count, table, table_size);
+        if (got < 0) return -1;
+        if (got) fresh[made++] = i;
     }
     return made;
 }
@@ -672,4 +689,136 @@ long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash
         table[at] = j;
     }
     return count;
+}
+
+/* the structure of a row (genome.py FreeEncoding.structure): its levels and each live level's
+ * parallel axis as digits of base D + 1 (wrapping as NumPy's int64 would) */
+static long long structure_of(const cxm_layer *ly, const long long *row) {
+    const u64 base = (u64)ly->D + 1;
+    const long long nlev = row[0];
+    u64 top = 1;
+    for (long long lv = 0; lv < ly->L; lv++) top *= base;
+    u64 out = (u64)nlev * top;
+    for (long long lv = 0; lv < ly->L; lv++) {
+        top /= base;
+        if (nlev > lv) out += ((u64)row[1 + lv * (2 + 2 * ly->D)] + 1) * top;
+    }
+    return (long long)out;
+}
+
+long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                     long long *table, long long table_size, long long *fresh, long long *out_rows,
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2) {
+    if (!layer_ok(layer) || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
+        table_size / 2 < count + n)
+        return -1;
+    const long long width = row_width(layer), kw = width + 1;
+    long long inner;
+    for (long long i = 0; i < n; i++) /* every row checked before the set changes */
+        if (!key_ok(layer, rows + i * width) || !row_ok(layer, rows + i * width, pes[i], &inner)) return -2 - i;
+    long long where[CXM_N_ROLES];
+    roles_of(layer, where);
+    long long key[2 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES)];
+    long long made = 0;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        const u64 h = key_of(layer, row, pes[i], key);
+        const int got = seen_insert(kw, key, h, store, store_hash, &count, table, table_size);
+        if (got < 0) return -1;
+        if (!got) continue;
+        fresh[made] = i;
+        for (long long c = 0; c < width; c++) out_rows[made * width + c] = row[c];
+        out_pes[made] = pes[i];
+        sig[made] = structure_of(layer, row);
+        row_ok(layer, row, pes[i], &inner);
+        const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+        if (runtime) runtime_of(layer, row, top, runtime + made, 0);
+        buffers_of(layer, where, row, top, l1 + made, l2 + made);
+        made++;
+    }
+    return made;
+}
+
+/* NumPy's maximum (a NaN of either wins) and its float order (NaN last) */
+static double np_maximum(double a, double b) { return (a >= b || a != a) ? a : b; }
+static int np_less(double a, double b) { return a < b || (b != b && a == a); }
+
+/* np.searchsorted(v, x, side="right") over n doubles ascending in NumPy's order */
+static long long after(const double *v, long long n, double x) {
+    long long lo = 0, hi = n;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2;
+        if (np_less(x, v[mid])) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* the position of x among n ascending int64s, -1 when absent */
+static long long find(const long long *v, long long n, long long x) {
+    long long lo = 0, hi = n;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2;
+        if (v[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && v[lo] == x ? lo : -1;
+}
+
+long long cxm_score(const cxm_calibration *cal, long long n, const long long *pes, const long long *sig,
+                    const double *est, const double *l1, const double *l2, const long long *fresh,
+                    const double *parent_gap, const double *parent_ratio, long long n_parents, long long *keep,
+                    double *ratio, double *score) {
+    if (n < 0 || cal->resource < 0 || cal->resource > 2 || cal->n_ratios < -1 || cal->n_counts < -1 ||
+        cal->n_reference < -1 || ((parent_gap || parent_ratio) && !fresh))
+        return -1;
+    if (parent_gap || parent_ratio)
+        for (long long i = 0; i < n; i++)
+            if (fresh[i] < 0 || fresh[i] >= n_parents) return -1;
+    const double low = 1.0 < cal->l2_low ? 1.0 : cal->l2_low; /* Python's min(l2_low, 1.0) */
+    long long m = 0;
+    for (long long i = 0; i < n; i++) {
+        const int fits = !(cal->capped[1] && l1[i] > cal->cap[1]) && !(cal->capped[2] && l2[i] * low > cal->cap[2]);
+        if (fits) keep[m++] = i;
+    }
+    if (m == 0 || m == n) {
+        for (long long i = 0; i < n; i++) keep[i] = i;
+        m = n;
+    }
+    int any_finite = 0;
+    for (long long j = 0; j < m; j++) {
+        const long long i = keep[j];
+        const long long at = cal->n_ratios > 0 ? find(cal->ratio_sig, cal->n_ratios, sig[i]) : -1;
+        double r = at >= 0 ? cal->ratio_median[at] : cal->base;
+        if (parent_ratio && at < 0 && isfinite(parent_ratio[fresh[i]])) r = parent_ratio[fresh[i]];
+        ratio[j] = r;
+        score[j] = est[i] * r; /* the calibrated estimate, for now */
+        any_finite |= isfinite(score[j]);
+    }
+    if (!any_finite) {
+        for (long long j = 0; j < m; j++) score[j] = parent_gap ? parent_gap[fresh[keep[j]]] : 0.0;
+        return m;
+    }
+    for (long long j = 0; j < m; j++) {
+        const long long i = keep[j];
+        const double e = score[j];
+        const double values[3] = {(double)pes[i], l1[i], l2[i] * cal->l2_median};
+        double ref = INFINITY;
+        if (cal->n_reference >= 0) {
+            const long long pos = after(cal->reference_res, cal->n_reference, values[cal->resource]) - 1;
+            if (pos >= 0) ref = cal->reference_best[pos];
+        }
+        double rate = 1.0;
+        if (cal->n_counts > 0) {
+            const long long at = find(cal->count_sig, cal->n_counts, sig[i]);
+            if (at >= 0) rate = (cal->count_valid[at] + 1.0) / ((double)cal->count_n[at] + 1.0);
+        }
+        const double pred = e / (isfinite(ref) ? ref : e) / rate;
+        double over = 0.0;
+        for (int k = 0; k < 3; k++)
+            if (cal->capped[k]) over = np_maximum(over, values[k] / cal->cap[k] - 1.0);
+        score[j] = over > 0 ? 10.0 + over : pred;
+    }
+    return m;
 }

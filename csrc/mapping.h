@@ -115,3 +115,53 @@ long long cxm_seen_add(long long kw, long long n, const long long *keys, const u
                        long long *table, long long table_size, long long *fresh);
 long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
                            long long table_size);
+
+/* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
+ * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
+ * room made first); for each new one, in order, its index i in fresh, the row in out_rows, its
+ * PEs in out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its
+ * estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).
+ * Returns how many were new; -1 for a bad layer or set, or -2 - i when row i is not a member
+ * of some space (as cxm_keys and cxm_estimate check; every row is checked before the set
+ * changes). */
+long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                     long long *table, long long table_size, long long *fresh, long long *out_rows,
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2);
+
+/* What the pre-screen knows of the points evaluated so far (search.py _Stats): the base ratio
+ * of engine to estimated cost; the structures with a median ratio (ascending; n_ratios -1:
+ * none); per structure evaluated (ascending) the points and the physically valid ones
+ * (n_counts -1: none); the valid points' resource ascending and the least objective up to each
+ * (n_reference -1: none); the least and the median ratio of engine to estimated L2; the
+ * resource (0 PEs, 1 L1 bytes, 2 L2 bytes) and the caps on each (capped[k]: whether). */
+typedef struct {
+    double base;
+    long long n_ratios;
+    const long long *ratio_sig;
+    const double *ratio_median;
+    long long n_counts;
+    const long long *count_sig;
+    const long long *count_n;
+    const double *count_valid;
+    long long n_reference;
+    const double *reference_res;
+    const double *reference_best;
+    double l2_low, l2_median;
+    long long resource;
+    long long capped[3];
+    double cap[3];
+} cxm_calibration;
+
+/* The pre-screen's scoring of n new candidates (search.py _score_reference): those whose
+ * estimated buffers fit the caps (all when none or all do) in keep, how many returned; for each
+ * kept one j its ratio of engine to estimated cost (its structure's median, else a parent's
+ * parent_ratio[fresh[i]] when finite, else the base) and its predicted gap in score (10 + the
+ * predicted overuse of a cap, else the calibrated estimate over the reference cost at its
+ * estimated resource over its structure's valid rate; the parent's gap, or 0, when no calibrated
+ * estimate is finite).  parent_gap, parent_ratio (n_parents each, indexed by fresh) may be
+ * NULL.  Returns -1 for a bad calibration or a fresh index out of range. */
+long long cxm_score(const cxm_calibration *cal, long long n, const long long *pes, const long long *sig,
+                    const double *est, const double *l1, const double *l2, const long long *fresh,
+                    const double *parent_gap, const double *parent_ratio, long long n_parents, long long *keep,
+                    double *ratio, double *score);

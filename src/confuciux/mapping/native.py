@@ -29,7 +29,8 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "Seen", "scratch", "release"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration", "score",
+           "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -205,6 +206,112 @@ def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np
     return out
 
 
+_Screened = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray]
+
+
+def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: bool = True) -> _Screened:
+    """The pre-screen's first step, one C call (csrc/mapping.c ``cxm_screen``): the rows on
+    ``pes`` PEs not in ``seen`` nor equal to an earlier one (``seen`` grows by them, as
+    ``seen.fresh(*keys(enc, rows, pes))``), and of those, in order: their indices, rows, PEs,
+    parallel structures (:meth:`FreeEncoding.structure`), estimated runtime (``runtime``, else
+    None) and L1, L2 bytes (:func:`estimate`)."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    n = g.shape[0]
+    if seen.width != enc.width + 1:
+        raise ValueError(f"mapping screen: a set of keys of {seen.width} words for rows of width {enc.width}")
+    seen._room(seen.count + n)
+    fresh, out_pes, sig = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    out_rows = np.empty_like(g)
+    floats = np.empty((3 if runtime else 2, n))
+    store, hashes, table = seen._pointers()
+    made = int(lib.cxm_screen(
+        _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), store, hashes, seen.count,
+        seen.store.shape[0], table, seen.table.size, _ptr("long long *", fresh), _ptr("long long *", out_rows),
+        _ptr("long long *", out_pes), _ptr("long long *", sig), _ptr("double *", floats[2]) if runtime else ffi.NULL,
+        _ptr("double *", floats[0]), _ptr("double *", floats[1]),
+    ))  # fmt: skip
+    if made < 0:
+        _fail("mapping screen", -2 - made if made < -1 else -1, n)
+    seen.count += made
+    return (fresh[:made], out_rows[:made], out_pes[:made], sig[:made], floats[2, :made] if runtime else None,
+            floats[0, :made], floats[1, :made])  # fmt: skip
+
+
+class Calibration:
+    """A ``cxm_calibration`` (csrc/mapping.h) of the pre-screen's statistics, holding its arrays."""
+
+    def __init__(self, base: float, ratios: tuple[np.ndarray, np.ndarray] | None,
+                 counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                 reference: tuple[np.ndarray, np.ndarray] | None, l2_low: float, l2_median: float, resource: str,
+                 caps: dict[str, float]) -> None:  # fmt: skip
+        c = self.c = ffi.new("cxm_calibration *")
+        keep = []
+
+        def put(ctype: str, a: np.ndarray, dtype: Any) -> Any:
+            a = np.ascontiguousarray(a, dtype=dtype)
+            keep.append(a)
+            return _ptr(ctype, a)
+
+        c.base, c.l2_low, c.l2_median = base, l2_low, l2_median
+        c.n_ratios = c.n_counts = c.n_reference = -1
+        if ratios is not None:
+            c.n_ratios = ratios[0].size
+            c.ratio_sig = put("long long *", ratios[0], np.int64)
+            c.ratio_median = put("double *", ratios[1], np.float64)
+        if counts is not None:
+            c.n_counts = counts[0].size
+            c.count_sig, c.count_n = put("long long *", counts[0], np.int64), put("long long *", counts[1], np.int64)
+            c.count_valid = put("double *", counts[2], np.float64)
+        if reference is not None:
+            c.n_reference = reference[0].size
+            c.reference_res = put("double *", reference[0], np.float64)
+            c.reference_best = put("double *", reference[1], np.float64)
+        names = ("pes", "l1_bytes", "l2_bytes")
+        if resource not in names or set(caps) - set(names):
+            raise ValueError(f"mapping score: the resource and caps must be among {names}")
+        c.resource = names.index(resource)
+        for k, name in enumerate(names):
+            c.capped[k] = int(name in caps)
+            c.cap[k] = float(caps.get(name, 0.0))
+        self._keep = keep
+
+
+def score(cal: Calibration, pes: np.ndarray, sig: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,
+          fresh: np.ndarray | None = None, parent_gap: np.ndarray | None = None,
+          parent_ratio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The pre-screen's scoring, one C call (csrc/mapping.c ``cxm_score``; the reference is
+    search.py ``_score_reference``): the indices of the candidates kept (those whose estimated
+    buffers fit the caps; all when none or all do), and per kept one its ratio of engine to
+    estimated cost and its predicted gap.  ``parent_gap``, ``parent_ratio`` (or None) are
+    indexed by ``fresh``."""
+    n = int(np.shape(pes)[0])
+    p = np.ascontiguousarray(pes, dtype=np.int64)
+    s = np.ascontiguousarray(sig, dtype=np.int64)
+    e, a, b = (np.ascontiguousarray(v, dtype=np.float64) for v in (est, l1, l2))
+    if not (p.shape == s.shape == e.shape == a.shape == b.shape == (n,)):
+        raise ValueError("mapping score: pes, sig, est, l1 and l2 must be 1-d of one length")
+    parents = [None if v is None else np.ascontiguousarray(v, dtype=np.float64) for v in (parent_gap, parent_ratio)]
+    m = -1 if parents[0] is None and parents[1] is None else {v.size for v in parents if v is not None}.pop()
+    if any(v is not None and (v.ndim != 1 or v.size != m) for v in parents):
+        raise ValueError("mapping score: parent_gap and parent_ratio must be 1-d of one length")
+    f = None
+    if fresh is not None:
+        f = np.ascontiguousarray(fresh, dtype=np.int64)
+        if f.shape != (n,):
+            raise ValueError("mapping score: fresh must have one index a candidate")
+    elif m >= 0:
+        raise ValueError("mapping score: parents need fresh")
+    keep, ratio, out = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    got = int(lib.cxm_score(cal.c, n, _ptr("long long *", p), _ptr("long long *", s), _ptr("double *", e),
+                            _ptr("double *", a), _ptr("double *", b), _ptr("long long *", f),
+                            _ptr("double *", parents[0]), _ptr("double *", parents[1]), max(m, 0),
+                            _ptr("long long *", keep), _ptr("double *", ratio), _ptr("double *", out)))  # fmt: skip
+    if got < 0:
+        raise ValueError("mapping score: a fresh index outside the parents, or a bad calibration")
+    return keep[:got], ratio[:got], out[:got]
+
+
 class Seen:
     """An exact set of int64 keys of ``width`` words (csrc/mapping.c's hash table: a hash
     matches only when the whole key does, so no collision loses a key)."""
@@ -214,6 +321,15 @@ class Seen:
         self.store = np.empty((64, width), dtype=np.int64)
         self.hash = np.empty(64, dtype=np.uint64)
         self.table = np.full(128, -1, dtype=np.int64)
+        self._ptrs: tuple[Any, ...] | None = None
+
+    def _pointers(self) -> tuple[Any, ...]:
+        """cffi pointers to the store, its hashes and the table (made again when they move)."""
+        got = self._ptrs
+        if got is None or got[3] is not self.store or got[4] is not self.hash or got[5] is not self.table:
+            got = self._ptrs = (_ptr("long long *", self.store), _ptr("unsigned long long *", self.hash),
+                                _ptr("long long *", self.table), self.store, self.hash, self.table)  # fmt: skip
+        return got[:3]
 
     def copy(self, into: Seen | None = None) -> Seen:
         """A copy; ``into`` (a set of the same width) is made the copy, keeping its memory."""
@@ -221,6 +337,7 @@ class Seen:
             out = Seen.__new__(Seen)
             out.width, out.count = self.width, self.count
             out.store, out.hash, out.table = self.store.copy(), self.hash.copy(), self.table.copy()
+            out._ptrs = None
             return out
         into.count = 0
         into._room(self.count)
@@ -245,10 +362,10 @@ class Seen:
             raise ValueError(f"Seen.fresh: {n} keys but {h.size} hashes")
         self._room(self.count + n)
         out = np.empty(n, dtype=np.int64)
-        made = lib.cxm_seen_add(self.width, n, _ptr("long long *", k), _ptr("unsigned long long *", h),
-                                _ptr("long long *", self.store), _ptr("unsigned long long *", self.hash),
-                                self.count, self.store.shape[0], _ptr("long long *", self.table),
-                                self.table.size, _ptr("long long *", out))  # fmt: skip
+        store, hashes, table = self._pointers()
+        made = lib.cxm_seen_add(self.width, n, _ptr("long long *", k), _ptr("unsigned long long *", h), store, hashes,
+                                self.count, self.store.shape[0], table, self.table.size,
+                                _ptr("long long *", out))  # fmt: skip
         if made < 0:  # pragma: no cover - the room was made above
             raise RuntimeError("cxm_seen_add failed")
         self.count += int(made)

@@ -275,6 +275,8 @@ class _Run:
         self.log = _Log(self.enc.width)
         self.calibration: tuple[int, _Stats] | None = None  # _calibration's, and the log size it is of
         self.scratch: native.Seen | None = None
+        self.native_screen: bool | None = None  # _native_screen's answer, once known
+        self.native_calibration: tuple[_Stats, native.Calibration] | None = None
         self.log_structures = np.zeros(0, dtype=np.int64)  # of the log's rows so far (a free mapping's)
         self.simd = int(self.flags["simd"])
         # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
@@ -866,16 +868,13 @@ class _Candidates:
            seen: _Seen | native.Seen) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
         does not rule out (all when it rules out every one), scored."""
+        if _native_screen(run, seen):
+            return cls._of_native(run, rows, pes, parents, seen)  # type: ignore[arg-type]
         idx = seen.fresh(*run.keys(rows, pes))
         if not idx.size:
             return None
         rows, pes = rows[idx], pes[idx]
         sig = run.enc.structure(rows) if isinstance(run.enc, FreeEncoding) else None
-        known, ratio = _structure_ratio(run, rows, sig)
-        gap = None if parents is None else parents[0][idx]
-        if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
-            inherited = parents[1][idx]
-            ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
             if run.objective == "energy":  # the runtime estimate is not needed
                 l1, l2 = estimated_buffers(run.enc, rows, pes)
@@ -884,18 +883,79 @@ class _Candidates:
                 est, l1, l2 = estimate(run.enc, rows, pes)
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
-        keep = _fits_estimate(run, l1, l2)
-        if keep.any() and not keep.all():
-            rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
-            gap = None if gap is None else gap[keep]
+        gap, inherited = (None, None) if parents is None else (parents[0][idx], parents[1][idx])
+        keep, ratio, score = _score_reference(run, pes, sig, est, l1, l2, gap, inherited)
+        if keep.size < idx.size:
+            rows, pes, est, l2 = rows[keep], pes[keep], est[keep], l2[keep]
             sig = None if sig is None else sig[keep]
-        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap, sig), ratio, sig)
+        return cls(rows, pes, est, l2, score, ratio, sig)
+
+    @classmethod
+    def _of_native(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
+                   seen: native.Seen) -> _Candidates | None:  # fmt: skip
+        """:meth:`of` in two C calls (:func:`.native.screen`, :func:`.native.score`)."""
+        latency = run.objective != "energy"
+        idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency)
+        if not idx.size:
+            return None
+        if est is None:
+            assert isinstance(run.enc, FreeEncoding)
+            est = estimated_energy(run.enc, rows, pes, run.hardware)
+        keep, ratio, score = native.score(_native_calibration(run), pes, sig, est, l1, l2, idx,
+                                          *(parents if parents is not None else (None, None)))  # fmt: skip
+        if keep.size < idx.size:
+            rows, pes, est, l2, sig = rows[keep], pes[keep], est[keep], l2[keep], sig[keep]
+        return cls(rows, pes, est, l2, score, ratio, sig)
 
     def extend(self, other: _Candidates) -> _Candidates:
         rows, pes, est, l2, score, ratio = (np.concatenate([getattr(self, f), getattr(other, f)]) for f in
                                             ("rows", "pes", "est", "l2", "score", "ratio"))  # fmt: skip
         sig = None if self.sig is None or other.sig is None else np.concatenate([self.sig, other.sig])
         return _Candidates(rows, pes, est, l2, score, ratio, sig)
+
+
+def _native_screen(run: _Run, seen: _Seen | native.Seen) -> bool:
+    """Whether the pre-screen of this run runs compiled (:meth:`_Candidates._of_native`): a free
+    mapping the C code serves, a compiled set of keys, no area or power in the resource or caps."""
+    got = run.native_screen
+    if got is None:
+        names = {"pes", "l1_bytes", "l2_bytes"}
+        got = run.native_screen = (isinstance(run.enc, FreeEncoding) and native.usable(run.enc)
+                                   and run.resource in names and set(run.caps) <= names)  # fmt: skip
+    return got and isinstance(seen, native.Seen)
+
+
+def _native_calibration(run: _Run) -> native.Calibration:
+    """:func:`_calibration`'s statistics as the compiled scoring reads them (once per log size)."""
+    stats = _calibration(run)
+    got = run.native_calibration
+    if got is None or got[0] is not stats:
+        got = run.native_calibration = (stats, native.Calibration(
+            stats.base, stats.ratios, stats.counts, stats.reference, stats.l2_low, stats.l2_median, run.resource,
+            run.caps,
+        ))  # fmt: skip
+    return got[1]
+
+
+def _score_reference(run: _Run, pes: np.ndarray, sig: np.ndarray | None, est: np.ndarray, l1: np.ndarray,
+                     l2: np.ndarray, gap: np.ndarray | None,
+                     inherited: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The pre-screen's scoring of new candidates (``gap``, ``inherited``: their parents' gaps
+    and ratios, or None): the indices of those kept (the estimate does not rule them out; all
+    when it rules out every one), their ratios of engine to estimated cost (their structure's,
+    else a parent's, else the base) and predicted gaps (:func:`_predicted`).  The NumPy
+    reference of :func:`.native.score`."""
+    n = pes.shape[0]
+    known, ratio = _structure_ratio(run, pes, sig)
+    if inherited is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
+        ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
+    keep = _fits_estimate(run, l1, l2)
+    idx = np.flatnonzero(keep) if keep.any() and not keep.all() else np.arange(n)
+    if idx.size < n:
+        pes, est, l1, l2, ratio = pes[idx], est[idx], l1[idx], l2[idx], ratio[idx]
+        gap = None if gap is None else gap[idx]
+        sig = None if sig is None else sig[idx]
+    return idx, ratio, _predicted(run, pes, pes, est * ratio, l1, l2, gap, sig)
 
 
 def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:

@@ -1,0 +1,172 @@
+"""The compiled pre-screen (csrc/mapping.c cxm_screen, cxm_score through confuciux.mapping.native)
+equals its step-by-step reference bit for bit: the new candidates of a batch with their
+structures and estimates (keys, the set of seen keys, the estimate), and their scores
+(search.py _score_reference: structure ratios, parents' ratios, the caps' filter, the reference
+frontier, valid rates) on random inputs with NaN and infinities; bad input is a ValueError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from confuciux import Layer
+from confuciux.mapping import MappingSpace, native
+from confuciux.mapping import estimate as est
+from confuciux.mapping.genome import FreeEncoding
+from confuciux.mapping.search import _Log, _Run, _score_reference, _Stats
+
+pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
+
+ENCODINGS = [
+    FreeEncoding(MappingSpace(), Layer.gemm(512, 768, 64), 168),
+    FreeEncoding(MappingSpace(tiles="all"), Layer(8, 3, 17, 17, 3, 3, stride=2), 64),
+    FreeEncoding(MappingSpace(levels=(1, 2)), Layer(1, 12, 10, 10, 3, 3, "DSCONV"), 1024),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ENCODINGS)))
+@pytest.mark.parametrize("runtime", [True, False])
+def test_screen_equals_its_steps(case: int, runtime: bool) -> None:
+    enc = ENCODINGS[case]
+    rng = np.random.default_rng(case)
+    g = enc.random(rng, 300)
+    rows = np.concatenate([g, g[:60], g[::7]])  # repeats within the batch
+    pes = rng.integers(enc.min_pes(rows), enc.min_pes(rows) * 3 + 20)
+    pes[300:360] = pes[:60]
+    seen = native.Seen(enc.width + 1)
+    seen.fresh(*native.keys(enc, rows[:40], pes[:40]))  # some seen before
+    ref = seen.copy()
+    idx, r, p, sig, rt, l1, l2 = native.screen(enc, seen, rows, pes, runtime=runtime)
+    want = ref.fresh(*native.keys(enc, rows, pes))
+    assert np.array_equal(idx, want) and 0 < idx.size < rows.shape[0] - 40
+    assert np.array_equal(r, rows[want]) and np.array_equal(p, pes[want])
+    assert np.array_equal(sig, enc.structure(rows[want]))
+    assert (rt is None) != runtime
+    if runtime:
+        assert np.array_equal(rt, est._runtime(enc, rows[want], pes[want]))
+    b1, b2 = est._buffers(enc, rows[want], pes[want])
+    assert np.array_equal(l1, b1) and np.array_equal(l2, b2)
+    assert seen.count == ref.count  # the set grew by the same keys
+    assert seen.fresh(*native.keys(enc, rows, pes)).size == 0
+    again = native.screen(enc, seen, rows, pes)
+    assert all(a is None or a.shape[0] == 0 for a in again)
+
+
+def test_screen_refuses_bad_rows_and_keeps_the_set() -> None:
+    enc = ENCODINGS[0]
+    g = enc.random(np.random.default_rng(1), 6)
+    pes = enc.min_pes(g)
+    seen = native.Seen(enc.width + 1)
+    for col, value in ((0, 0), (enc.base(0), enc.D), (enc.base(0) + 2, 0), (enc.base(0) + 2 + enc.D, -1)):
+        bad = g.copy()
+        bad[3, col] = value
+        with pytest.raises(ValueError, match="row 3 is not a member"):
+            native.screen(enc, seen, bad, pes)
+        assert seen.count == 0
+    with pytest.raises(ValueError, match="row 0"):
+        native.screen(enc, seen, g, np.zeros(6, dtype=np.int64))
+    with pytest.raises(ValueError, match="words"):
+        native.screen(enc, native.Seen(enc.width), g, pes)
+    assert native.screen(enc, seen, g, pes)[0].size == 6 and seen.count == 6
+
+
+def _stats(rng: np.random.Generator, n_sig: int) -> _Stats:
+    """Random statistics of a log, with and without each table."""
+    def sigs(k: int) -> np.ndarray:
+        return np.sort(rng.choice(n_sig, size=k, replace=False)).astype(np.int64)
+
+    ratios = None if rng.random() < 0.2 else (sigs(5), rng.uniform(0.5, 3.0, 5))
+    counts = None
+    if rng.random() < 0.8:
+        known = sigs(8)
+        n = rng.integers(1, 9, size=8)
+        counts = (known, n, np.floor(rng.random(8) * (n + 1)))
+    reference = None
+    if rng.random() < 0.8:
+        k = int(rng.integers(1, 12))
+        res = np.sort(rng.choice([1.0, 8.0, 64.0, 100.0, 168.0, 300.0, 1e4, 1e5], size=k))
+        reference = (res, np.minimum.accumulate(rng.uniform(1e3, 1e6, k)))
+    low = float(rng.choice([0.25, 0.9, 1.5, np.nan]))
+    return _Stats(float(rng.choice([1.0, 1.7])), ratios, counts, low, float(rng.choice([0.75, 1.2])), reference)
+
+
+def _run(stats: _Stats, resource: str, caps: dict[str, float]) -> _Run:
+    """A run whose log's statistics are ``stats`` (what the scoring reads of a run)."""
+    run = _Run.__new__(_Run)
+    run.log = _Log(3)
+    run.calibration = (0, stats)
+    run.resource, run.caps = resource, dict(caps)
+    return run
+
+
+CAPS = [{}, {"l1_bytes": 512.0}, {"l1_bytes": 512.0, "l2_bytes": 108_000.0}, {"pes": 64.0, "l2_bytes": 5e4}]
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_score_equals_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    stats = _stats(rng, 20)
+    caps = CAPS[seed % len(CAPS)]
+    resource = ("pes", "l1_bytes", "l2_bytes")[seed % 3]
+    run = _run(stats, resource, caps)
+    n = int(rng.integers(1, 200))
+    pes = rng.integers(1, 300, size=n).astype(np.int64)
+    sig = rng.integers(0, 20, size=n).astype(np.int64)
+    est = rng.uniform(1e3, 1e6, n)
+    l1 = rng.choice([100.0, 400.0, 511.0, 512.0, 513.0, 2000.0], size=n)
+    l2 = rng.uniform(1e3, 3e5, n)
+    if seed % 4 == 1:  # everything fits
+        l1[:], l2[:] = 10.0, 10.0
+    if seed % 5 == 2:  # no estimate finite
+        est[:] = np.nan
+    for a in (est, l1, l2):  # special values
+        if seed % 5 != 2:
+            a[rng.random(n) < 0.05] = rng.choice([np.nan, np.inf, 0.0])
+    m = n + int(rng.integers(0, 50))
+    fresh = np.sort(rng.choice(m, size=n, replace=False)).astype(np.int64)
+    gaps = rng.choice([0.5, 1.0, 2.0, np.inf, 11.5], size=m)
+    inherited = rng.choice([0.9, 1.3, np.nan, np.inf], size=m)
+    cal = native.Calibration(stats.base, stats.ratios, stats.counts, stats.reference, stats.l2_low, stats.l2_median,
+                             resource, caps)  # fmt: skip
+    kept: list[bool] = []
+    for parents in (None, (gaps, inherited)):
+        keep, ratio, score = native.score(cal, pes, sig, est, l1, l2, fresh, *(parents or (None, None)))
+        gap, inh = (None, None) if parents is None else (parents[0][fresh], parents[1][fresh])
+        with np.errstate(all="ignore"):
+            want = _score_reference(run, pes, sig, est, l1, l2, gap, inh)
+        kept.append(keep.size < n)
+        for got, ref in zip((keep, ratio, score), want, strict=True):
+            assert got.shape == ref.shape
+            assert np.array_equal(got, ref, equal_nan=got.dtype.kind == "f")
+            if got.dtype.kind == "f":
+                assert np.array_equal(np.signbit(got), np.signbit(ref))
+    PARTIAL.append(kept[0])
+
+
+PARTIAL: list[bool] = []
+
+
+def test_score_cases_cover_a_partial_keep() -> None:
+    assert not PARTIAL or any(PARTIAL)  # (run after test_score_equals_reference)
+
+
+def test_score_refuses_bad_input() -> None:
+    rng = np.random.default_rng(0)
+    stats = _stats(rng, 20)
+    cal = native.Calibration(stats.base, stats.ratios, stats.counts, stats.reference, 1.0, 1.0, "pes", {})
+    one = np.ones(4)
+    ints = np.ones(4, dtype=np.int64)
+    with pytest.raises(ValueError, match="one length"):
+        native.score(cal, ints, ints[:3], one, one, one)
+    with pytest.raises(ValueError, match="need fresh"):
+        native.score(cal, ints, ints, one, one, one, None, one)
+    with pytest.raises(ValueError, match="fresh index"):
+        native.score(cal, ints, ints, one, one, one, np.array([0, 1, 2, 9]), one, one)
+    with pytest.raises(ValueError, match="parent_gap and parent_ratio"):
+        native.score(cal, ints, ints, one, one, one, np.arange(4), one, np.ones(5))
+    with pytest.raises(ValueError, match="resource and caps"):
+        native.Calibration(1.0, None, None, None, 1.0, 1.0, "area", {})
+    with pytest.raises(ValueError, match="resource and caps"):
+        native.Calibration(1.0, None, None, None, 1.0, 1.0, "pes", {"power": 3.0})
+    keep, _, score = native.score(cal, ints[:0], ints[:0], one[:0], one[:0], one[:0])
+    assert keep.size == 0 and score.size == 0
