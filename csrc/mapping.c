@@ -330,8 +330,19 @@ static u64 key_of(const cxm_layer *layer, const long long *row, long long extra,
         parent = v.tile;
     }
     key[width] = extra;
-    u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
-    for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
+    /* four multiply-xor chains over the words (independent: no chain waits on another), joined
+     * with rotations, then splitmix64's finish */
+    const u64 p = 0x100000001b3ULL;
+    u64 h0 = 0x9e3779b97f4a7c15ULL, h1 = 0x6a09e667f3bcc909ULL, h2 = 0xbb67ae8584caa73bULL, h3 = 0x3c6ef372fe94f82bULL;
+    long long c = 0;
+    for (; c + 4 <= width + 1; c += 4) {
+        h0 = (h0 ^ (u64)key[c]) * p;
+        h1 = (h1 ^ (u64)key[c + 1]) * p;
+        h2 = (h2 ^ (u64)key[c + 2]) * p;
+        h3 = (h3 ^ (u64)key[c + 3]) * p;
+    }
+    for (; c <= width; c++) h0 = (h0 ^ (u64)key[c]) * p;
+    u64 h = h0 ^ ((h1 << 16) | (h1 >> 48)) ^ ((h2 << 32) | (h2 >> 32)) ^ ((h3 << 48) | (h3 >> 16));
     h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
     h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
     return h ^ (h >> 31);
