@@ -833,3 +833,151 @@ long long cxm_score(const cxm_calibration *cal, long long n, const long long *pe
     }
     return m;
 }
+
+/* a stable merge sort of the indices idx[0..n) by less(ctx, a, b), through tmp (n) */
+typedef int (*index_less)(const void *ctx, long long a, long long b);
+
+static void merge_sort(long long *idx, long long *tmp, long long n, index_less less, const void *ctx) {
+    for (long long i = 1; i < n; i++) { /* runs of 8 by insertion first */
+        if (i % 8 == 0) continue;
+        const long long v = idx[i];
+        long long j = i;
+        while (j % 8 != 0 && less(ctx, v, idx[j - 1])) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+    }
+    long long *src = idx, *dst = tmp;
+    for (long long width = 8; width < n; width *= 2) {
+        for (long long lo = 0; lo < n; lo += 2 * width) {
+            const long long mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            long long a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) dst[k++] = less(ctx, src[b], src[a]) ? src[b++] : src[a++];
+            while (a < mid) dst[k++] = src[a++];
+            while (b < hi) dst[k++] = src[b++];
+        }
+        long long *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != idx)
+        for (long long i = 0; i < n; i++) idx[i] = src[i];
+}
+
+typedef struct {
+    const long long *sig;
+    const double *value;
+} sig_value;
+
+static int by_sig_value(const void *ctx, long long a, long long b) { /* np.lexsort((value, sig)) */
+    const sig_value *c = ctx;
+    if (c->sig[a] != c->sig[b]) return c->sig[a] < c->sig[b];
+    return c->value ? np_less(c->value[a], c->value[b]) : 0;
+}
+
+static int by_value(const void *ctx, long long a, long long b) {
+    const double *v = ctx;
+    return np_less(v[a], v[b]);
+}
+
+/* np.median of v[0..n) (reordered; NaN if any is NaN) */
+static double median_of(double *v, long long *idx, long long *tmp, long long n) {
+    for (long long i = 0; i < n; i++) {
+        if (v[i] != v[i]) return NAN;
+        idx[i] = i;
+    }
+    merge_sort(idx, tmp, n, by_value, v);
+    const long long h = n / 2;
+    return n % 2 ? v[idx[h]] : (v[idx[h - 1]] + v[idx[h]]) / 2.0;
+}
+
+/* search.py _ratio: the median of actual / estimated over the points whose estimate is finite
+ * and positive and whose status is ok, when there are 5 or more; else the default */
+static double ratio_of(long long n, const double *actual, const double *estimated, const unsigned char *status,
+                       unsigned char ok, double fallback, double *work, long long *idx, long long *tmp) {
+    long long m = 0;
+    for (long long i = 0; i < n; i++)
+        if (isfinite(estimated[i]) && status[i] == ok && estimated[i] > 0) work[m++] = actual[i] / estimated[i];
+    return m >= 5 ? median_of(work, idx, tmp, m) : fallback;
+}
+
+long long cxm_calibrate(long long n, const double *cost, const double *estimate, const unsigned char *status,
+                        unsigned char ok, const double *l2, const double *l2_estimate, const long long *sig,
+                        const unsigned char *physical, const unsigned char *valid, const double *resource,
+                        double *work, long long *idx, long long *tmp, cxm_calibration *out, long long *ratio_sig,
+                        double *ratio_median, long long *count_sig, long long *count_n, double *count_valid,
+                        double *reference_res, double *reference_best) {
+    if (n < 0) return -1;
+    out->base = ratio_of(n, cost, estimate, status, ok, 1.0, work, idx, tmp);
+    out->l2_median = ratio_of(n, l2, l2_estimate, status, ok, 0.75, work, idx, tmp);
+    /* per structure: the lower median ratio among its ok points (estimate finite and positive) */
+    out->n_ratios = out->n_counts = out->n_reference = -1;
+    out->ratio_sig = ratio_sig;
+    out->ratio_median = ratio_median;
+    out->count_sig = count_sig;
+    out->count_n = count_n;
+    out->count_valid = count_valid;
+    out->reference_res = reference_res;
+    out->reference_best = reference_best;
+    if (sig && n > 0) {
+        long long m = 0;
+        for (long long i = 0; i < n; i++) {
+            work[i] = cost[i] / estimate[i];
+            if (isfinite(estimate[i]) && status[i] == ok && estimate[i] > 0) idx[m++] = i;
+        }
+        if (m > 0) {
+            const sig_value c = {sig, work};
+            merge_sort(idx, tmp, m, by_sig_value, &c);
+            long long k = 0;
+            for (long long a = 0; a < m;) {
+                long long b = a;
+                while (b < m && sig[idx[b]] == sig[idx[a]]) b++;
+                ratio_sig[k] = sig[idx[a]];
+                ratio_median[k++] = work[idx[a + (b - a - 1) / 2]];
+                a = b;
+            }
+            out->n_ratios = k;
+        }
+        for (long long i = 0; i < n; i++) idx[i] = i;
+        const sig_value c = {sig, 0};
+        merge_sort(idx, tmp, n, by_sig_value, &c);
+        long long k = 0;
+        for (long long a = 0; a < n;) {
+            long long b = a;
+            double v = 0.0;
+            while (b < n && sig[idx[b]] == sig[idx[a]]) v += physical[idx[b++]] ? 1.0 : 0.0;
+            count_sig[k] = sig[idx[a]];
+            count_n[k] = b - a;
+            count_valid[k++] = v;
+            a = b;
+        }
+        out->n_counts = k;
+    }
+    /* the least ratio of engine to estimated L2 (NaN if any is), 0.25 before any */
+    double low = 0.25;
+    int any = 0;
+    for (long long i = 0; i < n; i++) {
+        if (!(isfinite(l2_estimate[i]) && status[i] == ok)) continue;
+        const double r = l2[i] / l2_estimate[i];
+        if (!any || r != r || (low == low && r < low)) low = r;
+        any = 1;
+    }
+    out->l2_low = low;
+    /* the valid points' resource ascending, and the least objective up to each */
+    long long m = 0;
+    for (long long i = 0; i < n; i++)
+        if (valid[i]) idx[m++] = i;
+    if (m > 0) {
+        merge_sort(idx, tmp, m, by_value, resource);
+        double best = 0.0;
+        for (long long j = 0; j < m; j++) {
+            const double v = cost[idx[j]];
+            best = j == 0 ? v : ((best <= v || best != best) ? best : v); /* np.minimum: a NaN wins */
+            reference_res[j] = resource[idx[j]];
+            reference_best[j] = best;
+        }
+        out->n_reference = m;
+    }
+    return n;
+}

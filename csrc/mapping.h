@@ -165,3 +165,21 @@ long long cxm_score(const cxm_calibration *cal, long long n, const long long *pe
                     const double *est, const double *l1, const double *l2, const long long *fresh,
                     const double *parent_gap, const double *parent_ratio, long long n_parents, long long *keep,
                     double *ratio, double *score);
+
+/* search.py _calibration over a log of n points: in `out`, the base ratio of engine to
+ * estimated cost (the median over the points whose estimate is finite and positive and whose
+ * status is ok, when 5 or more, else 1), the median ratio of engine to estimated L2 (likewise,
+ * else 0.75) and the least (over the ok points with a finite L2 estimate; NaN if any is NaN;
+ * 0.25 before any); when sig (each point's structure) is given, per structure with ok points
+ * its lower median ratio (ratio_sig, ratio_median), per structure its points and physically
+ * valid ones (count_sig, count_n, count_valid); the valid points' resource ascending (ties in
+ * their order) and the least cost up to each (reference_res, reference_best); the array
+ * pointers of `out` set to these (n each), the counts -1 where none.  work (n doubles), idx and
+ * tmp (n each) are scratch.  Its resource and caps are left to the caller.  Returns n, -1 for
+ * n < 0. */
+long long cxm_calibrate(long long n, const double *cost, const double *estimate, const unsigned char *status,
+                        unsigned char ok, const double *l2, const double *l2_estimate, const long long *sig,
+                        const unsigned char *physical, const unsigned char *valid, const double *resource,
+                        double *work, long long *idx, long long *tmp, cxm_calibration *out, long long *ratio_sig,
+                        double *ratio_median, long long *count_sig, long long *count_n, double *count_valid,
+                        double *reference_res, double *reference_best);

@@ -1,8 +1,9 @@
-"""The compiled pre-screen (csrc/mapping.c cxm_screen, cxm_score through confuciux.mapping.native)
-equals its step-by-step reference bit for bit: the new candidates of a batch with their
-structures and estimates (keys, the set of seen keys, the estimate), and their scores
-(search.py _score_reference: structure ratios, parents' ratios, the caps' filter, the reference
-frontier, valid rates) on random inputs with NaN and infinities; bad input is a ValueError."""
+"""The compiled pre-screen (csrc/mapping.c cxm_screen, cxm_score, cxm_calibrate through
+confuciux.mapping.native) equals its step-by-step reference bit for bit: the new candidates of a
+batch with their structures and estimates (keys, the set of seen keys, the estimate), their
+scores (search.py _score_reference: structure ratios, parents' ratios, the caps' filter, the
+reference frontier, valid rates) and the statistics of the log they are scored against
+(_calibration_reference), on random inputs with NaN and infinities; bad input is a ValueError."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from confuciux import Layer
 from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
+from confuciux.mapping.evaluate import OK
 from confuciux.mapping.genome import FreeEncoding
-from confuciux.mapping.search import _Log, _Run, _score_reference, _Stats
+from confuciux.mapping.search import _COSTS, _calibration_reference, _Log, _Run, _score_reference, _Stats
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
 
@@ -170,3 +172,54 @@ def test_score_refuses_bad_input() -> None:
         native.Calibration(1.0, None, None, None, 1.0, 1.0, "pes", {"power": 3.0})
     keep, _, score = native.score(cal, ints[:0], ints[:0], one[:0], one[:0], one[:0])
     assert keep.size == 0 and score.size == 0
+
+
+def _random_log(seed: int) -> _Run:
+    """A run over a log of random points (NaN, infinities, zeros, ties among them)."""
+    rng = np.random.default_rng(seed)
+    enc = ENCODINGS[seed % len(ENCODINGS)]
+    run = _Run.__new__(_Run)
+    run.enc, run.field, run.resource = enc, ("runtime", "energy")[seed % 2], ("pes", "l2_bytes", "area")[seed % 3]
+    run.caps, run.calibration, run.native_screen, run.native_calibration = {}, None, None, None
+    run.log_structures = np.zeros(0, dtype=np.int64)
+    run.log = _Log(enc.width)
+    n = int(rng.integers(0, 300)) if seed else 0
+    costs = {k: rng.choice([1.0, 2.0, 3.5, 1e3, np.nan, np.inf, 0.0], size=n) * rng.integers(1, 4, size=n)
+             for k in _COSTS}  # fmt: skip
+    if seed % 4 == 3:  # no NaN at all
+        costs = {k: np.nan_to_num(v, nan=7.0) for k, v in costs.items()}
+    status = rng.choice([OK, OK, OK, 1, 2], size=n).astype(np.uint8)
+    overuse = rng.choice([0.0, 0.5, np.inf], size=n)
+    est = rng.choice([1.0, 2.0, 0.0, -1.0, np.nan, np.inf, 5.0], size=n)
+    l2_est = rng.choice([1.0, 3.0, 0.0, np.nan, 100.0], size=n)
+    rows = enc.random(rng, n)
+    run.log.add(rows, rng.integers(1, 200, size=n), costs, status, rng.random(n) < 0.6, overuse, est, l2_est)
+    return run
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_calibrate_equals_reference(seed: int) -> None:
+    run = _random_log(seed)
+    with np.errstate(all="ignore"):
+        ref = _calibration_reference(run)
+    log = run.log
+    _, got = native.calibrate(log.costs[run.field], log.estimate, log.status, OK, log.costs["l2_bytes"],
+                              log.l2_estimate, run.log_structures, log.physical, log.valid,
+                              log.costs[run.resource])  # fmt: skip
+    want = (ref.base, ref.ratios, ref.counts, ref.l2_low, ref.l2_median, ref.reference)
+    for a, b in zip(got, want, strict=True):
+        if isinstance(a, float):
+            assert a == b or (np.isnan(a) and np.isnan(b))
+            continue
+        assert (a is None) == (b is None)
+        for u, v in zip(a or (), b or (), strict=True):
+            assert u.dtype == v.dtype and np.array_equal(u, v, equal_nan=True)
+
+
+def test_calibrate_refuses_bad_input() -> None:
+    one = np.ones(3)
+    flags = np.ones(3, dtype=bool)
+    with pytest.raises(ValueError, match="one length"):
+        native.calibrate(one, one[:2], np.zeros(3, np.uint8), OK, one, one, None, flags, flags, one)
+    with pytest.raises(ValueError, match="resource and caps"):
+        native.calibrate(one, one, np.zeros(3, np.uint8), OK, one, one, None, flags, flags, one, "area", {})

@@ -29,8 +29,8 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration", "score",
-           "Seen", "scratch", "release"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration", "calibrate",
+           "score", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -238,8 +238,25 @@ def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: boo
             floats[0, :made], floats[1, :made])  # fmt: skip
 
 
+_Ratios = tuple[np.ndarray, np.ndarray]
+_Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 class Calibration:
     """A ``cxm_calibration`` (csrc/mapping.h) of the pre-screen's statistics, holding its arrays."""
+
+    c: Any
+    _keep: list[Any]
+
+    def _limits(self, resource: str, caps: dict[str, float]) -> None:
+        names = ("pes", "l1_bytes", "l2_bytes")
+        if resource not in names or set(caps) - set(names):
+            raise ValueError(f"mapping score: the resource and caps must be among {names}")
+        c = self.c
+        c.resource = names.index(resource)
+        for k, name in enumerate(names):
+            c.capped[k] = int(name in caps)
+            c.cap[k] = float(caps.get(name, 0.0))
 
     def __init__(self, base: float, ratios: tuple[np.ndarray, np.ndarray] | None,
                  counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
@@ -267,14 +284,44 @@ class Calibration:
             c.n_reference = reference[0].size
             c.reference_res = put("double *", reference[0], np.float64)
             c.reference_best = put("double *", reference[1], np.float64)
-        names = ("pes", "l1_bytes", "l2_bytes")
-        if resource not in names or set(caps) - set(names):
-            raise ValueError(f"mapping score: the resource and caps must be among {names}")
-        c.resource = names.index(resource)
-        for k, name in enumerate(names):
-            c.capped[k] = int(name in caps)
-            c.cap[k] = float(caps.get(name, 0.0))
+        self._limits(resource, caps)
         self._keep = keep
+
+
+def calibrate(cost: np.ndarray, estimate: np.ndarray, status: np.ndarray, ok: int, l2: np.ndarray,
+              l2_estimate: np.ndarray, sig: np.ndarray | None, physical: np.ndarray, valid: np.ndarray,
+              usage: np.ndarray, resource: str | None = None, caps: dict[str, float] | None = None,
+              ) -> tuple[Calibration, tuple[float, _Ratios | None, _Counts | None, float, float, _Ratios | None]]:  # fmt: skip
+    """The pre-screen's statistics of a log (search.py ``_calibration``, its NumPy reference), one C
+    call (csrc/mapping.c ``cxm_calibrate``): a :class:`Calibration` for ``resource`` and ``caps``,
+    and (base ratio, per-structure median ratios, per-structure counts, least and median L2
+    ratios, reference frontier) as arrays that are views of its own.  Without a ``resource``
+    the calibration is not one :func:`score` may read."""
+    n = int(np.shape(cost)[0])
+    f = [np.ascontiguousarray(v, dtype=np.float64) for v in (cost, estimate, l2, l2_estimate, usage)]
+    st = np.ascontiguousarray(status, dtype=np.uint8)
+    phys, val = (np.ascontiguousarray(v, dtype=bool).view(np.uint8) for v in (physical, valid))
+    s = None if sig is None else np.ascontiguousarray(sig, dtype=np.int64)
+    if any(v.shape != (n,) for v in (*f, st, phys, val, *(() if s is None else (s,)))):
+        raise ValueError("mapping calibrate: every array must be 1-d of one length")
+    floats = np.empty((5, n))
+    ints = np.empty((5, n), dtype=np.int64)
+    cal = Calibration.__new__(Calibration)
+    c = cal.c = ffi.new("cxm_calibration *")
+    cal._keep = [floats, ints, f, st, phys, val, s]
+    lib.cxm_calibrate(n, *(_ptr("double *", v) for v in f[:2]), _ptr("unsigned char *", st), ok,
+                      *(_ptr("double *", v) for v in f[2:4]), _ptr("long long *", s), _ptr("unsigned char *", phys),
+                      _ptr("unsigned char *", val), _ptr("double *", f[4]), _ptr("double *", floats[0]),
+                      _ptr("long long *", ints[0]), _ptr("long long *", ints[1]), c, _ptr("long long *", ints[2]),
+                      _ptr("double *", floats[1]), _ptr("long long *", ints[3]), _ptr("long long *", ints[4]),
+                      _ptr("double *", floats[2]), _ptr("double *", floats[3]), _ptr("double *", floats[4]))  # fmt: skip
+    if resource is not None:
+        cal._limits(resource, caps or {})
+    k, m, r = int(c.n_ratios), int(c.n_counts), int(c.n_reference)
+    ratios = None if k < 0 else (ints[2, :k], floats[1, :k])
+    counts = None if m < 0 else (ints[3, :m], ints[4, :m], floats[2, :m])
+    reference = None if r < 0 else (floats[3, :r], floats[4, :r])
+    return cal, (float(c.base), ratios, counts, float(c.l2_low), float(c.l2_median), reference)
 
 
 def score(cal: Calibration, pes: np.ndarray, sig: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,

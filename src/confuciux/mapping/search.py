@@ -914,15 +914,21 @@ class _Candidates:
         return _Candidates(rows, pes, est, l2, score, ratio, sig)
 
 
-def _native_screen(run: _Run, seen: _Seen | native.Seen) -> bool:
-    """Whether the pre-screen of this run runs compiled (:meth:`_Candidates._of_native`): a free
-    mapping the C code serves, a compiled set of keys, no area or power in the resource or caps."""
+def _native_run(run: _Run) -> bool:
+    """Whether this run's pre-screen scores compiled: a free mapping the C code serves, no area
+    or power in the resource or caps."""
     got = run.native_screen
     if got is None:
         names = {"pes", "l1_bytes", "l2_bytes"}
         got = run.native_screen = (isinstance(run.enc, FreeEncoding) and native.usable(run.enc)
                                    and run.resource in names and set(run.caps) <= names)  # fmt: skip
-    return got and isinstance(seen, native.Seen)
+    return got
+
+
+def _native_screen(run: _Run, seen: _Seen | native.Seen) -> bool:
+    """Whether the pre-screen of this run runs compiled (:meth:`_Candidates._of_native`): as
+    :func:`_native_run`, with a compiled set of keys."""
+    return _native_run(run) and isinstance(seen, native.Seen)
 
 
 def _native_calibration(run: _Run) -> native.Calibration:
@@ -1042,6 +1048,25 @@ def _calibration(run: _Run) -> _Stats:
     log = run.log
     if run.calibration is not None and run.calibration[0] == len(log):
         return run.calibration[1]
+    if isinstance(run.enc, FreeEncoding) and native.AVAILABLE:  # one C call
+        done = run.log_structures.size  # the log only grows: its new rows' structures only
+        if len(log) > done:
+            run.log_structures = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
+        scored = _native_run(run)
+        cal, got = native.calibrate(log.costs[run.field], log.estimate, log.status, OK, log.costs["l2_bytes"],
+                                    log.l2_estimate, run.log_structures, log.physical, log.valid,
+                                    log.costs[run.resource], run.resource if scored else None, run.caps)  # fmt: skip
+        out = _Stats(*got)
+        run.calibration = (len(log), out)
+        if scored:
+            run.native_calibration = (out, cal)
+        return out
+    return _calibration_reference(run)
+
+
+def _calibration_reference(run: _Run) -> _Stats:
+    """:func:`_calibration` in NumPy (the reference of :func:`.native.calibrate`)."""
+    log = run.log
     base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
     ratios = counts = None
     if isinstance(run.enc, FreeEncoding) and len(log):
