@@ -29,8 +29,8 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration", "calibrate",
-           "score", "Seen", "scratch", "release"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration",
+           "calibrate", "score", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -240,6 +240,7 @@ def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: boo
 
 _Ratios = tuple[np.ndarray, np.ndarray]
 _Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
+_Statistics = tuple[float, "_Ratios | None", "_Counts | None", float, float, "_Ratios | None"]
 
 
 class Calibration:
@@ -291,7 +292,7 @@ class Calibration:
 def calibrate(cost: np.ndarray, estimate: np.ndarray, status: np.ndarray, ok: int, l2: np.ndarray,
               l2_estimate: np.ndarray, sig: np.ndarray | None, physical: np.ndarray, valid: np.ndarray,
               usage: np.ndarray, resource: str | None = None, caps: dict[str, float] | None = None,
-              ) -> tuple[Calibration, tuple[float, _Ratios | None, _Counts | None, float, float, _Ratios | None]]:  # fmt: skip
+              ) -> tuple[Calibration, _Statistics]:  # fmt: skip
     """The pre-screen's statistics of a log (search.py ``_calibration``, its NumPy reference), one C
     call (csrc/mapping.c ``cxm_calibrate``): a :class:`Calibration` for ``resource`` and ``caps``,
     and (base ratio, per-structure median ratios, per-structure counts, least and median L2
@@ -314,7 +315,8 @@ def calibrate(cost: np.ndarray, estimate: np.ndarray, status: np.ndarray, ok: in
                       _ptr("unsigned char *", val), _ptr("double *", f[4]), _ptr("double *", floats[0]),
                       _ptr("long long *", ints[0]), _ptr("long long *", ints[1]), c, _ptr("long long *", ints[2]),
                       _ptr("double *", floats[1]), _ptr("long long *", ints[3]), _ptr("long long *", ints[4]),
-                      _ptr("double *", floats[2]), _ptr("double *", floats[3]), _ptr("double *", floats[4]))  # fmt: skip
+                      _ptr("double *", floats[2]), _ptr("double *", floats[3]),
+                      _ptr("double *", floats[4]))  # fmt: skip
     if resource is not None:
         cal._limits(resource, caps or {})
     k, m, r = int(c.n_ratios), int(c.n_counts), int(c.n_reference)
