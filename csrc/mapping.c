@@ -981,3 +981,35 @@ long long cxm_calibrate(long long n, const double *cost, const double *estimate,
     }
     return n;
 }
+
+long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
+                  long long *work) {
+    if (n < 0 || k < 0 || cap < 1) return -1;
+    long long *order = work, *tmp = work + n, *by = work + 2 * n, *rank = work + 3 * n;
+    for (long long i = 0; i < n; i++) order[i] = i;
+    merge_sort(order, tmp, n, by_value, score);
+    if (k > n) k = n;
+    if (!sig || cap >= k || n <= k) {
+        for (long long j = 0; j < k; j++) top[j] = order[j];
+        return k;
+    }
+    /* each position's rank among those of its structure before it */
+    for (long long p = 0; p < n; p++) {
+        by[p] = p;
+        rank[p] = sig[order[p]]; /* (the structures in order, to sort the positions by) */
+    }
+    const sig_value c = {rank, 0};
+    merge_sort(by, tmp, n, by_sig_value, &c);
+    for (long long a = 0; a < n;) {
+        long long b = a;
+        while (b < n && rank[by[b]] == rank[by[a]]) b++;
+        for (long long j = a; j < b; j++) tmp[by[j]] = j - a;
+        a = b;
+    }
+    long long m = 0;
+    for (long long p = 0; p < n && m < k; p++)
+        if (tmp[p] < cap) top[m++] = order[p];
+    for (long long p = 0; p < n && m < k; p++)
+        if (tmp[p] >= cap) top[m++] = order[p];
+    return m;
+}

@@ -1,9 +1,10 @@
-"""The compiled pre-screen (csrc/mapping.c cxm_screen, cxm_score, cxm_calibrate through
-confuciux.mapping.native) equals its step-by-step reference bit for bit: the new candidates of a
-batch with their structures and estimates (keys, the set of seen keys, the estimate), their
+"""The compiled pre-screen (csrc/mapping.c cxm_screen, cxm_score, cxm_calibrate, cxm_top through
+confuciux.mapping.native) equals its step-by-step reference bit for bit: the new candidates of
+a batch with their structures and estimates (keys, the set of seen keys, the estimate), their
 scores (search.py _score_reference: structure ratios, parents' ratios, the caps' filter, the
-reference frontier, valid rates) and the statistics of the log they are scored against
-(_calibration_reference), on random inputs with NaN and infinities; bad input is a ValueError."""
+reference frontier, valid rates), the statistics of the log they are scored against
+(_calibration_reference) and the choice of the best (a stable argsort, _niched), on random
+inputs with NaN, infinities and ties; bad input is a ValueError."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
 from confuciux.mapping.evaluate import OK
 from confuciux.mapping.genome import FreeEncoding
-from confuciux.mapping.search import _COSTS, _calibration_reference, _Log, _Run, _score_reference, _Stats
+from confuciux.mapping.search import _COSTS, _calibration_reference, _Log, _niched, _Run, _score_reference, _Stats
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
 
@@ -223,3 +224,24 @@ def test_calibrate_refuses_bad_input() -> None:
         native.calibrate(one, one[:2], np.zeros(3, np.uint8), OK, one, one, None, flags, flags, one)
     with pytest.raises(ValueError, match="resource and caps"):
         native.calibrate(one, one, np.zeros(3, np.uint8), OK, one, one, None, flags, flags, one, "area", {})
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_top_equals_argsort_and_niched(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400))
+    score = rng.choice([0.5, 1.0, 1.0, 2.0, -0.0, 0.0, np.nan, np.inf, 10.5], size=n) + (rng.random(n) < 0.5) * 0.25
+    sig = rng.integers(0, 1 + seed % 6, size=n).astype(np.int64) * 1000 - 3
+    order = np.argsort(score, kind="stable")
+    run = _Run.__new__(_Run)
+    run.enc = ENCODINGS[0]
+    for k in (0, 1, 2, n // 3, n, n + 5):
+        assert np.array_equal(native.top(score, None, k, 1), order[:k])
+        for share in (0.05, 0.3, 0.99, 1.0):
+            cap = max(1, int(share * k)) if share < 1.0 else max(k, 1)
+            got = native.top(score, sig, k, cap)
+            assert np.array_equal(got, _niched(run, None, order, k, share, sig[order]))
+    with pytest.raises(ValueError, match="mapping top"):
+        native.top(score, sig[:-1] if n else np.zeros(1, np.int64), 3, 1)
+    with pytest.raises(ValueError, match="mapping top"):
+        native.top(score, None, 3, 0)

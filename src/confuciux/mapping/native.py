@@ -30,7 +30,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     AVAILABLE = False
 
 __all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration",
-           "calibrate", "score", "Seen", "scratch", "release"]
+           "calibrate", "score", "top", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -359,6 +359,23 @@ def score(cal: Calibration, pes: np.ndarray, sig: np.ndarray, est: np.ndarray, l
     if got < 0:
         raise ValueError("mapping score: a fresh index outside the parents, or a bad calibration")
     return keep[:got], ratio[:got], out[:got]
+
+
+def top(score: np.ndarray, sig: np.ndarray | None, k: int, cap: int) -> np.ndarray:
+    """The first ``k`` candidates by ``score`` (``np.argsort(score, kind="stable")[:k]``), at
+    most ``cap`` of them of one structure ``sig`` (None: no limit) while others remain, one C
+    call (csrc/mapping.c ``cxm_top``; search.py ``_niched`` is the reference)."""
+    s = np.ascontiguousarray(score, dtype=np.float64)
+    n = s.shape[0]
+    g = None if sig is None else np.ascontiguousarray(sig, dtype=np.int64)
+    if s.ndim != 1 or (g is not None and g.shape != (n,)) or k < 0 or cap < 1:
+        raise ValueError("mapping top: score and sig 1-d of one length, k >= 0 and cap >= 1")
+    out = np.empty(min(k, n), dtype=np.int64)
+    work = np.empty(4 * n, dtype=np.int64)
+    got = lib.cxm_top(n, _ptr("double *", s), _ptr("long long *", g), k, cap, _ptr("long long *", out),
+                      _ptr("long long *", work))  # fmt: skip
+    assert got == out.size
+    return out
 
 
 class Seen:

@@ -828,9 +828,11 @@ def _screen_and_evaluate(
     cand = _Candidates.of(run, rows, pes, parents, seen)
     if cand is None:
         return
+    compiled = isinstance(run.enc, FreeEncoding) and native.AVAILABLE
     if isinstance(run.enc, FreeEncoding):
         for _ in range(inner):
-            top = np.argsort(cand.score, kind="stable")[: max(2, 2 * n)]
+            top = (native.top(cand.score, None, max(2, 2 * n), 1) if compiled else
+                   np.argsort(cand.score, kind="stable")[: max(2, 2 * n)])  # fmt: skip
             a = top[rng.integers(top.size, size=n * ga.pool)]
             b = top[rng.integers(top.size, size=n * ga.pool)]
             kids = _breed(run.enc, cand.rows[a], cand.rows[b], rng, ga.operators)
@@ -838,11 +840,15 @@ def _screen_and_evaluate(
             more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen)
             if more is not None:
                 cand = cand.extend(more)
-    order = np.argsort(cand.score, kind="stable")
-    n_best = min(n - int(round(ga.explore * n)), order.size)
-    top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
-                  None if cand.sig is None else cand.sig[order])  # fmt: skip
-    left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
+    size = cand.score.size
+    n_best = min(n - int(round(ga.explore * n)), size)
+    if compiled and cand.sig is not None:  # _niched's choice, in C
+        top = native.top(cand.score, cand.sig, n_best, max(1, int(ga.niche * n_best)) if ga.niche < 1.0 else n_best)
+    else:
+        order = np.argsort(cand.score, kind="stable")
+        top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
+                      None if cand.sig is None else cand.sig[order])  # fmt: skip
+    left = np.ones(size, dtype=bool)  # top holds distinct candidates
     left[top] = False
     rest = np.flatnonzero(left)
     if rest.size and n > n_best:
