@@ -1013,3 +1013,36 @@ long long cxm_top(long long n, const double *score, const long long *sig, long l
         if (tmp[p] >= cap) top[m++] = order[p];
     return m;
 }
+
+long long cxm_energy(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     const double *k, double *energy) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    roles_of(layer, where);
+    const long long width = row_width(layer);
+    int strided = 0;
+    for (long long d = 0; d < layer->D; d++) strided |= layer->out_strides[d] > 1;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        double t[3];
+        traffic_of(layer, where, row, pes[i], inner, t);
+        double macs = k[0];
+        if (strided) { /* MAESTRO counts a strided output tile's MACs at its stride-1 size */
+            const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+            double rt, ph;
+            runtime_of(layer, row, top, &rt, &ph);
+            macs = macs * rt / ph;
+        }
+        double l2 = t[0] + k[1] + t[1] + k[2] + t[2];
+        const double l1 = macs + t[0] + macs + t[1] + macs + macs;
+        if (k[7] != 0.0) {
+            energy[i] = k[6] * l2 + (row[0] == 1 ? k[5] * l1 : 0.0);
+        } else {
+            l2 = l2 + k[3];
+            energy[i] = k[4] * macs + k[5] * l1 + k[6] * l2;
+        }
+    }
+    return n;
+}

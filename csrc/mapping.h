@@ -190,3 +190,10 @@ long long cxm_calibrate(long long n, const double *cost, const double *estimate,
  * scratch.  Returns min(k, n), -1 for n or k below 0 or cap below 1. */
 long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
                   long long *work);
+
+/* estimate.py energy for each of n rows on pes[i] PEs: the estimated energy (nJ) from the
+ * traffic of cxm_traffic, with the constants k = {the layer's MACs, input L2 writes, filter L2
+ * writes, output L2 reads, the MAC, L1 and L2 energies, MAESTRO's accounting (0 or 1)},
+ * summed in reference.py _energy's order.  Returns as cxm_estimate. */
+long long cxm_energy(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     const double *k, double *energy);

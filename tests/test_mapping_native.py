@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from confuciux import Layer
+from confuciux import Hardware, Layer
 from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
 from confuciux.mapping.genome import FreeEncoding
@@ -258,3 +258,18 @@ def test_breed_any_integers() -> None:
             assert np.array_equal(enc.repair(got), got)
             with pytest.raises(ValueError, match="draws"):
                 native.breed(enc, a, b, u[:, 1:], ops)
+
+
+@pytest.mark.parametrize("case", range(0, len(CASES), 2))
+def test_energy_equals_numpy(case: int) -> None:
+    """(_energy's traffic and runtimes are the compiled ones, equal to NumPy's above.)"""
+    enc, g, pes = CASES[case]
+    for hw in (Hardware.default(), Hardware.maestro()):
+        got = est.energy(enc, g, pes, hw)
+        assert np.array_equal(got, est._energy(enc, g, pes, hw), equal_nan=True)
+    with pytest.raises(ValueError, match="row 3"):
+        bad = g[:5].copy()
+        bad[3, 0] = 0
+        native.energy(enc, bad, pes[:5], est._energy_constants(enc.layer, Hardware.default()))
+    with pytest.raises(ValueError, match="8 constants"):
+        native.energy(enc, g, pes, (1.0,))

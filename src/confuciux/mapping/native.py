@@ -29,7 +29,7 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "keys", "repair", "breed", "screen", "Calibration",
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "energy", "keys", "repair", "breed", "screen", "Calibration",
            "calibrate", "score", "top", "Seen", "scratch", "release"]
 
 if AVAILABLE:
@@ -152,6 +152,22 @@ def traffic(enc: Any, rows: np.ndarray, pes: np.ndarray | int) -> dict[str, np.n
     code = lib.cxm_traffic(_layer(enc), n, _ptr("long long *", g), _ptr("long long *", p),
                            *(_ptr("double *", v) for v in out.values()))  # fmt: skip
     _fail("mapping traffic", int(code), n)
+    return out
+
+
+def energy(enc: Any, rows: np.ndarray, pes: np.ndarray | int, constants: tuple[float, ...]) -> np.ndarray:
+    """:func:`.estimate.energy` (nJ) of each row on ``pes`` PEs; ``constants``: the layer's MACs,
+    input L2 writes, filter L2 writes, output L2 reads, the MAC, L1 and L2 energies and whether
+    the accounting is MAESTRO's (1.0 or 0.0)."""
+    g, p = _rows(enc, rows, pes)
+    assert p is not None
+    if len(constants) != 8:
+        raise ValueError(f"mapping energy: 8 constants, got {len(constants)}")
+    k = np.array(constants, dtype=np.float64)
+    out = np.empty(g.shape[0])
+    code = lib.cxm_energy(_layer(enc), g.shape[0], _ptr("long long *", g), _ptr("long long *", p),
+                          _ptr("double *", k), _ptr("double *", out))  # fmt: skip
+    _fail("mapping energy", int(code), g.shape[0])
     return out
 
 
