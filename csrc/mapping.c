@@ -629,9 +629,11 @@ long long cxm_breed_draws(long long D, long long tile_loci) {
     return 16 + 6 * tile_loci + D;
 }
 
-long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
-                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
-                    long long k, long long *out) {
+/* cxm_breed's and cxm_breed_at's work: the parents of child i are rows ia[i], ib[i] of a and b
+ * (i when ia, ib are NULL) */
+static long long breed_rows(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                            const cxm_ops *ops, long long n, const long long *a, const long long *b,
+                            const long long *ia, const long long *ib, const double *u, long long k, long long *out) {
     if (!space_ok(layer, space, n_divs) || n < 0 || k != cxm_breed_draws(layer->D, ops->tile_loci)) return -1;
     breeder br = {layer, space, divs, n_divs, {0}, 0};
     for (long long d = 0; d < layer->D; d++)
@@ -640,12 +642,28 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
     for (long long i = 0; i < n; i++) {
         long long *c = out + i * width;
         const double *ui = u + i * k;
-        for (long long j = 0; j < width; j++) c[j] = a[i * width + j];
-        crossover_row(&br, c, b + i * width, ui, ops);
+        const long long *pa = a + (ia ? ia[i] : i) * width, *pb = b + (ib ? ib[i] : i) * width;
+        for (long long j = 0; j < width; j++) c[j] = pa[j];
+        crossover_row(&br, c, pb, ui, ops);
         mutate_row(&br, c, ui + 4, ops);
         repair_row(layer, space, divs, n_divs, c);
     }
     return n;
+}
+
+long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
+                    long long k, long long *out) {
+    return breed_rows(layer, space, divs, n_divs, ops, n, a, b, 0, 0, u, k, out);
+}
+
+long long cxm_breed_at(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                       const cxm_ops *ops, long long n, const long long *rows, long long n_rows, const long long *ia,
+                       const long long *ib, const double *u, long long k, long long *out) {
+    if (n < 0 || n_rows < 0) return -1;
+    for (long long i = 0; i < n; i++)
+        if (ia[i] < 0 || ia[i] >= n_rows || ib[i] < 0 || ib[i] >= n_rows) return -1;
+    return breed_rows(layer, space, divs, n_divs, ops, n, rows, rows, ia, ib, u, k, out);
 }
 
 static int power_of_two(long long v) { return v > 0 && (v & (v - 1)) == 0; }

@@ -99,6 +99,12 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
                     const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
                     long long k, long long *out);
 
+/* cxm_breed of the pairs of rows ia[i], ib[i] of `rows` (n_rows of them).  Returns n, or -1 as
+ * cxm_breed or for an index outside 0..n_rows-1. */
+long long cxm_breed_at(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                       const cxm_ops *ops, long long n, const long long *rows, long long n_rows, const long long *ia,
+                       const long long *ib, const double *u, long long k, long long *out);
+
 /* An exact set of keys of kw int64s (the search's points seen): `store` holds `count` keys
  * (row-major) and `store_hash` their hashes; `table` (table_size slots, a power of two) holds
  * store indices, -1 for an empty slot, probed linearly from hash & (table_size - 1).  A hash

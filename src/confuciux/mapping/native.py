@@ -29,8 +29,8 @@ except ImportError:  # built without a C compiler, or run from a source tree
     ffi = lib = None
     AVAILABLE = False
 
-__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "energy", "keys", "repair", "breed", "screen", "Calibration",
-           "calibrate", "score", "top", "Seen", "scratch", "release"]
+__all__ = ["AVAILABLE", "usable", "estimate", "traffic", "energy", "keys", "repair", "breed", "breed_at", "screen",
+           "Calibration", "calibrate", "score", "top", "Seen", "scratch", "release"]
 
 if AVAILABLE:
     _ROLES = {name: int(getattr(lib, f"CXM_{name.replace(chr(39), '_OUT')}")) for name in AXES}
@@ -391,6 +391,26 @@ def top(score: np.ndarray, sig: np.ndarray | None, k: int, cap: int) -> np.ndarr
     got = lib.cxm_top(n, _ptr("double *", s), _ptr("long long *", g), k, cap, _ptr("long long *", out),
                       _ptr("long long *", work))  # fmt: skip
     assert got == out.size
+    return out
+
+
+def breed_at(enc: Any, rows: np.ndarray, ia: np.ndarray, ib: np.ndarray, u: np.ndarray, ops: Any) -> np.ndarray:
+    """:func:`breed` of the pairs of rows ``rows[ia[i]]``, ``rows[ib[i]]`` (members of the space;
+    not gathered first: one C call, csrc/mapping.c ``cxm_breed_at``)."""
+    g = np.ascontiguousarray(rows, dtype=np.int64).reshape(-1, enc.width)
+    a, b = np.ascontiguousarray(ia, dtype=np.int64), np.ascontiguousarray(ib, dtype=np.int64)
+    n = a.shape[0]
+    k = 16 + 6 * ops.tile_loci + enc.D  # (operators.draws)
+    w = np.ascontiguousarray(u, dtype=np.float64)
+    if a.shape != (n,) or b.shape != (n,) or w.shape != (n, k) or ops.tile_loci > MAX_TILE_LOCI:
+        raise ValueError(f"mapping breed: {n} pairs a, {b.size} b, draws of shape {w.shape} (need ({n}, {k}))")
+    out = np.empty((n, enc.width), dtype=np.int64)
+    space, divs = _space(enc)
+    code = lib.cxm_breed_at(_layer(enc), space, _ptr("long long *", divs), divs.shape[1], _ops(ops), n,
+                            _ptr("long long *", g), g.shape[0], _ptr("long long *", a), _ptr("long long *", b),
+                            _ptr("double *", w), k, _ptr("long long *", out))  # fmt: skip
+    if code != n:
+        raise ValueError("mapping breed: a parent index outside the rows")
     return out
 
 

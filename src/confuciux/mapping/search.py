@@ -49,7 +49,7 @@ from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
-from .operators import Operators, breed
+from .operators import Operators, breed, breed_at
 from .polish import neighbours, transposed
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
@@ -835,7 +835,7 @@ def _screen_and_evaluate(
                    np.argsort(cand.score, kind="stable")[: max(2, 2 * n)])  # fmt: skip
             a = top[rng.integers(top.size, size=n * ga.pool)]
             b = top[rng.integers(top.size, size=n * ga.pool)]
-            kids = _breed(run.enc, cand.rows[a], cand.rows[b], rng, ga.operators)
+            kids = breed_at(run.enc, cand.rows, a, b, rng, ga.operators)
             kid_pes = _step_pes(run, cand.pes[a], kids, rng, ga.pe_step)
             more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen)
             if more is not None:
