@@ -2,6 +2,7 @@
 #include "mapping.h"
 
 #include <math.h>
+#include <string.h>
 
 typedef unsigned long long u64;
 
@@ -1000,35 +1001,116 @@ long long cxm_calibrate(long long n, const double *cost, const double *estimate,
     return n;
 }
 
+/* a stable LSD radix sort of n (key, index) pairs by key, through tmp (n): every digit's
+ * histogram in one pass, then a pass a byte where the keys differ */
+typedef struct {
+    u64 key;
+    long long at;
+} keyed;
+
+static void radix_sort(keyed *v, keyed *tmp, long long n) {
+    enum { bytes = 8 };
+    long long count[bytes][256];
+    memset(count, 0, sizeof count);
+    for (long long j = 0; j < n; j++)
+        for (int d = 0; d < bytes; d++) count[d][(v[j].key >> (8 * d)) & 255]++;
+    keyed *src = v, *dst = tmp;
+    for (int d = 0; d < bytes && n > 1; d++) {
+        long long *c = count[d];
+        if (c[(src[0].key >> (8 * d)) & 255] == n) continue; /* one digit: nothing moves */
+        long long sum = 0;
+        for (int x = 0; x < 256; x++) {
+            const long long t = c[x];
+            c[x] = sum;
+            sum += t;
+        }
+        for (long long j = 0; j < n; j++) dst[c[(src[j].key >> (8 * d)) & 255]++] = src[j];
+        keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
+}
+
+/* a double's key in NumPy's sort order: -0.0 as 0.0, every NaN last and alike */
+static u64 float_key(double x) {
+    if (x != x) return ~0ULL;
+    if (x == 0.0) x = 0.0;
+    u64 b;
+    memcpy(&b, &x, sizeof b);
+    return (b >> 63) ? ~b : b | (1ULL << 63);
+}
+
+/* the k-th smallest (0-based, k < n) of n keys, reordering them */
+static u64 kth_key(u64 *v, long long n, long long k) {
+    long long lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2; /* median of three as the pivot */
+        u64 a = v[lo], b = v[mid], c = v[hi];
+        const u64 pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        long long i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                const u64 t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];
+    }
+    return v[k];
+}
+
 long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
                   long long *work) {
     if (n < 0 || k < 0 || cap < 1) return -1;
-    long long *order = work, *tmp = work + n, *by = work + 2 * n, *rank = work + 3 * n;
-    for (long long i = 0; i < n; i++) order[i] = i;
-    merge_sort(order, tmp, n, by_value, score);
+    keyed *order = (keyed *)work, *tmp = (keyed *)(work + 2 * n), *by = (keyed *)(work + 4 * n);
+    long long *rank = work + 6 * n;
     if (k > n) k = n;
+    for (long long i = 0; i < n; i++) {
+        order[i].key = float_key(score[i]);
+        order[i].at = i;
+    }
+    if ((!sig || cap >= k) && k < n / 4) { /* the first k only: those below the k-th key, then ties */
+        if (k == 0) return 0;
+        u64 *keys = (u64 *)tmp;
+        for (long long i = 0; i < n; i++) keys[i] = order[i].key;
+        const u64 kth = kth_key(keys, n, k - 1);
+        long long below = 0, m = 0;
+        for (long long i = 0; i < n; i++) below += order[i].key < kth;
+        long long ties = k - below; /* of the k-th key, the first ones in index order */
+        for (long long i = 0; i < n && m < k; i++)
+            if (order[i].key < kth || (order[i].key == kth && ties-- > 0)) order[m++] = order[i];
+        radix_sort(order, tmp, m);
+        for (long long j = 0; j < m; j++) top[j] = order[j].at;
+        return m;
+    }
+    radix_sort(order, tmp, n);
     if (!sig || cap >= k || n <= k) {
-        for (long long j = 0; j < k; j++) top[j] = order[j];
+        for (long long j = 0; j < k; j++) top[j] = order[j].at;
         return k;
     }
     /* each position's rank among those of its structure before it */
     for (long long p = 0; p < n; p++) {
-        by[p] = p;
-        rank[p] = sig[order[p]]; /* (the structures in order, to sort the positions by) */
+        by[p].key = (u64)sig[order[p].at] ^ (1ULL << 63);
+        by[p].at = p;
     }
-    const sig_value c = {rank, 0};
-    merge_sort(by, tmp, n, by_sig_value, &c);
+    radix_sort(by, tmp, n);
     for (long long a = 0; a < n;) {
         long long b = a;
-        while (b < n && rank[by[b]] == rank[by[a]]) b++;
-        for (long long j = a; j < b; j++) tmp[by[j]] = j - a;
+        while (b < n && by[b].key == by[a].key) b++;
+        for (long long j = a; j < b; j++) rank[by[j].at] = j - a;
         a = b;
     }
     long long m = 0;
     for (long long p = 0; p < n && m < k; p++)
-        if (tmp[p] < cap) top[m++] = order[p];
+        if (rank[p] < cap) top[m++] = order[p].at;
     for (long long p = 0; p < n && m < k; p++)
-        if (tmp[p] >= cap) top[m++] = order[p];
+        if (rank[p] >= cap) top[m++] = order[p].at;
     return m;
 }
 

@@ -192,7 +192,7 @@ long long cxm_calibrate(long long n, const double *cost, const double *estimate,
 
 /* The first k of n candidates by score ascending (np.argsort(score, kind="stable"): ties in
  * their order, NaN last) into top, at most cap of them from one structure (sig[i]; NULL: no
- * limit) while others remain, then the rest in score order (search.py _niched).  work holds 4n
+ * limit) while others remain, then the rest in score order (search.py _niched).  work holds 7n
  * scratch.  Returns min(k, n), -1 for n or k below 0 or cap below 1. */
 long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
                   long long *work);

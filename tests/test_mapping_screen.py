@@ -235,7 +235,7 @@ def test_top_equals_argsort_and_niched(seed: int) -> None:
     order = np.argsort(score, kind="stable")
     run = _Run.__new__(_Run)
     run.enc = ENCODINGS[0]
-    for k in (0, 1, 2, n // 3, n, n + 5):
+    for k in (0, 1, 2, n // 8, n // 5, n // 3, n, n + 5):
         assert np.array_equal(native.top(score, None, k, 1), order[:k])
         for share in (0.05, 0.3, 0.99, 1.0):
             cap = max(1, int(share * k)) if share < 1.0 else max(k, 1)

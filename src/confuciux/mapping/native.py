@@ -387,7 +387,7 @@ def top(score: np.ndarray, sig: np.ndarray | None, k: int, cap: int) -> np.ndarr
     if s.ndim != 1 or (g is not None and g.shape != (n,)) or k < 0 or cap < 1:
         raise ValueError("mapping top: score and sig 1-d of one length, k >= 0 and cap >= 1")
     out = np.empty(min(k, n), dtype=np.int64)
-    work = np.empty(4 * n, dtype=np.int64)
+    work = np.empty(7 * n, dtype=np.int64)
     got = lib.cxm_top(n, _ptr("double *", s), _ptr("long long *", g), k, cap, _ptr("long long *", out),
                       _ptr("long long *", work))  # fmt: skip
     assert got == out.size
