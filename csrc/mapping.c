@@ -53,6 +53,11 @@ static int row_ok(const cxm_layer *ly, const long long *row, long long pes, long
     return 1;
 }
 
+/* a / b for a >= 0, b >= 1, in 32 bits when both fit (a 64-bit division costs several times more) */
+static inline long long pos_div(long long a, long long b) {
+    return ((u64)a | (u64)b) >> 32 ? a / b : (long long)((unsigned)a / (unsigned)b);
+}
+
 static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0); } /* a >= 0, b >= 1 */
 
 /* estimate.py _runtime for one row: per axis, the extents each level hands down along the
@@ -80,13 +85,14 @@ static void runtime_of(const cxm_layer *ly, const long long *row, long long top,
                     continue;
                 }
                 const long long t = v.tile[d] < xe ? v.tile[d] : xe; /* tile >= 1 (checked) */
-                const long long full = xe / t, edge = xe - full * t;
+                const long long full = pos_div(xe, t), edge = xe - full * t;
                 const int has_edge = edge > 0;
                 u64 mf, me;
                 if (spatial) {
-                    const long long kk = full + has_edge;
-                    const long long rounds = ceil_div(kk, units);
-                    const int alone = has_edge && (kk - 1) % units == 0;
+                    /* rounds = ceil(kk / units); (kk - 1) % units == 0 read off the one division */
+                    const long long kk = full + has_edge, q = pos_div(kk, units), r = kk - q * units;
+                    const long long rounds = q + (r != 0);
+                    const int alone = has_edge && (r == 1 || (r == 0 && units == 1));
                     mf = m[j] * (u64)(rounds - alone);
                     me = m[j] * (u64)alone;
                 } else {
