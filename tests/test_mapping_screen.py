@@ -245,3 +245,28 @@ def test_top_equals_argsort_and_niched(seed: int) -> None:
         native.top(score, sig[:-1] if n else np.zeros(1, np.int64), 3, 1)
     with pytest.raises(ValueError, match="mapping top"):
         native.top(score, None, 3, 0)
+
+
+def test_screen_and_score_write_into_given_arrays() -> None:
+    enc = ENCODINGS[0]
+    rng = np.random.default_rng(5)
+    rows = enc.random(rng, 200)
+    pes = enc.min_pes(rows) * 2
+    want = native.screen(enc, native.Seen(enc.width + 1), rows, pes)
+    ints, floats = np.empty((3, 250), np.int64), np.empty((3, 250))
+    room = np.empty((250, enc.width), np.int64)
+    out = (ints[0], room[10:], ints[1, 10:], ints[2, 10:], floats[0, 10:], floats[1, 10:], floats[2, 10:])
+    got = native.screen(enc, native.Seen(enc.width + 1), rows, pes, out=out)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    assert np.shares_memory(got[1], room)
+    with pytest.raises(ValueError, match="out must be"):
+        native.screen(enc, native.Seen(enc.width + 1), rows, pes, out=(*out[:4], floats[0, 100:], *out[5:]))
+    stats = _stats(rng, 20)
+    cal = native.Calibration(stats.base, stats.ratios, stats.counts, stats.reference, 1.0, 1.0, "pes", {})
+    _, _, _, sig, est, l1, l2 = want
+    plain = native.score(cal, want[2], sig, est, l1, l2)
+    into = (np.empty(300, np.int64), np.empty(300), np.empty(300))
+    given = native.score(cal, want[2], sig, est, l1, l2, out=into)
+    assert all(np.array_equal(a, b) for a, b in zip(given, plain, strict=True)) and np.shares_memory(given[2], into[2])
+    with pytest.raises(ValueError, match="out must be"):
+        native.score(cal, want[2], sig, est, l1, l2, out=(into[0], into[1], into[2][:5]))

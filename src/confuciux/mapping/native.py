@@ -225,36 +225,49 @@ def breed(enc: Any, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Any) -> np
 _Screened = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray]
 
 
-def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: bool = True) -> _Screened:
+def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: bool = True,
+           out: tuple[np.ndarray, ...] | None = None) -> _Screened:  # fmt: skip
     """The pre-screen's first step, one C call (csrc/mapping.c ``cxm_screen``): the rows on
     ``pes`` PEs not in ``seen`` nor equal to an earlier one (``seen`` grows by them, as
     ``seen.fresh(*keys(enc, rows, pes))``), and of those, in order: their indices, rows, PEs,
     parallel structures (:meth:`FreeEncoding.structure`), estimated runtime (``runtime``, else
-    None) and L1, L2 bytes (:func:`estimate`)."""
+    None) and L1, L2 bytes (:func:`estimate`).  ``out``: arrays to write these into (int64
+    indices, rows, PEs and structures, float64 runtime, L1, L2; C-contiguous, room for every
+    row), the results being views of them."""
     g, p = _rows(enc, rows, pes)
     assert p is not None
     n = g.shape[0]
     if seen.width != enc.width + 1:
         raise ValueError(f"mapping screen: a set of keys of {seen.width} words for rows of width {enc.width}")
     seen._room(seen.count + n)
-    fresh, out_pes, sig = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    out_rows = np.empty_like(g)
-    floats = np.empty((3 if runtime else 2, n))
+    if out is None:
+        fresh, out_pes, sig = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        out_rows = np.empty_like(g)
+        floats = np.empty((3, n))
+        rt, l1, l2 = floats
+    else:
+        fresh, out_rows, out_pes, sig, rt, l1, l2 = out
+        ints = (fresh, out_pes, sig, out_rows)
+        if any(a.dtype != np.int64 or not a.flags.c_contiguous or a.shape[0] < n for a in ints) or \
+                any(a.dtype != np.float64 or not a.flags.c_contiguous or a.shape[0] < n for a in (rt, l1, l2)) or \
+                out_rows.shape[1:] != (enc.width,):  # fmt: skip
+            raise ValueError("mapping screen: out must be C-contiguous int64 and float64 arrays with room for the rows")
     store, hashes, table = seen._pointers()
     made = int(lib.cxm_screen(
         _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), store, hashes, seen.count,
         seen.store.shape[0], table, seen.table.size, _ptr("long long *", fresh), _ptr("long long *", out_rows),
-        _ptr("long long *", out_pes), _ptr("long long *", sig), _ptr("double *", floats[2]) if runtime else ffi.NULL,
-        _ptr("double *", floats[0]), _ptr("double *", floats[1]),
+        _ptr("long long *", out_pes), _ptr("long long *", sig), _ptr("double *", rt) if runtime else ffi.NULL,
+        _ptr("double *", l1), _ptr("double *", l2),
     ))  # fmt: skip
     if made < 0:
         _fail("mapping screen", -2 - made if made < -1 else -1, n)
     seen.count += made
-    return (fresh[:made], out_rows[:made], out_pes[:made], sig[:made], floats[2, :made] if runtime else None,
-            floats[0, :made], floats[1, :made])  # fmt: skip
+    return (fresh[:made], out_rows[:made], out_pes[:made], sig[:made], rt[:made] if runtime else None, l1[:made],
+            l2[:made])  # fmt: skip
 
 
 _Ratios = tuple[np.ndarray, np.ndarray]
+_Triple = tuple[np.ndarray, np.ndarray, np.ndarray]
 _Counts = tuple[np.ndarray, np.ndarray, np.ndarray]
 _Statistics = tuple[float, "_Ratios | None", "_Counts | None", float, float, "_Ratios | None"]
 
@@ -344,12 +357,14 @@ def calibrate(cost: np.ndarray, estimate: np.ndarray, status: np.ndarray, ok: in
 
 def score(cal: Calibration, pes: np.ndarray, sig: np.ndarray, est: np.ndarray, l1: np.ndarray, l2: np.ndarray,
           fresh: np.ndarray | None = None, parent_gap: np.ndarray | None = None,
-          parent_ratio: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+          parent_ratio: np.ndarray | None = None,
+          out: _Triple | None = None) -> _Triple:  # fmt: skip
     """The pre-screen's scoring, one C call (csrc/mapping.c ``cxm_score``; the reference is
     search.py ``_score_reference``): the indices of the candidates kept (those whose estimated
     buffers fit the caps; all when none or all do), and per kept one its ratio of engine to
     estimated cost and its predicted gap.  ``parent_gap``, ``parent_ratio`` (or None) are
-    indexed by ``fresh``."""
+    indexed by ``fresh``; ``out``: C-contiguous arrays (int64, float64, float64, room for every
+    candidate) to write these into."""
     n = int(np.shape(pes)[0])
     p = np.ascontiguousarray(pes, dtype=np.int64)
     s = np.ascontiguousarray(sig, dtype=np.int64)
@@ -367,14 +382,20 @@ def score(cal: Calibration, pes: np.ndarray, sig: np.ndarray, est: np.ndarray, l
             raise ValueError("mapping score: fresh must have one index a candidate")
     elif m >= 0:
         raise ValueError("mapping score: parents need fresh")
-    keep, ratio, out = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    if out is None:
+        keep, ratio, scores = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+    else:
+        keep, ratio, scores = out
+        if any(v.dtype != t or not v.flags.c_contiguous or v.shape[0] < n
+               for v, t in zip(out, (np.int64, np.float64, np.float64), strict=True)):  # fmt: skip
+            raise ValueError("mapping score: out must be C-contiguous int64, float64, float64 with room for every one")
     got = int(lib.cxm_score(cal.c, n, _ptr("long long *", p), _ptr("long long *", s), _ptr("double *", e),
                             _ptr("double *", a), _ptr("double *", b), _ptr("long long *", f),
                             _ptr("double *", parents[0]), _ptr("double *", parents[1]), max(m, 0),
-                            _ptr("long long *", keep), _ptr("double *", ratio), _ptr("double *", out)))  # fmt: skip
+                            _ptr("long long *", keep), _ptr("double *", ratio), _ptr("double *", scores)))  # fmt: skip
     if got < 0:
         raise ValueError("mapping score: a fresh index outside the parents, or a bad calibration")
-    return keep[:got], ratio[:got], out[:got]
+    return keep[:got], ratio[:got], scores[:got]
 
 
 def top(score: np.ndarray, sig: np.ndarray | None, k: int, cap: int) -> np.ndarray:

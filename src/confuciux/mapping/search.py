@@ -277,6 +277,7 @@ class _Run:
         self.scratch: native.Seen | None = None
         self.native_screen: bool | None = None  # _native_screen's answer, once known
         self.native_calibration: tuple[_Stats, native.Calibration] | None = None
+        self.room: _Room | None = None  # the compiled pre-screen's candidates
         self.log_structures = np.zeros(0, dtype=np.int64)  # of the log's rows so far (a free mapping's)
         self.simd = int(self.flags["simd"])
         # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
@@ -825,7 +826,11 @@ def _screen_and_evaluate(
         seen = run.log.seen.copy(into=run.scratch)
     else:
         seen = run.log.seen.copy()
-    cand = _Candidates.of(run, rows, pes, parents, seen)
+    room = None
+    if _native_screen(run, seen):  # the candidates written into the run's room
+        room = run.room = _Room(run.enc.width) if run.room is None else run.room
+        room.n = 0
+    cand = _Candidates.of(run, rows, pes, parents, seen, room)
     if cand is None:
         return
     compiled = isinstance(run.enc, FreeEncoding) and native.AVAILABLE
@@ -837,9 +842,9 @@ def _screen_and_evaluate(
             b = top[rng.integers(top.size, size=n * ga.pool)]
             kids = breed_at(run.enc, cand.rows, a, b, rng, ga.operators)
             kid_pes = _step_pes(run, cand.pes[a], kids, rng, ga.pe_step)
-            more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen)
+            more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen, room)
             if more is not None:
-                cand = cand.extend(more)
+                cand = more if room is not None else cand.extend(more)
     size = cand.score.size
     n_best = min(n - int(round(ga.explore * n)), size)
     if compiled and cand.sig is not None:  # _niched's choice, in C
@@ -857,6 +862,45 @@ def _screen_and_evaluate(
     run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
 
 
+class _Room:
+    """Room for a pre-screen's candidates (kept on the run, its memory reused screen after
+    screen): the compiled pre-screen writes each batch's new ones after those there, so that a
+    screen's candidates are never concatenated."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.n, self.cap = width, 0, 0
+        self.make(0)
+
+    def make(self, need: int) -> None:
+        """Room for ``need`` candidates, keeping the first ``n``."""
+        if need <= self.cap:
+            return
+        cap, n = max(need, 2 * self.cap, 256), self.n
+        rows, ints, floats = np.empty((cap, self.width), np.int64), np.empty((4, cap), np.int64), np.empty((5, cap))
+        self.rows: np.ndarray
+        self.ints: np.ndarray
+        self.floats: np.ndarray
+        if n:
+            rows[:n], ints[:, :n], floats[:, :n] = self.rows[:n], self.ints[:, :n], self.floats[:, :n]
+        self.rows, self.ints, self.floats, self.cap = rows, ints, floats, cap
+        self.pes, self.sig, self.fresh, self.keep = ints
+        self.est, self.l1, self.l2, self.ratio, self.score = floats
+
+    def screen_out(self, m: int) -> tuple[np.ndarray, ...]:
+        """:func:`.native.screen`'s arrays to write from candidate ``m`` on."""
+        return self.fresh, self.rows[m:], self.pes[m:], self.sig[m:], self.est[m:], self.l1[m:], self.l2[m:]
+
+    def score_out(self, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`.native.score`'s arrays to write from candidate ``m`` on."""
+        return self.keep, self.ratio[m:], self.score[m:]
+
+    def view(self) -> _Candidates:
+        """The candidates so far (views: later batches are written after them)."""
+        n = self.n
+        return _Candidates(self.rows[:n], self.pes[:n], self.est[:n], self.l2[:n], self.score[:n], self.ratio[:n],
+                           self.sig[:n])  # fmt: skip
+
+
 @dataclass
 class _Candidates:
     """Candidates not evaluated yet, with their estimates and predicted gaps."""
@@ -871,11 +915,13 @@ class _Candidates:
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-           seen: _Seen | native.Seen) -> _Candidates | None:  # fmt: skip
+           seen: _Seen | native.Seen, room: _Room | None = None) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
-        does not rule out (all when it rules out every one), scored."""
-        if _native_screen(run, seen):
-            return cls._of_native(run, rows, pes, parents, seen)  # type: ignore[arg-type]
+        does not rule out (all when it rules out every one), scored.  With a ``room`` (the
+        compiled pre-screen, :func:`_native_screen`) they join those in it, and every one there
+        is returned."""
+        if room is not None:
+            return cls._of_native(run, rows, pes, parents, seen, room)  # type: ignore[arg-type]
         idx = seen.fresh(*run.keys(rows, pes))
         if not idx.size:
             return None
@@ -898,20 +944,29 @@ class _Candidates:
 
     @classmethod
     def _of_native(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-                   seen: native.Seen) -> _Candidates | None:  # fmt: skip
-        """:meth:`of` in two C calls (:func:`.native.screen`, :func:`.native.score`)."""
+                   seen: native.Seen, room: _Room) -> _Candidates | None:  # fmt: skip
+        """:meth:`of` in two C calls (:func:`.native.screen`, :func:`.native.score`), the new
+        candidates written into ``room`` after those there: every candidate in it so far, or None
+        when none of ``rows`` is new."""
         latency = run.objective != "energy"
-        idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency)
+        m, n = room.n, rows.shape[0]
+        room.make(m + n)
+        idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency,
+                                                         out=room.screen_out(m))  # fmt: skip
         if not idx.size:
             return None
         if est is None:
             assert isinstance(run.enc, FreeEncoding)
-            est = estimated_energy(run.enc, rows, pes, run.hardware)
-        keep, ratio, score = native.score(_native_calibration(run), pes, sig, est, l1, l2, idx,
-                                          *(parents if parents is not None else (None, None)))  # fmt: skip
+            est = room.est[m : m + idx.size]
+            est[:] = estimated_energy(run.enc, rows, pes, run.hardware)
+        gap, inherited = (None, None) if parents is None else parents
+        keep, _, _ = native.score(_native_calibration(run), pes, sig, est, l1, l2, idx, gap, inherited,
+                                  out=room.score_out(m))  # fmt: skip
         if keep.size < idx.size:
-            rows, pes, est, l2, sig = rows[keep], pes[keep], est[keep], l2[keep], sig[keep]
-        return cls(rows, pes, est, l2, score, ratio, sig)
+            for a in (room.rows, room.pes, room.est, room.l2, room.sig):
+                a[m : m + keep.size] = a[m : m + idx.size][keep]
+        room.n = m + keep.size
+        return room.view()
 
     def extend(self, other: _Candidates) -> _Candidates:
         rows, pes, est, l2, score, ratio = (np.concatenate([getattr(self, f), getattr(other, f)]) for f in
