@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from confuciux import Layer
+from confuciux import Hardware, Layer
 from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
 from confuciux.mapping.evaluate import OK
 from confuciux.mapping.genome import FreeEncoding
-from confuciux.mapping.search import _COSTS, _calibration_reference, _Log, _niched, _Run, _score_reference, _Stats
+from confuciux.mapping.search import (
+    _COSTS, _calibration_reference, _Log, _niched, _Run, _score_reference, _Stats, explore,
+)
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
 
@@ -270,3 +272,15 @@ def test_screen_and_score_write_into_given_arrays() -> None:
     assert all(np.array_equal(a, b) for a, b in zip(given, plain, strict=True)) and np.shares_memory(given[2], into[2])
     with pytest.raises(ValueError, match="out must be"):
         native.score(cal, want[2], sig, est, l1, l2, out=(into[0], into[1], into[2][:5]))
+
+
+@pytest.mark.parametrize("objective", ["latency", "energy"])
+def test_search_logs_the_keys_it_hands_over(objective: str) -> None:
+    """The keys the compiled pre-screen hands to the log are its points' own: every logged point's
+    key is in the log's set, once."""
+    layer = Layer.gemm(512, 768, 64)
+    run, _ = explore(layer, pes=168, objective=objective, caps={"l1_bytes": 512, "l2_bytes": 108_000},
+                     evaluations=150, hardware=Hardware.maestro(), method="genetic")  # fmt: skip
+    assert run.room is not None and len(run.log) > 100
+    assert run.log.seen.count == len(run.log)
+    assert run.log.seen.copy().fresh(*run.keys(run.log.rows, run.log.pes)).size == 0

@@ -323,12 +323,14 @@ class _Run:
         return keys, h
 
     def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
-                 l2_est: np.ndarray | None = None) -> None:  # fmt: skip
-        """Evaluate new points (the caller removed duplicates) and log them."""
+                 l2_est: np.ndarray | None = None,
+                 keys: tuple[np.ndarray, np.ndarray] | None = None) -> None:  # fmt: skip
+        """Evaluate new points (the caller removed duplicates) and log them; ``keys``: their
+        :meth:`keys` when the caller has them."""
         n = rows.shape[0]
         if n == 0:
             return
-        self.log.seen.fresh(*self.keys(rows, pes))
+        self.log.seen.fresh(*(self.keys(rows, pes) if keys is None else keys))
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
@@ -859,7 +861,12 @@ def _screen_and_evaluate(
     if rest.size and n > n_best:
         top = np.concatenate([top, rng.choice(rest, size=min(n - n_best, rest.size), replace=False)])
     pick = np.sort(top).astype(np.int64)
-    run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
+    keys = None
+    if room is not None:  # the keys the screen made, handed over
+        assert isinstance(seen, native.Seen)
+        at = room.slot[pick]
+        keys = (seen.store[at], seen.hash[at])
+    run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick], keys)
 
 
 class _Room:
@@ -876,14 +883,14 @@ class _Room:
         if need <= self.cap:
             return
         cap, n = max(need, 2 * self.cap, 256), self.n
-        rows, ints, floats = np.empty((cap, self.width), np.int64), np.empty((4, cap), np.int64), np.empty((5, cap))
+        rows, ints, floats = np.empty((cap, self.width), np.int64), np.empty((5, cap), np.int64), np.empty((5, cap))
         self.rows: np.ndarray
         self.ints: np.ndarray
         self.floats: np.ndarray
         if n:
             rows[:n], ints[:, :n], floats[:, :n] = self.rows[:n], self.ints[:, :n], self.floats[:, :n]
         self.rows, self.ints, self.floats, self.cap = rows, ints, floats, cap
-        self.pes, self.sig, self.fresh, self.keep = ints
+        self.pes, self.sig, self.fresh, self.keep, self.slot = ints  # slot: where its key is in the screen's set
         self.est, self.l1, self.l2, self.ratio, self.score = floats
 
     def screen_out(self, m: int) -> tuple[np.ndarray, ...]:
@@ -949,7 +956,7 @@ class _Candidates:
         candidates written into ``room`` after those there: every candidate in it so far, or None
         when none of ``rows`` is new."""
         latency = run.objective != "energy"
-        m, n = room.n, rows.shape[0]
+        m, n, count = room.n, rows.shape[0], seen.count
         room.make(m + n)
         idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency,
                                                          out=room.screen_out(m))  # fmt: skip
@@ -965,6 +972,9 @@ class _Candidates:
         if keep.size < idx.size:
             for a in (room.rows, room.pes, room.est, room.l2, room.sig):
                 a[m : m + keep.size] = a[m : m + idx.size][keep]
+            room.slot[m : m + keep.size] = keep + count  # (the new keys are at the set's end, in order)
+        else:
+            room.slot[m : m + keep.size] = np.arange(count, count + keep.size)
         room.n = m + keep.size
         return room.view()
 
