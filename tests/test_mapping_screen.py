@@ -17,7 +17,14 @@ from confuciux.mapping import estimate as est
 from confuciux.mapping.evaluate import OK
 from confuciux.mapping.genome import FreeEncoding
 from confuciux.mapping.search import (
-    _COSTS, _calibration_reference, _Log, _niched, _Run, _score_reference, _Stats, explore,
+    _COSTS,
+    _calibration_reference,
+    _Log,
+    _niched,
+    _Run,
+    _score_reference,
+    _Stats,
+    explore,
 )
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
