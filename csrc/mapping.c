@@ -742,10 +742,17 @@ static long long structure_of(const cxm_layer *ly, const long long *row) {
     return (long long)out;
 }
 
+/* whether estimated buffers fit the caps as cxm_score reads them (search.py _fits_estimate) */
+static int fits(const cxm_calibration *cal, double l1, double l2) {
+    const double low = 1.0 < cal->l2_low ? 1.0 : cal->l2_low; /* Python's min(l2_low, 1.0) */
+    return !(cal->capped[1] && l1 > cal->cap[1]) && !(cal->capped[2] && l2 * low > cal->cap[2]);
+}
+
 long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
                      long long *store, unsigned long long *store_hash, long long count, long long store_cap,
                      long long *table, long long table_size, long long *fresh, long long *out_rows,
-                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2) {
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
+                     const cxm_calibration *cal) {
     if (!layer_ok(layer) || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
         table_size / 2 < count + n)
         return -1;
@@ -756,7 +763,7 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
     long long where[CXM_N_ROLES];
     roles_of(layer, where);
     long long key[2 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES)];
-    long long made = 0;
+    long long made = 0, fit = 0;
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
         const u64 h = key_of(layer, row, pes[i], key);
@@ -769,10 +776,24 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
         sig[made] = structure_of(layer, row);
         row_ok(layer, row, pes[i], &inner);
         const long long q = pes[i] / inner, top = q > 1 ? q : 1;
-        if (runtime) runtime_of(layer, row, top, runtime + made, 0);
         buffers_of(layer, where, row, top, l1 + made, l2 + made);
+        if (runtime) {
+            if (!cal || fits(cal, l1[made], l2[made])) {
+                runtime_of(layer, row, top, runtime + made, 0);
+                fit++;
+            } else {
+                runtime[made] = NAN; /* for now: cxm_score drops it unless none fits */
+            }
+        }
         made++;
     }
+    if (runtime && cal && fit == 0) /* none fits: cxm_score keeps them all */
+        for (long long j = 0; j < made; j++) {
+            const long long *row = out_rows + j * width;
+            row_ok(layer, row, out_pes[j], &inner);
+            const long long q = out_pes[j] / inner, top = q > 1 ? q : 1;
+            runtime_of(layer, row, top, runtime + j, 0);
+        }
     return made;
 }
 
@@ -812,12 +833,9 @@ long long cxm_score(const cxm_calibration *cal, long long n, const long long *pe
     if (parent_gap || parent_ratio)
         for (long long i = 0; i < n; i++)
             if (fresh[i] < 0 || fresh[i] >= n_parents) return -1;
-    const double low = 1.0 < cal->l2_low ? 1.0 : cal->l2_low; /* Python's min(l2_low, 1.0) */
     long long m = 0;
-    for (long long i = 0; i < n; i++) {
-        const int fits = !(cal->capped[1] && l1[i] > cal->cap[1]) && !(cal->capped[2] && l2[i] * low > cal->cap[2]);
-        if (fits) keep[m++] = i;
-    }
+    for (long long i = 0; i < n; i++)
+        if (fits(cal, l1[i], l2[i])) keep[m++] = i;
     if (m == 0 || m == n) {
         for (long long i = 0; i < n; i++) keep[i] = i;
         m = n;

@@ -122,19 +122,6 @@ long long cxm_seen_add(long long kw, long long n, const long long *keys, const u
 long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
                            long long table_size);
 
-/* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
- * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
- * room made first); for each new one, in order, its index i in fresh, the row in out_rows, its
- * PEs in out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its
- * estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).
- * Returns how many were new; -1 for a bad layer or set, or -2 - i when row i is not a member
- * of some space (as cxm_keys and cxm_estimate check; every row is checked before the set
- * changes). */
-long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
-                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
-                     long long *table, long long table_size, long long *fresh, long long *out_rows,
-                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2);
-
 /* What the pre-screen knows of the points evaluated so far (search.py _Stats): the base ratio
  * of engine to estimated cost; the structures with a median ratio (ascending; n_ratios -1:
  * none); per structure evaluated (ascending) the points and the physically valid ones
@@ -158,6 +145,21 @@ typedef struct {
     long long capped[3];
     double cap[3];
 } cxm_calibration;
+
+/* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
+ * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
+ * room made first); for each new one, in order, its index i in fresh, the row in out_rows, its
+ * PEs in out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its
+ * estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).  With
+ * a calibration `cal` (else NULL) the runtime is only estimated for the rows cxm_score keeps
+ * under it (NaN for the others, which it drops).  Returns how many were new; -1 for a bad layer
+ * or set, or -2 - i when row i is not a member of some space (as cxm_keys and cxm_estimate
+ * check; every row is checked before the set changes). */
+long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                     long long *table, long long table_size, long long *fresh, long long *out_rows,
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
+                     const cxm_calibration *cal);
 
 /* The pre-screen's scoring of n new candidates (search.py _score_reference): those whose
  * estimated buffers fit the caps (all when none or all do) in keep, how many returned; for each

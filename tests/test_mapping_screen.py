@@ -291,3 +291,25 @@ def test_search_logs_the_keys_it_hands_over(objective: str) -> None:
     assert run.room is not None and len(run.log) > 100
     assert run.log.seen.count == len(run.log)
     assert run.log.seen.copy().fresh(*run.keys(run.log.rows, run.log.pes)).size == 0
+
+
+@pytest.mark.parametrize("cap", [512.0, 1e12, 1.0])
+def test_screen_estimates_the_runtime_of_the_kept(cap: float) -> None:
+    """Given the calibration, the runtime is estimated for the candidates the score keeps (some,
+    all, or all when none fits), the others NaN; what is kept and scored is unchanged."""
+    enc = ENCODINGS[0]
+    rng = np.random.default_rng(7)
+    rows = enc.random(rng, 300)
+    pes = enc.min_pes(rows) * 2
+    stats = _stats(rng, 20)
+    cal = native.Calibration(stats.base, stats.ratios, stats.counts, stats.reference, 0.5, 1.0, "pes",
+                             {"l1_bytes": cap, "l2_bytes": 108_000.0 if cap == 512.0 else cap})  # fmt: skip
+    idx, r, p, sig, rt, l1, l2 = native.screen(enc, native.Seen(enc.width + 1), rows, pes, cal=cal)
+    assert rt is not None
+    keep, ratio, score = native.score(cal, p, sig, rt, l1, l2)
+    full = est._runtime(enc, r, p)
+    assert np.array_equal(rt[keep], full[keep])
+    assert np.isnan(np.delete(rt, keep)).all()
+    want = native.score(cal, p, sig, full, l1, l2)
+    assert all(np.array_equal(a, b) for a, b in zip((keep, ratio, score), want, strict=True))
+    assert (keep.size < idx.size) == (cap == 512.0)

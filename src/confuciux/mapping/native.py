@@ -226,14 +226,15 @@ _Screened = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | 
 
 
 def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: bool = True,
-           out: tuple[np.ndarray, ...] | None = None) -> _Screened:  # fmt: skip
+           out: tuple[np.ndarray, ...] | None = None, cal: Calibration | None = None) -> _Screened:  # fmt: skip
     """The pre-screen's first step, one C call (csrc/mapping.c ``cxm_screen``): the rows on
     ``pes`` PEs not in ``seen`` nor equal to an earlier one (``seen`` grows by them, as
     ``seen.fresh(*keys(enc, rows, pes))``), and of those, in order: their indices, rows, PEs,
     parallel structures (:meth:`FreeEncoding.structure`), estimated runtime (``runtime``, else
     None) and L1, L2 bytes (:func:`estimate`).  ``out``: arrays to write these into (int64
     indices, rows, PEs and structures, float64 runtime, L1, L2; C-contiguous, room for every
-    row), the results being views of them."""
+    row), the results being views of them.  With ``cal`` the runtime is only estimated for the
+    candidates :func:`score` keeps under it (NaN for the others)."""
     g, p = _rows(enc, rows, pes)
     assert p is not None
     n = g.shape[0]
@@ -257,7 +258,7 @@ def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: boo
         _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), store, hashes, seen.count,
         seen.store.shape[0], table, seen.table.size, _ptr("long long *", fresh), _ptr("long long *", out_rows),
         _ptr("long long *", out_pes), _ptr("long long *", sig), _ptr("double *", rt) if runtime else ffi.NULL,
-        _ptr("double *", l1), _ptr("double *", l2),
+        _ptr("double *", l1), _ptr("double *", l2), ffi.NULL if cal is None else cal.c,
     ))  # fmt: skip
     if made < 0:
         _fail("mapping screen", -2 - made if made < -1 else -1, n)

@@ -958,8 +958,9 @@ class _Candidates:
         latency = run.objective != "energy"
         m, n, count = room.n, rows.shape[0], seen.count
         room.make(m + n)
+        cal = _native_calibration(run)
         idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency,
-                                                         out=room.screen_out(m))  # fmt: skip
+                                                         out=room.screen_out(m), cal=cal)  # fmt: skip
         if not idx.size:
             return None
         if est is None:
@@ -967,7 +968,7 @@ class _Candidates:
             est = room.est[m : m + idx.size]
             est[:] = estimated_energy(run.enc, rows, pes, run.hardware)
         gap, inherited = (None, None) if parents is None else parents
-        keep, _, _ = native.score(_native_calibration(run), pes, sig, est, l1, l2, idx, gap, inherited,
+        keep, _, _ = native.score(cal, pes, sig, est, l1, l2, idx, gap, inherited,
                                   out=room.score_out(m))  # fmt: skip
         if keep.size < idx.size:
             for a in (room.rows, room.pes, room.est, room.l2, room.sig):
