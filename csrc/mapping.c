@@ -1,6 +1,9 @@
 /* The mapping search's per-generation arithmetic: see mapping.h. */
 #include "mapping.h"
 
+#include <math.h>
+#include <string.h>
+
 typedef unsigned long long u64;
 
 /* the columns of level lv of a row */
@@ -50,6 +53,11 @@ static int row_ok(const cxm_layer *ly, const long long *row, long long pes, long
     return 1;
 }
 
+/* a / b for a >= 0, b >= 1, in 32 bits when both fit (a 64-bit division costs several times more) */
+static inline long long pos_div(long long a, long long b) {
+    return ((u64)a | (u64)b) >> 32 ? a / b : (long long)((unsigned)a / (unsigned)b);
+}
+
 static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0); } /* a >= 0, b >= 1 */
 
 /* estimate.py _runtime for one row: per axis, the extents each level hands down along the
@@ -77,13 +85,14 @@ static void runtime_of(const cxm_layer *ly, const long long *row, long long top,
                     continue;
                 }
                 const long long t = v.tile[d] < xe ? v.tile[d] : xe; /* tile >= 1 (checked) */
-                const long long full = xe / t, edge = xe - full * t;
+                const long long full = pos_div(xe, t), edge = xe - full * t;
                 const int has_edge = edge > 0;
                 u64 mf, me;
                 if (spatial) {
-                    const long long kk = full + has_edge;
-                    const long long rounds = ceil_div(kk, units);
-                    const int alone = has_edge && (kk - 1) % units == 0;
+                    /* rounds = ceil(kk / units); (kk - 1) % units == 0 read off the one division */
+                    const long long kk = full + has_edge, q = pos_div(kk, units), r = kk - q * units;
+                    const long long rounds = q + (r != 0);
+                    const int alone = has_edge && (r == 1 || (r == 0 && units == 1));
                     mf = m[j] * (u64)(rounds - alone);
                     me = m[j] * (u64)alone;
                 } else {
@@ -293,44 +302,67 @@ long long cxm_traffic(const cxm_layer *layer, long long n, const long long *rows
     return n;
 }
 
+/* whether a row's key is defined (levels in 1..L, each live level's order within 0..D-1) */
+static int key_ok(const cxm_layer *layer, const long long *row) {
+    const long long nlev = row[0];
+    if (nlev < 1 || nlev > layer->L) return 0;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(layer, row, lv);
+        for (long long j = 0; j < layer->D; j++)
+            if (v.order[j] < 0 || v.order[j] >= layer->D) return 0;
+    }
+    return 1;
+}
+
+/* cxm_keys for one row (key_ok): its key (width + 1 words) and the key's hash */
+static u64 key_of(const cxm_layer *layer, const long long *row, long long extra, long long *key) {
+    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    const long long nlev = row[0];
+    for (long long c = 0; c <= width; c++) key[c] = 0;
+    key[0] = nlev;
+    const long long *parent = layer->sizes;
+    for (long long lv = 0; lv < nlev; lv++) {
+        const level_view v = level_of(layer, row, lv);
+        long long *k = key + 1 + lv * stride;
+        k[0] = v.sp;
+        k[1] = v.cl;
+        for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
+        /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
+        long long at = 0;
+        for (long long j = 0; j < D; j++) {
+            const long long d = v.order[j];
+            if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
+        }
+        while (at < D) k[2 + D + at++] = -1;
+        parent = v.tile;
+    }
+    key[width] = extra;
+    /* four multiply-xor chains over the words (independent: no chain waits on another), joined
+     * with rotations, then splitmix64's finish */
+    const u64 p = 0x100000001b3ULL;
+    u64 h0 = 0x9e3779b97f4a7c15ULL, h1 = 0x6a09e667f3bcc909ULL, h2 = 0xbb67ae8584caa73bULL, h3 = 0x3c6ef372fe94f82bULL;
+    long long c = 0;
+    for (; c + 4 <= width + 1; c += 4) {
+        h0 = (h0 ^ (u64)key[c]) * p;
+        h1 = (h1 ^ (u64)key[c + 1]) * p;
+        h2 = (h2 ^ (u64)key[c + 2]) * p;
+        h3 = (h3 ^ (u64)key[c + 3]) * p;
+    }
+    for (; c <= width; c++) h0 = (h0 ^ (u64)key[c]) * p;
+    u64 h = h0 ^ ((h1 << 16) | (h1 >> 48)) ^ ((h2 << 32) | (h2 >> 32)) ^ ((h3 << 48) | (h3 >> 16));
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
 long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, const long long *extra,
                    long long *keys, unsigned long long *hash) {
     if (!layer_ok(layer) || n < 0) return -1;
-    const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
+    const long long width = row_width(layer);
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
-        long long *key = keys + i * (width + 1);
-        const long long nlev = row[0];
-        if (nlev < 1 || nlev > layer->L) return i;
-        for (long long lv = 0; lv < nlev; lv++) {
-            const level_view v = level_of(layer, row, lv);
-            for (long long j = 0; j < D; j++)
-                if (v.order[j] < 0 || v.order[j] >= D) return i;
-        }
-        for (long long c = 0; c <= width; c++) key[c] = 0;
-        key[0] = nlev;
-        const long long *parent = layer->sizes;
-        for (long long lv = 0; lv < nlev; lv++) {
-            const level_view v = level_of(layer, row, lv);
-            long long *k = key + 1 + lv * stride;
-            k[0] = v.sp;
-            k[1] = v.cl;
-            for (long long d = 0; d < D; d++) k[2 + d] = v.tile[d];
-            /* the loops that move (more than one step, or the parallel one) in their order, then -1 */
-            long long at = 0;
-            for (long long j = 0; j < D; j++) {
-                const long long d = v.order[j];
-                if (v.tile[d] < parent[d] || d == v.sp) k[2 + D + at++] = d;
-            }
-            while (at < D) k[2 + D + at++] = -1;
-            parent = v.tile;
-        }
-        key[width] = extra ? extra[i] : 0;
-        u64 h = 0x9e3779b97f4a7c15ULL; /* a multiply-xor chain over the words, then splitmix64's finish */
-        for (long long c = 0; c <= width; c++) h = (h ^ (u64)key[c]) * 0x100000001b3ULL;
-        h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-        hash[i] = h ^ (h >> 31);
+        if (!key_ok(layer, row)) return i;
+        hash[i] = key_of(layer, row, extra ? extra[i] : 0, keys + i * (width + 1));
     }
     return n;
 }
@@ -604,9 +636,11 @@ long long cxm_breed_draws(long long D, long long tile_loci) {
     return 16 + 6 * tile_loci + D;
 }
 
-long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
-                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
-                    long long k, long long *out) {
+/* cxm_breed's and cxm_breed_at's work: the parents of child i are rows ia[i], ib[i] of a and b
+ * (i when ia, ib are NULL) */
+static long long breed_rows(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                            const cxm_ops *ops, long long n, const long long *a, const long long *b,
+                            const long long *ia, const long long *ib, const double *u, long long k, long long *out) {
     if (!space_ok(layer, space, n_divs) || n < 0 || k != cxm_breed_draws(layer->D, ops->tile_loci)) return -1;
     breeder br = {layer, space, divs, n_divs, {0}, 0};
     for (long long d = 0; d < layer->D; d++)
@@ -615,15 +649,52 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
     for (long long i = 0; i < n; i++) {
         long long *c = out + i * width;
         const double *ui = u + i * k;
-        for (long long j = 0; j < width; j++) c[j] = a[i * width + j];
-        crossover_row(&br, c, b + i * width, ui, ops);
+        const long long *pa = a + (ia ? ia[i] : i) * width, *pb = b + (ib ? ib[i] : i) * width;
+        for (long long j = 0; j < width; j++) c[j] = pa[j];
+        crossover_row(&br, c, pb, ui, ops);
         mutate_row(&br, c, ui + 4, ops);
         repair_row(layer, space, divs, n_divs, c);
     }
     return n;
 }
 
+long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                    const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
+                    long long k, long long *out) {
+    return breed_rows(layer, space, divs, n_divs, ops, n, a, b, 0, 0, u, k, out);
+}
+
+long long cxm_breed_at(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                       const cxm_ops *ops, long long n, const long long *rows, long long n_rows, const long long *ia,
+                       const long long *ib, const double *u, long long k, long long *out) {
+    if (n < 0 || n_rows < 0) return -1;
+    for (long long i = 0; i < n; i++)
+        if (ia[i] < 0 || ia[i] >= n_rows || ib[i] < 0 || ib[i] >= n_rows) return -1;
+    return breed_rows(layer, space, divs, n_divs, ops, n, rows, rows, ia, ib, u, k, out);
+}
+
 static int power_of_two(long long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+/* one key into the set: 1 when new (appended to the store), 0 when in it, -1 when the table does
+ * not belong to the store */
+static int seen_insert(long long kw, const long long *key, u64 hash, long long *store, u64 *store_hash,
+                       long long *count, long long *table, long long table_size) {
+    const u64 mask = (u64)table_size - 1;
+    u64 at = hash & mask;
+    long long probes = 0;
+    for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
+        if (j >= *count || ++probes > table_size) return -1; /* not a table of this store */
+        if (store_hash[j] != hash) continue;
+        const long long *other = store + j * kw;
+        long long c = 0;
+        while (c < kw && other[c] == key[c]) c++;
+        if (c == kw) return 0;
+    }
+    for (long long c = 0; c < kw; c++) store[*count * kw + c] = key[c];
+    store_hash[*count] = hash;
+    table[at] = (*count)++;
+    return 1;
+}
 
 long long cxm_seen_add(long long kw, long long n, const long long *keys, const unsigned long long *hash,
                        long long *store, unsigned long long *store_hash, long long count, long long store_cap,
@@ -631,29 +702,11 @@ long long cxm_seen_add(long long kw, long long n, const long long *keys, const u
     if (kw < 1 || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
         table_size / 2 < count + n)
         return -1;
-    const u64 mask = (u64)table_size - 1;
     long long made = 0;
     for (long long i = 0; i < n; i++) {
-        const long long *key = keys + i * kw;
-        u64 at = hash[i] & mask;
-        int found = 0;
-        long long probes = 0;
-        for (long long j; (j = table[at]) >= 0; at = (at + 1) & mask) {
-            if (j >= count || ++probes > table_size) return -1; /* not a table of this store */
-            if (store_hash[j] != hash[i]) continue;
-            const long long *other = store + j * kw;
-            long long c = 0;
-            while (c < kw && other[c] == key[c]) c++;
-            if (c == kw) {
-                found = 1;
-                break;
-            }
-        }
-        if (found) continue;
-        for (long long c = 0; c < kw; c++) store[count * kw + c] = key[c];
-        store_hash[count] = hash[i];
-        table[at] = count++;
-        fresh[made++] = i;
+        const int got = seen_insert(kw, keys + i * kw, hash[i], store, store_hash, &count, table, table_size);
+        if (got < 0) return -1;
+        if (got) fresh[made++] = i;
     }
     return made;
 }
@@ -672,4 +725,448 @@ long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash
         table[at] = j;
     }
     return count;
+}
+
+/* the structure of a row (genome.py FreeEncoding.structure): its levels and each live level's
+ * parallel axis as digits of base D + 1 (wrapping as NumPy's int64 would) */
+static long long structure_of(const cxm_layer *ly, const long long *row) {
+    const u64 base = (u64)ly->D + 1;
+    const long long nlev = row[0];
+    u64 top = 1;
+    for (long long lv = 0; lv < ly->L; lv++) top *= base;
+    u64 out = (u64)nlev * top;
+    for (long long lv = 0; lv < ly->L; lv++) {
+        top /= base;
+        if (nlev > lv) out += ((u64)row[1 + lv * (2 + 2 * ly->D)] + 1) * top;
+    }
+    return (long long)out;
+}
+
+/* whether estimated buffers fit the caps as cxm_score reads them (search.py _fits_estimate) */
+static int fits(const cxm_calibration *cal, double l1, double l2) {
+    const double low = 1.0 < cal->l2_low ? 1.0 : cal->l2_low; /* Python's min(l2_low, 1.0) */
+    return !(cal->capped[1] && l1 > cal->cap[1]) && !(cal->capped[2] && l2 * low > cal->cap[2]);
+}
+
+long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                     long long *table, long long table_size, long long *fresh, long long *out_rows,
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
+                     const cxm_calibration *cal) {
+    if (!layer_ok(layer) || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
+        table_size / 2 < count + n)
+        return -1;
+    const long long width = row_width(layer), kw = width + 1;
+    long long inner;
+    for (long long i = 0; i < n; i++) /* every row checked before the set changes */
+        if (!key_ok(layer, rows + i * width) || !row_ok(layer, rows + i * width, pes[i], &inner)) return -2 - i;
+    long long where[CXM_N_ROLES];
+    roles_of(layer, where);
+    long long key[2 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES)];
+    long long made = 0, fit = 0;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        const u64 h = key_of(layer, row, pes[i], key);
+        const int got = seen_insert(kw, key, h, store, store_hash, &count, table, table_size);
+        if (got < 0) return -1;
+        if (!got) continue;
+        fresh[made] = i;
+        for (long long c = 0; c < width; c++) out_rows[made * width + c] = row[c];
+        out_pes[made] = pes[i];
+        sig[made] = structure_of(layer, row);
+        row_ok(layer, row, pes[i], &inner);
+        const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+        buffers_of(layer, where, row, top, l1 + made, l2 + made);
+        if (runtime) {
+            if (!cal || fits(cal, l1[made], l2[made])) {
+                runtime_of(layer, row, top, runtime + made, 0);
+                fit++;
+            } else {
+                runtime[made] = NAN; /* for now: cxm_score drops it unless none fits */
+            }
+        }
+        made++;
+    }
+    if (runtime && cal && fit == 0) /* none fits: cxm_score keeps them all */
+        for (long long j = 0; j < made; j++) {
+            const long long *row = out_rows + j * width;
+            row_ok(layer, row, out_pes[j], &inner);
+            const long long q = out_pes[j] / inner, top = q > 1 ? q : 1;
+            runtime_of(layer, row, top, runtime + j, 0);
+        }
+    return made;
+}
+
+/* NumPy's maximum (a NaN of either wins) and its float order (NaN last) */
+static double np_maximum(double a, double b) { return (a >= b || a != a) ? a : b; }
+static int np_less(double a, double b) { return a < b || (b != b && a == a); }
+
+/* np.searchsorted(v, x, side="right") over n doubles ascending in NumPy's order */
+static long long after(const double *v, long long n, double x) {
+    long long lo = 0, hi = n;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2;
+        if (np_less(x, v[mid])) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* the position of x among n ascending int64s, -1 when absent */
+static long long find(const long long *v, long long n, long long x) {
+    long long lo = 0, hi = n;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2;
+        if (v[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && v[lo] == x ? lo : -1;
+}
+
+long long cxm_score(const cxm_calibration *cal, long long n, const long long *pes, const long long *sig,
+                    const double *est, const double *l1, const double *l2, const long long *fresh,
+                    const double *parent_gap, const double *parent_ratio, long long n_parents, long long *keep,
+                    double *ratio, double *score) {
+    if (n < 0 || cal->resource < 0 || cal->resource > 2 || cal->n_ratios < -1 || cal->n_counts < -1 ||
+        cal->n_reference < -1 || ((parent_gap || parent_ratio) && !fresh))
+        return -1;
+    if (parent_gap || parent_ratio)
+        for (long long i = 0; i < n; i++)
+            if (fresh[i] < 0 || fresh[i] >= n_parents) return -1;
+    long long m = 0;
+    for (long long i = 0; i < n; i++)
+        if (fits(cal, l1[i], l2[i])) keep[m++] = i;
+    if (m == 0 || m == n) {
+        for (long long i = 0; i < n; i++) keep[i] = i;
+        m = n;
+    }
+    int any_finite = 0;
+    for (long long j = 0; j < m; j++) {
+        const long long i = keep[j];
+        const long long at = cal->n_ratios > 0 ? find(cal->ratio_sig, cal->n_ratios, sig[i]) : -1;
+        double r = at >= 0 ? cal->ratio_median[at] : cal->base;
+        if (parent_ratio && at < 0 && isfinite(parent_ratio[fresh[i]])) r = parent_ratio[fresh[i]];
+        ratio[j] = r;
+        score[j] = est[i] * r; /* the calibrated estimate, for now */
+        any_finite |= isfinite(score[j]);
+    }
+    if (!any_finite) {
+        for (long long j = 0; j < m; j++) score[j] = parent_gap ? parent_gap[fresh[keep[j]]] : 0.0;
+        return m;
+    }
+    for (long long j = 0; j < m; j++) {
+        const long long i = keep[j];
+        const double e = score[j];
+        const double values[3] = {(double)pes[i], l1[i], l2[i] * cal->l2_median};
+        double ref = INFINITY;
+        if (cal->n_reference >= 0) {
+            const long long pos = after(cal->reference_res, cal->n_reference, values[cal->resource]) - 1;
+            if (pos >= 0) ref = cal->reference_best[pos];
+        }
+        double rate = 1.0;
+        if (cal->n_counts > 0) {
+            const long long at = find(cal->count_sig, cal->n_counts, sig[i]);
+            if (at >= 0) rate = (cal->count_valid[at] + 1.0) / ((double)cal->count_n[at] + 1.0);
+        }
+        const double pred = e / (isfinite(ref) ? ref : e) / rate;
+        double over = 0.0;
+        for (int k = 0; k < 3; k++)
+            if (cal->capped[k]) over = np_maximum(over, values[k] / cal->cap[k] - 1.0);
+        score[j] = over > 0 ? 10.0 + over : pred;
+    }
+    return m;
+}
+
+/* a stable merge sort of the indices idx[0..n) by less(ctx, a, b), through tmp (n) */
+typedef int (*index_less)(const void *ctx, long long a, long long b);
+
+static void merge_sort(long long *idx, long long *tmp, long long n, index_less less, const void *ctx) {
+    for (long long i = 1; i < n; i++) { /* runs of 8 by insertion first */
+        if (i % 8 == 0) continue;
+        const long long v = idx[i];
+        long long j = i;
+        while (j % 8 != 0 && less(ctx, v, idx[j - 1])) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+    }
+    long long *src = idx, *dst = tmp;
+    for (long long width = 8; width < n; width *= 2) {
+        for (long long lo = 0; lo < n; lo += 2 * width) {
+            const long long mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            long long a = lo, b = mid, k = lo;
+            while (a < mid && b < hi) dst[k++] = less(ctx, src[b], src[a]) ? src[b++] : src[a++];
+            while (a < mid) dst[k++] = src[a++];
+            while (b < hi) dst[k++] = src[b++];
+        }
+        long long *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != idx)
+        for (long long i = 0; i < n; i++) idx[i] = src[i];
+}
+
+typedef struct {
+    const long long *sig;
+    const double *value;
+} sig_value;
+
+static int by_sig_value(const void *ctx, long long a, long long b) { /* np.lexsort((value, sig)) */
+    const sig_value *c = ctx;
+    if (c->sig[a] != c->sig[b]) return c->sig[a] < c->sig[b];
+    return c->value ? np_less(c->value[a], c->value[b]) : 0;
+}
+
+static int by_value(const void *ctx, long long a, long long b) {
+    const double *v = ctx;
+    return np_less(v[a], v[b]);
+}
+
+/* np.median of v[0..n) (reordered; NaN if any is NaN) */
+static double median_of(double *v, long long *idx, long long *tmp, long long n) {
+    for (long long i = 0; i < n; i++) {
+        if (v[i] != v[i]) return NAN;
+        idx[i] = i;
+    }
+    merge_sort(idx, tmp, n, by_value, v);
+    const long long h = n / 2;
+    return n % 2 ? v[idx[h]] : (v[idx[h - 1]] + v[idx[h]]) / 2.0;
+}
+
+/* search.py _ratio: the median of actual / estimated over the points whose estimate is finite
+ * and positive and whose status is ok, when there are 5 or more; else the default */
+static double ratio_of(long long n, const double *actual, const double *estimated, const unsigned char *status,
+                       unsigned char ok, double fallback, double *work, long long *idx, long long *tmp) {
+    long long m = 0;
+    for (long long i = 0; i < n; i++)
+        if (isfinite(estimated[i]) && status[i] == ok && estimated[i] > 0) work[m++] = actual[i] / estimated[i];
+    return m >= 5 ? median_of(work, idx, tmp, m) : fallback;
+}
+
+long long cxm_calibrate(long long n, const double *cost, const double *estimate, const unsigned char *status,
+                        unsigned char ok, const double *l2, const double *l2_estimate, const long long *sig,
+                        const unsigned char *physical, const unsigned char *valid, const double *resource,
+                        double *work, long long *idx, long long *tmp, cxm_calibration *out, long long *ratio_sig,
+                        double *ratio_median, long long *count_sig, long long *count_n, double *count_valid,
+                        double *reference_res, double *reference_best) {
+    if (n < 0) return -1;
+    out->base = ratio_of(n, cost, estimate, status, ok, 1.0, work, idx, tmp);
+    out->l2_median = ratio_of(n, l2, l2_estimate, status, ok, 0.75, work, idx, tmp);
+    /* per structure: the lower median ratio among its ok points (estimate finite and positive) */
+    out->n_ratios = out->n_counts = out->n_reference = -1;
+    out->ratio_sig = ratio_sig;
+    out->ratio_median = ratio_median;
+    out->count_sig = count_sig;
+    out->count_n = count_n;
+    out->count_valid = count_valid;
+    out->reference_res = reference_res;
+    out->reference_best = reference_best;
+    if (sig && n > 0) {
+        long long m = 0;
+        for (long long i = 0; i < n; i++) {
+            work[i] = cost[i] / estimate[i];
+            if (isfinite(estimate[i]) && status[i] == ok && estimate[i] > 0) idx[m++] = i;
+        }
+        if (m > 0) {
+            const sig_value c = {sig, work};
+            merge_sort(idx, tmp, m, by_sig_value, &c);
+            long long k = 0;
+            for (long long a = 0; a < m;) {
+                long long b = a;
+                while (b < m && sig[idx[b]] == sig[idx[a]]) b++;
+                ratio_sig[k] = sig[idx[a]];
+                ratio_median[k++] = work[idx[a + (b - a - 1) / 2]];
+                a = b;
+            }
+            out->n_ratios = k;
+        }
+        for (long long i = 0; i < n; i++) idx[i] = i;
+        const sig_value c = {sig, 0};
+        merge_sort(idx, tmp, n, by_sig_value, &c);
+        long long k = 0;
+        for (long long a = 0; a < n;) {
+            long long b = a;
+            double v = 0.0;
+            while (b < n && sig[idx[b]] == sig[idx[a]]) v += physical[idx[b++]] ? 1.0 : 0.0;
+            count_sig[k] = sig[idx[a]];
+            count_n[k] = b - a;
+            count_valid[k++] = v;
+            a = b;
+        }
+        out->n_counts = k;
+    }
+    /* the least ratio of engine to estimated L2 (NaN if any is), 0.25 before any */
+    double low = 0.25;
+    int any = 0;
+    for (long long i = 0; i < n; i++) {
+        if (!(isfinite(l2_estimate[i]) && status[i] == ok)) continue;
+        const double r = l2[i] / l2_estimate[i];
+        if (!any || r != r || (low == low && r < low)) low = r;
+        any = 1;
+    }
+    out->l2_low = low;
+    /* the valid points' resource ascending, and the least objective up to each */
+    long long m = 0;
+    for (long long i = 0; i < n; i++)
+        if (valid[i]) idx[m++] = i;
+    if (m > 0) {
+        merge_sort(idx, tmp, m, by_value, resource);
+        double best = 0.0;
+        for (long long j = 0; j < m; j++) {
+            const double v = cost[idx[j]];
+            best = j == 0 ? v : ((best <= v || best != best) ? best : v); /* np.minimum: a NaN wins */
+            reference_res[j] = resource[idx[j]];
+            reference_best[j] = best;
+        }
+        out->n_reference = m;
+    }
+    return n;
+}
+
+/* a stable LSD radix sort of n (key, index) pairs by key, through tmp (n): every digit's
+ * histogram in one pass, then a pass a byte where the keys differ */
+typedef struct {
+    u64 key;
+    long long at;
+} keyed;
+
+static void radix_sort(keyed *v, keyed *tmp, long long n) {
+    enum { bytes = 8 };
+    long long count[bytes][256];
+    memset(count, 0, sizeof count);
+    for (long long j = 0; j < n; j++)
+        for (int d = 0; d < bytes; d++) count[d][(v[j].key >> (8 * d)) & 255]++;
+    keyed *src = v, *dst = tmp;
+    for (int d = 0; d < bytes && n > 1; d++) {
+        long long *c = count[d];
+        if (c[(src[0].key >> (8 * d)) & 255] == n) continue; /* one digit: nothing moves */
+        long long sum = 0;
+        for (int x = 0; x < 256; x++) {
+            const long long t = c[x];
+            c[x] = sum;
+            sum += t;
+        }
+        for (long long j = 0; j < n; j++) dst[c[(src[j].key >> (8 * d)) & 255]++] = src[j];
+        keyed *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
+}
+
+/* a double's key in NumPy's sort order: -0.0 as 0.0, every NaN last and alike */
+static u64 float_key(double x) {
+    if (x != x) return ~0ULL;
+    if (x == 0.0) x = 0.0;
+    u64 b;
+    memcpy(&b, &x, sizeof b);
+    return (b >> 63) ? ~b : b | (1ULL << 63);
+}
+
+/* the k-th smallest (0-based, k < n) of n keys, reordering them */
+static u64 kth_key(u64 *v, long long n, long long k) {
+    long long lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2; /* median of three as the pivot */
+        u64 a = v[lo], b = v[mid], c = v[hi];
+        const u64 pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        long long i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                const u64 t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];
+    }
+    return v[k];
+}
+
+long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
+                  long long *work) {
+    if (n < 0 || k < 0 || cap < 1) return -1;
+    keyed *order = (keyed *)work, *tmp = (keyed *)(work + 2 * n), *by = (keyed *)(work + 4 * n);
+    long long *rank = work + 6 * n;
+    if (k > n) k = n;
+    for (long long i = 0; i < n; i++) {
+        order[i].key = float_key(score[i]);
+        order[i].at = i;
+    }
+    if ((!sig || cap >= k) && k < n / 4) { /* the first k only: those below the k-th key, then ties */
+        if (k == 0) return 0;
+        u64 *keys = (u64 *)tmp;
+        for (long long i = 0; i < n; i++) keys[i] = order[i].key;
+        const u64 kth = kth_key(keys, n, k - 1);
+        long long below = 0, m = 0;
+        for (long long i = 0; i < n; i++) below += order[i].key < kth;
+        long long ties = k - below; /* of the k-th key, the first ones in index order */
+        for (long long i = 0; i < n && m < k; i++)
+            if (order[i].key < kth || (order[i].key == kth && ties-- > 0)) order[m++] = order[i];
+        radix_sort(order, tmp, m);
+        for (long long j = 0; j < m; j++) top[j] = order[j].at;
+        return m;
+    }
+    radix_sort(order, tmp, n);
+    if (!sig || cap >= k || n <= k) {
+        for (long long j = 0; j < k; j++) top[j] = order[j].at;
+        return k;
+    }
+    /* each position's rank among those of its structure before it */
+    for (long long p = 0; p < n; p++) {
+        by[p].key = (u64)sig[order[p].at] ^ (1ULL << 63);
+        by[p].at = p;
+    }
+    radix_sort(by, tmp, n);
+    for (long long a = 0; a < n;) {
+        long long b = a;
+        while (b < n && by[b].key == by[a].key) b++;
+        for (long long j = a; j < b; j++) rank[by[j].at] = j - a;
+        a = b;
+    }
+    long long m = 0;
+    for (long long p = 0; p < n && m < k; p++)
+        if (rank[p] < cap) top[m++] = order[p].at;
+    for (long long p = 0; p < n && m < k; p++)
+        if (rank[p] >= cap) top[m++] = order[p].at;
+    return m;
+}
+
+long long cxm_energy(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     const double *k, double *energy) {
+    if (!layer_ok(layer) || n < 0) return -1;
+    long long where[CXM_N_ROLES];
+    roles_of(layer, where);
+    const long long width = row_width(layer);
+    int strided = 0;
+    for (long long d = 0; d < layer->D; d++) strided |= layer->out_strides[d] > 1;
+    for (long long i = 0; i < n; i++) {
+        const long long *row = rows + i * width;
+        long long inner;
+        if (!row_ok(layer, row, pes[i], &inner)) return i;
+        double t[3];
+        traffic_of(layer, where, row, pes[i], inner, t);
+        double macs = k[0];
+        if (strided) { /* MAESTRO counts a strided output tile's MACs at its stride-1 size */
+            const long long q = pes[i] / inner, top = q > 1 ? q : 1;
+            double rt, ph;
+            runtime_of(layer, row, top, &rt, &ph);
+            macs = macs * rt / ph;
+        }
+        double l2 = t[0] + k[1] + t[1] + k[2] + t[2];
+        const double l1 = macs + t[0] + macs + t[1] + macs + macs;
+        if (k[7] != 0.0) {
+            energy[i] = k[6] * l2 + (row[0] == 1 ? k[5] * l1 : 0.0);
+        } else {
+            l2 = l2 + k[3];
+            energy[i] = k[4] * macs + k[5] * l1 + k[6] * l2;
+        }
+    }
+    return n;
 }

@@ -99,6 +99,12 @@ long long cxm_breed(const cxm_layer *layer, const cxm_space *space, const long l
                     const cxm_ops *ops, long long n, const long long *a, const long long *b, const double *u,
                     long long k, long long *out);
 
+/* cxm_breed of the pairs of rows ia[i], ib[i] of `rows` (n_rows of them).  Returns n, or -1 as
+ * cxm_breed or for an index outside 0..n_rows-1. */
+long long cxm_breed_at(const cxm_layer *layer, const cxm_space *space, const long long *divs, long long n_divs,
+                       const cxm_ops *ops, long long n, const long long *rows, long long n_rows, const long long *ia,
+                       const long long *ib, const double *u, long long k, long long *out);
+
 /* An exact set of keys of kw int64s (the search's points seen): `store` holds `count` keys
  * (row-major) and `store_hash` their hashes; `table` (table_size slots, a power of two) holds
  * store indices, -1 for an empty slot, probed linearly from hash & (table_size - 1).  A hash
@@ -115,3 +121,87 @@ long long cxm_seen_add(long long kw, long long n, const long long *keys, const u
                        long long *table, long long table_size, long long *fresh);
 long long cxm_seen_rebuild(long long count, const unsigned long long *store_hash, long long *table,
                            long long table_size);
+
+/* What the pre-screen knows of the points evaluated so far (search.py _Stats): the base ratio
+ * of engine to estimated cost; the structures with a median ratio (ascending; n_ratios -1:
+ * none); per structure evaluated (ascending) the points and the physically valid ones
+ * (n_counts -1: none); the valid points' resource ascending and the least objective up to each
+ * (n_reference -1: none); the least and the median ratio of engine to estimated L2; the
+ * resource (0 PEs, 1 L1 bytes, 2 L2 bytes) and the caps on each (capped[k]: whether). */
+typedef struct {
+    double base;
+    long long n_ratios;
+    const long long *ratio_sig;
+    const double *ratio_median;
+    long long n_counts;
+    const long long *count_sig;
+    const long long *count_n;
+    const double *count_valid;
+    long long n_reference;
+    const double *reference_res;
+    const double *reference_best;
+    double l2_low, l2_median;
+    long long resource;
+    long long capped[3];
+    double cap[3];
+} cxm_calibration;
+
+/* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
+ * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
+ * room made first); for each new one, in order, its index i in fresh, the row in out_rows, its
+ * PEs in out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its
+ * estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).  With
+ * a calibration `cal` (else NULL) the runtime is only estimated for the rows cxm_score keeps
+ * under it (NaN for the others, which it drops).  Returns how many were new; -1 for a bad layer
+ * or set, or -2 - i when row i is not a member of some space (as cxm_keys and cxm_estimate
+ * check; every row is checked before the set changes). */
+long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     long long *store, unsigned long long *store_hash, long long count, long long store_cap,
+                     long long *table, long long table_size, long long *fresh, long long *out_rows,
+                     long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
+                     const cxm_calibration *cal);
+
+/* The pre-screen's scoring of n new candidates (search.py _score_reference): those whose
+ * estimated buffers fit the caps (all when none or all do) in keep, how many returned; for each
+ * kept one j its ratio of engine to estimated cost (its structure's median, else a parent's
+ * parent_ratio[fresh[i]] when finite, else the base) and its predicted gap in score (10 + the
+ * predicted overuse of a cap, else the calibrated estimate over the reference cost at its
+ * estimated resource over its structure's valid rate; the parent's gap, or 0, when no calibrated
+ * estimate is finite).  parent_gap, parent_ratio (n_parents each, indexed by fresh) may be
+ * NULL.  Returns -1 for a bad calibration or a fresh index out of range. */
+long long cxm_score(const cxm_calibration *cal, long long n, const long long *pes, const long long *sig,
+                    const double *est, const double *l1, const double *l2, const long long *fresh,
+                    const double *parent_gap, const double *parent_ratio, long long n_parents, long long *keep,
+                    double *ratio, double *score);
+
+/* search.py _calibration over a log of n points: in `out`, the base ratio of engine to
+ * estimated cost (the median over the points whose estimate is finite and positive and whose
+ * status is ok, when 5 or more, else 1), the median ratio of engine to estimated L2 (likewise,
+ * else 0.75) and the least (over the ok points with a finite L2 estimate; NaN if any is NaN;
+ * 0.25 before any); when sig (each point's structure) is given, per structure with ok points
+ * its lower median ratio (ratio_sig, ratio_median), per structure its points and physically
+ * valid ones (count_sig, count_n, count_valid); the valid points' resource ascending (ties in
+ * their order) and the least cost up to each (reference_res, reference_best); the array
+ * pointers of `out` set to these (n each), the counts -1 where none.  work (n doubles), idx and
+ * tmp (n each) are scratch.  Its resource and caps are left to the caller.  Returns n, -1 for
+ * n < 0. */
+long long cxm_calibrate(long long n, const double *cost, const double *estimate, const unsigned char *status,
+                        unsigned char ok, const double *l2, const double *l2_estimate, const long long *sig,
+                        const unsigned char *physical, const unsigned char *valid, const double *resource,
+                        double *work, long long *idx, long long *tmp, cxm_calibration *out, long long *ratio_sig,
+                        double *ratio_median, long long *count_sig, long long *count_n, double *count_valid,
+                        double *reference_res, double *reference_best);
+
+/* The first k of n candidates by score ascending (np.argsort(score, kind="stable"): ties in
+ * their order, NaN last) into top, at most cap of them from one structure (sig[i]; NULL: no
+ * limit) while others remain, then the rest in score order (search.py _niched).  work holds 7n
+ * scratch.  Returns min(k, n), -1 for n or k below 0 or cap below 1. */
+long long cxm_top(long long n, const double *score, const long long *sig, long long k, long long cap, long long *top,
+                  long long *work);
+
+/* estimate.py energy for each of n rows on pes[i] PEs: the estimated energy (nJ) from the
+ * traffic of cxm_traffic, with the constants k = {the layer's MACs, input L2 writes, filter L2
+ * writes, output L2 reads, the MAC, L1 and L2 energies, MAESTRO's accounting (0 or 1)},
+ * summed in reference.py _energy's order.  Returns as cxm_estimate. */
+long long cxm_energy(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
+                     const double *k, double *energy);

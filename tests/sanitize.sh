@@ -39,8 +39,8 @@ LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_erro
     "$root/tests/test_cost_backends.py" "$root/tests/test_cost_golden.py" "$root/tests/test_cost_native.py" \
     "$root/tests/test_cost_schema.py" "$root/tests/test_hardware.py" "$root/tests/test_search_lstm.py" \
     "$root/tests/test_cost_engine_presets.py" "$root/tests/test_cost_engine_native.py" \
-    "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" "$root/tests/test_mapping_native.py" "$root/tests/test_mapping_seeds.py" \
-    "$root/tests/test_mapping_genome.py" \
+    "$root/tests/test_search_frontier.py" "$root/tests/test_pareto.py" "$root/tests/test_mapping_native.py" \
+    "$root/tests/test_mapping_screen.py" "$root/tests/test_mapping_seeds.py" "$root/tests/test_mapping_genome.py" \
     -k "not full_reference" \
     --rootdir "$root" -W ignore::DeprecationWarning
 LD_PRELOAD="$asan $ubsan" ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work" "$python" - <<PY

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from confuciux import Layer
+from confuciux import Hardware, Layer
 from confuciux.mapping import MappingSpace, native
 from confuciux.mapping import estimate as est
 from confuciux.mapping.genome import FreeEncoding
-from confuciux.mapping.operators import Operators, breed_reference, draws
+from confuciux.mapping.operators import Operators, breed, breed_at, breed_reference, draws
 from confuciux.mapping.search import _Seen
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="the compiled extension is not built")
@@ -240,6 +240,23 @@ def test_breed_equals_numpy(case: int) -> None:
         assert np.array_equal(enc.repair(got), got)
 
 
+@pytest.mark.parametrize("case", range(1, len(CASES), 4))
+def test_breed_at_equals_breed(case: int) -> None:
+    """Breeding pairs of rows by index equals breeding the gathered pairs, from the same draws."""
+    enc, g, _ = CASES[case]
+    rng = np.random.default_rng(case)
+    ops = BREED_OPS[case % len(BREED_OPS)]
+    ia, ib = rng.integers(g.shape[0], size=150), rng.integers(g.shape[0], size=150)
+    u = rng.random((150, draws(enc, ops)))
+    assert np.array_equal(native.breed_at(enc, g, ia, ib, u, ops), native.breed(enc, g[ia], g[ib], u, ops))
+    one, two = np.random.default_rng(0), np.random.default_rng(0)
+    assert np.array_equal(breed_at(enc, g, ia, ib, one, ops), breed(enc, g[ia], g[ib], two, ops))
+    with pytest.raises(ValueError, match="index"):
+        native.breed_at(enc, g, np.append(ia[:3], g.shape[0]), ib[:4], u[:4], ops)
+    with pytest.raises(ValueError, match="draws"):
+        native.breed_at(enc, g, ia, ib, u[:, :-1], ops)
+
+
 def test_breed_any_integers() -> None:
     """Parents of arbitrary int64s and draws outside [0, 1) (NaN, infinities) breed members,
     never a crash (under the sanitizers no undefined behaviour); bad shapes are a ValueError."""
@@ -258,3 +275,18 @@ def test_breed_any_integers() -> None:
             assert np.array_equal(enc.repair(got), got)
             with pytest.raises(ValueError, match="draws"):
                 native.breed(enc, a, b, u[:, 1:], ops)
+
+
+@pytest.mark.parametrize("case", range(0, len(CASES), 2))
+def test_energy_equals_numpy(case: int) -> None:
+    """(_energy's traffic and runtimes are the compiled ones, equal to NumPy's above.)"""
+    enc, g, pes = CASES[case]
+    for hw in (Hardware.default(), Hardware.maestro()):
+        got = est.energy(enc, g, pes, hw)
+        assert np.array_equal(got, est._energy(enc, g, pes, hw), equal_nan=True)
+    with pytest.raises(ValueError, match="row 3"):
+        bad = g[:5].copy()
+        bad[3, 0] = 0
+        native.energy(enc, bad, pes[:5], est._energy_constants(enc.layer, Hardware.default()))
+    with pytest.raises(ValueError, match="8 constants"):
+        native.energy(enc, g, pes, (1.0,))

@@ -264,6 +264,23 @@ def energy(enc: FreeEncoding, rows: np.ndarray, pes: np.ndarray | int, hardware:
     :func:`traffic`, the tensors' sizes written once, every MAC reading and writing L1."""
     g = np.asarray(rows, dtype=np.int64).reshape(-1, enc.width)
     n = g.shape[0]
+    if native.usable(enc):  # one C call
+        return native.energy(enc, g, _per_row(pes, n), _energy_constants(enc.layer, hardware))
+    return _energy(enc, g, pes, hardware)
+
+
+@functools.lru_cache(maxsize=256)
+def _energy_constants(layer: Layer, hw: Hardware) -> tuple[float, ...]:
+    """:func:`.native.energy`'s constants of a layer under ``hw`` (the scalars :func:`_energy`
+    multiplies its arrays of ones by, formed in its order)."""
+    d, batch, filt, out_size = _sizes(layer)
+    return (float(layer.macs), batch * d["C"] * d["Y"] * d["X"], filt, out_size, float(hw.mac_energy),
+            float(hw.l1_energy), float(hw.l2_energy), 1.0 if hw.maestro_energy else 0.0)  # fmt: skip
+
+
+def _energy(enc: FreeEncoding, g: np.ndarray, pes: np.ndarray | int, hardware: Hardware) -> np.ndarray:
+    """:func:`energy` in NumPy (the compiled code's reference)."""
+    n = g.shape[0]
     t = traffic(enc, g, pes)
     d, batch, filt, out_size = _sizes(enc.layer)
     p = _per_row(pes, n)

@@ -20,7 +20,7 @@ import numpy as np
 from . import native
 from .genome import FreeEncoding
 
-__all__ = ["Operators", "breed", "breed_reference", "draws"]
+__all__ = ["Operators", "breed", "breed_at", "breed_reference", "draws"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,16 @@ def breed(enc: FreeEncoding, a: np.ndarray, b: np.ndarray, rng: np.random.Genera
     if native.usable(enc) and ops.tile_loci <= native.MAX_TILE_LOCI:
         return native.breed(enc, a, b, u, ops)
     return breed_reference(enc, a, b, u, ops)
+
+
+def breed_at(enc: FreeEncoding, rows: np.ndarray, ia: np.ndarray, ib: np.ndarray, rng: np.random.Generator,
+             ops: Operators) -> np.ndarray:  # fmt: skip
+    """:func:`breed` of the pairs ``rows[ia[i]]``, ``rows[ib[i]]`` (the same draws, the same
+    children), without gathering the parents first when compiled."""
+    u = rng.random((int(np.shape(ia)[0]), draws(enc, ops)))
+    if native.usable(enc) and ops.tile_loci <= native.MAX_TILE_LOCI:
+        return native.breed_at(enc, rows, ia, ib, u, ops)
+    return breed_reference(enc, rows[ia], rows[ib], u, ops)
 
 
 def breed_reference(enc: FreeEncoding, a: np.ndarray, b: np.ndarray, u: np.ndarray, ops: Operators) -> np.ndarray:

@@ -49,7 +49,7 @@ from .estimate import critical_path, estimate
 from .estimate import energy as estimated_energy
 from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, direct_evaluator, engine_flags
 from .genome import FreeEncoding
-from .operators import Operators, breed
+from .operators import Operators, breed, breed_at
 from .polish import neighbours, transposed
 from .seeds import fill_l2, quiet_rows, seed_rows
 from .settings import Genetic
@@ -275,6 +275,9 @@ class _Run:
         self.log = _Log(self.enc.width)
         self.calibration: tuple[int, _Stats] | None = None  # _calibration's, and the log size it is of
         self.scratch: native.Seen | None = None
+        self.native_screen: bool | None = None  # _native_screen's answer, once known
+        self.native_calibration: tuple[_Stats, native.Calibration] | None = None
+        self.room: _Room | None = None  # the compiled pre-screen's candidates
         self.log_structures = np.zeros(0, dtype=np.int64)  # of the log's rows so far (a free mapping's)
         self.simd = int(self.flags["simd"])
         # what _log_points reads of the engine: MAESTRO's printed prices, else every count to price
@@ -320,12 +323,14 @@ class _Run:
         return keys, h
 
     def evaluate(self, rows: np.ndarray, pes: np.ndarray, est: np.ndarray | None = None,
-                 l2_est: np.ndarray | None = None) -> None:  # fmt: skip
-        """Evaluate new points (the caller removed duplicates) and log them."""
+                 l2_est: np.ndarray | None = None,
+                 keys: tuple[np.ndarray, np.ndarray] | None = None) -> None:  # fmt: skip
+        """Evaluate new points (the caller removed duplicates) and log them; ``keys``: their
+        :meth:`keys` when the caller has them."""
         n = rows.shape[0]
         if n == 0:
             return
-        self.log.seen.fresh(*self.keys(rows, pes))
+        self.log.seen.fresh(*(self.keys(rows, pes) if keys is None else keys))
         if self.direct is not None and isinstance(self.enc, FreeEncoding):
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
@@ -830,30 +835,84 @@ def _screen_and_evaluate(
         seen = run.log.seen.copy(into=run.scratch)
     else:
         seen = run.log.seen.copy()
-    cand = _Candidates.of(run, rows, pes, parents, seen)
+    room = None
+    if _native_screen(run, seen):  # the candidates written into the run's room
+        room = run.room = _Room(run.enc.width) if run.room is None else run.room
+        room.n = 0
+    cand = _Candidates.of(run, rows, pes, parents, seen, room)
     if cand is None:
         return
+    compiled = isinstance(run.enc, FreeEncoding) and native.AVAILABLE
     if isinstance(run.enc, FreeEncoding):
         for _ in range(inner):
-            top = np.argsort(cand.score, kind="stable")[: max(2, 2 * n)]
+            top = (native.top(cand.score, None, max(2, 2 * n), 1) if compiled else
+                   np.argsort(cand.score, kind="stable")[: max(2, 2 * n)])  # fmt: skip
             a = top[rng.integers(top.size, size=n * ga.pool)]
             b = top[rng.integers(top.size, size=n * ga.pool)]
-            kids = _breed(run.enc, cand.rows[a], cand.rows[b], rng, ga.operators)
+            kids = breed_at(run.enc, cand.rows, a, b, rng, ga.operators)
             kid_pes = _step_pes(run, cand.pes[a], kids, rng, ga.pe_step)
-            more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen)
+            more = _Candidates.of(run, kids, kid_pes, (cand.score[a], cand.ratio[a]), seen, room)
             if more is not None:
-                cand = cand.extend(more)
-    order = np.argsort(cand.score, kind="stable")
-    n_best = min(n - int(round(ga.explore * n)), order.size)
-    top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
-                  None if cand.sig is None else cand.sig[order])  # fmt: skip
-    left = np.ones(order.size, dtype=bool)  # order is a permutation of the candidates
+                cand = more if room is not None else cand.extend(more)
+    size = cand.score.size
+    n_best = min(n - int(round(ga.explore * n)), size)
+    if compiled and cand.sig is not None:  # _niched's choice, in C
+        top = native.top(cand.score, cand.sig, n_best, max(1, int(ga.niche * n_best)) if ga.niche < 1.0 else n_best)
+    else:
+        order = np.argsort(cand.score, kind="stable")
+        top = _niched(run, cand.rows[order] if cand.sig is None else None, order, n_best, ga.niche,
+                      None if cand.sig is None else cand.sig[order])  # fmt: skip
+    left = np.ones(size, dtype=bool)  # top holds distinct candidates
     left[top] = False
     rest = np.flatnonzero(left)
     if rest.size and n > n_best:
         top = np.concatenate([top, rng.choice(rest, size=min(n - n_best, rest.size), replace=False)])
     pick = np.sort(top).astype(np.int64)
-    run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick])
+    keys = None
+    if room is not None:  # the keys the screen made, handed over
+        assert isinstance(seen, native.Seen)
+        at = room.slot[pick]
+        keys = (seen.store[at], seen.hash[at])
+    run.evaluate(cand.rows[pick], cand.pes[pick], cand.est[pick], cand.l2[pick], keys)
+
+
+class _Room:
+    """Room for a pre-screen's candidates (kept on the run, its memory reused screen after
+    screen): the compiled pre-screen writes each batch's new ones after those there, so that a
+    screen's candidates are never concatenated."""
+
+    def __init__(self, width: int) -> None:
+        self.width, self.n, self.cap = width, 0, 0
+        self.make(0)
+
+    def make(self, need: int) -> None:
+        """Room for ``need`` candidates, keeping the first ``n``."""
+        if need <= self.cap:
+            return
+        cap, n = max(need, 2 * self.cap, 256), self.n
+        rows, ints, floats = np.empty((cap, self.width), np.int64), np.empty((5, cap), np.int64), np.empty((5, cap))
+        self.rows: np.ndarray
+        self.ints: np.ndarray
+        self.floats: np.ndarray
+        if n:
+            rows[:n], ints[:, :n], floats[:, :n] = self.rows[:n], self.ints[:, :n], self.floats[:, :n]
+        self.rows, self.ints, self.floats, self.cap = rows, ints, floats, cap
+        self.pes, self.sig, self.fresh, self.keep, self.slot = ints  # slot: where its key is in the screen's set
+        self.est, self.l1, self.l2, self.ratio, self.score = floats
+
+    def screen_out(self, m: int) -> tuple[np.ndarray, ...]:
+        """:func:`.native.screen`'s arrays to write from candidate ``m`` on."""
+        return self.fresh, self.rows[m:], self.pes[m:], self.sig[m:], self.est[m:], self.l1[m:], self.l2[m:]
+
+    def score_out(self, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`.native.score`'s arrays to write from candidate ``m`` on."""
+        return self.keep, self.ratio[m:], self.score[m:]
+
+    def view(self) -> _Candidates:
+        """The candidates so far (views: later batches are written after them)."""
+        n = self.n
+        return _Candidates(self.rows[:n], self.pes[:n], self.est[:n], self.l2[:n], self.score[:n], self.ratio[:n],
+                           self.sig[:n])  # fmt: skip
 
 
 @dataclass
@@ -870,19 +929,18 @@ class _Candidates:
 
     @classmethod
     def of(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
-           seen: _Seen | native.Seen) -> _Candidates | None:  # fmt: skip
+           seen: _Seen | native.Seen, room: _Room | None = None) -> _Candidates | None:  # fmt: skip
         """The new ones among ``rows`` on ``pes`` (``seen`` grows by them), those the estimate
-        does not rule out (all when it rules out every one), scored."""
+        does not rule out (all when it rules out every one), scored.  With a ``room`` (the
+        compiled pre-screen, :func:`_native_screen`) they join those in it, and every one there
+        is returned."""
+        if room is not None:
+            return cls._of_native(run, rows, pes, parents, seen, room)  # type: ignore[arg-type]
         idx = seen.fresh(*run.keys(rows, pes))
         if not idx.size:
             return None
         rows, pes = rows[idx], pes[idx]
         sig = run.enc.structure(rows) if isinstance(run.enc, FreeEncoding) else None
-        known, ratio = _structure_ratio(run, rows, sig)
-        gap = None if parents is None else parents[0][idx]
-        if parents is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
-            inherited = parents[1][idx]
-            ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
         if isinstance(run.enc, FreeEncoding):
             if run.objective == "energy":  # the runtime estimate is not needed
                 l1, l2 = estimated_buffers(run.enc, rows, pes)
@@ -891,18 +949,98 @@ class _Candidates:
                 est, l1, l2 = estimate(run.enc, rows, pes)
         else:  # no estimate for a template: every candidate alike
             est = l1 = l2 = np.full(rows.shape[0], np.nan)
-        keep = _fits_estimate(run, l1, l2)
-        if keep.any() and not keep.all():
-            rows, pes, est, l1, l2, ratio = rows[keep], pes[keep], est[keep], l1[keep], l2[keep], ratio[keep]
-            gap = None if gap is None else gap[keep]
+        gap, inherited = (None, None) if parents is None else (parents[0][idx], parents[1][idx])
+        keep, ratio, score = _score_reference(run, pes, sig, est, l1, l2, gap, inherited)
+        if keep.size < idx.size:
+            rows, pes, est, l2 = rows[keep], pes[keep], est[keep], l2[keep]
             sig = None if sig is None else sig[keep]
-        return cls(rows, pes, est, l2, _predicted(run, rows, pes, est * ratio, l1, l2, gap, sig), ratio, sig)
+        return cls(rows, pes, est, l2, score, ratio, sig)
+
+    @classmethod
+    def _of_native(cls, run: _Run, rows: np.ndarray, pes: np.ndarray, parents: tuple[np.ndarray, np.ndarray] | None,
+                   seen: native.Seen, room: _Room) -> _Candidates | None:  # fmt: skip
+        """:meth:`of` in two C calls (:func:`.native.screen`, :func:`.native.score`), the new
+        candidates written into ``room`` after those there: every candidate in it so far, or None
+        when none of ``rows`` is new."""
+        latency = run.objective != "energy"
+        m, n, count = room.n, rows.shape[0], seen.count
+        room.make(m + n)
+        cal = _native_calibration(run)
+        idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency,
+                                                         out=room.screen_out(m), cal=cal)  # fmt: skip
+        if not idx.size:
+            return None
+        if est is None:
+            assert isinstance(run.enc, FreeEncoding)
+            est = room.est[m : m + idx.size]
+            est[:] = estimated_energy(run.enc, rows, pes, run.hardware)
+        gap, inherited = (None, None) if parents is None else parents
+        keep, _, _ = native.score(cal, pes, sig, est, l1, l2, idx, gap, inherited,
+                                  out=room.score_out(m))  # fmt: skip
+        if keep.size < idx.size:
+            for a in (room.rows, room.pes, room.est, room.l2, room.sig):
+                a[m : m + keep.size] = a[m : m + idx.size][keep]
+            room.slot[m : m + keep.size] = keep + count  # (the new keys are at the set's end, in order)
+        else:
+            room.slot[m : m + keep.size] = np.arange(count, count + keep.size)
+        room.n = m + keep.size
+        return room.view()
 
     def extend(self, other: _Candidates) -> _Candidates:
         rows, pes, est, l2, score, ratio = (np.concatenate([getattr(self, f), getattr(other, f)]) for f in
                                             ("rows", "pes", "est", "l2", "score", "ratio"))  # fmt: skip
         sig = None if self.sig is None or other.sig is None else np.concatenate([self.sig, other.sig])
         return _Candidates(rows, pes, est, l2, score, ratio, sig)
+
+
+def _native_run(run: _Run) -> bool:
+    """Whether this run's pre-screen scores compiled: a free mapping the C code serves, no area
+    or power in the resource or caps."""
+    got = run.native_screen
+    if got is None:
+        names = {"pes", "l1_bytes", "l2_bytes"}
+        got = run.native_screen = (isinstance(run.enc, FreeEncoding) and native.usable(run.enc)
+                                   and run.resource in names and set(run.caps) <= names)  # fmt: skip
+    return got
+
+
+def _native_screen(run: _Run, seen: _Seen | native.Seen) -> bool:
+    """Whether the pre-screen of this run runs compiled (:meth:`_Candidates._of_native`): as
+    :func:`_native_run`, with a compiled set of keys."""
+    return _native_run(run) and isinstance(seen, native.Seen)
+
+
+def _native_calibration(run: _Run) -> native.Calibration:
+    """:func:`_calibration`'s statistics as the compiled scoring reads them (once per log size)."""
+    stats = _calibration(run)
+    got = run.native_calibration
+    if got is None or got[0] is not stats:
+        got = run.native_calibration = (stats, native.Calibration(
+            stats.base, stats.ratios, stats.counts, stats.reference, stats.l2_low, stats.l2_median, run.resource,
+            run.caps,
+        ))  # fmt: skip
+    return got[1]
+
+
+def _score_reference(run: _Run, pes: np.ndarray, sig: np.ndarray | None, est: np.ndarray, l1: np.ndarray,
+                     l2: np.ndarray, gap: np.ndarray | None,
+                     inherited: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The pre-screen's scoring of new candidates (``gap``, ``inherited``: their parents' gaps
+    and ratios, or None): the indices of those kept (the estimate does not rule them out; all
+    when it rules out every one), their ratios of engine to estimated cost (their structure's,
+    else a parent's, else the base) and predicted gaps (:func:`_predicted`).  The NumPy
+    reference of :func:`.native.score`."""
+    n = pes.shape[0]
+    known, ratio = _structure_ratio(run, pes, sig)
+    if inherited is not None:  # a structure not evaluated yet: the parent's ratio, if it has one
+        ratio = np.where(~known & np.isfinite(inherited), inherited, ratio)
+    keep = _fits_estimate(run, l1, l2)
+    idx = np.flatnonzero(keep) if keep.any() and not keep.all() else np.arange(n)
+    if idx.size < n:
+        pes, est, l1, l2, ratio = pes[idx], est[idx], l1[idx], l2[idx], ratio[idx]
+        gap = None if gap is None else gap[idx]
+        sig = None if sig is None else sig[idx]
+    return idx, ratio, _predicted(run, pes, pes, est * ratio, l1, l2, gap, sig)
 
 
 def _fits_estimate(run: _Run, l1: np.ndarray, l2: np.ndarray) -> np.ndarray:
@@ -989,6 +1127,25 @@ def _calibration(run: _Run) -> _Stats:
     log = run.log
     if run.calibration is not None and run.calibration[0] == len(log):
         return run.calibration[1]
+    if isinstance(run.enc, FreeEncoding) and native.AVAILABLE:  # one C call
+        done = run.log_structures.size  # the log only grows: its new rows' structures only
+        if len(log) > done:
+            run.log_structures = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
+        scored = _native_run(run)
+        cal, got = native.calibrate(log.costs[run.field], log.estimate, log.status, OK, log.costs["l2_bytes"],
+                                    log.l2_estimate, run.log_structures, log.physical, log.valid,
+                                    log.costs[run.resource], run.resource if scored else None, run.caps)  # fmt: skip
+        out = _Stats(*got)
+        run.calibration = (len(log), out)
+        if scored:
+            run.native_calibration = (out, cal)
+        return out
+    return _calibration_reference(run)
+
+
+def _calibration_reference(run: _Run) -> _Stats:
+    """:func:`_calibration` in NumPy (the reference of :func:`.native.calibrate`)."""
+    log = run.log
     base = _ratio(log.costs[run.field], log.estimate, log.status, 1.0)
     ratios = counts = None
     if isinstance(run.enc, FreeEncoding) and len(log):
