@@ -17,8 +17,8 @@ from confuciux.dataflow import compile as compile_program
 from confuciux.mapping import MappingSpace, options
 from confuciux.mapping.evaluate import digamma_area
 from confuciux.mapping.options import FIELDS, layer_options, nondominated
-from confuciux.mapping.search import explore
-from confuciux.mapping.settings import Genetic, MappingSearch
+from confuciux.mapping.search import explore, search
+from confuciux.mapping.settings import PLATFORM_GENETIC, Genetic, MappingSearch
 from confuciux.search import Problem
 
 ORDER = ("K", "C", "Y'", "X'", "R", "S")
@@ -148,6 +148,20 @@ def test_same_seed_same_result():
     assert np.array_equal(a, b, equal_nan=True)
     other = table(dataclasses.replace(platform, dataflow=dataclasses.replace(spec, seed=6)))
     assert not np.array_equal(a, other, equal_nan=True)
+
+
+def test_platform_search_small_area_end():
+    """The platform's layer searches over P 1..128 (area the resource) keep three tile mutations a
+    child: with four (search()'s default) T5's second feed-forward GEMM stopped at 1.342e8 cycles within
+    2,900 µm² at seeds 0-2 (1.05e8-1.20e8 with three, mean 1.11e8), as the models' fronts of
+    docs/scripts/mapping_fronts.py lost 5-10 % at their small area budgets."""
+    layer = Layer.gemm(512, 2048, 512)
+    best = []
+    for seed in range(3):
+        f = search(layer, pes=range(1, 129), resource="area", evaluations=1000, seed=seed, genetic=PLATFORM_GENETIC)
+        best.append(min(r for a, r in zip(f.area, f.runtime, strict=True) if a <= 2900.0))
+    assert PLATFORM_GENETIC.operators.tile_loci == 3
+    assert max(best) < 1.3e8 and np.mean(best) < 1.2e8, best
 
 
 def test_digamma_area_model():

@@ -255,3 +255,24 @@ def test_capped_search_reaches_the_budget_edge():
         assert f.area[f.best] <= cap
         used.append(f.area[f.best] / cap)
     assert np.median(used) > 0.9
+
+
+def test_frontier_polish_starts_at_the_fastest_point(monkeypatch):
+    """Over several PE counts every frontier point has gap 1: the polish takes the one of most
+    resource first (the fastest, the point a capped search reports), not the first logged."""
+    from confuciux.mapping import search as module
+
+    layer = Layer(64, 32, 14, 14, 3, 3)
+    run, _ = module.explore(layer, MappingSpace(), pes=range(1, 65), resource="area", evaluations=300, seed=0,
+                            genetic=Genetic(polish=0.0, short_polish=0.0))  # fmt: skip
+    front = run.frontier("genetic")
+    asked: list[int] = []
+    real = module.neighbours
+
+    def spy(enc, row, pes, *args):  # type: ignore[no-untyped-def]
+        asked.append(pes)
+        return real(enc, row, pes, *args)
+
+    monkeypatch.setattr(module, "neighbours", spy)
+    module._polish(run, len(run.log) + 1)
+    assert len(front.pes) > 2 and asked[0] == front.pes[-1] != front.pes[0]

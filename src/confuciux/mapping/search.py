@@ -667,7 +667,8 @@ def _evaluate_least_estimated(run: _Run, rows: np.ndarray, pes: np.ndarray, n: i
 
 def _polish(run: _Run, budget: int) -> None:
     """A deterministic local search (:mod:`.polish`) until ``budget`` evaluations: the best
-    valid point not polished yet (least gap) has every single-move neighbour evaluated, then the
+    valid point not polished yet (least gap; over several PE counts, of the frontier's points the
+    one of most resource first, the fastest) has every single-move neighbour evaluated, then the
     next; a better point found is polished in its turn (it stops early after 50 points in a row
     with nothing new around them).  Where the neighbours exceed what is left of the budget, those
     of least estimated cost go first."""
@@ -676,7 +677,10 @@ def _polish(run: _Run, budget: int) -> None:
     idle = 0  # points in a row whose neighbours were all evaluated already
     while len(run.log) < budget and idle < 50:
         gaps = run.gaps()
-        order = np.argsort(gaps, kind="stable")
+        if run.P.size > 1:  # the frontier's points tie at gap 1: the most resource (the fastest) first
+            order = np.lexsort((-run.log.costs[run.resource], gaps))
+        else:
+            order = np.argsort(gaps, kind="stable")
         order = order[run.log.valid[order] & ~np.isin(order, done)]
         if not order.size:
             return

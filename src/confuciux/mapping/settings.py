@@ -72,9 +72,11 @@ class Genetic:
 #: The genetic settings of a platform's layer searches: a light pre-screen (5 children ranked by
 #: the estimate per evaluation, one estimate-only generation) and generations of 200 — with the
 #: compiled engine at ~10 µs a candidate, more evaluations buy more than more screening at the
-#: same time (docs/performance.md).
+#: same time (docs/performance.md); three tile mutations a child, not search()'s four: with the
+#: light pre-screen the fourth cost 5-10 % of the models' latency at small area budgets
+#: (docs/scripts/mapping_fronts.py at seeds 0-9, docs/mapping.md "Settings").
 PLATFORM_GENETIC = Genetic(population=200, pool=5, initial=50, inner=1, presearch=10, polish=0.0,
-                           short_polish=0.0)
+                           short_polish=0.0, operators=Operators(tile_loci=3))
 
 
 @dataclass(frozen=True)
