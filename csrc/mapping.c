@@ -63,9 +63,12 @@ static long long ceil_div(long long a, long long b) { return a / b + (a % b != 0
 /* estimate.py _runtime for one row: per axis, the extents each level hands down along the
  * critical path (a full and an edge child per extent and level) and the times each is taken;
  * the work they add up to, multiplied over the axes in axis order.  Both charges at once:
- * `runtime` a strided output tile at MAESTRO's stride-1 count, `physical` at its rows. */
+ * `runtime` a strided output tile at MAESTRO's stride-1 count, `physical` at its rows.  Only the
+ * extents taken a nonzero number of times are kept (the others add nothing: the sums wrap
+ * modulo 2^64, so their order does not matter), and an extent no larger than the level's tile
+ * is handed down whole without a division (one full child, taken as often as its parent). */
 static void runtime_of(const cxm_layer *ly, const long long *row, long long top, double *runtime, double *physical) {
-    const long long nlev = row[0];
+    const long long nlev = row[0], stride = 2 + 2 * ly->D;
     double out = 1.0, phys = 1.0;
     for (long long d = 0; d < ly->D; d++) {
         long long x[1 << CXM_MAX_LEVELS];
@@ -73,19 +76,17 @@ static void runtime_of(const cxm_layer *ly, const long long *row, long long top,
         long long k = 1;
         x[0] = ly->sizes[d];
         m[0] = 1;
-        for (long long lv = 0; lv < nlev; lv++) { /* a level a row does not have hands its extents down whole */
-            const level_view v = level_of(ly, row, lv);
-            const int spatial = v.sp == d;
-            const long long units = lv == 0 ? top : v.cl;
+        const long long *lvl = row + 1;
+        /* a level a row does not have hands its extents down whole */
+        for (long long lv = 0; lv < nlev; lv++, lvl += stride) {
+            const long long tile = lvl[2 + d]; /* >= 1 (checked) */
+            const int spatial = lvl[0] == d;
+            const long long units = lv == 0 ? top : lvl[1];
+            long long kept = k; /* the edge children go after the full ones */
             for (long long j = 0; j < k; j++) {
                 const long long xe = x[j];
-                if (xe == 0) { /* an empty extent stays empty, with no times */
-                    m[j] = m[k + j] = 0;
-                    x[k + j] = 0;
-                    continue;
-                }
-                const long long t = v.tile[d] < xe ? v.tile[d] : xe; /* tile >= 1 (checked) */
-                const long long full = pos_div(xe, t), edge = xe - full * t;
+                if (tile >= xe) continue; /* handed down whole: x[j] and m[j] stay */
+                const long long full = pos_div(xe, tile), edge = xe - full * tile;
                 const int has_edge = edge > 0;
                 u64 mf, me;
                 if (spatial) {
@@ -99,20 +100,20 @@ static void runtime_of(const cxm_layer *ly, const long long *row, long long top,
                     mf = m[j] * (u64)full;
                     me = m[j] * (u64)has_edge;
                 }
-                x[j] = t;
-                x[k + j] = edge;
+                x[j] = tile;
                 m[j] = mf;
-                m[k + j] = me;
+                if (me) {
+                    x[kept] = edge;
+                    m[kept++] = me;
+                }
             }
-            k *= 2;
+            k = kept;
         }
         const u64 st = (u64)ly->out_strides[d];
         u64 sum = 0, sum1 = 0;
         for (long long j = 0; j < k; j++) {
-            if (x[j] > 0) {
-                sum += m[j] * (st * (u64)(x[j] - 1) + 1);
-                sum1 += m[j] * (u64)x[j];
-            }
+            sum += m[j] * (st * (u64)(x[j] - 1) + 1);
+            sum1 += m[j] * (u64)x[j];
         }
         out = d == 0 ? (double)(long long)sum : out * (double)(long long)sum;
         phys = d == 0 ? (double)(long long)sum1 : phys * (double)(long long)sum1;
