@@ -368,8 +368,8 @@ long long cxm_keys(const cxm_layer *layer, long long n, const long long *rows, c
     return n;
 }
 
-/* NumPy's floor division and the largest of an axis's divisors (0-padded) that divides p and is
- * at most v (1 if none), as genome.py's largest_divisor */
+/* NumPy's floor division and the largest of an axis's divisors (ascending, 0-padded) that divides p
+ * and is at most v (1 if none), as genome.py's largest_divisor */
 static long long floor_div(long long a, long long b) {
     if (b == 0) return 0; /* NumPy gives 0 (with a warning) */
     if (b == -1) return (long long)(0ULL - (u64)a);
@@ -378,12 +378,13 @@ static long long floor_div(long long a, long long b) {
 }
 
 static long long largest_divisor(const long long *divs, long long n_divs, long long p, long long v) {
-    long long best = 1;
-    for (long long j = 0; j < n_divs; j++) {
+    /* the divisors are ascending (then the padding): from the top, the first that fits is the
+     * largest, and most often the first tried (a division only for those at most v) */
+    for (long long j = n_divs - 1; j >= 0; j--) {
         const long long d = divs[j];
-        if (d > 0 && p % d == 0 && d <= v && d > best) best = d;
+        if (d > 1 && d <= v && p % d == 0) return d;
     }
-    return best;
+    return 1;
 }
 
 static long long clip(long long v, long long lo, long long hi) { return v < lo ? lo : (v > hi ? hi : v); }

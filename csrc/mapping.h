@@ -6,6 +6,9 @@
  * width 1 + L (2 + 2D).  Arithmetic on counts wraps modulo 2^64 exactly as NumPy's int64 does;
  * floats are formed in the reference's order, so the results agree bit for bit. */
 
+#ifndef CONFUCIUX_MAPPING_H
+#define CONFUCIUX_MAPPING_H
+
 /* The axes' roles, in the genome's order (mapping/space.py AXES); Y_OUT, X_OUT are Y', X'. */
 enum cxm_role {
     CXM_N = 0,
@@ -205,3 +208,5 @@ long long cxm_top(long long n, const double *score, const long long *sig, long l
  * summed in reference.py _energy's order.  Returns as cxm_estimate. */
 long long cxm_energy(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
                      const double *k, double *energy);
+
+#endif
