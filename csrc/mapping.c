@@ -760,14 +760,17 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
         return -1;
     const long long width = row_width(layer), kw = width + 1;
     long long inner;
-    for (long long i = 0; i < n; i++) /* every row checked before the set changes */
+    for (long long i = 0; i < n; i++) { /* every row checked before the set changes */
         if (!key_ok(layer, rows + i * width) || !row_ok(layer, rows + i * width, pes[i], &inner)) return -2 - i;
+        fresh[i] = inner; /* kept until row i is screened (fresh[j] is written for j <= i only) */
+    }
     long long where[CXM_N_ROLES];
     roles_of(layer, where);
     long long key[2 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES)];
     long long made = 0, fit = 0;
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
+        inner = fresh[i];
         const u64 h = key_of(layer, row, pes[i], key);
         const int got = seen_insert(kw, key, h, store, store_hash, &count, table, table_size);
         if (got < 0) return -1;
@@ -776,7 +779,6 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
         for (long long c = 0; c < width; c++) out_rows[made * width + c] = row[c];
         out_pes[made] = pes[i];
         sig[made] = structure_of(layer, row);
-        row_ok(layer, row, pes[i], &inner);
         const long long q = pes[i] / inner, top = q > 1 ? q : 1;
         buffers_of(layer, where, row, top, l1 + made, l2 + made);
         if (runtime) {

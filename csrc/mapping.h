@@ -151,9 +151,9 @@ typedef struct {
 
 /* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
  * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
- * room made first); for each new one, in order, its index i in fresh, the row in out_rows, its
- * PEs in out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its
- * estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).  With
+ * room made first); for each new one, in order, its index i in fresh (room for n: it is also
+ * scratch), the row in out_rows, its PEs in out_pes, its parallel structure in sig (genome.py
+ * FreeEncoding.structure), its estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).  With
  * a calibration `cal` (else NULL) the runtime is only estimated for the rows cxm_score keeps
  * under it (NaN for the others, which it drops).  Returns how many were new; -1 for a bad layer
  * or set, or -2 - i when row i is not a member of some space (as cxm_keys and cxm_estimate
