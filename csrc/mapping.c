@@ -754,11 +754,11 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
                      long long *store, unsigned long long *store_hash, long long count, long long store_cap,
                      long long *table, long long table_size, long long *fresh, long long *out_rows,
                      long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
-                     const cxm_calibration *cal) {
+                     const cxm_calibration *cal, long long *slot, long long *added) {
     if (!layer_ok(layer) || n < 0 || count < 0 || !power_of_two(table_size) || store_cap - count < n ||
         table_size / 2 < count + n)
         return -1;
-    const long long width = row_width(layer), kw = width + 1;
+    const long long width = row_width(layer), kw = width + 1, count0 = count;
     long long inner;
     for (long long i = 0; i < n; i++) { /* every row checked before the set changes */
         if (!key_ok(layer, rows + i * width) || !row_ok(layer, rows + i * width, pes[i], &inner)) return -2 - i;
@@ -767,7 +767,7 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
     long long where[CXM_N_ROLES];
     roles_of(layer, where);
     long long key[2 + CXM_MAX_LEVELS * (2 + 2 * CXM_MAX_AXES)];
-    long long made = 0, fit = 0;
+    long long out = 0, fit = 0; /* returned so far, and of them those that fit */
     for (long long i = 0; i < n; i++) {
         const long long *row = rows + i * width;
         inner = fresh[i];
@@ -775,30 +775,35 @@ long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows,
         const int got = seen_insert(kw, key, h, store, store_hash, &count, table, table_size);
         if (got < 0) return -1;
         if (!got) continue;
-        fresh[made] = i;
-        for (long long c = 0; c < width; c++) out_rows[made * width + c] = row[c];
-        out_pes[made] = pes[i];
-        sig[made] = structure_of(layer, row);
         const long long q = pes[i] / inner, top = q > 1 ? q : 1;
-        buffers_of(layer, where, row, top, l1 + made, l2 + made);
+        double a, b;
+        buffers_of(layer, where, row, top, &a, &b);
+        const int ok = !cal || fits(cal, a, b);
+        if (!ok && fit > 0) continue; /* dropped: others fit */
+        if (ok && fit == 0) out = 0;  /* the first that fits: those before it (none fit) dropped */
+        fit += ok;
+        fresh[out] = i;
+        for (long long c = 0; c < width; c++) out_rows[out * width + c] = row[c];
+        out_pes[out] = pes[i];
+        sig[out] = structure_of(layer, row);
+        l1[out] = a;
+        l2[out] = b;
+        if (slot) slot[out] = count - 1; /* its key, the set's last */
         if (runtime) {
-            if (!cal || fits(cal, l1[made], l2[made])) {
-                runtime_of(layer, row, top, runtime + made, 0);
-                fit++;
-            } else {
-                runtime[made] = NAN; /* for now: cxm_score drops it unless none fits */
-            }
+            if (ok) runtime_of(layer, row, top, runtime + out, 0);
+            else runtime[out] = NAN; /* for now: estimated below if none fits */
         }
-        made++;
+        out++;
     }
-    if (runtime && cal && fit == 0) /* none fits: cxm_score keeps them all */
-        for (long long j = 0; j < made; j++) {
+    if (runtime && fit == 0) /* none fits: every one is returned, estimated */
+        for (long long j = 0; j < out; j++) {
             const long long *row = out_rows + j * width;
             row_ok(layer, row, out_pes[j], &inner);
             const long long q = out_pes[j] / inner, top = q > 1 ? q : 1;
             runtime_of(layer, row, top, runtime + j, 0);
         }
-    return made;
+    if (added) *added = count - count0;
+    return out;
 }
 
 /* NumPy's maximum (a NaN of either wins) and its float order (NaN last) */

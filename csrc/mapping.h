@@ -151,18 +151,20 @@ typedef struct {
 
 /* The pre-screen's first step over a batch of n candidates (search.py _Candidates.of): each
  * row's key on its pes[i] PEs (cxm_keys, the PEs last) into the set of cxm_seen_add (the same
- * room made first); for each new one, in order, its index i in fresh (room for n: it is also
- * scratch), the row in out_rows, its PEs in out_pes, its parallel structure in sig (genome.py
- * FreeEncoding.structure), its estimated runtime in runtime (NULL: not computed) and buffers in l1, l2 (cxm_estimate).  With
- * a calibration `cal` (else NULL) the runtime is only estimated for the rows cxm_score keeps
- * under it (NaN for the others, which it drops).  Returns how many were new; -1 for a bad layer
- * or set, or -2 - i when row i is not a member of some space (as cxm_keys and cxm_estimate
- * check; every row is checked before the set changes). */
+ * room made first; how many were new in *added, when added is not NULL); for each new one, in
+ * order, its index i in fresh (room for n: it is also scratch), the row in out_rows, its PEs in
+ * out_pes, its parallel structure in sig (genome.py FreeEncoding.structure), its estimated
+ * runtime in runtime (NULL: not computed), buffers in l1, l2 (cxm_estimate) and the index of its
+ * key in the set in slot (NULL: not written).  With a calibration `cal` (else NULL) only the new
+ * ones cxm_score would keep under it are returned (those whose estimated buffers fit the caps;
+ * all when none does).  Returns how many it returned; -1 for a bad layer or set, or -2 - i when
+ * row i is not a member of some space (as cxm_keys and cxm_estimate check; every row is checked
+ * before the set changes). */
 long long cxm_screen(const cxm_layer *layer, long long n, const long long *rows, const long long *pes,
                      long long *store, unsigned long long *store_hash, long long count, long long store_cap,
                      long long *table, long long table_size, long long *fresh, long long *out_rows,
                      long long *out_pes, long long *sig, double *runtime, double *l1, double *l2,
-                     const cxm_calibration *cal);
+                     const cxm_calibration *cal, long long *slot, long long *added);
 
 /* The pre-screen's scoring of n new candidates (search.py _score_reference): those whose
  * estimated buffers fit the caps (all when none or all do) in keep, how many returned; for each

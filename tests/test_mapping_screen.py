@@ -294,22 +294,30 @@ def test_search_logs_the_keys_it_hands_over(objective: str) -> None:
 
 
 @pytest.mark.parametrize("cap", [512.0, 1e12, 1.0])
-def test_screen_estimates_the_runtime_of_the_kept(cap: float) -> None:
-    """Given the calibration, the runtime is estimated for the candidates the score keeps (some,
-    all, or all when none fits), the others NaN; what is kept and scored is unchanged."""
+def test_screen_returns_the_kept(cap: float) -> None:
+    """Given the calibration, the screen returns the new candidates the score keeps (some, all, or
+    all when none fits), estimated, with where their keys are in the set; the set grows by every
+    new one; what is scored is unchanged."""
     enc = ENCODINGS[0]
     rng = np.random.default_rng(7)
     rows = enc.random(rng, 300)
+    rows = np.concatenate([rows, rows[:50]])  # some seen twice
     pes = enc.min_pes(rows) * 2
     stats = _stats(rng, 20)
     cal = native.Calibration(stats.base, stats.ratios, stats.counts, stats.reference, 0.5, 1.0, "pes",
                              {"l1_bytes": cap, "l2_bytes": 108_000.0 if cap == 512.0 else cap})  # fmt: skip
-    idx, r, p, sig, rt, l1, l2 = native.screen(enc, native.Seen(enc.width + 1), rows, pes, cal=cal)
-    assert rt is not None
-    keep, ratio, score = native.score(cal, p, sig, rt, l1, l2)
-    full = est._runtime(enc, r, p)
-    assert np.array_equal(rt[keep], full[keep])
-    assert np.isnan(np.delete(rt, keep)).all()
-    want = native.score(cal, p, sig, full, l1, l2)
-    assert all(np.array_equal(a, b) for a, b in zip((keep, ratio, score), want, strict=True))
-    assert (keep.size < idx.size) == (cap == 512.0)
+    every = native.Seen(enc.width + 1)
+    want_idx, want_r, want_p, want_sig, want_rt, want_l1, want_l2 = native.screen(enc, every, rows, pes)
+    assert want_rt is not None
+    kept, want_ratio, want_score = native.score(cal, want_p, want_sig, want_rt, want_l1, want_l2)
+    seen = native.Seen(enc.width + 1)
+    slot = np.full(rows.shape[0], -1, dtype=np.int64)
+    got = native.screen(enc, seen, rows, pes, cal=cal, slot=slot)
+    want = (want_idx[kept], want_r[kept], want_p[kept], want_sig[kept], want_rt[kept], want_l1[kept], want_l2[kept])
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+    assert seen.count == every.count and np.array_equal(seen.store[: seen.count], every.store[: every.count])
+    assert np.array_equal(slot[: kept.size], kept)  # (one new key a new candidate, in order)
+    keep, ratio, score = native.score(cal, got[2], got[3], got[4], got[5], got[6])
+    assert np.array_equal(keep, np.arange(kept.size))
+    assert np.array_equal(ratio, want_ratio) and np.array_equal(score, want_score)
+    assert (kept.size < want_idx.size) == (cap == 512.0)

@@ -226,15 +226,18 @@ _Screened = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, "np.ndarray | 
 
 
 def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: bool = True,
-           out: tuple[np.ndarray, ...] | None = None, cal: Calibration | None = None) -> _Screened:  # fmt: skip
+           out: tuple[np.ndarray, ...] | None = None, cal: Calibration | None = None,
+           slot: np.ndarray | None = None) -> _Screened:  # fmt: skip
     """The pre-screen's first step, one C call (csrc/mapping.c ``cxm_screen``): the rows on
     ``pes`` PEs not in ``seen`` nor equal to an earlier one (``seen`` grows by them, as
     ``seen.fresh(*keys(enc, rows, pes))``), and of those, in order: their indices, rows, PEs,
     parallel structures (:meth:`FreeEncoding.structure`), estimated runtime (``runtime``, else
     None) and L1, L2 bytes (:func:`estimate`).  ``out``: arrays to write these into (int64
     indices, rows, PEs and structures, float64 runtime, L1, L2; C-contiguous, room for every
-    row), the results being views of them.  With ``cal`` the runtime is only estimated for the
-    candidates :func:`score` keeps under it (NaN for the others)."""
+    row), the results being views of them.  With ``cal`` only the new ones :func:`score` keeps
+    under it are returned (those whose estimated buffers fit the caps; all when none does).
+    ``slot`` (C-contiguous int64, room for every row): where each one's key is written in
+    ``seen.store``."""
     g, p = _rows(enc, rows, pes)
     assert p is not None
     n = g.shape[0]
@@ -253,16 +256,20 @@ def screen(enc: Any, seen: Seen, rows: np.ndarray, pes: np.ndarray, runtime: boo
                 any(a.dtype != np.float64 or not a.flags.c_contiguous or a.shape[0] < n for a in (rt, l1, l2)) or \
                 out_rows.shape[1:] != (enc.width,):  # fmt: skip
             raise ValueError("mapping screen: out must be C-contiguous int64 and float64 arrays with room for the rows")
+    if slot is not None and (slot.dtype != np.int64 or not slot.flags.c_contiguous or slot.shape[0] < n):
+        raise ValueError("mapping screen: slot must be a C-contiguous int64 array with room for the rows")
     store, hashes, table = seen._pointers()
+    added = ffi.new("long long *")
     made = int(lib.cxm_screen(
         _layer(enc), n, _ptr("long long *", g), _ptr("long long *", p), store, hashes, seen.count,
         seen.store.shape[0], table, seen.table.size, _ptr("long long *", fresh), _ptr("long long *", out_rows),
         _ptr("long long *", out_pes), _ptr("long long *", sig), _ptr("double *", rt) if runtime else ffi.NULL,
-        _ptr("double *", l1), _ptr("double *", l2), ffi.NULL if cal is None else cal.c,
+        _ptr("double *", l1), _ptr("double *", l2), ffi.NULL if cal is None else cal.c, _ptr("long long *", slot),
+        added,
     ))  # fmt: skip
     if made < 0:
         _fail("mapping screen", -2 - made if made < -1 else -1, n)
-    seen.count += made
+    seen.count += int(added[0])
     return (fresh[:made], out_rows[:made], out_pes[:made], sig[:made], rt[:made] if runtime else None, l1[:made],
             l2[:made])  # fmt: skip
 

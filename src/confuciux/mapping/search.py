@@ -809,12 +809,13 @@ def _step_pes(run: _Run, parent: np.ndarray, rows: np.ndarray, rng: np.random.Ge
     search's PE counts (a tenth of the moves anywhere)."""
     P = run.P
     n = parent.size
-    move = rng.random(n) < rate  # (every draw made whatever P is: the seed's stream stays one)
+    if P.size == 1:  # GAMMA's setting: one PE count (the same draws made: the seed's stream stays one)
+        rng.random(n), rng.integers(1, 4, size=n), rng.random(n), rng.random(n), rng.integers(1, size=n)
+        return np.full(n, P[0])
+    move = rng.random(n) < rate
     step = rng.integers(1, 4, size=n) * np.where(rng.random(n) < 0.5, 1, -1)
     far = rng.random(n) < 0.1
     anywhere = rng.integers(P.size, size=n)
-    if P.size == 1:  # GAMMA's setting: one PE count
-        return np.full(n, P[0])
     i = np.searchsorted(P, parent)
     j = np.where(move, np.where(far, anywhere, i + step), i)
     # np.clip's scalar path is slow for small arrays: the same as max then min
@@ -967,11 +968,13 @@ class _Candidates:
         candidates written into ``room`` after those there: every candidate in it so far, or None
         when none of ``rows`` is new."""
         latency = run.objective != "energy"
-        m, n, count = room.n, rows.shape[0], seen.count
+        m, n = room.n, rows.shape[0]
         room.make(m + n)
         cal = _native_calibration(run)
+        # (only the new ones the score keeps come back: it keeps every one of them)
         idx, rows, pes, sig, est, l1, l2 = native.screen(run.enc, seen, rows, pes, runtime=latency,
-                                                         out=room.screen_out(m), cal=cal)  # fmt: skip
+                                                         out=room.screen_out(m), cal=cal,
+                                                         slot=room.slot[m:])  # fmt: skip
         if not idx.size:
             return None
         if est is None:
@@ -979,15 +982,9 @@ class _Candidates:
             est = room.est[m : m + idx.size]
             est[:] = estimated_energy(run.enc, rows, pes, run.hardware)
         gap, inherited = (None, None) if parents is None else parents
-        keep, _, _ = native.score(cal, pes, sig, est, l1, l2, idx, gap, inherited,
-                                  out=room.score_out(m))  # fmt: skip
-        if keep.size < idx.size:
-            for a in (room.rows, room.pes, room.est, room.l2, room.sig):
-                a[m : m + keep.size] = a[m : m + idx.size][keep]
-            room.slot[m : m + keep.size] = keep + count  # (the new keys are at the set's end, in order)
-        else:
-            room.slot[m : m + keep.size] = np.arange(count, count + keep.size)
-        room.n = m + keep.size
+        keep, _, _ = native.score(cal, pes, sig, est, l1, l2, idx, gap, inherited, out=room.score_out(m))
+        assert keep.size == idx.size
+        room.n = m + idx.size
         return room.view()
 
     def extend(self, other: _Candidates) -> _Candidates:
