@@ -319,7 +319,7 @@ static int key_ok(const cxm_layer *layer, const long long *row) {
 static u64 key_of(const cxm_layer *layer, const long long *row, long long extra, long long *key) {
     const long long D = layer->D, stride = 2 + 2 * D, width = 1 + layer->L * stride;
     const long long nlev = row[0];
-    for (long long c = 0; c <= width; c++) key[c] = 0;
+    for (long long c = 1 + nlev * stride; c < width; c++) key[c] = 0; /* the levels the row does not have */
     key[0] = nlev;
     const long long *parent = layer->sizes;
     for (long long lv = 0; lv < nlev; lv++) {
@@ -454,15 +454,15 @@ static void repair_row(const cxm_layer *layer, const cxm_space *space, const lon
         if (!space->allowed[lv * CXM_MAX_AXES + s]) s = space->first_allowed[lv];
         b[0] = s;
         const long long *fixed = space->order + lv * CXM_MAX_AXES;
-        long long seen = 0;
-        int perm = 1;
-        for (long long j = 0; j < D && perm; j++) {
-            if (o[j] < 0 || o[j] >= D || (seen >> o[j]) & 1) perm = 0;
-            else seen |= 1LL << o[j];
+        if (fixed[0] >= 0) {
+            for (long long j = 0; j < D; j++) o[j] = fixed[j];
+        } else {
+            long long seen = 0; /* a permutation of 0..D-1 stays, anything else is 0..D-1 */
+            for (long long j = 0; j < D; j++)
+                seen |= o[j] < 0 || o[j] >= D ? 1LL << CXM_MAX_AXES : 1LL << o[j];
+            if (seen != (1LL << D) - 1)
+                for (long long j = 0; j < D; j++) o[j] = j;
         }
-        for (long long j = 0; j < D; j++)
-            if (fixed[0] >= 0) o[j] = fixed[j];
-            else if (!perm) o[j] = j;
         /* the cluster (genome.py _cluster) */
         if (lv == 0) b[1] = 1;
         else if (space->cluster[lv]) b[1] = space->cluster[lv];
