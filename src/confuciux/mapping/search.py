@@ -598,7 +598,9 @@ def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> No
             pidx = _random_pes(run, rows, rng)
             parents = None
         else:
-            best = _niched(run, run.log.rows[order], order, max(2, int(ga.parents * min(batch, order.size))), ga.niche)
+            k = max(2, int(ga.parents * min(batch, order.size)))
+            best = (_niched(run, None, order, k, ga.niche, _log_structures(run)[order]) if isinstance(enc, FreeEncoding)
+                    else _niched(run, run.log.rows[order], order, k, ga.niche))  # fmt: skip
             n = batch * ga.pool
             a = best[rng.integers(best.size, size=n)]
             b = best[rng.integers(best.size, size=n)]
@@ -1129,12 +1131,9 @@ def _calibration(run: _Run) -> _Stats:
     if run.calibration is not None and run.calibration[0] == len(log):
         return run.calibration[1]
     if isinstance(run.enc, FreeEncoding) and native.AVAILABLE:  # one C call
-        done = run.log_structures.size  # the log only grows: its new rows' structures only
-        if len(log) > done:
-            run.log_structures = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
         scored = _native_run(run)
         cal, got = native.calibrate(log.costs[run.field], log.estimate, log.status, OK, log.costs["l2_bytes"],
-                                    log.l2_estimate, run.log_structures, log.physical, log.valid,
+                                    log.l2_estimate, _log_structures(run), log.physical, log.valid,
                                     log.costs[run.resource], run.resource if scored else None, run.caps)  # fmt: skip
         out = _Stats(*got)
         run.calibration = (len(log), out)
@@ -1144,6 +1143,16 @@ def _calibration(run: _Run) -> _Stats:
     return _calibration_reference(run)
 
 
+def _log_structures(run: _Run) -> np.ndarray:
+    """The parallel structure of each logged row of a free mapping (kept on the run: the log only
+    grows, so only its new rows' are computed)."""
+    assert isinstance(run.enc, FreeEncoding)
+    done, n = run.log_structures.size, len(run.log)
+    if n > done:
+        run.log_structures = np.concatenate([run.log_structures, run.enc.structure(run.log.rows[done:])])
+    return run.log_structures
+
+
 def _calibration_reference(run: _Run) -> _Stats:
     """:func:`_calibration` in NumPy (the reference of :func:`.native.calibrate`)."""
     log = run.log
@@ -1151,8 +1160,7 @@ def _calibration_reference(run: _Run) -> _Stats:
     ratios = counts = None
     if isinstance(run.enc, FreeEncoding) and len(log):
         ok = np.isfinite(log.estimate) & (log.status == OK) & (log.estimate > 0)
-        done = run.log_structures.size  # the log only grows: its new rows' structures only
-        run.log_structures = sig_all = np.concatenate([run.log_structures, run.enc.structure(log.rows[done:])])
+        sig_all = _log_structures(run)
         if ok.any():
             sig = sig_all[ok]
             r = log.costs[run.field][ok] / log.estimate[ok]
