@@ -465,7 +465,7 @@ class _Repeats:
     call of n <= cap programs of the layer reads the first n (kept between calls, grown as needed)."""
 
     def __init__(self, row: tuple[Any, ...], cap: int) -> None:
-        self.row, self.cap = row, cap
+        self.cap = cap
         self.arrays = _repeated(row, cap)
         self.layers = _Inputs.layers_struct(self.arrays)
 
