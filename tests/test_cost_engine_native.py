@@ -475,3 +475,41 @@ def test_state_kept_between_calls_changes_nothing():
             st, values = engine_native.evaluate_point(layer, t, int(p[d, i]), int(k[d, i]))
             assert st == first[0][1][d, i]
             assert all(same(a, first[0][0][name][d, i]) for a, name in zip(values, OUTPUTS, strict=True))
+
+
+def test_program_batches_in_any_order_give_their_templates_values():
+    """evaluate_programs keeps each layer's per-layer arrays (grown as batches grow) and one
+    scratch engine state between calls: batches of two layers interleaved, small and large, on two
+    threads at once, give what their templates give through evaluate, bit for bit; a result kept
+    is not overwritten by later calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from confuciux.mapping import MappingSpace
+    from confuciux.mapping.evaluate import OUTPUTS as SEARCH_OUTPUTS
+    from confuciux.mapping.evaluate import engine_flags
+    from confuciux.mapping.genome import FreeEncoding
+
+    flags = engine_flags()
+    batches = []
+    for seed, (layer, n) in enumerate([(Layer.gemm(64, 96, 40), 5), (Layer(16, 8, 10, 10, 3, 3), 150),
+                                       (Layer.gemm(64, 96, 40), 200), (Layer(16, 8, 10, 10, 3, 3), 3)]):  # fmt: skip
+        enc = FreeEncoding(MappingSpace(), layer, 64)
+        rows = enc.random(np.random.default_rng(seed), n)
+        pes = np.maximum(enc.min_pes(rows), 16).reshape(1, -1).astype(np.int64)
+        templates = enc.templates(rows)
+        want, ws = engine_native.evaluate([layer] * n, templates, pes, np.ones_like(pes), flags, SEARCH_OUTPUTS)
+        first, arrays = enc.directive_arrays(rows)
+        batches.append(((layer, enc.axes.names, first, arrays, pes), {k: v.copy() for k, v in want.items()}, ws.copy()))
+
+    def run(batch):
+        return engine_native.evaluate_programs(*batch[0], flags, SEARCH_OUTPUTS)
+
+    engine_native.release_memory()
+    kept = [run(b) for b in batches]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(run, batches[::-1] * 2))[::-1]
+    for (got, gs), (again, ags), (_, want, ws) in zip(kept, threaded, batches, strict=False):
+        assert np.array_equal(gs, ws) and np.array_equal(ags, ws) and (ws == int(Status.OK)).any()
+        for name in SEARCH_OUTPUTS:
+            assert np.array_equal(got[name], want[name], equal_nan=True), name
+            assert np.array_equal(again[name], want[name], equal_nan=True), name

@@ -335,8 +335,9 @@ class _Run:
             first, arrays = self.enc.directive_arrays(rows)
             raw, st = self.direct(self.layer, self.enc.axes.names, first, arrays, pes.reshape(1, -1).astype(np.int64),
                                   self.flags, self.outputs)  # fmt: skip
-            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1).copy() for k in self.outputs}
-            self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1).copy(), est, l2_est)
+            # (views: the engine's output memory is not handed out again while they live; the log copies them)
+            flat = {k: np.asarray(raw[k], dtype=np.float64).reshape(-1) for k in self.outputs}
+            self._log_points(rows, pes, flat, np.asarray(st, dtype=np.uint8).reshape(-1), est, l2_est)
             return
         templates: list[Template | None] = list(self.enc.templates(rows))
         built = [i for i, t in enumerate(templates) if t is not None]

@@ -72,6 +72,8 @@ if AVAILABLE:
     check_enums(lib)
     _DIM = {name: i for i, name in enumerate(sorted(DIMENSIONS))}
     _KIND = {"spatial": lib.CXE_SPATIAL, "temporal": lib.CXE_TEMPORAL, "cluster": lib.CXE_CLUSTER}
+    # evaluate_programs' kinds 0, 1, 2 -> the engine's
+    _KIND_CODES = np.array([_KIND["spatial"], _KIND["temporal"], _KIND["cluster"]], dtype=np.uint8)
     # the language's knob codes -> the engine's, by the knob's name
     _KNOB = np.zeros(max(_KNOB_CODE.values()) + 1, dtype=np.uint8)
     for _name, _code in _KNOB_CODE.items():
@@ -126,7 +128,12 @@ _layer_cache: IdentityCache[Layer, dict[frozenset[str], tuple[Any, ...]]] = Iden
 def _problem_of(layer: Layer, t: Template) -> tuple[Any, ...]:
     """Pass 1 for ``layer`` under ``t``: MAESTRO's view depends on the dimensions the program
     maps (the GEMM form, a declared batch), as for the reference given bound directives."""
-    mapped = frozenset(d for d, k in zip(t.dims, t.kinds, strict=True) if k != "cluster")
+    return _row(layer, frozenset(d for d, k in zip(t.dims, t.kinds, strict=True) if k != "cluster"))
+
+
+def _row(layer: Layer, mapped: frozenset[str]) -> tuple[Any, ...]:
+    """:func:`_problem_row` of ``layer`` under programs that map the dimensions ``mapped`` (kept
+    with the layer)."""
     rows = _layer_cache(layer)
     row = rows.get(mapped)
     if row is None:
@@ -165,6 +172,11 @@ class _Inputs:
     """The engine's structs for a list of layers and their templates, and the arrays they point
     into (kept alive here)."""
 
+    arrays: dict[str, np.ndarray]
+    layers: Any
+    programs: Any
+    repeats: _Repeats | None = None  # evaluate_programs': the per-layer arrays' owner
+
     def __init__(self, layers: Sequence[Layer], templates: Sequence[Template]) -> None:
         rows = [_problem_of(layer, t) for layer, t in zip(layers, templates, strict=True)]
         progs = [_programs(t) for t in templates]
@@ -175,16 +187,18 @@ class _Inputs:
         self._build(rows, first, {key: np.concatenate([p[key] for p in progs]) for key in keys})
 
     @classmethod
-    def of_arrays(cls, row: tuple[Any, ...], n: int, first: np.ndarray, cat: dict[str, np.ndarray]) -> _Inputs:
-        """From the engine's directive arrays directly (:func:`evaluate_programs`): ``n`` programs
-        of the one layer ``row``."""
+    def of_arrays(cls, repeats: _Repeats, first: np.ndarray, cat: dict[str, np.ndarray]) -> _Inputs:
+        """From the engine's directive arrays directly (:func:`evaluate_programs`): programs
+        ``first``, all of the one layer ``repeats`` holds (its struct, kept between calls)."""
         made = cls.__new__(cls)
-        made._build(_repeated(row, n), first, cat)
+        made.arrays = {**repeats.arrays, "first": first, **cat}
+        made.repeats = repeats  # (its arrays are the struct's: alive as long as these inputs)
+        made.layers = repeats.layers
+        made._programs()
         return made
 
-    def _build(self, rows: list[tuple[Any, ...]] | dict[str, np.ndarray], first: np.ndarray,
-               cat: dict[str, np.ndarray]) -> None:  # fmt: skip
-        per_layer = rows if isinstance(rows, dict) else {
+    def _build(self, rows: list[tuple[Any, ...]], first: np.ndarray, cat: dict[str, np.ndarray]) -> None:
+        per_layer = {
             "dims": np.stack([r[0] for r in rows]),
             "sy": np.array([r[1] for r in rows], dtype=np.int64),
             "sx": np.array([r[2] for r in rows], dtype=np.int64),
@@ -193,16 +207,25 @@ class _Inputs:
             "bounds": np.stack([r[5] for r in rows]),
         }  # fmt: skip
         self.arrays = {**per_layer, "first": first, **cat}
-        a = self.arrays
-        self.layers = ffi.new("cxe_layers *", {
+        self.layers = self.layers_struct(self.arrays)
+        self._programs()
+
+    @staticmethod
+    def layers_struct(a: dict[str, np.ndarray]) -> Any:
+        """The engine's cxe_layers over the per-layer arrays ``a`` (valid while they are alive)."""
+        return ffi.new("cxe_layers *", {
             "dims": ffi.from_buffer("int64_t[]", a["dims"]), "stride_y": ffi.from_buffer("int64_t[]", a["sy"]),
             "stride_x": ffi.from_buffer("int64_t[]", a["sx"]), "windows": ffi.from_buffer("uint8_t[]", a["windows"]),
             "tensors": ffi.from_buffer("int8_t[]", a["tensors"]), "bounds": ffi.from_buffer("uint64_t[]", a["bounds"]),
         })  # fmt: skip
-        types = {"first": "int64_t[]", "kind": "uint8_t[]", "dim": "int8_t[]", "size": "int64_t[]",
-                 "offset": "int64_t[]", "size_knob": "uint8_t[]", "offset_knob": "uint8_t[]",
-                 "whole": "int64_t[]"}  # fmt: skip
-        self.programs = ffi.new("cxe_programs *", {k: ffi.from_buffer(t, a[k]) for k, t in types.items()})
+
+    def _programs(self) -> None:
+        a = self.arrays
+        self.programs = ffi.new("cxe_programs *", {k: ffi.from_buffer(t, a[k]) for k, t in _PROGRAM_TYPES.items()})
+
+
+_PROGRAM_TYPES = {"first": "int64_t[]", "kind": "uint8_t[]", "dim": "int8_t[]", "size": "int64_t[]",
+                  "offset": "int64_t[]", "size_knob": "uint8_t[]", "offset_knob": "uint8_t[]", "whole": "int64_t[]"}
 
 
 def _repeated(row: tuple[Any, ...], n: int) -> dict[str, np.ndarray]:
@@ -268,6 +291,7 @@ class _Caches:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._caches: dict[tuple[int, tuple[int, ...]], tuple[_Inputs, Any, threading.Lock]] = {}
+        self._scratch: tuple[Any, threading.Lock] | None = None
 
     def take(self, ins: _Inputs, flags: tuple[int, ...]) -> tuple[Any, threading.Lock | None]:
         key = (id(ins), flags)
@@ -284,9 +308,24 @@ class _Caches:
             return hit[1], hit[2]
         return ffi.NULL, None
 
+    def scratch(self) -> tuple[Any, threading.Lock | None]:
+        """The cache for inputs made afresh each call (:func:`evaluate_programs`' candidates):
+        its state is the last call's, its memory (the engine's arenas) is used again."""
+        with self._lock:
+            if self._scratch is None:
+                cache = lib.cxe_cache_new()
+                if cache == ffi.NULL:
+                    return ffi.NULL, None
+                self._scratch = (ffi.gc(cache, lib.cxe_cache_free), threading.Lock())
+            hit = self._scratch
+        if hit[1].acquire(blocking=False):
+            return hit
+        return ffi.NULL, None
+
     def clear(self) -> None:
         with self._lock:
             self._caches.clear()
+            self._scratch = None
 
 
 _caches = _Caches()
@@ -327,8 +366,10 @@ def evaluate(
 
 
 def _run(ins: _Inputs, pes: np.ndarray, buffers: np.ndarray, flags: Mapping[str, int | bool],
-         outputs: Sequence[str], priced: Hardware | None) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
-    """One C call over the inputs ``ins`` for designs ``pes``, ``buffers`` (n_designs, n_layers)."""
+         outputs: Sequence[str], priced: Hardware | None,
+         scratch: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray]:  # fmt: skip
+    """One C call over the inputs ``ins`` for designs ``pes``, ``buffers`` (n_designs, n_layers);
+    ``scratch``: inputs made for this call only (:meth:`_Caches.scratch`)."""
     n_layers = pes.shape[1]
     key = tuple(int(flags[name]) for name in _FLAGS)
     fl, hw = _flags(*key)
@@ -340,7 +381,7 @@ def _run(ins: _Inputs, pes: np.ndarray, buffers: np.ndarray, flags: Mapping[str,
     block = _recycler.take(8 * n * len(names) + n)  # one block, reused once the caller drops it
     rows = block[: 8 * n * len(names)].view(np.float64)
     status = block[8 * n * len(names) :].view(np.uint8).reshape(shape)
-    cache, lock = _caches.take(ins, key)
+    cache, lock = _caches.scratch() if scratch else _caches.take(ins, key)
     try:
         rc = lib.cxe_evaluate(ins.layers, ins.programs, n_layers, des, n_designs, fl, hw, _priced(priced),
                               _output_indices(names),
@@ -381,21 +422,70 @@ def evaluate_programs(
     m = kind.size
     if n < 1 or first[0] != 0 or first[-1] != m or pes.shape != (1, n) or pes.dtype != np.int64:
         raise ValueError(f"{n} programs: first must run 0..{m} and pes be int64 of shape (1, {n})")
-    codes = np.array([_KIND["spatial"], _KIND["temporal"], _KIND["cluster"]], dtype=np.uint8)
-    dim_code = np.array([*(_DIM[d] for d in names), -1], dtype=np.int8)
+    names = tuple(names)
+    fixed = _no_knobs(m)
     cat: dict[str, np.ndarray] = {
-        "kind": codes[kind], "dim": dim_code[np.asarray(program["axis"], dtype=np.int64)], "size": size,
-        "offset": np.where(kind == 2, 0, size), "size_knob": np.zeros(m, dtype=np.uint8),
-        "offset_knob": np.zeros(m, dtype=np.uint8), "whole": np.ascontiguousarray(program["whole"], dtype=np.int64),
+        "kind": _KIND_CODES[kind], "dim": _dim_codes(names)[np.asarray(program["axis"], dtype=np.int64)],
+        "size": size, "offset": np.where(kind == 2, 0, size), "size_knob": fixed, "offset_knob": fixed,
+        "whole": np.ascontiguousarray(program["whole"], dtype=np.int64),
     }  # fmt: skip
-    rows = _layer_cache(layer)
-    mapped = frozenset(names)
-    row = rows.get(mapped)
-    if row is None:
-        row = rows[mapped] = _problem_row(problem_of(layer, (), _naming(sorted(mapped))))
-    ins = _Inputs.of_arrays(row, n, np.ascontiguousarray(first, dtype=np.int64), cat)
+    ins = _Inputs.of_arrays(_repeats(layer, names, n), np.ascontiguousarray(first, dtype=np.int64), cat)
     # n "layers" of one design: the layer under each program (the C engine takes designs × layers)
-    return _run(ins, np.ascontiguousarray(pes), np.ones_like(pes), flags, outputs, None)
+    return _run(ins, np.ascontiguousarray(pes), _ones(n), flags, outputs, None, scratch=True)
+
+
+def _no_knobs(m: int) -> np.ndarray:
+    """m zeros (uint8: no knob), a view of a block kept between calls (read only by C)."""
+    global _ZEROS
+    if _ZEROS.size < m:
+        _ZEROS = np.zeros(max(m, 2 * _ZEROS.size), dtype=np.uint8)
+    return _ZEROS[:m]
+
+
+def _ones(n: int) -> np.ndarray:
+    """int64 ones of shape (1, n) (the buffers of knob-free programs), a view kept between calls."""
+    global _ONES
+    if _ONES.size < n:
+        _ONES = np.ones(max(n, 2 * _ONES.size), dtype=np.int64)
+    return _ONES[:n].reshape(1, n)
+
+
+_ZEROS = np.zeros(1024, dtype=np.uint8)
+_ONES = np.ones(256, dtype=np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _dim_codes(names: tuple[str, ...]) -> np.ndarray:
+    """The engine's dimension of each axis of ``names``, then −1 (a cluster's axis)."""
+    return np.array([*(_DIM[d] for d in names), -1], dtype=np.int8)
+
+
+class _Repeats:
+    """One layer's per-layer arrays repeated ``cap`` times and the engine's struct over them: a
+    call of n <= cap programs of the layer reads the first n (kept between calls, grown as needed)."""
+
+    def __init__(self, row: tuple[Any, ...], cap: int) -> None:
+        self.cap = cap
+        self.arrays = _repeated(row, cap)
+        self.layers = _Inputs.layers_struct(self.arrays)
+
+
+# the repeats of the last few (layer, names), by identity (the layer is held, so its id stays its own)
+_REPEATS: dict[tuple[int, tuple[str, ...]], tuple[Layer, _Repeats]] = {}
+
+
+def _repeats(layer: Layer, names: tuple[str, ...], n: int) -> _Repeats:
+    """The per-layer arrays of at least ``n`` programs of ``layer`` mapping ``names``."""
+    key = (id(layer), names)
+    hit = _REPEATS.get(key)
+    if hit is not None and hit[1].cap >= n:
+        return hit[1]
+    made = _Repeats(_row(layer, frozenset(names)), max(n, 64 if hit is None else 2 * hit[1].cap))
+    if key not in _REPEATS and len(_REPEATS) >= _MAX_INPUTS:
+        for oldest in list(_REPEATS)[:1]:
+            _REPEATS.pop(oldest, None)  # (another thread may have dropped it)
+    _REPEATS[key] = (layer, made)
+    return made
 
 
 _ALL = tuple(OUTPUTS)
