@@ -7,7 +7,7 @@
 #ifndef CONFUCIUX_POLISH_H
 #define CONFUCIUX_POLISH_H
 
-/* (the types are mapping.h's: include it first; it has no include guard) */
+#include "mapping.h" /* the layer, space and row types */
 
 /* seeds.py _fit_l2 on each of n rows on `pes` PEs: while the estimated L2 is above `cap` (up to
  * 64 times), the largest top-level tile of an axis neither kernel nor parallel at the top (the
