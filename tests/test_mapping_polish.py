@@ -158,7 +158,7 @@ def test_grown_solved_equals_every_choice_estimated(layer, monkeypatch):
     want = [polish._grown_every(enc, rows, i, free[j], 168, cap)[1] for cap in caps]
     monkeypatch.setattr(polish, "_grown_every", None)  # (a failed check would call it)
     for cap, w in zip(caps, want, strict=True):
-        assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, cap), w)
+        assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, cap)[1], w)
         assert np.array_equal(polish._grown(enc, rows, 168, cap), w)
     found = [w.shape[0] for w in want]
     assert 0 < max(found) and min(found) < i.size  # some pairs grow, some cannot
@@ -179,5 +179,5 @@ def test_grown_solved_falls_back_where_its_check_fails(monkeypatch):
     calls = []
     every = polish._grown_every
     monkeypatch.setattr(polish, "_grown_every", lambda *a: calls.append(a[2].size) or every(*a))
-    assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, 108_000.0), want)
+    assert np.array_equal(polish._grown_solved(enc, rows, i, free[j], 168, 108_000.0)[1], want)
     assert calls and 0 < calls[0] < i.size

@@ -198,9 +198,17 @@ def _grown(enc: FreeEncoding, rows: np.ndarray, pes: int, l2_cap: float) -> np.n
     d = free[j]
     if not d.size:
         return rows[:0]
+    return grown_pairs(enc, rows, i, d, pes, l2_cap)[1]
+
+
+def grown_pairs(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
+                l2_cap: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Row ``i`` of ``rows`` (repaired) with its top tile of axis ``d`` (parallel at neither of
+    the top two levels), pair by pair, grown to the largest choice whose estimated L2 fits
+    ``l2_cap`` (bytes): the pairs that grow (ascending) and their rows."""
     if not enc.divisors_only and _l2_exact(enc, pes):
         return _grown_solved(enc, rows, i, d, pes, l2_cap)
-    return _grown_every(enc, rows, i, d, pes, l2_cap)[1]
+    return _grown_every(enc, rows, i, d, pes, l2_cap)
 
 
 def _l2_exact(enc: FreeEncoding, pes: int) -> bool:
@@ -223,7 +231,7 @@ def _l2_with(enc: FreeEncoding, base: np.ndarray, d: np.ndarray, tile: np.ndarra
 
 
 def _grown_solved(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,
-                  l2_cap: float) -> np.ndarray:  # fmt: skip
+                  l2_cap: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """:func:`_grown` with ``tiles="all"``.  Growing a top tile of an axis parallel at neither
     top level leaves the rest of a repaired row as it is (the tiles inside are no larger than
     the old tile; the clusters follow the parallel axes' tiles), and half the L2 estimate is
@@ -232,7 +240,7 @@ def _grown_solved(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndar
     that line crosses half the cap, from the estimates at the tile and at the whole axis.  The
     answer is checked (it fits, one more does not) and a pair that fails the check is left to
     :func:`_grown_every`: the same rows as estimating every choice, from two or three estimates
-    a pair."""
+    a pair.  Returns the pairs that grow (ascending) and their rows."""
     base = rows[i]
     t = enc.parts(base)[3][np.arange(d.size), 0, d]
     whole = enc.sizes[d]
@@ -259,7 +267,7 @@ def _grown_solved(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndar
         found[bad] = False
         pair, every = _grown_every(enc, rows, i[bad], d[bad], pes, l2_cap)
         grown[bad[pair]], found[bad[pair]] = every, True
-    return grown[found]
+    return np.flatnonzero(found), grown[found]
 
 
 def _grown_every(enc: FreeEncoding, rows: np.ndarray, i: np.ndarray, d: np.ndarray, pes: int,

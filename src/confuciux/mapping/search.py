@@ -15,7 +15,8 @@ dropped) and within the caps.  Two methods:
   frontier (cost over the best cost at no more resource).  The first generation holds seeds of
   the best parallel structures (:mod:`.seeds`), under an L2 cap copies of them with an outer
   tile grown toward the cap, for energy a quiet family ahead of them (:func:`.seeds.quiet_rows`:
-  a trivial inner cluster, large outer tiles), and under an area, power or PE cap copies moved
+  a trivial inner cluster, large outer tiles; on a window layer under an L2 cap also on 2-4 PEs,
+  the top tiles grown to the cap, :func:`.seeds.quiet_clustered`), and under an area, power or PE cap copies moved
   to the most PEs the estimate says fit (as is a share of every generation's children); a
   search over several PE counts first evaluates the space's lightest corner (every tile 1, the
   fewest PEs).  With ``Genetic.polish_from`` or more evaluations the last ``Genetic.polish`` of
@@ -51,7 +52,7 @@ from .evaluate import OK, OUTPUTS, Evaluator, default_evaluator, design_costs, d
 from .genome import FreeEncoding
 from .operators import Operators, breed, breed_at
 from .polish import neighbours, transposed
-from .seeds import fill_l2, quiet_rows, seed_rows
+from .seeds import fill_l2, quiet_clustered, quiet_rows, seed_rows
 from .settings import Genetic
 from .space import MappingSpace
 from .template import TemplateEncoding
@@ -583,6 +584,9 @@ def _genetic(run: _Run, total: int, rng: np.random.Generator, ga: Genetic) -> No
             pes = np.concatenate([_to_cap(run, first[: seeded_pes.size], seeded_pes), pes])
         if run.objective == "energy":  # the quiet family first, least estimated energy first
             quiet, quiet_pes = quiet_rows(enc, rng, per * chosen.size), np.repeat(chosen, per)
+            if "l2_bytes" in run.caps and run.layer.R * run.layer.S > 1:  # and on a few PEs, L2 filled (a window)
+                small, small_pes = quiet_clustered(enc, quiet, quiet_pes, run.caps["l2_bytes"])
+                quiet, quiet_pes = np.concatenate([quiet, small]), np.concatenate([quiet_pes, small_pes])
             rank = np.argsort(estimated_energy(enc, quiet, quiet_pes, run.hardware), kind="stable")
             first = np.concatenate([quiet[rank], first])
             pes = np.concatenate([quiet_pes[rank], pes])
